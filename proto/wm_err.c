@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_err — strings for the project's error codes. */
+#include "wm_err.h"
+
+static const struct {
+    const char *name;
+    const char *text;
+} wm_err_table[WM_ERR_COUNT] = {
+    [WM_OK] = {"ok", "success"},
+    [WM_EINVAL] = {"invalid", "invalid input"},
+    [WM_ENOMEM] = {"no_memory", "out of memory"},
+    [WM_EDECODE] = {"malformed", "malformed record or message"},
+    [WM_ETOOBIG] = {"too_big", "too large"},
+    [WM_EBADSIG] = {"bad_signature", "signature does not verify"},
+    [WM_ECHAIN] = {"bad_chain", "record does not chain to the previous one"},
+    [WM_ENOTFOUND] = {"not_found", "not found"},
+    [WM_EEXIST] = {"exists", "already exists"},
+    [WM_EMAPFULL] = {"map_full",
+                     "database map is full: raise map_size_mb in the config and restart"},
+    [WM_EIO] = {"io_error", "I/O error"},
+    [WM_EFORK] = {"fork_guard", "fork guard: signing key found without its full log"},
+    [WM_EDOWN] = {"daemon_down", "the daemon is not running"},
+    [WM_ETIMEOUT] = {"timeout", "timed out"},
+    [WM_EPERM] = {"not_permitted", "not permitted"},
+    [WM_ESTATE] = {"bad_state", "not valid in the current state"},
+    [WM_ECONFIG] = {"bad_config", "bad configuration"},
+    [WM_EFORKED] = {"equivocation", "a different record already exists at this seq"},
+};
+
+const char *wm_strerror(wm_err_t rc)
+{
+    if ((unsigned)rc >= WM_ERR_COUNT)
+        return "unknown error";
+    return wm_err_table[rc].text;
+}
+
+const char *wm_errname(wm_err_t rc)
+{
+    if ((unsigned)rc >= WM_ERR_COUNT)
+        return "unknown";
+    return wm_err_table[rc].name;
+}

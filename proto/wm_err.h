@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_err — the one error enum of wmsync.
+ *
+ * Every module returns wm_err_t. Modules translate LMDB, ZeroMQ and
+ * libsodium codes at their edge and keep the original code for the log
+ * line (see wm_store_last_mdb_rc() and friends). Thread-safe; no state.
+ */
+#ifndef WM_ERR_H
+#define WM_ERR_H
+
+typedef enum {
+    WM_OK = 0,
+    WM_EINVAL,      /* bad input: a field failed validation */
+    WM_ENOMEM,      /* allocation failed */
+    WM_EDECODE,     /* bytes are not a well-formed record / message */
+    WM_ETOOBIG,     /* a length exceeds its limit */
+    WM_EBADSIG,     /* Ed25519 signature does not verify */
+    WM_ECHAIN,      /* linkage broken: wrong prev hash, seq, epoch or station */
+    WM_ENOTFOUND,   /* no such record / key / entry */
+    WM_EEXIST,      /* already exists (refusing to overwrite) */
+    WM_EMAPFULL,    /* the LMDB map is full: raise map_size_mb */
+    WM_EIO,         /* I/O error from the OS or LMDB */
+    WM_EFORK,       /* fork guard: key without its log, or a log rolled back */
+    WM_EDOWN,       /* the daemon is not running */
+    WM_ETIMEOUT,    /* no answer in time */
+    WM_EPERM,       /* not allowed */
+    WM_ESTATE,      /* operation not valid in the current state */
+    WM_ECONFIG,     /* configuration file is bad */
+    WM_EFORKED,     /* equivocation: a different record at an existing seq */
+    WM_ERR_COUNT
+} wm_err_t;
+
+/* Returns a static, human-readable string for rc. Never NULL. */
+const char *wm_strerror(wm_err_t rc);
+
+/* Returns a short stable slug for rc ("bad_signature"), for JSON and logs. */
+const char *wm_errname(wm_err_t rc);
+
+#endif

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_record — the record codec; see wm_record.h for the byte layout. */
+#include "wm_record.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t zero_hash[WM_HASH_BYTES];
+
+wm_err_t wm_srec_view(const uint8_t *buf, size_t len, wm_srec_t *out)
+{
+    if (!buf || len < WM_SREC_MIN)
+        return WM_EDECODE;
+    if (len - WM_SIG_BYTES > WM_REC_MAX)
+        return WM_ETOOBIG;
+    out->sig = buf;
+    out->bytes = buf + WM_SIG_BYTES;
+    out->len = len - WM_SIG_BYTES;
+    return WM_OK;
+}
+
+wm_err_t wm_record_decode(const uint8_t *bytes, size_t len, wm_record_t **out)
+{
+    if (len == 0 || len > WM_REC_MAX)
+        return len ? WM_ETOOBIG : WM_EDECODE;
+    wm_record_t *r = wm__record__unpack(NULL, len, bytes);
+    if (!r)
+        return WM_EDECODE;
+    if (r->schema < 1 || !r->station || !r->station[0] || r->epoch < 1 || r->seq < 1 ||
+        r->prev.len != WM_HASH_BYTES) {
+        wm__record__free_unpacked(r, NULL);
+        return WM_EDECODE;
+    }
+    *out = r;
+    return WM_OK;
+}
+
+void wm_record_free(wm_record_t **r)
+{
+    if (!r || !*r)
+        return;
+    wm__record__free_unpacked(*r, NULL);
+    *r = NULL;
+}
+
+wm_err_t wm_record_seal(const wm_record_t *r, const wm_signer_t *s,
+                        uint8_t **out, size_t *outlen)
+{
+    size_t n = wm__record__get_packed_size(r);
+    if (n > WM_REC_MAX)
+        return WM_ETOOBIG;
+    uint8_t *buf = malloc(WM_SIG_BYTES + n);
+    if (!buf)
+        return WM_ENOMEM;
+    wm__record__pack(r, buf + WM_SIG_BYTES);
+    wm_err_t rc = wm_sign(s, WM_CTX_RECORD, buf + WM_SIG_BYTES, n, buf);
+    if (rc != WM_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *outlen = WM_SIG_BYTES + n;
+    return WM_OK;
+}
+
+wm_err_t wm_srec_verify(const wm_srec_t *v, const uint8_t pub[static WM_PUB_BYTES])
+{
+    return wm_verify(pub, WM_CTX_RECORD, v->bytes, v->len, v->sig);
+}
+
+void wm_srec_hash(const wm_srec_t *v, uint8_t out[static WM_HASH_BYTES])
+{
+    wm_hash(v->bytes, v->len, out);
+}
+
+wm_err_t wm_record_follows(const wm_record_t *r, const char *station,
+                           uint32_t epoch, uint64_t seq,
+                           const uint8_t prev[static WM_HASH_BYTES])
+{
+    if (strcmp(r->station, station) != 0 || r->epoch != epoch || r->seq != seq + 1)
+        return WM_ECHAIN;
+    if (r->prev.len != WM_HASH_BYTES)
+        return WM_ECHAIN;
+    const uint8_t *want = seq == 0 ? zero_hash : prev;
+    if (memcmp(r->prev.data, want, WM_HASH_BYTES) != 0)
+        return WM_ECHAIN;
+    return WM_OK;
+}
+
+const char *wm_record_kind(const wm_record_t *r)
+{
+    switch (r->body_case) {
+    case WM__RECORD__BODY_ACTIVITY: return "activity";
+    case WM__RECORD__BODY_PUBLICITY: return "publicity";
+    case WM__RECORD__BODY_VOLUNTEERS: return "volunteers";
+    case WM__RECORD__BODY_RECRUITMENT: return "recruitment";
+    case WM__RECORD__BODY_TEAM: return "team";
+    case WM__RECORD__BODY_FUNDING: return "funding";
+    case WM__RECORD__BODY_SITE: return "site";
+    case WM__RECORD__BODY_PLAN: return "plan";
+    case WM__RECORD__BODY_PLAN_DONE: return "plan_done";
+    case WM__RECORD__BODY_VOID: return "void";
+    default: return "unknown";
+    }
+}
+
+/* Lowercase copy of an enum value name: THEME_LECTURE -> theme_lecture. */
+static void lower_into(const char *s, char *buf, size_t cap)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++)
+        buf[i] = (char)tolower((unsigned char)s[i]);
+    buf[i] = 0;
+}
+
+static int is_unspecified(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 11 && strcmp(name + n - 11, "UNSPECIFIED") == 0;
+}
+
+wm_err_t wm_enum_parse(const ProtobufCEnumDescriptor *d, const char *slug, int *value)
+{
+    char buf[64];
+    for (unsigned i = 0; i < d->n_values; i++) {
+        if (is_unspecified(d->values[i].name))
+            continue;
+        lower_into(d->values[i].name, buf, sizeof buf);
+        if (strcmp(buf, slug) == 0) {
+            *value = d->values[i].value;
+            return WM_OK;
+        }
+    }
+    return WM_ENOTFOUND;
+}
+
+const char *wm_enum_slug(const ProtobufCEnumDescriptor *d, int value, char *buf, size_t cap)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
+    if (!v || is_unspecified(v->name)) {
+        buf[0] = 0;
+        return buf;
+    }
+    lower_into(v->name, buf, cap);
+    return buf;
+}
+
+const char *wm_enum_list(const ProtobufCEnumDescriptor *d, char *buf, size_t cap)
+{
+    size_t used = 0;
+    char slug[64];
+    buf[0] = 0;
+    for (unsigned i = 0; i < d->n_values; i++) {
+        if (is_unspecified(d->values[i].name))
+            continue;
+        lower_into(d->values[i].name, slug, sizeof slug);
+        size_t need = strlen(slug) + (used ? 1 : 0);
+        if (used + need + 1 > cap)
+            break;
+        if (used)
+            buf[used++] = '|';
+        memcpy(buf + used, slug, strlen(slug) + 1);
+        used += strlen(slug);
+    }
+    return buf;
+}

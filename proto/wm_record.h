@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_record — the record codec: encode, decode, hash, sign, verify.
+ * No I/O. The only module that calls protobuf-c pack/unpack for records.
+ *
+ * Wire and storage form of a signed record ("srec"):
+ *
+ *     offset  size  field
+ *     0       64    sig    Ed25519 over WM_CTX_RECORD "\0" || bytes
+ *     64      n     bytes  the Record message exactly as signed
+ *
+ * A record's hash is BLAKE2b-256(bytes); the next record's `prev` holds it.
+ * Records are never re-encoded to verify: the bytes are the record.
+ *
+ * Decoded records are the generated Wm__Record structs (record.pb-c.h);
+ * every other module may read them but only this one packs or unpacks.
+ * Thread-safe; no state.
+ */
+#ifndef WM_RECORD_H
+#define WM_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.pb-c.h"
+#include "wm_crypto.h"
+#include "wm_err.h"
+
+#define WM_SCHEMA 1                 /* schema version this build writes */
+#define WM_REC_MAX (64 * 1024)      /* largest record bytes accepted */
+#define WM_SREC_MIN (WM_SIG_BYTES + 1)
+
+typedef Wm__Record wm_record_t;
+
+/* A view of a signed record inside someone else's buffer. */
+typedef struct {
+    const uint8_t *sig;   /* WM_SIG_BYTES */
+    const uint8_t *bytes; /* the record bytes */
+    size_t len;
+} wm_srec_t;
+
+/* Splits buf into signature and bytes; checks lengths only.
+ * WM_EDECODE if too short, WM_ETOOBIG if the record exceeds WM_REC_MAX.
+ * The view points into buf and is valid as long as buf. */
+wm_err_t wm_srec_view(const uint8_t *buf, size_t len, wm_srec_t *out);
+
+/* Decodes record bytes and checks the header is well-formed (schema >= 1,
+ * station id present, epoch >= 1, seq >= 1, prev of 32 bytes).
+ * *out is owned by the caller: free with wm_record_free. */
+wm_err_t wm_record_decode(const uint8_t *bytes, size_t len, wm_record_t **out);
+/* Frees *r and sets it NULL. Accepts NULL. Only for decoded records. */
+void wm_record_free(wm_record_t **r);
+
+/* Encodes r, signs it with s and returns the srec in a malloc'd *out. */
+wm_err_t wm_record_seal(const wm_record_t *r, const wm_signer_t *s,
+                        uint8_t **out, size_t *outlen);
+
+/* WM_OK if v's signature is pub's, else WM_EBADSIG. */
+wm_err_t wm_srec_verify(const wm_srec_t *v, const uint8_t pub[static WM_PUB_BYTES]);
+
+/* The record hash: BLAKE2b-256 of v->bytes. */
+void wm_srec_hash(const wm_srec_t *v, uint8_t out[static WM_HASH_BYTES]);
+
+/* WM_OK if r is the record that must follow (station, epoch, seq, prev):
+ * same station and epoch, r->seq == seq + 1 and r->prev == prev.
+ * For seq == 0 (empty epoch) prev must be all zeroes. Else WM_ECHAIN. */
+wm_err_t wm_record_follows(const wm_record_t *r, const char *station,
+                           uint32_t epoch, uint64_t seq,
+                           const uint8_t prev[static WM_HASH_BYTES]);
+
+/* "activity", "publicity", …, "void"; "unknown" for a kind this build does
+ * not know. Static string. */
+const char *wm_record_kind(const wm_record_t *r);
+
+/* Looks up an enum value by its slug (lowercase value name, "theme_lecture").
+ * Returns WM_OK and sets *value, or WM_ENOTFOUND. The *_UNSPECIFIED value
+ * is never matched. */
+wm_err_t wm_enum_parse(const ProtobufCEnumDescriptor *d, const char *slug, int *value);
+/* The slug of value ("theme_lecture"), written to buf; "" if unknown. */
+const char *wm_enum_slug(const ProtobufCEnumDescriptor *d, int value, char *buf, size_t cap);
+/* Writes "a|b|c" of all slugs of d into buf, for help and error text. */
+const char *wm_enum_list(const ProtobufCEnumDescriptor *d, char *buf, size_t cap);
+
+#endif

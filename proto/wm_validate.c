@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_validate — content rules for record bodies; see wm_validate.h. */
+#include "wm_validate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "wm_date.h"
+
+wm_err_t wm_reject(wm_reject_t *rej, const char *field, const char *fmt, ...)
+{
+    if (rej) {
+        snprintf(rej->field, sizeof rej->field, "%s", field);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(rej->why, sizeof rej->why, fmt, ap);
+        va_end(ap);
+    }
+    return WM_EINVAL;
+}
+
+int wm_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            if (c == 0 || (c < 0x20 && c != '\t') || c == 0x7f)
+                return 0;
+            p++;
+            continue;
+        }
+        size_t n;
+        unsigned cp, min;
+        if ((c & 0xe0) == 0xc0) {
+            n = 2, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 3, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return 0;
+        }
+        if ((size_t)(end - p) < n)
+            return 0;
+        for (size_t i = 1; i < n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+wm_err_t wm_validate_id(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > WM_ID_MAX || id[0] == '/' || id[n - 1] == '/')
+        return WM_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (c == '/') {
+            if (id[i + 1] == '/')
+                return WM_EINVAL;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return WM_EINVAL;
+    }
+    return WM_OK;
+}
+
+/* A text field: valid UTF-8, at most WM_TEXT_MAX bytes, present if required. */
+static wm_err_t check_text(const char *s, const char *field, int required, wm_reject_t *rej)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0)
+        return required ? wm_reject(rej, field, "%s is required", field) : WM_OK;
+    if (n > WM_TEXT_MAX)
+        return wm_reject(rej, field, "%s is %zu bytes; at most %d allowed", field, n,
+                         WM_TEXT_MAX);
+    if (!wm_utf8_valid(s, n))
+        return wm_reject(rej, field, "%s is not valid UTF-8 text", field);
+    return WM_OK;
+}
+
+static wm_err_t check_date(uint32_t d, const char *field, uint32_t max, wm_reject_t *rej)
+{
+    char a[11], b[11];
+    if (!wm_date_valid(d))
+        return wm_reject(rej, field, "%s is not a calendar date (YYYY-MM-DD)", field);
+    if (d < WM_DATE_MIN || d > max)
+        return wm_reject(rej, field, "%s must be between %s and %s", field,
+                         wm_date_format(WM_DATE_MIN, a), wm_date_format(max, b));
+    return WM_OK;
+}
+
+static wm_err_t check_count(uint64_t v, const char *field, wm_reject_t *rej)
+{
+    if (v > WM_COUNT_MAX)
+        return wm_reject(rej, field, "%s is %llu; at most %u allowed", field,
+                         (unsigned long long)v, WM_COUNT_MAX);
+    return WM_OK;
+}
+
+static wm_err_t check_enum(const ProtobufCEnumDescriptor *d, int v, const char *field,
+                           wm_reject_t *rej)
+{
+    char slug[64], list[256];
+    if (wm_enum_slug(d, v, slug, sizeof slug)[0] == 0)
+        return wm_reject(rej, field, "%s must be one of %s", field,
+                         wm_enum_list(d, list, sizeof list));
+    return WM_OK;
+}
+
+static wm_err_t check_team_id(const char *team, wm_reject_t *rej)
+{
+    if (wm_validate_id(team) != WM_OK)
+        return wm_reject(rej, "team",
+                         "team must be a lowercase id of a-z, 0-9, '-' and '_' (got \"%s\")",
+                         team ? team : "");
+    return WM_OK;
+}
+
+#define TRY(expr)                                                                             \
+    do {                                                                                      \
+        wm_err_t rc_ = (expr);                                                                \
+        if (rc_ != WM_OK)                                                                     \
+            return rc_;                                                                       \
+    } while (0)
+
+static wm_err_t check_activity(const Wm__Activity *a, uint32_t dmax, wm_reject_t *rej)
+{
+    TRY(check_date(a->date, "date", dmax, rej));
+    TRY(check_enum(&wm__category__descriptor, a->category, "category", rej));
+    if (a->category == WM__CATEGORY__VOLUNTEER_SERVICE)
+        TRY(check_enum(&wm__service_kind__descriptor, a->service_kind, "service-kind", rej));
+    else if (a->service_kind != WM__SERVICE_KIND__SERVICE_KIND_UNSPECIFIED)
+        return wm_reject(rej, "service-kind",
+                         "service-kind applies only to category volunteer_service");
+    TRY(check_text(a->title, "title", 1, rej));
+    TRY(check_text(a->place, "place", 0, rej));
+    if (a->team && a->team[0])
+        TRY(check_team_id(a->team, rej));
+    TRY(check_count(a->participants, "participants", rej));
+    TRY(check_count(a->volunteers, "volunteers", rej));
+    TRY(check_count(a->hours_x100, "hours", rej));
+    if (a->n_tags > 16)
+        return wm_reject(rej, "festival", "at most 16 tags allowed");
+    for (size_t i = 0; i < a->n_tags; i++)
+        TRY(check_text(a->tags[i], "festival", 1, rej));
+    return WM_OK;
+}
+
+static wm_err_t check_team(const Wm__Team *t, wm_reject_t *rej)
+{
+    TRY(check_team_id(t->team, rej));
+    TRY(check_enum(&wm__team_action__descriptor, t->action, "action", rej));
+    if (t->action != WM__TEAM_ACTION__DISBAND)
+        TRY(check_text(t->name, "name", 1, rej));
+    if (t->action == WM__TEAM_ACTION__CREATE)
+        TRY(check_enum(&wm__team_kind__descriptor, t->kind, "kind", rej));
+    TRY(check_text(t->trade, "trade", 0, rej));
+    return WM_OK;
+}
+
+wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej)
+{
+    uint32_t dmax = wm_date_from_days(wm_date_to_days(today) + WM_FUTURE_DAYS);
+    switch (r->body_case) {
+    case WM__RECORD__BODY_ACTIVITY:
+        return check_activity(r->activity, dmax, rej);
+    case WM__RECORD__BODY_PUBLICITY:
+        TRY(check_date(r->publicity->date, "date", dmax, rej));
+        TRY(check_enum(&wm__channel__descriptor, r->publicity->channel, "channel", rej));
+        return check_count(r->publicity->count, "count", rej);
+    case WM__RECORD__BODY_VOLUNTEERS:
+        TRY(check_date(r->volunteers->date, "date", dmax, rej));
+        TRY(check_count(r->volunteers->registered, "registered", rej));
+        TRY(check_count(r->volunteers->verified, "verified", rej));
+        return WM_OK;
+    case WM__RECORD__BODY_RECRUITMENT:
+        TRY(check_date(r->recruitment->date, "date", dmax, rej));
+        return check_count(r->recruitment->count, "count", rej);
+    case WM__RECORD__BODY_TEAM:
+        return check_team(r->team, rej);
+    case WM__RECORD__BODY_FUNDING:
+        TRY(check_date(r->funding->date, "date", dmax, rej));
+        if (r->funding->fen > (uint64_t)WM_COUNT_MAX * 100 * 100)
+            return wm_reject(rej, "yuan", "yuan is implausibly large");
+        return check_text(r->funding->source, "source", 1, rej);
+    case WM__RECORD__BODY_SITE:
+        return check_date(r->site->date, "date", dmax, rej);
+    case WM__RECORD__BODY_PLAN:
+        TRY(check_text(r->plan->title, "title", 1, rej));
+        return check_date(r->plan->due, "due", WM_DATE_MAX, rej);
+    case WM__RECORD__BODY_PLAN_DONE:
+        if (r->plan_done->plan_seq == 0)
+            return wm_reject(rej, "plan", "plan must name the seq of a plan record");
+        return check_date(r->plan_done->date, "date", dmax, rej);
+    case WM__RECORD__BODY_VOID:
+        if (r->void_->target_seq == 0)
+            return wm_reject(rej, "seq", "seq must name an existing record (1 or more)");
+        return check_text(r->void_->reason, "reason", 1, rej);
+    default:
+        return wm_reject(rej, "kind", "this build cannot write records of this kind");
+    }
+}

@@ -1,0 +1,697 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_store — LMDB behind the project's names. Byte layouts are drawn in
+ * wm_store.h; this file keeps them and translates LMDB's codes at its edge
+ * (the original code goes into wm_store_detail() for the log line).
+ */
+#include "wm_store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WM_DEFAULT_MAP_MB 1024
+#define KEY_LOG 16   /* node u32 | epoch u32 | seq u64 */
+#define KEY_EPOCH 8  /* node u32 | epoch u32 */
+#define KEY_REF 17   /* node u32 | epoch u32 | seq u64 | kind u8 */
+
+struct wm_store {
+    MDB_env *env;
+    MDB_dbi meta, nodes, nodeno, log, epochs, teams, refs;
+    unsigned flags;
+    char detail[256];
+};
+
+struct wm_txn {
+    wm_store_t *s;
+    MDB_txn *txn;
+    int write;
+    /* Head of the epoch last appended to in this transaction, so a batch
+     * of appends does not seek and re-hash its predecessor each time. */
+    int cached;
+    uint32_t c_node;
+    wm_head_t c_head;
+};
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+    p[3] = (uint8_t)v;
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    put_u32(p, (uint32_t)(v >> 32));
+    put_u32(p + 4, (uint32_t)v);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+}
+
+static void log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq)
+{
+    put_u32(k, node);
+    put_u32(k + 4, epoch);
+    put_u64(k + 8, seq);
+}
+
+/* Translates an LMDB return code, remembering the original for the log. */
+static wm_err_t mdb_err(wm_store_t *s, int rc, const char *what)
+{
+    if (rc == 0)
+        return WM_OK;
+    if (rc == MDB_NOTFOUND)
+        return WM_ENOTFOUND;
+    snprintf(s->detail, sizeof s->detail, "%s: %s (LMDB code %d)", what, mdb_strerror(rc), rc);
+    if (rc == MDB_MAP_FULL)
+        return WM_EMAPFULL;
+    if (rc == ENOMEM)
+        return WM_ENOMEM;
+    return WM_EIO;
+}
+
+const char *wm_store_detail(const wm_store_t *s)
+{
+    return s->detail[0] ? s->detail : "no detail";
+}
+
+/* Opens every sub-database; creates them (and the meta entries set once
+ * per environment) unless read-only. */
+static wm_err_t open_dbis(wm_store_t *s)
+{
+    MDB_txn *txn = NULL;
+    int ro = s->flags & WM_STORE_RDONLY;
+    unsigned cf = ro ? 0 : MDB_CREATE;
+    int rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn);
+    if (rc)
+        return mdb_err(s, rc, "begin");
+    struct {
+        const char *name;
+        MDB_dbi *dbi;
+    } dbs[] = {{"meta", &s->meta},     {"nodes", &s->nodes},   {"nodeno", &s->nodeno},
+               {"log", &s->log},       {"epochs", &s->epochs}, {"teams", &s->teams},
+               {"refs", &s->refs}};
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        rc = mdb_dbi_open(txn, dbs[i].name, cf, dbs[i].dbi);
+        if (rc)
+            goto out;
+    }
+    if (!ro) {
+        MDB_val k = {6, "log_id"}, v;
+        if (mdb_get(txn, s->meta, &k, &v) == MDB_NOTFOUND) {
+            uint8_t id[WM_LOG_ID_BYTES], fmt[4];
+            wm_random(id, sizeof id);
+            put_u32(fmt, WM_STORE_FORMAT);
+            v = (MDB_val){sizeof id, id};
+            if ((rc = mdb_put(txn, s->meta, &k, &v, 0)))
+                goto out;
+            k = (MDB_val){6, "format"};
+            v = (MDB_val){4, fmt};
+            if ((rc = mdb_put(txn, s->meta, &k, &v, 0)))
+                goto out;
+        }
+    }
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+out:
+    if (txn)
+        mdb_txn_abort(txn);
+    return mdb_err(s, rc, "open databases");
+}
+
+wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_t **out)
+{
+    wm_err_t err = WM_OK;
+    wm_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return WM_ENOMEM;
+    s->flags = flags;
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (flags & WM_STORE_RDONLY) {
+            err = WM_ENOTFOUND;
+            goto out;
+        }
+        if (mkdir(dir, 0700) != 0) {
+            snprintf(s->detail, sizeof s->detail, "mkdir %s: %s", dir, strerror(errno));
+            err = WM_EIO;
+            goto out;
+        }
+    }
+    int rc = mdb_env_create(&s->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(s->env, 8);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(s->env, (map_mb ? map_mb : WM_DEFAULT_MAP_MB) << 20);
+    if (rc == 0) {
+        unsigned ef = MDB_NOTLS;
+        if (flags & WM_STORE_RDONLY)
+            ef |= MDB_RDONLY;
+        if (flags & WM_STORE_NOSYNC)
+            ef |= MDB_NOSYNC;
+        rc = mdb_env_open(s->env, dir, ef, 0600);
+        if (rc == ENOENT && (flags & WM_STORE_RDONLY)) {
+            err = WM_ENOTFOUND;
+            goto out;
+        }
+    }
+    if ((err = mdb_err(s, rc, "open environment")) != WM_OK)
+        goto out;
+    if ((err = open_dbis(s)) != WM_OK) {
+        if (err == WM_ENOTFOUND) /* read-only and never initialised */
+            err = WM_ENOTFOUND;
+        goto out;
+    }
+    *out = s;
+    return WM_OK;
+out:
+    if (err != WM_OK && s->detail[0])
+        fprintf(stderr, "wm_store: %s\n", s->detail);
+    if (s->env)
+        mdb_env_close(s->env);
+    free(s);
+    return err;
+}
+
+void wm_store_close(wm_store_t **s)
+{
+    if (!s || !*s)
+        return;
+    mdb_env_close((*s)->env);
+    free(*s);
+    *s = NULL;
+}
+
+wm_err_t wm_store_copy(wm_store_t *s, const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? WM_EEXIST : WM_EIO;
+    wm_err_t err = mdb_err(s, mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT), "copy");
+    if (err == WM_OK && fsync(fd) != 0)
+        err = WM_EIO;
+    if (close(fd) != 0)
+        err = WM_EIO;
+    if (err != WM_OK)
+        unlink(path);
+    return err;
+}
+
+wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out)
+{
+    assert(!(write && (s->flags & WM_STORE_RDONLY)));
+    wm_txn_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return WM_ENOMEM;
+    int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (rc) {
+        free(t);
+        return mdb_err(s, rc, "begin transaction");
+    }
+    t->s = s;
+    t->write = write;
+    *out = t;
+    return WM_OK;
+}
+
+wm_err_t wm_txn_commit(wm_txn_t **t)
+{
+    wm_txn_t *x = *t;
+    /* For a write transaction, LMDB has fsynced the data and the new meta
+     * page when this returns 0: the commit point of every write in wmsync. */
+    wm_err_t err = mdb_err(x->s, mdb_txn_commit(x->txn), "commit");
+    free(x);
+    *t = NULL;
+    return err;
+}
+
+void wm_txn_abort(wm_txn_t **t)
+{
+    if (!t || !*t)
+        return;
+    mdb_txn_abort((*t)->txn);
+    free(*t);
+    *t = NULL;
+}
+
+wm_err_t wm_store_log_id(wm_store_t *s, uint8_t id[static WM_LOG_ID_BYTES])
+{
+    wm_txn_t *t = NULL;
+    size_t len = 0;
+    wm_err_t err = wm_txn_begin(s, 0, &t);
+    if (err == WM_OK)
+        err = wm_meta_get(t, "log_id", id, WM_LOG_ID_BYTES, &len);
+    wm_txn_abort(&t);
+    if (err == WM_OK && len != WM_LOG_ID_BYTES)
+        err = WM_EDECODE;
+    return err;
+}
+
+wm_err_t wm_meta_get(wm_txn_t *t, const char *name, void *buf, size_t cap, size_t *len)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->meta, &k, &v), "meta get");
+    if (err != WM_OK)
+        return err;
+    memcpy(buf, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
+    *len = v.mv_size;
+    return WM_OK;
+}
+
+wm_err_t wm_meta_put(wm_txn_t *t, const char *name, const void *buf, size_t len)
+{
+    MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)buf};
+    return mdb_err(t->s, mdb_put(t->txn, t->s->meta, &k, &v, 0), "meta put");
+}
+
+wm_err_t wm_node_lookup(wm_txn_t *t, const char *id, uint32_t *node_no)
+{
+    MDB_val k = {strlen(id), (void *)id}, v;
+    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->nodes, &k, &v), "node lookup");
+    if (err != WM_OK)
+        return err;
+    if (v.mv_size != 4)
+        return WM_EDECODE;
+    *node_no = get_u32(v.mv_data);
+    return WM_OK;
+}
+
+wm_err_t wm_node_add(wm_txn_t *t, const char *id, uint32_t *node_no)
+{
+    wm_err_t err = wm_node_lookup(t, id, node_no);
+    if (err != WM_ENOTFOUND)
+        return err;
+    /* Next number: one past the highest assigned. */
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint32_t next = 1;
+    int rc = mdb_cursor_open(t->txn, t->s->nodeno, &c);
+    if (rc)
+        return mdb_err(t->s, rc, "node cursor");
+    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    mdb_cursor_close(c);
+    if (rc == 0 && k.mv_size == 4)
+        next = get_u32(k.mv_data) + 1;
+    else if (rc != MDB_NOTFOUND)
+        return mdb_err(t->s, rc, "node last");
+    uint8_t nk[4];
+    put_u32(nk, next);
+    k = (MDB_val){strlen(id), (void *)id};
+    v = (MDB_val){4, nk};
+    if ((rc = mdb_put(t->txn, t->s->nodes, &k, &v, MDB_NOOVERWRITE)))
+        return mdb_err(t->s, rc, "node add");
+    MDB_val k2 = {4, nk}, v2 = {strlen(id) + 1, (void *)id};
+    if ((rc = mdb_put(t->txn, t->s->nodeno, &k2, &v2, MDB_NOOVERWRITE)))
+        return mdb_err(t->s, rc, "node add");
+    *node_no = next;
+    return WM_OK;
+}
+
+wm_err_t wm_node_name(wm_txn_t *t, uint32_t node_no, const char **id)
+{
+    uint8_t nk[4];
+    put_u32(nk, node_no);
+    MDB_val k = {4, nk}, v;
+    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->nodeno, &k, &v), "node name");
+    if (err != WM_OK)
+        return err;
+    if (v.mv_size == 0 || ((const char *)v.mv_data)[v.mv_size - 1] != 0)
+        return WM_EDECODE;
+    *id = v.mv_data; /* stored NUL-terminated: usable in place */
+    return WM_OK;
+}
+
+wm_err_t wm_epoch_key(wm_txn_t *t, uint32_t node, uint32_t epoch, uint8_t pub[static WM_PUB_BYTES])
+{
+    uint8_t kb[KEY_EPOCH];
+    put_u32(kb, node);
+    put_u32(kb + 4, epoch);
+    MDB_val k = {sizeof kb, kb}, v;
+    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->epochs, &k, &v), "epoch key");
+    if (err != WM_OK)
+        return err;
+    if (v.mv_size != WM_PUB_BYTES)
+        return WM_EDECODE;
+    memcpy(pub, v.mv_data, WM_PUB_BYTES);
+    return WM_OK;
+}
+
+wm_err_t wm_epoch_set(wm_txn_t *t, uint32_t node, uint32_t epoch, const uint8_t pub[static WM_PUB_BYTES])
+{
+    uint8_t have[WM_PUB_BYTES];
+    wm_err_t err = wm_epoch_key(t, node, epoch, have);
+    if (err == WM_OK)
+        return memcmp(have, pub, WM_PUB_BYTES) == 0 ? WM_OK : WM_EEXIST;
+    if (err != WM_ENOTFOUND)
+        return err;
+    uint8_t kb[KEY_EPOCH];
+    put_u32(kb, node);
+    put_u32(kb + 4, epoch);
+    MDB_val k = {sizeof kb, kb}, v = {WM_PUB_BYTES, (void *)pub};
+    return mdb_err(t->s, mdb_put(t->txn, t->s->epochs, &k, &v, 0), "epoch set");
+}
+
+/* Positions c on the last entry whose key starts with prefix (plen bytes)
+ * and is <= the prefix padded with 0xff. MDB_NOTFOUND if there is none. */
+static int seek_last_with_prefix(MDB_cursor *c, const uint8_t *prefix, size_t plen,
+                                 size_t klen, MDB_val *k, MDB_val *v)
+{
+    uint8_t probe[KEY_LOG];
+    assert(klen <= sizeof probe && plen <= klen);
+    memcpy(probe, prefix, plen);
+    memset(probe + plen, 0xff, klen - plen);
+    *k = (MDB_val){klen, probe};
+    int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+    if (rc == 0 && (k->mv_size != klen || memcmp(k->mv_data, probe, klen) != 0))
+        rc = mdb_cursor_get(c, k, v, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(c, k, v, MDB_LAST);
+    if (rc)
+        return rc;
+    if (k->mv_size < plen || memcmp(k->mv_data, prefix, plen) != 0)
+        return MDB_NOTFOUND;
+    return 0;
+}
+
+wm_err_t wm_epoch_last(wm_txn_t *t, uint32_t node, uint32_t *epoch)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint8_t prefix[4];
+    put_u32(prefix, node);
+    int rc = mdb_cursor_open(t->txn, t->s->epochs, &c);
+    if (rc == 0)
+        rc = seek_last_with_prefix(c, prefix, 4, KEY_EPOCH, &k, &v);
+    if (rc == 0)
+        *epoch = get_u32((const uint8_t *)k.mv_data + 4);
+    mdb_cursor_close(c);
+    return mdb_err(t->s, rc, "epoch last");
+}
+
+wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out)
+{
+    if (t->cached && t->c_node == node && t->c_head.epoch == epoch) {
+        *out = t->c_head;
+        return WM_OK;
+    }
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint8_t prefix[8];
+    put_u32(prefix, node);
+    put_u32(prefix + 4, epoch);
+    memset(out, 0, sizeof *out);
+    out->epoch = epoch;
+    int rc = mdb_cursor_open(t->txn, t->s->log, &c);
+    if (rc)
+        return mdb_err(t->s, rc, "log cursor");
+    rc = seek_last_with_prefix(c, prefix, 8, KEY_LOG, &k, &v);
+    if (rc == 0) {
+        out->seq = get_u64((const uint8_t *)k.mv_data + 8);
+        wm_srec_t view;
+        if (wm_srec_view(v.mv_data, v.mv_size, &view) != WM_OK) {
+            mdb_cursor_close(c);
+            return WM_EDECODE;
+        }
+        wm_srec_hash(&view, out->hash);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? WM_OK : mdb_err(t->s, rc, "log head");
+}
+
+wm_err_t wm_log_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out)
+{
+    uint8_t kb[KEY_LOG];
+    log_key(kb, node, epoch, seq);
+    MDB_val k = {sizeof kb, kb}, v;
+    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->log, &k, &v), "log get");
+    if (err != WM_OK)
+        return err;
+    return wm_srec_view(v.mv_data, v.mv_size, out);
+}
+
+wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count)
+{
+    *count = 0;
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint8_t kb[KEY_LOG];
+    log_key(kb, node, 0, 0);
+    int rc = mdb_cursor_open(t->txn, t->s->log, &c);
+    if (rc)
+        return mdb_err(t->s, rc, "log cursor");
+    k = (MDB_val){sizeof kb, kb};
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (get_u32(k.mv_data) != node)
+            break;
+        (*count)++;
+    }
+    mdb_cursor_close(c);
+    return rc == 0 || rc == MDB_NOTFOUND ? WM_OK : mdb_err(t->s, rc, "log count");
+}
+
+static wm_err_t ref_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
+                        uint32_t by_epoch, uint64_t by_seq)
+{
+    uint8_t kb[KEY_REF], vb[12];
+    log_key(kb, node, epoch, seq);
+    kb[16] = (uint8_t)kind;
+    put_u32(vb, by_epoch);
+    put_u64(vb + 4, by_seq);
+    MDB_val k = {sizeof kb, kb}, v = {sizeof vb, vb};
+    int rc = mdb_put(t->txn, t->s->refs, &k, &v, MDB_NOOVERWRITE);
+    return rc == MDB_KEYEXIST ? WM_OK : mdb_err(t->s, rc, "ref put");
+}
+
+wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
+                    uint32_t *by_epoch, uint64_t *by_seq)
+{
+    uint8_t kb[KEY_REF];
+    log_key(kb, node, epoch, seq);
+    kb[16] = (uint8_t)kind;
+    MDB_val k = {sizeof kb, kb}, v;
+    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->refs, &k, &v), "ref get");
+    if (err != WM_OK)
+        return err;
+    if (v.mv_size != 12)
+        return WM_EDECODE;
+    *by_epoch = get_u32(v.mv_data);
+    *by_seq = get_u64((const uint8_t *)v.mv_data + 4);
+    return WM_OK;
+}
+
+static int team_key(uint8_t *kb, size_t cap, uint32_t node, const char *team)
+{
+    size_t n = strlen(team);
+    if (4 + n > cap)
+        return -1;
+    put_u32(kb, node);
+    memcpy(kb + 4, team, n);
+    return (int)(4 + n);
+}
+
+wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_state_t *state)
+{
+    uint8_t kb[4 + 512];
+    int kl = team_key(kb, sizeof kb, node, team);
+    if (kl < 0)
+        return WM_ENOTFOUND;
+    MDB_val k = {(size_t)kl, kb}, v;
+    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->teams, &k, &v), "team get");
+    if (err != WM_OK)
+        return err;
+    if (v.mv_size < 2)
+        return WM_EDECODE;
+    *state = ((const uint8_t *)v.mv_data)[0];
+    return WM_OK;
+}
+
+/* Keeps the teams index in step with a team record. */
+static wm_err_t team_apply(wm_txn_t *t, uint32_t node, const Wm__Team *tm)
+{
+    uint8_t kb[4 + 512], vb[2 + 512];
+    int kl = team_key(kb, sizeof kb, node, tm->team ? tm->team : "");
+    if (kl < 0)
+        return WM_OK; /* an over-long id names no team; nothing to index */
+    MDB_val k = {(size_t)kl, kb}, v;
+    uint8_t state = WM_TEAM_ACTIVE, kind = (uint8_t)tm->kind;
+    int rc = mdb_get(t->txn, t->s->teams, &k, &v);
+    if (rc == 0 && v.mv_size >= 2) {
+        state = ((const uint8_t *)v.mv_data)[0];
+        if (tm->action != WM__TEAM_ACTION__CREATE)
+            kind = ((const uint8_t *)v.mv_data)[1];
+    } else if (rc != MDB_NOTFOUND) {
+        return mdb_err(t->s, rc, "team get");
+    }
+    if (tm->action == WM__TEAM_ACTION__DISBAND)
+        state = WM_TEAM_DISBANDED;
+    else if (tm->action == WM__TEAM_ACTION__CREATE)
+        state = WM_TEAM_ACTIVE;
+    size_t nl = tm->name ? strlen(tm->name) : 0;
+    if (nl > 512)
+        nl = 512;
+    vb[0] = state;
+    vb[1] = kind;
+    if (nl)
+        memcpy(vb + 2, tm->name, nl);
+    v = (MDB_val){2 + nl, vb};
+    return mdb_err(t->s, mdb_put(t->txn, t->s->teams, &k, &v, 0), "team put");
+}
+
+/* Maintains the derived indexes for one appended record. Records of kinds
+ * this build does not know touch no index. */
+static wm_err_t index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
+{
+    switch (r->body_case) {
+    case WM__RECORD__BODY_TEAM:
+        return team_apply(t, node, r->team);
+    case WM__RECORD__BODY_VOID:
+        return ref_put(t, node, r->void_->target_epoch ? r->void_->target_epoch : r->epoch,
+                       r->void_->target_seq, 'v', r->epoch, r->seq);
+    case WM__RECORD__BODY_PLAN_DONE:
+        return ref_put(t, node, r->plan_done->plan_epoch ? r->plan_done->plan_epoch : r->epoch,
+                       r->plan_done->plan_seq, 'd', r->epoch, r->seq);
+    default:
+        return WM_OK;
+    }
+}
+
+wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
+                       const uint8_t *srec, size_t len)
+{
+    assert(t->write);
+    wm_err_t err;
+    wm_head_t head;
+    const char *station = NULL;
+    if ((err = wm_log_head(t, node, r->epoch, &head)) != WM_OK)
+        return err;
+    if (r->seq <= head.seq) {
+        /* Already have a record there: the same one (replay) or a fork. */
+        wm_srec_t have;
+        if ((err = wm_log_get(t, node, r->epoch, r->seq, &have)) != WM_OK)
+            return err == WM_ENOTFOUND ? WM_ECHAIN : err;
+        if (have.len + WM_SIG_BYTES == len &&
+            memcmp(have.sig, srec, WM_SIG_BYTES) == 0 &&
+            memcmp(have.bytes, srec + WM_SIG_BYTES, have.len) == 0)
+            return WM_EEXIST;
+        return WM_EFORKED;
+    }
+    if ((err = wm_node_name(t, node, &station)) != WM_OK)
+        return err;
+    if ((err = wm_record_follows(r, station, r->epoch, head.seq, head.hash)) != WM_OK)
+        return err;
+    uint8_t kb[KEY_LOG];
+    log_key(kb, node, r->epoch, r->seq);
+    MDB_val k = {sizeof kb, kb}, v = {len, (void *)srec};
+    if ((err = mdb_err(t->s, mdb_put(t->txn, t->s->log, &k, &v, MDB_NOOVERWRITE), "log put")))
+        return err;
+    if ((err = index_record(t, node, r)) != WM_OK)
+        return err;
+    t->cached = 1;
+    t->c_node = node;
+    t->c_head.epoch = r->epoch;
+    t->c_head.seq = r->seq;
+    wm_hash(srec + WM_SIG_BYTES, len - WM_SIG_BYTES, t->c_head.hash);
+    return WM_OK;
+}
+
+int wm_log_scan(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_log_fn fn, void *ctx)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint8_t kb[KEY_LOG];
+    log_key(kb, node, epoch, seq);
+    int rc = mdb_cursor_open(t->txn, t->s->log, &c);
+    if (rc)
+        return -1;
+    int stop = 0;
+    k = (MDB_val){sizeof kb, kb};
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && !stop;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const uint8_t *kp = k.mv_data;
+        if (k.mv_size != KEY_LOG || get_u32(kp) != node)
+            break;
+        wm_srec_t view;
+        if (wm_srec_view(v.mv_data, v.mv_size, &view) != WM_OK)
+            view = (wm_srec_t){v.mv_data, NULL, 0}; /* let fn see the damage */
+        stop = fn(ctx, get_u32(kp + 4), get_u64(kp + 8), &view);
+    }
+    mdb_cursor_close(c);
+    return stop;
+}
+
+/* State carried through a verifying scan. */
+typedef struct {
+    wm_txn_t *t;
+    uint32_t node;
+    const char *station;
+    wm_verify_t *out;
+    uint8_t pub[WM_PUB_BYTES];
+} verify_ctx_t;
+
+static int verify_fail(verify_ctx_t *vc, uint32_t epoch, uint64_t seq, wm_err_t err,
+                       const char *why)
+{
+    vc->out->error = err;
+    vc->out->bad_epoch = epoch;
+    vc->out->bad_seq = seq;
+    snprintf(vc->out->why, sizeof vc->out->why, "%s", why);
+    return 1;
+}
+
+static int verify_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
+{
+    verify_ctx_t *vc = ctx;
+    wm_verify_t *o = vc->out;
+    wm_record_t *r = NULL;
+    if (o->records == 0 || epoch != o->head.epoch) {
+        if (wm_epoch_key(vc->t, vc->node, epoch, vc->pub) != WM_OK)
+            return verify_fail(vc, epoch, seq, WM_ENOTFOUND, "no signing key is known for this epoch");
+        o->epochs++;
+        o->head.epoch = epoch;
+        o->head.seq = 0;
+        memset(o->head.hash, 0, sizeof o->head.hash);
+    }
+    if (!v->bytes)
+        return verify_fail(vc, epoch, seq, WM_EDECODE, "stored record is truncated");
+    if (wm_record_decode(v->bytes, v->len, &r) != WM_OK)
+        return verify_fail(vc, epoch, seq, WM_EDECODE, "stored record does not decode");
+    int bad = 0;
+    if (r->seq != seq || r->epoch != epoch)
+        bad = verify_fail(vc, epoch, seq, WM_ECHAIN, "record's own epoch/seq differ from its place in the log");
+    else if (wm_record_follows(r, vc->station, epoch, o->head.seq, o->head.hash) != WM_OK)
+        bad = verify_fail(vc, epoch, seq, WM_ECHAIN,
+                          seq != o->head.seq + 1 ? "gap in the sequence"
+                                                 : "prev hash does not match the previous record (or wrong station)");
+    else if (wm_srec_verify(v, vc->pub) != WM_OK)
+        bad = verify_fail(vc, epoch, seq, WM_EBADSIG, "signature does not verify");
+    wm_record_free(&r);
+    if (bad)
+        return 1;
+    o->records++;
+    o->head.seq = seq;
+    wm_srec_hash(v, o->head.hash);
+    return 0;
+}
+
+wm_err_t wm_log_verify(wm_txn_t *t, uint32_t node, const char *station, wm_verify_t *out)
+{
+    memset(out, 0, sizeof *out);
+    verify_ctx_t vc = {.t = t, .node = node, .station = station, .out = out};
+    if (wm_log_scan(t, node, 0, 0, verify_one, &vc) < 0)
+        verify_fail(&vc, 0, 0, WM_EIO, "cannot read the log");
+    return out->error;
+}

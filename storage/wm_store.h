@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_store — one LMDB environment per node: signed logs of one or more
+ * stations, the keys that signed each epoch, derived indexes and the node's
+ * small metadata (sync cursors, log identity). The only module that
+ * includes <lmdb.h>. No network.
+ *
+ * Durability: a write transaction is durable when wm_txn_commit() returns
+ * WM_OK (LMDB fsyncs the data file and the meta page), unless the store was
+ * opened with WM_STORE_NOSYNC (benchmarks only). Every change to a log and
+ * its indexes happens in one transaction, so a log is never half-written:
+ * after a crash it holds exactly the transactions that committed.
+ *
+ * Threads: a wm_store_t may be shared; a wm_txn_t belongs to the thread
+ * that began it. Several processes may open one environment: one writer
+ * (the daemon) and any number of read-only readers (wmctl).
+ *
+ * Sub-databases (all integers big-endian, so keys sort numerically):
+ *
+ *   name    key                                 value
+ *   ------  ----------------------------------  ---------------------------------
+ *   meta    ASCII name                          see WM_META_* below
+ *   nodes   node id (UTF-8 slug, no NUL)        node_no u32
+ *   nodeno  node_no u32                         node id (UTF-8, NUL-terminated)
+ *   log     node_no u32 | epoch u32 | seq u64   srec: sig[64] | record bytes
+ *   epochs  node_no u32 | epoch u32             Ed25519 public key [32]
+ *   teams   node_no u32 | team id (UTF-8)       state u8 (1 active, 2 disbanded)
+ *                                               | kind u8 | name (UTF-8)
+ *   refs    node_no u32 | epoch u32 | seq u64   by_epoch u32 | by_seq u64
+ *           | kind u8 ('v' void, 'd' done)      (the record that refers to it)
+ *
+ *   meta names:
+ *   "format"   u32        storage format version (WM_STORE_FORMAT)
+ *   "log_id"   16 bytes   random, set when the environment is created; the
+ *                         fork guard ties a signing key to it
+ *   "self"     UTF-8      this node's own id
+ *   Other names are free for the layers above (e.g. sync cursors); their
+ *   layouts are documented where they are written.
+ *
+ * Node numbers are assigned from 1 in order of first appearance; a node's
+ * number never changes.
+ */
+#ifndef WM_STORE_H
+#define WM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wm_crypto.h"
+#include "wm_err.h"
+#include "wm_record.h"
+
+#define WM_STORE_FORMAT 1
+#define WM_LOG_ID_BYTES 16
+
+/* wm_store_open flags */
+#define WM_STORE_RDONLY 0x1 /* read-only; the environment must exist */
+#define WM_STORE_NOSYNC 0x2 /* no fsync at commit: benchmarks only */
+
+typedef struct wm_store wm_store_t;
+typedef struct wm_txn wm_txn_t;
+
+/* The head of one epoch of one node's log. An empty epoch has seq 0 and an
+ * all-zero hash. */
+typedef struct {
+    uint32_t epoch;
+    uint64_t seq;
+    uint8_t hash[WM_HASH_BYTES];
+} wm_head_t;
+
+/* Opens (creating if needed, unless RDONLY) the environment in directory
+ * DIR (created with mode 0700 if missing). map_mb is the map size in MiB;
+ * 0 means the default (1024). WM_ENOTFOUND if RDONLY and no environment
+ * exists; WM_EIO otherwise on failure. *out is owned by the caller. */
+wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_t **out);
+/* Closes *s (no transaction may be open) and sets it NULL. Accepts NULL. */
+void wm_store_close(wm_store_t **s);
+/* A sentence about the last LMDB failure on s, with LMDB's own code and
+ * text, for log lines. Valid until the next call on s. */
+const char *wm_store_detail(const wm_store_t *s);
+/* The environment's log id (see "log_id" above). */
+wm_err_t wm_store_log_id(wm_store_t *s, uint8_t id[static WM_LOG_ID_BYTES]);
+/* Writes a compacted, consistent copy of the environment to the file
+ * PATH (must not exist). Runs beside a live writer. */
+wm_err_t wm_store_copy(wm_store_t *s, const char *path);
+
+/* Begins a transaction; write != 0 for a write transaction (one at a time
+ * per environment; others wait). *out is owned by the caller until commit
+ * or abort. */
+wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out);
+/* Commits and frees *t, setting it NULL. For a write transaction the data
+ * is durable when this returns WM_OK. WM_EMAPFULL or WM_EIO on failure,
+ * after which nothing of the transaction is stored. */
+wm_err_t wm_txn_commit(wm_txn_t **t);
+/* Discards and frees *t, setting it NULL. Accepts NULL. */
+void wm_txn_abort(wm_txn_t **t);
+
+/* Generic metadata. get: copies at most cap bytes into buf and sets *len
+ * to the stored length; WM_ENOTFOUND if absent. */
+wm_err_t wm_meta_get(wm_txn_t *t, const char *name, void *buf, size_t cap, size_t *len);
+wm_err_t wm_meta_put(wm_txn_t *t, const char *name, const void *buf, size_t len);
+
+/* Node numbers. lookup: WM_ENOTFOUND if id is unknown. add: returns the
+ * existing number or assigns the next one (write transaction). name: the
+ * id of node_no, valid until the transaction ends. */
+wm_err_t wm_node_lookup(wm_txn_t *t, const char *id, uint32_t *node_no);
+wm_err_t wm_node_add(wm_txn_t *t, const char *id, uint32_t *node_no);
+wm_err_t wm_node_name(wm_txn_t *t, uint32_t node_no, const char **id);
+
+/* The key that signs an epoch of a node. WM_ENOTFOUND if none is set;
+ * set refuses (WM_EEXIST) to change an epoch's key once set. last: the
+ * highest epoch with a key, WM_ENOTFOUND if none. */
+wm_err_t wm_epoch_key(wm_txn_t *t, uint32_t node, uint32_t epoch, uint8_t pub[static WM_PUB_BYTES]);
+wm_err_t wm_epoch_set(wm_txn_t *t, uint32_t node, uint32_t epoch, const uint8_t pub[static WM_PUB_BYTES]);
+wm_err_t wm_epoch_last(wm_txn_t *t, uint32_t node, uint32_t *epoch);
+
+/* The head of an epoch (seq 0 and a zero hash if it is empty). */
+wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out);
+/* The record at (epoch, seq); *out points into the map and is valid until
+ * the transaction ends or writes. WM_ENOTFOUND if absent. */
+wm_err_t wm_log_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out);
+/* Number of records of a node, all epochs. */
+wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count);
+
+/* Appends one signed record to node's log (write transaction). r is the
+ * decoded form of srec (the caller decoded it, and verified the signature
+ * if it came from elsewhere). The record must follow the head of its epoch:
+ *   WM_OK        appended, indexes updated;
+ *   WM_EEXIST    this exact record is already stored (nothing changes);
+ *   WM_EFORKED   a different record is stored at its (epoch, seq);
+ *   WM_ECHAIN    it does not follow the head (gap, wrong prev, station);
+ *   WM_EMAPFULL, WM_EIO.
+ * The caller commits; nothing is durable before that. */
+wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
+                       const uint8_t *srec, size_t len);
+
+/* Calls fn for each record of node from (epoch, seq) on, in order, across
+ * epochs, until fn returns nonzero (which is then returned) or the log ends
+ * (returns 0). The srec view is valid during the call only. */
+typedef int (*wm_log_fn)(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v);
+int wm_log_scan(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_log_fn fn, void *ctx);
+
+/* Result of verifying a whole log. */
+typedef struct {
+    uint64_t records;       /* records checked */
+    uint32_t epochs;        /* epochs seen */
+    wm_head_t head;         /* last record checked */
+    wm_err_t error;         /* WM_OK, or the first failure */
+    uint32_t bad_epoch;     /* where it failed */
+    uint64_t bad_seq;
+    char why[160];
+} wm_verify_t;
+
+/* Verifies node's whole log: every record decodes, belongs to station id,
+ * chains to its predecessor (seq + 1, prev = hash) from seq 1 of each
+ * epoch, and carries a valid signature by its epoch's key. Returns the
+ * first failure (also in out->error). */
+wm_err_t wm_log_verify(wm_txn_t *t, uint32_t node, const char *station, wm_verify_t *out);
+
+/* Derived indexes, maintained by wm_log_append. */
+typedef enum { WM_TEAM_ACTIVE = 1, WM_TEAM_DISBANDED = 2 } wm_team_state_t;
+/* State of a team; WM_ENOTFOUND if it was never created. */
+wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_state_t *state);
+/* The record that voided ('v') or completed ('d') the target; WM_ENOTFOUND
+ * if there is none. */
+wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
+                    uint32_t *by_epoch, uint64_t *by_seq);
+
+#endif
