@@ -165,3 +165,36 @@ const char *wm_enum_list(const ProtobufCEnumDescriptor *d, char *buf, size_t cap
     }
     return buf;
 }
+
+wm_err_t wm_pb_encode(const ProtobufCMessage *m, uint8_t **out, size_t *len)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return WM_ENOMEM;
+    protobuf_c_message_pack(m, buf);
+    *out = buf;
+    *len = n;
+    return WM_OK;
+}
+
+wm_err_t wm_pb_decode(const ProtobufCMessageDescriptor *d, const uint8_t *bytes, size_t len,
+                      size_t max, void **out)
+{
+    if (len > max)
+        return WM_ETOOBIG;
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, bytes);
+    if (!m)
+        return WM_EDECODE;
+    *out = m;
+    return WM_OK;
+}
+
+void wm_pb_free(void *mp)
+{
+    ProtobufCMessage **m = mp;
+    if (!m || !*m)
+        return;
+    protobuf_c_message_free_unpacked(*m, NULL);
+    *m = NULL;
+}

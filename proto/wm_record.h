@@ -81,4 +81,14 @@ const char *wm_enum_slug(const ProtobufCEnumDescriptor *d, int value, char *buf,
 /* Writes "a|b|c" of all slugs of d into buf, for help and error text. */
 const char *wm_enum_list(const ProtobufCEnumDescriptor *d, char *buf, size_t cap);
 
+/* Generic codec for the other messages of wmsync (control, sync): the
+ * only place besides the record functions above that packs or unpacks.
+ * encode: *out is malloc'd (caller frees), length in *len.
+ * decode: WM_ETOOBIG if len > max, WM_EDECODE if malformed; free the
+ * result with wm_msg_free, which accepts NULL and sets *m to NULL. */
+wm_err_t wm_pb_encode(const ProtobufCMessage *m, uint8_t **out, size_t *len);
+wm_err_t wm_pb_decode(const ProtobufCMessageDescriptor *d, const uint8_t *bytes, size_t len,
+                      size_t max, void **out);
+void wm_pb_free(void *mp);
+
 #endif

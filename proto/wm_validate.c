@@ -159,10 +159,13 @@ static wm_err_t check_activity(const Wm__Activity *a, uint32_t dmax, wm_reject_t
 static wm_err_t check_team(const Wm__Team *t, wm_reject_t *rej)
 {
     TRY(check_team_id(t->team, rej));
-    TRY(check_enum(&wm__team_action__descriptor, t->action, "action", rej));
+    /* Unspecified means "create or rename, whichever applies": the daemon
+     * settles it against the log before signing. */
+    if (t->action != WM__TEAM_ACTION__TEAM_ACTION_UNSPECIFIED)
+        TRY(check_enum(&wm__team_action__descriptor, t->action, "action", rej));
     if (t->action != WM__TEAM_ACTION__DISBAND)
         TRY(check_text(t->name, "name", 1, rej));
-    if (t->action == WM__TEAM_ACTION__CREATE)
+    if (t->action == WM__TEAM_ACTION__CREATE || t->kind != WM__TEAM_KIND__TEAM_KIND_UNSPECIFIED)
         TRY(check_enum(&wm__team_kind__descriptor, t->kind, "kind", rej));
     TRY(check_text(t->trade, "trade", 0, rej));
     return WM_OK;

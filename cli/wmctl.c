@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wmctl — the admin CLI. Dispatches from the command table below; each
+ * command lives in cmd_<name>.c. Writes go through the daemon's control
+ * socket; reads open LMDB read-only, so they work with the daemon down.
+ */
+#include "wmctl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_crypto.h"
+#include "wm_net.h"
+#include "wm_record.h"
+
+#define DEFAULT_CONF "/etc/wmsync/wmsync.conf"
+
+static const wmctl_cmd_t commands[] = {
+    {"init", cmd_init,
+     "init --role station|town|county --id ID --name NAME --dir DIR [--listen EP] "
+     "[--upstream EP --upstream-key HEX]",
+     "create a node directory: config, signing and transport keys"},
+    {"record", cmd_record, "record KIND --flag value ...",
+     "record activity|publicity|volunteers|recruitment|team|funding|site|plan|plan-done|void"},
+    {"log", cmd_log, "log [--from SEQ] [--epoch E] [--json]", "list the node's records"},
+    {"verify", cmd_verify, "verify [--json]",
+     "check the whole chain: linkage and every signature (exit 0 only if it verifies)"},
+    {"status", cmd_status, "status [--json]", "the node's head, records and daemon state"},
+};
+
+void wmctl_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("wmctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int wmctl_config(wmctl_t *w)
+{
+    char why[1024];
+    if (w->cfg_loaded)
+        return WMCTL_OK;
+    if (wm_config_load(w->conf_path, &w->cfg, why, sizeof why) != WM_OK) {
+        wmctl_err("%s", why);
+        return WMCTL_USAGE;
+    }
+    w->cfg_loaded = 1;
+    return WMCTL_OK;
+}
+
+int wmctl_open_ro(wmctl_t *w, wm_store_t **store, uint32_t *self)
+{
+    int rc = wmctl_config(w);
+    *store = NULL;
+    *self = 0;
+    if (rc != WMCTL_OK)
+        return rc;
+    wm_err_t err = wm_store_open(w->cfg.data_dir, WM_STORE_RDONLY, w->cfg.map_mb, store);
+    if (err == WM_ENOTFOUND)
+        return WMCTL_OK;
+    if (err != WM_OK) {
+        wmctl_err("cannot open the log in %s: %s", w->cfg.data_dir, wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    wm_txn_t *t = NULL;
+    if ((err = wm_txn_begin(*store, 0, &t)) == WM_OK) {
+        err = wm_node_lookup(t, w->cfg.id, self);
+        if (err == WM_ENOTFOUND)
+            err = WM_OK, *self = 0;
+    }
+    wm_txn_abort(&t);
+    if (err != WM_OK) {
+        wmctl_err("cannot read the log in %s: %s", w->cfg.data_dir, wm_strerror(err));
+        wm_store_close(store);
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
+wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply)
+{
+    wm_net_t *net = NULL;
+    wm_sock_t *s = NULL;
+    uint8_t *buf = NULL, *rbuf = NULL;
+    size_t len = 0, rlen = 0;
+    req->version = WMCTL_CTL_VERSION;
+    wm_err_t err = wm_pb_encode(&req->base, &buf, &len);
+    if (err == WM_OK)
+        err = wm_net_new(&net);
+    if (err == WM_OK)
+        err = wm_ctl_connect(net, w->cfg.control, &s);
+    if (err == WM_OK)
+        err = wm_ctl_call(s, buf, len, &rbuf, &rlen, WMCTL_TIMEOUT_MS);
+    if (err == WM_OK)
+        err = wm_pb_decode(&wm__ctl_reply__descriptor, rbuf, rlen, WM_CTL_MAX_BYTES,
+                           (void **)reply);
+    free(buf);
+    free(rbuf);
+    wm_sock_close(&s);
+    wm_net_free(&net);
+    return err;
+}
+
+int wmctl_opts_parse(wmctl_opts_t *opts, int argc, char **argv, const char *const *flags)
+{
+    opts->n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || !a[2]) {
+            wmctl_err("unexpected argument \"%s\" (options look like --name value)", a);
+            return WMCTL_USAGE;
+        }
+        if (opts->n >= (int)(sizeof opts->o / sizeof opts->o[0])) {
+            wmctl_err("too many options");
+            return WMCTL_USAGE;
+        }
+        wmctl_opt_t *o = &opts->o[opts->n++];
+        *o = (wmctl_opt_t){.name = a + 2};
+        char *eq = strchr(a + 2, '=');
+        if (eq) { /* --name=value */
+            *eq = 0;
+            o->val = eq + 1;
+            continue;
+        }
+        int is_flag = 0;
+        for (const char *const *f = flags; f && *f; f++)
+            is_flag |= strcmp(*f, o->name) == 0;
+        if (is_flag)
+            continue;
+        if (i + 1 >= argc) {
+            wmctl_err("--%s needs a value", o->name);
+            return WMCTL_USAGE;
+        }
+        o->val = argv[++i];
+    }
+    return WMCTL_OK;
+}
+
+const char *wmctl_opt(wmctl_opts_t *opts, const char *name)
+{
+    const char *v = NULL;
+    for (int i = 0; i < opts->n; i++)
+        if (strcmp(opts->o[i].name, name) == 0 && opts->o[i].val) {
+            opts->o[i].used = 1;
+            v = opts->o[i].val; /* the last one wins */
+        }
+    return v;
+}
+
+int wmctl_flag(wmctl_opts_t *opts, const char *name)
+{
+    int seen = 0;
+    for (int i = 0; i < opts->n; i++)
+        if (strcmp(opts->o[i].name, name) == 0 && !opts->o[i].val)
+            opts->o[i].used = 1, seen = 1;
+    return seen;
+}
+
+int wmctl_opt_all(wmctl_opts_t *opts, const char *name, const char **out, int cap)
+{
+    int k = 0;
+    for (int i = 0; i < opts->n; i++)
+        if (strcmp(opts->o[i].name, name) == 0 && opts->o[i].val) {
+            opts->o[i].used = 1;
+            if (k < cap)
+                out[k] = opts->o[i].val;
+            k++;
+        }
+    return k;
+}
+
+int wmctl_opts_unused(const wmctl_opts_t *opts, const char *cmd)
+{
+    for (int i = 0; i < opts->n; i++)
+        if (!opts->o[i].used) {
+            wmctl_err("%s: unknown option --%s (see wmctl help %s)", cmd, opts->o[i].name, cmd);
+            return WMCTL_USAGE;
+        }
+    return WMCTL_OK;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: wmctl [-c CONFIG] COMMAND [options]\n\n"
+               "  -c CONFIG   node configuration (default $WMSYNC_CONF or " DEFAULT_CONF ")\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\nwmctl help COMMAND shows a command's options.\n");
+}
+
+static const wmctl_cmd_t *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    wmctl_t w = {.conf_path = getenv("WMSYNC_CONF")};
+    int i = 1;
+    if (!w.conf_path)
+        w.conf_path = DEFAULT_CONF;
+    while (i < argc && argv[i][0] == '-') {
+        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) {
+                wmctl_err("-c needs a file");
+                return WMCTL_USAGE;
+            }
+            w.conf_path = argv[i + 1];
+            i += 2;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return WMCTL_OK;
+        } else {
+            wmctl_err("unknown option %s", argv[i]);
+            return WMCTL_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return WMCTL_USAGE;
+    }
+    if (strcmp(argv[i], "help") == 0) {
+        const wmctl_cmd_t *c = i + 1 < argc ? find(argv[i + 1]) : NULL;
+        if (!c) {
+            usage(stdout);
+            return WMCTL_OK;
+        }
+        printf("usage: wmctl [-c CONFIG] %s\n\n%s\n", c->usage, c->help);
+        return WMCTL_OK;
+    }
+    const wmctl_cmd_t *c = find(argv[i]);
+    if (!c) {
+        wmctl_err("unknown command \"%s\"", argv[i]);
+        usage(stderr);
+        return WMCTL_USAGE;
+    }
+    for (int k = i + 1; k < argc; k++)
+        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+            printf("usage: wmctl [-c CONFIG] %s\n\n%s\n", c->usage, c->help);
+            return WMCTL_OK;
+        }
+    if (wm_crypto_init() != WM_OK) {
+        wmctl_err("libsodium failed to initialise");
+        return WMCTL_FAIL;
+    }
+    return c->fn(&w, argc - i, argv + i);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wmctl — shared pieces of the admin CLI: the command table, the loaded
+ * configuration, read-only access to the node's LMDB environment and calls
+ * to the daemon's control socket. Exit codes: 0 success, 1 operational
+ * failure (daemon down, verify failed, I/O), 2 rejected input or usage.
+ */
+#ifndef WMCTL_H
+#define WMCTL_H
+
+#include <stdint.h>
+
+#include "control.pb-c.h"
+#include "wm_config.h"
+#include "wm_store.h"
+
+#define WMCTL_OK 0
+#define WMCTL_FAIL 1
+#define WMCTL_USAGE 2
+#define WMCTL_CTL_VERSION 1
+#define WMCTL_TIMEOUT_MS 15000
+
+typedef struct {
+    const char *conf_path; /* -c, $WMSYNC_CONF or the default */
+    wm_config_t cfg;
+    int cfg_loaded;
+} wmctl_t;
+
+typedef struct {
+    const char *name;
+    int (*fn)(wmctl_t *w, int argc, char **argv); /* argv[0] is the command name */
+    const char *usage;
+    const char *help;
+} wmctl_cmd_t;
+
+int cmd_init(wmctl_t *w, int argc, char **argv);
+int cmd_record(wmctl_t *w, int argc, char **argv);
+int cmd_log(wmctl_t *w, int argc, char **argv);
+int cmd_verify(wmctl_t *w, int argc, char **argv);
+int cmd_status(wmctl_t *w, int argc, char **argv);
+
+/* Loads the configuration once; prints why and returns WMCTL_USAGE on
+ * failure, WMCTL_OK otherwise. */
+int wmctl_config(wmctl_t *w);
+/* Opens the node's environment read-only (works with the daemon down) and
+ * finds this node's own log. *self is 0 if the log has no records yet.
+ * Returns WMCTL_OK, or prints why and returns WMCTL_FAIL. A missing
+ * environment is not an error: *store is then NULL. */
+int wmctl_open_ro(wmctl_t *w, wm_store_t **store, uint32_t *self);
+/* Sends req to the daemon and waits for its reply (*reply freed with
+ * wm_pb_free). WM_EDOWN if the daemon is not running. */
+wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply);
+/* Prints "wmctl: " + message to stderr. */
+void wmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Simple "--name value" / "--flag" option lists used by the commands. */
+typedef struct {
+    const char *name; /* without the leading "--" */
+    const char *val;  /* NULL for a flag */
+    int used;
+} wmctl_opt_t;
+
+typedef struct {
+    wmctl_opt_t o[64];
+    int n;
+} wmctl_opts_t;
+
+/* Parses argv (after the command words) into opts. Names in `flags` take
+ * no value. Prints why and returns WMCTL_USAGE on a bad list. */
+int wmctl_opts_parse(wmctl_opts_t *opts, int argc, char **argv, const char *const *flags);
+/* The value of --name (marks it used), or NULL. */
+const char *wmctl_opt(wmctl_opts_t *opts, const char *name);
+/* Nonzero if flag --name was given (marks it used). */
+int wmctl_flag(wmctl_opts_t *opts, const char *name);
+/* Values of a repeatable option, in order; returns how many (max cap). */
+int wmctl_opt_all(wmctl_opts_t *opts, const char *name, const char **out, int cap);
+/* Prints an error naming the first option nobody used; WMCTL_USAGE, or
+ * WMCTL_OK if all were used. */
+int wmctl_opts_unused(const wmctl_opts_t *opts, const char *cmd);
+
+#endif

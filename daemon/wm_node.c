@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_node — the node's own log and its single write path; see wm_node.h. */
+#include "wm_node.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wm_date.h"
+#include "wm_log.h"
+
+#define GUARD_EVERY_S 5
+
+static wm_err_t why_fail(wm_err_t err, char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static wm_err_t why_fail(wm_err_t err, char *why, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+/* One daemon per node: an exclusive lock on DATA_DIR/wmsyncd.lock. */
+static wm_err_t take_lock(wm_node_t *n, char *why, size_t cap)
+{
+    char path[4200];
+    if (mkdir(n->cfg->data_dir, 0700) != 0 && errno != EEXIST)
+        return why_fail(WM_EIO, why, cap, "cannot create %s: %s", n->cfg->data_dir,
+                        strerror(errno));
+    snprintf(path, sizeof path, "%s/wmsyncd.lock", n->cfg->data_dir);
+    n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->lock_fd < 0)
+        return why_fail(WM_EIO, why, cap, "cannot open %s: %s", path, strerror(errno));
+    if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return why_fail(WM_ESTATE, why, cap,
+                        "another wmsyncd is already running for this node (%s is locked)", path);
+    return WM_OK;
+}
+
+static void guard_refresh(wm_node_t *n)
+{
+    if (n->guard.present && n->guard.epoch == n->head.epoch && n->guard.seq == n->head.seq)
+        return;
+    wm_guard_t g = n->guard;
+    g.present = 1;
+    g.epoch = n->head.epoch;
+    g.seq = n->head.seq;
+    if (wm_guard_write(n->guard_path, &g) == WM_OK)
+        n->guard = g;
+    else
+        wm_warn("cannot write fork-guard file %s: %s", n->guard_path, strerror(errno));
+}
+
+/* The fork guard: decides the epoch to write in, or refuses. Runs inside
+ * the opening write transaction. */
+static wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_epoch, int had_log,
+                             char *why, size_t cap)
+{
+    wm_err_t err;
+    uint8_t log_id[WM_LOG_ID_BYTES], have_pub[WM_PUB_BYTES];
+    uint32_t last = 0;
+    const wm_guard_t *g = &n->guard;
+    const char *key = n->cfg->sign_key;
+    size_t idlen = 0;
+    if ((err = wm_meta_get(t, "log_id", log_id, sizeof log_id, &idlen)) != WM_OK ||
+        idlen != sizeof log_id)
+        return why_fail(WM_EIO, why, cap, "cannot read the log id of %s", n->cfg->data_dir);
+    err = wm_epoch_last(t, n->self, &last);
+    if (err != WM_OK && err != WM_ENOTFOUND)
+        return why_fail(err, why, cap, "cannot read epochs: %s", wm_strerror(err));
+
+    if (!new_epoch && g->present) {
+        if (!had_log || last == 0)
+            return why_fail(WM_EFORK, why, cap,
+                            "signing key %s has signed a log up to epoch %" PRIu32 " seq %" PRIu64
+                            ", but %s holds no log. Signing again would fork the chain. Restore "
+                            "the data directory that belongs to this key, or start with "
+                            "--new-epoch to begin a new epoch deliberately",
+                            key, g->epoch, g->seq, n->cfg->data_dir);
+        if (memcmp(g->log_id, log_id, WM_LOG_ID_BYTES) != 0)
+            return why_fail(WM_EFORK, why, cap,
+                            "signing key %s belongs to another log than the one in %s. Restore "
+                            "the matching data directory, or start with --new-epoch",
+                            key, n->cfg->data_dir);
+    }
+    if (last != 0) {
+        if ((err = wm_epoch_key(t, n->self, last, have_pub)) != WM_OK)
+            return why_fail(err, why, cap, "no key recorded for epoch %" PRIu32, last);
+        if ((err = wm_log_head(t, n->self, last, &n->head)) != WM_OK)
+            return why_fail(err, why, cap, "cannot read the head: %s", wm_strerror(err));
+        if (!new_epoch && memcmp(have_pub, wm_signer_pub(n->signer), WM_PUB_BYTES) != 0)
+            return why_fail(WM_EFORK, why, cap,
+                            "signing key %s is not the key of epoch %" PRIu32
+                            " of this log. If the key was rotated on purpose, start with "
+                            "--new-epoch",
+                            key, last);
+        if (!new_epoch && g->present && g->epoch == last && n->head.seq < g->seq)
+            return why_fail(WM_EFORK, why, cap,
+                            "the log is shorter than what this key last recorded: it ends at "
+                            "epoch %" PRIu32 " seq %" PRIu64 " but the key signed up to seq %" PRIu64
+                            ". Was an old backup restored? Restore the newest data, or start "
+                            "with --new-epoch to continue in a new epoch",
+                            last, n->head.seq, g->seq);
+        if (!new_epoch && g->present && g->epoch > last)
+            return why_fail(WM_EFORK, why, cap,
+                            "the log ends in epoch %" PRIu32 " but this key already signed in "
+                            "epoch %" PRIu32 ". Restore the newest data, or start with "
+                            "--new-epoch",
+                            last, g->epoch);
+        if (!new_epoch)
+            return WM_OK;
+    }
+    uint32_t epoch = (last > g->epoch ? last : g->epoch) + 1;
+    if ((err = wm_epoch_set(t, n->self, epoch, wm_signer_pub(n->signer))) != WM_OK)
+        return why_fail(err, why, cap, "cannot record the key of epoch %" PRIu32, epoch);
+    memset(&n->head, 0, sizeof n->head);
+    n->head.epoch = epoch;
+    if (epoch > 1)
+        wm_info("beginning epoch %" PRIu32, epoch);
+    return WM_OK;
+}
+
+wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, char *why,
+                      size_t cap)
+{
+    wm_err_t err;
+    wm_txn_t *t = NULL;
+    char mdb[4200];
+    wm_node_t *n = calloc(1, sizeof *n);
+    if (!n)
+        return WM_ENOMEM;
+    n->cfg = cfg;
+    n->lock_fd = -1;
+    n->started = time(NULL);
+    snprintf(n->guard_path, sizeof n->guard_path, "%s.state", cfg->sign_key);
+    if ((err = wm_signer_load(cfg->sign_key, &n->signer)) != WM_OK) {
+        why_fail(err, why, cap, "cannot load signing key %s: %s%s", cfg->sign_key,
+                 wm_strerror(err), err == WM_EPERM ? " (its mode must be 0600)" : "");
+        goto out;
+    }
+    if ((err = wm_guard_read(n->guard_path, &n->guard)) != WM_OK) {
+        why_fail(err, why, cap, "fork-guard file %s is unreadable or damaged", n->guard_path);
+        goto out;
+    }
+    if ((err = take_lock(n, why, cap)) != WM_OK)
+        goto out;
+    snprintf(mdb, sizeof mdb, "%s/data.mdb", cfg->data_dir);
+    int had_log = access(mdb, F_OK) == 0;
+    if ((err = wm_store_open(cfg->data_dir, 0, cfg->map_mb, &n->store)) != WM_OK) {
+        why_fail(err, why, cap, "cannot open the log in %s: %s", cfg->data_dir, wm_strerror(err));
+        goto out;
+    }
+    if ((err = wm_txn_begin(n->store, 1, &t)) != WM_OK ||
+        (err = wm_node_add(t, cfg->id, &n->self)) != WM_OK ||
+        (err = wm_meta_put(t, "self", cfg->id, strlen(cfg->id))) != WM_OK) {
+        why_fail(err, why, cap, "cannot initialise the log: %s", wm_strerror(err));
+        goto out;
+    }
+    if ((err = choose_epoch(n, t, new_epoch, had_log, why, cap)) != WM_OK)
+        goto out;
+    if ((err = wm_txn_commit(&t)) != WM_OK) {
+        why_fail(err, why, cap, "cannot initialise the log: %s", wm_strerror(err));
+        goto out;
+    }
+    if ((err = wm_store_log_id(n->store, n->guard.log_id)) != WM_OK) {
+        why_fail(err, why, cap, "cannot read the log id: %s", wm_strerror(err));
+        goto out;
+    }
+    n->guard.present = 0; /* force a write: the log id or epoch may be new */
+    n->serving = 1;
+    guard_refresh(n);
+    *out = n;
+    return WM_OK;
+out:
+    wm_txn_abort(&t);
+    wm_node_close(&n); /* not serving: the guard file stays as it was */
+    return err;
+}
+
+void wm_node_close(wm_node_t **np)
+{
+    wm_node_t *n = np ? *np : NULL;
+    if (!n)
+        return;
+    if (n->serving)
+        guard_refresh(n);
+    wm_store_close(&n->store);
+    wm_signer_free(&n->signer);
+    if (n->lock_fd >= 0)
+        close(n->lock_fd);
+    free(n);
+    *np = NULL;
+}
+
+void wm_node_tick(wm_node_t *n)
+{
+    time_t now = time(NULL);
+    if (now < n->guard_due)
+        return;
+    n->guard_due = now + GUARD_EVERY_S;
+    guard_refresh(n);
+}
+
+/* Context rules that need the log: the team of an activity exists and is
+ * active; a void names an existing record that is not voided and is not
+ * itself a void; a plan completion names a plan not yet done. Also settles
+ * the team action (create or rename) and the target epochs. */
+static wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record_t *r, wm_reject_t *rej)
+{
+    wm_team_state_t ts;
+    uint32_t by_e;
+    uint64_t by_s;
+    wm_srec_t tgt;
+    wm_err_t err;
+    switch (r->body_case) {
+    case WM__RECORD__BODY_ACTIVITY:
+        if (!r->activity->team || !r->activity->team[0])
+            return WM_OK;
+        err = wm_team_state(t, n->self, r->activity->team, &ts);
+        if (err == WM_ENOTFOUND)
+            return wm_reject(rej, "team", "no team \"%s\"; record it first with: wmctl record team --team %s --name NAME",
+                             r->activity->team, r->activity->team);
+        if (err != WM_OK)
+            return err;
+        if (ts != WM_TEAM_ACTIVE)
+            return wm_reject(rej, "team", "team \"%s\" was disbanded", r->activity->team);
+        return WM_OK;
+    case WM__RECORD__BODY_TEAM: {
+        Wm__Team *tm = r->team;
+        err = wm_team_state(t, n->self, tm->team, &ts);
+        if (err != WM_OK && err != WM_ENOTFOUND)
+            return err;
+        int active = err == WM_OK && ts == WM_TEAM_ACTIVE;
+        if (tm->action == WM__TEAM_ACTION__DISBAND) {
+            if (!active)
+                return wm_reject(rej, "team", "no active team \"%s\" to disband", tm->team);
+        } else if (tm->action == WM__TEAM_ACTION__TEAM_ACTION_UNSPECIFIED) {
+            tm->action = active ? WM__TEAM_ACTION__RENAME : WM__TEAM_ACTION__CREATE;
+        } else if (tm->action == WM__TEAM_ACTION__CREATE && active) {
+            return wm_reject(rej, "team", "team \"%s\" already exists", tm->team);
+        } else if (tm->action == WM__TEAM_ACTION__RENAME && !active) {
+            return wm_reject(rej, "team", "no active team \"%s\" to rename", tm->team);
+        }
+        if (tm->action == WM__TEAM_ACTION__CREATE &&
+            tm->kind == WM__TEAM_KIND__TEAM_KIND_UNSPECIFIED)
+            tm->kind = WM__TEAM_KIND__BRANCH;
+        return WM_OK;
+    }
+    case WM__RECORD__BODY_VOID: {
+        Wm__Void *v = r->void_;
+        if (!v->target_epoch)
+            v->target_epoch = r->epoch;
+        err = wm_log_get(t, n->self, v->target_epoch, v->target_seq, &tgt);
+        if (err == WM_ENOTFOUND)
+            return wm_reject(rej, "seq", "no record %" PRIu64 " in epoch %" PRIu32 " to void",
+                             v->target_seq, v->target_epoch);
+        if (err != WM_OK)
+            return err;
+        if (wm_ref_get(t, n->self, v->target_epoch, v->target_seq, 'v', &by_e, &by_s) == WM_OK)
+            return wm_reject(rej, "seq", "record %" PRIu64 " was already voided by record %" PRIu64,
+                             v->target_seq, by_s);
+        wm_record_t *old = NULL;
+        if ((err = wm_record_decode(tgt.bytes, tgt.len, &old)) != WM_OK)
+            return err;
+        int is_void = old->body_case == WM__RECORD__BODY_VOID;
+        wm_record_free(&old);
+        if (is_void)
+            return wm_reject(rej, "seq", "record %" PRIu64 " is itself a void and cannot be voided",
+                             v->target_seq);
+        return WM_OK;
+    }
+    case WM__RECORD__BODY_PLAN_DONE: {
+        Wm__PlanDone *d = r->plan_done;
+        if (!d->plan_epoch)
+            d->plan_epoch = r->epoch;
+        err = wm_log_get(t, n->self, d->plan_epoch, d->plan_seq, &tgt);
+        if (err == WM_ENOTFOUND)
+            return wm_reject(rej, "plan", "no record %" PRIu64 " to complete", d->plan_seq);
+        if (err != WM_OK)
+            return err;
+        wm_record_t *old = NULL;
+        if ((err = wm_record_decode(tgt.bytes, tgt.len, &old)) != WM_OK)
+            return err;
+        int is_plan = old->body_case == WM__RECORD__BODY_PLAN;
+        wm_record_free(&old);
+        if (!is_plan)
+            return wm_reject(rej, "plan", "record %" PRIu64 " is not a plan", d->plan_seq);
+        if (wm_ref_get(t, n->self, d->plan_epoch, d->plan_seq, 'd', &by_e, &by_s) == WM_OK)
+            return wm_reject(rej, "plan", "plan %" PRIu64 " was already completed by record %" PRIu64,
+                             d->plan_seq, by_s);
+        return WM_OK;
+    }
+    default:
+        return WM_OK;
+    }
+}
+
+wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
+{
+    wm_txn_t *t = NULL;
+    wm_head_t head = n->head;
+    uint32_t today = wm_date_today();
+    size_t appended = 0;
+    wm_err_t err = wm_txn_begin(n->store, 1, &t);
+    if (err != WM_OK)
+        goto out;
+    for (size_t i = 0; i < count && err == WM_OK; i++) {
+        wm_append_t *it = &items[i];
+        /* The client sends only a body; the header is ours to write. The
+         * body stays owned by the request: r borrows it. */
+        wm_record_t r = WM__RECORD__INIT;
+        r.schema = WM_SCHEMA;
+        r.station = (char *)n->cfg->id;
+        r.epoch = head.epoch;
+        r.seq = head.seq + 1;
+        r.prev = (ProtobufCBinaryData){WM_HASH_BYTES, head.hash};
+        r.captured = (int64_t)time(NULL);
+        r.body_case = it->body->body_case;
+        r.activity = it->body->activity; /* the oneof shares one pointer */
+        it->err = wm_validate_body(&r, today, &it->rej);
+        if (it->err == WM_OK)
+            it->err = check_context(n, t, &r, &it->rej);
+        if (it->err == WM_OK) /* again: check_context settles team actions */
+            it->err = wm_validate_body(&r, today, &it->rej);
+        if (it->err != WM_OK) {
+            if (it->err != WM_EINVAL)
+                err = it->err;
+            continue;
+        }
+        uint8_t *srec = NULL;
+        size_t len = 0;
+        if ((err = wm_record_seal(&r, n->signer, &srec, &len)) == WM_OK)
+            err = wm_log_append(t, n->self, &r, srec, len);
+        if (err == WM_OK) {
+            head.seq = r.seq;
+            wm_hash(srec + WM_SIG_BYTES, len - WM_SIG_BYTES, head.hash);
+            it->epoch = r.epoch;
+            it->seq = r.seq;
+            appended++;
+        }
+        free(srec);
+    }
+    if (err != WM_OK)
+        goto out;
+    if (appended == 0) {
+        wm_txn_abort(&t);
+        return WM_OK;
+    }
+    /* The batch is durable once this commit returns; only now may the
+     * clients be told their records were accepted. */
+    err = wm_txn_commit(&t);
+    if (err == WM_OK)
+        n->head = head;
+out:
+    wm_txn_abort(&t);
+    if (err != WM_OK) {
+        wm_error("append of %zu record(s) failed: %s (%s)", count, wm_strerror(err),
+                 wm_store_detail(n->store));
+        for (size_t i = 0; i < count; i++)
+            if (items[i].err == WM_OK || items[i].err != WM_EINVAL)
+                items[i].err = err, items[i].seq = 0;
+    }
+    return err;
+}

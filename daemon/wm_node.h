@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_node — this node's own log: the signer, the head, the fork guard and
+ * the one write path for local records. The daemon is the only writer of
+ * the log and the only holder of the secret key; both live here.
+ * Single-threaded: used from the daemon's poll loop only.
+ */
+#ifndef WM_NODE_H
+#define WM_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "wm_config.h"
+#include "wm_guard.h"
+#include "wm_record.h"
+#include "wm_store.h"
+#include "wm_validate.h"
+
+typedef struct {
+    const wm_config_t *cfg;  /* borrowed; outlives the node */
+    wm_store_t *store;
+    wm_signer_t *signer;
+    uint32_t self;           /* node number of this node's own log */
+    wm_head_t head;          /* head of the current epoch */
+    char guard_path[4200];
+    wm_guard_t guard;        /* what the guard file says now */
+    time_t guard_due;        /* when to refresh the guard file next */
+    int lock_fd;             /* flock on the data directory */
+    time_t started;
+    int serving;             /* opened past the fork guard */
+} wm_node_t;
+
+/* One record to append: the body comes from the client; the node writes
+ * the header, checks, signs. Results are filled in per item. */
+typedef struct {
+    const wm_record_t *body; /* borrowed: only its body (oneof) is used */
+    wm_err_t err;            /* WM_OK, WM_EINVAL (see rej), or the batch's error */
+    wm_reject_t rej;
+    uint32_t epoch;
+    uint64_t seq;
+} wm_append_t;
+
+/* Opens the node: takes the data directory lock, loads the signing key,
+ * opens the store and applies the fork guard (new_epoch: begin a new epoch
+ * instead of refusing). On refusal returns WM_EFORK (or another code) and
+ * explains in why. */
+wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, char *why,
+                      size_t cap);
+/* Writes the guard file and closes everything. Accepts NULL. */
+void wm_node_close(wm_node_t **n);
+
+/* Appends the valid items in one transaction and commits it (durable on
+ * return). Items that fail validation get WM_EINVAL and are skipped; if the
+ * commit fails every other item gets the commit's error and nothing is
+ * stored. Returns the commit's result. */
+wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count);
+
+/* Periodic work (refreshing the guard file). Call from the poll loop. */
+void wm_node_tick(wm_node_t *n);
+
+#endif

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wmsyncd — the wmsync daemon. One binary for every tier; the config names
+ * the role. It is the only writer of the node's log and the only holder of
+ * its signing key. It serves wmctl on a local control socket and runs one
+ * poll loop with timers; signal handlers only set flags.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.pb-c.h"
+#include "wm_config.h"
+#include "wm_crypto.h"
+#include "wm_log.h"
+#include "wm_net.h"
+#include "wm_node.h"
+
+#define CTL_DRAIN_MAX 256 /* control requests taken per loop turn */
+#define CTL_VERSION 1
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t hup_flag;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        hup_flag = 1;
+    else
+        stop_flag = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+typedef struct {
+    wm_config_t cfg;
+    wm_node_t *node;
+    wm_net_t *net;
+    wm_sock_t *ctl;
+} daemon_t;
+
+/* One control request waiting for its reply. */
+typedef struct {
+    wm_frame_t peer;        /* ROUTER identity, owned */
+    Wm__CtlRequest *req;    /* owned */
+    Wm__CtlReply reply;
+    char *json;             /* owned, for status */
+} ctl_pending_t;
+
+static void reply_send(daemon_t *d, ctl_pending_t *p)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (wm_pb_encode(&p->reply.base, &buf, &len) != WM_OK)
+        return;
+    wm_msg_t m = {.n = 2, .f = {p->peer, {buf, len}}};
+    if (wm_sock_send(d->ctl, &m) != WM_OK)
+        wm_debug("control reply dropped: %s", wm_net_detail());
+    free(buf);
+}
+
+static char *live_status_json(daemon_t *d)
+{
+    json_t *o = json_pack("{s:i, s:I, s:I, s:I}", "pid", (int)getpid(), "started",
+                          (json_int_t)d->node->started, "uptime_s",
+                          (json_int_t)(time(NULL) - d->node->started), "head_seq",
+                          (json_int_t)d->node->head.seq);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+static void set_error(Wm__CtlReply *r, wm_err_t err, const char *field, const char *msg)
+{
+    r->error = (char *)wm_errname(err);
+    r->field = (char *)(field ? field : "");
+    r->message = (char *)(msg ? msg : wm_strerror(err));
+}
+
+/* Takes every waiting control request, appends all records among them in
+ * one durable transaction, then answers each. */
+static void handle_ctl(daemon_t *d)
+{
+    ctl_pending_t *p = calloc(CTL_DRAIN_MAX, sizeof *p);
+    wm_append_t *ap = calloc(CTL_DRAIN_MAX, sizeof *ap);
+    size_t np = 0, na = 0;
+    size_t idx[CTL_DRAIN_MAX];
+    if (!p || !ap)
+        goto out;
+    while (np < CTL_DRAIN_MAX) {
+        wm_msg_t m = {0};
+        wm_err_t err = wm_sock_recv(d->ctl, &m);
+        if (err == WM_ETIMEOUT)
+            break;
+        if (err != WM_OK || m.n != 2) {
+            wm_warn("control: dropped a malformed message (%zu frames)", m.n);
+            wm_msg_clear(&m);
+            continue;
+        }
+        ctl_pending_t *c = &p[np++];
+        c->peer = m.f[0];
+        wm__ctl_reply__init(&c->reply);
+        err = wm_pb_decode(&wm__ctl_request__descriptor, m.f[1].data, m.f[1].len,
+                           WM_CTL_MAX_BYTES, (void **)&c->req);
+        free(m.f[1].data);
+        if (err != WM_OK) {
+            set_error(&c->reply, err, "", "control request does not decode");
+        } else if (c->req->version != CTL_VERSION) {
+            set_error(&c->reply, WM_EINVAL, "version", "wmctl and wmsyncd versions differ");
+        } else if (c->req->op_case == WM__CTL_REQUEST__OP_APPEND && c->req->append) {
+            ap[na].body = c->req->append;
+            idx[na++] = np - 1;
+        } else if (c->req->op_case == WM__CTL_REQUEST__OP_STATUS) {
+            c->json = live_status_json(d);
+            c->reply.json = c->json ? c->json : "";
+        } else if (c->req->op_case == WM__CTL_REQUEST__OP_PING) {
+            /* empty reply */
+        } else {
+            set_error(&c->reply, WM_EINVAL, "op", "unknown control request");
+        }
+    }
+    if (na > 0)
+        wm_node_append(d->node, ap, na);
+    for (size_t i = 0; i < na; i++) {
+        Wm__CtlReply *r = &p[idx[i]].reply;
+        if (ap[i].err == WM_OK) {
+            r->epoch = ap[i].epoch;
+            r->seq = ap[i].seq;
+            wm_debug("appended %s at epoch %" PRIu32 " seq %" PRIu64,
+                     wm_record_kind(ap[i].body), ap[i].epoch, ap[i].seq);
+        } else if (ap[i].err == WM_EINVAL) {
+            set_error(r, WM_EINVAL, ap[i].rej.field, ap[i].rej.why);
+            wm_info("rejected a %s record: %s: %s", wm_record_kind(ap[i].body), ap[i].rej.field,
+                    ap[i].rej.why);
+        } else {
+            set_error(r, ap[i].err, "", NULL);
+        }
+    }
+    for (size_t i = 0; i < np; i++) {
+        reply_send(d, &p[i]);
+        free(p[i].peer.data);
+        wm_pb_free(&p[i].req);
+        free(p[i].json);
+    }
+out:
+    free(p);
+    free(ap);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wmsyncd -c CONFIG [--new-epoch] [--check-config]\n"
+            "  -c, --config FILE   the node's wmsync.conf\n"
+            "      --new-epoch     begin a new epoch (after re-keying or losing the log)\n"
+            "      --check-config  validate CONFIG and exit\n"
+            "  -h, --help          this text\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL;
+    int new_epoch = 0, check_only = 0, rc = 1;
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"new-epoch", no_argument, NULL, 'E'},
+                                         {"check-config", no_argument, NULL, 'C'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int o;
+    while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c': conf = optarg; break;
+        case 'E': new_epoch = 1; break;
+        case 'C': check_only = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!conf || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    daemon_t d = {0};
+    char why[1024];
+    wm_err_t err = wm_config_load(conf, &d.cfg, why, sizeof why);
+    if (err != WM_OK) {
+        fprintf(stderr, "wmsyncd: %s\n", why);
+        return 2;
+    }
+    if (check_only) {
+        printf("%s: ok\n", d.cfg.path);
+        return 0;
+    }
+    wm_log_set_level(wm_log_parse(d.cfg.log_level));
+    if (wm_crypto_init() != WM_OK) {
+        wm_error("libsodium failed to initialise");
+        return 1;
+    }
+    install_signals();
+    if ((err = wm_node_open(&d.cfg, new_epoch, &d.node, why, sizeof why)) != WM_OK) {
+        wm_error("refusing to start: %s", why);
+        return err == WM_EFORK ? 3 : 1;
+    }
+    if ((err = wm_net_new(&d.net)) != WM_OK ||
+        (err = wm_ctl_listen(d.net, d.cfg.control, &d.ctl)) != WM_OK) {
+        wm_error("cannot listen on control socket %s: %s", d.cfg.control, wm_net_detail());
+        goto out;
+    }
+    wm_info("%s %s (%s) serving: epoch %" PRIu32 ", head seq %" PRIu64 ", control %s",
+            wm_role_name(d.cfg.role), d.cfg.id, d.cfg.name, d.node->head.epoch,
+            d.node->head.seq, d.cfg.control);
+    while (!stop_flag) {
+        wm_sock_t *socks[] = {d.ctl};
+        int ready[1] = {0};
+        wm_net_poll(socks, 1, ready, 1000);
+        if (ready[0])
+            handle_ctl(&d);
+        if (hup_flag) {
+            hup_flag = 0;
+            wm_info("SIGHUP: nothing to reload yet");
+        }
+        wm_node_tick(d.node);
+    }
+    wm_info("shutting down: head epoch %" PRIu32 " seq %" PRIu64, d.node->head.epoch,
+            d.node->head.seq);
+    rc = 0;
+out:
+    wm_sock_close(&d.ctl);
+    unlink(d.cfg.control);
+    wm_net_free(&d.net);
+    wm_node_close(&d.node);
+    return rc;
+}

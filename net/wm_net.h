@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_net — the transport layer: the only module that includes <zmq.h>.
+ *
+ * Sockets are ZeroMQ sockets behind an opaque wm_sock_t; messages are
+ * lists of frames copied into malloc'd buffers that the caller owns
+ * (wm_msg_clear frees them). One wm_net_t (a ZeroMQ context) per process;
+ * a socket belongs to the thread that made it.
+ *
+ * Local control channel: the daemon binds a ROUTER at ipc://PATH with the
+ * socket file mode 0600; wmctl connects a DEALER. A request is one frame;
+ * the ROUTER sees [peer-id][request] and answers [peer-id][reply].
+ */
+#ifndef WM_NET_H
+#define WM_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wm_err.h"
+
+#define WM_MSG_MAX_FRAMES 8
+#define WM_CTL_MAX_BYTES (1u << 20) /* largest control message */
+
+typedef struct wm_net wm_net_t;
+typedef struct wm_sock wm_sock_t;
+
+typedef struct {
+    uint8_t *data;
+    size_t len;
+} wm_frame_t;
+
+typedef struct {
+    size_t n;
+    wm_frame_t f[WM_MSG_MAX_FRAMES];
+} wm_msg_t;
+
+wm_err_t wm_net_new(wm_net_t **out);
+/* Closes the context; every socket must be closed first. Accepts NULL. */
+void wm_net_free(wm_net_t **n);
+
+/* Binds the control ROUTER at PATH (stale socket file removed first: call
+ * only while holding the node's lock) and makes the file mode 0600. */
+wm_err_t wm_ctl_listen(wm_net_t *n, const char *path, wm_sock_t **out);
+/* Connects to the control socket at PATH. WM_EDOWN at once if no process
+ * is listening there (missing or stale socket file). */
+wm_err_t wm_ctl_connect(wm_net_t *n, const char *path, wm_sock_t **out);
+/* Sends req and waits up to timeout_ms for one reply frame (malloc'd into
+ * *reply, caller frees). WM_ETIMEOUT if none came. */
+wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **reply,
+                     size_t *rlen, int timeout_ms);
+
+/* Closes *s (pending outgoing messages are dropped) and sets it NULL. */
+void wm_sock_close(wm_sock_t **s);
+
+/* Receives one whole message without blocking. WM_ETIMEOUT if none is
+ * waiting; WM_ETOOBIG if it had more than WM_MSG_MAX_FRAMES frames (the
+ * message is consumed and dropped). */
+wm_err_t wm_sock_recv(wm_sock_t *s, wm_msg_t *m);
+/* Sends the frames of m (not freed). WM_EIO if the socket refuses. */
+wm_err_t wm_sock_send(wm_sock_t *s, const wm_msg_t *m);
+/* Frees the frames of m and empties it. */
+void wm_msg_clear(wm_msg_t *m);
+/* Appends a copy of data as a new frame; WM_ENOMEM / WM_ETOOBIG. */
+wm_err_t wm_msg_add(wm_msg_t *m, const void *data, size_t len);
+
+/* Waits up to timeout_ms (-1: forever) until one of socks is readable;
+ * sets ready[i] nonzero for each readable one. Returns the number ready,
+ * 0 on timeout or interruption by a signal. */
+int wm_net_poll(wm_sock_t *const *socks, int n, int *ready, long timeout_ms);
+
+/* The last transport error as text (zmq_strerror of errno). */
+const char *wm_net_detail(void);
+
+#endif

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_config — INI configuration through libinih; see wm_config.h. */
+#include "wm_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wm_validate.h"
+
+typedef struct {
+    wm_config_t *cfg;
+    char *err;
+    size_t errcap;
+    int failed;
+} load_ctx_t;
+
+static const char *role_names[] = {[WM_ROLE_STATION] = "station",
+                                   [WM_ROLE_TOWN] = "town",
+                                   [WM_ROLE_COUNTY] = "county"};
+
+const char *wm_role_name(wm_role_t role)
+{
+    return role >= WM_ROLE_STATION && role <= WM_ROLE_COUNTY ? role_names[role] : NULL;
+}
+
+wm_role_t wm_role_parse(const char *s)
+{
+    for (int r = WM_ROLE_STATION; r <= WM_ROLE_COUNTY; r++)
+        if (strcmp(s, role_names[r]) == 0)
+            return (wm_role_t)r;
+    return 0;
+}
+
+/* Resolves v against the config directory into out. */
+static int set_path(const wm_config_t *cfg, const char *v, char *out, size_t cap)
+{
+    int n = v[0] == '/' ? snprintf(out, cap, "%s", v) : snprintf(out, cap, "%s/%s", cfg->dir, v);
+    return n > 0 && (size_t)n < cap;
+}
+
+static int set_str(const char *v, char *out, size_t cap)
+{
+    size_t n = strlen(v);
+    if (n >= cap)
+        return 0;
+    memcpy(out, v, n + 1);
+    return 1;
+}
+
+/* Records the first error; inih reports its line number when done. */
+static int bad(load_ctx_t *lc, const char *fmt, const char *a, const char *b)
+{
+    if (!lc->failed)
+        snprintf(lc->err, lc->errcap, fmt, a, b);
+    lc->failed = 1;
+    return 0;
+}
+
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+    load_ctx_t *lc = user;
+    wm_config_t *c = lc->cfg;
+    if (!key) /* a section header alone: check it is known */
+        key = "";
+    const struct {
+        const char *section, *key;
+    } *k, keys[] = {{"node", "role"},           {"node", "id"},
+                    {"node", "name"},           {"storage", "data_dir"},
+                    {"storage", "map_size_mb"}, {"keys", "sign_key"},
+                    {"keys", "curve_key"},      {"control", "socket"},
+                    {"sync", "listen"},         {"sync", "upstream"},
+                    {"sync", "upstream_key"},   {"log", "level"},
+                    {NULL, NULL}};
+    int known_section = 0;
+    for (k = keys; k->section; k++) {
+        if (strcmp(k->section, section) != 0)
+            continue;
+        known_section = 1;
+        if (strcmp(k->key, key) == 0)
+            break;
+    }
+    if (!known_section)
+        return bad(lc, "unknown section [%s]%s", section, "");
+    if (!key[0])
+        return 1;
+    if (!k->section)
+        return bad(lc, "unknown key \"%s\" in [%s]", key, section);
+
+    int ok = 1;
+    if (strcmp(key, "role") == 0) {
+        c->role = wm_role_parse(value);
+        if (!c->role)
+            return bad(lc, "role must be station, town or county (got \"%s\")%s", value, "");
+    } else if (strcmp(key, "id") == 0) {
+        if (wm_validate_id(value) != WM_OK)
+            return bad(lc, "id \"%s\" is not a lowercase slug path like xx-county/longhua/xinhe%s",
+                       value, "");
+        ok = set_str(value, c->id, sizeof c->id);
+    } else if (strcmp(key, "name") == 0) {
+        if (!wm_utf8_valid(value, strlen(value)))
+            return bad(lc, "name is not valid UTF-8%s%s", "", "");
+        ok = set_str(value, c->name, sizeof c->name);
+    } else if (strcmp(key, "data_dir") == 0) {
+        ok = set_path(c, value, c->data_dir, sizeof c->data_dir);
+    } else if (strcmp(key, "map_size_mb") == 0) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(value, &end, 10);
+        if (errno || !end || *end || v < 1 || v > (1ul << 24))
+            return bad(lc, "map_size_mb must be a whole number of MiB, 1 or more (got \"%s\")%s",
+                       value, "");
+        c->map_mb = v;
+    } else if (strcmp(key, "sign_key") == 0) {
+        ok = set_path(c, value, c->sign_key, sizeof c->sign_key);
+    } else if (strcmp(key, "curve_key") == 0) {
+        ok = set_path(c, value, c->curve_key, sizeof c->curve_key);
+    } else if (strcmp(key, "socket") == 0) {
+        ok = set_path(c, value, c->control, sizeof c->control) && strlen(c->control) < 100;
+    } else if (strcmp(key, "listen") == 0) {
+        ok = set_str(value, c->listen, sizeof c->listen);
+    } else if (strcmp(key, "upstream") == 0) {
+        ok = set_str(value, c->upstream, sizeof c->upstream);
+    } else if (strcmp(key, "upstream_key") == 0) {
+        uint8_t tmp[32];
+        if (value[0] && wm_unhex(value, tmp, sizeof tmp) != WM_OK)
+            return bad(lc, "upstream_key must be 64 hex digits (got \"%s\")%s", value, "");
+        ok = set_str(value, c->upstream_key, sizeof c->upstream_key);
+    } else if (strcmp(key, "level") == 0) {
+        if (strcmp(value, "error") && strcmp(value, "warn") && strcmp(value, "info") &&
+            strcmp(value, "debug"))
+            return bad(lc, "level must be error, warn, info or debug (got \"%s\")%s", value, "");
+        ok = set_str(value, c->log_level, sizeof c->log_level);
+    }
+    if (!ok)
+        return bad(lc, "value of \"%s\" is too long%s", key, "");
+    return 1;
+}
+
+wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t errcap)
+{
+    memset(cfg, 0, sizeof *cfg);
+    err[0] = 0;
+    if (!realpath(path, cfg->path)) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? WM_ENOTFOUND : WM_EIO;
+    }
+    snprintf(cfg->dir, sizeof cfg->dir, "%s", cfg->path);
+    char *slash = strrchr(cfg->dir, '/');
+    if (slash && slash != cfg->dir)
+        *slash = 0;
+    /* Defaults, overridden by the file. */
+    set_path(cfg, "data", cfg->data_dir, sizeof cfg->data_dir);
+    set_path(cfg, "keys/sign.key", cfg->sign_key, sizeof cfg->sign_key);
+    set_path(cfg, "keys/curve.key", cfg->curve_key, sizeof cfg->curve_key);
+    set_path(cfg, "control.sock", cfg->control, sizeof cfg->control);
+    snprintf(cfg->log_level, sizeof cfg->log_level, "info");
+    cfg->map_mb = 1024;
+
+    load_ctx_t lc = {cfg, err, errcap, 0};
+    int rc = ini_parse(cfg->path, on_entry, &lc);
+    if (rc < 0) {
+        snprintf(err, errcap, "%s: cannot read the file", cfg->path);
+        return WM_EIO;
+    }
+    if (lc.failed) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errcap, "%s:%d: %s", cfg->path, rc, why);
+        return WM_ECONFIG;
+    }
+    if (rc > 0) {
+        snprintf(err, errcap, "%s:%d: not a \"key = value\" line or [section]", cfg->path, rc);
+        return WM_ECONFIG;
+    }
+    if (!cfg->role || !cfg->id[0]) {
+        snprintf(err, errcap, "%s: [node] needs both role and id", cfg->path);
+        return WM_ECONFIG;
+    }
+    if (cfg->upstream[0] && !cfg->upstream_key[0]) {
+        snprintf(err, errcap, "%s: [sync] upstream is set but upstream_key is not", cfg->path);
+        return WM_ECONFIG;
+    }
+    return WM_OK;
+}
+
+wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const char *name,
+                         const char *listen, const char *upstream, const char *upstream_key)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno == EEXIST ? WM_EEXIST : WM_EIO;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        return WM_EIO;
+    }
+    fprintf(f,
+            "# wmsync node configuration. Relative paths are relative to this file's\n"
+            "# directory. See wmsync.conf(5). Unknown keys are errors.\n\n"
+            "[node]\n"
+            "# station (village / community), town (institute) or county (center)\n"
+            "role = %s\n"
+            "# lowercase slug path, unique in the county: county/town/station\n"
+            "id = %s\n"
+            "# display name, may be Chinese\n"
+            "name = %s\n\n"
+            "[storage]\n"
+            "# LMDB environment directory\n"
+            "data_dir = data\n"
+            "# LMDB map size in MiB: the most the log can grow to. Raise it if the\n"
+            "# daemon reports the map is full; a restart picks up the new size.\n"
+            "map_size_mb = 1024\n\n"
+            "[keys]\n"
+            "# Ed25519 record-signing seed (hex, mode 0600). Never copy it without data_dir.\n"
+            "sign_key = keys/sign.key\n"
+            "# Curve25519 transport secret for ZeroMQ CURVE (hex, mode 0600)\n"
+            "curve_key = keys/curve.key\n\n"
+            "[control]\n"
+            "# local control socket for wmctl (mode 0600)\n"
+            "socket = control.sock\n\n"
+            "[sync]\n"
+            "# aggregators: ZeroMQ endpoint to listen on, e.g. tcp://0.0.0.0:7450\n"
+            "listen = %s\n"
+            "# the node above: its endpoint and its Curve25519 public key (hex)\n"
+            "upstream = %s\n"
+            "upstream_key = %s\n\n"
+            "[log]\n"
+            "# error, warn, info or debug\n"
+            "level = info\n",
+            wm_role_name(role), id, name, listen ? listen : "", upstream ? upstream : "",
+            upstream_key ? upstream_key : "");
+    int bad_write = ferror(f);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        bad_write = 1;
+    if (fclose(f) != 0 || bad_write) {
+        unlink(path);
+        return WM_EIO;
+    }
+    return WM_OK;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_config — a node's configuration file (INI, parsed by libinih) and the
+ * node directory it describes. Relative paths in the file are resolved
+ * against the file's own directory, so a node directory can be moved.
+ * Unknown sections and keys are errors, reported with their line.
+ * Thread-safe; no state.
+ */
+#ifndef WM_CONFIG_H
+#define WM_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "wm_err.h"
+
+#define WM_CONF_NAME "wmsync.conf"
+
+typedef enum { WM_ROLE_STATION = 1, WM_ROLE_TOWN, WM_ROLE_COUNTY } wm_role_t;
+
+typedef struct {
+    char path[PATH_MAX];       /* the config file itself */
+    char dir[PATH_MAX];        /* its directory: the node directory */
+    wm_role_t role;
+    char id[160];              /* node id, a lowercase slug path */
+    char name[300];            /* display name, UTF-8 */
+    char data_dir[PATH_MAX];   /* LMDB environment directory */
+    size_t map_mb;             /* LMDB map size */
+    char sign_key[PATH_MAX];   /* Ed25519 seed, hex, mode 0600 */
+    char curve_key[PATH_MAX];  /* Curve25519 secret, hex, mode 0600 */
+    char control[PATH_MAX];    /* control socket path (ipc) */
+    char listen[256];          /* aggregator: ZeroMQ endpoint to bind */
+    char upstream[256];        /* endpoint of the node above, "" if none */
+    char upstream_key[65];     /* its Curve25519 public key, hex */
+    char log_level[16];        /* error | warn | info | debug */
+} wm_config_t;
+
+/* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or
+ * WM_ENOTFOUND / WM_EIO for the file itself) and writes a sentence naming
+ * the line and key at fault into err. */
+wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t errcap);
+
+/* "station", "town", "county"; NULL for an unknown role. */
+const char *wm_role_name(wm_role_t role);
+/* Parses a role name; 0 if unknown. */
+wm_role_t wm_role_parse(const char *s);
+
+/* Writes a commented configuration for a new node to PATH (must not
+ * exist; mode 0644). Paths written are relative to the node directory. */
+wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const char *name,
+                         const char *listen, const char *upstream, const char *upstream_key);
+
+#endif
