@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: MIT
+#
+# Runs every benchmark of a build and prints its figures (`make bench`).
+# Benchmarks are not tests: this prints what it measured and fails only if
+# a benchmark could not run. The storage figures come from bench_store; the
+# daemon round trip from bench_daemon.sh, which is skipped (with a note)
+# when the build has no wmctl or wmsyncd yet.
+#
+# Usage: bash tests/bench/run.sh BUILD_DIR
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+BENCH_STORE=$BUILD/tests/bench/bench_store
+if [ ! -x "$BENCH_STORE" ]; then
+    echo "run.sh: $BENCH_STORE is missing; build first (cmake --build $1)" >&2
+    exit 1
+fi
+
+echo "== bench_store: storage API beside raw LMDB and libsodium"
+"$BENCH_STORE"
+echo
+
+if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/daemon/wmsyncd" ]; then
+    echo "== bench_daemon: wmctl record through a running station daemon"
+    bash "$HERE/bench_daemon.sh" "$BUILD"
+else
+    echo "== bench_daemon: skipped ($BUILD/cli/wmctl or $BUILD/daemon/wmsyncd not built)"
+fi
