@@ -2,11 +2,44 @@
 /* wm_recjson — descriptor-driven JSON rendering of records. */
 #include "wm_recjson.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "wm_date.h"
+#include "wm_validate.h"
 
 static json_t *message_json(const ProtobufCMessage *m);
+
+/* A JSON string of s. The decoder does not check that text is UTF-8 and
+ * jansson refuses what is not, which would silently drop the field (the
+ * station id, a title) from the output: show bad bytes as U+FFFD instead. */
+static json_t *text_json(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = s; *p;) {
+        size_t k = (unsigned char)*p < 0x80 ? 1 : 0;
+        for (size_t len = 2; !k && len <= 4 && p[len - 1]; len++)
+            if (wm_utf8_valid(p, len))
+                k = len;
+        if (k) {
+            memcpy(o, p, k);
+            o += k, p += k;
+        } else {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3, p++;
+        }
+    }
+    *o = 0;
+    j = json_string(out);
+    free(out);
+    return j;
+}
 
 static int is_date_field(const char *name)
 {
@@ -39,7 +72,7 @@ static json_t *value_json(const ProtobufCFieldDescriptor *f, const void *p)
     case PROTOBUF_C_TYPE_ENUM:
         return json_string(wm_enum_slug(f->descriptor, *(const int *)p, buf, sizeof buf));
     case PROTOBUF_C_TYPE_STRING:
-        return json_string(*(char *const *)p ? *(char *const *)p : "");
+        return text_json(*(char *const *)p ? *(char *const *)p : "");
     case PROTOBUF_C_TYPE_BYTES: {
         const ProtobufCBinaryData *b = p;
         if (b->len * 2 + 1 > sizeof buf)
