@@ -1,16 +1,150 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wmctl status — the node's identity, head and record count read from
- * LMDB (works with the daemon down), plus what the running daemon reports
- * live. --json includes "role", "id", "head_seq".
+ * wmctl status — can this node be trusted to be caught up? Read from LMDB
+ * (works with the daemon down) plus what the running daemon reports live.
+ *
+ *   every node:   "role", "id", "name", "epoch", "head_seq", "head_hash",
+ *                 "records", "daemon_running"
+ *   with an upstream: "acked_seq", "pending", "connected", "last_contact",
+ *                 "last_reject"
+ *   aggregators:  "stations": [{"id", "seq", "state", "lag", ...}],
+ *                 "caught_up"
  */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wmctl.h"
+
+#define SILENT_AFTER_S 86400
+
+typedef struct {
+    wm_txn_t *t;
+    json_t *arr;
+    int all_caught_up;
+    time_t now;
+} peers_ctx_t;
+
+static int count_one(void *ctx, uint32_t e, uint64_t s, const wm_srec_t *v)
+{
+    (void)e, (void)s, (void)v;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+static void iso_time(int64_t t, char *buf, size_t cap)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!t) {
+        snprintf(buf, cap, "never");
+        return;
+    }
+    localtime_r(&tt, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+static int peer_row(void *ctx, const Wm__PeerState *p)
+{
+    peers_ctx_t *pc = ctx;
+    uint32_t node = 0, epoch = 0;
+    wm_head_t h = {0};
+    uint64_t proofs = 0;
+    if (wm_node_lookup(pc->t, p->node, &node) == WM_OK) {
+        if (wm_epoch_last(pc->t, node, &epoch) == WM_OK)
+            wm_log_head(pc->t, node, epoch, &h);
+        wm_proof_count(pc->t, node, &proofs);
+    }
+    uint64_t claimed = p->claimed ? p->claimed->seq : 0;
+    uint32_t cepoch = p->claimed ? p->claimed->epoch : 0;
+    int64_t lag = (cepoch == h.epoch || !h.epoch) ? (int64_t)claimed - (int64_t)h.seq : 0;
+    if (cepoch > h.epoch)
+        lag = (int64_t)claimed; /* a new epoch we hold nothing of yet */
+    if (lag < 0)
+        lag = 0;
+    char state[48], seen[40];
+    int64_t silent = p->last_seen ? (int64_t)pc->now - p->last_seen : -1;
+    if (p->state == WM_PEER_REVOKED)
+        snprintf(state, sizeof state, "revoked");
+    else if (p->state == WM_PEER_QUARANTINED)
+        snprintf(state, sizeof state, "quarantined");
+    else if (silent < 0)
+        snprintf(state, sizeof state, "never seen");
+    else if (silent > SILENT_AFTER_S)
+        snprintf(state, sizeof state, "silent %" PRId64 " days", silent / 86400);
+    else if (lag > 0)
+        snprintf(state, sizeof state, "behind");
+    else
+        snprintf(state, sizeof state, "ok");
+    int caught_up = strcmp(state, "ok") == 0;
+    if (p->state != WM_PEER_REVOKED && !caught_up)
+        pc->all_caught_up = 0;
+    iso_time(p->last_seen, seen, sizeof seen);
+    json_t *row = json_pack(
+        "{s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:I, s:s, s:b, s:s, s:s, s:I, s:I}", "id", p->node,
+        "name", p->name, "epoch", (int)h.epoch, "seq", (json_int_t)h.seq, "claimed_seq",
+        (json_int_t)claimed, "lag", (json_int_t)lag, "last_seen", seen, "last_seen_unix",
+        (json_int_t)p->last_seen, "state", state, "caught_up", caught_up, "last_reject",
+        p->last_reject, "last_reject_detail", p->last_reject_detail, "flagged",
+        (json_int_t)p->flagged, "proofs", (json_int_t)proofs);
+    if (p->state_reason && p->state_reason[0])
+        json_object_set_new(row, "state_reason", json_string(p->state_reason));
+    json_array_append_new(pc->arr, row);
+    return 0;
+}
+
+static void print_human(const json_t *j)
+{
+    json_t *d = json_object_get(j, "daemon");
+    printf("%s %s (%s)\n", json_string_value(json_object_get(j, "role")),
+           json_string_value(json_object_get(j, "id")), json_string_value(json_object_get(j, "name")));
+    printf("  head:      epoch %" JSON_INTEGER_FORMAT " seq %" JSON_INTEGER_FORMAT "  %s\n",
+           json_integer_value(json_object_get(j, "epoch")),
+           json_integer_value(json_object_get(j, "head_seq")),
+           json_string_value(json_object_get(j, "head_hash")));
+    printf("  records:   %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(j, "records")));
+    if (d)
+        printf("  daemon:    running (pid %" JSON_INTEGER_FORMAT ", up %" JSON_INTEGER_FORMAT " s)\n",
+               json_integer_value(json_object_get(d, "pid")),
+               json_integer_value(json_object_get(d, "uptime_s")));
+    else
+        printf("  daemon:    not running\n");
+    if (json_object_get(j, "acked_seq")) {
+        printf("  upstream:  %s; acked seq %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
+               " pending; last contact %s\n",
+               json_is_true(json_object_get(j, "connected")) ? "connected" : "NOT connected",
+               json_integer_value(json_object_get(j, "acked_seq")),
+               json_integer_value(json_object_get(j, "pending")),
+               json_string_value(json_object_get(j, "last_contact")));
+        const char *lr = json_string_value(json_object_get(j, "last_reject"));
+        if (lr && lr[0])
+            printf("  last reject: %s\n", lr);
+    }
+    json_t *st = json_object_get(j, "stations");
+    if (st) {
+        printf("  children:  %zu, %s\n", json_array_size(st),
+               json_is_true(json_object_get(j, "caught_up")) ? "all caught up" : "NOT all caught up");
+        printf("    %-32s %8s %8s %6s  %-16s %-24s %s\n", "id", "seq", "claimed", "lag", "state",
+               "last seen", "last reject");
+        size_t i;
+        json_t *r;
+        json_array_foreach(st, i, r)
+        {
+            printf("    %-32s %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT
+                   "  %-16s %-24s %s\n",
+                   json_string_value(json_object_get(r, "id")),
+                   json_integer_value(json_object_get(r, "seq")),
+                   json_integer_value(json_object_get(r, "claimed_seq")),
+                   json_integer_value(json_object_get(r, "lag")),
+                   json_string_value(json_object_get(r, "state")),
+                   json_string_value(json_object_get(r, "last_seen")),
+                   json_string_value(json_object_get(r, "last_reject")));
+        }
+    }
+}
 
 int cmd_status(wmctl_t *w, int argc, char **argv)
 {
@@ -24,21 +158,38 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
         return rc;
     wm_store_t *s = NULL;
     uint32_t self = 0, epoch = 0;
-    wm_head_t head = {0};
-    uint64_t records = 0;
+    wm_head_t head = {0}, acked = {0};
+    uint64_t records = 0, pending = 0;
+    int64_t contact = 0;
+    char last_reject[400] = "";
     if ((rc = wmctl_open_ro(w, &s, &self)))
         return rc;
-    if (s && self) {
+    json_t *stations = w->cfg.listen[0] ? json_array() : NULL;
+    peers_ctx_t pc = {.arr = stations, .all_caught_up = 1, .now = time(NULL)};
+    if (s) {
         wm_txn_t *t = NULL;
         wm_err_t err = wm_txn_begin(s, 0, &t);
-        if (err == WM_OK && wm_epoch_last(t, self, &epoch) == WM_OK)
+        if (err == WM_OK && self && wm_epoch_last(t, self, &epoch) == WM_OK)
             err = wm_log_head(t, self, epoch, &head);
-        if (err == WM_OK)
+        if (err == WM_OK && self)
             err = wm_log_count(t, self, &records);
+        if (err == WM_OK)
+            err = wm_acked_get(t, &acked);
+        if (err == WM_OK && self)
+            wm_log_scan(t, self, acked.epoch, acked.seq + 1, count_one, &pending);
+        size_t len = 0;
+        if (wm_meta_get(t, "last_contact", &contact, sizeof contact, &len) != WM_OK)
+            contact = 0;
+        if (wm_meta_get(t, "last_reject", last_reject, sizeof last_reject - 1, &len) == WM_OK)
+            last_reject[len < sizeof last_reject ? len : sizeof last_reject - 1] = 0;
+        pc.t = t;
+        if (err == WM_OK && stations)
+            err = wm_peer_scan(t, peer_row, &pc);
         wm_txn_abort(&t);
         if (err != WM_OK) {
             wmctl_err("cannot read the log: %s", wm_strerror(err));
             wm_store_close(&s);
+            json_decref(stations);
             return WMCTL_FAIL;
         }
     }
@@ -48,37 +199,40 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
     Wm__CtlReply *rep = NULL;
     req.op_case = WM__CTL_REQUEST__OP_STATUS;
     req.status = 1;
-    wm_err_t derr = wmctl_call(w, &req, &rep);
     json_t *live = NULL;
-    if (derr == WM_OK && rep->json)
+    if (wmctl_call(w, &req, &rep) == WM_OK && rep->json)
         live = json_loads(rep->json, 0, NULL);
     wm_pb_free(&rep);
 
-    char hex[2 * WM_HASH_BYTES + 1];
+    char hex[2 * WM_HASH_BYTES + 1], when[40];
     wm_hex(head.hash, sizeof head.hash, hex);
     json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:I, s:b}", "role",
                           wm_role_name(w->cfg.role), "id", w->cfg.id, "name", w->cfg.name,
                           "epoch", (int)epoch, "head_seq", (json_int_t)head.seq, "head_hash",
-                          hex, "records", (json_int_t)records, "daemon_running", live != NULL);
+                          head.seq ? hex : "", "records", (json_int_t)records, "daemon_running",
+                          live != NULL);
     if (live)
         json_object_set(j, "daemon", live);
+    if (w->cfg.upstream[0]) {
+        json_t *up = live ? json_object_get(live, "upstream") : NULL;
+        iso_time(contact, when, sizeof when);
+        json_object_set_new(j, "acked_epoch", json_integer(acked.epoch));
+        json_object_set_new(j, "acked_seq", json_integer((json_int_t)acked.seq));
+        json_object_set_new(j, "pending", json_integer((json_int_t)pending));
+        json_object_set_new(j, "connected", json_boolean(up && json_is_true(json_object_get(up, "connected"))));
+        json_object_set_new(j, "last_contact", json_string(when));
+        json_object_set_new(j, "last_reject", json_string(last_reject));
+    }
+    if (stations) {
+        json_object_set_new(j, "stations", stations);
+        json_object_set_new(j, "caught_up", json_boolean(pc.all_caught_up));
+    }
     if (json) {
         char *out = json_dumps(j, JSON_COMPACT);
         puts(out ? out : "{}");
         free(out);
     } else {
-        printf("%s %s (%s)\n", wm_role_name(w->cfg.role), w->cfg.id, w->cfg.name);
-        printf("  head:    epoch %" PRIu32 " seq %" PRIu64 "  %s\n", epoch, head.seq,
-               head.seq ? hex : "(empty)");
-        printf("  records: %" PRIu64 "\n", records);
-        if (live)
-            printf("  daemon:  running (pid %" JSON_INTEGER_FORMAT ", up %" JSON_INTEGER_FORMAT
-                   " s)\n",
-                   json_integer_value(json_object_get(live, "pid")),
-                   json_integer_value(json_object_get(live, "uptime_s")));
-        else
-            printf("  daemon:  not running%s\n",
-                   derr == WM_EDOWN ? "" : " (no answer on the control socket)");
+        print_human(j);
     }
     json_decref(live);
     json_decref(j);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wm_crypto.h"
 #include "wm_net.h"
@@ -27,8 +28,37 @@ static const wmctl_cmd_t commands[] = {
     {"log", cmd_log, "log [--from SEQ] [--epoch E] [--json]", "list the node's records"},
     {"verify", cmd_verify, "verify [--json]",
      "check the whole chain: linkage and every signature (exit 0 only if it verifies)"},
-    {"status", cmd_status, "status [--json]", "the node's head, records and daemon state"},
+    {"status", cmd_status, "status [--json]",
+     "the node's head, sync state (station) or every child's sync state (aggregator)"},
+    {"keys", cmd_keys, "keys [--json]", "print this node's one-line public identity"},
+    {"enroll", cmd_enroll, "enroll FILE|-",
+     "aggregator: enrol a child from its `wmctl keys` line"},
+    {"revoke", cmd_revoke, "revoke --id ID", "aggregator: revoke a child, at once"},
+    {"bundle", cmd_bundle, "bundle export --out FILE [--since SEQ] | bundle import FILE",
+     "move records by file: export at the station, import at the aggregator"},
 };
+
+void wmctl_progress(const char *what, uint64_t done, uint64_t total)
+{
+    static int shown;
+    if (!isatty(2))
+        return;
+    if (!what) {
+        if (shown)
+            fputs("\r\033[K", stderr);
+        shown = 0;
+        return;
+    }
+    if (total) {
+        int width = 30, fill = (int)(width * done / total);
+        fprintf(stderr, "\r%s [%.*s%*s] %llu/%llu", what, fill,
+                "##############################", width - fill, "",
+                (unsigned long long)done, (unsigned long long)total);
+    } else if (done % 1000 == 0) {
+        fprintf(stderr, "\r%s %llu", what, (unsigned long long)done);
+    }
+    shown = 1;
+}
 
 void wmctl_err(const char *fmt, ...)
 {

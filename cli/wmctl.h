@@ -38,6 +38,14 @@ int cmd_record(wmctl_t *w, int argc, char **argv);
 int cmd_log(wmctl_t *w, int argc, char **argv);
 int cmd_verify(wmctl_t *w, int argc, char **argv);
 int cmd_status(wmctl_t *w, int argc, char **argv);
+int cmd_keys(wmctl_t *w, int argc, char **argv);
+int cmd_enroll(wmctl_t *w, int argc, char **argv);
+int cmd_revoke(wmctl_t *w, int argc, char **argv);
+int cmd_bundle(wmctl_t *w, int argc, char **argv);
+
+/* A progress bar on stderr, only when it is a terminal. what NULL clears
+ * the line; total 0 shows a running count. */
+void wmctl_progress(const char *what, uint64_t done, uint64_t total);
 
 /* Loads the configuration once; prints why and returns WMCTL_USAGE on
  * failure, WMCTL_OK otherwise. */

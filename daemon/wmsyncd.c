@@ -19,7 +19,9 @@
 #include "wm_crypto.h"
 #include "wm_log.h"
 #include "wm_net.h"
+#include "wm_agg.h"
 #include "wm_node.h"
+#include "wm_upstream.h"
 
 #define CTL_DRAIN_MAX 256 /* control requests taken per loop turn */
 #define CTL_VERSION 1
@@ -50,6 +52,8 @@ typedef struct {
     wm_node_t *node;
     wm_net_t *net;
     wm_sock_t *ctl;
+    wm_agg_t *agg;          /* aggregators (listen set) */
+    wm_upstream_t *up;      /* nodes with an upstream */
 } daemon_t;
 
 /* One control request waiting for its reply. */
@@ -72,23 +76,64 @@ static void reply_send(daemon_t *d, ctl_pending_t *p)
     free(buf);
 }
 
-static char *live_status_json(daemon_t *d)
-{
-    json_t *o = json_pack("{s:i, s:I, s:I, s:I}", "pid", (int)getpid(), "started",
-                          (json_int_t)d->node->started, "uptime_s",
-                          (json_int_t)(time(NULL) - d->node->started), "head_seq",
-                          (json_int_t)d->node->head.seq);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    return s;
-}
-
 static void set_error(Wm__CtlReply *r, wm_err_t err, const char *field, const char *msg)
 {
     r->error = (char *)wm_errname(err);
     r->field = (char *)(field ? field : "");
     r->message = (char *)(msg ? msg : wm_strerror(err));
 }
+
+static char *live_status_json(daemon_t *d)
+{
+    json_t *o = json_pack("{s:i, s:I, s:I, s:I}", "pid", (int)getpid(), "started",
+                          (json_int_t)d->node->started, "uptime_s",
+                          (json_int_t)(time(NULL) - d->node->started), "head_seq",
+                          (json_int_t)d->node->head.seq);
+    if (o && d->up)
+        json_object_set_new(o, "upstream", wm_upstream_status(d->up));
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+/* Enrol, revoke, import: aggregator operations from wmctl. */
+static void handle_admin(daemon_t *d, Wm__CtlRequest *req, Wm__CtlReply *r, char *why,
+                         size_t cap)
+{
+    wm_err_t err;
+    why[0] = 0;
+    if (!d->agg) {
+        set_error(r, WM_ESTATE, "", "this node does not aggregate (no [sync] listen)");
+        return;
+    }
+    switch (req->op_case) {
+    case WM__CTL_REQUEST__OP_ENROLL:
+        err = wm_agg_enroll(d->agg, req->enroll, why, cap);
+        break;
+    case WM__CTL_REQUEST__OP_REVOKE:
+        err = wm_agg_revoke(d->agg, req->revoke, why, cap);
+        break;
+    default: {
+        Wm__Bundle *b = req->import;
+        const uint8_t **recs = calloc(b->n_records + 1, sizeof *recs);
+        size_t *lens = calloc(b->n_records + 1, sizeof *lens);
+        wm_head_t durable;
+        err = recs && lens ? WM_OK : WM_ENOMEM;
+        for (size_t i = 0; err == WM_OK && i < b->n_records; i++)
+            recs[i] = b->records[i].data, lens[i] = b->records[i].len;
+        if (err == WM_OK)
+            err = wm_agg_import(d->agg, b->node ? b->node : "", recs, lens, b->n_records, why,
+                                cap, &r->accepted, &r->duplicates, &durable);
+        if (err == WM_OK)
+            r->seq = durable.seq, r->epoch = durable.epoch;
+        free(recs);
+        free(lens);
+    }
+    }
+    if (err != WM_OK)
+        set_error(r, err, "", why[0] ? why : NULL);
+}
+
 
 /* Takes every waiting control request, appends all records among them in
  * one durable transaction, then answers each. */
@@ -128,12 +173,21 @@ static void handle_ctl(daemon_t *d)
             c->reply.json = c->json ? c->json : "";
         } else if (c->req->op_case == WM__CTL_REQUEST__OP_PING) {
             /* empty reply */
+        } else if (c->req->op_case == WM__CTL_REQUEST__OP_ENROLL ||
+                   c->req->op_case == WM__CTL_REQUEST__OP_REVOKE ||
+                   c->req->op_case == WM__CTL_REQUEST__OP_IMPORT) {
+            c->json = malloc(512);
+            if (c->json)
+                handle_admin(d, c->req, &c->reply, c->json, 512);
         } else {
             set_error(&c->reply, WM_EINVAL, "op", "unknown control request");
         }
     }
-    if (na > 0)
+    if (na > 0) {
         wm_node_append(d->node, ap, na);
+        if (d->up)
+            wm_upstream_tick(d->up); /* send the new records now if we may */
+    }
     for (size_t i = 0; i < na; i++) {
         Wm__CtlReply *r = &p[idx[i]].reply;
         if (ap[i].err == WM_OK) {
@@ -194,7 +248,7 @@ int main(int argc, char **argv)
         return 2;
     }
     daemon_t d = {0};
-    char why[1024];
+    char why[8192];
     wm_err_t err = wm_config_load(conf, &d.cfg, why, sizeof why);
     if (err != WM_OK) {
         fprintf(stderr, "wmsyncd: %s\n", why);
@@ -219,25 +273,65 @@ int main(int argc, char **argv)
         wm_error("cannot listen on control socket %s: %s", d.cfg.control, wm_net_detail());
         goto out;
     }
-    wm_info("%s %s (%s) serving: epoch %" PRIu32 ", head seq %" PRIu64 ", control %s",
+    if (d.cfg.listen[0]) {
+        uint8_t *sec = wm_secure_alloc(32), pub[32];
+        err = sec ? wm_curve_load(d.cfg.curve_key, sec, pub) : WM_ENOMEM;
+        if (err == WM_OK)
+            err = wm_agg_open(d.node, d.net, d.cfg.listen, sec, &d.agg, why, sizeof why);
+        else
+            snprintf(why, sizeof why, "cannot load transport key %s: %s", d.cfg.curve_key,
+                     wm_strerror(err));
+        wm_secure_free(sec);
+        if (err != WM_OK) {
+            wm_error("%s", why);
+            goto out;
+        }
+    }
+    if (d.cfg.upstream[0] &&
+        (err = wm_upstream_open(d.node, d.net, &d.up, why, sizeof why)) != WM_OK) {
+        wm_error("%s", why);
+        goto out;
+    }
+    wm_info("%s %s (%s) serving: epoch %" PRIu32 ", head seq %" PRIu64 ", control %s%s%s%s%s",
             wm_role_name(d.cfg.role), d.cfg.id, d.cfg.name, d.node->head.epoch,
-            d.node->head.seq, d.cfg.control);
+            d.node->head.seq, d.cfg.control, d.agg ? ", listening on " : "",
+            d.agg ? d.cfg.listen : "", d.up ? ", upstream " : "", d.up ? d.cfg.upstream : "");
     while (!stop_flag) {
-        wm_sock_t *socks[] = {d.ctl};
-        int ready[1] = {0};
-        wm_net_poll(socks, 1, ready, 1000);
+        wm_sock_t *socks[4];
+        int ready[4] = {0}, n = 0, i_zap = -1, i_router = -1, i_up = -1;
+        socks[n++] = d.ctl;
+        if (d.agg) {
+            i_zap = n, socks[n++] = wm_agg_zap(d.agg);
+            i_router = n, socks[n++] = wm_agg_router(d.agg);
+        }
+        if (d.up && wm_upstream_sock(d.up))
+            i_up = n, socks[n++] = wm_upstream_sock(d.up);
+        long timeout = d.up ? wm_upstream_next_ms(d.up) : 1000;
+        wm_net_poll(socks, n, ready, timeout > 1000 ? 1000 : timeout);
+        if (i_zap >= 0 && ready[i_zap])
+            wm_agg_on_zap(d.agg);
         if (ready[0])
             handle_ctl(&d);
+        if (i_router >= 0 && ready[i_router])
+            wm_agg_on_router(d.agg);
+        if (i_up >= 0 && ready[i_up])
+            wm_upstream_on_msg(d.up);
         if (hup_flag) {
             hup_flag = 0;
             wm_info("SIGHUP: nothing to reload yet");
         }
+        if (d.up)
+            wm_upstream_tick(d.up);
+        if (d.agg)
+            wm_agg_tick(d.agg);
         wm_node_tick(d.node);
     }
     wm_info("shutting down: head epoch %" PRIu32 " seq %" PRIu64, d.node->head.epoch,
             d.node->head.seq);
     rc = 0;
 out:
+    wm_upstream_close(&d.up);
+    wm_agg_close(&d.agg);
     wm_sock_close(&d.ctl);
     unlink(d.cfg.control);
     wm_net_free(&d.net);

@@ -3,6 +3,7 @@
 #include "wm_net.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -165,6 +166,10 @@ wm_err_t wm_sock_recv(wm_sock_t *s, wm_msg_t *m)
             return WM_EIO;
         }
         int more = zmq_msg_more(&part);
+        if (!more) {
+            const char *uid = zmq_msg_gets(&part, "User-Id");
+            snprintf(m->user_id, sizeof m->user_id, "%s", uid ? uid : "");
+        }
         if (err == WM_OK) {
             err = wm_msg_add(m, zmq_msg_data(&part), zmq_msg_size(&part));
         }
@@ -225,4 +230,134 @@ wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **rep
     *reply = m.f[0].data;
     *rlen = m.f[0].len;
     return WM_OK;
+}
+
+#define HEARTBEAT_IVL_MS 2000
+#define HEARTBEAT_TIMEOUT_MS 6000
+
+static void set_common_sync_opts(wm_sock_t *s, size_t max_bytes)
+{
+    int ivl = HEARTBEAT_IVL_MS, tmo = HEARTBEAT_TIMEOUT_MS, ttl = HEARTBEAT_TIMEOUT_MS;
+    int64_t maxmsg = (int64_t)max_bytes;
+    int hwm = 64;
+    zmq_setsockopt(s->z, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(s->z, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo);
+    zmq_setsockopt(s->z, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
+    zmq_setsockopt(s->z, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(s->z, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s->z, ZMQ_RCVHWM, &hwm, sizeof hwm);
+}
+
+wm_err_t wm_sync_listen(wm_net_t *n, const char *endpoint, const uint8_t *secret,
+                        size_t max_bytes, wm_sock_t **out)
+{
+    wm_sock_t *s = NULL;
+    wm_err_t err = sock_new(n, ZMQ_ROUTER, &s);
+    if (err != WM_OK)
+        return err;
+    int one = 1;
+    set_common_sync_opts(s, max_bytes);
+    if (zmq_setsockopt(s->z, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+        zmq_setsockopt(s->z, ZMQ_CURVE_SECRETKEY, secret, 32) != 0 ||
+        zmq_setsockopt(s->z, ZMQ_ZAP_DOMAIN, "wmsync", 6) != 0 ||
+        zmq_bind(s->z, endpoint) != 0) {
+        wm_sock_close(&s);
+        return WM_EIO;
+    }
+    *out = s;
+    return WM_OK;
+}
+
+wm_err_t wm_sync_connect(wm_net_t *n, const char *endpoint, const uint8_t server_pub[32],
+                         const uint8_t *secret, const uint8_t pub[32], size_t max_bytes,
+                         wm_sock_t **out)
+{
+    wm_sock_t *s = NULL;
+    wm_err_t err = sock_new(n, ZMQ_DEALER, &s);
+    if (err != WM_OK)
+        return err;
+    int ivl = 500, ivl_max = 30000, immediate = 1;
+    set_common_sync_opts(s, max_bytes);
+    zmq_setsockopt(s->z, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(s->z, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+    /* Queue nothing for a peer that is not connected: a message either
+     * goes out on a live link or the send fails and we retry later. */
+    zmq_setsockopt(s->z, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
+    if (zmq_setsockopt(s->z, ZMQ_CURVE_SERVERKEY, server_pub, 32) != 0 ||
+        zmq_setsockopt(s->z, ZMQ_CURVE_SECRETKEY, secret, 32) != 0 ||
+        zmq_setsockopt(s->z, ZMQ_CURVE_PUBLICKEY, pub, 32) != 0 ||
+        zmq_connect(s->z, endpoint) != 0) {
+        wm_sock_close(&s);
+        return WM_EIO;
+    }
+    *out = s;
+    return WM_OK;
+}
+
+wm_err_t wm_zap_open(wm_net_t *n, wm_sock_t **out)
+{
+    wm_sock_t *s = NULL;
+    wm_err_t err = sock_new(n, ZMQ_REP, &s);
+    if (err != WM_OK)
+        return err;
+    if (zmq_bind(s->z, "inproc://zeromq.zap.01") != 0) {
+        wm_sock_close(&s);
+        return WM_EIO;
+    }
+    *out = s;
+    return WM_OK;
+}
+
+static void copy_frame_str(const wm_frame_t *f, char *out, size_t cap)
+{
+    size_t n = f->len < cap - 1 ? f->len : cap - 1;
+    memcpy(out, f->data, n);
+    out[n] = 0;
+}
+
+wm_err_t wm_zap_recv(wm_sock_t *zap, wm_zap_req_t *req)
+{
+    memset(req, 0, sizeof *req);
+    wm_err_t err = wm_sock_recv(zap, &req->raw);
+    if (err != WM_OK)
+        return err;
+    /* version, request id, domain, address, identity, mechanism, creds... */
+    wm_msg_t *m = &req->raw;
+    if (m->n < 6 || m->f[0].len != 3 || memcmp(m->f[0].data, "1.0", 3) != 0 ||
+        m->f[1].len > sizeof req->request_id) {
+        wm_zap_reply(zap, req, 0, "", "malformed ZAP request");
+        return WM_EDECODE;
+    }
+    memcpy(req->request_id, m->f[1].data, m->f[1].len);
+    req->request_id_len = m->f[1].len;
+    copy_frame_str(&m->f[2], req->domain, sizeof req->domain);
+    copy_frame_str(&m->f[5], req->mechanism, sizeof req->mechanism);
+    if (strcmp(req->mechanism, "CURVE") == 0 && m->n >= 7 && m->f[6].len == 32) {
+        memcpy(req->client_key, m->f[6].data, 32);
+        req->has_key = 1;
+    }
+    return WM_OK;
+}
+
+wm_err_t wm_zap_reply(wm_sock_t *zap, wm_zap_req_t *req, int ok, const char *user_id,
+                      const char *text)
+{
+    const char *code = ok ? "200" : "400";
+    wm_msg_t r = {0};
+    wm_err_t err = wm_msg_add(&r, "1.0", 3);
+    if (err == WM_OK)
+        err = wm_msg_add(&r, req->request_id, req->request_id_len);
+    if (err == WM_OK)
+        err = wm_msg_add(&r, code, 3);
+    if (err == WM_OK)
+        err = wm_msg_add(&r, text, strlen(text));
+    if (err == WM_OK)
+        err = wm_msg_add(&r, user_id, strlen(user_id));
+    if (err == WM_OK)
+        err = wm_msg_add(&r, "", 0);
+    if (err == WM_OK)
+        err = wm_sock_send(zap, &r);
+    wm_msg_clear(&r);
+    wm_msg_clear(&req->raw);
+    return err;
 }

@@ -20,7 +20,7 @@
 #include "wm_err.h"
 
 #define WM_MSG_MAX_FRAMES 8
-#define WM_CTL_MAX_BYTES (1u << 20) /* largest control message */
+#define WM_CTL_MAX_BYTES (4u << 20) /* largest control message */
 
 typedef struct wm_net wm_net_t;
 typedef struct wm_sock wm_sock_t;
@@ -33,6 +33,7 @@ typedef struct {
 typedef struct {
     size_t n;
     wm_frame_t f[WM_MSG_MAX_FRAMES];
+    char user_id[160]; /* ZAP user id of the sender (sync sockets), else "" */
 } wm_msg_t;
 
 wm_err_t wm_net_new(wm_net_t **out);
@@ -68,6 +69,40 @@ wm_err_t wm_msg_add(wm_msg_t *m, const void *data, size_t len);
  * sets ready[i] nonzero for each readable one. Returns the number ready,
  * 0 on timeout or interruption by a signal. */
 int wm_net_poll(wm_sock_t *const *socks, int n, int *ready, long timeout_ms);
+
+/* Sync links. Keys are raw 32-byte Curve25519 keys; secrets stay in the
+ * caller's secure memory and are copied only into libzmq.
+ *
+ * wm_sync_listen: a ROUTER at endpoint, CURVE server, ZAP domain "wmsync",
+ * messages over max_bytes refused by libzmq (the peer is disconnected),
+ * ZMTP heartbeats. A ZAP handler (wm_zap_open) must exist first.
+ * wm_sync_connect: a DEALER to endpoint as CURVE client of server_pub,
+ * with ZMTP heartbeats and libzmq's own reconnect (ivl..ivl_max ms). */
+wm_err_t wm_sync_listen(wm_net_t *n, const char *endpoint, const uint8_t *secret,
+                        size_t max_bytes, wm_sock_t **out);
+wm_err_t wm_sync_connect(wm_net_t *n, const char *endpoint, const uint8_t server_pub[32],
+                         const uint8_t *secret, const uint8_t pub[32], size_t max_bytes,
+                         wm_sock_t **out);
+
+/* ZAP (RFC 27): the authentication handler the ROUTER consults at every
+ * handshake. wm_zap_open binds it (one per context, before any listen). */
+typedef struct {
+    char request_id[64];
+    size_t request_id_len;
+    char domain[64];
+    char mechanism[16];
+    uint8_t client_key[32]; /* for CURVE */
+    int has_key;
+    wm_msg_t raw;           /* the request, kept for the reply */
+} wm_zap_req_t;
+
+wm_err_t wm_zap_open(wm_net_t *n, wm_sock_t **out);
+/* Reads one ZAP request (non-blocking). WM_EDECODE if malformed (it is
+ * answered 400 already). */
+wm_err_t wm_zap_recv(wm_sock_t *zap, wm_zap_req_t *req);
+/* Answers req: status 200 with user_id, or 400 with text. Frees req. */
+wm_err_t wm_zap_reply(wm_sock_t *zap, wm_zap_req_t *req, int ok, const char *user_id,
+                      const char *text);
 
 /* The last transport error as text (zmq_strerror of errno). */
 const char *wm_net_detail(void);

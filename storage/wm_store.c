@@ -23,7 +23,7 @@
 
 struct wm_store {
     MDB_env *env;
-    MDB_dbi meta, nodes, nodeno, log, epochs, teams, refs;
+    MDB_dbi meta, nodes, nodeno, log, epochs, teams, refs, peers, curves, proofs;
     unsigned flags;
     char detail[256];
 };
@@ -103,7 +103,8 @@ static wm_err_t open_dbis(wm_store_t *s)
         MDB_dbi *dbi;
     } dbs[] = {{"meta", &s->meta},     {"nodes", &s->nodes},   {"nodeno", &s->nodeno},
                {"log", &s->log},       {"epochs", &s->epochs}, {"teams", &s->teams},
-               {"refs", &s->refs}};
+               {"refs", &s->refs},     {"peers", &s->peers},   {"curves", &s->curves},
+               {"proofs", &s->proofs}};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         rc = mdb_dbi_open(txn, dbs[i].name, cf, dbs[i].dbi);
         if (rc)
@@ -153,7 +154,7 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
     }
     int rc = mdb_env_create(&s->env);
     if (rc == 0)
-        rc = mdb_env_set_maxdbs(s->env, 8);
+        rc = mdb_env_set_maxdbs(s->env, 16);
     if (rc == 0)
         rc = mdb_env_set_mapsize(s->env, (map_mb ? map_mb : WM_DEFAULT_MAP_MB) << 20);
     if (rc == 0) {
@@ -223,6 +224,24 @@ wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out)
     }
     t->s = s;
     t->write = write;
+    *out = t;
+    return WM_OK;
+}
+
+wm_err_t wm_txn_begin_child(wm_txn_t *parent, wm_txn_t **out)
+{
+    assert(parent->write);
+    wm_txn_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return WM_ENOMEM;
+    int rc = mdb_txn_begin(parent->s->env, parent->txn, 0, &t->txn);
+    if (rc) {
+        free(t);
+        return mdb_err(parent->s, rc, "begin nested transaction");
+    }
+    t->s = parent->s;
+    t->write = 1;
+    parent->cached = 0; /* the child may move heads the parent cached */
     *out = t;
     return WM_OK;
 }
@@ -694,4 +713,123 @@ wm_err_t wm_log_verify(wm_txn_t *t, uint32_t node, const char *station, wm_verif
     if (wm_log_scan(t, node, 0, 0, verify_one, &vc) < 0)
         verify_fail(&vc, 0, 0, WM_EIO, "cannot read the log");
     return out->error;
+}
+
+wm_err_t wm_peer_get(wm_txn_t *t, const char *id, Wm__PeerState **out)
+{
+    MDB_val k = {strlen(id), (void *)id}, v;
+    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->peers, &k, &v), "peer get");
+    if (err != WM_OK)
+        return err;
+    return wm_pb_decode(&wm__peer_state__descriptor, v.mv_data, v.mv_size, 1u << 20,
+                        (void **)out);
+}
+
+wm_err_t wm_peer_put(wm_txn_t *t, const Wm__PeerState *p)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (p->curve_pub.len != WM_PUB_BYTES)
+        return WM_EINVAL;
+    wm_err_t err = wm_pb_encode(&p->base, &buf, &len);
+    if (err != WM_OK)
+        return err;
+    MDB_val k = {strlen(p->node), p->node}, v = {len, buf};
+    err = mdb_err(t->s, mdb_put(t->txn, t->s->peers, &k, &v, 0), "peer put");
+    free(buf);
+    if (err != WM_OK)
+        return err;
+    MDB_val ck = {WM_PUB_BYTES, p->curve_pub.data}, cv = {strlen(p->node), p->node};
+    return mdb_err(t->s, mdb_put(t->txn, t->s->curves, &ck, &cv, 0), "curve put");
+}
+
+wm_err_t wm_peer_by_curve(wm_txn_t *t, const uint8_t key[static WM_PUB_BYTES], char *id, size_t cap)
+{
+    MDB_val k = {WM_PUB_BYTES, (void *)key}, v;
+    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->curves, &k, &v), "curve get");
+    if (err != WM_OK)
+        return err;
+    if (v.mv_size >= cap)
+        return WM_ETOOBIG;
+    memcpy(id, v.mv_data, v.mv_size);
+    id[v.mv_size] = 0;
+    return WM_OK;
+}
+
+wm_err_t wm_peer_scan(wm_txn_t *t, wm_peer_fn fn, void *ctx)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(t->txn, t->s->peers, &c);
+    if (rc)
+        return mdb_err(t->s, rc, "peer cursor");
+    wm_err_t err = WM_OK;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        Wm__PeerState *p = NULL;
+        if ((err = wm_pb_decode(&wm__peer_state__descriptor, v.mv_data, v.mv_size, 1u << 20,
+                                (void **)&p)) != WM_OK)
+            break;
+        int stop = fn(ctx, p);
+        wm_pb_free(&p);
+        if (stop)
+            break;
+    }
+    mdb_cursor_close(c);
+    return err;
+}
+
+wm_err_t wm_proof_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
+                      const uint8_t *srec, size_t len)
+{
+    uint8_t kb[KEY_LOG];
+    log_key(kb, node, epoch, seq);
+    MDB_val k = {sizeof kb, kb}, v = {len, (void *)srec};
+    int rc = mdb_put(t->txn, t->s->proofs, &k, &v, MDB_NOOVERWRITE);
+    return rc == MDB_KEYEXIST ? WM_OK : mdb_err(t->s, rc, "proof put");
+}
+
+wm_err_t wm_proof_count(wm_txn_t *t, uint32_t node, uint64_t *count)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint8_t kb[KEY_LOG];
+    log_key(kb, node, 0, 0);
+    *count = 0;
+    int rc = mdb_cursor_open(t->txn, t->s->proofs, &c);
+    if (rc)
+        return mdb_err(t->s, rc, "proof cursor");
+    k = (MDB_val){sizeof kb, kb};
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && get_u32(k.mv_data) == node;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        (*count)++;
+    mdb_cursor_close(c);
+    return WM_OK;
+}
+
+wm_err_t wm_acked_get(wm_txn_t *t, wm_head_t *out)
+{
+    uint8_t b[12 + WM_HASH_BYTES];
+    size_t len = 0;
+    memset(out, 0, sizeof *out);
+    wm_err_t err = wm_meta_get(t, "acked", b, sizeof b, &len);
+    if (err == WM_ENOTFOUND)
+        return WM_OK;
+    if (err != WM_OK)
+        return err;
+    if (len != sizeof b)
+        return WM_EDECODE;
+    out->epoch = get_u32(b);
+    out->seq = get_u64(b + 4);
+    memcpy(out->hash, b + 12, WM_HASH_BYTES);
+    return WM_OK;
+}
+
+wm_err_t wm_acked_put(wm_txn_t *t, const wm_head_t *h)
+{
+    uint8_t b[12 + WM_HASH_BYTES];
+    put_u32(b, h->epoch);
+    put_u64(b + 4, h->seq);
+    memcpy(b + 12, h->hash, WM_HASH_BYTES);
+    return wm_meta_put(t, "acked", b, sizeof b);
 }

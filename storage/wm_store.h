@@ -28,14 +28,20 @@
  *                                               | kind u8 | name (UTF-8)
  *   refs    node_no u32 | epoch u32 | seq u64   by_epoch u32 | by_seq u64
  *           | kind u8 ('v' void, 'd' done)      (the record that refers to it)
+ *   peers   node id (UTF-8, no NUL)             PeerState message (sync.proto)
+ *   curves  Curve25519 public key [32]          node id (UTF-8, no NUL)
+ *   proofs  node_no u32 | epoch u32 | seq u64   srec that conflicts with the stored
+ *                                               one at that place (equivocation)
  *
  *   meta names:
  *   "format"   u32        storage format version (WM_STORE_FORMAT)
  *   "log_id"   16 bytes   random, set when the environment is created; the
  *                         fork guard ties a signing key to it
  *   "self"     UTF-8      this node's own id
- *   Other names are free for the layers above (e.g. sync cursors); their
- *   layouts are documented where they are written.
+ *   "acked"    epoch u32 | seq u64 | hash[32]   a child's upstream frontier:
+ *                         what its aggregator acknowledged as durable
+ *   Other names are free for the layers above; their layouts are documented
+ *   where they are written.
  *
  * Node numbers are assigned from 1 in order of first appearance; a node's
  * number never changes.
@@ -48,6 +54,7 @@
 
 #include "wm_crypto.h"
 #include "wm_err.h"
+#include "sync.pb-c.h"
 #include "wm_record.h"
 
 #define WM_STORE_FORMAT 1
@@ -88,6 +95,10 @@ wm_err_t wm_store_copy(wm_store_t *s, const char *path);
  * per environment; others wait). *out is owned by the caller until commit
  * or abort. */
 wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out);
+/* Begins a transaction nested in the write transaction parent: its writes
+ * join the parent's when it commits and vanish when it aborts. The parent
+ * must not be used until the child ends. */
+wm_err_t wm_txn_begin_child(wm_txn_t *parent, wm_txn_t **out);
 /* Commits and frees *t, setting it NULL. For a write transaction the data
  * is durable when this returns WM_OK. WM_EMAPFULL or WM_EIO on failure,
  * after which nothing of the transaction is stored. */
@@ -165,5 +176,29 @@ wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_sta
  * if there is none. */
 wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
                     uint32_t *by_epoch, uint64_t *by_seq);
+
+/* The register of enrolled children (aggregators). get: *out is owned by
+ * the caller (free with wm_pb_free); WM_ENOTFOUND if not enrolled.
+ * put: inserts or replaces by p->node and keeps the curves index. */
+typedef enum { WM_PEER_ACTIVE = 1, WM_PEER_QUARANTINED = 2, WM_PEER_REVOKED = 3 } wm_peer_state_t;
+wm_err_t wm_peer_get(wm_txn_t *t, const char *id, Wm__PeerState **out);
+wm_err_t wm_peer_put(wm_txn_t *t, const Wm__PeerState *p);
+/* The id enrolled with a Curve25519 key, copied into id (cap bytes). */
+wm_err_t wm_peer_by_curve(wm_txn_t *t, const uint8_t key[static WM_PUB_BYTES], char *id, size_t cap);
+/* Calls fn for each enrolled peer in id order until it returns nonzero. */
+typedef int (*wm_peer_fn)(void *ctx, const Wm__PeerState *p);
+wm_err_t wm_peer_scan(wm_txn_t *t, wm_peer_fn fn, void *ctx);
+
+/* Keeps srec as proof that it conflicts with the record stored at its
+ * (epoch, seq). The first proof per place is kept. */
+wm_err_t wm_proof_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
+                      const uint8_t *srec, size_t len);
+/* Number of proofs kept for node. */
+wm_err_t wm_proof_count(wm_txn_t *t, uint32_t node, uint64_t *count);
+
+/* The "acked" cursor (see meta names above). An absent cursor reads as
+ * epoch 0, seq 0, zero hash. */
+wm_err_t wm_acked_get(wm_txn_t *t, wm_head_t *out);
+wm_err_t wm_acked_put(wm_txn_t *t, const wm_head_t *h);
 
 #endif

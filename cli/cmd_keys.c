@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wmctl keys / enroll / revoke — a node's public identity, and the
+ * aggregator's register of the children allowed to sync with it.
+ *
+ * Identity line (one line, name last because it may contain spaces):
+ *     wmsync-id 1 ROLE ID SIGN_PUB_HEX CURVE_PUB_HEX NAME
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync.pb-c.h"
+#include "wm_crypto.h"
+#include "wm_record.h"
+#include "wmctl.h"
+
+#define ID_MAGIC "wmsync-id"
+
+/* Reads the 64-hex-digit public key in PATH. */
+static wm_err_t read_pub(const char *path, uint8_t pub[WM_PUB_BYTES])
+{
+    char hex[80] = {0};
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return WM_ENOTFOUND;
+    int ok = fscanf(f, "%66s", hex) == 1;
+    fclose(f);
+    return ok ? wm_unhex(hex, pub, WM_PUB_BYTES) : WM_EDECODE;
+}
+
+static wm_err_t pub_paths(const char *secret, uint8_t pub[WM_PUB_BYTES])
+{
+    char path[4200];
+    size_t n = strlen(secret);
+    if (n > 4 && strcmp(secret + n - 4, ".key") == 0)
+        snprintf(path, sizeof path, "%.*s.pub", (int)(n - 4), secret);
+    else
+        snprintf(path, sizeof path, "%s.pub", secret);
+    return read_pub(path, pub);
+}
+
+int cmd_keys(wmctl_t *w, int argc, char **argv)
+{
+    static const char *const flags[] = {"json", NULL};
+    wmctl_opts_t o;
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, flags);
+    if (rc)
+        return rc;
+    int json = wmctl_flag(&o, "json");
+    if ((rc = wmctl_opts_unused(&o, "keys")) || (rc = wmctl_config(w)))
+        return rc;
+    uint8_t sp[WM_PUB_BYTES], cp[WM_PUB_BYTES];
+    if (pub_paths(w->cfg.sign_key, sp) != WM_OK || pub_paths(w->cfg.curve_key, cp) != WM_OK) {
+        wmctl_err("cannot read the public key files beside %s and %s", w->cfg.sign_key,
+                  w->cfg.curve_key);
+        return WMCTL_FAIL;
+    }
+    char sh[65], ch[65];
+    wm_hex(sp, 32, sh);
+    wm_hex(cp, 32, ch);
+    if (json) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", w->cfg.id, "name", w->cfg.name,
+                              "role", wm_role_name(w->cfg.role), "sign_pub", sh, "curve_pub", ch);
+        char *s = json_dumps(j, JSON_COMPACT);
+        puts(s ? s : "{}");
+        free(s);
+        json_decref(j);
+    } else {
+        printf(ID_MAGIC " 1 %s %s %s %s %s\n", wm_role_name(w->cfg.role), w->cfg.id, sh, ch,
+               w->cfg.name);
+    }
+    return WMCTL_OK;
+}
+
+/* Parses an identity line or its JSON form into id (strings point into
+ * line or are strdup'd from the JSON). */
+static int parse_identity(char *line, Wm__Identity *id, uint8_t sp[32], uint8_t cp[32])
+{
+    char *sh = NULL, *ch = NULL;
+    while (*line == ' ' || *line == '\t')
+        line++;
+    line[strcspn(line, "\r\n")] = 0;
+    if (line[0] == '{') {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+        if (!j || json_unpack(j, "{s:s, s?s, s?s, s:s, s:s}", "id", &a, "name", &b, "role", &c,
+                              "sign_pub", &d, "curve_pub", &e) != 0) {
+            json_decref(j);
+            return -1;
+        }
+        id->node = strdup(a);
+        id->name = strdup(b ? b : "");
+        id->role = strdup(c ? c : "station");
+        sh = strdup(d);
+        ch = strdup(e);
+        json_decref(j);
+    } else {
+        char *save = NULL;
+        char *magic = strtok_r(line, " ", &save), *ver = strtok_r(NULL, " ", &save);
+        id->role = strtok_r(NULL, " ", &save);
+        id->node = strtok_r(NULL, " ", &save);
+        sh = strtok_r(NULL, " ", &save);
+        ch = strtok_r(NULL, " ", &save);
+        id->name = save && *save ? save : "";
+        if (!magic || strcmp(magic, ID_MAGIC) != 0 || !ver || strcmp(ver, "1") != 0 || !ch)
+            return -1;
+    }
+    if (!sh || !ch || wm_unhex(sh, sp, 32) != WM_OK || wm_unhex(ch, cp, 32) != WM_OK)
+        return -1;
+    id->sign_pub = (ProtobufCBinaryData){32, sp};
+    id->curve_pub = (ProtobufCBinaryData){32, cp};
+    return 0;
+}
+
+/* Sends one admin request and reports the daemon's answer. */
+static int admin_call(wmctl_t *w, Wm__CtlRequest *req, const char *done)
+{
+    Wm__CtlReply *rep = NULL;
+    wm_err_t err = wmctl_call(w, req, &rep);
+    if (err == WM_EDOWN) {
+        wmctl_err("the wmsyncd daemon for %s is not running; start it and try again", w->cfg.id);
+        return WMCTL_FAIL;
+    }
+    if (err != WM_OK) {
+        wmctl_err("no answer from the daemon: %s", wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    int rc = WMCTL_OK;
+    if (rep->error && rep->error[0]) {
+        wmctl_err("%s", rep->message);
+        rc = strcmp(rep->error, "invalid") == 0 ? WMCTL_USAGE : WMCTL_FAIL;
+    } else {
+        printf("%s\n", done);
+    }
+    wm_pb_free(&rep);
+    return rc;
+}
+
+int cmd_enroll(wmctl_t *w, int argc, char **argv)
+{
+    if (argc != 2) {
+        wmctl_err("usage: wmctl enroll FILE   (FILE holds a node's `wmctl keys` line; - for stdin)");
+        return WMCTL_USAGE;
+    }
+    int rc = wmctl_config(w);
+    if (rc)
+        return rc;
+    FILE *f = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "re");
+    if (!f) {
+        wmctl_err("cannot open %s", argv[1]);
+        return WMCTL_FAIL;
+    }
+    char line[4096];
+    int got = fgets(line, sizeof line, f) != NULL;
+    if (f != stdin)
+        fclose(f);
+    Wm__Identity id = WM__IDENTITY__INIT;
+    uint8_t sp[32], cp[32];
+    if (!got || parse_identity(line, &id, sp, cp) != 0) {
+        wmctl_err("rejected: %s does not hold an identity line (wmsync-id 1 ROLE ID SIGN_PUB "
+                  "CURVE_PUB NAME) or its --json form",
+                  argv[1]);
+        return WMCTL_USAGE;
+    }
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    req.op_case = WM__CTL_REQUEST__OP_ENROLL;
+    req.enroll = &id;
+    char done[512];
+    snprintf(done, sizeof done, "enrolled %s (%s)", id.node, id.name);
+    return admin_call(w, &req, done);
+}
+
+int cmd_revoke(wmctl_t *w, int argc, char **argv)
+{
+    wmctl_opts_t o;
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    if (rc)
+        return rc;
+    const char *id = wmctl_opt(&o, "id");
+    if ((rc = wmctl_opts_unused(&o, "revoke")) || (rc = wmctl_config(w)))
+        return rc;
+    if (!id) {
+        wmctl_err("revoke: --id is required");
+        return WMCTL_USAGE;
+    }
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    req.op_case = WM__CTL_REQUEST__OP_REVOKE;
+    req.revoke = (char *)id;
+    char done[512];
+    snprintf(done, sizeof done, "revoked %s: it can no longer sync, also on a live connection", id);
+    return admin_call(w, &req, done);
+}

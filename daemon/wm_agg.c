@@ -1,0 +1,782 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_agg — the aggregator role; see wm_agg.h and proto/PROTOCOL.md.
+ *
+ * Each turn of the poll loop drains up to AGG_DRAIN messages from the
+ * ROUTER. Hellos and heartbeats are answered at once; batches are ingested
+ * each in a nested transaction of one turn-wide write transaction, which
+ * is committed (one fsync for the whole turn) before any of them is acked.
+ */
+#include "wm_agg.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wm_ingest.h"
+#include "wm_log.h"
+#include "wm_validate.h"
+
+#define AGG_DRAIN 256
+#define PEER_FLUSH_S 2
+
+typedef struct {
+    Wm__PeerState *ps;  /* owned; all strings and bytes malloc'd */
+    uint32_t node_no;
+    wm_frame_t route;   /* ROUTER identity of the current session, owned */
+    int session;        /* a Hello was answered on route */
+    int dirty;          /* ps changed since it was last stored */
+    unsigned turn_batches;
+} peer_t;
+
+struct wm_agg {
+    wm_node_t *node;
+    wm_sock_t *zap, *router;
+    peer_t *peers;
+    size_t npeers, cap;
+    time_t flush_due;
+};
+
+/* One batch taken this turn, waiting for the group commit. */
+typedef struct {
+    peer_t *peer;
+    Wm__SyncMsg *msg; /* owned */
+    wm_ingest_t res;
+    int stored;
+} pending_t;
+
+/* ---- small helpers for protobuf-c owned strings and frontiers ---- */
+
+static void set_str(char **field, const char *v)
+{
+    if (*field && *field != protobuf_c_empty_string)
+        free(*field);
+    *field = strdup(v ? v : "");
+}
+
+static void set_bytes(ProtobufCBinaryData *b, const uint8_t *data, size_t len)
+{
+    free(b->data);
+    b->data = malloc(len ? len : 1);
+    if (b->data)
+        memcpy(b->data, data, len);
+    b->len = b->data ? len : 0;
+}
+
+/* A Frontier pointing at h (not owned: for messages we send). */
+static Wm__Frontier frontier_of(const wm_head_t *h)
+{
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    f.epoch = h->epoch;
+    f.seq = h->seq;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)h->hash};
+    return f;
+}
+
+static void head_of(const Wm__Frontier *f, wm_head_t *h)
+{
+    memset(h, 0, sizeof *h);
+    if (!f)
+        return;
+    h->epoch = f->epoch;
+    h->seq = f->seq;
+    if (f->hash.len == WM_HASH_BYTES)
+        memcpy(h->hash, f->hash.data, WM_HASH_BYTES);
+}
+
+static void set_claimed(peer_t *p, const Wm__Frontier *f)
+{
+    if (!f)
+        return;
+    if (!p->ps->claimed) {
+        p->ps->claimed = malloc(sizeof *p->ps->claimed);
+        if (!p->ps->claimed)
+            return;
+        wm__frontier__init(p->ps->claimed);
+    }
+    p->ps->claimed->epoch = f->epoch;
+    p->ps->claimed->seq = f->seq;
+    set_bytes(&p->ps->claimed->hash, f->hash.data, f->hash.len);
+    p->dirty = 1;
+}
+
+static peer_t *find_peer(wm_agg_t *a, const char *id)
+{
+    for (size_t i = 0; i < a->npeers; i++)
+        if (strcmp(a->peers[i].ps->node, id) == 0)
+            return &a->peers[i];
+    return NULL;
+}
+
+/* ---- sending ---- */
+
+static void send_to(wm_agg_t *a, const wm_frame_t *route, Wm__SyncMsg *m)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (wm_pb_encode(&m->base, &buf, &len) != WM_OK)
+        return;
+    wm_msg_t out = {.n = 2, .f = {*route, {buf, len}}};
+    if (wm_sock_send(a->router, &out) != WM_OK)
+        wm_debug("sync: reply dropped (%s)", wm_net_detail());
+    free(buf);
+}
+
+static void note_reject(peer_t *p, const char *reason, const char *detail)
+{
+    if (!p)
+        return;
+    set_str(&p->ps->last_reject, reason);
+    set_str(&p->ps->last_reject_detail, detail);
+    p->ps->last_reject_at = (int64_t)time(NULL);
+    p->dirty = 1;
+}
+
+static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_t batch_id,
+                        const char *reason, uint64_t seq, const wm_head_t *durable,
+                        const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
+static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_t batch_id,
+                        const char *reason, uint64_t seq, const wm_head_t *durable,
+                        const char *fmt, ...)
+{
+    char detail[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Reject r = WM__REJECT__INIT;
+    wm_head_t zero = {0};
+    Wm__Frontier f = frontier_of(durable ? durable : &zero);
+    r.batch_id = batch_id;
+    r.reason = (char *)reason;
+    r.detail = detail;
+    r.seq = seq;
+    r.durable = &f;
+    r.credit = batch_id ? 1 : 0;
+    m.msg_case = WM__SYNC_MSG__MSG_REJECT;
+    m.reject = &r;
+    send_to(a, route, &m);
+    note_reject(p, reason, detail);
+    wm_warn("sync: rejected %s from %s: %s: %s", batch_id ? "a batch" : "a message",
+            p ? p->ps->node : "an unknown peer", reason, detail);
+}
+
+/* ---- register ---- */
+
+static int load_one(void *ctx, const Wm__PeerState *ps)
+{
+    wm_agg_t *a = ctx;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (a->npeers == a->cap) {
+        size_t cap = a->cap ? 2 * a->cap : 64;
+        peer_t *np = realloc(a->peers, cap * sizeof *np);
+        if (!np)
+            return 1;
+        a->peers = np;
+        a->cap = cap;
+    }
+    /* Copy by re-encoding: the scan frees its own message. */
+    peer_t *p = &a->peers[a->npeers];
+    memset(p, 0, sizeof *p);
+    if (wm_pb_encode(&ps->base, &buf, &len) != WM_OK ||
+        wm_pb_decode(&wm__peer_state__descriptor, buf, len, 1u << 20, (void **)&p->ps) != WM_OK) {
+        free(buf);
+        return 1;
+    }
+    free(buf);
+    a->npeers++;
+    return 0;
+}
+
+static wm_err_t load_register(wm_agg_t *a)
+{
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(a->node->store, 0, &t);
+    if (err == WM_OK)
+        err = wm_peer_scan(t, load_one, a);
+    for (size_t i = 0; err == WM_OK && i < a->npeers; i++) {
+        err = wm_node_lookup(t, a->peers[i].ps->node, &a->peers[i].node_no);
+        if (err == WM_ENOTFOUND)
+            err = WM_OK; /* numbered at enrolment; absent only if never stored */
+    }
+    wm_txn_abort(&t);
+    return err;
+}
+
+/* Stores every changed peer in t. */
+static wm_err_t flush_peers(wm_agg_t *a, wm_txn_t *t)
+{
+    for (size_t i = 0; i < a->npeers; i++) {
+        if (!a->peers[i].dirty)
+            continue;
+        wm_err_t err = wm_peer_put(t, a->peers[i].ps);
+        if (err != WM_OK)
+            return err;
+        a->peers[i].dirty = 0;
+    }
+    return WM_OK;
+}
+
+wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
+                     const uint8_t *curve_secret, wm_agg_t **out, char *why, size_t cap)
+{
+    wm_agg_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return WM_ENOMEM;
+    a->node = node;
+    wm_err_t err = load_register(a);
+    if (err != WM_OK) {
+        snprintf(why, cap, "cannot load the enrolment register: %s", wm_strerror(err));
+        goto fail;
+    }
+    if ((err = wm_zap_open(net, &a->zap)) != WM_OK) {
+        snprintf(why, cap, "cannot start the ZAP handler: %s", wm_net_detail());
+        goto fail;
+    }
+    if ((err = wm_sync_listen(net, endpoint, curve_secret, WM_SYNC_MAX_MSG, &a->router)) != WM_OK) {
+        snprintf(why, cap, "cannot listen on %s: %s", endpoint, wm_net_detail());
+        goto fail;
+    }
+    *out = a;
+    return WM_OK;
+fail:
+    wm_agg_close(&a);
+    return err;
+}
+
+void wm_agg_close(wm_agg_t **ap)
+{
+    wm_agg_t *a = ap ? *ap : NULL;
+    if (!a)
+        return;
+    wm_txn_t *t = NULL;
+    if (wm_txn_begin(a->node->store, 1, &t) == WM_OK && flush_peers(a, t) == WM_OK)
+        wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    for (size_t i = 0; i < a->npeers; i++) {
+        wm_pb_free(&a->peers[i].ps);
+        free(a->peers[i].route.data);
+    }
+    free(a->peers);
+    wm_sock_close(&a->router);
+    wm_sock_close(&a->zap);
+    free(a);
+    *ap = NULL;
+}
+
+wm_sock_t *wm_agg_zap(wm_agg_t *a)
+{
+    return a->zap;
+}
+
+wm_sock_t *wm_agg_router(wm_agg_t *a)
+{
+    return a->router;
+}
+
+/* ZAP: admit a CURVE client only if its key is enrolled and not revoked;
+ * its user id becomes the enrolled node id, so every message it sends is
+ * tagged with the only node it may speak for. */
+void wm_agg_on_zap(wm_agg_t *a)
+{
+    for (int i = 0; i < AGG_DRAIN; i++) {
+        wm_zap_req_t req;
+        wm_err_t err = wm_zap_recv(a->zap, &req);
+        if (err == WM_ETIMEOUT)
+            return;
+        if (err != WM_OK)
+            continue;
+        if (strcmp(req.domain, "wmsync") != 0) { /* local sockets, not ours to judge */
+            wm_zap_reply(a->zap, &req, 1, "", "OK");
+            continue;
+        }
+        if (!req.has_key) {
+            wm_zap_reply(a->zap, &req, 0, "", "CURVE required");
+            continue;
+        }
+        peer_t *p = NULL;
+        for (size_t k = 0; k < a->npeers && !p; k++)
+            if (a->peers[k].ps->curve_pub.len == WM_PUB_BYTES &&
+                memcmp(a->peers[k].ps->curve_pub.data, req.client_key, WM_PUB_BYTES) == 0)
+                p = &a->peers[k];
+        char hex[65];
+        if (!p) {
+            wm_warn("sync: refused a connection from unenrolled transport key %s",
+                    wm_hex(req.client_key, 32, hex));
+            wm_zap_reply(a->zap, &req, 0, "", "not enrolled");
+        } else if (p->ps->state == WM_PEER_REVOKED) {
+            wm_warn("sync: refused a connection from revoked %s", p->ps->node);
+            wm_zap_reply(a->zap, &req, 0, "", "revoked");
+        } else {
+            wm_debug("sync: admitted %s", p->ps->node);
+            wm_zap_reply(a->zap, &req, 1, p->ps->node, "OK");
+        }
+    }
+}
+
+static wm_err_t durable_of(wm_agg_t *a, peer_t *p, wm_head_t *h)
+{
+    memset(h, 0, sizeof *h);
+    if (!p->node_no)
+        return WM_OK;
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(a->node->store, 0, &t);
+    if (err == WM_OK)
+        err = wm_ingest_frontier(t, p->node_no, h);
+    wm_txn_abort(&t);
+    return err;
+}
+
+static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__Hello *h)
+{
+    wm_head_t durable, claimed;
+    if (durable_of(a, p, &durable) != WM_OK) {
+        send_reject(a, route, p, 0, "storage", 0, NULL, "cannot read the stored frontier");
+        return;
+    }
+    if (h->version != WM_SYNC_VERSION) {
+        send_reject(a, route, p, 0, "version", 0, &durable,
+                    "protocol version %u is not supported (this aggregator speaks %u)",
+                    h->version, WM_SYNC_VERSION);
+        return;
+    }
+    if (!h->node || strcmp(h->node, p->ps->node) != 0) {
+        send_reject(a, route, p, 0, "wrong_node", 0, &durable,
+                    "this transport key is enrolled for %s, not for \"%s\"", p->ps->node,
+                    h->node ? h->node : "");
+        return;
+    }
+    head_of(h->head, &claimed);
+    set_claimed(p, h->head);
+    p->ps->last_seen = (int64_t)time(NULL);
+    p->dirty = 1;
+    if (p->ps->state == WM_PEER_QUARANTINED) {
+        send_reject(a, route, p, 0, "quarantined", 0, &durable,
+                    "%s is quarantined (%s); an administrator must review the proof",
+                    p->ps->node, p->ps->state_reason);
+        return;
+    }
+    /* The child must have at least what we hold of its current epoch: less
+     * means its log was rolled back, and it would fork if it went on. */
+    if (claimed.epoch == durable.epoch && durable.epoch &&
+        (claimed.seq < durable.seq ||
+         (claimed.seq == durable.seq && memcmp(claimed.hash, durable.hash, WM_HASH_BYTES)))) {
+        send_reject(a, route, p, 0, claimed.seq < durable.seq ? "behind" : "diverged",
+                    durable.seq, &durable,
+                    "the station's log (epoch %" PRIu32 " seq %" PRIu64
+                    ") is %s what this aggregator already holds (seq %" PRIu64
+                    "); restore its newest data or start a new epoch (wmsyncd --new-epoch)",
+                    claimed.epoch, claimed.seq,
+                    claimed.seq < durable.seq ? "behind" : "different from", durable.seq);
+        return;
+    }
+    if (claimed.epoch < durable.epoch) {
+        send_reject(a, route, p, 0, "old_epoch", 0, &durable,
+                    "the station is in epoch %" PRIu32 " but epoch %" PRIu32 " has begun",
+                    claimed.epoch, durable.epoch);
+        return;
+    }
+    free(p->route.data);
+    p->route.data = malloc(route->len);
+    p->route.len = p->route.data ? route->len : 0;
+    if (p->route.data)
+        memcpy(p->route.data, route->data, route->len);
+    p->session = 1;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Welcome w = WM__WELCOME__INIT;
+    Wm__Frontier f = frontier_of(&durable);
+    w.durable = &f;
+    w.credit = WM_AGG_CREDIT;
+    w.max_records = WM_AGG_MAX_RECORDS;
+    w.max_bytes = WM_AGG_MAX_BYTES;
+    w.heartbeat_s = WM_HEARTBEAT_S;
+    m.msg_case = WM__SYNC_MSG__MSG_WELCOME;
+    m.welcome = &w;
+    send_to(a, route, &m);
+    wm_info("sync: %s connected: it has epoch %" PRIu32 " seq %" PRIu64 ", we hold seq %" PRIu64,
+            p->ps->node, claimed.epoch, claimed.seq, durable.seq);
+}
+
+/* A quick look at a batch before it joins the turn's commit. */
+static int batch_admissible(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__Batch *b)
+{
+    wm_head_t durable = {0};
+    if (!p->session || route->len != p->route.len ||
+        memcmp(route->data, p->route.data, route->len) != 0) {
+        durable_of(a, p, &durable);
+        send_reject(a, route, p, b->batch_id, "no_session", 0, &durable,
+                    "send Hello first (the aggregator may have restarted)");
+        return 0;
+    }
+    if (p->ps->state == WM_PEER_QUARANTINED) {
+        durable_of(a, p, &durable);
+        send_reject(a, route, p, b->batch_id, "quarantined", 0, &durable, "%s is quarantined",
+                    p->ps->node);
+        return 0;
+    }
+    size_t bytes = 0;
+    for (size_t i = 0; i < b->n_records; i++)
+        bytes += b->records[i].len;
+    if (b->n_records > WM_AGG_MAX_RECORDS || bytes > WM_AGG_MAX_BYTES) {
+        durable_of(a, p, &durable);
+        send_reject(a, route, p, b->batch_id, "too_big", 0, &durable,
+                    "batch of %zu records / %zu bytes exceeds %u / %u", b->n_records, bytes,
+                    WM_AGG_MAX_RECORDS, WM_AGG_MAX_BYTES);
+        return 0;
+    }
+    if (++p->turn_batches > WM_AGG_CREDIT) {
+        durable_of(a, p, &durable);
+        send_reject(a, route, p, b->batch_id, "over_credit", 0, &durable,
+                    "more than %u batches in flight; wait for acks", WM_AGG_CREDIT);
+        return 0;
+    }
+    return 1;
+}
+
+/* Stores the proof of an equivocation and quarantines the sender. */
+static void quarantine(wm_agg_t *a, wm_txn_t *parent, peer_t *p, const wm_ingest_t *res)
+{
+    wm_txn_t *t = NULL;
+    if (wm_txn_begin_child(parent, &t) != WM_OK)
+        return;
+    if (wm_proof_put(t, p->node_no, res->bad_epoch, res->bad_seq, res->proof, res->proof_len) ==
+        WM_OK) {
+        wm_txn_commit(&t);
+        p->ps->state = WM_PEER_QUARANTINED;
+        set_str(&p->ps->state_reason, res->detail);
+        p->dirty = 1;
+        wm_error("sync: %s QUARANTINED: %s", p->ps->node, res->detail);
+    }
+    wm_txn_abort(&t);
+    (void)a;
+}
+
+/* Ingests one pending batch in a child of the turn's transaction. */
+static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, pending_t *pb, int64_t now)
+{
+    peer_t *p = pb->peer;
+    Wm__Batch *b = pb->msg->batch;
+    wm_txn_t *t = NULL;
+    if (!p->node_no) {
+        /* First records ever from this node: number it in the parent. */
+        if (wm_node_add(parent, p->ps->node, &p->node_no) != WM_OK) {
+            pb->res.reason = "storage";
+            return;
+        }
+    }
+    if (wm_txn_begin_child(parent, &t) != WM_OK) {
+        pb->res.reason = "storage";
+        return;
+    }
+    const uint8_t *recs[WM_AGG_MAX_RECORDS];
+    size_t lens[WM_AGG_MAX_RECORDS];
+    for (size_t i = 0; i < b->n_records; i++) {
+        recs[i] = b->records[i].data;
+        lens[i] = b->records[i].len;
+    }
+    wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data};
+    wm_err_t err = wm_ingest(t, &s, recs, lens, b->n_records, now, &pb->res);
+    if (err == WM_OK) {
+        err = wm_txn_commit(&t);
+        pb->stored = err == WM_OK;
+        if (err != WM_OK)
+            pb->res.reason = "storage";
+    } else {
+        wm_txn_abort(&t);
+        if (pb->res.equivocation)
+            quarantine(a, parent, p, &pb->res);
+    }
+    wm_txn_abort(&t);
+    if (pb->stored) {
+        p->ps->flagged += pb->res.flagged;
+        if (pb->res.flagged)
+            wm_warn("sync: %s: %" PRIu64 " record(s) accepted with a capture time in the future",
+                    p->ps->node, pb->res.flagged);
+    }
+}
+
+static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
+{
+    peer_t *p = pb->peer;
+    Wm__Batch *b = pb->msg->batch;
+    if (pb->stored && committed) {
+        Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+        Wm__Ack ack = WM__ACK__INIT;
+        Wm__Frontier f = frontier_of(&pb->res.durable);
+        ack.batch_id = b->batch_id;
+        ack.durable = &f;
+        ack.credit = 1;
+        ack.flagged = (uint32_t)pb->res.flagged;
+        m.msg_case = WM__SYNC_MSG__MSG_ACK;
+        m.ack = &ack;
+        send_to(a, &p->route, &m);
+        return;
+    }
+    wm_head_t durable;
+    durable_of(a, p, &durable);
+    send_reject(a, &p->route, p, b->batch_id, pb->res.reason ? pb->res.reason : "storage",
+                pb->res.bad_seq, &durable, "%s",
+                pb->res.detail[0] ? pb->res.detail : "the aggregator could not store the batch");
+}
+
+void wm_agg_on_router(wm_agg_t *a)
+{
+    pending_t *pend = calloc(AGG_DRAIN, sizeof *pend);
+    size_t npend = 0;
+    time_t now = time(NULL);
+    if (!pend)
+        return;
+    for (size_t i = 0; i < a->npeers; i++)
+        a->peers[i].turn_batches = 0;
+    for (int i = 0; i < AGG_DRAIN; i++) {
+        wm_msg_t m = {0};
+        wm_err_t err = wm_sock_recv(a->router, &m);
+        if (err == WM_ETIMEOUT)
+            break;
+        if (err != WM_OK)
+            continue;
+        peer_t *p = m.user_id[0] ? find_peer(a, m.user_id) : NULL;
+        wm_frame_t *route = &m.f[0];
+        Wm__SyncMsg *sm = NULL;
+        if (m.n != 2) {
+            send_reject(a, route, p, 0, "malformed", 0, NULL, "expected one frame, got %zu",
+                        m.n ? m.n - 1 : 0);
+        } else if (!p || p->ps->state == WM_PEER_REVOKED) {
+            /* Revocation acts on live connections too: nothing is read. */
+            send_reject(a, route, p, 0, "revoked", 0, NULL,
+                        "this transport key is not (or no longer) enrolled here");
+        } else if (wm_pb_decode(&wm__sync_msg__descriptor, m.f[1].data, m.f[1].len,
+                                WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK) {
+            send_reject(a, route, p, 0, "malformed", 0, NULL, "message does not decode");
+        } else {
+            p->ps->last_seen = (int64_t)now;
+            p->dirty = 1;
+            switch (sm->msg_case) {
+            case WM__SYNC_MSG__MSG_HELLO:
+                on_hello(a, p, route, sm->hello);
+                break;
+            case WM__SYNC_MSG__MSG_BATCH:
+                if (batch_admissible(a, p, route, sm->batch)) {
+                    set_claimed(p, sm->batch->head);
+                    pend[npend].peer = p;
+                    pend[npend++].msg = sm;
+                    sm = NULL;
+                }
+                break;
+            case WM__SYNC_MSG__MSG_HEARTBEAT: {
+                set_claimed(p, sm->heartbeat->head);
+                Wm__SyncMsg r = WM__SYNC_MSG__INIT;
+                Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
+                r.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
+                r.heartbeat = &hb;
+                send_to(a, route, &r);
+                break;
+            }
+            default:
+                send_reject(a, route, p, 0, "unexpected", 0, NULL,
+                            "message type %d is not sent to an aggregator", (int)sm->msg_case);
+            }
+        }
+        wm_pb_free(&sm);
+        wm_msg_clear(&m);
+    }
+    if (npend == 0)
+        goto out;
+    wm_txn_t *t = NULL;
+    int committed = 0;
+    if (wm_txn_begin(a->node->store, 1, &t) == WM_OK) {
+        for (size_t i = 0; i < npend; i++)
+            ingest_pending(a, t, &pend[i], (int64_t)now);
+        flush_peers(a, t);
+        /* Every stored batch of this turn is durable once this commit
+         * returns; only now may any of them be acked. */
+        committed = wm_txn_commit(&t) == WM_OK;
+        if (!committed)
+            wm_error("sync: commit failed: %s", wm_store_detail(a->node->store));
+    }
+    wm_txn_abort(&t);
+    for (size_t i = 0; i < npend; i++) {
+        if (!committed)
+            pend[i].res.reason = "storage";
+        answer_pending(a, &pend[i], committed);
+        wm_pb_free(&pend[i].msg);
+    }
+out:
+    free(pend);
+}
+
+void wm_agg_tick(wm_agg_t *a)
+{
+    time_t now = time(NULL);
+    if (now < a->flush_due)
+        return;
+    a->flush_due = now + PEER_FLUSH_S;
+    int dirty = 0;
+    for (size_t i = 0; i < a->npeers; i++)
+        dirty |= a->peers[i].dirty;
+    if (!dirty)
+        return;
+    wm_txn_t *t = NULL;
+    if (wm_txn_begin(a->node->store, 1, &t) == WM_OK && flush_peers(a, t) == WM_OK)
+        wm_txn_commit(&t);
+    wm_txn_abort(&t);
+}
+
+/* Writes one peer now (enrol and revoke are durable before they answer). */
+static wm_err_t store_peer(wm_agg_t *a, peer_t *p)
+{
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
+    if (err == WM_OK && !p->node_no)
+        err = wm_node_add(t, p->ps->node, &p->node_no);
+    if (err == WM_OK)
+        err = wm_peer_put(t, p->ps);
+    if (err == WM_OK)
+        err = wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    if (err == WM_OK)
+        p->dirty = 0;
+    return err;
+}
+
+wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t cap)
+{
+    char hex[65];
+    if (!id->node || wm_validate_id(id->node) != WM_OK) {
+        snprintf(why, cap, "the identity's node id is not a valid id");
+        return WM_EINVAL;
+    }
+    if (id->sign_pub.len != WM_PUB_BYTES || id->curve_pub.len != WM_PUB_BYTES) {
+        snprintf(why, cap, "the identity needs a 32-byte signing key and transport key");
+        return WM_EINVAL;
+    }
+    if (strcmp(id->node, a->node->cfg->id) == 0) {
+        snprintf(why, cap, "a node cannot enrol itself");
+        return WM_EINVAL;
+    }
+    for (size_t i = 0; i < a->npeers; i++) {
+        Wm__PeerState *o = a->peers[i].ps;
+        if (strcmp(o->node, id->node) != 0 && o->curve_pub.len == WM_PUB_BYTES &&
+            memcmp(o->curve_pub.data, id->curve_pub.data, WM_PUB_BYTES) == 0) {
+            snprintf(why, cap, "transport key %s is already enrolled for %s",
+                     wm_hex(id->curve_pub.data, 32, hex), o->node);
+            return WM_EEXIST;
+        }
+    }
+    peer_t *p = find_peer(a, id->node);
+    if (!p) {
+        if (a->npeers == a->cap) {
+            size_t ncap = a->cap ? 2 * a->cap : 64;
+            peer_t *np = realloc(a->peers, ncap * sizeof *np);
+            if (!np)
+                return WM_ENOMEM;
+            a->peers = np;
+            a->cap = ncap;
+        }
+        p = &a->peers[a->npeers];
+        memset(p, 0, sizeof *p);
+        p->ps = malloc(sizeof *p->ps);
+        if (!p->ps)
+            return WM_ENOMEM;
+        wm__peer_state__init(p->ps);
+        set_str(&p->ps->node, id->node);
+        p->ps->enrolled = (int64_t)time(NULL);
+        a->npeers++;
+    } else if (p->ps->sign_pub.len == WM_PUB_BYTES &&
+               memcmp(p->ps->sign_pub.data, id->sign_pub.data, WM_PUB_BYTES) != 0) {
+        wm_info("enrol: %s re-enrolled with a new signing key (new epochs use it)", id->node);
+    }
+    set_str(&p->ps->name, id->name ? id->name : "");
+    set_str(&p->ps->role, id->role ? id->role : "station");
+    set_bytes(&p->ps->sign_pub, id->sign_pub.data, WM_PUB_BYTES);
+    set_bytes(&p->ps->curve_pub, id->curve_pub.data, WM_PUB_BYTES);
+    p->ps->state = WM_PEER_ACTIVE;
+    set_str(&p->ps->state_reason, "");
+    wm_err_t err = store_peer(a, p);
+    if (err != WM_OK) {
+        snprintf(why, cap, "cannot store the enrolment: %s", wm_strerror(err));
+        return err;
+    }
+    wm_info("enrolled %s (%s), transport key %s", id->node, id->name ? id->name : "",
+            wm_hex(id->curve_pub.data, 32, hex));
+    return WM_OK;
+}
+
+wm_err_t wm_agg_revoke(wm_agg_t *a, const char *id, char *why, size_t cap)
+{
+    peer_t *p = id ? find_peer(a, id) : NULL;
+    if (!p) {
+        snprintf(why, cap, "no enrolled node \"%s\"", id ? id : "");
+        return WM_ENOTFOUND;
+    }
+    p->ps->state = WM_PEER_REVOKED;
+    set_str(&p->ps->state_reason, "revoked by the administrator");
+    p->session = 0;
+    wm_err_t err = store_peer(a, p);
+    if (err != WM_OK) {
+        snprintf(why, cap, "cannot store the revocation: %s", wm_strerror(err));
+        return err;
+    }
+    wm_info("revoked %s: its connection is refused from now on", id);
+    return WM_OK;
+}
+
+wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
+                       const size_t *lens, size_t n, char *why, size_t cap,
+                       uint64_t *accepted, uint64_t *duplicates, wm_head_t *durable)
+{
+    peer_t *p = find_peer(a, id);
+    if (!p) {
+        snprintf(why, cap, "the bundle is from \"%s\", which is not enrolled here", id);
+        return WM_EPERM;
+    }
+    if (p->ps->state == WM_PEER_REVOKED) {
+        snprintf(why, cap, "%s is revoked", id);
+        return WM_EPERM;
+    }
+    if (p->ps->state == WM_PEER_QUARANTINED) {
+        snprintf(why, cap, "%s is quarantined (%s)", id, p->ps->state_reason);
+        return WM_EPERM;
+    }
+    pending_t pb = {.peer = p};
+    Wm__SyncMsg sm = WM__SYNC_MSG__INIT;
+    Wm__Batch b = WM__BATCH__INIT;
+    ProtobufCBinaryData *bd = calloc(n + 1, sizeof *bd);
+    if (!bd)
+        return WM_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        bd[i] = (ProtobufCBinaryData){lens[i], (uint8_t *)recs[i]};
+    b.records = bd;
+    b.n_records = n;
+    sm.batch = &b;
+    pb.msg = &sm;
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
+    if (err == WM_OK) {
+        ingest_pending(a, t, &pb, (int64_t)time(NULL));
+        p->ps->last_seen = (int64_t)time(NULL);
+        p->dirty = 1;
+        flush_peers(a, t);
+        err = wm_txn_commit(&t); /* durable before wmctl hears of it */
+    }
+    wm_txn_abort(&t);
+    free(bd);
+    if (err != WM_OK) {
+        snprintf(why, cap, "cannot store: %s", wm_strerror(err));
+        return err;
+    }
+    if (!pb.stored) {
+        snprintf(why, cap, "%s: %s", pb.res.reason ? pb.res.reason : "storage", pb.res.detail);
+        return pb.res.err != WM_OK ? pb.res.err : WM_EIO;
+    }
+    *accepted = pb.res.accepted;
+    *duplicates = pb.res.duplicates;
+    *durable = pb.res.durable;
+    return WM_OK;
+}

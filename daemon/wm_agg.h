@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_agg — the aggregator role: the register of enrolled children, the ZAP
+ * handler that admits only their transport keys, the ROUTER that speaks
+ * the sync protocol (PROTOCOL.md) and group commits of ingested batches.
+ * Single-threaded: driven from the daemon's poll loop.
+ */
+#ifndef WM_AGG_H
+#define WM_AGG_H
+
+#include <jansson.h>
+
+#include "sync.pb-c.h"
+#include "wm_net.h"
+#include "wm_node.h"
+
+#define WM_AGG_CREDIT 8          /* batches a child may have in flight */
+#define WM_AGG_MAX_RECORDS 2000  /* records per batch */
+#define WM_AGG_MAX_BYTES (1u << 20)
+#define WM_SYNC_MAX_MSG (WM_AGG_MAX_BYTES + 65536)
+#define WM_SYNC_VERSION 1
+#define WM_HEARTBEAT_S 5
+
+typedef struct wm_agg wm_agg_t;
+
+/* Loads the register, opens the ZAP handler and listens on endpoint with
+ * the node's Curve25519 secret. why explains a failure. */
+wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
+                     const uint8_t *curve_secret, wm_agg_t **out, char *why, size_t cap);
+void wm_agg_close(wm_agg_t **a);
+
+/* Sockets to poll: [0] ZAP, [1] ROUTER. */
+wm_sock_t *wm_agg_zap(wm_agg_t *a);
+wm_sock_t *wm_agg_router(wm_agg_t *a);
+void wm_agg_on_zap(wm_agg_t *a);
+void wm_agg_on_router(wm_agg_t *a);
+/* Periodic work: persists peer bookkeeping. */
+void wm_agg_tick(wm_agg_t *a);
+
+/* Enrolls (or re-enrolls, keeping history) a child from its identity.
+ * WM_EEXIST if another node already uses its transport key. */
+wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t cap);
+/* Revokes a child: effective at once, also on a live connection. */
+wm_err_t wm_agg_revoke(wm_agg_t *a, const char *id, char *why, size_t cap);
+/* Ingests records of a child through the same path as the network (for
+ * offline bundles). res.* as in wm_ingest; durable after return. */
+wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
+                       const size_t *lens, size_t n, char *why, size_t cap,
+                       uint64_t *accepted, uint64_t *duplicates, wm_head_t *durable);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_ingest — verify and store another node's records; see wm_ingest.h. */
+#include "wm_ingest.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static wm_err_t refuse(wm_ingest_t *res, wm_err_t err, const char *reason, uint32_t epoch,
+                       uint64_t seq, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static wm_err_t refuse(wm_ingest_t *res, wm_err_t err, const char *reason, uint32_t epoch,
+                       uint64_t seq, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->detail, sizeof res->detail, fmt, ap);
+    va_end(ap);
+    res->err = err;
+    res->reason = reason;
+    res->bad_epoch = epoch;
+    res->bad_seq = seq;
+    return err;
+}
+
+wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out)
+{
+    uint32_t epoch = 0;
+    memset(out, 0, sizeof *out);
+    wm_err_t err = wm_epoch_last(t, node_no, &epoch);
+    if (err == WM_ENOTFOUND)
+        return WM_OK;
+    if (err != WM_OK)
+        return err;
+    return wm_log_head(t, node_no, epoch, out);
+}
+
+/* Verifies the signature of the last new record of the current epoch run. */
+static wm_err_t check_run_signature(const wm_sender_t *s, const wm_srec_t *last,
+                                    uint32_t epoch, uint64_t seq, wm_ingest_t *res)
+{
+    if (!last)
+        return WM_OK;
+    if (wm_srec_verify(last, s->sign_pub) != WM_OK)
+        return refuse(res, WM_EBADSIG, "bad_signature", epoch, seq,
+                      "record %" PRIu32 "/%" PRIu64 " is not signed by %s's enrolled key",
+                      epoch, seq, s->id);
+    return WM_OK;
+}
+
+wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
+                   const size_t *lens, size_t n, int64_t now, wm_ingest_t *res)
+{
+    memset(res, 0, sizeof *res);
+    wm_err_t err;
+    uint32_t last_epoch = 0;
+    err = wm_epoch_last(t, s->node_no, &last_epoch);
+    if (err != WM_OK && err != WM_ENOTFOUND)
+        return refuse(res, err, "storage", 0, 0, "cannot read epochs: %s", wm_strerror(err));
+
+    wm_srec_t run_last = {0};
+    int have_run = 0;
+    uint32_t run_epoch = 0;
+    uint64_t run_seq = 0;
+    for (size_t i = 0; i < n; i++) {
+        wm_srec_t v;
+        wm_record_t *r = NULL;
+        if ((err = wm_srec_view(records[i], lens[i], &v)) != WM_OK ||
+            (err = wm_record_decode(v.bytes, v.len, &r)) != WM_OK)
+            return refuse(res, WM_EDECODE, err == WM_ETOOBIG ? "too_big" : "malformed", 0, 0,
+                          "record %zu of the batch does not decode", i + 1);
+        uint32_t epoch = r->epoch;
+        uint64_t seq = r->seq;
+        int64_t captured = r->captured;
+        if (strcmp(r->station, s->id) != 0) {
+            refuse(res, WM_EPERM, "wrong_node", epoch, seq,
+                   "record %" PRIu32 "/%" PRIu64 " names node \"%s\", but the sender is %s",
+                   epoch, seq, r->station, s->id);
+            wm_record_free(&r);
+            return res->err;
+        }
+        if (epoch < last_epoch) {
+            wm_record_free(&r);
+            return refuse(res, WM_ECHAIN, "old_epoch", epoch, seq,
+                          "record is in epoch %" PRIu32 " but epoch %" PRIu32 " has begun",
+                          epoch, last_epoch);
+        }
+        if (epoch != run_epoch) {
+            /* A new epoch run: close the previous one, and register the
+             * enrolled key for an epoch seen for the first time. */
+            if ((err = check_run_signature(s, have_run ? &run_last : NULL, run_epoch, run_seq,
+                                           res)) != WM_OK) {
+                wm_record_free(&r);
+                return err;
+            }
+            have_run = 0;
+            run_epoch = epoch;
+            if (epoch > last_epoch) {
+                if ((err = wm_epoch_set(t, s->node_no, epoch, s->sign_pub)) != WM_OK) {
+                    wm_record_free(&r);
+                    return refuse(res, err, "storage", epoch, seq, "cannot record epoch key");
+                }
+                last_epoch = epoch;
+            }
+        }
+        err = wm_log_append(t, s->node_no, r, records[i], lens[i]);
+        wm_record_free(&r);
+        if (err == WM_EEXIST) {
+            res->duplicates++;
+            continue;
+        }
+        if (err == WM_EFORKED) {
+            /* Equivocation only if the station really signed both. */
+            if (wm_srec_verify(&v, s->sign_pub) != WM_OK)
+                return refuse(res, WM_EBADSIG, "bad_signature", epoch, seq,
+                              "record %" PRIu32 "/%" PRIu64
+                              " differs from the stored one and is not validly signed",
+                              epoch, seq);
+            res->equivocation = 1;
+            res->proof = records[i];
+            res->proof_len = lens[i];
+            return refuse(res, WM_EFORKED, "equivocation", epoch, seq,
+                          "%s signed two different records at %" PRIu32 "/%" PRIu64
+                          "; both are kept as proof and the station is quarantined",
+                          s->id, epoch, seq);
+        }
+        if (err == WM_ECHAIN) {
+            wm_head_t h;
+            wm_log_head(t, s->node_no, epoch, &h);
+            if (seq > h.seq + 1)
+                return refuse(res, WM_ECHAIN, "gap", epoch, seq,
+                              "record %" PRIu32 "/%" PRIu64 " leaves a gap: stored head is %" PRIu64,
+                              epoch, seq, h.seq);
+            return refuse(res, WM_ECHAIN, "bad_chain", epoch, seq,
+                          "record %" PRIu32 "/%" PRIu64
+                          " does not chain to the record before it (prev hash differs: the "
+                          "record before was altered, or this one)",
+                          epoch, seq);
+        }
+        if (err != WM_OK)
+            return refuse(res, err, "storage", epoch, seq, "cannot store: %s", wm_strerror(err));
+        res->accepted++;
+        if (captured > now + WM_FUTURE_CAPTURE_S)
+            res->flagged++;
+        run_last = v;
+        run_seq = seq;
+        have_run = 1;
+    }
+    if ((err = check_run_signature(s, have_run ? &run_last : NULL, run_epoch, run_seq, res)) !=
+        WM_OK)
+        return err;
+    if ((err = wm_ingest_frontier(t, s->node_no, &res->durable)) != WM_OK)
+        return refuse(res, err, "storage", 0, 0, "cannot read the head");
+    return WM_OK;
+}

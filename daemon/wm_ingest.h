@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_ingest — the one verify-and-store path for records of another node,
+ * used by network sync and by offline bundles alike.
+ *
+ * Authenticity: every record must decode, name the sender's node, and
+ * chain from the stored head of its epoch (seq + 1, prev = hash of the
+ * record before). The signature of the last new record of each epoch in a
+ * batch is then verified with the sender's enrolled key: by the chain it
+ * authenticates every record before it back to the stored head, which was
+ * authenticated the same way (DESIGN §4.6). A batch is all or nothing.
+ */
+#ifndef WM_INGEST_H
+#define WM_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wm_store.h"
+
+#define WM_FUTURE_CAPTURE_S (24 * 3600) /* capture time this far ahead is flagged */
+
+/* The sender as the aggregator knows it. */
+typedef struct {
+    const char *id;
+    uint32_t node_no;
+    const uint8_t *sign_pub; /* enrolled Ed25519 key */
+} wm_sender_t;
+
+typedef struct {
+    wm_err_t err;            /* WM_OK if the batch is stored (in t) */
+    const char *reason;      /* reject slug (PROTOCOL.md), NULL when ok */
+    char detail[240];
+    uint64_t bad_seq;        /* the record at fault */
+    uint32_t bad_epoch;
+    uint64_t accepted;       /* new records */
+    uint64_t duplicates;     /* already stored, identical */
+    uint64_t flagged;        /* accepted with a capture time in the future */
+    wm_head_t durable;       /* the sender's head in t after the batch */
+    int equivocation;        /* a signed conflicting record: proof kept, see below */
+    const uint8_t *proof;    /* the conflicting srec (points into records) */
+    size_t proof_len;
+} wm_ingest_t;
+
+/* Checks and appends records[0..n) (srecs) for sender inside t, which
+ * must be a write transaction of its own (nested in the caller's batch
+ * transaction): on failure the caller aborts it. On equivocation (a
+ * different record with a valid signature at a stored place) res says so
+ * and points at the proof; the caller stores it and quarantines. */
+wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *sender, const uint8_t *const *records,
+                   const size_t *lens, size_t n, int64_t now, wm_ingest_t *res);
+
+/* The sender's durable frontier: the head of its highest stored epoch
+ * (epoch 0, seq 0 when nothing is stored). */
+wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out);
+
+#endif

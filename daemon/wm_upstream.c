@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_upstream — the child's side of PROTOCOL.md.
+ *
+ *   DOWN --connect/Hello--> HELLO_SENT --Welcome--> STREAMING
+ *     ^                         |                      |
+ *     +---- timeout, fatal reject, no_session ---------+
+ *
+ * The send cursor always restarts from what the aggregator says it holds
+ * durably (Welcome, Ack, Reject), never from our own memory of what we sent.
+ */
+#include "wm_upstream.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sync.pb-c.h"
+#include "wm_agg.h"
+#include "wm_log.h"
+
+#define HELLO_TIMEOUT_MS 5000
+#define SILENCE_TIMEOUT_MS 15000
+#define BACKOFF_MIN_MS 200
+#define BACKOFF_MAX_MS 30000
+#define FATAL_BACKOFF_MS 60000
+
+typedef enum { UP_DOWN, UP_HELLO_SENT, UP_STREAMING } up_state_t;
+
+struct wm_upstream {
+    wm_node_t *node;
+    wm_net_t *net;
+    wm_sock_t *sock;
+    uint8_t server_pub[WM_PUB_BYTES];
+    uint8_t *secret; /* Curve25519, secure memory */
+    uint8_t pub[WM_PUB_BYTES];
+    up_state_t state;
+    long backoff_ms;
+    int64_t next_try_ms;    /* DOWN: when to connect again */
+    int64_t hello_sent_ms;
+    int64_t last_rx_ms;     /* last message from the aggregator */
+    int64_t last_hb_ms;
+    wm_head_t cursor;       /* last record sent (or durable, after a reset) */
+    wm_head_t acked;        /* the aggregator's durable frontier, stored */
+    uint32_t credit, max_records, max_bytes;
+    uint64_t next_batch_id, batch_floor; /* replies below the floor are stale */
+    uint32_t in_flight;
+    char last_reject[48];
+    char last_reject_detail[300];
+    int64_t last_contact;   /* unix seconds */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void head_from(const Wm__Frontier *f, wm_head_t *h)
+{
+    memset(h, 0, sizeof *h);
+    if (!f)
+        return;
+    h->epoch = f->epoch;
+    h->seq = f->seq;
+    if (f->hash.len == WM_HASH_BYTES)
+        memcpy(h->hash, f->hash.data, WM_HASH_BYTES);
+}
+
+static Wm__Frontier frontier_of(const wm_head_t *h)
+{
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    f.epoch = h->epoch;
+    f.seq = h->seq;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)h->hash};
+    return f;
+}
+
+static wm_err_t send_msg(wm_upstream_t *u, Wm__SyncMsg *m)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    wm_err_t err = wm_pb_encode(&m->base, &buf, &len);
+    if (err != WM_OK)
+        return err;
+    wm_msg_t out = {.n = 1, .f = {{buf, len}}};
+    err = wm_sock_send(u->sock, &out);
+    free(buf);
+    return err;
+}
+
+/* Persists the aggregator's durable frontier and when we last heard it. */
+static void store_acked(wm_upstream_t *u, const wm_head_t *durable)
+{
+    wm_txn_t *t = NULL;
+    int64_t contact = (int64_t)time(NULL);
+    u->last_contact = contact;
+    if (memcmp(durable, &u->acked, sizeof *durable) == 0)
+        return;
+    if (wm_txn_begin(u->node->store, 1, &t) == WM_OK && wm_acked_put(t, durable) == WM_OK &&
+        wm_meta_put(t, "last_contact", &contact, sizeof contact) == WM_OK &&
+        wm_txn_commit(&t) == WM_OK)
+        u->acked = *durable;
+    wm_txn_abort(&t);
+}
+
+static void store_reject(wm_upstream_t *u, const char *reason, const char *detail)
+{
+    snprintf(u->last_reject, sizeof u->last_reject, "%s", reason);
+    snprintf(u->last_reject_detail, sizeof u->last_reject_detail, "%s", detail);
+    wm_txn_t *t = NULL;
+    char line[400];
+    int n = snprintf(line, sizeof line, "%s: %s", reason, detail);
+    if (wm_txn_begin(u->node->store, 1, &t) == WM_OK &&
+        wm_meta_put(t, "last_reject", line, (size_t)(n > 0 ? n : 0)) == WM_OK)
+        wm_txn_commit(&t);
+    wm_txn_abort(&t);
+}
+
+static void go_down(wm_upstream_t *u, long backoff_ms, const char *why)
+{
+    wm_sock_close(&u->sock);
+    if (u->state != UP_DOWN)
+        wm_info("upstream: disconnected (%s); retrying in %ld ms", why, backoff_ms);
+    u->state = UP_DOWN;
+    u->in_flight = 0;
+    /* Jitter: 75%..125% of the backoff, so many stations do not return
+     * to a restarted aggregator in lockstep. */
+    long jitter = backoff_ms / 4;
+    long delay = backoff_ms - jitter + (jitter ? (long)wm_random_below((uint32_t)(2 * jitter)) : 0);
+    u->next_try_ms = now_ms() + delay;
+}
+
+static void send_hello(wm_upstream_t *u)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Hello h = WM__HELLO__INIT;
+    Wm__Frontier f = frontier_of(&u->node->head);
+    h.version = WM_SYNC_VERSION;
+    h.node = (char *)u->node->cfg->id;
+    h.head = &f;
+    m.msg_case = WM__SYNC_MSG__MSG_HELLO;
+    m.hello = &h;
+    if (send_msg(u, &m) == WM_OK) {
+        u->state = UP_HELLO_SENT;
+        u->hello_sent_ms = now_ms();
+    }
+}
+
+static void try_connect(wm_upstream_t *u)
+{
+    const wm_config_t *c = u->node->cfg;
+    if (!u->sock &&
+        wm_sync_connect(u->net, c->upstream, u->server_pub, u->secret, u->pub, WM_SYNC_MAX_MSG,
+                        &u->sock) != WM_OK) {
+        wm_warn("upstream: cannot connect to %s: %s", c->upstream, wm_net_detail());
+        u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : BACKOFF_MIN_MS;
+        if (u->backoff_ms > BACKOFF_MAX_MS)
+            u->backoff_ms = BACKOFF_MAX_MS;
+        go_down(u, u->backoff_ms, "connect failed");
+        return;
+    }
+    send_hello(u); /* fails while the link is not up (ZMQ_IMMEDIATE): tick retries */
+    if (u->state != UP_HELLO_SENT) {
+        u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : BACKOFF_MIN_MS;
+        if (u->backoff_ms > BACKOFF_MAX_MS)
+            u->backoff_ms = BACKOFF_MAX_MS;
+        long jitter = u->backoff_ms / 4;
+        u->next_try_ms = now_ms() + u->backoff_ms - jitter +
+                         (jitter ? (long)wm_random_below((uint32_t)(2 * jitter)) : 0);
+    }
+}
+
+typedef struct {
+    Wm__Batch *b;
+    size_t bytes;
+    uint32_t max_records, max_bytes;
+    wm_head_t last;
+} fill_ctx_t;
+
+static int fill_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
+{
+    fill_ctx_t *fc = ctx;
+    size_t len = v->len + WM_SIG_BYTES;
+    if (!v->bytes)
+        return 1;
+    if (fc->b->n_records >= fc->max_records ||
+        (fc->b->n_records > 0 && fc->bytes + len > fc->max_bytes))
+        return 1;
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return 1;
+    memcpy(copy, v->sig, len); /* sig and bytes are contiguous in the srec */
+    fc->b->records[fc->b->n_records++] = (ProtobufCBinaryData){len, copy};
+    fc->bytes += len;
+    fc->last.epoch = epoch;
+    fc->last.seq = seq;
+    wm_srec_hash(v, fc->last.hash);
+    return 0;
+}
+
+/* Sends batches from the cursor while credit lasts. */
+static void pump(wm_upstream_t *u)
+{
+    while (u->state == UP_STREAMING && u->credit > 0 &&
+           (u->cursor.epoch != u->node->head.epoch || u->cursor.seq < u->node->head.seq)) {
+        Wm__Batch b = WM__BATCH__INIT;
+        int sent = 0;
+        fill_ctx_t fc = {.b = &b, .max_records = u->max_records, .max_bytes = u->max_bytes};
+        b.records = calloc(u->max_records ? u->max_records : 1, sizeof *b.records);
+        if (!b.records)
+            return;
+        wm_txn_t *t = NULL;
+        if (wm_txn_begin(u->node->store, 0, &t) == WM_OK) {
+            /* From the record after the cursor; an empty cursor means the
+             * very beginning; a finished epoch rolls into the next. */
+            uint32_t e = u->cursor.epoch;
+            uint64_t s = u->cursor.seq + 1;
+            wm_log_scan(t, u->node->self, e, s, fill_one, &fc);
+        }
+        wm_txn_abort(&t); /* no transaction outlives this turn */
+        if (b.n_records > 0) {
+            Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+            Wm__Frontier hf = frontier_of(&u->node->head);
+            b.batch_id = ++u->next_batch_id;
+            b.head = &hf;
+            m.msg_case = WM__SYNC_MSG__MSG_BATCH;
+            m.batch = &b;
+            sent = send_msg(u, &m) == WM_OK; /* if not, the link is busy: next tick */
+            if (sent) {
+                u->cursor = fc.last;
+                u->credit--;
+                u->in_flight++;
+                wm_debug("upstream: sent batch %" PRIu64 " of %zu records through %" PRIu32
+                         "/%" PRIu64,
+                         b.batch_id, b.n_records, fc.last.epoch, fc.last.seq);
+            }
+        }
+        for (size_t i = 0; i < b.n_records; i++)
+            free(b.records[i].data);
+        free(b.records);
+        if (!sent)
+            return;
+    }
+}
+
+/* Restarts the send cursor at what the aggregator holds. Replies to
+ * batches sent before this point are stale. */
+static void reset_cursor(wm_upstream_t *u, const wm_head_t *durable)
+{
+    u->cursor = *durable;
+    u->batch_floor = u->next_batch_id + 1;
+    u->in_flight = 0;
+}
+
+static int fatal_reason(const char *r)
+{
+    static const char *const fatal[] = {"revoked", "wrong_node", "quarantined", "behind",
+                                        "diverged", "version", "old_epoch", NULL};
+    for (const char *const *f = fatal; *f; f++)
+        if (strcmp(*f, r) == 0)
+            return 1;
+    return 0;
+}
+
+void wm_upstream_on_msg(wm_upstream_t *u)
+{
+    for (int i = 0; i < 64 && u->sock; i++) {
+        wm_msg_t m = {0};
+        Wm__SyncMsg *sm = NULL;
+        if (wm_sock_recv(u->sock, &m) != WM_OK)
+            return;
+        if (m.n != 1 || wm_pb_decode(&wm__sync_msg__descriptor, m.f[0].data, m.f[0].len,
+                                     WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK) {
+            wm_warn("upstream: dropped a malformed message from the aggregator");
+            wm_msg_clear(&m);
+            continue;
+        }
+        wm_msg_clear(&m);
+        u->last_rx_ms = now_ms();
+        u->last_contact = (int64_t)time(NULL);
+        wm_head_t durable;
+        switch (sm->msg_case) {
+        case WM__SYNC_MSG__MSG_WELCOME:
+            head_from(sm->welcome->durable, &durable);
+            u->state = UP_STREAMING;
+            u->backoff_ms = 0;
+            u->credit = sm->welcome->credit;
+            u->max_records = sm->welcome->max_records ? sm->welcome->max_records : 1;
+            if (u->max_records > WM_AGG_MAX_RECORDS)
+                u->max_records = WM_AGG_MAX_RECORDS;
+            u->max_bytes = sm->welcome->max_bytes ? sm->welcome->max_bytes : WM_AGG_MAX_BYTES;
+            reset_cursor(u, &durable);
+            store_acked(u, &durable);
+            wm_info("upstream: connected; aggregator holds epoch %" PRIu32 " seq %" PRIu64
+                    ", we have seq %" PRIu64,
+                    durable.epoch, durable.seq, u->node->head.seq);
+            break;
+        case WM__SYNC_MSG__MSG_ACK:
+            head_from(sm->ack->durable, &durable);
+            store_acked(u, &durable);
+            u->credit += sm->ack->credit;
+            if (u->in_flight)
+                u->in_flight--;
+            break;
+        case WM__SYNC_MSG__MSG_REJECT: {
+            Wm__Reject *r = sm->reject;
+            const char *reason = r->reason ? r->reason : "";
+            head_from(r->durable, &durable);
+            u->credit += r->credit;
+            if (r->batch_id && r->batch_id < u->batch_floor)
+                break; /* stale: we already restarted from the frontier */
+            store_reject(u, reason, r->detail ? r->detail : "");
+            wm_warn("upstream: aggregator rejected %s: %s: %s",
+                    r->batch_id ? "a batch" : "us", reason, r->detail ? r->detail : "");
+            if (fatal_reason(reason)) {
+                go_down(u, FATAL_BACKOFF_MS, reason);
+            } else if (strcmp(reason, "no_session") == 0) {
+                reset_cursor(u, &durable);
+                send_hello(u);
+            } else {
+                store_acked(u, &durable);
+                reset_cursor(u, &durable);
+            }
+            break;
+        }
+        case WM__SYNC_MSG__MSG_HEARTBEAT:
+            break;
+        default:
+            wm_warn("upstream: unexpected message type %d", (int)sm->msg_case);
+        }
+        wm_pb_free(&sm);
+        pump(u);
+    }
+}
+
+void wm_upstream_tick(wm_upstream_t *u)
+{
+    int64_t now = now_ms();
+    switch (u->state) {
+    case UP_DOWN:
+        if (now >= u->next_try_ms)
+            try_connect(u);
+        break;
+    case UP_HELLO_SENT:
+        if (now - u->hello_sent_ms > HELLO_TIMEOUT_MS) {
+            u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : BACKOFF_MIN_MS;
+            if (u->backoff_ms > BACKOFF_MAX_MS)
+                u->backoff_ms = BACKOFF_MAX_MS;
+            go_down(u, u->backoff_ms, "no answer to hello");
+        }
+        break;
+    case UP_STREAMING:
+        if (now - u->last_rx_ms > SILENCE_TIMEOUT_MS) {
+            go_down(u, BACKOFF_MIN_MS, "aggregator silent");
+            break;
+        }
+        if (now - u->last_hb_ms >= WM_HEARTBEAT_S * 1000) {
+            Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+            Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
+            Wm__Frontier f = frontier_of(&u->node->head);
+            hb.head = &f;
+            m.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
+            m.heartbeat = &hb;
+            send_msg(u, &m);
+            u->last_hb_ms = now;
+        }
+        pump(u);
+        break;
+    }
+    if (u->state == UP_DOWN && u->sock == NULL && now >= u->next_try_ms)
+        try_connect(u);
+}
+
+long wm_upstream_next_ms(wm_upstream_t *u)
+{
+    int64_t now = now_ms();
+    if (u->state == UP_DOWN || (u->state == UP_HELLO_SENT))
+        return u->next_try_ms > now ? (long)(u->next_try_ms - now) : 50;
+    return 1000;
+}
+
+wm_sock_t *wm_upstream_sock(wm_upstream_t *u)
+{
+    return u->sock;
+}
+
+wm_err_t wm_upstream_open(wm_node_t *node, wm_net_t *net, wm_upstream_t **out, char *why,
+                          size_t cap)
+{
+    wm_upstream_t *u = calloc(1, sizeof *u);
+    if (!u)
+        return WM_ENOMEM;
+    u->node = node;
+    u->net = net;
+    u->secret = wm_secure_alloc(32);
+    wm_err_t err = u->secret ? WM_OK : WM_ENOMEM;
+    if (err == WM_OK && (err = wm_curve_load(node->cfg->curve_key, u->secret, u->pub)) != WM_OK)
+        snprintf(why, cap, "cannot load transport key %s: %s", node->cfg->curve_key,
+                 wm_strerror(err));
+    if (err == WM_OK && (err = wm_unhex(node->cfg->upstream_key, u->server_pub, 32)) != WM_OK)
+        snprintf(why, cap, "upstream_key is not 64 hex digits");
+    wm_txn_t *t = NULL;
+    if (err == WM_OK && (err = wm_txn_begin(node->store, 0, &t)) == WM_OK)
+        err = wm_acked_get(t, &u->acked);
+    wm_txn_abort(&t);
+    if (err != WM_OK) {
+        wm_upstream_close(&u);
+        return err;
+    }
+    u->cursor = u->acked;
+    u->state = UP_DOWN;
+    *out = u;
+    return WM_OK;
+}
+
+void wm_upstream_close(wm_upstream_t **up)
+{
+    wm_upstream_t *u = up ? *up : NULL;
+    if (!u)
+        return;
+    wm_sock_close(&u->sock);
+    wm_secure_free(u->secret);
+    free(u);
+    *up = NULL;
+}
+
+json_t *wm_upstream_status(wm_upstream_t *u)
+{
+    static const char *const names[] = {"down", "hello_sent", "streaming"};
+    int connected = u->state == UP_STREAMING && now_ms() - u->last_rx_ms < SILENCE_TIMEOUT_MS;
+    return json_pack("{s:s, s:b, s:I, s:I, s:i, s:s, s:s}", "link", names[u->state], "connected",
+                     connected, "last_contact", (json_int_t)u->last_contact, "acked_seq",
+                     (json_int_t)u->acked.seq, "in_flight", (int)u->in_flight, "last_reject",
+                     u->last_reject, "last_reject_detail", u->last_reject_detail);
+}
