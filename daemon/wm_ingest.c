@@ -36,13 +36,18 @@ wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out)
     return wm_log_head(t, node_no, epoch, out);
 }
 
-/* Verifies the signature of the last new record of the current epoch run. */
-static wm_err_t check_run_signature(const wm_sender_t *s, const wm_srec_t *last,
+/* Verifies the signature of the last new record of the current epoch run
+ * with the key that signs that epoch (set from the enrolled key when the
+ * epoch first arrived: a re-enrolled key signs new epochs only). */
+static wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t *s, const wm_srec_t *last,
                                     uint32_t epoch, uint64_t seq, wm_ingest_t *res)
 {
+    uint8_t pub[WM_PUB_BYTES];
     if (!last)
         return WM_OK;
-    if (wm_srec_verify(last, s->sign_pub) != WM_OK)
+    if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
+        memcpy(pub, s->sign_pub, WM_PUB_BYTES);
+    if (wm_srec_verify(last, pub) != WM_OK)
         return refuse(res, WM_EBADSIG, "bad_signature", epoch, seq,
                       "record %" PRIu32 "/%" PRIu64 " is not signed by %s's enrolled key",
                       epoch, seq, s->id);
@@ -89,7 +94,7 @@ wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *reco
         if (epoch != run_epoch) {
             /* A new epoch run: close the previous one, and register the
              * enrolled key for an epoch seen for the first time. */
-            if ((err = check_run_signature(s, have_run ? &run_last : NULL, run_epoch, run_seq,
+            if ((err = check_run_signature(t, s, have_run ? &run_last : NULL, run_epoch, run_seq,
                                            res)) != WM_OK) {
                 wm_record_free(&r);
                 return err;
@@ -112,7 +117,10 @@ wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *reco
         }
         if (err == WM_EFORKED) {
             /* Equivocation only if the station really signed both. */
-            if (wm_srec_verify(&v, s->sign_pub) != WM_OK)
+            uint8_t pub[WM_PUB_BYTES];
+            if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
+                memcpy(pub, s->sign_pub, WM_PUB_BYTES);
+            if (wm_srec_verify(&v, pub) != WM_OK)
                 return refuse(res, WM_EBADSIG, "bad_signature", epoch, seq,
                               "record %" PRIu32 "/%" PRIu64
                               " differs from the stored one and is not validly signed",
@@ -147,7 +155,7 @@ wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *reco
         run_seq = seq;
         have_run = 1;
     }
-    if ((err = check_run_signature(s, have_run ? &run_last : NULL, run_epoch, run_seq, res)) !=
+    if ((err = check_run_signature(t, s, have_run ? &run_last : NULL, run_epoch, run_seq, res)) !=
         WM_OK)
         return err;
     if ((err = wm_ingest_frontier(t, s->node_no, &res->durable)) != WM_OK)
