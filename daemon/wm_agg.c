@@ -127,7 +127,7 @@ static void send_to(wm_agg_t *a, const wm_frame_t *route, Wm__SyncMsg *m)
 
 static void note_reject(peer_t *p, const char *reason, const char *detail)
 {
-    if (!p)
+    if (!p || strcmp(reason, "no_session") == 0) /* routine after a restart */
         return;
     set_str(&p->ps->last_reject, reason);
     set_str(&p->ps->last_reject_detail, detail);
@@ -571,6 +571,13 @@ void wm_agg_on_router(wm_agg_t *a)
                 break;
             case WM__SYNC_MSG__MSG_HEARTBEAT: {
                 set_claimed(p, sm->heartbeat->head);
+                if (!p->session || route->len != p->route.len ||
+                    memcmp(route->data, p->route.data, route->len) != 0) {
+                    /* We restarted under a live link: have it say Hello. */
+                    send_reject(a, route, p, 0, "no_session", 0, NULL,
+                                "no session on this connection; send Hello");
+                    break;
+                }
                 Wm__SyncMsg r = WM__SYNC_MSG__INIT;
                 Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
                 r.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;

@@ -313,14 +313,17 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             u->credit += r->credit;
             if (r->batch_id && r->batch_id < u->batch_floor)
                 break; /* stale: we already restarted from the frontier */
+            if (strcmp(reason, "no_session") == 0) { /* the aggregator restarted */
+                wm_info("upstream: aggregator has no session for us; saying hello");
+                reset_cursor(u, &durable);
+                send_hello(u);
+                break;
+            }
             store_reject(u, reason, r->detail ? r->detail : "");
             wm_warn("upstream: aggregator rejected %s: %s: %s",
                     r->batch_id ? "a batch" : "us", reason, r->detail ? r->detail : "");
             if (fatal_reason(reason)) {
                 go_down(u, FATAL_BACKOFF_MS, reason);
-            } else if (strcmp(reason, "no_session") == 0) {
-                reset_cursor(u, &durable);
-                send_hello(u);
             } else {
                 store_acked(u, &durable);
                 reset_cursor(u, &durable);
