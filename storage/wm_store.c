@@ -37,6 +37,7 @@ struct wm_txn {
     int cached;
     uint32_t c_node;
     wm_head_t c_head;
+    char c_station[160]; /* id of c_node */
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -608,8 +609,17 @@ wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
             return WM_EEXIST;
         return WM_EFORKED;
     }
-    if ((err = wm_node_name(t, node, &station)) != WM_OK)
-        return err;
+    if (!t->cached || t->c_node != node) {
+        /* The id points into the map and may move with the next put: keep
+         * a copy, which the head cache then refers to. */
+        if ((err = wm_node_name(t, node, &station)) != WM_OK)
+            return err;
+        if (strlen(station) >= sizeof t->c_station)
+            return WM_ECHAIN;
+        t->cached = 0;
+        snprintf(t->c_station, sizeof t->c_station, "%s", station);
+    }
+    station = t->c_station;
     if ((err = wm_record_follows(r, station, r->epoch, head.seq, head.hash)) != WM_OK)
         return err;
     uint8_t kb[KEY_LOG];
