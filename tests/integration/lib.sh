@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the integration tests: each script sources this file
+# with the paths of wmctl and wmsyncd as $1 and $2. It makes a temporary
+# directory, tracks every daemon started so the exit trap can kill -9 them,
+# and counts checks so each script ends with "N passed, N failed".
+#
+# Waiting is always a poll loop with a deadline, never a fixed sleep.
+
+set -u
+
+if [ $# -lt 2 ]; then
+    echo "usage: $0 WMCTL WMSYNCD" >&2
+    exit 2
+fi
+WMCTL=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+WMSYNCD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+[ -x "$WMCTL" ] || { echo "not executable: $WMCTL" >&2; exit 2; }
+[ -x "$WMSYNCD" ] || { echo "not executable: $WMSYNCD" >&2; exit 2; }
+
+# Short path: the control socket path must fit in sun_path.
+T=$(mktemp -d /tmp/wmit.XXXXXX) || exit 2
+PASSED=0
+FAILED=0
+DAEMON_PIDS=()
+DPID=
+OUT=$T/out
+ERR=$T/err
+KEEP=${WM_IT_KEEP:-0}
+
+cleanup() {
+    local p
+    for p in "${DAEMON_PIDS[@]:-}"; do
+        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
+    done
+    for p in "${DAEMON_PIDS[@]:-}"; do
+        [ -n "$p" ] && wait "$p" 2>/dev/null
+    done
+    if [ "$KEEP" = 1 ]; then
+        echo "kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+pass() {
+    PASSED=$((PASSED + 1))
+    [ "${WM_IT_VERBOSE:-0}" = 1 ] && echo "ok: $*"
+    return 0
+}
+
+fail() {
+    FAILED=$((FAILED + 1))
+    echo "FAIL: $*" >&2
+    return 1
+}
+
+# check COND-MESSAGE CMD...: passes if CMD succeeds.
+check() {
+    local msg=$1
+    shift
+    if "$@"; then pass "$msg"; else fail "$msg"; fi
+}
+
+# expect_rc N CMD...: runs CMD with stdout in $OUT and stderr in $ERR and
+# checks its exit status is N.
+expect_rc() {
+    local want=$1 rc
+    shift
+    "$@" >"$OUT" 2>"$ERR"
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then
+        pass "rc $want: $*"
+    else
+        fail "expected exit $want, got $rc: $*"
+        sed 's/^/    stdout: /' "$OUT" | head -5 >&2
+        sed 's/^/    stderr: /' "$ERR" | head -5 >&2
+        return 1
+    fi
+}
+
+# expect_in FILE NEEDLE MESSAGE: FILE contains NEEDLE (fixed string).
+expect_in() {
+    if grep -qF -- "$2" "$1"; then
+        pass "$3"
+    else
+        fail "$3: \"$2\" not in: $(head -c 400 "$1")"
+    fi
+}
+
+# wmctl for node DIR: w DIR args...
+w() {
+    local d=$1
+    shift
+    "$WMCTL" -c "$d/wmsync.conf" "$@"
+}
+
+# init_node DIR [ID]: a fresh station node in DIR.
+init_node() {
+    local d=$1 id=${2:-xx-county/longhua/xinhe}
+    "$WMCTL" init --role station --id "$id" --name "新河村文明实践站" --dir "$d" >/dev/null ||
+        { fail "init $d"; return 1; }
+}
+
+# start_daemon DIR [ARGS...]: starts wmsyncd in the background, output
+# appended to DIR/daemon.log; its pid is in $DPID.
+start_daemon() {
+    local d=$1
+    shift
+    "$WMSYNCD" -c "$d/wmsync.conf" "$@" >>"$d/daemon.log" 2>&1 &
+    DPID=$!
+    DAEMON_PIDS+=("$DPID")
+}
+
+# wait_ready DIR [PID] [TIMEOUT_S]: polls status --json until the daemon
+# answers. Fails early if PID exits.
+wait_ready() {
+    local d=$1 pid=${2:-$DPID} limit=${3:-10}
+    local deadline=$(($(now_ms) + limit * 1000))
+    while [ "$(now_ms)" -lt "$deadline" ]; do
+        if w "$d" status --json 2>/dev/null | grep -q '"daemon_running":true'; then
+            return 0
+        fi
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            fail "daemon for $d exited before it was ready (log: $(tail -3 "$d/daemon.log" 2>/dev/null))"
+            return 1
+        fi
+        sleep 0.05
+    done
+    fail "daemon for $d not ready within ${limit}s"
+    return 1
+}
+
+# wait_exit PID [TIMEOUT_S]: waits for a daemon we started to exit; its exit
+# status is in $EXIT_RC (-1 on timeout).
+wait_exit() {
+    local pid=$1 limit=${2:-10}
+    local deadline=$(($(now_ms) + limit * 1000))
+    EXIT_RC=-1
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$(now_ms)" -ge "$deadline" ]; then
+            return 1
+        fi
+        # a zombie still answers kill -0: reap it once its state says so
+        if grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; then
+            break
+        fi
+        sleep 0.05
+    done
+    wait "$pid"
+    EXIT_RC=$?
+    forget_pid "$pid"
+    return 0
+}
+
+forget_pid() {
+    local p keep=()
+    for p in "${DAEMON_PIDS[@]:-}"; do
+        [ -n "$p" ] && [ "$p" != "$1" ] && keep+=("$p")
+    done
+    DAEMON_PIDS=("${keep[@]:-}")
+}
+
+# stop_daemon PID [SIGNAL]: signals the daemon and waits; checks exit 0.
+stop_daemon() {
+    local pid=$1 sig=${2:-TERM}
+    kill -"$sig" "$pid" 2>/dev/null
+    if ! wait_exit "$pid" 10; then
+        fail "daemon $pid did not exit after SIG$sig"
+        kill -9 "$pid" 2>/dev/null
+        return 1
+    fi
+    if [ "$EXIT_RC" -ne 0 ]; then
+        fail "daemon $pid exited $EXIT_RC after SIG$sig"
+        return 1
+    fi
+    pass "daemon stopped by SIG$sig"
+}
+
+# kill9 PID: kill -9 and reap.
+kill9() {
+    kill -9 "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    forget_pid "$1"
+}
+
+# json_field JSON KEY: prints the value of a top-level key (python3, stdlib).
+json_field() {
+    python3 -c 'import json,sys
+v = json.loads(sys.argv[1]).get(sys.argv[2])
+print(json.dumps(v) if not isinstance(v, str) else v)' "$1" "$2"
+}
+
+# head_seq DIR: the node's head seq read from the log.
+head_seq() {
+    local j
+    j=$(w "$1" status --json 2>/dev/null) || { echo "?"; return 1; }
+    json_field "$j" head_seq
+}
+
+# finish: prints the tally and exits nonzero if anything failed.
+finish() {
+    echo "$(basename "$0"): $PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+    exit $?
+}
