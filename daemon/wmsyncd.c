@@ -21,6 +21,7 @@
 #include "wm_net.h"
 #include "wm_agg.h"
 #include "wm_node.h"
+#include "wm_notify.h"
 #include "wm_upstream.h"
 
 #define CTL_DRAIN_MAX 256 /* control requests taken per loop turn */
@@ -296,6 +297,7 @@ int main(int argc, char **argv)
             wm_role_name(d.cfg.role), d.cfg.id, d.cfg.name, d.node->head.epoch,
             d.node->head.seq, d.cfg.control, d.agg ? ", listening on " : "",
             d.agg ? d.cfg.listen : "", d.up ? ", upstream " : "", d.up ? d.cfg.upstream : "");
+    wm_notify("READY=1"); /* systemd Type=notify: serving from here on */
     while (!stop_flag) {
         wm_sock_t *socks[4];
         int ready[4] = {0}, n = 0, i_zap = -1, i_router = -1, i_up = -1;
@@ -326,6 +328,7 @@ int main(int argc, char **argv)
             wm_agg_tick(d.agg);
         wm_node_tick(d.node);
     }
+    wm_notify("STOPPING=1");
     wm_info("shutting down: head epoch %" PRIu32 " seq %" PRIu64, d.node->head.epoch,
             d.node->head.seq);
     rc = 0;
