@@ -36,6 +36,10 @@ static const wmctl_cmd_t commands[] = {
     {"revoke", cmd_revoke, "revoke --id ID", "aggregator: revoke a child, at once"},
     {"bundle", cmd_bundle, "bundle export --out FILE [--since SEQ] | bundle import FILE",
      "move records by file: export at the station, import at the aggregator"},
+    {"rollup", cmd_rollup,
+     "rollup --period P [--station ID] [--format table|json|csv|xlsx] [--out FILE] [--lang zh|en]",
+     "a period's figures and problems (P: 2024-05, 2024-W19, 2024-BW10, 2024-Q2, 2024-H1, "
+     "2024, 2024-03-01..2024-05-31)"},
 };
 
 void wmctl_progress(const char *what, uint64_t done, uint64_t total)
@@ -124,8 +128,10 @@ wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply)
         err = wm_net_new(&net);
     if (err == WM_OK)
         err = wm_ctl_connect(net, w->cfg.control, &s);
-    if (err == WM_OK)
+    if (err == WM_OK) {
         err = wm_ctl_call(s, buf, len, &rbuf, &rlen, WMCTL_TIMEOUT_MS);
+        w->lost = err == WM_EDOWN;
+    }
     if (err == WM_OK)
         err = wm_pb_decode(&wm__ctl_reply__descriptor, rbuf, rlen, WM_CTL_MAX_BYTES,
                            (void **)reply);

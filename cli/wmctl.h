@@ -8,7 +8,9 @@
 #ifndef WMCTL_H
 #define WMCTL_H
 
+#include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "control.pb-c.h"
 #include "wm_config.h"
@@ -24,6 +26,7 @@ typedef struct {
     const char *conf_path; /* -c, $WMSYNC_CONF or the default */
     wm_config_t cfg;
     int cfg_loaded;
+    int lost; /* the daemon vanished while a request was in flight */
 } wmctl_t;
 
 typedef struct {
@@ -42,6 +45,20 @@ int cmd_keys(wmctl_t *w, int argc, char **argv);
 int cmd_enroll(wmctl_t *w, int argc, char **argv);
 int cmd_revoke(wmctl_t *w, int argc, char **argv);
 int cmd_bundle(wmctl_t *w, int argc, char **argv);
+int cmd_rollup(wmctl_t *w, int argc, char **argv);
+
+/* The rollup of a period as the JSON object of wm_report.h (*out is a new
+ * reference). Prints why and returns WMCTL_USAGE / WMCTL_FAIL on failure. */
+int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_t **out);
+
+/* A renderer of that JSON: writes to the file out, or stdout if NULL. */
+typedef struct {
+    const char *name;
+    int (*render)(const json_t *j, const char *lang, const char *out);
+} wmctl_render_t;
+const wmctl_render_t *wmctl_renderer(const char *name);
+FILE *wmctl_open_out(const char *out, const char *mode);
+int wmctl_close_out(FILE *f, const char *out);
 
 /* A progress bar on stderr, only when it is a terminal. what NULL clears
  * the line; total 0 shows a running count. */

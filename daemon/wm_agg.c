@@ -480,7 +480,7 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, pending_t *pb, int64_t
         recs[i] = b->records[i].data;
         lens[i] = b->records[i].len;
     }
-    wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data};
+    wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data, 0};
     wm_err_t err = wm_ingest(t, &s, recs, lens, b->n_records, now, &pb->res);
     if (err == WM_OK) {
         err = wm_txn_commit(&t);

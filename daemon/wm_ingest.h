@@ -8,7 +8,8 @@
  * record before). The signature of the last new record of each epoch in a
  * batch is then verified with the sender's enrolled key: by the chain it
  * authenticates every record before it back to the stored head, which was
- * authenticated the same way (DESIGN §4.6). A batch is all or nothing.
+ * authenticated the same way (DESIGN §4.6). A batch is all or nothing, and
+ * the rollup counters it moves change in the same transaction.
  */
 #ifndef WM_INGEST_H
 #define WM_INGEST_H
@@ -20,11 +21,14 @@
 
 #define WM_FUTURE_CAPTURE_S (24 * 3600) /* capture time this far ahead is flagged */
 
+#define WM_INGEST_NO_ROLLUP 0x1 /* benchmarks: skip rollup maintenance */
+
 /* The sender as the aggregator knows it. */
 typedef struct {
     const char *id;
     uint32_t node_no;
     const uint8_t *sign_pub; /* enrolled Ed25519 key */
+    unsigned flags;          /* WM_INGEST_* */
 } wm_sender_t;
 
 typedef struct {

@@ -15,6 +15,7 @@
 
 #include "wm_date.h"
 #include "wm_log.h"
+#include "wm_rollup.h"
 
 #define GUARD_EVERY_S 5
 
@@ -80,6 +81,11 @@ static wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_epoch, int had_l
         return why_fail(err, why, cap, "cannot read epochs: %s", wm_strerror(err));
 
     if (!new_epoch && g->present) {
+        if (had_log && memcmp(g->log_id, log_id, WM_LOG_ID_BYTES) != 0)
+            return why_fail(WM_EFORK, why, cap,
+                            "signing key %s belongs to another log than the one in %s. Restore "
+                            "the matching data directory, or start with --new-epoch",
+                            key, n->cfg->data_dir);
         if (!had_log || last == 0)
             return why_fail(WM_EFORK, why, cap,
                             "signing key %s has signed a log up to epoch %" PRIu32 " seq %" PRIu64
@@ -311,7 +317,10 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
     wm_head_t head = n->head;
     uint32_t today = wm_date_today();
     size_t appended = 0;
-    wm_err_t err = wm_txn_begin(n->store, 1, &t);
+    wm_rollup_acc_t *acc = NULL;
+    wm_err_t err = wm_rollup_acc_new(&acc);
+    if (err == WM_OK)
+        err = wm_txn_begin(n->store, 1, &t);
     if (err != WM_OK)
         goto out;
     for (size_t i = 0; i < count && err == WM_OK; i++) {
@@ -341,6 +350,8 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
         size_t len = 0;
         if ((err = wm_record_seal(&r, n->signer, &srec, &len)) == WM_OK)
             err = wm_log_append(t, n->self, &r, srec, len);
+        if (err == WM_OK)
+            err = wm_rollup_record(acc, t, n->self, &r); /* the node's own figures */
         if (err == WM_OK) {
             head.seq = r.seq;
             wm_hash(srec + WM_SIG_BYTES, len - WM_SIG_BYTES, head.hash);
@@ -354,15 +365,24 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
         goto out;
     if (appended == 0) {
         wm_txn_abort(&t);
+        wm_rollup_acc_free(&acc);
         return WM_OK;
     }
+    if ((err = wm_rollup_flush(acc, t)) != WM_OK)
+        goto out;
     /* The batch is durable once this commit returns; only now may the
      * clients be told their records were accepted. */
     err = wm_txn_commit(&t);
-    if (err == WM_OK)
+    if (err == WM_OK) {
         n->head = head;
+        /* Before any of these records leaves the process (reply, sync), the
+         * guard must know them: a backup restored after a crash then cannot
+         * sign the same seqs again. */
+        guard_refresh(n);
+    }
 out:
     wm_txn_abort(&t);
+    wm_rollup_acc_free(&acc);
     if (err != WM_OK) {
         wm_error("append of %zu record(s) failed: %s (%s)", count, wm_strerror(err),
                  wm_store_detail(n->store));

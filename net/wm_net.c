@@ -18,6 +18,7 @@ struct wm_net {
 
 struct wm_sock {
     void *z;
+    char path[108]; /* control clients: the socket file, to notice a dead daemon */
 };
 
 const char *wm_net_detail(void)
@@ -120,6 +121,7 @@ wm_err_t wm_ctl_connect(wm_net_t *n, const char *path, wm_sock_t **out)
     if (err != WM_OK)
         return err;
     snprintf(ep, sizeof ep, "ipc://%s", path);
+    snprintf(s->path, sizeof s->path, "%s", path);
     if (zmq_connect(s->z, ep) != 0) {
         wm_sock_close(&s);
         return WM_EIO;
@@ -212,11 +214,15 @@ wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **rep
 {
     if (zmq_send(s->z, req, len, 0) < 0)
         return WM_EIO;
+    /* Wait in short slices: if the daemon dies meanwhile, say so now
+     * rather than at the end of the timeout. */
     zmq_pollitem_t it = {.socket = s->z, .events = ZMQ_POLLIN};
-    int rc;
-    do {
-        rc = zmq_poll(&it, 1, timeout_ms);
-    } while (rc < 0 && zmq_errno() == EINTR);
+    int rc = 0;
+    for (int waited = 0; waited < timeout_ms && rc <= 0; waited += 200) {
+        rc = zmq_poll(&it, 1, 200);
+        if (rc == 0 && s->path[0] && !someone_listens(s->path))
+            return WM_EDOWN;
+    }
     if (rc <= 0)
         return WM_ETIMEOUT;
     wm_msg_t m = {0};

@@ -47,7 +47,8 @@ wm_err_t wm_ctl_listen(wm_net_t *n, const char *path, wm_sock_t **out);
  * is listening there (missing or stale socket file). */
 wm_err_t wm_ctl_connect(wm_net_t *n, const char *path, wm_sock_t **out);
 /* Sends req and waits up to timeout_ms for one reply frame (malloc'd into
- * *reply, caller frees). WM_ETIMEOUT if none came. */
+ * *reply, caller frees). WM_ETIMEOUT if none came; WM_EDOWN as soon as
+ * nobody listens on the socket any more (the daemon died meanwhile). */
 wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **reply,
                      size_t *rlen, int timeout_ms);
 

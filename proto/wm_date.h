@@ -26,4 +26,20 @@ uint32_t wm_date_from_days(int32_t days);
 /* Today in the machine's local time zone. */
 uint32_t wm_date_today(void);
 
+/* A reporting period: a closed range of days, with its canonical name. */
+typedef struct {
+    uint32_t from, to; /* YYYYMMDD, inclusive */
+    char name[32];     /* as given, canonical: "2024-05", "2024-W19", … */
+} wm_period_t;
+
+/* Parses a period: "2024" (year), "2024-H1" (half), "2024-Q2" (quarter),
+ * "2024-05" (month), "2024-W19" (ISO week), "2024-BW10" (bi-week: ISO weeks
+ * 19 and 20), "2024-05-07" (day) or "2024-03-01..2024-05-31" (range).
+ * WM_EINVAL if malformed or out of WM_DATE_MIN..WM_DATE_MAX. */
+wm_err_t wm_period_parse(const char *s, wm_period_t *out);
+/* ISO 8601 week of a date: *iso_year and week 1..53. */
+void wm_date_iso_week(uint32_t ymd, int *iso_year, int *week);
+/* Monday of ISO week `week` of iso_year, as YYYYMMDD. */
+uint32_t wm_date_iso_monday(int iso_year, int week);
+
 #endif

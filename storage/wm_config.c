@@ -75,6 +75,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
                     {"keys", "curve_key"},      {"control", "socket"},
                     {"sync", "listen"},         {"sync", "upstream"},
                     {"sync", "upstream_key"},   {"log", "level"},
+                    {"report", "cadence_days"}, {"report", "silent_days"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -115,6 +116,14 @@ static int on_entry(void *user, const char *section, const char *key, const char
             return bad(lc, "map_size_mb must be a whole number of MiB, 1 or more (got \"%s\")%s",
                        value, "");
         c->map_mb = v;
+    } else if (strcmp(key, "cadence_days") == 0 || strcmp(key, "silent_days") == 0) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(value, &end, 10);
+        if (errno || !end || *end || v < 1 || v > 366)
+            return bad(lc, "%s must be a whole number of days from 1 to 366 (got \"%s\")", key,
+                       value);
+        *(key[0] == 'c' ? &c->cadence_days : &c->silent_days) = (unsigned)v;
     } else if (strcmp(key, "sign_key") == 0) {
         ok = set_path(c, value, c->sign_key, sizeof c->sign_key);
     } else if (strcmp(key, "curve_key") == 0) {
@@ -160,6 +169,8 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     set_path(cfg, "control.sock", cfg->control, sizeof cfg->control);
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     cfg->map_mb = 1024;
+    cfg->cadence_days = 14;
+    cfg->silent_days = 7;
 
     load_ctx_t lc = {cfg, err, errcap, 0};
     int rc = ini_parse(cfg->path, on_entry, &lc);
@@ -231,7 +242,12 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "upstream_key = %s\n\n"
             "[log]\n"
             "# error, warn, info or debug\n"
-            "level = info\n",
+            "level = info\n\n"
+            "[report]\n"
+            "# a volunteer team should serve at least once in this many days\n"
+            "cadence_days = 14\n"
+            "# a station not heard from for this many days is reported as a problem\n"
+            "silent_days = 7\n",
             wm_role_name(role), id, name, listen ? listen : "", upstream ? upstream : "",
             upstream_key ? upstream_key : "");
     int bad_write = ferror(f);

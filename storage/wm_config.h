@@ -33,6 +33,8 @@ typedef struct {
     char upstream[256];        /* endpoint of the node above, "" if none */
     char upstream_key[65];     /* its Curve25519 public key, hex */
     char log_level[16];        /* error | warn | info | debug */
+    unsigned cadence_days;     /* [report] a team serves at least once per this many days */
+    unsigned silent_days;      /* [report] a station unsynced this long is a problem */
 } wm_config_t;
 
 /* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or

@@ -5,6 +5,7 @@
  * (the original code goes into wm_store_detail() for the log line).
  */
 #include "wm_store.h"
+#include "wm_store_int.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -17,60 +18,38 @@
 #include <unistd.h>
 
 #define WM_DEFAULT_MAP_MB 1024
-#define KEY_LOG 16   /* node u32 | epoch u32 | seq u64 */
-#define KEY_EPOCH 8  /* node u32 | epoch u32 */
-#define KEY_REF 17   /* node u32 | epoch u32 | seq u64 | kind u8 */
 
-struct wm_store {
-    MDB_env *env;
-    MDB_dbi meta, nodes, nodeno, log, epochs, teams, refs, peers, curves, proofs;
-    unsigned flags;
-    char detail[256];
-};
-
-struct wm_txn {
-    wm_store_t *s;
-    MDB_txn *txn;
-    int write;
-    /* Head of the epoch last appended to in this transaction, so a batch
-     * of appends does not seek and re-hash its predecessor each time. */
-    int cached;
-    uint32_t c_node;
-    wm_head_t c_head;
-    char c_station[160]; /* id of c_node */
-};
-
-static void put_u32(uint8_t *p, uint32_t v)
+void wm_put_u32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
     p[3] = (uint8_t)v;
 }
 
-static void put_u64(uint8_t *p, uint64_t v)
+void wm_put_u64(uint8_t *p, uint64_t v)
 {
-    put_u32(p, (uint32_t)(v >> 32));
-    put_u32(p + 4, (uint32_t)v);
+    wm_put_u32(p, (uint32_t)(v >> 32));
+    wm_put_u32(p + 4, (uint32_t)v);
 }
 
-static uint32_t get_u32(const uint8_t *p)
+uint32_t wm_get_u32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint64_t get_u64(const uint8_t *p)
+uint64_t wm_get_u64(const uint8_t *p)
 {
-    return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+    return (uint64_t)wm_get_u32(p) << 32 | wm_get_u32(p + 4);
 }
 
-static void log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq)
+void wm_log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq)
 {
-    put_u32(k, node);
-    put_u32(k + 4, epoch);
-    put_u64(k + 8, seq);
+    wm_put_u32(k, node);
+    wm_put_u32(k + 4, epoch);
+    wm_put_u64(k + 8, seq);
 }
 
 /* Translates an LMDB return code, remembering the original for the log. */
-static wm_err_t mdb_err(wm_store_t *s, int rc, const char *what)
+wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what)
 {
     if (rc == 0)
         return WM_OK;
@@ -98,14 +77,15 @@ static wm_err_t open_dbis(wm_store_t *s)
     unsigned cf = ro ? 0 : MDB_CREATE;
     int rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn);
     if (rc)
-        return mdb_err(s, rc, "begin");
+        return wm_mdb_err(s, rc, "begin");
     struct {
         const char *name;
         MDB_dbi *dbi;
     } dbs[] = {{"meta", &s->meta},     {"nodes", &s->nodes},   {"nodeno", &s->nodeno},
                {"log", &s->log},       {"epochs", &s->epochs}, {"teams", &s->teams},
                {"refs", &s->refs},     {"peers", &s->peers},   {"curves", &s->curves},
-               {"proofs", &s->proofs}};
+               {"proofs", &s->proofs}, {"rollup", &s->rollup}, {"plans", &s->plans},
+               {"sites", &s->sites}};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         rc = mdb_dbi_open(txn, dbs[i].name, cf, dbs[i].dbi);
         if (rc)
@@ -116,7 +96,7 @@ static wm_err_t open_dbis(wm_store_t *s)
         if (mdb_get(txn, s->meta, &k, &v) == MDB_NOTFOUND) {
             uint8_t id[WM_LOG_ID_BYTES], fmt[4];
             wm_random(id, sizeof id);
-            put_u32(fmt, WM_STORE_FORMAT);
+            wm_put_u32(fmt, WM_STORE_FORMAT);
             v = (MDB_val){sizeof id, id};
             if ((rc = mdb_put(txn, s->meta, &k, &v, 0)))
                 goto out;
@@ -131,7 +111,7 @@ static wm_err_t open_dbis(wm_store_t *s)
 out:
     if (txn)
         mdb_txn_abort(txn);
-    return mdb_err(s, rc, "open databases");
+    return wm_mdb_err(s, rc, "open databases");
 }
 
 wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_t **out)
@@ -170,7 +150,7 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
             goto out;
         }
     }
-    if ((err = mdb_err(s, rc, "open environment")) != WM_OK)
+    if ((err = wm_mdb_err(s, rc, "open environment")) != WM_OK)
         goto out;
     if ((err = open_dbis(s)) != WM_OK) {
         if (err == WM_ENOTFOUND) /* read-only and never initialised */
@@ -202,7 +182,7 @@ wm_err_t wm_store_copy(wm_store_t *s, const char *path)
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno == EEXIST ? WM_EEXIST : WM_EIO;
-    wm_err_t err = mdb_err(s, mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT), "copy");
+    wm_err_t err = wm_mdb_err(s, mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT), "copy");
     if (err == WM_OK && fsync(fd) != 0)
         err = WM_EIO;
     if (close(fd) != 0)
@@ -221,7 +201,7 @@ wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out)
     int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
     if (rc) {
         free(t);
-        return mdb_err(s, rc, "begin transaction");
+        return wm_mdb_err(s, rc, "begin transaction");
     }
     t->s = s;
     t->write = write;
@@ -238,7 +218,7 @@ wm_err_t wm_txn_begin_child(wm_txn_t *parent, wm_txn_t **out)
     int rc = mdb_txn_begin(parent->s->env, parent->txn, 0, &t->txn);
     if (rc) {
         free(t);
-        return mdb_err(parent->s, rc, "begin nested transaction");
+        return wm_mdb_err(parent->s, rc, "begin nested transaction");
     }
     t->s = parent->s;
     t->write = 1;
@@ -252,7 +232,7 @@ wm_err_t wm_txn_commit(wm_txn_t **t)
     wm_txn_t *x = *t;
     /* For a write transaction, LMDB has fsynced the data and the new meta
      * page when this returns 0: the commit point of every write in wmsync. */
-    wm_err_t err = mdb_err(x->s, mdb_txn_commit(x->txn), "commit");
+    wm_err_t err = wm_mdb_err(x->s, mdb_txn_commit(x->txn), "commit");
     free(x);
     *t = NULL;
     return err;
@@ -283,7 +263,7 @@ wm_err_t wm_store_log_id(wm_store_t *s, uint8_t id[static WM_LOG_ID_BYTES])
 wm_err_t wm_meta_get(wm_txn_t *t, const char *name, void *buf, size_t cap, size_t *len)
 {
     MDB_val k = {strlen(name), (void *)name}, v;
-    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->meta, &k, &v), "meta get");
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->meta, &k, &v), "meta get");
     if (err != WM_OK)
         return err;
     memcpy(buf, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
@@ -294,18 +274,18 @@ wm_err_t wm_meta_get(wm_txn_t *t, const char *name, void *buf, size_t cap, size_
 wm_err_t wm_meta_put(wm_txn_t *t, const char *name, const void *buf, size_t len)
 {
     MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)buf};
-    return mdb_err(t->s, mdb_put(t->txn, t->s->meta, &k, &v, 0), "meta put");
+    return wm_mdb_err(t->s, mdb_put(t->txn, t->s->meta, &k, &v, 0), "meta put");
 }
 
 wm_err_t wm_node_lookup(wm_txn_t *t, const char *id, uint32_t *node_no)
 {
     MDB_val k = {strlen(id), (void *)id}, v;
-    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->nodes, &k, &v), "node lookup");
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->nodes, &k, &v), "node lookup");
     if (err != WM_OK)
         return err;
     if (v.mv_size != 4)
         return WM_EDECODE;
-    *node_no = get_u32(v.mv_data);
+    *node_no = wm_get_u32(v.mv_data);
     return WM_OK;
 }
 
@@ -320,22 +300,22 @@ wm_err_t wm_node_add(wm_txn_t *t, const char *id, uint32_t *node_no)
     uint32_t next = 1;
     int rc = mdb_cursor_open(t->txn, t->s->nodeno, &c);
     if (rc)
-        return mdb_err(t->s, rc, "node cursor");
+        return wm_mdb_err(t->s, rc, "node cursor");
     rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
     mdb_cursor_close(c);
     if (rc == 0 && k.mv_size == 4)
-        next = get_u32(k.mv_data) + 1;
+        next = wm_get_u32(k.mv_data) + 1;
     else if (rc != MDB_NOTFOUND)
-        return mdb_err(t->s, rc, "node last");
+        return wm_mdb_err(t->s, rc, "node last");
     uint8_t nk[4];
-    put_u32(nk, next);
+    wm_put_u32(nk, next);
     k = (MDB_val){strlen(id), (void *)id};
     v = (MDB_val){4, nk};
     if ((rc = mdb_put(t->txn, t->s->nodes, &k, &v, MDB_NOOVERWRITE)))
-        return mdb_err(t->s, rc, "node add");
+        return wm_mdb_err(t->s, rc, "node add");
     MDB_val k2 = {4, nk}, v2 = {strlen(id) + 1, (void *)id};
     if ((rc = mdb_put(t->txn, t->s->nodeno, &k2, &v2, MDB_NOOVERWRITE)))
-        return mdb_err(t->s, rc, "node add");
+        return wm_mdb_err(t->s, rc, "node add");
     *node_no = next;
     return WM_OK;
 }
@@ -343,9 +323,9 @@ wm_err_t wm_node_add(wm_txn_t *t, const char *id, uint32_t *node_no)
 wm_err_t wm_node_name(wm_txn_t *t, uint32_t node_no, const char **id)
 {
     uint8_t nk[4];
-    put_u32(nk, node_no);
+    wm_put_u32(nk, node_no);
     MDB_val k = {4, nk}, v;
-    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->nodeno, &k, &v), "node name");
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->nodeno, &k, &v), "node name");
     if (err != WM_OK)
         return err;
     if (v.mv_size == 0 || ((const char *)v.mv_data)[v.mv_size - 1] != 0)
@@ -357,10 +337,10 @@ wm_err_t wm_node_name(wm_txn_t *t, uint32_t node_no, const char **id)
 wm_err_t wm_epoch_key(wm_txn_t *t, uint32_t node, uint32_t epoch, uint8_t pub[static WM_PUB_BYTES])
 {
     uint8_t kb[KEY_EPOCH];
-    put_u32(kb, node);
-    put_u32(kb + 4, epoch);
+    wm_put_u32(kb, node);
+    wm_put_u32(kb + 4, epoch);
     MDB_val k = {sizeof kb, kb}, v;
-    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->epochs, &k, &v), "epoch key");
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->epochs, &k, &v), "epoch key");
     if (err != WM_OK)
         return err;
     if (v.mv_size != WM_PUB_BYTES)
@@ -378,10 +358,10 @@ wm_err_t wm_epoch_set(wm_txn_t *t, uint32_t node, uint32_t epoch, const uint8_t 
     if (err != WM_ENOTFOUND)
         return err;
     uint8_t kb[KEY_EPOCH];
-    put_u32(kb, node);
-    put_u32(kb + 4, epoch);
+    wm_put_u32(kb, node);
+    wm_put_u32(kb + 4, epoch);
     MDB_val k = {sizeof kb, kb}, v = {WM_PUB_BYTES, (void *)pub};
-    return mdb_err(t->s, mdb_put(t->txn, t->s->epochs, &k, &v, 0), "epoch set");
+    return wm_mdb_err(t->s, mdb_put(t->txn, t->s->epochs, &k, &v, 0), "epoch set");
 }
 
 /* Positions c on the last entry whose key starts with prefix (plen bytes)
@@ -411,14 +391,14 @@ wm_err_t wm_epoch_last(wm_txn_t *t, uint32_t node, uint32_t *epoch)
     MDB_cursor *c = NULL;
     MDB_val k, v;
     uint8_t prefix[4];
-    put_u32(prefix, node);
+    wm_put_u32(prefix, node);
     int rc = mdb_cursor_open(t->txn, t->s->epochs, &c);
     if (rc == 0)
         rc = seek_last_with_prefix(c, prefix, 4, KEY_EPOCH, &k, &v);
     if (rc == 0)
-        *epoch = get_u32((const uint8_t *)k.mv_data + 4);
+        *epoch = wm_get_u32((const uint8_t *)k.mv_data + 4);
     mdb_cursor_close(c);
-    return mdb_err(t->s, rc, "epoch last");
+    return wm_mdb_err(t->s, rc, "epoch last");
 }
 
 wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out)
@@ -430,16 +410,16 @@ wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out)
     MDB_cursor *c = NULL;
     MDB_val k, v;
     uint8_t prefix[8];
-    put_u32(prefix, node);
-    put_u32(prefix + 4, epoch);
+    wm_put_u32(prefix, node);
+    wm_put_u32(prefix + 4, epoch);
     memset(out, 0, sizeof *out);
     out->epoch = epoch;
     int rc = mdb_cursor_open(t->txn, t->s->log, &c);
     if (rc)
-        return mdb_err(t->s, rc, "log cursor");
+        return wm_mdb_err(t->s, rc, "log cursor");
     rc = seek_last_with_prefix(c, prefix, 8, KEY_LOG, &k, &v);
     if (rc == 0) {
-        out->seq = get_u64((const uint8_t *)k.mv_data + 8);
+        out->seq = wm_get_u64((const uint8_t *)k.mv_data + 8);
         wm_srec_t view;
         if (wm_srec_view(v.mv_data, v.mv_size, &view) != WM_OK) {
             mdb_cursor_close(c);
@@ -448,15 +428,15 @@ wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out)
         wm_srec_hash(&view, out->hash);
     }
     mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? WM_OK : mdb_err(t->s, rc, "log head");
+    return rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "log head");
 }
 
 wm_err_t wm_log_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out)
 {
     uint8_t kb[KEY_LOG];
-    log_key(kb, node, epoch, seq);
+    wm_log_key(kb, node, epoch, seq);
     MDB_val k = {sizeof kb, kb}, v;
-    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->log, &k, &v), "log get");
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->log, &k, &v), "log get");
     if (err != WM_OK)
         return err;
     return wm_srec_view(v.mv_data, v.mv_size, out);
@@ -468,48 +448,48 @@ wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count)
     MDB_cursor *c = NULL;
     MDB_val k, v;
     uint8_t kb[KEY_LOG];
-    log_key(kb, node, 0, 0);
+    wm_log_key(kb, node, 0, 0);
     int rc = mdb_cursor_open(t->txn, t->s->log, &c);
     if (rc)
-        return mdb_err(t->s, rc, "log cursor");
+        return wm_mdb_err(t->s, rc, "log cursor");
     k = (MDB_val){sizeof kb, kb};
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (get_u32(k.mv_data) != node)
+        if (wm_get_u32(k.mv_data) != node)
             break;
         (*count)++;
     }
     mdb_cursor_close(c);
-    return rc == 0 || rc == MDB_NOTFOUND ? WM_OK : mdb_err(t->s, rc, "log count");
+    return rc == 0 || rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "log count");
 }
 
 static wm_err_t ref_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
                         uint32_t by_epoch, uint64_t by_seq)
 {
     uint8_t kb[KEY_REF], vb[12];
-    log_key(kb, node, epoch, seq);
+    wm_log_key(kb, node, epoch, seq);
     kb[16] = (uint8_t)kind;
-    put_u32(vb, by_epoch);
-    put_u64(vb + 4, by_seq);
+    wm_put_u32(vb, by_epoch);
+    wm_put_u64(vb + 4, by_seq);
     MDB_val k = {sizeof kb, kb}, v = {sizeof vb, vb};
     int rc = mdb_put(t->txn, t->s->refs, &k, &v, MDB_NOOVERWRITE);
-    return rc == MDB_KEYEXIST ? WM_OK : mdb_err(t->s, rc, "ref put");
+    return rc == MDB_KEYEXIST ? WM_OK : wm_mdb_err(t->s, rc, "ref put");
 }
 
 wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
                     uint32_t *by_epoch, uint64_t *by_seq)
 {
     uint8_t kb[KEY_REF];
-    log_key(kb, node, epoch, seq);
+    wm_log_key(kb, node, epoch, seq);
     kb[16] = (uint8_t)kind;
     MDB_val k = {sizeof kb, kb}, v;
-    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->refs, &k, &v), "ref get");
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->refs, &k, &v), "ref get");
     if (err != WM_OK)
         return err;
     if (v.mv_size != 12)
         return WM_EDECODE;
-    *by_epoch = get_u32(v.mv_data);
-    *by_seq = get_u64((const uint8_t *)v.mv_data + 4);
+    *by_epoch = wm_get_u32(v.mv_data);
+    *by_seq = wm_get_u64((const uint8_t *)v.mv_data + 4);
     return WM_OK;
 }
 
@@ -518,7 +498,7 @@ static int team_key(uint8_t *kb, size_t cap, uint32_t node, const char *team)
     size_t n = strlen(team);
     if (4 + n > cap)
         return -1;
-    put_u32(kb, node);
+    wm_put_u32(kb, node);
     memcpy(kb + 4, team, n);
     return (int)(4 + n);
 }
@@ -530,7 +510,7 @@ wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_sta
     if (kl < 0)
         return WM_ENOTFOUND;
     MDB_val k = {(size_t)kl, kb}, v;
-    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->teams, &k, &v), "team get");
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->teams, &k, &v), "team get");
     if (err != WM_OK)
         return err;
     if (v.mv_size < 2)
@@ -539,22 +519,50 @@ wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_sta
     return WM_OK;
 }
 
+/* Number of teams a node has ever created (team numbers are 1..n). */
+static wm_err_t team_count(wm_txn_t *t, uint32_t node, uint16_t *n)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint8_t kb[4];
+    wm_put_u32(kb, node);
+    *n = 0;
+    int rc = mdb_cursor_open(t->txn, t->s->teams, &c);
+    if (rc)
+        return wm_mdb_err(t->s, rc, "team cursor");
+    k = (MDB_val){4, kb};
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+         rc == 0 && k.mv_size >= 4 && wm_get_u32(k.mv_data) == node;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        (*n)++;
+    mdb_cursor_close(c);
+    return WM_OK;
+}
+
 /* Keeps the teams index in step with a team record. */
 static wm_err_t team_apply(wm_txn_t *t, uint32_t node, const Wm__Team *tm)
 {
-    uint8_t kb[4 + 512], vb[2 + 512];
+    uint8_t kb[4 + 512], vb[4 + 512];
     int kl = team_key(kb, sizeof kb, node, tm->team ? tm->team : "");
     if (kl < 0)
         return WM_OK; /* an over-long id names no team; nothing to index */
     MDB_val k = {(size_t)kl, kb}, v;
     uint8_t state = WM_TEAM_ACTIVE, kind = (uint8_t)tm->kind;
+    uint16_t no = 0;
     int rc = mdb_get(t->txn, t->s->teams, &k, &v);
-    if (rc == 0 && v.mv_size >= 2) {
-        state = ((const uint8_t *)v.mv_data)[0];
+    if (rc == 0 && v.mv_size >= 4) {
+        const uint8_t *p = v.mv_data;
+        state = p[0];
         if (tm->action != WM__TEAM_ACTION__CREATE)
-            kind = ((const uint8_t *)v.mv_data)[1];
-    } else if (rc != MDB_NOTFOUND) {
-        return mdb_err(t->s, rc, "team get");
+            kind = p[1];
+        no = (uint16_t)(p[2] << 8 | p[3]);
+    } else if (rc == MDB_NOTFOUND) {
+        wm_err_t err = team_count(t, node, &no);
+        if (err != WM_OK)
+            return err;
+        no++;
+    } else {
+        return wm_mdb_err(t->s, rc, "team get");
     }
     if (tm->action == WM__TEAM_ACTION__DISBAND)
         state = WM_TEAM_DISBANDED;
@@ -563,12 +571,71 @@ static wm_err_t team_apply(wm_txn_t *t, uint32_t node, const Wm__Team *tm)
     size_t nl = tm->name ? strlen(tm->name) : 0;
     if (nl > 512)
         nl = 512;
+    if (nl == 0 && rc == 0 && v.mv_size > 4) { /* disband keeps the name */
+        nl = v.mv_size - 4 < 512 ? v.mv_size - 4 : 512;
+        memcpy(vb + 4, (const uint8_t *)v.mv_data + 4, nl);
+    } else if (nl) {
+        memcpy(vb + 4, tm->name, nl);
+    }
     vb[0] = state;
     vb[1] = kind;
-    if (nl)
-        memcpy(vb + 2, tm->name, nl);
-    v = (MDB_val){2 + nl, vb};
-    return mdb_err(t->s, mdb_put(t->txn, t->s->teams, &k, &v, 0), "team put");
+    vb[2] = (uint8_t)(no >> 8);
+    vb[3] = (uint8_t)no;
+    v = (MDB_val){4 + nl, vb};
+    return wm_mdb_err(t->s, mdb_put(t->txn, t->s->teams, &k, &v, 0), "team put");
+}
+
+wm_err_t wm_team_get(wm_txn_t *t, uint32_t node, const char *team, wm_team_t *out)
+{
+    uint8_t kb[4 + 512];
+    int kl = team_key(kb, sizeof kb, node, team);
+    if (kl < 0)
+        return WM_ENOTFOUND;
+    MDB_val k = {(size_t)kl, kb}, v;
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->teams, &k, &v), "team get");
+    if (err != WM_OK)
+        return err;
+    if (v.mv_size < 4)
+        return WM_EDECODE;
+    const uint8_t *p = v.mv_data;
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", team);
+    out->state = p[0];
+    out->kind = p[1];
+    out->no = (uint16_t)(p[2] << 8 | p[3]);
+    size_t nl = v.mv_size - 4 < sizeof out->name - 1 ? v.mv_size - 4 : sizeof out->name - 1;
+    memcpy(out->name, p + 4, nl);
+    return WM_OK;
+}
+
+wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, void *ctx)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint8_t kb[4];
+    wm_put_u32(kb, node);
+    int rc = mdb_cursor_open(t->txn, t->s->teams, &c);
+    if (rc)
+        return wm_mdb_err(t->s, rc, "team cursor");
+    k = (MDB_val){4, kb};
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+         rc == 0 && k.mv_size >= 4 && wm_get_u32(k.mv_data) == node;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (v.mv_size < 4 || k.mv_size - 4 >= sizeof(((wm_team_t *)0)->id))
+            continue;
+        wm_team_t tm = {0};
+        const uint8_t *p = v.mv_data;
+        memcpy(tm.id, (const uint8_t *)k.mv_data + 4, k.mv_size - 4);
+        tm.state = p[0];
+        tm.kind = p[1];
+        tm.no = (uint16_t)(p[2] << 8 | p[3]);
+        size_t nl = v.mv_size - 4 < sizeof tm.name - 1 ? v.mv_size - 4 : sizeof tm.name - 1;
+        memcpy(tm.name, p + 4, nl);
+        if (fn(ctx, &tm))
+            break;
+    }
+    mdb_cursor_close(c);
+    return WM_OK;
 }
 
 /* Maintains the derived indexes for one appended record. Records of kinds
@@ -623,9 +690,9 @@ wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
     if ((err = wm_record_follows(r, station, r->epoch, head.seq, head.hash)) != WM_OK)
         return err;
     uint8_t kb[KEY_LOG];
-    log_key(kb, node, r->epoch, r->seq);
+    wm_log_key(kb, node, r->epoch, r->seq);
     MDB_val k = {sizeof kb, kb}, v = {len, (void *)srec};
-    if ((err = mdb_err(t->s, mdb_put(t->txn, t->s->log, &k, &v, MDB_NOOVERWRITE), "log put")))
+    if ((err = wm_mdb_err(t->s, mdb_put(t->txn, t->s->log, &k, &v, MDB_NOOVERWRITE), "log put")))
         return err;
     if ((err = index_record(t, node, r)) != WM_OK)
         return err;
@@ -642,7 +709,7 @@ int wm_log_scan(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_log
     MDB_cursor *c = NULL;
     MDB_val k, v;
     uint8_t kb[KEY_LOG];
-    log_key(kb, node, epoch, seq);
+    wm_log_key(kb, node, epoch, seq);
     int rc = mdb_cursor_open(t->txn, t->s->log, &c);
     if (rc)
         return -1;
@@ -651,12 +718,12 @@ int wm_log_scan(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_log
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && !stop;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const uint8_t *kp = k.mv_data;
-        if (k.mv_size != KEY_LOG || get_u32(kp) != node)
+        if (k.mv_size != KEY_LOG || wm_get_u32(kp) != node)
             break;
         wm_srec_t view;
         if (wm_srec_view(v.mv_data, v.mv_size, &view) != WM_OK)
             view = (wm_srec_t){v.mv_data, NULL, 0}; /* let fn see the damage */
-        stop = fn(ctx, get_u32(kp + 4), get_u64(kp + 8), &view);
+        stop = fn(ctx, wm_get_u32(kp + 4), wm_get_u64(kp + 8), &view);
     }
     mdb_cursor_close(c);
     return stop;
@@ -728,7 +795,7 @@ wm_err_t wm_log_verify(wm_txn_t *t, uint32_t node, const char *station, wm_verif
 wm_err_t wm_peer_get(wm_txn_t *t, const char *id, Wm__PeerState **out)
 {
     MDB_val k = {strlen(id), (void *)id}, v;
-    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->peers, &k, &v), "peer get");
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->peers, &k, &v), "peer get");
     if (err != WM_OK)
         return err;
     return wm_pb_decode(&wm__peer_state__descriptor, v.mv_data, v.mv_size, 1u << 20,
@@ -745,18 +812,18 @@ wm_err_t wm_peer_put(wm_txn_t *t, const Wm__PeerState *p)
     if (err != WM_OK)
         return err;
     MDB_val k = {strlen(p->node), p->node}, v = {len, buf};
-    err = mdb_err(t->s, mdb_put(t->txn, t->s->peers, &k, &v, 0), "peer put");
+    err = wm_mdb_err(t->s, mdb_put(t->txn, t->s->peers, &k, &v, 0), "peer put");
     free(buf);
     if (err != WM_OK)
         return err;
     MDB_val ck = {WM_PUB_BYTES, p->curve_pub.data}, cv = {strlen(p->node), p->node};
-    return mdb_err(t->s, mdb_put(t->txn, t->s->curves, &ck, &cv, 0), "curve put");
+    return wm_mdb_err(t->s, mdb_put(t->txn, t->s->curves, &ck, &cv, 0), "curve put");
 }
 
 wm_err_t wm_peer_by_curve(wm_txn_t *t, const uint8_t key[static WM_PUB_BYTES], char *id, size_t cap)
 {
     MDB_val k = {WM_PUB_BYTES, (void *)key}, v;
-    wm_err_t err = mdb_err(t->s, mdb_get(t->txn, t->s->curves, &k, &v), "curve get");
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->curves, &k, &v), "curve get");
     if (err != WM_OK)
         return err;
     if (v.mv_size >= cap)
@@ -772,7 +839,7 @@ wm_err_t wm_peer_scan(wm_txn_t *t, wm_peer_fn fn, void *ctx)
     MDB_val k, v;
     int rc = mdb_cursor_open(t->txn, t->s->peers, &c);
     if (rc)
-        return mdb_err(t->s, rc, "peer cursor");
+        return wm_mdb_err(t->s, rc, "peer cursor");
     wm_err_t err = WM_OK;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -793,10 +860,10 @@ wm_err_t wm_proof_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
                       const uint8_t *srec, size_t len)
 {
     uint8_t kb[KEY_LOG];
-    log_key(kb, node, epoch, seq);
+    wm_log_key(kb, node, epoch, seq);
     MDB_val k = {sizeof kb, kb}, v = {len, (void *)srec};
     int rc = mdb_put(t->txn, t->s->proofs, &k, &v, MDB_NOOVERWRITE);
-    return rc == MDB_KEYEXIST ? WM_OK : mdb_err(t->s, rc, "proof put");
+    return rc == MDB_KEYEXIST ? WM_OK : wm_mdb_err(t->s, rc, "proof put");
 }
 
 wm_err_t wm_proof_count(wm_txn_t *t, uint32_t node, uint64_t *count)
@@ -804,13 +871,13 @@ wm_err_t wm_proof_count(wm_txn_t *t, uint32_t node, uint64_t *count)
     MDB_cursor *c = NULL;
     MDB_val k, v;
     uint8_t kb[KEY_LOG];
-    log_key(kb, node, 0, 0);
+    wm_log_key(kb, node, 0, 0);
     *count = 0;
     int rc = mdb_cursor_open(t->txn, t->s->proofs, &c);
     if (rc)
-        return mdb_err(t->s, rc, "proof cursor");
+        return wm_mdb_err(t->s, rc, "proof cursor");
     k = (MDB_val){sizeof kb, kb};
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && get_u32(k.mv_data) == node;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && wm_get_u32(k.mv_data) == node;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
         (*count)++;
     mdb_cursor_close(c);
@@ -829,8 +896,8 @@ wm_err_t wm_acked_get(wm_txn_t *t, wm_head_t *out)
         return err;
     if (len != sizeof b)
         return WM_EDECODE;
-    out->epoch = get_u32(b);
-    out->seq = get_u64(b + 4);
+    out->epoch = wm_get_u32(b);
+    out->seq = wm_get_u64(b + 4);
     memcpy(out->hash, b + 12, WM_HASH_BYTES);
     return WM_OK;
 }
@@ -838,8 +905,8 @@ wm_err_t wm_acked_get(wm_txn_t *t, wm_head_t *out)
 wm_err_t wm_acked_put(wm_txn_t *t, const wm_head_t *h)
 {
     uint8_t b[12 + WM_HASH_BYTES];
-    put_u32(b, h->epoch);
-    put_u64(b + 4, h->seq);
+    wm_put_u32(b, h->epoch);
+    wm_put_u64(b + 4, h->seq);
     memcpy(b + 12, h->hash, WM_HASH_BYTES);
     return wm_meta_put(t, "acked", b, sizeof b);
 }

@@ -25,7 +25,8 @@
  *   log     node_no u32 | epoch u32 | seq u64   srec: sig[64] | record bytes
  *   epochs  node_no u32 | epoch u32             Ed25519 public key [32]
  *   teams   node_no u32 | team id (UTF-8)       state u8 (1 active, 2 disbanded)
- *                                               | kind u8 | name (UTF-8)
+ *                                               | kind u8 | team_no u16 | name
+ *                                               (team_no: 1.. in order of creation)
  *   refs    node_no u32 | epoch u32 | seq u64   by_epoch u32 | by_seq u64
  *           | kind u8 ('v' void, 'd' done)      (the record that refers to it)
  *   peers   node id (UTF-8, no NUL)             PeerState message (sync.proto)
@@ -172,6 +173,18 @@ wm_err_t wm_log_verify(wm_txn_t *t, uint32_t node, const char *station, wm_verif
 typedef enum { WM_TEAM_ACTIVE = 1, WM_TEAM_DISBANDED = 2 } wm_team_state_t;
 /* State of a team; WM_ENOTFOUND if it was never created. */
 wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_state_t *state);
+/* A team as the index knows it. */
+typedef struct {
+    char id[160];
+    char name[300];
+    wm_team_state_t state;
+    int kind;          /* Wm__TeamKind */
+    uint16_t no;       /* team number within the node */
+} wm_team_t;
+wm_err_t wm_team_get(wm_txn_t *t, uint32_t node, const char *team, wm_team_t *out);
+typedef int (*wm_team_fn)(void *ctx, const wm_team_t *team);
+/* Calls fn for each team of node (in id order) until it returns nonzero. */
+wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, void *ctx);
 /* The record that voided ('v') or completed ('d') the target; WM_ENOTFOUND
  * if there is none. */
 wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wmctl rollup — a period's figures and problems, from the rollup counters
+ * in LMDB (read-only: works with the daemon down). The JSON object of
+ * storage/wm_report.h is the one source; --format chooses how it is shown.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wm_date.h"
+#include "wm_report.h"
+#include "wmctl.h"
+
+int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_t **out)
+{
+    wm_period_t p;
+    if (!period || wm_period_parse(period, &p) != WM_OK) {
+        fprintf(stderr,
+                "wmctl: rejected: --period: \"%s\" is not a period (2024-05, 2024-W19, 2024-BW10, "
+                "2024-Q2, 2024-H1, 2024, 2024-03-01..2024-05-31)\n",
+                period ? period : "");
+        return WMCTL_USAGE;
+    }
+    wm_store_t *s = NULL;
+    uint32_t self = 0;
+    int rc = wmctl_open_ro(w, &s, &self);
+    if (rc)
+        return rc;
+    if (!s) {
+        wmctl_err("no data yet in %s", w->cfg.data_dir);
+        return WMCTL_FAIL;
+    }
+    wm_report_opts_t o = {.id = w->cfg.id,
+                          .name = w->cfg.name,
+                          .role = wm_role_name(w->cfg.role),
+                          .aggregator = w->cfg.listen[0] != 0,
+                          .station = station,
+                          .cadence_days = w->cfg.cadence_days,
+                          .silent_days = w->cfg.silent_days,
+                          .today = wm_date_today(),
+                          .now = (int64_t)time(NULL)};
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(s, 0, &t);
+    if (err == WM_OK)
+        err = wm_report_build(t, &p, &o, out);
+    wm_txn_abort(&t);
+    wm_store_close(&s);
+    if (err == WM_ENOTFOUND) {
+        fprintf(stderr, "wmctl: rejected: --station: no station \"%s\" here\n", station);
+        return WMCTL_USAGE;
+    }
+    if (err != WM_OK) {
+        wmctl_err("cannot build the rollup: %s", wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
+int cmd_rollup(wmctl_t *w, int argc, char **argv)
+{
+    wmctl_opts_t o;
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    if (rc)
+        return rc;
+    const char *period = wmctl_opt(&o, "period"), *station = wmctl_opt(&o, "station"),
+               *format = wmctl_opt(&o, "format"), *out = wmctl_opt(&o, "out"),
+               *lang = wmctl_opt(&o, "lang");
+    if ((rc = wmctl_opts_unused(&o, "rollup")) || (rc = wmctl_config(w)))
+        return rc;
+    if (!format)
+        format = "table";
+    if (!lang)
+        lang = "zh";
+    if (strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0) {
+        fprintf(stderr, "wmctl: rejected: --lang: must be zh or en\n");
+        return WMCTL_USAGE;
+    }
+    const wmctl_render_t *r = wmctl_renderer(format);
+    if (!r) {
+        fprintf(stderr, "wmctl: rejected: --format: must be table, json, csv or xlsx\n");
+        return WMCTL_USAGE;
+    }
+    json_t *j = NULL;
+    if ((rc = wmctl_report_json(w, period, station, &j)))
+        return rc;
+    rc = r->render(j, lang, out);
+    json_decref(j);
+    return rc;
+}

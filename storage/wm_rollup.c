@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_rollup — incremental counters by day; layouts in wm_rollup.h. */
+#include "wm_rollup.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wm_date.h"
+#include "wm_store_int.h"
+
+#define KEY_ROLL 12 /* scope u32 | day u32 | fig u16 | dim u16 */
+
+typedef struct {
+    uint8_t key[KEY_ROLL];
+    int64_t delta;
+    int used;
+} slot_t;
+
+struct wm_rollup_acc {
+    slot_t *slots;
+    size_t cap, n; /* cap is a power of two */
+};
+
+static uint64_t key_hash(const uint8_t *k)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < KEY_ROLL; i++)
+        h = (h ^ k[i]) * 1099511628211ull;
+    return h;
+}
+
+wm_err_t wm_rollup_acc_new(wm_rollup_acc_t **out)
+{
+    wm_rollup_acc_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return WM_ENOMEM;
+    a->cap = 1024;
+    a->slots = calloc(a->cap, sizeof *a->slots);
+    if (!a->slots) {
+        free(a);
+        return WM_ENOMEM;
+    }
+    *out = a;
+    return WM_OK;
+}
+
+void wm_rollup_acc_free(wm_rollup_acc_t **a)
+{
+    if (!a || !*a)
+        return;
+    free((*a)->slots);
+    free(*a);
+    *a = NULL;
+}
+
+static slot_t *slot_for(slot_t *slots, size_t cap, const uint8_t *key)
+{
+    size_t i = key_hash(key) & (cap - 1);
+    while (slots[i].used && memcmp(slots[i].key, key, KEY_ROLL) != 0)
+        i = (i + 1) & (cap - 1);
+    return &slots[i];
+}
+
+static wm_err_t acc_add_key(wm_rollup_acc_t *a, const uint8_t *key, int64_t delta)
+{
+    if (2 * (a->n + 1) > a->cap) {
+        size_t cap = a->cap * 2;
+        slot_t *ns = calloc(cap, sizeof *ns);
+        if (!ns)
+            return WM_ENOMEM;
+        for (size_t i = 0; i < a->cap; i++)
+            if (a->slots[i].used)
+                *slot_for(ns, cap, a->slots[i].key) = a->slots[i];
+        free(a->slots);
+        a->slots = ns;
+        a->cap = cap;
+    }
+    slot_t *s = slot_for(a->slots, a->cap, key);
+    if (!s->used) {
+        memcpy(s->key, key, KEY_ROLL);
+        s->used = 1;
+        s->delta = 0;
+        a->n++;
+    }
+    s->delta += delta;
+    return WM_OK;
+}
+
+static void roll_key(uint8_t *k, uint32_t scope, uint32_t day, uint16_t fig, uint16_t dim)
+{
+    wm_put_u32(k, scope);
+    wm_put_u32(k + 4, day);
+    k[8] = (uint8_t)(fig >> 8), k[9] = (uint8_t)fig;
+    k[10] = (uint8_t)(dim >> 8), k[11] = (uint8_t)dim;
+}
+
+/* Adds delta to (fig, dim) on ymd, for the station and for all stations. */
+static wm_err_t add(wm_rollup_acc_t *a, uint32_t node, uint32_t ymd, wm_fig_t fig, uint16_t dim,
+                    int64_t delta)
+{
+    uint8_t k[KEY_ROLL];
+    if (delta == 0 || !wm_date_valid(ymd))
+        return WM_OK;
+    uint32_t day = (uint32_t)wm_date_to_days(ymd);
+    roll_key(k, node, day, (uint16_t)fig, dim);
+    wm_err_t err = acc_add_key(a, k, delta);
+    /* Team numbers are per station: they do not add up across stations. */
+    if (err == WM_OK && fig != WM_FIG_TEAM_SERVICE) {
+        roll_key(k, 0, day, (uint16_t)fig, dim);
+        err = acc_add_key(a, k, delta);
+    }
+    return err;
+}
+
+#define TRY(x)                                                                                \
+    do {                                                                                      \
+        wm_err_t e_ = (x);                                                                    \
+        if (e_ != WM_OK)                                                                      \
+            return e_;                                                                        \
+    } while (0)
+
+static uint32_t local_date(int64_t unix_s)
+{
+    time_t tt = (time_t)unix_s;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    return (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+}
+
+static wm_err_t plan_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
+                         const uint32_t *due, const uint32_t *done, const uint8_t *voided)
+{
+    uint8_t k[KEY_LOG], v[9] = {0};
+    wm_log_key(k, node, epoch, seq);
+    MDB_val mk = {sizeof k, k}, mv;
+    int rc = mdb_get(t->txn, t->s->plans, &mk, &mv);
+    if (rc == 0 && mv.mv_size == sizeof v)
+        memcpy(v, mv.mv_data, sizeof v);
+    else if (rc != MDB_NOTFOUND)
+        return wm_mdb_err(t->s, rc, "plan get");
+    else if (!due)
+        return WM_OK; /* completion or void of something that is not a plan */
+    if (due)
+        wm_put_u32(v, *due);
+    if (done)
+        wm_put_u32(v + 4, *done);
+    if (voided)
+        v[8] = *voided;
+    mv = (MDB_val){sizeof v, v};
+    return wm_mdb_err(t->s, mdb_put(t->txn, t->s->plans, &mk, &mv, 0), "plan put");
+}
+
+static wm_err_t site_put(wm_txn_t *t, uint32_t node, const Wm__SiteChecklist *s)
+{
+    uint8_t k[4], v[6];
+    wm_put_u32(k, node);
+    MDB_val mk = {4, k}, mv;
+    int rc = mdb_get(t->txn, t->s->sites, &mk, &mv);
+    if (rc == 0 && mv.mv_size == 6 && wm_get_u32(mv.mv_data) > s->date)
+        return WM_OK; /* we already hold a newer checklist */
+    uint16_t f = (uint16_t)(s->plaque | s->rules << 1 | s->equipment << 2 | s->manager << 3 |
+                            s->ledger << 4 | s->plan << 5 | s->theme << 6 | s->model_station << 7);
+    wm_put_u32(v, s->date);
+    v[4] = (uint8_t)(f >> 8), v[5] = (uint8_t)f;
+    mv = (MDB_val){6, v};
+    return wm_mdb_err(t->s, mdb_put(t->txn, t->s->sites, &mk, &mv, 0), "site put");
+}
+
+static int has_tag(const Wm__Activity *x, const char *tag)
+{
+    for (size_t i = 0; i < x->n_tags; i++)
+        if (x->tags[i] && strcmp(x->tags[i], tag) == 0)
+            return 1;
+    return 0;
+}
+
+/* What r adds to the counters, times sign (+1, or -1 when voided). */
+static wm_err_t contribute(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const wm_record_t *r,
+                           int sign)
+{
+    switch (r->body_case) {
+    case WM__RECORD__BODY_ACTIVITY: {
+        const Wm__Activity *x = r->activity;
+        uint32_t d = x->date;
+        TRY(add(a, node, d, WM_FIG_ACTIVITY, (uint16_t)x->category, sign));
+        if (x->category == WM__CATEGORY__VOLUNTEER_SERVICE) {
+            TRY(add(a, node, d, WM_FIG_SERVICE_KIND, (uint16_t)x->service_kind, sign));
+            wm_team_t tm;
+            if (x->team && x->team[0] && wm_team_get(t, node, x->team, &tm) == WM_OK)
+                TRY(add(a, node, d, WM_FIG_TEAM_SERVICE, tm.no, sign));
+        }
+        TRY(add(a, node, d, WM_FIG_PARTICIPANTS, 0, sign * (int64_t)x->participants));
+        TRY(add(a, node, d, WM_FIG_VOLUNTEERS, 0, sign * (int64_t)x->volunteers));
+        TRY(add(a, node, d, WM_FIG_HOURS_X100, 0, sign * (int64_t)x->hours_x100));
+        if (x->category == WM__CATEGORY__CULTURE_SPORTS && x->n_tags > 0)
+            TRY(add(a, node, d, WM_FIG_FESTIVAL, 0, sign));
+        if (has_tag(x, WM_TAG_GRASSROOTS))
+            TRY(add(a, node, d, WM_FIG_GRASSROOTS, 0, sign));
+        if (wm_date_valid(d) &&
+            wm_date_to_days(local_date(r->captured)) - wm_date_to_days(d) > WM_LATE_DAYS)
+            TRY(add(a, node, d, WM_FIG_LATE, 0, sign));
+        return WM_OK;
+    }
+    case WM__RECORD__BODY_PUBLICITY:
+        return add(a, node, r->publicity->date, WM_FIG_PUBLICITY, (uint16_t)r->publicity->channel,
+                   sign * (int64_t)r->publicity->count);
+    case WM__RECORD__BODY_VOLUNTEERS:
+        TRY(add(a, node, r->volunteers->date, WM_FIG_REGISTERED, 0,
+                sign * (int64_t)r->volunteers->registered));
+        return add(a, node, r->volunteers->date, WM_FIG_VERIFIED, 0,
+                   sign * (int64_t)r->volunteers->verified);
+    case WM__RECORD__BODY_RECRUITMENT:
+        return add(a, node, r->recruitment->date, WM_FIG_RECRUITMENT, 0,
+                   sign * (int64_t)r->recruitment->count);
+    case WM__RECORD__BODY_FUNDING:
+        return add(a, node, r->funding->date, WM_FIG_FUNDING_FEN, 0,
+                   sign * (int64_t)r->funding->fen);
+    case WM__RECORD__BODY_PLAN: {
+        uint8_t voided = sign < 0;
+        TRY(add(a, node, r->plan->due, WM_FIG_PLAN_DUE, 0, sign));
+        return plan_put(t, node, r->epoch, r->seq, &r->plan->due, NULL, &voided);
+    }
+    case WM__RECORD__BODY_PLAN_DONE: {
+        uint32_t done = sign > 0 ? r->plan_done->date : 0;
+        uint32_t pe = r->plan_done->plan_epoch ? r->plan_done->plan_epoch : r->epoch;
+        TRY(add(a, node, r->plan_done->date, WM_FIG_PLAN_DONE, 0, sign));
+        return plan_put(t, node, pe, r->plan_done->plan_seq, NULL, &done, NULL);
+    }
+    case WM__RECORD__BODY_SITE:
+        return sign > 0 ? site_put(t, node, r->site) : WM_OK;
+    default:
+        return WM_OK; /* teams feed the team index; unknown kinds count nowhere */
+    }
+}
+
+wm_err_t wm_rollup_record(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const wm_record_t *r)
+{
+    if (r->body_case != WM__RECORD__BODY_VOID)
+        return contribute(a, t, node, r, +1);
+    const Wm__Void *v = r->void_;
+    uint32_t te = v->target_epoch ? v->target_epoch : r->epoch, by_e = 0;
+    uint64_t by_s = 0;
+    /* Only the first void of a target subtracts it. */
+    if (wm_ref_get(t, node, te, v->target_seq, 'v', &by_e, &by_s) != WM_OK || by_e != r->epoch ||
+        by_s != r->seq)
+        return WM_OK;
+    wm_srec_t tgt;
+    wm_record_t *old = NULL;
+    if (wm_log_get(t, node, te, v->target_seq, &tgt) != WM_OK ||
+        wm_record_decode(tgt.bytes, tgt.len, &old) != WM_OK)
+        return WM_OK; /* nothing there to subtract */
+    wm_err_t err = old->body_case == WM__RECORD__BODY_VOID ? WM_OK : contribute(a, t, node, old, -1);
+    wm_record_free(&old);
+    return err;
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+    return memcmp(((const slot_t *)x)->key, ((const slot_t *)y)->key, KEY_ROLL);
+}
+
+wm_err_t wm_rollup_flush(wm_rollup_acc_t *a, wm_txn_t *t)
+{
+    wm_err_t err = WM_OK;
+    /* Compact the used slots and write them in key order: fewer page
+     * touches than hash order. */
+    size_t n = 0;
+    for (size_t i = 0; i < a->cap; i++)
+        if (a->slots[i].used && a->slots[i].delta != 0)
+            a->slots[n++] = a->slots[i];
+    qsort(a->slots, n, sizeof *a->slots, key_cmp);
+    for (size_t i = 0; i < n && err == WM_OK; i++) {
+        MDB_val k = {KEY_ROLL, a->slots[i].key}, v;
+        int64_t cur = 0;
+        int rc = mdb_get(t->txn, t->s->rollup, &k, &v);
+        if (rc == 0 && v.mv_size == 8)
+            cur = (int64_t)wm_get_u64(v.mv_data);
+        else if (rc != 0 && rc != MDB_NOTFOUND) {
+            err = wm_mdb_err(t->s, rc, "rollup get");
+            break;
+        }
+        uint8_t vb[8];
+        wm_put_u64(vb, (uint64_t)(cur + a->slots[i].delta));
+        v = (MDB_val){8, vb};
+        err = wm_mdb_err(t->s, mdb_put(t->txn, t->s->rollup, &k, &v, 0), "rollup put");
+    }
+    memset(a->slots, 0, a->cap * sizeof *a->slots);
+    a->n = 0;
+    return err;
+}
+
+static int cell_cmp(const void *x, const void *y)
+{
+    const wm_cell_t *a = x, *b = y;
+    if (a->fig != b->fig)
+        return a->fig < b->fig ? -1 : 1;
+    return a->dim < b->dim ? -1 : a->dim > b->dim;
+}
+
+wm_err_t wm_rollup_sum(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_sums_t *out)
+{
+    wm_rollup_acc_t *acc = NULL;
+    memset(out, 0, sizeof *out);
+    TRY(wm_rollup_acc_new(&acc));
+    uint8_t kb[KEY_ROLL];
+    uint32_t d0 = (uint32_t)wm_date_to_days(from), d1 = (uint32_t)wm_date_to_days(to);
+    roll_key(kb, scope, d0, 0, 0);
+    MDB_cursor *c = NULL;
+    MDB_val k = {KEY_ROLL, kb}, v;
+    wm_err_t err = WM_OK;
+    int rc = mdb_cursor_open(t->txn, t->s->rollup, &c);
+    if (rc)
+        err = wm_mdb_err(t->s, rc, "rollup cursor");
+    for (rc = err ? MDB_NOTFOUND : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const uint8_t *p = k.mv_data;
+        if (k.mv_size != KEY_ROLL || wm_get_u32(p) != scope || wm_get_u32(p + 4) > d1)
+            break;
+        uint8_t fk[KEY_ROLL] = {0};
+        memcpy(fk + 8, p + 8, 4); /* fig | dim, days folded together */
+        if ((err = acc_add_key(acc, fk, (int64_t)wm_get_u64(v.mv_data))) != WM_OK)
+            break;
+    }
+    mdb_cursor_close(c);
+    if (err == WM_OK) {
+        out->cells = calloc(acc->n + 1, sizeof *out->cells);
+        if (!out->cells)
+            err = WM_ENOMEM;
+        for (size_t i = 0; err == WM_OK && i < acc->cap; i++) {
+            if (!acc->slots[i].used)
+                continue;
+            const uint8_t *p = acc->slots[i].key;
+            out->cells[out->n++] = (wm_cell_t){(uint16_t)(p[8] << 8 | p[9]),
+                                               (uint16_t)(p[10] << 8 | p[11]),
+                                               acc->slots[i].delta};
+        }
+        if (err == WM_OK)
+            qsort(out->cells, out->n, sizeof *out->cells, cell_cmp);
+    }
+    wm_rollup_acc_free(&acc);
+    return err;
+}
+
+int64_t wm_sums_get(const wm_sums_t *s, wm_fig_t fig, uint16_t dim)
+{
+    wm_cell_t key = {(uint16_t)fig, dim, 0};
+    const wm_cell_t *c = s->n ? bsearch(&key, s->cells, s->n, sizeof key, cell_cmp) : NULL;
+    return c ? c->value : 0;
+}
+
+int64_t wm_sums_total(const wm_sums_t *s, wm_fig_t fig)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->cells[i].fig == fig)
+            sum += s->cells[i].value;
+    return sum;
+}
+
+void wm_sums_free(wm_sums_t *s)
+{
+    free(s->cells);
+    memset(s, 0, sizeof *s);
+}
+
+wm_err_t wm_rollup_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_fig_t fig,
+                        uint16_t dim, wm_day_fn fn, void *ctx)
+{
+    uint32_t d0 = (uint32_t)wm_date_to_days(from), d1 = (uint32_t)wm_date_to_days(to);
+    for (uint32_t d = d0; d <= d1; d++) {
+        uint8_t kb[KEY_ROLL];
+        roll_key(kb, scope, d, (uint16_t)fig, dim);
+        MDB_val k = {KEY_ROLL, kb}, v;
+        int rc = mdb_get(t->txn, t->s->rollup, &k, &v);
+        if (rc == 0 && v.mv_size == 8) {
+            int64_t x = (int64_t)wm_get_u64(v.mv_data);
+            if (x)
+                fn(ctx, wm_date_from_days((int32_t)d), x);
+        } else if (rc != MDB_NOTFOUND) {
+            return wm_mdb_err(t->s, rc, "rollup get");
+        }
+    }
+    return WM_OK;
+}
+
+wm_err_t wm_rollup_plans(wm_txn_t *t, uint32_t node, uint32_t from, uint32_t to, uint32_t asof,
+                         wm_plans_t *out)
+{
+    memset(out, 0, sizeof *out);
+    MDB_cursor *c = NULL;
+    uint8_t kb[KEY_LOG];
+    wm_log_key(kb, node, 0, 0);
+    MDB_val k = {node ? KEY_LOG : 0, kb}, v;
+    int rc = mdb_cursor_open(t->txn, t->s->plans, &c);
+    if (rc)
+        return wm_mdb_err(t->s, rc, "plans cursor");
+    for (rc = mdb_cursor_get(c, &k, &v, node ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (node && wm_get_u32(k.mv_data) != node)
+            break;
+        if (v.mv_size != 9 || ((const uint8_t *)v.mv_data)[8])
+            continue; /* voided */
+        uint32_t due = wm_get_u32(v.mv_data), done = wm_get_u32((const uint8_t *)v.mv_data + 4);
+        if (due >= from && due <= to)
+            out->due++;
+        if (done && done >= from && done <= to)
+            out->done++;
+        if (due < asof && (!done || done > asof))
+            out->overdue++;
+    }
+    mdb_cursor_close(c);
+    return WM_OK;
+}
+
+wm_err_t wm_rollup_site(wm_txn_t *t, uint32_t node, uint32_t *date, uint16_t *flags)
+{
+    uint8_t k[4];
+    wm_put_u32(k, node);
+    MDB_val mk = {4, k}, mv;
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->sites, &mk, &mv), "site get");
+    if (err != WM_OK)
+        return err;
+    if (mv.mv_size != 6)
+        return WM_EDECODE;
+    *date = wm_get_u32(mv.mv_data);
+    *flags = (uint16_t)(((const uint8_t *)mv.mv_data)[4] << 8 | ((const uint8_t *)mv.mv_data)[5]);
+    return WM_OK;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_store_int — internals shared by the files of the storage module
+ * (wm_store.c, wm_rollup.c). Not for use outside storage/.
+ */
+#ifndef WM_STORE_INT_H
+#define WM_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "wm_store.h"
+
+#define KEY_LOG 16   /* node u32 | epoch u32 | seq u64 */
+#define KEY_EPOCH 8  /* node u32 | epoch u32 */
+#define KEY_REF 17   /* node u32 | epoch u32 | seq u64 | kind u8 */
+
+struct wm_store {
+    MDB_env *env;
+    MDB_dbi meta, nodes, nodeno, log, epochs, teams, refs, peers, curves, proofs, rollup, plans,
+        sites;
+    unsigned flags;
+    char detail[256];
+};
+
+struct wm_txn {
+    wm_store_t *s;
+    MDB_txn *txn;
+    int write;
+    /* Head of the epoch last appended to in this transaction, so a batch
+     * of appends does not seek and re-hash its predecessor each time. */
+    int cached;
+    uint32_t c_node;
+    wm_head_t c_head;
+    char c_station[160]; /* id of c_node */
+};
+
+void wm_put_u32(uint8_t *p, uint32_t v);
+void wm_put_u64(uint8_t *p, uint64_t v);
+uint32_t wm_get_u32(const uint8_t *p);
+uint64_t wm_get_u64(const uint8_t *p);
+void wm_log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq);
+/* Translates an LMDB return code, remembering the original for the log. */
+wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what);
+
+#endif
