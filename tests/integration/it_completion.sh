@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# it_completion: the bash completion of wmctl (packaging/completion/wmctl)
+# offers the commands, record kinds, each command's options, the values of
+# --category, --service-kind, --channel, --kind and --role, and files for
+# -c and bundle import. Needs no daemon; arguments (wmctl, wmsyncd paths)
+# are accepted and ignored so it runs like the other integration scripts.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+COMPLETION=$HERE/../../packaging/completion/wmctl
+PASSED=0
+FAILED=0
+T=$(mktemp -d /tmp/wmcomp.XXXXXX) || exit 2
+trap 'rm -rf "$T"' EXIT
+
+# shellcheck disable=SC1090,SC1091
+source "$COMPLETION" || { echo "FAIL: cannot source $COMPLETION" >&2; exit 1; }
+complete -p wmctl >/dev/null || { echo "FAIL: no completion registered for wmctl" >&2; exit 1; }
+
+# expect "WANTED REPLY" WORD...: completes the last WORD and compares the
+# sorted replies with WANTED (space separated, any order).
+expect() {
+    local want=$1 got
+    shift
+    COMP_WORDS=("$@")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMPREPLY=()
+    _wmctl
+    got=$(printf '%s\n' "${COMPREPLY[@]}" | sed '/^$/d' | sort | tr '\n' ' ')
+    local -a w
+    read -ra w <<<"$want"
+    want=$(printf '%s\n' "${w[@]}" | sed '/^$/d' | sort | tr '\n' ' ')
+    if [ "$got" = "$want" ]; then
+        PASSED=$((PASSED + 1))
+    else
+        FAILED=$((FAILED + 1))
+        echo "FAIL: [$*]: want '$want', got '$got'" >&2
+    fi
+}
+
+expect "init record log verify status keys enroll revoke bundle backup restore help" wmctl ""
+expect "record revoke restore" wmctl re
+expect "status" wmctl -c /etc/wmsync/wmsync.conf st
+expect "-c --config -h --help" wmctl -
+expect "activity publicity volunteers recruitment team funding site plan plan-done void" \
+    wmctl record ""
+expect "--category" wmctl record activity --cat
+expect "theme_lecture theory_education party_training civilization_practice culture_sports volunteer_service" \
+    wmctl record activity --category ""
+expect "volunteer_service" wmctl record activity --date 2024-03-12 --category vol
+expect "environmental science legal campus_safety traffic assistance other" \
+    wmctl record activity --category volunteer_service --service-kind ""
+expect "wechat website poster leaflet" wmctl record publicity --channel ""
+expect "general branch" wmctl record team --team youth --kind ""
+expect "station town county" wmctl init --role ""
+expect "--category=theme_lecture --category=theory_education" wmctl record activity --category=the
+# used options are not offered again, except the repeatable --festival
+expect "--date --service-kind --team --participants --volunteers --hours --place --festival --tag --json" \
+    wmctl record activity --category theme_lecture --title 主题宣讲 ""
+expect "--festival" wmctl record activity --festival 春节 --fe
+# --plan is a flag of site, a value of plan-done
+expect "--date --plaque --rules --equipment --manager --ledger --theme --model --json" \
+    wmctl record site --plan ""
+expect "" wmctl record plan-done --plan ""
+expect "--from --epoch --json" wmctl log ""
+expect "--json" wmctl status ""
+expect "--id" wmctl revoke ""
+expect "export import" wmctl bundle ""
+expect "--out --since --epoch" wmctl bundle export ""
+expect "status" wmctl help st
+
+# files: -c, bundle import, enroll
+mkdir -p "$T/town"
+touch "$T/town/wmsync.conf" "$T/xinhe.wmb" "$T/xinhe.id"
+expect "$T/town/wmsync.conf" wmctl -c "$T/town/wm"
+expect "$T/xinhe.wmb" wmctl -c "$T/town/wmsync.conf" bundle import "$T/xinhe.w"
+expect "$T/xinhe.id" wmctl enroll "$T/xinhe.i"
+expect "$T/xinhe.wmb" wmctl bundle export --out "$T/xinhe.w"
+
+echo "it_completion: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
