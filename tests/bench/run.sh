@@ -3,8 +3,9 @@
 # Runs every benchmark of a build and prints its figures (`make bench`).
 # Benchmarks are not tests: this prints what it measured and fails only if
 # a benchmark could not run. The storage figures come from bench_store; the
-# daemon round trip from bench_daemon.sh, which is skipped (with a note)
-# when the build has no wmctl or wmsyncd yet.
+# daemon round trip from bench_daemon.sh and the town's catch-up and
+# memory from bench_sync.sh, which are skipped (with a note) when the build
+# has no wmctl or wmsyncd yet.
 #
 # Usage: bash tests/bench/run.sh BUILD_DIR
 set -eu
@@ -31,4 +32,13 @@ if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/daemon/wmsyncd" ]; then
     bash "$HERE/bench_daemon.sh" "$BUILD"
 else
     echo "== bench_daemon: skipped ($BUILD/cli/wmctl or $BUILD/daemon/wmsyncd not built)"
+fi
+
+echo
+if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/daemon/wmsyncd" ] &&
+    [ -x "$BUILD/tests/bench/bench_ingest" ]; then
+    echo "== bench_sync: a town catching up with its stations, and 1000 stations connected"
+    bash "$HERE/bench_sync.sh" "$BUILD"
+else
+    echo "== bench_sync: skipped ($BUILD/cli/wmctl, daemon/wmsyncd or tests/bench/bench_ingest not built)"
 fi

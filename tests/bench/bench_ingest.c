@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_ingest — how fast a town catches up with its stations, beside the
+ * limits it is built on (DESIGN.md §4.6, §4.7, §6). Two subcommands, run
+ * by bench_sync.sh against real daemons:
+ *
+ *   bench_ingest limits
+ *       the single-core Ed25519 verify rate (libsodium, 250-byte messages)
+ *       and the raw LMDB rate of 100,000 puts of 250-byte values in one
+ *       transaction plus its fsynced commit. Prints "limit_verify_per_s R"
+ *       and "limit_lmdb_batch_per_s R".
+ *
+ *   bench_ingest catchup TOWN_DIR TOWN_PID WMSYNCD M LOGDIR STATION_DIR...
+ *       starts one wmsyncd per station directory (each must hold M records
+ *       the town does not have yet) and polls the town's LMDB read-only
+ *       every 2 ms (the durable head of each station: node number, highest
+ *       epoch, its head) until every station's stored seq is M. The clock
+ *       starts just before the first station daemon is forked. Prints
+ *       "catchup_s", "catchup_per_s" and per-station figures, plus the CPU
+ *       seconds the town and the stations spent (from /proc). The station
+ *       daemons are stopped with SIGTERM at the end; their logs go to
+ *       LOGDIR/STATION_ID_with_slashes_as_dashes.log.
+ *
+ * A benchmark, not a test: it fails only if something cannot run or the
+ * town does not catch up within BENCH_TIMEOUT_S (default 300) seconds.
+ * This file includes <lmdb.h> and <sodium.h> directly: the limits must
+ * not go through the layers they are the limits of.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "wm_config.h"
+#include "wm_store.h"
+
+#define N_VERIFY 20000
+#define N_LMDB 100000
+#define MSG_BYTES 250
+#define POLL_US 2000
+#define MAX_STATIONS 256
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what, const char *why)
+{
+    fprintf(stderr, "bench_ingest: %s: %s\n", what, why);
+    exit(1);
+}
+
+static void check_mdb(int rc, const char *what)
+{
+    if (rc)
+        die(what, mdb_strerror(rc));
+}
+
+/* ---- limits -------------------------------------------------------- */
+
+static double verify_rate(void)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    unsigned char msg[MSG_BYTES], sig[crypto_sign_BYTES];
+    crypto_sign_keypair(pk, sk);
+    randombytes_buf(msg, sizeof msg);
+    crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
+    double t0 = now_s();
+    for (int i = 0; i < N_VERIFY; i++)
+        if (crypto_sign_verify_detached(sig, msg, sizeof msg, pk) != 0)
+            die("verify", "signature does not verify");
+    double rate = N_VERIFY / (now_s() - t0);
+    sodium_memzero(sk, sizeof sk);
+    return rate;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* One txn of N_LMDB puts (16-byte big-endian keys, 250-byte values, as
+ * wm_store_open opens an environment) + its fsynced commit. */
+static double lmdb_batch_rate(void)
+{
+    char dir[4096];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/wmbench-lmdb.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        die("mkdtemp", strerror(errno));
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    uint8_t kb[16] = {0}, vb[MSG_BYTES];
+    randombytes_buf(vb, sizeof vb);
+    check_mdb(mdb_env_create(&env), "env create");
+    check_mdb(mdb_env_set_mapsize(env, (size_t)1024 << 20), "mapsize");
+    check_mdb(mdb_env_open(env, dir, MDB_NOTLS, 0600), "env open");
+    check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
+    check_mdb(mdb_dbi_open(txn, NULL, 0, &dbi), "dbi");
+    check_mdb(mdb_txn_commit(txn), "commit");
+    double t0 = now_s();
+    check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
+    for (uint64_t i = 1; i <= N_LMDB; i++) {
+        for (int b = 0; b < 8; b++)
+            kb[8 + b] = (uint8_t)(i >> (56 - 8 * b));
+        vb[0] = (uint8_t)i;
+        MDB_val k = {sizeof kb, kb}, v = {sizeof vb, vb};
+        check_mdb(mdb_put(txn, dbi, &k, &v, 0), "put");
+    }
+    check_mdb(mdb_txn_commit(txn), "commit");
+    double rate = N_LMDB / (now_s() - t0);
+    mdb_env_close(env);
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    return rate;
+}
+
+static int cmd_limits(void)
+{
+    /* Interleaved, best of 3: these are ceilings, so the least disturbed
+     * run is the fairest one to compare against. */
+    double v = 0, l = 0;
+    for (int i = 0; i < 3; i++) {
+        double a = verify_rate(), b = lmdb_batch_rate();
+        v = a > v ? a : v;
+        l = b > l ? b : l;
+    }
+    printf("limit_verify_per_s %.0f\n", v);
+    printf("limit_lmdb_batch_per_s %.0f\n", l);
+    return 0;
+}
+
+/* ---- catch-up ------------------------------------------------------ */
+
+/* utime + stime of pid, seconds; -1 if it cannot be read. */
+static double cpu_s(pid_t pid)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* comm may hold spaces */
+    unsigned long long ut = 0, stt = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) != 2)
+        return -1;
+    return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+}
+
+typedef struct {
+    wm_config_t cfg;
+    char conf[4200];
+    pid_t pid;
+    double first_s, done_s, cpu;
+    uint64_t seq;
+} station_t;
+
+static pid_t spawn(const char *wmsyncd, const char *conf, const char *log)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork", strerror(errno));
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+        }
+        execl(wmsyncd, wmsyncd, "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int cmd_catchup(int argc, char **argv)
+{
+    if (argc < 7) {
+        fprintf(stderr, "usage: bench_ingest catchup TOWN_DIR TOWN_PID WMSYNCD M LOGDIR "
+                        "STATION_DIR...\n");
+        return 2;
+    }
+    const char *town_dir = argv[2], *wmsyncd = argv[4], *logdir = argv[6];
+    pid_t town_pid = (pid_t)atoi(argv[3]);
+    uint64_t m = strtoull(argv[5], NULL, 10);
+    int n = argc - 7;
+    if (n < 1 || n > MAX_STATIONS || m == 0)
+        die("catchup", "need 1..256 station directories and M > 0");
+    const char *tmo = getenv("BENCH_TIMEOUT_S");
+    double timeout = tmo && *tmo ? atof(tmo) : 300;
+    static station_t st[MAX_STATIONS];
+    char why[8192], conf[4200];
+    wm_config_t town;
+    snprintf(conf, sizeof conf, "%s/" WM_CONF_NAME, town_dir);
+    if (wm_config_load(conf, &town, why, sizeof why) != WM_OK)
+        die(conf, why);
+    for (int i = 0; i < n; i++) {
+        snprintf(st[i].conf, sizeof st[i].conf, "%s/" WM_CONF_NAME, argv[7 + i]);
+        if (wm_config_load(st[i].conf, &st[i].cfg, why, sizeof why) != WM_OK)
+            die(st[i].conf, why);
+    }
+    wm_store_t *store = NULL;
+    if (wm_store_open(town.data_dir, WM_STORE_RDONLY, town.map_mb, &store) != WM_OK)
+        die(town.data_dir, "cannot open the town's store read-only");
+
+    double town_cpu0 = cpu_s(town_pid);
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        char log[4400], slug[200];
+        snprintf(slug, sizeof slug, "%s", st[i].cfg.id);
+        for (char *p = slug; *p; p++)
+            if (*p == '/')
+                *p = '-';
+        snprintf(log, sizeof log, "%s/%s.log", logdir, slug);
+        st[i].pid = spawn(wmsyncd, st[i].conf, log);
+        st[i].first_s = st[i].done_s = -1;
+    }
+    int done = 0, polls = 0;
+    double t = t0;
+    while (done < n) {
+        wm_txn_t *txn = NULL;
+        t = now_s();
+        if (t - t0 > timeout)
+            break;
+        if (wm_txn_begin(store, 0, &txn) != WM_OK)
+            die("poll", "cannot begin a read transaction");
+        for (int i = 0; i < n; i++) {
+            uint32_t node = 0, epoch = 0;
+            wm_head_t h = {0};
+            if (st[i].done_s >= 0 || wm_node_lookup(txn, st[i].cfg.id, &node) != WM_OK ||
+                wm_epoch_last(txn, node, &epoch) != WM_OK ||
+                wm_log_head(txn, node, epoch, &h) != WM_OK)
+                continue;
+            st[i].seq = h.seq;
+            if (h.seq > 0 && st[i].first_s < 0)
+                st[i].first_s = t - t0;
+            if (h.seq >= m) {
+                st[i].done_s = t - t0;
+                done++;
+            }
+        }
+        wm_txn_abort(&txn);
+        polls++;
+        for (int i = 0; i < n; i++) {
+            int status;
+            if (st[i].pid > 0 && waitpid(st[i].pid, &status, WNOHANG) == st[i].pid) {
+                fprintf(stderr, "bench_ingest: station daemon %s exited early (status %d)\n",
+                        st[i].cfg.id, status);
+                st[i].pid = 0;
+            }
+        }
+        if (done < n)
+            usleep(POLL_US);
+    }
+    double elapsed = t - t0;
+    double town_cpu = cpu_s(town_pid) - town_cpu0, st_cpu = 0;
+    for (int i = 0; i < n; i++) {
+        st[i].cpu = st[i].pid > 0 ? cpu_s(st[i].pid) : 0;
+        st_cpu += st[i].cpu;
+        if (st[i].pid > 0)
+            kill(st[i].pid, SIGTERM);
+    }
+    for (int i = 0; i < n; i++)
+        if (st[i].pid > 0)
+            waitpid(st[i].pid, NULL, 0);
+    wm_store_close(&store);
+
+    double first = 1e9, last_done = 0, first_done = 1e9;
+    for (int i = 0; i < n; i++) {
+        if (st[i].first_s >= 0 && st[i].first_s < first)
+            first = st[i].first_s;
+        if (st[i].done_s > last_done)
+            last_done = st[i].done_s;
+        if (st[i].done_s >= 0 && st[i].done_s < first_done)
+            first_done = st[i].done_s;
+    }
+    if (done < n) {
+        for (int i = 0; i < n; i++)
+            if (st[i].done_s < 0)
+                fprintf(stderr, "bench_ingest: %s: town holds seq %" PRIu64 " of %" PRIu64
+                                " after %.0f s\n",
+                        st[i].cfg.id, st[i].seq, m, timeout);
+        return 1;
+    }
+    double total = (double)m * n;
+    printf("catchup_stations %d\n", n);
+    printf("catchup_records %.0f\n", total);
+    printf("catchup_s %.3f\n", elapsed);
+    printf("catchup_per_s %.0f\n", total / elapsed);
+    printf("catchup_first_record_s %.3f\n", first);
+    printf("catchup_first_station_done_s %.3f\n", first_done);
+    printf("catchup_town_cpu_s %.2f\n", town_cpu);
+    printf("catchup_stations_cpu_s %.2f\n", st_cpu);
+    printf("catchup_polls %d\n", polls);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0)
+        die("sodium_init", "failed");
+    if (argc >= 2 && strcmp(argv[1], "limits") == 0)
+        return cmd_limits();
+    if (argc >= 2 && strcmp(argv[1], "catchup") == 0)
+        return cmd_catchup(argc, argv);
+    fprintf(stderr, "usage: bench_ingest limits | catchup TOWN_DIR TOWN_PID WMSYNCD M LOGDIR "
+                    "STATION_DIR...\n");
+    return 2;
+}

@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: MIT
+#
+# How fast a town catches up with its stations over real daemons (durable
+# commits, CURVE, ZAP), beside the limits measured in the same run
+# (DESIGN.md §4.6, §4.7, §6):
+#
+#   a) limits: single-core Ed25519 verify rate; raw LMDB, 100k puts in one
+#      fsynced transaction (bench_ingest limits);
+#   b) catch-up: one station with M records (gen_log) starts against a town
+#      that holds nothing; time from the station daemon's start until the
+#      town's stored seq is M (bench_ingest catchup polls the town's LMDB);
+#      target <= 2 s for 100k and >= 10x the verify rate;
+#   c) N stations x NM records catching up at once;
+#   d) 1000 stations connected and synced to one town (bench_swarm plays
+#      them in one process): the town's VmRSS, target <= 64 MiB.
+#
+# A benchmark, not a test: it prints figures and fails only if something
+# cannot be set up or does not sync. Each part gets its own fresh town in a
+# temporary directory, removed at exit.
+#
+# Usage: bash tests/bench/bench_sync.sh BUILD_DIR
+#   BENCH_M (100000)  BENCH_N (10)  BENCH_NM (20000)  BENCH_SWARM (1000)
+#   BENCH_SWARM_K (5 records per swarm station)
+#   BENCH_KEEP=1      keep the temporary directory (daemon logs, figures)
+#   BENCH_PROFILE=1   also record the town and the station of (b) with
+#                     `perf record -g` and print the top of each profile.
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+M=${BENCH_M:-100000}
+N=${BENCH_N:-10}
+NM=${BENCH_NM:-20000}
+SWARM=${BENCH_SWARM:-1000}
+SWARM_K=${BENCH_SWARM_K:-5}
+WMCTL=$BUILD/cli/wmctl
+WMSYNCD=$BUILD/daemon/wmsyncd
+GEN=$BUILD/tests/bench/gen_log
+INGEST=$BUILD/tests/bench/bench_ingest
+SWARMB=$BUILD/tests/bench/bench_swarm
+for b in "$WMCTL" "$WMSYNCD" "$GEN" "$INGEST" "$SWARMB"; do
+    if [ ! -x "$b" ]; then
+        echo "bench_sync: $b is not built" >&2
+        exit 1
+    fi
+done
+
+# About 2 descriptors per swarm station in bench_swarm, 1 in the town.
+need=$((2 * SWARM + 256))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
+    ulimit -n "$need" 2>/dev/null || {
+        echo "bench_sync: cannot raise ulimit -n to $need (hard limit $(ulimit -Hn))" >&2
+        exit 1
+    }
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wmbench-sync.XXXXXX")
+TOWN_PID=
+stop_town() {
+    if [ -n "$TOWN_PID" ] && kill -0 "$TOWN_PID" 2>/dev/null; then
+        kill -TERM "$TOWN_PID" 2>/dev/null || true
+        wait "$TOWN_PID" 2>/dev/null || true
+    fi
+    TOWN_PID=
+}
+cleanup() {
+    stop_town
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "bench_sync: kept $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+}
+trap cleanup EXIT
+
+now_us() {
+    if [ -n "${EPOCHREALTIME:-}" ]; then
+        local t=${EPOCHREALTIME/[.,]/}
+        echo "$t"
+    else
+        echo $(($(date +%s%N) / 1000))
+    fi
+}
+
+# Starts a fresh town in $1 on a free loopback port; sets TOWN_PID.
+start_town() {
+    local dir=$1 port tries=0
+    while :; do
+        port=$((20000 + RANDOM % 40000))
+        rm -rf "$dir"
+        "$WMCTL" init --role town --id xx/longhua --name 龙华镇 --dir "$dir" \
+            --listen "tcp://127.0.0.1:$port" >/dev/null
+        "$WMSYNCD" -c "$dir/wmsync.conf" 2>"$dir.log" &
+        TOWN_PID=$!
+        local deadline=$(($(now_us) + 10000000))
+        until "$WMCTL" -c "$dir/wmsync.conf" status --json 2>/dev/null |
+            grep -q '"daemon_running":true'; do
+            if ! kill -0 "$TOWN_PID" 2>/dev/null || [ "$(now_us)" -gt "$deadline" ]; then
+                break
+            fi
+            sleep 0.01 # poll interval
+        done
+        if kill -0 "$TOWN_PID" 2>/dev/null &&
+            "$WMCTL" -c "$dir/wmsync.conf" status --json 2>/dev/null | grep -q '"daemon_running":true'; then
+            TOWN_PORT=$port
+            return 0
+        fi
+        stop_town
+        tries=$((tries + 1))
+        if [ "$tries" -ge 5 ]; then
+            echo "bench_sync: the town would not start:" >&2
+            cat "$dir.log" >&2
+            exit 1
+        fi
+    done
+}
+
+# Makes station $2 (id xx/longhua/$2) of the town in $1 with $3 records,
+# enrolled at the running town. Its daemon has never run (gen_log needs that).
+make_station() {
+    local town=$1 name=$2 m=$3 sdir=$TMP/$2
+    "$WMCTL" init --role station --id "xx/longhua/$name" --name "站$name" --dir "$sdir" \
+        --upstream "tcp://127.0.0.1:$TOWN_PORT" --upstream-key "$(cat "$town/keys/curve.pub")" \
+        >/dev/null
+    "$GEN" "$sdir" "$m" >/dev/null
+    "$WMCTL" -c "$sdir/wmsync.conf" keys | "$WMCTL" -c "$town/wmsync.conf" enroll - >/dev/null
+}
+
+kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
+val() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
+
+PERF=
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+    if command -v perf >/dev/null 2>&1; then PERF=perf; else
+        echo "bench_sync: BENCH_PROFILE=1 but perf is not installed; no profile" >&2
+    fi
+fi
+
+echo "bench_sync: limits, 1 x $M, $N x $NM, $SWARM connected (x $SWARM_K records); in $TMP"
+
+# a) limits, in the same run.
+"$INGEST" limits >"$TMP/limits"
+
+# b) one station, M records.
+start_town "$TMP/T1"
+make_station "$TMP/T1" s1 "$M"
+if [ -n "$PERF" ]; then
+    perf record -q -g -F 4999 -o "$TMP/town.perf" -p "$TOWN_PID" 2>/dev/null &
+    PERF_PID=$!
+    sleep 0.3 # let perf attach before the clock starts
+fi
+mkdir -p "$TMP/logs1"
+"$INGEST" catchup "$TMP/T1" "$TOWN_PID" "$WMSYNCD" "$M" "$TMP/logs1" "$TMP/s1" >"$TMP/b"
+if [ -n "$PERF" ]; then
+    kill -INT "$PERF_PID" 2>/dev/null || true
+    wait "$PERF_PID" 2>/dev/null || true
+fi
+b_hwm=$(kib "$TOWN_PID" VmHWM)
+stop_town
+
+# c) N stations x NM records at once.
+start_town "$TMP/T2"
+dirs=()
+for ((i = 1; i <= N; i++)); do
+    make_station "$TMP/T2" "m$i" "$NM"
+    dirs+=("$TMP/m$i")
+done
+mkdir -p "$TMP/logs2"
+"$INGEST" catchup "$TMP/T2" "$TOWN_PID" "$WMSYNCD" "$NM" "$TMP/logs2" "${dirs[@]}" >"$TMP/c"
+c_hwm=$(kib "$TOWN_PID" VmHWM)
+stop_town
+
+# d) the swarm.
+start_town "$TMP/T3"
+"$SWARMB" "$TMP/T3" "$TOWN_PID" "$(cat "$TMP/T3/keys/curve.pub")" "$WMCTL" "$SWARM" "$SWARM_K" \
+    "$TMP/swarm" >"$TMP/d"
+stop_town
+
+ver=$(val "$TMP/limits" limit_verify_per_s)
+lmdb=$(val "$TMP/limits" limit_lmdb_batch_per_s)
+awk -v ver="$ver" -v lmdb="$lmdb" -v m="$M" -v n="$N" -v nm="$NM" -v bh="$b_hwm" -v ch="$c_hwm" '
+    FILENAME ~ /\/b$/ { b[$1] = $2 } FILENAME ~ /\/c$/ { c[$1] = $2 } FILENAME ~ /\/d$/ { d[$1] = $2 }
+    function row(what, rate, target) {
+        printf "%-46s | %10.0f | %8.1fx | %8.1f%% | %s\n", what, rate, rate / ver,
+               100 * rate / lmdb, target
+    }
+    END {
+        printf "%-46s | %10s | %9s | %9s | %s\n", "what", "records/s", "/ verify", "/ LMDB", "target"
+        printf "%.46s-+-%.10s-+-%.9s-+-%.9s-+-%s\n", "----------------------------------------------",
+               "----------", "---------", "---------", "------"
+        printf "%-46s | %10.0f | %9s | %9s | %s\n", "a) limit: Ed25519 verify, 1 core, 250 B", ver, "1.0x", "-", "(limit)"
+        printf "%-46s | %10.0f | %9s | %9s | %s\n", "a) limit: raw LMDB, 100k puts in 1 fsynced txn", lmdb, "-", "100.0%", "(limit)"
+        row(sprintf("b) catch-up 1 x %d, station start to stored", m), b["catchup_per_s"],
+            ">= 10x verify")
+        sb = b["catchup_s"] - b["catchup_first_record_s"]
+        row("b) the same, first stored record to last", (m - 1) / sb, "(streaming)")
+        row(sprintf("c) catch-up %d x %d at once", n, nm), c["catchup_per_s"], ">= 10x verify")
+        sc = c["catchup_s"] - c["catchup_first_record_s"]
+        row("c) the same, first stored record to last", (n * nm - 1) / sc, "(streaming)")
+        printf "\nb) %d records in %.3f s (target <= 2 s for 100k: %s); first record stored at %.3f s;\n",
+               m, b["catchup_s"], (b["catchup_s"] * 100000 / m <= 2) ? "met" : "MISSED", b["catchup_first_record_s"]
+        printf "   CPU: town %.2f s, station %.2f s; town VmHWM %.1f MiB; ratio to verify %.1fx (target >= 10x: %s)\n",
+               b["catchup_town_cpu_s"], b["catchup_stations_cpu_s"], bh / 1024, b["catchup_per_s"] / ver,
+               (b["catchup_per_s"] / ver >= 10 ? "met" : "MISSED")
+        printf "c) %d records in %.3f s; first record at %.3f s, first station done at %.3f s;\n",
+               n * nm, c["catchup_s"], c["catchup_first_record_s"], c["catchup_first_station_done_s"]
+        printf "   CPU: town %.2f s, stations %.2f s; town VmHWM %.1f MiB\n",
+               c["catchup_town_cpu_s"], c["catchup_stations_cpu_s"], ch / 1024
+        printf "d) %d stations connected, %d records each: enrolled (wmctl) in %.1f s, all welcomed %.2f s and all acked %.2f s after connecting;\n",
+               d["swarm_stations"], d["swarm_records_each"], d["swarm_enroll_s"], d["swarm_all_welcomed_s"], d["swarm_all_acked_s"]
+        printf "   town holds every head: %d/%d; wmctl status shows %d/%d caught up\n",
+               d["swarm_stored_ok"], d["swarm_stations"], d["swarm_status_ok"], d["swarm_stations"]
+        r = d["swarm_town_rss_connected_kib"]
+        printf "   town VmRSS: %.1f MiB idle, %.1f MiB enrolled, %.1f MiB with all connected (%.0f KiB per link), peak %.1f MiB; target <= 64 MiB: %s\n",
+               d["swarm_town_rss_idle_kib"] / 1024, d["swarm_town_rss_enrolled_kib"] / 1024, r / 1024,
+               (r - d["swarm_town_rss_enrolled_kib"]) / d["swarm_stations"], d["swarm_town_hwm_kib"] / 1024,
+               (r <= 65536 ? "met" : "MISSED")
+    }' "$TMP/b" "$TMP/c" "$TMP/d"
+
+if [ -n "$PERF" ]; then
+    echo
+    echo "== perf: the town during (b), self time, top 25"
+    perf report -q -i "$TMP/town.perf" --no-children --sort symbol --stdio -g none 2>/dev/null |
+        grep -v '^$' | head -25
+fi
