@@ -4,6 +4,7 @@
  * in LMDB (read-only: works with the daemon down). The JSON object of
  * storage/wm_report.h is the one source; --format chooses how it is shown.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,8 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
     wm_txn_t *t = NULL;
     wm_err_t err = wm_txn_begin(s, 0, &t);
     if (err == WM_OK)
-        err = wm_report_build(t, &p, &o, out);
+        err = w->cfg.role == WM_ROLE_COUNTY ? wm_report_build_tier(t, &p, &o, out)
+                                            : wm_report_build(t, &p, &o, out);
     wm_txn_abort(&t);
     wm_store_close(&s);
     if (err == WM_ENOTFOUND) {
@@ -87,5 +89,46 @@ int cmd_rollup(wmctl_t *w, int argc, char **argv)
         return rc;
     rc = r->render(j, lang, out);
     json_decref(j);
+    return rc;
+}
+
+/* wmctl publish --period P: the daemon appends its signed rollup of P to
+ * its own log, which replicates to the tier above. */
+int cmd_publish(wmctl_t *w, int argc, char **argv)
+{
+    wmctl_opts_t o;
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    if (rc)
+        return rc;
+    const char *period = wmctl_opt(&o, "period");
+    if ((rc = wmctl_opts_unused(&o, "publish")) || (rc = wmctl_config(w)))
+        return rc;
+    wm_period_t p;
+    if (!period || wm_period_parse(period, &p) != WM_OK) {
+        fprintf(stderr, "wmctl: rejected: --period: \"%s\" is not a period\n", period ? period : "");
+        return WMCTL_USAGE;
+    }
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    Wm__CtlReply *rep = NULL;
+    req.op_case = WM__CTL_REQUEST__OP_PUBLISH;
+    req.publish = (char *)period;
+    wm_err_t err = wmctl_call(w, &req, &rep);
+    if (err == WM_EDOWN) {
+        wmctl_err("the wmsyncd daemon for %s is not running; start it and publish again", w->cfg.id);
+        return WMCTL_FAIL;
+    }
+    if (err != WM_OK) {
+        wmctl_err("no answer from the daemon: %s", wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    rc = WMCTL_OK;
+    if (rep->error && rep->error[0]) {
+        wmctl_err("cannot publish: %s", rep->message);
+        rc = WMCTL_FAIL;
+    } else {
+        printf("published the rollup of %s as seq %" PRIu64 " (epoch %" PRIu32 ")\n", period,
+               rep->seq, rep->epoch);
+    }
+    wm_pb_free(&rep);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include "wm_node.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 
 #include "wm_date.h"
 #include "wm_log.h"
+#include "wm_report.h"
 #include "wm_rollup.h"
 
 #define GUARD_EVERY_S 5
@@ -126,7 +128,14 @@ static wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_epoch, int had_l
         if (!new_epoch)
             return WM_OK;
     }
-    uint32_t epoch = (last > g->epoch ? last : g->epoch) + 1;
+    /* A new epoch begins above every epoch this key, this log or the
+     * aggregator above (its last word, kept as "acked") has seen. */
+    wm_head_t up = {0};
+    wm_acked_get(t, &up);
+    uint32_t epoch = last > g->epoch ? last : g->epoch;
+    if (up.epoch > epoch)
+        epoch = up.epoch;
+    epoch++;
     if ((err = wm_epoch_set(t, n->self, epoch, wm_signer_pub(n->signer))) != WM_OK)
         return why_fail(err, why, cap, "cannot record the key of epoch %" PRIu32, epoch);
     memset(&n->head, 0, sizeof n->head);
@@ -391,4 +400,64 @@ out:
                 items[i].err = err, items[i].seq = 0;
     }
     return err;
+}
+
+wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint32_t *epoch,
+                         uint64_t *seq, char *why, size_t cap)
+{
+    wm_period_t p;
+    if (wm_period_parse(period, &p) != WM_OK) {
+        snprintf(why, cap, "\"%s\" is not a period", period);
+        return WM_EINVAL;
+    }
+    wm_report_opts_t o = {.id = n->cfg->id,
+                          .name = n->cfg->name,
+                          .role = wm_role_name(n->cfg->role),
+                          .aggregator = aggregator,
+                          .cadence_days = n->cfg->cadence_days,
+                          .silent_days = n->cfg->silent_days,
+                          .today = wm_date_today(),
+                          .now = (int64_t)time(NULL)};
+    json_t *j = NULL;
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(n->store, 0, &t);
+    if (err == WM_OK)
+        err = wm_report_build(t, &p, &o, &j);
+    wm_txn_abort(&t); /* closed before the write below */
+    if (err != WM_OK) {
+        snprintf(why, cap, "cannot build the rollup: %s", wm_strerror(err));
+        return err;
+    }
+    char *text = json_dumps(j, JSON_COMPACT);
+    if (text && strlen(text) > WM_REC_MAX - 1024) {
+        /* Too big for one record: the per-station rows go, the town's
+         * totals, covers and problems stay. */
+        free(text);
+        json_object_set_new(j, "stations", json_array());
+        text = json_dumps(j, JSON_COMPACT);
+    }
+    json_decref(j);
+    if (!text)
+        return WM_ENOMEM;
+    Wm__RollupReport rr = WM__ROLLUP_REPORT__INIT;
+    Wm__Record body = WM__RECORD__INIT;
+    rr.period = p.name;
+    rr.from = p.from;
+    rr.to = p.to;
+    rr.json = text;
+    body.body_case = WM__RECORD__BODY_ROLLUP;
+    body.rollup = &rr;
+    wm_append_t item = {.body = &body};
+    err = wm_node_append(n, &item, 1);
+    free(text);
+    if (err == WM_OK)
+        err = item.err;
+    if (err != WM_OK) {
+        snprintf(why, cap, "%s", err == WM_EINVAL ? item.rej.why : wm_strerror(err));
+        return err;
+    }
+    *epoch = item.epoch;
+    *seq = item.seq;
+    wm_info("published the rollup of %s as seq %" PRIu64, p.name, item.seq);
+    return WM_OK;
 }

@@ -57,6 +57,11 @@ void wm_node_close(wm_node_t **n);
  * stored. Returns the commit's result. */
 wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count);
 
+/* Appends this node's signed rollup of period (the wm_report.h object)
+ * to its own log, so that it replicates to the tier above. */
+wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint32_t *epoch,
+                         uint64_t *seq, char *why, size_t cap);
+
 /* Periodic work (refreshing the guard file). Call from the poll loop. */
 void wm_node_tick(wm_node_t *n);
 

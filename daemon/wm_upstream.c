@@ -323,6 +323,10 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             wm_warn("upstream: aggregator rejected %s: %s: %s",
                     r->batch_id ? "a batch" : "us", reason, r->detail ? r->detail : "");
             if (fatal_reason(reason)) {
+                /* Remember what the aggregator holds of us even now: after a
+                 * re-install, --new-epoch must begin above its newest epoch. */
+                if (durable.epoch > u->acked.epoch)
+                    store_acked(u, &durable);
                 go_down(u, FATAL_BACKOFF_MS, reason);
             } else {
                 store_acked(u, &durable);

@@ -114,6 +114,11 @@ static void handle_admin(daemon_t *d, Wm__CtlRequest *req, Wm__CtlReply *r, char
     case WM__CTL_REQUEST__OP_REVOKE:
         err = wm_agg_revoke(d->agg, req->revoke, why, cap);
         break;
+    case WM__CTL_REQUEST__OP_PUBLISH:
+        err = wm_node_publish(d->node, req->publish, 1, &r->epoch, &r->seq, why, cap);
+        if (err == WM_OK && d->up)
+            wm_upstream_tick(d->up); /* send it up now if the link allows */
+        break;
     default: {
         Wm__Bundle *b = req->import;
         const uint8_t **recs = calloc(b->n_records + 1, sizeof *recs);
@@ -176,7 +181,8 @@ static void handle_ctl(daemon_t *d)
             /* empty reply */
         } else if (c->req->op_case == WM__CTL_REQUEST__OP_ENROLL ||
                    c->req->op_case == WM__CTL_REQUEST__OP_REVOKE ||
-                   c->req->op_case == WM__CTL_REQUEST__OP_IMPORT) {
+                   c->req->op_case == WM__CTL_REQUEST__OP_IMPORT ||
+                   c->req->op_case == WM__CTL_REQUEST__OP_PUBLISH) {
             c->json = malloc(512);
             if (c->json)
                 handle_admin(d, c->req, &c->reply, c->json, 512);

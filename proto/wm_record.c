@@ -101,6 +101,7 @@ const char *wm_record_kind(const wm_record_t *r)
     case WM__RECORD__BODY_PLAN: return "plan";
     case WM__RECORD__BODY_PLAN_DONE: return "plan_done";
     case WM__RECORD__BODY_VOID: return "void";
+    case WM__RECORD__BODY_ROLLUP: return "rollup";
     default: return "unknown";
     }
 }

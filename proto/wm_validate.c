@@ -209,6 +209,16 @@ wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej
         if (r->void_->target_seq == 0)
             return wm_reject(rej, "seq", "seq must name an existing record (1 or more)");
         return check_text(r->void_->reason, "reason", 1, rej);
+    case WM__RECORD__BODY_ROLLUP: {
+        wm_period_t p;
+        const Wm__RollupReport *x = r->rollup;
+        if (!x->period || wm_period_parse(x->period, &p) != WM_OK || p.from != x->from ||
+            p.to != x->to)
+            return wm_reject(rej, "period", "period is not a valid period");
+        if (!x->json || !x->json[0] || !wm_utf8_valid(x->json, strlen(x->json)))
+            return wm_reject(rej, "json", "the rollup is empty or not UTF-8");
+        return WM_OK;
+    }
     default:
         return wm_reject(rej, "kind", "this build cannot write records of this kind");
     }

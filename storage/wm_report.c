@@ -324,3 +324,134 @@ out:
     free(ss.v);
     return err;
 }
+
+/* ---- the county: sums of the towns' published, signed rollups ---- */
+
+/* dst += src, key by key: numbers add, objects recurse, others are kept. */
+static void json_add_into(json_t *dst, const json_t *src)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)src, k, v)
+    {
+        json_t *d = json_object_get(dst, k);
+        if (json_is_object(v)) {
+            if (!json_is_object(d)) {
+                d = json_object();
+                json_object_set_new(dst, k, d);
+            }
+            json_add_into(d, v);
+        } else if (json_is_integer(v) && json_is_integer(d)) {
+            json_object_set_new(dst, k, json_integer(json_integer_value(d) + json_integer_value(v)));
+        } else if (json_is_number(v) && json_is_number(d)) {
+            json_object_set_new(dst, k, json_real(json_number_value(d) + json_number_value(v)));
+        } else if (!d) {
+            json_object_set(dst, k, v);
+        }
+    }
+}
+
+typedef struct {
+    const wm_period_t *p;
+    json_t *report;    /* the latest report of the period, owned */
+    wm_head_t at;      /* where it is in the town's log */
+} find_ctx_t;
+
+static int find_report(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
+{
+    find_ctx_t *fc = ctx;
+    wm_record_t *r = NULL;
+    if (!v->bytes || wm_record_decode(v->bytes, v->len, &r) != WM_OK)
+        return 0;
+    if (r->body_case == WM__RECORD__BODY_ROLLUP && r->rollup->period &&
+        strcmp(r->rollup->period, fc->p->name) == 0) {
+        json_t *j = json_loads(r->rollup->json, 0, NULL);
+        if (j) {
+            json_decref(fc->report);
+            fc->report = j;
+            fc->at.epoch = epoch;
+            fc->at.seq = seq;
+            wm_srec_hash(v, fc->at.hash);
+        }
+    }
+    wm_record_free(&r);
+    return 0;
+}
+
+wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
+                        wm_head_t *at)
+{
+    uint32_t node = 0;
+    wm_err_t err = wm_node_lookup(t, node_id, &node);
+    if (err != WM_OK)
+        return err;
+    find_ctx_t fc = {.p = p};
+    wm_log_scan(t, node, 0, 0, find_report, &fc);
+    if (!fc.report)
+        return WM_ENOTFOUND;
+    *report = fc.report;
+    if (at)
+        *at = fc.at;
+    return WM_OK;
+}
+
+static int peer_town(void *ctx, const Wm__PeerState *p)
+{
+    return peer_station(ctx, p);
+}
+
+wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
+                              json_t **out)
+{
+    stations_t towns = {.only = o->station};
+    wm_err_t err = wm_peer_scan(t, peer_town, &towns);
+    if (err != WM_OK)
+        goto out;
+    if (o->station && towns.n == 0) {
+        err = WM_ENOTFOUND;
+        goto out;
+    }
+    json_t *totals = json_object(), *rows = json_array(), *covers = json_array(),
+           *problems = json_array();
+    for (size_t i = 0; i < towns.n; i++) {
+        json_t *rep = NULL;
+        wm_head_t at;
+        char hex[65];
+        if (wm_report_find(t, towns.v[i].id, p, &rep, &at) != WM_OK) {
+            json_array_append_new(problems, json_pack("{s:s, s:s}", "kind", "town_not_reported",
+                                                      "town", towns.v[i].id));
+            continue;
+        }
+        json_add_into(totals, json_object_get(rep, "totals"));
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:O, s:{s:i, s:I, s:s}}", "id",
+                                              towns.v[i].id, "name", towns.v[i].name, "totals",
+                                              json_object_get(rep, "totals"), "report", "epoch",
+                                              (int)at.epoch, "seq", (json_int_t)at.seq, "hash",
+                                              wm_hex(at.hash, 32, hex)));
+        size_t k;
+        json_t *x;
+        json_array_foreach(json_object_get(rep, "covers"), k, x) json_array_append(covers, x);
+        json_array_foreach(json_object_get(rep, "problems"), k, x)
+        {
+            json_t *c = json_deep_copy(x);
+            json_object_set_new(c, "town", json_string(towns.v[i].id));
+            json_array_append_new(problems, c);
+        }
+        json_decref(rep);
+    }
+    char from[11], to[11], gen[40];
+    time_t now = (time_t)o->now;
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S%z", &tm);
+    *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "period", p->name,
+                     "from", wm_date_format(p->from, from), "to", wm_date_format(p->to, to),
+                     "scope", o->role, "id", o->station ? o->station : o->id, "name",
+                     o->station ? towns.v[0].name : o->name, "generated", gen, "covers", covers,
+                     "totals", totals, "stations", rows, "problems", problems);
+    if (!*out)
+        err = WM_ENOMEM;
+out:
+    free(towns.v);
+    return err;
+}

@@ -53,4 +53,16 @@ typedef struct {
 wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                          json_t **out);
 
+/* The same object for a county (or any tier above towns): the sums of the
+ * children's latest signed rollups of exactly period p, found in their
+ * logs; "stations" lists the towns with their totals and the report record
+ * each came from; a town without one is a problem "town_not_reported". */
+wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
+                              json_t **out);
+
+/* The latest rollup of period p in node_id's log: *report (new reference)
+ * and where it is (at). WM_ENOTFOUND if there is none. */
+wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
+                        wm_head_t *at);
+
 #endif
