@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: MIT
+# Helpers for the replication tests (it_sync_*.sh), sourced after lib.sh:
+# a town and its stations on a loopback port, enrolment, and reading the
+# sync state of several nodes at once. Like lib.sh, every wait is a poll
+# with a deadline.
+
+# free_port: a random TCP port nobody listens on (a race is possible but
+# unlikely; the town's start then fails loudly).
+free_port() {
+    local p i
+    for i in $(seq 1 100); do
+        p=$((20000 + RANDOM % 20000))
+        if ! ss -Hltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# init_town DIR ID PORT
+init_town() {
+    "$WMCTL" init --role town --id "$2" --name "龙华镇" --dir "$1" \
+        --listen "tcp://127.0.0.1:$3" >/dev/null || { fail "init town $1"; return 1; }
+}
+
+# init_station DIR ID [PORT KEYHEX]: without PORT the station has no upstream.
+init_station() {
+    local d=$1 id=$2 port=${3:-} key=${4:-}
+    if [ -n "$port" ]; then
+        "$WMCTL" init --role station --id "$id" --name "站${id##*/}" --dir "$d" \
+            --upstream "tcp://127.0.0.1:$port" --upstream-key "$key" >/dev/null
+    else
+        "$WMCTL" init --role station --id "$id" --name "站${id##*/}" --dir "$d" >/dev/null
+    fi || { fail "init station $d"; return 1; }
+}
+
+# town_key TOWNDIR: the town's Curve25519 public key (hex).
+town_key() { cat "$1/keys/curve.pub"; }
+
+# node_id DIR: the node id from its config.
+node_id() { sed -n 's/^id *= *//p' "$1/wmsync.conf"; }
+
+# enroll STATION TOWN: the town (daemon running) admits the station's keys.
+enroll() {
+    w "$1" keys | w "$2" enroll - >"$OUT" 2>"$ERR" ||
+        { fail "enroll $1 at $2: $(cat "$ERR")"; return 1; }
+}
+
+# rec DIR TITLE: records one activity; fails the test if it is not accepted.
+rec() {
+    w "$1" record activity --date 2024-03-01 --category theme_lecture --title "$2" \
+        >"$OUT" 2>"$ERR" || { fail "record \"$2\" at $1: $(cat "$ERR")"; return 1; }
+}
+
+# rec_n DIR N PREFIX: N records, one check.
+rec_n() {
+    local i bad=0
+    for i in $(seq 1 "$2"); do
+        rec "$1" "$3-$i-宣讲" || bad=1
+    done
+    [ "$bad" = 0 ] && pass "$2 records at $1"
+}
+
+# st DIR: status --json of a node (LMDB, plus the daemon's live view if up).
+st() { w "$1" status --json 2>/dev/null || echo '{}'; }
+
+# The analysis side: one python3 run over several status documents.
+SYNC_PY='
+import json, sys
+cmd = sys.argv[1]
+def load(s):
+    try:
+        return json.loads(s)
+    except ValueError:
+        return {}
+if cmd == "get":            # get JSON KEY...: top-level values, one a line
+    j = load(sys.argv[2])
+    for k in sys.argv[3:]:
+        v = j.get(k)
+        print(json.dumps(v) if not isinstance(v, str) else v)
+elif cmd == "row":          # row TOWNJSON ID KEY: a field of the station row, "absent" if none
+    rows = {r["id"]: r for r in load(sys.argv[2]).get("stations", [])}
+    r = rows.get(sys.argv[3])
+    v = None if r is None else r.get(sys.argv[4])
+    print("absent" if r is None else (json.dumps(v) if not isinstance(v, str) else v))
+elif cmd in ("synced", "converged"):  # TOWNJSON STJSON...
+    town = load(sys.argv[2])
+    rows = {r["id"]: r for r in town.get("stations", [])}
+    bad = []
+    if cmd == "converged" and town.get("caught_up") is not True:
+        bad.append("town not caught_up (%s)" % ", ".join(
+            "%s:%s" % (r["id"], r["state"]) for r in rows.values()))
+    for s in map(load, sys.argv[3:]):
+        r = rows.get(s.get("id"))
+        if r is None:
+            bad.append("%s not listed at the town" % s.get("id"))
+            continue
+        if r["seq"] != s.get("head_seq") or s.get("acked_seq") != s.get("head_seq") \
+                or s.get("pending") != 0:
+            bad.append("%s: head %s, town seq %s, acked %s, pending %s" % (
+                s.get("id"), s.get("head_seq"), r["seq"], s.get("acked_seq"), s.get("pending")))
+    print("; ".join(bad) if bad else "in step")
+    sys.exit(1 if bad else 0)
+'
+
+# jget JSON KEY...: top-level values of a status document.
+jget() { python3 -c "$SYNC_PY" get "$@"; }
+
+# town_row TOWN ID KEY: KEY of station ID in the town's status ("absent").
+town_row() { python3 -c "$SYNC_PY" row "$(st "$1")" "$2" "$3"; }
+
+# synced TOWN STATION...: each station's head is at the town and acked,
+# nothing pending. converged: also the town says it is caught up.
+# The reason for "not yet" is in $T/why.
+synced() {
+    local town=$1 s args=()
+    shift
+    for s in "$@"; do args+=("$(st "$s")"); done
+    python3 -c "$SYNC_PY" synced "$(st "$town")" "${args[@]}" >"$T/why"
+}
+converged() {
+    local town=$1 s args=()
+    shift
+    for s in "$@"; do args+=("$(st "$s")"); done
+    python3 -c "$SYNC_PY" converged "$(st "$town")" "${args[@]}" >"$T/why"
+}
+
+# poll LIMIT_S MESSAGE CMD...: retries CMD until it succeeds (pass) or the
+# deadline passes (fail, with $T/why if CMD left one).
+poll() {
+    local limit=$1 msg=$2
+    shift 2
+    local start deadline
+    start=$(now_ms)
+    deadline=$((start + limit * 1000))
+    : >"$T/why"
+    while :; do
+        if "$@"; then
+            pass "$msg ($(($(now_ms) - start)) ms)"
+            return 0
+        fi
+        [ "$(now_ms)" -ge "$deadline" ] && break
+        sleep 0.1
+    done
+    fail "$msg: not within ${limit}s: $(head -c 600 "$T/why")"
+    return 1
+}
+
+# steady LIMIT_S MESSAGE CMD...: CMD must hold at every sample for LIMIT_S
+# seconds (for "never happens" checks).
+steady() {
+    local limit=$1 msg=$2
+    shift 2
+    local deadline=$(($(now_ms) + limit * 1000)) n=0
+    : >"$T/why"
+    while [ "$(now_ms)" -lt "$deadline" ]; do
+        if ! "$@"; then
+            fail "$msg: broken after $n samples: $(head -c 600 "$T/why")"
+            return 1
+        fi
+        n=$((n + 1))
+        sleep 0.2
+    done
+    pass "$msg (held for ${limit}s, $n samples)"
+}
+
+# is VALUE-CMD... = WANT helpers for poll/steady.
+# field_is DIR KEY WANT: top-level status KEY of DIR equals WANT.
+field_is() {
+    local v
+    v=$(jget "$(st "$1")" "$2")
+    echo "$1 $2 = $v (want $3)" >"$T/why"
+    [ "$v" = "$3" ]
+}
+
+# row_is TOWN ID KEY WANT: the town's row for ID has KEY = WANT.
+row_is() {
+    local v
+    v=$(town_row "$1" "$2" "$3")
+    echo "town row $2 $3 = $v (want $4)" >"$T/why"
+    [ "$v" = "$4" ]
+}
