@@ -1,0 +1,1 @@
+*l	bad_chain1record 1/2 does not chain to the record before it *& %ÏÁ|}àøº%•J¬˜ûçÂ}<ÁIOîK½kGĞh0

@@ -1,0 +1,972 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hostile — a misbehaving sync client for it_sync_hostile.sh.
+ *
+ *   hostile ENDPOINT TOWN_PUB_HEX KEYDIR STATION_ID SCENARIO [ARG]
+ *   hostile --dump DIR
+ *
+ * It connects to a real aggregator as the station whose keys are in KEYDIR
+ * (sign.key, curve.key), plays one scenario of PROTOCOL.md's bad inputs and
+ * prints on stdout what came back: the reject reason, "ack", "welcome" or
+ * "none" (nothing within the timeout). Details go to stderr. Exit 0 when the
+ * scenario ran, 2 on a usage or setup error.
+ *
+ * It keeps its own signed chain of the station's log, built with the
+ * station's real signing key: record k is an activity titled "hostile k",
+ * captured at a fixed time, so every run rebuilds the same bytes (Ed25519
+ * is deterministic) and a replay is byte-identical. Batches start from the
+ * aggregator's durable seq d (from Welcome): records d+1, d+2, ...
+ *
+ * --dump writes a few valid encodings of SyncMsg, Bundle and Identity to
+ * DIR: the seed corpus of tests/fuzz/fuzz_sync.
+ *
+ * Only wm_net talks to ZeroMQ; this program uses its API.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "record.pb-c.h"
+#include "sync.pb-c.h"
+#include "wm_crypto.h"
+#include "wm_net.h"
+#include "wm_record.h"
+
+#define SYNC_VERSION 1
+#define CLIENT_MAX_MSG (8u << 20)  /* what we accept from the town */
+#define REPLY_MS 5000              /* wait for an answer this long */
+#define NONE_MS 2500               /* ... when "none" is the expected outcome */
+#define SEND_MS 5000               /* a send may wait this long for the link */
+#define BASE_CAPTURED 1710460800   /* 2024-03-15, fixed: reproducible records */
+#define CLAIM_SEQ 64               /* the head this client says it has */
+#define OVERSIZE (1200u * 1024)    /* over the town's ZMQ_MAXMSGSIZE (1 MiB + 64 KiB) */
+
+typedef struct {
+    uint8_t *data;
+    size_t len;
+} srec_buf_t;
+
+typedef struct {
+    wm_net_t *net;
+    wm_sock_t *sock;
+    wm_signer_t *signer;
+    const char *station;
+    uint64_t durable; /* the town's durable seq for us, from the last reply */
+    uint64_t next_batch;
+    uint8_t claim_hash[WM_HASH_BYTES];
+} client_t;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "hostile: %s\n", what);
+    exit(2);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- records ---- */
+
+typedef struct {
+    const char *station;
+    uint64_t seq;
+    const uint8_t *prev; /* WM_HASH_BYTES */
+    int64_t captured;
+    const char *title;
+} rec_spec_t;
+
+static srec_buf_t make_record(const wm_signer_t *s, const rec_spec_t *sp)
+{
+    Wm__Record r = WM__RECORD__INIT;
+    Wm__Activity a = WM__ACTIVITY__INIT;
+    char title[64];
+    if (!sp->title)
+        snprintf(title, sizeof title, "hostile %" PRIu64, sp->seq);
+    a.date = 20240315;
+    a.category = WM__CATEGORY__THEME_LECTURE;
+    a.title = (char *)(sp->title ? sp->title : title);
+    a.participants = 10;
+    r.schema = 1;
+    r.station = (char *)sp->station;
+    r.epoch = 1;
+    r.seq = sp->seq;
+    r.prev = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)sp->prev};
+    r.captured = sp->captured;
+    r.body_case = WM__RECORD__BODY_ACTIVITY;
+    r.activity = &a;
+    srec_buf_t out = {0};
+    if (wm_record_seal(&r, s, &out.data, &out.len) != WM_OK)
+        die("cannot seal a record");
+    return out;
+}
+
+static void srec_hash(const srec_buf_t *b, uint8_t h[static WM_HASH_BYTES])
+{
+    wm_hash(b->data + WM_SIG_BYTES, b->len - WM_SIG_BYTES, h);
+}
+
+/* Records 1..n of the station's reproducible chain (index k-1 is seq k). */
+static srec_buf_t *build_chain(const wm_signer_t *s, const char *station, uint64_t n)
+{
+    srec_buf_t *c = calloc(n ? n : 1, sizeof *c);
+    uint8_t prev[WM_HASH_BYTES] = {0};
+    if (!c)
+        die("out of memory");
+    for (uint64_t k = 1; k <= n; k++) {
+        rec_spec_t sp = {station, k, prev, BASE_CAPTURED + (int64_t)k, NULL};
+        c[k - 1] = make_record(s, &sp);
+        srec_hash(&c[k - 1], prev);
+    }
+    return c;
+}
+
+static void free_chain(srec_buf_t *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++)
+        free(c[i].data);
+    free(c);
+}
+
+/* ---- messages ---- */
+
+static uint8_t *encode(Wm__SyncMsg *m, size_t *len)
+{
+    uint8_t *buf = NULL;
+    if (wm_pb_encode(&m->base, &buf, len) != WM_OK)
+        die("cannot encode");
+    return buf;
+}
+
+/* Sends frames, waiting for the link (ZMQ_IMMEDIATE refuses while it is
+ * not up, and the HWM while it is full). Returns 0 if sent. */
+static int send_frames(client_t *c, const wm_frame_t *f, size_t n, long wait_ms)
+{
+    wm_msg_t m = {.n = n};
+    for (size_t i = 0; i < n; i++)
+        m.f[i] = f[i];
+    int64_t deadline = now_ms() + wait_ms;
+    for (;;) {
+        wm_err_t err = wm_sock_send(c->sock, &m);
+        if (err == WM_OK)
+            return 0;
+        if (err != WM_ETIMEOUT || now_ms() >= deadline)
+            return -1;
+        sleep_ms(5);
+    }
+}
+
+static int send_msg(client_t *c, Wm__SyncMsg *m, long wait_ms)
+{
+    size_t len = 0;
+    uint8_t *buf = encode(m, &len);
+    wm_frame_t f = {buf, len};
+    int rc = send_frames(c, &f, 1, wait_ms);
+    free(buf);
+    return rc;
+}
+
+/* The next message from the town within timeout_ms, decoded; NULL if none. */
+static Wm__SyncMsg *recv_msg(client_t *c, long timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        wm_msg_t m = {0};
+        if (wm_sock_recv(c->sock, &m) == WM_OK) {
+            Wm__SyncMsg *sm = NULL;
+            if (m.n != 1 || wm_pb_decode(&wm__sync_msg__descriptor, m.f[0].data, m.f[0].len,
+                                         CLIENT_MAX_MSG, (void **)&sm) != WM_OK) {
+                fprintf(stderr, "hostile: undecodable reply from the town\n");
+                wm_msg_clear(&m);
+                continue;
+            }
+            wm_msg_clear(&m);
+            if (sm->msg_case == WM__SYNC_MSG__MSG_HEARTBEAT) {
+                wm_pb_free(&sm);
+                continue;
+            }
+            return sm;
+        }
+        long left = (long)(deadline - now_ms());
+        if (left <= 0)
+            return NULL;
+        int ready = 0;
+        wm_net_poll(&c->sock, 1, &ready, left < 50 ? left : 50);
+    }
+}
+
+/* The outcome word of a reply; notes the durable seq it carries. */
+static const char *outcome(client_t *c, const Wm__SyncMsg *sm)
+{
+    if (!sm)
+        return "none";
+    switch (sm->msg_case) {
+    case WM__SYNC_MSG__MSG_WELCOME:
+        if (sm->welcome->durable)
+            c->durable = sm->welcome->durable->seq;
+        fprintf(stderr, "hostile: welcome: town holds seq %" PRIu64 ", credit %u\n", c->durable,
+                sm->welcome->credit);
+        return "welcome";
+    case WM__SYNC_MSG__MSG_ACK:
+        if (sm->ack->durable)
+            c->durable = sm->ack->durable->seq;
+        fprintf(stderr, "hostile: ack of batch %" PRIu64 ": durable seq %" PRIu64
+                        ", flagged %u\n",
+                sm->ack->batch_id, c->durable, sm->ack->flagged);
+        return "ack";
+    case WM__SYNC_MSG__MSG_REJECT:
+        if (sm->reject->durable)
+            c->durable = sm->reject->durable->seq;
+        fprintf(stderr, "hostile: reject of batch %" PRIu64 ": %s (seq %" PRIu64 "): %s\n",
+                sm->reject->batch_id, sm->reject->reason, sm->reject->seq, sm->reject->detail);
+        return sm->reject->reason;
+    default:
+        return "other";
+    }
+}
+
+/* Prints the outcome of the next reply and frees it. */
+static void report_next(client_t *c, long timeout_ms)
+{
+    Wm__SyncMsg *sm = recv_msg(c, timeout_ms);
+    printf("%s\n", outcome(c, sm));
+    wm_pb_free(&sm);
+}
+
+static int send_hello(client_t *c, uint32_t version, const char *node, uint64_t seq,
+                      const uint8_t *hash)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Hello h = WM__HELLO__INIT;
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    f.epoch = 1;
+    f.seq = seq;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)hash};
+    h.version = version;
+    h.node = (char *)node;
+    h.head = &f;
+    m.msg_case = WM__SYNC_MSG__MSG_HELLO;
+    m.hello = &h;
+    return send_msg(c, &m, SEND_MS);
+}
+
+/* A session: Hello as ourselves and wait for Welcome. Prints the outcome
+ * and returns 0 only if welcomed. */
+static int open_session(client_t *c)
+{
+    if (send_hello(c, SYNC_VERSION, c->station, CLAIM_SEQ, c->claim_hash) != 0) {
+        printf("none\n");
+        return -1;
+    }
+    Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+    const char *o = outcome(c, sm);
+    int ok = strcmp(o, "welcome") == 0;
+    if (!ok)
+        printf("%s\n", o);
+    wm_pb_free(&sm);
+    return ok ? 0 : -1;
+}
+
+static int send_batch(client_t *c, const srec_buf_t *recs, size_t n)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Batch b = WM__BATCH__INIT;
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    ProtobufCBinaryData *bd = calloc(n ? n : 1, sizeof *bd);
+    if (!bd)
+        die("out of memory");
+    for (size_t i = 0; i < n; i++)
+        bd[i] = (ProtobufCBinaryData){recs[i].len, recs[i].data};
+    f.epoch = 1;
+    f.seq = CLAIM_SEQ;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, c->claim_hash};
+    b.batch_id = ++c->next_batch;
+    b.records = bd;
+    b.n_records = n;
+    b.head = &f;
+    m.msg_case = WM__SYNC_MSG__MSG_BATCH;
+    m.batch = &b;
+    int rc = send_msg(c, &m, SEND_MS);
+    free(bd);
+    return rc;
+}
+
+/* Sends one batch and prints the outcome of the reply. */
+static void batch_and_report(client_t *c, const srec_buf_t *recs, size_t n)
+{
+    if (send_batch(c, recs, n) != 0) {
+        printf("none\n");
+        return;
+    }
+    report_next(c, REPLY_MS);
+}
+
+/* ---- scenarios ---- */
+
+typedef struct {
+    const char *name;
+    void (*fn)(client_t *c, const char *arg);
+    const char *help;
+} scenario_t;
+
+static void sc_garbage(client_t *c, const char *arg)
+{
+    (void)arg;
+    static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0x01, 0xde, 0xad, 0xbe, 0xef};
+    wm_frame_t f = {(uint8_t *)junk, sizeof junk};
+    if (send_frames(c, &f, 1, SEND_MS) != 0) {
+        printf("none\n");
+        return;
+    }
+    report_next(c, REPLY_MS);
+}
+
+static void sc_empty(client_t *c, const char *arg)
+{
+    (void)arg;
+    wm_frame_t f = {(uint8_t *)"", 0};
+    if (send_frames(c, &f, 1, SEND_MS) != 0) {
+        printf("none\n");
+        return;
+    }
+    report_next(c, REPLY_MS);
+}
+
+static void sc_two_frames(client_t *c, const char *arg)
+{
+    (void)arg;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Hello h = WM__HELLO__INIT;
+    h.version = SYNC_VERSION;
+    h.node = (char *)c->station;
+    m.msg_case = WM__SYNC_MSG__MSG_HELLO;
+    m.hello = &h;
+    size_t len = 0;
+    uint8_t *buf = encode(&m, &len);
+    wm_frame_t f[2] = {{buf, len}, {buf, len}};
+    if (send_frames(c, f, 2, SEND_MS) != 0)
+        printf("none\n");
+    else
+        report_next(c, REPLY_MS);
+    free(buf);
+}
+
+static void sc_version(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (send_hello(c, 99, c->station, CLAIM_SEQ, c->claim_hash) != 0) {
+        printf("none\n");
+        return;
+    }
+    report_next(c, REPLY_MS);
+}
+
+static void sc_hello_other(client_t *c, const char *arg)
+{
+    if (send_hello(c, SYNC_VERSION, arg ? arg : "xx/longhua/someone-else", CLAIM_SEQ,
+                   c->claim_hash) != 0) {
+        printf("none\n");
+        return;
+    }
+    report_next(c, REPLY_MS);
+}
+
+/* Hello; prints "welcome" or the reject (or "none": unenrolled keys). */
+static void sc_hello(client_t *c, const char *arg)
+{
+    long wait = arg && strcmp(arg, "short") == 0 ? NONE_MS : REPLY_MS;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Hello h = WM__HELLO__INIT;
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    f.epoch = 1;
+    f.seq = CLAIM_SEQ;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, c->claim_hash};
+    h.version = SYNC_VERSION;
+    h.node = (char *)c->station;
+    h.head = &f;
+    m.msg_case = WM__SYNC_MSG__MSG_HELLO;
+    m.hello = &h;
+    if (send_msg(c, &m, wait) != 0) {
+        printf("none\n"); /* the link never came up: ZAP refused us */
+        return;
+    }
+    report_next(c, wait);
+}
+
+/* Hello claiming less than the town holds (seq 1) or the same seq with
+ * another hash. */
+static void sc_behind(client_t *c, const char *arg)
+{
+    (void)arg;
+    uint8_t h[WM_HASH_BYTES] = {0};
+    send_hello(c, SYNC_VERSION, c->station, 1, h);
+    report_next(c, REPLY_MS);
+}
+
+static void sc_diverged(client_t *c, const char *arg)
+{
+    uint8_t h[WM_HASH_BYTES];
+    memset(h, 0xab, sizeof h);
+    send_hello(c, SYNC_VERSION, c->station, arg ? strtoull(arg, NULL, 10) : 1, h);
+    report_next(c, REPLY_MS);
+}
+
+static void sc_no_session(client_t *c, const char *arg)
+{
+    (void)arg;
+    srec_buf_t *ch = build_chain(c->signer, c->station, 1);
+    batch_and_report(c, ch, 1);
+    free_chain(ch, 1);
+}
+
+static void sc_unexpected(client_t *c, const char *arg)
+{
+    (void)arg;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Welcome w = WM__WELCOME__INIT;
+    w.credit = 1000;
+    m.msg_case = WM__SYNC_MSG__MSG_WELCOME;
+    m.welcome = &w;
+    if (send_msg(c, &m, SEND_MS) != 0) {
+        printf("none\n");
+        return;
+    }
+    report_next(c, REPLY_MS);
+}
+
+/* Records d+1 .. d+3 with the last one's signature altered. */
+static void sc_bad_signature(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = d + 3;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    ch[n - 1].data[7] ^= 0x40;
+    batch_and_report(c, ch + d, 3);
+    free_chain(ch, n);
+}
+
+/* A record in the middle of the batch with a bad signature: the chain to
+ * the last (valid) signature authenticates its bytes, not its signature. */
+static void sc_bad_sig_mid(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = d + 3;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    ch[d + 1].data[7] ^= 0x40;
+    batch_and_report(c, ch + d, 3);
+    free_chain(ch, n);
+}
+
+/* The valid records d+1 .. d+3, then d+2 again with a corrupt signature
+ * (same bytes): not an equivocation, the station never signed it. */
+static void sc_resend_bad_sig(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = d + 3;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    if (send_batch(c, ch + d, 3) != 0) {
+        printf("none\n");
+        free_chain(ch, n);
+        return;
+    }
+    Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+    const char *o = outcome(c, sm);
+    if (strcmp(o, "ack") != 0) {
+        printf("first batch: %s\n", o);
+    } else {
+        ch[d + 1].data[7] ^= 0x40;
+        batch_and_report(c, ch + d + 1, 1);
+    }
+    wm_pb_free(&sm);
+    free_chain(ch, n);
+}
+
+/* Record d+1 naming another station, signed with our key. */
+static void sc_wrong_node_record(client_t *c, const char *arg)
+{
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable;
+    srec_buf_t *ch = build_chain(c->signer, arg ? arg : "xx/longhua/someone-else", d + 1);
+    batch_and_report(c, ch + d, 1);
+    free_chain(ch, d + 1);
+}
+
+/* Records d+3 .. d+4: seq d+1 and d+2 are missing. */
+static void sc_gap(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = d + 4;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    batch_and_report(c, ch + d + 2, 2);
+    free_chain(ch, n);
+}
+
+/* Records d+1 .. d+3 where d+2 names a wrong prev hash (validly signed). */
+static void sc_bad_chain(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = d + 3;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    uint8_t prev[WM_HASH_BYTES];
+    srec_hash(&ch[d], prev);
+    prev[0] ^= 1;
+    free(ch[d + 1].data);
+    rec_spec_t sp = {c->station, d + 2, prev, BASE_CAPTURED + (int64_t)(d + 2), NULL};
+    ch[d + 1] = make_record(c->signer, &sp);
+    batch_and_report(c, ch + d, 3);
+    free_chain(ch, n);
+}
+
+/* 2001 records: one over max_records. */
+static void sc_too_many(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = d + 2001;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    batch_and_report(c, ch + d, 2001);
+    free_chain(ch, n);
+}
+
+/* 17 records of ~62 KB: over max_bytes (1 MiB), under the message limit. */
+static void sc_too_many_bytes(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    enum { N = 17, TITLE = 62000 };
+    uint64_t d = c->durable;
+    srec_buf_t ch[N];
+    char *title = malloc(TITLE + 1);
+    uint8_t prev[WM_HASH_BYTES] = {0};
+    srec_buf_t *base = build_chain(c->signer, c->station, d);
+    if (!title)
+        die("out of memory");
+    memset(title, 'x', TITLE);
+    title[TITLE] = 0;
+    if (d)
+        srec_hash(&base[d - 1], prev);
+    size_t total = 0;
+    for (int i = 0; i < N; i++) {
+        rec_spec_t sp = {c->station, d + 1 + (uint64_t)i, prev,
+                         BASE_CAPTURED + (int64_t)(d + 1 + (uint64_t)i), title};
+        ch[i] = make_record(c->signer, &sp);
+        srec_hash(&ch[i], prev);
+        total += ch[i].len;
+    }
+    fprintf(stderr, "hostile: %d records, %zu bytes\n", N, total);
+    batch_and_report(c, ch, N);
+    for (int i = 0; i < N; i++)
+        free(ch[i].data);
+    free_chain(base, d);
+    free(title);
+}
+
+/* The valid records d+1 .. ARG (default d+3) in one batch. */
+static void sc_valid(client_t *c, const char *arg)
+{
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = arg ? strtoull(arg, NULL, 10) : d + 3;
+    if (n <= d) {
+        printf("nothing to send (town holds %" PRIu64 ")\n", d);
+        return;
+    }
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    batch_and_report(c, ch + d, n - d);
+    free_chain(ch, n);
+}
+
+/* Everything the town already holds, again: must be acked, nothing new. */
+static void sc_replay(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable;
+    if (!d) {
+        printf("nothing to replay\n");
+        return;
+    }
+    srec_buf_t *ch = build_chain(c->signer, c->station, d);
+    batch_and_report(c, ch, d);
+    free_chain(ch, d);
+}
+
+/* ARG (default 100) replay batches without waiting for acks. Prints
+ * "over_credit" if any was refused so, else the first other outcome. */
+static void sc_over_credit(client_t *c, const char *arg)
+{
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable;
+    int k = arg ? atoi(arg) : 100, got = 0, acks = 0, over = 0;
+    const char *other = NULL;
+    static char other_buf[64];
+    srec_buf_t *ch = build_chain(c->signer, c->station, d ? d : 1);
+    size_t n = d ? d : 1;
+    for (int i = 0; i < k; i++)
+        if (send_batch(c, ch, n) != 0)
+            break;
+    while (got < k) {
+        Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+        if (!sm)
+            break;
+        got++;
+        if (sm->msg_case == WM__SYNC_MSG__MSG_ACK) {
+            acks++;
+        } else if (sm->msg_case == WM__SYNC_MSG__MSG_REJECT &&
+                   strcmp(sm->reject->reason, "over_credit") == 0) {
+            over++;
+        } else if (!other) {
+            snprintf(other_buf, sizeof other_buf, "%s", outcome(c, sm));
+            other = other_buf;
+        }
+        wm_pb_free(&sm);
+    }
+    fprintf(stderr, "hostile: %d batches sent, %d answers: %d acks, %d over_credit\n", k, got,
+            acks, over);
+    printf("%s\n", over ? "over_credit" : other ? other : acks ? "ack" : "none");
+    free_chain(ch, n);
+}
+
+/* Records 1..3 (sent if the town lacks them), then another record 3,
+ * validly signed. */
+static void sc_equivocation(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    srec_buf_t *ch = build_chain(c->signer, c->station, 3);
+    if (c->durable < 3) {
+        if (send_batch(c, ch + c->durable, 3 - c->durable) != 0) {
+            printf("none\n");
+            free_chain(ch, 3);
+            return;
+        }
+        Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+        const char *o = outcome(c, sm);
+        int ok = strcmp(o, "ack") == 0;
+        if (!ok)
+            printf("setup batch: %s\n", o);
+        wm_pb_free(&sm);
+        if (!ok) {
+            free_chain(ch, 3);
+            return;
+        }
+    }
+    uint8_t prev[WM_HASH_BYTES];
+    srec_hash(&ch[1], prev);
+    rec_spec_t sp = {c->station, 3, prev, BASE_CAPTURED + 3, "another record 3"};
+    srec_buf_t alt = make_record(c->signer, &sp);
+    batch_and_report(c, &alt, 1);
+    free(alt.data);
+    free_chain(ch, 3);
+}
+
+/* Record d+1 captured ten days from now. */
+static void sc_future(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable;
+    uint8_t prev[WM_HASH_BYTES] = {0};
+    srec_buf_t *ch = build_chain(c->signer, c->station, d);
+    if (d)
+        srec_hash(&ch[d - 1], prev);
+    rec_spec_t sp = {c->station, d + 1, prev, (int64_t)time(NULL) + 10 * 86400, NULL};
+    srec_buf_t r = make_record(c->signer, &sp);
+    batch_and_report(c, &r, 1);
+    free(r.data);
+    free_chain(ch, d);
+}
+
+/* One frame over the town's message size limit: libzmq drops the link. */
+static void sc_oversize(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint8_t *big = malloc(OVERSIZE);
+    if (!big)
+        die("out of memory");
+    memset(big, 0x42, OVERSIZE);
+    wm_frame_t f = {big, OVERSIZE};
+    if (send_frames(c, &f, 1, SEND_MS) != 0)
+        printf("none\n");
+    else
+        report_next(c, NONE_MS);
+    free(big);
+}
+
+/* ARG (default 2000) garbage frames as fast as the link takes them. */
+static void sc_flood(client_t *c, const char *arg)
+{
+    int k = arg ? atoi(arg) : 2000, sent = 0, answers = 0;
+    int64_t t0 = now_ms();
+    for (int i = 0; i < k; i++) {
+        uint8_t junk[24];
+        memset(junk, 0xff, sizeof junk);
+        junk[0] = (uint8_t)i;
+        wm_frame_t f = {junk, sizeof junk};
+        wm_msg_t m = {.n = 1, .f = {f}};
+        int64_t deadline = now_ms() + SEND_MS;
+        for (;;) {
+            wm_msg_t in = {0};
+            while (wm_sock_recv(c->sock, &in) == WM_OK) { /* keep our inbox flowing */
+                answers++;
+                wm_msg_clear(&in);
+            }
+            wm_err_t err = wm_sock_send(c->sock, &m);
+            if (err == WM_OK) {
+                sent++;
+                break;
+            }
+            if (err != WM_ETIMEOUT || now_ms() >= deadline)
+                goto done;
+            int ready = 0;
+            wm_net_poll(&c->sock, 1, &ready, 1);
+        }
+    }
+done:
+    /* Collect what is still coming for a moment. */
+    for (int64_t end = now_ms() + 1000; now_ms() < end && answers < sent;) {
+        wm_msg_t in = {0};
+        if (wm_sock_recv(c->sock, &in) == WM_OK) {
+            answers++;
+            wm_msg_clear(&in);
+        } else {
+            int ready = 0;
+            wm_net_poll(&c->sock, 1, &ready, 50);
+        }
+    }
+    fprintf(stderr, "hostile: flood: %d of %d garbage frames sent in %" PRId64
+                    " ms, %d answers\n",
+            sent, k, now_ms() - t0, answers);
+    printf("%s\n", sent == k ? "flooded" : "incomplete");
+}
+
+static const scenario_t scenarios[] = {
+    {"garbage", sc_garbage, "one frame of bytes that do not decode"},
+    {"empty", sc_empty, "one empty frame (a SyncMsg with nothing set)"},
+    {"two_frames", sc_two_frames, "a Hello split over two frames"},
+    {"version", sc_version, "Hello with protocol version 99"},
+    {"hello_other", sc_hello_other, "Hello naming another node [ARG]"},
+    {"hello", sc_hello, "Hello; ARG \"short\" waits less"},
+    {"behind", sc_behind, "Hello claiming seq 1"},
+    {"diverged", sc_diverged, "Hello claiming seq ARG with another hash"},
+    {"no_session", sc_no_session, "a Batch without Hello"},
+    {"unexpected", sc_unexpected, "a Welcome sent to the town"},
+    {"bad_signature", sc_bad_signature, "the last record's signature altered"},
+    {"bad_sig_mid", sc_bad_sig_mid, "a middle record's signature altered"},
+    {"resend_bad_sig", sc_resend_bad_sig, "a stored record resent with a corrupt signature"},
+    {"wrong_node_record", sc_wrong_node_record, "a record naming another station [ARG]"},
+    {"gap", sc_gap, "records starting at durable + 3"},
+    {"bad_chain", sc_bad_chain, "a record with a wrong prev hash"},
+    {"too_many", sc_too_many, "2001 records in one batch"},
+    {"too_many_bytes", sc_too_many_bytes, "17 records of 62 KB in one batch"},
+    {"valid", sc_valid, "the valid records up to seq ARG"},
+    {"replay", sc_replay, "everything the town holds, again"},
+    {"over_credit", sc_over_credit, "ARG batches without waiting for acks"},
+    {"equivocation", sc_equivocation, "a second, validly signed record 3"},
+    {"future", sc_future, "a record captured ten days from now"},
+    {"oversize", sc_oversize, "a frame over the town's message size limit"},
+    {"flood", sc_flood, "ARG garbage frames as fast as possible"},
+    {NULL, NULL, NULL},
+};
+
+/* ---- --dump: seeds for the fuzz corpus ---- */
+
+static void write_file(const char *dir, const char *name, const uint8_t *buf, size_t len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+        die("cannot write a corpus file");
+}
+
+static void dump_msg(const char *dir, const char *name, const ProtobufCMessage *m)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (wm_pb_encode(m, &buf, &len) != WM_OK)
+        die("cannot encode");
+    write_file(dir, name, buf, len);
+    free(buf);
+}
+
+static int dump(const char *dir)
+{
+    uint8_t seed[WM_SEED_BYTES], hash[WM_HASH_BYTES], key[WM_PUB_BYTES];
+    wm_signer_t *s = NULL;
+    const char *station = "xx/longhua/evil";
+    for (int i = 0; i < WM_SEED_BYTES; i++)
+        seed[i] = (uint8_t)i;
+    memset(key, 0x5a, sizeof key);
+    if (wm_signer_from_seed(seed, &s) != WM_OK)
+        die("cannot make a signer");
+    srec_buf_t *ch = build_chain(s, station, 3);
+    srec_hash(&ch[2], hash);
+    ProtobufCBinaryData bd[3];
+    for (int i = 0; i < 3; i++)
+        bd[i] = (ProtobufCBinaryData){ch[i].len, ch[i].data};
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    f.epoch = 1;
+    f.seq = 3;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, hash};
+
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Hello h = WM__HELLO__INIT;
+    h.version = SYNC_VERSION;
+    h.node = (char *)station;
+    h.head = &f;
+    m.msg_case = WM__SYNC_MSG__MSG_HELLO;
+    m.hello = &h;
+    dump_msg(dir, "hello.pb", &m.base);
+
+    Wm__Welcome w = WM__WELCOME__INIT;
+    w.durable = &f;
+    w.credit = 8;
+    w.max_records = 2000;
+    w.max_bytes = 1u << 20;
+    w.heartbeat_s = 5;
+    m.msg_case = WM__SYNC_MSG__MSG_WELCOME;
+    m.welcome = &w;
+    dump_msg(dir, "welcome.pb", &m.base);
+
+    Wm__Batch b = WM__BATCH__INIT;
+    b.batch_id = 7;
+    b.records = bd;
+    b.n_records = 3;
+    b.head = &f;
+    m.msg_case = WM__SYNC_MSG__MSG_BATCH;
+    m.batch = &b;
+    dump_msg(dir, "batch3.pb", &m.base);
+
+    Wm__Ack a = WM__ACK__INIT;
+    a.batch_id = 7;
+    a.durable = &f;
+    a.credit = 1;
+    a.flagged = 1;
+    m.msg_case = WM__SYNC_MSG__MSG_ACK;
+    m.ack = &a;
+    dump_msg(dir, "ack.pb", &m.base);
+
+    Wm__Reject r = WM__REJECT__INIT;
+    r.batch_id = 7;
+    r.reason = (char *)"bad_chain";
+    r.detail = (char *)"record 1/2 does not chain to the record before it";
+    r.seq = 2;
+    r.durable = &f;
+    r.credit = 1;
+    m.msg_case = WM__SYNC_MSG__MSG_REJECT;
+    m.reject = &r;
+    dump_msg(dir, "reject.pb", &m.base);
+
+    Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
+    hb.head = &f;
+    m.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
+    m.heartbeat = &hb;
+    dump_msg(dir, "heartbeat.pb", &m.base);
+
+    Wm__Bundle bu = WM__BUNDLE__INIT;
+    Wm__Frontier from = WM__FRONTIER__INIT;
+    bu.node = (char *)station;
+    bu.sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, (uint8_t *)wm_signer_pub(s)};
+    bu.from = &from;
+    bu.records = bd;
+    bu.n_records = 3;
+    dump_msg(dir, "bundle.pb", &bu.base);
+
+    Wm__Identity id = WM__IDENTITY__INIT;
+    id.node = (char *)station;
+    id.name = (char *)"站";
+    id.role = (char *)"station";
+    id.sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, (uint8_t *)wm_signer_pub(s)};
+    id.curve_pub = (ProtobufCBinaryData){WM_PUB_BYTES, key};
+    dump_msg(dir, "identity.pb", &id.base);
+
+    free_chain(ch, 3);
+    wm_signer_free(&s);
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: hostile ENDPOINT TOWN_PUB_HEX KEYDIR STATION_ID SCENARIO [ARG]\n"
+                    "       hostile --dump DIR\nscenarios:\n");
+    for (const scenario_t *s = scenarios; s->name; s++)
+        fprintf(stderr, "  %-18s %s\n", s->name, s->help);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    if (wm_crypto_init() != WM_OK)
+        die("libsodium does not initialise");
+    if (argc == 3 && strcmp(argv[1], "--dump") == 0)
+        return dump(argv[2]);
+    if (argc < 6 || argc > 7)
+        usage();
+    const scenario_t *sc = NULL;
+    for (const scenario_t *s = scenarios; s->name && !sc; s++)
+        if (strcmp(s->name, argv[5]) == 0)
+            sc = s;
+    if (!sc)
+        usage();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    client_t c = {.station = argv[4]};
+    char path[4096];
+    uint8_t server_pub[WM_PUB_BYTES], pub[WM_PUB_BYTES];
+    uint8_t *secret = wm_secure_alloc(32);
+    if (!secret || wm_unhex(argv[2], server_pub, sizeof server_pub) != WM_OK)
+        die("TOWN_PUB_HEX must be 64 hex digits");
+    snprintf(path, sizeof path, "%s/curve.key", argv[3]);
+    if (wm_curve_load(path, secret, pub) != WM_OK)
+        die("cannot load KEYDIR/curve.key");
+    snprintf(path, sizeof path, "%s/sign.key", argv[3]);
+    if (wm_signer_load(path, &c.signer) != WM_OK)
+        die("cannot load KEYDIR/sign.key");
+    srec_buf_t *claim = build_chain(c.signer, c.station, CLAIM_SEQ);
+    srec_hash(&claim[CLAIM_SEQ - 1], c.claim_hash);
+    free_chain(claim, CLAIM_SEQ);
+    if (wm_net_new(&c.net) != WM_OK ||
+        wm_sync_connect(c.net, argv[1], server_pub, secret, pub, CLIENT_MAX_MSG, &c.sock) !=
+            WM_OK)
+        die("cannot connect");
+    sc->fn(&c, argc == 7 ? argv[6] : NULL);
+    wm_sock_close(&c.sock);
+    wm_net_free(&c.net);
+    wm_signer_free(&c.signer);
+    wm_secure_free(secret);
+    return 0;
+}
