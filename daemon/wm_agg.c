@@ -21,6 +21,7 @@
 #include "wm_validate.h"
 
 #define AGG_DRAIN 256
+#define AGG_DRAIN_BYTES (16u << 20) /* bounds the memory one turn holds */
 #define PEER_FLUSH_S 2
 
 typedef struct {
@@ -534,13 +535,16 @@ void wm_agg_on_router(wm_agg_t *a)
         return;
     for (size_t i = 0; i < a->npeers; i++)
         a->peers[i].turn_batches = 0;
-    for (int i = 0; i < AGG_DRAIN; i++) {
+    size_t taken = 0;
+    for (int i = 0; i < AGG_DRAIN && taken < AGG_DRAIN_BYTES; i++) {
         wm_msg_t m = {0};
         wm_err_t err = wm_sock_recv(a->router, &m);
         if (err == WM_ETIMEOUT)
             break;
         if (err != WM_OK)
             continue;
+        for (size_t f = 0; f < m.n; f++)
+            taken += m.f[f].len;
         peer_t *p = m.user_id[0] ? find_peer(a, m.user_id) : NULL;
         wm_frame_t *route = &m.f[0];
         Wm__SyncMsg *sm = NULL;

@@ -130,9 +130,9 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
                               "record %" PRIu32 "/%" PRIu64
                               " differs from the stored one and is not validly signed",
                               epoch, seq);
-            /* Same record bytes under another signature is no fork: only
-             * the last record of a batch has its signature checked, so the
-             * stored copy may carry a bad one (a corrupt resend). */
+            /* Same bytes under another valid signature (Ed25519 signatures
+             * are deterministic, so a second one means a second signer
+             * implementation) is no fork of the content: keep ours. */
             wm_srec_t have;
             if (wm_log_get(t, s->node_no, epoch, seq, &have) == WM_OK && have.len == v.len &&
                 memcmp(have.bytes, v.bytes, v.len) == 0) {
@@ -154,10 +154,21 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
                 return refuse(res, WM_ECHAIN, "gap", epoch, seq,
                               "record %" PRIu32 "/%" PRIu64 " leaves a gap: stored head is %" PRIu64,
                               epoch, seq, h.seq);
+            /* Which of the two was altered? If this record is validly
+             * signed, the hash it names for its predecessor is the true
+             * one, and the predecessor is what changed. */
+            uint8_t pub[WM_PUB_BYTES];
+            if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
+                memcpy(pub, s->sign_pub, WM_PUB_BYTES);
+            if (seq > 1 && wm_srec_verify(&v, pub) == WM_OK)
+                return refuse(res, WM_ECHAIN, "bad_chain", epoch, seq - 1,
+                              "record %" PRIu32 "/%" PRIu64
+                              " was altered: record %" PRIu64
+                              ", validly signed, names a different hash for it",
+                              epoch, seq - 1, seq);
             return refuse(res, WM_ECHAIN, "bad_chain", epoch, seq,
                           "record %" PRIu32 "/%" PRIu64
-                          " does not chain to the record before it (prev hash differs: the "
-                          "record before was altered, or this one)",
+                          " does not chain to the record before it and is not validly signed",
                           epoch, seq);
         }
         if (err != WM_OK)

@@ -363,7 +363,7 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
             err = wm_rollup_record(acc, t, n->self, &r); /* the node's own figures */
         if (err == WM_OK) {
             head.seq = r.seq;
-            wm_hash(srec + WM_SIG_BYTES, len - WM_SIG_BYTES, head.hash);
+            wm_srec_hash_buf(srec, len, head.hash);
             it->epoch = r.epoch;
             it->seq = r.seq;
             appended++;

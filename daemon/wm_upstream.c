@@ -26,6 +26,7 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 30000
 #define FATAL_BACKOFF_MS 60000
+#define ACKED_SAVE_MS 100
 
 typedef enum { UP_DOWN, UP_HELLO_SENT, UP_STREAMING } up_state_t;
 
@@ -39,6 +40,9 @@ struct wm_upstream {
     up_state_t state;
     long backoff_ms;
     int64_t next_try_ms;    /* DOWN: when to connect again */
+    int64_t connect_ms;     /* when the current socket was made */
+    int64_t acked_saved_ms; /* when the acked cursor was last stored */
+    int acked_dirty;        /* acked differs from what is stored */
     int64_t hello_sent_ms;
     int64_t last_rx_ms;     /* last message from the aggregator */
     int64_t last_hb_ms;
@@ -92,19 +96,32 @@ static wm_err_t send_msg(wm_upstream_t *u, Wm__SyncMsg *m)
     return err;
 }
 
-/* Persists the aggregator's durable frontier and when we last heard it. */
-static void store_acked(wm_upstream_t *u, const wm_head_t *durable)
+/* Writes the acked cursor and the time of last contact. */
+static void persist_acked(wm_upstream_t *u)
 {
     wm_txn_t *t = NULL;
-    int64_t contact = (int64_t)time(NULL);
-    u->last_contact = contact;
+    int64_t contact = u->last_contact;
+    if (wm_txn_begin(u->node->store, 1, &t) == WM_OK && wm_acked_put(t, &u->acked) == WM_OK &&
+        wm_meta_put(t, "last_contact", &contact, sizeof contact) == WM_OK &&
+        wm_txn_commit(&t) == WM_OK) {
+        u->acked_dirty = 0;
+        u->acked_saved_ms = now_ms();
+    }
+    wm_txn_abort(&t);
+}
+
+/* Takes the aggregator's durable frontier. It is stored (for status and
+ * for --new-epoch; the aggregator's own word at each connect is what the
+ * cursor follows) at most every ACKED_SAVE_MS while batches stream. */
+static void store_acked(wm_upstream_t *u, const wm_head_t *durable)
+{
+    u->last_contact = (int64_t)time(NULL);
     if (memcmp(durable, &u->acked, sizeof *durable) == 0)
         return;
-    if (wm_txn_begin(u->node->store, 1, &t) == WM_OK && wm_acked_put(t, durable) == WM_OK &&
-        wm_meta_put(t, "last_contact", &contact, sizeof contact) == WM_OK &&
-        wm_txn_commit(&t) == WM_OK)
-        u->acked = *durable;
-    wm_txn_abort(&t);
+    u->acked = *durable;
+    u->acked_dirty = 1;
+    if (u->in_flight <= 1 || now_ms() - u->acked_saved_ms >= ACKED_SAVE_MS)
+        persist_acked(u);
 }
 
 static void store_reject(wm_upstream_t *u, const char *reason, const char *detail)
@@ -120,18 +137,31 @@ static void store_reject(wm_upstream_t *u, const char *reason, const char *detai
     wm_txn_abort(&t);
 }
 
-static void go_down(wm_upstream_t *u, long backoff_ms, const char *why)
+/* ms ± 25 %: many stations do not return to a restarted aggregator in
+ * lockstep. */
+static long jittered(long ms)
+{
+    long j = ms / 4;
+    return ms - j + (j ? (long)wm_random_below((uint32_t)(2 * j)) : 0);
+}
+
+/* Doubles the backoff, BACKOFF_MIN_MS … BACKOFF_MAX_MS, and returns it. */
+static long backoff_next(wm_upstream_t *u)
+{
+    u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (u->backoff_ms > BACKOFF_MAX_MS)
+        u->backoff_ms = BACKOFF_MAX_MS;
+    return u->backoff_ms;
+}
+
+static void go_down(wm_upstream_t *u, long delay_ms, const char *why)
 {
     wm_sock_close(&u->sock);
     if (u->state != UP_DOWN)
-        wm_info("upstream: disconnected (%s); retrying in %ld ms", why, backoff_ms);
+        wm_info("upstream: disconnected (%s); retrying in about %ld ms", why, delay_ms);
     u->state = UP_DOWN;
     u->in_flight = 0;
-    /* Jitter: 75%..125% of the backoff, so many stations do not return
-     * to a restarted aggregator in lockstep. */
-    long jitter = backoff_ms / 4;
-    long delay = backoff_ms - jitter + (jitter ? (long)wm_random_below((uint32_t)(2 * jitter)) : 0);
-    u->next_try_ms = now_ms() + delay;
+    u->next_try_ms = now_ms() + jittered(delay_ms);
 }
 
 static void send_hello(wm_upstream_t *u)
@@ -153,24 +183,21 @@ static void send_hello(wm_upstream_t *u)
 static void try_connect(wm_upstream_t *u)
 {
     const wm_config_t *c = u->node->cfg;
-    if (!u->sock &&
-        wm_sync_connect(u->net, c->upstream, u->server_pub, u->secret, u->pub, WM_SYNC_MAX_MSG,
-                        &u->sock) != WM_OK) {
-        wm_warn("upstream: cannot connect to %s: %s", c->upstream, wm_net_detail());
-        u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : BACKOFF_MIN_MS;
-        if (u->backoff_ms > BACKOFF_MAX_MS)
-            u->backoff_ms = BACKOFF_MAX_MS;
-        go_down(u, u->backoff_ms, "connect failed");
-        return;
+    if (!u->sock) {
+        if (wm_sync_connect(u->net, c->upstream, u->server_pub, u->secret, u->pub,
+                            WM_SYNC_MAX_MSG, &u->sock) != WM_OK) {
+            wm_warn("upstream: cannot connect to %s: %s", c->upstream, wm_net_detail());
+            go_down(u, backoff_next(u), "connect failed");
+            return;
+        }
+        u->connect_ms = now_ms();
     }
-    send_hello(u); /* fails while the link is not up (ZMQ_IMMEDIATE): tick retries */
+    send_hello(u); /* fails until the link is up (ZMQ_IMMEDIATE): try again soon */
     if (u->state != UP_HELLO_SENT) {
-        u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : BACKOFF_MIN_MS;
-        if (u->backoff_ms > BACKOFF_MAX_MS)
-            u->backoff_ms = BACKOFF_MAX_MS;
-        long jitter = u->backoff_ms / 4;
-        u->next_try_ms = now_ms() + u->backoff_ms - jitter +
-                         (jitter ? (long)wm_random_below((uint32_t)(2 * jitter)) : 0);
+        /* The first second of a new socket is the handshake: poll it
+         * closely, then back off. */
+        int64_t now = now_ms();
+        u->next_try_ms = now + (now - u->connect_ms < 1000 ? 10 : jittered(backoff_next(u)));
     }
 }
 
@@ -197,8 +224,7 @@ static int fill_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
     fc->b->records[fc->b->n_records++] = (ProtobufCBinaryData){len, copy};
     fc->bytes += len;
     fc->last.epoch = epoch;
-    fc->last.seq = seq;
-    wm_srec_hash(v, fc->last.hash);
+    fc->last.seq = seq; /* its hash is taken once the batch is full */
     return 0;
 }
 
@@ -223,6 +249,8 @@ static void pump(wm_upstream_t *u)
         }
         wm_txn_abort(&t); /* no transaction outlives this turn */
         if (b.n_records > 0) {
+            const ProtobufCBinaryData *last = &b.records[b.n_records - 1];
+            wm_srec_hash_buf(last->data, last->len, fc.last.hash);
             Wm__SyncMsg m = WM__SYNC_MSG__INIT;
             Wm__Frontier hf = frontier_of(&u->node->head);
             b.batch_id = ++u->next_batch_id;
@@ -347,18 +375,16 @@ void wm_upstream_on_msg(wm_upstream_t *u)
 void wm_upstream_tick(wm_upstream_t *u)
 {
     int64_t now = now_ms();
+    if (u->acked_dirty && now - u->acked_saved_ms >= ACKED_SAVE_MS)
+        persist_acked(u);
     switch (u->state) {
     case UP_DOWN:
         if (now >= u->next_try_ms)
             try_connect(u);
         break;
     case UP_HELLO_SENT:
-        if (now - u->hello_sent_ms > HELLO_TIMEOUT_MS) {
-            u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : BACKOFF_MIN_MS;
-            if (u->backoff_ms > BACKOFF_MAX_MS)
-                u->backoff_ms = BACKOFF_MAX_MS;
-            go_down(u, u->backoff_ms, "no answer to hello");
-        }
+        if (now - u->hello_sent_ms > HELLO_TIMEOUT_MS)
+            go_down(u, backoff_next(u), "no answer to hello");
         break;
     case UP_STREAMING:
         if (now - u->last_rx_ms > SILENCE_TIMEOUT_MS) {
@@ -429,6 +455,8 @@ void wm_upstream_close(wm_upstream_t **up)
     wm_upstream_t *u = up ? *up : NULL;
     if (!u)
         return;
+    if (u->acked_dirty)
+        persist_acked(u);
     wm_sock_close(&u->sock);
     wm_secure_free(u->secret);
     free(u);

@@ -2,6 +2,7 @@
 /* wm_record — the record codec; see wm_record.h for the byte layout. */
 #include "wm_record.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,13 @@ wm_err_t wm_srec_verify(const wm_srec_t *v, const uint8_t pub[static WM_PUB_BYTE
 
 void wm_srec_hash(const wm_srec_t *v, uint8_t out[static WM_HASH_BYTES])
 {
-    wm_hash(v->bytes, v->len, out);
+    assert(v->bytes == v->sig + WM_SIG_BYTES); /* views are of one srec buffer */
+    wm_hash(v->sig, WM_SIG_BYTES + v->len, out);
+}
+
+void wm_srec_hash_buf(const uint8_t *srec, size_t len, uint8_t out[static WM_HASH_BYTES])
+{
+    wm_hash(srec, len, out);
 }
 
 wm_err_t wm_record_follows(const wm_record_t *r, const char *station,

@@ -9,7 +9,9 @@
  *     0       64    sig    Ed25519 over WM_CTX_RECORD "\0" || bytes
  *     64      n     bytes  the Record message exactly as signed
  *
- * A record's hash is BLAKE2b-256(bytes); the next record's `prev` holds it.
+ * A record's hash is BLAKE2b-256 of the whole srec (signature and bytes);
+ * the next record's `prev` holds it. So the one signature that is verified
+ * for a batch, the last one, also pins every signature before it.
  * Records are never re-encoded to verify: the bytes are the record.
  *
  * Decoded records are the generated Wm__Record structs (record.pb-c.h);
@@ -58,8 +60,10 @@ wm_err_t wm_record_seal(const wm_record_t *r, const wm_signer_t *s,
 /* WM_OK if v's signature is pub's, else WM_EBADSIG. */
 wm_err_t wm_srec_verify(const wm_srec_t *v, const uint8_t pub[static WM_PUB_BYTES]);
 
-/* The record hash: BLAKE2b-256 of v->bytes. */
+/* The record hash: BLAKE2b-256 of the srec, sig || bytes. */
 void wm_srec_hash(const wm_srec_t *v, uint8_t out[static WM_HASH_BYTES]);
+/* The same, of an srec in one buffer. */
+void wm_srec_hash_buf(const uint8_t *srec, size_t len, uint8_t out[static WM_HASH_BYTES]);
 
 /* WM_OK if r is the record that must follow (station, epoch, seq, prev):
  * same station and epoch, r->seq == seq + 1 and r->prev == prev.

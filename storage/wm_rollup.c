@@ -20,6 +20,8 @@ typedef struct {
 struct wm_rollup_acc {
     slot_t *slots;
     size_t cap, n; /* cap is a power of two */
+    int64_t tz_hour;    /* capture quarter-hour last converted to a local date */
+    uint32_t tz_date;
 };
 
 static uint64_t key_hash(const uint8_t *k)
@@ -120,12 +122,18 @@ static wm_err_t add(wm_rollup_acc_t *a, uint32_t node, uint32_t ymd, wm_fig_t fi
             return e_;                                                                        \
     } while (0)
 
-static uint32_t local_date(int64_t unix_s)
+/* The local date of a capture time; records of a batch share the quarter
+ * hour (every time zone offset is a multiple of it), so it is cached. */
+static uint32_t local_date(wm_rollup_acc_t *a, int64_t unix_s)
 {
+    if (a->tz_date && unix_s / 900 == a->tz_hour)
+        return a->tz_date;
     time_t tt = (time_t)unix_s;
     struct tm tm;
     localtime_r(&tt, &tm);
-    return (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+    a->tz_hour = unix_s / 900;
+    a->tz_date = (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+    return a->tz_date;
 }
 
 static wm_err_t plan_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
@@ -151,6 +159,12 @@ static wm_err_t plan_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t se
     return wm_mdb_err(t->s, mdb_put(t->txn, t->s->plans, &mk, &mv, 0), "plan put");
 }
 
+static uint16_t site_flags(const Wm__SiteChecklist *s)
+{
+    return (uint16_t)(s->plaque | s->rules << 1 | s->equipment << 2 | s->manager << 3 |
+                      s->ledger << 4 | s->plan << 5 | s->theme << 6 | s->model_station << 7);
+}
+
 static wm_err_t site_put(wm_txn_t *t, uint32_t node, const Wm__SiteChecklist *s)
 {
     uint8_t k[4], v[6];
@@ -159,12 +173,75 @@ static wm_err_t site_put(wm_txn_t *t, uint32_t node, const Wm__SiteChecklist *s)
     int rc = mdb_get(t->txn, t->s->sites, &mk, &mv);
     if (rc == 0 && mv.mv_size == 6 && wm_get_u32(mv.mv_data) > s->date)
         return WM_OK; /* we already hold a newer checklist */
-    uint16_t f = (uint16_t)(s->plaque | s->rules << 1 | s->equipment << 2 | s->manager << 3 |
-                            s->ledger << 4 | s->plan << 5 | s->theme << 6 | s->model_station << 7);
+    uint16_t f = site_flags(s);
     wm_put_u32(v, s->date);
     v[4] = (uint8_t)(f >> 8), v[5] = (uint8_t)f;
     mv = (MDB_val){6, v};
     return wm_mdb_err(t->s, mdb_put(t->txn, t->s->sites, &mk, &mv, 0), "site put");
+}
+
+/* The latest checklist of a node that no void names, found in its log. */
+typedef struct {
+    wm_txn_t *t;
+    uint32_t node;
+    int found;
+    Wm__SiteChecklist best; /* date and flags only */
+    wm_err_t err;
+} site_scan_t;
+
+static int site_scan_fn(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
+{
+    site_scan_t *sc = ctx;
+    wm_record_t *r = NULL;
+    uint32_t by_e;
+    uint64_t by_s;
+    if (!v->bytes || wm_record_decode(v->bytes, v->len, &r) != WM_OK)
+        return 0;
+    if (r->body_case == WM__RECORD__BODY_SITE && (!sc->found || r->site->date >= sc->best.date)) {
+        wm_err_t err = wm_ref_get(sc->t, sc->node, epoch, seq, 'v', &by_e, &by_s);
+        if (err == WM_ENOTFOUND) { /* the later record wins a tie, as in site_put */
+            sc->found = 1;
+            sc->best = *r->site;
+        } else if (err != WM_OK) {
+            sc->err = err;
+        }
+    }
+    wm_record_free(&r);
+    return sc->err != WM_OK;
+}
+
+/* A checklist was voided. If it is the one held, the latest checklist that
+ * is not voided takes its place, or none. The log is scanned for it: voids
+ * of checklists are rare, and the void's own reference is already indexed,
+ * so the voided checklist no longer qualifies. */
+static wm_err_t site_unput(wm_txn_t *t, uint32_t node, const Wm__SiteChecklist *s)
+{
+    uint32_t date;
+    uint16_t flags;
+    wm_err_t err = wm_rollup_site(t, node, &date, &flags);
+    if (err == WM_ENOTFOUND || (err == WM_OK && (date != s->date || flags != site_flags(s))))
+        return WM_OK; /* not the one held */
+    if (err != WM_OK && err != WM_EDECODE)
+        return err;
+    site_scan_t sc = {.t = t, .node = node, .err = WM_OK};
+    if (wm_log_scan(t, node, 0, 0, site_scan_fn, &sc) < 0)
+        return WM_EIO;
+    if (sc.err != WM_OK)
+        return sc.err;
+    if (sc.found) {
+        uint8_t k[4], v[6];
+        uint16_t f = site_flags(&sc.best);
+        wm_put_u32(k, node);
+        wm_put_u32(v, sc.best.date);
+        v[4] = (uint8_t)(f >> 8), v[5] = (uint8_t)f;
+        MDB_val mk = {4, k}, mv = {6, v};
+        return wm_mdb_err(t->s, mdb_put(t->txn, t->s->sites, &mk, &mv, 0), "site put");
+    }
+    uint8_t k[4];
+    wm_put_u32(k, node);
+    MDB_val mk = {4, k};
+    int rc = mdb_del(t->txn, t->s->sites, &mk, NULL);
+    return rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "site del");
 }
 
 static int has_tag(const Wm__Activity *x, const char *tag)
@@ -198,7 +275,7 @@ static wm_err_t contribute(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const
         if (has_tag(x, WM_TAG_GRASSROOTS))
             TRY(add(a, node, d, WM_FIG_GRASSROOTS, 0, sign));
         if (wm_date_valid(d) &&
-            wm_date_to_days(local_date(r->captured)) - wm_date_to_days(d) > WM_LATE_DAYS)
+            wm_date_to_days(local_date(a, r->captured)) - wm_date_to_days(d) > WM_LATE_DAYS)
             TRY(add(a, node, d, WM_FIG_LATE, 0, sign));
         return WM_OK;
     }
@@ -228,7 +305,7 @@ static wm_err_t contribute(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const
         return plan_put(t, node, pe, r->plan_done->plan_seq, NULL, &done, NULL);
     }
     case WM__RECORD__BODY_SITE:
-        return sign > 0 ? site_put(t, node, r->site) : WM_OK;
+        return sign > 0 ? site_put(t, node, r->site) : site_unput(t, node, r->site);
     default:
         return WM_OK; /* teams feed the team index; unknown kinds count nowhere */
     }

@@ -700,7 +700,7 @@ wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
     t->c_node = node;
     t->c_head.epoch = r->epoch;
     t->c_head.seq = r->seq;
-    wm_hash(srec + WM_SIG_BYTES, len - WM_SIG_BYTES, t->c_head.hash);
+    wm_srec_hash_buf(srec, len, t->c_head.hash);
     return WM_OK;
 }
 

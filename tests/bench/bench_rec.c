@@ -63,7 +63,7 @@ wm_err_t bench_rec_next(bench_rec_t *b, const wm_signer_t *s, int64_t captured, 
     }
     if ((err = wm_record_seal(&b->r, s, srec, len)) != WM_OK)
         return err;
-    wm_hash(*srec + WM_SIG_BYTES, *len - WM_SIG_BYTES, b->next);
+    wm_srec_hash_buf(*srec, *len, b->next);
     b->seq = seq;
     return WM_OK;
 }

@@ -325,7 +325,7 @@ static void rec_seal(rec_buf_t *b, uint64_t seq, const wm_signer_t *s, uint8_t *
 {
     rec_fill(b, seq);
     check(wm_record_seal(&b->r, s, srec, len), "seal");
-    wm_hash(*srec + WM_SIG_BYTES, *len - WM_SIG_BYTES, b->prev);
+    wm_srec_hash_buf(*srec, *len, b->prev);
 }
 
 

@@ -116,7 +116,7 @@ static srec_buf_t make_record(const wm_signer_t *s, const rec_spec_t *sp)
 
 static void srec_hash(const srec_buf_t *b, uint8_t h[static WM_HASH_BYTES])
 {
-    wm_hash(b->data + WM_SIG_BYTES, b->len - WM_SIG_BYTES, h);
+    wm_srec_hash_buf(b->data, b->len, h);
 }
 
 /* Records 1..n of the station's reproducible chain (index k-1 is seq k). */

@@ -126,5 +126,5 @@ uint8_t *tu_seal(const tu_rec_t *t, const wm_signer_t *s, size_t *len)
 void tu_srec_hash(const uint8_t *srec, size_t len, uint8_t out[static WM_HASH_BYTES])
 {
     assert_true(len > WM_SIG_BYTES);
-    wm_hash(srec + WM_SIG_BYTES, len - WM_SIG_BYTES, out);
+    wm_srec_hash_buf(srec, len, out);
 }

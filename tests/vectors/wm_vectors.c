@@ -93,7 +93,7 @@ wm_err_t wmv_build(wmv_t out[static WMV_COUNT])
         memcpy(v->pub, wm_signer_pub(s), WM_PUB_BYTES);
         if ((rc = wm_record_seal(&r, s, &v->srec, &v->len)) != WM_OK)
             break;
-        wm_hash(v->srec + WM_SIG_BYTES, v->len - WM_SIG_BYTES, v->hash);
+        wm_srec_hash_buf(v->srec, v->len, v->hash);
         memcpy(prev, v->hash, WM_HASH_BYTES);
     }
     wm_signer_free(&s);
