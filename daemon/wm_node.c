@@ -64,6 +64,16 @@ static void guard_refresh(wm_node_t *n)
         wm_warn("cannot write fork-guard file %s: %s", n->guard_path, strerror(errno));
 }
 
+static wm_err_t refuse_no_log(const wm_node_t *n, char *why, size_t cap)
+{
+    return why_fail(WM_EFORK, why, cap,
+                    "signing key %s has signed a log up to epoch %" PRIu32 " seq %" PRIu64
+                    ", but %s holds no log. Signing again would fork the chain. Restore the "
+                    "data directory that belongs to this key, or start with --new-epoch to "
+                    "begin a new epoch deliberately",
+                    n->cfg->sign_key, n->guard.epoch, n->guard.seq, n->cfg->data_dir);
+}
+
 /* The fork guard: decides the epoch to write in, or refuses. Runs inside
  * the opening write transaction. */
 static wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_epoch, int had_log,
@@ -85,16 +95,12 @@ static wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_epoch, int had_l
     if (!new_epoch && g->present) {
         if (had_log && memcmp(g->log_id, log_id, WM_LOG_ID_BYTES) != 0)
             return why_fail(WM_EFORK, why, cap,
-                            "signing key %s belongs to another log than the one in %s. Restore "
-                            "the matching data directory, or start with --new-epoch",
+                            "signing key %s belongs to another log than the one in %s; "
+                            "signing again would fork the chain. Restore the matching data "
+                            "directory, or start with --new-epoch",
                             key, n->cfg->data_dir);
         if (!had_log || last == 0)
-            return why_fail(WM_EFORK, why, cap,
-                            "signing key %s has signed a log up to epoch %" PRIu32 " seq %" PRIu64
-                            ", but %s holds no log. Signing again would fork the chain. Restore "
-                            "the data directory that belongs to this key, or start with "
-                            "--new-epoch to begin a new epoch deliberately",
-                            key, g->epoch, g->seq, n->cfg->data_dir);
+            return refuse_no_log(n, why, cap);
         if (memcmp(g->log_id, log_id, WM_LOG_ID_BYTES) != 0)
             return why_fail(WM_EFORK, why, cap,
                             "signing key %s belongs to another log than the one in %s. Restore "
@@ -171,6 +177,12 @@ wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, ch
         goto out;
     snprintf(mdb, sizeof mdb, "%s/data.mdb", cfg->data_dir);
     int had_log = access(mdb, F_OK) == 0;
+    if (!had_log && n->guard.present && !new_epoch) {
+        /* Refuse before creating anything: an empty new log would only
+         * make the next attempt's message less clear. */
+        err = refuse_no_log(n, why, cap);
+        goto out;
+    }
     if ((err = wm_store_open(cfg->data_dir, 0, cfg->map_mb, &n->store)) != WM_OK) {
         why_fail(err, why, cap, "cannot open the log in %s: %s", cfg->data_dir, wm_strerror(err));
         goto out;
