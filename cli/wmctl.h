@@ -46,7 +46,9 @@ int cmd_enroll(wmctl_t *w, int argc, char **argv);
 int cmd_revoke(wmctl_t *w, int argc, char **argv);
 int cmd_bundle(wmctl_t *w, int argc, char **argv);
 int cmd_rollup(wmctl_t *w, int argc, char **argv);
+int cmd_report(wmctl_t *w, int argc, char **argv);
 int cmd_publish(wmctl_t *w, int argc, char **argv);
+int cmd_audit(wmctl_t *w, int argc, char **argv);
 
 /* The rollup of a period as the JSON object of wm_report.h (*out is a new
  * reference). Prints why and returns WMCTL_USAGE / WMCTL_FAIL on failure. */

@@ -9,6 +9,8 @@
  */
 #include "wm_agg.h"
 
+#include "control.pb-c.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,9 +35,22 @@ typedef struct {
     unsigned turn_batches;
 } peer_t;
 
+/* An audit fetch waiting for the child's answer. */
+typedef struct {
+    uint64_t req_id;
+    wm_frame_t ctl_peer; /* owned: whom to answer on the control socket */
+    time_t deadline;
+} fetch_wait_t;
+
+#define FETCH_WAIT_MAX 16
+#define FETCH_TIMEOUT_S 15
+
 struct wm_agg {
     wm_node_t *node;
     wm_sock_t *zap, *router;
+    wm_sock_t *ctl; /* borrowed: answers to audit fetches */
+    fetch_wait_t waits[FETCH_WAIT_MAX];
+    uint64_t next_req_id;
     peer_t *peers;
     size_t npeers, cap;
     time_t flush_due;
@@ -264,6 +279,8 @@ void wm_agg_close(wm_agg_t **ap)
         wm_pb_free(&a->peers[i].ps);
         free(a->peers[i].route.data);
     }
+    for (int i = 0; i < FETCH_WAIT_MAX; i++)
+        free(a->waits[i].ctl_peer.data);
     free(a->peers);
     wm_sock_close(&a->router);
     wm_sock_close(&a->zap);
@@ -526,6 +543,80 @@ static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
                 pb->res.detail[0] ? pb->res.detail : "the aggregator could not store the batch");
 }
 
+/* Answers a waiting control request: the records, or why there are none. */
+static void fetch_reply(wm_agg_t *a, fetch_wait_t *w, Wm__Records *recs, const char *error)
+{
+    Wm__CtlReply r = WM__CTL_REPLY__INIT;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (error) {
+        r.error = (char *)wm_errname(WM_ETIMEOUT);
+        r.message = (char *)error;
+    }
+    r.records = recs;
+    if (a->ctl && wm_pb_encode(&r.base, &buf, &len) == WM_OK) {
+        wm_msg_t m = {.n = 2, .f = {w->ctl_peer, {buf, len}}};
+        wm_sock_send(a->ctl, &m);
+    }
+    free(buf);
+    free(w->ctl_peer.data);
+    memset(w, 0, sizeof *w);
+}
+
+static void fetch_answered(wm_agg_t *a, Wm__Records *recs)
+{
+    for (int i = 0; i < FETCH_WAIT_MAX; i++)
+        if (a->waits[i].req_id && a->waits[i].req_id == recs->req_id) {
+            fetch_reply(a, &a->waits[i], recs, NULL);
+            return;
+        }
+    wm_debug("sync: an audit answer nobody waits for any more (request %" PRIu64 ")",
+             recs->req_id);
+}
+
+void wm_agg_set_ctl(wm_agg_t *a, wm_sock_t *ctl)
+{
+    a->ctl = ctl;
+}
+
+wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_peer, char *why,
+                      size_t cap)
+{
+    peer_t *p = f->via ? find_peer(a, f->via) : NULL;
+    if (!p) {
+        snprintf(why, cap, "\"%s\" is not enrolled here", f->via ? f->via : "");
+        return WM_ENOTFOUND;
+    }
+    if (!p->session) {
+        snprintf(why, cap, "%s is not connected now; try again when its status says ok",
+                 p->ps->node);
+        return WM_ESTATE;
+    }
+    fetch_wait_t *w = NULL;
+    for (int i = 0; i < FETCH_WAIT_MAX && !w; i++)
+        if (!a->waits[i].req_id)
+            w = &a->waits[i];
+    if (!w) {
+        snprintf(why, cap, "too many audit requests at once");
+        return WM_ESTATE;
+    }
+    w->ctl_peer.data = malloc(ctl_peer->len);
+    if (!w->ctl_peer.data)
+        return WM_ENOMEM;
+    memcpy(w->ctl_peer.data, ctl_peer->data, ctl_peer->len);
+    w->ctl_peer.len = ctl_peer->len;
+    w->req_id = ++a->next_req_id;
+    w->deadline = time(NULL) + FETCH_TIMEOUT_S;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Fetch out = *f;
+    out.req_id = w->req_id;
+    out.via = "";
+    m.msg_case = WM__SYNC_MSG__MSG_FETCH;
+    m.fetch = &out;
+    send_to(a, &p->route, &m);
+    return WM_OK;
+}
+
 void wm_agg_on_router(wm_agg_t *a)
 {
     pending_t *pend = calloc(AGG_DRAIN, sizeof *pend);
@@ -589,6 +680,9 @@ void wm_agg_on_router(wm_agg_t *a)
                 send_to(a, route, &r);
                 break;
             }
+            case WM__SYNC_MSG__MSG_RECORDS:
+                fetch_answered(a, sm->records);
+                break;
             default:
                 send_reject(a, route, p, 0, "unexpected", 0, NULL,
                             "message type %d is not sent to an aggregator", (int)sm->msg_case);
@@ -625,6 +719,9 @@ out:
 void wm_agg_tick(wm_agg_t *a)
 {
     time_t now = time(NULL);
+    for (int i = 0; i < FETCH_WAIT_MAX; i++)
+        if (a->waits[i].req_id && now > a->waits[i].deadline)
+            fetch_reply(a, &a->waits[i], NULL, "the child did not answer the audit request");
     if (now < a->flush_due)
         return;
     a->flush_due = now + PEER_FLUSH_S;

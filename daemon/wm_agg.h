@@ -48,4 +48,11 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
                        const size_t *lens, size_t n, char *why, size_t cap,
                        uint64_t *accepted, uint64_t *duplicates, wm_head_t *durable);
 
+/* Audits: asks child f->via for records of node f->node; the answer goes
+ * to ctl_peer on the control socket set with wm_agg_set_ctl, when it comes
+ * (or a timeout error after 15 s). WM_OK means "answer pending". */
+void wm_agg_set_ctl(wm_agg_t *a, wm_sock_t *ctl);
+wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_peer, char *why,
+                      size_t cap);
+
 #endif

@@ -183,6 +183,10 @@ static void send_hello(wm_upstream_t *u)
 static void try_connect(wm_upstream_t *u)
 {
     const wm_config_t *c = u->node->cfg;
+    /* A link that never came up (refused by the aggregator's ZAP handler,
+     * say, before our enrolment) is not retried by libzmq: start afresh. */
+    if (u->sock && now_ms() - u->connect_ms > HELLO_TIMEOUT_MS)
+        wm_sock_close(&u->sock);
     if (!u->sock) {
         if (wm_sync_connect(u->net, c->upstream, u->server_pub, u->secret, u->pub,
                             WM_SYNC_MAX_MSG, &u->sock) != WM_OK) {
@@ -275,6 +279,66 @@ static void pump(wm_upstream_t *u)
     }
 }
 
+typedef struct {
+    Wm__Records *r;
+    uint32_t epoch, max;
+    size_t bytes;
+} fetch_ctx_t;
+
+static int fetch_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
+{
+    fetch_ctx_t *fc = ctx;
+    size_t len = v->len + WM_SIG_BYTES;
+    (void)seq;
+    if (epoch != fc->epoch || !v->bytes || fc->r->n_records >= fc->max ||
+        (fc->r->n_records && fc->bytes + len > WM_AGG_MAX_BYTES))
+        return 1;
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return 1;
+    memcpy(copy, v->sig, len);
+    fc->r->records[fc->r->n_records++] = (ProtobufCBinaryData){len, copy};
+    fc->bytes += len;
+    return 0;
+}
+
+/* An audit: the aggregator above asks for records we hold of a node (our
+ * children's, or our own). They are the node's own signed records, so we
+ * cannot alter them unseen. */
+static void answer_fetch(wm_upstream_t *u, const Wm__Fetch *f)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Records r = WM__RECORDS__INIT;
+    uint8_t pub[WM_PUB_BYTES];
+    uint32_t node = 0;
+    fetch_ctx_t fc = {&r, f->epoch, f->max_records && f->max_records < WM_AGG_MAX_RECORDS
+                                        ? f->max_records : WM_AGG_MAX_RECORDS, 0};
+    r.req_id = f->req_id;
+    r.node = f->node ? f->node : "";
+    r.epoch = f->epoch;
+    r.error = "";
+    r.records = calloc(fc.max, sizeof *r.records);
+    wm_txn_t *t = NULL;
+    if (!r.records || wm_txn_begin(u->node->store, 0, &t) != WM_OK) {
+        r.error = "storage";
+    } else if (wm_node_lookup(t, r.node, &node) != WM_OK ||
+               wm_epoch_key(t, node, f->epoch, pub) != WM_OK) {
+        r.error = "unknown node or epoch";
+    } else {
+        r.sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, pub};
+        wm_log_scan(t, node, f->epoch, f->from_seq ? f->from_seq : 1, fetch_one, &fc);
+    }
+    wm_txn_abort(&t);
+    m.msg_case = WM__SYNC_MSG__MSG_RECORDS;
+    m.records = &r;
+    send_msg(u, &m);
+    wm_info("upstream: audit fetch of %s epoch %" PRIu32 " from seq %" PRIu64 ": %zu record(s)%s%s",
+            r.node, f->epoch, f->from_seq, r.n_records, r.error[0] ? ": " : "", r.error);
+    for (size_t i = 0; i < r.n_records; i++)
+        free(r.records[i].data);
+    free(r.records);
+}
+
 /* Restarts the send cursor at what the aggregator holds. Replies to
  * batches sent before this point are stale. */
 static void reset_cursor(wm_upstream_t *u, const wm_head_t *durable)
@@ -363,6 +427,9 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             break;
         }
         case WM__SYNC_MSG__MSG_HEARTBEAT:
+            break;
+        case WM__SYNC_MSG__MSG_FETCH:
+            answer_fetch(u, sm->fetch);
             break;
         default:
             wm_warn("upstream: unexpected message type %d", (int)sm->msg_case);

@@ -59,6 +59,7 @@ typedef struct {
 
 /* One control request waiting for its reply. */
 typedef struct {
+    int deferred;           /* answered later (audit fetch) */
     wm_frame_t peer;        /* ROUTER identity, owned */
     Wm__CtlRequest *req;    /* owned */
     Wm__CtlReply reply;
@@ -179,6 +180,15 @@ static void handle_ctl(daemon_t *d)
             c->reply.json = c->json ? c->json : "";
         } else if (c->req->op_case == WM__CTL_REQUEST__OP_PING) {
             /* empty reply */
+        } else if (c->req->op_case == WM__CTL_REQUEST__OP_FETCH) {
+            char why[256];
+            err = d->agg ? wm_agg_fetch(d->agg, c->req->fetch, &c->peer, why, sizeof why)
+                         : WM_ESTATE;
+            if (err == WM_OK)
+                c->deferred = 1;
+            else
+                c->json = strdup(d->agg ? why : "this node does not aggregate"),
+                set_error(&c->reply, err, "", c->json);
         } else if (c->req->op_case == WM__CTL_REQUEST__OP_ENROLL ||
                    c->req->op_case == WM__CTL_REQUEST__OP_REVOKE ||
                    c->req->op_case == WM__CTL_REQUEST__OP_IMPORT ||
@@ -211,7 +221,8 @@ static void handle_ctl(daemon_t *d)
         }
     }
     for (size_t i = 0; i < np; i++) {
-        reply_send(d, &p[i]);
+        if (!p[i].deferred)
+            reply_send(d, &p[i]);
         free(p[i].peer.data);
         wm_pb_free(&p[i].req);
         free(p[i].json);
@@ -285,6 +296,8 @@ int main(int argc, char **argv)
         err = sec ? wm_curve_load(d.cfg.curve_key, sec, pub) : WM_ENOMEM;
         if (err == WM_OK)
             err = wm_agg_open(d.node, d.net, d.cfg.listen, sec, &d.agg, why, sizeof why);
+        if (err == WM_OK)
+            wm_agg_set_ctl(d.agg, d.ctl);
         else
             snprintf(why, sizeof why, "cannot load transport key %s: %s", d.cfg.curve_key,
                      wm_strerror(err));

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wmctl audit --town ID --period P — at the county: checks a town's signed
+ * rollup of P against the station records it covers. The records are
+ * fetched from the town (through the county's daemon and the live link);
+ * they are station-signed and chained, so the town cannot alter them
+ * unseen. They are verified and ingested into a scratch LMDB environment
+ * through the same ingest as the network, the rollup is recomputed with the
+ * same code, and every figure is compared.
+ *
+ * Keys: by default each station's signing key is the one the town holds;
+ * --keys FILE pins them from the stations' own `wmctl keys` lines.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wm_crypto.h"
+#include "wm_ingest.h"
+#include "wm_report.h"
+#include "wmctl.h"
+
+#define FETCH_CHUNK 2000
+
+/* Pinned keys from --keys: "wmsync-id 1 ROLE ID SIGN CURVE NAME" lines. */
+typedef struct {
+    char id[160];
+    uint8_t sign[WM_PUB_BYTES];
+} pin_t;
+
+static int load_pins(const char *path, pin_t **pins, size_t *n)
+{
+    FILE *f = fopen(path, "re");
+    char line[4096];
+    *pins = NULL;
+    *n = 0;
+    if (!f) {
+        wmctl_err("audit: cannot open %s", path);
+        return WMCTL_USAGE;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char role[32], id[160], sh[80], ch[80];
+        if (sscanf(line, "wmsync-id 1 %31s %159s %79s %79s", role, id, sh, ch) != 4)
+            continue;
+        pin_t *np = realloc(*pins, (*n + 1) * sizeof *np);
+        if (!np)
+            break;
+        *pins = np;
+        snprintf(np[*n].id, sizeof np[*n].id, "%s", id);
+        if (wm_unhex(sh, np[*n].sign, WM_PUB_BYTES) == WM_OK)
+            (*n)++;
+    }
+    fclose(f);
+    return WMCTL_OK;
+}
+
+/* Compares report figures with recomputed ones; prints each difference. */
+static int compare(const char *path, const json_t *want, const json_t *got, int *same)
+{
+    int diffs = 0;
+    if (json_is_object(want)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)want, k, v)
+        {
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s.%s", path, k);
+            diffs += compare(sub, v, json_object_get(got, k), same);
+        }
+        return diffs;
+    }
+    if (!json_is_number(want))
+        return 0;
+    double a = json_number_value(want), b = got ? json_number_value(got) : 0;
+    if (a > b + 0.005 || a < b - 0.005) {
+        printf("  DIFFERS %-60s report %.2f, records %.2f\n", path, a, b);
+        return 1;
+    }
+    (*same)++;
+    return 0;
+}
+
+/* Fetches one epoch of a station from the town and ingests it. */
+static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const char *station,
+                       uint32_t node_no, uint32_t epoch, uint64_t upto, const pin_t *pin,
+                       uint64_t *fetched)
+{
+    uint64_t from = 1;
+    while (from <= upto) {
+        Wm__Fetch f = WM__FETCH__INIT;
+        Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+        Wm__CtlReply *rep = NULL;
+        f.node = (char *)station;
+        f.epoch = epoch;
+        f.from_seq = from;
+        f.max_records = FETCH_CHUNK;
+        f.via = (char *)town;
+        req.op_case = WM__CTL_REQUEST__OP_FETCH;
+        req.fetch = &f;
+        wm_err_t err = wmctl_call(w, &req, &rep);
+        if (err != WM_OK) {
+            wmctl_err("audit: %s", err == WM_EDOWN ? "the county's daemon is not running"
+                                                   : wm_strerror(err));
+            return WMCTL_FAIL;
+        }
+        if ((rep->error && rep->error[0]) || !rep->records || (rep->records->error && rep->records->error[0])) {
+            wmctl_err("audit: %s could not send %s epoch %" PRIu32 ": %s", town, station, epoch,
+                      rep->records && rep->records->error[0] ? rep->records->error : rep->message);
+            wm_pb_free(&rep);
+            return WMCTL_FAIL;
+        }
+        Wm__Records *r = rep->records;
+        if (r->n_records == 0 || r->sign_pub.len != WM_PUB_BYTES) {
+            wmctl_err("audit: %s holds no records of %s epoch %" PRIu32 " from seq %" PRIu64,
+                      town, station, epoch, from);
+            wm_pb_free(&rep);
+            return WMCTL_FAIL;
+        }
+        size_t n = 0;
+        const uint8_t *recs[FETCH_CHUNK];
+        size_t lens[FETCH_CHUNK];
+        for (size_t i = 0; i < r->n_records && n < FETCH_CHUNK && from + n <= upto; i++, n++) {
+            recs[n] = r->records[i].data;
+            lens[n] = r->records[i].len;
+        }
+        if (pin && memcmp(pin->sign, r->sign_pub.data, WM_PUB_BYTES) != 0)
+            printf("  NOTE %s: the town holds another signing key than the pinned one; "
+                   "verifying with the pinned key\n", station);
+        wm_sender_t s = {station, node_no, pin ? pin->sign : r->sign_pub.data, 0};
+        wm_ingest_t res;
+        wm_txn_t *t = NULL;
+        err = wm_txn_begin(scratch, 1, &t);
+        if (err == WM_OK)
+            err = wm_ingest(t, &s, recs, lens, n, (int64_t)time(NULL), &res);
+        if (err == WM_OK)
+            err = wm_txn_commit(&t);
+        wm_txn_abort(&t);
+        wm_pb_free(&rep);
+        if (err != WM_OK) {
+            printf("  FAILED %s: the records the town sent do not verify: %s\n", station,
+                   res.detail[0] ? res.detail : wm_strerror(err));
+            return WMCTL_FAIL;
+        }
+        from += n;
+        *fetched += n;
+        wmctl_progress("fetching", *fetched, 0);
+    }
+    return WMCTL_OK;
+}
+
+int cmd_audit(wmctl_t *w, int argc, char **argv)
+{
+    wmctl_opts_t o;
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    if (rc)
+        return rc;
+    const char *town = wmctl_opt(&o, "town"), *period = wmctl_opt(&o, "period"),
+               *keys = wmctl_opt(&o, "keys");
+    if ((rc = wmctl_opts_unused(&o, "audit")) || (rc = wmctl_config(w)))
+        return rc;
+    wm_period_t p;
+    if (!town || !period || wm_period_parse(period, &p) != WM_OK) {
+        fprintf(stderr, "wmctl: rejected: audit needs --town ID and --period P\n");
+        return WMCTL_USAGE;
+    }
+    pin_t *pins = NULL;
+    size_t npins = 0;
+    if (keys && (rc = load_pins(keys, &pins, &npins)))
+        return rc;
+
+    /* The town's signed report, as it reached us. */
+    wm_store_t *s = NULL;
+    uint32_t self = 0;
+    json_t *rep = NULL, *mine = NULL;
+    wm_head_t at;
+    if ((rc = wmctl_open_ro(w, &s, &self)))
+        return rc;
+    wm_txn_t *t = NULL;
+    wm_err_t err = s ? wm_txn_begin(s, 0, &t) : WM_ENOTFOUND;
+    if (err == WM_OK)
+        err = wm_report_find(t, town, &p, &rep, &at);
+    wm_txn_abort(&t);
+    wm_store_close(&s);
+    if (err != WM_OK) {
+        wmctl_err("audit: no rollup of %s from %s has reached this node", p.name, town);
+        free(pins);
+        return WMCTL_FAIL;
+    }
+    printf("audit of %s's rollup of %s (its log record %" PRIu32 "/%" PRIu64 ")\n", town, p.name,
+           at.epoch, at.seq);
+
+    char dir[] = "/tmp/wmsync-audit.XXXXXX";
+    wm_store_t *scratch = NULL;
+    if (!mkdtemp(dir) || wm_store_open(dir, WM_STORE_NOSYNC, 0, &scratch) != WM_OK) {
+        wmctl_err("audit: cannot make a scratch store");
+        json_decref(rep);
+        free(pins);
+        return WMCTL_FAIL;
+    }
+    rc = WMCTL_OK;
+    uint64_t fetched = 0;
+    size_t i;
+    json_t *cov;
+    json_array_foreach(json_object_get(rep, "covers"), i, cov)
+    {
+        const char *st = json_string_value(json_object_get(cov, "station"));
+        uint32_t epoch = (uint32_t)json_integer_value(json_object_get(cov, "epoch"));
+        uint64_t seq = (uint64_t)json_integer_value(json_object_get(cov, "seq"));
+        const char *hash = json_string_value(json_object_get(cov, "hash"));
+        const pin_t *pin = NULL;
+        for (size_t k = 0; k < npins; k++)
+            if (strcmp(pins[k].id, st ? st : "") == 0)
+                pin = &pins[k];
+        if (!st || !hash)
+            continue;
+        uint32_t node_no = 0;
+        Wm__PeerState ps = WM__PEER_STATE__INIT;
+        uint8_t zero[WM_PUB_BYTES] = {0};
+        ps.node = (char *)st;
+        ps.name = (char *)st;
+        ps.state = WM_PEER_ACTIVE;
+        ps.curve_pub = (ProtobufCBinaryData){WM_PUB_BYTES, zero};
+        if (wm_txn_begin(scratch, 1, &t) != WM_OK || wm_node_add(t, st, &node_no) != WM_OK ||
+            wm_peer_put(t, &ps) != WM_OK || wm_txn_commit(&t) != WM_OK) {
+            wm_txn_abort(&t);
+            rc = WMCTL_FAIL;
+            break;
+        }
+        for (uint32_t e = 1; e <= epoch && seq && rc == WMCTL_OK; e++)
+            rc = fetch_epoch(w, scratch, town, st, node_no, e, e == epoch ? seq : UINT64_MAX / 2,
+                             pin, &fetched);
+        if (rc != WMCTL_OK)
+            break;
+        /* The records must end exactly at the head the report names. */
+        wm_head_t h = {0};
+        char hex[65];
+        if (wm_txn_begin(scratch, 0, &t) == WM_OK)
+            wm_ingest_frontier(t, node_no, &h);
+        wm_txn_abort(&t);
+        if (seq && (h.seq != seq || h.epoch != epoch || strcmp(wm_hex(h.hash, 32, hex), hash))) {
+            printf("  FAILED %s: the report covers %" PRIu32 "/%" PRIu64
+                   " but the records the town sent end at %" PRIu32 "/%" PRIu64 " (or differ)\n",
+                   st, epoch, seq, h.epoch, h.seq);
+            rc = WMCTL_FAIL;
+        }
+    }
+    wmctl_progress(NULL, 0, 0);
+    if (rc == WMCTL_OK) {
+        wm_report_opts_t ro = {.id = town,
+                               .name = json_string_value(json_object_get(rep, "name")),
+                               .role = "town",
+                               .aggregator = 1,
+                               .cadence_days = w->cfg.cadence_days,
+                               .silent_days = w->cfg.silent_days,
+                               .today = wm_date_today(),
+                               .now = (int64_t)time(NULL)};
+        if (wm_txn_begin(scratch, 0, &t) != WM_OK || wm_report_build(t, &p, &ro, &mine) != WM_OK)
+            rc = WMCTL_FAIL;
+        wm_txn_abort(&t);
+    }
+    if (rc == WMCTL_OK) {
+        int same = 0, diffs = compare("totals", json_object_get(rep, "totals"),
+                                      json_object_get(mine, "totals"), &same);
+        json_t *row;
+        json_array_foreach(json_object_get(rep, "stations"), i, row)
+        {
+            json_t *other = NULL, *r2;
+            size_t k;
+            json_array_foreach(json_object_get(mine, "stations"), k, r2) if (
+                strcmp(json_string_value(json_object_get(r2, "id")),
+                       json_string_value(json_object_get(row, "id"))) == 0) other = r2;
+            char path[300];
+            snprintf(path, sizeof path, "%s", json_string_value(json_object_get(row, "id")));
+            diffs += compare(path, json_object_get(row, "totals"),
+                             other ? json_object_get(other, "totals") : NULL, &same);
+        }
+        printf("%" PRIu64 " station record(s) verified and recounted: %d figure(s) confirmed, "
+               "%d differ%s\n",
+               fetched, same, diffs, keys ? "" : " (station keys as the town holds them)");
+        rc = diffs ? WMCTL_FAIL : WMCTL_OK;
+    }
+    json_decref(mine);
+    json_decref(rep);
+    wm_store_close(&scratch);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "%s/data.mdb", dir);
+    unlink(cmd);
+    snprintf(cmd, sizeof cmd, "%s/lock.mdb", dir);
+    unlink(cmd);
+    rmdir(dir);
+    free(pins);
+    return rc;
+}
