@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan demo bench clean
+.PHONY: all deps build test test-asan demo bench package clean
 
 all: build
 
@@ -31,6 +31,11 @@ demo: build
 
 bench: build
 	bash tests/bench/run.sh $(BUILD)
+
+# Debian packages wmsync-daemon and wmsync-cli (CPack) into $(BUILD)/;
+# packaging/README.md describes them.
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

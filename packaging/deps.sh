@@ -4,10 +4,13 @@
 # installs only what is missing, and runs apt-get update only when it must.
 set -eu
 
+# The last line serves make package and tests/package: dpkg-shlibdeps
+# (dpkg-dev), lintian, systemd-analyze (systemd), adduser, python3.
 PKGS="build-essential cmake pkg-config
 libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libsodium-dev libcmocka-dev libjansson-dev libinih-dev
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+dpkg-dev lintian systemd adduser python3"
 
 missing=""
 for p in $PKGS; do
