@@ -160,14 +160,12 @@ check "quarantined station has a proof" [ "$(row "$QID" proofs)" -ge 1 ]
 hx quarantined 3 "$Q" "$QID" hello
 hx quarantined 3 "$Q" "$QID" hello
 
-# A corrupt signature in the middle of a batch: the chain to the last,
-# valid signature authenticates the bytes, so the batch is taken; the same
-# bytes resent with their real signature are a duplicate, not a fork.
-hx ack 3 "$P" "$PID_" bad_sig_mid
-hx ack 3 "$P" "$PID_" replay
-check "same bytes under another signature do not quarantine" \
-    [ "$(row "$PID_" proofs)" = 0 ]
-hx welcome 3 "$P" "$PID_" hello
+# A corrupt signature in the middle of a batch: a record's hash covers its
+# signature, so the next record no longer chains to it and the batch is
+# refused whole, naming the altered record; nothing is quarantined.
+hx bad_chain 0 "$P" "$PID_" bad_sig_mid
+check "a corrupt signature does not quarantine" [ "$(row "$PID_" proofs)" = 0 ]
+hx welcome 0 "$P" "$PID_" hello
 
 # --- the transport refuses --------------------------------------------------------------
 hx none 3 "$E" "$EID" oversize
