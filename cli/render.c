@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render.h"
 #include "wmctl.h"
 
 /* Opens out for writing (stdout if NULL); prints why on failure. */
@@ -42,8 +43,55 @@ static int render_json(const json_t *j, const char *lang, const char *out)
     return wmctl_close_out(f, out);
 }
 
+static int render_table(const json_t *j, const char *lang, const char *out)
+{
+    FILE *f = wmctl_open_out(out, "w");
+    if (!f)
+        return WMCTL_FAIL;
+    int bad = render_table_write(j, lang, f);
+    int rc = wmctl_close_out(f, out);
+    if (bad && rc == WMCTL_OK) {
+        wmctl_err("cannot write the table%s%s", out ? " to " : "", out ? out : "");
+        rc = WMCTL_FAIL;
+    }
+    return rc;
+}
+
+static int render_csv(const json_t *j, const char *lang, const char *out)
+{
+    /* "wb": the CRLF line ends are written as they are. */
+    FILE *f = wmctl_open_out(out, "wb");
+    if (!f)
+        return WMCTL_FAIL;
+    int bad = render_csv_write(j, lang, f);
+    int rc = wmctl_close_out(f, out);
+    if (bad && rc == WMCTL_OK) {
+        wmctl_err("cannot write the CSV%s%s", out ? " to " : "", out ? out : "");
+        rc = WMCTL_FAIL;
+    }
+    return rc;
+}
+
+static int render_xlsx(const json_t *j, const char *lang, const char *out)
+{
+    char why[512];
+    if (!out) {
+        fprintf(stderr, "wmctl: rejected: --format xlsx needs --out FILE.xlsx (a workbook is "
+                        "binary; it is not written to the terminal)\n");
+        return WMCTL_USAGE;
+    }
+    if (render_xlsx_write(j, lang, out, why, sizeof why)) {
+        wmctl_err("%s", why);
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
 static const wmctl_render_t renderers[] = {
+    {"table", render_table},
     {"json", render_json},
+    {"csv", render_csv},
+    {"xlsx", render_xlsx},
 };
 
 const wmctl_render_t *wmctl_renderer(const char *name)

@@ -40,6 +40,8 @@ static const wmctl_cmd_t commands[] = {
      "rollup --period P [--station ID] [--format table|json|csv|xlsx] [--out FILE] [--lang zh|en]",
      "a period's figures and problems (P: 2024-05, 2024-W19, 2024-BW10, 2024-Q2, 2024-H1, "
      "2024, 2024-03-01..2024-05-31)"},
+    {"report", cmd_report, "report --period P [--station ID] [--lang zh|en] [--out FILE]",
+     "a period's figures as the prose of a progress report, problems included"},
     {"publish", cmd_publish, "publish --period P",
      "town: append the signed rollup of P to the town's log, for the county"},
     {"audit", cmd_audit, "audit --town ID --period P [--keys FILE]",

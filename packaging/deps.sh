@@ -8,7 +8,7 @@ set -eu
 # (dpkg-dev), lintian, systemd-analyze (systemd), adduser, python3.
 PKGS="build-essential cmake pkg-config
 libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
-libsodium-dev libcmocka-dev libjansson-dev libinih-dev
+libsodium-dev libcmocka-dev libjansson-dev libinih-dev libxlsxwriter-dev
 clang libclang-rt-14-dev
 dpkg-dev lintian systemd adduser python3"
 
