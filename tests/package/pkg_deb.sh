@@ -232,6 +232,13 @@ root_part() {
         return
     fi
     local st p
+    # One run at a time on a machine: a second one waits here. Daemons are
+    # started without fd 9, so the lock dies with the run that holds it.
+    mkdir -p /run/lock && exec 9>/run/lock/wmsync-pkg_deb.lock
+    if ! flock -w 150 9; then
+        skip "install, run and purge: another pkg_deb run holds /run/lock/wmsync-pkg_deb.lock"
+        return
+    fi
     # A run killed outright (ctest's timeout) leaves this marker behind: undo
     # that run, and only that run, before starting.
     if [ -e "$MARKER" ]; then
@@ -321,7 +328,7 @@ root_part() {
     start() { # start DIR: the installed daemon as wmsync, pid in $LAST
         # setpriv itself, not the function: $! must be the daemon (setpriv execs)
         setpriv --reuid=wmsync --regid=wmsync --init-groups -- \
-            /usr/sbin/wmsyncd -c "$1/wmsync.conf" >>"$T/$(basename "$1").log" 2>&1 &
+            /usr/sbin/wmsyncd -c "$1/wmsync.conf" >>"$T/$(basename "$1").log" 2>&1 9>&- &
         LAST=$!
         PIDS+=("$LAST")
     }
