@@ -84,13 +84,16 @@ static int compare(const char *path, const json_t *want, const json_t *got, int 
     return 0;
 }
 
-/* Fetches one epoch of a station from the town and ingests it. */
+/* Fetches one epoch of a station from the town and ingests it: up to seq
+ * upto, or (whole) all the town holds of an earlier epoch, which may be
+ * nothing at all (epoch numbers can skip, and a station may have started
+ * a new epoch before an old one reached the town). */
 static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const char *station,
-                       uint32_t node_no, uint32_t epoch, uint64_t upto, const pin_t *pin,
-                       uint64_t *fetched)
+                       uint32_t node_no, uint32_t epoch, uint64_t upto, int whole,
+                       const pin_t *pin, uint64_t *fetched)
 {
     uint64_t from = 1;
-    while (from <= upto) {
+    while (whole || from <= upto) {
         Wm__Fetch f = WM__FETCH__INIT;
         Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
         Wm__CtlReply *rep = NULL;
@@ -106,6 +109,12 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
             wmctl_err("audit: %s", err == WM_EDOWN ? "the county's daemon is not running"
                                                    : wm_strerror(err));
             return WMCTL_FAIL;
+        }
+        if (whole && !(rep->error && rep->error[0]) && rep->records &&
+            (rep->records->n_records == 0 ||
+             (rep->records->error && strcmp(rep->records->error, "unknown node or epoch") == 0))) {
+            wm_pb_free(&rep); /* the end of an earlier epoch, or none of it here */
+            return WMCTL_OK;
         }
         if ((rep->error && rep->error[0]) || !rep->records || (rep->records->error && rep->records->error[0])) {
             wmctl_err("audit: %s could not send %s epoch %" PRIu32 ": %s", town, station, epoch,
@@ -123,7 +132,8 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
         size_t n = 0;
         const uint8_t *recs[FETCH_CHUNK];
         size_t lens[FETCH_CHUNK];
-        for (size_t i = 0; i < r->n_records && n < FETCH_CHUNK && from + n <= upto; i++, n++) {
+        for (size_t i = 0; i < r->n_records && n < FETCH_CHUNK && (whole || from + n <= upto);
+             i++, n++) {
             recs[n] = r->records[i].data;
             lens[n] = r->records[i].len;
         }
@@ -231,8 +241,7 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
             break;
         }
         for (uint32_t e = 1; e <= epoch && seq && rc == WMCTL_OK; e++)
-            rc = fetch_epoch(w, scratch, town, st, node_no, e, e == epoch ? seq : UINT64_MAX / 2,
-                             pin, &fetched);
+            rc = fetch_epoch(w, scratch, town, st, node_no, e, seq, e < epoch, pin, &fetched);
         if (rc != WMCTL_OK)
             break;
         /* The records must end exactly at the head the report names. */
