@@ -3,9 +3,10 @@
 # Runs every benchmark of a build and prints its figures (`make bench`).
 # Benchmarks are not tests: this prints what it measured and fails only if
 # a benchmark could not run. The storage figures come from bench_store; the
-# daemon round trip from bench_daemon.sh and the town's catch-up and
-# memory from bench_sync.sh, which are skipped (with a note) when the build
-# has no wmctl or wmsyncd yet.
+# rollup cost and query latency from bench_rollup; the daemon round trip
+# (wmctl, and bench_ctl without process start-up) from bench_daemon.sh and
+# the town's catch-up and memory from bench_sync.sh, which are skipped
+# (with a note) when the build has no wmctl or wmsyncd yet.
 #
 # Usage: bash tests/bench/run.sh BUILD_DIR
 set -eu
@@ -27,8 +28,16 @@ echo "== bench_store: storage API beside raw LMDB and libsodium"
 "$BENCH_STORE"
 echo
 
+if [ -x "$BUILD/tests/bench/bench_rollup" ]; then
+    echo "== bench_rollup: rollup maintenance cost at ingest, and query latency (1000 stations x 366 days)"
+    "$BUILD/tests/bench/bench_rollup"
+else
+    echo "== bench_rollup: skipped ($BUILD/tests/bench/bench_rollup not built)"
+fi
+echo
+
 if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/daemon/wmsyncd" ]; then
-    echo "== bench_daemon: wmctl record through a running station daemon"
+    echo "== bench_daemon: wmctl record (with process start-up) and bench_ctl (without) through a running station daemon"
     bash "$HERE/bench_daemon.sh" "$BUILD"
 else
     echo "== bench_daemon: skipped ($BUILD/cli/wmctl or $BUILD/daemon/wmsyncd not built)"
