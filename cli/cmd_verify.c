@@ -19,6 +19,7 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
     if (rc)
         return rc;
     int json = wmctl_flag(&o, "json");
+    const char *station = wmctl_opt(&o, "station");
     if ((rc = wmctl_opts_unused(&o, "verify")))
         return rc;
     wm_store_t *s = NULL;
@@ -27,11 +28,21 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
         return rc;
     wm_verify_t v = {0};
     wm_err_t err = WM_OK;
-    if (s && self) {
+    /* An aggregator can verify a child's log as it holds it (--station),
+     * each epoch with the key it was accepted under. */
+    const char *id = station ? station : w->cfg.id;
+    uint32_t node = self;
+    if (s) {
         wm_txn_t *t = NULL;
         err = wm_txn_begin(s, 0, &t);
-        if (err == WM_OK)
-            err = wm_log_verify(t, self, w->cfg.id, &v);
+        if (err == WM_OK && station && wm_node_lookup(t, station, &node) != WM_OK) {
+            wm_txn_abort(&t);
+            wm_store_close(&s);
+            fprintf(stderr, "wmctl: rejected: --station: no records of \"%s\" here\n", station);
+            return WMCTL_USAGE;
+        }
+        if (err == WM_OK && node)
+            err = wm_log_verify(t, node, id, &v);
         wm_txn_abort(&t);
     }
     wm_store_close(&s);
@@ -39,7 +50,7 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
     wm_hex(v.head.hash, sizeof v.head.hash, hex);
     if (json) {
         json_t *j = json_pack("{s:b, s:s, s:I, s:i, s:i, s:I, s:s}", "ok", err == WM_OK, "id",
-                              w->cfg.id, "records", (json_int_t)v.records, "epochs", (int)v.epochs,
+                              id, "records", (json_int_t)v.records, "epochs", (int)v.epochs,
                               "head_epoch", (int)v.head.epoch, "head_seq",
                               (json_int_t)v.head.seq, "head_hash", hex);
         if (err != WM_OK)
@@ -54,11 +65,11 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
     } else if (err == WM_OK) {
         printf("ok: %s: %" PRIu64 " record(s) in %" PRIu32 " epoch(s) verify; head epoch %" PRIu32
                " seq %" PRIu64 " hash %s\n",
-               w->cfg.id, v.records, v.epochs, v.head.epoch, v.head.seq, hex);
+               id, v.records, v.epochs, v.head.epoch, v.head.seq, hex);
     } else {
         printf("FAILED: %s: record %" PRIu32 "/%" PRIu64 ": %s (%" PRIu64
                " record(s) before it verify)\n",
-               w->cfg.id, v.bad_epoch, v.bad_seq, v.why[0] ? v.why : wm_strerror(err), v.records);
+               id, v.bad_epoch, v.bad_seq, v.why[0] ? v.why : wm_strerror(err), v.records);
     }
     return err == WM_OK ? WMCTL_OK : WMCTL_FAIL;
 }

@@ -26,7 +26,7 @@ static const wmctl_cmd_t commands[] = {
     {"record", cmd_record, "record KIND --flag value ...",
      "record activity|publicity|volunteers|recruitment|team|funding|site|plan|plan-done|void"},
     {"log", cmd_log, "log [--from SEQ] [--epoch E] [--json]", "list the node's records"},
-    {"verify", cmd_verify, "verify [--json]",
+    {"verify", cmd_verify, "verify [--station ID] [--json]",
      "check the whole chain: linkage and every signature (exit 0 only if it verifies)"},
     {"status", cmd_status, "status [--json]",
      "the node's head, sync state (station) or every child's sync state (aggregator)"},
@@ -46,6 +46,12 @@ static const wmctl_cmd_t commands[] = {
      "town: append the signed rollup of P to the town's log, for the county"},
     {"audit", cmd_audit, "audit --town ID --period P [--keys FILE]",
      "county: recount a town's rollup of P from the station records it covers"},
+    {"backup", cmd_backup, "backup --out FILE",
+     "a consistent, compacted copy of the node's data, taken while the daemon runs"},
+    {"restore", cmd_restore, "restore FILE [--new-epoch]",
+     "put a backup in place (daemon stopped); refuses what would fork the chain"},
+    {"rekey", cmd_rekey, "rekey",
+     "a new signing key (daemon stopped); then wmsyncd --new-epoch and re-enrol"},
 };
 
 void wmctl_progress(const char *what, uint64_t done, uint64_t total)

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wmctl backup / restore / rekey — keeping a node's data safe and moving it
+ * to a new key.
+ *
+ * backup:  a consistent, compacted copy of the LMDB environment, taken from
+ *          a read transaction while the daemon keeps writing.
+ * restore: puts a backup in place of the data directory (daemon stopped).
+ *          Refuses what would fork the chain: a backup older than what the
+ *          signing key has already signed, or of another log — unless the
+ *          operator chooses --new-epoch, which the daemon then must use too.
+ * rekey:   a new signing key; the old one is kept beside it, never used
+ *          again. The daemon must then start with --new-epoch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wm_crypto.h"
+#include "wmctl.h"
+
+/* Nonzero if a daemon holds the node's lock. */
+static int daemon_holds_lock(const wmctl_t *w)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/wmsyncd.lock", w->cfg.data_dir);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    close(fd);
+    return held;
+}
+
+int cmd_backup(wmctl_t *w, int argc, char **argv)
+{
+    wmctl_opts_t o;
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    if (rc)
+        return rc;
+    const char *out = wmctl_opt(&o, "out");
+    if ((rc = wmctl_opts_unused(&o, "backup")) || (rc = wmctl_config(w)))
+        return rc;
+    if (!out) {
+        fprintf(stderr, "wmctl: rejected: --out: backup needs --out FILE\n");
+        return WMCTL_USAGE;
+    }
+    wm_store_t *s = NULL;
+    uint32_t self = 0;
+    if ((rc = wmctl_open_ro(w, &s, &self)))
+        return rc;
+    if (!s) {
+        wmctl_err("backup: %s holds no data yet", w->cfg.data_dir);
+        return WMCTL_FAIL;
+    }
+    wmctl_progress("backing up (a consistent copy while the daemon runs)", 0, 0);
+    wm_err_t err = wm_store_copy(s, out);
+    wmctl_progress(NULL, 0, 0);
+    wm_store_close(&s);
+    if (err != WM_OK) {
+        wmctl_err("backup to %s failed: %s", out,
+                  err == WM_EEXIST ? "the file exists" : wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    struct stat st;
+    stat(out, &st);
+    printf("backed up %s to %s (%.1f MiB, compacted). Keep it apart from the keys.\n",
+           w->cfg.id, out, (double)st.st_size / (1 << 20));
+    return WMCTL_OK;
+}
+
+/* What the fork guard beside the key says: present, log id, epoch, seq. */
+static int read_guard(const wmctl_t *w, uint8_t id[WM_LOG_ID_BYTES], uint32_t *epoch,
+                      uint64_t *seq)
+{
+    char path[4200], hex[40] = {0};
+    unsigned long long sq = 0;
+    unsigned e = 0;
+    snprintf(path, sizeof path, "%s.state", w->cfg.sign_key);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    int n = fscanf(f, "log_id=%33s epoch=%u seq=%llu", hex, &e, &sq);
+    fclose(f);
+    if (n != 3 || wm_unhex(hex, id, WM_LOG_ID_BYTES) != WM_OK)
+        return 0;
+    *epoch = e;
+    *seq = sq;
+    return 1;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, ok = 0;
+    char buf[1 << 16];
+    ssize_t n;
+    if (in >= 0)
+        out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (in >= 0 && out >= 0) {
+        ok = 1;
+        while ((n = read(in, buf, sizeof buf)) > 0)
+            if (write(out, buf, (size_t)n) != n)
+                ok = 0;
+        ok = ok && n == 0 && fsync(out) == 0;
+    }
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0)
+        ok = 0;
+    return ok ? 0 : -1;
+}
+
+/* Removes a staging directory and the LMDB files in it. */
+static void unstage(const char *stage)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/data.mdb", stage);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lock.mdb", stage);
+    unlink(path);
+    rmdir(stage);
+}
+
+int cmd_restore(wmctl_t *w, int argc, char **argv)
+{
+    static const char *const flags[] = {"new-epoch", NULL};
+    if (argc < 2 || argv[1][0] == '-') {
+        wmctl_err("usage: wmctl restore FILE [--new-epoch]");
+        return WMCTL_USAGE;
+    }
+    const char *file = argv[1];
+    wmctl_opts_t o;
+    int rc = wmctl_opts_parse(&o, argc - 2, argv + 2, flags);
+    if (rc)
+        return rc;
+    int new_epoch = wmctl_flag(&o, "new-epoch");
+    if ((rc = wmctl_opts_unused(&o, "restore")) || (rc = wmctl_config(w)))
+        return rc;
+    if (daemon_holds_lock(w)) {
+        wmctl_err("restore: the daemon is running; stop it first (systemctl stop, or SIGTERM)");
+        return WMCTL_FAIL;
+    }
+    /* Open the backup where it will go, but beside the current data. */
+    char stage[4300], data[4400], old[4400];
+    snprintf(stage, sizeof stage, "%s.restore", w->cfg.data_dir);
+    snprintf(data, sizeof data, "%s/data.mdb", stage);
+    unstage(stage); /* left over from an interrupted restore */
+    if (mkdir(stage, 0700) != 0 || copy_file(file, data) != 0) {
+        wmctl_err("restore: cannot stage %s in %s: %s", file, stage, strerror(errno));
+        unstage(stage);
+        return WMCTL_FAIL;
+    }
+    wm_store_t *s = NULL;
+    wm_txn_t *t = NULL;
+    uint8_t log_id[WM_LOG_ID_BYTES], gid[WM_LOG_ID_BYTES];
+    uint32_t node = 0, epoch = 0, gepoch = 0;
+    uint64_t gseq = 0;
+    wm_head_t head = {0};
+    wm_err_t err = wm_store_open(stage, WM_STORE_RDONLY, w->cfg.map_mb, &s);
+    if (err == WM_OK)
+        err = wm_store_log_id(s, log_id);
+    if (err == WM_OK && (err = wm_txn_begin(s, 0, &t)) == WM_OK &&
+        wm_node_lookup(t, w->cfg.id, &node) == WM_OK && wm_epoch_last(t, node, &epoch) == WM_OK)
+        wm_log_head(t, node, epoch, &head);
+    wm_txn_abort(&t);
+    wm_store_close(&s);
+    rc = WMCTL_OK;
+    if (err != WM_OK) {
+        wmctl_err("restore: %s is not a wmsync backup (%s)", file, wm_strerror(err));
+        rc = WMCTL_USAGE;
+    } else if (read_guard(w, gid, &gepoch, &gseq) && !new_epoch) {
+        /* The fork guard, before anything is replaced. */
+        if (memcmp(gid, log_id, sizeof gid) != 0) {
+            wmctl_err("restore refused: %s is a backup of another log than the one this node's "
+                      "signing key has signed. Restoring it would fork the chain.\n"
+                      "  Safe path: restore the backup that belongs to this node; or, if this is "
+                      "what you have, run `wmctl restore %s --new-epoch` and then start the daemon "
+                      "once with `wmsyncd --new-epoch`: the records signed since stay valid where "
+                      "they were synced, and the station continues in a new epoch",
+                      file, file);
+            rc = WMCTL_FAIL;
+        } else if (gepoch > epoch || (gepoch == epoch && gseq > head.seq)) {
+            wmctl_err("restore refused: the backup ends at epoch %" PRIu32 " seq %" PRIu64
+                      ", but this node's key has already signed up to epoch %" PRIu32 " seq %" PRIu64
+                      ". Restoring it and signing again would fork the chain (the daemon would "
+                      "refuse to start).\n"
+                      "  Safe path: restore a newer backup if there is one; otherwise run "
+                      "`wmctl restore %s --new-epoch` and start the daemon once with "
+                      "`wmsyncd --new-epoch`. Records after seq %" PRIu64 " that reached the town "
+                      "stay there, valid and attributed to the old epoch",
+                      epoch, head.seq, gepoch, gseq, file, head.seq);
+            rc = WMCTL_FAIL;
+        }
+    }
+    if (rc != WMCTL_OK) {
+        unstage(stage);
+        return rc;
+    }
+    /* Swap: the current data (if any) is kept aside, never deleted. */
+    snprintf(old, sizeof old, "%s.before-restore-%ld", w->cfg.data_dir, (long)time(NULL));
+    if (access(w->cfg.data_dir, F_OK) == 0 && rename(w->cfg.data_dir, old) != 0) {
+        wmctl_err("restore: cannot move %s aside: %s", w->cfg.data_dir, strerror(errno));
+        unstage(stage);
+        return WMCTL_FAIL;
+    }
+    if (rename(stage, w->cfg.data_dir) != 0) {
+        wmctl_err("restore: cannot put the backup in place: %s", strerror(errno));
+        return WMCTL_FAIL;
+    }
+    if (new_epoch) {
+        /* The guard beside the key describes the old log; the daemon's
+         * --new-epoch start writes a new one. */
+        char guard[4300];
+        snprintf(guard, sizeof guard, "%s.state", w->cfg.sign_key);
+        char kept[4400];
+        snprintf(kept, sizeof kept, "%s.before-restore-%ld", guard, (long)time(NULL));
+        rename(guard, kept);
+    }
+    printf("restored %s: epoch %" PRIu32 " seq %" PRIu64 "%s%s\n", file, epoch, head.seq,
+           access(old, F_OK) == 0 ? "; the previous data is kept in " : "",
+           access(old, F_OK) == 0 ? old : "");
+    if (new_epoch)
+        printf("now start the daemon once with: wmsyncd -c %s --new-epoch\n", w->cfg.path);
+    return WMCTL_OK;
+}
+
+int cmd_rekey(wmctl_t *w, int argc, char **argv)
+{
+    wmctl_opts_t o;
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    if (rc)
+        return rc;
+    if ((rc = wmctl_opts_unused(&o, "rekey")) || (rc = wmctl_config(w)))
+        return rc;
+    if (daemon_holds_lock(w)) {
+        wmctl_err("rekey: the daemon is running; stop it first");
+        return WMCTL_FAIL;
+    }
+    char old[4300], oldstate[4400], state[4300], pub[4300], oldpub[4400];
+    time_t now = time(NULL);
+    snprintf(old, sizeof old, "%s.retired-%ld", w->cfg.sign_key, (long)now);
+    snprintf(state, sizeof state, "%s.state", w->cfg.sign_key);
+    snprintf(oldstate, sizeof oldstate, "%s.state", old);
+    size_t n = strlen(w->cfg.sign_key);
+    snprintf(pub, sizeof pub, "%.*s.pub", (int)(n > 4 ? n - 4 : n), w->cfg.sign_key);
+    snprintf(oldpub, sizeof oldpub, "%s.pub", old);
+    wm_signer_t *sg = NULL;
+    if (rename(w->cfg.sign_key, old) != 0) {
+        wmctl_err("rekey: cannot retire %s: %s", w->cfg.sign_key, strerror(errno));
+        return WMCTL_FAIL;
+    }
+    rename(state, oldstate); /* the old key's guard goes with it */
+    rename(pub, oldpub);
+    wm_err_t err = wm_signer_generate(&sg);
+    if (err == WM_OK)
+        err = wm_signer_save(sg, w->cfg.sign_key);
+    char hex[65];
+    FILE *f = err == WM_OK ? fopen(pub, "we") : NULL;
+    if (f) {
+        fprintf(f, "%s\n", wm_hex(wm_signer_pub(sg), WM_PUB_BYTES, hex));
+        fclose(f);
+    }
+    wm_signer_free(&sg);
+    if (err != WM_OK) {
+        wmctl_err("rekey: cannot write the new key: %s", wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    printf("new signing key in %s (the old one is kept as %s).\n"
+           "Next:\n"
+           "  1. start the daemon once with: wmsyncd -c %s --new-epoch\n"
+           "  2. give the town the new identity: wmctl -c %s keys   (there: wmctl enroll FILE)\n"
+           "Records of earlier epochs stay valid under the old key.\n",
+           w->cfg.sign_key, old, w->cfg.path, w->cfg.path);
+    return WMCTL_OK;
+}
