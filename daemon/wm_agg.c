@@ -888,3 +888,38 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     *durable = pb.res.durable;
     return WM_OK;
 }
+
+wm_err_t wm_agg_reload(wm_agg_t *a)
+{
+    /* Re-read the register; sessions (routes) of peers that stay are kept. */
+    wm_agg_t fresh = {.node = a->node};
+    wm_err_t err = load_register(&fresh);
+    if (err != WM_OK) {
+        for (size_t i = 0; i < fresh.npeers; i++)
+            wm_pb_free(&fresh.peers[i].ps);
+        free(fresh.peers);
+        return err;
+    }
+    for (size_t i = 0; i < fresh.npeers; i++) {
+        peer_t *old = find_peer(a, fresh.peers[i].ps->node);
+        if (old && !old->dirty) {
+            fresh.peers[i].route = old->route;
+            fresh.peers[i].session = old->session && fresh.peers[i].ps->state != WM_PEER_REVOKED;
+            old->route = (wm_frame_t){0};
+        } else if (old) { /* our unsaved bookkeeping is newer than the disk */
+            wm_pb_free(&fresh.peers[i].ps);
+            fresh.peers[i] = *old;
+            old->ps = NULL;
+            old->route = (wm_frame_t){0};
+        }
+    }
+    for (size_t i = 0; i < a->npeers; i++) {
+        wm_pb_free(&a->peers[i].ps);
+        free(a->peers[i].route.data);
+    }
+    free(a->peers);
+    a->peers = fresh.peers;
+    a->npeers = fresh.npeers;
+    a->cap = fresh.cap;
+    return WM_OK;
+}

@@ -34,6 +34,9 @@ wm_sock_t *wm_agg_zap(wm_agg_t *a);
 wm_sock_t *wm_agg_router(wm_agg_t *a);
 void wm_agg_on_zap(wm_agg_t *a);
 void wm_agg_on_router(wm_agg_t *a);
+/* SIGHUP: re-reads the enrolment register from LMDB, keeping live
+ * sessions of peers that remain (revoked ones lose theirs). */
+wm_err_t wm_agg_reload(wm_agg_t *a);
 /* Periodic work: persists peer bookkeeping. */
 void wm_agg_tick(wm_agg_t *a);
 

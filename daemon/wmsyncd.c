@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.pb-c.h"
 #include "wm_config.h"
+#include "wm_date.h"
 #include "wm_crypto.h"
 #include "wm_log.h"
 #include "wm_net.h"
@@ -55,6 +57,7 @@ typedef struct {
     wm_sock_t *ctl;
     wm_agg_t *agg;          /* aggregators (listen set) */
     wm_upstream_t *up;      /* nodes with an upstream */
+    time_t publish_due;     /* next check for a month to publish */
 } daemon_t;
 
 /* One control request waiting for its reply. */
@@ -232,6 +235,59 @@ out:
     free(ap);
 }
 
+/* SIGHUP: the log level from the config file, and the enrolment register
+ * from LMDB. Connections stay up; other config changes need a restart. */
+static void reload(daemon_t *d)
+{
+    wm_config_t fresh;
+    char why[1024];
+    if (wm_config_load(d->cfg.path, &fresh, why, sizeof why) != WM_OK) {
+        wm_error("SIGHUP: the config file is not valid, nothing reloaded: %s", why);
+        return;
+    }
+    wm_log_set_level(wm_log_parse(fresh.log_level));
+    snprintf(d->cfg.log_level, sizeof d->cfg.log_level, "%s", fresh.log_level);
+    int agg_err = d->agg ? wm_agg_reload(d->agg) != WM_OK : 0;
+    wm_info("SIGHUP: reloaded log level (%s)%s", fresh.log_level,
+            d->agg ? (agg_err ? "; the enrolment register could NOT be reloaded"
+                              : " and the enrolment register")
+                   : "");
+}
+
+/* At a month's close a town publishes that month's rollup by itself, so
+ * the county gets it without anyone remembering to. Checked once a minute;
+ * "auto_published" in meta remembers the last month done. */
+static void auto_publish(daemon_t *d)
+{
+    static const time_t every = 60;
+    if (!d->agg || !d->up || !d->cfg.publish_at_close || time(NULL) < d->publish_due)
+        return;
+    d->publish_due = time(NULL) + every;
+    uint32_t today = wm_date_today();
+    uint32_t prev = wm_date_from_days(wm_date_to_days(today / 100 * 100 + 1) - 1);
+    char month[16], done[16] = "", why[512];
+    snprintf(month, sizeof month, "%04u-%02u", prev / 10000, prev / 100 % 100);
+    size_t len = 0;
+    wm_txn_t *t = NULL;
+    if (wm_txn_begin(d->node->store, 0, &t) == WM_OK &&
+        wm_meta_get(t, "auto_published", done, sizeof done - 1, &len) == WM_OK)
+        done[len < sizeof done ? len : sizeof done - 1] = 0;
+    wm_txn_abort(&t);
+    if (strcmp(done, month) == 0)
+        return;
+    uint32_t epoch;
+    uint64_t seq;
+    if (wm_node_publish(d->node, month, 1, &epoch, &seq, why, sizeof why) != WM_OK) {
+        wm_warn("could not publish the rollup of %s at its close: %s", month, why);
+        return;
+    }
+    if (wm_txn_begin(d->node->store, 1, &t) == WM_OK &&
+        wm_meta_put(t, "auto_published", month, strlen(month)) == WM_OK)
+        wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    wm_upstream_tick(d->up);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -339,8 +395,9 @@ int main(int argc, char **argv)
             wm_upstream_on_msg(d.up);
         if (hup_flag) {
             hup_flag = 0;
-            wm_info("SIGHUP: nothing to reload yet");
+            reload(&d);
         }
+        auto_publish(&d);
         if (d.up)
             wm_upstream_tick(d.up);
         if (d.agg)

@@ -76,6 +76,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
                     {"sync", "listen"},         {"sync", "upstream"},
                     {"sync", "upstream_key"},   {"log", "level"},
                     {"report", "cadence_days"}, {"report", "silent_days"},
+                    {"report", "publish_at_close"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -124,6 +125,10 @@ static int on_entry(void *user, const char *section, const char *key, const char
             return bad(lc, "%s must be a whole number of days from 1 to 366 (got \"%s\")", key,
                        value);
         *(key[0] == 'c' ? &c->cadence_days : &c->silent_days) = (unsigned)v;
+    } else if (strcmp(key, "publish_at_close") == 0) {
+        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+            return bad(lc, "publish_at_close must be yes or no (got \"%s\")%s", value, "");
+        c->publish_at_close = strcmp(value, "yes") == 0;
     } else if (strcmp(key, "sign_key") == 0) {
         ok = set_path(c, value, c->sign_key, sizeof c->sign_key);
     } else if (strcmp(key, "curve_key") == 0) {
@@ -247,9 +252,12 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "# a volunteer team should serve at least once in this many days\n"
             "cadence_days = 14\n"
             "# a station not heard from for this many days is reported as a problem\n"
-            "silent_days = 7\n",
+            "silent_days = 7\n"
+            "# aggregators with an upstream: publish each month's signed rollup when the\n"
+            "# month closes (it can always be published on demand with wmctl publish)\n"
+            "publish_at_close = %s\n",
             wm_role_name(role), id, name, listen ? listen : "", upstream ? upstream : "",
-            upstream_key ? upstream_key : "");
+            upstream_key ? upstream_key : "", role == WM_ROLE_TOWN ? "yes" : "no");
     int bad_write = ferror(f);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         bad_write = 1;

@@ -35,6 +35,7 @@ typedef struct {
     char log_level[16];        /* error | warn | info | debug */
     unsigned cadence_days;     /* [report] a team serves at least once per this many days */
     unsigned silent_days;      /* [report] a station unsynced this long is a problem */
+    int publish_at_close;      /* [report] aggregators publish each month's rollup at its close */
 } wm_config_t;
 
 /* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or
