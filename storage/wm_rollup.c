@@ -332,36 +332,100 @@ wm_err_t wm_rollup_record(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const 
     return err;
 }
 
+/* ---- stored layout: one vector of counters per (scope, day) ----
+ *
+ * Every figure but the per-team one has a fixed slot, so a day of a scope
+ * is one value and a batch touches each (scope, day) once:
+ *
+ *   key scope u32 | day u32              value WM_SLOTS × i64
+ *   key scope u32 | day u32 | team u16   value i64  (WM_FIG_TEAM_SERVICE)
+ */
+#define DIMS_ENUM 8 /* slots reserved for an enum figure (dims 0..7) */
+
+static const struct {
+    uint16_t fig, dims, base;
+} slot_map[] = {
+    {WM_FIG_ACTIVITY, DIMS_ENUM, 0},     {WM_FIG_SERVICE_KIND, DIMS_ENUM, 8},
+    {WM_FIG_PARTICIPANTS, 1, 16},        {WM_FIG_VOLUNTEERS, 1, 17},
+    {WM_FIG_HOURS_X100, 1, 18},          {WM_FIG_FESTIVAL, 1, 19},
+    {WM_FIG_GRASSROOTS, 1, 20},          {WM_FIG_PUBLICITY, DIMS_ENUM, 21},
+    {WM_FIG_REGISTERED, 1, 29},          {WM_FIG_VERIFIED, 1, 30},
+    {WM_FIG_RECRUITMENT, 1, 31},         {WM_FIG_FUNDING_FEN, 1, 32},
+    {WM_FIG_PLAN_DUE, 1, 33},            {WM_FIG_PLAN_DONE, 1, 34},
+    {WM_FIG_LATE, 1, 35},
+};
+#define WM_SLOTS 36
+
+/* The slot of (fig, dim), or -1 (team figures; dims out of range). */
+static int slot_of(uint16_t fig, uint16_t dim)
+{
+    for (size_t i = 0; i < sizeof slot_map / sizeof slot_map[0]; i++)
+        if (slot_map[i].fig == fig)
+            return dim < slot_map[i].dims ? slot_map[i].base + dim : -1;
+    return -1;
+}
+
 static int key_cmp(const void *x, const void *y)
 {
     return memcmp(((const slot_t *)x)->key, ((const slot_t *)y)->key, KEY_ROLL);
 }
 
+static wm_err_t rmw_add(wm_txn_t *t, MDB_cursor *c, const uint8_t *key, size_t klen,
+                        const int64_t *delta, size_t n)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    uint8_t vb[WM_SLOTS * 8];
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+    if (rc == 0 && v.mv_size == n * 8)
+        memcpy(vb, v.mv_data, n * 8);
+    else if (rc == 0 || rc == MDB_NOTFOUND)
+        memset(vb, 0, n * 8);
+    else
+        return wm_mdb_err(t->s, rc, "rollup get");
+    for (size_t i = 0; i < n; i++)
+        if (delta[i])
+            wm_put_u64(vb + 8 * i, (uint64_t)((int64_t)wm_get_u64(vb + 8 * i) + delta[i]));
+    k = (MDB_val){klen, (void *)key};
+    v = (MDB_val){n * 8, vb};
+    return wm_mdb_err(t->s, mdb_cursor_put(c, &k, &v, rc == 0 ? MDB_CURRENT : 0), "rollup put");
+}
+
 wm_err_t wm_rollup_flush(wm_rollup_acc_t *a, wm_txn_t *t)
 {
     wm_err_t err = WM_OK;
-    /* Compact the used slots and write them in key order: fewer page
-     * touches than hash order. */
+    MDB_cursor *c = NULL;
+    /* In key order, so a (scope, day)'s figures are together and the
+     * cursor moves forward through the tree. */
     size_t n = 0;
     for (size_t i = 0; i < a->cap; i++)
         if (a->slots[i].used && a->slots[i].delta != 0)
             a->slots[n++] = a->slots[i];
     qsort(a->slots, n, sizeof *a->slots, key_cmp);
-    for (size_t i = 0; i < n && err == WM_OK; i++) {
-        MDB_val k = {KEY_ROLL, a->slots[i].key}, v;
-        int64_t cur = 0;
-        int rc = mdb_get(t->txn, t->s->rollup, &k, &v);
-        if (rc == 0 && v.mv_size == 8)
-            cur = (int64_t)wm_get_u64(v.mv_data);
-        else if (rc != 0 && rc != MDB_NOTFOUND) {
-            err = wm_mdb_err(t->s, rc, "rollup get");
-            break;
+    int rc = mdb_cursor_open(t->txn, t->s->rollup, &c);
+    if (rc)
+        err = wm_mdb_err(t->s, rc, "rollup cursor");
+    for (size_t i = 0; i < n && err == WM_OK;) {
+        const uint8_t *day = a->slots[i].key; /* scope | day */
+        int64_t vec[WM_SLOTS] = {0};
+        int any = 0;
+        for (; i < n && memcmp(a->slots[i].key, day, 8) == 0 && err == WM_OK; i++) {
+            const uint8_t *k = a->slots[i].key;
+            uint16_t fig = (uint16_t)(k[8] << 8 | k[9]), dim = (uint16_t)(k[10] << 8 | k[11]);
+            if (fig == WM_FIG_TEAM_SERVICE) {
+                uint8_t tk[10];
+                memcpy(tk, k, 8);
+                tk[8] = k[10], tk[9] = k[11];
+                err = rmw_add(t, c, tk, sizeof tk, &a->slots[i].delta, 1);
+                continue;
+            }
+            int sl = slot_of(fig, dim);
+            if (sl >= 0)
+                vec[sl] += a->slots[i].delta, any = 1;
         }
-        uint8_t vb[8];
-        wm_put_u64(vb, (uint64_t)(cur + a->slots[i].delta));
-        v = (MDB_val){8, vb};
-        err = wm_mdb_err(t->s, mdb_put(t->txn, t->s->rollup, &k, &v, 0), "rollup put");
+        if (any && err == WM_OK)
+            err = rmw_add(t, c, day, 8, vec, WM_SLOTS);
     }
+    mdb_cursor_close(c);
     memset(a->slots, 0, a->cap * sizeof *a->slots);
     a->n = 0;
     return err;
@@ -375,47 +439,85 @@ static int cell_cmp(const void *x, const void *y)
     return a->dim < b->dim ? -1 : a->dim > b->dim;
 }
 
-wm_err_t wm_rollup_sum(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_sums_t *out)
+static wm_err_t cells_add(wm_sums_t *out, uint16_t fig, uint16_t dim, int64_t value)
 {
-    wm_rollup_acc_t *acc = NULL;
-    memset(out, 0, sizeof *out);
-    TRY(wm_rollup_acc_new(&acc));
-    uint8_t kb[KEY_ROLL];
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? 2 * out->cap : 64;
+        wm_cell_t *c = realloc(out->cells, cap * sizeof *c);
+        if (!c)
+            return WM_ENOMEM;
+        out->cells = c;
+        out->cap = cap;
+    }
+    out->cells[out->n++] = (wm_cell_t){fig, dim, value};
+    return WM_OK;
+}
+
+/* Scans the stored days of scope in [from, to]: vectors are summed into
+ * vec, team values are passed to team_fn. */
+static wm_err_t scan_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to,
+                          int64_t vec[WM_SLOTS], void (*team_fn)(void *, uint32_t, uint16_t, int64_t),
+                          void *ctx, void (*day_fn)(void *, uint32_t, const uint8_t *))
+{
+    uint8_t kb[8];
     uint32_t d0 = (uint32_t)wm_date_to_days(from), d1 = (uint32_t)wm_date_to_days(to);
-    roll_key(kb, scope, d0, 0, 0);
+    wm_put_u32(kb, scope);
+    wm_put_u32(kb + 4, d0);
     MDB_cursor *c = NULL;
-    MDB_val k = {KEY_ROLL, kb}, v;
-    wm_err_t err = WM_OK;
+    MDB_val k = {8, kb}, v;
     int rc = mdb_cursor_open(t->txn, t->s->rollup, &c);
     if (rc)
-        err = wm_mdb_err(t->s, rc, "rollup cursor");
-    for (rc = err ? MDB_NOTFOUND : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+        return wm_mdb_err(t->s, rc, "rollup cursor");
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const uint8_t *p = k.mv_data;
-        if (k.mv_size != KEY_ROLL || wm_get_u32(p) != scope || wm_get_u32(p + 4) > d1)
+        if (k.mv_size < 8 || wm_get_u32(p) != scope || wm_get_u32(p + 4) > d1)
             break;
-        uint8_t fk[KEY_ROLL] = {0};
-        memcpy(fk + 8, p + 8, 4); /* fig | dim, days folded together */
-        if ((err = acc_add_key(acc, fk, (int64_t)wm_get_u64(v.mv_data))) != WM_OK)
-            break;
+        if (k.mv_size == 8 && v.mv_size == WM_SLOTS * 8) {
+            if (vec)
+                for (int i = 0; i < WM_SLOTS; i++)
+                    vec[i] += (int64_t)wm_get_u64((const uint8_t *)v.mv_data + 8 * i);
+            if (day_fn)
+                day_fn(ctx, wm_get_u32(p + 4), v.mv_data);
+        } else if (k.mv_size == 10 && v.mv_size == 8 && team_fn) {
+            team_fn(ctx, wm_get_u32(p + 4), (uint16_t)(p[8] << 8 | p[9]),
+                    (int64_t)wm_get_u64(v.mv_data));
+        }
     }
     mdb_cursor_close(c);
-    if (err == WM_OK) {
-        out->cells = calloc(acc->n + 1, sizeof *out->cells);
-        if (!out->cells)
-            err = WM_ENOMEM;
-        for (size_t i = 0; err == WM_OK && i < acc->cap; i++) {
-            if (!acc->slots[i].used)
-                continue;
-            const uint8_t *p = acc->slots[i].key;
-            out->cells[out->n++] = (wm_cell_t){(uint16_t)(p[8] << 8 | p[9]),
-                                               (uint16_t)(p[10] << 8 | p[11]),
-                                               acc->slots[i].delta};
-        }
-        if (err == WM_OK)
-            qsort(out->cells, out->n, sizeof *out->cells, cell_cmp);
-    }
-    wm_rollup_acc_free(&acc);
+    return rc == 0 || rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "rollup scan");
+}
+
+static void team_sum(void *ctx, uint32_t day, uint16_t team, int64_t value)
+{
+    (void)day;
+    uint8_t k[KEY_ROLL] = {0};
+    k[8] = (uint8_t)(WM_FIG_TEAM_SERVICE >> 8), k[9] = (uint8_t)WM_FIG_TEAM_SERVICE;
+    k[10] = (uint8_t)(team >> 8), k[11] = (uint8_t)team;
+    acc_add_key(ctx, k, value);
+}
+
+wm_err_t wm_rollup_sum(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_sums_t *out)
+{
+    wm_rollup_acc_t *teams = NULL;
+    int64_t vec[WM_SLOTS] = {0};
+    memset(out, 0, sizeof *out);
+    TRY(wm_rollup_acc_new(&teams));
+    wm_err_t err = scan_days(t, scope, from, to, vec, team_sum, teams, NULL);
+    for (size_t m = 0; err == WM_OK && m < sizeof slot_map / sizeof slot_map[0]; m++)
+        for (uint16_t d = 0; d < slot_map[m].dims && err == WM_OK; d++)
+            if (vec[slot_map[m].base + d])
+                err = cells_add(out, slot_map[m].fig, d, vec[slot_map[m].base + d]);
+    for (size_t i = 0; err == WM_OK && i < teams->cap; i++)
+        if (teams->slots[i].used && teams->slots[i].delta)
+            err = cells_add(out, WM_FIG_TEAM_SERVICE,
+                            (uint16_t)(teams->slots[i].key[10] << 8 | teams->slots[i].key[11]),
+                            teams->slots[i].delta);
+    wm_rollup_acc_free(&teams);
+    if (err == WM_OK && out->n)
+        qsort(out->cells, out->n, sizeof *out->cells, cell_cmp);
+    if (err != WM_OK)
+        wm_sums_free(out);
     return err;
 }
 
@@ -441,24 +543,38 @@ void wm_sums_free(wm_sums_t *s)
     memset(s, 0, sizeof *s);
 }
 
+typedef struct {
+    wm_fig_t fig;
+    uint16_t dim;
+    int slot;
+    wm_day_fn fn;
+    void *ctx;
+} days_ctx_t;
+
+static void day_vec(void *ctx, uint32_t day, const uint8_t *vec)
+{
+    days_ctx_t *dc = ctx;
+    int64_t x = (int64_t)wm_get_u64(vec + 8 * dc->slot);
+    if (x)
+        dc->fn(dc->ctx, wm_date_from_days((int32_t)day), x);
+}
+
+static void day_team(void *ctx, uint32_t day, uint16_t team, int64_t value)
+{
+    days_ctx_t *dc = ctx;
+    if (team == dc->dim && value)
+        dc->fn(dc->ctx, wm_date_from_days((int32_t)day), value);
+}
+
 wm_err_t wm_rollup_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_fig_t fig,
                         uint16_t dim, wm_day_fn fn, void *ctx)
 {
-    uint32_t d0 = (uint32_t)wm_date_to_days(from), d1 = (uint32_t)wm_date_to_days(to);
-    for (uint32_t d = d0; d <= d1; d++) {
-        uint8_t kb[KEY_ROLL];
-        roll_key(kb, scope, d, (uint16_t)fig, dim);
-        MDB_val k = {KEY_ROLL, kb}, v;
-        int rc = mdb_get(t->txn, t->s->rollup, &k, &v);
-        if (rc == 0 && v.mv_size == 8) {
-            int64_t x = (int64_t)wm_get_u64(v.mv_data);
-            if (x)
-                fn(ctx, wm_date_from_days((int32_t)d), x);
-        } else if (rc != MDB_NOTFOUND) {
-            return wm_mdb_err(t->s, rc, "rollup get");
-        }
-    }
-    return WM_OK;
+    days_ctx_t dc = {fig, dim, slot_of((uint16_t)fig, dim), fn, ctx};
+    if (fig == WM_FIG_TEAM_SERVICE)
+        return scan_days(t, scope, from, to, NULL, day_team, &dc, NULL);
+    if (dc.slot < 0)
+        return WM_OK;
+    return scan_days(t, scope, from, to, NULL, NULL, &dc, day_vec);
 }
 
 wm_err_t wm_rollup_plans(wm_txn_t *t, uint32_t node, uint32_t from, uint32_t to, uint32_t asof,

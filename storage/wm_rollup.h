@@ -8,7 +8,10 @@
  *
  *   name    key                                   value
  *   ------  ------------------------------------  ------------------------------
- *   rollup  scope u32 | day u32 | fig u16 | dim u16  count i64 (two's complement)
+ *   rollup  scope u32 | day u32                   36 × i64 (two's complement): one
+ *                                                 slot per (fig, dim), see slot_map
+ *                                                 in wm_rollup.c
+ *           scope u32 | day u32 | team u16        i64: WM_FIG_TEAM_SERVICE of a team
  *   plans   node u32 | epoch u32 | seq u64        due u32 | done u32 | voided u8
  *   sites   node u32                              date u32 | flags u16 (bit 0 plaque,
  *                                                 1 rules, 2 equipment, 3 manager,
