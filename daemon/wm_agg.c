@@ -83,26 +83,6 @@ static void set_bytes(ProtobufCBinaryData *b, const uint8_t *data, size_t len)
 }
 
 /* A Frontier pointing at h (not owned: for messages we send). */
-static Wm__Frontier frontier_of(const wm_head_t *h)
-{
-    Wm__Frontier f = WM__FRONTIER__INIT;
-    f.epoch = h->epoch;
-    f.seq = h->seq;
-    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)h->hash};
-    return f;
-}
-
-static void head_of(const Wm__Frontier *f, wm_head_t *h)
-{
-    memset(h, 0, sizeof *h);
-    if (!f)
-        return;
-    h->epoch = f->epoch;
-    h->seq = f->seq;
-    if (f->hash.len == WM_HASH_BYTES)
-        memcpy(h->hash, f->hash.data, WM_HASH_BYTES);
-}
-
 static void set_claimed(peer_t *p, const Wm__Frontier *f)
 {
     if (!f)
@@ -167,7 +147,7 @@ static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Reject r = WM__REJECT__INIT;
     wm_head_t zero = {0};
-    Wm__Frontier f = frontier_of(durable ? durable : &zero);
+    Wm__Frontier f = wm_frontier_of(durable ? durable : &zero);
     r.batch_id = batch_id;
     r.reason = (char *)reason;
     r.detail = detail;
@@ -370,7 +350,7 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
                     h->node ? h->node : "");
         return;
     }
-    head_of(h->head, &claimed);
+    wm_head_from(h->head, &claimed);
     set_claimed(p, h->head);
     p->ps->last_seen = (int64_t)time(NULL);
     p->dirty = 1;
@@ -408,7 +388,7 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
     p->session = 1;
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Welcome w = WM__WELCOME__INIT;
-    Wm__Frontier f = frontier_of(&durable);
+    Wm__Frontier f = wm_frontier_of(&durable);
     w.durable = &f;
     w.credit = WM_AGG_CREDIT;
     w.max_records = WM_AGG_MAX_RECORDS;
@@ -526,7 +506,7 @@ static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
     if (pb->stored && committed) {
         Wm__SyncMsg m = WM__SYNC_MSG__INIT;
         Wm__Ack ack = WM__ACK__INIT;
-        Wm__Frontier f = frontier_of(&pb->res.durable);
+        Wm__Frontier f = wm_frontier_of(&pb->res.durable);
         ack.batch_id = b->batch_id;
         ack.durable = &f;
         ack.credit = 1;

@@ -19,6 +19,7 @@
 
 #include "sync.pb-c.h"
 #include "wm_agg.h"
+#include "wm_ingest.h"
 #include "wm_log.h"
 
 #define HELLO_TIMEOUT_MS 5000
@@ -61,26 +62,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void head_from(const Wm__Frontier *f, wm_head_t *h)
-{
-    memset(h, 0, sizeof *h);
-    if (!f)
-        return;
-    h->epoch = f->epoch;
-    h->seq = f->seq;
-    if (f->hash.len == WM_HASH_BYTES)
-        memcpy(h->hash, f->hash.data, WM_HASH_BYTES);
-}
-
-static Wm__Frontier frontier_of(const wm_head_t *h)
-{
-    Wm__Frontier f = WM__FRONTIER__INIT;
-    f.epoch = h->epoch;
-    f.seq = h->seq;
-    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)h->hash};
-    return f;
 }
 
 static wm_err_t send_msg(wm_upstream_t *u, Wm__SyncMsg *m)
@@ -168,7 +149,7 @@ static void send_hello(wm_upstream_t *u)
 {
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Hello h = WM__HELLO__INIT;
-    Wm__Frontier f = frontier_of(&u->node->head);
+    Wm__Frontier f = wm_frontier_of(&u->node->head);
     h.version = WM_SYNC_VERSION;
     h.node = (char *)u->node->cfg->id;
     h.head = &f;
@@ -256,7 +237,7 @@ static void pump(wm_upstream_t *u)
             const ProtobufCBinaryData *last = &b.records[b.n_records - 1];
             wm_srec_hash_buf(last->data, last->len, fc.last.hash);
             Wm__SyncMsg m = WM__SYNC_MSG__INIT;
-            Wm__Frontier hf = frontier_of(&u->node->head);
+            Wm__Frontier hf = wm_frontier_of(&u->node->head);
             b.batch_id = ++u->next_batch_id;
             b.head = &hf;
             m.msg_case = WM__SYNC_MSG__MSG_BATCH;
@@ -377,7 +358,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
         wm_head_t durable;
         switch (sm->msg_case) {
         case WM__SYNC_MSG__MSG_WELCOME:
-            head_from(sm->welcome->durable, &durable);
+            wm_head_from(sm->welcome->durable, &durable);
             u->state = UP_STREAMING;
             u->backoff_ms = 0;
             u->credit = sm->welcome->credit;
@@ -392,7 +373,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
                     durable.epoch, durable.seq, u->node->head.seq);
             break;
         case WM__SYNC_MSG__MSG_ACK:
-            head_from(sm->ack->durable, &durable);
+            wm_head_from(sm->ack->durable, &durable);
             store_acked(u, &durable);
             u->credit += sm->ack->credit;
             if (u->in_flight)
@@ -401,7 +382,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
         case WM__SYNC_MSG__MSG_REJECT: {
             Wm__Reject *r = sm->reject;
             const char *reason = r->reason ? r->reason : "";
-            head_from(r->durable, &durable);
+            wm_head_from(r->durable, &durable);
             u->credit += r->credit;
             if (r->batch_id && r->batch_id < u->batch_floor)
                 break; /* stale: we already restarted from the frontier */
@@ -461,7 +442,7 @@ void wm_upstream_tick(wm_upstream_t *u)
         if (now - u->last_hb_ms >= WM_HEARTBEAT_S * 1000) {
             Wm__SyncMsg m = WM__SYNC_MSG__INIT;
             Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
-            Wm__Frontier f = frontier_of(&u->node->head);
+            Wm__Frontier f = wm_frontier_of(&u->node->head);
             hb.head = &f;
             m.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
             m.heartbeat = &hb;

@@ -194,21 +194,38 @@ wm_err_t wm_signer_save(const wm_signer_t *s, const char *path)
     return rc;
 }
 
-/* Signs ctx || NUL || msg, assembled on the stack when it fits. */
-wm_err_t wm_sign(const wm_signer_t *s, const char *ctx, const uint8_t *msg,
-                 size_t len, uint8_t sig[static WM_SIG_BYTES])
+/* ctx || NUL || msg in one buffer: the stack one when it fits, else a
+ * malloc'd one (free it with msg_free). NULL on ENOMEM. */
+static uint8_t *msg_with_ctx(const char *ctx, const uint8_t *msg, size_t len,
+                             uint8_t stackbuf[static WM_SIGN_STACK], size_t *total)
 {
     size_t clen = strlen(ctx) + 1;
-    uint8_t stackbuf[WM_SIGN_STACK];
-    uint8_t *buf = clen + len <= sizeof stackbuf ? stackbuf : malloc(clen + len);
+    uint8_t *buf = clen + len <= WM_SIGN_STACK ? stackbuf : malloc(clen + len);
     if (!buf)
-        return WM_ENOMEM;
+        return NULL;
     memcpy(buf, ctx, clen);
     if (len)
         memcpy(buf + clen, msg, len);
-    crypto_sign_detached(sig, NULL, buf, clen + len, s->sk);
+    *total = clen + len;
+    return buf;
+}
+
+static void msg_free(uint8_t *buf, const uint8_t *stackbuf)
+{
     if (buf != stackbuf)
         free(buf);
+}
+
+wm_err_t wm_sign(const wm_signer_t *s, const char *ctx, const uint8_t *msg, size_t len,
+                 uint8_t sig[static WM_SIG_BYTES])
+{
+    uint8_t stackbuf[WM_SIGN_STACK];
+    size_t total = 0;
+    uint8_t *buf = msg_with_ctx(ctx, msg, len, stackbuf, &total);
+    if (!buf)
+        return WM_ENOMEM;
+    crypto_sign_detached(sig, NULL, buf, total, s->sk);
+    msg_free(buf, stackbuf);
     return WM_OK;
 }
 
@@ -216,17 +233,13 @@ wm_err_t wm_verify(const uint8_t pub[static WM_PUB_BYTES], const char *ctx,
                    const uint8_t *msg, size_t len,
                    const uint8_t sig[static WM_SIG_BYTES])
 {
-    size_t clen = strlen(ctx) + 1;
     uint8_t stackbuf[WM_SIGN_STACK];
-    uint8_t *buf = clen + len <= sizeof stackbuf ? stackbuf : malloc(clen + len);
+    size_t total = 0;
+    uint8_t *buf = msg_with_ctx(ctx, msg, len, stackbuf, &total);
     if (!buf)
         return WM_ENOMEM;
-    memcpy(buf, ctx, clen);
-    if (len)
-        memcpy(buf + clen, msg, len);
-    int bad = crypto_sign_verify_detached(sig, buf, clen + len, pub);
-    if (buf != stackbuf)
-        free(buf);
+    int bad = crypto_sign_verify_detached(sig, buf, total, pub);
+    msg_free(buf, stackbuf);
     return bad ? WM_EBADSIG : WM_OK;
 }
 

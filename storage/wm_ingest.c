@@ -202,3 +202,23 @@ wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *reco
     wm_rollup_acc_free(&acc);
     return err;
 }
+
+Wm__Frontier wm_frontier_of(const wm_head_t *h)
+{
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    f.epoch = h->epoch;
+    f.seq = h->seq;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)h->hash};
+    return f;
+}
+
+void wm_head_from(const Wm__Frontier *f, wm_head_t *h)
+{
+    memset(h, 0, sizeof *h);
+    if (!f)
+        return;
+    h->epoch = f->epoch;
+    h->seq = f->seq;
+    if (f->hash.len == WM_HASH_BYTES)
+        memcpy(h->hash, f->hash.data, WM_HASH_BYTES);
+}

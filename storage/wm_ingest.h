@@ -58,4 +58,9 @@ wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *sender, const uint8_t *const 
  * (epoch 0, seq 0 when nothing is stored). */
 wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out);
 
+/* A head as a protocol Frontier (the hash is borrowed from h), and back
+ * (a missing or malformed Frontier reads as the empty head). */
+Wm__Frontier wm_frontier_of(const wm_head_t *h);
+void wm_head_from(const Wm__Frontier *f, wm_head_t *h);
+
 #endif
