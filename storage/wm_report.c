@@ -351,47 +351,32 @@ static void json_add_into(json_t *dst, const json_t *src)
     }
 }
 
-typedef struct {
-    const wm_period_t *p;
-    json_t *report;    /* the latest report of the period, owned */
-    wm_head_t at;      /* where it is in the town's log */
-} find_ctx_t;
-
-static int find_report(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
-{
-    find_ctx_t *fc = ctx;
-    wm_record_t *r = NULL;
-    if (!v->bytes || wm_record_decode(v->bytes, v->len, &r) != WM_OK)
-        return 0;
-    if (r->body_case == WM__RECORD__BODY_ROLLUP && r->rollup->period &&
-        strcmp(r->rollup->period, fc->p->name) == 0) {
-        json_t *j = json_loads(r->rollup->json, 0, NULL);
-        if (j) {
-            json_decref(fc->report);
-            fc->report = j;
-            fc->at.epoch = epoch;
-            fc->at.seq = seq;
-            wm_srec_hash(v, fc->at.hash);
-        }
-    }
-    wm_record_free(&r);
-    return 0;
-}
-
 wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
                         wm_head_t *at)
 {
-    uint32_t node = 0;
+    uint32_t node = 0, epoch = 0;
+    uint64_t seq = 0;
+    wm_srec_t v;
+    wm_record_t *r = NULL;
     wm_err_t err = wm_node_lookup(t, node_id, &node);
+    if (err == WM_OK)
+        err = wm_report_at(t, node, p->name, &epoch, &seq);
+    if (err == WM_OK)
+        err = wm_log_get(t, node, epoch, seq, &v);
+    if (err == WM_OK)
+        err = wm_record_decode(v.bytes, v.len, &r);
     if (err != WM_OK)
         return err;
-    find_ctx_t fc = {.p = p};
-    wm_log_scan(t, node, 0, 0, find_report, &fc);
-    if (!fc.report)
-        return WM_ENOTFOUND;
-    *report = fc.report;
-    if (at)
-        *at = fc.at;
+    json_t *j = r->body_case == WM__RECORD__BODY_ROLLUP ? json_loads(r->rollup->json, 0, NULL) : NULL;
+    wm_record_free(&r);
+    if (!j)
+        return WM_EDECODE;
+    *report = j;
+    if (at) {
+        at->epoch = epoch;
+        at->seq = seq;
+        wm_srec_hash(&v, at->hash);
+    }
     return WM_OK;
 }
 

@@ -85,7 +85,7 @@ static wm_err_t open_dbis(wm_store_t *s)
                {"log", &s->log},       {"epochs", &s->epochs}, {"teams", &s->teams},
                {"refs", &s->refs},     {"peers", &s->peers},   {"curves", &s->curves},
                {"proofs", &s->proofs}, {"rollup", &s->rollup}, {"plans", &s->plans},
-               {"sites", &s->sites}};
+               {"sites", &s->sites},   {"reports", &s->reports}};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         rc = mdb_dbi_open(txn, dbs[i].name, cf, dbs[i].dbi);
         if (rc)
@@ -135,7 +135,7 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
     }
     int rc = mdb_env_create(&s->env);
     if (rc == 0)
-        rc = mdb_env_set_maxdbs(s->env, 16);
+        rc = mdb_env_set_maxdbs(s->env, 24);
     if (rc == 0)
         rc = mdb_env_set_mapsize(s->env, (map_mb ? map_mb : WM_DEFAULT_MAP_MB) << 20);
     if (rc == 0) {
@@ -640,6 +640,8 @@ wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, void *ctx)
 
 /* Maintains the derived indexes for one appended record. Records of kinds
  * this build does not know touch no index. */
+static wm_err_t report_put(wm_txn_t *t, uint32_t node, const wm_record_t *r);
+
 static wm_err_t index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
 {
     switch (r->body_case) {
@@ -651,9 +653,47 @@ static wm_err_t index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
     case WM__RECORD__BODY_PLAN_DONE:
         return ref_put(t, node, r->plan_done->plan_epoch ? r->plan_done->plan_epoch : r->epoch,
                        r->plan_done->plan_seq, 'd', r->epoch, r->seq);
+    case WM__RECORD__BODY_ROLLUP:
+        return report_put(t, node, r);
     default:
         return WM_OK;
     }
+}
+
+/* The latest rollup report of each period, so the tier above finds it
+ * without reading the log. */
+static wm_err_t report_put(wm_txn_t *t, uint32_t node, const wm_record_t *r)
+{
+    uint8_t kb[4 + 64], vb[12];
+    size_t n = r->rollup->period ? strlen(r->rollup->period) : 0;
+    if (n == 0 || n > 64)
+        return WM_OK;
+    wm_put_u32(kb, node);
+    memcpy(kb + 4, r->rollup->period, n);
+    wm_put_u32(vb, r->epoch);
+    wm_put_u64(vb + 4, r->seq);
+    MDB_val k = {4 + n, kb}, v = {sizeof vb, vb};
+    return wm_mdb_err(t->s, mdb_put(t->txn, t->s->reports, &k, &v, 0), "report put");
+}
+
+wm_err_t wm_report_at(wm_txn_t *t, uint32_t node, const char *period, uint32_t *epoch,
+                      uint64_t *seq)
+{
+    uint8_t kb[4 + 64];
+    size_t n = strlen(period);
+    if (n == 0 || n > 64)
+        return WM_ENOTFOUND;
+    wm_put_u32(kb, node);
+    memcpy(kb + 4, period, n);
+    MDB_val k = {4 + n, kb}, v;
+    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->reports, &k, &v), "report get");
+    if (err != WM_OK)
+        return err;
+    if (v.mv_size != 12)
+        return WM_EDECODE;
+    *epoch = wm_get_u32(v.mv_data);
+    *seq = wm_get_u64((const uint8_t *)v.mv_data + 4);
+    return WM_OK;
 }
 
 wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,

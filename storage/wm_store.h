@@ -33,6 +33,8 @@
  *   curves  Curve25519 public key [32]          node id (UTF-8, no NUL)
  *   proofs  node_no u32 | epoch u32 | seq u64   srec that conflicts with the stored
  *                                               one at that place (equivocation)
+ *   reports node_no u32 | period (ASCII)        epoch u32 | seq u64 of the node's latest
+ *                                               rollup report of that period
  *
  *   meta names:
  *   "format"   u32        storage format version (WM_STORE_FORMAT)
@@ -168,6 +170,11 @@ typedef struct {
  * epoch, and carries a valid signature by its epoch's key. Returns the
  * first failure (also in out->error). */
 wm_err_t wm_log_verify(wm_txn_t *t, uint32_t node, const char *station, wm_verify_t *out);
+
+/* Where the latest rollup report of `period` is in node's log.
+ * WM_ENOTFOUND if the node published none. */
+wm_err_t wm_report_at(wm_txn_t *t, uint32_t node, const char *period, uint32_t *epoch,
+                      uint64_t *seq);
 
 /* Derived indexes, maintained by wm_log_append. */
 typedef enum { WM_TEAM_ACTIVE = 1, WM_TEAM_DISBANDED = 2 } wm_team_state_t;

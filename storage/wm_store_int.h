@@ -17,7 +17,7 @@
 struct wm_store {
     MDB_env *env;
     MDB_dbi meta, nodes, nodeno, log, epochs, teams, refs, peers, curves, proofs, rollup, plans,
-        sites;
+        sites, reports;
     unsigned flags;
     char detail[256];
 };
