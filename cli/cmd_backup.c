@@ -204,25 +204,29 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
         return rc;
     }
     /* Swap: the current data (if any) is kept aside, never deleted. */
-    snprintf(old, sizeof old, "%s.before-restore-%ld", w->cfg.data_dir, (long)time(NULL));
+    /* A name no earlier restore used: two restores in one second must not
+     * collide (rename onto the first one's directory fails). */
+    long now = (long)time(NULL);
+    snprintf(old, sizeof old, "%s.before-restore-%ld", w->cfg.data_dir, now);
+    for (int k = 2; access(old, F_OK) == 0 && k < 1000; k++)
+        snprintf(old, sizeof old, "%s.before-restore-%ld-%d", w->cfg.data_dir, now, k);
     if (access(w->cfg.data_dir, F_OK) == 0 && rename(w->cfg.data_dir, old) != 0) {
         wmctl_err("restore: cannot move %s aside: %s", w->cfg.data_dir, strerror(errno));
         unstage(stage);
         return WMCTL_FAIL;
     }
     if (rename(stage, w->cfg.data_dir) != 0) {
-        wmctl_err("restore: cannot put the backup in place: %s", strerror(errno));
+        int e = errno;
+        wmctl_err("restore: cannot put the backup in place: %s%s%s", strerror(e),
+                  access(old, F_OK) == 0 ? "; the previous data is in " : "",
+                  access(old, F_OK) == 0 ? old : "");
         return WMCTL_FAIL;
     }
-    if (new_epoch) {
-        /* The guard beside the key describes the old log; the daemon's
-         * --new-epoch start writes a new one. */
-        char guard[4300];
-        snprintf(guard, sizeof guard, "%s.state", w->cfg.sign_key);
-        char kept[4400];
-        snprintf(kept, sizeof kept, "%s.before-restore-%ld", guard, (long)time(NULL));
-        rename(guard, kept);
-    }
+    /* The guard beside the key stays as it is, also with --new-epoch: it
+     * still says how far the key has signed, so a start without
+     * --new-epoch is refused (it would sign the backup's next seqs a second
+     * time), and the daemon's --new-epoch start begins above every epoch
+     * the key has signed in, then rewrites the guard for the restored log. */
     printf("restored %s: epoch %" PRIu32 " seq %" PRIu64 "%s%s\n", file, epoch, head.seq,
            access(old, F_OK) == 0 ? "; the previous data is kept in " : "",
            access(old, F_OK) == 0 ? old : "");
