@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # it_completion: the bash completion of wmctl (packaging/completion/wmctl)
 # offers the commands, record kinds, each command's options, the values of
-# --category, --service-kind, --channel, --kind and --role, and files for
-# -c and bundle import. Needs no daemon; arguments (wmctl, wmsyncd paths)
+# --category, --service-kind, --channel, --kind, --role, --format, --lang
+# and --period, and files for -c, bundle import, restore, --out and --keys. Needs no daemon; arguments (wmctl, wmsyncd paths)
 # are accepted and ignored so it runs like the other integration scripts.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -38,8 +38,9 @@ expect() {
     fi
 }
 
-expect "init record log verify status keys enroll revoke bundle backup restore help" wmctl ""
-expect "record revoke restore" wmctl re
+expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey help" \
+    wmctl ""
+expect "record revoke restore rekey report" wmctl re
 expect "status" wmctl -c /etc/wmsync/wmsync.conf st
 expect "-c --config -h --help" wmctl -
 expect "activity publicity volunteers recruitment team funding site plan plan-done void" \
@@ -68,14 +69,31 @@ expect "--id" wmctl revoke ""
 expect "export import" wmctl bundle ""
 expect "--out --since --epoch" wmctl bundle export ""
 expect "status" wmctl help st
+expect "--station --json" wmctl verify ""
+# reports, the county, backup and keys
+expect "--period --station --format --out --lang" wmctl rollup ""
+expect "table json csv xlsx" wmctl rollup --period 2024-05 --format ""
+expect "--format=csv" wmctl rollup --format=c
+expect "--station --lang --out" wmctl report --period 2024-05 ""
+expect "zh en" wmctl report --period 2024-05 --lang ""
+expect "$(date +%Y-%m)" wmctl rollup --period "$(date +%Y-%m)"
+expect "--period" wmctl publish ""
+expect "--town --period --keys" wmctl audit ""
+expect "--out" wmctl backup ""
+expect "--new-epoch" wmctl restore /media/usb/xinhe.wmbak ""
+expect "" wmctl restore /media/usb/xinhe.wmbak --new-epoch ""
+expect "" wmctl rekey ""
 
 # files: -c, bundle import, enroll
 mkdir -p "$T/town"
-touch "$T/town/wmsync.conf" "$T/xinhe.wmb" "$T/xinhe.id"
+touch "$T/town/wmsync.conf" "$T/xinhe.wmb" "$T/xinhe.id" "$T/backup-0306.wmbak" "$T/keys.txt"
 expect "$T/town/wmsync.conf" wmctl -c "$T/town/wm"
 expect "$T/xinhe.wmb" wmctl -c "$T/town/wmsync.conf" bundle import "$T/xinhe.w"
 expect "$T/xinhe.id" wmctl enroll "$T/xinhe.i"
 expect "$T/xinhe.wmb" wmctl bundle export --out "$T/xinhe.w"
+expect "$T/backup-0306.wmbak" wmctl restore "$T/backup-"
+expect "$T/keys.txt" wmctl audit --town xx-county/longhua --keys "$T/keys"
+expect "$T/backup-0306.wmbak" wmctl rollup --period 2024-05 --out "$T/backup-"
 
 echo "it_completion: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # it_config: `wmsyncd --check-config` accepts the file `wmctl init` writes
 # (exit 0, "FILE: ok") and rejects each kind of bad file with exit 2,

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # it_ops: the operator's procedures of docs/operations.md, end to end.
 #
@@ -215,8 +216,15 @@ rec_n "$X" 3 epoch2
 expect_in "$OUT" "(epoch 2)" "epoch-2 records are recorded"
 
 # Before re-enrolment the town does not know the new key.
+station_rejected() {
+    local r
+    r=$(jget "$(st "$X")" last_reject)
+    echo "station last_reject: $r" >"$T/why"
+    case $r in *bad_signature*) return 0 ;; *) return 1 ;; esac
+}
 poll 20 "town refuses epoch 2 before re-enrolment (bad_signature)" \
     row_is "$TW" "$XID" last_reject bad_signature
+poll 10 "station shows last_reject bad_signature" station_rejected
 check "town still holds epoch 1 of x" [ "$(town_row "$TW" "$XID" epoch)" = 1 ]
 check "town still holds seq 5 of x" [ "$(town_row "$TW" "$XID" seq)" = 5 ]
 expect_rc 0 w "$TW" verify --station "$XID"
