@@ -82,31 +82,19 @@ static int team_total(void *ctx, const wm_team_t *tm)
 }
 
 /* Figures of one scope. by_team is filled by the caller. */
+/* Figures of one scope, from its period sums s and its sums since the
+ * start of records (cum, for "截至目前" figures); by_team (a new reference)
+ * is taken over. */
 static json_t *totals_json(wm_txn_t *t, uint32_t scope, const wm_period_t *p, const wm_sums_t *s,
-                           const wm_report_opts_t *o, const stations_t *ss)
+                           const wm_sums_t *cum, json_t *by_team, const wm_report_opts_t *o,
+                           const stations_t *ss)
 {
-    wm_sums_t cum = {0};
     wm_plans_t plans = {0};
-    wm_rollup_sum(t, scope, WM_DATE_MIN, p->to, &cum);
     wm_rollup_plans(t, scope, p->from, p->to, p->to < o->today ? p->to : o->today, &plans);
 
     json_t *vs = json_object();
     json_object_set_new(vs, "by_kind", enum_counts(&wm__service_kind__descriptor, s, WM_FIG_SERVICE_KIND));
     json_object_set_new(vs, "total", json_integer(wm_sums_get(s, WM_FIG_ACTIVITY, WM__CATEGORY__VOLUNTEER_SERVICE)));
-    json_t *by_team = json_object();
-    for (size_t i = 0; i < ss->n; i++) {
-        const station_t *st = &ss->v[i];
-        if (!st->node || (scope && st->node != scope))
-            continue;
-        wm_sums_t own = {0};
-        char prefix[200];
-        snprintf(prefix, sizeof prefix, "%s/", st->id);
-        if (scope == 0)
-            wm_rollup_sum(t, st->node, p->from, p->to, &own);
-        team_ctx_t tc = {scope ? s : &own, by_team, scope ? "" : prefix};
-        wm_team_scan(t, st->node, team_total, &tc);
-        wm_sums_free(&own);
-    }
     json_object_set_new(vs, "by_team", by_team);
 
     /* Six haves: the latest checklist of each station in scope. */
@@ -138,8 +126,8 @@ static json_t *totals_json(wm_txn_t *t, uint32_t scope, const wm_period_t *p, co
         "publicity", enum_counts(&wm__channel__descriptor, s, WM_FIG_PUBLICITY),
         "volunteers", "registered", (json_int_t)wm_sums_total(s, WM_FIG_REGISTERED),
         "verified", (json_int_t)wm_sums_total(s, WM_FIG_VERIFIED),
-        "registered_cumulative", (json_int_t)wm_sums_total(&cum, WM_FIG_REGISTERED),
-        "verified_cumulative", (json_int_t)wm_sums_total(&cum, WM_FIG_VERIFIED),
+        "registered_cumulative", (json_int_t)wm_sums_total(cum, WM_FIG_REGISTERED),
+        "verified_cumulative", (json_int_t)wm_sums_total(cum, WM_FIG_VERIFIED),
         "sites", "reporting", (json_int_t)reporting, "plaque", (json_int_t)haves[0],
         "rules", (json_int_t)haves[1], "equipment", (json_int_t)haves[2],
         "manager", (json_int_t)haves[3], "ledger", (json_int_t)haves[4],
@@ -147,7 +135,6 @@ static json_t *totals_json(wm_txn_t *t, uint32_t scope, const wm_period_t *p, co
         "six_haves", (json_int_t)all_six, "model_stations", (json_int_t)haves[7],
         "plans", "due", (json_int_t)plans.due, "done", (json_int_t)plans.done,
         "overdue", (json_int_t)plans.overdue);
-    wm_sums_free(&cum);
     return tot;
 }
 
@@ -172,6 +159,7 @@ typedef struct {
     const wm_period_t *p;
     const wm_report_opts_t *o;
     json_t *problems;
+    const wm_sums_t *ever; /* the station's sums since the start of records */
 } team_problem_ctx_t;
 
 static int team_problems(void *ctx, const wm_team_t *tm)
@@ -179,10 +167,7 @@ static int team_problems(void *ctx, const wm_team_t *tm)
     team_problem_ctx_t *c = ctx;
     if (tm->state != WM_TEAM_ACTIVE)
         return 0;
-    wm_sums_t ever = {0};
-    wm_rollup_sum(c->t, c->st->node, WM_DATE_MIN, c->p->to, &ever);
-    int64_t served = wm_sums_get(&ever, WM_FIG_TEAM_SERVICE, tm->no);
-    wm_sums_free(&ever);
+    int64_t served = wm_sums_get(c->ever, WM_FIG_TEAM_SERVICE, tm->no);
     if (served == 0) {
         json_array_append_new(c->problems,
                               json_pack("{s:s, s:s, s:s, s:s}", "kind", "team_never_served",
@@ -214,7 +199,8 @@ static int team_problems(void *ctx, const wm_team_t *tm)
 }
 
 static void station_problems(wm_txn_t *t, const station_t *st, const wm_sums_t *s,
-                             const wm_period_t *p, const wm_report_opts_t *o, json_t *problems)
+                             const wm_sums_t *ever, const wm_period_t *p,
+                             const wm_report_opts_t *o, json_t *problems)
 {
     if (st->last_seen >= 0 && o->aggregator) {
         int64_t days = st->last_seen ? (o->now - st->last_seen) / 86400 : -1;
@@ -256,7 +242,7 @@ static void station_problems(wm_txn_t *t, const station_t *st, const wm_sums_t *
                                                   "station", st->id, "count", (json_int_t)late,
                                                   "late_days", WM_LATE_DAYS));
     if (st->node) {
-        team_problem_ctx_t tc = {t, st, p, o, problems};
+        team_problem_ctx_t tc = {t, st, p, o, problems, ever};
         wm_team_scan(t, st->node, team_problems, &tc);
     }
 }
@@ -282,6 +268,8 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
     localtime_r(&now, &tm);
     strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S%z", &tm);
     json_t *covers = json_array(), *rows = json_array(), *problems = json_array();
+    json_t *town_teams = json_object();
+    wm_sums_t scope_s = {0}, scope_ever = {0};
     for (size_t i = 0; i < ss.n; i++) {
         station_t *st = &ss.v[i];
         if (wm_node_lookup(t, st->id, &st->node) != WM_OK)
@@ -294,24 +282,52 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
         json_array_append_new(covers, json_pack("{s:s, s:i, s:I, s:s}", "station", st->id, "epoch",
                                                 (int)h.epoch, "seq", (json_int_t)h.seq, "hash",
                                                 wm_hex(h.hash, 32, hex)));
-        wm_sums_t s = {0};
-        if (st->node)
+        /* Each station's sums are read once: the period, and since the
+         * start of records (cumulative figures, teams that never served). */
+        wm_sums_t s = {0}, ever = {0};
+        if (st->node) {
             wm_rollup_sum(t, st->node, p->from, p->to, &s);
-        station_problems(t, st, &s, p, o, problems);
+            wm_rollup_sum(t, st->node, WM_DATE_MIN, p->to, &ever);
+        }
+        station_problems(t, st, &s, &ever, p, o, problems);
+        if (st->node) {
+            char prefix[200];
+            snprintf(prefix, sizeof prefix, "%s/", st->id);
+            team_ctx_t tc = {&s, town_teams, prefix};
+            wm_team_scan(t, st->node, team_total, &tc);
+        }
         if (o->aggregator && st->node) {
             stations_t one = {.v = st, .n = 1, .cap = 1};
+            json_t *teams = json_object();
+            team_ctx_t tc = {&s, teams, ""};
+            wm_team_scan(t, st->node, team_total, &tc);
             json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "id", st->id, "name", st->name,
-                                                  "totals", totals_json(t, st->node, p, &s, o, &one)));
+                                                  "totals", totals_json(t, st->node, p, &s, &ever,
+                                                                        teams, o, &one)));
+        }
+        if (!o->aggregator || o->station) { /* the scope is this one station */
+            wm_sums_free(&scope_s);
+            wm_sums_free(&scope_ever);
+            scope_s = s, scope_ever = ever;
+            json_decref(town_teams);
+            town_teams = json_object();
+            team_ctx_t tc = {&s, town_teams, ""};
+            if (st->node)
+                wm_team_scan(t, st->node, team_total, &tc);
+            continue;
         }
         wm_sums_free(&s);
+        wm_sums_free(&ever);
     }
     /* The scope's own totals: all stations (0) or the one asked for. */
     uint32_t scope = o->station || !o->aggregator ? (ss.n ? ss.v[0].node : 0) : 0;
-    wm_sums_t s = {0};
-    if (scope || o->aggregator)
-        wm_rollup_sum(t, scope, p->from, p->to, &s);
-    json_t *tot = totals_json(t, scope, p, &s, o, &ss);
-    wm_sums_free(&s);
+    if (o->aggregator && !o->station) {
+        wm_rollup_sum(t, 0, p->from, p->to, &scope_s);
+        wm_rollup_sum(t, 0, WM_DATE_MIN, p->to, &scope_ever);
+    }
+    json_t *tot = totals_json(t, scope, p, &scope_s, &scope_ever, town_teams, o, &ss);
+    wm_sums_free(&scope_s);
+    wm_sums_free(&scope_ever);
     *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "period", p->name,
                      "from", wm_date_format(p->from, from), "to", wm_date_format(p->to, to),
                      "scope", o->station || !o->aggregator ? "station" : o->role, "id",
