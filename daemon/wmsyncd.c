@@ -255,8 +255,9 @@ static void reload(daemon_t *d)
 }
 
 /* At a month's close a town publishes that month's rollup by itself, so
- * the county gets it without anyone remembering to. Checked once a minute;
- * "auto_published" in meta remembers the last month done. */
+ * the county gets it without anyone remembering to; a month already
+ * published (by hand or before a restart) is not published again. Checked
+ * once a minute. */
 static void auto_publish(daemon_t *d)
 {
     static const time_t every = 60;
@@ -265,26 +266,20 @@ static void auto_publish(daemon_t *d)
     d->publish_due = time(NULL) + every;
     uint32_t today = wm_date_today();
     uint32_t prev = wm_date_from_days(wm_date_to_days(today / 100 * 100 + 1) - 1);
-    char month[16], done[16] = "", why[512];
+    char month[16], why[512];
     snprintf(month, sizeof month, "%04u-%02u", prev / 10000, prev / 100 % 100);
-    size_t len = 0;
-    wm_txn_t *t = NULL;
-    if (wm_txn_begin(d->node->store, 0, &t) == WM_OK &&
-        wm_meta_get(t, "auto_published", done, sizeof done - 1, &len) == WM_OK)
-        done[len < sizeof done ? len : sizeof done - 1] = 0;
-    wm_txn_abort(&t);
-    if (strcmp(done, month) == 0)
-        return;
     uint32_t epoch;
     uint64_t seq;
+    wm_txn_t *t = NULL;
+    int done = wm_txn_begin(d->node->store, 0, &t) == WM_OK &&
+               wm_report_at(t, d->node->self, month, &epoch, &seq) == WM_OK;
+    wm_txn_abort(&t);
+    if (done)
+        return;
     if (wm_node_publish(d->node, month, 1, &epoch, &seq, why, sizeof why) != WM_OK) {
         wm_warn("could not publish the rollup of %s at its close: %s", month, why);
         return;
     }
-    if (wm_txn_begin(d->node->store, 1, &t) == WM_OK &&
-        wm_meta_put(t, "auto_published", month, strlen(month)) == WM_OK)
-        wm_txn_commit(&t);
-    wm_txn_abort(&t);
     wm_upstream_tick(d->up);
 }
 

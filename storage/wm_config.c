@@ -65,7 +65,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
 {
     load_ctx_t *lc = user;
     wm_config_t *c = lc->cfg;
-    if (!key) /* a section header alone: check it is known */
+    if (!key) /* a section header alone, with libinih built to report one */
         key = "";
     const struct {
         const char *section, *key;

@@ -110,7 +110,11 @@ done
 # 西村: a team that never served, and no grassroots lectures — the report's problems.
 ctl "$DEMO/xicun" record team --team idle --name 西村文艺志愿服务队 --trade 文艺 >/dev/null
 ctl "$DEMO/xicun" record activity --date 2024-05-04 --category culture_sports --title 送戏下乡 --festival 五四 --participants 200 >/dev/null
-echo "recorded $(for s in xinhe shiqiao chengdong dongcun xicun; do ctl "$DEMO/$s" status --json | json 'print(j["head_seq"]) or True'; done | paste -sd+ | bc) records"
+total=0
+for s in xinhe shiqiao chengdong dongcun xicun; do
+    total=$((total + $(ctl "$DEMO/$s" status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["head_seq"])')))
+done
+echo "recorded $total records at five stations"
 
 say "大明镇 goes offline; its stations keep recording"
 kill "$PID_daming"; wait "$PID_daming" 2>/dev/null || true
