@@ -10,16 +10,20 @@
 #include "wm_store_int.h"
 
 #define KEY_ROLL 12 /* scope u32 | day u32 | fig u16 | dim u16 */
+#define WM_SLOTS 36 /* counters in a (scope, day) vector; see slot_map below */
 
+/* An accumulator entry: the vector of a (scope, day) (key fig 0), or one
+ * team's count on a day (key fig WM_FIG_TEAM_SERVICE, dim the team; v[0]). */
 typedef struct {
     uint8_t key[KEY_ROLL];
-    int64_t delta;
     int used;
+    int64_t v[WM_SLOTS];
 } slot_t;
 
 struct wm_rollup_acc {
     slot_t *slots;
-    size_t cap, n; /* cap is a power of two */
+    size_t cap, n;      /* cap is a power of two */
+    slot_t *last[2];    /* the vectors the last record touched (its station, scope 0) */
     int64_t tz_hour;    /* capture quarter-hour last converted to a local date */
     uint32_t tz_date;
 };
@@ -37,7 +41,7 @@ wm_err_t wm_rollup_acc_new(wm_rollup_acc_t **out)
     wm_rollup_acc_t *a = calloc(1, sizeof *a);
     if (!a)
         return WM_ENOMEM;
-    a->cap = 1024;
+    a->cap = 256;
     a->slots = calloc(a->cap, sizeof *a->slots);
     if (!a->slots) {
         free(a);
@@ -64,29 +68,30 @@ static slot_t *slot_for(slot_t *slots, size_t cap, const uint8_t *key)
     return &slots[i];
 }
 
-static wm_err_t acc_add_key(wm_rollup_acc_t *a, const uint8_t *key, int64_t delta)
+/* The entry of key, created zeroed if new; NULL on ENOMEM. */
+static slot_t *acc_slot(wm_rollup_acc_t *a, const uint8_t *key)
 {
+    slot_t *s = slot_for(a->slots, a->cap, key);
+    if (s->used)
+        return s; /* found: no insertion, so no pointer moves */
     if (2 * (a->n + 1) > a->cap) {
         size_t cap = a->cap * 2;
         slot_t *ns = calloc(cap, sizeof *ns);
         if (!ns)
-            return WM_ENOMEM;
+            return NULL;
         for (size_t i = 0; i < a->cap; i++)
             if (a->slots[i].used)
                 *slot_for(ns, cap, a->slots[i].key) = a->slots[i];
         free(a->slots);
         a->slots = ns;
         a->cap = cap;
+        a->last[0] = a->last[1] = NULL;
+        s = slot_for(a->slots, a->cap, key);
     }
-    slot_t *s = slot_for(a->slots, a->cap, key);
-    if (!s->used) {
-        memcpy(s->key, key, KEY_ROLL);
-        s->used = 1;
-        s->delta = 0;
-        a->n++;
-    }
-    s->delta += delta;
-    return WM_OK;
+    memcpy(s->key, key, KEY_ROLL);
+    s->used = 1;
+    a->n++;
+    return s;
 }
 
 static void roll_key(uint8_t *k, uint32_t scope, uint32_t day, uint16_t fig, uint16_t dim)
@@ -97,22 +102,72 @@ static void roll_key(uint8_t *k, uint32_t scope, uint32_t day, uint16_t fig, uin
     k[10] = (uint8_t)(dim >> 8), k[11] = (uint8_t)dim;
 }
 
+static const struct {
+    uint16_t fig, dims, base;
+} slot_map[] = {
+    {WM_FIG_ACTIVITY, 8, 0},             {WM_FIG_SERVICE_KIND, 8, 8},
+    {WM_FIG_PARTICIPANTS, 1, 16},        {WM_FIG_VOLUNTEERS, 1, 17},
+    {WM_FIG_HOURS_X100, 1, 18},          {WM_FIG_FESTIVAL, 1, 19},
+    {WM_FIG_GRASSROOTS, 1, 20},          {WM_FIG_PUBLICITY, 8, 21},
+    {WM_FIG_REGISTERED, 1, 29},          {WM_FIG_VERIFIED, 1, 30},
+    {WM_FIG_RECRUITMENT, 1, 31},         {WM_FIG_FUNDING_FEN, 1, 32},
+    {WM_FIG_PLAN_DUE, 1, 33},            {WM_FIG_PLAN_DONE, 1, 34},
+    {WM_FIG_LATE, 1, 35},
+};
+
+/* The slot of (fig, dim) in a day's vector, or -1 (team figures; dims out
+ * of range, which a future enum value would be: it counts nowhere). */
+static int slot_of(uint16_t fig, uint16_t dim)
+{
+    for (size_t i = 0; i < sizeof slot_map / sizeof slot_map[0]; i++)
+        if (slot_map[i].fig == fig)
+            return dim < slot_map[i].dims ? slot_map[i].base + dim : -1;
+    return -1;
+}
+
+/* The vector of (scope, day); the last two are remembered, as one record
+ * adds several figures to the same two vectors. */
+static slot_t *day_vector(wm_rollup_acc_t *a, int which, uint32_t scope, uint32_t day)
+{
+    uint8_t k[KEY_ROLL];
+    roll_key(k, scope, day, 0, 0);
+    slot_t *s = a->last[which];
+    if (s && memcmp(s->key, k, KEY_ROLL) == 0)
+        return s;
+    s = acc_slot(a, k);
+    a->last[which] = s;
+    return s;
+}
+
 /* Adds delta to (fig, dim) on ymd, for the station and for all stations. */
 static wm_err_t add(wm_rollup_acc_t *a, uint32_t node, uint32_t ymd, wm_fig_t fig, uint16_t dim,
                     int64_t delta)
 {
-    uint8_t k[KEY_ROLL];
     if (delta == 0 || !wm_date_valid(ymd))
         return WM_OK;
     uint32_t day = (uint32_t)wm_date_to_days(ymd);
-    roll_key(k, node, day, (uint16_t)fig, dim);
-    wm_err_t err = acc_add_key(a, k, delta);
-    /* Team numbers are per station: they do not add up across stations. */
-    if (err == WM_OK && fig != WM_FIG_TEAM_SERVICE) {
-        roll_key(k, 0, day, (uint16_t)fig, dim);
-        err = acc_add_key(a, k, delta);
+    if (fig == WM_FIG_TEAM_SERVICE) {
+        /* Team numbers are per station: they do not add up across stations. */
+        uint8_t k[KEY_ROLL];
+        roll_key(k, node, day, (uint16_t)fig, dim);
+        slot_t *s = acc_slot(a, k);
+        if (!s)
+            return WM_ENOMEM;
+        s->v[0] += delta;
+        return WM_OK;
     }
-    return err;
+    int sl = slot_of((uint16_t)fig, dim);
+    if (sl < 0)
+        return WM_OK;
+    slot_t *mine = day_vector(a, 0, node, day);
+    if (!mine)
+        return WM_ENOMEM;
+    mine->v[sl] += delta;
+    slot_t *all = day_vector(a, 1, 0, day); /* may grow the table: mine is done */
+    if (!all)
+        return WM_ENOMEM;
+    all->v[sl] += delta;
+    return WM_OK;
 }
 
 #define TRY(x)                                                                                \
@@ -334,37 +389,12 @@ wm_err_t wm_rollup_record(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const 
 
 /* ---- stored layout: one vector of counters per (scope, day) ----
  *
- * Every figure but the per-team one has a fixed slot, so a day of a scope
- * is one value and a batch touches each (scope, day) once:
+ * Every figure but the per-team one has a fixed slot (slot_map), so a day
+ * of a scope is one value and a batch touches each (scope, day) once:
  *
  *   key scope u32 | day u32              value WM_SLOTS × i64
  *   key scope u32 | day u32 | team u16   value i64  (WM_FIG_TEAM_SERVICE)
  */
-#define DIMS_ENUM 8 /* slots reserved for an enum figure (dims 0..7) */
-
-static const struct {
-    uint16_t fig, dims, base;
-} slot_map[] = {
-    {WM_FIG_ACTIVITY, DIMS_ENUM, 0},     {WM_FIG_SERVICE_KIND, DIMS_ENUM, 8},
-    {WM_FIG_PARTICIPANTS, 1, 16},        {WM_FIG_VOLUNTEERS, 1, 17},
-    {WM_FIG_HOURS_X100, 1, 18},          {WM_FIG_FESTIVAL, 1, 19},
-    {WM_FIG_GRASSROOTS, 1, 20},          {WM_FIG_PUBLICITY, DIMS_ENUM, 21},
-    {WM_FIG_REGISTERED, 1, 29},          {WM_FIG_VERIFIED, 1, 30},
-    {WM_FIG_RECRUITMENT, 1, 31},         {WM_FIG_FUNDING_FEN, 1, 32},
-    {WM_FIG_PLAN_DUE, 1, 33},            {WM_FIG_PLAN_DONE, 1, 34},
-    {WM_FIG_LATE, 1, 35},
-};
-#define WM_SLOTS 36
-
-/* The slot of (fig, dim), or -1 (team figures; dims out of range). */
-static int slot_of(uint16_t fig, uint16_t dim)
-{
-    for (size_t i = 0; i < sizeof slot_map / sizeof slot_map[0]; i++)
-        if (slot_map[i].fig == fig)
-            return dim < slot_map[i].dims ? slot_map[i].base + dim : -1;
-    return -1;
-}
-
 static int key_cmp(const void *x, const void *y)
 {
     return memcmp(((const slot_t *)x)->key, ((const slot_t *)y)->key, KEY_ROLL);
@@ -394,40 +424,34 @@ wm_err_t wm_rollup_flush(wm_rollup_acc_t *a, wm_txn_t *t)
 {
     wm_err_t err = WM_OK;
     MDB_cursor *c = NULL;
-    /* In key order, so a (scope, day)'s figures are together and the
-     * cursor moves forward through the tree. */
+    /* In key order, so the cursor moves forward through the tree. */
     size_t n = 0;
     for (size_t i = 0; i < a->cap; i++)
-        if (a->slots[i].used && a->slots[i].delta != 0)
+        if (a->slots[i].used)
             a->slots[n++] = a->slots[i];
     qsort(a->slots, n, sizeof *a->slots, key_cmp);
     int rc = mdb_cursor_open(t->txn, t->s->rollup, &c);
     if (rc)
         err = wm_mdb_err(t->s, rc, "rollup cursor");
-    for (size_t i = 0; i < n && err == WM_OK;) {
-        const uint8_t *day = a->slots[i].key; /* scope | day */
-        int64_t vec[WM_SLOTS] = {0};
-        int any = 0;
-        for (; i < n && memcmp(a->slots[i].key, day, 8) == 0 && err == WM_OK; i++) {
-            const uint8_t *k = a->slots[i].key;
-            uint16_t fig = (uint16_t)(k[8] << 8 | k[9]), dim = (uint16_t)(k[10] << 8 | k[11]);
-            if (fig == WM_FIG_TEAM_SERVICE) {
-                uint8_t tk[10];
-                memcpy(tk, k, 8);
-                tk[8] = k[10], tk[9] = k[11];
-                err = rmw_add(t, c, tk, sizeof tk, &a->slots[i].delta, 1);
-                continue;
-            }
-            int sl = slot_of(fig, dim);
-            if (sl >= 0)
-                vec[sl] += a->slots[i].delta, any = 1;
+    for (size_t i = 0; i < n && err == WM_OK; i++) {
+        const uint8_t *k = a->slots[i].key;
+        if (k[8] == 0 && k[9] == 0) { /* a day's vector */
+            int any = 0;
+            for (int sl = 0; sl < WM_SLOTS && !any; sl++)
+                any = a->slots[i].v[sl] != 0;
+            if (any)
+                err = rmw_add(t, c, k, 8, a->slots[i].v, WM_SLOTS);
+        } else if (a->slots[i].v[0]) { /* a team's day */
+            uint8_t tk[10];
+            memcpy(tk, k, 8);
+            tk[8] = k[10], tk[9] = k[11];
+            err = rmw_add(t, c, tk, sizeof tk, a->slots[i].v, 1);
         }
-        if (any && err == WM_OK)
-            err = rmw_add(t, c, day, 8, vec, WM_SLOTS);
     }
     mdb_cursor_close(c);
     memset(a->slots, 0, a->cap * sizeof *a->slots);
     a->n = 0;
+    a->last[0] = a->last[1] = NULL;
     return err;
 }
 
@@ -494,7 +518,9 @@ static void team_sum(void *ctx, uint32_t day, uint16_t team, int64_t value)
     uint8_t k[KEY_ROLL] = {0};
     k[8] = (uint8_t)(WM_FIG_TEAM_SERVICE >> 8), k[9] = (uint8_t)WM_FIG_TEAM_SERVICE;
     k[10] = (uint8_t)(team >> 8), k[11] = (uint8_t)team;
-    acc_add_key(ctx, k, value);
+    slot_t *s = acc_slot(ctx, k);
+    if (s)
+        s->v[0] += value;
 }
 
 wm_err_t wm_rollup_sum(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_sums_t *out)
@@ -509,10 +535,10 @@ wm_err_t wm_rollup_sum(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, 
             if (vec[slot_map[m].base + d])
                 err = cells_add(out, slot_map[m].fig, d, vec[slot_map[m].base + d]);
     for (size_t i = 0; err == WM_OK && i < teams->cap; i++)
-        if (teams->slots[i].used && teams->slots[i].delta)
+        if (teams->slots[i].used && teams->slots[i].v[0])
             err = cells_add(out, WM_FIG_TEAM_SERVICE,
                             (uint16_t)(teams->slots[i].key[10] << 8 | teams->slots[i].key[11]),
-                            teams->slots[i].delta);
+                            teams->slots[i].v[0]);
     wm_rollup_acc_free(&teams);
     if (err == WM_OK && out->n)
         qsort(out->cells, out->n, sizeof *out->cells, cell_cmp);
