@@ -494,12 +494,23 @@ void render_pad(FILE *f, const char *s, size_t width, int right)
 void render_csv_field(FILE *f, const char *s)
 {
     size_t n = strlen(s);
-    int quote = strpbrk(s, ",\"\r\n") != NULL || (n && (s[0] == ' ' || s[n - 1] == ' '));
+    /* A text cell that Excel or WPS would take as a formula (a station or
+     * team named "=…") is written with a leading apostrophe, which they
+     * show as text. Numbers, negative ones too, stay numbers. */
+    char *end = NULL;
+    int formula = n && strchr("=+@\t\r", s[0]) != NULL;
+    if (n && s[0] == '-') {
+        strtod(s, &end);
+        formula = !end || *end != 0;
+    }
+    int quote = formula || strpbrk(s, ",\"\r\n") != NULL || (n && (s[0] == ' ' || s[n - 1] == ' '));
     if (!quote) {
         fputs(s, f);
         return;
     }
     fputc('"', f);
+    if (formula)
+        fputc('\'', f);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', f);
