@@ -318,8 +318,13 @@ static wm_err_t contribute(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const
         TRY(add(a, node, d, WM_FIG_ACTIVITY, (uint16_t)x->category, sign));
         if (x->category == WM__CATEGORY__VOLUNTEER_SERVICE) {
             TRY(add(a, node, d, WM_FIG_SERVICE_KIND, (uint16_t)x->service_kind, sign));
+            /* Only a team that existed when the activity was recorded
+             * counts it (the station enforces this; the count must not
+             * depend on it), and so only then does a void subtract it. */
             wm_team_t tm;
-            if (x->team && x->team[0] && wm_team_get(t, node, x->team, &tm) == WM_OK)
+            if (x->team && x->team[0] && wm_team_get(t, node, x->team, &tm) == WM_OK &&
+                (tm.created_epoch < r->epoch ||
+                 (tm.created_epoch == r->epoch && tm.created_seq < r->seq)))
                 TRY(add(a, node, d, WM_FIG_TEAM_SERVICE, tm.no, sign));
         }
         TRY(add(a, node, d, WM_FIG_PARTICIPANTS, 0, sign * (int64_t)x->participants));

@@ -539,23 +539,32 @@ static wm_err_t team_count(wm_txn_t *t, uint32_t node, uint16_t *n)
     return WM_OK;
 }
 
-/* Keeps the teams index in step with a team record. */
-static wm_err_t team_apply(wm_txn_t *t, uint32_t node, const Wm__Team *tm)
+/* teams value: state u8 | kind u8 | team_no u16 | created epoch u32 |
+ * created seq u64 | name (see wm_store.h). */
+#define TEAM_HDR 16
+
+/* Keeps the teams index in step with team record r. */
+static wm_err_t team_apply(wm_txn_t *t, uint32_t node, const wm_record_t *r)
 {
-    uint8_t kb[4 + 512], vb[4 + 512];
+    const Wm__Team *tm = r->team;
+    uint8_t kb[4 + 512], vb[TEAM_HDR + 512];
     int kl = team_key(kb, sizeof kb, node, tm->team ? tm->team : "");
     if (kl < 0)
         return WM_OK; /* an over-long id names no team; nothing to index */
     MDB_val k = {(size_t)kl, kb}, v;
     uint8_t state = WM_TEAM_ACTIVE, kind = (uint8_t)tm->kind;
     uint16_t no = 0;
+    uint32_t c_epoch = r->epoch;
+    uint64_t c_seq = r->seq;
     int rc = mdb_get(t->txn, t->s->teams, &k, &v);
-    if (rc == 0 && v.mv_size >= 4) {
+    if (rc == 0 && v.mv_size >= TEAM_HDR) {
         const uint8_t *p = v.mv_data;
         state = p[0];
         if (tm->action != WM__TEAM_ACTION__CREATE)
             kind = p[1];
         no = (uint16_t)(p[2] << 8 | p[3]);
+        c_epoch = wm_get_u32(p + 4); /* a team is numbered and dated once */
+        c_seq = wm_get_u64(p + 8);
     } else if (rc == MDB_NOTFOUND) {
         wm_err_t err = team_count(t, node, &no);
         if (err != WM_OK)
@@ -571,18 +580,40 @@ static wm_err_t team_apply(wm_txn_t *t, uint32_t node, const Wm__Team *tm)
     size_t nl = tm->name ? strlen(tm->name) : 0;
     if (nl > 512)
         nl = 512;
-    if (nl == 0 && rc == 0 && v.mv_size > 4) { /* disband keeps the name */
-        nl = v.mv_size - 4 < 512 ? v.mv_size - 4 : 512;
-        memcpy(vb + 4, (const uint8_t *)v.mv_data + 4, nl);
+    if (nl == 0 && rc == 0 && v.mv_size > TEAM_HDR) { /* disband keeps the name */
+        nl = v.mv_size - TEAM_HDR < 512 ? v.mv_size - TEAM_HDR : 512;
+        memcpy(vb + TEAM_HDR, (const uint8_t *)v.mv_data + TEAM_HDR, nl);
     } else if (nl) {
-        memcpy(vb + 4, tm->name, nl);
+        memcpy(vb + TEAM_HDR, tm->name, nl);
     }
     vb[0] = state;
     vb[1] = kind;
     vb[2] = (uint8_t)(no >> 8);
     vb[3] = (uint8_t)no;
-    v = (MDB_val){4 + nl, vb};
+    wm_put_u32(vb + 4, c_epoch);
+    wm_put_u64(vb + 8, c_seq);
+    v = (MDB_val){TEAM_HDR + nl, vb};
     return wm_mdb_err(t->s, mdb_put(t->txn, t->s->teams, &k, &v, 0), "team put");
+}
+
+/* A stored teams value as a wm_team_t; WM_EDECODE if it is too short. */
+static wm_err_t team_decode(const char *id, size_t idlen, const MDB_val *v, wm_team_t *out)
+{
+    const uint8_t *p = v->mv_data;
+    if (v->mv_size < TEAM_HDR || idlen >= sizeof out->id)
+        return WM_EDECODE;
+    memset(out, 0, sizeof *out);
+    memcpy(out->id, id, idlen);
+    out->state = p[0];
+    out->kind = p[1];
+    out->no = (uint16_t)(p[2] << 8 | p[3]);
+    out->created_epoch = wm_get_u32(p + 4);
+    out->created_seq = wm_get_u64(p + 8);
+    size_t nl = v->mv_size - TEAM_HDR;
+    if (nl > sizeof out->name - 1)
+        nl = sizeof out->name - 1;
+    memcpy(out->name, p + TEAM_HDR, nl);
+    return WM_OK;
 }
 
 wm_err_t wm_team_get(wm_txn_t *t, uint32_t node, const char *team, wm_team_t *out)
@@ -595,17 +626,7 @@ wm_err_t wm_team_get(wm_txn_t *t, uint32_t node, const char *team, wm_team_t *ou
     wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->teams, &k, &v), "team get");
     if (err != WM_OK)
         return err;
-    if (v.mv_size < 4)
-        return WM_EDECODE;
-    const uint8_t *p = v.mv_data;
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", team);
-    out->state = p[0];
-    out->kind = p[1];
-    out->no = (uint16_t)(p[2] << 8 | p[3]);
-    size_t nl = v.mv_size - 4 < sizeof out->name - 1 ? v.mv_size - 4 : sizeof out->name - 1;
-    memcpy(out->name, p + 4, nl);
-    return WM_OK;
+    return team_decode(team, strlen(team), &v, out);
 }
 
 wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, void *ctx)
@@ -621,17 +642,9 @@ wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, void *ctx)
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
          rc == 0 && k.mv_size >= 4 && wm_get_u32(k.mv_data) == node;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (v.mv_size < 4 || k.mv_size - 4 >= sizeof(((wm_team_t *)0)->id))
-            continue;
-        wm_team_t tm = {0};
-        const uint8_t *p = v.mv_data;
-        memcpy(tm.id, (const uint8_t *)k.mv_data + 4, k.mv_size - 4);
-        tm.state = p[0];
-        tm.kind = p[1];
-        tm.no = (uint16_t)(p[2] << 8 | p[3]);
-        size_t nl = v.mv_size - 4 < sizeof tm.name - 1 ? v.mv_size - 4 : sizeof tm.name - 1;
-        memcpy(tm.name, p + 4, nl);
-        if (fn(ctx, &tm))
+        wm_team_t tm;
+        if (team_decode((const char *)k.mv_data + 4, k.mv_size - 4, &v, &tm) == WM_OK &&
+            fn(ctx, &tm))
             break;
     }
     mdb_cursor_close(c);
@@ -646,7 +659,7 @@ static wm_err_t index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
 {
     switch (r->body_case) {
     case WM__RECORD__BODY_TEAM:
-        return team_apply(t, node, r->team);
+        return team_apply(t, node, r);
     case WM__RECORD__BODY_VOID:
         return ref_put(t, node, r->void_->target_epoch ? r->void_->target_epoch : r->epoch,
                        r->void_->target_seq, 'v', r->epoch, r->seq);

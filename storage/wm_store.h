@@ -25,8 +25,10 @@
  *   log     node_no u32 | epoch u32 | seq u64   srec: sig[64] | record bytes
  *   epochs  node_no u32 | epoch u32             Ed25519 public key [32]
  *   teams   node_no u32 | team id (UTF-8)       state u8 (1 active, 2 disbanded)
- *                                               | kind u8 | team_no u16 | name
- *                                               (team_no: 1.. in order of creation)
+ *                                               | kind u8 | team_no u16
+ *                                               | created epoch u32 | created seq u64
+ *                                               | name (team_no: 1.. in order of
+ *                                               creation; created: its first record)
  *   refs    node_no u32 | epoch u32 | seq u64   by_epoch u32 | by_seq u64
  *           | kind u8 ('v' void, 'd' done)      (the record that refers to it)
  *   peers   node id (UTF-8, no NUL)             PeerState message (sync.proto)
@@ -187,6 +189,8 @@ typedef struct {
     wm_team_state_t state;
     int kind;          /* Wm__TeamKind */
     uint16_t no;       /* team number within the node */
+    uint32_t created_epoch; /* the record that first created it */
+    uint64_t created_seq;
 } wm_team_t;
 wm_err_t wm_team_get(wm_txn_t *t, uint32_t node, const char *team, wm_team_t *out);
 typedef int (*wm_team_fn)(void *ctx, const wm_team_t *team);
