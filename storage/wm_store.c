@@ -19,28 +19,6 @@
 
 #define WM_DEFAULT_MAP_MB 1024
 
-void wm_put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
-    p[3] = (uint8_t)v;
-}
-
-void wm_put_u64(uint8_t *p, uint64_t v)
-{
-    wm_put_u32(p, (uint32_t)(v >> 32));
-    wm_put_u32(p + 4, (uint32_t)v);
-}
-
-uint32_t wm_get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-uint64_t wm_get_u64(const uint8_t *p)
-{
-    return (uint64_t)wm_get_u32(p) << 32 | wm_get_u32(p + 4);
-}
-
 void wm_log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq)
 {
     wm_put_u32(k, node);
