@@ -14,6 +14,8 @@ typedef struct {
     char name[300];
     uint32_t node;     /* 0: nothing stored yet */
     int64_t last_seen; /* aggregators: last message; -1 for the node itself */
+    int quiet;         /* counted and covered, but no problems reported: a revoked
+                        * child, or the aggregator's own records */
 } station_t;
 
 typedef struct {
@@ -42,11 +44,17 @@ static int add_station(stations_t *ss, const char *id, const char *name, int64_t
     return 0;
 }
 
+/* Every child whose records are held, revoked ones too: what was accepted
+ * before a revocation still counts, so it must be covered (auditable). */
 static int peer_station(void *ctx, const Wm__PeerState *p)
 {
-    if (p->state == WM_PEER_REVOKED)
-        return 0;
-    return add_station(ctx, p->node, p->name, p->last_seen);
+    stations_t *ss = ctx;
+    size_t before = ss->n;
+    if (add_station(ss, p->node, p->name, p->last_seen))
+        return 1;
+    if (ss->n > before)
+        ss->v[ss->n - 1].quiet = p->state == WM_PEER_REVOKED;
+    return 0;
 }
 
 static json_t *enum_counts(const ProtobufCEnumDescriptor *d, const wm_sums_t *s, wm_fig_t fig)
@@ -252,10 +260,18 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
 {
     stations_t ss = {.only = o->station};
     wm_err_t err = WM_OK;
-    if (o->aggregator)
+    if (o->aggregator) {
+        /* The aggregator's own records (an institute records activities
+         * too) are counted in scope 0, so they are a row and covered. */
+        uint32_t self = 0, e = 0;
         err = wm_peer_scan(t, peer_station, &ss);
-    else
+        if (err == WM_OK && wm_node_lookup(t, o->id, &self) == WM_OK &&
+            wm_epoch_last(t, self, &e) == WM_OK && add_station(&ss, o->id, o->name, -1) == 0 &&
+            ss.n && strcmp(ss.v[ss.n - 1].id, o->id) == 0)
+            ss.v[ss.n - 1].quiet = 1;
+    } else {
         add_station(&ss, o->id, o->name, -1);
+    }
     if (err != WM_OK)
         goto out;
     if (o->station && ss.n == 0) {
@@ -289,7 +305,8 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
             wm_rollup_sum(t, st->node, p->from, p->to, &s);
             wm_rollup_sum(t, st->node, WM_DATE_MIN, p->to, &ever);
         }
-        station_problems(t, st, &s, &ever, p, o, problems);
+        if (!st->quiet)
+            station_problems(t, st, &s, &ever, p, o, problems);
         if (st->node) {
             char prefix[200];
             snprintf(prefix, sizeof prefix, "%s/", st->id);
