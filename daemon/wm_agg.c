@@ -11,6 +11,7 @@
 
 #include "control.pb-c.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +41,9 @@ typedef struct {
     uint64_t req_id;
     wm_frame_t ctl_peer; /* owned: whom to answer on the control socket */
     time_t deadline;
+    const void *child;   /* the peer asked: only its answer counts */
+    char node[160];      /* what was asked for */
+    uint32_t epoch;
 } fetch_wait_t;
 
 #define FETCH_WAIT_MAX 16
@@ -59,9 +63,11 @@ struct wm_agg {
 /* One batch taken this turn, waiting for the group commit. */
 typedef struct {
     peer_t *peer;
+    wm_frame_t route; /* the connection the batch came on: the answer goes there */
     Wm__SyncMsg *msg; /* owned */
     wm_ingest_t res;
     int stored;
+    int numbered;     /* the peer got its node number in this turn */
 } pending_t;
 
 /* ---- small helpers for protobuf-c owned strings and frontiers ---- */
@@ -93,10 +99,28 @@ static void set_claimed(peer_t *p, const Wm__Frontier *f)
             return;
         wm__frontier__init(p->ps->claimed);
     }
-    p->ps->claimed->epoch = f->epoch;
-    p->ps->claimed->seq = f->seq;
-    set_bytes(&p->ps->claimed->hash, f->hash.data, f->hash.len);
+    /* Through wm_head_t: a hash of any other length than 32 (a hostile
+     * peer's megabyte, say) is never stored. */
+    wm_head_t h;
+    wm_head_from(f, &h);
+    p->ps->claimed->epoch = h.epoch;
+    p->ps->claimed->seq = h.seq;
+    set_bytes(&p->ps->claimed->hash, h.hash, WM_HASH_BYTES);
     p->dirty = 1;
+}
+
+/* The peer currently enrolled with the transport key of a connection (its
+ * ZAP user id, the key in hex); NULL if none is (any more). */
+static peer_t *find_peer_by_key(wm_agg_t *a, const char *key_hex)
+{
+    uint8_t key[WM_PUB_BYTES];
+    if (wm_unhex(key_hex, key, sizeof key) != WM_OK)
+        return NULL;
+    for (size_t i = 0; i < a->npeers; i++)
+        if (a->peers[i].ps->curve_pub.len == WM_PUB_BYTES &&
+            memcmp(a->peers[i].ps->curve_pub.data, key, WM_PUB_BYTES) == 0)
+            return &a->peers[i];
+    return NULL;
 }
 
 static peer_t *find_peer(wm_agg_t *a, const char *id)
@@ -119,6 +143,24 @@ static void send_to(wm_agg_t *a, const wm_frame_t *route, Wm__SyncMsg *m)
     if (wm_sock_send(a->router, &out) != WM_OK)
         wm_debug("sync: reply dropped (%s)", wm_net_detail());
     free(buf);
+}
+
+/* Makes s valid UTF-8 in place (bytes of a bad sequence, and control
+ * characters, become '?'): details quote what a peer sent, and status
+ * output must stay JSON. */
+static void make_utf8(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+        if (i + len <= n && wm_utf8_valid(s + i, len)) {
+            i += len;
+        } else {
+            s[i] = '?';
+            i++;
+        }
+    }
 }
 
 static void note_reject(peer_t *p, const char *reason, const char *detail)
@@ -144,6 +186,7 @@ static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
+    make_utf8(detail);
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Reject r = WM__REJECT__INIT;
     wm_head_t zero = {0};
@@ -313,7 +356,10 @@ void wm_agg_on_zap(wm_agg_t *a)
             wm_zap_reply(a->zap, &req, 0, "", "revoked");
         } else {
             wm_debug("sync: admitted %s", p->ps->node);
-            wm_zap_reply(a->zap, &req, 1, p->ps->node, "OK");
+            /* The user id is the key itself: every message is mapped to
+             * the node whose key it is NOW, so a key replaced at
+             * re-enrolment loses its live connection too. */
+            wm_zap_reply(a->zap, &req, 1, wm_hex(req.client_key, 32, hex), "OK");
         }
     }
 }
@@ -467,11 +513,13 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, pending_t *pb, int64_t
             pb->res.reason = "storage";
             return;
         }
+        pb->numbered = 1;
     }
     if (wm_txn_begin_child(parent, &t) != WM_OK) {
         pb->res.reason = "storage";
         return;
     }
+    assert(b->n_records <= WM_AGG_MAX_RECORDS); /* batch_admissible, wm_agg_import */
     const uint8_t *recs[WM_AGG_MAX_RECORDS];
     size_t lens[WM_AGG_MAX_RECORDS];
     for (size_t i = 0; i < b->n_records; i++) {
@@ -513,12 +561,12 @@ static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
         ack.flagged = (uint32_t)pb->res.flagged;
         m.msg_case = WM__SYNC_MSG__MSG_ACK;
         m.ack = &ack;
-        send_to(a, &p->route, &m);
+        send_to(a, &pb->route, &m);
         return;
     }
     wm_head_t durable;
     durable_of(a, p, &durable);
-    send_reject(a, &p->route, p, b->batch_id, pb->res.reason ? pb->res.reason : "storage",
+    send_reject(a, &pb->route, p, b->batch_id, pb->res.reason ? pb->res.reason : "storage",
                 pb->res.bad_seq, &durable, "%s",
                 pb->res.detail[0] ? pb->res.detail : "the aggregator could not store the batch");
 }
@@ -543,13 +591,22 @@ static void fetch_reply(wm_agg_t *a, fetch_wait_t *w, Wm__Records *recs, const c
     memset(w, 0, sizeof *w);
 }
 
-static void fetch_answered(wm_agg_t *a, Wm__Records *recs)
+static void fetch_answered(wm_agg_t *a, const peer_t *from, Wm__Records *recs)
 {
-    for (int i = 0; i < FETCH_WAIT_MAX; i++)
-        if (a->waits[i].req_id && a->waits[i].req_id == recs->req_id) {
-            fetch_reply(a, &a->waits[i], recs, NULL);
+    for (int i = 0; i < FETCH_WAIT_MAX; i++) {
+        fetch_wait_t *w = &a->waits[i];
+        if (!w->req_id || w->req_id != recs->req_id)
+            continue;
+        /* Only the child asked, about what was asked, may answer. */
+        if (w->child != from || !recs->node || strcmp(recs->node, w->node) != 0 ||
+            recs->epoch != w->epoch) {
+            wm_warn("sync: %s answered an audit request that was not its own, or not as asked",
+                    from->ps->node);
             return;
         }
+        fetch_reply(a, w, recs, NULL);
+        return;
+    }
     wm_debug("sync: an audit answer nobody waits for any more (request %" PRIu64 ")",
              recs->req_id);
 }
@@ -587,6 +644,9 @@ wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_pee
     w->ctl_peer.len = ctl_peer->len;
     w->req_id = ++a->next_req_id;
     w->deadline = time(NULL) + FETCH_TIMEOUT_S;
+    w->child = p;
+    snprintf(w->node, sizeof w->node, "%s", f->node ? f->node : "");
+    w->epoch = f->epoch;
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Fetch out = *f;
     out.req_id = w->req_id;
@@ -616,7 +676,7 @@ void wm_agg_on_router(wm_agg_t *a)
             continue;
         for (size_t f = 0; f < m.n; f++)
             taken += m.f[f].len;
-        peer_t *p = m.user_id[0] ? find_peer(a, m.user_id) : NULL;
+        peer_t *p = m.user_id[0] ? find_peer_by_key(a, m.user_id) : NULL;
         wm_frame_t *route = &m.f[0];
         Wm__SyncMsg *sm = NULL;
         if (m.n != 2) {
@@ -640,6 +700,8 @@ void wm_agg_on_router(wm_agg_t *a)
                 if (batch_admissible(a, p, route, sm->batch)) {
                     set_claimed(p, sm->batch->head);
                     pend[npend].peer = p;
+                    pend[npend].route = *route; /* taken over from m */
+                    m.f[0] = (wm_frame_t){0};
                     pend[npend++].msg = sm;
                     sm = NULL;
                 }
@@ -661,7 +723,7 @@ void wm_agg_on_router(wm_agg_t *a)
                 break;
             }
             case WM__SYNC_MSG__MSG_RECORDS:
-                fetch_answered(a, sm->records);
+                fetch_answered(a, p, sm->records);
                 break;
             default:
                 send_reject(a, route, p, 0, "unexpected", 0, NULL,
@@ -689,7 +751,10 @@ void wm_agg_on_router(wm_agg_t *a)
     for (size_t i = 0; i < npend; i++) {
         if (!committed)
             pend[i].res.reason = "storage";
+        if (!committed && pend[i].numbered)
+            pend[i].peer->node_no = 0; /* the number was not stored after all */
         answer_pending(a, &pend[i], committed);
+        free(pend[i].route.data);
         wm_pb_free(&pend[i].msg);
     }
 out:
@@ -820,6 +885,14 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
                        uint64_t *accepted, uint64_t *duplicates, wm_head_t *durable)
 {
     peer_t *p = find_peer(a, id);
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += lens[i];
+    if (n > WM_AGG_MAX_RECORDS || bytes > WM_AGG_MAX_BYTES) {
+        snprintf(why, cap, "an import chunk may hold at most %u records and %u bytes",
+                 WM_AGG_MAX_RECORDS, WM_AGG_MAX_BYTES);
+        return WM_ETOOBIG;
+    }
     if (!p) {
         snprintf(why, cap, "the bundle is from \"%s\", which is not enrolled here", id);
         return WM_EPERM;
@@ -848,12 +921,16 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
     if (err == WM_OK) {
         ingest_pending(a, t, &pb, (int64_t)time(NULL));
-        p->ps->last_seen = (int64_t)time(NULL);
-        p->dirty = 1;
+        if (pb.stored) { /* a refused bundle is no sign of life */
+            p->ps->last_seen = (int64_t)time(NULL);
+            p->dirty = 1;
+        }
         flush_peers(a, t);
         err = wm_txn_commit(&t); /* durable before wmctl hears of it */
     }
     wm_txn_abort(&t);
+    if (err != WM_OK && pb.numbered)
+        p->node_no = 0;
     free(bd);
     if (err != WM_OK) {
         snprintf(why, cap, "cannot store: %s", wm_strerror(err));

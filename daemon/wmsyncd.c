@@ -345,13 +345,13 @@ int main(int argc, char **argv)
     if (d.cfg.listen[0]) {
         uint8_t *sec = wm_secure_alloc(32), pub[32];
         err = sec ? wm_curve_load(d.cfg.curve_key, sec, pub) : WM_ENOMEM;
-        if (err == WM_OK)
+        if (err != WM_OK)
+            snprintf(why, sizeof why, "cannot load transport key %s: %s", d.cfg.curve_key,
+                     wm_strerror(err));
+        else
             err = wm_agg_open(d.node, d.net, d.cfg.listen, sec, &d.agg, why, sizeof why);
         if (err == WM_OK)
             wm_agg_set_ctl(d.agg, d.ctl);
-        else
-            snprintf(why, sizeof why, "cannot load transport key %s: %s", d.cfg.curve_key,
-                     wm_strerror(err));
         wm_secure_free(sec);
         if (err != WM_OK) {
             wm_error("%s", why);
