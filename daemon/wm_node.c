@@ -61,7 +61,17 @@ static void guard_refresh(wm_node_t *n)
     if (wm_guard_write(n->guard_path, &g) == WM_OK)
         n->guard = g;
     else
-        wm_warn("cannot write fork-guard file %s: %s", n->guard_path, strerror(errno));
+        wm_error("cannot write fork-guard file %s (%s): records after seq %" PRIu64
+                 " are kept here and not sent until it can be written",
+                 n->guard_path, strerror(errno), n->guard.seq);
+}
+
+wm_head_t wm_node_shareable(const wm_node_t *n)
+{
+    wm_head_t h = {0};
+    h.epoch = n->guard.epoch;
+    h.seq = n->guard.seq;
+    return h;
 }
 
 static wm_err_t refuse_no_log(const wm_node_t *n, char *why, size_t cap)
@@ -232,7 +242,8 @@ void wm_node_close(wm_node_t **np)
 void wm_node_tick(wm_node_t *n)
 {
     time_t now = time(NULL);
-    if (now < n->guard_due)
+    int stale = n->guard.epoch != n->head.epoch || n->guard.seq != n->head.seq;
+    if (now < n->guard_due && !stale)
         return;
     n->guard_due = now + GUARD_EVERY_S;
     guard_refresh(n);

@@ -62,6 +62,10 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count);
 wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint32_t *epoch,
                          uint64_t *seq, char *why, size_t cap);
 
+/* How far records may leave this process (sync, audits): as far as the
+ * fork-guard file knows them. Equal to the head unless writing it failed. */
+wm_head_t wm_node_shareable(const wm_node_t *n);
+
 /* Periodic work (refreshing the guard file). Call from the poll loop. */
 void wm_node_tick(wm_node_t *n);
 

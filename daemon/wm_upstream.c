@@ -191,6 +191,7 @@ typedef struct {
     size_t bytes;
     uint32_t max_records, max_bytes;
     wm_head_t last;
+    wm_head_t upto; /* send nothing beyond this */
 } fill_ctx_t;
 
 static int fill_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
@@ -202,6 +203,8 @@ static int fill_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
     if (fc->b->n_records >= fc->max_records ||
         (fc->b->n_records > 0 && fc->bytes + len > fc->max_bytes))
         return 1;
+    if (epoch > fc->upto.epoch || (epoch == fc->upto.epoch && seq > fc->upto.seq))
+        return 1; /* not yet known to the fork guard: stays here */
     uint8_t *copy = malloc(len);
     if (!copy)
         return 1;
@@ -216,11 +219,13 @@ static int fill_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
 /* Sends batches from the cursor while credit lasts. */
 static void pump(wm_upstream_t *u)
 {
+    const wm_head_t shareable = wm_node_shareable(u->node); /* what the fork guard knows */
     while (u->state == UP_STREAMING && u->credit > 0 &&
-           (u->cursor.epoch != u->node->head.epoch || u->cursor.seq < u->node->head.seq)) {
+           (u->cursor.epoch != shareable.epoch || u->cursor.seq < shareable.seq)) {
         Wm__Batch b = WM__BATCH__INIT;
         int sent = 0;
-        fill_ctx_t fc = {.b = &b, .max_records = u->max_records, .max_bytes = u->max_bytes};
+        fill_ctx_t fc = {.b = &b, .max_records = u->max_records, .max_bytes = u->max_bytes,
+                         .upto = shareable};
         b.records = calloc(u->max_records ? u->max_records : 1, sizeof *b.records);
         if (!b.records)
             return;
