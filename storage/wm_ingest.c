@@ -2,7 +2,9 @@
 /* wm_ingest — verify and store another node's records; see wm_ingest.h. */
 #include "wm_ingest.h"
 
+#include "wm_date.h"
 #include "wm_rollup.h"
+#include "wm_validate.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -85,6 +87,19 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
             refuse(res, WM_EPERM, "wrong_node", epoch, seq,
                    "record %" PRIu32 "/%" PRIu64 " names node \"%s\", but the sender is %s",
                    epoch, seq, r->station, s->id);
+            wm_record_free(&r);
+            return res->err;
+        }
+        /* The content rules the station applied before signing apply here
+         * too (dates up to WM_DATE_MAX: the station's clock is its own):
+         * nothing signed but malformed reaches the counters. Kinds this
+         * build does not know are stored and forwarded unchecked. */
+        wm_reject_t rej;
+        if (r->body_case != WM__RECORD__BODY__NOT_SET &&
+            wm_validate_body(r, WM_DATE_MAX - 1, &rej) != WM_OK) {
+            refuse(res, WM_EINVAL, "invalid", epoch, seq,
+                   "record %" PRIu32 "/%" PRIu64 " breaks a content rule: %s: %s", epoch, seq,
+                   rej.field, rej.why);
             wm_record_free(&r);
             return res->err;
         }
