@@ -58,23 +58,42 @@ static int load_pins(const char *path, pin_t **pins, size_t *n)
     return WMCTL_OK;
 }
 
-/* Compares report figures with recomputed ones; prints each difference. */
+/* Compares report figures with recomputed ones, both ways: a figure the
+ * report leaves out, or gives as something else than a number, differs
+ * too. Prints each difference; counts matches in *same. */
 static int compare(const char *path, const json_t *want, const json_t *got, int *same)
 {
     int diffs = 0;
-    if (json_is_object(want)) {
+    char sub[512];
+    if (json_is_object(want) || json_is_object(got)) {
         const char *k;
         json_t *v;
+        if (!json_is_object(want) || !json_is_object(got)) {
+            printf("  DIFFERS %-60s %s\n", path,
+                   json_is_object(got) ? "missing in the report" : "not in the records");
+            return 1;
+        }
         json_object_foreach((json_t *)want, k, v)
         {
-            char sub[512];
             snprintf(sub, sizeof sub, "%s.%s", path, k);
             diffs += compare(sub, v, json_object_get(got, k), same);
         }
+        json_object_foreach((json_t *)got, k, v)
+        {
+            if (json_object_get(want, k))
+                continue;
+            snprintf(sub, sizeof sub, "%s.%s", path, k);
+            diffs += compare(sub, NULL, v, same);
+        }
         return diffs;
     }
-    if (!json_is_number(want))
-        return 0;
+    if (!json_is_number(want) && !json_is_number(got))
+        return 0; /* text (names): not a figure */
+    if (!json_is_number(want)) {
+        printf("  DIFFERS %-60s missing in the report, records %.2f\n", path,
+               json_number_value(got));
+        return 1;
+    }
     double a = json_number_value(want), b = got ? json_number_value(got) : 0;
     if (a > b + 0.005 || a < b - 0.005) {
         printf("  DIFFERS %-60s report %.2f, records %.2f\n", path, a, b);
@@ -82,6 +101,20 @@ static int compare(const char *path, const json_t *want, const json_t *got, int 
     }
     (*same)++;
     return 0;
+}
+
+/* The row of station id in a report's "stations", or NULL. */
+static json_t *row_of(json_t *report, const char *id)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(report, "stations"), i, row)
+    {
+        const char *rid = json_string_value(json_object_get(row, "id"));
+        if (rid && strcmp(rid, id) == 0)
+            return row;
+    }
+    return NULL;
 }
 
 /* Fetches one epoch of a station from the town and ingests it: up to seq
@@ -141,7 +174,7 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
             printf("  NOTE %s: the town holds another signing key than the pinned one; "
                    "verifying with the pinned key\n", station);
         wm_sender_t s = {station, node_no, pin ? pin->sign : r->sign_pub.data, 0};
-        wm_ingest_t res;
+        wm_ingest_t res = {0};
         wm_txn_t *t = NULL;
         err = wm_txn_begin(scratch, 1, &t);
         if (err == WM_OK)
@@ -275,17 +308,28 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
         int same = 0, diffs = compare("totals", json_object_get(rep, "totals"),
                                       json_object_get(mine, "totals"), &same);
         json_t *row;
-        json_array_foreach(json_object_get(rep, "stations"), i, row)
+        /* Station rows both ways: a row the town left out differs too
+         * (unless the report had to drop every row for size). */
+        json_t *rows = json_object_get(rep, "stations");
+        json_array_foreach(rows, i, row)
         {
-            json_t *other = NULL, *r2;
-            size_t k;
-            json_array_foreach(json_object_get(mine, "stations"), k, r2) if (
-                strcmp(json_string_value(json_object_get(r2, "id")),
-                       json_string_value(json_object_get(row, "id"))) == 0) other = r2;
-            char path[300];
-            snprintf(path, sizeof path, "%s", json_string_value(json_object_get(row, "id")));
-            diffs += compare(path, json_object_get(row, "totals"),
+            const char *id = json_string_value(json_object_get(row, "id"));
+            if (!id) {
+                printf("  DIFFERS a station row of the report has no id\n");
+                diffs++;
+                continue;
+            }
+            json_t *other = row_of(mine, id);
+            diffs += compare(id, json_object_get(row, "totals"),
                              other ? json_object_get(other, "totals") : NULL, &same);
+        }
+        json_array_foreach(json_object_get(mine, "stations"), i, row)
+        {
+            const char *id = json_string_value(json_object_get(row, "id"));
+            if (id && json_array_size(rows) && !row_of(rep, id)) {
+                printf("  DIFFERS %-60s missing in the report\n", id);
+                diffs++;
+            }
         }
         printf("%" PRIu64 " station record(s) verified and recounted: %d figure(s) confirmed, "
                "%d differ%s\n",

@@ -28,6 +28,9 @@ static int add_station(stations_t *ss, const char *id, const char *name, int64_t
 {
     if (ss->only && strcmp(ss->only, id) != 0)
         return 0;
+    for (size_t i = 0; i < ss->n; i++)
+        if (strcmp(ss->v[i].id, id) == 0)
+            return 0; /* listed already (an aggregator that is also a peer) */
     if (ss->n == ss->cap) {
         size_t cap = ss->cap ? 2 * ss->cap : 32;
         station_t *v = realloc(ss->v, cap * sizeof *v);
