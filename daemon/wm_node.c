@@ -333,7 +333,11 @@ static wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record_t *r, wm_reje
         wm_record_free(&old);
         if (!is_plan)
             return wm_reject(rej, "plan", "record %" PRIu64 " is not a plan", d->plan_seq);
-        if (wm_ref_get(t, n->self, d->plan_epoch, d->plan_seq, 'd', &by_e, &by_s) == WM_OK)
+        /* Done once is done, unless that completion was voided. */
+        uint32_t ve;
+        uint64_t vs;
+        if (wm_ref_get(t, n->self, d->plan_epoch, d->plan_seq, 'd', &by_e, &by_s) == WM_OK &&
+            wm_ref_get(t, n->self, by_e, by_s, 'v', &ve, &vs) != WM_OK)
             return wm_reject(rej, "plan", "plan %" PRIu64 " was already completed by record %" PRIu64,
                              d->plan_seq, by_s);
         return WM_OK;

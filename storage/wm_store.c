@@ -450,7 +450,9 @@ static wm_err_t ref_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq
     wm_put_u32(vb, by_epoch);
     wm_put_u64(vb + 4, by_seq);
     MDB_val k = {sizeof kb, kb}, v = {sizeof vb, vb};
-    int rc = mdb_put(t->txn, t->s->refs, &k, &v, MDB_NOOVERWRITE);
+    /* The first void of a record stands; the latest completion of a plan
+     * does (an earlier one may have been voided). */
+    int rc = mdb_put(t->txn, t->s->refs, &k, &v, kind == 'v' ? MDB_NOOVERWRITE : 0);
     return rc == MDB_KEYEXIST ? WM_OK : wm_mdb_err(t->s, rc, "ref put");
 }
 

@@ -30,7 +30,8 @@
  *                                               | name (team_no: 1.. in order of
  *                                               creation; created: its first record)
  *   refs    node_no u32 | epoch u32 | seq u64   by_epoch u32 | by_seq u64
- *           | kind u8 ('v' void, 'd' done)      (the record that refers to it)
+ *           | kind u8 ('v' void, 'd' done)      (the record that refers to it: the
+ *                                               first void; the latest completion)
  *   peers   node id (UTF-8, no NUL)             PeerState message (sync.proto)
  *   curves  Curve25519 public key [32]          node id (UTF-8, no NUL)
  *   proofs  node_no u32 | epoch u32 | seq u64   srec that conflicts with the stored
