@@ -217,6 +217,7 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
     }
     if (rename(stage, w->cfg.data_dir) != 0) {
         int e = errno;
+        rename(old, w->cfg.data_dir); /* the previous data goes back where it was */
         wmctl_err("restore: cannot put the backup in place: %s%s%s", strerror(e),
                   access(old, F_OK) == 0 ? "; the previous data is in " : "",
                   access(old, F_OK) == 0 ? old : "");
@@ -247,35 +248,56 @@ int cmd_rekey(wmctl_t *w, int argc, char **argv)
         wmctl_err("rekey: the daemon is running; stop it first");
         return WMCTL_FAIL;
     }
-    char old[4300], oldstate[4400], state[4300], pub[4300], oldpub[4400];
-    time_t now = time(NULL);
-    snprintf(old, sizeof old, "%s.retired-%ld", w->cfg.sign_key, (long)now);
-    snprintf(state, sizeof state, "%s.state", w->cfg.sign_key);
-    snprintf(oldstate, sizeof oldstate, "%s.state", old);
+    /* The new key is written beside the old one first; only then are the
+     * two swapped, so a failure leaves the node with one working key. The
+     * fork-guard file stays: --new-epoch then begins above what it says. */
+    char old[4300], fresh[4300], pub[4300], oldpub[4400], freshpub[4400];
     size_t n = strlen(w->cfg.sign_key);
-    snprintf(pub, sizeof pub, "%.*s.pub", (int)(n > 4 ? n - 4 : n), w->cfg.sign_key);
+    if (n > 4 && strcmp(w->cfg.sign_key + n - 4, ".key") == 0)
+        snprintf(pub, sizeof pub, "%.*s.pub", (int)(n - 4), w->cfg.sign_key);
+    else
+        snprintf(pub, sizeof pub, "%s.pub", w->cfg.sign_key);
+    snprintf(old, sizeof old, "%s.retired-%ld", w->cfg.sign_key, (long)time(NULL));
     snprintf(oldpub, sizeof oldpub, "%s.pub", old);
+    snprintf(fresh, sizeof fresh, "%s.new", w->cfg.sign_key);
+    snprintf(freshpub, sizeof freshpub, "%s.pub", fresh);
+    unlink(fresh);
+    unlink(freshpub);
     wm_signer_t *sg = NULL;
-    if (rename(w->cfg.sign_key, old) != 0) {
-        wmctl_err("rekey: cannot retire %s: %s", w->cfg.sign_key, strerror(errno));
-        return WMCTL_FAIL;
-    }
-    rename(state, oldstate); /* the old key's guard goes with it */
-    rename(pub, oldpub);
+    char hex[65];
     wm_err_t err = wm_signer_generate(&sg);
     if (err == WM_OK)
-        err = wm_signer_save(sg, w->cfg.sign_key);
-    char hex[65];
-    FILE *f = err == WM_OK ? fopen(pub, "we") : NULL;
+        err = wm_signer_save(sg, fresh);
+    FILE *f = err == WM_OK ? fopen(freshpub, "wxe") : NULL;
+    if (err == WM_OK && !f)
+        err = WM_EIO;
     if (f) {
         fprintf(f, "%s\n", wm_hex(wm_signer_pub(sg), WM_PUB_BYTES, hex));
-        fclose(f);
+        if (fclose(f) != 0)
+            err = WM_EIO;
     }
     wm_signer_free(&sg);
     if (err != WM_OK) {
-        wmctl_err("rekey: cannot write the new key: %s", wm_strerror(err));
+        wmctl_err("rekey: cannot write the new key: %s; nothing was changed", wm_strerror(err));
+        unlink(fresh);
+        unlink(freshpub);
         return WMCTL_FAIL;
     }
+    if (rename(w->cfg.sign_key, old) != 0) {
+        wmctl_err("rekey: cannot retire %s: %s; nothing was changed", w->cfg.sign_key,
+                  strerror(errno));
+        unlink(fresh);
+        unlink(freshpub);
+        return WMCTL_FAIL;
+    }
+    if (rename(fresh, w->cfg.sign_key) != 0) {
+        wmctl_err("rekey: cannot put the new key in place: %s; the old key is back",
+                  strerror(errno));
+        rename(old, w->cfg.sign_key);
+        return WMCTL_FAIL;
+    }
+    rename(pub, oldpub);
+    rename(freshpub, pub);
     printf("new signing key in %s (the old one is kept as %s).\n"
            "Next:\n"
            "  1. start the daemon once with: wmsyncd -c %s --new-epoch\n"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sync.pb-c.h"
 #include "wm_record.h"
@@ -73,11 +74,16 @@ static int do_export(wmctl_t *w, const char *out, uint32_t since_epoch, uint64_t
     uint8_t sp[WM_PUB_BYTES] = {0};
     if (s && self) {
         wm_txn_t *t = NULL;
-        if (wm_txn_begin(s, 0, &t) == WM_OK) {
+        if (wm_txn_begin(s, 0, &t) != WM_OK) {
+            wmctl_err("bundle export: cannot read the log: %s", wm_store_detail(s));
+            ec.failed = 1;
+        } else {
             uint32_t e = 0;
             if (wm_epoch_last(t, self, &e) == WM_OK)
                 wm_epoch_key(t, self, e, sp);
-            wm_log_scan(t, self, since ? since_epoch : 0, since ? since + 1 : 0, add_record, &ec);
+            if (wm_log_scan(t, self, since ? since_epoch : 0, since ? since + 1 : 0, add_record,
+                            &ec) < 0)
+                ec.failed = 1;
         }
         wm_txn_abort(&t);
     }
@@ -90,7 +96,9 @@ static int do_export(wmctl_t *w, const char *out, uint32_t since_epoch, uint64_t
     FILE *f = NULL;
     if (!ec.failed && wm_pb_encode(&b.base, &buf, &len) == WM_OK &&
         (f = fopen(out, "wxe")) != NULL) {
-        int ok = fwrite(BUNDLE_MAGIC, 1, 8, f) == 8 && fwrite(buf, 1, len, f) == len;
+        /* On disk before we say so: the file is about to be carried away. */
+        int ok = fwrite(BUNDLE_MAGIC, 1, 8, f) == 8 && fwrite(buf, 1, len, f) == len &&
+                 fflush(f) == 0 && fsync(fileno(f)) == 0;
         ok = fclose(f) == 0 && ok;
         if (!ok) {
             remove(out);
@@ -194,6 +202,20 @@ out:
     return rc;
 }
 
+/* A whole number of digits only, at most max. */
+static int parse_u64(const char *v, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    if (!v[0] || strspn(v, "0123456789") != strlen(v))
+        return 0;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || x > max)
+        return 0;
+    *out = x;
+    return 1;
+}
+
 int cmd_bundle(wmctl_t *w, int argc, char **argv)
 {
     if (argc < 2 || (strcmp(argv[1], "export") != 0 && strcmp(argv[1], "import") != 0)) {
@@ -217,12 +239,18 @@ int cmd_bundle(wmctl_t *w, int argc, char **argv)
                *epoch = wmctl_opt(&o, "epoch");
     if ((rc = wmctl_opts_unused(&o, "bundle")))
         return rc;
-    char *end = NULL;
-    uint64_t s = since ? strtoull(since, &end, 10) : 0;
-    if (!out || (since && (!end || *end || since[0] == '-'))) {
-        wmctl_err("rejected: bundle export needs --out FILE and an optional --since SEQ (a number)");
+    uint64_t s = 0, e = 1;
+    if (!out) {
+        fprintf(stderr, "wmctl: rejected: --out: bundle export needs --out FILE\n");
         return WMCTL_USAGE;
     }
-    uint32_t e = epoch ? (uint32_t)strtoul(epoch, NULL, 10) : 1;
-    return do_export(w, out, e ? e : 1, s);
+    if (since && !parse_u64(since, UINT64_MAX - 1, &s)) {
+        fprintf(stderr, "wmctl: rejected: --since: \"%s\" is not a seq number\n", since);
+        return WMCTL_USAGE;
+    }
+    if (epoch && (!since || !parse_u64(epoch, UINT32_MAX, &e) || e == 0)) {
+        fprintf(stderr, "wmctl: rejected: --epoch: give an epoch number (1 or more) with --since\n");
+        return WMCTL_USAGE;
+    }
+    return do_export(w, out, (uint32_t)e, s);
 }
