@@ -90,9 +90,12 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
         (json_int_t)p->last_seen, "state", state, "caught_up", caught_up, "last_reject",
         p->last_reject, "last_reject_detail", p->last_reject_detail, "flagged",
         (json_int_t)p->flagged, "proofs", (json_int_t)proofs);
-    if (p->state_reason && p->state_reason[0])
+    if (!row) /* text that is not UTF-8 must not hide the station */
+        row = json_pack("{s:s, s:I, s:s, s:b}", "id", p->node, "seq", (json_int_t)h.seq,
+                        "state", state, "caught_up", caught_up);
+    if (row && p->state_reason && p->state_reason[0])
         json_object_set_new(row, "state_reason", json_string(p->state_reason));
-    json_array_append_new(pc->arr, row);
+    json_array_append_new(pc->arr, row ? row : json_null());
     return 0;
 }
 

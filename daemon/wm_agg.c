@@ -805,6 +805,11 @@ wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t ca
         snprintf(why, cap, "the identity's node id is not a valid id");
         return WM_EINVAL;
     }
+    if (id->name && (strlen(id->name) > WM_TEXT_MAX || !wm_utf8_valid(id->name, strlen(id->name)))) {
+        snprintf(why, cap, "the identity's name is not UTF-8 text of at most %d bytes",
+                 WM_TEXT_MAX);
+        return WM_EINVAL;
+    }
     if (id->sign_pub.len != WM_PUB_BYTES || id->curve_pub.len != WM_PUB_BYTES) {
         snprintf(why, cap, "the identity needs a 32-byte signing key and transport key");
         return WM_EINVAL;
