@@ -859,6 +859,8 @@ wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t ca
     wm_err_t err = store_peer(a, p);
     if (err != WM_OK) {
         snprintf(why, cap, "cannot store the enrolment: %s", wm_strerror(err));
+        p->dirty = 0;
+        wm_agg_reload(a); /* what is in force is what is stored */
         return err;
     }
     wm_info("enrolled %s (%s), transport key %s", id->node, id->name ? id->name : "",
@@ -878,7 +880,10 @@ wm_err_t wm_agg_revoke(wm_agg_t *a, const char *id, char *why, size_t cap)
     p->session = 0;
     wm_err_t err = store_peer(a, p);
     if (err != WM_OK) {
-        snprintf(why, cap, "cannot store the revocation: %s", wm_strerror(err));
+        /* Not stored, yet refused from now on all the same: a revocation
+         * errs on the safe side until the daemon restarts. */
+        snprintf(why, cap, "cannot store the revocation (%s); it holds until the daemon restarts",
+                 wm_strerror(err));
         return err;
     }
     wm_info("revoked %s: its connection is refused from now on", id);
