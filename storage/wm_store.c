@@ -499,24 +499,18 @@ wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_sta
     return WM_OK;
 }
 
+static int count_team(void *ctx, const wm_team_t *team)
+{
+    (void)team;
+    (*(uint16_t *)ctx)++;
+    return 0;
+}
+
 /* Number of teams a node has ever created (team numbers are 1..n). */
 static wm_err_t team_count(wm_txn_t *t, uint32_t node, uint16_t *n)
 {
-    MDB_cursor *c = NULL;
-    MDB_val k, v;
-    uint8_t kb[4];
-    wm_put_u32(kb, node);
     *n = 0;
-    int rc = mdb_cursor_open(t->txn, t->s->teams, &c);
-    if (rc)
-        return wm_mdb_err(t->s, rc, "team cursor");
-    k = (MDB_val){4, kb};
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-         rc == 0 && k.mv_size >= 4 && wm_get_u32(k.mv_data) == node;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        (*n)++;
-    mdb_cursor_close(c);
-    return WM_OK;
+    return wm_team_scan(t, node, count_team, n);
 }
 
 /* teams value: state u8 | kind u8 | team_no u16 | created epoch u32 |

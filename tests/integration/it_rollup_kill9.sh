@@ -72,25 +72,7 @@ writer() {
         fi
     done
 }
-WPIDS=()
-for s in a b; do
-    writer "$s" &
-    WPIDS+=($!)
-done
-stop_writers() {
-    touch "$T/stop"
-    local p
-    for p in "${WPIDS[@]}"; do wait "$p" 2>/dev/null; done
-    WPIDS=()
-}
-on_exit() {
-    local p
-    touch "$T/stop" 2>/dev/null
-    for p in "${WPIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
-    for p in "${WPIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done
-    cleanup
-}
-trap on_exit EXIT
+start_writers writer a b
 
 # The recount: python3 (stdlib only) over the town's rollup JSON and the
 # stations' logs. MODE "prefix" recounts each log up to the seq the rollup

@@ -58,25 +58,7 @@ writer() {
         i=$((i + 1))
     done
 }
-WPIDS=()
-for s in a b; do
-    writer "$s" &
-    WPIDS+=($!)
-done
-stop_writers() {
-    touch "$T/stop"
-    local p
-    for p in "${WPIDS[@]}"; do wait "$p" 2>/dev/null; done
-    WPIDS=()
-}
-on_exit() {
-    local p
-    touch "$T/stop" 2>/dev/null
-    for p in "${WPIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
-    for p in "${WPIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done
-    cleanup
-}
-trap on_exit EXIT
+start_writers writer a b
 
 town_kills=0
 station_kills=0

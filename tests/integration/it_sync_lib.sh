@@ -181,3 +181,30 @@ row_is() {
     echo "town row $2 $3 = $v (want $4)" >"$T/why"
     [ "$v" = "$4" ]
 }
+
+# start_writers FN NAME...: runs "FN NAME" in the background for each NAME
+# (writer loops that stop when $T/stop exists); stop_writers waits for
+# them; the exit trap set here stops them before the usual cleanup.
+WPIDS=()
+start_writers() {
+    local fn=$1 s
+    shift
+    for s in "$@"; do
+        "$fn" "$s" &
+        WPIDS+=($!)
+    done
+    trap writers_on_exit EXIT
+}
+stop_writers() {
+    touch "$T/stop"
+    local p
+    for p in "${WPIDS[@]}"; do wait "$p" 2>/dev/null; done
+    WPIDS=()
+}
+writers_on_exit() {
+    local p
+    touch "$T/stop" 2>/dev/null
+    for p in "${WPIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+    for p in "${WPIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done
+    cleanup
+}
