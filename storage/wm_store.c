@@ -420,25 +420,29 @@ wm_err_t wm_log_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm
     return wm_srec_view(v.mv_data, v.mv_size, out);
 }
 
-wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count)
+/* Number of entries of dbi whose key starts with node (u32). */
+static wm_err_t count_node_keys(wm_txn_t *t, MDB_dbi dbi, uint32_t node, uint64_t *count)
 {
-    *count = 0;
     MDB_cursor *c = NULL;
     MDB_val k, v;
     uint8_t kb[KEY_LOG];
     wm_log_key(kb, node, 0, 0);
-    int rc = mdb_cursor_open(t->txn, t->s->log, &c);
+    *count = 0;
+    int rc = mdb_cursor_open(t->txn, dbi, &c);
     if (rc)
-        return wm_mdb_err(t->s, rc, "log cursor");
+        return wm_mdb_err(t->s, rc, "cursor");
     k = (MDB_val){sizeof kb, kb};
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (wm_get_u32(k.mv_data) != node)
-            break;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+         rc == 0 && k.mv_size >= 4 && wm_get_u32(k.mv_data) == node;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
         (*count)++;
-    }
     mdb_cursor_close(c);
-    return rc == 0 || rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "log count");
+    return rc == 0 || rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "count");
+}
+
+wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count)
+{
+    return count_node_keys(t, t->s->log, node, count);
 }
 
 static wm_err_t ref_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
@@ -895,20 +899,7 @@ wm_err_t wm_proof_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
 
 wm_err_t wm_proof_count(wm_txn_t *t, uint32_t node, uint64_t *count)
 {
-    MDB_cursor *c = NULL;
-    MDB_val k, v;
-    uint8_t kb[KEY_LOG];
-    wm_log_key(kb, node, 0, 0);
-    *count = 0;
-    int rc = mdb_cursor_open(t->txn, t->s->proofs, &c);
-    if (rc)
-        return wm_mdb_err(t->s, rc, "proof cursor");
-    k = (MDB_val){sizeof kb, kb};
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && wm_get_u32(k.mv_data) == node;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        (*count)++;
-    mdb_cursor_close(c);
-    return WM_OK;
+    return count_node_keys(t, t->s->proofs, node, count);
 }
 
 wm_err_t wm_acked_get(wm_txn_t *t, wm_head_t *out)
