@@ -41,6 +41,33 @@ static wm_err_t pub_paths(const char *secret, uint8_t pub[WM_PUB_BYTES])
     return read_pub(path, pub);
 }
 
+/* The first epoch the signing key sp signs in this node's log; if it signs
+ * none yet (just re-keyed), the epoch it will begin: one past every epoch
+ * the log or the aggregator above has seen. 1 for a new node. */
+static uint32_t first_epoch_of(wmctl_t *w, const uint8_t sp[WM_PUB_BYTES])
+{
+    wm_store_t *s = NULL;
+    uint32_t self = 0, last = 0, first = 0;
+    wm_head_t acked = {0};
+    if (wmctl_open_ro(w, &s, &self) != WMCTL_OK || !s)
+        return 1;
+    wm_txn_t *t = NULL;
+    if (wm_txn_begin(s, 0, &t) == WM_OK) {
+        wm_acked_get(t, &acked);
+        if (self && wm_epoch_last(t, self, &last) == WM_OK)
+            for (uint32_t e = 1; e <= last && !first; e++) {
+                uint8_t k[WM_PUB_BYTES];
+                if (wm_epoch_key(t, self, e, k) == WM_OK && memcmp(k, sp, WM_PUB_BYTES) == 0)
+                    first = e;
+            }
+    }
+    wm_txn_abort(&t);
+    wm_store_close(&s);
+    if (first)
+        return first;
+    return (last > acked.epoch ? last : acked.epoch) + 1;
+}
+
 int cmd_keys(wmctl_t *w, int argc, char **argv)
 {
     static const char *const flags[] = {"json", NULL};
@@ -57,19 +84,23 @@ int cmd_keys(wmctl_t *w, int argc, char **argv)
                   w->cfg.curve_key);
         return WMCTL_FAIL;
     }
-    char sh[65], ch[65];
+    char sh[65], ch[65], from[24] = "";
     wm_hex(sp, 32, sh);
     wm_hex(cp, 32, ch);
+    uint32_t first = first_epoch_of(w, sp);
+    if (first > 1) /* after a re-key: the town keeps the old key for earlier epochs */
+        snprintf(from, sizeof from, "from=%u ", first);
     if (json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", w->cfg.id, "name", w->cfg.name,
-                              "role", wm_role_name(w->cfg.role), "sign_pub", sh, "curve_pub", ch);
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "id", w->cfg.id, "name",
+                              w->cfg.name, "role", wm_role_name(w->cfg.role), "sign_pub", sh,
+                              "curve_pub", ch, "from_epoch", (int)first);
         char *s = json_dumps(j, JSON_COMPACT);
         puts(s ? s : "{}");
         free(s);
         json_decref(j);
     } else {
-        printf(ID_MAGIC " 1 %s %s %s %s %s\n", wm_role_name(w->cfg.role), w->cfg.id, sh, ch,
-               w->cfg.name);
+        printf(ID_MAGIC " 1 %s %s %s %s %s%s\n", wm_role_name(w->cfg.role), w->cfg.id, sh, ch,
+               from, w->cfg.name);
     }
     return WMCTL_OK;
 }
@@ -85,8 +116,10 @@ static int parse_identity(char *line, Wm__Identity *id, uint8_t sp[32], uint8_t 
     if (line[0] == '{') {
         json_t *j = json_loads(line, 0, NULL);
         const char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
-        if (!j || json_unpack(j, "{s:s, s?s, s?s, s:s, s:s}", "id", &a, "name", &b, "role", &c,
-                              "sign_pub", &d, "curve_pub", &e) != 0) {
+        int from = 0;
+        if (!j || json_unpack(j, "{s:s, s?s, s?s, s:s, s:s, s?i}", "id", &a, "name", &b, "role",
+                              &c, "sign_pub", &d, "curve_pub", &e, "from_epoch", &from) != 0 ||
+            from < 0) {
             json_decref(j);
             return -1;
         }
@@ -95,6 +128,7 @@ static int parse_identity(char *line, Wm__Identity *id, uint8_t sp[32], uint8_t 
         id->role = strdup(c ? c : "station");
         sh = strdup(d);
         ch = strdup(e);
+        id->from_epoch = (uint32_t)from;
         json_decref(j);
     } else {
         char *save = NULL;
@@ -103,6 +137,12 @@ static int parse_identity(char *line, Wm__Identity *id, uint8_t sp[32], uint8_t 
         id->node = strtok_r(NULL, " ", &save);
         sh = strtok_r(NULL, " ", &save);
         ch = strtok_r(NULL, " ", &save);
+        unsigned from = 0;
+        int used = 0;
+        if (save && sscanf(save, "from=%u %n", &from, &used) == 1 && used > 0) {
+            id->from_epoch = from;
+            save += used;
+        }
         id->name = save && *save ? save : "";
         if (!magic || strcmp(magic, ID_MAGIC) != 0 || !ver || strcmp(ver, "1") != 0 || !ch)
             return -1;

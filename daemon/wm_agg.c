@@ -526,7 +526,7 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, pending_t *pb, int64_t
         recs[i] = b->records[i].data;
         lens[i] = b->records[i].len;
     }
-    wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data, 0};
+    wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data, 0, p->ps};
     wm_err_t err = wm_ingest(t, &s, recs, lens, b->n_records, now, &pb->res);
     if (err == WM_OK) {
         err = wm_txn_commit(&t);
@@ -848,7 +848,26 @@ wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t ca
         a->npeers++;
     } else if (p->ps->sign_pub.len == WM_PUB_BYTES &&
                memcmp(p->ps->sign_pub.data, id->sign_pub.data, WM_PUB_BYTES) != 0) {
-        wm_info("enrol: %s re-enrolled with a new signing key (new epochs use it)", id->node);
+        /* A re-key: the old key still signs the epochs before the new
+         * one's first, which may not have reached us yet. */
+        if (id->from_epoch > 1) {
+            Wm__PriorKey **np = realloc(p->ps->prior, (p->ps->n_prior + 1) * sizeof *np);
+            Wm__PriorKey *k = malloc(sizeof *k);
+            if (!np || !k) {
+                free(k);
+                if (np)
+                    p->ps->prior = np;
+                return WM_ENOMEM;
+            }
+            wm__prior_key__init(k);
+            k->sign_pub = (ProtobufCBinaryData){0, NULL};
+            set_bytes(&k->sign_pub, p->ps->sign_pub.data, WM_PUB_BYTES);
+            k->until_epoch = id->from_epoch - 1;
+            np[p->ps->n_prior++] = k;
+            p->ps->prior = np;
+        }
+        wm_info("enrol: %s re-enrolled with a new signing key, from epoch %u%s", id->node,
+                id->from_epoch, id->from_epoch > 1 ? "; the previous key keeps the epochs before" : "");
     }
     set_str(&p->ps->name, id->name ? id->name : "");
     set_str(&p->ps->role, id->role ? id->role : "station");

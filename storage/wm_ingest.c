@@ -28,6 +28,23 @@ static wm_err_t refuse(wm_ingest_t *res, wm_err_t err, const char *reason, uint3
     return err;
 }
 
+/* The key that signs a node's epoch seen for the first time: the enrolled
+ * one, unless a re-key declared it starts later (a prior key then covers
+ * the epochs that were never synced before the re-key). */
+static const uint8_t *key_for_epoch(const wm_sender_t *s, uint32_t epoch)
+{
+    const uint8_t *key = s->sign_pub;
+    uint32_t best = UINT32_MAX;
+    for (size_t i = 0; s->peer && i < s->peer->n_prior; i++) {
+        const Wm__PriorKey *k = s->peer->prior[i];
+        if (k->sign_pub.len == WM_PUB_BYTES && k->until_epoch >= epoch && k->until_epoch < best) {
+            best = k->until_epoch;
+            key = k->sign_pub.data;
+        }
+    }
+    return key;
+}
+
 wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out)
 {
     uint32_t epoch = 0;
@@ -120,7 +137,7 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
             have_run = 0;
             run_epoch = epoch;
             if (epoch > last_epoch) {
-                if ((err = wm_epoch_set(t, s->node_no, epoch, s->sign_pub)) != WM_OK) {
+                if ((err = wm_epoch_set(t, s->node_no, epoch, key_for_epoch(s, epoch))) != WM_OK) {
                     wm_record_free(&r);
                     return refuse(res, err, "storage", epoch, seq, "cannot record epoch key");
                 }

@@ -29,6 +29,7 @@ typedef struct {
     uint32_t node_no;
     const uint8_t *sign_pub; /* enrolled Ed25519 key */
     unsigned flags;          /* WM_INGEST_* */
+    const Wm__PeerState *peer; /* its prior keys, or NULL */
 } wm_sender_t;
 
 typedef struct {
