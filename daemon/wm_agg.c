@@ -248,7 +248,8 @@ static wm_err_t load_register(wm_agg_t *a)
     return err;
 }
 
-/* Stores every changed peer in t. */
+/* Stores every changed peer in t. They stay marked changed until
+ * peers_stored() says the transaction committed. */
 static wm_err_t flush_peers(wm_agg_t *a, wm_txn_t *t)
 {
     for (size_t i = 0; i < a->npeers; i++) {
@@ -257,9 +258,17 @@ static wm_err_t flush_peers(wm_agg_t *a, wm_txn_t *t)
         wm_err_t err = wm_peer_put(t, a->peers[i].ps);
         if (err != WM_OK)
             return err;
-        a->peers[i].dirty = 0;
     }
     return WM_OK;
+}
+
+/* Commits t holding flush_peers' writes; only then are the peers clean. */
+static wm_err_t commit_peers(wm_agg_t *a, wm_txn_t **t)
+{
+    wm_err_t err = wm_txn_commit(t);
+    for (size_t i = 0; err == WM_OK && i < a->npeers; i++)
+        a->peers[i].dirty = 0;
+    return err;
 }
 
 wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
@@ -296,7 +305,7 @@ void wm_agg_close(wm_agg_t **ap)
         return;
     wm_txn_t *t = NULL;
     if (wm_txn_begin(a->node->store, 1, &t) == WM_OK && flush_peers(a, t) == WM_OK)
-        wm_txn_commit(&t);
+        commit_peers(a, &t);
     wm_txn_abort(&t);
     for (size_t i = 0; i < a->npeers; i++) {
         wm_pb_free(&a->peers[i].ps);
@@ -539,18 +548,18 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, pending_t *pb, int64_t
             quarantine(a, parent, p, &pb->res);
     }
     wm_txn_abort(&t);
-    if (pb->stored) {
-        p->ps->flagged += pb->res.flagged;
-        if (pb->res.flagged)
-            wm_warn("sync: %s: %" PRIu64 " record(s) accepted with a capture time in the future",
-                    p->ps->node, pb->res.flagged);
-    }
 }
 
 static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
 {
     peer_t *p = pb->peer;
     Wm__Batch *b = pb->msg->batch;
+    if (pb->stored && committed && pb->res.flagged) {
+        p->ps->flagged += pb->res.flagged; /* stored with the next flush */
+        p->dirty = 1;
+        wm_warn("sync: %s: %" PRIu64 " record(s) accepted with a capture time in the future",
+                p->ps->node, pb->res.flagged);
+    }
     if (pb->stored && committed) {
         Wm__SyncMsg m = WM__SYNC_MSG__INIT;
         Wm__Ack ack = WM__ACK__INIT;
@@ -743,7 +752,7 @@ void wm_agg_on_router(wm_agg_t *a)
         flush_peers(a, t);
         /* Every stored batch of this turn is durable once this commit
          * returns; only now may any of them be acked. */
-        committed = wm_txn_commit(&t) == WM_OK;
+        committed = commit_peers(a, &t) == WM_OK;
         if (!committed)
             wm_error("sync: commit failed: %s", wm_store_detail(a->node->store));
     }
@@ -777,7 +786,7 @@ void wm_agg_tick(wm_agg_t *a)
         return;
     wm_txn_t *t = NULL;
     if (wm_txn_begin(a->node->store, 1, &t) == WM_OK && flush_peers(a, t) == WM_OK)
-        wm_txn_commit(&t);
+        commit_peers(a, &t);
     wm_txn_abort(&t);
 }
 
@@ -955,11 +964,15 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
             p->dirty = 1;
         }
         flush_peers(a, t);
-        err = wm_txn_commit(&t); /* durable before wmctl hears of it */
+        err = commit_peers(a, &t); /* durable before wmctl hears of it */
     }
     wm_txn_abort(&t);
     if (err != WM_OK && pb.numbered)
         p->node_no = 0;
+    if (err == WM_OK && pb.stored && pb.res.flagged) {
+        p->ps->flagged += pb.res.flagged; /* stored with the next flush */
+        p->dirty = 1;
+    }
     free(bd);
     if (err != WM_OK) {
         snprintf(why, cap, "cannot store: %s", wm_strerror(err));
