@@ -16,31 +16,11 @@
 #include <string.h>
 
 #include "sync.pb-c.h"
-#include "wm_record.h"
+#include "fuzz_common.h"
 
 #define FUZZ_MAX_MSG ((1u << 20) + 65536) /* WM_SYNC_MAX_MSG of the aggregator */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint8_t fuzz_pub[WM_PUB_BYTES];
-
-static void fuzz_init(void)
-{
-    static int done;
-    uint8_t seed[WM_SEED_BYTES];
-    wm_signer_t *s = NULL;
-    if (done)
-        return;
-    if (wm_crypto_init() != WM_OK)
-        abort();
-    for (int i = 0; i < WM_SEED_BYTES; i++)
-        seed[i] = (uint8_t)i;
-    if (wm_signer_from_seed(seed, &s) != WM_OK)
-        abort();
-    memcpy(fuzz_pub, wm_signer_pub(s), WM_PUB_BYTES);
-    wm_signer_free(&s);
-    done = 1;
-}
 
 /* Reads a frontier as head_of() does: a hash is used only at 32 bytes. */
 static unsigned frontier(const Wm__Frontier *f)
@@ -56,27 +36,6 @@ static unsigned frontier(const Wm__Frontier *f)
 static size_t text(const char *s)
 {
     return s ? strlen(s) : 0;
-}
-
-/* What ingest does with one srec of a batch or a bundle. */
-static void one_record(const ProtobufCBinaryData *b, const char *node)
-{
-    wm_srec_t v;
-    wm_record_t *r = NULL;
-    uint8_t h[WM_HASH_BYTES];
-    static const uint8_t zero[WM_HASH_BYTES];
-    if (wm_srec_view(b->data, b->len, &v) != WM_OK)
-        return;
-    wm_srec_hash(&v, h);
-    (void)wm_srec_verify(&v, fuzz_pub);
-    if (wm_record_decode(v.bytes, v.len, &r) != WM_OK)
-        return;
-    (void)wm_record_kind(r);
-    if (node)
-        (void)(strcmp(r->station, node) == 0);
-    (void)wm_record_follows(r, r->station, r->epoch, r->seq - 1,
-                            r->prev.len == WM_HASH_BYTES ? r->prev.data : zero);
-    wm_record_free(&r);
 }
 
 static void walk_sync(const Wm__SyncMsg *m)
@@ -96,7 +55,7 @@ static void walk_sync(const Wm__SyncMsg *m)
             bytes += m->batch->records[i].len;
         sink += (unsigned)bytes + frontier(m->batch->head);
         for (size_t i = 0; i < m->batch->n_records; i++)
-            one_record(&m->batch->records[i], NULL);
+            fuzz_srec(m->batch->records[i].data, m->batch->records[i].len);
         break;
     }
     case WM__SYNC_MSG__MSG_ACK:
@@ -129,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)frontier(bu->from);
         (void)(bu->sign_pub.len == WM_PUB_BYTES);
         for (size_t i = 0; i < bu->n_records; i++)
-            one_record(&bu->records[i], bu->node);
+            fuzz_srec(bu->records[i].data, bu->records[i].len);
     }
     wm_pb_free(&bu);
     if (wm_pb_decode(&wm__identity__descriptor, data, size, 4096, (void **)&id) == WM_OK) {

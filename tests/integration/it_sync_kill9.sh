@@ -111,43 +111,7 @@ for s in a b; do
     expect_rc 0 w "$T/$s" log --json
     cp "$OUT" "$T/log.$s"
     check "station $s: accepted titles once each at their acked seq; seqs 1..N; nothing unattempted" \
-        python3 -c '
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
-errors = []
-seqs = [r["seq"] for r in recs]
-if seqs != list(range(1, len(recs) + 1)):
-    errors.append("seqs not 1..N: %r" % seqs[:50])
-at = {}
-for r in recs:
-    at.setdefault(r["activity"]["title"], []).append(r["seq"])
-dups = {t: q for t, q in at.items() if len(q) > 1}
-if dups:
-    errors.append("titles twice: %r" % list(dups.items())[:10])
-attempted = set(l.rstrip("\n") for l in open(sys.argv[3], encoding="utf-8"))
-extra = [t for t in at if t not in attempted]
-if extra:
-    errors.append("titles nobody attempted: %r" % extra[:10])
-lost, wrong, n = [], [], 0
-for line in open(sys.argv[2], encoding="utf-8"):
-    line = line.rstrip("\n")
-    if not line:
-        continue
-    n += 1
-    title, ack = line.split(" ", 1)
-    seq = int(ack.split(" ")[0])
-    if title not in at:
-        lost.append(title)
-    elif at[title] != [seq]:
-        wrong.append((title, seq, at[title]))
-if lost:
-    errors.append("%d accepted title(s) lost: %r" % (len(lost), lost[:10]))
-if wrong:
-    errors.append("accepted at another seq: %r" % wrong[:10])
-if errors:
-    sys.exit("\n".join(errors))
-print("%s: %d records, %d accepted by wmctl" % (sys.argv[4], len(recs), n))
-' "$T/log.$s" "$T/acc.$s" "$T/att.$s" "$s"
+        python3 "$(dirname "$0")/check_accepted.py" "$T/log.$s" "$T/acc.$s" "$T/att.$s" "$s"
 done
 
 for s in a b; do stop_daemon "${PID[$s]}" TERM; done
