@@ -201,8 +201,9 @@ static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_
     m.reject = &r;
     send_to(a, route, &m);
     note_reject(p, reason, detail);
-    wm_warn("sync: rejected %s from %s: %s: %s", batch_id ? "a batch" : "a message",
-            p ? p->ps->node : "an unknown peer", reason, detail);
+    wm_warn_peer(p ? p->ps->node : NULL, "sync: rejected %s from %s: %s: %s",
+                 batch_id ? "a batch" : "a message", p ? p->ps->node : "an unknown peer", reason,
+                 detail);
 }
 
 /* ---- register ---- */
@@ -347,6 +348,8 @@ void wm_agg_on_zap(wm_agg_t *a)
             continue;
         }
         if (!req.has_key) {
+            wm_warn_peer(req.address, "sync: refused a connection without CURVE from %s",
+                         req.address);
             wm_zap_reply(a->zap, &req, 0, "", "CURVE required");
             continue;
         }
@@ -357,11 +360,13 @@ void wm_agg_on_zap(wm_agg_t *a)
                 p = &a->peers[k];
         char hex[65];
         if (!p) {
-            wm_warn("sync: refused a connection from unenrolled transport key %s",
-                    wm_hex(req.client_key, 32, hex));
+            /* Charged to the address: a new key costs nothing to make. */
+            wm_warn_peer(req.address,
+                         "sync: refused a connection from unenrolled transport key %s at %s",
+                         wm_hex(req.client_key, 32, hex), req.address);
             wm_zap_reply(a->zap, &req, 0, "", "not enrolled");
         } else if (p->ps->state == WM_PEER_REVOKED) {
-            wm_warn("sync: refused a connection from revoked %s", p->ps->node);
+            wm_warn_peer(p->ps->node, "sync: refused a connection from revoked %s", p->ps->node);
             wm_zap_reply(a->zap, &req, 0, "", "revoked");
         } else {
             wm_debug("sync: admitted %s", p->ps->node);
@@ -452,8 +457,10 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
     m.msg_case = WM__SYNC_MSG__MSG_WELCOME;
     m.welcome = &w;
     send_to(a, route, &m);
-    wm_info("sync: %s connected: it has epoch %" PRIu32 " seq %" PRIu64 ", we hold seq %" PRIu64,
-            p->ps->node, claimed.epoch, claimed.seq, durable.seq);
+    wm_info_peer(p->ps->node,
+                 "sync: %s connected: it has epoch %" PRIu32 " seq %" PRIu64
+                 ", we hold seq %" PRIu64,
+                 p->ps->node, claimed.epoch, claimed.seq, durable.seq);
 }
 
 /* A quick look at a batch before it joins the turn's commit. */
@@ -557,8 +564,9 @@ static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
     if (pb->stored && committed && pb->res.flagged) {
         p->ps->flagged += pb->res.flagged; /* stored with the next flush */
         p->dirty = 1;
-        wm_warn("sync: %s: %" PRIu64 " record(s) accepted with a capture time in the future",
-                p->ps->node, pb->res.flagged);
+        wm_warn_peer(p->ps->node,
+                     "sync: %s: %" PRIu64 " record(s) accepted with a capture time in the future",
+                     p->ps->node, pb->res.flagged);
     }
     if (pb->stored && committed) {
         Wm__SyncMsg m = WM__SYNC_MSG__INIT;
@@ -609,8 +617,9 @@ static void fetch_answered(wm_agg_t *a, const peer_t *from, Wm__Records *recs)
         /* Only the child asked, about what was asked, may answer. */
         if (w->child != from || !recs->node || strcmp(recs->node, w->node) != 0 ||
             recs->epoch != w->epoch) {
-            wm_warn("sync: %s answered an audit request that was not its own, or not as asked",
-                    from->ps->node);
+            wm_warn_peer(from->ps->node,
+                         "sync: %s answered an audit request that was not its own, or not as asked",
+                         from->ps->node);
             return;
         }
         fetch_reply(a, w, recs, NULL);

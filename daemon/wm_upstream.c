@@ -28,6 +28,8 @@
 #define BACKOFF_MAX_MS 30000
 #define FATAL_BACKOFF_MS 60000
 #define ACKED_SAVE_MS 100
+/* Log lines the aggregator can cause are charged to it (wm_log_peer). */
+#define UP_PEER "the aggregator"
 
 typedef enum { UP_DOWN, UP_HELLO_SENT, UP_STREAMING } up_state_t;
 
@@ -353,7 +355,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             return;
         if (m.n != 1 || wm_pb_decode(&wm__sync_msg__descriptor, m.f[0].data, m.f[0].len,
                                      WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK) {
-            wm_warn("upstream: dropped a malformed message from the aggregator");
+            wm_warn_peer(UP_PEER, "upstream: dropped a malformed message from the aggregator");
             wm_msg_clear(&m);
             continue;
         }
@@ -398,8 +400,8 @@ void wm_upstream_on_msg(wm_upstream_t *u)
                 break;
             }
             store_reject(u, reason, r->detail ? r->detail : "");
-            wm_warn("upstream: aggregator rejected %s: %s: %s",
-                    r->batch_id ? "a batch" : "us", reason, r->detail ? r->detail : "");
+            wm_warn_peer(UP_PEER, "upstream: aggregator rejected %s: %s: %s",
+                         r->batch_id ? "a batch" : "us", reason, r->detail ? r->detail : "");
             if (fatal_reason(reason)) {
                 /* Remember what the aggregator holds of us even now: after a
                  * re-install, --new-epoch must begin above its newest epoch. */
@@ -418,7 +420,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             answer_fetch(u, sm->fetch);
             break;
         default:
-            wm_warn("upstream: unexpected message type %d", (int)sm->msg_case);
+            wm_warn_peer(UP_PEER, "upstream: unexpected message type %d", (int)sm->msg_case);
         }
         wm_pb_free(&sm);
         pump(u);

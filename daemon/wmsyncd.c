@@ -161,7 +161,7 @@ static void handle_ctl(daemon_t *d)
         if (err == WM_ETIMEOUT)
             break;
         if (err != WM_OK || m.n != 2) {
-            wm_warn("control: dropped a malformed message (%zu frames)", m.n);
+            wm_warn_peer("control socket", "control: dropped a malformed message (%zu frames)", m.n);
             wm_msg_clear(&m);
             continue;
         }
@@ -246,6 +246,7 @@ static void reload(daemon_t *d)
         return;
     }
     wm_log_set_level(wm_log_parse(fresh.log_level));
+    wm_log_peer_limit(fresh.log_peer_lines, fresh.log_peer_window);
     snprintf(d->cfg.log_level, sizeof d->cfg.log_level, "%s", fresh.log_level);
     int agg_err = d->agg ? wm_agg_reload(d->agg) != WM_OK : 0;
     wm_info("SIGHUP: reloaded log level (%s)%s", fresh.log_level,
@@ -328,6 +329,7 @@ int main(int argc, char **argv)
         return 0;
     }
     wm_log_set_level(wm_log_parse(d.cfg.log_level));
+    wm_log_peer_limit(d.cfg.log_peer_lines, d.cfg.log_peer_window);
     if (wm_crypto_init() != WM_OK) {
         wm_error("libsodium failed to initialise");
         return 1;
@@ -398,8 +400,10 @@ int main(int argc, char **argv)
         if (d.agg)
             wm_agg_tick(d.agg);
         wm_node_tick(d.node);
+        wm_log_tick();
     }
     wm_notify("STOPPING=1");
+    wm_log_peer_flush();
     wm_info("shutting down: head epoch %" PRIu32 " seq %" PRIu64, d.node->head.epoch,
             d.node->head.seq);
     rc = 0;

@@ -337,6 +337,7 @@ wm_err_t wm_zap_recv(wm_sock_t *zap, wm_zap_req_t *req)
     memcpy(req->request_id, m->f[1].data, m->f[1].len);
     req->request_id_len = m->f[1].len;
     copy_frame_str(&m->f[2], req->domain, sizeof req->domain);
+    copy_frame_str(&m->f[3], req->address, sizeof req->address);
     copy_frame_str(&m->f[5], req->mechanism, sizeof req->mechanism);
     if (strcmp(req->mechanism, "CURVE") == 0 && m->n >= 7 && m->f[6].len == 32) {
         memcpy(req->client_key, m->f[6].data, 32);

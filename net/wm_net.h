@@ -91,6 +91,7 @@ typedef struct {
     char request_id[64];
     size_t request_id_len;
     char domain[64];
+    char address[64];       /* the client's IP address, as ZeroMQ gives it */
     char mechanism[16];
     uint8_t client_key[32]; /* for CURVE */
     int has_key;

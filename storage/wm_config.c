@@ -75,6 +75,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
                     {"keys", "curve_key"},      {"control", "socket"},
                     {"sync", "listen"},         {"sync", "upstream"},
                     {"sync", "upstream_key"},   {"log", "level"},
+                    {"log", "peer_lines"},      {"log", "peer_window"},
                     {"report", "cadence_days"}, {"report", "silent_days"},
                     {"report", "publish_at_close"},
                     {NULL, NULL}};
@@ -125,6 +126,13 @@ static int on_entry(void *user, const char *section, const char *key, const char
             return bad(lc, "%s must be a whole number of days from 1 to 366 (got \"%s\")", key,
                        value);
         *(key[0] == 'c' ? &c->cadence_days : &c->silent_days) = (unsigned)v;
+    } else if (strcmp(key, "peer_lines") == 0 || strcmp(key, "peer_window") == 0) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(value, &end, 10);
+        if (errno || !end || *end || v < 1 || v > 86400)
+            return bad(lc, "%s must be a whole number from 1 to 86400 (got \"%s\")", key, value);
+        *(key[5] == 'l' ? &c->log_peer_lines : &c->log_peer_window) = (unsigned)v;
     } else if (strcmp(key, "publish_at_close") == 0) {
         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
             return bad(lc, "publish_at_close must be yes or no (got \"%s\")%s", value, "");
@@ -247,7 +255,11 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "upstream_key = %s\n\n"
             "[log]\n"
             "# error, warn, info or debug\n"
-            "level = info\n\n"
+            "level = info\n"
+            "# lines one peer (a station, a key, an address) may cause per window of\n"
+            "# peer_window seconds; the rest are counted in one summary line\n"
+            "# peer_lines = 20\n"
+            "# peer_window = 60\n\n"
             "[report]\n"
             "# a volunteer team should serve at least once in this many days\n"
             "cadence_days = 14\n"

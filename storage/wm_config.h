@@ -33,6 +33,8 @@ typedef struct {
     char upstream[256];        /* endpoint of the node above, "" if none */
     char upstream_key[65];     /* its Curve25519 public key, hex */
     char log_level[16];        /* error | warn | info | debug */
+    unsigned log_peer_lines;   /* [log] lines one peer may cause per window; 0 = the default */
+    unsigned log_peer_window;  /* [log] that window in seconds; 0 = the default */
     unsigned cadence_days;     /* [report] a team serves at least once per this many days */
     unsigned silent_days;      /* [report] a station unsynced this long is a problem */
     int publish_at_close;      /* [report] aggregators publish each month's rollup at its close */

@@ -90,6 +90,10 @@ expect_rc 0 "$WMSYNCD" -c "$T/ok.conf" --check-config
 # --- [log] ------------------------------------------------------------------------
 set_line level "level = verbose" && rejects "level not in the list" level '"verbose"' debug
 set_line level "level = INFO" && rejects "level in capitals" level '"INFO"'
+append "[log]" "peer_lines = 0" && rejects "peer_lines 0" peer_lines '"0"'
+append "[log]" "peer_window = 1m" && rejects "peer_window 1m" peer_window '"1m"'
+append "[log]" "peer_lines = 5" "peer_window = 2"
+expect_rc 0 "$WMSYNCD" -c "$BAD" --check-config
 
 # --- [report] ---------------------------------------------------------------------
 set_line cadence_days "cadence_days = 0" && rejects "cadence_days 0" cadence_days '"0"'
