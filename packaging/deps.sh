@@ -5,12 +5,14 @@
 set -eu
 
 # The last line serves make package and tests/package: dpkg-shlibdeps
-# (dpkg-dev), lintian, systemd-analyze (systemd), adduser, python3.
+# (dpkg-dev), lintian, systemd-analyze (systemd), adduser, python3;
+# python3-jsonschema checks every rollup of the tests against
+# docs/rollup.schema.json.
 PKGS="build-essential cmake pkg-config
 libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libsodium-dev libcmocka-dev libjansson-dev libinih-dev libxlsxwriter-dev
 clang libclang-rt-14-dev
-dpkg-dev lintian systemd adduser python3"
+dpkg-dev lintian systemd adduser python3 python3-jsonschema"
 
 missing=""
 for p in $PKGS; do

@@ -348,7 +348,8 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
     json_t *tot = totals_json(t, scope, p, &scope_s, &scope_ever, town_teams, o, &ss);
     wm_sums_free(&scope_s);
     wm_sums_free(&scope_ever);
-    *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "period", p->name,
+    *out = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
+                     WM_REPORT_SCHEMA, "period", p->name,
                      "from", wm_date_format(p->from, from), "to", wm_date_format(p->to, to),
                      "scope", o->station || !o->aggregator ? "station" : o->role, "id",
                      o->station ? o->station : o->id, "name",
@@ -416,6 +417,34 @@ wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, 
     return WM_OK;
 }
 
+/* Every number in j set to 0, in place (integers stay integers). */
+static void json_zero(json_t *j)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(j, k, v)
+    {
+        if (json_is_object(v))
+            json_zero(v);
+        else if (json_is_integer(v))
+            json_integer_set(v, 0);
+        else if (json_is_real(v))
+            json_real_set(v, 0.0);
+    }
+}
+
+/* The totals of no records: every documented figure, all 0. A tier's sums
+ * start from it, so a period no child reported still has every key. */
+static json_t *zero_totals(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o)
+{
+    wm_sums_t none = {0};
+    stations_t no_stations = {0};
+    json_t *z = totals_json(t, 0, p, &none, &none, json_object(), o, &no_stations);
+    if (z)
+        json_zero(z);
+    return z;
+}
+
 static int peer_town(void *ctx, const Wm__PeerState *p)
 {
     return peer_station(ctx, p);
@@ -432,7 +461,7 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
         err = WM_ENOTFOUND;
         goto out;
     }
-    json_t *totals = json_object(), *rows = json_array(), *covers = json_array(),
+    json_t *totals = zero_totals(t, p, o), *rows = json_array(), *covers = json_array(),
            *problems = json_array();
     for (size_t i = 0; i < towns.n; i++) {
         json_t *rep = NULL;
@@ -465,7 +494,8 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S%z", &tm);
-    *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "period", p->name,
+    *out = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
+                     WM_REPORT_SCHEMA, "period", p->name,
                      "from", wm_date_format(p->from, from), "to", wm_date_format(p->to, to),
                      "scope", o->role, "id", o->station ? o->station : o->id, "name",
                      o->station ? towns.v[0].name : o->name, "generated", gen, "covers", covers,

@@ -5,30 +5,11 @@
  * of every output: the table, CSV, xlsx, the prose report, and the signed
  * rollup report a town publishes to its county.
  *
- * {
- *   "period": "2024-05", "from": "2024-05-01", "to": "2024-05-31",
- *   "scope": "town" | "station", "id": ID, "name": NAME, "generated": ISO-8601,
- *   "covers": [{"station", "epoch", "seq", "hash"}],   log heads the figures cover
- *   "totals": TOTALS,
- *   "stations": [{"id", "name", "totals": TOTALS}],    per station
- *   "problems": [{"kind", "station", ...}]
- * }
- * TOTALS = {
- *   "activities": {"theme_lecture": n, … every category slug …, "total": n},
- *   "volunteer_services": {"by_kind": {"environmental": n, …}, "by_team": {"TEAM": n},
- *                          "total": n},
- *   "participants", "activity_volunteers", "service_hours", "festival_events",
- *   "grassroots_lectures", "late_entries", "recruitment_posts", "funding_yuan",
- *   "publicity": {"wechat": n, "website": n, "poster": n, "leaflet": n, "total": n},
- *   "volunteers": {"registered", "verified", "registered_cumulative", "verified_cumulative"},
- *   "sites": {"reporting", "plaque", "rules", "equipment", "manager", "ledger", "plan",
- *             "theme", "six_haves", "model_stations"},
- *   "plans": {"due", "done", "overdue"}
- * }
- * problem kinds: team_never_served {station, team, name}; team_below_cadence {station,
- * team, name, blocks, blocks_missed, cadence_days}; station_no_activity {station};
- * station_no_grassroots_lecture {station, months}; station_not_synced {station, days};
- * late_entries {station, count, late_days}.
+ * The object is a published interface (county scripts read it): its keys,
+ * types and meaning are documented in docs/rollup-json.md and checked by
+ * docs/rollup.schema.json. Add keys, never rename or remove documented
+ * ones; the object carries sums and counts only (they add up the tiers):
+ * ratios are derived by the reader, never carried or summed.
  */
 #ifndef WM_REPORT_H
 #define WM_REPORT_H
@@ -37,6 +18,10 @@
 
 #include "wm_date.h"
 #include "wm_store.h"
+
+/* The "schema" member of every rollup object. Adding keys keeps it; a new
+ * number would mean an incompatible object, which the rules forbid. */
+#define WM_REPORT_SCHEMA 1
 
 typedef struct {
     const char *id, *name, *role; /* this node */

@@ -92,10 +92,74 @@ expect_in() {
 }
 
 # wmctl for node DIR: w DIR args...
+# Every `rollup --format json` goes through rollup_checked: each rollup the
+# test suite produces is checked against docs/rollup.schema.json.
 w() {
     local d=$1
     shift
+    if [ "${1:-}" = rollup ] && is_json_format "$@"; then
+        rollup_checked "$d" "$@"
+        return
+    fi
     "$WMCTL" -c "$d/wmsync.conf" "$@"
+}
+
+# is_json_format ARGS...: the arguments ask for --format json.
+is_json_format() {
+    local prev= a
+    for a in "$@"; do
+        [ "$a" = --format=json ] && return 0
+        [ "$prev" = --format ] && [ "$a" = json ] && return 0
+        prev=$a
+    done
+    return 1
+}
+
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ROLLUP_SCHEMA=$SRC_DIR/docs/rollup.schema.json
+# Debian's python3 with python3-jsonschema (packaging/deps.sh), where it is.
+SCHEMA_PY=/usr/bin/python3
+[ -x "$SCHEMA_PY" ] || SCHEMA_PY=python3
+SCHEMA_LOG=$T/schema-violations
+
+# check_rollup FILE...: FILEs are rollups the schema accepts, in strict
+# mode (no undocumented key). A violation is logged to $SCHEMA_LOG, which
+# finish counts: it is seen even when the caller runs in a subshell.
+check_rollup() {
+    if ! "$SCHEMA_PY" "$SRC_DIR/tests/integration/check_rollup.py" --strict "$ROLLUP_SCHEMA" \
+        "$@" 2>"$T/schema.err"; then
+        { echo "rollup JSON breaks docs/rollup.schema.json:"; cat "$T/schema.err"; } |
+            tee -a "$SCHEMA_LOG" >&2
+        return 1
+    fi
+    echo x >>"$T/schema-checked"
+}
+
+# rollup_checked DIR ARGS...: wmctl rollup ... --format json for node DIR,
+# its output (stdout or --out FILE) checked against the schema when it
+# succeeds. Exit status: wmctl's, or 1 if the JSON breaks the schema.
+rollup_checked() {
+    local d=$1 out= prev= a rc tmp
+    shift
+    for a in "$@"; do
+        [ "$prev" = --out ] && out=$a
+        case $a in --out=*) out=${a#--out=} ;; esac
+        prev=$a
+    done
+    if [ -n "$out" ]; then
+        "$WMCTL" -c "$d/wmsync.conf" "$@" || return
+        check_rollup "$out"
+        return
+    fi
+    tmp=$(mktemp "$T/rollup.XXXXXX") || return 2
+    "$WMCTL" -c "$d/wmsync.conf" "$@" >"$tmp"
+    rc=$?
+    cat "$tmp"
+    if [ "$rc" -eq 0 ] && ! check_rollup "$tmp"; then
+        rc=1
+    fi
+    rm -f "$tmp"
+    return "$rc"
 }
 
 # init_node DIR [ID]: a fresh station node in DIR.
@@ -201,8 +265,14 @@ head_seq() {
     json_field "$j" head_seq
 }
 
-# finish: prints the tally and exits nonzero if anything failed.
+# finish: prints the tally and exits nonzero if anything failed (a rollup
+# that broke the schema in a subshell counts too).
 finish() {
+    if [ -s "$SCHEMA_LOG" ]; then
+        fail "$(grep -c 'breaks docs/rollup.schema.json' "$SCHEMA_LOG") rollup(s) broke the schema"
+    elif [ -s "$T/schema-checked" ]; then
+        pass "$(wc -l <"$T/schema-checked") rollup(s) met the schema"
+    fi
     echo "$(basename "$0"): $PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
     exit $?
