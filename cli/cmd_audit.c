@@ -195,6 +195,47 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
     return WMCTL_OK;
 }
 
+/* The head a report's covers entry names: epoch 1 … 2^32-1 and seq >= 1,
+ * or 0/0 for a station with nothing stored. Nonzero if it is neither. */
+static int cover_head(const json_t *cov, uint32_t *epoch, uint64_t *seq)
+{
+    const json_t *e = json_object_get(cov, "epoch"), *s = json_object_get(cov, "seq");
+    if (!json_is_integer(e) || !json_is_integer(s))
+        return -1;
+    json_int_t ev = json_integer_value(e), sv = json_integer_value(s);
+    if (ev < 0 || ev > (json_int_t)UINT32_MAX || sv < 0 || (ev == 0) != (sv == 0))
+        return -1;
+    *epoch = (uint32_t)ev;
+    *seq = (uint64_t)sv;
+    return 0;
+}
+
+/* Fetches every epoch of a station up to (epoch, upto). Epoch numbers can
+ * skip, but an aggregator stores no epoch more than WM_EPOCH_STEP_MAX
+ * above the one before it: a longer run of empty epochs means the town
+ * holds a log no aggregator accepts, and the walk stops there. */
+static int fetch_epochs(wmctl_t *w, wm_store_t *scratch, const char *town, const char *station,
+                        uint32_t node_no, uint32_t epoch, uint64_t upto, const pin_t *pin,
+                        uint64_t *fetched)
+{
+    uint32_t empty = 0;
+    for (uint64_t e = 1; e <= epoch; e++) {
+        uint64_t before = *fetched;
+        int rc = fetch_epoch(w, scratch, town, station, node_no, (uint32_t)e, upto, e < epoch,
+                             pin, fetched);
+        if (rc != WMCTL_OK)
+            return rc;
+        empty = *fetched == before ? empty + 1 : 0;
+        if (empty >= WM_EPOCH_STEP_MAX) {
+            printf("  FAILED %s: the town holds none of epochs %" PRIu64 " to %" PRIu64
+                   "; no aggregator stores an epoch more than %d above the one before\n",
+                   station, e + 1 - empty, e, WM_EPOCH_STEP_MAX);
+            return WMCTL_FAIL;
+        }
+    }
+    return WMCTL_OK;
+}
+
 int cmd_audit(wmctl_t *w, int argc, char **argv)
 {
     wmctl_opts_t o;
@@ -251,9 +292,16 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
     json_array_foreach(json_object_get(rep, "covers"), i, cov)
     {
         const char *st = json_string_value(json_object_get(cov, "station"));
-        uint32_t epoch = (uint32_t)json_integer_value(json_object_get(cov, "epoch"));
-        uint64_t seq = (uint64_t)json_integer_value(json_object_get(cov, "seq"));
+        uint32_t epoch = 0;
+        uint64_t seq = 0;
         const char *hash = json_string_value(json_object_get(cov, "hash"));
+        if (st && cover_head(cov, &epoch, &seq) != 0) {
+            printf("  FAILED %s: the report covers an impossible head (epoch and seq must be "
+                   "whole numbers, epoch 1 to %" PRIu32 ")\n",
+                   st, UINT32_MAX);
+            rc = WMCTL_FAIL;
+            break;
+        }
         const pin_t *pin = NULL;
         for (size_t k = 0; k < npins; k++)
             if (strcmp(pins[k].id, st ? st : "") == 0)
@@ -273,8 +321,8 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
             rc = WMCTL_FAIL;
             break;
         }
-        for (uint32_t e = 1; e <= epoch && seq && rc == WMCTL_OK; e++)
-            rc = fetch_epoch(w, scratch, town, st, node_no, e, seq, e < epoch, pin, &fetched);
+        if (seq)
+            rc = fetch_epochs(w, scratch, town, st, node_no, epoch, seq, pin, &fetched);
         if (rc != WMCTL_OK)
             break;
         /* The records must end exactly at the head the report names. */

@@ -3,11 +3,16 @@
  * wmctl keys / enroll / revoke — a node's public identity, and the
  * aggregator's register of the children allowed to sync with it.
  *
- * Identity line (one line, name last because it may contain spaces):
- *     wmsync-id 1 ROLE ID SIGN_PUB_HEX CURVE_PUB_HEX NAME
+ * Identity line (PROTOCOL.md §6; one line, fields separated by one space,
+ * NAME last: it is the rest of the line and may contain spaces):
+ *     wmsync-id 1 ROLE ID SIGN_PUB_HEX CURVE_PUB_HEX [from=N] NAME
+ * `keys` writes from=N whenever N > 1 or the name itself begins with
+ * "from=", so a reader that takes at most one from= token is never misled.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +22,8 @@
 #include "wmctl.h"
 
 #define ID_MAGIC "wmsync-id"
+#define ID_FROM "from="
+#define ID_LINE_MAX 4096 /* the longest identity line read: keys, id and a WM_TEXT_MAX name fit */
 
 /* Reads the 64-hex-digit public key in PATH. */
 static wm_err_t read_pub(const char *path, uint8_t pub[WM_PUB_BYTES])
@@ -88,12 +95,15 @@ int cmd_keys(wmctl_t *w, int argc, char **argv)
     wm_hex(sp, 32, sh);
     wm_hex(cp, 32, ch);
     uint32_t first = first_epoch_of(w, sp);
-    if (first > 1) /* after a re-key: the town keeps the old key for earlier epochs */
-        snprintf(from, sizeof from, "from=%u ", first);
+    /* After a re-key the town keeps the old key for earlier epochs; a name
+     * that itself begins with "from=" gets the token too, so it is never
+     * read as one. */
+    if (first > 1 || strncmp(w->cfg.name, ID_FROM, strlen(ID_FROM)) == 0)
+        snprintf(from, sizeof from, ID_FROM "%" PRIu32 " ", first);
     if (json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "id", w->cfg.id, "name",
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", w->cfg.id, "name",
                               w->cfg.name, "role", wm_role_name(w->cfg.role), "sign_pub", sh,
-                              "curve_pub", ch, "from_epoch", (int)first);
+                              "curve_pub", ch, "from_epoch", (json_int_t)first);
         char *s = json_dumps(j, JSON_COMPACT);
         puts(s ? s : "{}");
         free(s);
@@ -105,8 +115,40 @@ int cmd_keys(wmctl_t *w, int argc, char **argv)
     return WMCTL_OK;
 }
 
+/* The decimal epoch in text, 1 … UINT32_MAX, nothing else. */
+static int parse_epoch(const char *text, uint32_t *out)
+{
+    char *end = NULL;
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end || v < 1 || v > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* The next space-separated field of the line at *p (one space ends it);
+ * NULL at the end of the line. */
+static char *next_field(char **p)
+{
+    char *f = *p;
+    if (!f || !*f)
+        return NULL;
+    char *sp = strchr(f, ' ');
+    if (sp) {
+        *sp = 0;
+        *p = sp + 1;
+    } else {
+        *p = f + strlen(f);
+    }
+    return f;
+}
+
 /* Parses an identity line or its JSON form into id (strings point into
- * line or are strdup'd from the JSON). */
+ * line or are strdup'd from the JSON). NAME is the rest of the line after
+ * CURVE_PUB_HEX (and one from=N token, if present); from= is 1 … 2^32-1. */
 static int parse_identity(char *line, Wm__Identity *id, uint8_t sp[32], uint8_t cp[32])
 {
     char *sh = NULL, *ch = NULL;
@@ -116,10 +158,10 @@ static int parse_identity(char *line, Wm__Identity *id, uint8_t sp[32], uint8_t 
     if (line[0] == '{') {
         json_t *j = json_loads(line, 0, NULL);
         const char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
-        int from = 0;
-        if (!j || json_unpack(j, "{s:s, s?s, s?s, s:s, s:s, s?i}", "id", &a, "name", &b, "role",
+        json_int_t from = 0;
+        if (!j || json_unpack(j, "{s:s, s?s, s?s, s:s, s:s, s?I}", "id", &a, "name", &b, "role",
                               &c, "sign_pub", &d, "curve_pub", &e, "from_epoch", &from) != 0 ||
-            from < 0) {
+            from < 0 || from > (json_int_t)UINT32_MAX) {
             json_decref(j);
             return -1;
         }
@@ -131,21 +173,20 @@ static int parse_identity(char *line, Wm__Identity *id, uint8_t sp[32], uint8_t 
         id->from_epoch = (uint32_t)from;
         json_decref(j);
     } else {
-        char *save = NULL;
-        char *magic = strtok_r(line, " ", &save), *ver = strtok_r(NULL, " ", &save);
-        id->role = strtok_r(NULL, " ", &save);
-        id->node = strtok_r(NULL, " ", &save);
-        sh = strtok_r(NULL, " ", &save);
-        ch = strtok_r(NULL, " ", &save);
-        unsigned from = 0;
-        int used = 0;
-        if (save && sscanf(save, "from=%u %n", &from, &used) == 1 && used > 0) {
-            id->from_epoch = from;
-            save += used;
-        }
-        id->name = save && *save ? save : "";
+        char *p = line;
+        char *magic = next_field(&p), *ver = next_field(&p);
+        id->role = next_field(&p);
+        id->node = next_field(&p);
+        sh = next_field(&p);
+        ch = next_field(&p);
         if (!magic || strcmp(magic, ID_MAGIC) != 0 || !ver || strcmp(ver, "1") != 0 || !ch)
             return -1;
+        if (strncmp(p, ID_FROM, strlen(ID_FROM)) == 0) {
+            char *tok = next_field(&p);
+            if (parse_epoch(tok + strlen(ID_FROM), &id->from_epoch) != 0)
+                return -1;
+        }
+        id->name = p;
     }
     if (!sh || !ch || wm_unhex(sh, sp, 32) != WM_OK || wm_unhex(ch, cp, 32) != WM_OK)
         return -1;
@@ -192,10 +233,15 @@ int cmd_enroll(wmctl_t *w, int argc, char **argv)
         wmctl_err("cannot open %s", argv[1]);
         return WMCTL_FAIL;
     }
-    char line[4096];
+    char line[ID_LINE_MAX];
     int got = fgets(line, sizeof line, f) != NULL;
     if (f != stdin)
         fclose(f);
+    if (got && !strchr(line, '\n') && strlen(line) == sizeof line - 1) {
+        wmctl_err("rejected: the identity line in %s is longer than %d bytes", argv[1],
+                  ID_LINE_MAX - 1);
+        return WMCTL_USAGE;
+    }
     Wm__Identity id = WM__IDENTITY__INIT;
     uint8_t sp[32], cp[32];
     if (!got || parse_identity(line, &id, sp, cp) != 0) {

@@ -84,8 +84,8 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
         pc->all_caught_up = 0;
     iso_time(p->last_seen, seen, sizeof seen);
     json_t *row = json_pack(
-        "{s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:I, s:s, s:b, s:s, s:s, s:I, s:I}", "id", p->node,
-        "name", p->name, "epoch", (int)h.epoch, "seq", (json_int_t)h.seq, "claimed_seq",
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:I, s:s, s:b, s:s, s:s, s:I, s:I}", "id", p->node,
+        "name", p->name, "epoch", (json_int_t)h.epoch, "seq", (json_int_t)h.seq, "claimed_seq",
         (json_int_t)claimed, "lag", (json_int_t)lag, "last_seen", seen, "last_seen_unix",
         (json_int_t)p->last_seen, "state", state, "caught_up", caught_up, "last_reject",
         p->last_reject, "last_reject_detail", p->last_reject_detail, "flagged",
@@ -209,9 +209,9 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
 
     char hex[2 * WM_HASH_BYTES + 1], when[40];
     wm_hex(head.hash, sizeof head.hash, hex);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:I, s:b}", "role",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:b}", "role",
                           wm_role_name(w->cfg.role), "id", w->cfg.id, "name", w->cfg.name,
-                          "epoch", (int)epoch, "head_seq", (json_int_t)head.seq, "head_hash",
+                          "epoch", (json_int_t)epoch, "head_seq", (json_int_t)head.seq, "head_hash",
                           head.seq ? hex : "", "records", (json_int_t)records, "daemon_running",
                           live != NULL);
     if (live)

@@ -49,14 +49,14 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
     char hex[2 * WM_HASH_BYTES + 1];
     wm_hex(v.head.hash, sizeof v.head.hash, hex);
     if (json) {
-        json_t *j = json_pack("{s:b, s:s, s:I, s:i, s:i, s:I, s:s}", "ok", err == WM_OK, "id",
-                              id, "records", (json_int_t)v.records, "epochs", (int)v.epochs,
-                              "head_epoch", (int)v.head.epoch, "head_seq",
+        json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:s}", "ok", err == WM_OK, "id",
+                              id, "records", (json_int_t)v.records, "epochs", (json_int_t)v.epochs,
+                              "head_epoch", (json_int_t)v.head.epoch, "head_seq",
                               (json_int_t)v.head.seq, "head_hash", hex);
         if (err != WM_OK)
             json_object_set_new(j, "error",
-                                json_pack("{s:s, s:i, s:I, s:s}", "reason", wm_errname(err),
-                                          "epoch", (int)v.bad_epoch, "seq",
+                                json_pack("{s:s, s:I, s:I, s:s}", "reason", wm_errname(err),
+                                          "epoch", (json_int_t)v.bad_epoch, "seq",
                                           (json_int_t)v.bad_seq, "why", v.why));
         char *out = json_dumps(j, JSON_COMPACT);
         puts(out ? out : "{}");

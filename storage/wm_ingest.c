@@ -45,6 +45,18 @@ static const uint8_t *key_for_epoch(const wm_sender_t *s, uint32_t epoch)
     return key;
 }
 
+/* A record that begins epoch `epoch` above the highest stored one `last`
+ * must stay within WM_EPOCH_STEP_MAX of it (see wm_ingest.h). */
+static wm_err_t check_epoch_step(uint32_t last, uint32_t epoch, uint64_t seq, wm_ingest_t *res)
+{
+    if ((uint64_t)epoch <= (uint64_t)last + WM_EPOCH_STEP_MAX)
+        return WM_OK;
+    return refuse(res, WM_EINVAL, "invalid", epoch, seq,
+                  "record %" PRIu32 "/%" PRIu64 " begins epoch %" PRIu32
+                  ", more than %d above the highest epoch stored (%" PRIu32 ")",
+                  epoch, seq, epoch, WM_EPOCH_STEP_MAX, last);
+}
+
 wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out)
 {
     uint32_t epoch = 0;
@@ -137,6 +149,10 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
             have_run = 0;
             run_epoch = epoch;
             if (epoch > last_epoch) {
+                if ((err = check_epoch_step(last_epoch, epoch, seq, res)) != WM_OK) {
+                    wm_record_free(&r);
+                    return err;
+                }
                 if ((err = wm_epoch_set(t, s->node_no, epoch, key_for_epoch(s, epoch))) != WM_OK) {
                     wm_record_free(&r);
                     return refuse(res, err, "storage", epoch, seq, "cannot record epoch key");

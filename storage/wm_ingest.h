@@ -23,6 +23,17 @@
 
 #define WM_INGEST_NO_ROLLUP 0x1 /* benchmarks: skip rollup maintenance */
 
+/* The most a node's new epoch may lie above the highest epoch stored for it
+ * (0 for a node with nothing stored). An epoch begins only by an operator's
+ * deliberate act at the node (--new-epoch after a restore, a re-key, a
+ * re-install), one above the highest it knows; 64 such acts between two
+ * syncs is beyond any honest history. The bound keeps epochs far from the
+ * end of their 32 bits (a node there could never begin another) and keeps
+ * every walk over a log's epochs (audit) short: no run of more than
+ * WM_EPOCH_STEP_MAX - 1 empty epoch numbers lies between two stored ones.
+ * Above it a record is refused as `invalid`. */
+#define WM_EPOCH_STEP_MAX 64
+
 /* The sender as the aggregator knows it. */
 typedef struct {
     const char *id;

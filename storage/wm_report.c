@@ -298,8 +298,8 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
         if (st->node && wm_epoch_last(t, st->node, &e) == WM_OK)
             wm_log_head(t, st->node, e, &h);
         char hex[65];
-        json_array_append_new(covers, json_pack("{s:s, s:i, s:I, s:s}", "station", st->id, "epoch",
-                                                (int)h.epoch, "seq", (json_int_t)h.seq, "hash",
+        json_array_append_new(covers, json_pack("{s:s, s:I, s:I, s:s}", "station", st->id, "epoch",
+                                                (json_int_t)h.epoch, "seq", (json_int_t)h.seq, "hash",
                                                 wm_hex(h.hash, 32, hex)));
         /* Each station's sums are read once: the period, and since the
          * start of records (cumulative figures, teams that never served). */
@@ -473,10 +473,10 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
             continue;
         }
         json_add_into(totals, json_object_get(rep, "totals"));
-        json_array_append_new(rows, json_pack("{s:s, s:s, s:O, s:{s:i, s:I, s:s}}", "id",
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:O, s:{s:I, s:I, s:s}}", "id",
                                               towns.v[i].id, "name", towns.v[i].name, "totals",
                                               json_object_get(rep, "totals"), "report", "epoch",
-                                              (int)at.epoch, "seq", (json_int_t)at.seq, "hash",
+                                              (json_int_t)at.epoch, "seq", (json_int_t)at.seq, "hash",
                                               wm_hex(at.hash, 32, hex)));
         size_t k;
         json_t *x;

@@ -2,7 +2,7 @@
 /*
  * forge_report — a dishonest town, for it_county.sh.
  *
- *   forge_report NODE PERIOD [DELTA]
+ *   forge_report NODE PERIOD [DELTA [COVER_EPOCH]]
  *
  * NODE is a town's node directory (or its wmsync.conf); its daemon must be
  * stopped (the LMDB environment is opened for writing, and the daemon's
@@ -11,6 +11,8 @@
  * (default 5) to totals.activities.theme_lecture and to
  * totals.activities.total of its JSON, and appends a NEW RollupReport
  * record with the altered JSON at the head of the log, properly chained
+ * (with COVER_EPOCH, every "covers" entry names that epoch instead: a town
+ * claiming a station head no aggregator stores, for it_epochs.sh),
  * and signed with the town's own key. To the county this is a perfectly
  * valid record: only an audit against the station records can tell.
  *
@@ -95,11 +97,11 @@ static int write_guard(const char *path, const uint8_t log_id[static WM_LOG_ID_B
 
 int main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: forge_report NODE_DIR|CONFIG PERIOD [DELTA]\n");
+    if (argc < 3 || argc > 5) {
+        fprintf(stderr, "usage: forge_report NODE_DIR|CONFIG PERIOD [DELTA [COVER_EPOCH]]\n");
         return 2;
     }
-    json_int_t delta = argc == 4 ? strtoll(argv[3], NULL, 10) : 5;
+    json_int_t delta = argc >= 4 ? strtoll(argv[3], NULL, 10) : 5;
     char conf[PATH_MAX], why[512];
     struct stat sb;
     if (stat(argv[1], &sb) == 0 && S_ISDIR(sb.st_mode))
@@ -181,6 +183,12 @@ int main(int argc, char **argv)
         bump(acts, "total", delta, &was_total) != 0) {
         fprintf(stderr, "forge_report: the report has no totals.activities.theme_lecture\n");
         goto out;
+    }
+    if (argc == 5) {
+        size_t ci;
+        json_t *cov;
+        json_array_foreach(json_object_get(j, "covers"), ci, cov)
+            json_object_set_new(cov, "epoch", json_integer(strtoll(argv[4], NULL, 10)));
     }
     if (!(text = json_dumps(j, JSON_COMPACT))) {
         fprintf(stderr, "forge_report: out of memory\n");
