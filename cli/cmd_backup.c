@@ -41,11 +41,13 @@ static int daemon_holds_lock(const wmctl_t *w)
 
 int cmd_backup(wmctl_t *w, int argc, char **argv)
 {
+    static const char *const flags[] = {"force", NULL};
     wmctl_opts_t o;
-    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, flags);
     if (rc)
         return rc;
     const char *out = wmctl_opt(&o, "out");
+    int force = wmctl_flag(&o, "force");
     if ((rc = wmctl_opts_unused(&o, "backup")) || (rc = wmctl_config(w)))
         return rc;
     if (!out) {
@@ -60,17 +62,22 @@ int cmd_backup(wmctl_t *w, int argc, char **argv)
         wmctl_err("backup: %s holds no data yet", w->cfg.data_dir);
         return WMCTL_FAIL;
     }
-    wmctl_progress("backing up (a consistent copy while the daemon runs)", 0, 0);
-    wm_err_t err = wm_store_copy(s, out);
-    wmctl_progress(NULL, 0, 0);
-    wm_store_close(&s);
-    if (err != WM_OK) {
-        wmctl_err("backup to %s failed: %s", out,
-                  err == WM_EEXIST ? "the file exists" : wm_strerror(err));
+    outfile_t *of = wmctl_out_open(out, 0600, force);
+    if (!of) {
+        wm_store_close(&s);
         return WMCTL_FAIL;
     }
-    struct stat st;
-    stat(out, &st);
+    wmctl_progress("backing up (a consistent copy while the daemon runs)", 0, 0);
+    wm_err_t err = wm_store_copy_fd(s, outfile_fd(of));
+    wmctl_progress(NULL, 0, 0);
+    if (err != WM_OK)
+        wmctl_err("backup to %s failed: %s", out, wm_store_detail(s));
+    wm_store_close(&s);
+    struct stat st = {0};
+    if (err == WM_OK)
+        fstat(outfile_fd(of), &st);
+    if ((rc = wmctl_out_close(&of, err != WM_OK, out)))
+        return rc;
     printf("backed up %s to %s (%.1f MiB, compacted). Keep it apart from the keys.\n",
            w->cfg.id, out, (double)st.st_size / (1 << 20));
     return WMCTL_OK;

@@ -62,13 +62,21 @@ static int add_record(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *
 }
 
 /* Exports the records after (since_epoch, since); 0, 0 for all. */
-static int do_export(wmctl_t *w, const char *out, uint32_t since_epoch, uint64_t since)
+static int do_export(wmctl_t *w, const char *out, int force, uint32_t since_epoch,
+                     uint64_t since)
 {
     wm_store_t *s = NULL;
     uint32_t self = 0;
+    /* First the file: a name that is taken is refused before the scan.
+     * 0600: the records are the station's, like a backup. */
+    outfile_t *of = wmctl_out_open(out, 0600, force);
+    if (!of)
+        return WMCTL_FAIL;
     int rc = wmctl_open_ro(w, &s, &self);
-    if (rc)
+    if (rc) {
+        outfile_abort(&of);
         return rc;
+    }
     Wm__Bundle b = WM__BUNDLE__INIT;
     export_ctx_t ec = {.b = &b};
     uint8_t sp[WM_PUB_BYTES] = {0};
@@ -93,22 +101,15 @@ static int do_export(wmctl_t *w, const char *out, uint32_t since_epoch, uint64_t
     b.sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, sp};
     uint8_t *buf = NULL;
     size_t len = 0;
-    FILE *f = NULL;
-    if (!ec.failed && wm_pb_encode(&b.base, &buf, &len) == WM_OK &&
-        (f = fopen(out, "wxe")) != NULL) {
-        /* On disk before we say so: the file is about to be carried away. */
-        int ok = fwrite(BUNDLE_MAGIC, 1, 8, f) == 8 && fwrite(buf, 1, len, f) == len &&
-                 fflush(f) == 0 && fsync(fileno(f)) == 0;
-        ok = fclose(f) == 0 && ok;
-        if (!ok) {
-            remove(out);
-            ec.failed = 1;
-        }
-    } else {
-        if (!ec.failed && !f)
-            wmctl_err("bundle export: cannot create %s: %s", out, strerror(errno));
+    FILE *f = ec.failed ? NULL : outfile_stream(of);
+    int bad = !f || wm_pb_encode(&b.base, &buf, &len) != WM_OK ||
+              fwrite(BUNDLE_MAGIC, 1, 8, f) != 8 || fwrite(buf, 1, len, f) != len;
+    /* On disk before we say so (the commit fsyncs): the file is about to
+     * be carried away. A failed read leaves nothing behind. */
+    if (ec.failed)
+        outfile_abort(&of);
+    else if (wmctl_out_close(&of, bad, out) != WMCTL_OK)
         ec.failed = 1;
-    }
     for (size_t i = 0; i < b.n_records; i++)
         free(b.records[i].data);
     free(b.records);
@@ -219,7 +220,8 @@ static int parse_u64(const char *v, uint64_t max, uint64_t *out)
 int cmd_bundle(wmctl_t *w, int argc, char **argv)
 {
     if (argc < 2 || (strcmp(argv[1], "export") != 0 && strcmp(argv[1], "import") != 0)) {
-        wmctl_err("usage: wmctl bundle export --out FILE [--since SEQ [--epoch E]] | bundle import FILE");
+        wmctl_err("usage: wmctl bundle export --out FILE [--since SEQ [--epoch E]] [--force] | "
+                  "bundle import FILE");
         return WMCTL_USAGE;
     }
     int rc = wmctl_config(w);
@@ -232,11 +234,13 @@ int cmd_bundle(wmctl_t *w, int argc, char **argv)
         }
         return do_import(w, argv[2]);
     }
+    static const char *const flags[] = {"force", NULL};
     wmctl_opts_t o;
-    if ((rc = wmctl_opts_parse(&o, argc - 2, argv + 2, NULL)))
+    if ((rc = wmctl_opts_parse(&o, argc - 2, argv + 2, flags)))
         return rc;
     const char *out = wmctl_opt(&o, "out"), *since = wmctl_opt(&o, "since"),
                *epoch = wmctl_opt(&o, "epoch");
+    int force = wmctl_flag(&o, "force");
     if ((rc = wmctl_opts_unused(&o, "bundle")))
         return rc;
     uint64_t s = 0, e = 1;
@@ -252,5 +256,5 @@ int cmd_bundle(wmctl_t *w, int argc, char **argv)
         fprintf(stderr, "wmctl: rejected: --epoch: give an epoch number (1 or more) with --since\n");
         return WMCTL_USAGE;
     }
-    return do_export(w, out, (uint32_t)e, s);
+    return do_export(w, out, force, (uint32_t)e, s);
 }

@@ -13,12 +13,14 @@
 
 int cmd_report(wmctl_t *w, int argc, char **argv)
 {
+    static const char *const flags[] = {"force", NULL};
     wmctl_opts_t o;
-    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, flags);
     if (rc)
         return rc;
     const char *period = wmctl_opt(&o, "period"), *station = wmctl_opt(&o, "station"),
                *out = wmctl_opt(&o, "out"), *lang = wmctl_opt(&o, "lang");
+    int force = wmctl_flag(&o, "force");
     if ((rc = wmctl_opts_unused(&o, "report")) || (rc = wmctl_config(w)))
         return rc;
     if (!lang)
@@ -30,17 +32,14 @@ int cmd_report(wmctl_t *w, int argc, char **argv)
     json_t *j = NULL;
     if ((rc = wmctl_report_json(w, period, station, &j)))
         return rc;
-    FILE *f = wmctl_open_out(out, "w");
-    if (!f) {
+    outfile_t *of = wmctl_out_open(out, 0644, force);
+    if (!of) {
         json_decref(j);
         return WMCTL_FAIL;
     }
-    int bad = report_text_write(j, lang, w->cfg.cadence_days, f);
-    rc = wmctl_close_out(f, out);
+    FILE *f = outfile_stream(of);
+    int bad = !f || report_text_write(j, lang, w->cfg.cadence_days, f);
+    rc = wmctl_out_close(&of, bad, out ? out : "the report");
     json_decref(j);
-    if (bad && rc == WMCTL_OK) {
-        wmctl_err("cannot write the report%s%s", out ? " to " : "", out ? out : "");
-        rc = WMCTL_FAIL;
-    }
     return rc;
 }

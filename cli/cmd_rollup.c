@@ -62,13 +62,15 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
 
 int cmd_rollup(wmctl_t *w, int argc, char **argv)
 {
+    static const char *const flags[] = {"force", NULL};
     wmctl_opts_t o;
-    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, flags);
     if (rc)
         return rc;
     const char *period = wmctl_opt(&o, "period"), *station = wmctl_opt(&o, "station"),
                *format = wmctl_opt(&o, "format"), *out = wmctl_opt(&o, "out"),
                *lang = wmctl_opt(&o, "lang");
+    int force = wmctl_flag(&o, "force");
     if ((rc = wmctl_opts_unused(&o, "rollup")) || (rc = wmctl_config(w)))
         return rc;
     if (!format)
@@ -87,7 +89,7 @@ int cmd_rollup(wmctl_t *w, int argc, char **argv)
     json_t *j = NULL;
     if ((rc = wmctl_report_json(w, period, station, &j)))
         return rc;
-    rc = r->render(j, lang, out);
+    rc = r->render(j, lang, out, force);
     json_decref(j);
     return rc;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Renderers of the rollup JSON (storage/wm_report.h): one entry per
- * --format. Each writes to the file `out`, or to stdout when out is NULL.
+ * --format. Each writes to the file `out` (created by outfile.h: never
+ * through a link, never over a file without --force), or to stdout when
+ * out is NULL.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,81 +13,83 @@
 #include "render.h"
 #include "wmctl.h"
 
-/* Opens out for writing (stdout if NULL); prints why on failure. */
-FILE *wmctl_open_out(const char *out, const char *mode)
+outfile_t *wmctl_out_open(const char *out, mode_t mode, int force)
 {
-    if (!out)
-        return stdout;
-    FILE *f = fopen(out, mode);
-    if (!f)
-        wmctl_err("cannot write %s", out);
-    return f;
+    outfile_t *o = NULL;
+    char why[PATH_MAX + 200];
+    if (outfile_open(out, mode, force ? OUTFILE_FORCE : 0, &o, why, sizeof why) != WM_OK)
+        wmctl_err("%s", why);
+    return o;
 }
 
-int wmctl_close_out(FILE *f, const char *out)
+int wmctl_out_close(outfile_t **o, int bad, const char *what)
 {
-    if (f == stdout)
-        return fflush(f) == 0 ? WMCTL_OK : WMCTL_FAIL;
-    if (fclose(f) != 0) {
-        wmctl_err("cannot write %s", out);
+    char why[PATH_MAX + 200];
+    if (bad) {
+        wmctl_err("cannot write %s", what);
+        outfile_abort(o);
+        return WMCTL_FAIL;
+    }
+    if (outfile_commit(o, why, sizeof why) != WM_OK) {
+        wmctl_err("%s", why);
         return WMCTL_FAIL;
     }
     return WMCTL_OK;
 }
 
-static int render_json(const json_t *j, const char *lang, const char *out)
+static int json_write(const json_t *j, const char *lang, FILE *f)
 {
     (void)lang;
-    FILE *f = wmctl_open_out(out, "w");
-    if (!f)
-        return WMCTL_FAIL;
-    json_dumpf(j, f, JSON_INDENT(2));
-    fputc('\n', f);
-    return wmctl_close_out(f, out);
+    return json_dumpf(j, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF;
 }
 
-static int render_table(const json_t *j, const char *lang, const char *out)
+/* A renderer that writes a stream: to the file out (created safely) or
+ * stdout. CSV is written as bytes: its CRLF line ends stay as they are. */
+static int render_stream(const json_t *j, const char *lang, const char *out, int force,
+                         int (*write)(const json_t *, const char *, FILE *), const char *what)
 {
-    FILE *f = wmctl_open_out(out, "w");
-    if (!f)
+    outfile_t *o = wmctl_out_open(out, 0644, force);
+    if (!o)
         return WMCTL_FAIL;
-    int bad = render_table_write(j, lang, f);
-    int rc = wmctl_close_out(f, out);
-    if (bad && rc == WMCTL_OK) {
-        wmctl_err("cannot write the table%s%s", out ? " to " : "", out ? out : "");
-        rc = WMCTL_FAIL;
-    }
-    return rc;
+    FILE *f = outfile_stream(o);
+    char name[PATH_MAX + 64];
+    snprintf(name, sizeof name, "the %s%s%s", what, out ? " to " : "", out ? out : "");
+    return wmctl_out_close(&o, !f || write(j, lang, f), name);
 }
 
-static int render_csv(const json_t *j, const char *lang, const char *out)
+static int render_json(const json_t *j, const char *lang, const char *out, int force)
 {
-    /* "wb": the CRLF line ends are written as they are. */
-    FILE *f = wmctl_open_out(out, "wb");
-    if (!f)
-        return WMCTL_FAIL;
-    int bad = render_csv_write(j, lang, f);
-    int rc = wmctl_close_out(f, out);
-    if (bad && rc == WMCTL_OK) {
-        wmctl_err("cannot write the CSV%s%s", out ? " to " : "", out ? out : "");
-        rc = WMCTL_FAIL;
-    }
-    return rc;
+    return render_stream(j, lang, out, force, json_write, "JSON");
 }
 
-static int render_xlsx(const json_t *j, const char *lang, const char *out)
+static int render_table(const json_t *j, const char *lang, const char *out, int force)
 {
-    char why[512];
+    return render_stream(j, lang, out, force, render_table_write, "table");
+}
+
+static int render_csv(const json_t *j, const char *lang, const char *out, int force)
+{
+    return render_stream(j, lang, out, force, render_csv_write, "CSV");
+}
+
+static int render_xlsx(const json_t *j, const char *lang, const char *out, int force)
+{
+    char why[PATH_MAX + 200];
     if (!out) {
         fprintf(stderr, "wmctl: rejected: --format xlsx needs --out FILE.xlsx (a workbook is "
                         "binary; it is not written to the terminal)\n");
         return WMCTL_USAGE;
     }
-    if (render_xlsx_write(j, lang, out, why, sizeof why)) {
+    outfile_t *o = wmctl_out_open(out, 0644, force);
+    if (!o)
+        return WMCTL_FAIL;
+    /* libxlsxwriter writes by name: it rewrites our new temporary file. */
+    if (render_xlsx_write(j, lang, outfile_tmp_path(o), why, sizeof why)) {
         wmctl_err("%s", why);
+        outfile_abort(&o);
         return WMCTL_FAIL;
     }
-    return WMCTL_OK;
+    return wmctl_out_close(&o, 0, out);
 }
 
 static const wmctl_render_t renderers[] = {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "control.pb-c.h"
+#include "outfile.h"
 #include "wm_config.h"
 #include "wm_store.h"
 
@@ -57,14 +58,22 @@ int cmd_rekey(wmctl_t *w, int argc, char **argv);
  * reference). Prints why and returns WMCTL_USAGE / WMCTL_FAIL on failure. */
 int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_t **out);
 
-/* A renderer of that JSON: writes to the file out, or stdout if NULL. */
+/* A renderer of that JSON: writes to the file out (replacing an existing
+ * one only if force), or stdout if NULL. */
 typedef struct {
     const char *name;
-    int (*render)(const json_t *j, const char *lang, const char *out);
+    int (*render)(const json_t *j, const char *lang, const char *out, int force);
 } wmctl_render_t;
 const wmctl_render_t *wmctl_renderer(const char *name);
-FILE *wmctl_open_out(const char *out, const char *mode);
-int wmctl_close_out(FILE *f, const char *out);
+
+/* Every file wmctl writes is created through outfile.h. wmctl_out_open
+ * begins the file out (stdout if NULL) with mode (less the umask),
+ * replacing an existing one only if force; prints why and returns NULL on
+ * failure. wmctl_out_close puts it in place (durable) and returns WMCTL_OK,
+ * or, if bad (the writer failed) or the commit fails, removes it, prints
+ * "cannot write WHAT" or why, and returns WMCTL_FAIL. */
+outfile_t *wmctl_out_open(const char *out, mode_t mode, int force);
+int wmctl_out_close(outfile_t **o, int bad, const char *what);
 
 /* A progress bar on stderr, only when it is a terminal. what NULL clears
  * the line; total 0 shows a running count. */

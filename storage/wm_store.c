@@ -155,12 +155,17 @@ void wm_store_close(wm_store_t **s)
     *s = NULL;
 }
 
+wm_err_t wm_store_copy_fd(wm_store_t *s, int fd)
+{
+    return wm_mdb_err(s, mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT), "copy");
+}
+
 wm_err_t wm_store_copy(wm_store_t *s, const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno == EEXIST ? WM_EEXIST : WM_EIO;
-    wm_err_t err = wm_mdb_err(s, mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT), "copy");
+    wm_err_t err = wm_store_copy_fd(s, fd);
     if (err == WM_OK && fsync(fd) != 0)
         err = WM_EIO;
     if (close(fd) != 0)

@@ -96,6 +96,9 @@ wm_err_t wm_store_log_id(wm_store_t *s, uint8_t id[static WM_LOG_ID_BYTES]);
 /* Writes a compacted, consistent copy of the environment to the file
  * PATH (must not exist). Runs beside a live writer. */
 wm_err_t wm_store_copy(wm_store_t *s, const char *path);
+/* The same copy written to fd (a new, empty file the caller owns, makes
+ * durable and closes). */
+wm_err_t wm_store_copy_fd(wm_store_t *s, int fd);
 
 /* Begins a transaction; write != 0 for a write transaction (one at a time
  * per environment; others wait). *out is owned by the caller until commit
