@@ -195,15 +195,16 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
     return WMCTL_OK;
 }
 
-/* The head a report's covers entry names: epoch 1 … 2^32-1 and seq >= 1,
- * or 0/0 for a station with nothing stored. Nonzero if it is neither. */
+/* The head a report's covers entry names: epoch 0 … 2^32-1 and seq >= 0
+ * (seq 0: nothing stored in that epoch; epoch 0 only with seq 0). Nonzero
+ * if it is not. */
 static int cover_head(const json_t *cov, uint32_t *epoch, uint64_t *seq)
 {
     const json_t *e = json_object_get(cov, "epoch"), *s = json_object_get(cov, "seq");
     if (!json_is_integer(e) || !json_is_integer(s))
         return -1;
     json_int_t ev = json_integer_value(e), sv = json_integer_value(s);
-    if (ev < 0 || ev > (json_int_t)UINT32_MAX || sv < 0 || (ev == 0) != (sv == 0))
+    if (ev < 0 || ev > (json_int_t)UINT32_MAX || sv < 0 || (ev == 0 && sv != 0))
         return -1;
     *epoch = (uint32_t)ev;
     *seq = (uint64_t)sv;
