@@ -7,8 +7,9 @@
  *                 "records", "daemon_running"
  *   with an upstream: "acked_seq", "pending", "connected", "last_contact",
  *                 "last_reject"
- *   aggregators:  "stations": [{"id", "seq", "state", "lag", ...}],
- *                 "caught_up"
+ *   aggregators:  "stations": [{"id", "seq", "state", "lag", "verified_epoch",
+ *                 "verified_seq", "unverified", "verify_lag_s", ...}], "caught_up"
+ *                 (every child also fully verified)
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "wm_ingest.h"
+#include "wm_stage.h"
 #include "wmctl.h"
 
 #define SILENT_AFTER_S 86400
@@ -50,12 +53,14 @@ static void iso_time(int64_t t, char *buf, size_t cap)
 static int peer_row(void *ctx, const Wm__PeerState *p)
 {
     peers_ctx_t *pc = ctx;
-    uint32_t node = 0, epoch = 0;
-    wm_head_t h = {0};
-    uint64_t proofs = 0;
+    uint32_t node = 0, ue = 0;
+    wm_head_t h = {0}, vh = {0};
+    uint64_t proofs = 0, unverified = 0, us = 0;
     if (wm_node_lookup(pc->t, p->node, &node) == WM_OK) {
-        if (wm_epoch_last(pc->t, node, &epoch) == WM_OK)
-            wm_log_head(pc->t, node, epoch, &h);
+        /* seq: durable (acked); verified: in the log, each signature checked */
+        wm_ingest_frontier(pc->t, node, &h);
+        wm_stage_verified(pc->t, node, &vh);
+        wm_stage_pending(pc->t, node, &unverified, &ue, &us);
         wm_proof_count(pc->t, node, &proofs);
     }
     uint64_t claimed = p->claimed ? p->claimed->seq : 0;
@@ -77,6 +82,8 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
         snprintf(state, sizeof state, "silent %" PRId64 " days", silent / 86400);
     else if (lag > 0)
         snprintf(state, sizeof state, "behind");
+    else if (unverified > 0)
+        snprintf(state, sizeof state, "verifying");
     else
         snprintf(state, sizeof state, "ok");
     int caught_up = strcmp(state, "ok") == 0;
@@ -95,6 +102,11 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
                         "state", state, "caught_up", caught_up);
     if (row && p->state_reason && p->state_reason[0])
         json_object_set_new(row, "state_reason", json_string(p->state_reason));
+    if (row) {
+        json_object_set_new(row, "verified_epoch", json_integer(vh.epoch));
+        json_object_set_new(row, "verified_seq", json_integer((json_int_t)vh.seq));
+        json_object_set_new(row, "unverified", json_integer((json_int_t)unverified));
+    }
     json_array_append_new(pc->arr, row ? row : json_null());
     return 0;
 }
@@ -130,16 +142,17 @@ static void print_human(const json_t *j)
     if (st) {
         printf("  children:  %zu, %s\n", json_array_size(st),
                json_is_true(json_object_get(j, "caught_up")) ? "all caught up" : "NOT all caught up");
-        printf("    %-32s %8s %8s %6s  %-16s %-24s %s\n", "id", "seq", "claimed", "lag", "state",
-               "last seen", "last reject");
+        printf("    %-32s %8s %8s %8s %6s  %-16s %-24s %s\n", "id", "seq", "verified", "claimed",
+               "lag", "state", "last seen", "last reject");
         size_t i;
         json_t *r;
         json_array_foreach(st, i, r)
         {
-            printf("    %-32s %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT
-                   "  %-16s %-24s %s\n",
+            printf("    %-32s %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT
+                   " %8" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT "  %-16s %-24s %s\n",
                    json_string_value(json_object_get(r, "id")),
                    json_integer_value(json_object_get(r, "seq")),
+                   json_integer_value(json_object_get(r, "verified_seq")),
                    json_integer_value(json_object_get(r, "claimed_seq")),
                    json_integer_value(json_object_get(r, "lag")),
                    json_string_value(json_object_get(r, "state")),
@@ -227,6 +240,17 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
         json_object_set_new(j, "last_reject", json_string(last_reject));
     }
     if (stations) {
+        /* The live daemon knows how long unverified records have waited. */
+        json_t *lag = json_object_get(json_object_get(live, "verifier"), "lag_s");
+        size_t i;
+        json_t *r;
+        json_array_foreach(stations, i, r)
+        {
+            const char *id = json_string_value(json_object_get(r, "id"));
+            json_t *l = id ? json_object_get(lag, id) : NULL;
+            if (json_is_object(r))
+                json_object_set_new(r, "verify_lag_s", json_integer(l ? json_integer_value(l) : 0));
+        }
         json_object_set_new(j, "stations", stations);
         json_object_set_new(j, "caught_up", json_boolean(pc.all_caught_up));
     }

@@ -21,11 +21,14 @@
 
 #include "wm_ingest.h"
 #include "wm_log.h"
+#include "wm_stage.h"
 #include "wm_validate.h"
+#include "wm_verifier.h"
 
 #define AGG_DRAIN 256
 #define AGG_DRAIN_BYTES (16u << 20) /* bounds the memory one turn holds */
 #define PEER_FLUSH_S 2
+#define PROMOTE_MAX 8192 /* verified records moved into the log per loop turn */
 
 typedef struct {
     Wm__PeerState *ps;  /* owned; all strings and bytes malloc'd */
@@ -34,6 +37,16 @@ typedef struct {
     int session;        /* a Hello was answered on route */
     int dirty;          /* ps changed since it was last stored */
     unsigned turn_batches;
+    /* Verification (wm_verifier): the verifier vouched for its staged
+     * records up to v_epoch/v_seq, and found v_bad after that. */
+    int v_pending;      /* not all of that is promoted into the log yet */
+    uint32_t v_epoch;
+    uint64_t v_seq;
+    int v_bad;
+    uint32_t v_bad_epoch;
+    uint64_t v_bad_seq;
+    char v_why[160];
+    time_t unverified_since; /* when staged records began to wait; 0: none */
 } peer_t;
 
 /* An audit fetch waiting for the child's answer. */
@@ -58,6 +71,7 @@ struct wm_agg {
     peer_t *peers;
     size_t npeers, cap;
     time_t flush_due;
+    wm_verifier_t *verifier;
 };
 
 /* One batch taken this turn, waiting for the group commit. */
@@ -284,6 +298,10 @@ wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
         snprintf(why, cap, "cannot load the enrolment register: %s", wm_strerror(err));
         goto fail;
     }
+    if ((err = wm_verifier_start(node->store, net, &a->verifier)) != WM_OK) {
+        snprintf(why, cap, "cannot start the verifier thread: %s", wm_strerror(err));
+        goto fail;
+    }
     if ((err = wm_zap_open(net, &a->zap)) != WM_OK) {
         snprintf(why, cap, "cannot start the ZAP handler: %s", wm_net_detail());
         goto fail;
@@ -304,6 +322,7 @@ void wm_agg_close(wm_agg_t **ap)
     wm_agg_t *a = ap ? *ap : NULL;
     if (!a)
         return;
+    wm_verifier_stop(&a->verifier); /* no reader left behind; staged records wait */
     wm_txn_t *t = NULL;
     if (wm_txn_begin(a->node->store, 1, &t) == WM_OK && flush_peers(a, t) == WM_OK)
         commit_peers(a, &t);
@@ -675,6 +694,176 @@ wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_pee
     return WM_OK;
 }
 
+/* ---- verification: staged records become log records ---- */
+
+/* Batches of this turn were committed (staged): the verifier looks now. */
+static void staged(wm_agg_t *a, const pending_t *pend, size_t n, time_t now)
+{
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!pend[i].stored || !pend[i].res.accepted)
+            continue;
+        any = 1;
+        if (!pend[i].peer->unverified_since)
+            pend[i].peer->unverified_since = now;
+    }
+    if (any)
+        wm_verifier_kick(a->verifier);
+}
+
+static peer_t *find_peer_no(wm_agg_t *a, uint32_t node_no)
+{
+    for (size_t i = 0; i < a->npeers; i++)
+        if (a->peers[i].node_no == node_no)
+            return &a->peers[i];
+    return NULL;
+}
+
+/* A bad inner signature: like equivocation, the node is quarantined with
+ * the record kept as proof (wm_stage_discard did that in t). */
+static void quarantine_bad_signature(peer_t *p, uint64_t discarded)
+{
+    char reason[400];
+    snprintf(reason, sizeof reason,
+             "bad_signature: %s; it and the record after it are kept as proof, %" PRIu64
+             " unverified record(s) from it on were dropped",
+             p->v_why, discarded);
+    p->ps->state = WM_PEER_QUARANTINED;
+    set_str(&p->ps->state_reason, reason);
+    note_reject(p, "bad_signature", reason);
+    p->dirty = 1;
+    wm_error("sync: %s QUARANTINED: %s", p->ps->node, reason);
+}
+
+/* Moves what the verifier vouched for into the log (wm_append: log,
+ * indexes, counters together), at most PROMOTE_MAX records per call, and
+ * quarantines on a bad signature. One transaction: durable on return. */
+static void promote_verified(wm_agg_t *a)
+{
+    wm_txn_t *t = NULL;
+    wm_appender_t *ap = NULL;
+    uint64_t budget = PROMOTE_MAX;
+    int any = 0;
+    for (size_t i = 0; i < a->npeers && !any; i++)
+        any = a->peers[i].v_pending;
+    if (!any)
+        return;
+    peer_t **done = calloc(a->npeers, sizeof *done);
+    size_t ndone = 0;
+    wm_err_t err = done ? wm_txn_begin(a->node->store, 1, &t) : WM_ENOMEM;
+    if (err == WM_OK)
+        err = wm_append_begin(t, 0, &ap);
+    for (size_t i = 0; err == WM_OK && i < a->npeers && budget > 0; i++) {
+        peer_t *p = &a->peers[i];
+        uint64_t moved = 0, discarded = 0;
+        if (!p->v_pending)
+            continue;
+        err = wm_stage_promote(t, ap, p->node_no, p->v_epoch, p->v_seq, budget, &moved);
+        budget -= moved;
+        if (err != WM_OK || budget == 0)
+            break; /* the rest next turn */
+        if (p->v_bad) {
+            if ((err = wm_stage_discard(t, p->node_no, p->v_bad_epoch, p->v_bad_seq,
+                                        &discarded)) != WM_OK)
+                break;
+            quarantine_bad_signature(p, discarded);
+            err = wm_peer_put(t, p->ps);
+        }
+        wm_head_t durable, verified;
+        if (err == WM_OK && (err = wm_ingest_frontier(t, p->node_no, &durable)) == WM_OK &&
+            (err = wm_stage_verified(t, p->node_no, &verified)) == WM_OK &&
+            durable.epoch == verified.epoch && durable.seq == verified.seq)
+            p->unverified_since = 0; /* nothing waits any more */
+        done[ndone++] = p;
+    }
+    if (err == WM_OK)
+        err = wm_append_finish(&ap);
+    wm_append_abandon(&ap);
+    /* The promoted records are durable (and counted) once this returns. */
+    if (err == WM_OK)
+        err = wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    if (err != WM_OK) {
+        wm_error("verifier: cannot move verified records into the log: %s (%s); retrying",
+                 wm_strerror(err), wm_store_detail(a->node->store));
+    } else {
+        for (size_t i = 0; i < ndone; i++) {
+            done[i]->v_pending = 0;
+            done[i]->v_bad = 0;
+        }
+    }
+    free(done);
+}
+
+wm_sock_t *wm_agg_verifier(wm_agg_t *a)
+{
+    return wm_verifier_sock(a->verifier);
+}
+
+void wm_agg_on_verified(wm_agg_t *a)
+{
+    wm_verdict_t *v = NULL;
+    size_t n = wm_verifier_take(a->verifier, &v);
+    for (size_t i = 0; i < n; i++) {
+        peer_t *p = find_peer_no(a, v[i].node);
+        if (!p) {
+            wm_warn("verifier: records of node %u are staged but it is not enrolled", v[i].node);
+            continue;
+        }
+        p->v_pending = 1;
+        p->v_epoch = v[i].epoch;
+        p->v_seq = v[i].seq;
+        if (v[i].bad) {
+            p->v_bad = 1;
+            p->v_bad_epoch = v[i].bad_epoch;
+            p->v_bad_seq = v[i].bad_seq;
+            snprintf(p->v_why, sizeof p->v_why, "%s", v[i].why);
+        }
+    }
+    free(v);
+    promote_verified(a);
+}
+
+json_t *wm_agg_verify_status(wm_agg_t *a)
+{
+    time_t now = time(NULL);
+    json_t *lag = json_object();
+    for (size_t i = 0; i < a->npeers; i++)
+        if (a->peers[i].unverified_since)
+            json_object_set_new(lag, a->peers[i].ps->node,
+                                json_integer((json_int_t)(now - a->peers[i].unverified_since)));
+    return json_pack("{s:I, s:o}", "verified", (json_int_t)wm_verifier_total(a->verifier),
+                     "lag_s", lag);
+}
+
+int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap)
+{
+    wm_txn_t *t = NULL;
+    int nodes = 0;
+    size_t used = 0;
+    why[0] = 0;
+    if (wm_txn_begin(a->node->store, 0, &t) != WM_OK) {
+        snprintf(why, cap, "cannot read what is still unverified");
+        return -1;
+    }
+    uint32_t node = 0;
+    for (uint32_t from = 1; from && wm_stage_next_node(t, from, &node) == WM_OK; from = node + 1) {
+        uint64_t count = 0;
+        uint32_t e;
+        uint64_t s;
+        const char *id = "?";
+        if (wm_stage_pending(t, node, &count, &e, &s) != WM_OK || !count)
+            continue;
+        wm_node_name(t, node, &id);
+        if (used < cap)
+            used += (size_t)snprintf(why + used, cap - used, "%s%s (%" PRIu64 " record(s) from %" PRIu32 "/%" PRIu64 ")",
+                                     nodes ? ", " : "", id, count, e, s);
+        nodes++;
+    }
+    wm_txn_abort(&t);
+    return nodes;
+}
+
 void wm_agg_on_router(wm_agg_t *a)
 {
     pending_t *pend = calloc(AGG_DRAIN, sizeof *pend);
@@ -766,6 +955,8 @@ void wm_agg_on_router(wm_agg_t *a)
             wm_error("sync: commit failed: %s", wm_store_detail(a->node->store));
     }
     wm_txn_abort(&t);
+    if (committed)
+        staged(a, pend, npend, now);
     for (size_t i = 0; i < npend; i++) {
         if (!committed)
             pend[i].res.reason = "storage";
@@ -782,6 +973,7 @@ out:
 void wm_agg_tick(wm_agg_t *a)
 {
     time_t now = time(NULL);
+    promote_verified(a); /* what a failed commit left, or beyond one turn's share */
     for (int i = 0; i < FETCH_WAIT_MAX; i++)
         if (a->waits[i].req_id && now > a->waits[i].deadline)
             fetch_reply(a, &a->waits[i], NULL, "the child did not answer the audit request");
@@ -976,6 +1168,8 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
         err = commit_peers(a, &t); /* durable before wmctl hears of it */
     }
     wm_txn_abort(&t);
+    if (err == WM_OK)
+        staged(a, &pb, 1, time(NULL));
     if (err != WM_OK && pb.numbered)
         p->node_no = 0;
     if (err == WM_OK && pb.stored && pb.res.flagged) {

@@ -51,6 +51,19 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
                        const size_t *lens, size_t n, char *why, size_t cap,
                        uint64_t *accepted, uint64_t *duplicates, wm_head_t *durable);
 
+/* Verification of staged records (wm_stage.h, wm_verifier.h). Poll
+ * wm_agg_verifier(a) and call wm_agg_on_verified(a) when it is readable:
+ * it moves verified records into the log (and the counters) and
+ * quarantines a node whose record is not validly signed (reason
+ * bad_signature). verify_status: {"verified": N, "lag_s": {id: seconds
+ * its oldest unverified record has waited}} (the caller owns it).
+ * unverified: the number of children with records not yet verified,
+ * naming them in why ("" if none); -1 if that cannot be read. */
+wm_sock_t *wm_agg_verifier(wm_agg_t *a);
+void wm_agg_on_verified(wm_agg_t *a);
+json_t *wm_agg_verify_status(wm_agg_t *a);
+int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap);
+
 /* Audits: asks child f->via for records of node f->node; the answer goes
  * to ctl_peer on the control socket set with wm_agg_set_ctl, when it comes
  * (or a timeout error after 15 s). WM_OK means "answer pending". */

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wm_append.h"
 #include "wm_date.h"
 #include "wm_log.h"
 #include "wm_report.h"
-#include "wm_rollup.h"
 
 #define GUARD_EVERY_S 5
 
@@ -353,10 +353,10 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
     wm_head_t head = n->head;
     uint32_t today = wm_date_today();
     size_t appended = 0;
-    wm_rollup_acc_t *acc = NULL;
-    wm_err_t err = wm_rollup_acc_new(&acc);
+    wm_appender_t *ap = NULL;
+    wm_err_t err = wm_txn_begin(n->store, 1, &t);
     if (err == WM_OK)
-        err = wm_txn_begin(n->store, 1, &t);
+        err = wm_append_begin(t, 0, &ap);
     if (err != WM_OK)
         goto out;
     for (size_t i = 0; i < count && err == WM_OK; i++) {
@@ -385,9 +385,7 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
         uint8_t *srec = NULL;
         size_t len = 0;
         if ((err = wm_record_seal(&r, n->signer, &srec, &len)) == WM_OK)
-            err = wm_log_append(t, n->self, &r, srec, len);
-        if (err == WM_OK)
-            err = wm_rollup_record(acc, t, n->self, &r); /* the node's own figures */
+            err = wm_append_add(ap, n->self, &r, srec, len); /* log, indexes, figures */
         if (err == WM_OK) {
             head.seq = r.seq;
             wm_srec_hash_buf(srec, len, head.hash);
@@ -400,11 +398,11 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
     if (err != WM_OK)
         goto out;
     if (appended == 0) {
+        wm_append_abandon(&ap);
         wm_txn_abort(&t);
-        wm_rollup_acc_free(&acc);
         return WM_OK;
     }
-    if ((err = wm_rollup_flush(acc, t)) != WM_OK)
+    if ((err = wm_append_finish(&ap)) != WM_OK)
         goto out;
     /* The batch is durable once this commit returns; only now may the
      * clients be told their records were accepted. */
@@ -417,8 +415,8 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
         guard_refresh(n);
     }
 out:
+    wm_append_abandon(&ap);
     wm_txn_abort(&t);
-    wm_rollup_acc_free(&acc);
     if (err != WM_OK) {
         wm_error("append of %zu record(s) failed: %s (%s)", count, wm_strerror(err),
                  wm_store_detail(n->store));

@@ -96,9 +96,31 @@ static char *live_status_json(daemon_t *d)
                           (json_int_t)d->node->head.seq);
     if (o && d->up)
         json_object_set_new(o, "upstream", wm_upstream_status(d->up));
+    if (o && d->agg)
+        json_object_set_new(o, "verifier", wm_agg_verify_status(d->agg));
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
+}
+
+/* Nonzero (and why) while records of a child are acked but not yet
+ * verified one by one: a rollup that leaves the node covers only
+ * verified records, so it waits for them. */
+static int unverified(daemon_t *d, char *why, size_t cap)
+{
+    char names[400];
+    int n = wm_agg_unverified(d->agg, names, sizeof names);
+    if (n == 0)
+        return 0;
+    int w = n < 0 ? snprintf(why, cap, "%s", names)
+                  : snprintf(why, cap,
+                             "not published: records of %d station(s) are still being "
+                             "verified: %s; try again in a moment (wmctl status shows the "
+                             "verified frontier)",
+                             n, names);
+    if (w >= (int)cap && cap > 4)
+        memcpy(why + cap - 4, "...", 4); /* long lists are cut, visibly */
+    return 1;
 }
 
 /* Enrol, revoke, import: aggregator operations from wmctl. */
@@ -119,6 +141,10 @@ static void handle_admin(daemon_t *d, Wm__CtlRequest *req, Wm__CtlReply *r, char
         err = wm_agg_revoke(d->agg, req->revoke, why, cap);
         break;
     case WM__CTL_REQUEST__OP_PUBLISH:
+        if (unverified(d, why, cap)) {
+            err = WM_ESTATE;
+            break;
+        }
         err = wm_node_publish(d->node, req->publish, 1, &r->epoch, &r->seq, why, cap);
         if (err == WM_OK && d->up)
             wm_upstream_tick(d->up); /* send it up now if the link allows */
@@ -277,6 +303,11 @@ static void auto_publish(daemon_t *d)
     wm_txn_abort(&t);
     if (done)
         return;
+    if (unverified(d, why, sizeof why)) {
+        d->publish_due = time(NULL) + 1; /* soon again: verification catches up */
+        wm_debug("the rollup of %s waits: %s", month, why);
+        return;
+    }
     if (wm_node_publish(d->node, month, 1, &epoch, &seq, why, sizeof why) != WM_OK) {
         wm_warn("could not publish the rollup of %s at its close: %s", month, why);
         return;
@@ -371,12 +402,13 @@ int main(int argc, char **argv)
             d.agg ? d.cfg.listen : "", d.up ? ", upstream " : "", d.up ? d.cfg.upstream : "");
     wm_notify("READY=1"); /* systemd Type=notify: serving from here on */
     while (!stop_flag) {
-        wm_sock_t *socks[4];
-        int ready[4] = {0}, n = 0, i_zap = -1, i_router = -1, i_up = -1;
+        wm_sock_t *socks[5];
+        int ready[5] = {0}, n = 0, i_zap = -1, i_router = -1, i_up = -1, i_ver = -1;
         socks[n++] = d.ctl;
         if (d.agg) {
             i_zap = n, socks[n++] = wm_agg_zap(d.agg);
             i_router = n, socks[n++] = wm_agg_router(d.agg);
+            i_ver = n, socks[n++] = wm_agg_verifier(d.agg);
         }
         if (d.up && wm_upstream_sock(d.up))
             i_up = n, socks[n++] = wm_upstream_sock(d.up);
@@ -390,6 +422,8 @@ int main(int argc, char **argv)
             wm_agg_on_router(d.agg);
         if (i_up >= 0 && ready[i_up])
             wm_upstream_on_msg(d.up);
+        if (i_ver >= 0 && ready[i_ver])
+            wm_agg_on_verified(d.agg);
         if (hup_flag) {
             hup_flag = 0;
             reload(&d);

@@ -96,6 +96,43 @@ wm_err_t wm_ctl_listen(wm_net_t *n, const char *path, wm_sock_t **out)
     return WM_OK;
 }
 
+wm_err_t wm_wake_open(wm_net_t *n, wm_sock_t **rx, wm_sock_t **tx)
+{
+    static unsigned serial;
+    char ep[64];
+    wm_sock_t *r = NULL, *t = NULL;
+    wm_err_t err = sock_new(n, ZMQ_PAIR, &r);
+    if (err == WM_OK)
+        err = sock_new(n, ZMQ_PAIR, &t);
+    snprintf(ep, sizeof ep, "inproc://wm-wake-%u", ++serial);
+    int hwm = 1; /* one waiting wake-up says it all */
+    if (err == WM_OK) {
+        zmq_setsockopt(t->z, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        if (zmq_bind(r->z, ep) != 0 || zmq_connect(t->z, ep) != 0)
+            err = WM_EIO;
+    }
+    if (err != WM_OK) {
+        wm_sock_close(&r);
+        wm_sock_close(&t);
+        return err;
+    }
+    *rx = r;
+    *tx = t;
+    return WM_OK;
+}
+
+void wm_wake_send(wm_sock_t *tx)
+{
+    zmq_send(tx->z, "", 0, ZMQ_DONTWAIT); /* EAGAIN: one is waiting already */
+}
+
+void wm_wake_drain(wm_sock_t *rx)
+{
+    char b[1];
+    while (zmq_recv(rx->z, b, sizeof b, ZMQ_DONTWAIT) >= 0)
+        ;
+}
+
 /* Nonzero if some process accepts connections on the unix socket PATH. */
 static int someone_listens(const char *path)
 {

@@ -52,6 +52,16 @@ wm_err_t wm_ctl_connect(wm_net_t *n, const char *path, wm_sock_t **out);
 wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **reply,
                      size_t *rlen, int timeout_ms);
 
+/* A wake-up line between two threads of the process (inproc PAIR): *rx
+ * is polled by the thread that made it; *tx is handed to one other thread
+ * (creating that thread is the memory barrier ZeroMQ asks for) and used
+ * only there. Both are closed with wm_sock_close. */
+wm_err_t wm_wake_open(wm_net_t *n, wm_sock_t **rx, wm_sock_t **tx);
+/* Makes rx readable; never blocks (a wake-up already waiting is enough). */
+void wm_wake_send(wm_sock_t *tx);
+/* Takes every waiting wake-up from rx. */
+void wm_wake_drain(wm_sock_t *rx);
+
 /* Closes *s (pending outgoing messages are dropped) and sets it NULL. */
 void wm_sock_close(wm_sock_t **s);
 

@@ -2,8 +2,9 @@
 /* wm_ingest — verify and store another node's records; see wm_ingest.h. */
 #include "wm_ingest.h"
 
+#include "wm_append.h"
 #include "wm_date.h"
-#include "wm_rollup.h"
+#include "wm_stage.h"
 #include "wm_validate.h"
 
 #include <inttypes.h>
@@ -66,7 +67,7 @@ wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out)
         return WM_OK;
     if (err != WM_OK)
         return err;
-    return wm_log_head(t, node_no, epoch, out);
+    return wm_stage_head(t, node_no, epoch, out);
 }
 
 /* Verifies the signature of the last new record of the current epoch run
@@ -88,8 +89,7 @@ static wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t *s, const wm_
 }
 
 static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
-                               const size_t *lens, size_t n, int64_t now, wm_rollup_acc_t *acc,
-                               wm_ingest_t *res)
+                               const size_t *lens, size_t n, int64_t now, wm_ingest_t *res)
 {
     memset(res, 0, sizeof *res);
     wm_err_t err;
@@ -160,9 +160,9 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
                 last_epoch = epoch;
             }
         }
-        err = wm_log_append(t, s->node_no, r, records[i], lens[i]);
-        if (err == WM_OK && acc)
-            err = wm_rollup_record(acc, t, s->node_no, r); /* same transaction */
+        /* Staged, not yet in the log: only its chain is checked so far
+         * (wm_stage.h); counters move when it is promoted. */
+        err = wm_stage_append(t, s->node_no, r, records[i], lens[i]);
         wm_record_free(&r);
         if (err == WM_EEXIST) {
             res->duplicates++;
@@ -182,7 +182,7 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
              * are deterministic, so a second one means a second signer
              * implementation) is no fork of the content: keep ours. */
             wm_srec_t have;
-            if (wm_log_get(t, s->node_no, epoch, seq, &have) == WM_OK && have.len == v.len &&
+            if (wm_stage_get(t, s->node_no, epoch, seq, &have) == WM_OK && have.len == v.len &&
                 memcmp(have.bytes, v.bytes, v.len) == 0) {
                 res->duplicates++;
                 continue;
@@ -197,7 +197,8 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
         }
         if (err == WM_ECHAIN) {
             wm_head_t h;
-            wm_log_head(t, s->node_no, epoch, &h);
+            if (wm_stage_head(t, s->node_no, epoch, &h) != WM_OK)
+                return refuse(res, WM_EIO, "storage", epoch, seq, "cannot read the head");
             if (seq > h.seq + 1)
                 return refuse(res, WM_ECHAIN, "gap", epoch, seq,
                               "record %" PRIu32 "/%" PRIu64 " leaves a gap: stored head is %" PRIu64,
@@ -231,23 +232,41 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
     if ((err = check_run_signature(t, s, have_run ? &run_last : NULL, run_epoch, run_seq, res)) !=
         WM_OK)
         return err;
-    if (acc && (err = wm_rollup_flush(acc, t)) != WM_OK)
-        return refuse(res, err, "storage", 0, 0, "cannot update rollups: %s", wm_strerror(err));
     if ((err = wm_ingest_frontier(t, s->node_no, &res->durable)) != WM_OK)
         return refuse(res, err, "storage", 0, 0, "cannot read the head");
+    return WM_OK;
+}
+
+/* WM_INGEST_SETTLE: every staged record of the sender is verified now and
+ * promoted; a bad one refuses the whole call (the caller aborts t). */
+static wm_err_t settle(wm_txn_t *t, const wm_sender_t *s, wm_ingest_t *res)
+{
+    wm_stage_check_t chk;
+    wm_appender_t *ap = NULL;
+    uint64_t moved = 0;
+    wm_err_t err = wm_stage_verify(t, s->node_no, 0, 0, SIZE_MAX, &chk);
+    if (err != WM_OK)
+        return refuse(res, err, "storage", 0, 0, "cannot read the inbox: %s", wm_strerror(err));
+    if (chk.bad)
+        return refuse(res, WM_EBADSIG, "bad_signature", chk.bad_epoch, chk.bad_seq, "%s",
+                      chk.why);
+    if ((err = wm_append_begin(t, s->flags & WM_INGEST_NO_ROLLUP ? WM_APPEND_NO_ROLLUP : 0,
+                               &ap)) == WM_OK &&
+        (err = wm_stage_promote(t, ap, s->node_no, chk.epoch, chk.seq, SIZE_MAX, &moved)) ==
+            WM_OK)
+        err = wm_append_finish(&ap);
+    wm_append_abandon(&ap);
+    if (err != WM_OK)
+        return refuse(res, err, "storage", 0, 0, "cannot store: %s", wm_strerror(err));
     return WM_OK;
 }
 
 wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
                    const size_t *lens, size_t n, int64_t now, wm_ingest_t *res)
 {
-    wm_rollup_acc_t *acc = NULL;
-    if (!(s->flags & WM_INGEST_NO_ROLLUP) && wm_rollup_acc_new(&acc) != WM_OK) {
-        memset(res, 0, sizeof *res);
-        return refuse(res, WM_ENOMEM, "storage", 0, 0, "out of memory");
-    }
-    wm_err_t err = ingest_records(t, s, records, lens, n, now, acc, res);
-    wm_rollup_acc_free(&acc);
+    wm_err_t err = ingest_records(t, s, records, lens, n, now, res);
+    if (err == WM_OK && (s->flags & WM_INGEST_SETTLE))
+        err = settle(t, s, res);
     return err;
 }
 

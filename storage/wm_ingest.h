@@ -4,12 +4,17 @@
  * used by network sync and by offline bundles alike.
  *
  * Authenticity: every record must decode, name the sender's node, and
- * chain from the stored head of its epoch (seq + 1, prev = hash of the
+ * chain from the durable head of its epoch (seq + 1, prev = hash of the
  * record before). The signature of the last new record of each epoch in a
  * batch is then verified with the sender's enrolled key: by the chain it
- * authenticates every record before it back to the stored head, which was
- * authenticated the same way (DESIGN §4.6). A batch is all or nothing, and
- * the rollup counters it moves change in the same transaction.
+ * authenticates every record's bytes back to the durable head, which was
+ * authenticated the same way. That is what an ack promises. A batch is all
+ * or nothing.
+ *
+ * Accepted records are staged (wm_stage.h), not yet in the log: each
+ * one's own signature is checked after, off the ingest path, and only then
+ * is it promoted into the log and counted. WM_INGEST_SETTLE does both now
+ * (audits, tests).
  */
 #ifndef WM_INGEST_H
 #define WM_INGEST_H
@@ -21,7 +26,9 @@
 
 #define WM_FUTURE_CAPTURE_S (24 * 3600) /* capture time this far ahead is flagged */
 
-#define WM_INGEST_NO_ROLLUP 0x1 /* benchmarks: skip rollup maintenance */
+#define WM_INGEST_NO_ROLLUP 0x1 /* benchmarks: settle without rollup maintenance */
+#define WM_INGEST_SETTLE 0x2    /* verify every staged record of the sender now and
+                                   promote it into the log; a bad one refuses all */
 
 /* The most a node's new epoch may lie above the highest epoch stored for it
  * (0 for a node with nothing stored). An epoch begins only by an operator's
@@ -58,7 +65,7 @@ typedef struct {
     size_t proof_len;
 } wm_ingest_t;
 
-/* Checks and appends records[0..n) (srecs) for sender inside t, which
+/* Checks and stages records[0..n) (srecs) for sender inside t, which
  * must be a write transaction of its own (nested in the caller's batch
  * transaction): on failure the caller aborts it. On equivocation (a
  * different record with a valid signature at a stored place) res says so
@@ -66,8 +73,9 @@ typedef struct {
 wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *sender, const uint8_t *const *records,
                    const size_t *lens, size_t n, int64_t now, wm_ingest_t *res);
 
-/* The sender's durable frontier: the head of its highest stored epoch
- * (epoch 0, seq 0 when nothing is stored). */
+/* The sender's durable frontier: the head of its highest stored epoch,
+ * staged records included (epoch 0, seq 0 when nothing is stored). The
+ * verified frontier is wm_stage_verified. */
 wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out);
 
 /* A head as a protocol Frontier (the hash is borrowed from h), and back

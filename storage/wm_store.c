@@ -63,7 +63,8 @@ static wm_err_t open_dbis(wm_store_t *s)
                {"log", &s->log},       {"epochs", &s->epochs}, {"teams", &s->teams},
                {"refs", &s->refs},     {"peers", &s->peers},   {"curves", &s->curves},
                {"proofs", &s->proofs}, {"rollup", &s->rollup}, {"plans", &s->plans},
-               {"sites", &s->sites},   {"reports", &s->reports}};
+               {"sites", &s->sites},   {"reports", &s->reports},
+               {"inbox", &s->inbox}};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         rc = mdb_dbi_open(txn, dbs[i].name, cf, dbs[i].dbi);
         if (rc)
@@ -206,6 +207,7 @@ wm_err_t wm_txn_begin_child(wm_txn_t *parent, wm_txn_t **out)
     t->s = parent->s;
     t->write = 1;
     parent->cached = 0; /* the child may move heads the parent cached */
+    parent->s_cached = 0;
     *out = t;
     return WM_OK;
 }
@@ -349,8 +351,8 @@ wm_err_t wm_epoch_set(wm_txn_t *t, uint32_t node, uint32_t epoch, const uint8_t 
 
 /* Positions c on the last entry whose key starts with prefix (plen bytes)
  * and is <= the prefix padded with 0xff. MDB_NOTFOUND if there is none. */
-static int seek_last_with_prefix(MDB_cursor *c, const uint8_t *prefix, size_t plen,
-                                 size_t klen, MDB_val *k, MDB_val *v)
+int wm_mdb_seek_last(MDB_cursor *c, const uint8_t *prefix, size_t plen, size_t klen, MDB_val *k,
+                     MDB_val *v)
 {
     uint8_t probe[KEY_LOG];
     assert(klen <= sizeof probe && plen <= klen);
@@ -377,11 +379,41 @@ wm_err_t wm_epoch_last(wm_txn_t *t, uint32_t node, uint32_t *epoch)
     wm_put_u32(prefix, node);
     int rc = mdb_cursor_open(t->txn, t->s->epochs, &c);
     if (rc == 0)
-        rc = seek_last_with_prefix(c, prefix, 4, KEY_EPOCH, &k, &v);
+        rc = wm_mdb_seek_last(c, prefix, 4, KEY_EPOCH, &k, &v);
     if (rc == 0)
         *epoch = wm_get_u32((const uint8_t *)k.mv_data + 4);
     mdb_cursor_close(c);
     return wm_mdb_err(t->s, rc, "epoch last");
+}
+
+wm_err_t wm_db_last(wm_txn_t *t, MDB_dbi dbi, uint32_t node, const uint32_t *epoch,
+                    wm_head_t *out)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint8_t prefix[8];
+    size_t plen = epoch ? 8 : 4;
+    wm_put_u32(prefix, node);
+    if (epoch)
+        wm_put_u32(prefix + 4, *epoch);
+    memset(out, 0, sizeof *out);
+    out->epoch = epoch ? *epoch : 0;
+    int rc = mdb_cursor_open(t->txn, dbi, &c);
+    if (rc)
+        return wm_mdb_err(t->s, rc, "cursor");
+    rc = wm_mdb_seek_last(c, prefix, plen, KEY_LOG, &k, &v);
+    wm_err_t err = wm_mdb_err(t->s, rc, "last record");
+    if (rc == 0) {
+        wm_srec_t view;
+        out->epoch = wm_get_u32((const uint8_t *)k.mv_data + 4);
+        out->seq = wm_get_u64((const uint8_t *)k.mv_data + 8);
+        if ((err = wm_srec_view(v.mv_data, v.mv_size, &view)) == WM_OK)
+            wm_srec_hash(&view, out->hash);
+        else
+            err = WM_EDECODE;
+    }
+    mdb_cursor_close(c);
+    return err;
 }
 
 wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out)
@@ -390,28 +422,8 @@ wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out)
         *out = t->c_head;
         return WM_OK;
     }
-    MDB_cursor *c = NULL;
-    MDB_val k, v;
-    uint8_t prefix[8];
-    wm_put_u32(prefix, node);
-    wm_put_u32(prefix + 4, epoch);
-    memset(out, 0, sizeof *out);
-    out->epoch = epoch;
-    int rc = mdb_cursor_open(t->txn, t->s->log, &c);
-    if (rc)
-        return wm_mdb_err(t->s, rc, "log cursor");
-    rc = seek_last_with_prefix(c, prefix, 8, KEY_LOG, &k, &v);
-    if (rc == 0) {
-        out->seq = wm_get_u64((const uint8_t *)k.mv_data + 8);
-        wm_srec_t view;
-        if (wm_srec_view(v.mv_data, v.mv_size, &view) != WM_OK) {
-            mdb_cursor_close(c);
-            return WM_EDECODE;
-        }
-        wm_srec_hash(&view, out->hash);
-    }
-    mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "log head");
+    wm_err_t err = wm_db_last(t, t->s->log, node, &epoch, out);
+    return err == WM_ENOTFOUND ? WM_OK : err;
 }
 
 wm_err_t wm_log_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out)

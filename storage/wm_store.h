@@ -38,6 +38,10 @@
  *                                               one at that place (equivocation)
  *   reports node_no u32 | period (ASCII)        epoch u32 | seq u64 of the node's latest
  *                                               rollup report of that period
+ *   inbox   node_no u32 | epoch u32 | seq u64   srec received from a child, chained and
+ *                                               acked but not yet verified one by one
+ *                                               (wm_stage.h); moves to log once it is
+ *                                               (the log holds only verified records)
  *
  *   meta names:
  *   "format"   u32        storage format version (WM_STORE_FORMAT)

@@ -19,7 +19,7 @@
 struct wm_store {
     MDB_env *env;
     MDB_dbi meta, nodes, nodeno, log, epochs, teams, refs, peers, curves, proofs, rollup, plans,
-        sites, reports;
+        sites, reports, inbox;
     unsigned flags;
     char detail[256];
 };
@@ -34,6 +34,11 @@ struct wm_txn {
     uint32_t c_node;
     wm_head_t c_head;
     char c_station[160]; /* id of c_node */
+    /* The same for the staged head (wm_stage.c): inbox, else log. */
+    int s_cached;
+    uint32_t s_node;
+    wm_head_t s_head;
+    char s_station[160];
 };
 
 /* Big-endian integers in keys and values (keys sort numerically). Inline:
@@ -71,6 +76,15 @@ static inline uint64_t wm_get_u64(const uint8_t *p)
     return WM_BE64(v);
 }
 void wm_log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq);
+/* Positions c on the last entry whose key starts with prefix (plen bytes)
+ * among keys of klen bytes; MDB_NOTFOUND if there is none. */
+/* The last record of node in dbi (a log-keyed sub-database), of one
+ * epoch if epoch is not NULL, as a head. WM_ENOTFOUND (out: seq 0, zero
+ * hash) if there is none. */
+wm_err_t wm_db_last(wm_txn_t *t, MDB_dbi dbi, uint32_t node, const uint32_t *epoch,
+                    wm_head_t *out);
+int wm_mdb_seek_last(MDB_cursor *c, const uint8_t *prefix, size_t plen, size_t klen, MDB_val *k,
+                     MDB_val *v);
 /* Translates an LMDB return code, remembering the original for the log. */
 wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what);
 
