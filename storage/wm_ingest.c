@@ -67,7 +67,11 @@ wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out)
         return WM_OK;
     if (err != WM_OK)
         return err;
-    return wm_stage_head(t, node_no, epoch, out);
+    if ((err = wm_stage_head(t, node_no, epoch, out)) != WM_OK || out->seq)
+        return err;
+    /* An epoch whose staged records were all discarded (a bad signature)
+     * holds nothing: the frontier is the last record kept. */
+    return wm_stage_last(t, node_no, out);
 }
 
 /* Verifies the signature of the last new record of the current epoch run

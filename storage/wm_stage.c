@@ -30,6 +30,12 @@ wm_err_t wm_stage_verified(wm_txn_t *t, uint32_t node, wm_head_t *out)
     return err == WM_ENOTFOUND ? WM_OK : err;
 }
 
+wm_err_t wm_stage_last(wm_txn_t *t, uint32_t node, wm_head_t *out)
+{
+    wm_err_t err = wm_db_last(t, t->s->inbox, node, NULL, out);
+    return err == WM_ENOTFOUND ? wm_stage_verified(t, node, out) : err;
+}
+
 wm_err_t wm_stage_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out)
 {
     uint8_t kb[KEY_LOG];

@@ -41,6 +41,9 @@ wm_err_t wm_stage_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *ou
 /* The verified frontier of node: the last record of its log, across
  * epochs (epoch 0, seq 0, zero hash if the log is empty). */
 wm_err_t wm_stage_verified(wm_txn_t *t, uint32_t node, wm_head_t *out);
+/* The last record of node, staged or in the log, across epochs (epoch 0,
+ * seq 0, zero hash if there is none). */
+wm_err_t wm_stage_last(wm_txn_t *t, uint32_t node, wm_head_t *out);
 /* The record at (epoch, seq), staged or in the log. WM_ENOTFOUND if absent. */
 wm_err_t wm_stage_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out);
 /* Stages srec (decoded as r) after the durable head of its epoch (write

@@ -87,6 +87,7 @@ typedef struct {
     const uint8_t *prev; /* WM_HASH_BYTES */
     int64_t captured;
     const char *title;
+    uint32_t epoch;
 } rec_spec_t;
 
 static srec_buf_t make_record(const wm_signer_t *s, const rec_spec_t *sp)
@@ -102,7 +103,7 @@ static srec_buf_t make_record(const wm_signer_t *s, const rec_spec_t *sp)
     a.participants = 10;
     r.schema = 1;
     r.station = (char *)sp->station;
-    r.epoch = 1;
+    r.epoch = sp->epoch;
     r.seq = sp->seq;
     r.prev = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)sp->prev};
     r.captured = sp->captured;
@@ -127,7 +128,7 @@ static srec_buf_t *build_chain(const wm_signer_t *s, const char *station, uint64
     if (!c)
         die("out of memory");
     for (uint64_t k = 1; k <= n; k++) {
-        rec_spec_t sp = {station, k, prev, BASE_CAPTURED + (int64_t)k, NULL};
+        rec_spec_t sp = {station, k, prev, BASE_CAPTURED + (int64_t)k, NULL, 1};
         c[k - 1] = make_record(s, &sp);
         srec_hash(&c[k - 1], prev);
     }
@@ -501,6 +502,101 @@ static void sc_resend_bad_sig(client_t *c, const char *arg)
     free_chain(ch, n);
 }
 
+/* ---- inner signatures: a batch that chains, whose tail is validly
+ * signed, but one record inside was signed by a foreign key. Only the
+ * holder of the station key can make it (record k+1, validly signed,
+ * names the hash of record k with its foreign signature). ---- */
+
+#define INNER_N 5 /* records in such a batch */
+
+/* The INNER_N records after seq d. POS: "start", "middle", "end" (the
+ * tail itself: refused at once), "before_end" (the record before the
+ * tail), or "epoch": records d+1..d+3 of epoch 1, all valid, then epoch
+ * 2, whose record 1 is the foreign one. */
+static srec_buf_t *inner_bad_chain(const wm_signer_t *own, const char *station, uint64_t d,
+                                   const char *pos)
+{
+    uint8_t seed[WM_SEED_BYTES], prev[WM_HASH_BYTES] = {0};
+    wm_signer_t *foreign = NULL;
+    memset(seed, 0x77, sizeof seed);
+    if (wm_signer_from_seed(seed, &foreign) != WM_OK)
+        die("cannot make the foreign signer");
+    int bad = !pos ? -1
+              : strcmp(pos, "start") == 0      ? 0
+              : strcmp(pos, "middle") == 0     ? 2
+              : strcmp(pos, "before_end") == 0 ? INNER_N - 2
+              : strcmp(pos, "end") == 0        ? INNER_N - 1
+              : strcmp(pos, "epoch") == 0      ? 3
+                                               : -1;
+    if (bad < 0)
+        die("inner_bad_sig: ARG must be start, middle, before_end, end or epoch");
+    int epochs = strcmp(pos, "epoch") == 0;
+    srec_buf_t *base = build_chain(own, station, d ? d : 1);
+    if (d)
+        srec_hash(&base[d - 1], prev);
+    free_chain(base, d ? d : 1);
+    srec_buf_t *ch = calloc(INNER_N, sizeof *ch);
+    if (!ch)
+        die("out of memory");
+    for (int k = 0; k < INNER_N; k++) {
+        rec_spec_t sp = {station, d + 1 + (uint64_t)k, prev, BASE_CAPTURED + (int64_t)k, NULL, 1};
+        if (epochs && k >= 3) { /* epoch 2 begins at seq 1 */
+            sp.epoch = 2;
+            sp.seq = (uint64_t)k - 2;
+            if (k == 3)
+                memset(prev, 0, sizeof prev);
+        }
+        ch[k] = make_record(k == bad ? foreign : own, &sp);
+        srec_hash(&ch[k], prev);
+    }
+    wm_signer_free(&foreign);
+    return ch;
+}
+
+/* Sends the INNER_N records after the town's durable seq with one inner
+ * record signed by a foreign key (ARG: where, see inner_bad_chain). */
+static void sc_inner_bad_sig(client_t *c, const char *arg)
+{
+    if (open_session(c) != 0)
+        return;
+    srec_buf_t *ch = inner_bad_chain(c->signer, c->station, c->durable, arg);
+    batch_and_report(c, ch, INNER_N);
+    free_chain(ch, INNER_N);
+}
+
+/* Writes such records 1..INNER_N as a bundle file (ARG "POS:FILE"); no
+ * network. Prints "written". */
+static void sc_inner_bad_bundle(client_t *c, const char *arg)
+{
+    char pos[32];
+    const char *colon = arg ? strchr(arg, ':') : NULL;
+    if (!colon || (size_t)(colon - arg) >= sizeof pos)
+        die("inner_bad_bundle: ARG must be POS:FILE");
+    memcpy(pos, arg, (size_t)(colon - arg));
+    pos[colon - arg] = 0;
+    srec_buf_t *ch = inner_bad_chain(c->signer, c->station, 0, pos);
+    ProtobufCBinaryData bd[INNER_N];
+    for (int i = 0; i < INNER_N; i++)
+        bd[i] = (ProtobufCBinaryData){ch[i].len, ch[i].data};
+    Wm__Bundle bu = WM__BUNDLE__INIT;
+    Wm__Frontier from = WM__FRONTIER__INIT;
+    bu.node = (char *)c->station;
+    bu.sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, (uint8_t *)wm_signer_pub(c->signer)};
+    bu.from = &from;
+    bu.records = bd;
+    bu.n_records = INNER_N;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (wm_pb_encode(&bu.base, &buf, &len) != WM_OK)
+        die("cannot encode the bundle");
+    FILE *f = fopen(colon + 1, "wb");
+    if (!f || fwrite("WMSYNCB1", 1, 8, f) != 8 || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+        die("cannot write the bundle");
+    free(buf);
+    free_chain(ch, INNER_N);
+    printf("written\n");
+}
+
 /* Record d+1 naming another station, signed with our key. */
 static void sc_wrong_node_record(client_t *c, const char *arg)
 {
@@ -536,7 +632,7 @@ static void sc_bad_chain(client_t *c, const char *arg)
     srec_hash(&ch[d], prev);
     prev[0] ^= 1;
     free(ch[d + 1].data);
-    rec_spec_t sp = {c->station, d + 2, prev, BASE_CAPTURED + (int64_t)(d + 2), NULL};
+    rec_spec_t sp = {c->station, d + 2, prev, BASE_CAPTURED + (int64_t)(d + 2), NULL, 1};
     ch[d + 1] = make_record(c->signer, &sp);
     batch_and_report(c, ch + d, 3);
     free_chain(ch, n);
@@ -575,7 +671,7 @@ static void sc_too_many_bytes(client_t *c, const char *arg)
     size_t total = 0;
     for (int i = 0; i < N; i++) {
         rec_spec_t sp = {c->station, d + 1 + (uint64_t)i, prev,
-                         BASE_CAPTURED + (int64_t)(d + 1 + (uint64_t)i), title};
+                         BASE_CAPTURED + (int64_t)(d + 1 + (uint64_t)i), title, 1};
         ch[i] = make_record(c->signer, &sp);
         srec_hash(&ch[i], prev);
         total += ch[i].len;
@@ -600,6 +696,45 @@ static void sc_valid(client_t *c, const char *arg)
     }
     srec_buf_t *ch = build_chain(c->signer, c->station, n);
     batch_and_report(c, ch + d, n - d);
+    free_chain(ch, n);
+}
+
+/* The valid records d+1 .. ARG in batches of at most 2000, keeping the
+ * credit the town gives in flight. Prints "ack" once the last is acked,
+ * else the first other outcome. */
+static void sc_valid_many(client_t *c, const char *arg)
+{
+    enum { BATCH = 2000 };
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = arg ? strtoull(arg, NULL, 10) : d + 3;
+    if (n <= d) {
+        printf("nothing to send (town holds %" PRIu64 ")\n", d);
+        return;
+    }
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    uint64_t sent = d;
+    int inflight = 0, credit = 4;
+    const char *o = "ack";
+    while (c->durable < n) {
+        while (inflight < credit && sent < n) {
+            uint64_t k = n - sent < BATCH ? n - sent : BATCH;
+            if (send_batch(c, ch + sent, (size_t)k) != 0) {
+                o = "none";
+                goto out;
+            }
+            sent += k;
+            inflight++;
+        }
+        Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+        o = outcome(c, sm);
+        wm_pb_free(&sm);
+        if (strcmp(o, "ack") != 0)
+            goto out;
+        inflight--;
+    }
+out:
+    printf("%s\n", o);
     free_chain(ch, n);
 }
 
@@ -683,7 +818,7 @@ static void sc_equivocation(client_t *c, const char *arg)
     }
     uint8_t prev[WM_HASH_BYTES];
     srec_hash(&ch[1], prev);
-    rec_spec_t sp = {c->station, 3, prev, BASE_CAPTURED + 3, "another record 3"};
+    rec_spec_t sp = {c->station, 3, prev, BASE_CAPTURED + 3, "another record 3", 1};
     srec_buf_t alt = make_record(c->signer, &sp);
     batch_and_report(c, &alt, 1);
     free(alt.data);
@@ -701,7 +836,7 @@ static void sc_future(client_t *c, const char *arg)
     srec_buf_t *ch = build_chain(c->signer, c->station, d);
     if (d)
         srec_hash(&ch[d - 1], prev);
-    rec_spec_t sp = {c->station, d + 1, prev, (int64_t)time(NULL) + 10 * 86400, NULL};
+    rec_spec_t sp = {c->station, d + 1, prev, (int64_t)time(NULL) + 10 * 86400, NULL, 1};
     srec_buf_t r = make_record(c->signer, &sp);
     batch_and_report(c, &r, 1);
     free(r.data);
@@ -790,9 +925,12 @@ static const scenario_t scenarios[] = {
     {"wrong_node_record", sc_wrong_node_record, "a record naming another station [ARG]"},
     {"gap", sc_gap, "records starting at durable + 3"},
     {"bad_chain", sc_bad_chain, "a record with a wrong prev hash"},
+    {"inner_bad_sig", sc_inner_bad_sig, "5 chained records, one signed by a foreign key [ARG: where]"},
+    {"inner_bad_bundle", sc_inner_bad_bundle, "the same as a bundle file (ARG POS:FILE)"},
     {"too_many", sc_too_many, "2001 records in one batch"},
     {"too_many_bytes", sc_too_many_bytes, "17 records of 62 KB in one batch"},
     {"valid", sc_valid, "the valid records up to seq ARG"},
+    {"valid_many", sc_valid_many, "the valid records up to seq ARG, in batches of 2000"},
     {"replay", sc_replay, "everything the town holds, again"},
     {"over_credit", sc_over_credit, "ARG batches without waiting for acks"},
     {"equivocation", sc_equivocation, "a second, validly signed record 3"},
