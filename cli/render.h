@@ -2,8 +2,9 @@
 /*
  * render — the shapes the rollup JSON of storage/wm_report.h takes for
  * people: a terminal table, CSV and xlsx for spreadsheets, and the prose
- * report in the voice of the seed's section 一. Every number shown comes
- * from that JSON object; nothing here reads the store.
+ * report in the voice of section 一 of a town's progress report
+ * (docs/design.md §1). Every number shown comes from that JSON object;
+ * nothing here reads the store.
  *
  * The helpers are pure functions of the JSON (no globals, no locale), so
  * they are safe from any thread; the unit test tests/unit/test_render.c

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * render_table — the rollup JSON as terminal tables, one section per group
- * of figures in the order of the seed's section 一 (publicity, sites,
- * volunteers and teams, activities, services by kind, festival events,
- * grassroots lectures, funding, plans, late entries), then the stations of
- * a town, then the problems. Columns line up by display width, so Chinese
+ * of figures in the order of section 一 of a town's progress report
+ * (docs/design.md §1: publicity, sites, volunteers and teams, activities,
+ * services by kind, festival events, grassroots lectures, funding, plans,
+ * late entries), then the stations of a town, then the problems. Columns line up by display width, so Chinese
  * labels (two columns a character) align with numbers.
  */
 #include <inttypes.h>

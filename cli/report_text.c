@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report_text — the rollup as the prose of a progress report, in the voice
- * of the seed's section 一 (publicity, facilities, volunteers and teams,
- * activities, culture and sports at festivals) followed by its section 二
+ * of section 一 of a town's progress report (docs/design.md §1: publicity,
+ * facilities, volunteers and teams, activities, culture and sports at
+ * festivals) followed by its section 二
  * (problems, each naming the stations and teams concerned). Chinese or
  * English, same structure. Every number is read from the rollup JSON;
  * none is written here.

@@ -8,7 +8,8 @@
  * record before). The signature of the last new record of each epoch in a
  * batch is then verified with the sender's enrolled key: by the chain it
  * authenticates every record's bytes back to the durable head, which was
- * authenticated the same way. That is what an ack promises. A batch is all
+ * authenticated the same way (docs/design.md §4.6). That is what an ack
+ * promises. A batch is all
  * or nothing.
  *
  * Accepted records are staged (wm_stage.h), not yet in the log: each

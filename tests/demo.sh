@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # make demo: a county center, two town institutes and five village stations
 # on loopback, in a temporary directory. The stations record a season of
-# the seed speech's activities (in Chinese) and replicate them to their
-# towns over CURVE; one town goes offline while its stations keep
+# the activities of a town's progress report (docs/design.md §1), in
+# Chinese, and replicate them to their towns over CURVE; one town goes offline while its stations keep
 # recording, then comes back and they catch up; the towns publish their
 # signed rollups to the county; the town and county reports are printed in
 # Chinese, and the county audits a town's figures back to the station
@@ -74,7 +74,7 @@ for i in "${!stations[@]}"; do
     start "$d"
 done
 
-# A season of the seed's activities (2024-04 .. 2024-06) at one station.
+# A season of the progress report's activities (2024-04 .. 2024-06) at one station.
 season() {
     local d=$1 team=$2 n=$3 k
     ctl "$d" record team --team "$team" --name "${team}志愿服务分队" --kind branch --trade 教育 >/dev/null

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_ingest — how fast a town catches up with its stations, beside the
- * limits it is built on (DESIGN.md §4.6, §4.7, §6). Two subcommands, run
+ * limits it is built on (docs/design.md §4.6, §4.7, §7). Two subcommands, run
  * by bench_sync.sh against real daemons:
  *
  *   bench_ingest limits

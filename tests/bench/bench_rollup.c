@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_rollup — what the rollup counters cost the town, and what they buy
- * it (DESIGN.md §5, §6). In-process, through the same wm_ingest and
+ * it (docs/design.md §6, §7). In-process, through the same wm_ingest and
  * wm_report code the daemon runs.
  *
  *   a) Ingest rate with rollup maintenance on and off, in the same run:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_store — how fast the storage API appends signed records, each
- * figure measured beside the limit it cannot beat (DESIGN.md §6):
+ * figure measured beside the limit it cannot beat (docs/design.md §7):
  *
  *   a) durable single append   vs one fsynced raw LMDB put per txn
  *   b) signing append           vs the raw Ed25519 sign rate

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_swarm — a town's memory with many stations connected at once
- * (DESIGN.md §1: a town serves ~10–40 stations; this asks for 1,000).
+ * (docs/design.md §1: a town serves ~10–40 stations; this asks for 1,000).
  * Running 1,000 station daemons would not fit two cores, so this one
  * process plays all of them, each over its own CURVE DEALER with its own
  * transport key, speaking the station side of proto/sync.proto exactly:

@@ -2,7 +2,7 @@
 #
 # How fast a town catches up with its stations over real daemons (durable
 # commits, CURVE, ZAP), beside the limits measured in the same run
-# (DESIGN.md §4.6, §4.7, §6):
+# (docs/design.md §4.6, §4.7, §7):
 #
 #   a) limits: single-core Ed25519 verify rate; raw LMDB, 100k puts in one
 #      fsynced transaction (bench_ingest limits);

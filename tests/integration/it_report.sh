@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-# it_report: the figures of the seed's section 一, recorded through a real
-# station daemon, come out of every renderer of `wmctl rollup` and out of
-# `wmctl report`:
+# it_report: the figures of section 一 of a town's progress report
+# (docs/design.md §1), recorded through a real station daemon, come out of
+# every renderer of `wmctl rollup` and out of `wmctl report`:
 #   - 111 activities of the five categories (31 of them culture and sports
 #     at festivals), 42 volunteer services over the six kinds, 15 teams
 #     serving at least every two weeks, one team below that, one team that
@@ -106,9 +106,9 @@ rec site --date 2024-05-01 --plaque --rules --equipment --manager --ledger --pla
 rec plan --title 五月底前组织外出考察学习 --due 2024-05-31
 check "all $NRECS records accepted" [ "$FAILED" -eq 0 ]
 
-# --- the rollup JSON carries the seed's figures ---------------------------
+# --- the rollup JSON carries the progress report's figures ---------------
 expect_rc 0 w "$N" rollup --period 2024-05 --format json --out "$T/r.json"
-check "rollup JSON has the seed's figures" python3 - "$T/r.json" <<'EOF'
+check "rollup JSON has the progress report's figures" python3 - "$T/r.json" <<'EOF'
 import json, sys
 t = json.load(open(sys.argv[1]))["totals"]
 a = t["activities"]

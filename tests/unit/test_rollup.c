@@ -17,7 +17,7 @@
  * Deterministic: the seed is printed; WM_SEED=<n> replays a run and
  * WM_ROUNDS=<n> changes the number of rounds (default 30).
  *
- * The brute force's rules, written from DESIGN §2/§5 and wm_rollup.h
+ * The brute force's rules, written from docs/design.md §2/§6 and wm_rollup.h
  * rather than from the code: a voided record counts nowhere (only one
  * void per target exists: the station refuses a second one, and voids of
  * voids); a record of an unknown kind counts nowhere; team services count
