@@ -149,8 +149,8 @@ static wm_err_t check_activity(const Wm__Activity *a, uint32_t dmax, wm_reject_t
     TRY(check_count(a->participants, "participants", rej));
     TRY(check_count(a->volunteers, "volunteers", rej));
     TRY(check_count(a->hours_x100, "hours", rej));
-    if (a->n_tags > 16)
-        return wm_reject(rej, "festival", "at most 16 tags allowed");
+    if (a->n_tags > WM_TAGS_MAX)
+        return wm_reject(rej, "festival", "at most %d tags allowed", WM_TAGS_MAX);
     for (size_t i = 0; i < a->n_tags; i++)
         TRY(check_text(a->tags[i], "festival", 1, rej));
     return WM_OK;
@@ -169,6 +169,13 @@ static wm_err_t check_team(const Wm__Team *t, wm_reject_t *rej)
         TRY(check_enum(&wm__team_kind__descriptor, t->kind, "kind", rej));
     TRY(check_text(t->trade, "trade", 0, rej));
     return WM_OK;
+}
+
+int wm_validate_applies(const wm_record_t *r)
+{
+    /* protobuf-c leaves body_case unset both for no body and for a body
+     * field this build does not know (kept among the unknown fields). */
+    return r->body_case != WM__RECORD__BODY__NOT_SET;
 }
 
 wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej)
@@ -193,7 +200,7 @@ wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej
         return check_team(r->team, rej);
     case WM__RECORD__BODY_FUNDING:
         TRY(check_date(r->funding->date, "date", dmax, rej));
-        if (r->funding->fen > (uint64_t)WM_COUNT_MAX * 100 * 100)
+        if (r->funding->fen > WM_FEN_MAX)
             return wm_reject(rej, "yuan", "yuan is implausibly large");
         return check_text(r->funding->source, "source", 1, rej);
     case WM__RECORD__BODY_SITE:
@@ -222,4 +229,73 @@ wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej
     default:
         return wm_reject(rej, "kind", "this build cannot write records of this kind");
     }
+}
+
+/* The rules wm_validate_body applies, as data (see wm_validate.h). Keep a
+ * row beside each check: test_rules fails when they disagree. */
+#define C(k, f, n, max, unit) {k, f, n, WM_RULE_COUNT, NULL, max, WM_REQ_NO, NULL, unit, "1"}
+#define E(k, f, n, d, req, when, sample) {k, f, n, WM_RULE_ENUM, d, 0, req, when, NULL, sample}
+#define T(k, f, n, req, sample) {k, f, n, WM_RULE_TEXT, NULL, 0, req, NULL, NULL, sample}
+#define DATE(k, f) {k, f, f, WM_RULE_DATE, NULL, 0, WM_REQ_YES, NULL, NULL, "20240301"}
+#define ANY(k, f) {k, f, f, WM_RULE_ANY, NULL, 0, WM_REQ_NO, NULL, NULL, "1"}
+static const wm_rule_t rules[] = {
+    DATE("activity", "date"),
+    E("activity", "category", "category", &wm__category__descriptor, WM_REQ_YES, NULL, "6"),
+    E("activity", "service_kind", "service-kind", &wm__service_kind__descriptor, WM_REQ_IF,
+      "if category is volunteer_service; must be 0 otherwise", "1"),
+    T("activity", "title", "title", WM_REQ_YES, "x"),
+    T("activity", "place", "place", WM_REQ_NO, "x"),
+    {"activity", "team", "team", WM_RULE_ID, NULL, 0, WM_REQ_NO, NULL, NULL, "t1"},
+    C("activity", "participants", "participants", WM_COUNT_MAX, NULL),
+    C("activity", "volunteers", "volunteers", WM_COUNT_MAX, NULL),
+    C("activity", "hours_x100", "hours", WM_COUNT_MAX, "1/100 hour"),
+    {"activity", "tags", "festival", WM_RULE_TAGS, NULL, WM_TAGS_MAX, WM_REQ_NO, NULL, NULL,
+     "x"},
+    DATE("publicity", "date"),
+    E("publicity", "channel", "channel", &wm__channel__descriptor, WM_REQ_YES, NULL, "1"),
+    C("publicity", "count", "count", WM_COUNT_MAX, NULL),
+    DATE("volunteers", "date"),
+    C("volunteers", "registered", "registered", WM_COUNT_MAX, NULL),
+    C("volunteers", "verified", "verified", WM_COUNT_MAX, NULL),
+    DATE("recruitment", "date"),
+    C("recruitment", "count", "count", WM_COUNT_MAX, NULL),
+    {"team", "team", "team", WM_RULE_ID, NULL, 0, WM_REQ_YES, NULL, NULL, "t1"},
+    E("team", "action", "action", &wm__team_action__descriptor, WM_REQ_NO,
+      NULL, "1"),
+    {"team", "name", "name", WM_RULE_TEXT, NULL, 0, WM_REQ_IF, "unless action is disband",
+     NULL, "x"},
+    E("team", "kind", "kind", &wm__team_kind__descriptor, WM_REQ_IF,
+      "if action is create; otherwise 0 or a known kind", "1"),
+    T("team", "trade", "trade", WM_REQ_NO, "x"),
+    DATE("funding", "date"),
+    C("funding", "fen", "yuan", WM_FEN_MAX, "fen (1/100 yuan)"),
+    T("funding", "source", "source", WM_REQ_YES, "x"),
+    DATE("site", "date"),
+    ANY("site", "plaque"), ANY("site", "rules"), ANY("site", "equipment"),
+    ANY("site", "manager"), ANY("site", "ledger"), ANY("site", "plan"), ANY("site", "theme"),
+    ANY("site", "model_station"),
+    T("plan", "title", "title", WM_REQ_YES, "x"),
+    {"plan", "due", "due", WM_RULE_DUE, NULL, 0, WM_REQ_YES, NULL, NULL, "20240531"},
+    ANY("plan_done", "plan_epoch"),
+    {"plan_done", "plan_seq", "plan", WM_RULE_SEQ, NULL, 0, WM_REQ_YES, NULL, NULL, "1"},
+    DATE("plan_done", "date"),
+    ANY("void", "target_epoch"),
+    {"void", "target_seq", "seq", WM_RULE_SEQ, NULL, 0, WM_REQ_YES, NULL, NULL, "1"},
+    T("void", "reason", "reason", WM_REQ_YES, "x"),
+    {"rollup", "period", "period", WM_RULE_PERIOD, NULL, 0, WM_REQ_YES, NULL, NULL, "2024-05"},
+    {"rollup", "from", "period", WM_RULE_PERIOD_DAY, NULL, 0, WM_REQ_YES, NULL, NULL,
+     "20240501"},
+    {"rollup", "to", "period", WM_RULE_PERIOD_DAY, NULL, 0, WM_REQ_YES, NULL, NULL, "20240531"},
+    {"rollup", "json", "json", WM_RULE_JSON, NULL, 0, WM_REQ_YES, NULL, NULL, "{}"},
+};
+#undef C
+#undef E
+#undef T
+#undef DATE
+#undef ANY
+
+const wm_rule_t *wm_validate_rules(size_t *n)
+{
+    *n = sizeof rules / sizeof rules[0];
+    return rules;
 }

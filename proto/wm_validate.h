@@ -19,6 +19,10 @@
 #define WM_ID_MAX 128          /* bytes in a station or team id */
 #define WM_COUNT_MAX 10000000u /* largest count in one record */
 #define WM_FUTURE_DAYS 1       /* how far past today a dated record may be */
+#define WM_TAGS_MAX 16         /* festival / theme tags on one activity */
+/* Largest funding in one record, in fen: 10^9 yuan, far above any real
+ * grant, small enough that sums over a county cannot overflow. */
+#define WM_FEN_MAX ((uint64_t)WM_COUNT_MAX * 100 * 100)
 
 /* Why a record was refused: the field at fault and a sentence for people. */
 typedef struct {
@@ -38,6 +42,56 @@ int wm_utf8_valid(const char *s, size_t len);
 /* WM_OK if id is a lowercase slug path: segments of [a-z0-9_-], joined by
  * single '/', 1..WM_ID_MAX bytes, no leading, trailing or double slash. */
 wm_err_t wm_validate_id(const char *id);
+
+/* Nonzero if the content rules apply to r: its body is of a kind this
+ * build knows. A record with no body, or of a kind added by a later build,
+ * is stored and forwarded unchecked (it counts nowhere). */
+int wm_validate_applies(const wm_record_t *r);
+
+/* ---- the content rules as data ----
+ * One row per field of every kind this build knows: how wm_validate_body
+ * checks it. proto/PROTOCOL.md's table of content rules is printed from
+ * these rows (gen_rules_md), and tests/unit/test_rules.c checks each row
+ * against wm_validate_body with boundary values, so the three agree. */
+typedef enum {
+    WM_RULE_DATE = 1, /* YYYYMMDD calendar day, WM_DATE_MIN .. tomorrow when a station
+                       * records it; .. WM_DATE_MAX at ingest (the station's clock) */
+    WM_RULE_DUE,      /* YYYYMMDD calendar day, WM_DATE_MIN .. WM_DATE_MAX */
+    WM_RULE_ENUM,     /* a value the enum names (0, unspecified, is no value) */
+    WM_RULE_TEXT,     /* UTF-8 text, no NUL or control characters but tab,
+                       * at most WM_TEXT_MAX bytes */
+    WM_RULE_TAGS,     /* repeated TEXT, each non-empty, at most max items */
+    WM_RULE_ID,       /* lowercase id: wm_validate_id */
+    WM_RULE_COUNT,    /* integer 0 .. max */
+    WM_RULE_SEQ,      /* the seq of a record of the same log: 1 or more */
+    WM_RULE_PERIOD,   /* a period name wm_period_parse accepts */
+    WM_RULE_PERIOD_DAY, /* the first (from) or last (to) day of the period */
+    WM_RULE_JSON,     /* non-empty UTF-8 text; its content is not checked */
+    WM_RULE_ANY,      /* any value of its type: not checked */
+} wm_rule_form_t;
+
+typedef enum {
+    WM_REQ_NO = 0, /* 0 / empty is valid */
+    WM_REQ_YES,    /* 0 / empty is refused */
+    WM_REQ_IF,     /* required under the condition in `when` */
+} wm_rule_req_t;
+
+typedef struct {
+    const char *kind;   /* the body field of Record in record.proto: "activity" */
+    const char *field;  /* the field of that kind's message: "hours_x100" */
+    const char *name;   /* what a rejection names (wm_reject_t.field): "hours" */
+    wm_rule_form_t form;
+    const ProtobufCEnumDescriptor *enum_d; /* WM_RULE_ENUM */
+    uint64_t max;       /* COUNT: largest value; TAGS: most items */
+    wm_rule_req_t req;
+    const char *when;   /* WM_REQ_IF: the condition, for people */
+    const char *unit;   /* COUNT: what one unit is, or NULL */
+    const char *sample; /* a valid value (decimal, or the text) */
+} wm_rule_t;
+
+/* The rows, in record.proto order; *n is set to their number. Static
+ * data, valid for the life of the program. */
+const wm_rule_t *wm_validate_rules(size_t *n);
 
 /* Formats a rejection. Returns WM_EINVAL, for `return wm_reject(...)`. */
 wm_err_t wm_reject(wm_reject_t *rej, const char *field, const char *fmt, ...)

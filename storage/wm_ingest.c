@@ -128,8 +128,7 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
          * nothing signed but malformed reaches the counters. Kinds this
          * build does not know are stored and forwarded unchecked. */
         wm_reject_t rej;
-        if (r->body_case != WM__RECORD__BODY__NOT_SET &&
-            wm_validate_body(r, WM_DATE_MAX - 1, &rej) != WM_OK) {
+        if (wm_validate_applies(r) && wm_validate_body(r, WM_DATE_MAX - 1, &rej) != WM_OK) {
             refuse(res, WM_EINVAL, "invalid", epoch, seq,
                    "record %" PRIu32 "/%" PRIu64 " breaks a content rule: %s: %s", epoch, seq,
                    rej.field, rej.why);
