@@ -9,8 +9,7 @@
  * batch is then verified with the sender's enrolled key: by the chain it
  * authenticates every record's bytes back to the durable head, which was
  * authenticated the same way (docs/design.md §4.6). That is what an ack
- * promises. A batch is all
- * or nothing.
+ * promises. A batch is all or nothing.
  *
  * Accepted records are staged (wm_stage.h), not yet in the log: each
  * one's own signature is checked after, off the ingest path, and only then
