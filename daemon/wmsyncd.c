@@ -24,10 +24,19 @@
 #include "wm_agg.h"
 #include "wm_node.h"
 #include "wm_notify.h"
+#include "wm_reactor.h"
 #include "wm_upstream.h"
 
 #define CTL_DRAIN_MAX 256 /* control requests taken per loop turn */
 #define CTL_VERSION 1
+#define CTL_WHY_MAX 512   /* an operator's sentence on why an operation failed */
+/* The loop wakes at least this often, so that the per-turn work (guard
+ * refresh, upstream timers) runs and a signal that came just before the
+ * poll is seen. */
+#define TURN_MAX_MS 1000
+#define AGG_TICK_MS 1000  /* audit timeouts and peer flushes, in seconds */
+#define PUBLISH_CHECK_MS (60 * 1000) /* look for a month to publish */
+#define PUBLISH_RETRY_MS 1000        /* ... while children's records are verified */
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t hup_flag;
@@ -54,10 +63,11 @@ typedef struct {
     wm_config_t cfg;
     wm_node_t *node;
     wm_net_t *net;
+    wm_reactor_t *loop;     /* every socket, fd and timer of the daemon */
     wm_sock_t *ctl;
     wm_agg_t *agg;          /* aggregators (listen set) */
     wm_upstream_t *up;      /* nodes with an upstream */
-    time_t publish_due;     /* next check for a month to publish */
+    wm_sock_t *up_sock;     /* the upstream socket registered with loop */
 } daemon_t;
 
 /* One control request waiting for its reply. */
@@ -66,8 +76,30 @@ typedef struct {
     wm_frame_t peer;        /* ROUTER identity, owned */
     Wm__CtlRequest *req;    /* owned */
     Wm__CtlReply reply;
-    char *json;             /* owned, for status */
+    char *owned;            /* text the reply points to (status JSON, why), owned */
 } ctl_pending_t;
+
+/* The control requests taken in one turn. Appends are collected and
+ * written in one durable transaction after all are read. */
+typedef struct {
+    ctl_pending_t *p;       /* CTL_DRAIN_MAX of them */
+    size_t np;
+    wm_append_t *ap;        /* CTL_DRAIN_MAX */
+    size_t ap_req[CTL_DRAIN_MAX]; /* index into p of each ap */
+    size_t na;
+} ctl_turn_t;
+
+/* One control operation: what CtlRequest.op selects. The handler fills
+ * c->reply (or sets c->deferred and answers later); it runs only if the
+ * node aggregates when needs_agg is set. */
+typedef void (*ctl_fn)(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c);
+typedef struct {
+    Wm__CtlRequest__OpCase op;
+    const char *name;       /* the oneof field's name, for logs */
+    int needs_agg;          /* aggregators only ([sync] listen) */
+    ctl_fn fn;
+    const char *help;
+} ctl_op_t;
 
 static void reply_send(daemon_t *d, ctl_pending_t *p)
 {
@@ -86,6 +118,14 @@ static void set_error(Wm__CtlReply *r, wm_err_t err, const char *field, const ch
     r->error = (char *)wm_errname(err);
     r->field = (char *)(field ? field : "");
     r->message = (char *)(msg ? msg : wm_strerror(err));
+}
+
+/* Answers c with err; why (NULL or "": wm_strerror's text) is copied. */
+static void ctl_fail(ctl_pending_t *c, wm_err_t err, const char *field, const char *why)
+{
+    free(c->owned);
+    c->owned = why && why[0] ? strdup(why) : NULL;
+    set_error(&c->reply, err, field, c->owned);
 }
 
 static char *live_status_json(daemon_t *d)
@@ -123,65 +163,177 @@ static int unverified(daemon_t *d, char *why, size_t cap)
     return 1;
 }
 
-/* Enrol, revoke, import: aggregator operations from wmctl. */
-static void handle_admin(daemon_t *d, Wm__CtlRequest *req, Wm__CtlReply *r, char *why,
-                         size_t cap)
+static void op_append(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
-    wm_err_t err;
-    why[0] = 0;
-    if (!d->agg) {
-        set_error(r, WM_ESTATE, "", "this node does not aggregate (no [sync] listen)");
+    (void)d;
+    if (!c->req->append) {
+        ctl_fail(c, WM_EINVAL, "append", "no record to append");
         return;
     }
-    switch (req->op_case) {
-    case WM__CTL_REQUEST__OP_ENROLL:
-        err = wm_agg_enroll(d->agg, req->enroll, why, cap);
-        break;
-    case WM__CTL_REQUEST__OP_REVOKE:
-        err = wm_agg_revoke(d->agg, req->revoke, why, cap);
-        break;
-    case WM__CTL_REQUEST__OP_PUBLISH:
-        if (unverified(d, why, cap)) {
-            err = WM_ESTATE;
-            break;
-        }
-        err = wm_node_publish(d->node, req->publish, 1, &r->epoch, &r->seq, why, cap);
-        if (err == WM_OK && d->up)
-            wm_upstream_tick(d->up); /* send it up now if the link allows */
-        break;
-    default: {
-        Wm__Bundle *b = req->import;
-        const uint8_t **recs = calloc(b->n_records + 1, sizeof *recs);
-        size_t *lens = calloc(b->n_records + 1, sizeof *lens);
-        wm_head_t durable;
-        err = recs && lens ? WM_OK : WM_ENOMEM;
-        for (size_t i = 0; err == WM_OK && i < b->n_records; i++)
-            recs[i] = b->records[i].data, lens[i] = b->records[i].len;
-        if (err == WM_OK)
-            err = wm_agg_import(d->agg, b->node ? b->node : "", recs, lens, b->n_records, why,
-                                cap, &r->accepted, &r->duplicates, &durable);
-        if (err == WM_OK)
-            r->seq = durable.seq, r->epoch = durable.epoch;
-        free(recs);
-        free(lens);
-    }
-    }
-    if (err != WM_OK)
-        set_error(r, err, "", why[0] ? why : NULL);
+    t->ap[t->na].body = c->req->append;
+    t->ap_req[t->na++] = (size_t)(c - t->p);
 }
 
-
-/* Takes every waiting control request, appends all records among them in
- * one durable transaction, then answers each. */
-static void handle_ctl(daemon_t *d)
+static void op_status(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
-    ctl_pending_t *p = calloc(CTL_DRAIN_MAX, sizeof *p);
-    wm_append_t *ap = calloc(CTL_DRAIN_MAX, sizeof *ap);
-    size_t np = 0, na = 0;
-    size_t idx[CTL_DRAIN_MAX];
-    if (!p || !ap)
+    (void)t;
+    c->owned = live_status_json(d);
+    c->reply.json = c->owned ? c->owned : "";
+}
+
+static void op_ping(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    (void)d, (void)t, (void)c; /* the empty reply says "up" */
+}
+
+static void op_enroll(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    char why[CTL_WHY_MAX] = "";
+    (void)t;
+    wm_err_t err = wm_agg_enroll(d->agg, c->req->enroll, why, sizeof why);
+    if (err != WM_OK)
+        ctl_fail(c, err, "", why);
+}
+
+static void op_revoke(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    char why[CTL_WHY_MAX] = "";
+    (void)t;
+    wm_err_t err = wm_agg_revoke(d->agg, c->req->revoke, why, sizeof why);
+    if (err != WM_OK)
+        ctl_fail(c, err, "", why);
+}
+
+static void op_publish(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    char why[CTL_WHY_MAX] = "";
+    (void)t;
+    wm_err_t err = unverified(d, why, sizeof why) ? WM_ESTATE : WM_OK;
+    if (err == WM_OK)
+        err = wm_node_publish(d->node, c->req->publish, 1, &c->reply.epoch, &c->reply.seq,
+                              why, sizeof why);
+    if (err == WM_OK && d->up)
+        wm_upstream_tick(d->up); /* send it up now if the link allows */
+    if (err != WM_OK)
+        ctl_fail(c, err, "", why);
+}
+
+static void op_import(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    char why[CTL_WHY_MAX] = "";
+    Wm__Bundle *b = c->req->import;
+    const uint8_t **recs = calloc(b->n_records + 1, sizeof *recs);
+    size_t *lens = calloc(b->n_records + 1, sizeof *lens);
+    wm_head_t durable;
+    (void)t;
+    wm_err_t err = recs && lens ? WM_OK : WM_ENOMEM;
+    for (size_t i = 0; err == WM_OK && i < b->n_records; i++)
+        recs[i] = b->records[i].data, lens[i] = b->records[i].len;
+    if (err == WM_OK)
+        err = wm_agg_import(d->agg, b->node ? b->node : "", recs, lens, b->n_records, why,
+                            sizeof why, &c->reply.accepted, &c->reply.duplicates, &durable);
+    if (err == WM_OK)
+        c->reply.seq = durable.seq, c->reply.epoch = durable.epoch;
+    else
+        ctl_fail(c, err, "", why);
+    free(recs);
+    free(lens);
+}
+
+static void op_fetch(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    char why[CTL_WHY_MAX] = "";
+    (void)t;
+    wm_err_t err = wm_agg_fetch(d->agg, c->req->fetch, &c->peer, why, sizeof why);
+    if (err == WM_OK)
+        c->deferred = 1; /* wm_agg answers when the child does */
+    else
+        ctl_fail(c, err, "", why);
+}
+
+/* Every control operation the daemon serves; an op not here is answered
+ * with an "op" error (a newer wmctl than this daemon). */
+static const ctl_op_t ctl_ops[] = {
+    {WM__CTL_REQUEST__OP_APPEND, "append", 0, op_append,
+     "append a record body: the daemon writes the header and signs"},
+    {WM__CTL_REQUEST__OP_STATUS, "status", 0, op_status, "live status as a JSON object"},
+    {WM__CTL_REQUEST__OP_PING, "ping", 0, op_ping, "an empty reply: the daemon is up"},
+    {WM__CTL_REQUEST__OP_ENROLL, "enroll", 1, op_enroll, "enrol a child from its identity"},
+    {WM__CTL_REQUEST__OP_REVOKE, "revoke", 1, op_revoke, "revoke a child by id, at once"},
+    {WM__CTL_REQUEST__OP_IMPORT, "import", 1, op_import,
+     "ingest a chunk of a child's bundle"},
+    {WM__CTL_REQUEST__OP_PUBLISH, "publish", 1, op_publish,
+     "append the signed rollup of a period"},
+    {WM__CTL_REQUEST__OP_FETCH, "fetch", 1, op_fetch,
+     "ask a child for records (audit); answered when it does"},
+};
+
+static const ctl_op_t *ctl_op_find(Wm__CtlRequest__OpCase op)
+{
+    for (size_t i = 0; i < sizeof ctl_ops / sizeof ctl_ops[0]; i++)
+        if (ctl_ops[i].op == op)
+            return &ctl_ops[i];
+    return NULL;
+}
+
+/* Checks a decoded request and runs its operation's handler. */
+static void ctl_dispatch(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    const ctl_op_t *op = ctl_op_find(c->req->op_case);
+    char why[CTL_WHY_MAX];
+    if (c->req->version != CTL_VERSION) {
+        set_error(&c->reply, WM_EINVAL, "version", "wmctl and wmsyncd versions differ");
+    } else if (!op) {
+        snprintf(why, sizeof why,
+                 "unknown control operation %d (is wmctl newer than this wmsyncd?)",
+                 (int)c->req->op_case);
+        ctl_fail(c, WM_EINVAL, "op", why);
+    } else if (op->needs_agg && !d->agg) {
+        set_error(&c->reply, WM_ESTATE, "", "this node does not aggregate (no [sync] listen)");
+    } else {
+        wm_debug("control: %s", op->name);
+        op->fn(d, t, c);
+    }
+}
+
+/* Writes the turn's appends in one durable transaction and fills their
+ * replies. */
+static void ctl_append_all(daemon_t *d, ctl_turn_t *t)
+{
+    if (t->na == 0)
+        return;
+    wm_node_append(d->node, t->ap, t->na);
+    if (d->up)
+        wm_upstream_tick(d->up); /* send the new records now if we may */
+    for (size_t i = 0; i < t->na; i++) {
+        wm_append_t *a = &t->ap[i];
+        Wm__CtlReply *r = &t->p[t->ap_req[i]].reply;
+        if (a->err == WM_OK) {
+            r->epoch = a->epoch;
+            r->seq = a->seq;
+            wm_debug("appended %s at epoch %" PRIu32 " seq %" PRIu64, wm_record_kind(a->body),
+                     a->epoch, a->seq);
+        } else if (a->err == WM_EINVAL) {
+            set_error(r, WM_EINVAL, a->rej.field, a->rej.why);
+            wm_info("rejected a %s record: %s: %s", wm_record_kind(a->body), a->rej.field,
+                    a->rej.why);
+        } else {
+            set_error(r, a->err, "", NULL);
+        }
+    }
+}
+
+/* The control socket is readable: takes every waiting request, appends
+ * all records among them in one durable transaction, then answers each. */
+static void on_ctl(wm_reactor_t *loop, void *ctx)
+{
+    daemon_t *d = ctx;
+    ctl_turn_t t = {.p = calloc(CTL_DRAIN_MAX, sizeof *t.p),
+                    .ap = calloc(CTL_DRAIN_MAX, sizeof *t.ap)};
+    (void)loop;
+    if (!t.p || !t.ap)
         goto out;
-    while (np < CTL_DRAIN_MAX) {
+    while (t.np < CTL_DRAIN_MAX) {
         wm_msg_t m = {0};
         wm_err_t err = wm_sock_recv(d->ctl, &m);
         if (err == WM_ETIMEOUT)
@@ -191,74 +343,28 @@ static void handle_ctl(daemon_t *d)
             wm_msg_clear(&m);
             continue;
         }
-        ctl_pending_t *c = &p[np++];
+        ctl_pending_t *c = &t.p[t.np++];
         c->peer = m.f[0];
         wm__ctl_reply__init(&c->reply);
         err = wm_pb_decode(&wm__ctl_request__descriptor, m.f[1].data, m.f[1].len,
                            WM_CTL_MAX_BYTES, (void **)&c->req);
         free(m.f[1].data);
-        if (err != WM_OK) {
+        if (err != WM_OK)
             set_error(&c->reply, err, "", "control request does not decode");
-        } else if (c->req->version != CTL_VERSION) {
-            set_error(&c->reply, WM_EINVAL, "version", "wmctl and wmsyncd versions differ");
-        } else if (c->req->op_case == WM__CTL_REQUEST__OP_APPEND && c->req->append) {
-            ap[na].body = c->req->append;
-            idx[na++] = np - 1;
-        } else if (c->req->op_case == WM__CTL_REQUEST__OP_STATUS) {
-            c->json = live_status_json(d);
-            c->reply.json = c->json ? c->json : "";
-        } else if (c->req->op_case == WM__CTL_REQUEST__OP_PING) {
-            /* empty reply */
-        } else if (c->req->op_case == WM__CTL_REQUEST__OP_FETCH) {
-            char why[256];
-            err = d->agg ? wm_agg_fetch(d->agg, c->req->fetch, &c->peer, why, sizeof why)
-                         : WM_ESTATE;
-            if (err == WM_OK)
-                c->deferred = 1;
-            else
-                c->json = strdup(d->agg ? why : "this node does not aggregate"),
-                set_error(&c->reply, err, "", c->json);
-        } else if (c->req->op_case == WM__CTL_REQUEST__OP_ENROLL ||
-                   c->req->op_case == WM__CTL_REQUEST__OP_REVOKE ||
-                   c->req->op_case == WM__CTL_REQUEST__OP_IMPORT ||
-                   c->req->op_case == WM__CTL_REQUEST__OP_PUBLISH) {
-            c->json = malloc(512);
-            if (c->json)
-                handle_admin(d, c->req, &c->reply, c->json, 512);
-        } else {
-            set_error(&c->reply, WM_EINVAL, "op", "unknown control request");
-        }
+        else
+            ctl_dispatch(d, &t, c);
     }
-    if (na > 0) {
-        wm_node_append(d->node, ap, na);
-        if (d->up)
-            wm_upstream_tick(d->up); /* send the new records now if we may */
-    }
-    for (size_t i = 0; i < na; i++) {
-        Wm__CtlReply *r = &p[idx[i]].reply;
-        if (ap[i].err == WM_OK) {
-            r->epoch = ap[i].epoch;
-            r->seq = ap[i].seq;
-            wm_debug("appended %s at epoch %" PRIu32 " seq %" PRIu64,
-                     wm_record_kind(ap[i].body), ap[i].epoch, ap[i].seq);
-        } else if (ap[i].err == WM_EINVAL) {
-            set_error(r, WM_EINVAL, ap[i].rej.field, ap[i].rej.why);
-            wm_info("rejected a %s record: %s: %s", wm_record_kind(ap[i].body), ap[i].rej.field,
-                    ap[i].rej.why);
-        } else {
-            set_error(r, ap[i].err, "", NULL);
-        }
-    }
-    for (size_t i = 0; i < np; i++) {
-        if (!p[i].deferred)
-            reply_send(d, &p[i]);
-        free(p[i].peer.data);
-        wm_pb_free(&p[i].req);
-        free(p[i].json);
+    ctl_append_all(d, &t);
+    for (size_t i = 0; i < t.np; i++) {
+        if (!t.p[i].deferred)
+            reply_send(d, &t.p[i]);
+        free(t.p[i].peer.data);
+        wm_pb_free(&t.p[i].req);
+        free(t.p[i].owned);
     }
 out:
-    free(p);
-    free(ap);
+    free(t.p);
+    free(t.ap);
 }
 
 /* SIGHUP: the log level from the config file, and the enrolment register
@@ -283,14 +389,14 @@ static void reload(daemon_t *d)
 
 /* At a month's close a town publishes that month's rollup by itself, so
  * the county gets it without anyone remembering to; a month already
- * published (by hand or before a restart) is not published again. Checked
- * once a minute. */
-static void auto_publish(daemon_t *d)
+ * published (by hand or before a restart) is not published again. A
+ * one-shot timer that re-arms itself: every PUBLISH_CHECK_MS, or after
+ * PUBLISH_RETRY_MS while children's records are still being verified;
+ * armed only on towns that publish at close. */
+static void on_publish_check(wm_reactor_t *loop, void *ctx)
 {
-    static const time_t every = 60;
-    if (!d->agg || !d->up || !d->cfg.publish_at_close || time(NULL) < d->publish_due)
-        return;
-    d->publish_due = time(NULL) + every;
+    daemon_t *d = ctx;
+    long next = PUBLISH_CHECK_MS;
     uint32_t today = wm_date_today();
     uint32_t prev = wm_date_from_days(wm_date_to_days(today / 100 * 100 + 1) - 1);
     char month[16], why[512];
@@ -302,17 +408,109 @@ static void auto_publish(daemon_t *d)
                wm_report_at(t, d->node->self, month, &epoch, &seq) == WM_OK;
     wm_txn_abort(&t);
     if (done)
-        return;
+        goto out;
     if (unverified(d, why, sizeof why)) {
-        d->publish_due = time(NULL) + 1; /* soon again: verification catches up */
+        next = PUBLISH_RETRY_MS; /* soon again: verification catches up */
         wm_debug("the rollup of %s waits: %s", month, why);
-        return;
+        goto out;
     }
     if (wm_node_publish(d->node, month, 1, &epoch, &seq, why, sizeof why) != WM_OK) {
         wm_warn("could not publish the rollup of %s at its close: %s", month, why);
-        return;
+        goto out;
     }
     wm_upstream_tick(d->up);
+out:
+    if (wm_reactor_add_timer(loop, next, 0, on_publish_check, d, NULL) != WM_OK)
+        wm_error("out of memory: the rollup is no longer published at a month's close");
+}
+
+static void on_verified(wm_reactor_t *loop, void *ctx)
+{
+    daemon_t *d = ctx;
+    (void)loop;
+    wm_agg_on_verified(d->agg);
+}
+
+static void on_zap(wm_reactor_t *loop, void *ctx)
+{
+    daemon_t *d = ctx;
+    (void)loop;
+    wm_agg_on_zap(d->agg);
+}
+
+static void on_router(wm_reactor_t *loop, void *ctx)
+{
+    daemon_t *d = ctx;
+    (void)loop;
+    wm_agg_on_router(d->agg);
+}
+
+static void on_upstream(wm_reactor_t *loop, void *ctx)
+{
+    daemon_t *d = ctx;
+    (void)loop;
+    wm_upstream_on_msg(d->up);
+}
+
+static void on_agg_tick(wm_reactor_t *loop, void *ctx)
+{
+    daemon_t *d = ctx;
+    (void)loop;
+    wm_agg_tick(d->agg);
+}
+
+/* The upstream link replaces its socket when it reconnects (and has none
+ * while down): keep the current one registered. */
+static void track_upstream(daemon_t *d)
+{
+    wm_sock_t *s = wm_upstream_sock(d->up);
+    if (s == d->up_sock)
+        return;
+    wm_reactor_remove_sock(d->loop, d->up_sock);
+    d->up_sock = NULL;
+    if (s && wm_reactor_add_sock(d->loop, s, on_upstream, d) == WM_OK)
+        d->up_sock = s; /* else tried again next turn */
+}
+
+/* Before each poll: SIGHUP, the work due after every turn (records to
+ * send, the fork guard after an append, held-back log summaries) and how
+ * long we may sleep (at most TURN_MAX_MS). */
+static long on_prepare(wm_reactor_t *loop, void *ctx)
+{
+    daemon_t *d = ctx;
+    (void)loop;
+    if (hup_flag) {
+        hup_flag = 0;
+        reload(d);
+    }
+    wm_node_tick(d->node);
+    wm_log_tick();
+    if (!d->up)
+        return -1;
+    wm_upstream_tick(d->up);
+    track_upstream(d);
+    return wm_upstream_next_ms(d->up);
+}
+
+/* Registers every socket and timer of the daemon with a new reactor. */
+static wm_err_t daemon_loop_open(daemon_t *d)
+{
+    wm_err_t err = wm_reactor_new(TURN_MAX_MS, &d->loop);
+    if (err == WM_OK && d->agg)
+        err = wm_reactor_add_sock(d->loop, wm_agg_zap(d->agg), on_zap, d);
+    if (err == WM_OK)
+        err = wm_reactor_add_sock(d->loop, d->ctl, on_ctl, d);
+    if (err == WM_OK && d->agg)
+        err = wm_reactor_add_sock(d->loop, wm_agg_router(d->agg), on_router, d);
+    if (err == WM_OK && d->agg)
+        err = wm_reactor_add_sock(d->loop, wm_agg_verifier(d->agg), on_verified, d);
+    if (err == WM_OK && d->agg)
+        err = wm_reactor_add_timer(d->loop, AGG_TICK_MS, AGG_TICK_MS, on_agg_tick, d, NULL);
+    if (err == WM_OK && d->agg && d->up && d->cfg.publish_at_close)
+        err = wm_reactor_add_timer(d->loop, 0, 0, on_publish_check, d, NULL);
+    if (err == WM_OK)
+        wm_reactor_set_prepare(d->loop, on_prepare, d);
+    return err;
 }
 
 static void usage(FILE *f)
@@ -400,41 +598,14 @@ int main(int argc, char **argv)
             wm_role_name(d.cfg.role), d.cfg.id, d.cfg.name, d.node->head.epoch,
             d.node->head.seq, d.cfg.control, d.agg ? ", listening on " : "",
             d.agg ? d.cfg.listen : "", d.up ? ", upstream " : "", d.up ? d.cfg.upstream : "");
+    if ((err = daemon_loop_open(&d)) != WM_OK) {
+        wm_error("cannot set up the event loop: %s", wm_strerror(err));
+        goto out;
+    }
     wm_notify("READY=1"); /* systemd Type=notify: serving from here on */
-    while (!stop_flag) {
-        wm_sock_t *socks[5];
-        int ready[5] = {0}, n = 0, i_zap = -1, i_router = -1, i_up = -1, i_ver = -1;
-        socks[n++] = d.ctl;
-        if (d.agg) {
-            i_zap = n, socks[n++] = wm_agg_zap(d.agg);
-            i_router = n, socks[n++] = wm_agg_router(d.agg);
-            i_ver = n, socks[n++] = wm_agg_verifier(d.agg);
-        }
-        if (d.up && wm_upstream_sock(d.up))
-            i_up = n, socks[n++] = wm_upstream_sock(d.up);
-        long timeout = d.up ? wm_upstream_next_ms(d.up) : 1000;
-        wm_net_poll(socks, n, ready, timeout > 1000 ? 1000 : timeout);
-        if (i_zap >= 0 && ready[i_zap])
-            wm_agg_on_zap(d.agg);
-        if (ready[0])
-            handle_ctl(&d);
-        if (i_router >= 0 && ready[i_router])
-            wm_agg_on_router(d.agg);
-        if (i_up >= 0 && ready[i_up])
-            wm_upstream_on_msg(d.up);
-        if (i_ver >= 0 && ready[i_ver])
-            wm_agg_on_verified(d.agg);
-        if (hup_flag) {
-            hup_flag = 0;
-            reload(&d);
-        }
-        auto_publish(&d);
-        if (d.up)
-            wm_upstream_tick(d.up);
-        if (d.agg)
-            wm_agg_tick(d.agg);
-        wm_node_tick(d.node);
-        wm_log_tick();
+    if ((err = wm_reactor_run(d.loop, &stop_flag)) != WM_OK) {
+        wm_error("the event loop failed: %s", wm_net_detail());
+        goto out;
     }
     wm_notify("STOPPING=1");
     wm_log_peer_flush();
@@ -442,6 +613,7 @@ int main(int argc, char **argv)
             d.node->head.seq);
     rc = 0;
 out:
+    wm_reactor_free(&d.loop);
     wm_upstream_close(&d.up);
     wm_agg_close(&d.agg);
     wm_sock_close(&d.ctl);

@@ -2,6 +2,7 @@
 /* wm_net — ZeroMQ behind the project's names; see wm_net.h. */
 #include "wm_net.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,19 +232,34 @@ wm_err_t wm_sock_send(wm_sock_t *s, const wm_msg_t *m)
     return WM_OK;
 }
 
+int wm_net_poll_items(wm_poll_item_t *items, int n, long timeout_ms)
+{
+    zmq_pollitem_t zi[WM_NET_POLL_MAX];
+    assert(n >= 0 && n <= WM_NET_POLL_MAX);
+    for (int i = 0; i < n; i++) {
+        zi[i] = (zmq_pollitem_t){.socket = items[i].sock ? items[i].sock->z : NULL,
+                                 .fd = items[i].sock ? -1 : items[i].fd,
+                                 .events = ZMQ_POLLIN};
+        items[i].ready = 0;
+    }
+    int rc = zmq_poll(zi, n, timeout_ms);
+    if (rc < 0)
+        return zmq_errno() == EINTR ? 0 : WM_NET_POLL_ERR;
+    for (int i = 0; i < n; i++)
+        items[i].ready = (zi[i].revents & ZMQ_POLLIN) != 0;
+    return rc;
+}
+
 int wm_net_poll(wm_sock_t *const *socks, int n, int *ready, long timeout_ms)
 {
-    zmq_pollitem_t items[16];
-    if (n > 16)
-        n = 16;
+    wm_poll_item_t items[WM_NET_POLL_MAX];
+    assert(n >= 0 && n <= WM_NET_POLL_MAX);
     for (int i = 0; i < n; i++)
-        items[i] = (zmq_pollitem_t){.socket = socks[i]->z, .events = ZMQ_POLLIN};
-    int rc = zmq_poll(items, n, timeout_ms);
-    if (rc < 0)
-        rc = 0; /* EINTR: the caller checks its signal flags */
+        items[i] = (wm_poll_item_t){.sock = socks[i]};
+    int rc = wm_net_poll_items(items, n, timeout_ms);
     for (int i = 0; i < n; i++)
-        ready[i] = (items[i].revents & ZMQ_POLLIN) != 0;
-    return rc;
+        ready[i] = items[i].ready;
+    return rc < 0 ? 0 : rc;
 }
 
 wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **reply,

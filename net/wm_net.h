@@ -78,8 +78,27 @@ wm_err_t wm_msg_add(wm_msg_t *m, const void *data, size_t len);
 
 /* Waits up to timeout_ms (-1: forever) until one of socks is readable;
  * sets ready[i] nonzero for each readable one. Returns the number ready,
- * 0 on timeout or interruption by a signal. */
+ * 0 on timeout or interruption by a signal. At most WM_NET_POLL_MAX socks. */
 int wm_net_poll(wm_sock_t *const *socks, int n, int *ready, long timeout_ms);
+
+/* One thing to wait on in wm_net_poll_items: a socket, or (sock NULL) a
+ * plain file descriptor (a pipe, an eventfd) that another thread writes
+ * to wake this one. ready is set by the call. */
+typedef struct {
+    wm_sock_t *sock; /* borrowed; NULL: wait on fd instead */
+    int fd;
+    int ready;       /* out: nonzero when readable */
+} wm_poll_item_t;
+
+#define WM_NET_POLL_MAX 64 /* items per call: a daemon polls a handful */
+
+/* Waits up to timeout_ms (-1: forever) until one of the n items (at most
+ * WM_NET_POLL_MAX) is readable and sets each item's ready. Returns the
+ * number ready, 0 on timeout or when a signal interrupted the wait (the
+ * caller checks its signal flags), WM_NET_POLL_ERR (< 0) when an item is
+ * not pollable (a closed fd): wm_net_detail() says why. */
+#define WM_NET_POLL_ERR (-1)
+int wm_net_poll_items(wm_poll_item_t *items, int n, long timeout_ms);
 
 /* Sync links. Keys are raw 32-byte Curve25519 keys; secrets stay in the
  * caller's secure memory and are copied only into libzmq.
