@@ -174,7 +174,7 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
             printf("  NOTE %s: the town holds another signing key than the pinned one; "
                    "verifying with the pinned key\n", station);
         wm_sender_t s = {station, node_no, pin ? pin->sign : r->sign_pub.data, WM_INGEST_SETTLE,
-                         NULL};
+                         NULL, NULL};
         wm_ingest_t res = {0};
         wm_txn_t *t = NULL;
         err = wm_txn_begin(scratch, 1, &t);

@@ -544,13 +544,13 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, pending_t *pb, int64_t
     wm_txn_t *t = NULL;
     if (!p->node_no) {
         /* First records ever from this node: number it in the parent. */
-        if (wm_node_add(parent, p->ps->node, &p->node_no) != WM_OK) {
+        if ((pb->res.err = wm_node_add(parent, p->ps->node, &p->node_no)) != WM_OK) {
             pb->res.reason = "storage";
             return;
         }
         pb->numbered = 1;
     }
-    if (wm_txn_begin_child(parent, &t) != WM_OK) {
+    if ((pb->res.err = wm_txn_begin_child(parent, &t)) != WM_OK) {
         pb->res.reason = "storage";
         return;
     }
@@ -561,13 +561,17 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, pending_t *pb, int64_t
         recs[i] = b->records[i].data;
         lens[i] = b->records[i].len;
     }
-    wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data, 0, p->ps};
+    const wm_config_t *cfg = a->node->cfg;
+    wm_quota_t quota = {(uint64_t)cfg->quota_day_mb << 20, (uint64_t)cfg->quota_total_mb << 20};
+    wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data, 0, p->ps, &quota};
     wm_err_t err = wm_ingest(t, &s, recs, lens, b->n_records, now, &pb->res);
     if (err == WM_OK) {
         err = wm_txn_commit(&t);
         pb->stored = err == WM_OK;
-        if (err != WM_OK)
+        if (err != WM_OK) {
             pb->res.reason = "storage";
+            pb->res.err = err;
+        }
     } else {
         wm_txn_abort(&t);
         if (pb->res.equivocation)
@@ -783,6 +787,10 @@ static void promote_verified(wm_agg_t *a)
     if (err == WM_OK)
         err = wm_txn_commit(&t);
     wm_txn_abort(&t);
+    if (err == WM_EMAPFULL && wm_store_grow(a->node->store) == WM_OK) {
+        free(done); /* the next call runs it again in the larger map */
+        return;
+    }
     if (err != WM_OK) {
         wm_error("verifier: cannot move verified records into the log: %s (%s); retrying",
                  wm_strerror(err), wm_store_detail(a->node->store));
@@ -864,6 +872,36 @@ int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap)
     return nodes;
 }
 
+/* One run of a turn's write transaction: every pending batch in a child
+ * of it, then the peers' bookkeeping, then the commit. WM_EMAPFULL if any
+ * part ran out of map (the caller grows it and runs the turn again); on
+ * any failure the node numbers given in this run are forgotten. */
+static wm_err_t ingest_turn(wm_agg_t *a, pending_t *pend, size_t npend, int64_t now)
+{
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
+    for (size_t i = 0; i < npend; i++) {
+        memset(&pend[i].res, 0, sizeof pend[i].res);
+        pend[i].stored = pend[i].numbered = 0;
+        if (err == WM_OK) {
+            ingest_pending(a, t, &pend[i], now);
+            if (pend[i].res.err == WM_EMAPFULL)
+                err = WM_EMAPFULL;
+        }
+    }
+    if (err == WM_OK)
+        err = flush_peers(a, t);
+    /* Every stored batch of this turn is durable once this commit
+     * returns; only now may any of them be acked. */
+    if (err == WM_OK)
+        err = commit_peers(a, &t);
+    wm_txn_abort(&t);
+    for (size_t i = 0; err != WM_OK && i < npend; i++)
+        if (pend[i].numbered)
+            pend[i].peer->node_no = 0; /* the number was not stored after all */
+    return err;
+}
+
 void wm_agg_on_router(wm_agg_t *a)
 {
     pending_t *pend = calloc(AGG_DRAIN, sizeof *pend);
@@ -942,26 +980,23 @@ void wm_agg_on_router(wm_agg_t *a)
     }
     if (npend == 0)
         goto out;
-    wm_txn_t *t = NULL;
-    int committed = 0;
-    if (wm_txn_begin(a->node->store, 1, &t) == WM_OK) {
-        for (size_t i = 0; i < npend; i++)
-            ingest_pending(a, t, &pend[i], (int64_t)now);
-        flush_peers(a, t);
-        /* Every stored batch of this turn is durable once this commit
-         * returns; only now may any of them be acked. */
-        committed = commit_peers(a, &t) == WM_OK;
-        if (!committed)
-            wm_error("sync: commit failed: %s", wm_store_detail(a->node->store));
-    }
-    wm_txn_abort(&t);
+    wm_err_t err;
+    int tries = 0;
+    do /* a full map grows, and the turn is ingested again */
+        err = ingest_turn(a, pend, npend, (int64_t)now);
+    while (wm_store_retry(a->node->store, &err, &tries));
+    int committed = err == WM_OK;
+    if (!committed)
+        wm_error("sync: cannot store this turn's batches: %s (%s)", wm_strerror(err),
+                 wm_store_detail(a->node->store));
     if (committed)
         staged(a, pend, npend, now);
     for (size_t i = 0; i < npend; i++) {
-        if (!committed)
+        if (!committed) {
             pend[i].res.reason = "storage";
-        if (!committed && pend[i].numbered)
-            pend[i].peer->node_no = 0; /* the number was not stored after all */
+            snprintf(pend[i].res.detail, sizeof pend[i].res.detail,
+                     "the aggregator could not store the batch: %s", wm_strerror(err));
+        }
         answer_pending(a, &pend[i], committed);
         free(pend[i].route.data);
         wm_pb_free(&pend[i].msg);
@@ -991,18 +1026,32 @@ void wm_agg_tick(wm_agg_t *a)
     wm_txn_abort(&t);
 }
 
-/* Writes one peer now (enrol and revoke are durable before they answer). */
-static wm_err_t store_peer(wm_agg_t *a, peer_t *p)
+/* One run of store_peer's transaction. */
+static wm_err_t store_peer_once(wm_agg_t *a, peer_t *p)
 {
     wm_txn_t *t = NULL;
+    uint32_t no = p->node_no;
     wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
-    if (err == WM_OK && !p->node_no)
-        err = wm_node_add(t, p->ps->node, &p->node_no);
+    if (err == WM_OK && !no)
+        err = wm_node_add(t, p->ps->node, &no);
     if (err == WM_OK)
         err = wm_peer_put(t, p->ps);
     if (err == WM_OK)
         err = wm_txn_commit(&t);
     wm_txn_abort(&t);
+    if (err == WM_OK)
+        p->node_no = no;
+    return err;
+}
+
+/* Writes one peer now (enrol and revoke are durable before they answer). */
+static wm_err_t store_peer(wm_agg_t *a, peer_t *p)
+{
+    wm_err_t err;
+    int tries = 0;
+    do
+        err = store_peer_once(a, p);
+    while (wm_store_retry(a->node->store, &err, &tries));
     if (err == WM_OK)
         p->dirty = 0;
     return err;
@@ -1156,22 +1205,17 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     b.n_records = n;
     sm.batch = &b;
     pb.msg = &sm;
-    wm_txn_t *t = NULL;
-    wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
-    if (err == WM_OK) {
-        ingest_pending(a, t, &pb, (int64_t)time(NULL));
-        if (pb.stored) { /* a refused bundle is no sign of life */
-            p->ps->last_seen = (int64_t)time(NULL);
-            p->dirty = 1;
-        }
-        flush_peers(a, t);
-        err = commit_peers(a, &t); /* durable before wmctl hears of it */
+    wm_err_t err;
+    int tries = 0;
+    do { /* a full map grows, and the chunk is ingested again */
+        err = ingest_turn(a, &pb, 1, (int64_t)time(NULL));
+    } while (wm_store_retry(a->node->store, &err, &tries));
+    if (err == WM_OK && pb.stored) { /* a refused bundle is no sign of life */
+        p->ps->last_seen = (int64_t)time(NULL);
+        p->dirty = 1;
     }
-    wm_txn_abort(&t);
     if (err == WM_OK)
         staged(a, &pb, 1, time(NULL));
-    if (err != WM_OK && pb.numbered)
-        p->node_no = 0;
     if (err == WM_OK && pb.stored && pb.res.flagged) {
         p->ps->flagged += pb.res.flagged; /* stored with the next flush */
         p->dirty = 1;

@@ -197,6 +197,7 @@ wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, ch
         why_fail(err, why, cap, "cannot open the log in %s: %s", cfg->data_dir, wm_strerror(err));
         goto out;
     }
+    wm_store_set_map_max(n->store, cfg->map_max_mb);
     if ((err = wm_txn_begin(n->store, 1, &t)) != WM_OK ||
         (err = wm_node_add(t, cfg->id, &n->self)) != WM_OK ||
         (err = wm_meta_put(t, "self", cfg->id, strlen(cfg->id))) != WM_OK) {
@@ -347,7 +348,8 @@ static wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record_t *r, wm_reje
     }
 }
 
-wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
+/* One run of wm_node_append's transaction. */
+static wm_err_t append_once(wm_node_t *n, wm_append_t *items, size_t count)
 {
     wm_txn_t *t = NULL;
     wm_head_t head = n->head;
@@ -417,6 +419,16 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
 out:
     wm_append_abandon(&ap);
     wm_txn_abort(&t);
+    return err;
+}
+
+wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
+{
+    wm_err_t err;
+    int tries = 0;
+    do /* a full map grows, and the records are signed and written again */
+        err = append_once(n, items, count);
+    while (wm_store_retry(n->store, &err, &tries));
     if (err != WM_OK) {
         wm_error("append of %zu record(s) failed: %s (%s)", count, wm_strerror(err),
                  wm_store_detail(n->store));

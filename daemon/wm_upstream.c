@@ -339,7 +339,8 @@ static void reset_cursor(wm_upstream_t *u, const wm_head_t *durable)
 static int fatal_reason(const char *r)
 {
     static const char *const fatal[] = {"revoked", "wrong_node", "quarantined", "behind",
-                                        "diverged", "version", "old_epoch", "invalid", NULL};
+                                        "diverged", "version", "old_epoch", "invalid", "quota",
+                                        NULL};
     for (const char *const *f = fatal; *f; f++)
         if (strcmp(*f, r) == 0)
             return 1;

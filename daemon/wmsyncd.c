@@ -367,8 +367,9 @@ out:
     free(t.ap);
 }
 
-/* SIGHUP: the log level from the config file, and the enrolment register
- * from LMDB. Connections stay up; other config changes need a restart. */
+/* SIGHUP: the log level, the quotas and map_max_mb from the config file,
+ * and the enrolment register from LMDB. Connections stay up; other config
+ * changes need a restart. */
 static void reload(daemon_t *d)
 {
     wm_config_t fresh;
@@ -380,8 +381,12 @@ static void reload(daemon_t *d)
     wm_log_set_level(wm_log_parse(fresh.log_level));
     wm_log_peer_limit(fresh.log_peer_lines, fresh.log_peer_window);
     snprintf(d->cfg.log_level, sizeof d->cfg.log_level, "%s", fresh.log_level);
+    d->cfg.quota_day_mb = fresh.quota_day_mb;
+    d->cfg.quota_total_mb = fresh.quota_total_mb;
+    d->cfg.map_max_mb = fresh.map_max_mb;
+    wm_store_set_map_max(d->node->store, fresh.map_max_mb);
     int agg_err = d->agg ? wm_agg_reload(d->agg) != WM_OK : 0;
-    wm_info("SIGHUP: reloaded log level (%s)%s", fresh.log_level,
+    wm_info("SIGHUP: reloaded log level (%s), quotas, map_max_mb%s", fresh.log_level,
             d->agg ? (agg_err ? "; the enrolment register could NOT be reloaded"
                               : " and the enrolment register")
                    : "");

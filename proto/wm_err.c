@@ -2,6 +2,8 @@
 /* wm_err — strings for the project's error codes. */
 #include "wm_err.h"
 
+#include <errno.h>
+
 static const struct {
     const char *name;
     const char *text;
@@ -16,7 +18,8 @@ static const struct {
     [WM_ENOTFOUND] = {"not_found", "not found"},
     [WM_EEXIST] = {"exists", "already exists"},
     [WM_EMAPFULL] = {"map_full",
-                     "database map is full: raise map_size_mb in the config and restart"},
+                     "the database reached its size limit: raise or remove map_max_mb in the "
+                     "config and reload (the map grows by itself below it)"},
     [WM_EIO] = {"io_error", "I/O error"},
     [WM_EFORK] = {"fork_guard", "fork guard: signing key found without its full log"},
     [WM_EDOWN] = {"daemon_down", "the daemon is not running"},
@@ -25,6 +28,10 @@ static const struct {
     [WM_ESTATE] = {"bad_state", "not valid in the current state"},
     [WM_ECONFIG] = {"bad_config", "bad configuration"},
     [WM_EFORKED] = {"equivocation", "a different record already exists at this seq"},
+    [WM_ENOSPC] = {"disk_full",
+                   "disk full: free space on the file system of the data directory "
+                   "(what was stored before is intact)"},
+    [WM_EQUOTA] = {"quota", "storage quota used up"},
 };
 
 const char *wm_strerror(wm_err_t rc)
@@ -39,4 +46,26 @@ const char *wm_errname(wm_err_t rc)
     if ((unsigned)rc >= WM_ERR_COUNT)
         return "unknown";
     return wm_err_table[rc].name;
+}
+
+wm_err_t wm_err_from_errno(int e)
+{
+    switch (e) {
+    case 0:
+        return WM_OK;
+    case ENOSPC:
+    case EDQUOT:
+        return WM_ENOSPC;
+    case ENOMEM:
+        return WM_ENOMEM;
+    case EEXIST:
+        return WM_EEXIST;
+    case ENOENT:
+        return WM_ENOTFOUND;
+    case EACCES:
+    case EPERM:
+        return WM_EPERM;
+    default:
+        return WM_EIO;
+    }
 }

@@ -19,7 +19,7 @@ typedef enum {
     WM_ECHAIN,      /* linkage broken: wrong prev hash, seq, epoch or station */
     WM_ENOTFOUND,   /* no such record / key / entry */
     WM_EEXIST,      /* already exists (refusing to overwrite) */
-    WM_EMAPFULL,    /* the LMDB map is full: raise map_size_mb */
+    WM_EMAPFULL,    /* the LMDB map reached map_max_mb (it grows by itself until then) */
     WM_EIO,         /* I/O error from the OS or LMDB */
     WM_EFORK,       /* fork guard: key without its log, or a log rolled back */
     WM_EDOWN,       /* the daemon is not running */
@@ -28,6 +28,8 @@ typedef enum {
     WM_ESTATE,      /* operation not valid in the current state */
     WM_ECONFIG,     /* configuration file is bad */
     WM_EFORKED,     /* equivocation: a different record at an existing seq */
+    WM_ENOSPC,      /* the file system is full (ENOSPC) or over its disk quota (EDQUOT) */
+    WM_EQUOTA,      /* a child's storage quota ([quota] in wmsync.conf) is used up */
     WM_ERR_COUNT
 } wm_err_t;
 
@@ -36,5 +38,10 @@ const char *wm_strerror(wm_err_t rc);
 
 /* Returns a short stable slug for rc ("bad_signature"), for JSON and logs. */
 const char *wm_errname(wm_err_t rc);
+
+/* The code for a failed system call's errno: ENOSPC and EDQUOT are
+ * WM_ENOSPC, ENOMEM WM_ENOMEM, EEXIST WM_EEXIST, ENOENT WM_ENOTFOUND,
+ * EACCES and EPERM WM_EPERM, anything else WM_EIO. */
+wm_err_t wm_err_from_errno(int e);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wm_quota.h"
 #include "wm_validate.h"
 
 typedef struct {
@@ -78,6 +79,8 @@ static int on_entry(void *user, const char *section, const char *key, const char
                     {"log", "peer_lines"},      {"log", "peer_window"},
                     {"report", "cadence_days"}, {"report", "silent_days"},
                     {"report", "publish_at_close"},
+                    {"storage", "map_max_mb"},  {"quota", "day_mb"},
+                    {"quota", "total_mb"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -118,6 +121,18 @@ static int on_entry(void *user, const char *section, const char *key, const char
             return bad(lc, "map_size_mb must be a whole number of MiB, 1 or more (got \"%s\")%s",
                        value, "");
         c->map_mb = v;
+    } else if (strcmp(key, "map_max_mb") == 0 || strcmp(key, "day_mb") == 0 ||
+               strcmp(key, "total_mb") == 0) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(value, &end, 10);
+        if (errno || !end || *end || value[0] == '-' || v > (1ul << 24))
+            return bad(lc, "%s must be a whole number of MiB, 0 for no limit (got \"%s\")", key,
+                       value);
+        if (key[0] == 'm')
+            c->map_max_mb = v;
+        else
+            *(key[0] == 'd' ? &c->quota_day_mb : &c->quota_total_mb) = (unsigned)v;
     } else if (strcmp(key, "cadence_days") == 0 || strcmp(key, "silent_days") == 0) {
         char *end = NULL;
         errno = 0;
@@ -182,6 +197,8 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     set_path(cfg, "control.sock", cfg->control, sizeof cfg->control);
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     cfg->map_mb = 1024;
+    cfg->quota_day_mb = WM_QUOTA_DAY_MB;
+    cfg->quota_total_mb = WM_QUOTA_TOTAL_MB;
     cfg->cadence_days = 14;
     cfg->silent_days = 7;
 
@@ -236,9 +253,10 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "[storage]\n"
             "# LMDB environment directory\n"
             "data_dir = data\n"
-            "# LMDB map size in MiB: the most the log can grow to. Raise it if the\n"
-            "# daemon reports the map is full; a restart picks up the new size.\n"
-            "map_size_mb = 1024\n\n"
+            "# LMDB map size in MiB to start with; it grows by itself as the data grows\n"
+            "map_size_mb = 1024\n"
+            "# ceiling of that growth in MiB; 0: none (it grows while the disk lasts)\n"
+            "map_max_mb = 0\n\n"
             "[keys]\n"
             "# Ed25519 record-signing seed (hex, mode 0600). Never copy it without data_dir.\n"
             "sign_key = keys/sign.key\n"
@@ -267,9 +285,16 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "silent_days = 7\n"
             "# aggregators with an upstream: publish each month's signed rollup when the\n"
             "# month closes (it can always be published on demand with wmctl publish)\n"
-            "publish_at_close = %s\n",
+            "publish_at_close = %s\n\n"
+            "[quota]\n"
+            "# aggregators: how much each enrolled child may store here, in MiB, counted\n"
+            "# by the day its records were captured (a backlog after weeks offline is\n"
+            "# spread over its own days) and in all; 0: no limit\n"
+            "day_mb = %d\n"
+            "total_mb = %d\n",
             wm_role_name(role), id, name, listen ? listen : "", upstream ? upstream : "",
-            upstream_key ? upstream_key : "", role == WM_ROLE_TOWN ? "yes" : "no");
+            upstream_key ? upstream_key : "", role == WM_ROLE_TOWN ? "yes" : "no",
+            WM_QUOTA_DAY_MB, WM_QUOTA_TOTAL_MB);
     int bad_write = ferror(f);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         bad_write = 1;

@@ -25,7 +25,8 @@ typedef struct {
     char id[160];              /* node id, a lowercase slug path */
     char name[300];            /* display name, UTF-8 */
     char data_dir[PATH_MAX];   /* LMDB environment directory */
-    size_t map_mb;             /* LMDB map size */
+    size_t map_mb;             /* first LMDB map size, MiB (it grows by itself) */
+    size_t map_max_mb;         /* ceiling of the map's growth, MiB; 0: none */
     char sign_key[PATH_MAX];   /* Ed25519 seed, hex, mode 0600 */
     char curve_key[PATH_MAX];  /* Curve25519 secret, hex, mode 0600 */
     char control[PATH_MAX];    /* control socket path (ipc) */
@@ -38,6 +39,8 @@ typedef struct {
     unsigned cadence_days;     /* [report] a team serves at least once per this many days */
     unsigned silent_days;      /* [report] a station unsynced this long is a problem */
     int publish_at_close;      /* [report] aggregators publish each month's rollup at its close */
+    unsigned quota_day_mb;     /* [quota] a child's records of one capture day, MiB; 0: no limit */
+    unsigned quota_total_mb;   /* [quota] all of a child's records, MiB; 0: no limit */
 } wm_config_t;
 
 /* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or

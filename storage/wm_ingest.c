@@ -166,6 +166,14 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
         /* Staged, not yet in the log: only its chain is checked so far
          * (wm_stage.h); counters move when it is promoted. */
         err = wm_stage_append(t, s->node_no, r, records[i], lens[i]);
+        char qwhy[200];
+        if (err == WM_OK && s->quota &&
+            (err = wm_quota_charge(t, s->quota, s->node_no, captured, lens[i], qwhy,
+                                   sizeof qwhy)) == WM_EQUOTA) {
+            wm_record_free(&r);
+            return refuse(res, err, "quota", epoch, seq, "record %" PRIu32 "/%" PRIu64 ": %s",
+                          epoch, seq, qwhy);
+        }
         wm_record_free(&r);
         if (err == WM_EEXIST) {
             res->duplicates++;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wm_quota.h"
 #include "wm_store.h"
 
 #define WM_FUTURE_CAPTURE_S (24 * 3600) /* capture time this far ahead is flagged */
@@ -48,6 +49,7 @@ typedef struct {
     const uint8_t *sign_pub; /* enrolled Ed25519 key */
     unsigned flags;          /* WM_INGEST_* */
     const Wm__PeerState *peer; /* its prior keys, or NULL */
+    const wm_quota_t *quota;   /* its storage limits (wm_quota.h), or NULL: none */
 } wm_sender_t;
 
 typedef struct {

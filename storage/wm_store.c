@@ -15,9 +15,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WM_DEFAULT_MAP_MB 1024
+
+/* Map growth. LMDB refuses writes beyond its map (MDB_MAP_FULL), and
+ * operators never tune its size: map_size_mb is only the first size. Before
+ * each write transaction the map grows when more than MAP_GROW_NUM /
+ * MAP_GROW_DEN of it is in use; a transaction that hits MDB_MAP_FULL all
+ * the same is aborted by its caller, which calls wm_store_grow() and runs
+ * it again. A larger map costs no disk (LMDB's file grows with the data,
+ * not with the map); it costs address space only. */
+#define MAP_GROW_NUM 3
+#define MAP_GROW_DEN 4
+#define MAP_STEP_MAX ((size_t)8 << 30) /* each step doubles the map, by 8 GiB at most */
+#define MAP_ALIGN ((size_t)1 << 20)
+#define RESIZE_WAIT_S 5 /* how long a resize waits for other threads' transactions */
 
 void wm_log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq)
 {
@@ -36,9 +50,101 @@ wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what)
     snprintf(s->detail, sizeof s->detail, "%s: %s (LMDB code %d)", what, mdb_strerror(rc), rc);
     if (rc == MDB_MAP_FULL)
         return WM_EMAPFULL;
+    if (rc == ENOSPC || rc == EDQUOT) /* LMDB returns the errno of a failed write */
+        return WM_ENOSPC;
     if (rc == ENOMEM)
         return WM_ENOMEM;
     return WM_EIO;
+}
+
+/* Bytes of the map in use (up to the last page of the last commit) and
+ * the map's size. An LMDB code on failure. */
+static int map_usage(wm_store_t *s, size_t *used, size_t *size)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc = mdb_env_info(s->env, &info);
+    if (rc == 0)
+        rc = mdb_env_stat(s->env, &st);
+    if (rc)
+        return rc;
+    *used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+    *size = info.me_mapsize;
+    return 0;
+}
+
+/* Takes s->resize for writing (no transaction of this process is open
+ * then): at once if !wait, else within RESIZE_WAIT_S. 0 when taken. */
+static int resize_lock(wm_store_t *s, int wait)
+{
+    if (!wait)
+        return pthread_rwlock_trywrlock(&s->resize);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += RESIZE_WAIT_S;
+    return pthread_rwlock_timedwrlock(&s->resize, &ts);
+}
+
+/* Grows the map one step (doubling, MAP_STEP_MAX at most, map_max at
+ * most): always if force, else only when it is more than 3/4 used. The
+ * caller holds s->resize for writing. WM_EMAPFULL at map_max. */
+static wm_err_t grow_locked(wm_store_t *s, int force)
+{
+    size_t used = 0, size = 0;
+    int rc = map_usage(s, &used, &size);
+    if (rc)
+        return wm_mdb_err(s, rc, "read the map size");
+    if (!force && used <= size / MAP_GROW_DEN * MAP_GROW_NUM)
+        return WM_OK;
+    size_t want = (used > size ? used : size);
+    want += want < MAP_STEP_MAX ? want : MAP_STEP_MAX;
+    want = (want + MAP_ALIGN - 1) / MAP_ALIGN * MAP_ALIGN;
+    if (s->map_max && want > s->map_max)
+        want = s->map_max;
+    if (want <= size) {
+        snprintf(s->detail, sizeof s->detail,
+                 "the map is %zu MiB, the limit set by map_max_mb (LMDB code %d)",
+                 size >> 20, MDB_MAP_FULL);
+        return WM_EMAPFULL;
+    }
+    if ((rc = mdb_env_set_mapsize(s->env, want)))
+        return wm_mdb_err(s, rc, "grow the map");
+    return WM_OK;
+}
+
+wm_err_t wm_store_grow(wm_store_t *s)
+{
+    if (resize_lock(s, 1) != 0) {
+        snprintf(s->detail, sizeof s->detail,
+                 "cannot grow the map: another transaction of this process stays open");
+        return WM_EMAPFULL;
+    }
+    wm_err_t err = grow_locked(s, 1);
+    pthread_rwlock_unlock(&s->resize);
+    return err;
+}
+
+int wm_store_retry(wm_store_t *s, wm_err_t *err, int *tries)
+{
+    if (*err != WM_EMAPFULL || ++*tries >= WM_STORE_TRIES)
+        return 0;
+    return wm_store_grow(s) == WM_OK;
+}
+
+void wm_store_set_map_max(wm_store_t *s, size_t max_mb)
+{
+    s->map_max = max_mb << 20;
+}
+
+/* Another process grew the map beyond ours (MDB_MAP_RESIZED): adopt its
+ * size. The caller holds no transaction of s. */
+static int adopt_map_size(wm_store_t *s)
+{
+    if (resize_lock(s, 1) != 0)
+        return MDB_MAP_RESIZED;
+    int rc = mdb_env_set_mapsize(s->env, 0);
+    pthread_rwlock_unlock(&s->resize);
+    return rc;
 }
 
 const char *wm_store_detail(const wm_store_t *s)
@@ -70,6 +176,15 @@ static wm_err_t open_dbis(wm_store_t *s)
         if (rc)
             goto out;
     }
+    /* Newer than the others: an environment that no daemon with quotas
+     * has opened yet lacks it, and reads of it then find nothing. */
+    rc = mdb_dbi_open(txn, "quota", cf, &s->quota);
+    if (rc == MDB_NOTFOUND && ro) {
+        s->no_quota = 1;
+        rc = 0;
+    }
+    if (rc)
+        goto out;
     if (!ro) {
         MDB_val k = {6, "log_id"}, v;
         if (mdb_get(txn, s->meta, &k, &v) == MDB_NOTFOUND) {
@@ -99,6 +214,19 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
     wm_store_t *s = calloc(1, sizeof *s);
     if (!s)
         return WM_ENOMEM;
+    /* A waiting resize goes before new transactions (the verifier thread
+     * reads in a loop), and gives up after RESIZE_WAIT_S. */
+    pthread_rwlockattr_t ra;
+    int lrc = pthread_rwlockattr_init(&ra);
+    if (lrc == 0)
+        lrc = pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    if (lrc == 0)
+        lrc = pthread_rwlock_init(&s->resize, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    if (lrc != 0) {
+        free(s);
+        return WM_ENOMEM;
+    }
     s->flags = flags;
     struct stat st;
     if (stat(dir, &st) != 0) {
@@ -136,6 +264,8 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
             err = WM_ENOTFOUND;
         goto out;
     }
+    if (!(flags & WM_STORE_RDONLY)) /* a map_size_mb below the data: room at once */
+        grow_locked(s, 0);
     *out = s;
     return WM_OK;
 out:
@@ -143,6 +273,7 @@ out:
         fprintf(stderr, "wm_store: %s\n", s->detail);
     if (s->env)
         mdb_env_close(s->env);
+    pthread_rwlock_destroy(&s->resize);
     free(s);
     return err;
 }
@@ -152,25 +283,37 @@ void wm_store_close(wm_store_t **s)
     if (!s || !*s)
         return;
     mdb_env_close((*s)->env);
+    pthread_rwlock_destroy(&(*s)->resize);
     free(*s);
     *s = NULL;
 }
 
 wm_err_t wm_store_copy_fd(wm_store_t *s, int fd)
 {
-    return wm_mdb_err(s, mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT), "copy");
+    pthread_rwlock_rdlock(&s->resize); /* the copy reads in a transaction of its own */
+    int rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+    pthread_rwlock_unlock(&s->resize);
+    if (rc == MDB_MAP_RESIZED && (rc = adopt_map_size(s)) == 0) {
+        /* another process grew the map: again, from the start */
+        if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+            return wm_err_from_errno(errno);
+        pthread_rwlock_rdlock(&s->resize);
+        rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+        pthread_rwlock_unlock(&s->resize);
+    }
+    return wm_mdb_err(s, rc, "copy");
 }
 
 wm_err_t wm_store_copy(wm_store_t *s, const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return errno == EEXIST ? WM_EEXIST : WM_EIO;
+        return wm_err_from_errno(errno);
     wm_err_t err = wm_store_copy_fd(s, fd);
     if (err == WM_OK && fsync(fd) != 0)
-        err = WM_EIO;
-    if (close(fd) != 0)
-        err = WM_EIO;
+        err = wm_err_from_errno(errno);
+    if (close(fd) != 0 && err == WM_OK)
+        err = wm_err_from_errno(errno);
     if (err != WM_OK)
         unlink(path);
     return err;
@@ -182,11 +325,27 @@ wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out)
     wm_txn_t *t = calloc(1, sizeof *t);
     if (!t)
         return WM_ENOMEM;
+    /* Room before it is needed, if no other transaction is open here
+     * (else the next write grows it, or MDB_MAP_FULL calls for a retry). */
+    if (write && resize_lock(s, 0) == 0) {
+        grow_locked(s, 0);
+        pthread_rwlock_unlock(&s->resize);
+    }
+    pthread_rwlock_rdlock(&s->resize);
     int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
+        pthread_rwlock_unlock(&s->resize);
+        rc = adopt_map_size(s);
+        pthread_rwlock_rdlock(&s->resize);
+        if (rc == 0)
+            rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    }
     if (rc) {
+        pthread_rwlock_unlock(&s->resize);
         free(t);
         return wm_mdb_err(s, rc, "begin transaction");
     }
+    t->locked = 1;
     t->s = s;
     t->write = write;
     *out = t;
@@ -218,6 +377,8 @@ wm_err_t wm_txn_commit(wm_txn_t **t)
     /* For a write transaction, LMDB has fsynced the data and the new meta
      * page when this returns 0: the commit point of every write in wmsync. */
     wm_err_t err = wm_mdb_err(x->s, mdb_txn_commit(x->txn), "commit");
+    if (x->locked)
+        pthread_rwlock_unlock(&x->s->resize);
     free(x);
     *t = NULL;
     return err;
@@ -228,6 +389,8 @@ void wm_txn_abort(wm_txn_t **t)
     if (!t || !*t)
         return;
     mdb_txn_abort((*t)->txn);
+    if ((*t)->locked)
+        pthread_rwlock_unlock(&(*t)->s->resize);
     free(*t);
     *t = NULL;
 }

@@ -15,6 +15,17 @@
  * that began it. Several processes may open one environment: one writer
  * (the daemon) and any number of read-only readers (wmctl).
  *
+ * Map growth: the LMDB map grows by itself; map_size_mb is only its first
+ * size and map_max_mb (wm_store_set_map_max) an optional ceiling. A write
+ * transaction begun when the map is more than 3/4 used first doubles it
+ * (when no other transaction of this process is open). A write that still
+ * does not fit fails with WM_EMAPFULL, from a put or from the commit: the
+ * caller then aborts the transaction, calls wm_store_grow() and, if that
+ * returns WM_OK, runs the whole transaction again (every write path of
+ * wmsync does; see wm_node_append, the aggregator's turn). Readers in
+ * other processes adopt the larger map by themselves (MDB_MAP_RESIZED is
+ * handled in wm_txn_begin). A full file system is WM_ENOSPC, never WM_EIO.
+ *
  * Sub-databases (all integers big-endian, so keys sort numerically):
  *
  *   name    key                                 value
@@ -42,6 +53,8 @@
  *                                               acked but not yet verified one by one
  *                                               (wm_stage.h); moves to log once it is
  *                                               (the log holds only verified records)
+ *   quota   node_no u32 | day u32 (YYYYMMDD,    bytes u64 | records u64 a child stored of
+ *           UTC capture day; 0xffffffff: all)   that capture day, or in all (wm_quota.h)
  *
  *   meta names:
  *   "format"   u32        storage format version (WM_STORE_FORMAT)
@@ -86,10 +99,29 @@ typedef struct {
 } wm_head_t;
 
 /* Opens (creating if needed, unless RDONLY) the environment in directory
- * DIR (created with mode 0700 if missing). map_mb is the map size in MiB;
- * 0 means the default (1024). WM_ENOTFOUND if RDONLY and no environment
- * exists; WM_EIO otherwise on failure. *out is owned by the caller. */
+ * DIR (created with mode 0700 if missing). map_mb is the first map size in
+ * MiB (it grows from there; at least the data's size); 0 means the default
+ * (1024). WM_ENOTFOUND if RDONLY and no environment exists; WM_ENOSPC if
+ * the file system is full; WM_EIO otherwise on failure. *out is owned by
+ * the caller. */
 wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_t **out);
+/* Sets the ceiling of map growth in MiB (0, the default: none, the map
+ * grows while the disk lasts). */
+void wm_store_set_map_max(wm_store_t *s, size_t max_mb);
+/* Grows the map one step (it doubles, by 8 GiB at most), after a write
+ * transaction failed with WM_EMAPFULL and was aborted. No transaction of
+ * this thread may be open; one open in another thread is waited for (5 s
+ * at most). WM_OK: run the transaction again. WM_EMAPFULL: the map is at
+ * its ceiling (or could not be grown; wm_store_detail says which). */
+wm_err_t wm_store_grow(wm_store_t *s);
+/* The retry loop around a write transaction, for callers:
+ *     int tries = 0;
+ *     do err = run_it_once(...); while (wm_store_retry(s, &err, &tries));
+ * After the transaction failed with *err and was aborted: 1 if *err is
+ * WM_EMAPFULL and the map grew (run it again; at most WM_STORE_TRIES
+ * runs), else 0 and *err is what to report. */
+#define WM_STORE_TRIES 16
+int wm_store_retry(wm_store_t *s, wm_err_t *err, int *tries);
 /* Closes *s (no transaction may be open) and sets it NULL. Accepts NULL. */
 void wm_store_close(wm_store_t **s);
 /* A sentence about the last LMDB failure on s, with LMDB's own code and
@@ -113,8 +145,9 @@ wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out);
  * must not be used until the child ends. */
 wm_err_t wm_txn_begin_child(wm_txn_t *parent, wm_txn_t **out);
 /* Commits and frees *t, setting it NULL. For a write transaction the data
- * is durable when this returns WM_OK. WM_EMAPFULL or WM_EIO on failure,
- * after which nothing of the transaction is stored. */
+ * is durable when this returns WM_OK. WM_EMAPFULL (grow and run it again,
+ * see above), WM_ENOSPC (the disk is full) or WM_EIO on failure, after
+ * which nothing of the transaction is stored. */
 wm_err_t wm_txn_commit(wm_txn_t **t);
 /* Discards and frees *t, setting it NULL. Accepts NULL. */
 void wm_txn_abort(wm_txn_t **t);
@@ -153,7 +186,7 @@ wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count);
  *   WM_EEXIST    this exact record is already stored (nothing changes);
  *   WM_EFORKED   a different record is stored at its (epoch, seq);
  *   WM_ECHAIN    it does not follow the head (gap, wrong prev, station);
- *   WM_EMAPFULL, WM_EIO.
+ *   WM_EMAPFULL (abort, wm_store_grow, run the transaction again), WM_EIO.
  * The caller commits; nothing is durable before that. */
 wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
                        const uint8_t *srec, size_t len);

@@ -7,6 +7,7 @@
 #define WM_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -19,15 +20,23 @@
 struct wm_store {
     MDB_env *env;
     MDB_dbi meta, nodes, nodeno, log, epochs, teams, refs, peers, curves, proofs, rollup, plans,
-        sites, reports, inbox;
+        sites, reports, inbox, quota;
+    int no_quota; /* read-only, and no daemon with quotas has opened it yet */
     unsigned flags;
     char detail[256];
+    /* The map grows by itself (wm_store.c, "map growth"). LMDB may resize
+     * it only while no transaction of this process is open: every
+     * transaction holds `resize` for reading, a resize takes it for
+     * writing. */
+    pthread_rwlock_t resize;
+    size_t map_max; /* bytes; 0: grow while the disk lasts */
 };
 
 struct wm_txn {
     wm_store_t *s;
     MDB_txn *txn;
     int write;
+    int locked; /* holds s->resize for reading (top-level transactions) */
     /* Head of the epoch last appended to in this transaction, so a batch
      * of appends does not seek and re-hash its predecessor each time. */
     int cached;

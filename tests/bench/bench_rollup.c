@@ -329,7 +329,7 @@ static void ingest_child(wm_txn_t *parent, gst_t *g, size_t from, size_t n, unsi
 {
     wm_txn_t *t = NULL;
     wm_ingest_t res;
-    wm_sender_t snd = {g->id, g->node, g->pub, flags | WM_INGEST_SETTLE, NULL};
+    wm_sender_t snd = {g->id, g->node, g->pub, flags | WM_INGEST_SETTLE, NULL, NULL};
     check(wm_txn_begin_child(parent, &t), "begin child");
     wm_err_t err = wm_ingest(t, &snd, (const uint8_t *const *)g->srec + from, g->len + from, n,
                              now, &res);

@@ -839,7 +839,7 @@ static void ingest_batch(wm_txn_t *parent, station_t *s, size_t *next, int64_t n
         recs[i] = s->srec[from + i], lens[i] = s->len[from + i];
     wm_txn_t *t = NULL;
     wm_ingest_t res;
-    wm_sender_t snd = {s->id, s->node, wm_signer_pub(s->signer), WM_INGEST_SETTLE, NULL};
+    wm_sender_t snd = {s->id, s->node, wm_signer_pub(s->signer), WM_INGEST_SETTLE, NULL, NULL};
     assert_int_equal(wm_txn_begin_child(parent, &t), WM_OK);
     wm_err_t err = wm_ingest(t, &snd, recs, lens, n, now, &res);
     if (err != WM_OK)

@@ -4,7 +4,8 @@
  * scratch directories: appending signed chains, reading them back (get,
  * head, scan, count), whole-log verification, every way an append can be
  * refused (broken chain, replay, equivocation), reopen and read-only open,
- * map-full handling and recovery with a larger map, epoch keys, the team
+ * map growth (a 1 MiB map taking far more, with a reader in another
+ * process), map-full at the map_max_mb ceiling, epoch keys, the team
  * and reference indexes, and hot copies.
  */
 #include <stdarg.h>
@@ -14,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -603,6 +606,7 @@ static void test_map_full(void **state)
     enum { BATCH = 25, LIMIT = 20000 };
     chain_init(&c, STATION, 1, 1);
     wm_store_t *s = open_with_station(dir, &c, 1, WM_STORE_NOSYNC);
+    wm_store_set_map_max(s, 1); /* the ceiling of growth: the map stays at 1 MiB */
     uint64_t committed = 0;
     wm_err_t rc = WM_OK;
     int full_in_append = 0, full_in_commit = 0;
@@ -638,19 +642,120 @@ static void test_map_full(void **state)
     uint8_t hc[WM_HASH_BYTES];
     tu_srec_hash(c.srec[committed - 1], c.len[committed - 1], hc);
     expect_verified(s, 1, STATION, committed, committed, hc);
+
+    /* At the ceiling, growing says so. */
+    assert_int_equal(wm_store_grow(s), WM_EMAPFULL);
+    assert_non_null(strstr(wm_store_detail(s), "map_max_mb"));
     wm_store_close(&s);
 
-    /* Same size again: still full, still intact. */
+    /* Same size again: still intact. */
     assert_int_equal(wm_store_open(dir, WM_STORE_NOSYNC, 1, &s), WM_OK);
     expect_verified(s, 1, STATION, committed, committed, hc);
     wm_store_close(&s);
 
-    /* A larger map takes the rest of the chain. */
-    assert_int_equal(wm_store_open(dir, 0, 4, &s), WM_OK);
+    /* Without the ceiling the map takes the rest of the chain. */
+    assert_int_equal(wm_store_open(dir, 0, 1, &s), WM_OK);
     append_range(s, 1, &c, committed + 1, c.seq);
     expect_verified(s, 1, STATION, c.seq, c.seq, c.head);
     wm_store_close(&s);
 
+    chain_free(&c);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* A reader in another process: counts the log until the pipe closes.
+ * Exits 0 if every read transaction succeeded and the count never went
+ * down, 1 otherwise. */
+static void reader_child(const char *dir, int stop_fd)
+{
+    wm_store_t *s = NULL;
+    uint64_t last = 0;
+    int bad = 0, reads = 0;
+    while (!bad) {
+        char b;
+        if (read(stop_fd, &b, 1) == 0) /* parent closed the pipe */
+            break;
+        if (!s && wm_store_open(dir, WM_STORE_RDONLY, 1, &s) != WM_OK) {
+            bad = 1;
+            break;
+        }
+        wm_txn_t *t = NULL;
+        uint64_t n = 0;
+        if (wm_txn_begin(s, 0, &t) != WM_OK || wm_log_count(t, 1, &n) != WM_OK || n < last) {
+            fprintf(stderr, "reader: read %d failed: %s\n", reads, wm_store_detail(s));
+            bad = 1;
+        }
+        wm_txn_abort(&t);
+        last = n;
+        reads++;
+    }
+    wm_store_close(&s);
+    fprintf(stderr, "reader: %d reads, last saw %llu records\n", reads, (unsigned long long)last);
+    _exit(bad);
+}
+
+/* A 1 MiB map takes far more than 1 MiB: batches that hit MDB_MAP_FULL
+ * are run again after wm_store_grow (as every writer of wmsync does), and
+ * a reader in another process keeps reading while the map grows. */
+static void test_map_grows(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    chain_t c;
+    enum { SMALL = 25, BIG = 3000, TOTAL = 24000 };
+    chain_init(&c, STATION, 1, 1);
+    chain_grow(&c, TOTAL);
+    wm_store_t *s = open_with_station(dir, &c, 1, WM_STORE_NOSYNC);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    assert_int_equal(fcntl(pfd[0], F_SETFL, O_NONBLOCK), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pfd[1]);
+        reader_child(dir, pfd[0]);
+    }
+    close(pfd[0]);
+    uint64_t committed = 0;
+    int retries = 0;
+    while (committed < TOTAL) {
+        /* Every fourth batch is big: more than the map's free room. */
+        uint64_t n = (committed / SMALL) % 4 == 3 ? BIG : SMALL;
+        if (committed + n > TOTAL)
+            n = TOTAL - committed;
+        wm_err_t err;
+        int tries = 0;
+        do {
+            wm_txn_t *t = NULL;
+            err = wm_txn_begin(s, 1, &t);
+            for (uint64_t q = committed + 1; err == WM_OK && q <= committed + n; q++)
+                err = append_srec(t, 1, c.srec[q - 1], c.len[q - 1]);
+            if (err == WM_OK)
+                err = wm_txn_commit(&t);
+            wm_txn_abort(&t);
+            if (err == WM_EMAPFULL)
+                retries++;
+        } while (wm_store_retry(s, &err, &tries));
+        assert_int_equal(err, WM_OK);
+        committed += n;
+    }
+    close(pfd[1]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(retries > 0); /* the big batches did not fit at first */
+    expect_verified(s, 1, STATION, TOTAL, TOTAL, c.head);
+    wm_store_close(&s);
+
+    /* Reopened with the same tiny map_size_mb: the data is all there, and
+     * the next write has room. */
+    assert_int_equal(wm_store_open(dir, 0, 1, &s), WM_OK);
+    expect_verified(s, 1, STATION, TOTAL, TOTAL, c.head);
+    chain_grow(&c, 10);
+    append_range(s, 1, &c, TOTAL + 1, TOTAL + 10);
+    wm_store_close(&s);
     chain_free(&c);
     tu_rmrf(dir);
     free(dir);
@@ -899,6 +1004,7 @@ int main(void)
         cmocka_unit_test(test_multi_epoch_and_nodes),
         cmocka_unit_test(test_reopen_and_readonly),
         cmocka_unit_test(test_map_full),
+        cmocka_unit_test(test_map_grows),
         cmocka_unit_test(test_epoch_keys),
         cmocka_unit_test(test_team_and_ref_indexes),
         cmocka_unit_test(test_verify_wrong_key),
