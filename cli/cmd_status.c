@@ -8,7 +8,9 @@
  *   with an upstream: "acked_seq", "pending", "connected", "last_contact",
  *                 "last_reject"
  *   aggregators:  "stations": [{"id", "seq", "state", "lag", "verified_epoch",
- *                 "verified_seq", "unverified", "verify_lag_s", ...}], "caught_up"
+ *                 "verified_seq", "unverified", "verify_lag_s", ...,
+ *                 "quota": {"bytes", "records", "days", "max_day", "max_day_bytes",
+ *                 "day_limit", "total_limit"}}], "caught_up"
  *                 (every child also fully verified)
  */
 #include <inttypes.h>
@@ -18,7 +20,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "wm_date.h"
 #include "wm_ingest.h"
+#include "wm_quota.h"
 #include "wm_stage.h"
 #include "wmctl.h"
 
@@ -29,6 +33,8 @@ typedef struct {
     json_t *arr;
     int all_caught_up;
     time_t now;
+    const wm_config_t *cfg;
+    wm_err_t err; /* a failed read stops the scan */
 } peers_ctx_t;
 
 static int count_one(void *ctx, uint32_t e, uint64_t s, const wm_srec_t *v)
@@ -48,6 +54,22 @@ static void iso_time(int64_t t, char *buf, size_t cap)
     }
     localtime_r(&tt, &tm);
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* What a child stores here against its quota ([quota] in wmsync.conf). */
+static json_t *quota_json(peers_ctx_t *pc, uint32_t node)
+{
+    wm_quota_use_t u = {0};
+    char day[11] = "";
+    if (node && (pc->err = wm_quota_usage(pc->t, node, &u)) != WM_OK)
+        return NULL;
+    if (u.max_day)
+        wm_date_format(u.max_day, day);
+    return json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:I}", "bytes", (json_int_t)u.bytes,
+                     "records", (json_int_t)u.records, "days", (json_int_t)u.days, "max_day",
+                     day, "max_day_bytes", (json_int_t)u.max_day_bytes, "day_limit",
+                     (json_int_t)pc->cfg->quota_day_mb << 20, "total_limit",
+                     (json_int_t)pc->cfg->quota_total_mb << 20);
 }
 
 static int peer_row(void *ctx, const Wm__PeerState *p)
@@ -107,6 +129,12 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
         json_object_set_new(row, "verified_seq", json_integer((json_int_t)vh.seq));
         json_object_set_new(row, "unverified", json_integer((json_int_t)unverified));
     }
+    json_t *quota = quota_json(pc, node);
+    if (!quota) {
+        json_decref(row);
+        return 1;
+    }
+    json_object_set_new(row, "quota", quota);
     json_array_append_new(pc->arr, row ? row : json_null());
     return 0;
 }
@@ -181,7 +209,7 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
     if ((rc = wmctl_open_ro(w, &s, &self)))
         return rc;
     json_t *stations = w->cfg.listen[0] ? json_array() : NULL;
-    peers_ctx_t pc = {.arr = stations, .all_caught_up = 1, .now = time(NULL)};
+    peers_ctx_t pc = {.arr = stations, .all_caught_up = 1, .now = time(NULL), .cfg = &w->cfg};
     if (s) {
         wm_txn_t *t = NULL;
         wm_err_t err = wm_txn_begin(s, 0, &t);
@@ -201,6 +229,8 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
         pc.t = t;
         if (err == WM_OK && stations)
             err = wm_peer_scan(t, peer_row, &pc);
+        if (err == WM_OK)
+            err = pc.err;
         wm_txn_abort(&t);
         if (err != WM_OK) {
             wmctl_err("cannot read the log: %s", wm_strerror(err));

@@ -908,6 +908,152 @@ done:
     printf("%s\n", sent == k ? "flooded" : "incomplete");
 }
 
+/* ---- quotas and map growth ---- */
+
+#define UNKNOWN_TAG 1000    /* a Record field no build knows: an unknown kind */
+#define FLOOD_RECORD 60000  /* bytes of one flood record's unknown field */
+
+/* Record seq of a chain whose records carry an unknown-kind body of `size`
+ * bytes (size 0: an activity titled "backlog SEQ" padded to `pad` bytes). */
+static srec_buf_t make_sized(const wm_signer_t *s, const char *station, uint64_t seq,
+                             const uint8_t *prev, int64_t captured, size_t size, size_t pad)
+{
+    Wm__Record r = WM__RECORD__INIT;
+    Wm__Activity a = WM__ACTIVITY__INIT;
+    char title[256];
+    int n = snprintf(title, sizeof title, "backlog %" PRIu64 " ", seq);
+    while (n > 0 && (size_t)n < pad && (size_t)n < sizeof title - 1)
+        title[n++] = 'x';
+    title[n > 0 ? n : 0] = 0;
+    r.schema = 1;
+    r.station = (char *)station;
+    r.epoch = 1;
+    r.seq = seq;
+    r.prev = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)prev};
+    r.captured = captured;
+    ProtobufCMessageUnknownField uf = {0};
+    uint8_t *body = NULL;
+    if (size) {
+        /* The field's bytes as protobuf-c packs them: length varint, data. */
+        body = malloc(size + 10);
+        if (!body)
+            die("out of memory");
+        size_t k = 0, v = size;
+        do {
+            body[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+            v >>= 7;
+        } while (v);
+        memset(body + k, 0x5a, size);
+        uf = (ProtobufCMessageUnknownField){UNKNOWN_TAG, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+                                            k + size, body};
+        r.base.n_unknown_fields = 1;
+        r.base.unknown_fields = &uf;
+    } else {
+        a.date = 20240315;
+        a.category = WM__CATEGORY__THEME_LECTURE;
+        a.title = title;
+        a.participants = 10;
+        r.body_case = WM__RECORD__BODY_ACTIVITY;
+        r.activity = &a;
+    }
+    srec_buf_t out = {0};
+    if (wm_record_seal(&r, s, &out.data, &out.len) != WM_OK)
+        die("cannot seal a record");
+    free(body);
+    return out;
+}
+
+/* Sends records[from..n) in batches within the town's limits, each after
+ * the previous one's answer. Prints "ack" if all were acked, else the
+ * first other outcome. */
+static void send_all(client_t *c, srec_buf_t *recs, size_t from, size_t n)
+{
+    size_t batches = 0;
+    while (from < n) {
+        size_t k = 0, bytes = 0;
+        while (from + k < n && k < 2000 && bytes + recs[from + k].len <= (1u << 20))
+            bytes += recs[from + k++].len;
+        if (send_batch(c, recs + from, k) != 0) {
+            printf("none\n");
+            return;
+        }
+        Wm__SyncMsg *sm = recv_msg(c, 20000);
+        const char *o = outcome(c, sm);
+        if (strcmp(o, "ack") != 0) {
+            printf("%s\n", o);
+            wm_pb_free(&sm);
+            return;
+        }
+        wm_pb_free(&sm);
+        from += k;
+        batches++;
+    }
+    fprintf(stderr, "hostile: %zu records acked in %zu batches\n", n, batches);
+    printf("ack\n");
+}
+
+/* An honest station back after ARG = "DAYSxPER_DAY" (default 60x40) days
+ * offline: PER_DAY activity records of some 400 bytes for each capture day
+ * from 2024-03-15 on, all sent now. */
+static void sc_backlog(client_t *c, const char *arg)
+{
+    unsigned days = 60, per = 40;
+    if (arg && sscanf(arg, "%ux%u", &days, &per) != 2)
+        die("backlog: ARG is DAYSxPER_DAY");
+    if (open_session(c) != 0)
+        return;
+    size_t n = (size_t)days * per;
+    srec_buf_t *ch = calloc(n ? n : 1, sizeof *ch);
+    uint8_t prev[WM_HASH_BYTES] = {0};
+    if (!ch)
+        die("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        int64_t at = BASE_CAPTURED + (int64_t)(i / per) * 86400 + (int64_t)(i % per) * 600;
+        ch[i] = make_sized(c->signer, c->station, i + 1, prev, at, 0, 250);
+        srec_hash(&ch[i], prev);
+    }
+    send_all(c, ch, c->durable < n ? c->durable : n, n);
+    free_chain(ch, n);
+}
+
+/* ARG (default 200) unknown-kind records of 60 KB, all captured on one
+ * day (2024-03-15), one a batch, from the town's durable seq on. */
+static void sc_quota_flood(client_t *c, const char *arg)
+{
+    size_t n = arg ? strtoull(arg, NULL, 10) : 200;
+    if (open_session(c) != 0)
+        return;
+    srec_buf_t *ch = calloc(n ? n : 1, sizeof *ch);
+    uint8_t prev[WM_HASH_BYTES] = {0};
+    if (!ch)
+        die("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        ch[i] = make_sized(c->signer, c->station, i + 1, prev, BASE_CAPTURED + (int64_t)i,
+                           FLOOD_RECORD, 0);
+        srec_hash(&ch[i], prev);
+    }
+    size_t from = c->durable < n ? c->durable : n;
+    while (from < n) { /* one record a batch: the refusal names the first over */
+        if (send_batch(c, ch + from, 1) != 0) {
+            printf("none\n");
+            break;
+        }
+        Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+        const char *o = outcome(c, sm);
+        int ok = strcmp(o, "ack") == 0;
+        if (!ok)
+            printf("%s\n", o);
+        wm_pb_free(&sm);
+        if (!ok)
+            break;
+        from++;
+    }
+    if (from == n)
+        printf("ack\n");
+    fprintf(stderr, "hostile: flood: town holds %" PRIu64 " records\n", c->durable);
+    free_chain(ch, n);
+}
+
 static const scenario_t scenarios[] = {
     {"garbage", sc_garbage, "one frame of bytes that do not decode"},
     {"empty", sc_empty, "one empty frame (a SyncMsg with nothing set)"},
@@ -937,6 +1083,8 @@ static const scenario_t scenarios[] = {
     {"future", sc_future, "a record captured ten days from now"},
     {"oversize", sc_oversize, "a frame over the town's message size limit"},
     {"flood", sc_flood, "ARG garbage frames as fast as possible"},
+    {"backlog", sc_backlog, "ARG=DAYSxPER_DAY honest records of that many capture days"},
+    {"quota_flood", sc_quota_flood, "ARG unknown-kind records of 60 KB, one capture day"},
     {NULL, NULL, NULL},
 };
 
