@@ -887,6 +887,10 @@ static wm_err_t ingest_turn(wm_agg_t *a, pending_t *pend, size_t npend, int64_t 
             ingest_pending(a, t, &pend[i], now);
             if (pend[i].res.err == WM_EMAPFULL)
                 err = WM_EMAPFULL;
+            if (pend[i].stored) { /* a sign of life (a refused bundle is none) */
+                pend[i].peer->ps->last_seen = now;
+                pend[i].peer->dirty = 1;
+            }
         }
     }
     if (err == WM_OK)
@@ -1210,10 +1214,6 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     do { /* a full map grows, and the chunk is ingested again */
         err = ingest_turn(a, &pb, 1, (int64_t)time(NULL));
     } while (wm_store_retry(a->node->store, &err, &tries));
-    if (err == WM_OK && pb.stored) { /* a refused bundle is no sign of life */
-        p->ps->last_seen = (int64_t)time(NULL);
-        p->dirty = 1;
-    }
     if (err == WM_OK)
         staged(a, &pb, 1, time(NULL));
     if (err == WM_OK && pb.stored && pb.res.flagged) {

@@ -55,8 +55,8 @@ rejects() {
 # --- unknown keys and sections ----------------------------------------------------
 # a misspelt key inside a known section, in the middle of the file
 set_line map_size_mb "map_sise_mb = 2048" && rejects "misspelt key" '"map_sise_mb"' "[storage]"
-# a key the file does not know, added at the end of [report]
-append "colour = red" && rejects "unknown key at the end" '"colour"' "[report]"
+# a key the file does not know, added at the end of [quota] (the last section)
+append "colour = red" && rejects "unknown key at the end" '"colour"' "[quota]"
 # an unknown section holding a key: the key's line is named
 append "" "[bogus]" "foo = 1" && rejects "unknown section" "[bogus]"
 
@@ -69,6 +69,9 @@ set_line id "id = xx-county//xinhe" && rejects "bad id (empty segment)" id '"xx-
 set_line map_size_mb "map_size_mb = lots" && rejects "map_size_mb not a number" map_size_mb '"lots"'
 set_line map_size_mb "map_size_mb = 0" && rejects "map_size_mb 0" map_size_mb '"0"'
 set_line map_size_mb "map_size_mb = 12MB" && rejects "map_size_mb with a unit" map_size_mb '"12MB"'
+set_line map_max_mb "map_max_mb = -1" && rejects "map_max_mb negative" map_max_mb '"-1"'
+set_line day_mb "day_mb = lots" && rejects "[quota] day_mb not a number" day_mb '"lots"'
+set_line total_mb "total_mb = 1.5" && rejects "[quota] total_mb not whole" total_mb '"1.5"'
 
 # --- [sync] -----------------------------------------------------------------------
 set_line upstream_key "upstream_key = abc123" && rejects "upstream_key too short" upstream_key
