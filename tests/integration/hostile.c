@@ -726,8 +726,10 @@ static void sc_valid_many(client_t *c, const char *arg)
             sent += k;
             inflight++;
         }
+        static char word[64]; /* the outcome outlives the reply it names */
         Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
-        o = outcome(c, sm);
+        snprintf(word, sizeof word, "%s", outcome(c, sm));
+        o = word;
         wm_pb_free(&sm);
         if (strcmp(o, "ack") != 0)
             goto out;
