@@ -330,10 +330,14 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
         /* The records must end exactly at the head the report names. */
         wm_head_t h = {0};
         char hex[65];
-        if (wm_txn_begin(scratch, 0, &t) == WM_OK)
-            wm_ingest_frontier(t, node_no, &h);
+        wm_err_t ferr = wm_txn_begin(scratch, 0, &t);
+        if (ferr == WM_OK)
+            ferr = wm_ingest_frontier(t, node_no, &h);
         wm_txn_abort(&t);
-        if (seq && (h.seq != seq || h.epoch != epoch || strcmp(wm_hex(h.hash, 32, hex), hash))) {
+        if (ferr != WM_OK) {
+            printf("  FAILED %s: cannot read the records fetched: %s\n", st, wm_strerror(ferr));
+            rc = WMCTL_FAIL;
+        } else if (seq && (h.seq != seq || h.epoch != epoch || strcmp(wm_hex(h.hash, 32, hex), hash))) {
             printf("  FAILED %s: the report covers %" PRIu32 "/%" PRIu64
                    " but the records the town sent end at %" PRIu32 "/%" PRIu64 " (or differ)\n",
                    st, epoch, seq, h.epoch, h.seq);

@@ -175,7 +175,7 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
         err = wm_store_log_id(s, log_id);
     if (err == WM_OK && (err = wm_txn_begin(s, 0, &t)) == WM_OK &&
         wm_node_lookup(t, w->cfg.id, &node) == WM_OK && wm_epoch_last(t, node, &epoch) == WM_OK)
-        wm_log_head(t, node, epoch, &head);
+        err = wm_log_head(t, node, epoch, &head);
     wm_txn_abort(&t);
     wm_store_close(&s);
     rc = WMCTL_OK;

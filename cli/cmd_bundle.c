@@ -87,11 +87,19 @@ static int do_export(wmctl_t *w, const char *out, int force, uint32_t since_epoc
             ec.failed = 1;
         } else {
             uint32_t e = 0;
-            if (wm_epoch_last(t, self, &e) == WM_OK)
-                wm_epoch_key(t, self, e, sp);
-            if (wm_log_scan(t, self, since ? since_epoch : 0, since ? since + 1 : 0, add_record,
-                            &ec) < 0)
+            wm_scan_t end = {0};
+            wm_err_t err = wm_epoch_last(t, self, &e);
+            if (err == WM_OK)
+                err = wm_epoch_key(t, self, e, sp);
+            if (err != WM_OK && err != WM_ENOTFOUND) {
+                wmctl_err("bundle export: cannot read the signing key of %s: %s", w->cfg.id,
+                          wm_strerror(err));
                 ec.failed = 1;
+            } else if ((err = wm_log_scan(t, self, since ? since_epoch : 0, since ? since + 1 : 0,
+                                          add_record, &ec, &end)) != WM_OK) {
+                wmctl_scan_failed(s, w->cfg.id, err, &end); /* no partial bundle */
+                ec.failed = 1;
+            }
         }
         wm_txn_abort(&t);
     }

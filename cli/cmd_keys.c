@@ -56,11 +56,21 @@ static uint32_t first_epoch_of(wmctl_t *w, const uint8_t sp[WM_PUB_BYTES])
     wm_store_t *s = NULL;
     uint32_t self = 0, last = 0, first = 0;
     wm_head_t acked = {0};
-    if (wmctl_open_ro(w, &s, &self) != WMCTL_OK || !s)
+    if (wmctl_open_ro(w, &s, &self) != WMCTL_OK)
+        return 0;
+    if (!s)
         return 1;
     wm_txn_t *t = NULL;
-    if (wm_txn_begin(s, 0, &t) == WM_OK) {
-        wm_acked_get(t, &acked);
+    wm_err_t err = wm_txn_begin(s, 0, &t);
+    if (err == WM_OK)
+        err = wm_acked_get(t, &acked);
+    if (err != WM_OK) {
+        wmctl_err("cannot read the log of %s: %s", w->cfg.id, wm_strerror(err));
+        wm_txn_abort(&t);
+        wm_store_close(&s);
+        return 0;
+    }
+    {
         if (self && wm_epoch_last(t, self, &last) == WM_OK)
             for (uint32_t e = 1; e <= last && !first; e++) {
                 uint8_t k[WM_PUB_BYTES];
@@ -95,6 +105,8 @@ int cmd_keys(wmctl_t *w, int argc, char **argv)
     wm_hex(sp, 32, sh);
     wm_hex(cp, 32, ch);
     uint32_t first = first_epoch_of(w, sp);
+    if (first == 0)
+        return WMCTL_FAIL; /* the log could not be read: why is printed */
     /* After a re-key the town keeps the old key for earlier epochs; a name
      * that itself begins with "from=" gets the token too, so it is never
      * read as one. */

@@ -116,14 +116,16 @@ int cmd_log(wmctl_t *w, int argc, char **argv)
         wm_store_close(&s);
         return WMCTL_OK;
     }
+    wm_scan_t stop = {0};
     wm_err_t err = wm_txn_begin(s, 0, &lc.t);
-    if (err == WM_OK && wm_log_scan(lc.t, lc.self, lc.epoch, lc.epoch ? lc.from : 0, show, &lc) < 0)
-        err = WM_EIO;
+    if (err != WM_OK)
+        wmctl_err("cannot read the log of %s: %s", w->cfg.id, wm_strerror(err));
+    else if ((err = wm_log_scan(lc.t, lc.self, lc.epoch, lc.epoch ? lc.from : 0, show, &lc,
+                                &stop)) != WM_OK)
+        wmctl_scan_failed(s, w->cfg.id, err, &stop); /* after what was shown: a partial list */
     wm_txn_abort(&lc.t);
     wm_store_close(&s);
-    if (err != WM_OK) {
-        wmctl_err("cannot read the log: %s", wm_strerror(err));
+    if (err != WM_OK)
         return WMCTL_FAIL;
-    }
     return lc.damaged ? WMCTL_FAIL : WMCTL_OK;
 }

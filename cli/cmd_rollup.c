@@ -26,6 +26,7 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
     }
     wm_store_t *s = NULL;
     uint32_t self = 0;
+    char why[1024] = "";
     int rc = wmctl_open_ro(w, &s, &self);
     if (rc)
         return rc;
@@ -41,7 +42,9 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
                           .cadence_days = w->cfg.cadence_days,
                           .silent_days = w->cfg.silent_days,
                           .today = wm_date_today(),
-                          .now = (int64_t)time(NULL)};
+                          .now = (int64_t)time(NULL),
+                          .why = why,
+                          .why_cap = sizeof why};
     wm_txn_t *t = NULL;
     wm_err_t err = wm_txn_begin(s, 0, &t);
     if (err == WM_OK)
@@ -49,12 +52,12 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
                                             : wm_report_build(t, &p, &o, out);
     wm_txn_abort(&t);
     wm_store_close(&s);
-    if (err == WM_ENOTFOUND) {
+    if (err == WM_ENOTFOUND && !why[0]) {
         fprintf(stderr, "wmctl: rejected: --station: no station \"%s\" here\n", station);
         return WMCTL_USAGE;
     }
     if (err != WM_OK) {
-        wmctl_err("cannot build the rollup: %s", wm_strerror(err));
+        wmctl_err("cannot build the rollup: %s", why[0] ? why : wm_strerror(err));
         return WMCTL_FAIL;
     }
     return WMCTL_OK;

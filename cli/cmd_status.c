@@ -78,12 +78,19 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
     uint32_t node = 0, ue = 0;
     wm_head_t h = {0}, vh = {0};
     uint64_t proofs = 0, unverified = 0, us = 0;
-    if (wm_node_lookup(pc->t, p->node, &node) == WM_OK) {
+    wm_err_t err = wm_node_lookup(pc->t, p->node, &node);
+    if (err == WM_ENOTFOUND) {
+        err = WM_OK; /* enrolled, nothing stored yet */
+    } else if (err == WM_OK) {
         /* seq: durable (acked); verified: in the log, each signature checked */
-        wm_ingest_frontier(pc->t, node, &h);
-        wm_stage_verified(pc->t, node, &vh);
-        wm_stage_pending(pc->t, node, &unverified, &ue, &us);
-        wm_proof_count(pc->t, node, &proofs);
+        if ((err = wm_ingest_frontier(pc->t, node, &h)) == WM_OK &&
+            (err = wm_stage_verified(pc->t, node, &vh)) == WM_OK &&
+            (err = wm_stage_pending(pc->t, node, &unverified, &ue, &us)) == WM_OK)
+            err = wm_proof_count(pc->t, node, &proofs);
+    }
+    if (err != WM_OK) {
+        pc->err = err; /* a row missing a figure is no row: status fails */
+        return 1;
     }
     uint64_t claimed = p->claimed ? p->claimed->seq : 0;
     uint32_t cepoch = p->claimed ? p->claimed->epoch : 0;
@@ -220,11 +227,13 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
         if (err == WM_OK)
             err = wm_acked_get(t, &acked);
         if (err == WM_OK && self)
-            wm_log_scan(t, self, acked.epoch, acked.seq + 1, count_one, &pending);
+            err = wm_log_scan(t, self, acked.epoch, acked.seq + 1, count_one, &pending, NULL);
         size_t len = 0;
-        if (wm_meta_get(t, "last_contact", &contact, sizeof contact, &len) != WM_OK)
+        if (err != WM_OK || /* a failed transaction answers nothing more */
+            wm_meta_get(t, "last_contact", &contact, sizeof contact, &len) != WM_OK)
             contact = 0;
-        if (wm_meta_get(t, "last_reject", last_reject, sizeof last_reject - 1, &len) == WM_OK)
+        if (err == WM_OK &&
+            wm_meta_get(t, "last_reject", last_reject, sizeof last_reject - 1, &len) == WM_OK)
             last_reject[len < sizeof last_reject ? len : sizeof last_reject - 1] = 0;
         pc.t = t;
         if (err == WM_OK && stations)
@@ -233,7 +242,8 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
             err = pc.err;
         wm_txn_abort(&t);
         if (err != WM_OK) {
-            wmctl_err("cannot read the log: %s", wm_strerror(err));
+            wmctl_err("cannot read the log of %s: %s [%s]", w->cfg.id, wm_strerror(err),
+                      wm_store_detail(s));
             wm_store_close(&s);
             json_decref(stations);
             return WMCTL_FAIL;

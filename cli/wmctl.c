@@ -6,6 +6,7 @@
  */
 #include "wmctl.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,17 @@ void wmctl_err(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+void wmctl_scan_failed(wm_store_t *s, const char *node, wm_err_t err, const wm_scan_t *end)
+{
+    if (end->count)
+        wmctl_err("cannot read the log of %s past record %" PRIu32 "/%" PRIu64
+                  " (%" PRIu64 " record(s) read; the rest was not): %s [%s]",
+                  node, end->epoch, end->seq, end->count, wm_strerror(err), wm_store_detail(s));
+    else
+        wmctl_err("cannot read the log of %s from its start: %s [%s]", node, wm_strerror(err),
+                  wm_store_detail(s));
 }
 
 int wmctl_config(wmctl_t *w)

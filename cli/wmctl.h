@@ -92,6 +92,10 @@ int wmctl_open_ro(wmctl_t *w, wm_store_t **store, uint32_t *self);
 wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply);
 /* Prints "wmctl: " + message to stderr. */
 void wmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints why a scan of node's log stopped part-way (err from wm_log_scan,
+ * end as it filled it): after which record, how many were read, and
+ * LMDB's own words from s. What the command printed before is partial. */
+void wmctl_scan_failed(wm_store_t *s, const char *node, wm_err_t err, const wm_scan_t *end);
 
 /* Simple "--name value" / "--flag" option lists used by the commands. */
 typedef struct {

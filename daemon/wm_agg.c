@@ -525,8 +525,8 @@ static void quarantine(wm_agg_t *a, wm_txn_t *parent, peer_t *p, const wm_ingest
     if (wm_txn_begin_child(parent, &t) != WM_OK)
         return;
     if (wm_proof_put(t, p->node_no, res->bad_epoch, res->bad_seq, res->proof, res->proof_len) ==
-        WM_OK) {
-        wm_txn_commit(&t);
+            WM_OK &&
+        wm_txn_commit(&t) == WM_OK) { /* joins the parent: durable with it */
         p->ps->state = WM_PEER_QUARANTINED;
         set_str(&p->ps->state_reason, res->detail);
         p->dirty = 1;
@@ -855,20 +855,30 @@ int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap)
         return -1;
     }
     uint32_t node = 0;
-    for (uint32_t from = 1; from && wm_stage_next_node(t, from, &node) == WM_OK; from = node + 1) {
+    wm_err_t err = WM_OK;
+    for (uint32_t from = 1; from && (err = wm_stage_next_node(t, from, &node)) == WM_OK;
+         from = node + 1) {
         uint64_t count = 0;
         uint32_t e;
         uint64_t s;
         const char *id = "?";
-        if (wm_stage_pending(t, node, &count, &e, &s) != WM_OK || !count)
+        if ((err = wm_stage_pending(t, node, &count, &e, &s)) != WM_OK)
+            break; /* unreadable is not "nothing unverified" */
+        if (!count)
             continue;
-        wm_node_name(t, node, &id);
+        if (wm_node_name(t, node, &id) != WM_OK)
+            id = "?"; /* the count stands; only the name is missing */
         if (used < cap)
             used += (size_t)snprintf(why + used, cap - used, "%s%s (%" PRIu64 " record(s) from %" PRIu32 "/%" PRIu64 ")",
                                      nodes ? ", " : "", id, count, e, s);
         nodes++;
     }
     wm_txn_abort(&t);
+    if (err != WM_OK && err != WM_ENOTFOUND) {
+        snprintf(why, cap, "cannot read what is still unverified: %s (%s)", wm_strerror(err),
+                 wm_store_detail(a->node->store));
+        return -1;
+    }
     return nodes;
 }
 

@@ -147,7 +147,9 @@ static wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_epoch, int had_l
     /* A new epoch begins above every epoch this key, this log or the
      * aggregator above (its last word, kept as "acked") has seen. */
     wm_head_t up = {0};
-    wm_acked_get(t, &up);
+    if ((err = wm_acked_get(t, &up)) != WM_OK)
+        return why_fail(err, why, cap, "cannot read what the aggregator acknowledged: %s",
+                        wm_strerror(err));
     uint32_t epoch = last > g->epoch ? last : g->epoch;
     if (up.epoch > epoch)
         epoch = up.epoch;
@@ -454,15 +456,21 @@ wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint3
                           .cadence_days = n->cfg->cadence_days,
                           .silent_days = n->cfg->silent_days,
                           .today = wm_date_today(),
-                          .now = (int64_t)time(NULL)};
+                          .now = (int64_t)time(NULL),
+                          .why = why,
+                          .why_cap = cap};
     json_t *j = NULL;
     wm_txn_t *t = NULL;
+    why[0] = 0;
     wm_err_t err = wm_txn_begin(n->store, 0, &t);
     if (err == WM_OK)
         err = wm_report_build(t, &p, &o, &j);
     wm_txn_abort(&t); /* closed before the write below */
     if (err != WM_OK) {
-        snprintf(why, cap, "cannot build the rollup: %s", wm_strerror(err));
+        /* Nothing is signed: figures from a failed read are no figures. */
+        if (!why[0])
+            snprintf(why, cap, "cannot build the rollup: %s", wm_strerror(err));
+        wm_error("refusing to publish %s: %s", p.name, why);
         return err;
     }
     char *text = json_dumps(j, JSON_COMPACT);

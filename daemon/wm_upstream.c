@@ -57,6 +57,7 @@ struct wm_upstream {
     char last_reject[48];
     char last_reject_detail[300];
     int64_t last_contact;   /* unix seconds */
+    int read_failed;        /* the last read of the log failed (logged once) */
 };
 
 static int64_t now_ms(void)
@@ -114,10 +115,15 @@ static void store_reject(wm_upstream_t *u, const char *reason, const char *detai
     wm_txn_t *t = NULL;
     char line[400];
     int n = snprintf(line, sizeof line, "%s: %s", reason, detail);
-    if (wm_txn_begin(u->node->store, 1, &t) == WM_OK &&
-        wm_meta_put(t, "last_reject", line, (size_t)(n > 0 ? n : 0)) == WM_OK)
-        wm_txn_commit(&t);
+    wm_err_t err = wm_txn_begin(u->node->store, 1, &t);
+    if (err == WM_OK)
+        err = wm_meta_put(t, "last_reject", line, (size_t)(n > 0 ? n : 0));
+    if (err == WM_OK)
+        err = wm_txn_commit(&t);
     wm_txn_abort(&t);
+    if (err != WM_OK) /* status then shows an older reject; the log has this one */
+        wm_error("upstream: cannot store the last reject: %s (%s)", wm_strerror(err),
+                 wm_store_detail(u->node->store));
 }
 
 /* ms ± 25 %: many stations do not return to a restarted aggregator in
@@ -232,14 +238,25 @@ static void pump(wm_upstream_t *u)
         if (!b.records)
             return;
         wm_txn_t *t = NULL;
-        if (wm_txn_begin(u->node->store, 0, &t) == WM_OK) {
+        wm_scan_t end = {0};
+        wm_err_t err = wm_txn_begin(u->node->store, 0, &t);
+        if (err == WM_OK) {
             /* From the record after the cursor; an empty cursor means the
              * very beginning; a finished epoch rolls into the next. */
             uint32_t e = u->cursor.epoch;
             uint64_t s = u->cursor.seq + 1;
-            wm_log_scan(t, u->node->self, e, s, fill_one, &fc);
+            err = wm_log_scan(t, u->node->self, e, s, fill_one, &fc, &end);
         }
         wm_txn_abort(&t); /* no transaction outlives this turn */
+        /* A failed read still leaves a valid prefix in the batch: it is
+         * sent, and the records after it stay here until they can be read. */
+        if (err != WM_OK && !u->read_failed)
+            wm_error("upstream: cannot read the log past %" PRIu32 "/%" PRIu64
+                     ": %s (%s); records after it are not sent",
+                     end.count ? end.epoch : u->cursor.epoch,
+                     end.count ? end.seq : u->cursor.seq, wm_strerror(err),
+                     wm_store_detail(u->node->store));
+        u->read_failed = err != WM_OK;
         if (b.n_records > 0) {
             const ProtobufCBinaryData *last = &b.records[b.n_records - 1];
             wm_srec_hash_buf(last->data, last->len, fc.last.hash);
@@ -271,14 +288,14 @@ typedef struct {
     Wm__Records *r;
     uint32_t epoch, max;
     size_t bytes;
+    uint64_t upto; /* our own records: only as far as the fork guard knows */
 } fetch_ctx_t;
 
 static int fetch_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
 {
     fetch_ctx_t *fc = ctx;
     size_t len = v->len + WM_SIG_BYTES;
-    (void)seq;
-    if (epoch != fc->epoch || !v->bytes || fc->r->n_records >= fc->max ||
+    if (epoch != fc->epoch || seq > fc->upto || !v->bytes || fc->r->n_records >= fc->max ||
         (fc->r->n_records && fc->bytes + len > WM_AGG_MAX_BYTES))
         return 1;
     uint8_t *copy = malloc(len);
@@ -300,7 +317,9 @@ static void answer_fetch(wm_upstream_t *u, const Wm__Fetch *f)
     uint8_t pub[WM_PUB_BYTES];
     uint32_t node = 0;
     fetch_ctx_t fc = {&r, f->epoch, f->max_records && f->max_records < WM_AGG_MAX_RECORDS
-                                        ? f->max_records : WM_AGG_MAX_RECORDS, 0};
+                                        ? f->max_records : WM_AGG_MAX_RECORDS, 0, UINT64_MAX};
+    wm_scan_t end = {0};
+    wm_err_t err = WM_OK;
     r.req_id = f->req_id;
     r.node = f->node ? f->node : "";
     r.epoch = f->epoch;
@@ -314,9 +333,23 @@ static void answer_fetch(wm_upstream_t *u, const Wm__Fetch *f)
         r.error = "unknown node or epoch";
     } else {
         r.sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, pub};
-        wm_log_scan(t, node, f->epoch, f->from_seq ? f->from_seq : 1, fetch_one, &fc);
+        if (node == u->node->self) { /* no record leaves before the fork guard knows it */
+            wm_head_t g = wm_node_shareable(u->node);
+            fc.upto = f->epoch < g.epoch ? UINT64_MAX : f->epoch == g.epoch ? g.seq : 0;
+        }
+        err = wm_log_scan(t, node, f->epoch, f->from_seq ? f->from_seq : 1, fetch_one, &fc, &end);
     }
     wm_txn_abort(&t);
+    if (err != WM_OK) {
+        /* A partial answer would read as the end of the epoch: none. */
+        wm_error("upstream: audit fetch of %s: cannot read the log past %" PRIu32 "/%" PRIu64
+                 ": %s (%s)", r.node, end.epoch, end.seq, wm_strerror(err),
+                 wm_store_detail(u->node->store));
+        for (size_t i = 0; i < r.n_records; i++)
+            free(r.records[i].data);
+        r.n_records = 0;
+        r.error = "storage";
+    }
     m.msg_case = WM__SYNC_MSG__MSG_RECORDS;
     m.records = &r;
     send_msg(u, &m);

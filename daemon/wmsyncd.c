@@ -409,11 +409,17 @@ static void on_publish_check(wm_reactor_t *loop, void *ctx)
     uint32_t epoch;
     uint64_t seq;
     wm_txn_t *t = NULL;
-    int done = wm_txn_begin(d->node->store, 0, &t) == WM_OK &&
-               wm_report_at(t, d->node->self, month, &epoch, &seq) == WM_OK;
+    wm_err_t err = wm_txn_begin(d->node->store, 0, &t);
+    if (err == WM_OK)
+        err = wm_report_at(t, d->node->self, month, &epoch, &seq);
     wm_txn_abort(&t);
-    if (done)
+    if (err == WM_OK)
+        goto out; /* published already */
+    if (err != WM_ENOTFOUND) {
+        wm_warn("cannot tell whether the rollup of %s was published: %s (%s)", month,
+                wm_strerror(err), wm_store_detail(d->node->store));
         goto out;
+    }
     if (unverified(d, why, sizeof why)) {
         next = PUBLISH_RETRY_MS; /* soon again: verification catches up */
         wm_debug("the rollup of %s waits: %s", month, why);

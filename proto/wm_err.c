@@ -32,6 +32,8 @@ static const struct {
                    "disk full: free space on the file system of the data directory "
                    "(what was stored before is intact)"},
     [WM_EQUOTA] = {"quota", "storage quota used up"},
+    [WM_ECORRUPT] = {"corrupt",
+                     "the database is damaged: restore the newest backup (wmctl restore)"},
 };
 
 const char *wm_strerror(wm_err_t rc)

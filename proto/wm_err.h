@@ -9,6 +9,16 @@
 #ifndef WM_ERR_H
 #define WM_ERR_H
 
+/* On a function whose result must not be ignored: the compiler warns (an
+ * error with WM_WERROR) where a caller drops it. Every storage function
+ * returning wm_err_t carries it: a failed read dropped on the floor turns
+ * a partial result into a complete-looking one. */
+#if defined(__GNUC__) || defined(__clang__)
+#define WM_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define WM_MUST_CHECK
+#endif
+
 typedef enum {
     WM_OK = 0,
     WM_EINVAL,      /* bad input: a field failed validation */
@@ -30,6 +40,7 @@ typedef enum {
     WM_EFORKED,     /* equivocation: a different record at an existing seq */
     WM_ENOSPC,      /* the file system is full (ENOSPC) or over its disk quota (EDQUOT) */
     WM_EQUOTA,      /* a child's storage quota ([quota] in wmsync.conf) is used up */
+    WM_ECORRUPT,    /* stored data is damaged (LMDB found a bad or missing page) */
     WM_ERR_COUNT
 } wm_err_t;
 

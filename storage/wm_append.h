@@ -32,19 +32,19 @@ typedef struct wm_appender wm_appender_t;
 /* Starts appending in write transaction t (which must outlive the
  * appender). *out is owned by the caller: end it with finish or abandon.
  * WM_ENOMEM. */
-wm_err_t wm_append_begin(wm_txn_t *t, unsigned flags, wm_appender_t **out);
+WM_MUST_CHECK wm_err_t wm_append_begin(wm_txn_t *t, unsigned flags, wm_appender_t **out);
 /* Appends srec (decoded as r) to node's log with its indexes and counts
  * it. Codes as wm_log_append: WM_OK, WM_EEXIST (already stored, nothing
  * counted), WM_EFORKED, WM_ECHAIN, storage errors. After a storage error
  * the transaction must be aborted. */
-wm_err_t wm_append_add(wm_appender_t *ap, uint32_t node, const wm_record_t *r,
+WM_MUST_CHECK wm_err_t wm_append_add(wm_appender_t *ap, uint32_t node, const wm_record_t *r,
                        const uint8_t *srec, size_t len);
 /* Number of records appended (WM_OK from add) so far. */
 uint64_t wm_append_count(const wm_appender_t *ap);
 /* Writes the counter deltas into the transaction and frees *ap (set
  * NULL), also on failure; then the caller commits (or, on failure,
  * aborts) the transaction. */
-wm_err_t wm_append_finish(wm_appender_t **ap);
+WM_MUST_CHECK wm_err_t wm_append_finish(wm_appender_t **ap);
 /* Frees *ap without writing its deltas (the caller aborts the
  * transaction). Accepts NULL. */
 void wm_append_abandon(wm_appender_t **ap);

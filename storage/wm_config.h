@@ -46,7 +46,7 @@ typedef struct {
 /* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or
  * WM_ENOTFOUND / WM_EIO for the file itself) and writes a sentence naming
  * the line and key at fault into err. */
-wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t errcap);
+WM_MUST_CHECK wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t errcap);
 
 /* "station", "town", "county"; NULL for an unknown role. */
 const char *wm_role_name(wm_role_t role);
@@ -55,7 +55,7 @@ wm_role_t wm_role_parse(const char *s);
 
 /* Writes a commented configuration for a new node to PATH (must not
  * exist; mode 0644). Paths written are relative to the node directory. */
-wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const char *name,
+WM_MUST_CHECK wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const char *name,
                          const char *listen, const char *upstream, const char *upstream_key);
 
 #endif

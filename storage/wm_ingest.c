@@ -208,8 +208,8 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
         }
         if (err == WM_ECHAIN) {
             wm_head_t h;
-            if (wm_stage_head(t, s->node_no, epoch, &h) != WM_OK)
-                return refuse(res, WM_EIO, "storage", epoch, seq, "cannot read the head");
+            if ((err = wm_stage_head(t, s->node_no, epoch, &h)) != WM_OK)
+                return refuse(res, err, "storage", epoch, seq, "cannot read the head");
             if (seq > h.seq + 1)
                 return refuse(res, WM_ECHAIN, "gap", epoch, seq,
                               "record %" PRIu32 "/%" PRIu64 " leaves a gap: stored head is %" PRIu64,

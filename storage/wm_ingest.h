@@ -72,13 +72,13 @@ typedef struct {
  * transaction): on failure the caller aborts it. On equivocation (a
  * different record with a valid signature at a stored place) res says so
  * and points at the proof; the caller stores it and quarantines. */
-wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *sender, const uint8_t *const *records,
+WM_MUST_CHECK wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *sender, const uint8_t *const *records,
                    const size_t *lens, size_t n, int64_t now, wm_ingest_t *res);
 
 /* The sender's durable frontier: the head of its highest stored epoch,
  * staged records included (epoch 0, seq 0 when nothing is stored). The
  * verified frontier is wm_stage_verified. */
-wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out);
+WM_MUST_CHECK wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out);
 
 /* A head as a protocol Frontier (the hash is borrowed from h), and back
  * (a missing or malformed Frontier reads as the empty head). */

@@ -2,12 +2,27 @@
 /* wm_report — figures and problems of a period as JSON; see wm_report.h. */
 #include "wm_report.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "wm_rollup.h"
+#include "wm_store_int.h"
+
+/* Fails a build: o->why names the node whose data could not be read and
+ * what was being read; LMDB's own words follow for a storage error. */
+static wm_err_t read_fail(wm_txn_t *t, const wm_report_opts_t *o, wm_err_t err, const char *node,
+                          const char *what)
+{
+    int storage = err == WM_ECORRUPT || err == WM_EIO || err == WM_ENOMEM;
+    if (o->why && o->why_cap)
+        snprintf(o->why, o->why_cap, "cannot read %s of %s: %s%s%s%s", what, node,
+                 wm_strerror(err), storage ? " (" : "", storage ? wm_store_detail(t->s) : "",
+                 storage ? ")" : "");
+    return err;
+}
 
 typedef struct {
     char id[160];
@@ -92,16 +107,20 @@ static int team_total(void *ctx, const wm_team_t *tm)
     return 0;
 }
 
-/* Figures of one scope. by_team is filled by the caller. */
-/* Figures of one scope, from its period sums s and its sums since the
- * start of records (cum, for "截至目前" figures); by_team (a new reference)
- * is taken over. */
-static json_t *totals_json(wm_txn_t *t, uint32_t scope, const wm_period_t *p, const wm_sums_t *s,
-                           const wm_sums_t *cum, json_t *by_team, const wm_report_opts_t *o,
-                           const stations_t *ss)
+/* Figures of one scope (named `who` in a failure), from its period sums s
+ * and its sums since the start of records (cum, for "截至目前" figures);
+ * by_team (a new reference) is taken over, also on failure. */
+static wm_err_t totals_json(wm_txn_t *t, uint32_t scope, const char *who, const wm_period_t *p,
+                            const wm_sums_t *s, const wm_sums_t *cum, json_t *by_team,
+                            const wm_report_opts_t *o, const stations_t *ss, json_t **out)
 {
     wm_plans_t plans = {0};
-    wm_rollup_plans(t, scope, p->from, p->to, p->to < o->today ? p->to : o->today, &plans);
+    wm_err_t err = wm_rollup_plans(t, scope, p->from, p->to, p->to < o->today ? p->to : o->today,
+                                   &plans);
+    if (err != WM_OK) {
+        json_decref(by_team);
+        return read_fail(t, o, err, who, "the plans");
+    }
 
     json_t *vs = json_object();
     json_object_set_new(vs, "by_kind", enum_counts(&wm__service_kind__descriptor, s, WM_FIG_SERVICE_KIND));
@@ -113,9 +132,15 @@ static json_t *totals_json(wm_txn_t *t, uint32_t scope, const wm_period_t *p, co
     for (size_t i = 0; i < ss->n; i++) {
         uint32_t date;
         uint16_t f;
-        if (!ss->v[i].node || (scope && ss->v[i].node != scope) ||
-            wm_rollup_site(t, ss->v[i].node, &date, &f) != WM_OK)
+        if (!ss->v[i].node || (scope && ss->v[i].node != scope))
             continue;
+        err = wm_rollup_site(t, ss->v[i].node, &date, &f);
+        if (err == WM_ENOTFOUND || err == WM_EDECODE)
+            continue; /* no checklist (EDECODE: a value of an older layout) */
+        if (err != WM_OK) {
+            json_decref(vs);
+            return read_fail(t, o, err, ss->v[i].id, "the site checklist");
+        }
         reporting++;
         for (int b = 0; b < 8; b++)
             haves[b] += (f >> b) & 1;
@@ -146,7 +171,8 @@ static json_t *totals_json(wm_txn_t *t, uint32_t scope, const wm_period_t *p, co
         "six_haves", (json_int_t)all_six, "model_stations", (json_int_t)haves[7],
         "plans", "due", (json_int_t)plans.due, "done", (json_int_t)plans.done,
         "overdue", (json_int_t)plans.overdue);
-    return tot;
+    *out = tot;
+    return tot ? WM_OK : WM_ENOMEM;
 }
 
 typedef struct {
@@ -171,6 +197,7 @@ typedef struct {
     const wm_report_opts_t *o;
     json_t *problems;
     const wm_sums_t *ever; /* the station's sums since the start of records */
+    wm_err_t err;          /* a failed read of a team's days */
 } team_problem_ctx_t;
 
 static int team_problems(void *ctx, const wm_team_t *tm)
@@ -191,10 +218,16 @@ static int team_problems(void *ctx, const wm_team_t *tm)
     if (cc.nblocks == 0)
         return 0;
     cc.served = calloc(cc.nblocks, 1);
-    if (!cc.served)
+    if (!cc.served) {
+        c->err = WM_ENOMEM;
         return 1;
-    wm_rollup_days(c->t, c->st->node, c->p->from, c->p->to, WM_FIG_TEAM_SERVICE, tm->no, mark_block,
-                   &cc);
+    }
+    c->err = wm_rollup_days(c->t, c->st->node, c->p->from, c->p->to, WM_FIG_TEAM_SERVICE, tm->no,
+                            mark_block, &cc);
+    if (c->err != WM_OK) {
+        free(cc.served);
+        return 1;
+    }
     unsigned missed = 0;
     for (unsigned b = 0; b < cc.nblocks; b++)
         missed += !cc.served[b];
@@ -209,10 +242,11 @@ static int team_problems(void *ctx, const wm_team_t *tm)
     return 0;
 }
 
-static void station_problems(wm_txn_t *t, const station_t *st, const wm_sums_t *s,
-                             const wm_sums_t *ever, const wm_period_t *p,
-                             const wm_report_opts_t *o, json_t *problems)
+static wm_err_t station_problems(wm_txn_t *t, const station_t *st, const wm_sums_t *s,
+                                 const wm_sums_t *ever, const wm_period_t *p,
+                                 const wm_report_opts_t *o, json_t *problems)
 {
+    wm_err_t err = WM_OK;
     if (st->last_seen >= 0 && o->aggregator) {
         int64_t days = st->last_seen ? (o->now - st->last_seen) / 86400 : -1;
         if (days < 0 || days >= (int64_t)o->silent_days)
@@ -230,7 +264,10 @@ static void station_problems(wm_txn_t *t, const station_t *st, const wm_sums_t *
         uint32_t last = wm_date_from_days(wm_date_to_days(next) - 1);
         if (m >= p->from && last <= p->to) {
             wm_sums_t ms = {0};
-            wm_rollup_sum(t, st->node, m, last, &ms);
+            if (st->node && (err = wm_rollup_sum(t, st->node, m, last, &ms)) != WM_OK) {
+                json_decref(months);
+                return read_fail(t, o, err, st->id, "the rollup counters");
+            }
             if (wm_sums_total(&ms, WM_FIG_GRASSROOTS) == 0) {
                 char buf[11];
                 wm_date_format(m, buf);
@@ -253,9 +290,13 @@ static void station_problems(wm_txn_t *t, const station_t *st, const wm_sums_t *
                                                   "station", st->id, "count", (json_int_t)late,
                                                   "late_days", WM_LATE_DAYS));
     if (st->node) {
-        team_problem_ctx_t tc = {t, st, p, o, problems, ever};
-        wm_team_scan(t, st->node, team_problems, &tc);
+        team_problem_ctx_t tc = {t, st, p, o, problems, ever, WM_OK};
+        if ((err = wm_team_scan(t, st->node, team_problems, &tc)) == WM_OK)
+            err = tc.err;
+        if (err != WM_OK)
+            return read_fail(t, o, err, st->id, "the teams");
     }
+    return WM_OK;
 }
 
 wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
@@ -263,20 +304,31 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
 {
     stations_t ss = {.only = o->station};
     wm_err_t err = WM_OK;
+    json_t *covers = NULL, *rows = NULL, *problems = NULL, *town_teams = NULL, *tot = NULL;
+    wm_sums_t s = {0}, ever = {0}, scope_s = {0}, scope_ever = {0};
     if (o->aggregator) {
         /* The aggregator's own records (an institute records activities
          * too) are counted in scope 0, so they are a row and covered. */
         uint32_t self = 0, e = 0;
-        err = wm_peer_scan(t, peer_station, &ss);
-        if (err == WM_OK && wm_node_lookup(t, o->id, &self) == WM_OK &&
-            wm_epoch_last(t, self, &e) == WM_OK && add_station(&ss, o->id, o->name, -1) == 0 &&
-            ss.n && strcmp(ss.v[ss.n - 1].id, o->id) == 0)
+        if ((err = wm_peer_scan(t, peer_station, &ss)) != WM_OK) {
+            read_fail(t, o, err, o->id, "the register of enrolled stations");
+            goto out;
+        }
+        err = wm_node_lookup(t, o->id, &self);
+        if (err == WM_OK)
+            err = wm_epoch_last(t, self, &e);
+        if (err == WM_OK && add_station(&ss, o->id, o->name, -1) == 0 && ss.n &&
+            strcmp(ss.v[ss.n - 1].id, o->id) == 0)
             ss.v[ss.n - 1].quiet = 1;
+        if (err == WM_ENOTFOUND)
+            err = WM_OK; /* the aggregator recorded nothing itself */
+        if (err != WM_OK) {
+            read_fail(t, o, err, o->id, "the log");
+            goto out;
+        }
     } else {
         add_station(&ss, o->id, o->name, -1);
     }
-    if (err != WM_OK)
-        goto out;
     if (o->station && ss.n == 0) {
         err = WM_ENOTFOUND;
         goto out;
@@ -286,54 +338,76 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S%z", &tm);
-    json_t *covers = json_array(), *rows = json_array(), *problems = json_array();
-    json_t *town_teams = json_object();
-    wm_sums_t scope_s = {0}, scope_ever = {0};
+    covers = json_array(), rows = json_array(), problems = json_array();
+    town_teams = json_object();
     for (size_t i = 0; i < ss.n; i++) {
         station_t *st = &ss.v[i];
-        if (wm_node_lookup(t, st->id, &st->node) != WM_OK)
-            st->node = 0;
+        const char *what = "the log";
         wm_head_t h = {0};
         uint32_t e = 0;
-        if (st->node && wm_epoch_last(t, st->node, &e) == WM_OK)
-            wm_log_head(t, st->node, e, &h);
+        err = wm_node_lookup(t, st->id, &st->node);
+        if (err == WM_ENOTFOUND)
+            st->node = 0, err = WM_OK;
+        if (err == WM_OK && st->node && (err = wm_epoch_last(t, st->node, &e)) == WM_OK)
+            err = wm_log_head(t, st->node, e, &h);
+        if (err == WM_ENOTFOUND)
+            err = WM_OK; /* known, but no records yet */
         char hex[65];
-        json_array_append_new(covers, json_pack("{s:s, s:I, s:I, s:s}", "station", st->id, "epoch",
-                                                (json_int_t)h.epoch, "seq", (json_int_t)h.seq, "hash",
-                                                wm_hex(h.hash, 32, hex)));
+        if (err == WM_OK)
+            json_array_append_new(covers, json_pack("{s:s, s:I, s:I, s:s}", "station", st->id,
+                                                    "epoch", (json_int_t)h.epoch, "seq",
+                                                    (json_int_t)h.seq, "hash",
+                                                    wm_hex(h.hash, 32, hex)));
         /* Each station's sums are read once: the period, and since the
          * start of records (cumulative figures, teams that never served). */
-        wm_sums_t s = {0}, ever = {0};
-        if (st->node) {
-            wm_rollup_sum(t, st->node, p->from, p->to, &s);
-            wm_rollup_sum(t, st->node, WM_DATE_MIN, p->to, &ever);
+        if (err == WM_OK && st->node) {
+            what = "the rollup counters";
+            if ((err = wm_rollup_sum(t, st->node, p->from, p->to, &s)) == WM_OK)
+                err = wm_rollup_sum(t, st->node, WM_DATE_MIN, p->to, &ever);
         }
-        if (!st->quiet)
-            station_problems(t, st, &s, &ever, p, o, problems);
+        if (err != WM_OK) {
+            read_fail(t, o, err, st->id, what);
+            goto out;
+        }
+        if (!st->quiet && (err = station_problems(t, st, &s, &ever, p, o, problems)) != WM_OK)
+            goto out;
         if (st->node) {
             char prefix[200];
             snprintf(prefix, sizeof prefix, "%s/", st->id);
             team_ctx_t tc = {&s, town_teams, prefix};
-            wm_team_scan(t, st->node, team_total, &tc);
+            if ((err = wm_team_scan(t, st->node, team_total, &tc)) != WM_OK) {
+                read_fail(t, o, err, st->id, "the teams");
+                goto out;
+            }
         }
         if (o->aggregator && st->node) {
             stations_t one = {.v = st, .n = 1, .cap = 1};
-            json_t *teams = json_object();
+            json_t *teams = json_object(), *row_tot = NULL;
             team_ctx_t tc = {&s, teams, ""};
-            wm_team_scan(t, st->node, team_total, &tc);
+            if ((err = wm_team_scan(t, st->node, team_total, &tc)) != WM_OK) {
+                json_decref(teams);
+                read_fail(t, o, err, st->id, "the teams");
+                goto out;
+            }
+            if ((err = totals_json(t, st->node, st->id, p, &s, &ever, teams, o, &one,
+                                   &row_tot)) != WM_OK)
+                goto out;
             json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "id", st->id, "name", st->name,
-                                                  "totals", totals_json(t, st->node, p, &s, &ever,
-                                                                        teams, o, &one)));
+                                                  "totals", row_tot));
         }
         if (!o->aggregator || o->station) { /* the scope is this one station */
             wm_sums_free(&scope_s);
             wm_sums_free(&scope_ever);
             scope_s = s, scope_ever = ever;
+            memset(&s, 0, sizeof s);
+            memset(&ever, 0, sizeof ever);
             json_decref(town_teams);
             town_teams = json_object();
-            team_ctx_t tc = {&s, town_teams, ""};
-            if (st->node)
-                wm_team_scan(t, st->node, team_total, &tc);
+            team_ctx_t tc = {&scope_s, town_teams, ""};
+            if (st->node && (err = wm_team_scan(t, st->node, team_total, &tc)) != WM_OK) {
+                read_fail(t, o, err, st->id, "the teams");
+                goto out;
+            }
             continue;
         }
         wm_sums_free(&s);
@@ -342,12 +416,18 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
     /* The scope's own totals: all stations (0) or the one asked for. */
     uint32_t scope = o->station || !o->aggregator ? (ss.n ? ss.v[0].node : 0) : 0;
     if (o->aggregator && !o->station) {
-        wm_rollup_sum(t, 0, p->from, p->to, &scope_s);
-        wm_rollup_sum(t, 0, WM_DATE_MIN, p->to, &scope_ever);
+        if ((err = wm_rollup_sum(t, 0, p->from, p->to, &scope_s)) == WM_OK)
+            err = wm_rollup_sum(t, 0, WM_DATE_MIN, p->to, &scope_ever);
+        if (err != WM_OK) {
+            read_fail(t, o, err, o->id, "the rollup counters of all stations");
+            goto out;
+        }
     }
-    json_t *tot = totals_json(t, scope, p, &scope_s, &scope_ever, town_teams, o, &ss);
-    wm_sums_free(&scope_s);
-    wm_sums_free(&scope_ever);
+    err = totals_json(t, scope, scope ? ss.v[0].id : o->id, p, &scope_s, &scope_ever,
+                      town_teams, o, &ss, &tot);
+    town_teams = NULL; /* taken over */
+    if (err != WM_OK)
+        goto out;
     *out = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
                      WM_REPORT_SCHEMA, "period", p->name,
                      "from", wm_date_format(p->from, from), "to", wm_date_format(p->to, to),
@@ -355,37 +435,73 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
                      o->station ? o->station : o->id, "name",
                      o->station ? (ss.n ? ss.v[0].name : "") : o->name, "generated", gen, "covers",
                      covers, "totals", tot, "stations", rows, "problems", problems);
+    covers = rows = problems = tot = NULL; /* taken over, also by a failed pack */
     if (!*out)
         err = WM_ENOMEM;
 out:
+    json_decref(covers);
+    json_decref(rows);
+    json_decref(problems);
+    json_decref(town_teams);
+    json_decref(tot);
+    wm_sums_free(&s);
+    wm_sums_free(&ever);
+    wm_sums_free(&scope_s);
+    wm_sums_free(&scope_ever);
     free(ss.v);
     return err;
 }
 
 /* ---- the county: sums of the towns' published, signed rollups ---- */
 
-/* dst += src, key by key: numbers add, objects recurse, others are kept. */
-static void json_add_into(json_t *dst, const json_t *src)
+/* How deep a town's totals may nest. This build writes three levels
+ * (totals.volunteer_services.by_kind); deeper is no report of ours. */
+#define WM_TIER_MAX_DEPTH 8
+
+/* dst += src, key by key: numbers add, objects recurse, others are kept.
+ * WM_ETOOBIG if a sum of integers would leave the range of int64 (no
+ * honest town's figures come near it: the report is bad, and adding it
+ * would be undefined) or objects nest deeper than WM_TIER_MAX_DEPTH; *bad
+ * then names the key, valid while src lives, and dst is partly added to:
+ * add into a copy. */
+static wm_err_t json_add_into(json_t *dst, const json_t *src, int depth, const char **bad)
 {
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)src, k, v)
     {
         json_t *d = json_object_get(dst, k);
+        json_int_t sum;
         if (json_is_object(v)) {
+            if (depth >= WM_TIER_MAX_DEPTH) {
+                *bad = k;
+                return WM_ETOOBIG;
+            }
             if (!json_is_object(d)) {
                 d = json_object();
                 json_object_set_new(dst, k, d);
             }
-            json_add_into(d, v);
+            wm_err_t err = json_add_into(d, v, depth + 1, bad);
+            if (err != WM_OK)
+                return err;
         } else if (json_is_integer(v) && json_is_integer(d)) {
-            json_object_set_new(dst, k, json_integer(json_integer_value(d) + json_integer_value(v)));
+            if (__builtin_add_overflow(json_integer_value(d), json_integer_value(v), &sum)) {
+                *bad = k;
+                return WM_ETOOBIG;
+            }
+            json_object_set_new(dst, k, json_integer(sum));
         } else if (json_is_number(v) && json_is_number(d)) {
-            json_object_set_new(dst, k, json_real(json_number_value(d) + json_number_value(v)));
+            double x = json_number_value(d) + json_number_value(v);
+            if (!isfinite(x)) {
+                *bad = k;
+                return WM_ETOOBIG;
+            }
+            json_object_set_new(dst, k, json_real(x));
         } else if (!d) {
             json_object_set(dst, k, v);
         }
     }
+    return WM_OK;
 }
 
 wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
@@ -435,14 +551,15 @@ static void json_zero(json_t *j)
 
 /* The totals of no records: every documented figure, all 0. A tier's sums
  * start from it, so a period no child reported still has every key. */
-static json_t *zero_totals(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o)
+static wm_err_t zero_totals(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
+                            json_t **out)
 {
     wm_sums_t none = {0};
     stations_t no_stations = {0};
-    json_t *z = totals_json(t, 0, p, &none, &none, json_object(), o, &no_stations);
-    if (z)
-        json_zero(z);
-    return z;
+    wm_err_t err = totals_json(t, 0, o->id, p, &none, &none, json_object(), o, &no_stations, out);
+    if (err == WM_OK)
+        json_zero(*out);
+    return err;
 }
 
 static int peer_town(void *ctx, const Wm__PeerState *p)
@@ -455,24 +572,51 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
 {
     stations_t towns = {.only = o->station};
     wm_err_t err = wm_peer_scan(t, peer_town, &towns);
-    if (err != WM_OK)
+    if (err != WM_OK) {
+        read_fail(t, o, err, o->id, "the register of enrolled towns");
         goto out;
+    }
     if (o->station && towns.n == 0) {
         err = WM_ENOTFOUND;
         goto out;
     }
-    json_t *totals = zero_totals(t, p, o), *rows = json_array(), *covers = json_array(),
-           *problems = json_array();
+    json_t *totals = NULL;
+    if ((err = zero_totals(t, p, o, &totals)) != WM_OK)
+        goto out; /* o->why says what could not be read */
+    json_t *rows = json_array(), *covers = json_array(), *problems = json_array();
     for (size_t i = 0; i < towns.n; i++) {
-        json_t *rep = NULL;
+        json_t *rep = NULL, *sum = NULL;
         wm_head_t at;
         char hex[65];
-        if (wm_report_find(t, towns.v[i].id, p, &rep, &at) != WM_OK) {
+        const char *bad = "";
+        err = wm_report_find(t, towns.v[i].id, p, &rep, &at);
+        if (err == WM_ENOTFOUND || err == WM_EDECODE) {
+            err = WM_OK;
             json_array_append_new(problems, json_pack("{s:s, s:s}", "kind", "town_not_reported",
                                                       "town", towns.v[i].id));
             continue;
         }
-        json_add_into(totals, json_object_get(rep, "totals"));
+        if (err != WM_OK) {
+            json_decref(totals);
+            json_decref(rows);
+            json_decref(covers);
+            json_decref(problems);
+            read_fail(t, o, err, towns.v[i].id, "the published rollup");
+            goto out;
+        }
+        /* Into a copy: a report that cannot be added leaves the sums as
+         * they were, and is named instead. */
+        sum = json_deep_copy(totals);
+        if (!sum || json_add_into(sum, json_object_get(rep, "totals"), 0, &bad) != WM_OK) {
+            json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "kind",
+                                                      "town_report_invalid", "town",
+                                                      towns.v[i].id, "field", bad));
+            json_decref(sum);
+            json_decref(rep);
+            continue;
+        }
+        json_decref(totals);
+        totals = sum;
         json_array_append_new(rows, json_pack("{s:s, s:s, s:O, s:{s:I, s:I, s:s}}", "id",
                                               towns.v[i].id, "name", towns.v[i].name, "totals",
                                               json_object_get(rep, "totals"), "report", "epoch",

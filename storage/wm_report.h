@@ -31,23 +31,28 @@ typedef struct {
     unsigned silent_days;         /* "not synced" after this many days, default 7 */
     uint32_t today;               /* YYYYMMDD */
     int64_t now;                  /* unix seconds */
+    char *why;                    /* if not NULL: on failure, a sentence naming the
+                                   * node whose data could not be read and where */
+    size_t why_cap;
 } wm_report_opts_t;
 
 /* Builds the report of period p. *out is a new reference. WM_ENOTFOUND if
- * o->station is not a known station. */
-wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
+ * o->station is not a known station. Any read that fails (WM_ECORRUPT,
+ * WM_EIO, WM_EDECODE …) fails the whole build: a report is complete or
+ * there is none, never one with figures left out. */
+WM_MUST_CHECK wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                          json_t **out);
 
 /* The same object for a county (or any tier above towns): the sums of the
  * children's latest signed rollups of exactly period p, found in their
  * logs; "stations" lists the towns with their totals and the report record
  * each came from; a town without one is a problem "town_not_reported". */
-wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
+WM_MUST_CHECK wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                               json_t **out);
 
 /* The latest rollup of period p in node_id's log: *report (new reference)
  * and where it is (at). WM_ENOTFOUND if there is none. */
-wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
+WM_MUST_CHECK wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
                         wm_head_t *at);
 
 #endif

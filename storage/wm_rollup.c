@@ -279,8 +279,8 @@ static wm_err_t site_unput(wm_txn_t *t, uint32_t node, const Wm__SiteChecklist *
     if (err != WM_OK && err != WM_EDECODE)
         return err;
     site_scan_t sc = {.t = t, .node = node, .err = WM_OK};
-    if (wm_log_scan(t, node, 0, 0, site_scan_fn, &sc) < 0)
-        return WM_EIO;
+    if ((err = wm_log_scan(t, node, 0, 0, site_scan_fn, &sc, NULL)) != WM_OK)
+        return err;
     if (sc.err != WM_OK)
         return sc.err;
     if (sc.found) {
@@ -322,9 +322,12 @@ static wm_err_t contribute(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const
              * counts it (the station enforces this; the count must not
              * depend on it), and so only then does a void subtract it. */
             wm_team_t tm;
-            if (x->team && x->team[0] && wm_team_get(t, node, x->team, &tm) == WM_OK &&
-                (tm.created_epoch < r->epoch ||
-                 (tm.created_epoch == r->epoch && tm.created_seq < r->seq)))
+            wm_err_t terr = x->team && x->team[0] ? wm_team_get(t, node, x->team, &tm)
+                                                  : WM_ENOTFOUND;
+            if (terr != WM_OK && terr != WM_ENOTFOUND)
+                return terr;
+            if (terr == WM_OK && (tm.created_epoch < r->epoch ||
+                                  (tm.created_epoch == r->epoch && tm.created_seq < r->seq)))
                 TRY(add(a, node, d, WM_FIG_TEAM_SERVICE, tm.no, sign));
         }
         TRY(add(a, node, d, WM_FIG_PARTICIPANTS, 0, sign * (int64_t)x->participants));
@@ -379,15 +382,19 @@ wm_err_t wm_rollup_record(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const 
     uint32_t te = v->target_epoch ? v->target_epoch : r->epoch, by_e = 0;
     uint64_t by_s = 0;
     /* Only the first void of a target subtracts it. */
-    if (wm_ref_get(t, node, te, v->target_seq, 'v', &by_e, &by_s) != WM_OK || by_e != r->epoch ||
-        by_s != r->seq)
-        return WM_OK;
+    wm_err_t err = wm_ref_get(t, node, te, v->target_seq, 'v', &by_e, &by_s);
+    if (err != WM_OK || by_e != r->epoch || by_s != r->seq)
+        return err == WM_ENOTFOUND ? WM_OK : err;
     wm_srec_t tgt;
     wm_record_t *old = NULL;
-    if (wm_log_get(t, node, te, v->target_seq, &tgt) != WM_OK ||
-        wm_record_decode(tgt.bytes, tgt.len, &old) != WM_OK)
+    err = wm_log_get(t, node, te, v->target_seq, &tgt);
+    if (err == WM_ENOTFOUND)
         return WM_OK; /* nothing there to subtract */
-    wm_err_t err = old->body_case == WM__RECORD__BODY_VOID ? WM_OK : contribute(a, t, node, old, -1);
+    if (err != WM_OK)
+        return err;
+    if (wm_record_decode(tgt.bytes, tgt.len, &old) != WM_OK)
+        return WM_OK; /* nothing there to subtract */
+    err = old->body_case == WM__RECORD__BODY_VOID ? WM_OK : contribute(a, t, node, old, -1);
     wm_record_free(&old);
     return err;
 }
@@ -634,7 +641,7 @@ wm_err_t wm_rollup_plans(wm_txn_t *t, uint32_t node, uint32_t from, uint32_t to,
             out->overdue++;
     }
     mdb_cursor_close(c);
-    return WM_OK;
+    return rc == 0 || rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "plans scan");
 }
 
 wm_err_t wm_rollup_site(wm_txn_t *t, uint32_t node, uint32_t *date, uint16_t *flags)

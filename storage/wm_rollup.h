@@ -58,7 +58,7 @@ typedef struct wm_rollup_acc wm_rollup_acc_t;
 
 /* An accumulator of counter deltas for one transaction: records add to it
  * in memory and wm_rollup_flush writes each touched counter once. */
-wm_err_t wm_rollup_acc_new(wm_rollup_acc_t **out);
+WM_MUST_CHECK wm_err_t wm_rollup_acc_new(wm_rollup_acc_t **out);
 void wm_rollup_acc_free(wm_rollup_acc_t **a);
 
 /* Adds what record r (just appended to node's log in t) contributes to the
@@ -66,9 +66,9 @@ void wm_rollup_acc_free(wm_rollup_acc_t **a);
  * added (once, and only for the first void of that target). Records of a
  * kind this build does not know count nowhere. Plans and sites are updated
  * in t directly. */
-wm_err_t wm_rollup_record(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const wm_record_t *r);
+WM_MUST_CHECK wm_err_t wm_rollup_record(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const wm_record_t *r);
 /* Writes the accumulated deltas into t and empties a. */
-wm_err_t wm_rollup_flush(wm_rollup_acc_t *a, wm_txn_t *t);
+WM_MUST_CHECK wm_err_t wm_rollup_flush(wm_rollup_acc_t *a, wm_txn_t *t);
 
 /* Sums of every (fig, dim) of scope over days [from, to] (YYYYMMDD). */
 typedef struct {
@@ -81,7 +81,7 @@ typedef struct {
     size_t n, cap;
 } wm_sums_t;
 
-wm_err_t wm_rollup_sum(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_sums_t *out);
+WM_MUST_CHECK wm_err_t wm_rollup_sum(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_sums_t *out);
 /* The value of (fig, dim) in sums; 0 if absent. */
 int64_t wm_sums_get(const wm_sums_t *s, wm_fig_t fig, uint16_t dim);
 /* Sum over all dims of fig. */
@@ -91,7 +91,7 @@ void wm_sums_free(wm_sums_t *s);
 /* Per day sums of one (fig, dim) of scope over [from, to], for cadence
  * checks: calls fn(day YYYYMMDD, value) for each day with a value. */
 typedef void (*wm_day_fn)(void *ctx, uint32_t ymd, int64_t value);
-wm_err_t wm_rollup_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_fig_t fig,
+WM_MUST_CHECK wm_err_t wm_rollup_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to, wm_fig_t fig,
                         uint16_t dim, wm_day_fn fn, void *ctx);
 
 /* Plans of node (0: all nodes): due in [from, to], completed in [from, to],
@@ -99,11 +99,11 @@ wm_err_t wm_rollup_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to,
 typedef struct {
     int64_t due, done, overdue;
 } wm_plans_t;
-wm_err_t wm_rollup_plans(wm_txn_t *t, uint32_t node, uint32_t from, uint32_t to, uint32_t asof,
+WM_MUST_CHECK wm_err_t wm_rollup_plans(wm_txn_t *t, uint32_t node, uint32_t from, uint32_t to, uint32_t asof,
                          wm_plans_t *out);
 
 /* The latest site checklist of node (by its date); WM_ENOTFOUND if none.
  * flags as in the sites layout above. */
-wm_err_t wm_rollup_site(wm_txn_t *t, uint32_t node, uint32_t *date, uint16_t *flags);
+WM_MUST_CHECK wm_err_t wm_rollup_site(wm_txn_t *t, uint32_t node, uint32_t *date, uint16_t *flags);
 
 #endif

@@ -37,29 +37,29 @@
 
 /* The durable head of an epoch of node: its last staged record, else the
  * log's head (seq 0 and a zero hash if both are empty). */
-wm_err_t wm_stage_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out);
+WM_MUST_CHECK wm_err_t wm_stage_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out);
 /* The verified frontier of node: the last record of its log, across
  * epochs (epoch 0, seq 0, zero hash if the log is empty). */
-wm_err_t wm_stage_verified(wm_txn_t *t, uint32_t node, wm_head_t *out);
+WM_MUST_CHECK wm_err_t wm_stage_verified(wm_txn_t *t, uint32_t node, wm_head_t *out);
 /* The last record of node, staged or in the log, across epochs (epoch 0,
  * seq 0, zero hash if there is none). */
-wm_err_t wm_stage_last(wm_txn_t *t, uint32_t node, wm_head_t *out);
+WM_MUST_CHECK wm_err_t wm_stage_last(wm_txn_t *t, uint32_t node, wm_head_t *out);
 /* The record at (epoch, seq), staged or in the log. WM_ENOTFOUND if absent. */
-wm_err_t wm_stage_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out);
+WM_MUST_CHECK wm_err_t wm_stage_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out);
 /* Stages srec (decoded as r) after the durable head of its epoch (write
  * transaction). Codes as wm_log_append: WM_OK, WM_EEXIST (the same record
  * is staged or stored), WM_EFORKED (another record is, at its place),
  * WM_ECHAIN (does not follow the durable head), storage errors. Nothing
  * is counted or indexed here. */
-wm_err_t wm_stage_append(wm_txn_t *t, uint32_t node, const wm_record_t *r, const uint8_t *srec,
+WM_MUST_CHECK wm_err_t wm_stage_append(wm_txn_t *t, uint32_t node, const wm_record_t *r, const uint8_t *srec,
                          size_t len);
 /* Number of staged records of node, and (if any) the first one's place;
  * *epoch and *seq are 0 when there is none. */
-wm_err_t wm_stage_pending(wm_txn_t *t, uint32_t node, uint64_t *count, uint32_t *epoch,
+WM_MUST_CHECK wm_err_t wm_stage_pending(wm_txn_t *t, uint32_t node, uint64_t *count, uint32_t *epoch,
                           uint64_t *seq);
 /* The lowest node number >= from with staged records. WM_ENOTFOUND if
  * none. For walking every node with work. */
-wm_err_t wm_stage_next_node(wm_txn_t *t, uint32_t from, uint32_t *node);
+WM_MUST_CHECK wm_err_t wm_stage_next_node(wm_txn_t *t, uint32_t from, uint32_t *node);
 
 /* What one verification pass found. */
 typedef struct {
@@ -77,20 +77,20 @@ typedef struct {
  * valid signature by the key of its epoch (wm_epoch_key). Stops at the
  * first bad one (out->bad, why). Reads only; any transaction. WM_OK also
  * when a bad record was found; other codes are read failures. */
-wm_err_t wm_stage_verify(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, size_t max,
+WM_MUST_CHECK wm_err_t wm_stage_verify(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, size_t max,
                          wm_stage_check_t *out);
 
 /* Moves node's staged records, in order, up to and including (epoch,
  * seq), at most max, into the log through ap (write transaction, the
  * appender's). The caller has verified them (wm_stage_verify). *moved
  * counts the records moved. */
-wm_err_t wm_stage_promote(wm_txn_t *t, wm_appender_t *ap, uint32_t node, uint32_t epoch,
+WM_MUST_CHECK wm_err_t wm_stage_promote(wm_txn_t *t, wm_appender_t *ap, uint32_t node, uint32_t epoch,
                           uint64_t seq, size_t max, uint64_t *moved);
 
 /* A bad signature at (epoch, seq): keeps that staged record and the
  * staged record after it as proofs (wm_proof_put) and removes every
  * staged record of node (write transaction). *discarded counts them. */
-wm_err_t wm_stage_discard(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
+WM_MUST_CHECK wm_err_t wm_stage_discard(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
                           uint64_t *discarded);
 
 #endif

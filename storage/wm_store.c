@@ -52,6 +52,8 @@ wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what)
         return WM_EMAPFULL;
     if (rc == ENOSPC || rc == EDQUOT) /* LMDB returns the errno of a failed write */
         return WM_ENOSPC;
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
+        return WM_ECORRUPT;
     if (rc == ENOMEM)
         return WM_ENOMEM;
     return WM_EIO;
@@ -797,16 +799,19 @@ wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, void *ctx)
     if (rc)
         return wm_mdb_err(t->s, rc, "team cursor");
     k = (MDB_val){4, kb};
+    wm_err_t err = WM_OK;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
          rc == 0 && k.mv_size >= 4 && wm_get_u32(k.mv_data) == node;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         wm_team_t tm;
-        if (team_decode((const char *)k.mv_data + 4, k.mv_size - 4, &v, &tm) == WM_OK &&
+        if ((err = team_decode((const char *)k.mv_data + 4, k.mv_size - 4, &v, &tm)) != WM_OK ||
             fn(ctx, &tm))
             break;
     }
     mdb_cursor_close(c);
-    return WM_OK;
+    if (err == WM_OK && rc != 0 && rc != MDB_NOTFOUND)
+        err = wm_mdb_err(t->s, rc, "team scan"); /* stopped part-way */
+    return err;
 }
 
 /* Maintains the derived indexes for one appended record. Records of kinds
@@ -915,29 +920,36 @@ wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
     return WM_OK;
 }
 
-int wm_log_scan(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_log_fn fn, void *ctx)
+wm_err_t wm_log_scan(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_log_fn fn,
+                     void *ctx, wm_scan_t *end)
 {
     MDB_cursor *c = NULL;
     MDB_val k, v;
     uint8_t kb[KEY_LOG];
+    wm_scan_t e = {0};
     wm_log_key(kb, node, epoch, seq);
     int rc = mdb_cursor_open(t->txn, t->s->log, &c);
-    if (rc)
-        return -1;
-    int stop = 0;
     k = (MDB_val){sizeof kb, kb};
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && !stop;
+    for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const uint8_t *kp = k.mv_data;
         if (k.mv_size != KEY_LOG || wm_get_u32(kp) != node)
-            break;
+            break; /* the node's log ended */
         wm_srec_t view;
         if (wm_srec_view(v.mv_data, v.mv_size, &view) != WM_OK)
             view = (wm_srec_t){v.mv_data, NULL, 0}; /* let fn see the damage */
-        stop = fn(ctx, wm_get_u32(kp + 4), wm_get_u64(kp + 8), &view);
+        e.epoch = wm_get_u32(kp + 4);
+        e.seq = wm_get_u64(kp + 8);
+        e.count++;
+        if ((e.stop = fn(ctx, e.epoch, e.seq, &view)) != 0)
+            break;
     }
     mdb_cursor_close(c);
-    return stop;
+    if (end)
+        *end = e;
+    /* MDB_NOTFOUND is the end of the data; anything else stopped the read
+     * part-way, and the caller holds only a prefix of what it asked for. */
+    return rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "log scan");
 }
 
 /* State carried through a verifying scan. */
@@ -955,7 +967,7 @@ static int verify_fail(verify_ctx_t *vc, uint32_t epoch, uint64_t seq, wm_err_t 
     vc->out->error = err;
     vc->out->bad_epoch = epoch;
     vc->out->bad_seq = seq;
-    snprintf(vc->out->why, sizeof vc->out->why, "%s", why);
+    snprintf(vc->out->why, sizeof vc->out->why, "%.*s", (int)sizeof vc->out->why - 1, why);
     return 1;
 }
 
@@ -998,8 +1010,15 @@ wm_err_t wm_log_verify(wm_txn_t *t, uint32_t node, const char *station, wm_verif
 {
     memset(out, 0, sizeof *out);
     verify_ctx_t vc = {.t = t, .node = node, .station = station, .out = out};
-    if (wm_log_scan(t, node, 0, 0, verify_one, &vc) < 0)
-        verify_fail(&vc, 0, 0, WM_EIO, "cannot read the log");
+    wm_scan_t end;
+    wm_err_t err = wm_log_scan(t, node, 0, 0, verify_one, &vc, &end);
+    if (err != WM_OK) {
+        /* Not "ok": the records after the last one read were never checked. */
+        char why[sizeof out->why + sizeof t->s->detail];
+        snprintf(why, sizeof why, "cannot read the log past this record: %s",
+                 wm_store_detail(t->s));
+        verify_fail(&vc, end.epoch, end.seq, err, why);
+    }
     return out->error;
 }
 
@@ -1064,6 +1083,8 @@ wm_err_t wm_peer_scan(wm_txn_t *t, wm_peer_fn fn, void *ctx)
             break;
     }
     mdb_cursor_close(c);
+    if (err == WM_OK && rc != 0 && rc != MDB_NOTFOUND)
+        err = wm_mdb_err(t->s, rc, "peer scan"); /* stopped part-way */
     return err;
 }
 

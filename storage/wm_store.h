@@ -104,7 +104,7 @@ typedef struct {
  * (1024). WM_ENOTFOUND if RDONLY and no environment exists; WM_ENOSPC if
  * the file system is full; WM_EIO otherwise on failure. *out is owned by
  * the caller. */
-wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_t **out);
+WM_MUST_CHECK wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_t **out);
 /* Sets the ceiling of map growth in MiB (0, the default: none, the map
  * grows while the disk lasts). */
 void wm_store_set_map_max(wm_store_t *s, size_t max_mb);
@@ -113,7 +113,7 @@ void wm_store_set_map_max(wm_store_t *s, size_t max_mb);
  * this thread may be open; one open in another thread is waited for (5 s
  * at most). WM_OK: run the transaction again. WM_EMAPFULL: the map is at
  * its ceiling (or could not be grown; wm_store_detail says which). */
-wm_err_t wm_store_grow(wm_store_t *s);
+WM_MUST_CHECK wm_err_t wm_store_grow(wm_store_t *s);
 /* The retry loop around a write transaction, for callers:
  *     int tries = 0;
  *     do err = run_it_once(...); while (wm_store_retry(s, &err, &tries));
@@ -128,56 +128,56 @@ void wm_store_close(wm_store_t **s);
  * text, for log lines. Valid until the next call on s. */
 const char *wm_store_detail(const wm_store_t *s);
 /* The environment's log id (see "log_id" above). */
-wm_err_t wm_store_log_id(wm_store_t *s, uint8_t id[static WM_LOG_ID_BYTES]);
+WM_MUST_CHECK wm_err_t wm_store_log_id(wm_store_t *s, uint8_t id[static WM_LOG_ID_BYTES]);
 /* Writes a compacted, consistent copy of the environment to the file
  * PATH (must not exist). Runs beside a live writer. */
-wm_err_t wm_store_copy(wm_store_t *s, const char *path);
+WM_MUST_CHECK wm_err_t wm_store_copy(wm_store_t *s, const char *path);
 /* The same copy written to fd (a new, empty file the caller owns, makes
  * durable and closes). */
-wm_err_t wm_store_copy_fd(wm_store_t *s, int fd);
+WM_MUST_CHECK wm_err_t wm_store_copy_fd(wm_store_t *s, int fd);
 
 /* Begins a transaction; write != 0 for a write transaction (one at a time
  * per environment; others wait). *out is owned by the caller until commit
  * or abort. */
-wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out);
+WM_MUST_CHECK wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out);
 /* Begins a transaction nested in the write transaction parent: its writes
  * join the parent's when it commits and vanish when it aborts. The parent
  * must not be used until the child ends. */
-wm_err_t wm_txn_begin_child(wm_txn_t *parent, wm_txn_t **out);
+WM_MUST_CHECK wm_err_t wm_txn_begin_child(wm_txn_t *parent, wm_txn_t **out);
 /* Commits and frees *t, setting it NULL. For a write transaction the data
  * is durable when this returns WM_OK. WM_EMAPFULL (grow and run it again,
  * see above), WM_ENOSPC (the disk is full) or WM_EIO on failure, after
  * which nothing of the transaction is stored. */
-wm_err_t wm_txn_commit(wm_txn_t **t);
+WM_MUST_CHECK wm_err_t wm_txn_commit(wm_txn_t **t);
 /* Discards and frees *t, setting it NULL. Accepts NULL. */
 void wm_txn_abort(wm_txn_t **t);
 
 /* Generic metadata. get: copies at most cap bytes into buf and sets *len
  * to the stored length; WM_ENOTFOUND if absent. */
-wm_err_t wm_meta_get(wm_txn_t *t, const char *name, void *buf, size_t cap, size_t *len);
-wm_err_t wm_meta_put(wm_txn_t *t, const char *name, const void *buf, size_t len);
+WM_MUST_CHECK wm_err_t wm_meta_get(wm_txn_t *t, const char *name, void *buf, size_t cap, size_t *len);
+WM_MUST_CHECK wm_err_t wm_meta_put(wm_txn_t *t, const char *name, const void *buf, size_t len);
 
 /* Node numbers. lookup: WM_ENOTFOUND if id is unknown. add: returns the
  * existing number or assigns the next one (write transaction). name: the
  * id of node_no, valid until the transaction ends. */
-wm_err_t wm_node_lookup(wm_txn_t *t, const char *id, uint32_t *node_no);
-wm_err_t wm_node_add(wm_txn_t *t, const char *id, uint32_t *node_no);
-wm_err_t wm_node_name(wm_txn_t *t, uint32_t node_no, const char **id);
+WM_MUST_CHECK wm_err_t wm_node_lookup(wm_txn_t *t, const char *id, uint32_t *node_no);
+WM_MUST_CHECK wm_err_t wm_node_add(wm_txn_t *t, const char *id, uint32_t *node_no);
+WM_MUST_CHECK wm_err_t wm_node_name(wm_txn_t *t, uint32_t node_no, const char **id);
 
 /* The key that signs an epoch of a node. WM_ENOTFOUND if none is set;
  * set refuses (WM_EEXIST) to change an epoch's key once set. last: the
  * highest epoch with a key, WM_ENOTFOUND if none. */
-wm_err_t wm_epoch_key(wm_txn_t *t, uint32_t node, uint32_t epoch, uint8_t pub[static WM_PUB_BYTES]);
-wm_err_t wm_epoch_set(wm_txn_t *t, uint32_t node, uint32_t epoch, const uint8_t pub[static WM_PUB_BYTES]);
-wm_err_t wm_epoch_last(wm_txn_t *t, uint32_t node, uint32_t *epoch);
+WM_MUST_CHECK wm_err_t wm_epoch_key(wm_txn_t *t, uint32_t node, uint32_t epoch, uint8_t pub[static WM_PUB_BYTES]);
+WM_MUST_CHECK wm_err_t wm_epoch_set(wm_txn_t *t, uint32_t node, uint32_t epoch, const uint8_t pub[static WM_PUB_BYTES]);
+WM_MUST_CHECK wm_err_t wm_epoch_last(wm_txn_t *t, uint32_t node, uint32_t *epoch);
 
 /* The head of an epoch (seq 0 and a zero hash if it is empty). */
-wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out);
+WM_MUST_CHECK wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out);
 /* The record at (epoch, seq); *out points into the map and is valid until
  * the transaction ends or writes. WM_ENOTFOUND if absent. */
-wm_err_t wm_log_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out);
+WM_MUST_CHECK wm_err_t wm_log_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_srec_t *out);
 /* Number of records of a node, all epochs. */
-wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count);
+WM_MUST_CHECK wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count);
 
 /* Appends one signed record to node's log (write transaction). r is the
  * decoded form of srec (the caller decoded it, and verified the signature
@@ -188,14 +188,30 @@ wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count);
  *   WM_ECHAIN    it does not follow the head (gap, wrong prev, station);
  *   WM_EMAPFULL (abort, wm_store_grow, run the transaction again), WM_EIO.
  * The caller commits; nothing is durable before that. */
-wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
+WM_MUST_CHECK wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
                        const uint8_t *srec, size_t len);
 
+/* How a scan ended. A scan ends in one of three ways, which callers must
+ * tell apart: the data ended (complete), the callback stopped it (stop
+ * nonzero), or the read failed part-way (the scan returns an error, and
+ * what the callback saw is a partial result that must never be shown as
+ * a complete one). */
+typedef struct {
+    int stop;       /* the callback's nonzero return, or 0 */
+    uint64_t count; /* entries handed to the callback */
+    uint32_t epoch; /* the last record handed to it (log scans; 0, 0 if none) */
+    uint64_t seq;
+} wm_scan_t;
+
 /* Calls fn for each record of node from (epoch, seq) on, in order, across
- * epochs, until fn returns nonzero (which is then returned) or the log ends
- * (returns 0). The srec view is valid during the call only. */
+ * epochs, until fn returns nonzero or the log ends. Returns WM_OK in both
+ * cases (end->stop tells them apart), or the error that stopped the read
+ * mid-scan: WM_ECORRUPT (a damaged page), WM_EIO, with LMDB's code in
+ * wm_store_detail(); end then says after which record it stopped. end may
+ * be NULL. The srec view is valid during the call only. */
 typedef int (*wm_log_fn)(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v);
-int wm_log_scan(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_log_fn fn, void *ctx);
+WM_MUST_CHECK wm_err_t wm_log_scan(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm_log_fn fn,
+                     void *ctx, wm_scan_t *end);
 
 /* Result of verifying a whole log. */
 typedef struct {
@@ -212,17 +228,17 @@ typedef struct {
  * chains to its predecessor (seq + 1, prev = hash) from seq 1 of each
  * epoch, and carries a valid signature by its epoch's key. Returns the
  * first failure (also in out->error). */
-wm_err_t wm_log_verify(wm_txn_t *t, uint32_t node, const char *station, wm_verify_t *out);
+WM_MUST_CHECK wm_err_t wm_log_verify(wm_txn_t *t, uint32_t node, const char *station, wm_verify_t *out);
 
 /* Where the latest rollup report of `period` is in node's log.
  * WM_ENOTFOUND if the node published none. */
-wm_err_t wm_report_at(wm_txn_t *t, uint32_t node, const char *period, uint32_t *epoch,
+WM_MUST_CHECK wm_err_t wm_report_at(wm_txn_t *t, uint32_t node, const char *period, uint32_t *epoch,
                       uint64_t *seq);
 
 /* Derived indexes, maintained by wm_log_append. */
 typedef enum { WM_TEAM_ACTIVE = 1, WM_TEAM_DISBANDED = 2 } wm_team_state_t;
 /* State of a team; WM_ENOTFOUND if it was never created. */
-wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_state_t *state);
+WM_MUST_CHECK wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_state_t *state);
 /* A team as the index knows it. */
 typedef struct {
     char id[160];
@@ -233,37 +249,43 @@ typedef struct {
     uint32_t created_epoch; /* the record that first created it */
     uint64_t created_seq;
 } wm_team_t;
-wm_err_t wm_team_get(wm_txn_t *t, uint32_t node, const char *team, wm_team_t *out);
+WM_MUST_CHECK wm_err_t wm_team_get(wm_txn_t *t, uint32_t node, const char *team, wm_team_t *out);
 typedef int (*wm_team_fn)(void *ctx, const wm_team_t *team);
-/* Calls fn for each team of node (in id order) until it returns nonzero. */
-wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, void *ctx);
+/* Calls fn for each team of node (in id order) until it returns nonzero.
+ * WM_OK when the teams ended or fn stopped; the error of a read that
+ * failed part-way (WM_ECORRUPT, WM_EIO) or of an entry that does not
+ * decode (WM_EDECODE) otherwise. */
+WM_MUST_CHECK wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, void *ctx);
 /* The record that voided ('v') or completed ('d') the target; WM_ENOTFOUND
  * if there is none. */
-wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
+WM_MUST_CHECK wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
                     uint32_t *by_epoch, uint64_t *by_seq);
 
 /* The register of enrolled children (aggregators). get: *out is owned by
  * the caller (free with wm_pb_free); WM_ENOTFOUND if not enrolled.
  * put: inserts or replaces by p->node and keeps the curves index. */
 typedef enum { WM_PEER_ACTIVE = 1, WM_PEER_QUARANTINED = 2, WM_PEER_REVOKED = 3 } wm_peer_state_t;
-wm_err_t wm_peer_get(wm_txn_t *t, const char *id, Wm__PeerState **out);
-wm_err_t wm_peer_put(wm_txn_t *t, const Wm__PeerState *p);
+WM_MUST_CHECK wm_err_t wm_peer_get(wm_txn_t *t, const char *id, Wm__PeerState **out);
+WM_MUST_CHECK wm_err_t wm_peer_put(wm_txn_t *t, const Wm__PeerState *p);
 /* The id enrolled with a Curve25519 key, copied into id (cap bytes). */
-wm_err_t wm_peer_by_curve(wm_txn_t *t, const uint8_t key[static WM_PUB_BYTES], char *id, size_t cap);
-/* Calls fn for each enrolled peer in id order until it returns nonzero. */
+WM_MUST_CHECK wm_err_t wm_peer_by_curve(wm_txn_t *t, const uint8_t key[static WM_PUB_BYTES], char *id, size_t cap);
+/* Calls fn for each enrolled peer in id order until it returns nonzero.
+ * WM_OK when the register ended or fn stopped; WM_EDECODE for an entry
+ * that does not decode, WM_ECORRUPT / WM_EIO for a read that failed
+ * part-way. */
 typedef int (*wm_peer_fn)(void *ctx, const Wm__PeerState *p);
-wm_err_t wm_peer_scan(wm_txn_t *t, wm_peer_fn fn, void *ctx);
+WM_MUST_CHECK wm_err_t wm_peer_scan(wm_txn_t *t, wm_peer_fn fn, void *ctx);
 
 /* Keeps srec as proof that it conflicts with the record stored at its
  * (epoch, seq). The first proof per place is kept. */
-wm_err_t wm_proof_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
+WM_MUST_CHECK wm_err_t wm_proof_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
                       const uint8_t *srec, size_t len);
 /* Number of proofs kept for node. */
-wm_err_t wm_proof_count(wm_txn_t *t, uint32_t node, uint64_t *count);
+WM_MUST_CHECK wm_err_t wm_proof_count(wm_txn_t *t, uint32_t node, uint64_t *count);
 
 /* The "acked" cursor (see meta names above). An absent cursor reads as
  * epoch 0, seq 0, zero hash. */
-wm_err_t wm_acked_get(wm_txn_t *t, wm_head_t *out);
-wm_err_t wm_acked_put(wm_txn_t *t, const wm_head_t *h);
+WM_MUST_CHECK wm_err_t wm_acked_get(wm_txn_t *t, wm_head_t *out);
+WM_MUST_CHECK wm_err_t wm_acked_put(wm_txn_t *t, const wm_head_t *h);
 
 #endif

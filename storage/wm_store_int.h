@@ -90,11 +90,11 @@ void wm_log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq)
 /* The last record of node in dbi (a log-keyed sub-database), of one
  * epoch if epoch is not NULL, as a head. WM_ENOTFOUND (out: seq 0, zero
  * hash) if there is none. */
-wm_err_t wm_db_last(wm_txn_t *t, MDB_dbi dbi, uint32_t node, const uint32_t *epoch,
+WM_MUST_CHECK wm_err_t wm_db_last(wm_txn_t *t, MDB_dbi dbi, uint32_t node, const uint32_t *epoch,
                     wm_head_t *out);
 int wm_mdb_seek_last(MDB_cursor *c, const uint8_t *prefix, size_t plen, size_t klen, MDB_val *k,
                      MDB_val *v);
 /* Translates an LMDB return code, remembering the original for the log. */
-wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what);
+WM_MUST_CHECK wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what);
 
 #endif

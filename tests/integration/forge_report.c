@@ -170,7 +170,10 @@ int main(int argc, char **argv)
     }
 
     /* The latest honest report of the period. */
-    wm_log_scan(t, node, 0, 0, find_rollup, &sc);
+    if ((err = wm_log_scan(t, node, 0, 0, find_rollup, &sc, NULL)) != WM_OK) {
+        fprintf(stderr, "forge_report: cannot read the log of %s: %s\n", cfg.id, wm_strerror(err));
+        goto out;
+    }
     if (!sc.found) {
         fprintf(stderr, "forge_report: %s never published %s\n", cfg.id, p.name);
         goto out;

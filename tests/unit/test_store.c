@@ -220,7 +220,11 @@ static void test_append_read_verify(void **state)
     scan_t sc;
     memset(&sc, 0, sizeof sc);
     sc.c = &c;
-    assert_int_equal(wm_log_scan(t, 1, 1, 4, scan_fn, &sc), 0);
+    wm_scan_t end;
+    assert_int_equal(wm_log_scan(t, 1, 1, 4, scan_fn, &sc, &end), WM_OK);
+    assert_int_equal(end.stop, 0);
+    assert_int_equal(end.count, 7);
+    assert_int_equal(end.seq, 10);
     assert_int_equal(sc.n, 7);
     for (int i = 0; i < sc.n; i++) {
         assert_int_equal(sc.epoch[i], 1);
@@ -228,13 +232,16 @@ static void test_append_read_verify(void **state)
     }
     memset(&sc, 0, sizeof sc);
     sc.stop_after = 3;
-    assert_int_equal(wm_log_scan(t, 1, 0, 0, scan_fn, &sc), 42);
+    assert_int_equal(wm_log_scan(t, 1, 0, 0, scan_fn, &sc, &end), WM_OK);
+    assert_int_equal(end.stop, 42);
+    assert_int_equal(end.seq, 3);
     assert_int_equal(sc.n, 3);
     assert_int_equal(sc.seq[2], 3);
     memset(&sc, 0, sizeof sc);
-    assert_int_equal(wm_log_scan(t, 1, 1, 11, scan_fn, &sc), 0);
+    assert_int_equal(wm_log_scan(t, 1, 1, 11, scan_fn, &sc, &end), WM_OK);
+    assert_int_equal(end.count, 0);
     assert_int_equal(sc.n, 0);
-    assert_int_equal(wm_log_scan(t, 2, 0, 0, scan_fn, &sc), 0);
+    assert_int_equal(wm_log_scan(t, 2, 0, 0, scan_fn, &sc, NULL), WM_OK);
     assert_int_equal(sc.n, 0);
 
     uint64_t n = 99;
@@ -315,7 +322,7 @@ static void test_nodes_and_meta(void **state)
     assert_int_equal(x, 3);
     assert_int_equal(wm_meta_get(t, "cursor", buf, sizeof buf, &len), WM_OK);
     assert_int_equal(len, 19);
-    wm_txn_commit(&t);
+    assert_int_equal(wm_txn_commit(&t), WM_OK);
     wm_store_close(&s);
 
     /* Another environment has another log id. */
@@ -524,7 +531,7 @@ static void test_multi_epoch_and_nodes(void **state)
 
     scan_t sc;
     memset(&sc, 0, sizeof sc);
-    assert_int_equal(wm_log_scan(t, 1, 1, 2, scan_fn, &sc), 0);
+    assert_int_equal(wm_log_scan(t, 1, 1, 2, scan_fn, &sc, NULL), WM_OK);
     assert_int_equal(sc.n, 4); /* 1/2, 1/3, 2/1, 2/2 */
     assert_int_equal(sc.epoch[1], 1);
     assert_int_equal(sc.seq[1], 3);
