@@ -2,6 +2,7 @@
 /* wm_rollup — incremental counters by day; layouts in wm_rollup.h. */
 #include "wm_rollup.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -501,6 +502,7 @@ static wm_err_t scan_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t t
     wm_put_u32(kb + 4, d0);
     MDB_cursor *c = NULL;
     MDB_val k = {8, kb}, v;
+    uint32_t last = 0; /* the last day read, for the message of a failed scan */
     int rc = mdb_cursor_open(t->txn, t->s->rollup, &c);
     if (rc)
         return wm_mdb_err(t->s, rc, "rollup cursor");
@@ -509,6 +511,7 @@ static wm_err_t scan_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t t
         const uint8_t *p = k.mv_data;
         if (k.mv_size < 8 || wm_get_u32(p) != scope || wm_get_u32(p + 4) > d1)
             break;
+        last = wm_get_u32(p + 4);
         if (k.mv_size == 8 && v.mv_size == WM_SLOTS * 8) {
             if (vec)
                 for (int i = 0; i < WM_SLOTS; i++)
@@ -521,7 +524,12 @@ static wm_err_t scan_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t t
         }
     }
     mdb_cursor_close(c);
-    return rc == 0 || rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "rollup scan");
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        return WM_OK;
+    char what[64], day[11];
+    wm_date_format(wm_date_from_days((int32_t)(last ? last : d0)), day);
+    snprintf(what, sizeof what, "rollup counters, %s %s", last ? "after" : "from", day);
+    return wm_mdb_err(t->s, rc, what);
 }
 
 static void team_sum(void *ctx, uint32_t day, uint16_t team, int64_t value)
