@@ -88,6 +88,7 @@ static const label_t kinds[] = {
     {"station_not_synced", "未及时同步", "Not synced"},
     {"late_entries", "活动补录", "Late entries"},
     {"town_not_reported", "镇未上报本期汇总", "Town has not reported"},
+    {"town_report_invalid", "镇上报的汇总数据无法合计", "Town's report cannot be added up"},
 };
 
 const char *render_slug_label(const char *slug, const char *lang)
@@ -254,6 +255,11 @@ const char *render_problem_text(const json_t *j, const json_t *p, const char *la
                 st, num(p, "count"), num(p, "late_days"));
     } else if (strcmp(k, "town_not_reported") == 0) {
         add(buf, cap, &len, zh ? "%s未上报本期汇总" : "%s: no rollup of the period reported", st);
+    } else if (strcmp(k, "town_report_invalid") == 0) {
+        add(buf, cap, &len,
+            zh ? "%s上报的汇总中“%s”超出可合计的范围，未计入合计"
+               : "%s: its report's \"%s\" is beyond what can be added up; left out of the sums",
+            st, str(p, "field"));
     } else {
         add(buf, cap, &len, "%s: %s", st, k);
         if (team[0])
@@ -261,7 +267,7 @@ const char *render_problem_text(const json_t *j, const json_t *p, const char *la
     }
     /* At a county, a town's problems carry the town they came from. */
     const char *town = str(p, "town");
-    if (town[0] && strcmp(k, "town_not_reported") != 0)
+    if (town[0] && strcmp(k, "town_not_reported") != 0 && strcmp(k, "town_report_invalid") != 0)
         add(buf, cap, &len, zh ? "（%s）" : " (%s)", render_station_name(j, town));
     return buf;
 }

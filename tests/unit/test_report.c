@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_report — storage/wm_report.c at the county: the sums of the towns'
+ * published rollups (wm_report_build_tier) against a real LMDB store
+ * holding two enrolled towns and their signed RollupReport records. A
+ * town's figure that would take a sum beyond int64 is refused by name
+ * (town_report_invalid), never added with an overflow.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "wm_report.h"
+#include "wm_store.h"
+#include "wm_testutil.h"
+
+#define PERIOD "2024-05"
+
+/* Enrols town id and appends its rollup of PERIOD whose totals are
+ * `totals` (a JSON object text), as seq 1 of epoch 1. */
+static void add_town(wm_txn_t *t, const char *id, uint8_t key, const char *totals)
+{
+    uint8_t curve[WM_PUB_BYTES];
+    memset(curve, key, sizeof curve);
+    Wm__PeerState ps = WM__PEER_STATE__INIT;
+    ps.node = (char *)id;
+    ps.name = (char *)id;
+    ps.role = "town";
+    ps.state = WM_PEER_ACTIVE;
+    ps.curve_pub = (ProtobufCBinaryData){sizeof curve, curve};
+    assert_int_equal(wm_peer_put(t, &ps), WM_OK);
+
+    uint32_t node = 0;
+    assert_int_equal(wm_node_add(t, id, &node), WM_OK);
+    char json[512];
+    snprintf(json, sizeof json, "{\"period\":\"" PERIOD "\",\"totals\":%s}", totals);
+    Wm__RollupReport rr = WM__ROLLUP_REPORT__INIT;
+    rr.period = PERIOD;
+    rr.from = 20240501;
+    rr.to = 20240531;
+    rr.json = json;
+    tu_rec_t tr;
+    tu_rec_init(&tr, id, 1, 1, NULL);
+    tr.r.body_case = WM__RECORD__BODY_ROLLUP;
+    tr.r.rollup = &rr;
+    wm_signer_t *s = tu_signer(key);
+    size_t len = 0;
+    uint8_t *srec = tu_seal(&tr, s, &len);
+    assert_int_equal(wm_log_append(t, node, &tr.r, srec, len), WM_OK);
+    free(srec);
+    wm_signer_free(&s);
+}
+
+/* The county's report of PERIOD over the two towns' totals. */
+static json_t *county_of(const char *a_totals, const char *b_totals, char **dir_out)
+{
+    char *dir = tu_mkdtemp();
+    wm_store_t *s = NULL;
+    wm_txn_t *t = NULL;
+    json_t *j = NULL;
+    wm_period_t p;
+    assert_int_equal(wm_store_open(dir, 0, 8, &s), WM_OK);
+    assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
+    add_town(t, "xx-county/a", 0x11, a_totals);
+    add_town(t, "xx-county/b", 0x22, b_totals);
+    assert_int_equal(wm_txn_commit(&t), WM_OK);
+    assert_int_equal(wm_period_parse(PERIOD, &p), WM_OK);
+    char why[512] = "";
+    wm_report_opts_t o = {.id = "xx-county", .name = "县", .role = "county", .aggregator = 1,
+                          .cadence_days = 14, .silent_days = 7, .today = 20240601,
+                          .now = 1717200000, .why = why, .why_cap = sizeof why};
+    assert_int_equal(wm_txn_begin(s, 0, &t), WM_OK);
+    assert_int_equal(wm_report_build_tier(t, &p, &o, &j), WM_OK);
+    wm_txn_abort(&t);
+    wm_store_close(&s);
+    *dir_out = dir;
+    return j;
+}
+
+static json_int_t total_activities(const json_t *j)
+{
+    return json_integer_value(
+        json_object_get(json_object_get(json_object_get(j, "totals"), "activities"), "total"));
+}
+
+/* The problems of kind `kind`, and the town and field of the last one. */
+static int problems_of(const json_t *j, const char *kind, const char **town, const char **field)
+{
+    size_t i;
+    json_t *x;
+    int n = 0;
+    json_array_foreach(json_object_get(j, "problems"), i, x)
+    {
+        if (strcmp(json_string_value(json_object_get(x, "kind")), kind) != 0)
+            continue;
+        n++;
+        *town = json_string_value(json_object_get(x, "town"));
+        *field = json_string_value(json_object_get(x, "field"));
+    }
+    return n;
+}
+
+static void test_tier_sums(void **state)
+{
+    (void)state;
+    char *dir = NULL;
+    const char *town = NULL, *field = NULL;
+    json_t *j = county_of("{\"activities\":{\"total\":7}}", "{\"activities\":{\"total\":5}}", &dir);
+    assert_int_equal(total_activities(j), 12);
+    assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "stations")), 2);
+    json_decref(j);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+static void test_tier_sum_beyond_int64(void **state)
+{
+    (void)state;
+    char *dir = NULL;
+    const char *town = NULL, *field = NULL;
+    /* Town a: a signed figure just under the largest int64; town b then
+     * adds 10. Today's code wrapped the county's total to a negative. */
+    json_t *j = county_of("{\"activities\":{\"total\":9223372036854775800}}",
+                          "{\"activities\":{\"total\":10}}", &dir);
+    assert_int_equal(total_activities(j), INT64_C(9223372036854775800));
+    assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 1);
+    assert_string_equal(town, "xx-county/b");
+    assert_string_equal(field, "total");
+    /* Only the town that could be added is a row. */
+    assert_int_equal(json_array_size(json_object_get(j, "stations")), 1);
+    json_decref(j);
+    tu_rmrf(dir);
+    free(dir);
+
+    /* Below the smallest int64 too, and a real that is no longer finite. */
+    j = county_of("{\"activities\":{\"total\":-9223372036854775800}}",
+                  "{\"activities\":{\"total\":-10}}", &dir);
+    assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 1);
+    json_decref(j);
+    tu_rmrf(dir);
+    free(dir);
+    j = county_of("{\"service_hours\":1.5e308}", "{\"service_hours\":1.5e308}", &dir);
+    assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 1);
+    assert_string_equal(field, "service_hours");
+    json_decref(j);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tier_sums),
+        cmocka_unit_test(test_tier_sum_beyond_int64),
+    };
+    if (wm_crypto_init() != WM_OK)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
