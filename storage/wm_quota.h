@@ -54,10 +54,10 @@ uint32_t wm_quota_day(int64_t captured);
  * with a sentence for the child naming the limit and the day in why
  * (nothing is charged then: the caller aborts the batch); a storage error
  * otherwise. */
-wm_err_t wm_quota_charge(wm_txn_t *t, const wm_quota_t *q, uint32_t node, int64_t captured,
+WM_MUST_CHECK wm_err_t wm_quota_charge(wm_txn_t *t, const wm_quota_t *q, uint32_t node, int64_t captured,
                          size_t len, char *why, size_t cap);
 
 /* The usage of node (all zero if it has stored nothing). */
-wm_err_t wm_quota_usage(wm_txn_t *t, uint32_t node, wm_quota_use_t *out);
+WM_MUST_CHECK wm_err_t wm_quota_usage(wm_txn_t *t, uint32_t node, wm_quota_use_t *out);
 
 #endif
