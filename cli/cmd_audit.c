@@ -139,6 +139,8 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
         req.fetch = &f;
         wm_err_t err = wmctl_call(w, &req, &rep);
         if (err != WM_OK) {
+            if (err == WM_EPERM) /* wmctl_call said why */
+                return WMCTL_FAIL;
             wmctl_err("audit: %s", err == WM_EDOWN ? "the county's daemon is not running"
                                                    : wm_strerror(err));
             return WMCTL_FAIL;

@@ -17,13 +17,14 @@
 #include <unistd.h>
 
 #include "sync.pb-c.h"
+#include "wm_bundle.h"
 #include "wm_record.h"
 #include "wmctl.h"
 
-#define BUNDLE_MAGIC "WMSYNCB1"
+/* A chunk is one import request: within the aggregator's batch limits
+ * (WM_AGG_MAX_RECORDS, WM_AGG_MAX_BYTES) and the control socket's. */
 #define CHUNK_RECORDS 2000
 #define CHUNK_BYTES (1u << 20)
-#define BUNDLE_MAX (1ull << 32)
 
 typedef struct {
     Wm__Bundle *b;
@@ -111,7 +112,7 @@ static int do_export(wmctl_t *w, const char *out, int force, uint32_t since_epoc
     size_t len = 0;
     FILE *f = ec.failed ? NULL : outfile_stream(of);
     int bad = !f || wm_pb_encode(&b.base, &buf, &len) != WM_OK ||
-              fwrite(BUNDLE_MAGIC, 1, 8, f) != 8 || fwrite(buf, 1, len, f) != len;
+              fwrite(WM_BUNDLE_MAGIC, 1, WM_BUNDLE_MAGIC_LEN, f) != WM_BUNDLE_MAGIC_LEN || fwrite(buf, 1, len, f) != len;
     /* On disk before we say so (the commit fsyncs): the file is about to
      * be carried away. A failed read leaves nothing behind. */
     if (ec.failed)
@@ -130,81 +131,118 @@ static int do_export(wmctl_t *w, const char *out, int force, uint32_t since_epoc
     return WMCTL_OK;
 }
 
+static int file_read(void *ctx, uint8_t *buf, size_t n)
+{
+    return fread(buf, 1, n, ctx) == n ? 0 : -1;
+}
+
+static int file_seek(void *ctx, uint64_t off)
+{
+    return off > INT64_MAX || fseeko(ctx, (off_t)off, SEEK_SET) != 0 ? -1 : 0;
+}
+
+/* Sends one chunk of records to the daemon. WMCTL_OK, or prints why and
+ * returns the exit status. */
+static int send_chunk(wmctl_t *w, const char *node, ProtobufCBinaryData *recs, size_t n,
+                      uint64_t *accepted, uint64_t *dups)
+{
+    Wm__Bundle chunk = WM__BUNDLE__INIT;
+    chunk.node = (char *)node;
+    chunk.records = recs;
+    chunk.n_records = n;
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    Wm__CtlReply *rep = NULL;
+    req.op_case = WM__CTL_REQUEST__OP_IMPORT;
+    req.import = &chunk;
+    wm_err_t err = wmctl_call(w, &req, &rep);
+    int rc = WMCTL_FAIL;
+    if (err != WM_OK)
+        wmctl_progress(NULL, 0, 0);
+    if (err == WM_EPERM) /* wmctl_call said why */
+        return WMCTL_FAIL;
+    if (err == WM_EDOWN) {
+        wmctl_err("the wmsyncd daemon for %s is not running; start it and import again "
+                  "(importing twice is harmless)",
+                  w->cfg.id);
+    } else if (err != WM_OK) {
+        wmctl_err("bundle import: no answer from the daemon: %s", wm_strerror(err));
+    } else if (rep->error && rep->error[0]) {
+        wmctl_progress(NULL, 0, 0);
+        wmctl_err("bundle import refused: %s", rep->message);
+        rc = WMCTL_USAGE;
+    } else {
+        *accepted += rep->accepted;
+        *dups += rep->duplicates;
+        rc = WMCTL_OK;
+    }
+    wm_pb_free(&rep);
+    return rc;
+}
+
+/* Streams the bundle: one pass to check the whole file (nothing is sent
+ * from a file that is malformed, truncated or holds an oversized record),
+ * then records one at a time into chunks of at most CHUNK_RECORDS records
+ * and CHUNK_BYTES bytes, each sent as soon as it is full. Memory: one
+ * chunk, whatever the file's size. */
 static int do_import(wmctl_t *w, const char *in)
 {
     int rc = WMCTL_FAIL;
     FILE *f = fopen(in, "re");
     uint8_t *buf = NULL;
-    Wm__Bundle *b = NULL;
+    ProtobufCBinaryData *recs = NULL;
+    wm_bundle_t b;
     struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0) {
-        wmctl_err("bundle import: cannot open %s", in);
+    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        wmctl_err("bundle import: cannot open %s: %s", in, f ? "not a regular file" : strerror(errno));
         goto out;
     }
-    if (st.st_size < 8 || (unsigned long long)st.st_size > BUNDLE_MAX) {
-        wmctl_err("bundle import: %s is not a wmsync bundle (size)", in);
-        rc = WMCTL_USAGE;
+    wm_bundle_src_t src = {file_read, file_seek, f, (uint64_t)st.st_size};
+    wm_err_t err = wm_bundle_scan(&b, &src);
+    if (err != WM_OK) {
+        if (err == WM_ETOOBIG)
+            wmctl_err("bundle import: %s: %s; nothing was imported", in, b.why);
+        else
+            wmctl_err("bundle import: %s is not a wmsync bundle (%s)", in, b.why);
+        rc = err == WM_EIO ? WMCTL_FAIL : WMCTL_USAGE;
         goto out;
     }
-    buf = malloc((size_t)st.st_size);
-    if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        wmctl_err("bundle import: cannot read %s", in);
-        goto out;
-    }
-    if (memcmp(buf, BUNDLE_MAGIC, 8) != 0 ||
-        wm_pb_decode(&wm__bundle__descriptor, buf + 8, (size_t)st.st_size - 8, BUNDLE_MAX,
-                     (void **)&b) != WM_OK ||
-        !b->node) {
-        wmctl_err("bundle import: %s is not a wmsync bundle (it does not decode)", in);
-        rc = WMCTL_USAGE;
+    /* A chunk, and room for the record that no longer fits in it. */
+    buf = malloc(CHUNK_BYTES + WM_BUNDLE_REC_MAX);
+    recs = calloc(CHUNK_RECORDS, sizeof *recs);
+    if (!buf || !recs) {
+        wmctl_err("bundle import: out of memory");
         goto out;
     }
     uint64_t accepted = 0, dups = 0;
-    for (size_t i = 0; i < b->n_records;) {
-        size_t n = 0, bytes = 0;
-        while (i + n < b->n_records && n < CHUNK_RECORDS &&
-               (n == 0 || bytes + b->records[i + n].len <= CHUNK_BYTES))
-            bytes += b->records[i + n++].len;
-        Wm__Bundle chunk = WM__BUNDLE__INIT;
-        chunk.node = b->node;
-        chunk.records = b->records + i;
-        chunk.n_records = n;
-        Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
-        Wm__CtlReply *rep = NULL;
-        req.op_case = WM__CTL_REQUEST__OP_IMPORT;
-        req.import = &chunk;
-        wm_err_t err = wmctl_call(w, &req, &rep);
-        if (err == WM_EDOWN) {
+    size_t n = 0, used = 0, len = 0;
+    for (;;) {
+        err = wm_bundle_next(&b, buf + used, WM_BUNDLE_REC_MAX, &len);
+        if (err != WM_OK && err != WM_ENOTFOUND) {
             wmctl_progress(NULL, 0, 0);
-            wmctl_err("the wmsyncd daemon for %s is not running; start it and import again "
-                      "(importing twice is harmless)",
-                      w->cfg.id);
+            wmctl_err("bundle import: %s changed while it was read (%s)", in, b.why);
             goto out;
         }
-        if (err != WM_OK) {
-            wmctl_progress(NULL, 0, 0);
-            wmctl_err("bundle import: no answer from the daemon: %s", wm_strerror(err));
-            goto out;
+        int last = err == WM_ENOTFOUND;
+        if (n && (last || n == CHUNK_RECORDS || used + len > CHUNK_BYTES)) {
+            if ((rc = send_chunk(w, b.node, recs, n, &accepted, &dups)) != WMCTL_OK)
+                goto out;
+            rc = WMCTL_FAIL;
+            if (!last)
+                memmove(buf, buf + used, len); /* the record that did not fit */
+            n = used = 0;
+            wmctl_progress("importing", b.next - (last ? 0 : 1), b.records);
         }
-        if (rep->error && rep->error[0]) {
-            wmctl_progress(NULL, 0, 0);
-            wmctl_err("bundle import refused: %s", rep->message);
-            wm_pb_free(&rep);
-            rc = WMCTL_USAGE;
-            goto out;
-        }
-        accepted += rep->accepted;
-        dups += rep->duplicates;
-        wm_pb_free(&rep);
-        i += n;
-        wmctl_progress("importing", i, b->n_records);
+        if (last)
+            break;
+        recs[n++] = (ProtobufCBinaryData){len, buf + used};
+        used += len;
     }
     wmctl_progress(NULL, 0, 0);
-    printf("imported %s: %" PRIu64 " new record(s), %" PRIu64 " already held\n", b->node,
+    printf("imported %s: %" PRIu64 " new record(s), %" PRIu64 " already held\n", b.node,
            accepted, dups);
     rc = WMCTL_OK;
 out:
-    wm_pb_free(&b);
+    free(recs);
     free(buf);
     if (f)
         fclose(f);

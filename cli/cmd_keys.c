@@ -212,6 +212,8 @@ static int admin_call(wmctl_t *w, Wm__CtlRequest *req, const char *done)
 {
     Wm__CtlReply *rep = NULL;
     wm_err_t err = wmctl_call(w, req, &rep);
+    if (err == WM_EPERM) /* wmctl_call said why */
+        return WMCTL_FAIL;
     if (err == WM_EDOWN) {
         wmctl_err("the wmsyncd daemon for %s is not running; start it and try again", w->cfg.id);
         return WMCTL_FAIL;

@@ -334,6 +334,8 @@ int cmd_record(wmctl_t *w, int argc, char **argv)
     req.op_case = WM__CTL_REQUEST__OP_APPEND;
     req.append = &body;
     wm_err_t err = wmctl_call(w, &req, &rep);
+    if (err == WM_EPERM) /* wmctl_call said why; nothing was sent */
+        return WMCTL_FAIL;
     if (err == WM_EDOWN && w->lost) {
         wmctl_err("the wmsyncd daemon for %s stopped while recording; the record may or may "
                   "not have been stored: check with wmctl log before recording it again",

@@ -118,6 +118,8 @@ int cmd_publish(wmctl_t *w, int argc, char **argv)
     req.op_case = WM__CTL_REQUEST__OP_PUBLISH;
     req.publish = (char *)period;
     wm_err_t err = wmctl_call(w, &req, &rep);
+    if (err == WM_EPERM) /* wmctl_call said why */
+        return WMCTL_FAIL;
     if (err == WM_EDOWN) {
         wmctl_err("the wmsyncd daemon for %s is not running; start it and publish again", w->cfg.id);
         return WMCTL_FAIL;

@@ -10,7 +10,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "wm_crypto.h"
@@ -141,6 +143,28 @@ int wmctl_open_ro(wmctl_t *w, wm_store_t **store, uint32_t *self)
     return WMCTL_OK;
 }
 
+/* Says why the control socket refused us, and who may use it. */
+static void say_denied(const wmctl_t *w)
+{
+    struct stat st;
+    if (stat(w->cfg.control, &st) != 0) {
+        wmctl_err("permission denied: this user cannot reach the control socket %s of the daemon "
+                  "for %s (a directory above it is closed to it); run wmctl as the daemon's user "
+                  "or as root",
+                  w->cfg.control, w->cfg.id);
+        return;
+    }
+    const struct passwd *pw = getpwuid(st.st_uid);
+    char owner[64];
+    if (pw)
+        snprintf(owner, sizeof owner, "%s", pw->pw_name);
+    else
+        snprintf(owner, sizeof owner, "uid %u", (unsigned)st.st_uid);
+    wmctl_err("permission denied: this user may not use the control socket %s of the daemon for "
+              "%s (owner %s, mode %04o); run wmctl as %s or as root",
+              w->cfg.control, w->cfg.id, owner, (unsigned)(st.st_mode & 07777), owner);
+}
+
 wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply)
 {
     wm_net_t *net = NULL;
@@ -153,6 +177,8 @@ wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply)
         err = wm_net_new(&net);
     if (err == WM_OK)
         err = wm_ctl_connect(net, w->cfg.control, &s);
+    if (err == WM_EPERM)
+        say_denied(w);
     if (err == WM_OK) {
         err = wm_ctl_call(s, buf, len, &rbuf, &rlen, WMCTL_TIMEOUT_MS);
         w->lost = err == WM_EDOWN;

@@ -88,7 +88,10 @@ int wmctl_config(wmctl_t *w);
  * environment is not an error: *store is then NULL. */
 int wmctl_open_ro(wmctl_t *w, wm_store_t **store, uint32_t *self);
 /* Sends req to the daemon and waits for its reply (*reply freed with
- * wm_pb_free). WM_EDOWN if the daemon is not running. */
+ * wm_pb_free). WM_EDOWN if the daemon is not running. WM_EPERM if this
+ * user may not use the control socket: wmctl_call has then printed why
+ * (the socket's owner and mode), nothing was sent, and the caller only
+ * fails. */
 wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply);
 /* Prints "wmctl: " + message to stderr. */
 void wmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

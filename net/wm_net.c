@@ -134,7 +134,9 @@ void wm_wake_drain(wm_sock_t *rx)
         ;
 }
 
-/* Nonzero if some process accepts connections on the unix socket PATH. */
+/* 1 if some process accepts connections on the unix socket PATH, 0 if
+ * none does, -1 if we may not connect (EACCES: no write permission on
+ * the socket file or no search permission on a directory above it). */
 static int someone_listens(const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -144,15 +146,22 @@ static int someone_listens(const char *path)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ? 1
+             : errno == EACCES || errno == EPERM                  ? -1
+                                                                  : 0;
     close(fd);
-    return ok;
+    return rc;
 }
 
 wm_err_t wm_ctl_connect(wm_net_t *n, const char *path, wm_sock_t **out)
 {
     char ep[160];
-    if (!someone_listens(path))
+    /* Checked here, synchronously: ZeroMQ's ipc connect is asynchronous
+     * and would only time out. */
+    int listens = someone_listens(path);
+    if (listens < 0)
+        return WM_EPERM;
+    if (!listens)
         return WM_EDOWN;
     wm_sock_t *s = NULL;
     wm_err_t err = sock_new(n, ZMQ_DEALER, &s);
@@ -273,7 +282,7 @@ wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **rep
     int rc = 0;
     for (int waited = 0; waited < timeout_ms && rc <= 0; waited += 200) {
         rc = zmq_poll(&it, 1, 200);
-        if (rc == 0 && s->path[0] && !someone_listens(s->path))
+        if (rc == 0 && s->path[0] && someone_listens(s->path) == 0)
             return WM_EDOWN;
     }
     if (rc <= 0)

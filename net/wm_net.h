@@ -44,7 +44,8 @@ void wm_net_free(wm_net_t **n);
  * only while holding the node's lock) and makes the file mode 0600. */
 wm_err_t wm_ctl_listen(wm_net_t *n, const char *path, wm_sock_t **out);
 /* Connects to the control socket at PATH. WM_EDOWN at once if no process
- * is listening there (missing or stale socket file). */
+ * is listening there (missing or stale socket file); WM_EPERM at once if
+ * this user may not connect to it (the file's mode, or a directory's). */
 wm_err_t wm_ctl_connect(wm_net_t *n, const char *path, wm_sock_t **out);
 /* Sends req and waits up to timeout_ms for one reply frame (malloc'd into
  * *reply, caller frees). WM_ETIMEOUT if none came; WM_EDOWN as soon as

@@ -4,6 +4,7 @@
  *
  *   hostile ENDPOINT TOWN_PUB_HEX KEYDIR STATION_ID SCENARIO [ARG]
  *   hostile --dump DIR
+ *   hostile --bundle KEYDIR STATION_ID N OUT [pad=MB] [big=K] [node-last]
  *
  * It connects to a real aggregator as the station whose keys are in KEYDIR
  * (sign.key, curve.key), plays one scenario of PROTOCOL.md's bad inputs and
@@ -19,6 +20,13 @@
  *
  * --dump writes a few valid encodings of SyncMsg, Bundle and Identity to
  * DIR: the seed corpus of tests/fuzz/fuzz_sync.
+ *
+ * --bundle writes a bundle file of the station's records 1..N (the same
+ * chain), field by field so it is never whole in memory: pad=MB adds an
+ * unknown field of MB MiB (a hole in the file) after the first half of the
+ * records, big=K replaces record K by 5,000,000 bytes (over the record size
+ * limit), node-last writes the node id after the records (valid protobuf,
+ * not the order wmctl writes).
  *
  * Only wm_net talks to ZeroMQ; this program uses its API.
  */
@@ -43,6 +51,7 @@
 #define BASE_CAPTURED 1710460800   /* 2024-03-15, fixed: reproducible records */
 #define CLAIM_SEQ 64               /* the head this client says it has */
 #define OVERSIZE (1200u * 1024)    /* over the town's ZMQ_MAXMSGSIZE (1 MiB + 64 KiB) */
+#define BIG_RECORD 5000000         /* --bundle big=K: over every limit, the control socket's too */
 
 typedef struct {
     uint8_t *data;
@@ -1207,10 +1216,86 @@ static int dump(const char *dir)
     return 0;
 }
 
+static void usage(void);
+
+static void put_varint(FILE *f, uint64_t v)
+{
+    do {
+        fputc((int)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)), f);
+        v >>= 7;
+    } while (v);
+}
+
+/* A length-delimited field: key, length, bytes (data NULL: a hole). */
+static void put_field(FILE *f, unsigned no, const void *data, uint64_t len)
+{
+    put_varint(f, (uint64_t)no << 3 | 2);
+    put_varint(f, len);
+    if (data)
+        fwrite(data, 1, (size_t)len, f);
+    else if (fseeko(f, (off_t)len, SEEK_CUR) != 0)
+        die("cannot seek");
+}
+
+static int write_bundle(int argc, char **argv)
+{
+    const char *station = argv[3], *out = argv[5];
+    uint64_t n = strtoull(argv[4], NULL, 10), big = 0, pad_mb = 0;
+    int node_last = 0;
+    char path[4096];
+    wm_signer_t *s = NULL;
+    for (int i = 6; i < argc; i++) {
+        if (strncmp(argv[i], "pad=", 4) == 0)
+            pad_mb = strtoull(argv[i] + 4, NULL, 10);
+        else if (strncmp(argv[i], "big=", 4) == 0)
+            big = strtoull(argv[i] + 4, NULL, 10);
+        else if (strcmp(argv[i], "node-last") == 0)
+            node_last = 1;
+        else
+            usage();
+    }
+    snprintf(path, sizeof path, "%s/sign.key", argv[2]);
+    if (wm_signer_load(path, &s) != WM_OK)
+        die("cannot load KEYDIR/sign.key");
+    FILE *f = fopen(out, "wb");
+    if (!f)
+        die("cannot create the bundle");
+    fwrite("WMSYNCB1", 1, 8, f);
+    if (!node_last)
+        put_field(f, 1, station, strlen(station));
+    put_field(f, 2, wm_signer_pub(s), WM_PUB_BYTES);
+    uint8_t prev[WM_HASH_BYTES] = {0};
+    for (uint64_t k = 1; k <= n; k++) {
+        rec_spec_t sp = {station, k, prev, BASE_CAPTURED + (int64_t)k, NULL};
+        srec_buf_t r = make_record(s, &sp);
+        srec_hash(&r, prev);
+        if (k == big) {
+            uint8_t *blob = calloc(1, BIG_RECORD);
+            if (!blob)
+                die("out of memory");
+            put_field(f, 4, blob, BIG_RECORD);
+            free(blob);
+        } else {
+            put_field(f, 4, r.data, r.len);
+        }
+        free(r.data);
+        if (pad_mb && k == n / 2)
+            put_field(f, 15, NULL, pad_mb << 20);
+    }
+    if (node_last)
+        put_field(f, 1, station, strlen(station));
+    if (ferror(f) | fclose(f))
+        die("cannot write the bundle");
+    wm_signer_free(&s);
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: hostile ENDPOINT TOWN_PUB_HEX KEYDIR STATION_ID SCENARIO [ARG]\n"
-                    "       hostile --dump DIR\nscenarios:\n");
+                    "       hostile --dump DIR\n"
+                    "       hostile --bundle KEYDIR STATION_ID N OUT [pad=MB] [big=K] "
+                    "[node-last]\nscenarios:\n");
     for (const scenario_t *s = scenarios; s->name; s++)
         fprintf(stderr, "  %-18s %s\n", s->name, s->help);
     exit(2);
@@ -1222,6 +1307,8 @@ int main(int argc, char **argv)
         die("libsodium does not initialise");
     if (argc == 3 && strcmp(argv[1], "--dump") == 0)
         return dump(argv[2]);
+    if (argc >= 6 && strcmp(argv[1], "--bundle") == 0)
+        return write_bundle(argc, argv);
     if (argc < 6 || argc > 7)
         usage();
     const scenario_t *sc = NULL;
