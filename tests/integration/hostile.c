@@ -1266,7 +1266,7 @@ static int write_bundle(int argc, char **argv)
     put_field(f, 2, wm_signer_pub(s), WM_PUB_BYTES);
     uint8_t prev[WM_HASH_BYTES] = {0};
     for (uint64_t k = 1; k <= n; k++) {
-        rec_spec_t sp = {station, k, prev, BASE_CAPTURED + (int64_t)k, NULL};
+        rec_spec_t sp = {station, k, prev, BASE_CAPTURED + (int64_t)k, NULL, 1};
         srec_buf_t r = make_record(s, &sp);
         srec_hash(&r, prev);
         if (k == big) {
