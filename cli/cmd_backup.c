@@ -10,7 +10,9 @@
  *          signing key has already signed, or of another log — unless the
  *          operator chooses --new-epoch, which the daemon then must use too.
  * rekey:   a new signing key; the old one is kept beside it, never used
- *          again. The daemon must then start with --new-epoch.
+ *          again. The daemon must then start with --new-epoch. With
+ *          --transport also a new transport (CURVE) key, the old one kept
+ *          the same way: after a theft of the keys (docs/operations.md §9).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -243,18 +245,75 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
     return WMCTL_OK;
 }
 
+/* The .pub path beside a secret key file: KEY.key -> KEY.pub. */
+static void pub_path_of(const char *secret, char *out, size_t cap)
+{
+    size_t n = strlen(secret);
+    if (n > 4 && strcmp(secret + n - 4, ".key") == 0)
+        snprintf(out, cap, "%.*s.pub", (int)(n - 4), secret);
+    else
+        snprintf(out, cap, "%s.pub", secret);
+}
+
+/* rekey --transport: a new Curve25519 key in place of the node's, written
+ * beside it first; the old one is kept as KEY.retired-STAMP. Returns
+ * WMCTL_OK, or WMCTL_FAIL with nothing changed. */
+static int rotate_transport(wmctl_t *w, long stamp)
+{
+    const char *key = w->cfg.curve_key;
+    char pub[4300], fresh[4300], freshpub[4400], old[4300], oldpub[4400], hex[65];
+    uint8_t cp[WM_PUB_BYTES];
+    pub_path_of(key, pub, sizeof pub);
+    snprintf(fresh, sizeof fresh, "%s.new", key);
+    snprintf(freshpub, sizeof freshpub, "%s.pub", fresh);
+    snprintf(old, sizeof old, "%s.retired-%ld", key, stamp);
+    snprintf(oldpub, sizeof oldpub, "%s.pub", old);
+    unlink(fresh);
+    unlink(freshpub);
+    wm_err_t err = wm_curve_generate(fresh, cp);
+    FILE *f = err == WM_OK ? fopen(freshpub, "wxe") : NULL;
+    if (err == WM_OK && !f)
+        err = WM_EIO;
+    if (f) {
+        fprintf(f, "%s\n", wm_hex(cp, WM_PUB_BYTES, hex));
+        if (fclose(f) != 0)
+            err = WM_EIO;
+    }
+    if (err != WM_OK || rename(key, old) != 0) {
+        wmctl_err("rekey: cannot make a new transport key: %s; nothing was changed",
+                  err != WM_OK ? wm_strerror(err) : strerror(errno));
+        unlink(fresh);
+        unlink(freshpub);
+        return WMCTL_FAIL;
+    }
+    if (rename(fresh, key) != 0) {
+        wmctl_err("rekey: cannot put the new transport key in place: %s; the old key is back",
+                  strerror(errno));
+        rename(old, key);
+        return WMCTL_FAIL;
+    }
+    rename(pub, oldpub);
+    rename(freshpub, pub);
+    printf("new transport key in %s (the old one is kept as %s).\n", key, old);
+    return WMCTL_OK;
+}
+
 int cmd_rekey(wmctl_t *w, int argc, char **argv)
 {
+    static const char *const flags[] = {"transport", NULL};
     wmctl_opts_t o;
-    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, flags);
     if (rc)
         return rc;
+    int transport = wmctl_flag(&o, "transport");
     if ((rc = wmctl_opts_unused(&o, "rekey")) || (rc = wmctl_config(w)))
         return rc;
     if (daemon_holds_lock(w)) {
         wmctl_err("rekey: the daemon is running; stop it first");
         return WMCTL_FAIL;
     }
+    if (transport && (rc = rotate_transport(w, (long)time(NULL))) != WMCTL_OK)
+        return rc;
     /* The new key is written beside the old one first; only then are the
      * two swapped, so a failure leaves the node with one working key. The
      * fork-guard file stays: --new-epoch then begins above what it says. */

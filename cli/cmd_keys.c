@@ -272,19 +272,85 @@ int cmd_enroll(wmctl_t *w, int argc, char **argv)
     return admin_call(w, &req, done);
 }
 
+/* "EPOCH:SEQ" (epoch 0 … 2^32-1, seq 0 … 2^64-1), nothing else. */
+static int parse_point(const char *text, uint32_t *epoch, uint64_t *seq)
+{
+    char *end = NULL;
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    unsigned long long e = strtoull(text, &end, 10);
+    if (errno || *end != ':' || e > UINT32_MAX || end[1] < '0' || end[1] > '9')
+        return -1;
+    const char *st = end + 1;
+    unsigned long long sq = strtoull(st, &end, 10);
+    if (errno || *end)
+        return -1;
+    *epoch = (uint32_t)e;
+    *seq = (uint64_t)sq;
+    return 0;
+}
+
+/* revoke --compromised: the answer names the point the keys stop at. */
+static int revoke_compromised(wmctl_t *w, const char *id, const char *after)
+{
+    Wm__Compromise c = WM__COMPROMISE__INIT;
+    c.node = (char *)id;
+    if (after && parse_point(after, &c.after_epoch, &c.after_seq) != 0) {
+        wmctl_err("rejected: --after: \"%s\" is not EPOCH:SEQ (e.g. 1:212)", after);
+        return WMCTL_USAGE;
+    }
+    c.after_set = after != NULL;
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    req.op_case = WM__CTL_REQUEST__OP_COMPROMISE;
+    req.compromise = &c;
+    Wm__CtlReply *rep = NULL;
+    wm_err_t err = wmctl_call(w, &req, &rep);
+    if (err == WM_EDOWN) {
+        wmctl_err("the wmsyncd daemon for %s is not running; start it and try again", w->cfg.id);
+        return WMCTL_FAIL;
+    }
+    if (err != WM_OK) {
+        wmctl_err("no answer from the daemon: %s", wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    int rc = WMCTL_OK;
+    if (rep->error && rep->error[0]) {
+        wmctl_err("%s", rep->message);
+        rc = strcmp(rep->error, "invalid") == 0 ? WMCTL_USAGE : WMCTL_FAIL;
+    } else {
+        printf("revoked %s as compromised: nothing its signing keys signed after %" PRIu32
+               ":%" PRIu64 " is accepted here again; its transport key is refused for good.\n"
+               "At the station: wmctl rekey --transport, wmsyncd --new-epoch, then\n"
+               "  wmctl reissue --after %" PRIu32 ":%" PRIu64 "\n"
+               "and enrol its new `wmctl keys` line here.\n",
+               id, rep->after_epoch, rep->after_seq, rep->after_epoch, rep->after_seq);
+    }
+    wm_pb_free(&rep);
+    return rc;
+}
+
 int cmd_revoke(wmctl_t *w, int argc, char **argv)
 {
+    static const char *const flags[] = {"compromised", NULL};
     wmctl_opts_t o;
-    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, flags);
     if (rc)
         return rc;
-    const char *id = wmctl_opt(&o, "id");
+    const char *id = wmctl_opt(&o, "id"), *after = wmctl_opt(&o, "after");
+    int compromised = wmctl_flag(&o, "compromised");
     if ((rc = wmctl_opts_unused(&o, "revoke")) || (rc = wmctl_config(w)))
         return rc;
     if (!id) {
         wmctl_err("revoke: --id is required");
         return WMCTL_USAGE;
     }
+    if (after && !compromised) {
+        wmctl_err("rejected: --after: only with --compromised");
+        return WMCTL_USAGE;
+    }
+    if (compromised)
+        return revoke_compromised(w, id, after);
     Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
     req.op_case = WM__CTL_REQUEST__OP_REVOKE;
     req.revoke = (char *)id;

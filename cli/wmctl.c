@@ -36,7 +36,8 @@ static const wmctl_cmd_t commands[] = {
     {"keys", cmd_keys, "keys [--json]", "print this node's one-line public identity"},
     {"enroll", cmd_enroll, "enroll FILE|-",
      "aggregator: enrol a child from its `wmctl keys` line"},
-    {"revoke", cmd_revoke, "revoke --id ID", "aggregator: revoke a child, at once"},
+    {"revoke", cmd_revoke, "revoke --id ID [--compromised [--after EPOCH:SEQ]]",
+     "aggregator: revoke a child, at once; --compromised: its keys were stolen"},
     {"bundle", cmd_bundle, "bundle export --out FILE [--since SEQ] [--force] | bundle import FILE",
      "move records by file: export at the station, import at the aggregator"},
     {"rollup", cmd_rollup,
@@ -54,8 +55,9 @@ static const wmctl_cmd_t commands[] = {
      "a consistent, compacted copy of the node's data, taken while the daemon runs"},
     {"restore", cmd_restore, "restore FILE [--new-epoch]",
      "put a backup in place (daemon stopped); refuses what would fork the chain"},
-    {"rekey", cmd_rekey, "rekey",
-     "a new signing key (daemon stopped); then wmsyncd --new-epoch and re-enrol"},
+    {"rekey", cmd_rekey, "rekey [--transport]",
+     "a new signing key (daemon stopped), --transport also a new transport key; then "
+     "wmsyncd --new-epoch and re-enrol"},
 };
 
 void wmctl_progress(const char *what, uint64_t done, uint64_t total)

@@ -1040,6 +1040,44 @@ void wm_agg_tick(wm_agg_t *a)
     wm_txn_abort(&t);
 }
 
+/* Marks key compromised in ps beyond after, unless it already is (the
+ * earlier point stands: a key is never trusted further again). */
+static wm_err_t mark_compromised(Wm__PeerState *ps, const uint8_t *key, const wm_head_t *after)
+{
+    for (size_t i = 0; i < ps->n_compromised; i++)
+        if (ps->compromised[i]->sign_pub.len == WM_PUB_BYTES &&
+            memcmp(ps->compromised[i]->sign_pub.data, key, WM_PUB_BYTES) == 0)
+            return WM_OK;
+    Wm__CompromisedKey **np = realloc(ps->compromised, (ps->n_compromised + 1) * sizeof *np);
+    if (!np)
+        return WM_ENOMEM;
+    ps->compromised = np;
+    Wm__CompromisedKey *k = malloc(sizeof *k);
+    if (!k)
+        return WM_ENOMEM;
+    wm__compromised_key__init(k);
+    set_bytes(&k->sign_pub, key, WM_PUB_BYTES);
+    k->after_epoch = after->epoch;
+    k->after_seq = after->seq;
+    k->at = (int64_t)time(NULL);
+    np[ps->n_compromised++] = k;
+    return WM_OK;
+}
+
+/* Nonzero if key is one of ps's compromised signing keys (sign) or
+ * transport keys (!sign). */
+static int key_compromised(const Wm__PeerState *ps, const uint8_t *key, int sign)
+{
+    size_t n = sign ? ps->n_compromised : ps->n_compromised_curve;
+    for (size_t i = 0; i < n; i++) {
+        const ProtobufCBinaryData *b = sign ? &ps->compromised[i]->sign_pub
+                                            : &ps->compromised_curve[i];
+        if (b->len == WM_PUB_BYTES && memcmp(b->data, key, WM_PUB_BYTES) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* One run of store_peer's transaction. */
 static wm_err_t store_peer_once(wm_agg_t *a, peer_t *p)
 {
@@ -1101,6 +1139,18 @@ wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t ca
         }
     }
     peer_t *p = find_peer(a, id->node);
+    if (p && (key_compromised(p->ps, id->curve_pub.data, 0) ||
+              key_compromised(p->ps, id->sign_pub.data, 1))) {
+        snprintf(why, cap,
+                 "the %s key %s of %s was marked compromised; make new keys at the node "
+                 "(wmctl rekey --transport) and enrol its new line",
+                 key_compromised(p->ps, id->curve_pub.data, 0) ? "transport" : "signing",
+                 wm_hex(key_compromised(p->ps, id->curve_pub.data, 0) ? id->curve_pub.data
+                                                                      : id->sign_pub.data,
+                        32, hex),
+                 id->node);
+        return WM_EPERM;
+    }
     if (!p) {
         if (a->npeers == a->cap) {
             size_t ncap = a->cap ? 2 * a->cap : 64;
@@ -1179,6 +1229,74 @@ wm_err_t wm_agg_revoke(wm_agg_t *a, const char *id, char *why, size_t cap)
         return err;
     }
     wm_info("revoked %s: its connection is refused from now on", id);
+    return WM_OK;
+}
+
+wm_err_t wm_agg_compromise(wm_agg_t *a, const char *id, int after_set, wm_head_t *after,
+                           char *why, size_t cap)
+{
+    char hex[65];
+    peer_t *p = id ? find_peer(a, id) : NULL;
+    if (!p) {
+        snprintf(why, cap, "no enrolled node \"%s\"", id ? id : "");
+        return WM_ENOTFOUND;
+    }
+    wm_head_t held;
+    wm_err_t err = durable_of(a, p, &held);
+    if (err != WM_OK) {
+        snprintf(why, cap, "cannot read what is held of %s: %s", id, wm_strerror(err));
+        return err;
+    }
+    if (after_set && (after->epoch < held.epoch ||
+                      (after->epoch == held.epoch && after->seq < held.seq))) {
+        snprintf(why, cap,
+                 "--after %" PRIu32 ":%" PRIu64 " lies below what this aggregator already holds "
+                 "of %s (%" PRIu32 ":%" PRIu64 "); records it holds stay accepted",
+                 after->epoch, after->seq, id, held.epoch, held.seq);
+        return WM_EINVAL;
+    }
+    if (!after_set)
+        *after = held;
+    Wm__PeerState *ps = p->ps;
+    if (ps->sign_pub.len == WM_PUB_BYTES)
+        err = mark_compromised(ps, ps->sign_pub.data, after);
+    for (size_t i = 0; err == WM_OK && i < ps->n_prior; i++)
+        if (ps->prior[i]->sign_pub.len == WM_PUB_BYTES)
+            err = mark_compromised(ps, ps->prior[i]->sign_pub.data, after);
+    if (err == WM_OK && ps->curve_pub.len == WM_PUB_BYTES &&
+        !key_compromised(ps, ps->curve_pub.data, 0)) {
+        ProtobufCBinaryData *nc =
+            realloc(ps->compromised_curve, (ps->n_compromised_curve + 1) * sizeof *nc);
+        if (!nc)
+            err = WM_ENOMEM;
+        else {
+            ps->compromised_curve = nc;
+            nc[ps->n_compromised_curve] = (ProtobufCBinaryData){0, NULL};
+            set_bytes(&nc[ps->n_compromised_curve++], ps->curve_pub.data, WM_PUB_BYTES);
+        }
+    }
+    if (err != WM_OK) {
+        snprintf(why, cap, "out of memory");
+        return err;
+    }
+    ps->state = WM_PEER_REVOKED;
+    char reason[200];
+    snprintf(reason, sizeof reason,
+             "keys compromised: nothing they signed after %" PRIu32 ":%" PRIu64 " is accepted",
+             after->epoch, after->seq);
+    set_str(&ps->state_reason, reason);
+    p->session = 0;
+    p->dirty = 1;
+    if ((err = store_peer(a, p)) != WM_OK) {
+        /* Not stored, yet in force all the same until the daemon restarts. */
+        snprintf(why, cap, "cannot store the revocation (%s); it holds until the daemon restarts",
+                 wm_strerror(err));
+        return err;
+    }
+    wm_warn("revoked %s as COMPROMISED: its signing key %s (and %zu earlier) signs nothing after "
+            "%" PRIu32 ":%" PRIu64 " here; its transport key is refused for good",
+            id, ps->sign_pub.len == WM_PUB_BYTES ? wm_hex(ps->sign_pub.data, 32, hex) : "?",
+            ps->n_prior, after->epoch, after->seq);
     return WM_OK;
 }
 

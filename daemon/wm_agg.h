@@ -45,6 +45,17 @@ void wm_agg_tick(wm_agg_t *a);
 wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t cap);
 /* Revokes a child: effective at once, also on a live connection. */
 wm_err_t wm_agg_revoke(wm_agg_t *a, const char *id, char *why, size_t cap);
+/* Revokes a child whose keys were stolen (PROTOCOL.md §6): every signing
+ * key enrolled for it (current and prior) is marked compromised beyond one
+ * point, so nothing they signed after it is accepted again, by network or
+ * bundle (reject `compromised`); its transport key and those signing keys
+ * are never enrolled again. The point is *after if after_set (it must not
+ * lie below what this aggregator holds of the child: WM_EINVAL), else what
+ * it holds (its durable frontier); *after is set to the point used. A key
+ * marked before keeps its earlier point. Durable when WM_OK is returned;
+ * WM_ENOTFOUND if id is not enrolled. */
+wm_err_t wm_agg_compromise(wm_agg_t *a, const char *id, int after_set, wm_head_t *after,
+                           char *why, size_t cap);
 /* Ingests records of a child through the same path as the network (for
  * offline bundles). res.* as in wm_ingest; durable after return. */
 wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,

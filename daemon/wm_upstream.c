@@ -373,7 +373,7 @@ static int fatal_reason(const char *r)
 {
     static const char *const fatal[] = {"revoked", "wrong_node", "quarantined", "behind",
                                         "diverged", "version", "old_epoch", "invalid", "quota",
-                                        NULL};
+                                        "compromised", NULL};
     for (const char *const *f = fatal; *f; f++)
         if (strcmp(*f, r) == 0)
             return 1;

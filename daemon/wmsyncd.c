@@ -204,6 +204,19 @@ static void op_revoke(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
         ctl_fail(c, err, "", why);
 }
 
+static void op_compromise(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    char why[CTL_WHY_MAX] = "";
+    const Wm__Compromise *k = c->req->compromise;
+    wm_head_t after = {.epoch = k->after_epoch, .seq = k->after_seq};
+    (void)t;
+    wm_err_t err = wm_agg_compromise(d->agg, k->node, k->after_set, &after, why, sizeof why);
+    c->reply.after_epoch = after.epoch;
+    c->reply.after_seq = after.seq;
+    if (err != WM_OK)
+        ctl_fail(c, err, "", why);
+}
+
 static void op_publish(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
     char why[CTL_WHY_MAX] = "";
@@ -260,6 +273,8 @@ static const ctl_op_t ctl_ops[] = {
     {WM__CTL_REQUEST__OP_PING, "ping", 0, op_ping, "an empty reply: the daemon is up"},
     {WM__CTL_REQUEST__OP_ENROLL, "enroll", 1, op_enroll, "enrol a child from its identity"},
     {WM__CTL_REQUEST__OP_REVOKE, "revoke", 1, op_revoke, "revoke a child by id, at once"},
+    {WM__CTL_REQUEST__OP_COMPROMISE, "compromise", 1, op_compromise,
+     "revoke a child whose keys were stolen: its keys refused beyond a point"},
     {WM__CTL_REQUEST__OP_IMPORT, "import", 1, op_import,
      "ingest a chunk of a child's bundle"},
     {WM__CTL_REQUEST__OP_PUBLISH, "publish", 1, op_publish,

@@ -58,6 +58,35 @@ static wm_err_t check_epoch_step(uint32_t last, uint32_t epoch, uint64_t seq, wm
                   epoch, seq, epoch, WM_EPOCH_STEP_MAX, last);
 }
 
+/* The entry that marks key compromised for this sender, or NULL. */
+static const Wm__CompromisedKey *compromised_entry(const wm_sender_t *s, const uint8_t *key)
+{
+    for (size_t i = 0; s->peer && i < s->peer->n_compromised; i++) {
+        const Wm__CompromisedKey *c = s->peer->compromised[i];
+        if (c->sign_pub.len == WM_PUB_BYTES && memcmp(c->sign_pub.data, key, WM_PUB_BYTES) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* A new record at (epoch, seq) of an epoch signed by key: refused if the
+ * operator marked key compromised at a point before it (wm_agg.h). A
+ * record that conflicts with a stored one (any_place) is refused at any
+ * place: whoever holds a stolen key can sign such a record, so it proves
+ * nothing against the station and must not quarantine it. */
+static wm_err_t check_not_compromised(const wm_sender_t *s, const uint8_t *key, uint32_t epoch,
+                                      uint64_t seq, int any_place, wm_ingest_t *res)
+{
+    const Wm__CompromisedKey *c = compromised_entry(s, key);
+    if (!c || (!any_place && (epoch < c->after_epoch ||
+                              (epoch == c->after_epoch && seq <= c->after_seq))))
+        return WM_OK;
+    return refuse(res, WM_EPERM, "compromised", epoch, seq,
+                  "record %" PRIu32 "/%" PRIu64 " is signed by a key of %s marked compromised "
+                  "after %" PRIu32 "/%" PRIu64 "; nothing it signed beyond is accepted",
+                  epoch, seq, s->id, c->after_epoch, c->after_seq);
+}
+
 wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out)
 {
     uint32_t epoch = 0;
@@ -103,6 +132,7 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
         return refuse(res, err, "storage", 0, 0, "cannot read epochs: %s", wm_strerror(err));
 
     wm_srec_t run_last = {0};
+    uint8_t run_pub[WM_PUB_BYTES]; /* the key of run_epoch, when keys are compromised */
     int have_run = 0;
     uint32_t run_epoch = 0;
     uint64_t run_seq = 0;
@@ -162,6 +192,14 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
                 }
                 last_epoch = epoch;
             }
+            if (s->peer && s->peer->n_compromised &&
+                wm_epoch_key(t, s->node_no, epoch, run_pub) != WM_OK)
+                memcpy(run_pub, s->sign_pub, WM_PUB_BYTES);
+        }
+        if (s->peer && s->peer->n_compromised &&
+            (err = check_not_compromised(s, run_pub, epoch, seq, 0, res)) != WM_OK) {
+            wm_record_free(&r);
+            return err;
         }
         /* Staged, not yet in the log: only its chain is checked so far
          * (wm_stage.h); counters move when it is promoted. */
@@ -198,6 +236,8 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
                 res->duplicates++;
                 continue;
             }
+            if ((err = check_not_compromised(s, pub, epoch, seq, 1, res)) != WM_OK)
+                return err;
             res->equivocation = 1;
             res->proof = records[i];
             res->proof_len = lens[i];

@@ -581,6 +581,31 @@ wm_err_t wm_db_last(wm_txn_t *t, MDB_dbi dbi, uint32_t node, const uint32_t *epo
     return err;
 }
 
+wm_err_t wm_epoch_key_last(wm_txn_t *t, uint32_t node, const uint8_t pub[static WM_PUB_BYTES],
+                           uint32_t *epoch)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint8_t prefix[4];
+    int found = 0;
+    wm_put_u32(prefix, node);
+    k = (MDB_val){sizeof prefix, prefix};
+    int rc = mdb_cursor_open(t->txn, t->s->epochs, &c);
+    if (rc == 0)
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size == KEY_EPOCH && memcmp(k.mv_data, prefix, 4) == 0) {
+        if (v.mv_size == WM_PUB_BYTES && memcmp(v.mv_data, pub, WM_PUB_BYTES) == 0) {
+            *epoch = wm_get_u32((const uint8_t *)k.mv_data + 4);
+            found = 1;
+        }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return wm_mdb_err(t->s, rc, "epoch scan");
+    return found ? WM_OK : WM_ENOTFOUND;
+}
+
 wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out)
 {
     if (t->cached && t->c_node == node && t->c_head.epoch == epoch) {

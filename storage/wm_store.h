@@ -170,6 +170,10 @@ WM_MUST_CHECK wm_err_t wm_node_name(wm_txn_t *t, uint32_t node_no, const char **
 WM_MUST_CHECK wm_err_t wm_epoch_key(wm_txn_t *t, uint32_t node, uint32_t epoch, uint8_t pub[static WM_PUB_BYTES]);
 WM_MUST_CHECK wm_err_t wm_epoch_set(wm_txn_t *t, uint32_t node, uint32_t epoch, const uint8_t pub[static WM_PUB_BYTES]);
 WM_MUST_CHECK wm_err_t wm_epoch_last(wm_txn_t *t, uint32_t node, uint32_t *epoch);
+/* The highest epoch of node that pub signs; WM_ENOTFOUND if it signs none.
+ * A scan of the node's epochs (few: see WM_EPOCH_STEP_MAX). */
+WM_MUST_CHECK wm_err_t wm_epoch_key_last(wm_txn_t *t, uint32_t node,
+                                         const uint8_t pub[static WM_PUB_BYTES], uint32_t *epoch);
 
 /* The head of an epoch (seq 0 and a zero hash if it is empty). */
 WM_MUST_CHECK wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out);
