@@ -380,6 +380,34 @@ static int fatal_reason(const char *r)
     return 0;
 }
 
+/* Reject `compromised`: the aggregator refuses what our old keys signed
+ * after the point it was told of. If we hold a later epoch signed by our
+ * current key (re-keyed after the theft), the send cursor jumps to its
+ * start; the old-key records stay in our log (docs/operations.md §9 says
+ * how they are re-issued). Nonzero if it jumped. */
+static int skip_compromised(wm_upstream_t *u, const wm_head_t *durable)
+{
+    wm_txn_t *t = NULL;
+    uint32_t first = 0;
+    if (wm_txn_begin(u->node->store, 0, &t) != WM_OK)
+        return 0;
+    for (uint64_t e = (uint64_t)durable->epoch + 1; e <= u->node->head.epoch && !first; e++) {
+        uint8_t pub[WM_PUB_BYTES];
+        if (wm_epoch_key(t, u->node->self, (uint32_t)e, pub) == WM_OK &&
+            memcmp(pub, wm_signer_pub(u->node->signer), WM_PUB_BYTES) == 0)
+            first = (uint32_t)e;
+    }
+    wm_txn_abort(&t);
+    if (!first)
+        return 0;
+    wm_head_t start = {.epoch = first};
+    reset_cursor(u, &start);
+    wm_warn("upstream: records signed by a compromised key after epoch %" PRIu32 " seq %" PRIu64
+            " stay here unsent; sending from epoch %" PRIu32 " (the current key)",
+            durable->epoch, durable->seq, first);
+    return 1;
+}
+
 void wm_upstream_on_msg(wm_upstream_t *u)
 {
     for (int i = 0; i < 64 && u->sock; i++) {
@@ -436,7 +464,9 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             store_reject(u, reason, r->detail ? r->detail : "");
             wm_warn_peer(UP_PEER, "upstream: aggregator rejected %s: %s: %s",
                          r->batch_id ? "a batch" : "us", reason, r->detail ? r->detail : "");
-            if (fatal_reason(reason)) {
+            if (strcmp(reason, "compromised") == 0 && skip_compromised(u, &durable)) {
+                store_acked(u, &durable);
+            } else if (fatal_reason(reason)) {
                 /* Remember what the aggregator holds of us even now: after a
                  * re-install, --new-epoch must begin above its newest epoch. */
                 if (durable.epoch > u->acked.epoch)

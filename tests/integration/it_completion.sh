@@ -65,7 +65,7 @@ expect "--date --plaque --rules --equipment --manager --ledger --theme --model -
 expect "" wmctl record plan-done --plan ""
 expect "--from --epoch --json" wmctl log ""
 expect "--json" wmctl status ""
-expect "--id" wmctl revoke ""
+expect "--after --compromised --id" wmctl revoke ""
 expect "export import" wmctl bundle ""
 expect "--out --since --epoch --force" wmctl bundle export ""
 expect "status" wmctl help st
@@ -83,7 +83,8 @@ expect "--out --force" wmctl backup ""
 expect "--period --station --format --lang" wmctl rollup --out r.csv --force ""
 expect "--new-epoch" wmctl restore /media/usb/xinhe.wmbak ""
 expect "" wmctl restore /media/usb/xinhe.wmbak --new-epoch ""
-expect "" wmctl rekey ""
+expect "--transport" wmctl rekey ""
+expect "" wmctl rekey --transport ""
 
 # files: -c, bundle import, enroll
 mkdir -p "$T/town"

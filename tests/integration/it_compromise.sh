@@ -63,23 +63,14 @@ echo "wmsync-id 1 station $SID $old_sign $(printf 'ab%.0s' $(seq 1 32)) from=2 �
 expect_rc 1 w "$TW" enroll "$T/old-sign.id"
 expect_in "$ERR" "signing key" "re-enrolling with the stolen signing key is refused"
 
-# ---- 3: new keys; the station's own old-key record after 1:2 is refused ----
+# ---- 3: new keys, enrolled; the thieves get nothing in ----
 expect_rc 0 w "$S" rekey --transport
 expect_in "$OUT" "new transport key" "rekey --transport makes a new transport key"
 check "the transport key changed" [ "$(cat "$S/keys/curve.pub")" != "$(cat "$T/thief-a/keys/curve.pub")" ]
-start_daemon "$S" --new-epoch; SPID=$DPID; wait_ready "$S" || finish
-act "$S" 真4
-expect_rc 0 w "$TW" enroll <(w "$S" keys)
-# reject_is DIR PREFIX: the station's last reject ("reason: detail") starts with PREFIX.
-reject_is() {
-    jget "$(st "$1")" last_reject >"$T/why"
-    case "$(cat "$T/why")" in "$2"*) return 0;; *) return 1;; esac
-}
-poll 20 "the station's old-key seq 3 is refused as compromised over the network" \
-    reject_is "$S" "compromised: "
-check "the town holds S at epoch 1 seq 2" [ "$(town_row "$TW" "$SID" seq)" = 2 ]
+w "$S" keys >"$T/new.id"
+expect_in "$T/new.id" " from=2 " "the new line says the new key starts at epoch 2"
+expect_rc 0 w "$TW" enroll "$T/new.id"
 
-# ---- 4: the thieves ----
 start_daemon "$T/thief-b"; BPID=$DPID; wait_ready "$T/thief-b" || finish
 act "$T/thief-b" 假3; act "$T/thief-b" 假4
 start_daemon "$T/thief-a"; APID=$DPID; wait_ready "$T/thief-a" || finish
@@ -96,4 +87,25 @@ check "the thieves' daemons never connect (stolen transport key)" \
 check "the town holds S at epoch 1 seq 2 still" [ "$(town_row "$TW" "$SID" seq)" = 2 ]
 check "the town counts only the real lectures 1 and 2" [ "$(lectures "$TW")" = 2 ]
 stop_daemon "$APID"; stop_daemon "$BPID"
+
+# ---- 4: the real station: its old-key seq 3 is refused, its new epoch syncs ----
+start_daemon "$S" --new-epoch; SPID=$DPID; wait_ready "$S" || finish
+act "$S" 真4
+# reject_is DIR PREFIX: the station's last reject ("reason: detail") starts with PREFIX.
+reject_is() {
+    jget "$(st "$1")" last_reject >"$T/why"
+    case "$(cat "$T/why")" in "$2"*) return 0;; *) return 1;; esac
+}
+poll 20 "the station's old-key seq 3 is refused as compromised over the network" \
+    reject_is "$S" "compromised: "
+poll 20 "the station's new epoch reaches the town all the same" row_is "$TW" "$SID" epoch 2
+check "the town counts lectures 1, 2 and 4" [ "$(lectures "$TW")" = 3 ]
+# The operator re-issues seq 3 (docs/operations.md §9): recorded again in
+# the new epoch, the original voided with a reason that names the copy.
+act "$S" 真3
+expect_rc 0 w "$S" record void --epoch 1 --seq 3 --reason "re-issued as 2:2 after key theft"
+poll 20 "the re-issued record and the void reach the town" row_is "$TW" "$SID" seq 3
+check "the town counts each real lecture once (4)" [ "$(lectures "$TW")" = 4 ]
+check "so does the station (4)" [ "$(lectures "$S")" = 4 ]
+check "the town verifies the station's log" w "$TW" verify --station "$SID"
 finish
