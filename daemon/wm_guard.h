@@ -8,10 +8,16 @@
  * log is missing, is another log, or is shorter than the file says: a key
  * restored without its log would otherwise restart the chain and fork it.
  *
- * File format (text, mode 0600), one "name=value" per line:
+ * File format (text, mode 0600), one "name=value" per line, padded with
+ * newlines to WM_GUARD_FILE_BYTES so that every version has the same size:
  *     log_id=<32 hex digits>
  *     epoch=<decimal>
  *     seq=<decimal>
+ *
+ * The guard must never lag what left the node, also when the disk is full:
+ * an LMDB commit can succeed on a full disk (it reuses its own free pages)
+ * where a new file cannot be written. So when the atomic replacement fails,
+ * the file is overwritten in place: same size, blocks already allocated.
  */
 #ifndef WM_GUARD_H
 #define WM_GUARD_H
@@ -31,7 +37,13 @@ typedef struct {
 /* Reads PATH; g->present = 0 if the file does not exist. WM_EDECODE if it
  * exists but is malformed. */
 wm_err_t wm_guard_read(const char *path, wm_guard_t *g);
-/* Replaces PATH atomically (write, fsync, rename, fsync the directory). */
+/* Bytes of every guard file written: room for the longest content. */
+#define WM_GUARD_FILE_BYTES 128
+
+/* Writes PATH durably: atomically (write a temporary file, fsync, rename,
+ * fsync the directory), or if that fails (a full disk) by overwriting the
+ * existing file in place and fsyncing it. WM_ENOSPC if neither works for
+ * lack of space, WM_EIO otherwise (errno says why). */
 wm_err_t wm_guard_write(const char *path, const wm_guard_t *g);
 
 #endif

@@ -50,20 +50,24 @@ static wm_err_t take_lock(wm_node_t *n, char *why, size_t cap)
     return WM_OK;
 }
 
-static void guard_refresh(wm_node_t *n)
+/* Brings the fork-guard file up to the head. WM_OK, or the error of the
+ * write (logged): the records after the guard's seq then stay here. */
+static wm_err_t guard_refresh(wm_node_t *n)
 {
     if (n->guard.present && n->guard.epoch == n->head.epoch && n->guard.seq == n->head.seq)
-        return;
+        return WM_OK;
     wm_guard_t g = n->guard;
     g.present = 1;
     g.epoch = n->head.epoch;
     g.seq = n->head.seq;
-    if (wm_guard_write(n->guard_path, &g) == WM_OK)
+    wm_err_t err = wm_guard_write(n->guard_path, &g);
+    if (err == WM_OK)
         n->guard = g;
     else
         wm_error("cannot write fork-guard file %s (%s): records after seq %" PRIu64
-                 " are kept here and not sent until it can be written",
+                 " are kept here, not acknowledged and not sent until it can be written",
                  n->guard_path, strerror(errno), n->guard.seq);
+    return err;
 }
 
 wm_head_t wm_node_shareable(const wm_node_t *n)
@@ -351,7 +355,9 @@ static wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record_t *r, wm_reje
 }
 
 /* One run of wm_node_append's transaction. */
-static wm_err_t append_once(wm_node_t *n, wm_append_t *items, size_t count)
+/* One attempt at appending items. *stored is set when the records were
+ * committed (though the result may still be an error: the guard's). */
+static wm_err_t append_once(wm_node_t *n, wm_append_t *items, size_t count, int *stored)
 {
     wm_txn_t *t = NULL;
     wm_head_t head = n->head;
@@ -413,10 +419,12 @@ static wm_err_t append_once(wm_node_t *n, wm_append_t *items, size_t count)
     err = wm_txn_commit(&t);
     if (err == WM_OK) {
         n->head = head;
+        *stored = 1;
         /* Before any of these records leaves the process (reply, sync), the
          * guard must know them: a backup restored after a crash then cannot
-         * sign the same seqs again. */
-        guard_refresh(n);
+         * sign the same seqs again. Not known to it, they are not
+         * acknowledged either (the guard never lags an ack). */
+        err = guard_refresh(n);
     }
 out:
     wm_append_abandon(&ap);
@@ -427,13 +435,18 @@ out:
 wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
 {
     wm_err_t err;
-    int tries = 0;
+    int tries = 0, stored = 0;
     do /* a full map grows, and the records are signed and written again */
-        err = append_once(n, items, count);
-    while (wm_store_retry(n->store, &err, &tries));
+        err = append_once(n, items, count, &stored);
+    while (!stored && wm_store_retry(n->store, &err, &tries));
     if (err != WM_OK) {
-        wm_error("append of %zu record(s) failed: %s (%s)", count, wm_strerror(err),
-                 wm_store_detail(n->store));
+        if (stored) /* guard_refresh said why */
+            wm_error("%zu record(s) are stored through seq %" PRIu64 " but not acknowledged: "
+                     "the fork guard does not know them yet",
+                     count, n->head.seq);
+        else
+            wm_error("append of %zu record(s) failed: %s (%s)", count, wm_strerror(err),
+                     wm_store_detail(n->store));
         for (size_t i = 0; i < count; i++)
             if (items[i].err == WM_OK || items[i].err != WM_EINVAL)
                 items[i].err = err, items[i].seq = 0;
