@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,18 @@ void wm_log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq)
     wm_put_u64(k + 8, seq);
 }
 
+/* LMDB reports a write cut short as EIO, and a file system that fills up
+ * cuts the write short rather than failing it with ENOSPC: an EIO while
+ * less than this is free is a full disk. */
+#define DISK_FULL_MARGIN ((uint64_t)1 << 20)
+
+static int disk_full(const wm_store_t *s)
+{
+    struct statvfs vf;
+    return s->dir[0] && statvfs(s->dir, &vf) == 0 &&
+           (uint64_t)vf.f_bavail * vf.f_frsize < DISK_FULL_MARGIN;
+}
+
 /* Translates an LMDB return code, remembering the original for the log. */
 wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what)
 {
@@ -47,6 +60,8 @@ wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what)
         return WM_OK;
     if (rc == MDB_NOTFOUND)
         return WM_ENOTFOUND;
+    if (rc == EIO && disk_full(s))
+        rc = ENOSPC;
     snprintf(s->detail, sizeof s->detail, "%s: %s (LMDB code %d)", what, mdb_strerror(rc), rc);
     if (rc == MDB_MAP_FULL)
         return WM_EMAPFULL;
@@ -230,6 +245,7 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
         return WM_ENOMEM;
     }
     s->flags = flags;
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
     struct stat st;
     if (stat(dir, &st) != 0) {
         if (flags & WM_STORE_RDONLY) {

@@ -65,6 +65,7 @@ typedef struct {
     const char *station;
     uint64_t durable; /* the town's durable seq for us, from the last reply */
     uint64_t next_batch;
+    uint64_t claim_seq; /* the head this client says it has (CLAIM_SEQ unless a scenario says) */
     uint8_t claim_hash[WM_HASH_BYTES];
 } client_t;
 
@@ -277,7 +278,7 @@ static int send_hello(client_t *c, uint32_t version, const char *node, uint64_t 
  * and returns 0 only if welcomed. */
 static int open_session(client_t *c)
 {
-    if (send_hello(c, SYNC_VERSION, c->station, CLAIM_SEQ, c->claim_hash) != 0) {
+    if (send_hello(c, SYNC_VERSION, c->station, c->claim_seq, c->claim_hash) != 0) {
         printf("none\n");
         return -1;
     }
@@ -301,7 +302,7 @@ static int send_batch(client_t *c, const srec_buf_t *recs, size_t n)
     for (size_t i = 0; i < n; i++)
         bd[i] = (ProtobufCBinaryData){recs[i].len, recs[i].data};
     f.epoch = 1;
-    f.seq = CLAIM_SEQ;
+    f.seq = c->claim_seq;
     f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, c->claim_hash};
     b.batch_id = ++c->next_batch;
     b.records = bd;
@@ -403,7 +404,7 @@ static void sc_hello(client_t *c, const char *arg)
     Wm__Hello h = WM__HELLO__INIT;
     Wm__Frontier f = WM__FRONTIER__INIT;
     f.epoch = 1;
-    f.seq = CLAIM_SEQ;
+    f.seq = c->claim_seq;
     f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, c->claim_hash};
     h.version = SYNC_VERSION;
     h.node = (char *)c->station;
@@ -1011,8 +1012,6 @@ static void sc_backlog(client_t *c, const char *arg)
     unsigned days = 60, per = 40;
     if (arg && sscanf(arg, "%ux%u", &days, &per) != 2)
         die("backlog: ARG is DAYSxPER_DAY");
-    if (open_session(c) != 0)
-        return;
     size_t n = (size_t)days * per;
     srec_buf_t *ch = calloc(n ? n : 1, sizeof *ch);
     uint8_t prev[WM_HASH_BYTES] = {0};
@@ -1022,6 +1021,12 @@ static void sc_backlog(client_t *c, const char *arg)
         int64_t at = BASE_CAPTURED + (int64_t)(i / per) * 86400 + (int64_t)(i % per) * 600;
         ch[i] = make_sized(c->signer, c->station, i + 1, prev, at, 0, 250);
         srec_hash(&ch[i], prev);
+    }
+    c->claim_seq = n; /* our head is the backlog's last record */
+    memcpy(c->claim_hash, prev, WM_HASH_BYTES);
+    if (open_session(c) != 0) {
+        free_chain(ch, n);
+        return;
     }
     send_all(c, ch, c->durable < n ? c->durable : n, n);
     free_chain(ch, n);
@@ -1319,7 +1324,7 @@ int main(int argc, char **argv)
         usage();
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    client_t c = {.station = argv[4]};
+    client_t c = {.station = argv[4], .claim_seq = CLAIM_SEQ};
     char path[4096];
     uint8_t server_pub[WM_PUB_BYTES], pub[WM_PUB_BYTES];
     uint8_t *secret = wm_secure_alloc(32);

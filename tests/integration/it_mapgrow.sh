@@ -16,22 +16,14 @@
 HOSTILE=${3:-}
 [ -x "$HOSTILE" ] || { echo "usage: $0 WMCTL WMSYNCD HOSTILE" >&2; exit 2; }
 
-PORT=$(free_port) || { fail "no free port"; finish; }
-EP=tcp://127.0.0.1:$PORT
 TW=$T/town
 S=$T/station
 H=$T/backlog
-SID=xx/longhua/xinhe
-HID=xx/longhua/back
 WRITERS=4
 PER_WRITER=${PER_WRITER:-300}
 
-init_town "$TW" xx/longhua "$PORT" || finish
-KEY=$(town_key "$TW")
-init_station "$S" "$SID" "$PORT" "$KEY" || finish
-init_station "$H" "$HID" "$PORT" "$KEY" || finish
+town_with_two "$TW" "$S" "$H" || finish
 for d in "$TW" "$S"; do
-    sed -i 's/^map_size_mb = .*/map_size_mb = 1/' "$d/wmsync.conf"
     grep -q '^map_size_mb = 1$' "$d/wmsync.conf" || { fail "map_size_mb not set in $d"; finish; }
 done
 start_daemon "$TW"

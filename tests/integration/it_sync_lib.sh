@@ -35,6 +35,21 @@ init_station() {
     fi || { fail "init station $d"; return 1; }
 }
 
+# town_with_two TOWNDIR STATIONDIR BACKLOGDIR: a town on a free port ($PORT,
+# $EP, its key $KEY) and two stations of it, xx/longhua/xinhe ($SID) and
+# xx/longhua/back ($HID, for hostile.c's backlog), all with map_size_mb = 1
+# except the backlog's; nothing started.
+town_with_two() {
+    PORT=$(free_port) || { fail "no free port"; return 1; }
+    EP=tcp://127.0.0.1:$PORT
+    SID=xx/longhua/xinhe
+    HID=xx/longhua/back
+    init_town "$1" xx/longhua "$PORT" || return 1
+    KEY=$(town_key "$1")
+    init_station "$2" "$SID" "$PORT" "$KEY" && init_station "$3" "$HID" "$PORT" "$KEY" || return 1
+    sed -i 's/^map_size_mb = .*/map_size_mb = 1/' "$1/wmsync.conf" "$2/wmsync.conf"
+}
+
 # town_key TOWNDIR: the town's Curve25519 public key (hex).
 town_key() { cat "$1/keys/curve.pub"; }
 
