@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "wm_crypto.h"
+#include "wm_envfile.h"
 #include "wmctl.h"
 
 /* Nonzero if a daemon holds the node's lock. */
@@ -172,18 +173,36 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
     uint32_t node = 0, epoch = 0, gepoch = 0;
     uint64_t gseq = 0;
     wm_head_t head = {0};
-    wm_err_t err = wm_store_open(stage, WM_STORE_RDONLY, w->cfg.map_mb, &s);
+    wm_verify_t v = {0};
+    char why[256];
+    /* The staged copy, before LMDB maps it: a file cut short would be a
+     * SIGBUS at the first page past its end. */
+    wm_err_t err = wm_envfile_check(data, why, sizeof why);
+    if (err != WM_OK) {
+        wmctl_err("restore: %s %s; nothing was replaced", file, why);
+        unstage(stage);
+        return err == WM_EIO ? WMCTL_FAIL : WMCTL_USAGE;
+    }
+    err = wm_store_open(stage, WM_STORE_RDONLY, w->cfg.map_mb, &s);
     if (err == WM_OK)
         err = wm_store_log_id(s, log_id);
     if (err == WM_OK && (err = wm_txn_begin(s, 0, &t)) == WM_OK &&
         wm_node_lookup(t, w->cfg.id, &node) == WM_OK && wm_epoch_last(t, node, &epoch) == WM_OK)
         err = wm_log_head(t, node, epoch, &head);
+    /* Every record of the node's own log: its chain and its signature,
+     * before it becomes the log the key goes on signing. */
+    wm_err_t verr = err == WM_OK && node ? wm_log_verify(t, node, w->cfg.id, &v) : WM_OK;
     wm_txn_abort(&t);
     wm_store_close(&s);
     rc = WMCTL_OK;
     if (err != WM_OK) {
         wmctl_err("restore: %s is not a wmsync backup (%s)", file, wm_strerror(err));
         rc = WMCTL_USAGE;
+    } else if (verr != WM_OK) {
+        wmctl_err("restore refused: the log in %s does not verify at epoch %" PRIu32
+                  " seq %" PRIu64 " (%s); nothing was replaced. Restore another backup",
+                  file, v.bad_epoch, v.bad_seq, v.why[0] ? v.why : wm_strerror(verr));
+        rc = WMCTL_FAIL;
     } else if (read_guard(w, gid, &gepoch, &gseq) && !new_epoch) {
         /* The fork guard, before anything is replaced. */
         if (memcmp(gid, log_id, sizeof gid) != 0) {
