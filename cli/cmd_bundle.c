@@ -240,6 +240,10 @@ static int do_import(wmctl_t *w, const char *in)
     wmctl_progress(NULL, 0, 0);
     printf("imported %s: %" PRIu64 " new record(s), %" PRIu64 " already held\n", b.node,
            accepted, dups);
+    if (accepted) /* PROTOCOL.md §3: durable now, each signature checked next */
+        printf("the town checks each new record's signature now; `wmctl status` shows %s "
+               "ok once all are verified\n",
+               b->node);
     rc = WMCTL_OK;
 out:
     free(recs);

@@ -42,6 +42,8 @@
 #include <fcntl.h>
 
 #include "wm_config.h"
+#include "wm_ingest.h"
+#include "wm_stage.h"
 #include "wm_store.h"
 
 #define N_VERIFY 20000
@@ -169,7 +171,8 @@ typedef struct {
     char conf[4200];
     pid_t pid;
     double first_s, done_s, cpu;
-    uint64_t seq;
+    double verified_s;   /* when every record was verified (in the log) */
+    uint64_t seq, vseq;
 } station_t;
 
 static pid_t spawn(const char *wmsyncd, const char *conf, const char *log)
@@ -229,32 +232,44 @@ static int cmd_catchup(int argc, char **argv)
                 *p = '-';
         snprintf(log, sizeof log, "%s/%s.log", logdir, slug);
         st[i].pid = spawn(wmsyncd, st[i].conf, log);
-        st[i].first_s = st[i].done_s = -1;
+        st[i].first_s = st[i].done_s = st[i].verified_s = -1;
     }
-    int done = 0, polls = 0;
+    int done = 0, verified = 0, polls = 0;
+    uint64_t max_unverified = 0;
     double t = t0;
-    while (done < n) {
+    while (done < n || verified < n) {
         wm_txn_t *txn = NULL;
         t = now_s();
         if (t - t0 > timeout)
             break;
         if (wm_txn_begin(store, 0, &txn) != WM_OK)
             die("poll", "cannot begin a read transaction");
+        uint64_t unverified = 0;
         for (int i = 0; i < n; i++) {
-            uint32_t node = 0, epoch = 0;
-            wm_head_t h = {0};
-            if (st[i].done_s >= 0 || wm_node_lookup(txn, st[i].cfg.id, &node) != WM_OK ||
-                wm_epoch_last(txn, node, &epoch) != WM_OK ||
-                wm_log_head(txn, node, epoch, &h) != WM_OK)
+            uint32_t node = 0;
+            wm_head_t h = {0}, v = {0};
+            if (st[i].verified_s >= 0 || wm_node_lookup(txn, st[i].cfg.id, &node) != WM_OK ||
+                wm_ingest_frontier(txn, node, &h) != WM_OK ||
+                wm_stage_verified(txn, node, &v) != WM_OK)
                 continue;
+            /* stored: durable and acked (staged or in the log); verified:
+             * each signature checked, in the log */
             st[i].seq = h.seq;
+            st[i].vseq = v.seq;
+            unverified += h.seq - v.seq;
             if (h.seq > 0 && st[i].first_s < 0)
                 st[i].first_s = t - t0;
-            if (h.seq >= m) {
+            if (h.seq >= m && st[i].done_s < 0) {
                 st[i].done_s = t - t0;
                 done++;
             }
+            if (v.seq >= m) {
+                st[i].verified_s = t - t0;
+                verified++;
+            }
         }
+        if (unverified > max_unverified)
+            max_unverified = unverified;
         wm_txn_abort(&txn);
         polls++;
         for (int i = 0; i < n; i++) {
@@ -265,10 +280,16 @@ static int cmd_catchup(int argc, char **argv)
                 st[i].pid = 0;
             }
         }
-        if (done < n)
+        if (done < n || verified < n)
             usleep(POLL_US);
     }
-    double elapsed = t - t0;
+    double elapsed = 0, verified_all = 0;
+    for (int i = 0; i < n; i++) {
+        if (st[i].done_s > elapsed)
+            elapsed = st[i].done_s;
+        if (st[i].verified_s > verified_all)
+            verified_all = st[i].verified_s;
+    }
     double town_cpu = cpu_s(town_pid) - town_cpu0, st_cpu = 0;
     for (int i = 0; i < n; i++) {
         st[i].cpu = st[i].pid > 0 ? cpu_s(st[i].pid) : 0;
@@ -290,12 +311,12 @@ static int cmd_catchup(int argc, char **argv)
         if (st[i].done_s >= 0 && st[i].done_s < first_done)
             first_done = st[i].done_s;
     }
-    if (done < n) {
+    if (done < n || verified < n) {
         for (int i = 0; i < n; i++)
-            if (st[i].done_s < 0)
-                fprintf(stderr, "bench_ingest: %s: town holds seq %" PRIu64 " of %" PRIu64
-                                " after %.0f s\n",
-                        st[i].cfg.id, st[i].seq, m, timeout);
+            if (st[i].verified_s < 0)
+                fprintf(stderr, "bench_ingest: %s: town holds seq %" PRIu64 " (verified %" PRIu64
+                                ") of %" PRIu64 " after %.0f s\n",
+                        st[i].cfg.id, st[i].seq, st[i].vseq, m, timeout);
         return 1;
     }
     double total = (double)m * n;
@@ -308,6 +329,10 @@ static int cmd_catchup(int argc, char **argv)
     printf("catchup_town_cpu_s %.2f\n", town_cpu);
     printf("catchup_stations_cpu_s %.2f\n", st_cpu);
     printf("catchup_polls %d\n", polls);
+    printf("catchup_verified_s %.3f\n", verified_all);
+    printf("catchup_verify_lag_s %.3f\n", verified_all - elapsed);
+    printf("catchup_verify_per_s %.0f\n", total / verified_all);
+    printf("catchup_max_unverified %" PRIu64 "\n", max_unverified);
     return 0;
 }
 
