@@ -4,6 +4,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +15,8 @@
 #include "wm_stage.h"
 
 #define IDLE_WAIT_S 1 /* a look without a kick: staged records left by a restart */
+#define WORKER_NICE 10 /* below the poll loop: ingest keeps its speed, the
+                          verifier takes the CPU time ingest leaves */
 
 /* How far the worker has verified a node. */
 typedef struct {
@@ -140,6 +145,9 @@ static int pass(wm_verifier_t *v)
 static void *run(void *arg)
 {
     wm_verifier_t *v = arg;
+    /* Linux: a thread's nice value is its own (best effort). */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0)
+        wm_debug("verifier: cannot lower its priority: %s", strerror(errno));
     pthread_mutex_lock(&v->mu);
     while (!v->stop) {
         if (!v->kicked) {
