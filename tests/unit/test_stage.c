@@ -145,7 +145,7 @@ static void one_round(unsigned round)
     assert_int_equal(wm_node_add(t, STATION, &node), WM_OK);
     assert_int_equal(wm_txn_commit(&t), WM_OK);
 
-    wm_sender_t snd = {STATION, node, wm_signer_pub(own), 0, NULL};
+    wm_sender_t snd = {STATION, node, wm_signer_pub(own), 0, NULL, NULL};
     vstate_t v = {0};
     size_t pos = 0;
     int bad_acked = 0, bad_refused = 0;
@@ -244,7 +244,7 @@ static void test_settle_refuses(void **state)
     assert_int_equal(wm_store_open(dir, WM_STORE_NOSYNC, 64, &s), WM_OK);
     assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
     assert_int_equal(wm_node_add(t, STATION, &node), WM_OK);
-    wm_sender_t snd = {STATION, node, wm_signer_pub(own), WM_INGEST_SETTLE, NULL};
+    wm_sender_t snd = {STATION, node, wm_signer_pub(own), WM_INGEST_SETTLE, NULL, NULL};
     wm_ingest_t res;
     assert_int_equal(wm_ingest(t, &snd, (const uint8_t *const *)c.srec, c.len, c.n, 0, &res),
                      WM_EBADSIG);
