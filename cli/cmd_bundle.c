@@ -243,7 +243,7 @@ static int do_import(wmctl_t *w, const char *in)
     if (accepted) /* PROTOCOL.md §3: durable now, each signature checked next */
         printf("the town checks each new record's signature now; `wmctl status` shows %s "
                "ok once all are verified\n",
-               b->node);
+               b.node);
     rc = WMCTL_OK;
 out:
     free(recs);
