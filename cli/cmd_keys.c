@@ -26,7 +26,7 @@
 #define ID_LINE_MAX 4096 /* the longest identity line read: keys, id and a WM_TEXT_MAX name fit */
 
 /* Reads the 64-hex-digit public key in PATH. */
-static wm_err_t read_pub(const char *path, uint8_t pub[WM_PUB_BYTES])
+static WM_MUST_CHECK wm_err_t read_pub(const char *path, uint8_t pub[WM_PUB_BYTES])
 {
     char hex[80] = {0};
     FILE *f = fopen(path, "re");
@@ -37,7 +37,7 @@ static wm_err_t read_pub(const char *path, uint8_t pub[WM_PUB_BYTES])
     return ok ? wm_unhex(hex, pub, WM_PUB_BYTES) : WM_EDECODE;
 }
 
-static wm_err_t pub_paths(const char *secret, uint8_t pub[WM_PUB_BYTES])
+static WM_MUST_CHECK wm_err_t pub_paths(const char *secret, uint8_t pub[WM_PUB_BYTES])
 {
     char path[4200];
     size_t n = strlen(secret);

@@ -37,7 +37,7 @@ typedef struct outfile outfile_t;
  * it is a directory; WM_EIO if the temporary file cannot be created;
  * WM_ENOMEM. On failure why says what, naming the path and the option
  * (--force) that would help. */
-wm_err_t outfile_open(const char *path, mode_t mode, unsigned flags, outfile_t **out, char *why,
+WM_MUST_CHECK wm_err_t outfile_open(const char *path, mode_t mode, unsigned flags, outfile_t **out, char *why,
                       size_t cap);
 
 /* The stream to write to (opened on first use); NULL if fdopen fails.
@@ -56,7 +56,7 @@ const char *outfile_tmp_path(const outfile_t *o);
  * removed and nothing is at the target that was not there before.
  * Returns WM_OK; WM_EEXIST if, without OUTFILE_FORCE, the target appeared
  * meanwhile; WM_EIO on a write or sync failure (why says which). */
-wm_err_t outfile_commit(outfile_t **o, char *why, size_t cap);
+WM_MUST_CHECK wm_err_t outfile_commit(outfile_t **o, char *why, size_t cap);
 
 /* Drops the output: removes the temporary file. Frees *o and sets it NULL.
  * Accepts NULL. */

@@ -92,7 +92,7 @@ int wmctl_open_ro(wmctl_t *w, wm_store_t **store, uint32_t *self);
  * user may not use the control socket: wmctl_call has then printed why
  * (the socket's owner and mode), nothing was sent, and the caller only
  * fails. */
-wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply);
+WM_MUST_CHECK wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply);
 /* Prints "wmctl: " + message to stderr. */
 void wmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints why a scan of node's log stopped part-way (err from wm_log_scan,

@@ -248,7 +248,7 @@ static int load_one(void *ctx, const Wm__PeerState *ps)
     return 0;
 }
 
-static wm_err_t load_register(wm_agg_t *a)
+static WM_MUST_CHECK wm_err_t load_register(wm_agg_t *a)
 {
     wm_txn_t *t = NULL;
     wm_err_t err = wm_txn_begin(a->node->store, 0, &t);
@@ -265,7 +265,7 @@ static wm_err_t load_register(wm_agg_t *a)
 
 /* Stores every changed peer in t. They stay marked changed until
  * peers_stored() says the transaction committed. */
-static wm_err_t flush_peers(wm_agg_t *a, wm_txn_t *t)
+static WM_MUST_CHECK wm_err_t flush_peers(wm_agg_t *a, wm_txn_t *t)
 {
     for (size_t i = 0; i < a->npeers; i++) {
         if (!a->peers[i].dirty)
@@ -278,7 +278,7 @@ static wm_err_t flush_peers(wm_agg_t *a, wm_txn_t *t)
 }
 
 /* Commits t holding flush_peers' writes; only then are the peers clean. */
-static wm_err_t commit_peers(wm_agg_t *a, wm_txn_t **t)
+static WM_MUST_CHECK wm_err_t commit_peers(wm_agg_t *a, wm_txn_t **t)
 {
     wm_err_t err = wm_txn_commit(t);
     for (size_t i = 0; err == WM_OK && i < a->npeers; i++)
@@ -324,8 +324,11 @@ void wm_agg_close(wm_agg_t **ap)
         return;
     wm_verifier_stop(&a->verifier); /* no reader left behind; staged records wait */
     wm_txn_t *t = NULL;
-    if (wm_txn_begin(a->node->store, 1, &t) == WM_OK && flush_peers(a, t) == WM_OK)
-        commit_peers(a, &t);
+    wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
+    if (err == WM_OK && (err = flush_peers(a, t)) == WM_OK)
+        err = commit_peers(a, &t);
+    if (err != WM_OK)
+        wm_warn("sync: cannot store the peers' last state at shutdown: %s", wm_strerror(err));
     wm_txn_abort(&t);
     for (size_t i = 0; i < a->npeers; i++) {
         wm_pb_free(&a->peers[i].ps);
@@ -350,6 +353,16 @@ wm_sock_t *wm_agg_router(wm_agg_t *a)
     return a->router;
 }
 
+/* Answers a ZAP request. One that cannot be sent leaves that handshake
+ * unanswered, so it is logged (charged to the address). */
+static void zap_answer(wm_agg_t *a, wm_zap_req_t *req, int ok, const char *user_id,
+                       const char *text)
+{
+    if (wm_zap_reply(a->zap, req, ok, user_id, text) != WM_OK)
+        wm_warn_peer(req->address, "sync: cannot answer the ZAP request from %s: %s",
+                     req->address, wm_net_detail());
+}
+
 /* ZAP: admit a CURVE client only if its key is enrolled and not revoked;
  * its user id becomes the enrolled node id, so every message it sends is
  * tagged with the only node it may speak for. */
@@ -363,13 +376,13 @@ void wm_agg_on_zap(wm_agg_t *a)
         if (err != WM_OK)
             continue;
         if (strcmp(req.domain, "wmsync") != 0) { /* local sockets, not ours to judge */
-            wm_zap_reply(a->zap, &req, 1, "", "OK");
+            zap_answer(a, &req, 1, "", "OK");
             continue;
         }
         if (!req.has_key) {
             wm_warn_peer(req.address, "sync: refused a connection without CURVE from %s",
                          req.address);
-            wm_zap_reply(a->zap, &req, 0, "", "CURVE required");
+            zap_answer(a, &req, 0, "", "CURVE required");
             continue;
         }
         peer_t *p = NULL;
@@ -383,21 +396,21 @@ void wm_agg_on_zap(wm_agg_t *a)
             wm_warn_peer(req.address,
                          "sync: refused a connection from unenrolled transport key %s at %s",
                          wm_hex(req.client_key, 32, hex), req.address);
-            wm_zap_reply(a->zap, &req, 0, "", "not enrolled");
+            zap_answer(a, &req, 0, "", "not enrolled");
         } else if (p->ps->state == WM_PEER_REVOKED) {
             wm_warn_peer(p->ps->node, "sync: refused a connection from revoked %s", p->ps->node);
-            wm_zap_reply(a->zap, &req, 0, "", "revoked");
+            zap_answer(a, &req, 0, "", "revoked");
         } else {
             wm_debug("sync: admitted %s", p->ps->node);
             /* The user id is the key itself: every message is mapped to
              * the node whose key it is NOW, so a key replaced at
              * re-enrolment loses its live connection too. */
-            wm_zap_reply(a->zap, &req, 1, wm_hex(req.client_key, 32, hex), "OK");
+            zap_answer(a, &req, 1, wm_hex(req.client_key, 32, hex), "OK");
         }
     }
 }
 
-static wm_err_t durable_of(wm_agg_t *a, peer_t *p, wm_head_t *h)
+static WM_MUST_CHECK wm_err_t durable_of(wm_agg_t *a, peer_t *p, wm_head_t *h)
 {
     memset(h, 0, sizeof *h);
     if (!p->node_no)
@@ -408,6 +421,18 @@ static wm_err_t durable_of(wm_agg_t *a, peer_t *p, wm_head_t *h)
         err = wm_ingest_frontier(t, p->node_no, h);
     wm_txn_abort(&t);
     return err;
+}
+
+/* The frontier a reject names: 0/0 if it cannot be read (logged; the
+ * child then offers from its start, and ingest answers that). */
+static void reject_durable(wm_agg_t *a, peer_t *p, wm_head_t *h)
+{
+    wm_err_t err = durable_of(a, p, h);
+    if (err != WM_OK) {
+        memset(h, 0, sizeof *h);
+        wm_warn_peer(p->ps->node, "sync: cannot read the stored frontier of %s: %s",
+                     p->ps->node, wm_strerror(err));
+    }
 }
 
 static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__Hello *h)
@@ -488,13 +513,13 @@ static int batch_admissible(wm_agg_t *a, peer_t *p, const wm_frame_t *route, con
     wm_head_t durable = {0};
     if (!p->session || route->len != p->route.len ||
         memcmp(route->data, p->route.data, route->len) != 0) {
-        durable_of(a, p, &durable);
+        reject_durable(a, p, &durable);
         send_reject(a, route, p, b->batch_id, "no_session", 0, &durable,
                     "send Hello first (the aggregator may have restarted)");
         return 0;
     }
     if (p->ps->state == WM_PEER_QUARANTINED) {
-        durable_of(a, p, &durable);
+        reject_durable(a, p, &durable);
         send_reject(a, route, p, b->batch_id, "quarantined", 0, &durable, "%s is quarantined",
                     p->ps->node);
         return 0;
@@ -503,14 +528,14 @@ static int batch_admissible(wm_agg_t *a, peer_t *p, const wm_frame_t *route, con
     for (size_t i = 0; i < b->n_records; i++)
         bytes += b->records[i].len;
     if (b->n_records > WM_AGG_MAX_RECORDS || bytes > WM_AGG_MAX_BYTES) {
-        durable_of(a, p, &durable);
+        reject_durable(a, p, &durable);
         send_reject(a, route, p, b->batch_id, "too_big", 0, &durable,
                     "batch of %zu records / %zu bytes exceeds %u / %u", b->n_records, bytes,
                     WM_AGG_MAX_RECORDS, WM_AGG_MAX_BYTES);
         return 0;
     }
     if (++p->turn_batches > WM_AGG_CREDIT) {
-        durable_of(a, p, &durable);
+        reject_durable(a, p, &durable);
         send_reject(a, route, p, b->batch_id, "over_credit", 0, &durable,
                     "more than %u batches in flight; wait for acks", WM_AGG_CREDIT);
         return 0;
@@ -605,7 +630,7 @@ static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
         return;
     }
     wm_head_t durable;
-    durable_of(a, p, &durable);
+    reject_durable(a, p, &durable);
     send_reject(a, &pb->route, p, b->batch_id, pb->res.reason ? pb->res.reason : "storage",
                 pb->res.bad_seq, &durable, "%s",
                 pb->res.detail[0] ? pb->res.detail : "the aggregator could not store the batch");
@@ -624,7 +649,8 @@ static void fetch_reply(wm_agg_t *a, fetch_wait_t *w, Wm__Records *recs, const c
     r.records = recs;
     if (a->ctl && wm_pb_encode(&r.base, &buf, &len) == WM_OK) {
         wm_msg_t m = {.n = 2, .f = {w->ctl_peer, {buf, len}}};
-        wm_sock_send(a->ctl, &m);
+        if (wm_sock_send(a->ctl, &m) != WM_OK) /* wmctl times out waiting */
+            wm_warn("audit: cannot answer the control request: %s", wm_net_detail());
     }
     free(buf);
     free(w->ctl_peer.data);
@@ -886,7 +912,7 @@ int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap)
  * of it, then the peers' bookkeeping, then the commit. WM_EMAPFULL if any
  * part ran out of map (the caller grows it and runs the turn again); on
  * any failure the node numbers given in this run are forgotten. */
-static wm_err_t ingest_turn(wm_agg_t *a, pending_t *pend, size_t npend, int64_t now)
+static WM_MUST_CHECK wm_err_t ingest_turn(wm_agg_t *a, pending_t *pend, size_t npend, int64_t now)
 {
     wm_txn_t *t = NULL;
     wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
@@ -1035,14 +1061,17 @@ void wm_agg_tick(wm_agg_t *a)
     if (!dirty)
         return;
     wm_txn_t *t = NULL;
-    if (wm_txn_begin(a->node->store, 1, &t) == WM_OK && flush_peers(a, t) == WM_OK)
-        commit_peers(a, &t);
+    wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
+    if (err == WM_OK && (err = flush_peers(a, t)) == WM_OK)
+        err = commit_peers(a, &t);
+    if (err != WM_OK) /* the peers stay dirty: the next flush tries again */
+        wm_warn("sync: cannot store the peers' state: %s", wm_strerror(err));
     wm_txn_abort(&t);
 }
 
 /* Marks key compromised in ps beyond after, unless it already is (the
  * earlier point stands: a key is never trusted further again). */
-static wm_err_t mark_compromised(Wm__PeerState *ps, const uint8_t *key, const wm_head_t *after)
+static WM_MUST_CHECK wm_err_t mark_compromised(Wm__PeerState *ps, const uint8_t *key, const wm_head_t *after)
 {
     for (size_t i = 0; i < ps->n_compromised; i++)
         if (ps->compromised[i]->sign_pub.len == WM_PUB_BYTES &&
@@ -1079,7 +1108,7 @@ static int key_compromised(const Wm__PeerState *ps, const uint8_t *key, int sign
 }
 
 /* One run of store_peer's transaction. */
-static wm_err_t store_peer_once(wm_agg_t *a, peer_t *p)
+static WM_MUST_CHECK wm_err_t store_peer_once(wm_agg_t *a, peer_t *p)
 {
     wm_txn_t *t = NULL;
     uint32_t no = p->node_no;
@@ -1097,7 +1126,7 @@ static wm_err_t store_peer_once(wm_agg_t *a, peer_t *p)
 }
 
 /* Writes one peer now (enrol and revoke are durable before they answer). */
-static wm_err_t store_peer(wm_agg_t *a, peer_t *p)
+static WM_MUST_CHECK wm_err_t store_peer(wm_agg_t *a, peer_t *p)
 {
     wm_err_t err;
     int tries = 0;
@@ -1202,7 +1231,9 @@ wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t ca
     if (err != WM_OK) {
         snprintf(why, cap, "cannot store the enrolment: %s", wm_strerror(err));
         p->dirty = 0;
-        wm_agg_reload(a); /* what is in force is what is stored */
+        wm_err_t rerr = wm_agg_reload(a); /* what is in force is what is stored */
+        if (rerr != WM_OK)
+            wm_error("cannot read the enrolment register back: %s", wm_strerror(rerr));
         return err;
     }
     wm_info("enrolled %s (%s), transport key %s", id->node, id->name ? id->name : "",

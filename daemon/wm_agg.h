@@ -25,7 +25,7 @@ typedef struct wm_agg wm_agg_t;
 
 /* Loads the register, opens the ZAP handler and listens on endpoint with
  * the node's Curve25519 secret. why explains a failure. */
-wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
+WM_MUST_CHECK wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
                      const uint8_t *curve_secret, wm_agg_t **out, char *why, size_t cap);
 void wm_agg_close(wm_agg_t **a);
 
@@ -36,15 +36,15 @@ void wm_agg_on_zap(wm_agg_t *a);
 void wm_agg_on_router(wm_agg_t *a);
 /* SIGHUP: re-reads the enrolment register from LMDB, keeping live
  * sessions of peers that remain (revoked ones lose theirs). */
-wm_err_t wm_agg_reload(wm_agg_t *a);
+WM_MUST_CHECK wm_err_t wm_agg_reload(wm_agg_t *a);
 /* Periodic work: persists peer bookkeeping. */
 void wm_agg_tick(wm_agg_t *a);
 
 /* Enrolls (or re-enrolls, keeping history) a child from its identity.
  * WM_EEXIST if another node already uses its transport key. */
-wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t cap);
+WM_MUST_CHECK wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t cap);
 /* Revokes a child: effective at once, also on a live connection. */
-wm_err_t wm_agg_revoke(wm_agg_t *a, const char *id, char *why, size_t cap);
+WM_MUST_CHECK wm_err_t wm_agg_revoke(wm_agg_t *a, const char *id, char *why, size_t cap);
 /* Revokes a child whose keys were stolen (PROTOCOL.md §6): every signing
  * key enrolled for it (current and prior) is marked compromised beyond one
  * point, so nothing they signed after it is accepted again, by network or
@@ -54,11 +54,11 @@ wm_err_t wm_agg_revoke(wm_agg_t *a, const char *id, char *why, size_t cap);
  * it holds (its durable frontier); *after is set to the point used. A key
  * marked before keeps its earlier point. Durable when WM_OK is returned;
  * WM_ENOTFOUND if id is not enrolled. */
-wm_err_t wm_agg_compromise(wm_agg_t *a, const char *id, int after_set, wm_head_t *after,
+WM_MUST_CHECK wm_err_t wm_agg_compromise(wm_agg_t *a, const char *id, int after_set, wm_head_t *after,
                            char *why, size_t cap);
 /* Ingests records of a child through the same path as the network (for
  * offline bundles). res.* as in wm_ingest; durable after return. */
-wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
+WM_MUST_CHECK wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
                        const size_t *lens, size_t n, char *why, size_t cap,
                        uint64_t *accepted, uint64_t *duplicates, wm_head_t *durable);
 
@@ -79,7 +79,7 @@ int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap);
  * to ctl_peer on the control socket set with wm_agg_set_ctl, when it comes
  * (or a timeout error after 15 s). WM_OK means "answer pending". */
 void wm_agg_set_ctl(wm_agg_t *a, wm_sock_t *ctl);
-wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_peer, char *why,
+WM_MUST_CHECK wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_peer, char *why,
                       size_t cap);
 
 #endif

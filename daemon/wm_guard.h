@@ -36,7 +36,7 @@ typedef struct {
 
 /* Reads PATH; g->present = 0 if the file does not exist. WM_EDECODE if it
  * exists but is malformed. */
-wm_err_t wm_guard_read(const char *path, wm_guard_t *g);
+WM_MUST_CHECK wm_err_t wm_guard_read(const char *path, wm_guard_t *g);
 /* Bytes of every guard file written: room for the longest content. */
 #define WM_GUARD_FILE_BYTES 128
 
@@ -44,6 +44,6 @@ wm_err_t wm_guard_read(const char *path, wm_guard_t *g);
  * fsync the directory), or if that fails (a full disk) by overwriting the
  * existing file in place and fsyncing it. WM_ENOSPC if neither works for
  * lack of space, WM_EIO otherwise (errno says why). */
-wm_err_t wm_guard_write(const char *path, const wm_guard_t *g);
+WM_MUST_CHECK wm_err_t wm_guard_write(const char *path, const wm_guard_t *g);
 
 #endif

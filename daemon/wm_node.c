@@ -21,10 +21,10 @@
 
 #define GUARD_EVERY_S 5
 
-static wm_err_t why_fail(wm_err_t err, char *why, size_t cap, const char *fmt, ...)
+static WM_MUST_CHECK wm_err_t why_fail(wm_err_t err, char *why, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static wm_err_t why_fail(wm_err_t err, char *why, size_t cap, const char *fmt, ...)
+static WM_MUST_CHECK wm_err_t why_fail(wm_err_t err, char *why, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -34,7 +34,7 @@ static wm_err_t why_fail(wm_err_t err, char *why, size_t cap, const char *fmt, .
 }
 
 /* One daemon per node: an exclusive lock on DATA_DIR/wmsyncd.lock. */
-static wm_err_t take_lock(wm_node_t *n, char *why, size_t cap)
+static WM_MUST_CHECK wm_err_t take_lock(wm_node_t *n, char *why, size_t cap)
 {
     char path[4200];
     if (mkdir(n->cfg->data_dir, 0700) != 0 && errno != EEXIST)
@@ -52,7 +52,7 @@ static wm_err_t take_lock(wm_node_t *n, char *why, size_t cap)
 
 /* Brings the fork-guard file up to the head. WM_OK, or the error of the
  * write (logged): the records after the guard's seq then stay here. */
-static wm_err_t guard_refresh(wm_node_t *n)
+static WM_MUST_CHECK wm_err_t guard_refresh(wm_node_t *n)
 {
     if (n->guard.present && n->guard.epoch == n->head.epoch && n->guard.seq == n->head.seq)
         return WM_OK;
@@ -78,7 +78,7 @@ wm_head_t wm_node_shareable(const wm_node_t *n)
     return h;
 }
 
-static wm_err_t refuse_no_log(const wm_node_t *n, char *why, size_t cap)
+static WM_MUST_CHECK wm_err_t refuse_no_log(const wm_node_t *n, char *why, size_t cap)
 {
     return why_fail(WM_EFORK, why, cap,
                     "signing key %s has signed a log up to epoch %" PRIu32 " seq %" PRIu64
@@ -90,7 +90,7 @@ static wm_err_t refuse_no_log(const wm_node_t *n, char *why, size_t cap)
 
 /* The fork guard: decides the epoch to write in, or refuses. Runs inside
  * the opening write transaction. */
-static wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_epoch, int had_log,
+static WM_MUST_CHECK wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_epoch, int had_log,
                              char *why, size_t cap)
 {
     wm_err_t err;
@@ -181,12 +181,12 @@ wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, ch
     n->started = time(NULL);
     snprintf(n->guard_path, sizeof n->guard_path, "%s.state", cfg->sign_key);
     if ((err = wm_signer_load(cfg->sign_key, &n->signer)) != WM_OK) {
-        why_fail(err, why, cap, "cannot load signing key %s: %s%s", cfg->sign_key,
+        err = why_fail(err, why, cap, "cannot load signing key %s: %s%s", cfg->sign_key,
                  wm_strerror(err), err == WM_EPERM ? " (its mode must be 0600)" : "");
         goto out;
     }
     if ((err = wm_guard_read(n->guard_path, &n->guard)) != WM_OK) {
-        why_fail(err, why, cap, "fork-guard file %s is unreadable or damaged", n->guard_path);
+        err = why_fail(err, why, cap, "fork-guard file %s is unreadable or damaged", n->guard_path);
         goto out;
     }
     if ((err = take_lock(n, why, cap)) != WM_OK)
@@ -200,29 +200,29 @@ wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, ch
         goto out;
     }
     if ((err = wm_store_open(cfg->data_dir, 0, cfg->map_mb, &n->store)) != WM_OK) {
-        why_fail(err, why, cap, "cannot open the log in %s: %s", cfg->data_dir, wm_strerror(err));
+        err = why_fail(err, why, cap, "cannot open the log in %s: %s", cfg->data_dir, wm_strerror(err));
         goto out;
     }
     wm_store_set_map_max(n->store, cfg->map_max_mb);
     if ((err = wm_txn_begin(n->store, 1, &t)) != WM_OK ||
         (err = wm_node_add(t, cfg->id, &n->self)) != WM_OK ||
         (err = wm_meta_put(t, "self", cfg->id, strlen(cfg->id))) != WM_OK) {
-        why_fail(err, why, cap, "cannot initialise the log: %s", wm_strerror(err));
+        err = why_fail(err, why, cap, "cannot initialise the log: %s", wm_strerror(err));
         goto out;
     }
     if ((err = choose_epoch(n, t, new_epoch, had_log, why, cap)) != WM_OK)
         goto out;
     if ((err = wm_txn_commit(&t)) != WM_OK) {
-        why_fail(err, why, cap, "cannot initialise the log: %s", wm_strerror(err));
+        err = why_fail(err, why, cap, "cannot initialise the log: %s", wm_strerror(err));
         goto out;
     }
     if ((err = wm_store_log_id(n->store, n->guard.log_id)) != WM_OK) {
-        why_fail(err, why, cap, "cannot read the log id: %s", wm_strerror(err));
+        err = why_fail(err, why, cap, "cannot read the log id: %s", wm_strerror(err));
         goto out;
     }
     n->guard.present = 0; /* force a write: the log id or epoch may be new */
     n->serving = 1;
-    guard_refresh(n);
+    WM_IGNORE(guard_refresh(n)); /* logged; the records wait until it can be written */
     *out = n;
     return WM_OK;
 out:
@@ -236,8 +236,8 @@ void wm_node_close(wm_node_t **np)
     wm_node_t *n = np ? *np : NULL;
     if (!n)
         return;
-    if (n->serving)
-        guard_refresh(n);
+    if (n->serving) /* logged; the next start brings it up to the log */
+        WM_IGNORE(guard_refresh(n));
     wm_store_close(&n->store);
     wm_signer_free(&n->signer);
     if (n->lock_fd >= 0)
@@ -253,14 +253,14 @@ void wm_node_tick(wm_node_t *n)
     if (now < n->guard_due && !stale)
         return;
     n->guard_due = now + GUARD_EVERY_S;
-    guard_refresh(n);
+    WM_IGNORE(guard_refresh(n)); /* logged; tried again at the next tick */
 }
 
 /* Context rules that need the log: the team of an activity exists and is
  * active; a void names an existing record that is not voided and is not
  * itself a void; a plan completion names a plan not yet done. Also settles
  * the team action (create or rename) and the target epochs. */
-static wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record_t *r, wm_reject_t *rej)
+static WM_MUST_CHECK wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record_t *r, wm_reject_t *rej)
 {
     wm_team_state_t ts;
     uint32_t by_e;
@@ -357,7 +357,7 @@ static wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record_t *r, wm_reje
 /* One run of wm_node_append's transaction. */
 /* One attempt at appending items. *stored is set when the records were
  * committed (though the result may still be an error: the guard's). */
-static wm_err_t append_once(wm_node_t *n, wm_append_t *items, size_t count, int *stored)
+static WM_MUST_CHECK wm_err_t append_once(wm_node_t *n, wm_append_t *items, size_t count, int *stored)
 {
     wm_txn_t *t = NULL;
     wm_head_t head = n->head;

@@ -46,7 +46,7 @@ typedef struct {
  * opens the store and applies the fork guard (new_epoch: begin a new epoch
  * instead of refusing). On refusal returns WM_EFORK (or another code) and
  * explains in why. */
-wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, char *why,
+WM_MUST_CHECK wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, char *why,
                       size_t cap);
 /* Writes the guard file and closes everything. Accepts NULL. */
 void wm_node_close(wm_node_t **n);
@@ -55,11 +55,11 @@ void wm_node_close(wm_node_t **n);
  * return). Items that fail validation get WM_EINVAL and are skipped; if the
  * commit fails every other item gets the commit's error and nothing is
  * stored. Returns the commit's result. */
-wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count);
+WM_MUST_CHECK wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count);
 
 /* Appends this node's signed rollup of period (the wm_report.h object)
  * to its own log, so that it replicates to the tier above. */
-wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint32_t *epoch,
+WM_MUST_CHECK wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint32_t *epoch,
                          uint64_t *seq, char *why, size_t cap);
 
 /* How far records may leave this process (sync, audits): as far as the

@@ -19,6 +19,6 @@
  * to send it (no $NOTIFY_SOCKET); WM_EINVAL if $NOTIFY_SOCKET is not a
  * usable AF_UNIX path (too long, not absolute and not '@'); WM_EIO if the
  * socket cannot be made or the datagram is not accepted (errno kept). */
-wm_err_t wm_notify(const char *state);
+WM_MUST_CHECK wm_err_t wm_notify(const char *state);
 
 #endif

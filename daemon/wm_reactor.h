@@ -42,7 +42,7 @@ typedef long (*wm_reactor_prepare_fn)(wm_reactor_t *r, void *ctx);
 /* A new reactor that sleeps at most max_wait_ms per turn (> 0), so that
  * the prepare hook and the caller's stop flag are checked that often.
  * WM_ENOMEM. */
-wm_err_t wm_reactor_new(long max_wait_ms, wm_reactor_t **out);
+WM_MUST_CHECK wm_err_t wm_reactor_new(long max_wait_ms, wm_reactor_t **out);
 /* Frees the reactor, not the registered sockets or fds. Accepts NULL;
  * sets *r NULL. Not from a handler. */
 void wm_reactor_free(wm_reactor_t **r);
@@ -51,8 +51,8 @@ void wm_reactor_free(wm_reactor_t **r);
  * or a plain fd: fn(r, ctx) when it is readable. A socket or fd is
  * registered at most once (asserted). WM_ETOOBIG beyond WM_NET_POLL_MAX
  * items; WM_ENOMEM. */
-wm_err_t wm_reactor_add_sock(wm_reactor_t *r, wm_sock_t *s, wm_reactor_fn fn, void *ctx);
-wm_err_t wm_reactor_add_fd(wm_reactor_t *r, int fd, wm_reactor_fn fn, void *ctx);
+WM_MUST_CHECK wm_err_t wm_reactor_add_sock(wm_reactor_t *r, wm_sock_t *s, wm_reactor_fn fn, void *ctx);
+WM_MUST_CHECK wm_err_t wm_reactor_add_fd(wm_reactor_t *r, int fd, wm_reactor_fn fn, void *ctx);
 /* Stops watching s / fd; nothing if it is not registered. s is compared,
  * never dereferenced, so it may already be closed. */
 void wm_reactor_remove_sock(wm_reactor_t *r, const wm_sock_t *s);
@@ -63,7 +63,7 @@ void wm_reactor_remove_fd(wm_reactor_t *r, int fd);
  * handler). Timers due in the same turn fire earliest deadline first,
  * equal deadlines in the order armed. *id (if not NULL) gets the timer's
  * id, never 0. WM_ENOMEM. */
-wm_err_t wm_reactor_add_timer(wm_reactor_t *r, long delay_ms, long repeat_ms, wm_reactor_fn fn,
+WM_MUST_CHECK wm_err_t wm_reactor_add_timer(wm_reactor_t *r, long delay_ms, long repeat_ms, wm_reactor_fn fn,
                               void *ctx, unsigned *id);
 /* Disarms a timer; nothing if id is 0, fired (one-shot) or unknown. */
 void wm_reactor_cancel_timer(wm_reactor_t *r, unsigned id);
@@ -81,10 +81,10 @@ int64_t wm_reactor_now_ms(void);
 
 /* One turn (see the top). WM_OK, also after a signal interrupted the
  * poll; WM_EIO when the poll fails (a registered fd was closed). */
-wm_err_t wm_reactor_once(wm_reactor_t *r);
+WM_MUST_CHECK wm_err_t wm_reactor_once(wm_reactor_t *r);
 /* Turns until *stop becomes nonzero (a signal handler's flag; NULL: none)
  * or a handler calls wm_reactor_stop. WM_OK, or WM_EIO as wm_reactor_once. */
-wm_err_t wm_reactor_run(wm_reactor_t *r, const volatile sig_atomic_t *stop);
+WM_MUST_CHECK wm_err_t wm_reactor_run(wm_reactor_t *r, const volatile sig_atomic_t *stop);
 /* Ends wm_reactor_run after the current turn. */
 void wm_reactor_stop(wm_reactor_t *r);
 

@@ -17,7 +17,7 @@
 
 typedef struct wm_upstream wm_upstream_t;
 
-wm_err_t wm_upstream_open(wm_node_t *node, wm_net_t *net, wm_upstream_t **out, char *why,
+WM_MUST_CHECK wm_err_t wm_upstream_open(wm_node_t *node, wm_net_t *net, wm_upstream_t **out, char *why,
                           size_t cap);
 void wm_upstream_close(wm_upstream_t **u);
 /* The socket to poll, or NULL while disconnected. */

@@ -41,7 +41,7 @@ typedef struct wm_verifier wm_verifier_t;
 
 /* Starts the worker on store (which must outlive it). *out is owned by the
  * caller. WM_ENOMEM, WM_EIO (no thread or wake-up line). */
-wm_err_t wm_verifier_start(wm_store_t *store, wm_net_t *net, wm_verifier_t **out);
+WM_MUST_CHECK wm_err_t wm_verifier_start(wm_store_t *store, wm_net_t *net, wm_verifier_t **out);
 /* Stops and joins the worker, frees *v and sets it NULL. Accepts NULL. */
 void wm_verifier_stop(wm_verifier_t **v);
 /* Readable when verdicts wait. Valid while v lives. */

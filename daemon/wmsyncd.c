@@ -5,6 +5,7 @@
  * its signing key. It serves wmctl on a local control socket and runs one
  * poll loop with timers; signal handlers only set flags.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -317,7 +318,8 @@ static void ctl_append_all(daemon_t *d, ctl_turn_t *t)
 {
     if (t->na == 0)
         return;
-    wm_node_append(d->node, t->ap, t->na);
+    /* Logged there; each item's err carries its own outcome to its reply. */
+    WM_IGNORE(wm_node_append(d->node, t->ap, t->na));
     if (d->up)
         wm_upstream_tick(d->up); /* send the new records now if we may */
     for (size_t i = 0; i < t->na; i++) {
@@ -519,7 +521,7 @@ static long on_prepare(wm_reactor_t *loop, void *ctx)
 }
 
 /* Registers every socket and timer of the daemon with a new reactor. */
-static wm_err_t daemon_loop_open(daemon_t *d)
+static WM_MUST_CHECK wm_err_t daemon_loop_open(daemon_t *d)
 {
     wm_err_t err = wm_reactor_new(TURN_MAX_MS, &d->loop);
     if (err == WM_OK && d->agg)
@@ -628,12 +630,14 @@ int main(int argc, char **argv)
         wm_error("cannot set up the event loop: %s", wm_strerror(err));
         goto out;
     }
-    wm_notify("READY=1"); /* systemd Type=notify: serving from here on */
+    if (wm_notify("READY=1") != WM_OK) /* systemd Type=notify: serving from here on */
+        wm_warn("cannot tell the service manager we are ready: %s", strerror(errno));
     if ((err = wm_reactor_run(d.loop, &stop_flag)) != WM_OK) {
         wm_error("the event loop failed: %s", wm_net_detail());
         goto out;
     }
-    wm_notify("STOPPING=1");
+    if (wm_notify("STOPPING=1") != WM_OK)
+        wm_warn("cannot tell the service manager we are stopping: %s", strerror(errno));
     wm_log_peer_flush();
     wm_info("shutting down: head epoch %" PRIu32 " seq %" PRIu64, d.node->head.epoch,
             d.node->head.seq);

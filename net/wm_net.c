@@ -50,7 +50,7 @@ void wm_net_free(wm_net_t **n)
     *n = NULL;
 }
 
-static wm_err_t sock_new(wm_net_t *n, int type, wm_sock_t **out)
+static WM_MUST_CHECK wm_err_t sock_new(wm_net_t *n, int type, wm_sock_t **out)
 {
     wm_sock_t *s = calloc(1, sizeof *s);
     if (!s)
@@ -393,7 +393,9 @@ wm_err_t wm_zap_recv(wm_sock_t *zap, wm_zap_req_t *req)
     wm_msg_t *m = &req->raw;
     if (m->n < 6 || m->f[0].len != 3 || memcmp(m->f[0].data, "1.0", 3) != 0 ||
         m->f[1].len > sizeof req->request_id) {
-        wm_zap_reply(zap, req, 0, "", "malformed ZAP request");
+        /* The request is refused either way: the caller hears WM_EDECODE,
+         * and a reply that cannot be sent leaves libzmq nothing to admit. */
+        WM_IGNORE(wm_zap_reply(zap, req, 0, "", "malformed ZAP request"));
         return WM_EDECODE;
     }
     memcpy(req->request_id, m->f[1].data, m->f[1].len);

@@ -36,28 +36,28 @@ typedef struct {
     char user_id[160]; /* ZAP user id of the sender (sync sockets), else "" */
 } wm_msg_t;
 
-wm_err_t wm_net_new(wm_net_t **out);
+WM_MUST_CHECK wm_err_t wm_net_new(wm_net_t **out);
 /* Closes the context; every socket must be closed first. Accepts NULL. */
 void wm_net_free(wm_net_t **n);
 
 /* Binds the control ROUTER at PATH (stale socket file removed first: call
  * only while holding the node's lock) and makes the file mode 0600. */
-wm_err_t wm_ctl_listen(wm_net_t *n, const char *path, wm_sock_t **out);
+WM_MUST_CHECK wm_err_t wm_ctl_listen(wm_net_t *n, const char *path, wm_sock_t **out);
 /* Connects to the control socket at PATH. WM_EDOWN at once if no process
  * is listening there (missing or stale socket file); WM_EPERM at once if
  * this user may not connect to it (the file's mode, or a directory's). */
-wm_err_t wm_ctl_connect(wm_net_t *n, const char *path, wm_sock_t **out);
+WM_MUST_CHECK wm_err_t wm_ctl_connect(wm_net_t *n, const char *path, wm_sock_t **out);
 /* Sends req and waits up to timeout_ms for one reply frame (malloc'd into
  * *reply, caller frees). WM_ETIMEOUT if none came; WM_EDOWN as soon as
  * nobody listens on the socket any more (the daemon died meanwhile). */
-wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **reply,
+WM_MUST_CHECK wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **reply,
                      size_t *rlen, int timeout_ms);
 
 /* A wake-up line between two threads of the process (inproc PAIR): *rx
  * is polled by the thread that made it; *tx is handed to one other thread
  * (creating that thread is the memory barrier ZeroMQ asks for) and used
  * only there. Both are closed with wm_sock_close. */
-wm_err_t wm_wake_open(wm_net_t *n, wm_sock_t **rx, wm_sock_t **tx);
+WM_MUST_CHECK wm_err_t wm_wake_open(wm_net_t *n, wm_sock_t **rx, wm_sock_t **tx);
 /* Makes rx readable; never blocks (a wake-up already waiting is enough). */
 void wm_wake_send(wm_sock_t *tx);
 /* Takes every waiting wake-up from rx. */
@@ -69,13 +69,13 @@ void wm_sock_close(wm_sock_t **s);
 /* Receives one whole message without blocking. WM_ETIMEOUT if none is
  * waiting; WM_ETOOBIG if it had more than WM_MSG_MAX_FRAMES frames (the
  * message is consumed and dropped). */
-wm_err_t wm_sock_recv(wm_sock_t *s, wm_msg_t *m);
+WM_MUST_CHECK wm_err_t wm_sock_recv(wm_sock_t *s, wm_msg_t *m);
 /* Sends the frames of m (not freed). WM_EIO if the socket refuses. */
-wm_err_t wm_sock_send(wm_sock_t *s, const wm_msg_t *m);
+WM_MUST_CHECK wm_err_t wm_sock_send(wm_sock_t *s, const wm_msg_t *m);
 /* Frees the frames of m and empties it. */
 void wm_msg_clear(wm_msg_t *m);
 /* Appends a copy of data as a new frame; WM_ENOMEM / WM_ETOOBIG. */
-wm_err_t wm_msg_add(wm_msg_t *m, const void *data, size_t len);
+WM_MUST_CHECK wm_err_t wm_msg_add(wm_msg_t *m, const void *data, size_t len);
 
 /* Waits up to timeout_ms (-1: forever) until one of socks is readable;
  * sets ready[i] nonzero for each readable one. Returns the number ready,
@@ -109,9 +109,9 @@ int wm_net_poll_items(wm_poll_item_t *items, int n, long timeout_ms);
  * ZMTP heartbeats. A ZAP handler (wm_zap_open) must exist first.
  * wm_sync_connect: a DEALER to endpoint as CURVE client of server_pub,
  * with ZMTP heartbeats and libzmq's own reconnect (ivl..ivl_max ms). */
-wm_err_t wm_sync_listen(wm_net_t *n, const char *endpoint, const uint8_t *secret,
+WM_MUST_CHECK wm_err_t wm_sync_listen(wm_net_t *n, const char *endpoint, const uint8_t *secret,
                         size_t max_bytes, wm_sock_t **out);
-wm_err_t wm_sync_connect(wm_net_t *n, const char *endpoint, const uint8_t server_pub[32],
+WM_MUST_CHECK wm_err_t wm_sync_connect(wm_net_t *n, const char *endpoint, const uint8_t server_pub[32],
                          const uint8_t *secret, const uint8_t pub[32], size_t max_bytes,
                          wm_sock_t **out);
 
@@ -128,12 +128,12 @@ typedef struct {
     wm_msg_t raw;           /* the request, kept for the reply */
 } wm_zap_req_t;
 
-wm_err_t wm_zap_open(wm_net_t *n, wm_sock_t **out);
+WM_MUST_CHECK wm_err_t wm_zap_open(wm_net_t *n, wm_sock_t **out);
 /* Reads one ZAP request (non-blocking). WM_EDECODE if malformed (it is
  * answered 400 already). */
-wm_err_t wm_zap_recv(wm_sock_t *zap, wm_zap_req_t *req);
+WM_MUST_CHECK wm_err_t wm_zap_recv(wm_sock_t *zap, wm_zap_req_t *req);
 /* Answers req: status 200 with user_id, or 400 with text. Frees req. */
-wm_err_t wm_zap_reply(wm_sock_t *zap, wm_zap_req_t *req, int ok, const char *user_id,
+WM_MUST_CHECK wm_err_t wm_zap_reply(wm_sock_t *zap, wm_zap_req_t *req, int ok, const char *user_id,
                       const char *text);
 
 /* The last transport error as text (zmq_strerror of errno). */

@@ -13,7 +13,7 @@ enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
 enum { F_NODE = 1, F_SIGN_PUB = 2, F_FROM = 3, F_RECORDS = 4 };
 
 /* n bytes at b->off (the source is positioned there). */
-static wm_err_t get(wm_bundle_t *b, uint8_t *buf, size_t n)
+static WM_MUST_CHECK wm_err_t get(wm_bundle_t *b, uint8_t *buf, size_t n)
 {
     if (n > b->src.size - b->off) {
         snprintf(b->why, sizeof b->why, "the file ends at byte %" PRIu64 " inside a field",
@@ -29,7 +29,7 @@ static wm_err_t get(wm_bundle_t *b, uint8_t *buf, size_t n)
 }
 
 /* Moves past n bytes (already checked to be in the file). */
-static wm_err_t skip(wm_bundle_t *b, uint64_t n)
+static WM_MUST_CHECK wm_err_t skip(wm_bundle_t *b, uint64_t n)
 {
     b->off += n;
     if (b->src.seek(b->src.ctx, b->off) != 0) {
@@ -39,7 +39,7 @@ static wm_err_t skip(wm_bundle_t *b, uint64_t n)
     return WM_OK;
 }
 
-static wm_err_t varint(wm_bundle_t *b, uint64_t *v)
+static WM_MUST_CHECK wm_err_t varint(wm_bundle_t *b, uint64_t *v)
 {
     uint64_t at = b->off, x = 0;
     for (int i = 0; i < 10; i++) {
@@ -62,7 +62,7 @@ static wm_err_t varint(wm_bundle_t *b, uint64_t *v)
 /* One top-level field at b->off: its number, and the size of its value,
  * which starts at b->off when this returns. The value is checked to fit
  * in the file. */
-static wm_err_t field(wm_bundle_t *b, uint32_t *no, uint64_t *size, int *wt)
+static WM_MUST_CHECK wm_err_t field(wm_bundle_t *b, uint32_t *no, uint64_t *size, int *wt)
 {
     uint64_t at = b->off, key = 0;
     wm_err_t err = varint(b, &key);
@@ -100,7 +100,7 @@ static wm_err_t field(wm_bundle_t *b, uint32_t *no, uint64_t *size, int *wt)
 /* Processes the field at b->off. A record is copied into rec (cap bytes)
  * when rec is given, else skipped; either way *got = 1 and *len is its
  * size. The node id is kept when keep_node. */
-static wm_err_t step(wm_bundle_t *b, int keep_node, uint8_t *rec, size_t cap, size_t *len,
+static WM_MUST_CHECK wm_err_t step(wm_bundle_t *b, int keep_node, uint8_t *rec, size_t cap, size_t *len,
                      int *got)
 {
     uint32_t no;
@@ -179,7 +179,7 @@ static wm_err_t step(wm_bundle_t *b, int keep_node, uint8_t *rec, size_t cap, si
     }
 }
 
-static wm_err_t rewind_to_fields(wm_bundle_t *b)
+static WM_MUST_CHECK wm_err_t rewind_to_fields(wm_bundle_t *b)
 {
     b->off = WM_BUNDLE_MAGIC_LEN;
     b->next = 0;

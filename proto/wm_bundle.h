@@ -75,12 +75,12 @@ typedef struct {
  * WM_ETOOBIG if a record is over WM_BUNDLE_REC_MAX (why names the record's
  * number, counted from 1, its offset, its size and the limit); WM_EIO if
  * the source fails. */
-wm_err_t wm_bundle_scan(wm_bundle_t *b, const wm_bundle_src_t *src);
+WM_MUST_CHECK wm_err_t wm_bundle_scan(wm_bundle_t *b, const wm_bundle_src_t *src);
 
 /* Pass 2: the next record, copied into buf (cap >= WM_BUNDLE_REC_MAX).
  * Returns WM_OK with *len set; WM_ENOTFOUND after the last record; the
  * errors of wm_bundle_scan if the file changed since the scan. */
-wm_err_t wm_bundle_next(wm_bundle_t *b, uint8_t *buf, size_t cap, size_t *len);
+WM_MUST_CHECK wm_err_t wm_bundle_next(wm_bundle_t *b, uint8_t *buf, size_t cap, size_t *len);
 
 /* A source over a buffer in memory (tests, fuzzing): ctx is a
  * wm_bundle_mem_t that lives as long as the reader. */

@@ -50,7 +50,7 @@ void wm_hash_final(wm_hash_state_t *st, uint8_t out[static WM_HASH_BYTES])
     crypto_generichash_final((crypto_generichash_state *)st, out, WM_HASH_BYTES);
 }
 
-static wm_err_t signer_new(wm_signer_t **out)
+static WM_MUST_CHECK wm_err_t signer_new(wm_signer_t **out)
 {
     wm_signer_t *s = calloc(1, sizeof *s);
     if (!s)
@@ -102,7 +102,7 @@ const uint8_t *wm_signer_pub(const wm_signer_t *s)
 
 /* Reads a file holding 2*len hex digits (and optional trailing newline)
  * into sec. Refuses files that group or others may read. */
-static wm_err_t read_secret_hex(const char *path, uint8_t *sec, size_t len)
+static WM_MUST_CHECK wm_err_t read_secret_hex(const char *path, uint8_t *sec, size_t len)
 {
     wm_err_t rc = WM_OK;
     char *hex = NULL;
@@ -145,7 +145,7 @@ out:
 }
 
 /* Writes hex of sec (len bytes) to a new file with mode 0600. */
-static wm_err_t write_secret_hex(const char *path, const uint8_t *sec, size_t len)
+static WM_MUST_CHECK wm_err_t write_secret_hex(const char *path, const uint8_t *sec, size_t len)
 {
     wm_err_t rc = WM_OK;
     char *hex = sodium_malloc(2 * len + 2);

@@ -29,7 +29,7 @@
 typedef struct wm_signer wm_signer_t;
 
 /* sodium_init(); returns WM_EIO if libsodium cannot initialise. */
-wm_err_t wm_crypto_init(void);
+WM_MUST_CHECK wm_err_t wm_crypto_init(void);
 
 /* out = BLAKE2b-256(data). */
 void wm_hash(const uint8_t *data, size_t len, uint8_t out[static WM_HASH_BYTES]);
@@ -41,34 +41,34 @@ void wm_hash_update(wm_hash_state_t *st, const uint8_t *data, size_t len);
 void wm_hash_final(wm_hash_state_t *st, uint8_t out[static WM_HASH_BYTES]);
 
 /* A new random Ed25519 signer. *out is owned by the caller. */
-wm_err_t wm_signer_generate(wm_signer_t **out);
+WM_MUST_CHECK wm_err_t wm_signer_generate(wm_signer_t **out);
 /* A signer from a 32-byte seed (deterministic: golden vectors, tests). */
-wm_err_t wm_signer_from_seed(const uint8_t seed[static WM_SEED_BYTES], wm_signer_t **out);
+WM_MUST_CHECK wm_err_t wm_signer_from_seed(const uint8_t seed[static WM_SEED_BYTES], wm_signer_t **out);
 /* Loads the hex seed in PATH. WM_EPERM if the file is readable by group or
  * others, WM_ENOTFOUND if missing, WM_EDECODE if malformed. */
-wm_err_t wm_signer_load(const char *path, wm_signer_t **out);
+WM_MUST_CHECK wm_err_t wm_signer_load(const char *path, wm_signer_t **out);
 /* Writes the hex seed to PATH with mode 0600; WM_EEXIST if PATH exists. */
-wm_err_t wm_signer_save(const wm_signer_t *s, const char *path);
+WM_MUST_CHECK wm_err_t wm_signer_save(const wm_signer_t *s, const char *path);
 /* Wipes and frees *s, sets it to NULL. Accepts NULL. */
 void wm_signer_free(wm_signer_t **s);
 /* The public key; valid as long as s. */
 const uint8_t *wm_signer_pub(const wm_signer_t *s);
 
 /* sig = Ed25519(ctx || NUL || msg). ctx is one of the WM_CTX_ strings. */
-wm_err_t wm_sign(const wm_signer_t *s, const char *ctx, const uint8_t *msg,
+WM_MUST_CHECK wm_err_t wm_sign(const wm_signer_t *s, const char *ctx, const uint8_t *msg,
                  size_t len, uint8_t sig[static WM_SIG_BYTES]);
 /* WM_OK if sig is pub's signature of ctx || NUL || msg, else WM_EBADSIG. */
-wm_err_t wm_verify(const uint8_t pub[static WM_PUB_BYTES], const char *ctx,
+WM_MUST_CHECK wm_err_t wm_verify(const uint8_t pub[static WM_PUB_BYTES], const char *ctx,
                    const uint8_t *msg, size_t len,
                    const uint8_t sig[static WM_SIG_BYTES]);
 
 /* A Curve25519 keypair for ZeroMQ CURVE. The secret half is written to
  * SECRET_PATH (hex, 0600) and the public half returned; WM_EEXIST if the
  * file exists. */
-wm_err_t wm_curve_generate(const char *secret_path, uint8_t pub[static WM_PUB_BYTES]);
+WM_MUST_CHECK wm_err_t wm_curve_generate(const char *secret_path, uint8_t pub[static WM_PUB_BYTES]);
 /* Reads a Curve25519 secret key file; sec must be WM_PUB_BYTES of
  * wm_secure_alloc() memory. Also derives the public key. */
-wm_err_t wm_curve_load(const char *secret_path, uint8_t *sec,
+WM_MUST_CHECK wm_err_t wm_curve_load(const char *secret_path, uint8_t *sec,
                        uint8_t pub[static WM_PUB_BYTES]);
 
 /* Guarded memory for secrets; wm_secure_free wipes. Accepts NULL. */
@@ -81,7 +81,7 @@ int wm_ct_equal(const uint8_t *a, const uint8_t *b, size_t len);
 /* Lowercase hex of bin into out (2*len+1 bytes). Returns out. */
 char *wm_hex(const uint8_t *bin, size_t len, char *out);
 /* Parses exactly 2*len hex digits into bin; WM_EDECODE otherwise. */
-wm_err_t wm_unhex(const char *hex, uint8_t *bin, size_t len);
+WM_MUST_CHECK wm_err_t wm_unhex(const char *hex, uint8_t *bin, size_t len);
 
 /* Fills buf with random bytes. */
 void wm_random(uint8_t *buf, size_t len);

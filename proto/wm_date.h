@@ -15,7 +15,7 @@
 
 /* Parses exactly "YYYY-MM-DD" of a real calendar day into *out.
  * WM_EINVAL otherwise. Range is not checked here. */
-wm_err_t wm_date_parse(const char *s, uint32_t *out);
+WM_MUST_CHECK wm_err_t wm_date_parse(const char *s, uint32_t *out);
 /* Nonzero if ymd is a real calendar day. */
 int wm_date_valid(uint32_t ymd);
 /* "YYYY-MM-DD" into buf (11 bytes); returns buf. */
@@ -36,7 +36,7 @@ typedef struct {
  * "2024-05" (month), "2024-W19" (ISO week), "2024-BW10" (bi-week: ISO weeks
  * 19 and 20), "2024-05-07" (day) or "2024-03-01..2024-05-31" (range).
  * WM_EINVAL if malformed or out of WM_DATE_MIN..WM_DATE_MAX. */
-wm_err_t wm_period_parse(const char *s, wm_period_t *out);
+WM_MUST_CHECK wm_err_t wm_period_parse(const char *s, wm_period_t *out);
 /* ISO 8601 week of a date: *iso_year and week 1..53. */
 void wm_date_iso_week(uint32_t ymd, int *iso_year, int *week);
 /* Monday of ISO week `week` of iso_year, as YYYYMMDD. */

@@ -19,6 +19,14 @@
 #define WM_MUST_CHECK
 #endif
 
+/* Drops a WM_MUST_CHECK result on purpose (GCC does not take a (void) cast
+ * for that). Every use says beside it why nothing is lost by ignoring it. */
+#define WM_IGNORE(expr)                     \
+    do {                                    \
+        wm_err_t wm_ignored_ = (expr);      \
+        (void)wm_ignored_;                  \
+    } while (0)
+
 typedef enum {
     WM_OK = 0,
     WM_EINVAL,      /* bad input: a field failed validation */
@@ -53,6 +61,6 @@ const char *wm_errname(wm_err_t rc);
 /* The code for a failed system call's errno: ENOSPC and EDQUOT are
  * WM_ENOSPC, ENOMEM WM_ENOMEM, EEXIST WM_EEXIST, ENOENT WM_ENOTFOUND,
  * EACCES and EPERM WM_EPERM, anything else WM_EIO. */
-wm_err_t wm_err_from_errno(int e);
+WM_MUST_CHECK wm_err_t wm_err_from_errno(int e);
 
 #endif

@@ -44,21 +44,21 @@ typedef struct {
 /* Splits buf into signature and bytes; checks lengths only.
  * WM_EDECODE if too short, WM_ETOOBIG if the record exceeds WM_REC_MAX.
  * The view points into buf and is valid as long as buf. */
-wm_err_t wm_srec_view(const uint8_t *buf, size_t len, wm_srec_t *out);
+WM_MUST_CHECK wm_err_t wm_srec_view(const uint8_t *buf, size_t len, wm_srec_t *out);
 
 /* Decodes record bytes and checks the header is well-formed (schema >= 1,
  * station id present, epoch >= 1, seq >= 1, prev of 32 bytes).
  * *out is owned by the caller: free with wm_record_free. */
-wm_err_t wm_record_decode(const uint8_t *bytes, size_t len, wm_record_t **out);
+WM_MUST_CHECK wm_err_t wm_record_decode(const uint8_t *bytes, size_t len, wm_record_t **out);
 /* Frees *r and sets it NULL. Accepts NULL. Only for decoded records. */
 void wm_record_free(wm_record_t **r);
 
 /* Encodes r, signs it with s and returns the srec in a malloc'd *out. */
-wm_err_t wm_record_seal(const wm_record_t *r, const wm_signer_t *s,
+WM_MUST_CHECK wm_err_t wm_record_seal(const wm_record_t *r, const wm_signer_t *s,
                         uint8_t **out, size_t *outlen);
 
 /* WM_OK if v's signature is pub's, else WM_EBADSIG. */
-wm_err_t wm_srec_verify(const wm_srec_t *v, const uint8_t pub[static WM_PUB_BYTES]);
+WM_MUST_CHECK wm_err_t wm_srec_verify(const wm_srec_t *v, const uint8_t pub[static WM_PUB_BYTES]);
 
 /* The record hash: BLAKE2b-256 of the srec, sig || bytes. */
 void wm_srec_hash(const wm_srec_t *v, uint8_t out[static WM_HASH_BYTES]);
@@ -68,7 +68,7 @@ void wm_srec_hash_buf(const uint8_t *srec, size_t len, uint8_t out[static WM_HAS
 /* WM_OK if r is the record that must follow (station, epoch, seq, prev):
  * same station and epoch, r->seq == seq + 1 and r->prev == prev.
  * For seq == 0 (empty epoch) prev must be all zeroes. Else WM_ECHAIN. */
-wm_err_t wm_record_follows(const wm_record_t *r, const char *station,
+WM_MUST_CHECK wm_err_t wm_record_follows(const wm_record_t *r, const char *station,
                            uint32_t epoch, uint64_t seq,
                            const uint8_t prev[static WM_HASH_BYTES]);
 
@@ -79,7 +79,7 @@ const char *wm_record_kind(const wm_record_t *r);
 /* Looks up an enum value by its slug (lowercase value name, "theme_lecture").
  * Returns WM_OK and sets *value, or WM_ENOTFOUND. The *_UNSPECIFIED value
  * is never matched. */
-wm_err_t wm_enum_parse(const ProtobufCEnumDescriptor *d, const char *slug, int *value);
+WM_MUST_CHECK wm_err_t wm_enum_parse(const ProtobufCEnumDescriptor *d, const char *slug, int *value);
 /* The slug of value ("theme_lecture"), written to buf; "" if unknown. */
 const char *wm_enum_slug(const ProtobufCEnumDescriptor *d, int value, char *buf, size_t cap);
 /* Writes "a|b|c" of all slugs of d into buf, for help and error text. */
@@ -90,8 +90,8 @@ const char *wm_enum_list(const ProtobufCEnumDescriptor *d, char *buf, size_t cap
  * encode: *out is malloc'd (caller frees), length in *len.
  * decode: WM_ETOOBIG if len > max, WM_EDECODE if malformed; free the
  * result with wm_msg_free, which accepts NULL and sets *m to NULL. */
-wm_err_t wm_pb_encode(const ProtobufCMessage *m, uint8_t **out, size_t *len);
-wm_err_t wm_pb_decode(const ProtobufCMessageDescriptor *d, const uint8_t *bytes, size_t len,
+WM_MUST_CHECK wm_err_t wm_pb_encode(const ProtobufCMessage *m, uint8_t **out, size_t *len);
+WM_MUST_CHECK wm_err_t wm_pb_decode(const ProtobufCMessageDescriptor *d, const uint8_t *bytes, size_t len,
                       size_t max, void **out);
 void wm_pb_free(void *mp);
 

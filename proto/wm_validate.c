@@ -75,7 +75,7 @@ wm_err_t wm_validate_id(const char *id)
 }
 
 /* A text field: valid UTF-8, at most WM_TEXT_MAX bytes, present if required. */
-static wm_err_t check_text(const char *s, const char *field, int required, wm_reject_t *rej)
+static WM_MUST_CHECK wm_err_t check_text(const char *s, const char *field, int required, wm_reject_t *rej)
 {
     size_t n = s ? strlen(s) : 0;
     if (n == 0)
@@ -88,7 +88,7 @@ static wm_err_t check_text(const char *s, const char *field, int required, wm_re
     return WM_OK;
 }
 
-static wm_err_t check_date(uint32_t d, const char *field, uint32_t max, wm_reject_t *rej)
+static WM_MUST_CHECK wm_err_t check_date(uint32_t d, const char *field, uint32_t max, wm_reject_t *rej)
 {
     char a[11], b[11];
     if (!wm_date_valid(d))
@@ -99,7 +99,7 @@ static wm_err_t check_date(uint32_t d, const char *field, uint32_t max, wm_rejec
     return WM_OK;
 }
 
-static wm_err_t check_count(uint64_t v, const char *field, wm_reject_t *rej)
+static WM_MUST_CHECK wm_err_t check_count(uint64_t v, const char *field, wm_reject_t *rej)
 {
     if (v > WM_COUNT_MAX)
         return wm_reject(rej, field, "%s is %llu; at most %u allowed", field,
@@ -107,7 +107,7 @@ static wm_err_t check_count(uint64_t v, const char *field, wm_reject_t *rej)
     return WM_OK;
 }
 
-static wm_err_t check_enum(const ProtobufCEnumDescriptor *d, int v, const char *field,
+static WM_MUST_CHECK wm_err_t check_enum(const ProtobufCEnumDescriptor *d, int v, const char *field,
                            wm_reject_t *rej)
 {
     char slug[64], list[256];
@@ -117,7 +117,7 @@ static wm_err_t check_enum(const ProtobufCEnumDescriptor *d, int v, const char *
     return WM_OK;
 }
 
-static wm_err_t check_team_id(const char *team, wm_reject_t *rej)
+static WM_MUST_CHECK wm_err_t check_team_id(const char *team, wm_reject_t *rej)
 {
     if (wm_validate_id(team) != WM_OK)
         return wm_reject(rej, "team",
@@ -133,7 +133,7 @@ static wm_err_t check_team_id(const char *team, wm_reject_t *rej)
             return rc_;                                                                       \
     } while (0)
 
-static wm_err_t check_activity(const Wm__Activity *a, uint32_t dmax, wm_reject_t *rej)
+static WM_MUST_CHECK wm_err_t check_activity(const Wm__Activity *a, uint32_t dmax, wm_reject_t *rej)
 {
     TRY(check_date(a->date, "date", dmax, rej));
     TRY(check_enum(&wm__category__descriptor, a->category, "category", rej));
@@ -156,7 +156,7 @@ static wm_err_t check_activity(const Wm__Activity *a, uint32_t dmax, wm_reject_t
     return WM_OK;
 }
 
-static wm_err_t check_team(const Wm__Team *t, wm_reject_t *rej)
+static WM_MUST_CHECK wm_err_t check_team(const Wm__Team *t, wm_reject_t *rej)
 {
     TRY(check_team_id(t->team, rej));
     /* Unspecified means "create or rename, whichever applies": the daemon

@@ -33,7 +33,7 @@ typedef struct {
 /* Checks the body of r against the content rules, with `today` (YYYYMMDD)
  * as the upper bound of past-event dates. WM_OK, or WM_EINVAL with *rej
  * filled in. The header is not checked (the daemon writes it). */
-wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej);
+WM_MUST_CHECK wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej);
 
 /* Nonzero if s[0..len) is well-formed UTF-8 with no NUL and no C0 control
  * characters other than tab. */
@@ -41,7 +41,7 @@ int wm_utf8_valid(const char *s, size_t len);
 
 /* WM_OK if id is a lowercase slug path: segments of [a-z0-9_-], joined by
  * single '/', 1..WM_ID_MAX bytes, no leading, trailing or double slash. */
-wm_err_t wm_validate_id(const char *id);
+WM_MUST_CHECK wm_err_t wm_validate_id(const char *id);
 
 /* Nonzero if the content rules apply to r: its body is of a kind this
  * build knows. A record with no body, or of a kind added by a later build,
@@ -94,7 +94,7 @@ typedef struct {
 const wm_rule_t *wm_validate_rules(size_t *n);
 
 /* Formats a rejection. Returns WM_EINVAL, for `return wm_reject(...)`. */
-wm_err_t wm_reject(wm_reject_t *rej, const char *field, const char *fmt, ...)
+WM_MUST_CHECK wm_err_t wm_reject(wm_reject_t *rej, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static wm_err_t refuse(wm_ingest_t *res, wm_err_t err, const char *reason, uint32_t epoch,
+static WM_MUST_CHECK wm_err_t refuse(wm_ingest_t *res, wm_err_t err, const char *reason, uint32_t epoch,
                        uint64_t seq, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static wm_err_t refuse(wm_ingest_t *res, wm_err_t err, const char *reason, uint32_t epoch,
+static WM_MUST_CHECK wm_err_t refuse(wm_ingest_t *res, wm_err_t err, const char *reason, uint32_t epoch,
                        uint64_t seq, const char *fmt, ...)
 {
     va_list ap;
@@ -48,7 +48,7 @@ static const uint8_t *key_for_epoch(const wm_sender_t *s, uint32_t epoch)
 
 /* A record that begins epoch `epoch` above the highest stored one `last`
  * must stay within WM_EPOCH_STEP_MAX of it (see wm_ingest.h). */
-static wm_err_t check_epoch_step(uint32_t last, uint32_t epoch, uint64_t seq, wm_ingest_t *res)
+static WM_MUST_CHECK wm_err_t check_epoch_step(uint32_t last, uint32_t epoch, uint64_t seq, wm_ingest_t *res)
 {
     if ((uint64_t)epoch <= (uint64_t)last + WM_EPOCH_STEP_MAX)
         return WM_OK;
@@ -74,7 +74,7 @@ static const Wm__CompromisedKey *compromised_entry(const wm_sender_t *s, const u
  * record that conflicts with a stored one (any_place) is refused at any
  * place: whoever holds a stolen key can sign such a record, so it proves
  * nothing against the station and must not quarantine it. */
-static wm_err_t check_not_compromised(const wm_sender_t *s, const uint8_t *key, uint32_t epoch,
+static WM_MUST_CHECK wm_err_t check_not_compromised(const wm_sender_t *s, const uint8_t *key, uint32_t epoch,
                                       uint64_t seq, int any_place, wm_ingest_t *res)
 {
     const Wm__CompromisedKey *c = compromised_entry(s, key);
@@ -106,7 +106,7 @@ wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out)
 /* Verifies the signature of the last new record of the current epoch run
  * with the key that signs that epoch (set from the enrolled key when the
  * epoch first arrived: a re-enrolled key signs new epochs only). */
-static wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t *s, const wm_srec_t *last,
+static WM_MUST_CHECK wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t *s, const wm_srec_t *last,
                                     uint32_t epoch, uint64_t seq, wm_ingest_t *res)
 {
     uint8_t pub[WM_PUB_BYTES];
@@ -121,7 +121,7 @@ static wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t *s, const wm_
     return WM_OK;
 }
 
-static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
+static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
                                const size_t *lens, size_t n, int64_t now, wm_ingest_t *res)
 {
     memset(res, 0, sizeof *res);
@@ -147,11 +147,11 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
         uint64_t seq = r->seq;
         int64_t captured = r->captured;
         if (strcmp(r->station, s->id) != 0) {
-            refuse(res, WM_EPERM, "wrong_node", epoch, seq,
+            err = refuse(res, WM_EPERM, "wrong_node", epoch, seq,
                    "record %" PRIu32 "/%" PRIu64 " names node \"%s\", but the sender is %s",
                    epoch, seq, r->station, s->id);
             wm_record_free(&r);
-            return res->err;
+            return err;
         }
         /* The content rules the station applied before signing apply here
          * too (dates up to WM_DATE_MAX: the station's clock is its own):
@@ -159,11 +159,11 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
          * build does not know are stored and forwarded unchecked. */
         wm_reject_t rej;
         if (wm_validate_applies(r) && wm_validate_body(r, WM_DATE_MAX - 1, &rej) != WM_OK) {
-            refuse(res, WM_EINVAL, "invalid", epoch, seq,
+            err = refuse(res, WM_EINVAL, "invalid", epoch, seq,
                    "record %" PRIu32 "/%" PRIu64 " breaks a content rule: %s: %s", epoch, seq,
                    rej.field, rej.why);
             wm_record_free(&r);
-            return res->err;
+            return err;
         }
         if (epoch < last_epoch) {
             wm_record_free(&r);
@@ -290,7 +290,7 @@ static wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t 
 
 /* WM_INGEST_SETTLE: every staged record of the sender is verified now and
  * promoted; a bad one refuses the whole call (the caller aborts t). */
-static wm_err_t settle(wm_txn_t *t, const wm_sender_t *s, wm_ingest_t *res)
+static WM_MUST_CHECK wm_err_t settle(wm_txn_t *t, const wm_sender_t *s, wm_ingest_t *res)
 {
     wm_stage_check_t chk;
     wm_appender_t *ap = NULL;

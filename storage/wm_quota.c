@@ -23,7 +23,7 @@ uint32_t wm_quota_day(int64_t captured)
 }
 
 /* Reads the counters at (node, day); zero if absent. */
-static wm_err_t get_use(wm_txn_t *t, uint32_t node, uint32_t day, uint64_t *bytes,
+static WM_MUST_CHECK wm_err_t get_use(wm_txn_t *t, uint32_t node, uint32_t day, uint64_t *bytes,
                         uint64_t *records)
 {
     uint8_t kb[QUOTA_KEY];
@@ -45,7 +45,7 @@ static wm_err_t get_use(wm_txn_t *t, uint32_t node, uint32_t day, uint64_t *byte
     return WM_OK;
 }
 
-static wm_err_t put_use(wm_txn_t *t, uint32_t node, uint32_t day, uint64_t bytes,
+static WM_MUST_CHECK wm_err_t put_use(wm_txn_t *t, uint32_t node, uint32_t day, uint64_t bytes,
                         uint64_t records)
 {
     uint8_t kb[QUOTA_KEY], vb[QUOTA_VAL];

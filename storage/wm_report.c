@@ -13,7 +13,7 @@
 
 /* Fails a build: o->why names the node whose data could not be read and
  * what was being read; LMDB's own words follow for a storage error. */
-static wm_err_t read_fail(wm_txn_t *t, const wm_report_opts_t *o, wm_err_t err, const char *node,
+static WM_MUST_CHECK wm_err_t read_fail(wm_txn_t *t, const wm_report_opts_t *o, wm_err_t err, const char *node,
                           const char *what)
 {
     int storage = err == WM_ECORRUPT || err == WM_EIO || err == WM_ENOMEM;
@@ -110,7 +110,7 @@ static int team_total(void *ctx, const wm_team_t *tm)
 /* Figures of one scope (named `who` in a failure), from its period sums s
  * and its sums since the start of records (cum, for "截至目前" figures);
  * by_team (a new reference) is taken over, also on failure. */
-static wm_err_t totals_json(wm_txn_t *t, uint32_t scope, const char *who, const wm_period_t *p,
+static WM_MUST_CHECK wm_err_t totals_json(wm_txn_t *t, uint32_t scope, const char *who, const wm_period_t *p,
                             const wm_sums_t *s, const wm_sums_t *cum, json_t *by_team,
                             const wm_report_opts_t *o, const stations_t *ss, json_t **out)
 {
@@ -242,7 +242,7 @@ static int team_problems(void *ctx, const wm_team_t *tm)
     return 0;
 }
 
-static wm_err_t station_problems(wm_txn_t *t, const station_t *st, const wm_sums_t *s,
+static WM_MUST_CHECK wm_err_t station_problems(wm_txn_t *t, const station_t *st, const wm_sums_t *s,
                                  const wm_sums_t *ever, const wm_period_t *p,
                                  const wm_report_opts_t *o, json_t *problems)
 {
@@ -311,7 +311,7 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
          * too) are counted in scope 0, so they are a row and covered. */
         uint32_t self = 0, e = 0;
         if ((err = wm_peer_scan(t, peer_station, &ss)) != WM_OK) {
-            read_fail(t, o, err, o->id, "the register of enrolled stations");
+            err = read_fail(t, o, err, o->id, "the register of enrolled stations");
             goto out;
         }
         err = wm_node_lookup(t, o->id, &self);
@@ -323,7 +323,7 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
         if (err == WM_ENOTFOUND)
             err = WM_OK; /* the aggregator recorded nothing itself */
         if (err != WM_OK) {
-            read_fail(t, o, err, o->id, "the log");
+            err = read_fail(t, o, err, o->id, "the log");
             goto out;
         }
     } else {
@@ -366,7 +366,7 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
                 err = wm_rollup_sum(t, st->node, WM_DATE_MIN, p->to, &ever);
         }
         if (err != WM_OK) {
-            read_fail(t, o, err, st->id, what);
+            err = read_fail(t, o, err, st->id, what);
             goto out;
         }
         if (!st->quiet && (err = station_problems(t, st, &s, &ever, p, o, problems)) != WM_OK)
@@ -376,7 +376,7 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
             snprintf(prefix, sizeof prefix, "%s/", st->id);
             team_ctx_t tc = {&s, town_teams, prefix};
             if ((err = wm_team_scan(t, st->node, team_total, &tc)) != WM_OK) {
-                read_fail(t, o, err, st->id, "the teams");
+                err = read_fail(t, o, err, st->id, "the teams");
                 goto out;
             }
         }
@@ -386,7 +386,7 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
             team_ctx_t tc = {&s, teams, ""};
             if ((err = wm_team_scan(t, st->node, team_total, &tc)) != WM_OK) {
                 json_decref(teams);
-                read_fail(t, o, err, st->id, "the teams");
+                err = read_fail(t, o, err, st->id, "the teams");
                 goto out;
             }
             if ((err = totals_json(t, st->node, st->id, p, &s, &ever, teams, o, &one,
@@ -405,7 +405,7 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
             town_teams = json_object();
             team_ctx_t tc = {&scope_s, town_teams, ""};
             if (st->node && (err = wm_team_scan(t, st->node, team_total, &tc)) != WM_OK) {
-                read_fail(t, o, err, st->id, "the teams");
+                err = read_fail(t, o, err, st->id, "the teams");
                 goto out;
             }
             continue;
@@ -419,7 +419,7 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
         if ((err = wm_rollup_sum(t, 0, p->from, p->to, &scope_s)) == WM_OK)
             err = wm_rollup_sum(t, 0, WM_DATE_MIN, p->to, &scope_ever);
         if (err != WM_OK) {
-            read_fail(t, o, err, o->id, "the rollup counters of all stations");
+            err = read_fail(t, o, err, o->id, "the rollup counters of all stations");
             goto out;
         }
     }
@@ -464,7 +464,7 @@ out:
  * would be undefined) or objects nest deeper than WM_TIER_MAX_DEPTH; *bad
  * then names the key, valid while src lives, and dst is partly added to:
  * add into a copy. */
-static wm_err_t json_add_into(json_t *dst, const json_t *src, int depth, const char **bad)
+static WM_MUST_CHECK wm_err_t json_add_into(json_t *dst, const json_t *src, int depth, const char **bad)
 {
     const char *k;
     json_t *v;
@@ -551,7 +551,7 @@ static void json_zero(json_t *j)
 
 /* The totals of no records: every documented figure, all 0. A tier's sums
  * start from it, so a period no child reported still has every key. */
-static wm_err_t zero_totals(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
+static WM_MUST_CHECK wm_err_t zero_totals(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                             json_t **out)
 {
     wm_sums_t none = {0};
@@ -573,7 +573,7 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
     stations_t towns = {.only = o->station};
     wm_err_t err = wm_peer_scan(t, peer_town, &towns);
     if (err != WM_OK) {
-        read_fail(t, o, err, o->id, "the register of enrolled towns");
+        err = read_fail(t, o, err, o->id, "the register of enrolled towns");
         goto out;
     }
     if (o->station && towns.n == 0) {
@@ -601,7 +601,7 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
             json_decref(rows);
             json_decref(covers);
             json_decref(problems);
-            read_fail(t, o, err, towns.v[i].id, "the published rollup");
+            err = read_fail(t, o, err, towns.v[i].id, "the published rollup");
             goto out;
         }
         /* Into a copy: a report that cannot be added leaves the sums as

@@ -141,7 +141,7 @@ static slot_t *day_vector(wm_rollup_acc_t *a, int which, uint32_t scope, uint32_
 }
 
 /* Adds delta to (fig, dim) on ymd, for the station and for all stations. */
-static wm_err_t add(wm_rollup_acc_t *a, uint32_t node, uint32_t ymd, wm_fig_t fig, uint16_t dim,
+static WM_MUST_CHECK wm_err_t add(wm_rollup_acc_t *a, uint32_t node, uint32_t ymd, wm_fig_t fig, uint16_t dim,
                     int64_t delta)
 {
     if (delta == 0 || !wm_date_valid(ymd))
@@ -192,7 +192,7 @@ static uint32_t local_date(wm_rollup_acc_t *a, int64_t unix_s)
     return a->tz_date;
 }
 
-static wm_err_t plan_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
+static WM_MUST_CHECK wm_err_t plan_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
                          const uint32_t *due, const uint32_t *done, const uint8_t *voided)
 {
     uint8_t k[KEY_LOG], v[9] = {0};
@@ -221,7 +221,7 @@ static uint16_t site_flags(const Wm__SiteChecklist *s)
                       s->ledger << 4 | s->plan << 5 | s->theme << 6 | s->model_station << 7);
 }
 
-static wm_err_t site_put(wm_txn_t *t, uint32_t node, const Wm__SiteChecklist *s)
+static WM_MUST_CHECK wm_err_t site_put(wm_txn_t *t, uint32_t node, const Wm__SiteChecklist *s)
 {
     uint8_t k[4], v[6];
     wm_put_u32(k, node);
@@ -270,7 +270,7 @@ static int site_scan_fn(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t
  * is not voided takes its place, or none. The log is scanned for it: voids
  * of checklists are rare, and the void's own reference is already indexed,
  * so the voided checklist no longer qualifies. */
-static wm_err_t site_unput(wm_txn_t *t, uint32_t node, const Wm__SiteChecklist *s)
+static WM_MUST_CHECK wm_err_t site_unput(wm_txn_t *t, uint32_t node, const Wm__SiteChecklist *s)
 {
     uint32_t date;
     uint16_t flags;
@@ -309,7 +309,7 @@ static int has_tag(const Wm__Activity *x, const char *tag)
 }
 
 /* What r adds to the counters, times sign (+1, or -1 when voided). */
-static wm_err_t contribute(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const wm_record_t *r,
+static WM_MUST_CHECK wm_err_t contribute(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const wm_record_t *r,
                            int sign)
 {
     switch (r->body_case) {
@@ -413,7 +413,7 @@ static int key_cmp(const void *x, const void *y)
     return memcmp(((const slot_t *)x)->key, ((const slot_t *)y)->key, KEY_ROLL);
 }
 
-static wm_err_t rmw_add(wm_txn_t *t, MDB_cursor *c, const uint8_t *key, size_t klen,
+static WM_MUST_CHECK wm_err_t rmw_add(wm_txn_t *t, MDB_cursor *c, const uint8_t *key, size_t klen,
                         const int64_t *delta, size_t n)
 {
     MDB_val k = {klen, (void *)key}, v;
@@ -476,7 +476,7 @@ static int cell_cmp(const void *x, const void *y)
     return a->dim < b->dim ? -1 : a->dim > b->dim;
 }
 
-static wm_err_t cells_add(wm_sums_t *out, uint16_t fig, uint16_t dim, int64_t value)
+static WM_MUST_CHECK wm_err_t cells_add(wm_sums_t *out, uint16_t fig, uint16_t dim, int64_t value)
 {
     if (out->n == out->cap) {
         size_t cap = out->cap ? 2 * out->cap : 64;
@@ -492,7 +492,7 @@ static wm_err_t cells_add(wm_sums_t *out, uint16_t fig, uint16_t dim, int64_t va
 
 /* Scans the stored days of scope in [from, to]: vectors are summed into
  * vec, team values are passed to team_fn. */
-static wm_err_t scan_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to,
+static WM_MUST_CHECK wm_err_t scan_days(wm_txn_t *t, uint32_t scope, uint32_t from, uint32_t to,
                           int64_t vec[WM_SLOTS], void (*team_fn)(void *, uint32_t, uint16_t, int64_t),
                           void *ctx, void (*day_fn)(void *, uint32_t, const uint8_t *))
 {

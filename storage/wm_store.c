@@ -105,7 +105,7 @@ static int resize_lock(wm_store_t *s, int wait)
 /* Grows the map one step (doubling, MAP_STEP_MAX at most, map_max at
  * most): always if force, else only when it is more than 3/4 used. The
  * caller holds s->resize for writing. WM_EMAPFULL at map_max. */
-static wm_err_t grow_locked(wm_store_t *s, int force)
+static WM_MUST_CHECK wm_err_t grow_locked(wm_store_t *s, int force)
 {
     size_t used = 0, size = 0;
     int rc = map_usage(s, &used, &size);
@@ -171,7 +171,7 @@ const char *wm_store_detail(const wm_store_t *s)
 
 /* Opens every sub-database; creates them (and the meta entries set once
  * per environment) unless read-only. */
-static wm_err_t open_dbis(wm_store_t *s)
+static WM_MUST_CHECK wm_err_t open_dbis(wm_store_t *s)
 {
     MDB_txn *txn = NULL;
     int ro = s->flags & WM_STORE_RDONLY;
@@ -282,8 +282,10 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
             err = WM_ENOTFOUND;
         goto out;
     }
-    if (!(flags & WM_STORE_RDONLY)) /* a map_size_mb below the data: room at once */
-        grow_locked(s, 0);
+    /* A map_size_mb below the data: room at once. Best effort: a map that
+     * cannot grow (map_max_mb) is named by the write that finds it full. */
+    if (!(flags & WM_STORE_RDONLY))
+        WM_IGNORE(grow_locked(s, 0));
     *out = s;
     return WM_OK;
 out:
@@ -344,9 +346,10 @@ wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out)
     if (!t)
         return WM_ENOMEM;
     /* Room before it is needed, if no other transaction is open here
-     * (else the next write grows it, or MDB_MAP_FULL calls for a retry). */
+     * (else the next write grows it, or MDB_MAP_FULL calls for a retry).
+     * Best effort: a map that cannot grow is named by the write that fills it. */
     if (write && resize_lock(s, 0) == 0) {
-        grow_locked(s, 0);
+        WM_IGNORE(grow_locked(s, 0));
         pthread_rwlock_unlock(&s->resize);
     }
     pthread_rwlock_rdlock(&s->resize);
@@ -644,7 +647,7 @@ wm_err_t wm_log_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, wm
 }
 
 /* Number of entries of dbi whose key starts with node (u32). */
-static wm_err_t count_node_keys(wm_txn_t *t, MDB_dbi dbi, uint32_t node, uint64_t *count)
+static WM_MUST_CHECK wm_err_t count_node_keys(wm_txn_t *t, MDB_dbi dbi, uint32_t node, uint64_t *count)
 {
     MDB_cursor *c = NULL;
     MDB_val k, v;
@@ -668,7 +671,7 @@ wm_err_t wm_log_count(wm_txn_t *t, uint32_t node, uint64_t *count)
     return count_node_keys(t, t->s->log, node, count);
 }
 
-static wm_err_t ref_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
+static WM_MUST_CHECK wm_err_t ref_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
                         uint32_t by_epoch, uint64_t by_seq)
 {
     uint8_t kb[KEY_REF], vb[12];
@@ -734,7 +737,7 @@ static int count_team(void *ctx, const wm_team_t *team)
 }
 
 /* Number of teams a node has ever created (team numbers are 1..n). */
-static wm_err_t team_count(wm_txn_t *t, uint32_t node, uint16_t *n)
+static WM_MUST_CHECK wm_err_t team_count(wm_txn_t *t, uint32_t node, uint16_t *n)
 {
     *n = 0;
     return wm_team_scan(t, node, count_team, n);
@@ -745,7 +748,7 @@ static wm_err_t team_count(wm_txn_t *t, uint32_t node, uint16_t *n)
 #define TEAM_HDR 16
 
 /* Keeps the teams index in step with team record r. */
-static wm_err_t team_apply(wm_txn_t *t, uint32_t node, const wm_record_t *r)
+static WM_MUST_CHECK wm_err_t team_apply(wm_txn_t *t, uint32_t node, const wm_record_t *r)
 {
     const Wm__Team *tm = r->team;
     uint8_t kb[4 + 512], vb[TEAM_HDR + 512];
@@ -798,7 +801,7 @@ static wm_err_t team_apply(wm_txn_t *t, uint32_t node, const wm_record_t *r)
 }
 
 /* A stored teams value as a wm_team_t; WM_EDECODE if it is too short. */
-static wm_err_t team_decode(const char *id, size_t idlen, const MDB_val *v, wm_team_t *out)
+static WM_MUST_CHECK wm_err_t team_decode(const char *id, size_t idlen, const MDB_val *v, wm_team_t *out)
 {
     const uint8_t *p = v->mv_data;
     if (v->mv_size < TEAM_HDR || idlen >= sizeof out->id)
@@ -857,9 +860,9 @@ wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, void *ctx)
 
 /* Maintains the derived indexes for one appended record. Records of kinds
  * this build does not know touch no index. */
-static wm_err_t report_put(wm_txn_t *t, uint32_t node, const wm_record_t *r);
+static WM_MUST_CHECK wm_err_t report_put(wm_txn_t *t, uint32_t node, const wm_record_t *r);
 
-static wm_err_t index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
+static WM_MUST_CHECK wm_err_t index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
 {
     switch (r->body_case) {
     case WM__RECORD__BODY_TEAM:
@@ -879,7 +882,7 @@ static wm_err_t index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
 
 /* The latest rollup report of each period, so the tier above finds it
  * without reading the log. */
-static wm_err_t report_put(wm_txn_t *t, uint32_t node, const wm_record_t *r)
+static WM_MUST_CHECK wm_err_t report_put(wm_txn_t *t, uint32_t node, const wm_record_t *r)
 {
     uint8_t kb[4 + 64], vb[12];
     size_t n = r->rollup->period ? strlen(r->rollup->period) : 0;
