@@ -117,6 +117,55 @@ static json_t *row_of(json_t *report, const char *id)
     return NULL;
 }
 
+/* Asks the county's daemon for up to FETCH_CHUNK records of station's
+ * epoch from seq from, fetched from town over the live link. *rep is the
+ * reply (the caller frees it), which may still carry the town's error.
+ * WMCTL_OK, or prints why and WMCTL_FAIL. */
+static int fetch_chunk(wmctl_t *w, const char *town, const char *station, uint32_t epoch,
+                       uint64_t from, Wm__CtlReply **rep)
+{
+    Wm__Fetch f = WM__FETCH__INIT;
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    f.node = (char *)station;
+    f.epoch = epoch;
+    f.from_seq = from;
+    f.max_records = FETCH_CHUNK;
+    f.via = (char *)town;
+    req.op_case = WM__CTL_REQUEST__OP_FETCH;
+    req.fetch = &f;
+    wm_err_t err = wmctl_call(w, &req, rep);
+    if (err != WM_OK) {
+        if (err == WM_EPERM) /* wmctl_call said why */
+            return WMCTL_FAIL;
+        wmctl_err("audit: %s", err == WM_EDOWN ? "the county's daemon is not running"
+                                               : wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
+/* Verifies n fetched records of sender s and ingests them into the
+ * scratch store, as an aggregator settles a batch. WMCTL_OK, or prints
+ * why and WMCTL_FAIL. */
+static int ingest_chunk(wm_store_t *scratch, const wm_sender_t *s, const uint8_t *const *recs,
+                        const size_t *lens, size_t n)
+{
+    wm_ingest_t res = {0};
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(scratch, 1, &t);
+    if (err == WM_OK)
+        err = wm_ingest(t, s, recs, lens, n, (int64_t)time(NULL), &res);
+    if (err == WM_OK)
+        err = wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    if (err != WM_OK) {
+        printf("  FAILED %s: the records the town sent do not verify: %s\n", s->id,
+               res.detail[0] ? res.detail : wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
 /* Fetches one epoch of a station from the town and ingests it: up to seq
  * upto, or (whole) all the town holds of an earlier epoch, which may be
  * nothing at all (epoch numbers can skip, and a station may have started
@@ -127,24 +176,9 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
 {
     uint64_t from = 1;
     while (whole || from <= upto) {
-        Wm__Fetch f = WM__FETCH__INIT;
-        Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
         Wm__CtlReply *rep = NULL;
-        f.node = (char *)station;
-        f.epoch = epoch;
-        f.from_seq = from;
-        f.max_records = FETCH_CHUNK;
-        f.via = (char *)town;
-        req.op_case = WM__CTL_REQUEST__OP_FETCH;
-        req.fetch = &f;
-        wm_err_t err = wmctl_call(w, &req, &rep);
-        if (err != WM_OK) {
-            if (err == WM_EPERM) /* wmctl_call said why */
-                return WMCTL_FAIL;
-            wmctl_err("audit: %s", err == WM_EDOWN ? "the county's daemon is not running"
-                                                   : wm_strerror(err));
+        if (fetch_chunk(w, town, station, epoch, from, &rep) != WMCTL_OK)
             return WMCTL_FAIL;
-        }
         if (whole && !(rep->error && rep->error[0]) && rep->records &&
             (rep->records->n_records == 0 ||
              (rep->records->error && strcmp(rep->records->error, "unknown node or epoch") == 0))) {
@@ -177,20 +211,10 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
                    "verifying with the pinned key\n", station);
         wm_sender_t s = {station, node_no, pin ? pin->sign : r->sign_pub.data, WM_INGEST_SETTLE,
                          NULL, NULL};
-        wm_ingest_t res = {0};
-        wm_txn_t *t = NULL;
-        err = wm_txn_begin(scratch, 1, &t);
-        if (err == WM_OK)
-            err = wm_ingest(t, &s, recs, lens, n, (int64_t)time(NULL), &res);
-        if (err == WM_OK)
-            err = wm_txn_commit(&t);
-        wm_txn_abort(&t);
+        int rc = ingest_chunk(scratch, &s, recs, lens, n);
         wm_pb_free(&rep);
-        if (err != WM_OK) {
-            printf("  FAILED %s: the records the town sent do not verify: %s\n", station,
-                   res.detail[0] ? res.detail : wm_strerror(err));
-            return WMCTL_FAIL;
-        }
+        if (rc != WMCTL_OK)
+            return rc;
         from += n;
         *fetched += n;
         wmctl_progress("fetching", *fetched, 0);
@@ -240,6 +264,193 @@ static int fetch_epochs(wmctl_t *w, wm_store_t *scratch, const char *town, const
     return WMCTL_OK;
 }
 
+/* One audit: where the town's station records are fetched into. */
+typedef struct {
+    wmctl_t *w;
+    const char *town;
+    pin_t *pins; /* from --keys, or NULL */
+    size_t npins;
+    wm_store_t *scratch;
+    uint64_t fetched; /* station records verified so far */
+} audit_t;
+
+/* The town's signed rollup of *p as it reached this node, and the head of
+ * the record that carries it. WMCTL_OK, or prints why and WMCTL_FAIL. */
+static int find_report(wmctl_t *w, const char *town, const wm_period_t *p, json_t **rep,
+                       wm_head_t *at)
+{
+    wm_store_t *s = NULL;
+    uint32_t self = 0;
+    int rc = wmctl_open_ro(w, &s, &self);
+    if (rc)
+        return rc;
+    wm_txn_t *t = NULL;
+    wm_err_t err = s ? wm_txn_begin(s, 0, &t) : WM_ENOTFOUND;
+    if (err == WM_OK)
+        err = wm_report_find(t, town, p, rep, at);
+    wm_txn_abort(&t);
+    wm_store_close(&s);
+    if (err != WM_OK) {
+        wmctl_err("audit: no rollup of %s from %s has reached this node", p->name, town);
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
+/* The key pinned for station id by --keys (the last line naming it), or
+ * NULL: then the key the town holds is used. */
+static const pin_t *pin_of(const audit_t *a, const char *id)
+{
+    for (size_t k = a->npins; k > 0; k--)
+        if (strcmp(a->pins[k - 1].id, id) == 0)
+            return &a->pins[k - 1];
+    return NULL;
+}
+
+/* Registers station id in the scratch store as an active child, so that
+ * ingest takes its records. */
+static int scratch_node(wm_store_t *scratch, const char *id, uint32_t *node_no)
+{
+    Wm__PeerState ps = WM__PEER_STATE__INIT;
+    uint8_t zero[WM_PUB_BYTES] = {0};
+    wm_txn_t *t = NULL;
+    ps.node = (char *)id;
+    ps.name = (char *)id;
+    ps.state = WM_PEER_ACTIVE;
+    ps.curve_pub = (ProtobufCBinaryData){WM_PUB_BYTES, zero};
+    if (wm_txn_begin(scratch, 1, &t) != WM_OK || wm_node_add(t, id, node_no) != WM_OK ||
+        wm_peer_put(t, &ps) != WM_OK || wm_txn_commit(&t) != WM_OK) {
+        wm_txn_abort(&t);
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
+/* The records fetched of station st must end exactly at the head the
+ * report covers (epoch, seq, hash). Prints why and WMCTL_FAIL if not. */
+static int check_end(const audit_t *a, const char *st, uint32_t node_no, uint32_t epoch,
+                     uint64_t seq, const char *hash)
+{
+    wm_head_t h = {0};
+    char hex[65];
+    wm_txn_t *t = NULL;
+    wm_err_t ferr = wm_txn_begin(a->scratch, 0, &t);
+    if (ferr == WM_OK)
+        ferr = wm_ingest_frontier(t, node_no, &h);
+    wm_txn_abort(&t);
+    if (ferr != WM_OK) {
+        printf("  FAILED %s: cannot read the records fetched: %s\n", st, wm_strerror(ferr));
+        return WMCTL_FAIL;
+    }
+    if (seq && (h.seq != seq || h.epoch != epoch || strcmp(wm_hex(h.hash, 32, hex), hash))) {
+        printf("  FAILED %s: the report covers %" PRIu32 "/%" PRIu64
+               " but the records the town sent end at %" PRIu32 "/%" PRIu64 " (or differ)\n",
+               st, epoch, seq, h.epoch, h.seq);
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
+/* Fetches, verifies and ingests into the scratch store the records of
+ * every station the report covers, up to the head it names. */
+static int fetch_covers(audit_t *a, const json_t *rep)
+{
+    int rc = WMCTL_OK;
+    size_t i;
+    json_t *cov;
+    json_array_foreach(json_object_get(rep, "covers"), i, cov)
+    {
+        const char *st = json_string_value(json_object_get(cov, "station"));
+        const char *hash = json_string_value(json_object_get(cov, "hash"));
+        uint32_t epoch = 0, node_no = 0;
+        uint64_t seq = 0;
+        if (st && cover_head(cov, &epoch, &seq) != 0) {
+            printf("  FAILED %s: the report covers an impossible head (epoch and seq must be "
+                   "whole numbers, epoch 1 to %" PRIu32 ")\n",
+                   st, UINT32_MAX);
+            rc = WMCTL_FAIL;
+            break;
+        }
+        if (!st || !hash)
+            continue;
+        if (scratch_node(a->scratch, st, &node_no) != WMCTL_OK) {
+            rc = WMCTL_FAIL;
+            break;
+        }
+        if (seq && (rc = fetch_epochs(a->w, a->scratch, a->town, st, node_no, epoch, seq,
+                                      pin_of(a, st), &a->fetched)) != WMCTL_OK)
+            break;
+        if (check_end(a, st, node_no, epoch, seq, hash) != WMCTL_OK)
+            rc = WMCTL_FAIL;
+    }
+    wmctl_progress(NULL, 0, 0);
+    return rc;
+}
+
+/* Recomputes the town's rollup of *p from the station records in the
+ * scratch store, with the same code the town runs. */
+static int recount(const audit_t *a, const wm_period_t *p, const json_t *rep, json_t **mine)
+{
+    wm_report_opts_t ro = {.id = a->town,
+                           .name = json_string_value(json_object_get(rep, "name")),
+                           .role = "town",
+                           .aggregator = 1,
+                           .cadence_days = a->w->cfg.cadence_days,
+                           .silent_days = a->w->cfg.silent_days,
+                           .today = wm_date_today(),
+                           .now = (int64_t)time(NULL)};
+    wm_txn_t *t = NULL;
+    int rc = WMCTL_OK;
+    if (wm_txn_begin(a->scratch, 0, &t) != WM_OK || wm_report_build(t, p, &ro, mine) != WM_OK)
+        rc = WMCTL_FAIL;
+    wm_txn_abort(&t);
+    return rc;
+}
+
+/* Compares the station rows of the report and the recount, both ways: a
+ * row the town left out differs too (unless the report had to drop every
+ * row for size). Returns the number of differences. */
+static int compare_rows(json_t *rep, json_t *mine, int *same)
+{
+    int diffs = 0;
+    size_t i;
+    json_t *row, *rows = json_object_get(rep, "stations");
+    json_array_foreach(rows, i, row)
+    {
+        const char *id = json_string_value(json_object_get(row, "id"));
+        if (!id) {
+            printf("  DIFFERS a station row of the report has no id\n");
+            diffs++;
+            continue;
+        }
+        json_t *other = row_of(mine, id);
+        diffs += compare(id, json_object_get(row, "totals"),
+                         other ? json_object_get(other, "totals") : NULL, same);
+    }
+    json_array_foreach(json_object_get(mine, "stations"), i, row)
+    {
+        const char *id = json_string_value(json_object_get(row, "id"));
+        if (id && json_array_size(rows) && !row_of(rep, id)) {
+            printf("  DIFFERS %-60s missing in the report\n", id);
+            diffs++;
+        }
+    }
+    return diffs;
+}
+
+/* Every figure of the report against the recount; prints the verdict.
+ * pinned: the station keys came from --keys. WMCTL_OK when none differs. */
+static int judge(const audit_t *a, json_t *rep, json_t *mine, int pinned)
+{
+    int same = 0, diffs = compare("totals", json_object_get(rep, "totals"),
+                                  json_object_get(mine, "totals"), &same);
+    diffs += compare_rows(rep, mine, &same);
+    printf("%" PRIu64 " station record(s) verified and recounted: %d figure(s) confirmed, "
+           "%d differ%s\n",
+           a->fetched, same, diffs, pinned ? "" : " (station keys as the town holds them)");
+    return diffs ? WMCTL_FAIL : WMCTL_OK;
+}
+
 int cmd_audit(wmctl_t *w, int argc, char **argv)
 {
     wmctl_opts_t o;
@@ -255,152 +466,40 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
         fprintf(stderr, "wmctl: rejected: audit needs --town ID and --period P\n");
         return WMCTL_USAGE;
     }
-    pin_t *pins = NULL;
-    size_t npins = 0;
-    if (keys && (rc = load_pins(keys, &pins, &npins)))
+    audit_t a = {.w = w, .town = town};
+    if (keys && (rc = load_pins(keys, &a.pins, &a.npins)))
         return rc;
 
-    /* The town's signed report, as it reached us. */
-    wm_store_t *s = NULL;
-    uint32_t self = 0;
     json_t *rep = NULL, *mine = NULL;
     wm_head_t at;
-    if ((rc = wmctl_open_ro(w, &s, &self)))
+    if ((rc = find_report(w, town, &p, &rep, &at))) {
+        free(a.pins);
         return rc;
-    wm_txn_t *t = NULL;
-    wm_err_t err = s ? wm_txn_begin(s, 0, &t) : WM_ENOTFOUND;
-    if (err == WM_OK)
-        err = wm_report_find(t, town, &p, &rep, &at);
-    wm_txn_abort(&t);
-    wm_store_close(&s);
-    if (err != WM_OK) {
-        wmctl_err("audit: no rollup of %s from %s has reached this node", p.name, town);
-        free(pins);
-        return WMCTL_FAIL;
     }
     printf("audit of %s's rollup of %s (its log record %" PRIu32 "/%" PRIu64 ")\n", town, p.name,
            at.epoch, at.seq);
 
     char dir[] = "/tmp/wmsync-audit.XXXXXX";
-    wm_store_t *scratch = NULL;
-    if (!mkdtemp(dir) || wm_store_open(dir, WM_STORE_NOSYNC, 0, &scratch) != WM_OK) {
+    if (!mkdtemp(dir) || wm_store_open(dir, WM_STORE_NOSYNC, 0, &a.scratch) != WM_OK) {
         wmctl_err("audit: cannot make a scratch store");
         json_decref(rep);
-        free(pins);
+        free(a.pins);
         return WMCTL_FAIL;
     }
-    rc = WMCTL_OK;
-    uint64_t fetched = 0;
-    size_t i;
-    json_t *cov;
-    json_array_foreach(json_object_get(rep, "covers"), i, cov)
-    {
-        const char *st = json_string_value(json_object_get(cov, "station"));
-        uint32_t epoch = 0;
-        uint64_t seq = 0;
-        const char *hash = json_string_value(json_object_get(cov, "hash"));
-        if (st && cover_head(cov, &epoch, &seq) != 0) {
-            printf("  FAILED %s: the report covers an impossible head (epoch and seq must be "
-                   "whole numbers, epoch 1 to %" PRIu32 ")\n",
-                   st, UINT32_MAX);
-            rc = WMCTL_FAIL;
-            break;
-        }
-        const pin_t *pin = NULL;
-        for (size_t k = 0; k < npins; k++)
-            if (strcmp(pins[k].id, st ? st : "") == 0)
-                pin = &pins[k];
-        if (!st || !hash)
-            continue;
-        uint32_t node_no = 0;
-        Wm__PeerState ps = WM__PEER_STATE__INIT;
-        uint8_t zero[WM_PUB_BYTES] = {0};
-        ps.node = (char *)st;
-        ps.name = (char *)st;
-        ps.state = WM_PEER_ACTIVE;
-        ps.curve_pub = (ProtobufCBinaryData){WM_PUB_BYTES, zero};
-        if (wm_txn_begin(scratch, 1, &t) != WM_OK || wm_node_add(t, st, &node_no) != WM_OK ||
-            wm_peer_put(t, &ps) != WM_OK || wm_txn_commit(&t) != WM_OK) {
-            wm_txn_abort(&t);
-            rc = WMCTL_FAIL;
-            break;
-        }
-        if (seq)
-            rc = fetch_epochs(w, scratch, town, st, node_no, epoch, seq, pin, &fetched);
-        if (rc != WMCTL_OK)
-            break;
-        /* The records must end exactly at the head the report names. */
-        wm_head_t h = {0};
-        char hex[65];
-        wm_err_t ferr = wm_txn_begin(scratch, 0, &t);
-        if (ferr == WM_OK)
-            ferr = wm_ingest_frontier(t, node_no, &h);
-        wm_txn_abort(&t);
-        if (ferr != WM_OK) {
-            printf("  FAILED %s: cannot read the records fetched: %s\n", st, wm_strerror(ferr));
-            rc = WMCTL_FAIL;
-        } else if (seq && (h.seq != seq || h.epoch != epoch || strcmp(wm_hex(h.hash, 32, hex), hash))) {
-            printf("  FAILED %s: the report covers %" PRIu32 "/%" PRIu64
-                   " but the records the town sent end at %" PRIu32 "/%" PRIu64 " (or differ)\n",
-                   st, epoch, seq, h.epoch, h.seq);
-            rc = WMCTL_FAIL;
-        }
-    }
-    wmctl_progress(NULL, 0, 0);
-    if (rc == WMCTL_OK) {
-        wm_report_opts_t ro = {.id = town,
-                               .name = json_string_value(json_object_get(rep, "name")),
-                               .role = "town",
-                               .aggregator = 1,
-                               .cadence_days = w->cfg.cadence_days,
-                               .silent_days = w->cfg.silent_days,
-                               .today = wm_date_today(),
-                               .now = (int64_t)time(NULL)};
-        if (wm_txn_begin(scratch, 0, &t) != WM_OK || wm_report_build(t, &p, &ro, &mine) != WM_OK)
-            rc = WMCTL_FAIL;
-        wm_txn_abort(&t);
-    }
-    if (rc == WMCTL_OK) {
-        int same = 0, diffs = compare("totals", json_object_get(rep, "totals"),
-                                      json_object_get(mine, "totals"), &same);
-        json_t *row;
-        /* Station rows both ways: a row the town left out differs too
-         * (unless the report had to drop every row for size). */
-        json_t *rows = json_object_get(rep, "stations");
-        json_array_foreach(rows, i, row)
-        {
-            const char *id = json_string_value(json_object_get(row, "id"));
-            if (!id) {
-                printf("  DIFFERS a station row of the report has no id\n");
-                diffs++;
-                continue;
-            }
-            json_t *other = row_of(mine, id);
-            diffs += compare(id, json_object_get(row, "totals"),
-                             other ? json_object_get(other, "totals") : NULL, &same);
-        }
-        json_array_foreach(json_object_get(mine, "stations"), i, row)
-        {
-            const char *id = json_string_value(json_object_get(row, "id"));
-            if (id && json_array_size(rows) && !row_of(rep, id)) {
-                printf("  DIFFERS %-60s missing in the report\n", id);
-                diffs++;
-            }
-        }
-        printf("%" PRIu64 " station record(s) verified and recounted: %d figure(s) confirmed, "
-               "%d differ%s\n",
-               fetched, same, diffs, keys ? "" : " (station keys as the town holds them)");
-        rc = diffs ? WMCTL_FAIL : WMCTL_OK;
-    }
+    rc = fetch_covers(&a, rep);
+    if (rc == WMCTL_OK)
+        rc = recount(&a, &p, rep, &mine);
+    if (rc == WMCTL_OK)
+        rc = judge(&a, rep, mine, keys != NULL);
     json_decref(mine);
     json_decref(rep);
-    wm_store_close(&scratch);
+    wm_store_close(&a.scratch);
     char cmd[64];
     snprintf(cmd, sizeof cmd, "%s/data.mdb", dir);
     unlink(cmd);
     snprintf(cmd, sizeof cmd, "%s/lock.mdb", dir);
     unlink(cmd);
     rmdir(dir);
-    free(pins);
+    free(a.pins);
     return rc;
 }
