@@ -353,9 +353,12 @@ static void answer_fetch(wm_upstream_t *u, const Wm__Fetch *f)
     m.msg_case = WM__SYNC_MSG__MSG_RECORDS;
     m.records = &r;
     if (send_msg(u, &m) != WM_OK) /* the aggregator's audit then times out */
-        wm_warn("upstream: cannot send the audit answer for %s: %s", r.node, wm_net_detail());
-    wm_info("upstream: audit fetch of %s epoch %" PRIu32 " from seq %" PRIu64 ": %zu record(s)%s%s",
-            r.node, f->epoch, f->from_seq, r.n_records, r.error[0] ? ": " : "", r.error);
+        wm_warn_peer(UP_PEER, "upstream: cannot send the audit answer for %s: %s", r.node,
+                     wm_net_detail());
+    wm_info_peer(UP_PEER,
+                 "upstream: audit fetch of %s epoch %" PRIu32 " from seq %" PRIu64
+                 ": %zu record(s)%s%s",
+                 r.node, f->epoch, f->from_seq, r.n_records, r.error[0] ? ": " : "", r.error);
     for (size_t i = 0; i < r.n_records; i++)
         free(r.records[i].data);
     free(r.records);
@@ -438,9 +441,10 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             u->max_bytes = sm->welcome->max_bytes ? sm->welcome->max_bytes : WM_AGG_MAX_BYTES;
             reset_cursor(u, &durable);
             store_acked(u, &durable);
-            wm_info("upstream: connected; aggregator holds epoch %" PRIu32 " seq %" PRIu64
-                    ", we have seq %" PRIu64,
-                    durable.epoch, durable.seq, u->node->head.seq);
+            wm_info_peer(UP_PEER,
+                         "upstream: connected; aggregator holds epoch %" PRIu32 " seq %" PRIu64
+                         ", we have seq %" PRIu64,
+                         durable.epoch, durable.seq, u->node->head.seq);
             break;
         case WM__SYNC_MSG__MSG_ACK:
             wm_head_from(sm->ack->durable, &durable);
@@ -457,7 +461,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             if (r->batch_id && r->batch_id < u->batch_floor)
                 break; /* stale: we already restarted from the frontier */
             if (strcmp(reason, "no_session") == 0) { /* the aggregator restarted */
-                wm_info("upstream: aggregator has no session for us; saying hello");
+                wm_info_peer(UP_PEER, "upstream: aggregator has no session for us; saying hello");
                 reset_cursor(u, &durable);
                 send_hello(u);
                 break;
