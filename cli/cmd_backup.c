@@ -174,7 +174,7 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
     uint64_t gseq = 0;
     wm_head_t head = {0};
     wm_verify_t v = {0};
-    char why[256];
+    char why[WM_WHY_MAX];
     /* The staged copy, before LMDB maps it: a file cut short would be a
      * SIGBUS at the first page past its end. */
     wm_err_t err = wm_envfile_check(data, why, sizeof why);

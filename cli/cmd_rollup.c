@@ -26,7 +26,7 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
     }
     wm_store_t *s = NULL;
     uint32_t self = 0;
-    char why[1024] = "";
+    char why[WM_WHY_MAX] = "";
     int rc = wmctl_open_ro(w, &s, &self);
     if (rc)
         return rc;

@@ -16,7 +16,7 @@
 outfile_t *wmctl_out_open(const char *out, mode_t mode, int force)
 {
     outfile_t *o = NULL;
-    char why[PATH_MAX + 200];
+    char why[WM_WHY_MAX];
     if (outfile_open(out, mode, force ? OUTFILE_FORCE : 0, &o, why, sizeof why) != WM_OK)
         wmctl_err("%s", why);
     return o;
@@ -24,7 +24,7 @@ outfile_t *wmctl_out_open(const char *out, mode_t mode, int force)
 
 int wmctl_out_close(outfile_t **o, int bad, const char *what)
 {
-    char why[PATH_MAX + 200];
+    char why[WM_WHY_MAX];
     if (bad) {
         wmctl_err("cannot write %s", what);
         outfile_abort(o);
@@ -74,7 +74,7 @@ static int render_csv(const json_t *j, const char *lang, const char *out, int fo
 
 static int render_xlsx(const json_t *j, const char *lang, const char *out, int force)
 {
-    char why[PATH_MAX + 200];
+    char why[WM_WHY_MAX];
     if (!out) {
         fprintf(stderr, "wmctl: rejected: --format xlsx needs --out FILE.xlsx (a workbook is "
                         "binary; it is not written to the terminal)\n");

@@ -105,7 +105,7 @@ void wmctl_scan_failed(wm_store_t *s, const char *node, wm_err_t err, const wm_s
 
 int wmctl_config(wmctl_t *w)
 {
-    char why[1024];
+    char why[WM_WHY_MAX];
     if (w->cfg_loaded)
         return WMCTL_OK;
     if (wm_config_load(w->conf_path, &w->cfg, why, sizeof why) != WM_OK) {

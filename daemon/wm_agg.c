@@ -45,7 +45,7 @@ typedef struct {
     int v_bad;
     uint32_t v_bad_epoch;
     uint64_t v_bad_seq;
-    char v_why[160];
+    char v_why[WM_WHY_MAX];
     time_t unverified_since; /* when staged records began to wait; 0: none */
 } peer_t;
 
@@ -195,7 +195,7 @@ static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_
                         const char *reason, uint64_t seq, const wm_head_t *durable,
                         const char *fmt, ...)
 {
-    char detail[300];
+    char detail[WM_WHY_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
@@ -753,7 +753,7 @@ static peer_t *find_peer_no(wm_agg_t *a, uint32_t node_no)
  * the record kept as proof (wm_stage_discard did that in t). */
 static void quarantine_bad_signature(peer_t *p, uint64_t discarded)
 {
-    char reason[400];
+    char reason[sizeof p->v_why + 128]; /* the verdict and the sentence around it */
     snprintf(reason, sizeof reason,
              "bad_signature: %s; it and the record after it are kept as proof, %" PRIu64
              " unverified record(s) from it on were dropped",
@@ -1311,7 +1311,7 @@ wm_err_t wm_agg_compromise(wm_agg_t *a, const char *id, int after_set, wm_head_t
         return err;
     }
     ps->state = WM_PEER_REVOKED;
-    char reason[200];
+    char reason[WM_WHY_MAX];
     snprintf(reason, sizeof reason,
              "keys compromised: nothing they signed after %" PRIu32 ":%" PRIu64 " is accepted",
              after->epoch, after->seq);

@@ -55,7 +55,7 @@ struct wm_upstream {
     uint64_t next_batch_id, batch_floor; /* replies below the floor are stale */
     uint32_t in_flight;
     char last_reject[48];
-    char last_reject_detail[300];
+    char last_reject_detail[WM_WHY_MAX];
     int64_t last_contact;   /* unix seconds */
     int read_failed;        /* the last read of the log failed (logged once) */
 };

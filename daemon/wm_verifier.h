@@ -34,7 +34,7 @@ typedef struct {
     int bad;             /* the record after (epoch, seq) is not validly signed */
     uint32_t bad_epoch;
     uint64_t bad_seq;
-    char why[160];
+    char why[WM_WHY_MAX];
 } wm_verdict_t;
 
 typedef struct wm_verifier wm_verifier_t;

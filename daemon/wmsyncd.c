@@ -30,7 +30,6 @@
 
 #define CTL_DRAIN_MAX 256 /* control requests taken per loop turn */
 #define CTL_VERSION 1
-#define CTL_WHY_MAX 512   /* an operator's sentence on why an operation failed */
 /* The loop wakes at least this often, so that the per-turn work (guard
  * refresh, upstream timers) runs and a signal that came just before the
  * poll is seen. */
@@ -189,7 +188,7 @@ static void op_ping(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 
 static void op_enroll(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
-    char why[CTL_WHY_MAX] = "";
+    char why[WM_WHY_MAX] = "";
     (void)t;
     wm_err_t err = wm_agg_enroll(d->agg, c->req->enroll, why, sizeof why);
     if (err != WM_OK)
@@ -198,7 +197,7 @@ static void op_enroll(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 
 static void op_revoke(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
-    char why[CTL_WHY_MAX] = "";
+    char why[WM_WHY_MAX] = "";
     (void)t;
     wm_err_t err = wm_agg_revoke(d->agg, c->req->revoke, why, sizeof why);
     if (err != WM_OK)
@@ -207,7 +206,7 @@ static void op_revoke(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 
 static void op_compromise(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
-    char why[CTL_WHY_MAX] = "";
+    char why[WM_WHY_MAX] = "";
     const Wm__Compromise *k = c->req->compromise;
     wm_head_t after = {.epoch = k->after_epoch, .seq = k->after_seq};
     (void)t;
@@ -220,7 +219,7 @@ static void op_compromise(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 
 static void op_publish(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
-    char why[CTL_WHY_MAX] = "";
+    char why[WM_WHY_MAX] = "";
     (void)t;
     wm_err_t err = unverified(d, why, sizeof why) ? WM_ESTATE : WM_OK;
     if (err == WM_OK)
@@ -234,7 +233,7 @@ static void op_publish(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 
 static void op_import(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
-    char why[CTL_WHY_MAX] = "";
+    char why[WM_WHY_MAX] = "";
     Wm__Bundle *b = c->req->import;
     const uint8_t **recs = calloc(b->n_records + 1, sizeof *recs);
     size_t *lens = calloc(b->n_records + 1, sizeof *lens);
@@ -256,7 +255,7 @@ static void op_import(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 
 static void op_fetch(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
-    char why[CTL_WHY_MAX] = "";
+    char why[WM_WHY_MAX] = "";
     (void)t;
     wm_err_t err = wm_agg_fetch(d->agg, c->req->fetch, &c->peer, why, sizeof why);
     if (err == WM_OK)
@@ -296,7 +295,7 @@ static const ctl_op_t *ctl_op_find(Wm__CtlRequest__OpCase op)
 static void ctl_dispatch(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
     const ctl_op_t *op = ctl_op_find(c->req->op_case);
-    char why[CTL_WHY_MAX];
+    char why[WM_WHY_MAX];
     if (c->req->version != CTL_VERSION) {
         set_error(&c->reply, WM_EINVAL, "version", "wmctl and wmsyncd versions differ");
     } else if (!op) {
@@ -390,7 +389,7 @@ out:
 static void reload(daemon_t *d)
 {
     wm_config_t fresh;
-    char why[1024];
+    char why[WM_WHY_MAX];
     if (wm_config_load(d->cfg.path, &fresh, why, sizeof why) != WM_OK) {
         wm_error("SIGHUP: the config file is not valid, nothing reloaded: %s", why);
         return;
@@ -421,7 +420,7 @@ static void on_publish_check(wm_reactor_t *loop, void *ctx)
     long next = PUBLISH_CHECK_MS;
     uint32_t today = wm_date_today();
     uint32_t prev = wm_date_from_days(wm_date_to_days(today / 100 * 100 + 1) - 1);
-    char month[16], why[512];
+    char month[16], why[WM_WHY_MAX];
     snprintf(month, sizeof month, "%04u-%02u", prev / 10000, prev / 100 % 100);
     uint32_t epoch;
     uint64_t seq;
@@ -575,7 +574,7 @@ int main(int argc, char **argv)
         return 2;
     }
     daemon_t d = {0};
-    char why[8192];
+    char why[WM_WHY_MAX];
     wm_err_t err = wm_config_load(conf, &d.cfg, why, sizeof why);
     if (err != WM_OK) {
         fprintf(stderr, "wmsyncd: %s\n", why);

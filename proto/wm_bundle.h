@@ -66,7 +66,7 @@ typedef struct {
     uint64_t records;                    /* how many records the file holds */
     uint64_t record_bytes;               /* their total size */
     uint64_t next;                       /* records returned by wm_bundle_next */
-    char why[256];                       /* what is wrong, after a failure */
+    char why[WM_WHY_MAX];                /* what is wrong, after a failure */
 } wm_bundle_t;
 
 /* Pass 1: checks the bundle in src and counts its records; leaves b ready

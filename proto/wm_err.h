@@ -9,6 +9,8 @@
 #ifndef WM_ERR_H
 #define WM_ERR_H
 
+#include <limits.h> /* PATH_MAX, for WM_WHY_MAX */
+
 /* On a function whose result must not be ignored: the compiler warns (an
  * error with WM_WERROR) where a caller drops it. Every storage function
  * returning wm_err_t carries it: a failed read dropped on the floor turns
@@ -18,6 +20,13 @@
 #else
 #define WM_MUST_CHECK
 #endif
+
+/* The one size of a "why" buffer: a sentence for people on why something
+ * failed or was refused, naming the file, node, record or field at fault
+ * (a reject's detail, a verifier's verdict, an operator's error). Room for
+ * the longest path (PATH_MAX) and a sentence around it; anything longer is
+ * cut (snprintf), never overrun. */
+#define WM_WHY_MAX (PATH_MAX + 256)
 
 /* Drops a WM_MUST_CHECK result on purpose (GCC does not take a (void) cast
  * for that). Every use says beside it why nothing is lost by ignoring it. */

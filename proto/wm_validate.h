@@ -27,7 +27,7 @@
 /* Why a record was refused: the field at fault and a sentence for people. */
 typedef struct {
     char field[32];
-    char why[200];
+    char why[WM_WHY_MAX];
 } wm_reject_t;
 
 /* Checks the body of r against the content rules, with `today` (YYYYMMDD)

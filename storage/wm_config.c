@@ -209,7 +209,7 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
         return WM_EIO;
     }
     if (lc.failed) {
-        char why[512];
+        char why[WM_WHY_MAX];
         snprintf(why, sizeof why, "%s", err);
         snprintf(err, errcap, "%s:%d: %s", cfg->path, rc, why);
         return WM_ECONFIG;

@@ -204,7 +204,7 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
         /* Staged, not yet in the log: only its chain is checked so far
          * (wm_stage.h); counters move when it is promoted. */
         err = wm_stage_append(t, s->node_no, r, records[i], lens[i]);
-        char qwhy[200];
+        char qwhy[WM_WHY_MAX];
         if (err == WM_OK && s->quota &&
             (err = wm_quota_charge(t, s->quota, s->node_no, captured, lens[i], qwhy,
                                    sizeof qwhy)) == WM_EQUOTA) {

@@ -55,7 +55,7 @@ typedef struct {
 typedef struct {
     wm_err_t err;            /* WM_OK if the batch is stored (in t) */
     const char *reason;      /* reject slug (PROTOCOL.md), NULL when ok */
-    char detail[240];
+    char detail[WM_WHY_MAX];
     uint64_t bad_seq;        /* the record at fault */
     uint32_t bad_epoch;
     uint64_t accepted;       /* new records */

@@ -69,7 +69,7 @@ typedef struct {
     int bad;               /* the record after (epoch, seq) failed */
     uint32_t bad_epoch;
     uint64_t bad_seq;
-    char why[160];
+    char why[WM_WHY_MAX];
 } wm_stage_check_t;
 
 /* Verifies node's staged records strictly after (epoch, seq), in order,

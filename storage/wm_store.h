@@ -225,7 +225,7 @@ typedef struct {
     wm_err_t error;         /* WM_OK, or the first failure */
     uint32_t bad_epoch;     /* where it failed */
     uint64_t bad_seq;
-    char why[160];
+    char why[WM_WHY_MAX];
 } wm_verify_t;
 
 /* Verifies node's whole log: every record decodes, belongs to station id,

@@ -23,7 +23,7 @@ struct wm_store {
         sites, reports, inbox, quota;
     int no_quota; /* read-only, and no daemon with quotas has opened it yet */
     unsigned flags;
-    char detail[256];
+    char detail[WM_WHY_MAX];
     /* The map grows by itself (wm_store.c, "map growth"). LMDB may resize
      * it only while no transaction of this process is open: every
      * transaction holds `resize` for reading, a resize takes it for
