@@ -6,7 +6,7 @@
  *   every node:   "role", "id", "name", "epoch", "head_seq", "head_hash",
  *                 "records", "daemon_running"
  *   with an upstream: "acked_seq", "pending", "connected", "last_contact",
- *                 "last_reject"
+ *                 "last_reject", "last_reject_hint" (what to do: wm_sync.h)
  *   aggregators:  "stations": [{"id", "seq", "state", "lag", "verified_epoch",
  *                 "verified_seq", "unverified", "verify_lag_s", ...,
  *                 "quota": {"bytes", "records", "days", "max_day", "max_day_bytes",
@@ -129,6 +129,9 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
     if (!row) /* text that is not UTF-8 must not hide the station */
         row = json_pack("{s:s, s:I, s:s, s:b}", "id", p->node, "seq", (json_int_t)h.seq,
                         "state", state, "caught_up", caught_up);
+    if (row && p->last_reject && p->last_reject[0])
+        json_object_set_new(row, "last_reject_hint",
+                            json_string(wm_sync_slug_hint(p->last_reject)));
     if (row && p->state_reason && p->state_reason[0])
         json_object_set_new(row, "state_reason", json_string(p->state_reason));
     if (row) {
@@ -171,7 +174,8 @@ static void print_human(const json_t *j)
                json_string_value(json_object_get(j, "last_contact")));
         const char *lr = json_string_value(json_object_get(j, "last_reject"));
         if (lr && lr[0])
-            printf("  last reject: %s\n", lr);
+            printf("  last reject: %s\n  what to do:  %s\n", lr,
+                   json_string_value(json_object_get(j, "last_reject_hint")));
     }
     json_t *st = json_object_get(j, "stations");
     if (st) {
@@ -193,6 +197,9 @@ static void print_human(const json_t *j)
                    json_string_value(json_object_get(r, "state")),
                    json_string_value(json_object_get(r, "last_seen")),
                    json_string_value(json_object_get(r, "last_reject")));
+            const char *hint = json_string_value(json_object_get(r, "last_reject_hint"));
+            if (hint && hint[0])
+                printf("      what to do: %s\n", hint);
         }
     }
 }
@@ -278,6 +285,9 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
         json_object_set_new(j, "connected", json_boolean(up && json_is_true(json_object_get(up, "connected"))));
         json_object_set_new(j, "last_contact", json_string(when));
         json_object_set_new(j, "last_reject", json_string(last_reject));
+        char slug[48]; /* the meta value is "slug: detail" */
+        snprintf(slug, sizeof slug, "%.*s", (int)strcspn(last_reject, ":"), last_reject);
+        json_object_set_new(j, "last_reject_hint", json_string(wm_sync_slug_hint(slug)));
     }
     if (stations) {
         /* The live daemon knows how long unverified records have waited. */

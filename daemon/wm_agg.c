@@ -177,22 +177,22 @@ static void make_utf8(char *s)
     }
 }
 
-static void note_reject(peer_t *p, const char *reason, const char *detail)
+static void note_reject(peer_t *p, wm_sync_reason_t reason, const char *detail)
 {
-    if (!p || strcmp(reason, "no_session") == 0) /* routine after a restart */
+    if (!p || reason == WM_SYNC_R_NO_SESSION) /* routine after a restart */
         return;
-    set_str(&p->ps->last_reject, reason);
+    set_str(&p->ps->last_reject, wm_sync_slug(reason));
     set_str(&p->ps->last_reject_detail, detail);
     p->ps->last_reject_at = (int64_t)time(NULL);
     p->dirty = 1;
 }
 
 static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_t batch_id,
-                        const char *reason, uint64_t seq, const wm_head_t *durable,
+                        wm_sync_reason_t reason, uint64_t seq, const wm_head_t *durable,
                         const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
 static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_t batch_id,
-                        const char *reason, uint64_t seq, const wm_head_t *durable,
+                        wm_sync_reason_t reason, uint64_t seq, const wm_head_t *durable,
                         const char *fmt, ...)
 {
     char detail[WM_WHY_MAX];
@@ -206,7 +206,7 @@ static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_
     wm_head_t zero = {0};
     Wm__Frontier f = wm_frontier_of(durable ? durable : &zero);
     r.batch_id = batch_id;
-    r.reason = (char *)reason;
+    r.reason = (char *)wm_sync_slug(reason);
     r.detail = detail;
     r.seq = seq;
     r.durable = &f;
@@ -216,8 +216,8 @@ static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_
     send_to(a, route, &m);
     note_reject(p, reason, detail);
     wm_warn_peer(p ? p->ps->node : NULL, "sync: rejected %s from %s: %s: %s",
-                 batch_id ? "a batch" : "a message", p ? p->ps->node : "an unknown peer", reason,
-                 detail);
+                 batch_id ? "a batch" : "a message", p ? p->ps->node : "an unknown peer",
+                 wm_sync_slug(reason), detail);
 }
 
 /* ---- register ---- */
@@ -399,7 +399,7 @@ void wm_agg_on_zap(wm_agg_t *a)
             zap_answer(a, &req, 0, "", "not enrolled");
         } else if (p->ps->state == WM_PEER_REVOKED) {
             wm_warn_peer(p->ps->node, "sync: refused a connection from revoked %s", p->ps->node);
-            zap_answer(a, &req, 0, "", "revoked");
+            zap_answer(a, &req, 0, "", wm_sync_slug(WM_SYNC_R_REVOKED));
         } else {
             wm_debug("sync: admitted %s", p->ps->node);
             /* The user id is the key itself: every message is mapped to
@@ -439,17 +439,17 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
 {
     wm_head_t durable, claimed;
     if (durable_of(a, p, &durable) != WM_OK) {
-        send_reject(a, route, p, 0, "storage", 0, NULL, "cannot read the stored frontier");
+        send_reject(a, route, p, 0, WM_SYNC_R_STORAGE, 0, NULL, "cannot read the stored frontier");
         return;
     }
     if (h->version != WM_SYNC_VERSION) {
-        send_reject(a, route, p, 0, "version", 0, &durable,
+        send_reject(a, route, p, 0, WM_SYNC_R_VERSION, 0, &durable,
                     "protocol version %u is not supported (this aggregator speaks %u)",
                     h->version, WM_SYNC_VERSION);
         return;
     }
     if (!h->node || strcmp(h->node, p->ps->node) != 0) {
-        send_reject(a, route, p, 0, "wrong_node", 0, &durable,
+        send_reject(a, route, p, 0, WM_SYNC_R_WRONG_NODE, 0, &durable,
                     "this transport key is enrolled for %s, not for \"%s\"", p->ps->node,
                     h->node ? h->node : "");
         return;
@@ -459,7 +459,7 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
     p->ps->last_seen = (int64_t)time(NULL);
     p->dirty = 1;
     if (p->ps->state == WM_PEER_QUARANTINED) {
-        send_reject(a, route, p, 0, "quarantined", 0, &durable,
+        send_reject(a, route, p, 0, WM_SYNC_R_QUARANTINED, 0, &durable,
                     "%s is quarantined (%s); an administrator must review the proof",
                     p->ps->node, p->ps->state_reason);
         return;
@@ -469,7 +469,7 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
     if (claimed.epoch == durable.epoch && durable.epoch &&
         (claimed.seq < durable.seq ||
          (claimed.seq == durable.seq && memcmp(claimed.hash, durable.hash, WM_HASH_BYTES)))) {
-        send_reject(a, route, p, 0, claimed.seq < durable.seq ? "behind" : "diverged",
+        send_reject(a, route, p, 0, claimed.seq < durable.seq ? WM_SYNC_R_BEHIND : WM_SYNC_R_DIVERGED,
                     durable.seq, &durable,
                     "the station's log (epoch %" PRIu32 " seq %" PRIu64
                     ") is %s what this aggregator already holds (seq %" PRIu64
@@ -479,7 +479,7 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
         return;
     }
     if (claimed.epoch < durable.epoch) {
-        send_reject(a, route, p, 0, "old_epoch", 0, &durable,
+        send_reject(a, route, p, 0, WM_SYNC_R_OLD_EPOCH, 0, &durable,
                     "the station is in epoch %" PRIu32 " but epoch %" PRIu32 " has begun",
                     claimed.epoch, durable.epoch);
         return;
@@ -494,10 +494,12 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
     Wm__Welcome w = WM__WELCOME__INIT;
     Wm__Frontier f = wm_frontier_of(&durable);
     w.durable = &f;
-    w.credit = WM_AGG_CREDIT;
-    w.max_records = WM_AGG_MAX_RECORDS;
-    w.max_bytes = WM_AGG_MAX_BYTES;
-    w.heartbeat_s = WM_HEARTBEAT_S;
+    w.credit = WM_SYNC_CREDIT;
+    w.max_records = WM_SYNC_MAX_RECORDS;
+    w.max_bytes = WM_SYNC_MAX_BYTES;
+    w.heartbeat_s = WM_SYNC_HEARTBEAT_S;
+    w.features = (char **)wm_sync_features; /* the child uses those it listed too */
+    w.n_features = wm_sync_feature_count();
     m.msg_case = WM__SYNC_MSG__MSG_WELCOME;
     m.welcome = &w;
     send_to(a, route, &m);
@@ -514,30 +516,30 @@ static int batch_admissible(wm_agg_t *a, peer_t *p, const wm_frame_t *route, con
     if (!p->session || route->len != p->route.len ||
         memcmp(route->data, p->route.data, route->len) != 0) {
         reject_durable(a, p, &durable);
-        send_reject(a, route, p, b->batch_id, "no_session", 0, &durable,
+        send_reject(a, route, p, b->batch_id, WM_SYNC_R_NO_SESSION, 0, &durable,
                     "send Hello first (the aggregator may have restarted)");
         return 0;
     }
     if (p->ps->state == WM_PEER_QUARANTINED) {
         reject_durable(a, p, &durable);
-        send_reject(a, route, p, b->batch_id, "quarantined", 0, &durable, "%s is quarantined",
+        send_reject(a, route, p, b->batch_id, WM_SYNC_R_QUARANTINED, 0, &durable, "%s is quarantined",
                     p->ps->node);
         return 0;
     }
     size_t bytes = 0;
     for (size_t i = 0; i < b->n_records; i++)
         bytes += b->records[i].len;
-    if (b->n_records > WM_AGG_MAX_RECORDS || bytes > WM_AGG_MAX_BYTES) {
+    if (b->n_records > WM_SYNC_MAX_RECORDS || bytes > WM_SYNC_MAX_BYTES) {
         reject_durable(a, p, &durable);
-        send_reject(a, route, p, b->batch_id, "too_big", 0, &durable,
+        send_reject(a, route, p, b->batch_id, WM_SYNC_R_TOO_BIG, 0, &durable,
                     "batch of %zu records / %zu bytes exceeds %u / %u", b->n_records, bytes,
-                    WM_AGG_MAX_RECORDS, WM_AGG_MAX_BYTES);
+                    WM_SYNC_MAX_RECORDS, WM_SYNC_MAX_BYTES);
         return 0;
     }
-    if (++p->turn_batches > WM_AGG_CREDIT) {
+    if (++p->turn_batches > WM_SYNC_CREDIT) {
         reject_durable(a, p, &durable);
-        send_reject(a, route, p, b->batch_id, "over_credit", 0, &durable,
-                    "more than %u batches in flight; wait for acks", WM_AGG_CREDIT);
+        send_reject(a, route, p, b->batch_id, WM_SYNC_R_OVER_CREDIT, 0, &durable,
+                    "more than %u batches in flight; wait for acks", WM_SYNC_CREDIT);
         return 0;
     }
     return 1;
@@ -570,18 +572,18 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, pending_t *pb, int64_t
     if (!p->node_no) {
         /* First records ever from this node: number it in the parent. */
         if ((pb->res.err = wm_node_add(parent, p->ps->node, &p->node_no)) != WM_OK) {
-            pb->res.reason = "storage";
+            pb->res.reason = WM_SYNC_R_STORAGE;
             return;
         }
         pb->numbered = 1;
     }
     if ((pb->res.err = wm_txn_begin_child(parent, &t)) != WM_OK) {
-        pb->res.reason = "storage";
+        pb->res.reason = WM_SYNC_R_STORAGE;
         return;
     }
-    assert(b->n_records <= WM_AGG_MAX_RECORDS); /* batch_admissible, wm_agg_import */
-    const uint8_t *recs[WM_AGG_MAX_RECORDS];
-    size_t lens[WM_AGG_MAX_RECORDS];
+    assert(b->n_records <= WM_SYNC_MAX_RECORDS); /* batch_admissible, wm_agg_import */
+    const uint8_t *recs[WM_SYNC_MAX_RECORDS];
+    size_t lens[WM_SYNC_MAX_RECORDS];
     for (size_t i = 0; i < b->n_records; i++) {
         recs[i] = b->records[i].data;
         lens[i] = b->records[i].len;
@@ -594,7 +596,7 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, pending_t *pb, int64_t
         err = wm_txn_commit(&t);
         pb->stored = err == WM_OK;
         if (err != WM_OK) {
-            pb->res.reason = "storage";
+            pb->res.reason = WM_SYNC_R_STORAGE;
             pb->res.err = err;
         }
     } else {
@@ -631,7 +633,7 @@ static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
     }
     wm_head_t durable;
     reject_durable(a, p, &durable);
-    send_reject(a, &pb->route, p, b->batch_id, pb->res.reason ? pb->res.reason : "storage",
+    send_reject(a, &pb->route, p, b->batch_id, pb->res.reason ? pb->res.reason : WM_SYNC_R_STORAGE,
                 pb->res.bad_seq, &durable, "%s",
                 pb->res.detail[0] ? pb->res.detail : "the aggregator could not store the batch");
 }
@@ -760,7 +762,7 @@ static void quarantine_bad_signature(peer_t *p, uint64_t discarded)
              p->v_why, discarded);
     p->ps->state = WM_PEER_QUARANTINED;
     set_str(&p->ps->state_reason, reason);
-    note_reject(p, "bad_signature", reason);
+    note_reject(p, WM_SYNC_R_BAD_SIGNATURE, reason);
     p->dirty = 1;
     wm_error("sync: %s QUARANTINED: %s", p->ps->node, reason);
 }
@@ -965,15 +967,15 @@ void wm_agg_on_router(wm_agg_t *a)
         wm_frame_t *route = &m.f[0];
         Wm__SyncMsg *sm = NULL;
         if (m.n != 2) {
-            send_reject(a, route, p, 0, "malformed", 0, NULL, "expected one frame, got %zu",
+            send_reject(a, route, p, 0, WM_SYNC_R_MALFORMED, 0, NULL, "expected one frame, got %zu",
                         m.n ? m.n - 1 : 0);
         } else if (!p || p->ps->state == WM_PEER_REVOKED) {
             /* Revocation acts on live connections too: nothing is read. */
-            send_reject(a, route, p, 0, "revoked", 0, NULL,
+            send_reject(a, route, p, 0, WM_SYNC_R_REVOKED, 0, NULL,
                         "this transport key is not (or no longer) enrolled here");
         } else if (wm_pb_decode(&wm__sync_msg__descriptor, m.f[1].data, m.f[1].len,
                                 WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK) {
-            send_reject(a, route, p, 0, "malformed", 0, NULL, "message does not decode");
+            send_reject(a, route, p, 0, WM_SYNC_R_MALFORMED, 0, NULL, "message does not decode");
         } else {
             p->ps->last_seen = (int64_t)now;
             p->dirty = 1;
@@ -996,7 +998,7 @@ void wm_agg_on_router(wm_agg_t *a)
                 if (!p->session || route->len != p->route.len ||
                     memcmp(route->data, p->route.data, route->len) != 0) {
                     /* We restarted under a live link: have it say Hello. */
-                    send_reject(a, route, p, 0, "no_session", 0, NULL,
+                    send_reject(a, route, p, 0, WM_SYNC_R_NO_SESSION, 0, NULL,
                                 "no session on this connection; send Hello");
                     break;
                 }
@@ -1010,8 +1012,19 @@ void wm_agg_on_router(wm_agg_t *a)
             case WM__SYNC_MSG__MSG_RECORDS:
                 fetch_answered(a, p, sm->records);
                 break;
+            case WM__SYNC_MSG__MSG__NOT_SET:
+                if (sm->base.n_unknown_fields) {
+                    /* A message of a later build (PROTOCOL.md §7): ignored,
+                     * unanswered, as every unknown field is. */
+                    wm_debug("sync: %s sent a message this build does not know; ignored",
+                             p->ps->node);
+                    break;
+                }
+                send_reject(a, route, p, 0, WM_SYNC_R_MALFORMED, 0, NULL,
+                            "the message carries no message at all");
+                break;
             default:
-                send_reject(a, route, p, 0, "unexpected", 0, NULL,
+                send_reject(a, route, p, 0, WM_SYNC_R_UNEXPECTED, 0, NULL,
                             "message type %d is not sent to an aggregator", (int)sm->msg_case);
             }
         }
@@ -1033,7 +1046,7 @@ void wm_agg_on_router(wm_agg_t *a)
         staged(a, pend, npend, now);
     for (size_t i = 0; i < npend; i++) {
         if (!committed) {
-            pend[i].res.reason = "storage";
+            pend[i].res.reason = WM_SYNC_R_STORAGE;
             snprintf(pend[i].res.detail, sizeof pend[i].res.detail,
                      "the aggregator could not store the batch: %s", wm_strerror(err));
         }
@@ -1339,9 +1352,9 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     size_t bytes = 0;
     for (size_t i = 0; i < n; i++)
         bytes += lens[i];
-    if (n > WM_AGG_MAX_RECORDS || bytes > WM_AGG_MAX_BYTES) {
+    if (n > WM_SYNC_MAX_RECORDS || bytes > WM_SYNC_MAX_BYTES) {
         snprintf(why, cap, "an import chunk may hold at most %u records and %u bytes",
-                 WM_AGG_MAX_RECORDS, WM_AGG_MAX_BYTES);
+                 WM_SYNC_MAX_RECORDS, WM_SYNC_MAX_BYTES);
         return WM_ETOOBIG;
     }
     if (!p) {
@@ -1385,7 +1398,8 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
         return err;
     }
     if (!pb.stored) {
-        snprintf(why, cap, "%s: %s", pb.res.reason ? pb.res.reason : "storage", pb.res.detail);
+        snprintf(why, cap, "%s: %s", wm_sync_slug(pb.res.reason ? pb.res.reason : WM_SYNC_R_STORAGE),
+                 pb.res.detail);
         return pb.res.err != WM_OK ? pb.res.err : WM_EIO;
     }
     *accepted = pb.res.accepted;

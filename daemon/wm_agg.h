@@ -13,13 +13,8 @@
 #include "sync.pb-c.h"
 #include "wm_net.h"
 #include "wm_node.h"
+#include "wm_sync.h" /* the protocol's version, limits and reject reasons */
 
-#define WM_AGG_CREDIT 8          /* batches a child may have in flight */
-#define WM_AGG_MAX_RECORDS 2000  /* records per batch */
-#define WM_AGG_MAX_BYTES (1u << 20)
-#define WM_SYNC_MAX_MSG (WM_AGG_MAX_BYTES + 65536)
-#define WM_SYNC_VERSION 1
-#define WM_HEARTBEAT_S 5
 
 typedef struct wm_agg wm_agg_t;
 

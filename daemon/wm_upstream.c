@@ -22,12 +22,7 @@
 #include "wm_ingest.h"
 #include "wm_log.h"
 
-#define HELLO_TIMEOUT_MS 5000
-#define SILENCE_TIMEOUT_MS 15000
-#define BACKOFF_MIN_MS 200
-#define BACKOFF_MAX_MS 30000
-#define FATAL_BACKOFF_MS 60000
-#define ACKED_SAVE_MS 100
+#define ACKED_SAVE_MS 100 /* store the acked cursor at most this often while streaming */
 /* Log lines the aggregator can cause are charged to it (wm_log_peer). */
 #define UP_PEER "the aggregator"
 
@@ -134,12 +129,12 @@ static long jittered(long ms)
     return ms - j + (j ? (long)wm_random_below((uint32_t)(2 * j)) : 0);
 }
 
-/* Doubles the backoff, BACKOFF_MIN_MS … BACKOFF_MAX_MS, and returns it. */
+/* Doubles the backoff, WM_SYNC_BACKOFF_MIN_MS … WM_SYNC_BACKOFF_MAX_MS, and returns it. */
 static long backoff_next(wm_upstream_t *u)
 {
-    u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : BACKOFF_MIN_MS;
-    if (u->backoff_ms > BACKOFF_MAX_MS)
-        u->backoff_ms = BACKOFF_MAX_MS;
+    u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : WM_SYNC_BACKOFF_MIN_MS;
+    if (u->backoff_ms > WM_SYNC_BACKOFF_MAX_MS)
+        u->backoff_ms = WM_SYNC_BACKOFF_MAX_MS;
     return u->backoff_ms;
 }
 
@@ -161,6 +156,8 @@ static void send_hello(wm_upstream_t *u)
     h.version = WM_SYNC_VERSION;
     h.node = (char *)u->node->cfg->id;
     h.head = &f;
+    h.features = (char **)wm_sync_features; /* in use: those the Welcome lists too */
+    h.n_features = wm_sync_feature_count();
     m.msg_case = WM__SYNC_MSG__MSG_HELLO;
     m.hello = &h;
     if (send_msg(u, &m) == WM_OK) {
@@ -174,7 +171,7 @@ static void try_connect(wm_upstream_t *u)
     const wm_config_t *c = u->node->cfg;
     /* A link that never came up (refused by the aggregator's ZAP handler,
      * say, before our enrolment) is not retried by libzmq: start afresh. */
-    if (u->sock && now_ms() - u->connect_ms > HELLO_TIMEOUT_MS)
+    if (u->sock && now_ms() - u->connect_ms > WM_SYNC_HELLO_TIMEOUT_MS)
         wm_sock_close(&u->sock);
     if (!u->sock) {
         if (wm_sync_connect(u->net, c->upstream, u->server_pub, u->secret, u->pub,
@@ -296,7 +293,7 @@ static int fetch_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v
     fetch_ctx_t *fc = ctx;
     size_t len = v->len + WM_SIG_BYTES;
     if (epoch != fc->epoch || seq > fc->upto || !v->bytes || fc->r->n_records >= fc->max ||
-        (fc->r->n_records && fc->bytes + len > WM_AGG_MAX_BYTES))
+        (fc->r->n_records && fc->bytes + len > WM_SYNC_MAX_BYTES))
         return 1;
     uint8_t *copy = malloc(len);
     if (!copy)
@@ -316,8 +313,8 @@ static void answer_fetch(wm_upstream_t *u, const Wm__Fetch *f)
     Wm__Records r = WM__RECORDS__INIT;
     uint8_t pub[WM_PUB_BYTES];
     uint32_t node = 0;
-    fetch_ctx_t fc = {&r, f->epoch, f->max_records && f->max_records < WM_AGG_MAX_RECORDS
-                                        ? f->max_records : WM_AGG_MAX_RECORDS, 0, UINT64_MAX};
+    fetch_ctx_t fc = {&r, f->epoch, f->max_records && f->max_records < WM_SYNC_MAX_RECORDS
+                                        ? f->max_records : WM_SYNC_MAX_RECORDS, 0, UINT64_MAX};
     wm_scan_t end = {0};
     wm_err_t err = WM_OK;
     r.req_id = f->req_id;
@@ -373,17 +370,6 @@ static void reset_cursor(wm_upstream_t *u, const wm_head_t *durable)
     u->in_flight = 0;
 }
 
-static int fatal_reason(const char *r)
-{
-    static const char *const fatal[] = {"revoked", "wrong_node", "quarantined", "behind",
-                                        "diverged", "version", "old_epoch", "invalid", "quota",
-                                        "compromised", NULL};
-    for (const char *const *f = fatal; *f; f++)
-        if (strcmp(*f, r) == 0)
-            return 1;
-    return 0;
-}
-
 /* Reject `compromised`: the aggregator refuses what our old keys signed
  * after the point it was told of. If we hold a later epoch signed by our
  * current key (re-keyed after the theft), the send cursor jumps to its
@@ -436,9 +422,9 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             u->backoff_ms = 0;
             u->credit = sm->welcome->credit;
             u->max_records = sm->welcome->max_records ? sm->welcome->max_records : 1;
-            if (u->max_records > WM_AGG_MAX_RECORDS)
-                u->max_records = WM_AGG_MAX_RECORDS;
-            u->max_bytes = sm->welcome->max_bytes ? sm->welcome->max_bytes : WM_AGG_MAX_BYTES;
+            if (u->max_records > WM_SYNC_MAX_RECORDS)
+                u->max_records = WM_SYNC_MAX_RECORDS;
+            u->max_bytes = sm->welcome->max_bytes ? sm->welcome->max_bytes : WM_SYNC_MAX_BYTES;
             reset_cursor(u, &durable);
             store_acked(u, &durable);
             wm_info_peer(UP_PEER,
@@ -460,7 +446,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             u->credit += r->credit;
             if (r->batch_id && r->batch_id < u->batch_floor)
                 break; /* stale: we already restarted from the frontier */
-            if (strcmp(reason, "no_session") == 0) { /* the aggregator restarted */
+            if (wm_sync_reason_by_slug(reason) == WM_SYNC_R_NO_SESSION) { /* the aggregator restarted */
                 wm_info_peer(UP_PEER, "upstream: aggregator has no session for us; saying hello");
                 reset_cursor(u, &durable);
                 send_hello(u);
@@ -469,14 +455,14 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             store_reject(u, reason, r->detail ? r->detail : "");
             wm_warn_peer(UP_PEER, "upstream: aggregator rejected %s: %s: %s",
                          r->batch_id ? "a batch" : "us", reason, r->detail ? r->detail : "");
-            if (strcmp(reason, "compromised") == 0 && skip_compromised(u, &durable)) {
+            if (wm_sync_reason_by_slug(reason) == WM_SYNC_R_COMPROMISED && skip_compromised(u, &durable)) {
                 store_acked(u, &durable);
-            } else if (fatal_reason(reason)) {
+            } else if (wm_sync_slug_fatal(reason)) {
                 /* Remember what the aggregator holds of us even now: after a
                  * re-install, --new-epoch must begin above its newest epoch. */
                 if (durable.epoch > u->acked.epoch)
                     store_acked(u, &durable);
-                go_down(u, FATAL_BACKOFF_MS, reason);
+                go_down(u, WM_SYNC_FATAL_BACKOFF_MS, reason);
             } else {
                 store_acked(u, &durable);
                 reset_cursor(u, &durable);
@@ -487,6 +473,10 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             break;
         case WM__SYNC_MSG__MSG_FETCH:
             answer_fetch(u, sm->fetch);
+            break;
+        case WM__SYNC_MSG__MSG__NOT_SET:
+            /* A later build's message (PROTOCOL.md §7): ignored. */
+            wm_debug("upstream: ignored a message this build does not know");
             break;
         default:
             wm_warn_peer(UP_PEER, "upstream: unexpected message type %d", (int)sm->msg_case);
@@ -507,15 +497,15 @@ void wm_upstream_tick(wm_upstream_t *u)
             try_connect(u);
         break;
     case UP_HELLO_SENT:
-        if (now - u->hello_sent_ms > HELLO_TIMEOUT_MS)
+        if (now - u->hello_sent_ms > WM_SYNC_HELLO_TIMEOUT_MS)
             go_down(u, backoff_next(u), "no answer to hello");
         break;
     case UP_STREAMING:
-        if (now - u->last_rx_ms > SILENCE_TIMEOUT_MS) {
-            go_down(u, BACKOFF_MIN_MS, "aggregator silent");
+        if (now - u->last_rx_ms > WM_SYNC_SILENCE_TIMEOUT_MS) {
+            go_down(u, WM_SYNC_BACKOFF_MIN_MS, "aggregator silent");
             break;
         }
-        if (now - u->last_hb_ms >= WM_HEARTBEAT_S * 1000) {
+        if (now - u->last_hb_ms >= WM_SYNC_HEARTBEAT_S * 1000) {
             Wm__SyncMsg m = WM__SYNC_MSG__INIT;
             Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
             Wm__Frontier f = wm_frontier_of(&u->node->head);
@@ -592,7 +582,7 @@ void wm_upstream_close(wm_upstream_t **up)
 json_t *wm_upstream_status(wm_upstream_t *u)
 {
     static const char *const names[] = {"down", "hello_sent", "streaming"};
-    int connected = u->state == UP_STREAMING && now_ms() - u->last_rx_ms < SILENCE_TIMEOUT_MS;
+    int connected = u->state == UP_STREAMING && now_ms() - u->last_rx_ms < WM_SYNC_SILENCE_TIMEOUT_MS;
     return json_pack("{s:s, s:b, s:I, s:I, s:i, s:s, s:s}", "link", names[u->state], "connected",
                      connected, "last_contact", (json_int_t)u->last_contact, "acked_seq",
                      (json_int_t)u->acked.seq, "in_flight", (int)u->in_flight, "last_reject",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* wm_net — ZeroMQ behind the project's names; see wm_net.h. */
 #include "wm_net.h"
+#include "wm_sync.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -300,12 +301,9 @@ wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **rep
     return WM_OK;
 }
 
-#define HEARTBEAT_IVL_MS 2000
-#define HEARTBEAT_TIMEOUT_MS 6000
-
 static void set_common_sync_opts(wm_sock_t *s, size_t max_bytes)
 {
-    int ivl = HEARTBEAT_IVL_MS, tmo = HEARTBEAT_TIMEOUT_MS, ttl = HEARTBEAT_TIMEOUT_MS;
+    int ivl = WM_SYNC_ZMTP_IVL_MS, tmo = WM_SYNC_ZMTP_TIMEOUT_MS, ttl = WM_SYNC_ZMTP_TIMEOUT_MS;
     int64_t maxmsg = (int64_t)max_bytes;
     int hwm = 64;
     zmq_setsockopt(s->z, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);

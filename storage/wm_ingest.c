@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static WM_MUST_CHECK wm_err_t refuse(wm_ingest_t *res, wm_err_t err, const char *reason, uint32_t epoch,
+static WM_MUST_CHECK wm_err_t refuse(wm_ingest_t *res, wm_err_t err, wm_sync_reason_t reason, uint32_t epoch,
                        uint64_t seq, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static WM_MUST_CHECK wm_err_t refuse(wm_ingest_t *res, wm_err_t err, const char *reason, uint32_t epoch,
+static WM_MUST_CHECK wm_err_t refuse(wm_ingest_t *res, wm_err_t err, wm_sync_reason_t reason, uint32_t epoch,
                        uint64_t seq, const char *fmt, ...)
 {
     va_list ap;
@@ -52,7 +52,7 @@ static WM_MUST_CHECK wm_err_t check_epoch_step(uint32_t last, uint32_t epoch, ui
 {
     if ((uint64_t)epoch <= (uint64_t)last + WM_EPOCH_STEP_MAX)
         return WM_OK;
-    return refuse(res, WM_EINVAL, "invalid", epoch, seq,
+    return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, epoch, seq,
                   "record %" PRIu32 "/%" PRIu64 " begins epoch %" PRIu32
                   ", more than %d above the highest epoch stored (%" PRIu32 ")",
                   epoch, seq, epoch, WM_EPOCH_STEP_MAX, last);
@@ -81,7 +81,7 @@ static WM_MUST_CHECK wm_err_t check_not_compromised(const wm_sender_t *s, const 
     if (!c || (!any_place && (epoch < c->after_epoch ||
                               (epoch == c->after_epoch && seq <= c->after_seq))))
         return WM_OK;
-    return refuse(res, WM_EPERM, "compromised", epoch, seq,
+    return refuse(res, WM_EPERM, WM_SYNC_R_COMPROMISED, epoch, seq,
                   "record %" PRIu32 "/%" PRIu64 " is signed by a key of %s marked compromised "
                   "after %" PRIu32 "/%" PRIu64 "; nothing it signed beyond is accepted",
                   epoch, seq, s->id, c->after_epoch, c->after_seq);
@@ -115,7 +115,7 @@ static WM_MUST_CHECK wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t
     if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
         memcpy(pub, s->sign_pub, WM_PUB_BYTES);
     if (wm_srec_verify(last, pub) != WM_OK)
-        return refuse(res, WM_EBADSIG, "bad_signature", epoch, seq,
+        return refuse(res, WM_EBADSIG, WM_SYNC_R_BAD_SIGNATURE, epoch, seq,
                       "record %" PRIu32 "/%" PRIu64 " is not signed by %s's enrolled key",
                       epoch, seq, s->id);
     return WM_OK;
@@ -129,7 +129,7 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
     uint32_t last_epoch = 0;
     err = wm_epoch_last(t, s->node_no, &last_epoch);
     if (err != WM_OK && err != WM_ENOTFOUND)
-        return refuse(res, err, "storage", 0, 0, "cannot read epochs: %s", wm_strerror(err));
+        return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot read epochs: %s", wm_strerror(err));
 
     wm_srec_t run_last = {0};
     uint8_t run_pub[WM_PUB_BYTES]; /* the key of run_epoch, when keys are compromised */
@@ -141,13 +141,13 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
         wm_record_t *r = NULL;
         if ((err = wm_srec_view(records[i], lens[i], &v)) != WM_OK ||
             (err = wm_record_decode(v.bytes, v.len, &r)) != WM_OK)
-            return refuse(res, WM_EDECODE, err == WM_ETOOBIG ? "too_big" : "malformed", 0, 0,
+            return refuse(res, WM_EDECODE, err == WM_ETOOBIG ? WM_SYNC_R_TOO_BIG : WM_SYNC_R_MALFORMED, 0, 0,
                           "record %zu of the batch does not decode", i + 1);
         uint32_t epoch = r->epoch;
         uint64_t seq = r->seq;
         int64_t captured = r->captured;
         if (strcmp(r->station, s->id) != 0) {
-            err = refuse(res, WM_EPERM, "wrong_node", epoch, seq,
+            err = refuse(res, WM_EPERM, WM_SYNC_R_WRONG_NODE, epoch, seq,
                    "record %" PRIu32 "/%" PRIu64 " names node \"%s\", but the sender is %s",
                    epoch, seq, r->station, s->id);
             wm_record_free(&r);
@@ -159,7 +159,7 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
          * build does not know are stored and forwarded unchecked. */
         wm_reject_t rej;
         if (wm_validate_applies(r) && wm_validate_body(r, WM_DATE_MAX - 1, &rej) != WM_OK) {
-            err = refuse(res, WM_EINVAL, "invalid", epoch, seq,
+            err = refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, epoch, seq,
                    "record %" PRIu32 "/%" PRIu64 " breaks a content rule: %s: %s", epoch, seq,
                    rej.field, rej.why);
             wm_record_free(&r);
@@ -167,7 +167,7 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
         }
         if (epoch < last_epoch) {
             wm_record_free(&r);
-            return refuse(res, WM_ECHAIN, "old_epoch", epoch, seq,
+            return refuse(res, WM_ECHAIN, WM_SYNC_R_OLD_EPOCH, epoch, seq,
                           "record is in epoch %" PRIu32 " but epoch %" PRIu32 " has begun",
                           epoch, last_epoch);
         }
@@ -188,7 +188,7 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
                 }
                 if ((err = wm_epoch_set(t, s->node_no, epoch, key_for_epoch(s, epoch))) != WM_OK) {
                     wm_record_free(&r);
-                    return refuse(res, err, "storage", epoch, seq, "cannot record epoch key");
+                    return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot record epoch key");
                 }
                 last_epoch = epoch;
             }
@@ -209,7 +209,7 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
             (err = wm_quota_charge(t, s->quota, s->node_no, captured, lens[i], qwhy,
                                    sizeof qwhy)) == WM_EQUOTA) {
             wm_record_free(&r);
-            return refuse(res, err, "quota", epoch, seq, "record %" PRIu32 "/%" PRIu64 ": %s",
+            return refuse(res, err, WM_SYNC_R_QUOTA, epoch, seq, "record %" PRIu32 "/%" PRIu64 ": %s",
                           epoch, seq, qwhy);
         }
         wm_record_free(&r);
@@ -223,7 +223,7 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
             if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
                 memcpy(pub, s->sign_pub, WM_PUB_BYTES);
             if (wm_srec_verify(&v, pub) != WM_OK)
-                return refuse(res, WM_EBADSIG, "bad_signature", epoch, seq,
+                return refuse(res, WM_EBADSIG, WM_SYNC_R_BAD_SIGNATURE, epoch, seq,
                               "record %" PRIu32 "/%" PRIu64
                               " differs from the stored one and is not validly signed",
                               epoch, seq);
@@ -241,7 +241,7 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
             res->equivocation = 1;
             res->proof = records[i];
             res->proof_len = lens[i];
-            return refuse(res, WM_EFORKED, "equivocation", epoch, seq,
+            return refuse(res, WM_EFORKED, WM_SYNC_R_EQUIVOCATION, epoch, seq,
                           "%s signed two different records at %" PRIu32 "/%" PRIu64
                           "; both are kept as proof and the station is quarantined",
                           s->id, epoch, seq);
@@ -249,9 +249,9 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
         if (err == WM_ECHAIN) {
             wm_head_t h;
             if ((err = wm_stage_head(t, s->node_no, epoch, &h)) != WM_OK)
-                return refuse(res, err, "storage", epoch, seq, "cannot read the head");
+                return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot read the head");
             if (seq > h.seq + 1)
-                return refuse(res, WM_ECHAIN, "gap", epoch, seq,
+                return refuse(res, WM_ECHAIN, WM_SYNC_R_GAP, epoch, seq,
                               "record %" PRIu32 "/%" PRIu64 " leaves a gap: stored head is %" PRIu64,
                               epoch, seq, h.seq);
             /* Which of the two was altered? If this record is validly
@@ -261,18 +261,18 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
             if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
                 memcpy(pub, s->sign_pub, WM_PUB_BYTES);
             if (seq > 1 && wm_srec_verify(&v, pub) == WM_OK)
-                return refuse(res, WM_ECHAIN, "bad_chain", epoch, seq - 1,
+                return refuse(res, WM_ECHAIN, WM_SYNC_R_BAD_CHAIN, epoch, seq - 1,
                               "record %" PRIu32 "/%" PRIu64
                               " was altered: record %" PRIu64
                               ", validly signed, names a different hash for it",
                               epoch, seq - 1, seq);
-            return refuse(res, WM_ECHAIN, "bad_chain", epoch, seq,
+            return refuse(res, WM_ECHAIN, WM_SYNC_R_BAD_CHAIN, epoch, seq,
                           "record %" PRIu32 "/%" PRIu64
                           " does not chain to the record before it and is not validly signed",
                           epoch, seq);
         }
         if (err != WM_OK)
-            return refuse(res, err, "storage", epoch, seq, "cannot store: %s", wm_strerror(err));
+            return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot store: %s", wm_strerror(err));
         res->accepted++;
         if (captured > now + WM_FUTURE_CAPTURE_S)
             res->flagged++;
@@ -284,7 +284,7 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
         WM_OK)
         return err;
     if ((err = wm_ingest_frontier(t, s->node_no, &res->durable)) != WM_OK)
-        return refuse(res, err, "storage", 0, 0, "cannot read the head");
+        return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot read the head");
     return WM_OK;
 }
 
@@ -297,9 +297,9 @@ static WM_MUST_CHECK wm_err_t settle(wm_txn_t *t, const wm_sender_t *s, wm_inges
     uint64_t moved = 0;
     wm_err_t err = wm_stage_verify(t, s->node_no, 0, 0, SIZE_MAX, &chk);
     if (err != WM_OK)
-        return refuse(res, err, "storage", 0, 0, "cannot read the inbox: %s", wm_strerror(err));
+        return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot read the inbox: %s", wm_strerror(err));
     if (chk.bad)
-        return refuse(res, WM_EBADSIG, "bad_signature", chk.bad_epoch, chk.bad_seq, "%s",
+        return refuse(res, WM_EBADSIG, WM_SYNC_R_BAD_SIGNATURE, chk.bad_epoch, chk.bad_seq, "%s",
                       chk.why);
     if ((err = wm_append_begin(t, s->flags & WM_INGEST_NO_ROLLUP ? WM_APPEND_NO_ROLLUP : 0,
                                &ap)) == WM_OK &&
@@ -308,7 +308,7 @@ static WM_MUST_CHECK wm_err_t settle(wm_txn_t *t, const wm_sender_t *s, wm_inges
         err = wm_append_finish(&ap);
     wm_append_abandon(&ap);
     if (err != WM_OK)
-        return refuse(res, err, "storage", 0, 0, "cannot store: %s", wm_strerror(err));
+        return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot store: %s", wm_strerror(err));
     return WM_OK;
 }
 
@@ -319,24 +319,4 @@ wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *reco
     if (err == WM_OK && (s->flags & WM_INGEST_SETTLE))
         err = settle(t, s, res);
     return err;
-}
-
-Wm__Frontier wm_frontier_of(const wm_head_t *h)
-{
-    Wm__Frontier f = WM__FRONTIER__INIT;
-    f.epoch = h->epoch;
-    f.seq = h->seq;
-    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)h->hash};
-    return f;
-}
-
-void wm_head_from(const Wm__Frontier *f, wm_head_t *h)
-{
-    memset(h, 0, sizeof *h);
-    if (!f)
-        return;
-    h->epoch = f->epoch;
-    h->seq = f->seq;
-    if (f->hash.len == WM_HASH_BYTES)
-        memcpy(h->hash, f->hash.data, WM_HASH_BYTES);
 }

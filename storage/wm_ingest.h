@@ -54,7 +54,7 @@ typedef struct {
 
 typedef struct {
     wm_err_t err;            /* WM_OK if the batch is stored (in t) */
-    const char *reason;      /* reject slug (PROTOCOL.md), NULL when ok */
+    wm_sync_reason_t reason; /* the reject reason, WM_SYNC_R_OK when ok */
     char detail[WM_WHY_MAX];
     uint64_t bad_seq;        /* the record at fault */
     uint32_t bad_epoch;
@@ -79,10 +79,5 @@ WM_MUST_CHECK wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *sender, const u
  * staged records included (epoch 0, seq 0 when nothing is stored). The
  * verified frontier is wm_stage_verified. */
 WM_MUST_CHECK wm_err_t wm_ingest_frontier(wm_txn_t *t, uint32_t node_no, wm_head_t *out);
-
-/* A head as a protocol Frontier (the hash is borrowed from h), and back
- * (a missing or malformed Frontier reads as the empty head). */
-Wm__Frontier wm_frontier_of(const wm_head_t *h);
-void wm_head_from(const Wm__Frontier *f, wm_head_t *h);
 
 #endif

@@ -79,6 +79,7 @@
 #include "wm_err.h"
 #include "sync.pb-c.h"
 #include "wm_record.h"
+#include "wm_sync.h"
 
 #define WM_STORE_FORMAT 1
 #define WM_LOG_ID_BYTES 16
@@ -90,13 +91,8 @@
 typedef struct wm_store wm_store_t;
 typedef struct wm_txn wm_txn_t;
 
-/* The head of one epoch of one node's log. An empty epoch has seq 0 and an
- * all-zero hash. */
-typedef struct {
-    uint32_t epoch;
-    uint64_t seq;
-    uint8_t hash[WM_HASH_BYTES];
-} wm_head_t;
+/* wm_head_t, the head of one epoch of one node's log, is the protocol's
+ * frontier: see wm_sync.h. */
 
 /* Opens (creating if needed, unless RDONLY) the environment in directory
  * DIR (created with mode 0700 if missing). map_mb is the first map size in

@@ -335,7 +335,7 @@ static void ingest_child(wm_txn_t *parent, gst_t *g, size_t from, size_t n, unsi
                              now, &res);
     if (err != WM_OK || res.accepted != n) {
         fprintf(stderr, "bench_rollup: ingest of %s refused: %s (%s: %s)\n", g->id,
-                wm_strerror(err), res.reason ? res.reason : "-", res.detail);
+                wm_strerror(err), res.reason ? wm_sync_slug(res.reason) : "-", res.detail);
         exit(1);
     }
     check(wm_txn_commit(&t), "commit child");

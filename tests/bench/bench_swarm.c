@@ -45,7 +45,6 @@
 /* The protocol's numbers as the aggregator states them (daemon/wm_agg.h;
  * nothing may include daemon/). */
 #define SYNC_VERSION 1
-#define SYNC_MAX_MSG ((1u << 20) + 65536)
 /* One context holds at most ZMQ_MAX_SOCKETS (1023 by default) sockets;
  * beyond that wm_net would need a way to raise it. */
 #define MAX_STATIONS 1020
@@ -165,7 +164,7 @@ static int on_msgs(station_t *s, size_t k)
             return got;
         got = 1;
         if (m.n != 1 || wm_pb_decode(&wm__sync_msg__descriptor, m.f[0].data, m.f[0].len,
-                                     SYNC_MAX_MSG, (void **)&sm) != WM_OK)
+                                     WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK)
             die(s->id, "a malformed message from the town");
         wm_msg_clear(&m);
         switch (sm->msg_case) {
@@ -277,7 +276,7 @@ int main(int argc, char **argv)
     t0 = now_s();
     for (int i = 0; i < n; i++)
         if (wm_sync_connect(net, town.listen, server_pub, st[i].curve_sec, st[i].curve_pub,
-                            SYNC_MAX_MSG, &st[i].sock) != WM_OK)
+                            WM_SYNC_MAX_MSG, &st[i].sock) != WM_OK)
             die("connect", wm_net_detail());
     int done = 0, welcomed = 0;
     double welcome_s = 0;

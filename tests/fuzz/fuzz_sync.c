@@ -16,9 +16,10 @@
 #include <string.h>
 
 #include "sync.pb-c.h"
+#include "wm_sync.h"
 #include "fuzz_common.h"
 
-#define FUZZ_MAX_MSG ((1u << 20) + 65536) /* WM_SYNC_MAX_MSG of the aggregator */
+#define FUZZ_MAX_MSG WM_SYNC_MAX_MSG /* what the aggregator decodes */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -276,12 +276,20 @@ static int send_hello(client_t *c, uint32_t version, const char *node, uint64_t 
 
 /* A session: Hello as ourselves and wait for Welcome. Prints the outcome
  * and returns 0 only if welcomed. */
+static int await_welcome(client_t *c);
+
 static int open_session(client_t *c)
 {
     if (send_hello(c, SYNC_VERSION, c->station, c->claim_seq, c->claim_hash) != 0) {
         printf("none\n");
         return -1;
     }
+    return await_welcome(c);
+}
+
+/* Waits for the answer to a Hello: 0 if it is Welcome, else prints it. */
+static int await_welcome(client_t *c)
+{
     Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
     const char *o = outcome(c, sm);
     int ok = strcmp(o, "welcome") == 0;
@@ -855,6 +863,107 @@ static void sc_future(client_t *c, const char *arg)
     free_chain(ch, d);
 }
 
+/* ---- a peer of a later build (PROTOCOL.md §7) ---- */
+
+/* Appends a protobuf varint. */
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+/* Field `field` (wire type 2) holding data[0..len), appended at p. */
+static size_t put_bytes_field(uint8_t *p, uint32_t field, const uint8_t *data, size_t len)
+{
+    size_t n = put_varint(p, (uint64_t)field << 3 | 2);
+    n += put_varint(p + n, len);
+    memcpy(p + n, data, len);
+    return n + len;
+}
+
+/* Sends a SyncMsg whose oneof is field `which`, holding inner[0..len),
+ * plus an unknown top-level varint field 99 = 1. */
+static int send_raw(client_t *c, uint32_t which, const uint8_t *inner, size_t len)
+{
+    uint8_t *buf = malloc(len + 32);
+    if (!buf)
+        die("out of memory");
+    size_t n = put_bytes_field(buf, which, inner, len);
+    n += put_varint(buf + n, 99u << 3 | 0);
+    n += put_varint(buf + n, 1);
+    wm_frame_t f = {buf, n};
+    int rc = send_frames(c, &f, 1, SEND_MS);
+    free(buf);
+    return rc;
+}
+
+/* A Hello as a later build sends it: features this aggregator does not
+ * know, an unknown field inside Hello and one beside it. Then records
+ * d+1 .. d+3: the outcome of that batch is printed ("ack"). */
+static void sc_hello_future(client_t *c, const char *arg)
+{
+    (void)arg;
+    static const char later[] = "a field of a later build";
+    char *features[] = {(char *)"zstd", (char *)"down-v2", (char *)""};
+    Wm__Hello h = WM__HELLO__INIT;
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    f.epoch = 1;
+    f.seq = CLAIM_SEQ;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, c->claim_hash};
+    h.version = SYNC_VERSION;
+    h.node = (char *)c->station;
+    h.head = &f;
+    h.features = features;
+    h.n_features = 3;
+    uint8_t *hb = NULL;
+    size_t hlen = 0;
+    if (wm_pb_encode(&h.base, &hb, &hlen) != WM_OK)
+        die("cannot encode");
+    uint8_t *inner = malloc(hlen + sizeof later + 8);
+    if (!inner)
+        die("out of memory");
+    memcpy(inner, hb, hlen);
+    size_t n = hlen + put_bytes_field(inner + hlen, 50, (const uint8_t *)later, sizeof later - 1);
+    free(hb);
+    int rc = send_raw(c, 1 /* SyncMsg.hello */, inner, n);
+    free(inner);
+    if (rc != 0) {
+        printf("none\n");
+        return;
+    }
+    if (await_welcome(c) != 0)
+        return;
+    uint64_t d = c->durable, last = d + 3;
+    srec_buf_t *ch = build_chain(c->signer, c->station, last);
+    batch_and_report(c, ch + d, 3);
+    free_chain(ch, last);
+}
+
+/* A message this aggregator does not know (SyncMsg field 30, reserved for
+ * later builds): no answer. Then Hello must still be welcomed. Prints
+ * "ignored" when both hold, else what came instead. */
+static void sc_unknown_msg(client_t *c, const char *arg)
+{
+    (void)arg;
+    static const uint8_t body[] = {0x08, 0x01, 0x12, 0x03, 'n', 'e', 'w'};
+    if (send_raw(c, 30, body, sizeof body) != 0) {
+        printf("none\n");
+        return;
+    }
+    Wm__SyncMsg *sm = recv_msg(c, NONE_MS);
+    if (sm) {
+        printf("answered: %s\n", outcome(c, sm));
+        wm_pb_free(&sm);
+        return;
+    }
+    if (open_session(c) == 0)
+        printf("ignored\n");
+}
+
 /* One frame over the town's message size limit: libzmq drops the link. */
 static void sc_oversize(client_t *c, const char *arg)
 {
@@ -1097,6 +1206,8 @@ static const scenario_t scenarios[] = {
     {"over_credit", sc_over_credit, "ARG batches without waiting for acks"},
     {"equivocation", sc_equivocation, "a second, validly signed record 3"},
     {"future", sc_future, "a record captured ten days from now"},
+    {"hello_future", sc_hello_future, "Hello of a later build (features, unknown fields), a batch"},
+    {"unknown_msg", sc_unknown_msg, "a message of a later build, then Hello"},
     {"oversize", sc_oversize, "a frame over the town's message size limit"},
     {"flood", sc_flood, "ARG garbage frames as fast as possible"},
     {"backlog", sc_backlog, "ARG=DAYSxPER_DAY honest records of that many capture days"},

@@ -23,23 +23,25 @@ Q=$T/quar    # equivocates, ends quarantined
 P=$T/mid     # a corrupt signature in the middle of a batch
 G=$T/good    # the well-behaved station, a real daemon
 U=$T/unenr   # keys that are never enrolled
+F=$T/later   # speaks as a later build (features, unknown fields)
 EID=xx/longhua/evil
 QID=xx/longhua/quar
 PID_=xx/longhua/mid
 GID=xx/longhua/good
 UID_=xx/longhua/unenrolled
+FID=xx/longhua/later
 
 "$WMCTL" init --role town --id xx/longhua --name 龙华镇 --dir "$TW" --listen "$EP" >/dev/null ||
     { fail "init town"; finish; }
 KEY=$(cat "$TW/keys/curve.pub")
-for spec in "$E:$EID" "$Q:$QID" "$P:$PID_" "$G:$GID" "$U:$UID_"; do
+for spec in "$E:$EID" "$Q:$QID" "$P:$PID_" "$G:$GID" "$U:$UID_" "$F:$FID"; do
     "$WMCTL" init --role station --id "${spec#*:}" --name 站 --dir "${spec%%:*}" \
         --upstream "$EP" --upstream-key "$KEY" >/dev/null || { fail "init ${spec#*:}"; finish; }
 done
 start_daemon "$TW"
 TPID=$DPID
 wait_ready "$TW" "$TPID" || finish
-for d in "$E" "$Q" "$P" "$G"; do
+for d in "$E" "$Q" "$P" "$G" "$F"; do
     w "$d" keys | w "$TW" enroll - >"$OUT" 2>"$ERR" || fail "enroll $d: $(cat "$ERR")"
 done
 
@@ -129,7 +131,7 @@ wait_good 15 "good station synced at the start"
 # --- messages that never reach a session --------------------------------------
 hx malformed 0 "$E" "$EID" garbage
 hx malformed 0 "$E" "$EID" two_frames
-hx unexpected 0 "$E" "$EID" empty
+hx malformed 0 "$E" "$EID" empty
 hx unexpected 0 "$E" "$EID" unexpected
 hx version 0 "$E" "$EID" version
 hx wrong_node 0 "$E" "$EID" hello_other "$GID"
@@ -152,6 +154,14 @@ hx bad_chain 3 "$E" "$EID" bad_chain
 hx gap 3 "$E" "$EID" gap
 hx behind 3 "$E" "$EID" behind
 hx diverged 3 "$E" "$EID" diverged 3
+
+# --- a peer of a later build (PROTOCOL.md §7) ----------------------------------------
+# Unknown features and unknown fields are ignored; so is a message type this
+# build does not know; and a Hello without features (every build before the
+# field) syncs as before.
+hx ack 3 "$F" "$FID" hello_future
+hx ignored 3 "$F" "$FID" unknown_msg
+hx ack 6 "$F" "$FID" valid 6
 
 # --- equivocation quarantines ------------------------------------------------------------
 hx equivocation 3 "$Q" "$QID" equivocation

@@ -844,7 +844,7 @@ static void ingest_batch(wm_txn_t *parent, station_t *s, size_t *next, int64_t n
     wm_err_t err = wm_ingest(t, &snd, recs, lens, n, now, &res);
     if (err != WM_OK)
         fail_msg("ingest of %s %zu..%zu: %s (%s: %s)", s->id, from + 1, from + n,
-                 wm_strerror(err), res.reason ? res.reason : "-", res.detail);
+                 wm_strerror(err), res.reason ? wm_sync_slug(res.reason) : "-", res.detail);
     size_t dup = *next - from < n ? *next - from : n;
     assert_int_equal(res.duplicates, dup);
     assert_int_equal(res.accepted, n - dup);

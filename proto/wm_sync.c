@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_sync — the sync protocol's vocabulary; see wm_sync.h. The reject
+ * table below is PROTOCOL.md §4: tests/unit/test_sync.c fails when the two
+ * differ, so change them together.
+ */
+#include "wm_sync.h"
+
+#include <string.h>
+
+const char *const wm_sync_features[] = {NULL};
+
+size_t wm_sync_feature_count(void)
+{
+    size_t n = 0;
+    while (wm_sync_features[n])
+        n++;
+    return n;
+}
+
+int wm_sync_feature_agreed(const char *name, char *const *theirs, size_t n)
+{
+    int ours = 0;
+    for (const char *const *f = wm_sync_features; *f && !ours; f++)
+        ours = strcmp(*f, name) == 0;
+    if (n > WM_SYNC_FEATURES_MAX)
+        n = WM_SYNC_FEATURES_MAX;
+    for (size_t i = 0; ours && i < n; i++)
+        if (theirs[i] && strcmp(theirs[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+#define RETRY 0
+#define FATAL 1
+
+static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
+    [WM_SYNC_R_OK] = {"", RETRY, "", "", ""},
+    [WM_SYNC_R_MALFORMED] =
+        {"malformed", RETRY,
+         "the message is not one frame, does not decode as `SyncMsg`, or carries no message "
+         "at all; or a record does not decode",
+         "resumes from `durable` (a bug: logged)",
+         "the child's software sent something that does not decode: upgrade it or report the "
+         "bug"},
+    [WM_SYNC_R_TOO_BIG] =
+        {"too_big", RETRY,
+         "a batch exceeds `max_records` or `max_bytes`; a record exceeds 64 KiB of record bytes",
+         "resumes with smaller batches",
+         "the child sends batches larger than the aggregator allows: upgrade the child"},
+    [WM_SYNC_R_VERSION] =
+        {"version", FATAL, "`Hello.version` is not 1", "waits for an upgrade",
+         "the child speaks another protocol version: install the same wmsync release"},
+    [WM_SYNC_R_WRONG_NODE] =
+        {"wrong_node", FATAL,
+         "the HELLO or a record names another node than the one the transport key is enrolled "
+         "for",
+         "waits for the node to be re-enrolled",
+         "the child's id and its enrolled transport key disagree: re-enrol the child with "
+         "`wmctl keys` from its own directory"},
+    [WM_SYNC_R_REVOKED] =
+        {"revoked", FATAL,
+         "the node's key was revoked (also on a live connection), or is not enrolled",
+         "waits for the node to be enrolled again",
+         "the child is revoked here: enrol it again if that was a mistake"},
+    [WM_SYNC_R_QUARANTINED] =
+        {"quarantined", FATAL,
+         "the node is quarantined (it equivocated); everything it sends gets this, a HELLO "
+         "and a batch alike",
+         "waits for an administrator to review the proof",
+         "the child signed two different records at one place: review the proof "
+         "(`wmctl status`), then re-enrol it"},
+    [WM_SYNC_R_BEHIND] =
+        {"behind", FATAL,
+         "HELLO: the child's head in the aggregator's current epoch is below what the "
+         "aggregator holds — its log was rolled back (restored from an old backup)",
+         "waits for the operator to restore its newest data, or to start a new epoch "
+         "(`wmsyncd --new-epoch`)",
+         "the child's log is older than what the aggregator holds: restore its newest data or "
+         "start a new epoch there (`wmsyncd --new-epoch`)"},
+    [WM_SYNC_R_DIVERGED] =
+        {"diverged", FATAL, "HELLO: same seq as the aggregator's head but a different hash",
+         "as `behind`",
+         "the child's log differs from what the aggregator holds: restore its newest data or "
+         "start a new epoch there (`wmsyncd --new-epoch`)"},
+    [WM_SYNC_R_OLD_EPOCH] =
+        {"old_epoch", FATAL,
+         "the child speaks from, or sends records of, an epoch older than the aggregator's "
+         "newest for it",
+         "waits for the operator to start a new epoch (`wmsyncd --new-epoch`)",
+         "the child runs an epoch the aggregator has moved past: start a new epoch there "
+         "(`wmsyncd --new-epoch`)"},
+    [WM_SYNC_R_NO_SESSION] =
+        {"no_session", RETRY,
+         "a BATCH or HEARTBEAT arrived without a HELLO on this connection (e.g. the aggregator "
+         "restarted)",
+         "sends HELLO", "none: the link re-opens its session by itself"},
+    [WM_SYNC_R_OVER_CREDIT] =
+        {"over_credit", RETRY, "more batches arrived in one turn than the credit allows",
+         "resumes from `durable`, respecting credit",
+         "the child ignores the credit the aggregator grants: upgrade it"},
+    [WM_SYNC_R_UNEXPECTED] =
+        {"unexpected", RETRY, "a message only an aggregator sends (WELCOME, ACK, REJECT)",
+         "resumes (a bug: logged)",
+         "the child sent a message only an aggregator sends: upgrade it or report the bug"},
+    [WM_SYNC_R_INVALID] =
+        {"invalid", FATAL,
+         "a signed record breaks a content rule (`detail` names the record and field)",
+         "waits: the station's software wrote the record; it needs fixing before the log can "
+         "sync past it",
+         "the child signed a record that breaks a content rule: upgrade its software, then "
+         "report the record named in the detail"},
+    [WM_SYNC_R_GAP] =
+        {"gap", RETRY, "the first new record is not the aggregator's seq + 1",
+         "resumes from `durable`", "none if it passes; if it repeats, upgrade the child"},
+    [WM_SYNC_R_BAD_CHAIN] =
+        {"bad_chain", RETRY, "a record's `prev` is not the hash of the record before it",
+         "resumes from `durable`; if it repeats, the child's log is damaged: run `wmctl verify`",
+         "if it repeats, the child's log is damaged: run `wmctl verify` there"},
+    [WM_SYNC_R_BAD_SIGNATURE] =
+        {"bad_signature", RETRY, "the signature of the authenticating record is not the enrolled "
+                                 "key's",
+         "resumes; if it repeats, the keys differ: re-enrol",
+         "if it repeats, the child signs with another key than the one enrolled: re-enrol it"},
+    [WM_SYNC_R_EQUIVOCATION] =
+        {"equivocation", FATAL,
+         "a different validly signed record exists at a stored (epoch, seq)",
+         "waits (the node is now quarantined)",
+         "the child signed two different records at one place: it is quarantined; review the "
+         "proof"},
+    [WM_SYNC_R_QUOTA] =
+        {"quota", FATAL,
+         "a record would pass the child's storage quota at the aggregator: the bytes of its "
+         "signed records of one capture day (UTC, the record's own `captured`, not its "
+         "arrival), or in all (`detail` names the limit, the day and the record; records of "
+         "unknown kinds count too)",
+         "waits and retries; it goes on once the aggregator's operator raises the limit",
+         "the child stores more than its quota at the aggregator allows: check what it "
+         "records, or raise [quota] day_mb / total_mb there"},
+    [WM_SYNC_R_STORAGE] =
+        {"storage", RETRY,
+         "the aggregator could not commit (`detail` says \"disk full\", or the map reached its "
+         "configured ceiling)",
+         "resumes later", "the aggregator cannot write: free disk space there"},
+    [WM_SYNC_R_COMPROMISED] =
+        {"compromised", FATAL,
+         "the record is signed by a key the aggregator's operator marked compromised (§6), and "
+         "lies beyond the point it was marked at; or it differs from a stored record and is "
+         "signed by such a key (no quarantine: a thief can sign it)",
+         "waits, unless it holds a later epoch signed by its current key: it then sends from "
+         "that epoch's start (§6, Stolen keys)",
+         "the child's key was marked stolen: re-key it (`wmctl rekey --transport`), enrol the "
+         "new identity, and re-issue the records named in docs/operations.md"},
+};
+
+const wm_sync_reason_info_t *wm_sync_reason_info(wm_sync_reason_t r)
+{
+    if ((int)r < 0 || r >= WM_SYNC_R_COUNT)
+        r = WM_SYNC_R_OK;
+    return &reasons[r];
+}
+
+const char *wm_sync_slug(wm_sync_reason_t r)
+{
+    return wm_sync_reason_info(r)->slug;
+}
+
+wm_sync_reason_t wm_sync_reason_by_slug(const char *slug)
+{
+    if (!slug || !slug[0])
+        return WM_SYNC_R_OK;
+    for (int r = WM_SYNC_R_OK + 1; r < WM_SYNC_R_COUNT; r++)
+        if (strcmp(reasons[r].slug, slug) == 0)
+            return (wm_sync_reason_t)r;
+    return WM_SYNC_R_COUNT;
+}
+
+int wm_sync_slug_fatal(const char *slug)
+{
+    wm_sync_reason_t r = wm_sync_reason_by_slug(slug);
+    return r == WM_SYNC_R_COUNT || reasons[r].fatal;
+}
+
+const char *wm_sync_slug_hint(const char *slug)
+{
+    return wm_sync_reason_info(wm_sync_reason_by_slug(slug))->hint;
+}
+
+Wm__Frontier wm_frontier_of(const wm_head_t *h)
+{
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    f.epoch = h->epoch;
+    f.seq = h->seq;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)h->hash};
+    return f;
+}
+
+void wm_head_from(const Wm__Frontier *f, wm_head_t *h)
+{
+    memset(h, 0, sizeof *h);
+    if (!f)
+        return;
+    h->epoch = f->epoch;
+    h->seq = f->seq;
+    if (f->hash.len == WM_HASH_BYTES)
+        memcpy(h->hash, f->hash.data, WM_HASH_BYTES);
+}
