@@ -22,7 +22,7 @@
 #include "wmctl.h"
 
 /* A chunk is one import request: within the aggregator's batch limits
- * (WM_AGG_MAX_RECORDS, WM_AGG_MAX_BYTES) and the control socket's. */
+ * (WM_SYNC_MAX_RECORDS, WM_SYNC_MAX_BYTES) and the control socket's. */
 #define CHUNK_RECORDS 2000
 #define CHUNK_BYTES (1u << 20)
 

@@ -865,8 +865,8 @@ static void sc_future(client_t *c, const char *arg)
 
 /* ---- a peer of a later build (PROTOCOL.md §7) ---- */
 
-/* Appends a protobuf varint. */
-static size_t put_varint(uint8_t *p, uint64_t v)
+/* Writes a protobuf varint at p (at most 10 bytes); returns its length. */
+static size_t enc_varint(uint8_t *p, uint64_t v)
 {
     size_t n = 0;
     do {
@@ -879,8 +879,8 @@ static size_t put_varint(uint8_t *p, uint64_t v)
 /* Field `field` (wire type 2) holding data[0..len), appended at p. */
 static size_t put_bytes_field(uint8_t *p, uint32_t field, const uint8_t *data, size_t len)
 {
-    size_t n = put_varint(p, (uint64_t)field << 3 | 2);
-    n += put_varint(p + n, len);
+    size_t n = enc_varint(p, (uint64_t)field << 3 | 2);
+    n += enc_varint(p + n, len);
     memcpy(p + n, data, len);
     return n + len;
 }
@@ -893,8 +893,8 @@ static int send_raw(client_t *c, uint32_t which, const uint8_t *inner, size_t le
     if (!buf)
         die("out of memory");
     size_t n = put_bytes_field(buf, which, inner, len);
-    n += put_varint(buf + n, 99u << 3 | 0);
-    n += put_varint(buf + n, 1);
+    n += enc_varint(buf + n, 99u << 3 | 0);
+    n += enc_varint(buf + n, 1);
     wm_frame_t f = {buf, n};
     int rc = send_frames(c, &f, 1, SEND_MS);
     free(buf);
@@ -1336,10 +1336,8 @@ static void usage(void);
 
 static void put_varint(FILE *f, uint64_t v)
 {
-    do {
-        fputc((int)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)), f);
-        v >>= 7;
-    } while (v);
+    uint8_t b[10];
+    fwrite(b, 1, enc_varint(b, v), f);
 }
 
 /* A length-delimited field: key, length, bytes (data NULL: a hole). */
