@@ -494,11 +494,9 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
     json_decref(mine);
     json_decref(rep);
     wm_store_close(&a.scratch);
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "%s/data.mdb", dir);
-    unlink(cmd);
-    snprintf(cmd, sizeof cmd, "%s/lock.mdb", dir);
-    unlink(cmd);
+    /* A scratch copy in a private temporary directory: if it cannot be
+     * removed, the verdict above stands and the system's tmp cleanup takes it. */
+    WM_IGNORE(wm_store_remove(dir));
     rmdir(dir);
     free(a.pins);
     return rc;

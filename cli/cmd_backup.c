@@ -27,20 +27,8 @@
 
 #include "wm_crypto.h"
 #include "wm_envfile.h"
+#include "wm_nodedir.h"
 #include "wmctl.h"
-
-/* Nonzero if a daemon holds the node's lock. */
-static int daemon_holds_lock(const wmctl_t *w)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/wmsyncd.lock", w->cfg.data_dir);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    int held = flock(fd, LOCK_EX | LOCK_NB) != 0;
-    close(fd);
-    return held;
-}
 
 int cmd_backup(wmctl_t *w, int argc, char **argv)
 {
@@ -86,26 +74,6 @@ int cmd_backup(wmctl_t *w, int argc, char **argv)
     return WMCTL_OK;
 }
 
-/* What the fork guard beside the key says: present, log id, epoch, seq. */
-static int read_guard(const wmctl_t *w, uint8_t id[WM_LOG_ID_BYTES], uint32_t *epoch,
-                      uint64_t *seq)
-{
-    char path[4200], hex[40] = {0};
-    unsigned long long sq = 0;
-    unsigned e = 0;
-    snprintf(path, sizeof path, "%s.state", w->cfg.sign_key);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    int n = fscanf(f, "log_id=%33s epoch=%u seq=%llu", hex, &e, &sq);
-    fclose(f);
-    if (n != 3 || wm_unhex(hex, id, WM_LOG_ID_BYTES) != WM_OK)
-        return 0;
-    *epoch = e;
-    *seq = sq;
-    return 1;
-}
-
 static int copy_file(const char *from, const char *to)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, ok = 0;
@@ -130,11 +98,8 @@ static int copy_file(const char *from, const char *to)
 /* Removes a staging directory and the LMDB files in it. */
 static void unstage(const char *stage)
 {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/data.mdb", stage);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", stage);
-    unlink(path);
+    /* Best effort: the next restore clears a leftover stage before use. */
+    WM_IGNORE(wm_store_remove(stage));
     rmdir(stage);
 }
 
@@ -153,25 +118,25 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
     int new_epoch = wmctl_flag(&o, "new-epoch");
     if ((rc = wmctl_opts_unused(&o, "restore")) || (rc = wmctl_config(w)))
         return rc;
-    if (daemon_holds_lock(w)) {
+    if (wm_nodedir_locked(&w->cfg)) {
         wmctl_err("restore: the daemon is running; stop it first (systemctl stop, or SIGTERM)");
         return WMCTL_FAIL;
     }
     /* Open the backup where it will go, but beside the current data. */
     char stage[4300], data[4400], old[4400];
     snprintf(stage, sizeof stage, "%s.restore", w->cfg.data_dir);
-    snprintf(data, sizeof data, "%s/data.mdb", stage);
     unstage(stage); /* left over from an interrupted restore */
-    if (mkdir(stage, 0700) != 0 || copy_file(file, data) != 0) {
+    if (wm_store_data_path(stage, data, sizeof data) != WM_OK || mkdir(stage, 0700) != 0 ||
+        copy_file(file, data) != 0) {
         wmctl_err("restore: cannot stage %s in %s: %s", file, stage, strerror(errno));
         unstage(stage);
         return WMCTL_FAIL;
     }
     wm_store_t *s = NULL;
     wm_txn_t *t = NULL;
-    uint8_t log_id[WM_LOG_ID_BYTES], gid[WM_LOG_ID_BYTES];
-    uint32_t node = 0, epoch = 0, gepoch = 0;
-    uint64_t gseq = 0;
+    uint8_t log_id[WM_LOG_ID_BYTES];
+    uint32_t node = 0, epoch = 0;
+    wm_guard_t g = {0};
     wm_head_t head = {0};
     wm_verify_t v = {0};
     char why[WM_WHY_MAX];
@@ -203,9 +168,9 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
                   " seq %" PRIu64 " (%s); nothing was replaced. Restore another backup",
                   file, v.bad_epoch, v.bad_seq, v.why[0] ? v.why : wm_strerror(verr));
         rc = WMCTL_FAIL;
-    } else if (read_guard(w, gid, &gepoch, &gseq) && !new_epoch) {
+    } else if (!new_epoch && wm_nodedir_guard_read(&w->cfg, &g) == WM_OK && g.present) {
         /* The fork guard, before anything is replaced. */
-        if (memcmp(gid, log_id, sizeof gid) != 0) {
+        if (memcmp(g.log_id, log_id, sizeof g.log_id) != 0) {
             wmctl_err("restore refused: %s is a backup of another log than the one this node's "
                       "signing key has signed. Restoring it would fork the chain.\n"
                       "  Safe path: restore the backup that belongs to this node; or, if this is "
@@ -214,7 +179,7 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
                       "they were synced, and the station continues in a new epoch",
                       file, file);
             rc = WMCTL_FAIL;
-        } else if (gepoch > epoch || (gepoch == epoch && gseq > head.seq)) {
+        } else if (g.epoch > epoch || (g.epoch == epoch && g.seq > head.seq)) {
             wmctl_err("restore refused: the backup ends at epoch %" PRIu32 " seq %" PRIu64
                       ", but this node's key has already signed up to epoch %" PRIu32 " seq %" PRIu64
                       ". Restoring it and signing again would fork the chain (the daemon would "
@@ -223,7 +188,7 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
                       "`wmctl restore %s --new-epoch` and start the daemon once with "
                       "`wmsyncd --new-epoch`. Records after seq %" PRIu64 " that reached the town "
                       "stay there, valid and attributed to the old epoch",
-                      epoch, head.seq, gepoch, gseq, file, head.seq);
+                      epoch, head.seq, g.epoch, g.seq, file, head.seq);
             rc = WMCTL_FAIL;
         }
     }
@@ -327,7 +292,7 @@ int cmd_rekey(wmctl_t *w, int argc, char **argv)
     int transport = wmctl_flag(&o, "transport");
     if ((rc = wmctl_opts_unused(&o, "rekey")) || (rc = wmctl_config(w)))
         return rc;
-    if (daemon_holds_lock(w)) {
+    if (wm_nodedir_locked(&w->cfg)) {
         wmctl_err("rekey: the daemon is running; stop it first");
         return WMCTL_FAIL;
     }
@@ -337,30 +302,25 @@ int cmd_rekey(wmctl_t *w, int argc, char **argv)
      * two swapped, so a failure leaves the node with one working key. The
      * fork-guard file stays: --new-epoch then begins above what it says. */
     char old[4300], fresh[4300], pub[4300], oldpub[4400], freshpub[4400];
-    size_t n = strlen(w->cfg.sign_key);
-    if (n > 4 && strcmp(w->cfg.sign_key + n - 4, ".key") == 0)
-        snprintf(pub, sizeof pub, "%.*s.pub", (int)(n - 4), w->cfg.sign_key);
-    else
-        snprintf(pub, sizeof pub, "%s.pub", w->cfg.sign_key);
     snprintf(old, sizeof old, "%s.retired-%ld", w->cfg.sign_key, (long)time(NULL));
-    snprintf(oldpub, sizeof oldpub, "%s.pub", old);
     snprintf(fresh, sizeof fresh, "%s.new", w->cfg.sign_key);
-    snprintf(freshpub, sizeof freshpub, "%s.pub", fresh);
+    wm_err_t err = wm_nodedir_pub_path(w->cfg.sign_key, pub, sizeof pub);
+    if (err == WM_OK)
+        err = wm_nodedir_pub_path(old, oldpub, sizeof oldpub);
+    if (err == WM_OK)
+        err = wm_nodedir_pub_path(fresh, freshpub, sizeof freshpub);
+    if (err != WM_OK) {
+        wmctl_err("rekey: the path %s is too long; nothing was changed", w->cfg.sign_key);
+        return WMCTL_FAIL;
+    }
     unlink(fresh);
     unlink(freshpub);
     wm_signer_t *sg = NULL;
-    char hex[65];
-    wm_err_t err = wm_signer_generate(&sg);
+    err = wm_signer_generate(&sg);
     if (err == WM_OK)
         err = wm_signer_save(sg, fresh);
-    FILE *f = err == WM_OK ? fopen(freshpub, "wxe") : NULL;
-    if (err == WM_OK && !f)
-        err = WM_EIO;
-    if (f) {
-        fprintf(f, "%s\n", wm_hex(wm_signer_pub(sg), WM_PUB_BYTES, hex));
-        if (fclose(f) != 0)
-            err = WM_EIO;
-    }
+    if (err == WM_OK)
+        err = wm_nodedir_write_pub(fresh, wm_signer_pub(sg));
     wm_signer_free(&sg);
     if (err != WM_OK) {
         wmctl_err("rekey: cannot write the new key: %s; nothing was changed", wm_strerror(err));

@@ -18,35 +18,13 @@
 
 #include "sync.pb-c.h"
 #include "wm_crypto.h"
+#include "wm_nodedir.h"
 #include "wm_record.h"
 #include "wmctl.h"
 
 #define ID_MAGIC "wmsync-id"
 #define ID_FROM "from="
 #define ID_LINE_MAX 4096 /* the longest identity line read: keys, id and a WM_TEXT_MAX name fit */
-
-/* Reads the 64-hex-digit public key in PATH. */
-static WM_MUST_CHECK wm_err_t read_pub(const char *path, uint8_t pub[WM_PUB_BYTES])
-{
-    char hex[80] = {0};
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return WM_ENOTFOUND;
-    int ok = fscanf(f, "%66s", hex) == 1;
-    fclose(f);
-    return ok ? wm_unhex(hex, pub, WM_PUB_BYTES) : WM_EDECODE;
-}
-
-static WM_MUST_CHECK wm_err_t pub_paths(const char *secret, uint8_t pub[WM_PUB_BYTES])
-{
-    char path[4200];
-    size_t n = strlen(secret);
-    if (n > 4 && strcmp(secret + n - 4, ".key") == 0)
-        snprintf(path, sizeof path, "%.*s.pub", (int)(n - 4), secret);
-    else
-        snprintf(path, sizeof path, "%s.pub", secret);
-    return read_pub(path, pub);
-}
 
 /* The first epoch the signing key sp signs in this node's log; if it signs
  * none yet (just re-keyed), the epoch it will begin: one past every epoch
@@ -96,7 +74,8 @@ int cmd_keys(wmctl_t *w, int argc, char **argv)
     if ((rc = wmctl_opts_unused(&o, "keys")) || (rc = wmctl_config(w)))
         return rc;
     uint8_t sp[WM_PUB_BYTES], cp[WM_PUB_BYTES];
-    if (pub_paths(w->cfg.sign_key, sp) != WM_OK || pub_paths(w->cfg.curve_key, cp) != WM_OK) {
+    if (wm_nodedir_read_pub(w->cfg.sign_key, sp) != WM_OK ||
+        wm_nodedir_read_pub(w->cfg.curve_key, cp) != WM_OK) {
         wmctl_err("cannot read the public key files beside %s and %s", w->cfg.sign_key,
                   w->cfg.curve_key);
         return WMCTL_FAIL;

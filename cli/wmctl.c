@@ -19,7 +19,7 @@
 #include "wm_net.h"
 #include "wm_record.h"
 
-#define DEFAULT_CONF "/etc/wmsync/wmsync.conf"
+#define DEFAULT_CONF "/etc/wmsync/" WM_CONF_NAME
 
 static const wmctl_cmd_t commands[] = {
     {"init", cmd_init,

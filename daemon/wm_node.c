@@ -17,6 +17,7 @@
 #include "wm_append.h"
 #include "wm_date.h"
 #include "wm_log.h"
+#include "wm_nodedir.h"
 #include "wm_report.h"
 
 #define GUARD_EVERY_S 5
@@ -31,23 +32,6 @@ static WM_MUST_CHECK wm_err_t why_fail(wm_err_t err, char *why, size_t cap, cons
     vsnprintf(why, cap, fmt, ap);
     va_end(ap);
     return err;
-}
-
-/* One daemon per node: an exclusive lock on DATA_DIR/wmsyncd.lock. */
-static WM_MUST_CHECK wm_err_t take_lock(wm_node_t *n, char *why, size_t cap)
-{
-    char path[4200];
-    if (mkdir(n->cfg->data_dir, 0700) != 0 && errno != EEXIST)
-        return why_fail(WM_EIO, why, cap, "cannot create %s: %s", n->cfg->data_dir,
-                        strerror(errno));
-    snprintf(path, sizeof path, "%s/wmsyncd.lock", n->cfg->data_dir);
-    n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (n->lock_fd < 0)
-        return why_fail(WM_EIO, why, cap, "cannot open %s: %s", path, strerror(errno));
-    if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return why_fail(WM_ESTATE, why, cap,
-                        "another wmsyncd is already running for this node (%s is locked)", path);
-    return WM_OK;
 }
 
 /* Brings the fork-guard file up to the head. WM_OK, or the error of the
@@ -172,27 +156,27 @@ wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, ch
 {
     wm_err_t err;
     wm_txn_t *t = NULL;
-    char mdb[4200];
     wm_node_t *n = calloc(1, sizeof *n);
     if (!n)
         return WM_ENOMEM;
     n->cfg = cfg;
     n->lock_fd = -1;
     n->started = time(NULL);
-    snprintf(n->guard_path, sizeof n->guard_path, "%s.state", cfg->sign_key);
-    if ((err = wm_signer_load(cfg->sign_key, &n->signer)) != WM_OK) {
-        err = why_fail(err, why, cap, "cannot load signing key %s: %s%s", cfg->sign_key,
-                 wm_strerror(err), err == WM_EPERM ? " (its mode must be 0600)" : "");
+    if ((err = wm_nodedir_guard_path(cfg, n->guard_path, sizeof n->guard_path)) != WM_OK) {
+        err = why_fail(err, why, cap, "the path of the signing key %s is too long",
+                       cfg->sign_key);
         goto out;
     }
+    if ((err = wm_nodedir_load_signer(cfg, &n->signer, why, cap)) != WM_OK)
+        goto out;
     if ((err = wm_guard_read(n->guard_path, &n->guard)) != WM_OK) {
         err = why_fail(err, why, cap, "fork-guard file %s is unreadable or damaged", n->guard_path);
         goto out;
     }
-    if ((err = take_lock(n, why, cap)) != WM_OK)
+    /* One daemon per node. */
+    if ((err = wm_nodedir_lock(cfg, &n->lock_fd, why, cap)) != WM_OK)
         goto out;
-    snprintf(mdb, sizeof mdb, "%s/data.mdb", cfg->data_dir);
-    int had_log = access(mdb, F_OK) == 0;
+    int had_log = wm_store_exists(cfg->data_dir);
     if (!had_log && n->guard.present && !new_epoch) {
         /* Refuse before creating anything: an empty new log would only
          * make the next attempt's message less clear. */

@@ -90,7 +90,8 @@ void wm_reactor_free(wm_reactor_t **r)
     *r = NULL;
 }
 
-static WM_MUST_CHECK wm_err_t add_reader(wm_reactor_t *r, wm_sock_t *s, int fd, wm_reactor_fn fn, void *ctx)
+static WM_MUST_CHECK wm_err_t add_reader(wm_reactor_t *r, wm_sock_t *s, int fd,
+                                         wm_reactor_fn fn, void *ctx)
 {
     assert(fn);
     for (int i = 0; i < r->nreaders; i++)

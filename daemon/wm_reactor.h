@@ -51,7 +51,8 @@ void wm_reactor_free(wm_reactor_t **r);
  * or a plain fd: fn(r, ctx) when it is readable. A socket or fd is
  * registered at most once (asserted). WM_ETOOBIG beyond WM_NET_POLL_MAX
  * items; WM_ENOMEM. */
-WM_MUST_CHECK wm_err_t wm_reactor_add_sock(wm_reactor_t *r, wm_sock_t *s, wm_reactor_fn fn, void *ctx);
+WM_MUST_CHECK wm_err_t wm_reactor_add_sock(wm_reactor_t *r, wm_sock_t *s, wm_reactor_fn fn,
+                                           void *ctx);
 WM_MUST_CHECK wm_err_t wm_reactor_add_fd(wm_reactor_t *r, int fd, wm_reactor_fn fn, void *ctx);
 /* Stops watching s / fd; nothing if it is not registered. s is compared,
  * never dereferenced, so it may already be closed. */
@@ -63,8 +64,8 @@ void wm_reactor_remove_fd(wm_reactor_t *r, int fd);
  * handler). Timers due in the same turn fire earliest deadline first,
  * equal deadlines in the order armed. *id (if not NULL) gets the timer's
  * id, never 0. WM_ENOMEM. */
-WM_MUST_CHECK wm_err_t wm_reactor_add_timer(wm_reactor_t *r, long delay_ms, long repeat_ms, wm_reactor_fn fn,
-                              void *ctx, unsigned *id);
+WM_MUST_CHECK wm_err_t wm_reactor_add_timer(wm_reactor_t *r, long delay_ms, long repeat_ms,
+                                            wm_reactor_fn fn, void *ctx, unsigned *id);
 /* Disarms a timer; nothing if id is 0, fired (one-shot) or unknown. */
 void wm_reactor_cancel_timer(wm_reactor_t *r, unsigned id);
 

@@ -21,6 +21,7 @@
 #include "wm_agg.h"
 #include "wm_ingest.h"
 #include "wm_log.h"
+#include "wm_nodedir.h"
 
 #define ACKED_SAVE_MS 100 /* store the acked cursor at most this often while streaming */
 /* Log lines the aggregator can cause are charged to it (wm_log_peer). */
@@ -547,9 +548,8 @@ wm_err_t wm_upstream_open(wm_node_t *node, wm_net_t *net, wm_upstream_t **out, c
     u->net = net;
     u->secret = wm_secure_alloc(32);
     wm_err_t err = u->secret ? WM_OK : WM_ENOMEM;
-    if (err == WM_OK && (err = wm_curve_load(node->cfg->curve_key, u->secret, u->pub)) != WM_OK)
-        snprintf(why, cap, "cannot load transport key %s: %s", node->cfg->curve_key,
-                 wm_strerror(err));
+    if (err == WM_OK)
+        err = wm_nodedir_load_curve(node->cfg, u->secret, u->pub, why, cap);
     if (err == WM_OK && (err = wm_unhex(node->cfg->upstream_key, u->server_pub, 32)) != WM_OK)
         snprintf(why, cap, "upstream_key is not 64 hex digits");
     wm_txn_t *t = NULL;

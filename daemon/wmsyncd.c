@@ -24,6 +24,7 @@
 #include "wm_net.h"
 #include "wm_agg.h"
 #include "wm_node.h"
+#include "wm_nodedir.h"
 #include "wm_notify.h"
 #include "wm_reactor.h"
 #include "wm_upstream.h"
@@ -602,11 +603,8 @@ int main(int argc, char **argv)
     }
     if (d.cfg.listen[0]) {
         uint8_t *sec = wm_secure_alloc(32), pub[32];
-        err = sec ? wm_curve_load(d.cfg.curve_key, sec, pub) : WM_ENOMEM;
-        if (err != WM_OK)
-            snprintf(why, sizeof why, "cannot load transport key %s: %s", d.cfg.curve_key,
-                     wm_strerror(err));
-        else
+        err = sec ? wm_nodedir_load_curve(&d.cfg, sec, pub, why, sizeof why) : WM_ENOMEM;
+        if (err == WM_OK)
             err = wm_agg_open(d.node, d.net, d.cfg.listen, sec, &d.agg, why, sizeof why);
         if (err == WM_OK)
             wm_agg_set_ctl(d.agg, d.ctl);

@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1172,4 +1173,35 @@ wm_err_t wm_acked_put(wm_txn_t *t, const wm_head_t *h)
     wm_put_u64(b + 4, h->seq);
     memcpy(b + 12, h->hash, WM_HASH_BYTES);
     return wm_meta_put(t, "acked", b, sizeof b);
+}
+
+static wm_err_t file_path(const char *dir, const char *name, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    return n >= 0 && (size_t)n < cap ? WM_OK : WM_ETOOBIG;
+}
+
+wm_err_t wm_store_data_path(const char *dir, char *out, size_t cap)
+{
+    return file_path(dir, WM_STORE_DATA_FILE, out, cap);
+}
+
+int wm_store_exists(const char *dir)
+{
+    char path[PATH_MAX];
+    return wm_store_data_path(dir, path, sizeof path) == WM_OK && access(path, F_OK) == 0;
+}
+
+wm_err_t wm_store_remove(const char *dir)
+{
+    static const char *const files[] = {WM_STORE_DATA_FILE, WM_STORE_LOCK_FILE};
+    char path[PATH_MAX];
+    wm_err_t err = WM_OK;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (file_path(dir, files[i], path, sizeof path) != WM_OK)
+            err = WM_ETOOBIG;
+        else if (unlink(path) != 0 && errno != ENOENT)
+            err = WM_EIO;
+    }
+    return err;
 }

@@ -132,6 +132,19 @@ WM_MUST_CHECK wm_err_t wm_store_copy(wm_store_t *s, const char *path);
  * durable and closes). */
 WM_MUST_CHECK wm_err_t wm_store_copy_fd(wm_store_t *s, int fd);
 
+/* The environment's files in a directory (LMDB's names): the data file a
+ * backup is a copy of, and the lock file LMDB keeps beside it. */
+#define WM_STORE_DATA_FILE "data.mdb"
+#define WM_STORE_LOCK_FILE "lock.mdb"
+/* DIR/WM_STORE_DATA_FILE into out; WM_ETOOBIG if it does not fit cap. */
+WM_MUST_CHECK wm_err_t wm_store_data_path(const char *dir, char *out, size_t cap);
+/* Nonzero if DIR holds an environment (its data file exists). */
+int wm_store_exists(const char *dir);
+/* Removes an environment's files from DIR (not DIR itself; no store may
+ * be open on it): for scratch and staging directories. Missing files are
+ * not an error; WM_EIO if one cannot be removed. */
+WM_MUST_CHECK wm_err_t wm_store_remove(const char *dir);
+
 /* Begins a transaction; write != 0 for a write transaction (one at a time
  * per environment; others wait). *out is owned by the caller until commit
  * or abort. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wm_nodedir.h"
 #include "wm_quota.h"
 #include "wm_validate.h"
 
@@ -191,10 +192,10 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     if (slash && slash != cfg->dir)
         *slash = 0;
     /* Defaults, overridden by the file. */
-    set_path(cfg, "data", cfg->data_dir, sizeof cfg->data_dir);
-    set_path(cfg, "keys/sign.key", cfg->sign_key, sizeof cfg->sign_key);
-    set_path(cfg, "keys/curve.key", cfg->curve_key, sizeof cfg->curve_key);
-    set_path(cfg, "control.sock", cfg->control, sizeof cfg->control);
+    set_path(cfg, WM_NODEDIR_DATA, cfg->data_dir, sizeof cfg->data_dir);
+    set_path(cfg, WM_NODEDIR_SIGN_KEY, cfg->sign_key, sizeof cfg->sign_key);
+    set_path(cfg, WM_NODEDIR_CURVE_KEY, cfg->curve_key, sizeof cfg->curve_key);
+    set_path(cfg, WM_NODEDIR_CONTROL, cfg->control, sizeof cfg->control);
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     cfg->map_mb = 1024;
     cfg->quota_day_mb = WM_QUOTA_DAY_MB;
@@ -252,19 +253,19 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "name = %s\n\n"
             "[storage]\n"
             "# LMDB environment directory\n"
-            "data_dir = data\n"
+            "data_dir = " WM_NODEDIR_DATA "\n"
             "# LMDB map size in MiB to start with; it grows by itself as the data grows\n"
             "map_size_mb = 1024\n"
             "# ceiling of that growth in MiB; 0: none (it grows while the disk lasts)\n"
             "map_max_mb = 0\n\n"
             "[keys]\n"
             "# Ed25519 record-signing seed (hex, mode 0600). Never copy it without data_dir.\n"
-            "sign_key = keys/sign.key\n"
+            "sign_key = " WM_NODEDIR_SIGN_KEY "\n"
             "# Curve25519 transport secret for ZeroMQ CURVE (hex, mode 0600)\n"
-            "curve_key = keys/curve.key\n\n"
+            "curve_key = " WM_NODEDIR_CURVE_KEY "\n\n"
             "[control]\n"
             "# local control socket for wmctl (mode 0600)\n"
-            "socket = control.sock\n\n"
+            "socket = " WM_NODEDIR_CONTROL "\n\n"
             "[sync]\n"
             "# aggregators: ZeroMQ endpoint to listen on, e.g. tcp://0.0.0.0:7450\n"
             "listen = %s\n"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wm_config — a node's configuration file (INI, parsed by libinih) and the
- * node directory it describes. Relative paths in the file are resolved
- * against the file's own directory, so a node directory can be moved.
+ * node directory it describes (its layout and defaults: wm_nodedir.h).
+ * Relative paths in the file are resolved against the file's own
+ * directory, so a node directory can be moved.
  * Unknown sections and keys are errors, reported with their line.
  * Thread-safe; no state.
  */
