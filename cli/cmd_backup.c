@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,56 +230,69 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
     return WMCTL_OK;
 }
 
-/* The .pub path beside a secret key file: KEY.key -> KEY.pub. */
-static void pub_path_of(const char *secret, char *out, size_t cap)
+/* Makes a new key pair: the secret in the file path, its public key in pub. */
+typedef wm_err_t (*key_maker_t)(const char *path, uint8_t pub[static WM_PUB_BYTES]);
+
+static wm_err_t make_signing_key(const char *path, uint8_t pub[static WM_PUB_BYTES])
 {
-    size_t n = strlen(secret);
-    if (n > 4 && strcmp(secret + n - 4, ".key") == 0)
-        snprintf(out, cap, "%.*s.pub", (int)(n - 4), secret);
-    else
-        snprintf(out, cap, "%s.pub", secret);
+    wm_signer_t *sg = NULL;
+    wm_err_t err = wm_signer_generate(&sg);
+    if (err == WM_OK)
+        err = wm_signer_save(sg, path);
+    if (err == WM_OK)
+        memcpy(pub, wm_signer_pub(sg), WM_PUB_BYTES);
+    wm_signer_free(&sg);
+    return err;
 }
 
-/* rekey --transport: a new Curve25519 key in place of the node's, written
- * beside it first; the old one is kept as KEY.retired-STAMP. Returns
- * WMCTL_OK, or WMCTL_FAIL with nothing changed. */
-static int rotate_transport(wmctl_t *w, long stamp)
+/* Puts a new key (what: "signing key", "transport key") in place of the
+ * file key. The new pair is written beside it first (KEY.new and its .pub);
+ * only then are the two swapped, so a failure leaves the node with one
+ * working key. The old one is kept as KEY.retired-STAMP (its name into
+ * old), never used again. Returns WMCTL_OK, or WMCTL_FAIL with nothing
+ * changed. */
+static int rotate_key(const char *key, const char *what, key_maker_t make, long stamp,
+                      char *old, size_t cap)
 {
-    const char *key = w->cfg.curve_key;
-    char pub[4300], fresh[4300], freshpub[4400], old[4300], oldpub[4400], hex[65];
-    uint8_t cp[WM_PUB_BYTES];
-    pub_path_of(key, pub, sizeof pub);
+    char fresh[PATH_MAX], pub[PATH_MAX], oldpub[PATH_MAX], freshpub[PATH_MAX];
+    uint8_t pk[WM_PUB_BYTES];
+    snprintf(old, cap, "%s.retired-%ld", key, stamp);
     snprintf(fresh, sizeof fresh, "%s.new", key);
-    snprintf(freshpub, sizeof freshpub, "%s.pub", fresh);
-    snprintf(old, sizeof old, "%s.retired-%ld", key, stamp);
-    snprintf(oldpub, sizeof oldpub, "%s.pub", old);
+    wm_err_t err = wm_nodedir_pub_path(key, pub, sizeof pub);
+    if (err == WM_OK)
+        err = wm_nodedir_pub_path(old, oldpub, sizeof oldpub);
+    if (err == WM_OK)
+        err = wm_nodedir_pub_path(fresh, freshpub, sizeof freshpub);
+    if (err != WM_OK) {
+        wmctl_err("rekey: the path %s is too long; nothing was changed", key);
+        return WMCTL_FAIL;
+    }
     unlink(fresh);
     unlink(freshpub);
-    wm_err_t err = wm_curve_generate(fresh, cp);
-    FILE *f = err == WM_OK ? fopen(freshpub, "wxe") : NULL;
-    if (err == WM_OK && !f)
-        err = WM_EIO;
-    if (f) {
-        fprintf(f, "%s\n", wm_hex(cp, WM_PUB_BYTES, hex));
-        if (fclose(f) != 0)
-            err = WM_EIO;
+    err = make(fresh, pk);
+    if (err == WM_OK)
+        err = wm_nodedir_write_pub(fresh, pk);
+    if (err != WM_OK) {
+        wmctl_err("rekey: cannot write the new %s: %s; nothing was changed", what,
+                  wm_strerror(err));
+        unlink(fresh);
+        unlink(freshpub);
+        return WMCTL_FAIL;
     }
-    if (err != WM_OK || rename(key, old) != 0) {
-        wmctl_err("rekey: cannot make a new transport key: %s; nothing was changed",
-                  err != WM_OK ? wm_strerror(err) : strerror(errno));
+    if (rename(key, old) != 0) {
+        wmctl_err("rekey: cannot retire %s: %s; nothing was changed", key, strerror(errno));
         unlink(fresh);
         unlink(freshpub);
         return WMCTL_FAIL;
     }
     if (rename(fresh, key) != 0) {
-        wmctl_err("rekey: cannot put the new transport key in place: %s; the old key is back",
+        wmctl_err("rekey: cannot put the new %s in place: %s; the old key is back", what,
                   strerror(errno));
         rename(old, key);
         return WMCTL_FAIL;
     }
     rename(pub, oldpub);
     rename(freshpub, pub);
-    printf("new transport key in %s (the old one is kept as %s).\n", key, old);
     return WMCTL_OK;
 }
 
@@ -296,53 +310,18 @@ int cmd_rekey(wmctl_t *w, int argc, char **argv)
         wmctl_err("rekey: the daemon is running; stop it first");
         return WMCTL_FAIL;
     }
-    if (transport && (rc = rotate_transport(w, (long)time(NULL))) != WMCTL_OK)
+    /* The fork-guard file stays: --new-epoch then begins above what it says. */
+    char old[PATH_MAX];
+    long stamp = (long)time(NULL);
+    if (transport) {
+        if ((rc = rotate_key(w->cfg.curve_key, "transport key", wm_curve_generate, stamp, old,
+                             sizeof old)) != WMCTL_OK)
+            return rc;
+        printf("new transport key in %s (the old one is kept as %s).\n", w->cfg.curve_key, old);
+    }
+    if ((rc = rotate_key(w->cfg.sign_key, "signing key", make_signing_key, stamp, old,
+                         sizeof old)) != WMCTL_OK)
         return rc;
-    /* The new key is written beside the old one first; only then are the
-     * two swapped, so a failure leaves the node with one working key. The
-     * fork-guard file stays: --new-epoch then begins above what it says. */
-    char old[4300], fresh[4300], pub[4300], oldpub[4400], freshpub[4400];
-    snprintf(old, sizeof old, "%s.retired-%ld", w->cfg.sign_key, (long)time(NULL));
-    snprintf(fresh, sizeof fresh, "%s.new", w->cfg.sign_key);
-    wm_err_t err = wm_nodedir_pub_path(w->cfg.sign_key, pub, sizeof pub);
-    if (err == WM_OK)
-        err = wm_nodedir_pub_path(old, oldpub, sizeof oldpub);
-    if (err == WM_OK)
-        err = wm_nodedir_pub_path(fresh, freshpub, sizeof freshpub);
-    if (err != WM_OK) {
-        wmctl_err("rekey: the path %s is too long; nothing was changed", w->cfg.sign_key);
-        return WMCTL_FAIL;
-    }
-    unlink(fresh);
-    unlink(freshpub);
-    wm_signer_t *sg = NULL;
-    err = wm_signer_generate(&sg);
-    if (err == WM_OK)
-        err = wm_signer_save(sg, fresh);
-    if (err == WM_OK)
-        err = wm_nodedir_write_pub(fresh, wm_signer_pub(sg));
-    wm_signer_free(&sg);
-    if (err != WM_OK) {
-        wmctl_err("rekey: cannot write the new key: %s; nothing was changed", wm_strerror(err));
-        unlink(fresh);
-        unlink(freshpub);
-        return WMCTL_FAIL;
-    }
-    if (rename(w->cfg.sign_key, old) != 0) {
-        wmctl_err("rekey: cannot retire %s: %s; nothing was changed", w->cfg.sign_key,
-                  strerror(errno));
-        unlink(fresh);
-        unlink(freshpub);
-        return WMCTL_FAIL;
-    }
-    if (rename(fresh, w->cfg.sign_key) != 0) {
-        wmctl_err("rekey: cannot put the new key in place: %s; the old key is back",
-                  strerror(errno));
-        rename(old, w->cfg.sign_key);
-        return WMCTL_FAIL;
-    }
-    rename(pub, oldpub);
-    rename(freshpub, pub);
     printf("new signing key in %s (the old one is kept as %s).\n"
            "Next:\n"
            "  1. start the daemon once with: wmsyncd -c %s --new-epoch\n"
