@@ -204,6 +204,123 @@ static void print_human(const json_t *j)
     }
 }
 
+/* What this node's own log says about itself. */
+typedef struct {
+    uint32_t self, epoch;
+    wm_head_t head, acked;
+    uint64_t records, pending; /* pending: appended, not yet acked upstream */
+    int64_t contact;           /* last contact with the upstream, 0: never */
+    char last_reject[400];     /* the upstream's last reject, "" if none */
+} own_state_t;
+
+/* Reads *o from the log in t (o->self set). A failed read answers nothing
+ * after it; the last contact and reject are left empty then. */
+static WM_MUST_CHECK wm_err_t read_own(wm_txn_t *t, own_state_t *o)
+{
+    wm_err_t err = WM_OK;
+    if (o->self && wm_epoch_last(t, o->self, &o->epoch) == WM_OK)
+        err = wm_log_head(t, o->self, o->epoch, &o->head);
+    if (err == WM_OK && o->self)
+        err = wm_log_count(t, o->self, &o->records);
+    if (err == WM_OK)
+        err = wm_acked_get(t, &o->acked);
+    if (err == WM_OK && o->self)
+        err = wm_log_scan(t, o->self, o->acked.epoch, o->acked.seq + 1, count_one, &o->pending,
+                          NULL);
+    size_t len = 0;
+    if (err != WM_OK ||
+        wm_meta_get(t, "last_contact", &o->contact, sizeof o->contact, &len) != WM_OK)
+        o->contact = 0;
+    if (err == WM_OK && wm_meta_get(t, "last_reject", o->last_reject,
+                                    sizeof o->last_reject - 1, &len) == WM_OK)
+        o->last_reject[len < sizeof o->last_reject ? len : sizeof o->last_reject - 1] = 0;
+    return err;
+}
+
+/* Reads the node's own state and, on an aggregator, a row per child into
+ * pc->arr (a new array, NULL on other nodes) from the log; works with the
+ * daemon down, and with no log yet. WMCTL_OK, or prints why and returns
+ * the exit code (pc->arr is NULL then). */
+static int read_log(wmctl_t *w, own_state_t *o, peers_ctx_t *pc)
+{
+    wm_store_t *s = NULL;
+    int rc = wmctl_open_ro(w, &s, &o->self); /* loads the configuration */
+    if (rc)
+        return rc;
+    pc->arr = w->cfg.listen[0] ? json_array() : NULL;
+    if (!s)
+        return WMCTL_OK;
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(s, 0, &t);
+    if (err == WM_OK)
+        err = read_own(t, o);
+    pc->t = t;
+    if (err == WM_OK && pc->arr)
+        err = wm_peer_scan(t, peer_row, pc);
+    if (err == WM_OK)
+        err = pc->err;
+    wm_txn_abort(&t);
+    if (err != WM_OK) {
+        wmctl_err("cannot read the log of %s: %s [%s]", w->cfg.id, wm_strerror(err),
+                  wm_store_detail(s));
+        json_decref(pc->arr);
+        pc->arr = NULL;
+        rc = WMCTL_FAIL;
+    }
+    wm_store_close(&s);
+    return rc;
+}
+
+/* The running daemon's own status (its JSON), or NULL when it is not
+ * running. The caller owns the reference. */
+static json_t *ask_daemon(wmctl_t *w)
+{
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    Wm__CtlReply *rep = NULL;
+    req.op_case = WM__CTL_REQUEST__OP_STATUS;
+    req.status = 1;
+    json_t *live = NULL;
+    if (wmctl_call(w, &req, &rep) == WM_OK && rep->json)
+        live = json_loads(rep->json, 0, NULL);
+    wm_pb_free(&rep);
+    return live;
+}
+
+/* The upstream fields of j: what is acked and pending, the link. */
+static void add_upstream(json_t *j, const own_state_t *o, json_t *live)
+{
+    char when[40];
+    json_t *up = live ? json_object_get(live, "upstream") : NULL;
+    iso_time(o->contact, when, sizeof when);
+    json_object_set_new(j, "acked_epoch", json_integer(o->acked.epoch));
+    json_object_set_new(j, "acked_seq", json_integer((json_int_t)o->acked.seq));
+    json_object_set_new(j, "pending", json_integer((json_int_t)o->pending));
+    json_object_set_new(j, "connected", json_boolean(up && json_is_true(json_object_get(up, "connected"))));
+    json_object_set_new(j, "last_contact", json_string(when));
+    json_object_set_new(j, "last_reject", json_string(o->last_reject));
+    char slug[48]; /* the meta value is "slug: detail" */
+    snprintf(slug, sizeof slug, "%.*s", (int)strcspn(o->last_reject, ":"), o->last_reject);
+    json_object_set_new(j, "last_reject_hint", json_string(wm_sync_slug_hint(slug)));
+}
+
+/* Moves the child rows into j as "stations", each with how long its
+ * unverified records have waited (only the live daemon knows). */
+static void add_stations(json_t *j, json_t *stations, json_t *live, int all_caught_up)
+{
+    json_t *lag = json_object_get(json_object_get(live, "verifier"), "lag_s");
+    size_t i;
+    json_t *r;
+    json_array_foreach(stations, i, r)
+    {
+        const char *id = json_string_value(json_object_get(r, "id"));
+        json_t *l = id ? json_object_get(lag, id) : NULL;
+        if (json_is_object(r))
+            json_object_set_new(r, "verify_lag_s", json_integer(l ? json_integer_value(l) : 0));
+    }
+    json_object_set_new(j, "stations", stations);
+    json_object_set_new(j, "caught_up", json_boolean(all_caught_up));
+}
+
 int cmd_status(wmctl_t *w, int argc, char **argv)
 {
     static const char *const flags[] = {"json", NULL};
@@ -214,96 +331,25 @@ int cmd_status(wmctl_t *w, int argc, char **argv)
     int json = wmctl_flag(&o, "json");
     if ((rc = wmctl_opts_unused(&o, "status")))
         return rc;
-    wm_store_t *s = NULL;
-    uint32_t self = 0, epoch = 0;
-    wm_head_t head = {0}, acked = {0};
-    uint64_t records = 0, pending = 0;
-    int64_t contact = 0;
-    char last_reject[400] = "";
-    if ((rc = wmctl_open_ro(w, &s, &self)))
+    own_state_t own = {0};
+    peers_ctx_t pc = {.all_caught_up = 1, .now = time(NULL), .cfg = &w->cfg};
+    if ((rc = read_log(w, &own, &pc)))
         return rc;
-    json_t *stations = w->cfg.listen[0] ? json_array() : NULL;
-    peers_ctx_t pc = {.arr = stations, .all_caught_up = 1, .now = time(NULL), .cfg = &w->cfg};
-    if (s) {
-        wm_txn_t *t = NULL;
-        wm_err_t err = wm_txn_begin(s, 0, &t);
-        if (err == WM_OK && self && wm_epoch_last(t, self, &epoch) == WM_OK)
-            err = wm_log_head(t, self, epoch, &head);
-        if (err == WM_OK && self)
-            err = wm_log_count(t, self, &records);
-        if (err == WM_OK)
-            err = wm_acked_get(t, &acked);
-        if (err == WM_OK && self)
-            err = wm_log_scan(t, self, acked.epoch, acked.seq + 1, count_one, &pending, NULL);
-        size_t len = 0;
-        if (err != WM_OK || /* a failed transaction answers nothing more */
-            wm_meta_get(t, "last_contact", &contact, sizeof contact, &len) != WM_OK)
-            contact = 0;
-        if (err == WM_OK &&
-            wm_meta_get(t, "last_reject", last_reject, sizeof last_reject - 1, &len) == WM_OK)
-            last_reject[len < sizeof last_reject ? len : sizeof last_reject - 1] = 0;
-        pc.t = t;
-        if (err == WM_OK && stations)
-            err = wm_peer_scan(t, peer_row, &pc);
-        if (err == WM_OK)
-            err = pc.err;
-        wm_txn_abort(&t);
-        if (err != WM_OK) {
-            wmctl_err("cannot read the log of %s: %s [%s]", w->cfg.id, wm_strerror(err),
-                      wm_store_detail(s));
-            wm_store_close(&s);
-            json_decref(stations);
-            return WMCTL_FAIL;
-        }
-    }
-    wm_store_close(&s);
+    json_t *live = ask_daemon(w);
 
-    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
-    Wm__CtlReply *rep = NULL;
-    req.op_case = WM__CTL_REQUEST__OP_STATUS;
-    req.status = 1;
-    json_t *live = NULL;
-    if (wmctl_call(w, &req, &rep) == WM_OK && rep->json)
-        live = json_loads(rep->json, 0, NULL);
-    wm_pb_free(&rep);
-
-    char hex[2 * WM_HASH_BYTES + 1], when[40];
-    wm_hex(head.hash, sizeof head.hash, hex);
+    char hex[2 * WM_HASH_BYTES + 1];
+    wm_hex(own.head.hash, sizeof own.head.hash, hex);
     json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:b}", "role",
                           wm_role_name(w->cfg.role), "id", w->cfg.id, "name", w->cfg.name,
-                          "epoch", (json_int_t)epoch, "head_seq", (json_int_t)head.seq, "head_hash",
-                          head.seq ? hex : "", "records", (json_int_t)records, "daemon_running",
-                          live != NULL);
+                          "epoch", (json_int_t)own.epoch, "head_seq", (json_int_t)own.head.seq,
+                          "head_hash", own.head.seq ? hex : "", "records",
+                          (json_int_t)own.records, "daemon_running", live != NULL);
     if (live)
         json_object_set(j, "daemon", live);
-    if (w->cfg.upstream[0]) {
-        json_t *up = live ? json_object_get(live, "upstream") : NULL;
-        iso_time(contact, when, sizeof when);
-        json_object_set_new(j, "acked_epoch", json_integer(acked.epoch));
-        json_object_set_new(j, "acked_seq", json_integer((json_int_t)acked.seq));
-        json_object_set_new(j, "pending", json_integer((json_int_t)pending));
-        json_object_set_new(j, "connected", json_boolean(up && json_is_true(json_object_get(up, "connected"))));
-        json_object_set_new(j, "last_contact", json_string(when));
-        json_object_set_new(j, "last_reject", json_string(last_reject));
-        char slug[48]; /* the meta value is "slug: detail" */
-        snprintf(slug, sizeof slug, "%.*s", (int)strcspn(last_reject, ":"), last_reject);
-        json_object_set_new(j, "last_reject_hint", json_string(wm_sync_slug_hint(slug)));
-    }
-    if (stations) {
-        /* The live daemon knows how long unverified records have waited. */
-        json_t *lag = json_object_get(json_object_get(live, "verifier"), "lag_s");
-        size_t i;
-        json_t *r;
-        json_array_foreach(stations, i, r)
-        {
-            const char *id = json_string_value(json_object_get(r, "id"));
-            json_t *l = id ? json_object_get(lag, id) : NULL;
-            if (json_is_object(r))
-                json_object_set_new(r, "verify_lag_s", json_integer(l ? json_integer_value(l) : 0));
-        }
-        json_object_set_new(j, "stations", stations);
-        json_object_set_new(j, "caught_up", json_boolean(pc.all_caught_up));
-    }
+    if (w->cfg.upstream[0])
+        add_upstream(j, &own, live);
+    if (pc.arr)
+        add_stations(j, pc.arr, live, pc.all_caught_up);
     if (json) {
         char *out = json_dumps(j, JSON_COMPACT);
         puts(out ? out : "{}");
