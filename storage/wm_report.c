@@ -299,156 +299,221 @@ static WM_MUST_CHECK wm_err_t station_problems(wm_txn_t *t, const station_t *st,
     return WM_OK;
 }
 
-wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
-                         json_t **out)
+/* A report's outer object: the period, the scope, its id and name, when
+ * it was generated (o->now), and its four parts, which it takes over (also
+ * when it fails: then it returns NULL). */
+static json_t *report_json(const wm_period_t *p, const wm_report_opts_t *o, const char *scope,
+                           const char *name, json_t *covers, json_t *totals, json_t *rows,
+                           json_t *problems)
 {
-    stations_t ss = {.only = o->station};
-    wm_err_t err = WM_OK;
-    json_t *covers = NULL, *rows = NULL, *problems = NULL, *town_teams = NULL, *tot = NULL;
-    wm_sums_t s = {0}, ever = {0}, scope_s = {0}, scope_ever = {0};
-    if (o->aggregator) {
-        /* The aggregator's own records (an institute records activities
-         * too) are counted in scope 0, so they are a row and covered. */
-        uint32_t self = 0, e = 0;
-        if ((err = wm_peer_scan(t, peer_station, &ss)) != WM_OK) {
-            err = read_fail(t, o, err, o->id, "the register of enrolled stations");
-            goto out;
-        }
-        err = wm_node_lookup(t, o->id, &self);
-        if (err == WM_OK)
-            err = wm_epoch_last(t, self, &e);
-        if (err == WM_OK && add_station(&ss, o->id, o->name, -1) == 0 && ss.n &&
-            strcmp(ss.v[ss.n - 1].id, o->id) == 0)
-            ss.v[ss.n - 1].quiet = 1;
-        if (err == WM_ENOTFOUND)
-            err = WM_OK; /* the aggregator recorded nothing itself */
-        if (err != WM_OK) {
-            err = read_fail(t, o, err, o->id, "the log");
-            goto out;
-        }
-    } else {
-        add_station(&ss, o->id, o->name, -1);
-    }
-    if (o->station && ss.n == 0) {
-        err = WM_ENOTFOUND;
-        goto out;
-    }
     char from[11], to[11], gen[40];
     time_t now = (time_t)o->now;
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S%z", &tm);
-    covers = json_array(), rows = json_array(), problems = json_array();
-    town_teams = json_object();
-    for (size_t i = 0; i < ss.n; i++) {
-        station_t *st = &ss.v[i];
-        const char *what = "the log";
-        wm_head_t h = {0};
-        uint32_t e = 0;
-        err = wm_node_lookup(t, st->id, &st->node);
-        if (err == WM_ENOTFOUND)
-            st->node = 0, err = WM_OK;
-        if (err == WM_OK && st->node && (err = wm_epoch_last(t, st->node, &e)) == WM_OK)
-            err = wm_log_head(t, st->node, e, &h);
-        if (err == WM_ENOTFOUND)
-            err = WM_OK; /* known, but no records yet */
-        char hex[65];
+    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
+                     WM_REPORT_SCHEMA, "period", p->name, "from", wm_date_format(p->from, from),
+                     "to", wm_date_format(p->to, to), "scope", scope, "id",
+                     o->station ? o->station : o->id, "name", name, "generated", gen, "covers",
+                     covers, "totals", totals, "stations", rows, "problems", problems);
+}
+
+/* What wm_report_build gathers, station by station. s and ever are the
+ * sums of the station at hand (the period, and since the start of
+ * records); scope_s and scope_ever those of the report's scope. */
+typedef struct {
+    wm_txn_t *t;
+    const wm_period_t *p;
+    const wm_report_opts_t *o;
+    stations_t ss;
+    json_t *covers, *rows, *problems;
+    json_t *town_teams; /* the scope's service by team */
+    wm_sums_t s, ever, scope_s, scope_ever;
+} build_t;
+
+static void build_free(build_t *b)
+{
+    json_decref(b->covers);
+    json_decref(b->rows);
+    json_decref(b->problems);
+    json_decref(b->town_teams);
+    wm_sums_free(&b->s);
+    wm_sums_free(&b->ever);
+    wm_sums_free(&b->scope_s);
+    wm_sums_free(&b->scope_ever);
+    free(b->ss.v);
+}
+
+/* The stations a report counts: an aggregator's children and itself, or
+ * the node itself. WM_ENOTFOUND if o->station is none of them. */
+static WM_MUST_CHECK wm_err_t list_stations(build_t *b)
+{
+    const wm_report_opts_t *o = b->o;
+    wm_err_t err = WM_OK;
+    if (o->aggregator) {
+        /* The aggregator's own records (an institute records activities
+         * too) are counted in scope 0, so they are a row and covered. */
+        uint32_t self = 0, e = 0;
+        if ((err = wm_peer_scan(b->t, peer_station, &b->ss)) != WM_OK)
+            return read_fail(b->t, o, err, o->id, "the register of enrolled stations");
+        err = wm_node_lookup(b->t, o->id, &self);
         if (err == WM_OK)
-            json_array_append_new(covers, json_pack("{s:s, s:I, s:I, s:s}", "station", st->id,
-                                                    "epoch", (json_int_t)h.epoch, "seq",
-                                                    (json_int_t)h.seq, "hash",
-                                                    wm_hex(h.hash, 32, hex)));
-        /* Each station's sums are read once: the period, and since the
-         * start of records (cumulative figures, teams that never served). */
-        if (err == WM_OK && st->node) {
-            what = "the rollup counters";
-            if ((err = wm_rollup_sum(t, st->node, p->from, p->to, &s)) == WM_OK)
-                err = wm_rollup_sum(t, st->node, WM_DATE_MIN, p->to, &ever);
-        }
-        if (err != WM_OK) {
-            err = read_fail(t, o, err, st->id, what);
-            goto out;
-        }
-        if (!st->quiet && (err = station_problems(t, st, &s, &ever, p, o, problems)) != WM_OK)
-            goto out;
-        if (st->node) {
-            char prefix[200];
-            snprintf(prefix, sizeof prefix, "%s/", st->id);
-            team_ctx_t tc = {&s, town_teams, prefix};
-            if ((err = wm_team_scan(t, st->node, team_total, &tc)) != WM_OK) {
-                err = read_fail(t, o, err, st->id, "the teams");
-                goto out;
-            }
-        }
-        if (o->aggregator && st->node) {
-            stations_t one = {.v = st, .n = 1, .cap = 1};
-            json_t *teams = json_object(), *row_tot = NULL;
-            team_ctx_t tc = {&s, teams, ""};
-            if ((err = wm_team_scan(t, st->node, team_total, &tc)) != WM_OK) {
-                json_decref(teams);
-                err = read_fail(t, o, err, st->id, "the teams");
-                goto out;
-            }
-            if ((err = totals_json(t, st->node, st->id, p, &s, &ever, teams, o, &one,
-                                   &row_tot)) != WM_OK)
-                goto out;
-            json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "id", st->id, "name", st->name,
-                                                  "totals", row_tot));
-        }
-        if (!o->aggregator || o->station) { /* the scope is this one station */
-            wm_sums_free(&scope_s);
-            wm_sums_free(&scope_ever);
-            scope_s = s, scope_ever = ever;
-            memset(&s, 0, sizeof s);
-            memset(&ever, 0, sizeof ever);
-            json_decref(town_teams);
-            town_teams = json_object();
-            team_ctx_t tc = {&scope_s, town_teams, ""};
-            if (st->node && (err = wm_team_scan(t, st->node, team_total, &tc)) != WM_OK) {
-                err = read_fail(t, o, err, st->id, "the teams");
-                goto out;
-            }
-            continue;
-        }
-        wm_sums_free(&s);
-        wm_sums_free(&ever);
+            err = wm_epoch_last(b->t, self, &e);
+        if (err == WM_OK && add_station(&b->ss, o->id, o->name, -1) == 0 && b->ss.n &&
+            strcmp(b->ss.v[b->ss.n - 1].id, o->id) == 0)
+            b->ss.v[b->ss.n - 1].quiet = 1;
+        if (err == WM_ENOTFOUND)
+            err = WM_OK; /* the aggregator recorded nothing itself */
+        if (err != WM_OK)
+            return read_fail(b->t, o, err, o->id, "the log");
+    } else {
+        add_station(&b->ss, o->id, o->name, -1);
     }
-    /* The scope's own totals: all stations (0) or the one asked for. */
-    uint32_t scope = o->station || !o->aggregator ? (ss.n ? ss.v[0].node : 0) : 0;
+    return o->station && b->ss.n == 0 ? WM_ENOTFOUND : WM_OK;
+}
+
+/* Sets st->node (0: nothing stored) and adds the head the report covers
+ * of st (epoch and seq 0 when it has no records yet). */
+static WM_MUST_CHECK wm_err_t cover_station(build_t *b, station_t *st)
+{
+    wm_head_t h = {0};
+    uint32_t e = 0;
+    char hex[65];
+    wm_err_t err = wm_node_lookup(b->t, st->id, &st->node);
+    if (err == WM_ENOTFOUND)
+        st->node = 0, err = WM_OK;
+    if (err == WM_OK && st->node && (err = wm_epoch_last(b->t, st->node, &e)) == WM_OK)
+        err = wm_log_head(b->t, st->node, e, &h);
+    if (err == WM_ENOTFOUND)
+        err = WM_OK; /* known, but no records yet */
+    if (err != WM_OK)
+        return read_fail(b->t, b->o, err, st->id, "the log");
+    json_array_append_new(b->covers, json_pack("{s:s, s:I, s:I, s:s}", "station", st->id, "epoch",
+                                               (json_int_t)h.epoch, "seq", (json_int_t)h.seq,
+                                               "hash", wm_hex(h.hash, 32, hex)));
+    return WM_OK;
+}
+
+/* Reads st's sums into b->s and b->ever, once: the period, and since the
+ * start of records (cumulative figures, teams that never served). */
+static WM_MUST_CHECK wm_err_t sum_station(build_t *b, const station_t *st)
+{
+    if (!st->node)
+        return WM_OK;
+    wm_err_t err = wm_rollup_sum(b->t, st->node, b->p->from, b->p->to, &b->s);
+    if (err == WM_OK)
+        err = wm_rollup_sum(b->t, st->node, WM_DATE_MIN, b->p->to, &b->ever);
+    return err == WM_OK ? WM_OK : read_fail(b->t, b->o, err, st->id, "the rollup counters");
+}
+
+/* Adds the service of each of st's teams in sums s to by_team, keyed by
+ * prefix and the team's id. */
+static WM_MUST_CHECK wm_err_t team_totals(build_t *b, const station_t *st, const wm_sums_t *s,
+                                          json_t *by_team, const char *prefix)
+{
+    team_ctx_t tc = {s, by_team, prefix};
+    wm_err_t err = wm_team_scan(b->t, st->node, team_total, &tc);
+    return err == WM_OK ? WM_OK : read_fail(b->t, b->o, err, st->id, "the teams");
+}
+
+/* An aggregator's row of station st: its own totals. */
+static WM_MUST_CHECK wm_err_t station_row(build_t *b, station_t *st)
+{
+    stations_t one = {.v = st, .n = 1, .cap = 1};
+    json_t *teams = json_object(), *row_tot = NULL;
+    wm_err_t err = team_totals(b, st, &b->s, teams, "");
+    if (err != WM_OK) {
+        json_decref(teams);
+        return err;
+    }
+    err = totals_json(b->t, st->node, st->id, b->p, &b->s, &b->ever, teams, b->o, &one, &row_tot);
+    if (err != WM_OK)
+        return err;
+    json_array_append_new(b->rows, json_pack("{s:s, s:s, s:o}", "id", st->id, "name", st->name,
+                                             "totals", row_tot));
+    return WM_OK;
+}
+
+/* The scope is the one station st: its sums and teams become the scope's. */
+static WM_MUST_CHECK wm_err_t take_scope(build_t *b, const station_t *st)
+{
+    wm_sums_free(&b->scope_s);
+    wm_sums_free(&b->scope_ever);
+    b->scope_s = b->s, b->scope_ever = b->ever;
+    memset(&b->s, 0, sizeof b->s);
+    memset(&b->ever, 0, sizeof b->ever);
+    json_decref(b->town_teams);
+    b->town_teams = json_object();
+    return st->node ? team_totals(b, st, &b->scope_s, b->town_teams, "") : WM_OK;
+}
+
+/* Everything the report says of station st: its head, problems, teams,
+ * row, and (when the scope is st) the scope's sums. */
+static WM_MUST_CHECK wm_err_t add_station_figures(build_t *b, station_t *st)
+{
+    wm_err_t err;
+    if ((err = cover_station(b, st)) != WM_OK || (err = sum_station(b, st)) != WM_OK)
+        return err;
+    if (!st->quiet &&
+        (err = station_problems(b->t, st, &b->s, &b->ever, b->p, b->o, b->problems)) != WM_OK)
+        return err;
+    if (st->node) {
+        char prefix[200];
+        snprintf(prefix, sizeof prefix, "%s/", st->id);
+        if ((err = team_totals(b, st, &b->s, b->town_teams, prefix)) != WM_OK)
+            return err;
+    }
+    if (b->o->aggregator && st->node && (err = station_row(b, st)) != WM_OK)
+        return err;
+    if (!b->o->aggregator || b->o->station) /* the scope is this one station */
+        return take_scope(b, st);
+    wm_sums_free(&b->s);
+    wm_sums_free(&b->ever);
+    return WM_OK;
+}
+
+/* The scope's own totals: all stations (0) or the one asked for. Takes
+ * b->town_teams over. */
+static WM_MUST_CHECK wm_err_t scope_totals(build_t *b, json_t **tot)
+{
+    const wm_report_opts_t *o = b->o;
+    uint32_t scope = o->station || !o->aggregator ? (b->ss.n ? b->ss.v[0].node : 0) : 0;
+    wm_err_t err = WM_OK;
     if (o->aggregator && !o->station) {
-        if ((err = wm_rollup_sum(t, 0, p->from, p->to, &scope_s)) == WM_OK)
-            err = wm_rollup_sum(t, 0, WM_DATE_MIN, p->to, &scope_ever);
-        if (err != WM_OK) {
-            err = read_fail(t, o, err, o->id, "the rollup counters of all stations");
-            goto out;
-        }
+        if ((err = wm_rollup_sum(b->t, 0, b->p->from, b->p->to, &b->scope_s)) == WM_OK)
+            err = wm_rollup_sum(b->t, 0, WM_DATE_MIN, b->p->to, &b->scope_ever);
+        if (err != WM_OK)
+            return read_fail(b->t, o, err, o->id, "the rollup counters of all stations");
     }
-    err = totals_json(t, scope, scope ? ss.v[0].id : o->id, p, &scope_s, &scope_ever,
-                      town_teams, o, &ss, &tot);
-    town_teams = NULL; /* taken over */
+    err = totals_json(b->t, scope, scope ? b->ss.v[0].id : o->id, b->p, &b->scope_s,
+                      &b->scope_ever, b->town_teams, o, &b->ss, tot);
+    b->town_teams = NULL; /* taken over */
+    return err;
+}
+
+wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
+                         json_t **out)
+{
+    build_t b = {.t = t, .p = p, .o = o, .ss = {.only = o->station}};
+    json_t *tot = NULL;
+    wm_err_t err = list_stations(&b);
     if (err != WM_OK)
         goto out;
-    *out = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
-                     WM_REPORT_SCHEMA, "period", p->name,
-                     "from", wm_date_format(p->from, from), "to", wm_date_format(p->to, to),
-                     "scope", o->station || !o->aggregator ? "station" : o->role, "id",
-                     o->station ? o->station : o->id, "name",
-                     o->station ? (ss.n ? ss.v[0].name : "") : o->name, "generated", gen, "covers",
-                     covers, "totals", tot, "stations", rows, "problems", problems);
-    covers = rows = problems = tot = NULL; /* taken over, also by a failed pack */
+    b.covers = json_array(), b.rows = json_array(), b.problems = json_array();
+    b.town_teams = json_object();
+    for (size_t i = 0; i < b.ss.n; i++)
+        if ((err = add_station_figures(&b, &b.ss.v[i])) != WM_OK)
+            goto out;
+    if ((err = scope_totals(&b, &tot)) != WM_OK)
+        goto out;
+    *out = report_json(p, o, o->station || !o->aggregator ? "station" : o->role,
+                       o->station ? (b.ss.n ? b.ss.v[0].name : "") : o->name, b.covers, tot,
+                       b.rows, b.problems);
+    b.covers = b.rows = b.problems = NULL; /* taken over, also by a failed pack */
     if (!*out)
         err = WM_ENOMEM;
 out:
-    json_decref(covers);
-    json_decref(rows);
-    json_decref(problems);
-    json_decref(town_teams);
-    json_decref(tot);
-    wm_sums_free(&s);
-    wm_sums_free(&ever);
-    wm_sums_free(&scope_s);
-    wm_sums_free(&scope_ever);
-    free(ss.v);
+    build_free(&b);
     return err;
 }
 
@@ -633,17 +698,8 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
         }
         json_decref(rep);
     }
-    char from[11], to[11], gen[40];
-    time_t now = (time_t)o->now;
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S%z", &tm);
-    *out = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
-                     WM_REPORT_SCHEMA, "period", p->name,
-                     "from", wm_date_format(p->from, from), "to", wm_date_format(p->to, to),
-                     "scope", o->role, "id", o->station ? o->station : o->id, "name",
-                     o->station ? towns.v[0].name : o->name, "generated", gen, "covers", covers,
-                     "totals", totals, "stations", rows, "problems", problems);
+    *out = report_json(p, o, o->role, o->station ? towns.v[0].name : o->name, covers, totals,
+                       rows, problems);
     if (!*out)
         err = WM_ENOMEM;
 out:
