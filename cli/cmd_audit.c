@@ -25,10 +25,14 @@
 #include "wmctl.h"
 
 #define FETCH_CHUNK 2000
+/* A pinned id is read one byte past WM_ID_MAX, so a longer one (no node's)
+ * is seen and its line skipped, not cut to another node's id. */
+#define PIN_ID_SCAN "%129s"
+_Static_assert(WM_ID_MAX + 1 == 129, "PIN_ID_SCAN reads WM_ID_MAX + 1 bytes");
 
 /* Pinned keys from --keys: "wmsync-id 1 ROLE ID SIGN CURVE NAME" lines. */
 typedef struct {
-    char id[160];
+    char id[WM_ID_MAX + 1];
     uint8_t sign[WM_PUB_BYTES];
 } pin_t;
 
@@ -43,8 +47,9 @@ static int load_pins(const char *path, pin_t **pins, size_t *n)
         return WMCTL_USAGE;
     }
     while (fgets(line, sizeof line, f)) {
-        char role[32], id[160], sh[80], ch[80];
-        if (sscanf(line, "wmsync-id 1 %31s %159s %79s %79s", role, id, sh, ch) != 4)
+        char role[32], id[WM_ID_MAX + 2], sh[80], ch[80];
+        if (sscanf(line, "wmsync-id 1 %31s " PIN_ID_SCAN " %79s %79s", role, id, sh, ch) != 4 ||
+            strlen(id) > WM_ID_MAX)
             continue;
         pin_t *np = realloc(*pins, (*n + 1) * sizeof *np);
         if (!np)

@@ -55,7 +55,7 @@ typedef struct {
     wm_frame_t ctl_peer; /* owned: whom to answer on the control socket */
     time_t deadline;
     const void *child;   /* the peer asked: only its answer counts */
-    char node[160];      /* what was asked for */
+    char node[WM_ID_MAX + 1]; /* what was asked for */
     uint32_t epoch;
 } fetch_wait_t;
 

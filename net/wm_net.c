@@ -14,13 +14,18 @@
 #include <unistd.h>
 #include <zmq.h>
 
+/* The longest AF_UNIX socket path, NUL included (sun_path, 108 on Linux),
+ * and an ipc:// endpoint holding one. */
+#define IPC_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+#define IPC_EP_MAX (sizeof "ipc://" + IPC_PATH_MAX)
+
 struct wm_net {
     void *ctx;
 };
 
 struct wm_sock {
     void *z;
-    char path[108]; /* control clients: the socket file, to notice a dead daemon */
+    char path[IPC_PATH_MAX]; /* control clients: the socket file, to notice a dead daemon */
 };
 
 const char *wm_net_detail(void)
@@ -78,7 +83,9 @@ void wm_sock_close(wm_sock_t **s)
 
 wm_err_t wm_ctl_listen(wm_net_t *n, const char *path, wm_sock_t **out)
 {
-    char ep[160];
+    char ep[IPC_EP_MAX];
+    if (strlen(path) >= IPC_PATH_MAX) /* no socket file can have that name */
+        return WM_EIO;
     wm_sock_t *s = NULL;
     wm_err_t err = sock_new(n, ZMQ_ROUTER, &s);
     if (err != WM_OK)
@@ -156,7 +163,7 @@ static int someone_listens(const char *path)
 
 wm_err_t wm_ctl_connect(wm_net_t *n, const char *path, wm_sock_t **out)
 {
-    char ep[160];
+    char ep[IPC_EP_MAX];
     /* Checked here, synchronously: ZeroMQ's ipc connect is asynchronous
      * and would only time out. */
     int listens = someone_listens(path);

@@ -30,10 +30,14 @@ typedef struct {
     size_t len;
 } wm_frame_t;
 
+/* Room for a ZAP user id, NUL included: wmsync's ZAP handler sets the
+ * sender's transport key in hex (64 digits); a longer one is cut. */
+#define WM_NET_USER_ID_MAX 160
+
 typedef struct {
     size_t n;
     wm_frame_t f[WM_MSG_MAX_FRAMES];
-    char user_id[160]; /* ZAP user id of the sender (sync sockets), else "" */
+    char user_id[WM_NET_USER_ID_MAX]; /* ZAP user id of the sender (sync sockets), else "" */
 } wm_msg_t;
 
 WM_MUST_CHECK wm_err_t wm_net_new(wm_net_t **out);

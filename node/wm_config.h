@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "wm_err.h"
+#include "wm_validate.h"
 
 #define WM_CONF_NAME "wmsync.conf"
 
@@ -23,8 +24,8 @@ typedef struct {
     char path[PATH_MAX];       /* the config file itself */
     char dir[PATH_MAX];        /* its directory: the node directory */
     wm_role_t role;
-    char id[160];              /* node id, a lowercase slug path */
-    char name[300];            /* display name, UTF-8 */
+    char id[WM_ID_MAX + 1];    /* node id, a lowercase slug path */
+    char name[WM_TEXT_MAX + 1]; /* display name, UTF-8 */
     char data_dir[PATH_MAX];   /* LMDB environment directory */
     size_t map_mb;             /* first LMDB map size, MiB (it grows by itself) */
     size_t map_max_mb;         /* ceiling of the map's growth, MiB; 0: none */

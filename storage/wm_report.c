@@ -25,8 +25,8 @@ static WM_MUST_CHECK wm_err_t read_fail(wm_txn_t *t, const wm_report_opts_t *o, 
 }
 
 typedef struct {
-    char id[160];
-    char name[300];
+    char id[WM_ID_MAX + 1];
+    char name[WM_TEXT_MAX + 1];
     uint32_t node;     /* 0: nothing stored yet */
     int64_t last_seen; /* aggregators: last message; -1 for the node itself */
     int quiet;         /* counted and covered, but no problems reported: a revoked

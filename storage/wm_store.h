@@ -80,6 +80,7 @@
 #include "sync.pb-c.h"
 #include "wm_record.h"
 #include "wm_sync.h"
+#include "wm_validate.h"
 
 #define WM_STORE_FORMAT 1
 #define WM_LOG_ID_BYTES 16
@@ -254,8 +255,8 @@ typedef enum { WM_TEAM_ACTIVE = 1, WM_TEAM_DISBANDED = 2 } wm_team_state_t;
 WM_MUST_CHECK wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_state_t *state);
 /* A team as the index knows it. */
 typedef struct {
-    char id[160];
-    char name[300];
+    char id[WM_ID_MAX + 1];
+    char name[WM_TEXT_MAX + 1];
     wm_team_state_t state;
     int kind;          /* Wm__TeamKind */
     uint16_t no;       /* team number within the node */

@@ -43,12 +43,12 @@ struct wm_txn {
     int cached;
     uint32_t c_node;
     wm_head_t c_head;
-    char c_station[160]; /* id of c_node */
+    char c_station[WM_ID_MAX + 1]; /* id of c_node */
     /* The same for the staged head (wm_stage.c): inbox, else log. */
     int s_cached;
     uint32_t s_node;
     wm_head_t s_head;
-    char s_station[160];
+    char s_station[WM_ID_MAX + 1];
 };
 
 /* Big-endian integers in keys and values (keys sort numerically). Inline:
