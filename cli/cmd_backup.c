@@ -233,7 +233,7 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
 /* Makes a new key pair: the secret in the file path, its public key in pub. */
 typedef wm_err_t (*key_maker_t)(const char *path, uint8_t pub[static WM_PUB_BYTES]);
 
-static wm_err_t make_signing_key(const char *path, uint8_t pub[static WM_PUB_BYTES])
+static WM_MUST_CHECK wm_err_t make_signing_key(const char *path, uint8_t pub[static WM_PUB_BYTES])
 {
     wm_signer_t *sg = NULL;
     wm_err_t err = wm_signer_generate(&sg);

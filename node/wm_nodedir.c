@@ -21,7 +21,7 @@
 static WM_MUST_CHECK wm_err_t fmt_path(char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static wm_err_t fmt_path(char *out, size_t cap, const char *fmt, ...)
+static WM_MUST_CHECK wm_err_t fmt_path(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -37,6 +37,6 @@
  * "truncated", its size and the size its meta page needs); WM_EIO if it
  * cannot be read. On failure why (cap bytes) says what is wrong as a
  * predicate to put after the file's name ("is truncated: it is ..."). */
-wm_err_t wm_envfile_check(const char *path, char *why, size_t cap);
+WM_MUST_CHECK wm_err_t wm_envfile_check(const char *path, char *why, size_t cap);
 
 #endif

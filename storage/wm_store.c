@@ -1175,7 +1175,7 @@ wm_err_t wm_acked_put(wm_txn_t *t, const wm_head_t *h)
     return wm_meta_put(t, "acked", b, sizeof b);
 }
 
-static wm_err_t file_path(const char *dir, const char *name, char *out, size_t cap)
+static WM_MUST_CHECK wm_err_t file_path(const char *dir, const char *name, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "%s/%s", dir, name);
     return n >= 0 && (size_t)n < cap ? WM_OK : WM_ETOOBIG;
