@@ -240,99 +240,135 @@ void wm_node_tick(wm_node_t *n)
     WM_IGNORE(guard_refresh(n)); /* logged; tried again at the next tick */
 }
 
+/* An activity's team, if it names one, exists and is active. */
+static WM_MUST_CHECK wm_err_t check_activity_team(wm_node_t *n, wm_txn_t *t,
+                                                  const Wm__Activity *a, wm_reject_t *rej)
+{
+    wm_team_state_t ts;
+    if (!a->team || !a->team[0])
+        return WM_OK;
+    wm_err_t err = wm_team_state(t, n->self, a->team, &ts);
+    if (err == WM_ENOTFOUND)
+        return wm_reject(rej, "team", "no team \"%s\"; record it first with: wmctl record team --team %s --name NAME",
+                         a->team, a->team);
+    if (err != WM_OK)
+        return err;
+    if (ts != WM_TEAM_ACTIVE)
+        return wm_reject(rej, "team", "team \"%s\" was disbanded", a->team);
+    return WM_OK;
+}
+
+/* A team record's action fits the team's state; an unspecified action is
+ * settled (create, or rename an active team), and so is a new team's kind. */
+static WM_MUST_CHECK wm_err_t settle_team(wm_node_t *n, wm_txn_t *t, Wm__Team *tm,
+                                          wm_reject_t *rej)
+{
+    wm_team_state_t ts;
+    wm_err_t err = wm_team_state(t, n->self, tm->team, &ts);
+    if (err != WM_OK && err != WM_ENOTFOUND)
+        return err;
+    int active = err == WM_OK && ts == WM_TEAM_ACTIVE;
+    if (tm->action == WM__TEAM_ACTION__DISBAND) {
+        if (!active)
+            return wm_reject(rej, "team", "no active team \"%s\" to disband", tm->team);
+    } else if (tm->action == WM__TEAM_ACTION__TEAM_ACTION_UNSPECIFIED) {
+        tm->action = active ? WM__TEAM_ACTION__RENAME : WM__TEAM_ACTION__CREATE;
+    } else if (tm->action == WM__TEAM_ACTION__CREATE && active) {
+        return wm_reject(rej, "team", "team \"%s\" already exists", tm->team);
+    } else if (tm->action == WM__TEAM_ACTION__RENAME && !active) {
+        return wm_reject(rej, "team", "no active team \"%s\" to rename", tm->team);
+    }
+    if (tm->action == WM__TEAM_ACTION__CREATE &&
+        tm->kind == WM__TEAM_KIND__TEAM_KIND_UNSPECIFIED)
+        tm->kind = WM__TEAM_KIND__BRANCH;
+    return WM_OK;
+}
+
+/* The kind of body a stored record carries. */
+static WM_MUST_CHECK wm_err_t stored_kind(const wm_srec_t *v, Wm__Record__BodyCase *kind)
+{
+    wm_record_t *old = NULL;
+    wm_err_t err = wm_record_decode(v->bytes, v->len, &old);
+    if (err != WM_OK)
+        return err;
+    *kind = old->body_case;
+    wm_record_free(&old);
+    return WM_OK;
+}
+
+/* A void names an own record (in the void's epoch unless it says) that
+ * exists, is not voided already and is not itself a void. */
+static WM_MUST_CHECK wm_err_t check_void(wm_node_t *n, wm_txn_t *t, wm_record_t *r,
+                                         wm_reject_t *rej)
+{
+    Wm__Void *v = r->void_;
+    wm_srec_t tgt;
+    uint32_t by_e;
+    uint64_t by_s;
+    Wm__Record__BodyCase kind;
+    if (!v->target_epoch)
+        v->target_epoch = r->epoch;
+    wm_err_t err = wm_log_get(t, n->self, v->target_epoch, v->target_seq, &tgt);
+    if (err == WM_ENOTFOUND)
+        return wm_reject(rej, "seq", "no record %" PRIu64 " in epoch %" PRIu32 " to void",
+                         v->target_seq, v->target_epoch);
+    if (err != WM_OK)
+        return err;
+    if (wm_ref_get(t, n->self, v->target_epoch, v->target_seq, 'v', &by_e, &by_s) == WM_OK)
+        return wm_reject(rej, "seq", "record %" PRIu64 " was already voided by record %" PRIu64,
+                         v->target_seq, by_s);
+    if ((err = stored_kind(&tgt, &kind)) != WM_OK)
+        return err;
+    if (kind == WM__RECORD__BODY_VOID)
+        return wm_reject(rej, "seq", "record %" PRIu64 " is itself a void and cannot be voided",
+                         v->target_seq);
+    return WM_OK;
+}
+
+/* A plan completion names an own plan (in its own epoch unless it says)
+ * that is not done yet: done once is done, unless that completion was
+ * voided. */
+static WM_MUST_CHECK wm_err_t check_plan_done(wm_node_t *n, wm_txn_t *t, wm_record_t *r,
+                                              wm_reject_t *rej)
+{
+    Wm__PlanDone *d = r->plan_done;
+    wm_srec_t tgt;
+    uint32_t by_e, ve;
+    uint64_t by_s, vs;
+    Wm__Record__BodyCase kind;
+    if (!d->plan_epoch)
+        d->plan_epoch = r->epoch;
+    wm_err_t err = wm_log_get(t, n->self, d->plan_epoch, d->plan_seq, &tgt);
+    if (err == WM_ENOTFOUND)
+        return wm_reject(rej, "plan", "no record %" PRIu64 " to complete", d->plan_seq);
+    if (err != WM_OK)
+        return err;
+    if ((err = stored_kind(&tgt, &kind)) != WM_OK)
+        return err;
+    if (kind != WM__RECORD__BODY_PLAN)
+        return wm_reject(rej, "plan", "record %" PRIu64 " is not a plan", d->plan_seq);
+    if (wm_ref_get(t, n->self, d->plan_epoch, d->plan_seq, 'd', &by_e, &by_s) == WM_OK &&
+        wm_ref_get(t, n->self, by_e, by_s, 'v', &ve, &vs) != WM_OK)
+        return wm_reject(rej, "plan", "plan %" PRIu64 " was already completed by record %" PRIu64,
+                         d->plan_seq, by_s);
+    return WM_OK;
+}
+
 /* Context rules that need the log: the team of an activity exists and is
  * active; a void names an existing record that is not voided and is not
  * itself a void; a plan completion names a plan not yet done. Also settles
  * the team action (create or rename) and the target epochs. */
 static WM_MUST_CHECK wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record_t *r, wm_reject_t *rej)
 {
-    wm_team_state_t ts;
-    uint32_t by_e;
-    uint64_t by_s;
-    wm_srec_t tgt;
-    wm_err_t err;
     switch (r->body_case) {
     case WM__RECORD__BODY_ACTIVITY:
-        if (!r->activity->team || !r->activity->team[0])
-            return WM_OK;
-        err = wm_team_state(t, n->self, r->activity->team, &ts);
-        if (err == WM_ENOTFOUND)
-            return wm_reject(rej, "team", "no team \"%s\"; record it first with: wmctl record team --team %s --name NAME",
-                             r->activity->team, r->activity->team);
-        if (err != WM_OK)
-            return err;
-        if (ts != WM_TEAM_ACTIVE)
-            return wm_reject(rej, "team", "team \"%s\" was disbanded", r->activity->team);
-        return WM_OK;
-    case WM__RECORD__BODY_TEAM: {
-        Wm__Team *tm = r->team;
-        err = wm_team_state(t, n->self, tm->team, &ts);
-        if (err != WM_OK && err != WM_ENOTFOUND)
-            return err;
-        int active = err == WM_OK && ts == WM_TEAM_ACTIVE;
-        if (tm->action == WM__TEAM_ACTION__DISBAND) {
-            if (!active)
-                return wm_reject(rej, "team", "no active team \"%s\" to disband", tm->team);
-        } else if (tm->action == WM__TEAM_ACTION__TEAM_ACTION_UNSPECIFIED) {
-            tm->action = active ? WM__TEAM_ACTION__RENAME : WM__TEAM_ACTION__CREATE;
-        } else if (tm->action == WM__TEAM_ACTION__CREATE && active) {
-            return wm_reject(rej, "team", "team \"%s\" already exists", tm->team);
-        } else if (tm->action == WM__TEAM_ACTION__RENAME && !active) {
-            return wm_reject(rej, "team", "no active team \"%s\" to rename", tm->team);
-        }
-        if (tm->action == WM__TEAM_ACTION__CREATE &&
-            tm->kind == WM__TEAM_KIND__TEAM_KIND_UNSPECIFIED)
-            tm->kind = WM__TEAM_KIND__BRANCH;
-        return WM_OK;
-    }
-    case WM__RECORD__BODY_VOID: {
-        Wm__Void *v = r->void_;
-        if (!v->target_epoch)
-            v->target_epoch = r->epoch;
-        err = wm_log_get(t, n->self, v->target_epoch, v->target_seq, &tgt);
-        if (err == WM_ENOTFOUND)
-            return wm_reject(rej, "seq", "no record %" PRIu64 " in epoch %" PRIu32 " to void",
-                             v->target_seq, v->target_epoch);
-        if (err != WM_OK)
-            return err;
-        if (wm_ref_get(t, n->self, v->target_epoch, v->target_seq, 'v', &by_e, &by_s) == WM_OK)
-            return wm_reject(rej, "seq", "record %" PRIu64 " was already voided by record %" PRIu64,
-                             v->target_seq, by_s);
-        wm_record_t *old = NULL;
-        if ((err = wm_record_decode(tgt.bytes, tgt.len, &old)) != WM_OK)
-            return err;
-        int is_void = old->body_case == WM__RECORD__BODY_VOID;
-        wm_record_free(&old);
-        if (is_void)
-            return wm_reject(rej, "seq", "record %" PRIu64 " is itself a void and cannot be voided",
-                             v->target_seq);
-        return WM_OK;
-    }
-    case WM__RECORD__BODY_PLAN_DONE: {
-        Wm__PlanDone *d = r->plan_done;
-        if (!d->plan_epoch)
-            d->plan_epoch = r->epoch;
-        err = wm_log_get(t, n->self, d->plan_epoch, d->plan_seq, &tgt);
-        if (err == WM_ENOTFOUND)
-            return wm_reject(rej, "plan", "no record %" PRIu64 " to complete", d->plan_seq);
-        if (err != WM_OK)
-            return err;
-        wm_record_t *old = NULL;
-        if ((err = wm_record_decode(tgt.bytes, tgt.len, &old)) != WM_OK)
-            return err;
-        int is_plan = old->body_case == WM__RECORD__BODY_PLAN;
-        wm_record_free(&old);
-        if (!is_plan)
-            return wm_reject(rej, "plan", "record %" PRIu64 " is not a plan", d->plan_seq);
-        /* Done once is done, unless that completion was voided. */
-        uint32_t ve;
-        uint64_t vs;
-        if (wm_ref_get(t, n->self, d->plan_epoch, d->plan_seq, 'd', &by_e, &by_s) == WM_OK &&
-            wm_ref_get(t, n->self, by_e, by_s, 'v', &ve, &vs) != WM_OK)
-            return wm_reject(rej, "plan", "plan %" PRIu64 " was already completed by record %" PRIu64,
-                             d->plan_seq, by_s);
-        return WM_OK;
-    }
+        return check_activity_team(n, t, r->activity, rej);
+    case WM__RECORD__BODY_TEAM:
+        return settle_team(n, t, r->team, rej);
+    case WM__RECORD__BODY_VOID:
+        return check_void(n, t, r, rej);
+    case WM__RECORD__BODY_PLAN_DONE:
+        return check_plan_done(n, t, r, rej);
     default:
         return WM_OK;
     }
