@@ -39,7 +39,7 @@ typedef struct {
 static int load_pins(const char *path, pin_t **pins, size_t *n)
 {
     FILE *f = fopen(path, "re");
-    char line[4096];
+    char line[WMCTL_ID_LINE_MAX];
     *pins = NULL;
     *n = 0;
     if (!f) {

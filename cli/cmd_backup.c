@@ -31,6 +31,11 @@
 #include "wm_nodedir.h"
 #include "wmctl.h"
 
+/* Bytes copied per read when a backup is staged for restore. */
+#define COPY_CHUNK (64 * 1024)
+/* The most restore appends to data_dir (".restore", ".before-restore-STAMP-N"). */
+#define RESTORE_SUFFIX_MAX 64
+
 int cmd_backup(wmctl_t *w, int argc, char **argv)
 {
     static const char *const flags[] = {"force", NULL};
@@ -78,7 +83,7 @@ int cmd_backup(wmctl_t *w, int argc, char **argv)
 static int copy_file(const char *from, const char *to)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, ok = 0;
-    char buf[1 << 16];
+    char buf[COPY_CHUNK];
     ssize_t n;
     if (in >= 0)
         out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -124,7 +129,8 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
         return WMCTL_FAIL;
     }
     /* Open the backup where it will go, but beside the current data. */
-    char stage[4300], data[4400], old[4400];
+    char stage[PATH_MAX + RESTORE_SUFFIX_MAX], data[sizeof stage + sizeof "/" WM_STORE_DATA_FILE],
+        old[PATH_MAX + RESTORE_SUFFIX_MAX];
     snprintf(stage, sizeof stage, "%s.restore", w->cfg.data_dir);
     unstage(stage); /* left over from an interrupted restore */
     if (wm_store_data_path(stage, data, sizeof data) != WM_OK || mkdir(stage, 0700) != 0 ||

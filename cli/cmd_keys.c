@@ -24,7 +24,6 @@
 
 #define ID_MAGIC "wmsync-id"
 #define ID_FROM "from="
-#define ID_LINE_MAX 4096 /* the longest identity line read: keys, id and a WM_TEXT_MAX name fit */
 
 /* The first epoch the signing key sp signs in this node's log; if it signs
  * none yet (just re-keyed), the epoch it will begin: one past every epoch
@@ -226,13 +225,13 @@ int cmd_enroll(wmctl_t *w, int argc, char **argv)
         wmctl_err("cannot open %s", argv[1]);
         return WMCTL_FAIL;
     }
-    char line[ID_LINE_MAX];
+    char line[WMCTL_ID_LINE_MAX];
     int got = fgets(line, sizeof line, f) != NULL;
     if (f != stdin)
         fclose(f);
     if (got && !strchr(line, '\n') && strlen(line) == sizeof line - 1) {
         wmctl_err("rejected: the identity line in %s is longer than %d bytes", argv[1],
-                  ID_LINE_MAX - 1);
+                  WMCTL_ID_LINE_MAX - 1);
         return WMCTL_USAGE;
     }
     Wm__Identity id = WM__IDENTITY__INIT;

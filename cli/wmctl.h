@@ -17,6 +17,10 @@
 #include "wm_config.h"
 #include "wm_store.h"
 
+/* The longest identity line read (wmctl keys, audit --keys): keys, id and
+ * a WM_TEXT_MAX name fit. */
+#define WMCTL_ID_LINE_MAX 4096
+
 #define WMCTL_OK 0
 #define WMCTL_FAIL 1
 #define WMCTL_USAGE 2

@@ -239,7 +239,7 @@ static int load_one(void *ctx, const Wm__PeerState *ps)
     peer_t *p = &a->peers[a->npeers];
     memset(p, 0, sizeof *p);
     if (wm_pb_encode(&ps->base, &buf, &len) != WM_OK ||
-        wm_pb_decode(&wm__peer_state__descriptor, buf, len, 1u << 20, (void **)&p->ps) != WM_OK) {
+        wm_pb_decode(&wm__peer_state__descriptor, buf, len, WM_PEER_STATE_MAX, (void **)&p->ps) != WM_OK) {
         free(buf);
         return 1;
     }

@@ -24,7 +24,7 @@ typedef struct {
     wm_signer_t *signer;
     uint32_t self;           /* node number of this node's own log */
     wm_head_t head;          /* head of the current epoch */
-    char guard_path[4200];
+    char guard_path[PATH_MAX];
     wm_guard_t guard;        /* what the guard file says now */
     time_t guard_due;        /* when to refresh the guard file next */
     int lock_fd;             /* flock on the data directory */

@@ -14,6 +14,13 @@
 #include "wm_quota.h"
 #include "wm_validate.h"
 
+/* The largest map_size_mb, map_max_mb and quota in MiB: 16 TiB, beyond any
+ * disk a node runs on, and small enough that bytes fit a size_t. */
+#define CONFIG_MB_MAX (1ul << 24)
+/* The longest control socket path: an AF_UNIX path (sun_path) holds 108
+ * bytes on Linux, 104 on the BSDs; below 100 fits every one. */
+#define CONFIG_CONTROL_MAX 100
+
 typedef struct {
     wm_config_t *cfg;
     char *err;
@@ -118,7 +125,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
         char *end = NULL;
         errno = 0;
         unsigned long v = strtoul(value, &end, 10);
-        if (errno || !end || *end || v < 1 || v > (1ul << 24))
+        if (errno || !end || *end || v < 1 || v > CONFIG_MB_MAX)
             return bad(lc, "map_size_mb must be a whole number of MiB, 1 or more (got \"%s\")%s",
                        value, "");
         c->map_mb = v;
@@ -127,7 +134,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
         char *end = NULL;
         errno = 0;
         unsigned long v = strtoul(value, &end, 10);
-        if (errno || !end || *end || value[0] == '-' || v > (1ul << 24))
+        if (errno || !end || *end || value[0] == '-' || v > CONFIG_MB_MAX)
             return bad(lc, "%s must be a whole number of MiB, 0 for no limit (got \"%s\")", key,
                        value);
         if (key[0] == 'm')
@@ -158,7 +165,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
     } else if (strcmp(key, "curve_key") == 0) {
         ok = set_path(c, value, c->curve_key, sizeof c->curve_key);
     } else if (strcmp(key, "socket") == 0) {
-        ok = set_path(c, value, c->control, sizeof c->control) && strlen(c->control) < 100;
+        ok = set_path(c, value, c->control, sizeof c->control) && strlen(c->control) < CONFIG_CONTROL_MAX;
     } else if (strcmp(key, "listen") == 0) {
         ok = set_str(value, c->listen, sizeof c->listen);
     } else if (strcmp(key, "upstream") == 0) {

@@ -47,7 +47,7 @@ static int overwrite_in_place(const char *path, const char *buf)
 
 wm_err_t wm_guard_write(const char *path, const wm_guard_t *g)
 {
-    char tmp[4200], hex[2 * WM_LOG_ID_BYTES + 1], dir[4200];
+    char tmp[PATH_MAX + sizeof ".tmp"], hex[2 * WM_LOG_ID_BYTES + 1], dir[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     char buf[WM_GUARD_FILE_BYTES];
     int len = snprintf(buf, sizeof buf, "log_id=%s\nepoch=%" PRIu32 "\nseq=%" PRIu64 "\n",

@@ -1073,7 +1073,7 @@ wm_err_t wm_peer_get(wm_txn_t *t, const char *id, Wm__PeerState **out)
     wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->peers, &k, &v), "peer get");
     if (err != WM_OK)
         return err;
-    return wm_pb_decode(&wm__peer_state__descriptor, v.mv_data, v.mv_size, 1u << 20,
+    return wm_pb_decode(&wm__peer_state__descriptor, v.mv_data, v.mv_size, WM_PEER_STATE_MAX,
                         (void **)out);
 }
 
@@ -1119,7 +1119,7 @@ wm_err_t wm_peer_scan(wm_txn_t *t, wm_peer_fn fn, void *ctx)
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         Wm__PeerState *p = NULL;
-        if ((err = wm_pb_decode(&wm__peer_state__descriptor, v.mv_data, v.mv_size, 1u << 20,
+        if ((err = wm_pb_decode(&wm__peer_state__descriptor, v.mv_data, v.mv_size, WM_PEER_STATE_MAX,
                                 (void **)&p)) != WM_OK)
             break;
         int stop = fn(ctx, p);

@@ -279,6 +279,9 @@ WM_MUST_CHECK wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, ui
  * the caller (free with wm_pb_free); WM_ENOTFOUND if not enrolled.
  * put: inserts or replaces by p->node and keeps the curves index. */
 typedef enum { WM_PEER_ACTIVE = 1, WM_PEER_QUARANTINED = 2, WM_PEER_REVOKED = 3 } wm_peer_state_t;
+/* The largest PeerState decoded: keys, frontiers and reasons take a few KiB;
+ * 1 MiB bounds what a damaged entry can make a reader allocate. */
+#define WM_PEER_STATE_MAX (1u << 20)
 WM_MUST_CHECK wm_err_t wm_peer_get(wm_txn_t *t, const char *id, Wm__PeerState **out);
 WM_MUST_CHECK wm_err_t wm_peer_put(wm_txn_t *t, const Wm__PeerState *p);
 /* The id enrolled with a Curve25519 key, copied into id (cap bytes). */

@@ -30,7 +30,7 @@ struct wm_store {
      * writing. */
     pthread_rwlock_t resize;
     size_t map_max; /* bytes; 0: grow while the disk lasts */
-    char dir[4096]; /* the environment's directory, to tell a full disk */
+    char dir[PATH_MAX]; /* the environment's directory, to tell a full disk */
 };
 
 struct wm_txn {
