@@ -35,8 +35,11 @@ typedef struct {
     uint32_t node_no;
     wm_frame_t route;   /* ROUTER identity of the current session, owned */
     int session;        /* a Hello was answered on route */
+    uint64_t last_batch_id; /* of this session: batch ids strictly increase */
+    uint32_t in_flight; /* batches of this session taken and not yet answered */
+    int resuming;       /* a batch was refused: until the child resumes from
+                         * durable, `gap` answers its stale in-flight batches */
     int dirty;          /* ps changed since it was last stored */
-    unsigned turn_batches;
     /* Verification (wm_verifier): the verifier vouched for its staged
      * records up to v_epoch/v_seq, and found v_bad after that. */
     int v_pending;      /* not all of that is promoted into the log yet */
@@ -181,19 +184,26 @@ static void note_reject(peer_t *p, wm_sync_reason_t reason, const char *detail)
 {
     if (!p || reason == WM_SYNC_R_NO_SESSION) /* routine after a restart */
         return;
+    if (reason == WM_SYNC_R_GAP && p->resuming)
+        return; /* a batch sent before the child heard of the reject kept */
     set_str(&p->ps->last_reject, wm_sync_slug(reason));
     set_str(&p->ps->last_reject_detail, detail);
     p->ps->last_reject_at = (int64_t)time(NULL);
     p->dirty = 1;
 }
 
-static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_t batch_id,
-                        wm_sync_reason_t reason, uint64_t seq, const wm_head_t *durable,
-                        const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+static void reject_durable(wm_agg_t *a, peer_t *p, wm_head_t *h);
 
-static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_t batch_id,
-                        wm_sync_reason_t reason, uint64_t seq, const wm_head_t *durable,
-                        const char *fmt, ...)
+/* Answers the message that came on route from p (NULL: no enrolled node)
+ * with a REJECT. b is the BATCH it answers, or NULL: then the reject
+ * carries batch_id 0 and returns no credit. Every reject names the
+ * committed frontier of p (PROTOCOL.md §2), whatever it answers. */
+static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, const Wm__Batch *b,
+                        wm_sync_reason_t reason, uint64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, const Wm__Batch *b,
+                        wm_sync_reason_t reason, uint64_t seq, const char *fmt, ...)
 {
     char detail[WM_WHY_MAX];
     va_list ap;
@@ -203,21 +213,29 @@ static void send_reject(wm_agg_t *a, const wm_frame_t *route, peer_t *p, uint64_
     make_utf8(detail);
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Reject r = WM__REJECT__INIT;
-    wm_head_t zero = {0};
-    Wm__Frontier f = wm_frontier_of(durable ? durable : &zero);
-    r.batch_id = batch_id;
+    wm_head_t durable = {0};
+    if (p)
+        reject_durable(a, p, &durable);
+    Wm__Frontier f = wm_frontier_of(&durable);
+    r.batch_id = b ? b->batch_id : 0;
     r.reason = (char *)wm_sync_slug(reason);
     r.detail = detail;
     r.seq = seq;
     r.durable = &f;
-    r.credit = batch_id ? 1 : 0;
+    r.credit = b ? 1 : 0;
     m.msg_case = WM__SYNC_MSG__MSG_REJECT;
     m.reject = &r;
     send_to(a, route, &m);
+    int stale = p && reason == WM_SYNC_R_GAP && p->resuming;
     note_reject(p, reason, detail);
-    wm_warn_peer(p ? p->ps->node : NULL, "sync: rejected %s from %s: %s: %s",
-                 batch_id ? "a batch" : "a message", p ? p->ps->node : "an unknown peer",
-                 wm_sync_slug(reason), detail);
+    if (p && b) /* the child resumes from durable unless the reason stops it */
+        p->resuming = !wm_sync_reason_info(reason)->fatal;
+    if (stale)
+        wm_debug("sync: rejected a stale batch from %s: %s", p->ps->node, detail);
+    else
+        wm_warn_peer(p ? p->ps->node : NULL, "sync: rejected %s from %s: %s: %s",
+                     b ? "a batch" : "a message", p ? p->ps->node : "an unknown peer",
+                     wm_sync_slug(reason), detail);
 }
 
 /* ---- register ---- */
@@ -439,17 +457,17 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
 {
     wm_head_t durable, claimed;
     if (durable_of(a, p, &durable) != WM_OK) {
-        send_reject(a, route, p, 0, WM_SYNC_R_STORAGE, 0, NULL, "cannot read the stored frontier");
+        send_reject(a, route, p, NULL, WM_SYNC_R_STORAGE, 0, "cannot read the stored frontier");
         return;
     }
     if (h->version != WM_SYNC_VERSION) {
-        send_reject(a, route, p, 0, WM_SYNC_R_VERSION, 0, &durable,
+        send_reject(a, route, p, NULL, WM_SYNC_R_VERSION, 0,
                     "protocol version %u is not supported (this aggregator speaks %u)",
                     h->version, WM_SYNC_VERSION);
         return;
     }
     if (!h->node || strcmp(h->node, p->ps->node) != 0) {
-        send_reject(a, route, p, 0, WM_SYNC_R_WRONG_NODE, 0, &durable,
+        send_reject(a, route, p, NULL, WM_SYNC_R_WRONG_NODE, 0,
                     "this transport key is enrolled for %s, not for \"%s\"", p->ps->node,
                     h->node ? h->node : "");
         return;
@@ -458,19 +476,12 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
     set_claimed(p, h->head);
     p->ps->last_seen = (int64_t)time(NULL);
     p->dirty = 1;
-    if (p->ps->state == WM_PEER_QUARANTINED) {
-        send_reject(a, route, p, 0, WM_SYNC_R_QUARANTINED, 0, &durable,
-                    "%s is quarantined (%s); an administrator must review the proof",
-                    p->ps->node, p->ps->state_reason);
-        return;
-    }
     /* The child must have at least what we hold of its current epoch: less
      * means its log was rolled back, and it would fork if it went on. */
     if (claimed.epoch == durable.epoch && durable.epoch &&
         (claimed.seq < durable.seq ||
          (claimed.seq == durable.seq && memcmp(claimed.hash, durable.hash, WM_HASH_BYTES)))) {
-        send_reject(a, route, p, 0, claimed.seq < durable.seq ? WM_SYNC_R_BEHIND : WM_SYNC_R_DIVERGED,
-                    durable.seq, &durable,
+        send_reject(a, route, p, NULL, claimed.seq < durable.seq ? WM_SYNC_R_BEHIND : WM_SYNC_R_DIVERGED, durable.seq,
                     "the station's log (epoch %" PRIu32 " seq %" PRIu64
                     ") is %s what this aggregator already holds (seq %" PRIu64
                     "); restore its newest data or start a new epoch (wmsyncd --new-epoch)",
@@ -479,7 +490,7 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
         return;
     }
     if (claimed.epoch < durable.epoch) {
-        send_reject(a, route, p, 0, WM_SYNC_R_OLD_EPOCH, 0, &durable,
+        send_reject(a, route, p, NULL, WM_SYNC_R_OLD_EPOCH, 0,
                     "the station is in epoch %" PRIu32 " but epoch %" PRIu32 " has begun",
                     claimed.epoch, durable.epoch);
         return;
@@ -490,6 +501,9 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
     if (p->route.data)
         memcpy(p->route.data, route->data, route->len);
     p->session = 1;
+    p->last_batch_id = 0;
+    p->in_flight = 0;
+    p->resuming = 0;
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Welcome w = WM__WELCOME__INIT;
     Wm__Frontier f = wm_frontier_of(&durable);
@@ -509,39 +523,40 @@ static void on_hello(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__
                  p->ps->node, claimed.epoch, claimed.seq, durable.seq);
 }
 
-/* A quick look at a batch before it joins the turn's commit. */
+/* A quick look at a batch before it joins the turn's commit: its session,
+ * its batch id, its size, and the child's credit. */
 static int batch_admissible(wm_agg_t *a, peer_t *p, const wm_frame_t *route, const Wm__Batch *b)
 {
-    wm_head_t durable = {0};
     if (!p->session || route->len != p->route.len ||
         memcmp(route->data, p->route.data, route->len) != 0) {
-        reject_durable(a, p, &durable);
-        send_reject(a, route, p, b->batch_id, WM_SYNC_R_NO_SESSION, 0, &durable,
+        send_reject(a, route, p, b, WM_SYNC_R_NO_SESSION, 0,
                     "send Hello first (the aggregator may have restarted)");
         return 0;
     }
-    if (p->ps->state == WM_PEER_QUARANTINED) {
-        reject_durable(a, p, &durable);
-        send_reject(a, route, p, b->batch_id, WM_SYNC_R_QUARANTINED, 0, &durable, "%s is quarantined",
-                    p->ps->node);
+    if (b->batch_id == 0 || b->batch_id <= p->last_batch_id) {
+        send_reject(a, route, p, b, WM_SYNC_R_MALFORMED, 0,
+                    "batch_id %" PRIu64 " is not above the session's previous one (%" PRIu64
+                    "): batch ids start at 1 and strictly increase",
+                    b->batch_id, p->last_batch_id);
         return 0;
     }
+    p->last_batch_id = b->batch_id;
     size_t bytes = 0;
     for (size_t i = 0; i < b->n_records; i++)
         bytes += b->records[i].len;
     if (b->n_records > WM_SYNC_MAX_RECORDS || bytes > WM_SYNC_MAX_BYTES) {
-        reject_durable(a, p, &durable);
-        send_reject(a, route, p, b->batch_id, WM_SYNC_R_TOO_BIG, 0, &durable,
+        send_reject(a, route, p, b, WM_SYNC_R_TOO_BIG, 0,
                     "batch of %zu records / %zu bytes exceeds %u / %u", b->n_records, bytes,
                     WM_SYNC_MAX_RECORDS, WM_SYNC_MAX_BYTES);
         return 0;
     }
-    if (++p->turn_batches > WM_SYNC_CREDIT) {
-        reject_durable(a, p, &durable);
-        send_reject(a, route, p, b->batch_id, WM_SYNC_R_OVER_CREDIT, 0, &durable,
+    /* Credit: batches taken and not yet answered, counted per batch. */
+    if (p->in_flight >= WM_SYNC_CREDIT) {
+        send_reject(a, route, p, b, WM_SYNC_R_OVER_CREDIT, 0,
                     "more than %u batches in flight; wait for acks", WM_SYNC_CREDIT);
         return 0;
     }
+    p->in_flight++;
     return 1;
 }
 
@@ -611,6 +626,8 @@ static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
 {
     peer_t *p = pb->peer;
     Wm__Batch *b = pb->msg->batch;
+    if (p->in_flight)
+        p->in_flight--; /* answered now, either way */
     if (pb->stored && committed && pb->res.flagged) {
         p->ps->flagged += pb->res.flagged; /* stored with the next flush */
         p->dirty = 1;
@@ -629,12 +646,11 @@ static void answer_pending(wm_agg_t *a, pending_t *pb, int committed)
         m.msg_case = WM__SYNC_MSG__MSG_ACK;
         m.ack = &ack;
         send_to(a, &pb->route, &m);
+        p->resuming = 0; /* the child's batches follow on again */
         return;
     }
-    wm_head_t durable;
-    reject_durable(a, p, &durable);
-    send_reject(a, &pb->route, p, b->batch_id, pb->res.reason ? pb->res.reason : WM_SYNC_R_STORAGE,
-                pb->res.bad_seq, &durable, "%s",
+    send_reject(a, &pb->route, p, b, pb->res.reason ? pb->res.reason : WM_SYNC_R_STORAGE,
+                pb->res.bad_seq, "%s",
                 pb->res.detail[0] ? pb->res.detail : "the aggregator could not store the batch");
 }
 
@@ -659,7 +675,10 @@ static void fetch_reply(wm_agg_t *a, fetch_wait_t *w, Wm__Records *recs, const c
     memset(w, 0, sizeof *w);
 }
 
-static void fetch_answered(wm_agg_t *a, const peer_t *from, Wm__Records *recs)
+/* Hands an audit answer to the control request waiting for it. 0 if no
+ * request of `from` with that id waits (never asked, timed out), or the
+ * answer is not about what was asked. */
+static int fetch_answered(wm_agg_t *a, const peer_t *from, Wm__Records *recs)
 {
     for (int i = 0; i < FETCH_WAIT_MAX; i++) {
         fetch_wait_t *w = &a->waits[i];
@@ -668,16 +687,12 @@ static void fetch_answered(wm_agg_t *a, const peer_t *from, Wm__Records *recs)
         /* Only the child asked, about what was asked, may answer. */
         if (w->child != from || !recs->node || strcmp(recs->node, w->node) != 0 ||
             recs->epoch != w->epoch) {
-            wm_warn_peer(from->ps->node,
-                         "sync: %s answered an audit request that was not its own, or not as asked",
-                         from->ps->node);
-            return;
+            return 0;
         }
         fetch_reply(a, w, recs, NULL);
-        return;
+        return 1;
     }
-    wm_debug("sync: an audit answer nobody waits for any more (request %" PRIu64 ")",
-             recs->req_id);
+    return 0;
 }
 
 void wm_agg_set_ctl(wm_agg_t *a, wm_sock_t *ctl)
@@ -951,8 +966,6 @@ void wm_agg_on_router(wm_agg_t *a)
     time_t now = time(NULL);
     if (!pend)
         return;
-    for (size_t i = 0; i < a->npeers; i++)
-        a->peers[i].turn_batches = 0;
     size_t taken = 0;
     for (int i = 0; i < AGG_DRAIN && taken < AGG_DRAIN_BYTES; i++) {
         wm_msg_t m = {0};
@@ -966,16 +979,23 @@ void wm_agg_on_router(wm_agg_t *a)
         peer_t *p = m.user_id[0] ? find_peer_by_key(a, m.user_id) : NULL;
         wm_frame_t *route = &m.f[0];
         Wm__SyncMsg *sm = NULL;
-        if (m.n != 2) {
-            send_reject(a, route, p, 0, WM_SYNC_R_MALFORMED, 0, NULL, "expected one frame, got %zu",
-                        m.n ? m.n - 1 : 0);
-        } else if (!p || p->ps->state == WM_PEER_REVOKED) {
+        if (!p || p->ps->state == WM_PEER_REVOKED) {
             /* Revocation acts on live connections too: nothing is read. */
-            send_reject(a, route, p, 0, WM_SYNC_R_REVOKED, 0, NULL,
+            send_reject(a, route, p, NULL, WM_SYNC_R_REVOKED, 0,
                         "this transport key is not (or no longer) enrolled here");
+        } else if (p->ps->state == WM_PEER_QUARANTINED) {
+            /* Everything it sends, a Hello, a batch, anything: not read. */
+            p->ps->last_seen = (int64_t)now;
+            p->dirty = 1;
+            send_reject(a, route, p, NULL, WM_SYNC_R_QUARANTINED, 0,
+                        "%s is quarantined (%s); an administrator must review the proof",
+                        p->ps->node, p->ps->state_reason);
+        } else if (m.n != 2 || m.dropped) {
+            send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0,
+                        "expected one frame, got %zu", m.n - 1 + m.dropped);
         } else if (wm_pb_decode(&wm__sync_msg__descriptor, m.f[1].data, m.f[1].len,
                                 WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK) {
-            send_reject(a, route, p, 0, WM_SYNC_R_MALFORMED, 0, NULL, "message does not decode");
+            send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0, "message does not decode");
         } else {
             p->ps->last_seen = (int64_t)now;
             p->dirty = 1;
@@ -998,7 +1018,7 @@ void wm_agg_on_router(wm_agg_t *a)
                 if (!p->session || route->len != p->route.len ||
                     memcmp(route->data, p->route.data, route->len) != 0) {
                     /* We restarted under a live link: have it say Hello. */
-                    send_reject(a, route, p, 0, WM_SYNC_R_NO_SESSION, 0, NULL,
+                    send_reject(a, route, p, NULL, WM_SYNC_R_NO_SESSION, 0,
                                 "no session on this connection; send Hello");
                     break;
                 }
@@ -1010,7 +1030,11 @@ void wm_agg_on_router(wm_agg_t *a)
                 break;
             }
             case WM__SYNC_MSG__MSG_RECORDS:
-                fetch_answered(a, p, sm->records);
+                if (!fetch_answered(a, p, sm->records))
+                    send_reject(a, route, p, NULL, WM_SYNC_R_UNEXPECTED, 0,
+                                "no audit request %" PRIu64 " of this node waits for these "
+                                "records (never asked, or timed out after %d s)",
+                                sm->records->req_id, FETCH_TIMEOUT_S);
                 break;
             case WM__SYNC_MSG__MSG__NOT_SET:
                 if (sm->base.n_unknown_fields) {
@@ -1020,11 +1044,11 @@ void wm_agg_on_router(wm_agg_t *a)
                              p->ps->node);
                     break;
                 }
-                send_reject(a, route, p, 0, WM_SYNC_R_MALFORMED, 0, NULL,
+                send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0,
                             "the message carries no message at all");
                 break;
             default:
-                send_reject(a, route, p, 0, WM_SYNC_R_UNEXPECTED, 0, NULL,
+                send_reject(a, route, p, NULL, WM_SYNC_R_UNEXPECTED, 0,
                             "message type %d is not sent to an aggregator", (int)sm->msg_case);
             }
         }

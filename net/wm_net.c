@@ -211,6 +211,7 @@ wm_err_t wm_sock_recv(wm_sock_t *s, wm_msg_t *m)
 {
     wm_err_t err = WM_OK;
     m->n = 0;
+    m->dropped = 0;
     for (;;) {
         zmq_msg_t part;
         zmq_msg_init(&part);
@@ -227,9 +228,10 @@ wm_err_t wm_sock_recv(wm_sock_t *s, wm_msg_t *m)
             const char *uid = zmq_msg_gets(&part, "User-Id");
             snprintf(m->user_id, sizeof m->user_id, "%s", uid ? uid : "");
         }
-        if (err == WM_OK) {
+        if (err == WM_OK && m->n == WM_MSG_MAX_FRAMES)
+            m->dropped++; /* kept: the first frames, to answer the sender */
+        else if (err == WM_OK)
             err = wm_msg_add(m, zmq_msg_data(&part), zmq_msg_size(&part));
-        }
         zmq_msg_close(&part);
         if (!more)
             break;
@@ -311,7 +313,9 @@ wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **rep
 static void set_common_sync_opts(wm_sock_t *s, size_t max_bytes)
 {
     int ivl = WM_SYNC_ZMTP_IVL_MS, tmo = WM_SYNC_ZMTP_TIMEOUT_MS, ttl = WM_SYNC_ZMTP_TIMEOUT_MS;
-    int64_t maxmsg = (int64_t)max_bytes;
+    /* libzmq checks the size of the frame on the wire, which CURVE makes
+     * longer than the message: max_bytes is the message's limit. */
+    int64_t maxmsg = (int64_t)max_bytes + WM_SYNC_CURVE_OVERHEAD;
     int hwm = 64;
     zmq_setsockopt(s->z, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
     zmq_setsockopt(s->z, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo);

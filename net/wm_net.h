@@ -37,6 +37,7 @@ typedef struct {
 typedef struct {
     size_t n;
     wm_frame_t f[WM_MSG_MAX_FRAMES];
+    size_t dropped; /* frames received beyond WM_MSG_MAX_FRAMES, not kept */
     char user_id[WM_NET_USER_ID_MAX]; /* ZAP user id of the sender (sync sockets), else "" */
 } wm_msg_t;
 
@@ -71,8 +72,11 @@ void wm_wake_drain(wm_sock_t *rx);
 void wm_sock_close(wm_sock_t **s);
 
 /* Receives one whole message without blocking. WM_ETIMEOUT if none is
- * waiting; WM_ETOOBIG if it had more than WM_MSG_MAX_FRAMES frames (the
- * message is consumed and dropped). */
+ * waiting. A message of more than WM_MSG_MAX_FRAMES frames is consumed
+ * whole and returned with its first WM_MSG_MAX_FRAMES frames (the ROUTER's
+ * identity among them, so the sender can be answered) and m->dropped set
+ * to how many more it had: no caller expects that many, so each refuses it
+ * as it refuses any message of the wrong shape. */
 WM_MUST_CHECK wm_err_t wm_sock_recv(wm_sock_t *s, wm_msg_t *m);
 /* Sends the frames of m (not freed). WM_EIO if the socket refuses. */
 WM_MUST_CHECK wm_err_t wm_sock_send(wm_sock_t *s, const wm_msg_t *m);
@@ -109,7 +113,9 @@ int wm_net_poll_items(wm_poll_item_t *items, int n, long timeout_ms);
  * caller's secure memory and are copied only into libzmq.
  *
  * wm_sync_listen: a ROUTER at endpoint, CURVE server, ZAP domain "wmsync",
- * messages over max_bytes refused by libzmq (the peer is disconnected),
+ * messages over max_bytes (the plaintext; libzmq is given max_bytes +
+ * WM_SYNC_CURVE_OVERHEAD, since it measures the encrypted frame) refused by
+ * libzmq (the peer is disconnected),
  * ZMTP heartbeats. A ZAP handler (wm_zap_open) must exist first.
  * wm_sync_connect: a DEALER to endpoint as CURVE client of server_pub,
  * with ZMTP heartbeats and libzmq's own reconnect (ivl..ivl_max ms). */

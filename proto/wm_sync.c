@@ -38,8 +38,9 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
     [WM_SYNC_R_OK] = {"", RETRY, "", "", ""},
     [WM_SYNC_R_MALFORMED] =
         {"malformed", RETRY,
-         "the message is not one frame, does not decode as `SyncMsg`, or carries no message "
-         "at all; or a record does not decode",
+         "the message is not exactly one frame (8 frames and more too), does not decode as "
+         "`SyncMsg`, or carries no message at all; a BATCH's `batch_id` is 0 or not above the "
+         "session's previous one; or a record does not decode",
          "resumes from `durable` (a bug: logged)",
          "the child's software sent something that does not decode: upgrade it or report the "
          "bug"},
@@ -79,7 +80,10 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "the child's log is older than what the aggregator holds: restore its newest data or "
          "start a new epoch there (`wmsyncd --new-epoch`)"},
     [WM_SYNC_R_DIVERGED] =
-        {"diverged", FATAL, "HELLO: same seq as the aggregator's head but a different hash",
+        {"diverged", FATAL,
+         "HELLO: same seq as the aggregator's head but a different hash; BATCH: a validly "
+         "signed record follows another record than the one the aggregator holds before it "
+         "(the child's log has forked)",
          "as `behind`",
          "the child's log differs from what the aggregator holds: restore its newest data or "
          "start a new epoch there (`wmsyncd --new-epoch`)"},
@@ -96,16 +100,22 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "restarted)",
          "sends HELLO", "none: the link re-opens its session by itself"},
     [WM_SYNC_R_OVER_CREDIT] =
-        {"over_credit", RETRY, "more batches arrived in one turn than the credit allows",
+        {"over_credit", RETRY,
+         "a BATCH arrived while `credit` batches of the session were in flight (taken by the "
+         "aggregator, not yet answered)",
          "resumes from `durable`, respecting credit",
          "the child ignores the credit the aggregator grants: upgrade it"},
     [WM_SYNC_R_UNEXPECTED] =
-        {"unexpected", RETRY, "a message only an aggregator sends (WELCOME, ACK, REJECT)",
+        {"unexpected", RETRY,
+         "a message only an aggregator sends (WELCOME, ACK, REJECT, FETCH), or a RECORDS that "
+         "no FETCH of this child waits for (never asked, timed out, or not as asked)",
          "resumes (a bug: logged)",
          "the child sent a message only an aggregator sends: upgrade it or report the bug"},
     [WM_SYNC_R_INVALID] =
         {"invalid", FATAL,
-         "a signed record breaks a content rule (`detail` names the record and field)",
+         "a signed record breaks a content rule (`detail` names the record and field), is of "
+         "a kind its node may not write, or voids a record that does not come before it "
+         "(§3, Who may write what); record 1 of an epoch names a predecessor",
          "waits: the station's software wrote the record; it needs fixing before the log can "
          "sync past it",
          "the child signed a record that breaks a content rule: upgrade its software, then "

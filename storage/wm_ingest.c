@@ -8,6 +8,7 @@
 #include "wm_validate.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,6 +122,42 @@ static WM_MUST_CHECK wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t
     return WM_OK;
 }
 
+/* What a record may be depends on who wrote it (PROTOCOL.md §3, "Who may
+ * write what"): only a town or a county publishes a rollup report, and
+ * only its own; a void names a record before it in the same log. So a
+ * child can never bring in figures that its aggregator would show as its
+ * own, or as another node's. */
+static WM_MUST_CHECK wm_err_t check_tier(const wm_sender_t *s, const wm_record_t *r,
+                                         wm_ingest_t *res)
+{
+    if (r->body_case == WM__RECORD__BODY_ROLLUP) {
+        const char *role = s->peer && s->peer->role ? s->peer->role : "";
+        if (strcmp(role, "station") == 0)
+            return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, r->epoch, r->seq,
+                          "record %" PRIu32 "/%" PRIu64 " is a rollup report, and %s is enrolled "
+                          "as a station: only a town or a county publishes one",
+                          r->epoch, r->seq, s->id);
+        json_t *j = json_loads(r->rollup->json, 0, NULL);
+        const char *id = json_string_value(json_object_get(j, "id"));
+        int own = id && strcmp(id, s->id) == 0;
+        json_decref(j);
+        if (!own)
+            return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, r->epoch, r->seq,
+                          "record %" PRIu32 "/%" PRIu64 " is a rollup report whose \"id\" is not "
+                          "%s: a node publishes its own figures only",
+                          r->epoch, r->seq, s->id);
+    }
+    if (r->body_case == WM__RECORD__BODY_VOID) {
+        const Wm__Void *v = r->void_;
+        if (v->target_epoch > r->epoch || (v->target_epoch == r->epoch && v->target_seq >= r->seq))
+            return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, r->epoch, r->seq,
+                          "record %" PRIu32 "/%" PRIu64 " voids record %" PRIu32 "/%" PRIu64
+                          ", which does not come before it: a void names an earlier record",
+                          r->epoch, r->seq, v->target_epoch, v->target_seq);
+    }
+    return WM_OK;
+}
+
 static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
                                const size_t *lens, size_t n, int64_t now, wm_ingest_t *res)
 {
@@ -162,6 +199,10 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
             err = refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, epoch, seq,
                    "record %" PRIu32 "/%" PRIu64 " breaks a content rule: %s: %s", epoch, seq,
                    rej.field, rej.why);
+            wm_record_free(&r);
+            return err;
+        }
+        if ((err = check_tier(s, r, res)) != WM_OK) {
             wm_record_free(&r);
             return err;
         }
@@ -254,22 +295,36 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
                 return refuse(res, WM_ECHAIN, WM_SYNC_R_GAP, epoch, seq,
                               "record %" PRIu32 "/%" PRIu64 " leaves a gap: stored head is %" PRIu64,
                               epoch, seq, h.seq);
-            /* Which of the two was altered? If this record is validly
-             * signed, the hash it names for its predecessor is the true
-             * one, and the predecessor is what changed. */
+            /* Which record is at fault? One that is not validly signed is
+             * itself. One that is names the true hash of its predecessor:
+             * then the predecessor changed — in this batch, it was altered
+             * on the way; already held here (verified), the child's log
+             * has forked from what it sent before. */
             uint8_t pub[WM_PUB_BYTES];
             if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
                 memcpy(pub, s->sign_pub, WM_PUB_BYTES);
-            if (seq > 1 && wm_srec_verify(&v, pub) == WM_OK)
+            if (wm_srec_verify(&v, pub) != WM_OK)
+                return refuse(res, WM_ECHAIN, WM_SYNC_R_BAD_CHAIN, epoch, seq,
+                              "record %" PRIu32 "/%" PRIu64
+                              " does not chain to the record before it and is not validly signed",
+                              epoch, seq);
+            if (seq == 1)
+                return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, epoch, seq,
+                              "record %" PRIu32 "/1 begins its epoch, so its prev must be 32 zero "
+                              "bytes; it names a predecessor",
+                              epoch);
+            if (have_run && run_epoch == epoch && run_seq == seq - 1)
                 return refuse(res, WM_ECHAIN, WM_SYNC_R_BAD_CHAIN, epoch, seq - 1,
                               "record %" PRIu32 "/%" PRIu64
-                              " was altered: record %" PRIu64
+                              " of this batch was altered: record %" PRIu64
                               ", validly signed, names a different hash for it",
                               epoch, seq - 1, seq);
-            return refuse(res, WM_ECHAIN, WM_SYNC_R_BAD_CHAIN, epoch, seq,
-                          "record %" PRIu32 "/%" PRIu64
-                          " does not chain to the record before it and is not validly signed",
-                          epoch, seq);
+            return refuse(res, WM_ECHAIN, WM_SYNC_R_DIVERGED, epoch, seq - 1,
+                          "record %" PRIu32 "/%" PRIu64 ", validly signed, follows a record %" PRIu32
+                          "/%" PRIu64 " other than the one this aggregator holds: the child's log "
+                          "has forked from what it sent before; restore its newest data or start "
+                          "a new epoch (wmsyncd --new-epoch)",
+                          epoch, seq, epoch, seq - 1);
         }
         if (err != WM_OK)
             return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot store: %s", wm_strerror(err));

@@ -36,12 +36,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "record.pb-c.h"
 #include "sync.pb-c.h"
 #include "wm_crypto.h"
 #include "wm_net.h"
 #include "wm_record.h"
+#include "wm_sync.h"
 
 #define SYNC_VERSION 1
 #define CLIENT_MAX_MSG (8u << 20)  /* what we accept from the town */
@@ -100,7 +102,14 @@ typedef struct {
     uint32_t epoch;
 } rec_spec_t;
 
-static srec_buf_t make_record(const wm_signer_t *s, const rec_spec_t *sp)
+/* A body other than the activity make_record writes. */
+typedef struct {
+    const char *rollup_id; /* set: a RollupReport whose json names this id */
+    uint64_t void_seq;     /* set: a Void of this seq of epoch 1 */
+} odd_body_t;
+
+static srec_buf_t make_odd_record(const wm_signer_t *s, const rec_spec_t *sp,
+                                  const odd_body_t *odd)
 {
     Wm__Record r = WM__RECORD__INIT;
     Wm__Activity a = WM__ACTIVITY__INIT;
@@ -119,10 +128,34 @@ static srec_buf_t make_record(const wm_signer_t *s, const rec_spec_t *sp)
     r.captured = sp->captured;
     r.body_case = WM__RECORD__BODY_ACTIVITY;
     r.activity = &a;
+    Wm__RollupReport rr = WM__ROLLUP_REPORT__INIT;
+    Wm__Void vd = WM__VOID__INIT;
+    char json[256];
+    if (odd && odd->rollup_id) {
+        snprintf(json, sizeof json, "{\"period\":\"2024-03\",\"scope\":\"town\",\"id\":\"%s\"}",
+                 odd->rollup_id);
+        rr.period = (char *)"2024-03";
+        rr.from = 20240301;
+        rr.to = 20240331;
+        rr.json = json;
+        r.body_case = WM__RECORD__BODY_ROLLUP;
+        r.rollup = &rr;
+    } else if (odd && odd->void_seq) {
+        vd.target_epoch = 1;
+        vd.target_seq = odd->void_seq;
+        vd.reason = (char *)"hostile";
+        r.body_case = WM__RECORD__BODY_VOID;
+        r.void_ = &vd;
+    }
     srec_buf_t out = {0};
     if (wm_record_seal(&r, s, &out.data, &out.len) != WM_OK)
         die("cannot seal a record");
     return out;
+}
+
+static srec_buf_t make_record(const wm_signer_t *s, const rec_spec_t *sp)
+{
+    return make_odd_record(s, sp, NULL);
 }
 
 static void srec_hash(const srec_buf_t *b, uint8_t h[static WM_HASH_BYTES])
@@ -243,6 +276,11 @@ static const char *outcome(client_t *c, const Wm__SyncMsg *sm)
             c->durable = sm->reject->durable->seq;
         fprintf(stderr, "hostile: reject of batch %" PRIu64 ": %s (seq %" PRIu64 "): %s\n",
                 sm->reject->batch_id, sm->reject->reason, sm->reject->seq, sm->reject->detail);
+        if (getenv("HOSTILE_DURABLE")) { /* "reason@durable seq" */
+            static char word[80];
+            snprintf(word, sizeof word, "%s@%" PRIu64, sm->reject->reason, c->durable);
+            return word;
+        }
         return sm->reject->reason;
     default:
         return "other";
@@ -964,6 +1002,217 @@ static void sc_unknown_msg(client_t *c, const char *arg)
         printf("ignored\n");
 }
 
+/* ---- the contract's corners (PROTOCOL.md §2, §4) ---- */
+
+/* One message of ARG (default 8, the most wm_net sends) frames: malformed,
+ * whatever the count (at the town's ROUTER, 8 frames and the identity are
+ * one more than it keeps). */
+static void sc_many_frames(client_t *c, const char *arg)
+{
+    size_t n = arg ? strtoull(arg, NULL, 10) : WM_MSG_MAX_FRAMES;
+    wm_frame_t f[WM_MSG_MAX_FRAMES];
+    if (n < 1 || n > WM_MSG_MAX_FRAMES)
+        die("many_frames: ARG is 1..8");
+    for (size_t i = 0; i < n; i++)
+        f[i] = (wm_frame_t){(uint8_t *)"\xff\xff", 2};
+    if (send_frames(c, f, n, SEND_MS) != 0) {
+        printf("none\n");
+        return;
+    }
+    report_next(c, REPLY_MS);
+}
+
+/* One undecodable frame of exactly WM_SYNC_MAX_MSG bytes (ARG "max") or
+ * one byte more (ARG "over"): the first is answered (malformed), the
+ * second makes libzmq drop the link (none). */
+static void sc_size_edge(client_t *c, const char *arg)
+{
+    size_t n = WM_SYNC_MAX_MSG + (arg && strcmp(arg, "over") == 0 ? 1 : 0);
+    uint8_t *big = malloc(n);
+    if (!big)
+        die("out of memory");
+    memset(big, 0xff, n); /* an endless varint: never decodes */
+    wm_frame_t f = {big, n};
+    if (send_frames(c, &f, 1, SEND_MS) != 0)
+        printf("none\n");
+    else
+        report_next(c, n > WM_SYNC_MAX_MSG ? NONE_MS : REPLY_MS);
+    free(big);
+}
+
+/* Batch ids in one session: records d+1 as batch 5 (ack), d+2 as batch 5
+ * again, d+2 as batch 0, d+2 as batch 6 (ack). Prints the four outcomes
+ * joined by ",". */
+static void sc_batch_ids(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = d + 2;
+    static const uint64_t ids[] = {5, 5, 0, 6};
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    char line[256] = "";
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        c->next_batch = ids[i] - 1; /* send_batch numbers it ++next_batch */
+        if (send_batch(c, ch + d + (i ? 1 : 0), 1) != 0)
+            break;
+        Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? "," : "",
+                 outcome(c, sm));
+        wm_pb_free(&sm);
+    }
+    printf("%s\n", line);
+    free_chain(ch, n);
+}
+
+/* Hello (its answer is not printed), then a batch of record 1: prints the
+ * batch's outcome. */
+static void sc_hello_then_batch(client_t *c, const char *arg)
+{
+    (void)arg;
+    if (send_hello(c, SYNC_VERSION, c->station, c->claim_seq, c->claim_hash) != 0) {
+        printf("none\n");
+        return;
+    }
+    Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+    (void)outcome(c, sm);
+    wm_pb_free(&sm);
+    srec_buf_t *ch = build_chain(c->signer, c->station, 1);
+    batch_and_report(c, ch, 1);
+    free_chain(ch, 1);
+}
+
+/* A Records message nobody asked for (ARG "records"), or a Fetch sent up
+ * to the aggregator (ARG "fetch"), in a session. */
+static void sc_child_sends(client_t *c, const char *arg)
+{
+    if (open_session(c) != 0)
+        return;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Records r = WM__RECORDS__INIT;
+    Wm__Fetch f = WM__FETCH__INIT;
+    if (arg && strcmp(arg, "fetch") == 0) {
+        f.req_id = 1;
+        f.node = (char *)c->station;
+        f.epoch = 1;
+        f.from_seq = 1;
+        m.msg_case = WM__SYNC_MSG__MSG_FETCH;
+        m.fetch = &f;
+    } else {
+        r.req_id = 77;
+        r.node = (char *)c->station;
+        r.epoch = 1;
+        r.error = (char *)"";
+        m.msg_case = WM__SYNC_MSG__MSG_RECORDS;
+        m.records = &r;
+    }
+    if (send_msg(c, &m, SEND_MS) != 0) {
+        printf("none\n");
+        return;
+    }
+    report_next(c, REPLY_MS);
+}
+
+/* Record d+1 as ARG says, validly signed: "fork" (its prev is not the
+ * hash of record d: the town's own), "epoch_prev" (record 1 of epoch 1
+ * naming a predecessor; needs d = 0), "rollup" (a RollupReport with our
+ * own id), "rollup_other" (naming another node), "void_ahead" (a Void of
+ * record d+5). */
+static void sc_odd_record(client_t *c, const char *arg)
+{
+    if (!arg)
+        die("odd_record: ARG is fork, epoch_prev, rollup, rollup_other or void_ahead");
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable;
+    uint8_t prev[WM_HASH_BYTES] = {0};
+    srec_buf_t *base = build_chain(c->signer, c->station, d ? d : 1);
+    if (d)
+        srec_hash(&base[d - 1], prev);
+    free_chain(base, d ? d : 1);
+    rec_spec_t sp = {c->station, d + 1, prev, BASE_CAPTURED + (int64_t)(d + 1), NULL, 1};
+    odd_body_t odd = {NULL, 0};
+    if (strcmp(arg, "fork") == 0 || strcmp(arg, "epoch_prev") == 0)
+        prev[0] ^= 1;
+    else if (strcmp(arg, "rollup") == 0)
+        odd.rollup_id = c->station;
+    else if (strcmp(arg, "rollup_other") == 0)
+        odd.rollup_id = "xx/longhua/someone-else";
+    else if (strcmp(arg, "void_ahead") == 0)
+        odd.void_seq = d + 5;
+    else
+        die("odd_record: unknown ARG");
+    srec_buf_t r = make_odd_record(c->signer, &sp, &odd);
+    batch_and_report(c, &r, 1);
+    free(r.data);
+}
+
+/* The valid records d+1 .. ARG in batches of 500, 8 in flight, the way a
+ * child streams before it hears of a refusal: it goes on sending whatever
+ * the answers say (so batches after a refused one arrive as gaps). Prints
+ * the first refusal's reason ("ack" if none). */
+static void sc_pipeline(client_t *c, const char *arg)
+{
+    enum { BATCH = 500, FLIGHT = 8 };
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = arg ? strtoull(arg, NULL, 10) : d + 3, sent = d;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n > d ? n : d + 1);
+    int inflight = 0, refused = 0;
+    static char first[64] = "ack";
+    while (sent < n || inflight > 0) {
+        while (inflight < FLIGHT && sent < n) {
+            uint64_t k = n - sent < BATCH ? n - sent : BATCH;
+            if (send_batch(c, ch + sent, (size_t)k) != 0)
+                break;
+            sent += k;
+            inflight++;
+        }
+        Wm__SyncMsg *sm = recv_msg(c, 20000);
+        if (!sm)
+            break;
+        const char *o = outcome(c, sm);
+        if (strcmp(o, "ack") != 0 && !refused++)
+            snprintf(first, sizeof first, "%s", o);
+        wm_pb_free(&sm);
+        inflight--;
+    }
+    printf("%s\n", first);
+    free_chain(ch, n > d ? n : d + 1);
+}
+
+/* Opens a session, writes ARG.ready, waits (up to 20 s) until ARG exists,
+ * then sends a Heartbeat: prints its answer (a revocation meanwhile:
+ * "revoked"). */
+static void sc_wait_then_beat(client_t *c, const char *arg)
+{
+    char ready[4096];
+    if (!arg)
+        die("wait_then_beat: ARG is a path");
+    if (open_session(c) != 0)
+        return;
+    snprintf(ready, sizeof ready, "%s.ready", arg);
+    FILE *f = fopen(ready, "w");
+    if (!f || fclose(f) != 0)
+        die("cannot write the ready file");
+    for (int64_t end = now_ms() + 20000; access(arg, F_OK) != 0;) {
+        if (now_ms() >= end) {
+            printf("timeout\n");
+            return;
+        }
+        sleep_ms(20);
+    }
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
+    m.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
+    m.heartbeat = &hb;
+    if (send_msg(c, &m, SEND_MS) != 0) {
+        printf("none\n");
+        return;
+    }
+    report_next(c, REPLY_MS);
+}
+
 /* One frame over the town's message size limit: libzmq drops the link. */
 static void sc_oversize(client_t *c, const char *arg)
 {
@@ -1208,6 +1457,14 @@ static const scenario_t scenarios[] = {
     {"future", sc_future, "a record captured ten days from now"},
     {"hello_future", sc_hello_future, "Hello of a later build (features, unknown fields), a batch"},
     {"unknown_msg", sc_unknown_msg, "a message of a later build, then Hello"},
+    {"many_frames", sc_many_frames, "one message of ARG frames (1..8, default 8)"},
+    {"size_edge", sc_size_edge, "a frame of exactly the size limit (ARG max) or one over (over)"},
+    {"batch_ids", sc_batch_ids, "batch ids 5, 5, 0, 6 in one session"},
+    {"hello_then_batch", sc_hello_then_batch, "Hello, then a batch whatever the answer"},
+    {"child_sends", sc_child_sends, "an unsolicited Records (ARG records) or a Fetch (fetch)"},
+    {"odd_record", sc_odd_record, "record d+1: fork, epoch_prev, rollup, rollup_other, void_ahead"},
+    {"pipeline", sc_pipeline, "records up to seq ARG, 8 batches of 500 in flight"},
+    {"wait_then_beat", sc_wait_then_beat, "session, ARG.ready, wait for ARG, Heartbeat"},
     {"oversize", sc_oversize, "a frame over the town's message size limit"},
     {"flood", sc_flood, "ARG garbage frames as fast as possible"},
     {"backlog", sc_backlog, "ARG=DAYSxPER_DAY honest records of that many capture days"},

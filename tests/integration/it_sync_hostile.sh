@@ -24,17 +24,19 @@ P=$T/mid     # a corrupt signature in the middle of a batch
 G=$T/good    # the well-behaved station, a real daemon
 U=$T/unenr   # keys that are never enrolled
 F=$T/later   # speaks as a later build (features, unknown fields)
+S=$T/subtown # enrolled as a town under this town: it may publish rollups
 EID=xx/longhua/evil
 QID=xx/longhua/quar
 PID_=xx/longhua/mid
 GID=xx/longhua/good
 UID_=xx/longhua/unenrolled
 FID=xx/longhua/later
+SID=xx/longhua/subtown
 
 "$WMCTL" init --role town --id xx/longhua --name 龙华镇 --dir "$TW" --listen "$EP" >/dev/null ||
     { fail "init town"; finish; }
 KEY=$(cat "$TW/keys/curve.pub")
-for spec in "$E:$EID" "$Q:$QID" "$P:$PID_" "$G:$GID" "$U:$UID_" "$F:$FID"; do
+for spec in "$E:$EID" "$Q:$QID" "$P:$PID_" "$G:$GID" "$U:$UID_" "$F:$FID" "$S:$SID"; do
     "$WMCTL" init --role station --id "${spec#*:}" --name 站 --dir "${spec%%:*}" \
         --upstream "$EP" --upstream-key "$KEY" >/dev/null || { fail "init ${spec#*:}"; finish; }
 done
@@ -44,6 +46,8 @@ wait_ready "$TW" "$TPID" || finish
 for d in "$E" "$Q" "$P" "$G" "$F"; do
     w "$d" keys | w "$TW" enroll - >"$OUT" 2>"$ERR" || fail "enroll $d: $(cat "$ERR")"
 done
+w "$S" keys | sed 's/^wmsync-id 1 station /wmsync-id 1 town /' | w "$TW" enroll - >"$OUT" 2>"$ERR" ||
+    fail "enroll $S as a town: $(cat "$ERR")"
 
 # row ID KEY: a field of station ID in the town's status ("absent" if not listed).
 row() {
@@ -155,13 +159,47 @@ hx gap 3 "$E" "$EID" gap
 hx behind 3 "$E" "$EID" behind
 hx diverged 3 "$E" "$EID" diverged 3
 
+# --- every reject names the committed frontier, also one that answers no
+# batch (PROTOCOL.md §2): a child that obeys resumes from it ---------------
+export HOSTILE_DURABLE=1
+hx malformed@3 3 "$E" "$EID" garbage
+hx malformed@3 3 "$E" "$EID" empty
+hx malformed@3 3 "$E" "$EID" two_frames
+hx unexpected@3 3 "$E" "$EID" unexpected
+hx no_session@3 3 "$E" "$EID" no_session
+unset HOSTILE_DURABLE
+# 8 frames and more are malformed too (were dropped unanswered), and logged
+hx malformed 3 "$E" "$EID" many_frames 7
+# the size limit is the message's, not the encrypted frame's
+hx malformed 3 "$E" "$EID" size_edge max
+hx none 3 "$E" "$EID" size_edge over
+alive "a frame one byte over the limit"
+# what a child must not send up: an unsolicited answer, an audit request
+hx unexpected 3 "$E" "$EID" child_sends records
+hx unexpected 3 "$E" "$EID" child_sends fetch
+# a validly signed record after another record 3 than the town's: the
+# child's log forked; the town's own record is not blamed
+hx diverged 3 "$E" "$EID" odd_record fork
+
 # --- a peer of a later build (PROTOCOL.md §7) ----------------------------------------
 # Unknown features and unknown fields are ignored; so is a message type this
 # build does not know; and a Hello without features (every build before the
 # field) syncs as before.
+# (first for this station: the town's log limit per peer has room)
+hx malformed 0 "$F" "$FID" many_frames 8
+check "the town logs the 8-frame message" grep -q "$FID: malformed: expected one frame, got 8" "$TW/daemon.log"
 hx ack 3 "$F" "$FID" hello_future
 hx ignored 3 "$F" "$FID" unknown_msg
 hx ack 6 "$F" "$FID" valid 6
+
+# --- batch ids strictly increase; 0 is no batch id ------------------------------
+hx "ack,malformed,malformed,ack" 8 "$F" "$FID" batch_ids
+
+# --- who may write what (PROTOCOL.md §3) -----------------------------------------
+hx invalid 8 "$F" "$FID" odd_record rollup
+hx invalid 8 "$F" "$FID" odd_record void_ahead
+hx invalid 0 "$S" "$SID" odd_record rollup_other
+hx ack 1 "$S" "$SID" odd_record rollup
 
 # --- equivocation quarantines ------------------------------------------------------------
 hx equivocation 3 "$Q" "$QID" equivocation
@@ -169,11 +207,15 @@ wait_row "$QID" state quarantined
 check "quarantined station has a proof" [ "$(row "$QID" proofs)" -ge 1 ]
 hx quarantined 3 "$Q" "$QID" hello
 hx quarantined 3 "$Q" "$QID" hello
+hx quarantined 3 "$Q" "$QID" hello_then_batch
+hx quarantined 3 "$Q" "$QID" child_sends records
 
 # A corrupt signature in the middle of a batch: a record's hash covers its
 # signature, so the next record no longer chains to it and the batch is
 # refused whole, naming the altered record; nothing is quarantined.
 hx bad_chain 0 "$P" "$PID_" bad_sig_mid
+# record 1 naming a predecessor, validly signed: a rule broken, not a signature
+hx invalid 0 "$P" "$PID_" odd_record epoch_prev
 check "a corrupt signature does not quarantine" [ "$(row "$PID_" proofs)" = 0 ]
 hx welcome 0 "$P" "$PID_" hello
 
@@ -204,5 +246,34 @@ hx welcome 4 "$E" "$EID" hello
 check "good station's head is 25" [ "$(head_seq "$G")" = 25 ]
 check "good station never rejected" [ "$(row "$GID" last_reject)" = "" ]
 
+# --- revoked on a live connection: the reject still names the frontier ----------
+HOSTILE_DURABLE=1 "$HOSTILE" "$EP" "$KEY" "$F/keys" "$FID" wait_then_beat "$T/go" \
+    >"$T/beat.out" 2>"$T/beat.err" &
+BEAT=$!
+for _ in $(seq 1 200); do [ -e "$T/go.ready" ] && break; sleep 0.05; done
+w "$TW" revoke --id "$FID" >"$OUT" 2>"$ERR" || fail "revoke $FID: $(cat "$ERR")"
+touch "$T/go"
+wait "$BEAT"
+check "revoked on a live link: $(cat "$T/beat.out")" grep -qx "revoked@8" "$T/beat.out"
+
 expect_rc 0 w "$TW" verify
+
+# --- a town whose map is full: the child's last_reject stays `storage`, not
+# the stale `gap` its batches still in flight then get ---------------------------
+PORT2=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+T2=$T/town2
+"$WMCTL" init --role town --id xx/small --name 小镇 --dir "$T2" --listen "tcp://127.0.0.1:$PORT2" \
+    >/dev/null || { fail "init town2"; finish; }
+sed -i 's/^map_size_mb = .*/map_size_mb = 1/; s/^map_max_mb = .*/map_max_mb = 2/;
+        s/^day_mb = .*/day_mb = 64/; s/^total_mb = .*/total_mb = 64/' "$T2/wmsync.conf"
+check "town2 has a map ceiling of 2 MiB" grep -q '^map_max_mb = 2$' "$T2/wmsync.conf"
+start_daemon "$T2"
+wait_ready "$T2" "$DPID" || finish
+w "$E" keys | w "$T2" enroll - >"$OUT" 2>"$ERR" || fail "enroll at town2: $(cat "$ERR")"
+got=$("$HOSTILE" "tcp://127.0.0.1:$PORT2" "$(cat "$T2/keys/curve.pub")" "$E/keys" "$EID" \
+    pipeline 20000 2>"$T/pipe.err" | head -1)
+check "a full map refuses with storage (got $got)" [ "$got" = storage ]
+lr=$(w "$T2" status --json | python3 -c 'import json, sys
+print([r for r in json.load(sys.stdin)["stations"] if r["id"] == sys.argv[1]][0]["last_reject"])' "$EID")
+check "the child's last_reject is storage (got $lr)" [ "$lr" = storage ]
 finish
