@@ -109,6 +109,128 @@ static void unstage(const char *stage)
     rmdir(stage);
 }
 
+/* What a staged backup holds of this node's own log. */
+typedef struct {
+    uint8_t log_id[WM_LOG_ID_BYTES];
+    uint32_t epoch;
+    wm_head_t head; /* seq 0: no own records */
+} backup_head_t;
+
+/* Copies the backup file into the data file of stage (DATA_DIR.restore,
+ * beside the current data) and checks it before LMDB maps it: a file cut
+ * short would be a SIGBUS at the first page past its end. WMCTL_OK, or
+ * prints why, removes the stage and returns the exit code. */
+static int stage_backup(const char *file, const char *stage)
+{
+    char data[PATH_MAX + RESTORE_SUFFIX_MAX + sizeof "/" WM_STORE_DATA_FILE], why[WM_WHY_MAX];
+    unstage(stage); /* left over from an interrupted restore */
+    if (wm_store_data_path(stage, data, sizeof data) != WM_OK || mkdir(stage, 0700) != 0 ||
+        copy_file(file, data) != 0) {
+        wmctl_err("restore: cannot stage %s in %s: %s", file, stage, strerror(errno));
+        unstage(stage);
+        return WMCTL_FAIL;
+    }
+    wm_err_t err = wm_envfile_check(data, why, sizeof why);
+    if (err != WM_OK) {
+        wmctl_err("restore: %s %s; nothing was replaced", file, why);
+        unstage(stage);
+        return err == WM_EIO ? WMCTL_FAIL : WMCTL_USAGE;
+    }
+    return WMCTL_OK;
+}
+
+/* Reads the staged backup's log id and this node's head in it, and
+ * verifies every record of the node's own log (its chain and its
+ * signature) before it becomes the log the key goes on signing. WMCTL_OK,
+ * or prints why and returns the exit code. */
+static int read_backup(wmctl_t *w, const char *file, const char *stage, backup_head_t *b)
+{
+    wm_store_t *s = NULL;
+    wm_txn_t *t = NULL;
+    uint32_t node = 0;
+    wm_verify_t v = {0};
+    wm_err_t err = wm_store_open(stage, WM_STORE_RDONLY, w->cfg.map_mb, &s);
+    if (err == WM_OK)
+        err = wm_store_log_id(s, b->log_id);
+    if (err == WM_OK && (err = wm_txn_begin(s, 0, &t)) == WM_OK &&
+        wm_node_lookup(t, w->cfg.id, &node) == WM_OK && wm_epoch_last(t, node, &b->epoch) == WM_OK)
+        err = wm_log_head(t, node, b->epoch, &b->head);
+    wm_err_t verr = err == WM_OK && node ? wm_log_verify(t, node, w->cfg.id, &v) : WM_OK;
+    wm_txn_abort(&t);
+    wm_store_close(&s);
+    if (err != WM_OK) {
+        wmctl_err("restore: %s is not a wmsync backup (%s)", file, wm_strerror(err));
+        return WMCTL_USAGE;
+    }
+    if (verr != WM_OK) {
+        wmctl_err("restore refused: the log in %s does not verify at epoch %" PRIu32
+                  " seq %" PRIu64 " (%s); nothing was replaced. Restore another backup",
+                  file, v.bad_epoch, v.bad_seq, v.why[0] ? v.why : wm_strerror(verr));
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
+/* The fork guard, before anything is replaced: the backup must be of the
+ * log this node's key signs, and reach as far as the key has signed.
+ * WMCTL_OK, or prints the safe path and returns WMCTL_FAIL. */
+static int check_fork_guard(wmctl_t *w, const char *file, const backup_head_t *b)
+{
+    wm_guard_t g = {0};
+    if (wm_nodedir_guard_read(&w->cfg, &g) != WM_OK || !g.present)
+        return WMCTL_OK;
+    if (memcmp(g.log_id, b->log_id, sizeof g.log_id) != 0) {
+        wmctl_err("restore refused: %s is a backup of another log than the one this node's "
+                  "signing key has signed. Restoring it would fork the chain.\n"
+                  "  Safe path: restore the backup that belongs to this node; or, if this is "
+                  "what you have, run `wmctl restore %s --new-epoch` and then start the daemon "
+                  "once with `wmsyncd --new-epoch`: the records signed since stay valid where "
+                  "they were synced, and the station continues in a new epoch",
+                  file, file);
+        return WMCTL_FAIL;
+    }
+    if (g.epoch > b->epoch || (g.epoch == b->epoch && g.seq > b->head.seq)) {
+        wmctl_err("restore refused: the backup ends at epoch %" PRIu32 " seq %" PRIu64
+                  ", but this node's key has already signed up to epoch %" PRIu32 " seq %" PRIu64
+                  ". Restoring it and signing again would fork the chain (the daemon would "
+                  "refuse to start).\n"
+                  "  Safe path: restore a newer backup if there is one; otherwise run "
+                  "`wmctl restore %s --new-epoch` and start the daemon once with "
+                  "`wmsyncd --new-epoch`. Records after seq %" PRIu64 " that reached the town "
+                  "stay there, valid and attributed to the old epoch",
+                  b->epoch, b->head.seq, g.epoch, g.seq, file, b->head.seq);
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
+/* Swap: the staged backup becomes the data directory; the current data
+ * (if any) is kept aside in old, never deleted. WMCTL_OK, or prints why
+ * and returns WMCTL_FAIL (the previous data back in place if it can be). */
+static int swap_in(wmctl_t *w, const char *stage, char *old, size_t cap)
+{
+    /* A name no earlier restore used: two restores in one second must not
+     * collide (rename onto the first one's directory fails). */
+    long now = (long)time(NULL);
+    snprintf(old, cap, "%s.before-restore-%ld", w->cfg.data_dir, now);
+    for (int k = 2; access(old, F_OK) == 0 && k < 1000; k++)
+        snprintf(old, cap, "%s.before-restore-%ld-%d", w->cfg.data_dir, now, k);
+    if (access(w->cfg.data_dir, F_OK) == 0 && rename(w->cfg.data_dir, old) != 0) {
+        wmctl_err("restore: cannot move %s aside: %s", w->cfg.data_dir, strerror(errno));
+        unstage(stage);
+        return WMCTL_FAIL;
+    }
+    if (rename(stage, w->cfg.data_dir) != 0) {
+        int e = errno;
+        rename(old, w->cfg.data_dir); /* the previous data goes back where it was */
+        wmctl_err("restore: cannot put the backup in place: %s%s%s", strerror(e),
+                  access(old, F_OK) == 0 ? "; the previous data is in " : "",
+                  access(old, F_OK) == 0 ? old : "");
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
 int cmd_restore(wmctl_t *w, int argc, char **argv)
 {
     static const char *const flags[] = {"new-epoch", NULL};
@@ -129,106 +251,25 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
         return WMCTL_FAIL;
     }
     /* Open the backup where it will go, but beside the current data. */
-    char stage[PATH_MAX + RESTORE_SUFFIX_MAX], data[sizeof stage + sizeof "/" WM_STORE_DATA_FILE],
-        old[PATH_MAX + RESTORE_SUFFIX_MAX];
+    char stage[PATH_MAX + RESTORE_SUFFIX_MAX], old[PATH_MAX + RESTORE_SUFFIX_MAX];
+    backup_head_t b = {0};
     snprintf(stage, sizeof stage, "%s.restore", w->cfg.data_dir);
-    unstage(stage); /* left over from an interrupted restore */
-    if (wm_store_data_path(stage, data, sizeof data) != WM_OK || mkdir(stage, 0700) != 0 ||
-        copy_file(file, data) != 0) {
-        wmctl_err("restore: cannot stage %s in %s: %s", file, stage, strerror(errno));
-        unstage(stage);
-        return WMCTL_FAIL;
-    }
-    wm_store_t *s = NULL;
-    wm_txn_t *t = NULL;
-    uint8_t log_id[WM_LOG_ID_BYTES];
-    uint32_t node = 0, epoch = 0;
-    wm_guard_t g = {0};
-    wm_head_t head = {0};
-    wm_verify_t v = {0};
-    char why[WM_WHY_MAX];
-    /* The staged copy, before LMDB maps it: a file cut short would be a
-     * SIGBUS at the first page past its end. */
-    wm_err_t err = wm_envfile_check(data, why, sizeof why);
-    if (err != WM_OK) {
-        wmctl_err("restore: %s %s; nothing was replaced", file, why);
-        unstage(stage);
-        return err == WM_EIO ? WMCTL_FAIL : WMCTL_USAGE;
-    }
-    err = wm_store_open(stage, WM_STORE_RDONLY, w->cfg.map_mb, &s);
-    if (err == WM_OK)
-        err = wm_store_log_id(s, log_id);
-    if (err == WM_OK && (err = wm_txn_begin(s, 0, &t)) == WM_OK &&
-        wm_node_lookup(t, w->cfg.id, &node) == WM_OK && wm_epoch_last(t, node, &epoch) == WM_OK)
-        err = wm_log_head(t, node, epoch, &head);
-    /* Every record of the node's own log: its chain and its signature,
-     * before it becomes the log the key goes on signing. */
-    wm_err_t verr = err == WM_OK && node ? wm_log_verify(t, node, w->cfg.id, &v) : WM_OK;
-    wm_txn_abort(&t);
-    wm_store_close(&s);
-    rc = WMCTL_OK;
-    if (err != WM_OK) {
-        wmctl_err("restore: %s is not a wmsync backup (%s)", file, wm_strerror(err));
-        rc = WMCTL_USAGE;
-    } else if (verr != WM_OK) {
-        wmctl_err("restore refused: the log in %s does not verify at epoch %" PRIu32
-                  " seq %" PRIu64 " (%s); nothing was replaced. Restore another backup",
-                  file, v.bad_epoch, v.bad_seq, v.why[0] ? v.why : wm_strerror(verr));
-        rc = WMCTL_FAIL;
-    } else if (!new_epoch && wm_nodedir_guard_read(&w->cfg, &g) == WM_OK && g.present) {
-        /* The fork guard, before anything is replaced. */
-        if (memcmp(g.log_id, log_id, sizeof g.log_id) != 0) {
-            wmctl_err("restore refused: %s is a backup of another log than the one this node's "
-                      "signing key has signed. Restoring it would fork the chain.\n"
-                      "  Safe path: restore the backup that belongs to this node; or, if this is "
-                      "what you have, run `wmctl restore %s --new-epoch` and then start the daemon "
-                      "once with `wmsyncd --new-epoch`: the records signed since stay valid where "
-                      "they were synced, and the station continues in a new epoch",
-                      file, file);
-            rc = WMCTL_FAIL;
-        } else if (g.epoch > epoch || (g.epoch == epoch && g.seq > head.seq)) {
-            wmctl_err("restore refused: the backup ends at epoch %" PRIu32 " seq %" PRIu64
-                      ", but this node's key has already signed up to epoch %" PRIu32 " seq %" PRIu64
-                      ". Restoring it and signing again would fork the chain (the daemon would "
-                      "refuse to start).\n"
-                      "  Safe path: restore a newer backup if there is one; otherwise run "
-                      "`wmctl restore %s --new-epoch` and start the daemon once with "
-                      "`wmsyncd --new-epoch`. Records after seq %" PRIu64 " that reached the town "
-                      "stay there, valid and attributed to the old epoch",
-                      epoch, head.seq, g.epoch, g.seq, file, head.seq);
-            rc = WMCTL_FAIL;
-        }
-    }
+    if ((rc = stage_backup(file, stage)))
+        return rc;
+    if ((rc = read_backup(w, file, stage, &b)) == WMCTL_OK && !new_epoch)
+        rc = check_fork_guard(w, file, &b);
     if (rc != WMCTL_OK) {
         unstage(stage);
         return rc;
     }
-    /* Swap: the current data (if any) is kept aside, never deleted. */
-    /* A name no earlier restore used: two restores in one second must not
-     * collide (rename onto the first one's directory fails). */
-    long now = (long)time(NULL);
-    snprintf(old, sizeof old, "%s.before-restore-%ld", w->cfg.data_dir, now);
-    for (int k = 2; access(old, F_OK) == 0 && k < 1000; k++)
-        snprintf(old, sizeof old, "%s.before-restore-%ld-%d", w->cfg.data_dir, now, k);
-    if (access(w->cfg.data_dir, F_OK) == 0 && rename(w->cfg.data_dir, old) != 0) {
-        wmctl_err("restore: cannot move %s aside: %s", w->cfg.data_dir, strerror(errno));
-        unstage(stage);
-        return WMCTL_FAIL;
-    }
-    if (rename(stage, w->cfg.data_dir) != 0) {
-        int e = errno;
-        rename(old, w->cfg.data_dir); /* the previous data goes back where it was */
-        wmctl_err("restore: cannot put the backup in place: %s%s%s", strerror(e),
-                  access(old, F_OK) == 0 ? "; the previous data is in " : "",
-                  access(old, F_OK) == 0 ? old : "");
-        return WMCTL_FAIL;
-    }
+    if ((rc = swap_in(w, stage, old, sizeof old)))
+        return rc;
     /* The guard beside the key stays as it is, also with --new-epoch: it
      * still says how far the key has signed, so a start without
      * --new-epoch is refused (it would sign the backup's next seqs a second
      * time), and the daemon's --new-epoch start begins above every epoch
      * the key has signed in, then rewrites the guard for the restored log. */
-    printf("restored %s: epoch %" PRIu32 " seq %" PRIu64 "%s%s\n", file, epoch, head.seq,
+    printf("restored %s: epoch %" PRIu32 " seq %" PRIu64 "%s%s\n", file, b.epoch, b.head.seq,
            access(old, F_OK) == 0 ? "; the previous data is kept in " : "",
            access(old, F_OK) == 0 ? old : "");
     if (new_epoch)
