@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_agg_audit — the audit relay: a control request (wmctl audit) asks a
+ * child for records with FETCH; the child's RECORDS answer goes back to
+ * that request, or a timeout does. Waits refer to the child by node id.
+ */
+#include "wm_agg_int.h"
+
+#include "control.pb-c.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_log.h"
+
+/* Answers a waiting control request: the records, or why there are none. */
+static void fetch_reply(wm_agg_t *a, wm_agg_wait_t *w, Wm__Records *recs, const char *error)
+{
+    Wm__CtlReply r = WM__CTL_REPLY__INIT;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (error) {
+        r.error = (char *)wm_errname(WM_ETIMEOUT);
+        r.message = (char *)error;
+    }
+    r.records = recs;
+    if (a->ctl && wm_pb_encode(&r.base, &buf, &len) == WM_OK) {
+        wm_msg_t m = {.n = 2, .f = {w->ctl_peer, {buf, len}}};
+        if (wm_sock_send(a->ctl, &m) != WM_OK) /* wmctl times out waiting */
+            wm_warn("audit: cannot answer the control request: %s", wm_net_detail());
+    }
+    free(buf);
+    free(w->ctl_peer.data);
+    memset(w, 0, sizeof *w);
+}
+
+/* Hands an audit answer to the control request waiting for it. 0 if no
+ * request of `from` with that id waits (never asked, timed out), or the
+ * answer is not about what was asked. */
+int wm_agg_audit_answered(wm_agg_t *a, const wm_agg_peer_t *from, Wm__Records *recs)
+{
+    for (int i = 0; i < FETCH_WAIT_MAX; i++) {
+        wm_agg_wait_t *w = &a->waits[i];
+        if (!w->req_id || w->req_id != recs->req_id)
+            continue;
+        /* Only the child asked, about what was asked, may answer. */
+        if (strcmp(w->child, from->ps->node) != 0 || !recs->node || strcmp(recs->node, w->node) != 0 ||
+            recs->epoch != w->epoch) {
+            return 0;
+        }
+        fetch_reply(a, w, recs, NULL);
+        return 1;
+    }
+    return 0;
+}
+
+void wm_agg_set_ctl(wm_agg_t *a, wm_sock_t *ctl)
+{
+    a->ctl = ctl;
+}
+
+wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_peer, char *why,
+                      size_t cap)
+{
+    wm_agg_peer_t *p = f->via ? wm_agg_peer_find(a, f->via) : NULL;
+    if (!p) {
+        snprintf(why, cap, "\"%s\" is not enrolled here", f->via ? f->via : "");
+        return WM_ENOTFOUND;
+    }
+    if (p->session == WM_AGG_S_NONE) {
+        snprintf(why, cap, "%s is not connected now; try again when its status says ok",
+                 p->ps->node);
+        return WM_ESTATE;
+    }
+    wm_agg_wait_t *w = NULL;
+    for (int i = 0; i < FETCH_WAIT_MAX && !w; i++)
+        if (!a->waits[i].req_id)
+            w = &a->waits[i];
+    if (!w) {
+        snprintf(why, cap, "too many audit requests at once");
+        return WM_ESTATE;
+    }
+    w->ctl_peer.data = malloc(ctl_peer->len);
+    if (!w->ctl_peer.data)
+        return WM_ENOMEM;
+    memcpy(w->ctl_peer.data, ctl_peer->data, ctl_peer->len);
+    w->ctl_peer.len = ctl_peer->len;
+    w->req_id = ++a->next_req_id;
+    w->deadline = time(NULL) + FETCH_TIMEOUT_S;
+    snprintf(w->child, sizeof w->child, "%s", p->ps->node);
+    snprintf(w->node, sizeof w->node, "%s", f->node ? f->node : "");
+    w->epoch = f->epoch;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Fetch out = *f;
+    out.req_id = w->req_id;
+    out.via = "";
+    m.msg_case = WM__SYNC_MSG__MSG_FETCH;
+    m.fetch = &out;
+    wm_agg_send(a, &p->route, &m);
+    return WM_OK;
+}
+
+void wm_agg_audit_tick(wm_agg_t *a, time_t now)
+{
+    for (int i = 0; i < FETCH_WAIT_MAX; i++)
+        if (a->waits[i].req_id && now > a->waits[i].deadline)
+            fetch_reply(a, &a->waits[i], NULL, "the child did not answer the audit request");
+}
+
+void wm_agg_audit_close(wm_agg_t *a)
+{
+    for (int i = 0; i < FETCH_WAIT_MAX; i++)
+        free(a->waits[i].ctl_peer.data);
+}

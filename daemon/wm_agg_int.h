@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_agg_int — what the aggregator's files share, and nothing outside them
+ * includes. The aggregator is one module (wm_agg.h) in four files, one job
+ * each:
+ *   wm_agg.c         sessions: ZAP, HELLO, batches, the turn's group commit;
+ *   wm_agg_peers.c   the register of enrolled children (enrol, revoke,
+ *                    compromise, reload, and their durable bookkeeping);
+ *   wm_agg_audit.c   the audit relay: FETCH to a child, its RECORDS back to
+ *                    the control request that asked;
+ *   wm_agg_verify.c  staged records, checked by the verifier thread,
+ *                    promoted into the log or quarantined.
+ * Single-threaded: everything here runs on the daemon's poll loop.
+ */
+#ifndef WM_AGG_INT_H
+#define WM_AGG_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "wm_agg.h"
+#include "wm_ingest.h"
+#include "wm_sync.h"
+#include "wm_validate.h"
+#include "wm_verifier.h"
+
+#define AGG_DRAIN 256
+#define AGG_DRAIN_BYTES (16u << 20) /* bounds the memory one turn holds */
+#define PEER_FLUSH_S 2
+#define PROMOTE_MAX 8192 /* verified records moved into the log per loop turn */
+
+/* The aggregator's side of one child's session (PROTOCOL.md §3), bound to
+ * the ROUTER identity (route) of the connection whose HELLO was answered:
+ *
+ *   NONE ── HELLO accepted ──▶ STREAMING ── batch refused (retryable) ──▶ RESUMING
+ *    ▲                            ▲  ◀──────── a batch acked ───────────────┘
+ *    │                            └── a new HELLO accepted (any state) ──
+ *    └── revoked, or the register reloaded with the node revoked
+ *
+ * In RESUMING the child has been told to resume from durable; batches it
+ * sent before it heard that are stale, and the `gap` they earn is not kept
+ * as its last reject. A message on any other connection of the node than
+ * route is outside the session (no_session). */
+typedef enum {
+    WM_AGG_S_NONE = 0,
+    WM_AGG_S_STREAMING,
+    WM_AGG_S_RESUMING,
+} wm_agg_session_t;
+
+/* An enrolled child as the aggregator knows it. The register keeps them
+ * in one array that enrol and reload may reallocate: hold a pointer only
+ * within one call, and refer to a peer by its node id across calls. */
+typedef struct {
+    Wm__PeerState *ps;  /* owned; all strings and bytes malloc'd */
+    uint32_t node_no;
+    wm_frame_t route;   /* ROUTER identity of the current session, owned */
+    wm_agg_session_t session; /* on route; see the state machine above */
+    uint64_t last_batch_id; /* of this session: batch ids strictly increase */
+    uint32_t in_flight; /* batches of this session taken and not yet answered */
+    int dirty;          /* ps changed since it was last stored */
+    /* Verification (wm_verifier): the verifier vouched for its staged
+     * records up to v_epoch/v_seq, and found v_bad after that. */
+    int v_pending;      /* not all of that is promoted into the log yet */
+    uint32_t v_epoch;
+    uint64_t v_seq;
+    int v_bad;
+    uint32_t v_bad_epoch;
+    uint64_t v_bad_seq;
+    char v_why[WM_WHY_MAX];
+    time_t unverified_since; /* when staged records began to wait; 0: none */
+} wm_agg_peer_t;
+
+/* An audit fetch waiting for the child's answer. */
+typedef struct {
+    uint64_t req_id;
+    wm_frame_t ctl_peer; /* owned: whom to answer on the control socket */
+    time_t deadline;
+    char child[WM_ID_MAX + 1]; /* the child asked (by id): only its answer counts */
+    char node[WM_ID_MAX + 1];  /* what was asked for */
+    uint32_t epoch;
+} wm_agg_wait_t;
+
+#define FETCH_WAIT_MAX 16
+#define FETCH_TIMEOUT_S 15
+
+struct wm_agg {
+    wm_node_t *node;
+    wm_sock_t *zap, *router;
+    wm_sock_t *ctl; /* borrowed: answers to audit fetches */
+    wm_agg_wait_t waits[FETCH_WAIT_MAX];
+    uint64_t next_req_id;
+    wm_agg_peer_t *peers;
+    size_t npeers, cap;
+    time_t flush_due;
+    wm_verifier_t *verifier;
+};
+
+/* One batch taken this turn, waiting for the group commit. */
+typedef struct {
+    wm_agg_peer_t *peer;
+    wm_frame_t route; /* the connection the batch came on: the answer goes there */
+    Wm__SyncMsg *msg; /* owned */
+    wm_ingest_t res;
+    int stored;
+    int numbered;     /* the peer got its node number in this turn */
+} wm_agg_pending_t;
+
+/* ---- wm_agg.c: sending ---- */
+
+/* Sends m to the connection route (failures are logged at debug level:
+ * the child's timers recover). */
+void wm_agg_send(wm_agg_t *a, const wm_frame_t *route, Wm__SyncMsg *m);
+/* Keeps reason and detail as p's last reject (status), except the routine
+ * no_session. p may be NULL. */
+void wm_agg_note_reject(wm_agg_peer_t *p, wm_sync_reason_t reason, const char *detail);
+/* p's committed frontier: staged records included (0/0 if nothing stored). */
+WM_MUST_CHECK wm_err_t wm_agg_durable(wm_agg_t *a, wm_agg_peer_t *p, wm_head_t *h);
+
+/* ---- wm_agg_peers.c: the register ---- */
+
+/* Replace a protobuf-c owned string / byte field (malloc'd copies). */
+void wm_agg_set_str(char **field, const char *v);
+void wm_agg_set_bytes(ProtobufCBinaryData *b, const uint8_t *data, size_t len);
+/* Records f as p's claimed head (a hash of any length but 32 is dropped). */
+void wm_agg_peer_claimed(wm_agg_peer_t *p, const Wm__Frontier *f);
+/* Lookups; NULL if none. by_key: the peer enrolled NOW with the transport
+ * key of a connection (by_curve: the key; by_key: the ZAP user id, the key
+ * in hex). Valid until the register
+ * changes (enrol, reload). */
+wm_agg_peer_t *wm_agg_peer_by_curve(wm_agg_t *a, const uint8_t key[static WM_PUB_BYTES]);
+wm_agg_peer_t *wm_agg_peer_by_key(wm_agg_t *a, const char *key_hex);
+wm_agg_peer_t *wm_agg_peer_find(wm_agg_t *a, const char *id);
+wm_agg_peer_t *wm_agg_peer_by_no(wm_agg_t *a, uint32_t node_no);
+/* Reads the register from the store into a (empty). */
+WM_MUST_CHECK wm_err_t wm_agg_peers_load(wm_agg_t *a);
+/* Writes every changed peer in t; they stay marked changed until
+ * wm_agg_peers_commit has committed t. */
+WM_MUST_CHECK wm_err_t wm_agg_peers_flush(wm_agg_t *a, wm_txn_t *t);
+WM_MUST_CHECK wm_err_t wm_agg_peers_commit(wm_agg_t *a, wm_txn_t **t);
+/* Frees every peer. */
+void wm_agg_peers_free(wm_agg_t *a);
+
+/* ---- wm_agg_audit.c: the audit relay ---- */
+
+/* A child's RECORDS: answers the control request waiting for it. 0 if no
+ * request of `from` with that id waits (never asked, timed out), or the
+ * answer is not about what was asked. */
+int wm_agg_audit_answered(wm_agg_t *a, const wm_agg_peer_t *from, Wm__Records *recs);
+/* Answers waits past their deadline with a timeout; frees all waits. */
+void wm_agg_audit_tick(wm_agg_t *a, time_t now);
+void wm_agg_audit_close(wm_agg_t *a);
+
+/* ---- wm_agg_verify.c: staged records become log records ---- */
+
+/* Batches of this turn were committed (staged): wake the verifier. */
+void wm_agg_staged(wm_agg_t *a, const wm_agg_pending_t *pend, size_t n, time_t now);
+/* Moves what the verifier vouched for into the log; quarantines on a bad
+ * signature. Durable on return; what is left waits for the next call. */
+void wm_agg_promote(wm_agg_t *a);
+
+#endif
