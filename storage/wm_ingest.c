@@ -158,184 +158,226 @@ static WM_MUST_CHECK wm_err_t check_tier(const wm_sender_t *s, const wm_record_t
     return WM_OK;
 }
 
+/* The key that signs epoch of sender s: the one registered when the epoch
+ * first arrived (a re-enrolled key signs new epochs only), else the
+ * enrolled key. */
+static void epoch_key(wm_txn_t *t, const wm_sender_t *s, uint32_t epoch,
+                      uint8_t pub[static WM_PUB_BYTES])
+{
+    if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
+        memcpy(pub, s->sign_pub, WM_PUB_BYTES);
+}
+
+/* Whether v is validly signed by the key of its epoch (put in pub). */
+static int epoch_signed(wm_txn_t *t, const wm_sender_t *s, const wm_srec_t *v, uint32_t epoch,
+                        uint8_t pub[static WM_PUB_BYTES])
+{
+    epoch_key(t, s, epoch, pub);
+    return wm_srec_verify(v, pub) == WM_OK;
+}
+
+/* Where a batch is: the run of records of one epoch being ingested. The
+ * signature of a run's last new record is verified when the run ends. */
+typedef struct {
+    uint32_t last_epoch; /* the sender's highest epoch stored */
+    uint32_t epoch;      /* of the run */
+    uint64_t seq;        /* of the run's last new record */
+    int have;            /* the run has a new record (last) */
+    wm_srec_t last;
+    uint8_t pub[WM_PUB_BYTES]; /* the run's key, when keys are compromised */
+} run_t;
+
+/* What needs no log: the record is the sender's own, keeps the content
+ * rules the station applied before signing (dates up to WM_DATE_MAX: the
+ * station's clock is its own), and is a kind the sender may write. Kinds
+ * this build does not know are stored and forwarded unchecked. */
+static WM_MUST_CHECK wm_err_t check_record(const wm_sender_t *s, const wm_record_t *r,
+                                           wm_ingest_t *res)
+{
+    wm_reject_t rej;
+    if (strcmp(r->station, s->id) != 0)
+        return refuse(res, WM_EPERM, WM_SYNC_R_WRONG_NODE, r->epoch, r->seq,
+                      "record %" PRIu32 "/%" PRIu64 " names node \"%s\", but the sender is %s",
+                      r->epoch, r->seq, r->station, s->id);
+    if (wm_validate_applies(r) && wm_validate_body(r, WM_DATE_MAX - 1, &rej) != WM_OK)
+        return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, r->epoch, r->seq,
+                      "record %" PRIu32 "/%" PRIu64 " breaks a content rule: %s: %s", r->epoch,
+                      r->seq, rej.field, rej.why);
+    return check_tier(s, r, res);
+}
+
+/* A record of epoch/seq enters the run: an epoch older than one stored is
+ * refused; a new run closes the previous one and registers the enrolled
+ * key for an epoch seen for the first time; what a compromised key signed
+ * beyond its point is refused. */
+static WM_MUST_CHECK wm_err_t enter_run(wm_txn_t *t, const wm_sender_t *s, run_t *run,
+                                        uint32_t epoch, uint64_t seq, wm_ingest_t *res)
+{
+    wm_err_t err;
+    if (epoch < run->last_epoch)
+        return refuse(res, WM_ECHAIN, WM_SYNC_R_OLD_EPOCH, epoch, seq,
+                      "record is in epoch %" PRIu32 " but epoch %" PRIu32 " has begun", epoch,
+                      run->last_epoch);
+    if (epoch != run->epoch) {
+        if ((err = check_run_signature(t, s, run->have ? &run->last : NULL, run->epoch, run->seq,
+                                       res)) != WM_OK)
+            return err;
+        run->have = 0;
+        run->epoch = epoch;
+        if (epoch > run->last_epoch) {
+            if ((err = check_epoch_step(run->last_epoch, epoch, seq, res)) != WM_OK)
+                return err;
+            if ((err = wm_epoch_set(t, s->node_no, epoch, key_for_epoch(s, epoch))) != WM_OK)
+                return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot record epoch key");
+            run->last_epoch = epoch;
+        }
+        if (s->peer && s->peer->n_compromised)
+            epoch_key(t, s, epoch, run->pub);
+    }
+    if (s->peer && s->peer->n_compromised)
+        return check_not_compromised(s, run->pub, epoch, seq, 0, res);
+    return WM_OK;
+}
+
+/* The staged record epoch/seq differs from v: equivocation only if the
+ * station really signed both. WM_OK (a duplicate, counted) or the refusal. */
+static WM_MUST_CHECK wm_err_t fork_verdict(wm_txn_t *t, const wm_sender_t *s, const wm_srec_t *v,
+                                           uint32_t epoch, uint64_t seq, const uint8_t *rec,
+                                           size_t len, wm_ingest_t *res)
+{
+    uint8_t pub[WM_PUB_BYTES];
+    wm_err_t err;
+    if (!epoch_signed(t, s, v, epoch, pub))
+        return refuse(res, WM_EBADSIG, WM_SYNC_R_BAD_SIGNATURE, epoch, seq,
+                      "record %" PRIu32 "/%" PRIu64
+                      " differs from the stored one and is not validly signed",
+                      epoch, seq);
+    /* Same bytes under another valid signature (Ed25519 signatures are
+     * deterministic, so a second one means a second signer implementation)
+     * is no fork of the content: keep ours. */
+    wm_srec_t have;
+    if (wm_stage_get(t, s->node_no, epoch, seq, &have) == WM_OK && have.len == v->len &&
+        memcmp(have.bytes, v->bytes, v->len) == 0) {
+        res->duplicates++;
+        return WM_OK;
+    }
+    if ((err = check_not_compromised(s, pub, epoch, seq, 1, res)) != WM_OK)
+        return err;
+    res->equivocation = 1;
+    res->proof = rec;
+    res->proof_len = len;
+    return refuse(res, WM_EFORKED, WM_SYNC_R_EQUIVOCATION, epoch, seq,
+                  "%s signed two different records at %" PRIu32 "/%" PRIu64
+                  "; both are kept as proof and the station is quarantined",
+                  s->id, epoch, seq);
+}
+
+/* Record v (epoch/seq) does not chain to the stored head: the refusal,
+ * blaming the record at fault. */
+static WM_MUST_CHECK wm_err_t chain_verdict(wm_txn_t *t, const wm_sender_t *s, const run_t *run,
+                                            const wm_srec_t *v, uint32_t epoch, uint64_t seq,
+                                            wm_ingest_t *res)
+{
+    wm_head_t h;
+    uint8_t pub[WM_PUB_BYTES];
+    wm_err_t err;
+    if ((err = wm_stage_head(t, s->node_no, epoch, &h)) != WM_OK)
+        return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot read the head");
+    if (seq > h.seq + 1)
+        return refuse(res, WM_ECHAIN, WM_SYNC_R_GAP, epoch, seq,
+                      "record %" PRIu32 "/%" PRIu64 " leaves a gap: stored head is %" PRIu64,
+                      epoch, seq, h.seq);
+    /* Which record is at fault? One that is not validly signed is itself.
+     * One that is names the true hash of its predecessor: then the
+     * predecessor changed — in this batch, it was altered on the way;
+     * already held here (verified), the child's log has forked from what
+     * it sent before. */
+    if (!epoch_signed(t, s, v, epoch, pub))
+        return refuse(res, WM_ECHAIN, WM_SYNC_R_BAD_CHAIN, epoch, seq,
+                      "record %" PRIu32 "/%" PRIu64
+                      " does not chain to the record before it and is not validly signed",
+                      epoch, seq);
+    if (seq == 1)
+        return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, epoch, seq,
+                      "record %" PRIu32 "/1 begins its epoch, so its prev must be 32 zero "
+                      "bytes; it names a predecessor",
+                      epoch);
+    if (run->have && run->epoch == epoch && run->seq == seq - 1)
+        return refuse(res, WM_ECHAIN, WM_SYNC_R_BAD_CHAIN, epoch, seq - 1,
+                      "record %" PRIu32 "/%" PRIu64
+                      " of this batch was altered: record %" PRIu64
+                      ", validly signed, names a different hash for it",
+                      epoch, seq - 1, seq);
+    return refuse(res, WM_ECHAIN, WM_SYNC_R_DIVERGED, epoch, seq - 1,
+                  "record %" PRIu32 "/%" PRIu64 ", validly signed, follows a record %" PRIu32
+                  "/%" PRIu64 " other than the one this aggregator holds: the child's log "
+                  "has forked from what it sent before; restore its newest data or start "
+                  "a new epoch (wmsyncd --new-epoch)",
+                  epoch, seq, epoch, seq - 1);
+}
+
+/* Record i (0-based) of the batch, rec/len: checked, staged and charged
+ * to the sender's quota. WM_OK when it is new or a duplicate. */
+static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_t *run,
+                                         const uint8_t *rec, size_t len, size_t i, int64_t now,
+                                         wm_ingest_t *res)
+{
+    wm_srec_t v;
+    wm_record_t *r = NULL;
+    wm_err_t err;
+    if ((err = wm_srec_view(rec, len, &v)) != WM_OK ||
+        (err = wm_record_decode(v.bytes, v.len, &r)) != WM_OK)
+        return refuse(res, WM_EDECODE, err == WM_ETOOBIG ? WM_SYNC_R_TOO_BIG : WM_SYNC_R_MALFORMED, 0, 0,
+                      "record %zu of the batch does not decode", i + 1);
+    uint32_t epoch = r->epoch;
+    uint64_t seq = r->seq;
+    int64_t captured = r->captured;
+    if ((err = check_record(s, r, res)) != WM_OK ||
+        (err = enter_run(t, s, run, epoch, seq, res)) != WM_OK) {
+        wm_record_free(&r);
+        return err;
+    }
+    /* Staged, not yet in the log: only its chain is checked so far
+     * (wm_stage.h); counters move when it is promoted. */
+    err = wm_stage_append(t, s->node_no, r, rec, len);
+    wm_record_free(&r);
+    char qwhy[WM_WHY_MAX];
+    if (err == WM_OK && s->quota &&
+        (err = wm_quota_charge(t, s->quota, s->node_no, captured, len, qwhy, sizeof qwhy)) ==
+            WM_EQUOTA)
+        return refuse(res, err, WM_SYNC_R_QUOTA, epoch, seq, "record %" PRIu32 "/%" PRIu64 ": %s",
+                      epoch, seq, qwhy);
+    if (err == WM_EEXIST) {
+        res->duplicates++;
+        return WM_OK;
+    }
+    if (err == WM_EFORKED)
+        return fork_verdict(t, s, &v, epoch, seq, rec, len, res);
+    if (err == WM_ECHAIN)
+        return chain_verdict(t, s, run, &v, epoch, seq, res);
+    if (err != WM_OK)
+        return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot store: %s", wm_strerror(err));
+    res->accepted++;
+    if (captured > now + WM_FUTURE_CAPTURE_S)
+        res->flagged++;
+    run->last = v;
+    run->seq = seq;
+    run->have = 1;
+    return WM_OK;
+}
+
 static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
                                const size_t *lens, size_t n, int64_t now, wm_ingest_t *res)
 {
     memset(res, 0, sizeof *res);
-    wm_err_t err;
-    uint32_t last_epoch = 0;
-    err = wm_epoch_last(t, s->node_no, &last_epoch);
+    run_t run = {0};
+    wm_err_t err = wm_epoch_last(t, s->node_no, &run.last_epoch);
     if (err != WM_OK && err != WM_ENOTFOUND)
         return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot read epochs: %s", wm_strerror(err));
-
-    wm_srec_t run_last = {0};
-    uint8_t run_pub[WM_PUB_BYTES]; /* the key of run_epoch, when keys are compromised */
-    int have_run = 0;
-    uint32_t run_epoch = 0;
-    uint64_t run_seq = 0;
-    for (size_t i = 0; i < n; i++) {
-        wm_srec_t v;
-        wm_record_t *r = NULL;
-        if ((err = wm_srec_view(records[i], lens[i], &v)) != WM_OK ||
-            (err = wm_record_decode(v.bytes, v.len, &r)) != WM_OK)
-            return refuse(res, WM_EDECODE, err == WM_ETOOBIG ? WM_SYNC_R_TOO_BIG : WM_SYNC_R_MALFORMED, 0, 0,
-                          "record %zu of the batch does not decode", i + 1);
-        uint32_t epoch = r->epoch;
-        uint64_t seq = r->seq;
-        int64_t captured = r->captured;
-        if (strcmp(r->station, s->id) != 0) {
-            err = refuse(res, WM_EPERM, WM_SYNC_R_WRONG_NODE, epoch, seq,
-                   "record %" PRIu32 "/%" PRIu64 " names node \"%s\", but the sender is %s",
-                   epoch, seq, r->station, s->id);
-            wm_record_free(&r);
+    for (size_t i = 0; i < n; i++)
+        if ((err = ingest_one(t, s, &run, records[i], lens[i], i, now, res)) != WM_OK)
             return err;
-        }
-        /* The content rules the station applied before signing apply here
-         * too (dates up to WM_DATE_MAX: the station's clock is its own):
-         * nothing signed but malformed reaches the counters. Kinds this
-         * build does not know are stored and forwarded unchecked. */
-        wm_reject_t rej;
-        if (wm_validate_applies(r) && wm_validate_body(r, WM_DATE_MAX - 1, &rej) != WM_OK) {
-            err = refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, epoch, seq,
-                   "record %" PRIu32 "/%" PRIu64 " breaks a content rule: %s: %s", epoch, seq,
-                   rej.field, rej.why);
-            wm_record_free(&r);
-            return err;
-        }
-        if ((err = check_tier(s, r, res)) != WM_OK) {
-            wm_record_free(&r);
-            return err;
-        }
-        if (epoch < last_epoch) {
-            wm_record_free(&r);
-            return refuse(res, WM_ECHAIN, WM_SYNC_R_OLD_EPOCH, epoch, seq,
-                          "record is in epoch %" PRIu32 " but epoch %" PRIu32 " has begun",
-                          epoch, last_epoch);
-        }
-        if (epoch != run_epoch) {
-            /* A new epoch run: close the previous one, and register the
-             * enrolled key for an epoch seen for the first time. */
-            if ((err = check_run_signature(t, s, have_run ? &run_last : NULL, run_epoch, run_seq,
-                                           res)) != WM_OK) {
-                wm_record_free(&r);
-                return err;
-            }
-            have_run = 0;
-            run_epoch = epoch;
-            if (epoch > last_epoch) {
-                if ((err = check_epoch_step(last_epoch, epoch, seq, res)) != WM_OK) {
-                    wm_record_free(&r);
-                    return err;
-                }
-                if ((err = wm_epoch_set(t, s->node_no, epoch, key_for_epoch(s, epoch))) != WM_OK) {
-                    wm_record_free(&r);
-                    return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot record epoch key");
-                }
-                last_epoch = epoch;
-            }
-            if (s->peer && s->peer->n_compromised &&
-                wm_epoch_key(t, s->node_no, epoch, run_pub) != WM_OK)
-                memcpy(run_pub, s->sign_pub, WM_PUB_BYTES);
-        }
-        if (s->peer && s->peer->n_compromised &&
-            (err = check_not_compromised(s, run_pub, epoch, seq, 0, res)) != WM_OK) {
-            wm_record_free(&r);
-            return err;
-        }
-        /* Staged, not yet in the log: only its chain is checked so far
-         * (wm_stage.h); counters move when it is promoted. */
-        err = wm_stage_append(t, s->node_no, r, records[i], lens[i]);
-        char qwhy[WM_WHY_MAX];
-        if (err == WM_OK && s->quota &&
-            (err = wm_quota_charge(t, s->quota, s->node_no, captured, lens[i], qwhy,
-                                   sizeof qwhy)) == WM_EQUOTA) {
-            wm_record_free(&r);
-            return refuse(res, err, WM_SYNC_R_QUOTA, epoch, seq, "record %" PRIu32 "/%" PRIu64 ": %s",
-                          epoch, seq, qwhy);
-        }
-        wm_record_free(&r);
-        if (err == WM_EEXIST) {
-            res->duplicates++;
-            continue;
-        }
-        if (err == WM_EFORKED) {
-            /* Equivocation only if the station really signed both. */
-            uint8_t pub[WM_PUB_BYTES];
-            if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
-                memcpy(pub, s->sign_pub, WM_PUB_BYTES);
-            if (wm_srec_verify(&v, pub) != WM_OK)
-                return refuse(res, WM_EBADSIG, WM_SYNC_R_BAD_SIGNATURE, epoch, seq,
-                              "record %" PRIu32 "/%" PRIu64
-                              " differs from the stored one and is not validly signed",
-                              epoch, seq);
-            /* Same bytes under another valid signature (Ed25519 signatures
-             * are deterministic, so a second one means a second signer
-             * implementation) is no fork of the content: keep ours. */
-            wm_srec_t have;
-            if (wm_stage_get(t, s->node_no, epoch, seq, &have) == WM_OK && have.len == v.len &&
-                memcmp(have.bytes, v.bytes, v.len) == 0) {
-                res->duplicates++;
-                continue;
-            }
-            if ((err = check_not_compromised(s, pub, epoch, seq, 1, res)) != WM_OK)
-                return err;
-            res->equivocation = 1;
-            res->proof = records[i];
-            res->proof_len = lens[i];
-            return refuse(res, WM_EFORKED, WM_SYNC_R_EQUIVOCATION, epoch, seq,
-                          "%s signed two different records at %" PRIu32 "/%" PRIu64
-                          "; both are kept as proof and the station is quarantined",
-                          s->id, epoch, seq);
-        }
-        if (err == WM_ECHAIN) {
-            wm_head_t h;
-            if ((err = wm_stage_head(t, s->node_no, epoch, &h)) != WM_OK)
-                return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot read the head");
-            if (seq > h.seq + 1)
-                return refuse(res, WM_ECHAIN, WM_SYNC_R_GAP, epoch, seq,
-                              "record %" PRIu32 "/%" PRIu64 " leaves a gap: stored head is %" PRIu64,
-                              epoch, seq, h.seq);
-            /* Which record is at fault? One that is not validly signed is
-             * itself. One that is names the true hash of its predecessor:
-             * then the predecessor changed — in this batch, it was altered
-             * on the way; already held here (verified), the child's log
-             * has forked from what it sent before. */
-            uint8_t pub[WM_PUB_BYTES];
-            if (wm_epoch_key(t, s->node_no, epoch, pub) != WM_OK)
-                memcpy(pub, s->sign_pub, WM_PUB_BYTES);
-            if (wm_srec_verify(&v, pub) != WM_OK)
-                return refuse(res, WM_ECHAIN, WM_SYNC_R_BAD_CHAIN, epoch, seq,
-                              "record %" PRIu32 "/%" PRIu64
-                              " does not chain to the record before it and is not validly signed",
-                              epoch, seq);
-            if (seq == 1)
-                return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, epoch, seq,
-                              "record %" PRIu32 "/1 begins its epoch, so its prev must be 32 zero "
-                              "bytes; it names a predecessor",
-                              epoch);
-            if (have_run && run_epoch == epoch && run_seq == seq - 1)
-                return refuse(res, WM_ECHAIN, WM_SYNC_R_BAD_CHAIN, epoch, seq - 1,
-                              "record %" PRIu32 "/%" PRIu64
-                              " of this batch was altered: record %" PRIu64
-                              ", validly signed, names a different hash for it",
-                              epoch, seq - 1, seq);
-            return refuse(res, WM_ECHAIN, WM_SYNC_R_DIVERGED, epoch, seq - 1,
-                          "record %" PRIu32 "/%" PRIu64 ", validly signed, follows a record %" PRIu32
-                          "/%" PRIu64 " other than the one this aggregator holds: the child's log "
-                          "has forked from what it sent before; restore its newest data or start "
-                          "a new epoch (wmsyncd --new-epoch)",
-                          epoch, seq, epoch, seq - 1);
-        }
-        if (err != WM_OK)
-            return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot store: %s", wm_strerror(err));
-        res->accepted++;
-        if (captured > now + WM_FUTURE_CAPTURE_S)
-            res->flagged++;
-        run_last = v;
-        run_seq = seq;
-        have_run = 1;
-    }
-    if ((err = check_run_signature(t, s, have_run ? &run_last : NULL, run_epoch, run_seq, res)) !=
+    if ((err = check_run_signature(t, s, run.have ? &run.last : NULL, run.epoch, run.seq, res)) !=
         WM_OK)
         return err;
     if ((err = wm_ingest_frontier(t, s->node_no, &res->durable)) != WM_OK)
