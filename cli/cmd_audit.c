@@ -323,7 +323,7 @@ static int scratch_node(wm_store_t *scratch, const char *id, uint32_t *node_no)
     ps.name = (char *)id;
     ps.state = WM_PEER_ACTIVE;
     ps.curve_pub = (ProtobufCBinaryData){WM_PUB_BYTES, zero};
-    if (wm_txn_begin(scratch, 1, &t) != WM_OK || wm_node_add(t, id, node_no) != WM_OK ||
+    if (wm_txn_begin(scratch, 1, &t) != WM_OK || wm_nodeno_add(t, id, node_no) != WM_OK ||
         wm_peer_put(t, &ps) != WM_OK || wm_txn_commit(&t) != WM_OK) {
         wm_txn_abort(&t);
         return WMCTL_FAIL;

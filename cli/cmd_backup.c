@@ -153,7 +153,7 @@ static int read_backup(wmctl_t *w, const char *file, const char *stage, backup_h
     if (err == WM_OK)
         err = wm_store_log_id(s, b->log_id);
     if (err == WM_OK && (err = wm_txn_begin(s, 0, &t)) == WM_OK &&
-        wm_node_lookup(t, w->cfg.id, &node) == WM_OK && wm_epoch_last(t, node, &b->epoch) == WM_OK)
+        wm_nodeno_lookup(t, w->cfg.id, &node) == WM_OK && wm_epoch_last(t, node, &b->epoch) == WM_OK)
         err = wm_log_head(t, node, b->epoch, &b->head);
     wm_err_t verr = err == WM_OK && node ? wm_log_verify(t, node, w->cfg.id, &v) : WM_OK;
     wm_txn_abort(&t);

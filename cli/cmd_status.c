@@ -78,7 +78,7 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
     uint32_t node = 0, ue = 0;
     wm_head_t h = {0}, vh = {0};
     uint64_t proofs = 0, unverified = 0, us = 0;
-    wm_err_t err = wm_node_lookup(pc->t, p->node, &node);
+    wm_err_t err = wm_nodeno_lookup(pc->t, p->node, &node);
     if (err == WM_ENOTFOUND) {
         err = WM_OK; /* enrolled, nothing stored yet */
     } else if (err == WM_OK) {

@@ -35,7 +35,7 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
     if (s) {
         wm_txn_t *t = NULL;
         err = wm_txn_begin(s, 0, &t);
-        if (err == WM_OK && station && wm_node_lookup(t, station, &node) != WM_OK) {
+        if (err == WM_OK && station && wm_nodeno_lookup(t, station, &node) != WM_OK) {
             wm_txn_abort(&t);
             wm_store_close(&s);
             fprintf(stderr, "wmctl: rejected: --station: no records of \"%s\" here\n", station);

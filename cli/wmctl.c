@@ -132,7 +132,7 @@ int wmctl_open_ro(wmctl_t *w, wm_store_t **store, uint32_t *self)
     }
     wm_txn_t *t = NULL;
     if ((err = wm_txn_begin(*store, 0, &t)) == WM_OK) {
-        err = wm_node_lookup(t, w->cfg.id, self);
+        err = wm_nodeno_lookup(t, w->cfg.id, self);
         if (err == WM_ENOTFOUND)
             err = WM_OK, *self = 0;
     }

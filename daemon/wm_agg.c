@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "wm_ingest.h"
-#include "wm_log.h"
+#include "wm_diag.h"
 #include "wm_stage.h"
 #include "wm_validate.h"
 #include "wm_verifier.h"
@@ -393,7 +393,7 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, wm_agg_pending_t *pb, 
     wm_txn_t *t = NULL;
     if (!p->node_no) {
         /* First records ever from this node: number it in the parent. */
-        if ((pb->res.err = wm_node_add(parent, p->ps->node, &p->node_no)) != WM_OK) {
+        if ((pb->res.err = wm_nodeno_add(parent, p->ps->node, &p->node_no)) != WM_OK) {
             pb->res.reason = WM_SYNC_R_STORAGE;
             return;
         }

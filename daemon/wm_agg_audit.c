@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wm_log.h"
+#include "wm_diag.h"
 
 /* Answers a waiting control request: the records, or why there are none. */
 static void fetch_reply(wm_agg_t *a, wm_agg_wait_t *w, Wm__Records *recs, const char *error)

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wm_log.h"
+#include "wm_diag.h"
 
 /* ---- small helpers for protobuf-c owned strings and frontiers ---- */
 
@@ -115,7 +115,7 @@ WM_MUST_CHECK wm_err_t wm_agg_peers_load(wm_agg_t *a)
     if (err == WM_OK)
         err = wm_peer_scan(t, load_one, a);
     for (size_t i = 0; err == WM_OK && i < a->npeers; i++) {
-        err = wm_node_lookup(t, a->peers[i].ps->node, &a->peers[i].node_no);
+        err = wm_nodeno_lookup(t, a->peers[i].ps->node, &a->peers[i].node_no);
         if (err == WM_ENOTFOUND)
             err = WM_OK; /* numbered at enrolment; absent only if never stored */
     }
@@ -199,7 +199,7 @@ static WM_MUST_CHECK wm_err_t store_peer_once(wm_agg_t *a, wm_agg_peer_t *p)
     uint32_t no = p->node_no;
     wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
     if (err == WM_OK && !no)
-        err = wm_node_add(t, p->ps->node, &no);
+        err = wm_nodeno_add(t, p->ps->node, &no);
     if (err == WM_OK)
         err = wm_peer_put(t, p->ps);
     if (err == WM_OK)

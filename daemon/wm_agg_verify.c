@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wm_log.h"
+#include "wm_diag.h"
 #include "wm_stage.h"
 
 /* ---- verification: staged records become log records ---- */
@@ -177,7 +177,7 @@ int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap)
             break; /* unreadable is not "nothing unverified" */
         if (!count)
             continue;
-        if (wm_node_name(t, node, &id) != WM_OK)
+        if (wm_nodeno_name(t, node, &id) != WM_OK)
             id = "?"; /* the count stands; only the name is missing */
         if (used < cap)
             used += (size_t)snprintf(why + used, cap - used, "%s%s (%" PRIu64 " record(s) from %" PRIu32 "/%" PRIu64 ")",

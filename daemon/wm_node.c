@@ -16,7 +16,7 @@
 
 #include "wm_append.h"
 #include "wm_date.h"
-#include "wm_log.h"
+#include "wm_diag.h"
 #include "wm_nodedir.h"
 #include "wm_report.h"
 
@@ -189,7 +189,7 @@ wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, ch
     }
     wm_store_set_map_max(n->store, cfg->map_max_mb);
     if ((err = wm_txn_begin(n->store, 1, &t)) != WM_OK ||
-        (err = wm_node_add(t, cfg->id, &n->self)) != WM_OK ||
+        (err = wm_nodeno_add(t, cfg->id, &n->self)) != WM_OK ||
         (err = wm_meta_put(t, "self", cfg->id, strlen(cfg->id))) != WM_OK) {
         err = why_fail(err, why, cap, "cannot initialise the log: %s", wm_strerror(err));
         goto out;

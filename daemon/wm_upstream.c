@@ -20,11 +20,11 @@
 #include "sync.pb-c.h"
 #include "wm_agg.h"
 #include "wm_ingest.h"
-#include "wm_log.h"
+#include "wm_diag.h"
 #include "wm_nodedir.h"
 
 #define ACKED_SAVE_MS 100 /* store the acked cursor at most this often while streaming */
-/* Log lines the aggregator can cause are charged to it (wm_log_peer). */
+/* Log lines the aggregator can cause are charged to it (wm_diag_peer). */
 #define UP_PEER "the aggregator"
 
 typedef enum { UP_DOWN, UP_HELLO_SENT, UP_STREAMING } up_state_t;
@@ -326,7 +326,7 @@ static void answer_fetch(wm_upstream_t *u, const Wm__Fetch *f)
     wm_txn_t *t = NULL;
     if (!r.records || wm_txn_begin(u->node->store, 0, &t) != WM_OK) {
         r.error = "storage";
-    } else if (wm_node_lookup(t, r.node, &node) != WM_OK ||
+    } else if (wm_nodeno_lookup(t, r.node, &node) != WM_OK ||
                wm_epoch_key(t, node, f->epoch, pub) != WM_OK) {
         r.error = "unknown node or epoch";
     } else {

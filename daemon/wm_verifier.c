@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "wm_log.h"
+#include "wm_diag.h"
 #include "wm_stage.h"
 
 #define IDLE_WAIT_S 1 /* a look without a kick: staged records left by a restart */

@@ -20,7 +20,7 @@
 #include "wm_config.h"
 #include "wm_date.h"
 #include "wm_crypto.h"
-#include "wm_log.h"
+#include "wm_diag.h"
 #include "wm_net.h"
 #include "wm_agg.h"
 #include "wm_node.h"
@@ -395,8 +395,8 @@ static void reload(daemon_t *d)
         wm_error("SIGHUP: the config file is not valid, nothing reloaded: %s", why);
         return;
     }
-    wm_log_set_level(wm_log_parse(fresh.log_level));
-    wm_log_peer_limit(fresh.log_peer_lines, fresh.log_peer_window);
+    wm_diag_set_level(wm_diag_parse(fresh.log_level));
+    wm_diag_peer_limit(fresh.log_peer_lines, fresh.log_peer_window);
     snprintf(d->cfg.log_level, sizeof d->cfg.log_level, "%s", fresh.log_level);
     d->cfg.quota_day_mb = fresh.quota_day_mb;
     d->cfg.quota_total_mb = fresh.quota_total_mb;
@@ -512,7 +512,7 @@ static long on_prepare(wm_reactor_t *loop, void *ctx)
         reload(d);
     }
     wm_node_tick(d->node);
-    wm_log_tick();
+    wm_diag_tick();
     if (!d->up)
         return -1;
     wm_upstream_tick(d->up);
@@ -585,8 +585,8 @@ int main(int argc, char **argv)
         printf("%s: ok\n", d.cfg.path);
         return 0;
     }
-    wm_log_set_level(wm_log_parse(d.cfg.log_level));
-    wm_log_peer_limit(d.cfg.log_peer_lines, d.cfg.log_peer_window);
+    wm_diag_set_level(wm_diag_parse(d.cfg.log_level));
+    wm_diag_peer_limit(d.cfg.log_peer_lines, d.cfg.log_peer_window);
     if (wm_crypto_init() != WM_OK) {
         wm_error("libsodium failed to initialise");
         return 1;
@@ -635,7 +635,7 @@ int main(int argc, char **argv)
     }
     if (wm_notify("STOPPING=1") != WM_OK)
         wm_warn("cannot tell the service manager we are stopping: %s", strerror(errno));
-    wm_log_peer_flush();
+    wm_diag_peer_flush();
     wm_info("shutting down: head epoch %" PRIu32 " seq %" PRIu64, d.node->head.epoch,
             d.node->head.seq);
     rc = 0;

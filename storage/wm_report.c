@@ -356,7 +356,7 @@ static WM_MUST_CHECK wm_err_t list_stations(build_t *b)
         uint32_t self = 0, e = 0;
         if ((err = wm_peer_scan(b->t, peer_station, &b->ss)) != WM_OK)
             return read_fail(b->t, o, err, o->id, "the register of enrolled stations");
-        err = wm_node_lookup(b->t, o->id, &self);
+        err = wm_nodeno_lookup(b->t, o->id, &self);
         if (err == WM_OK)
             err = wm_epoch_last(b->t, self, &e);
         if (err == WM_OK && add_station(&b->ss, o->id, o->name, -1) == 0 && b->ss.n &&
@@ -379,7 +379,7 @@ static WM_MUST_CHECK wm_err_t cover_station(build_t *b, station_t *st)
     wm_head_t h = {0};
     uint32_t e = 0;
     char hex[65];
-    wm_err_t err = wm_node_lookup(b->t, st->id, &st->node);
+    wm_err_t err = wm_nodeno_lookup(b->t, st->id, &st->node);
     if (err == WM_ENOTFOUND)
         st->node = 0, err = WM_OK;
     if (err == WM_OK && st->node && (err = wm_epoch_last(b->t, st->node, &e)) == WM_OK)
@@ -576,7 +576,7 @@ wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, 
     uint64_t seq = 0;
     wm_srec_t v;
     wm_record_t *r = NULL;
-    wm_err_t err = wm_node_lookup(t, node_id, &node);
+    wm_err_t err = wm_nodeno_lookup(t, node_id, &node);
     if (err == WM_OK)
         err = wm_report_at(t, node, p->name, &epoch, &seq);
     if (err == WM_OK)

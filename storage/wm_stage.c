@@ -68,7 +68,7 @@ wm_err_t wm_stage_append(wm_txn_t *t, uint32_t node, const wm_record_t *r, const
     }
     if (!t->s_cached || t->s_node != node) {
         const char *station = NULL;
-        if ((err = wm_node_name(t, node, &station)) != WM_OK)
+        if ((err = wm_nodeno_name(t, node, &station)) != WM_OK)
             return err;
         if (strlen(station) >= sizeof t->s_station)
             return WM_ECHAIN;

@@ -447,7 +447,7 @@ wm_err_t wm_meta_put(wm_txn_t *t, const char *name, const void *buf, size_t len)
     return wm_mdb_err(t->s, mdb_put(t->txn, t->s->meta, &k, &v, 0), "meta put");
 }
 
-wm_err_t wm_node_lookup(wm_txn_t *t, const char *id, uint32_t *node_no)
+wm_err_t wm_nodeno_lookup(wm_txn_t *t, const char *id, uint32_t *node_no)
 {
     MDB_val k = {strlen(id), (void *)id}, v;
     wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->nodes, &k, &v), "node lookup");
@@ -459,9 +459,9 @@ wm_err_t wm_node_lookup(wm_txn_t *t, const char *id, uint32_t *node_no)
     return WM_OK;
 }
 
-wm_err_t wm_node_add(wm_txn_t *t, const char *id, uint32_t *node_no)
+wm_err_t wm_nodeno_add(wm_txn_t *t, const char *id, uint32_t *node_no)
 {
-    wm_err_t err = wm_node_lookup(t, id, node_no);
+    wm_err_t err = wm_nodeno_lookup(t, id, node_no);
     if (err != WM_ENOTFOUND)
         return err;
     /* Next number: one past the highest assigned. */
@@ -490,7 +490,7 @@ wm_err_t wm_node_add(wm_txn_t *t, const char *id, uint32_t *node_no)
     return WM_OK;
 }
 
-wm_err_t wm_node_name(wm_txn_t *t, uint32_t node_no, const char **id)
+wm_err_t wm_nodeno_name(wm_txn_t *t, uint32_t node_no, const char **id)
 {
     uint8_t nk[4];
     wm_put_u32(nk, node_no);
@@ -940,7 +940,7 @@ wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
     if (!t->cached || t->c_node != node) {
         /* The id points into the map and may move with the next put: keep
          * a copy, which the head cache then refers to. */
-        if ((err = wm_node_name(t, node, &station)) != WM_OK)
+        if ((err = wm_nodeno_name(t, node, &station)) != WM_OK)
             return err;
         if (strlen(station) >= sizeof t->c_station)
             return WM_ECHAIN;

@@ -167,12 +167,13 @@ void wm_txn_abort(wm_txn_t **t);
 WM_MUST_CHECK wm_err_t wm_meta_get(wm_txn_t *t, const char *name, void *buf, size_t cap, size_t *len);
 WM_MUST_CHECK wm_err_t wm_meta_put(wm_txn_t *t, const char *name, const void *buf, size_t len);
 
-/* Node numbers. lookup: WM_ENOTFOUND if id is unknown. add: returns the
- * existing number or assigns the next one (write transaction). name: the
- * id of node_no, valid until the transaction ends. */
-WM_MUST_CHECK wm_err_t wm_node_lookup(wm_txn_t *t, const char *id, uint32_t *node_no);
-WM_MUST_CHECK wm_err_t wm_node_add(wm_txn_t *t, const char *id, uint32_t *node_no);
-WM_MUST_CHECK wm_err_t wm_node_name(wm_txn_t *t, uint32_t node_no, const char **id);
+/* Node numbers (wm_nodeno_*: a node id's small number in this store; the
+ * daemon's node object is wm_node_*). lookup: WM_ENOTFOUND if id is
+ * unknown. add: returns the existing number or assigns the next one (write
+ * transaction). name: the id of node_no, valid until the transaction ends. */
+WM_MUST_CHECK wm_err_t wm_nodeno_lookup(wm_txn_t *t, const char *id, uint32_t *node_no);
+WM_MUST_CHECK wm_err_t wm_nodeno_add(wm_txn_t *t, const char *id, uint32_t *node_no);
+WM_MUST_CHECK wm_err_t wm_nodeno_name(wm_txn_t *t, uint32_t node_no, const char **id);
 
 /* The key that signs an epoch of a node. WM_ENOTFOUND if none is set;
  * set refuses (WM_EEXIST) to change an epoch's key once set. last: the

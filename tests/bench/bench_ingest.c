@@ -248,7 +248,7 @@ static int cmd_catchup(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             uint32_t node = 0;
             wm_head_t h = {0}, v = {0};
-            if (st[i].verified_s >= 0 || wm_node_lookup(txn, st[i].cfg.id, &node) != WM_OK ||
+            if (st[i].verified_s >= 0 || wm_nodeno_lookup(txn, st[i].cfg.id, &node) != WM_OK ||
                 wm_ingest_frontier(txn, node, &h) != WM_OK ||
                 wm_stage_verified(txn, node, &v) != WM_OK)
                 continue;

@@ -346,7 +346,7 @@ static void add_nodes(wm_store_t *st, gst_t *g, size_t n, int enrol, const char 
     wm_txn_t *t = NULL;
     check(wm_txn_begin(st, 1, &t), "begin");
     for (size_t i = 0; i < n; i++) {
-        check(wm_node_add(t, g[i].id, &g[i].node), "node add");
+        check(wm_nodeno_add(t, g[i].id, &g[i].node), "node add");
         if (!enrol)
             continue;
         Wm__PeerState p = WM__PEER_STATE__INIT;

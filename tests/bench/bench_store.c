@@ -369,7 +369,7 @@ static wm_store_t *store_fresh(const char *tag, const wm_signer_t *s, uint32_t *
     fresh_dir(dir, cap, tag);
     check(wm_store_open(dir, 0, MAP_MB, &st), "store open");
     check(wm_txn_begin(st, 1, &t), "begin");
-    check(wm_node_add(t, STATION, node), "node add");
+    check(wm_nodeno_add(t, STATION, node), "node add");
     check(wm_epoch_set(t, *node, EPOCH, wm_signer_pub(s)), "epoch set");
     check(wm_txn_commit(&t), "commit");
     return st;

@@ -341,7 +341,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             uint32_t node = 0;
             wm_head_t h = {0}, v = {0};
-            if (wm_node_lookup(txn, st[i].id, &node) != WM_OK)
+            if (wm_nodeno_lookup(txn, st[i].id, &node) != WM_OK)
                 continue;
             if (wm_ingest_frontier(txn, node, &h) == WM_OK && h.seq == k &&
                 memcmp(h.hash, st[i].head.hash, WM_HASH_BYTES) == 0)

@@ -3,7 +3,7 @@
  * gen_log — gives a station a large log fast, for the sync benchmarks:
  * appends M signed, chained activity records to the station's own LMDB
  * log through the storage API, as the station daemon would write them
- * (node numbered by wm_node_add, epoch 1 keyed with the station's signing
+ * (node numbered by wm_nodeno_add, epoch 1 keyed with the station's signing
  * key, schema-1 header, seq from 1, prev = hash of the record before,
  * captured = now, bodies that pass validation), committing every 10,000.
  *
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
         goto out;
     what = "initialise the log";
     if ((err = wm_txn_begin(st, 1, &t)) != WM_OK ||
-        (err = wm_node_add(t, cfg.id, &node)) != WM_OK ||
+        (err = wm_nodeno_add(t, cfg.id, &node)) != WM_OK ||
         (err = wm_meta_put(t, "self", cfg.id, strlen(cfg.id))) != WM_OK)
         goto out;
     err = wm_epoch_last(t, node, &last);

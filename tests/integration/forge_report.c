@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     wm_head_t head;
     wm_srec_t hv;
     uint8_t prev[WM_HASH_BYTES];
-    if ((err = wm_node_lookup(t, cfg.id, &node)) != WM_OK ||
+    if ((err = wm_nodeno_lookup(t, cfg.id, &node)) != WM_OK ||
         (err = wm_epoch_last(t, node, &epoch)) != WM_OK ||
         (err = wm_log_head(t, node, epoch, &head)) != WM_OK) {
         fprintf(stderr, "forge_report: no own log of %s: %s\n", cfg.id, wm_strerror(err));

@@ -37,7 +37,7 @@ static void add_town(wm_txn_t *t, const char *id, uint8_t key, const char *total
     assert_int_equal(wm_peer_put(t, &ps), WM_OK);
 
     uint32_t node = 0;
-    assert_int_equal(wm_node_add(t, id, &node), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, id, &node), WM_OK);
     char json[512];
     snprintf(json, sizeof json, "{\"period\":\"" PERIOD "\",\"totals\":%s}", totals);
     Wm__RollupReport rr = WM__ROLLUP_REPORT__INIT;

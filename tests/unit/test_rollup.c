@@ -883,7 +883,7 @@ static void run_round(unsigned round, uint64_t base, uint64_t seed)
         order[i] = order[j], order[j] = x;
     }
     for (int i = 0; i < w->n; i++)
-        assert_int_equal(wm_node_add(t, w->st[order[i]].id, &w->st[order[i]].node), WM_OK);
+        assert_int_equal(wm_nodeno_add(t, w->st[order[i]].id, &w->st[order[i]].node), WM_OK);
     assert_int_equal(wm_txn_commit(&t), WM_OK);
 
     int64_t now = 1735689600; /* 2025-01-01 */

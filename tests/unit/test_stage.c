@@ -142,7 +142,7 @@ static void one_round(unsigned round)
     make_chain(&c, own, foreign);
     assert_int_equal(wm_store_open(dir, WM_STORE_NOSYNC, 64, &s), WM_OK);
     assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
-    assert_int_equal(wm_node_add(t, STATION, &node), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, STATION, &node), WM_OK);
     assert_int_equal(wm_txn_commit(&t), WM_OK);
 
     wm_sender_t snd = {STATION, node, wm_signer_pub(own), 0, NULL, NULL};
@@ -243,7 +243,7 @@ static void test_settle_refuses(void **state)
     }
     assert_int_equal(wm_store_open(dir, WM_STORE_NOSYNC, 64, &s), WM_OK);
     assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
-    assert_int_equal(wm_node_add(t, STATION, &node), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, STATION, &node), WM_OK);
     wm_sender_t snd = {STATION, node, wm_signer_pub(own), WM_INGEST_SETTLE, NULL, NULL};
     wm_ingest_t res;
     assert_int_equal(wm_ingest(t, &snd, (const uint8_t *const *)c.srec, c.len, c.n, 0, &res),

@@ -129,7 +129,7 @@ static wm_store_t *open_with_station(const char *dir, const chain_t *c, size_t m
     uint32_t node = 0;
     assert_int_equal(wm_store_open(dir, flags, map_mb, &s), WM_OK);
     assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
-    assert_int_equal(wm_node_add(t, c->station, &node), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, c->station, &node), WM_OK);
     assert_int_equal(node, 1);
     assert_int_equal(wm_epoch_set(t, node, c->epoch, wm_signer_pub(c->signer)), WM_OK);
     assert_int_equal(wm_txn_commit(&t), WM_OK);
@@ -281,18 +281,18 @@ static void test_nodes_and_meta(void **state)
     size_t len = 0;
     assert_int_equal(wm_store_open(dir, 0, 8, &s), WM_OK);
     assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
-    assert_int_equal(wm_node_lookup(t, STATION, &x), WM_ENOTFOUND);
-    assert_int_equal(wm_node_add(t, STATION, &a), WM_OK);
-    assert_int_equal(wm_node_add(t, OTHER, &b), WM_OK);
+    assert_int_equal(wm_nodeno_lookup(t, STATION, &x), WM_ENOTFOUND);
+    assert_int_equal(wm_nodeno_add(t, STATION, &a), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, OTHER, &b), WM_OK);
     assert_int_equal(a, 1);
     assert_int_equal(b, 2);
-    assert_int_equal(wm_node_add(t, STATION, &x), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, STATION, &x), WM_OK);
     assert_int_equal(x, 1);
-    assert_int_equal(wm_node_lookup(t, OTHER, &x), WM_OK);
+    assert_int_equal(wm_nodeno_lookup(t, OTHER, &x), WM_OK);
     assert_int_equal(x, 2);
-    assert_int_equal(wm_node_name(t, 2, &name), WM_OK);
+    assert_int_equal(wm_nodeno_name(t, 2, &name), WM_OK);
     assert_string_equal(name, OTHER);
-    assert_int_equal(wm_node_name(t, 3, &name), WM_ENOTFOUND);
+    assert_int_equal(wm_nodeno_name(t, 3, &name), WM_ENOTFOUND);
 
     assert_int_equal(wm_meta_get(t, "cursor", buf, sizeof buf, &len), WM_ENOTFOUND);
     assert_int_equal(wm_meta_put(t, "cursor", "0123456789abcdefXYZ", 19), WM_OK);
@@ -316,9 +316,9 @@ static void test_nodes_and_meta(void **state)
     assert_int_equal(wm_store_log_id(s, id2), WM_OK);
     assert_memory_equal(id1, id2, WM_LOG_ID_BYTES);
     assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
-    assert_int_equal(wm_node_lookup(t, OTHER, &x), WM_OK);
+    assert_int_equal(wm_nodeno_lookup(t, OTHER, &x), WM_OK);
     assert_int_equal(x, 2);
-    assert_int_equal(wm_node_add(t, "third", &x), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, "third", &x), WM_OK);
     assert_int_equal(x, 3);
     assert_int_equal(wm_meta_get(t, "cursor", buf, sizeof buf, &len), WM_OK);
     assert_int_equal(len, 19);
@@ -497,7 +497,7 @@ static void test_multi_epoch_and_nodes(void **state)
     uint32_t n2 = 0;
     assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
     assert_int_equal(wm_epoch_set(t, 1, 2, wm_signer_pub(c2.signer)), WM_OK);
-    assert_int_equal(wm_node_add(t, OTHER, &n2), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, OTHER, &n2), WM_OK);
     assert_int_equal(wm_epoch_set(t, n2, 1, wm_signer_pub(o.signer)), WM_OK);
     /* Interleaved appends across nodes and epochs in one transaction. */
     for (uint64_t q = 1; q <= 4; q++) {
@@ -582,7 +582,7 @@ static void test_reopen_and_readonly(void **state)
     wm_txn_t *t = NULL;
     uint32_t node = 0;
     assert_int_equal(wm_txn_begin(s, 0, &t), WM_OK);
-    assert_int_equal(wm_node_lookup(t, STATION, &node), WM_OK);
+    assert_int_equal(wm_nodeno_lookup(t, STATION, &node), WM_OK);
     assert_int_equal(node, 1);
     wm_txn_abort(&t);
     wm_store_close(&s);
@@ -940,7 +940,7 @@ static void test_verify_wrong_key(void **state)
     uint32_t node = 0;
     assert_int_equal(wm_store_open(dir2, 0, 0, &s), WM_OK);
     assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
-    assert_int_equal(wm_node_add(t, STATION, &node), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, STATION, &node), WM_OK);
     assert_int_equal(append_srec(t, node, c.srec[0], c.len[0]), WM_OK);
     assert_int_equal(wm_txn_commit(&t), WM_OK);
     assert_int_equal(wm_txn_begin(s, 0, &t), WM_OK);

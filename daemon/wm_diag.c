@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* wm_log — log lines for journald or a terminal, and the per-peer rate
- * limit; see wm_log.h. */
-#include "wm_log.h"
+/* wm_diag — log lines for journald or a terminal, and the per-peer rate
+ * limit; see wm_diag.h. */
+#include "wm_diag.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-static wm_log_level_t log_level = WM_LOG_INFO;
+static wm_diag_level_t log_level = WM_DIAG_INFO;
 
 /* One peer's window: lines written and lines held back since `start`. */
 typedef struct {
@@ -20,38 +20,38 @@ typedef struct {
     int64_t start;        /* monotonic seconds */
     unsigned lines;
     uint64_t held;
-    wm_log_level_t level; /* the most severe level held back */
+    wm_diag_level_t level; /* the most severe level held back */
 } peer_slot_t;
 
 static struct {
     pthread_mutex_t mu;
     unsigned lines, window_s;
-    peer_slot_t slot[WM_LOG_PEER_SLOTS + 1]; /* the last one: WM_LOG_PEER_OTHERS */
+    peer_slot_t slot[WM_DIAG_PEER_SLOTS + 1]; /* the last one: WM_DIAG_PEER_OTHERS */
 } rate = {.mu = PTHREAD_MUTEX_INITIALIZER,
-          .lines = WM_LOG_PEER_LINES,
-          .window_s = WM_LOG_PEER_WINDOW_S};
+          .lines = WM_DIAG_PEER_LINES,
+          .window_s = WM_DIAG_PEER_WINDOW_S};
 
-wm_log_level_t wm_log_parse(const char *s)
+wm_diag_level_t wm_diag_parse(const char *s)
 {
     if (strcmp(s, "error") == 0)
-        return WM_LOG_ERROR;
+        return WM_DIAG_ERROR;
     if (strcmp(s, "warn") == 0)
-        return WM_LOG_WARN;
+        return WM_DIAG_WARN;
     if (strcmp(s, "debug") == 0)
-        return WM_LOG_DEBUG;
-    return WM_LOG_INFO;
+        return WM_DIAG_DEBUG;
+    return WM_DIAG_INFO;
 }
 
-void wm_log_set_level(wm_log_level_t level)
+void wm_diag_set_level(wm_diag_level_t level)
 {
     log_level = level;
 }
 
-static void write_line(wm_log_level_t level, const char *line)
+static void write_line(wm_diag_level_t level, const char *line)
 {
-    const char *name = level == WM_LOG_ERROR  ? "error"
-                       : level == WM_LOG_WARN ? "warning"
-                       : level == WM_LOG_INFO ? "info"
+    const char *name = level == WM_DIAG_ERROR  ? "error"
+                       : level == WM_DIAG_WARN ? "warning"
+                       : level == WM_DIAG_INFO ? "info"
                                               : "debug";
     if (getenv("JOURNAL_STREAM")) {
         fprintf(stderr, "<%d>%s\n", (int)level, line);
@@ -65,17 +65,17 @@ static void write_line(wm_log_level_t level, const char *line)
     }
 }
 
-static void write_va(wm_log_level_t level, const char *fmt, va_list ap)
+static void write_va(wm_diag_level_t level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-static void write_va(wm_log_level_t level, const char *fmt, va_list ap)
+static void write_va(wm_diag_level_t level, const char *fmt, va_list ap)
 {
     char line[1024];
     vsnprintf(line, sizeof line, fmt, ap);
     write_line(level, line);
 }
 
-void wm_log(wm_log_level_t level, const char *fmt, ...)
+void wm_diag(wm_diag_level_t level, const char *fmt, ...)
 {
     if (level > log_level)
         return;
@@ -85,11 +85,11 @@ void wm_log(wm_log_level_t level, const char *fmt, ...)
     va_end(ap);
 }
 
-void wm_log_peer_limit(unsigned lines, unsigned window_s)
+void wm_diag_peer_limit(unsigned lines, unsigned window_s)
 {
     pthread_mutex_lock(&rate.mu);
-    rate.lines = lines ? lines : WM_LOG_PEER_LINES;
-    rate.window_s = window_s ? window_s : WM_LOG_PEER_WINDOW_S;
+    rate.lines = lines ? lines : WM_DIAG_PEER_LINES;
+    rate.window_s = window_s ? window_s : WM_DIAG_PEER_WINDOW_S;
     pthread_mutex_unlock(&rate.mu);
 }
 
@@ -142,7 +142,7 @@ static int expired(const peer_slot_t *s, int64_t now)
 static peer_slot_t *slot_of(const char *peer, int64_t now)
 {
     peer_slot_t *spare = NULL;
-    for (int i = 0; i < WM_LOG_PEER_SLOTS; i++) {
+    for (int i = 0; i < WM_DIAG_PEER_SLOTS; i++) {
         peer_slot_t *s = &rate.slot[i];
         if (s->peer[0] && strncmp(s->peer, peer, sizeof s->peer - 1) == 0)
             return s;
@@ -150,9 +150,9 @@ static peer_slot_t *slot_of(const char *peer, int64_t now)
             spare = s;
     }
     if (!spare) {
-        spare = &rate.slot[WM_LOG_PEER_SLOTS];
+        spare = &rate.slot[WM_DIAG_PEER_SLOTS];
         if (!spare->peer[0]) {
-            snprintf(spare->peer, sizeof spare->peer, "%s", WM_LOG_PEER_OTHERS);
+            snprintf(spare->peer, sizeof spare->peer, "%s", WM_DIAG_PEER_OTHERS);
             spare->start = now;
         }
         return spare;
@@ -166,7 +166,7 @@ static peer_slot_t *slot_of(const char *peer, int64_t now)
     return spare;
 }
 
-int wm_log_peer(wm_log_level_t level, const char *peer, const char *fmt, ...)
+int wm_diag_peer(wm_diag_level_t level, const char *peer, const char *fmt, ...)
 {
     if (level > log_level)
         return 0;
@@ -200,7 +200,7 @@ static void sweep(int all)
 {
     int64_t now = mono_s();
     pthread_mutex_lock(&rate.mu);
-    for (int i = 0; i <= WM_LOG_PEER_SLOTS; i++) {
+    for (int i = 0; i <= WM_DIAG_PEER_SLOTS; i++) {
         peer_slot_t *s = &rate.slot[i];
         if (!s->peer[0] || (!all && !expired(s, now)))
             continue;
@@ -210,12 +210,12 @@ static void sweep(int all)
     pthread_mutex_unlock(&rate.mu);
 }
 
-void wm_log_tick(void)
+void wm_diag_tick(void)
 {
     sweep(0);
 }
 
-void wm_log_peer_flush(void)
+void wm_diag_peer_flush(void)
 {
     sweep(1);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_log — daemon/wm_log.c's per-peer rate limit: a flood from one peer
+ * test_diag — daemon/wm_diag.c's per-peer rate limit: a flood from one peer
  * costs at most the configured lines plus one summary that counts every
  * line held back, other peers keep their own budget, more peers than the
  * table holds share one budget, and lines below the log level are not
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "wm_log.h"
+#include "wm_diag.h"
 
 static char captured[1 << 16];
 
@@ -51,12 +51,12 @@ static size_t count(const char *needle)
 
 static void flood(void)
 {
-    wm_log_peer_limit(5, 3600);
+    wm_diag_peer_limit(5, 3600);
     for (int i = 0; i < 12350; i++)
         wm_warn_peer("xx/evil", "rejected frame %d from xx/evil", i);
     for (int i = 0; i < 3; i++)
         wm_warn_peer("xx/good", "rejected frame %d from xx/good", i);
-    wm_log_peer_flush();
+    wm_diag_peer_flush();
 }
 
 static void test_flood_bounded(void **state)
@@ -73,13 +73,13 @@ static void test_flood_bounded(void **state)
 static void many_peers(void)
 {
     char peer[32];
-    wm_log_peer_limit(2, 3600);
+    wm_diag_peer_limit(2, 3600);
     for (int round = 0; round < 10; round++)
-        for (int i = 0; i < 3 * WM_LOG_PEER_SLOTS; i++) {
+        for (int i = 0; i < 3 * WM_DIAG_PEER_SLOTS; i++) {
             snprintf(peer, sizeof peer, "key%d", i);
             wm_warn_peer(peer, "refused %s", peer);
         }
-    wm_log_peer_flush();
+    wm_diag_peer_flush();
 }
 
 static void test_many_peers_share(void **state)
@@ -87,19 +87,19 @@ static void test_many_peers_share(void **state)
     (void)state;
     capture(many_peers);
     /* Each tracked peer writes 2 lines; everyone else shares 2 more. */
-    assert_int_equal(count("refused key"), 2 * WM_LOG_PEER_SLOTS + 2);
-    assert_non_null(strstr(captured, "more from " WM_LOG_PEER_OTHERS " in the last"));
+    assert_int_equal(count("refused key"), 2 * WM_DIAG_PEER_SLOTS + 2);
+    assert_non_null(strstr(captured, "more from " WM_DIAG_PEER_OTHERS " in the last"));
 }
 
 static void below_level(void)
 {
-    wm_log_peer_limit(1, 3600);
-    wm_log_set_level(WM_LOG_WARN);
+    wm_diag_peer_limit(1, 3600);
+    wm_diag_set_level(WM_DIAG_WARN);
     for (int i = 0; i < 100; i++)
         wm_info_peer("quiet", "chatter %d", i);
     wm_warn_peer("quiet", "the one that counts");
-    wm_log_set_level(WM_LOG_INFO);
-    wm_log_peer_flush();
+    wm_diag_set_level(WM_DIAG_INFO);
+    wm_diag_peer_flush();
 }
 
 static void test_below_level_not_counted(void **state)
@@ -116,12 +116,12 @@ static void test_below_level_not_counted(void **state)
  * with a deadline (the window is one second). */
 static void window_ends(void)
 {
-    wm_log_peer_limit(2, 1);
+    wm_diag_peer_limit(2, 1);
     for (int i = 0; i < 10; i++)
         wm_warn_peer("xx/late", "line %d from xx/late", i);
     int64_t deadline = (int64_t)time(NULL) + 5;
     while ((int64_t)time(NULL) < deadline) {
-        wm_log_tick();
+        wm_diag_tick();
         fflush(stderr);
         if (lseek(2, 0, SEEK_CUR) > 0) {
             char buf[4096] = {0};
@@ -134,7 +134,7 @@ static void window_ends(void)
     }
     for (int i = 10; i < 12; i++)
         wm_warn_peer("xx/late", "line %d from xx/late", i);
-    wm_log_peer_flush();
+    wm_diag_peer_flush();
 }
 
 static void test_window_ends(void **state)
