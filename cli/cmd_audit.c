@@ -357,7 +357,9 @@ static int check_end(const audit_t *a, const char *st, uint32_t node_no, uint32_
 }
 
 /* Fetches, verifies and ingests into the scratch store the records of
- * every station the report covers, up to the head it names. */
+ * every station the report covers, up to the head it names. WMCTL_OK only
+ * if every station's records end at the head the report names; any
+ * station that fails (printed as FAILED) fails the audit. */
 static int fetch_covers(audit_t *a, const json_t *rep)
 {
     int rc = WMCTL_OK;
@@ -382,9 +384,15 @@ static int fetch_covers(audit_t *a, const json_t *rep)
             rc = WMCTL_FAIL;
             break;
         }
-        if (seq && (rc = fetch_epochs(a->w, a->scratch, a->town, st, node_no, epoch, seq,
-                                      pin_of(a, st), &a->fetched)) != WMCTL_OK)
+        /* A station's own rc: one that fetches fine must not clear an
+         * earlier station's failure. */
+        int src = seq ? fetch_epochs(a->w, a->scratch, a->town, st, node_no, epoch, seq,
+                                     pin_of(a, st), &a->fetched)
+                      : WMCTL_OK;
+        if (src != WMCTL_OK) {
+            rc = src;
             break;
+        }
         if (check_end(a, st, node_no, epoch, seq, hash) != WMCTL_OK)
             rc = WMCTL_FAIL;
     }

@@ -2,7 +2,7 @@
 /*
  * forge_report — a dishonest town, for it_county.sh.
  *
- *   forge_report NODE PERIOD [DELTA [COVER_EPOCH]]
+ *   forge_report NODE PERIOD [DELTA [COVER_EPOCH | bad-first-hash]]
  *
  * NODE is a town's node directory (or its wmsync.conf); its daemon must be
  * stopped (the LMDB environment is opened for writing, and the daemon's
@@ -12,7 +12,9 @@
  * totals.activities.total of its JSON, and appends a NEW RollupReport
  * record with the altered JSON at the head of the log, properly chained
  * (with COVER_EPOCH, every "covers" entry names that epoch instead: a town
- * claiming a station head no aggregator stores, for it_epochs.sh),
+ * claiming a station head no aggregator stores, for it_epochs.sh; with
+ * bad-first-hash, the first "covers" entry names a head hash of zeros: a
+ * town whose report does not match the records it sends, for it_county.sh),
  * and signed with the town's own key. To the county this is a perfectly
  * valid record: only an audit against the station records can tell.
  *
@@ -98,7 +100,8 @@ static int write_guard(const char *path, const uint8_t log_id[static WM_LOG_ID_B
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc > 5) {
-        fprintf(stderr, "usage: forge_report NODE_DIR|CONFIG PERIOD [DELTA [COVER_EPOCH]]\n");
+        fprintf(stderr, "usage: forge_report NODE_DIR|CONFIG PERIOD "
+                        "[DELTA [COVER_EPOCH|bad-first-hash]]\n");
         return 2;
     }
     json_int_t delta = argc >= 4 ? strtoll(argv[3], NULL, 10) : 5;
@@ -187,7 +190,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "forge_report: the report has no totals.activities.theme_lecture\n");
         goto out;
     }
-    if (argc == 5) {
+    if (argc == 5 && strcmp(argv[4], "bad-first-hash") == 0) {
+        json_t *first = json_array_get(json_object_get(j, "covers"), 0);
+        char zeros[2 * WM_HASH_BYTES + 1];
+        memset(zeros, '0', sizeof zeros - 1);
+        zeros[sizeof zeros - 1] = '\0';
+        if (!first || json_object_set_new(first, "hash", json_string(zeros)) != 0) {
+            fprintf(stderr, "forge_report: the report covers no station\n");
+            goto out;
+        }
+    } else if (argc == 5) {
         size_t ci;
         json_t *cov;
         json_array_foreach(json_object_get(j, "covers"), ci, cov)

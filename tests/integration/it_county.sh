@@ -19,6 +19,8 @@
 #     takes the new report (it is a valid record of T1's log) and its rollup
 #     shows the altered figure — but the audit recounts the station records
 #     and fails: exit 1, "DIFFERS ... theme_lecture".
+#  5a. T1 forges 2024-05 again with honest figures but a wrong head hash
+#     for its first covered station: the audit says FAILED and exits 1.
 #  5b. Station e begins a new epoch; t2 publishes Q2 again; the audit
 #     fetches and recounts both of e's epochs (0 differ).
 #  6. The county lists both towns as ok once caught up; verify passes at
@@ -314,6 +316,24 @@ expect_rc 1 w "$C" audit --town "$T1ID" --period 2024-05 --keys "$T/keys1"
 expect_in "$OUT" "theme_lecture" "phase 5: pinned audit also names theme_lecture"
 expect_rc 0 w "$C" audit --town "$T1ID" --period 2024-Q2
 expect_in "$OUT" " 0 differ" "phase 5: t1's honest Q2 report still audits clean"
+
+# ---- 5a: a report whose first station's head is not what the town sends ----
+# T1 forges 2024-05 once more: the figures back to the honest ones (-5), but
+# the first covered station's head hash is zeros. The audit must print FAILED
+# for that station and exit 1, though every later station fetches fine.
+t1_before=$(town_row "$C" "$T1ID" seq)
+stop_daemon "${PID[t1]}" TERM
+expect_rc 0 "$FORGE" "$T1" 2024-05 -5 bad-first-hash
+expect_in "$OUT" "theme_lecture 11 -> 6" "phase 5a: forged t1's 2024-05 back to 6 theme lectures"
+start_daemon "$T1"
+PID[t1]=$DPID
+wait_ready "$T1" || finish
+poll 60 "phase 5a: the county holds t1's new report (seq $((t1_before + 1)))" \
+    row_ge "$C" "$T1ID" seq $((t1_before + 1))
+poll 30 "phase 5a: the county sees t1 ok again" row_is "$C" "$T1ID" state ok
+expect_rc 1 w "$C" audit --town "$T1ID" --period 2024-05
+expect_in "$OUT" "FAILED" "phase 5a: the audit says FAILED for the first station"
+check "phase 5a: ... only for one station" [ "$(grep -c FAILED "$OUT")" = 1 ]
 
 # ---- 5b: an audit across a station's epochs ----
 # e begins a new epoch (restarted with --new-epoch, same key): its records
