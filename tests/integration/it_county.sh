@@ -292,15 +292,23 @@ expect_rc 0 w "$C" audit --town "$T2ID" --period 2024-Q2
 expect_in "$OUT" " 0 differ" "phase 4: audit of t2 2024-Q2: 0 differ"
 
 # ---- 5: a forged report ----
-t1_before=$(town_row "$C" "$T1ID" seq)
-stop_daemon "${PID[t1]}" TERM
-expect_rc 0 "$FORGE" "$T1" 2024-05
-expect_in "$OUT" "theme_lecture 6 -> 11" "phase 5: forged t1's 2024-05 theme lectures 6 -> 11"
-start_daemon "$T1"
-PID[t1]=$DPID
-wait_ready "$T1" || finish
-poll 60 "phase 5: the county holds t1's forged report (seq $((t1_before + 1)))" \
-    row_ge "$C" "$T1ID" seq $((t1_before + 1))
+# forge_t1 PHASE SAYS FORGE_ARGS...: stops t1, forges a report with
+# forge_report FORGE_ARGS (its output must contain SAYS), restarts t1 and
+# waits until the county holds the forged record.
+forge_t1() {
+    local phase=$1 says=$2 before
+    shift 2
+    before=$(town_row "$C" "$T1ID" seq)
+    stop_daemon "${PID[t1]}" TERM
+    expect_rc 0 "$FORGE" "$T1" "$@"
+    expect_in "$OUT" "$says" "$phase: forged t1's $1: $says"
+    start_daemon "$T1"
+    PID[t1]=$DPID
+    wait_ready "$T1" || finish
+    poll 60 "$phase: the county holds t1's forged report (seq $((before + 1)))" \
+        row_ge "$C" "$T1ID" seq $((before + 1))
+}
+forge_t1 "phase 5" "theme_lecture 6 -> 11" 2024-05
 rollup_json "$C" 2024-05 >"$T/c-forged.json"
 check "phase 5: county theme_lecture of 2024-05 now 15 (the forged +5)" \
     [ "$(fig get "$T/c-forged.json" totals.activities.theme_lecture)" = 15 ]
@@ -321,15 +329,7 @@ expect_in "$OUT" " 0 differ" "phase 5: t1's honest Q2 report still audits clean"
 # T1 forges 2024-05 once more: the figures back to the honest ones (-5), but
 # the first covered station's head hash is zeros. The audit must print FAILED
 # for that station and exit 1, though every later station fetches fine.
-t1_before=$(town_row "$C" "$T1ID" seq)
-stop_daemon "${PID[t1]}" TERM
-expect_rc 0 "$FORGE" "$T1" 2024-05 -5 bad-first-hash
-expect_in "$OUT" "theme_lecture 11 -> 6" "phase 5a: forged t1's 2024-05 back to 6 theme lectures"
-start_daemon "$T1"
-PID[t1]=$DPID
-wait_ready "$T1" || finish
-poll 60 "phase 5a: the county holds t1's new report (seq $((t1_before + 1)))" \
-    row_ge "$C" "$T1ID" seq $((t1_before + 1))
+forge_t1 "phase 5a" "theme_lecture 11 -> 6" 2024-05 -5 bad-first-hash
 poll 30 "phase 5a: the county sees t1 ok again" row_is "$C" "$T1ID" state ok
 expect_rc 1 w "$C" audit --town "$T1ID" --period 2024-05
 expect_in "$OUT" "FAILED" "phase 5a: the audit says FAILED for the first station"
