@@ -32,6 +32,8 @@ static const label_t labels[] = {
     {"late_entries", "补录活动（超过7天录入）", "Late entries (entered over 7 days late)"},
     {"recruitment_posts", "志愿者招募信息（条）", "Recruitment posts"},
     {"funding_yuan", "经费（元）", "Funding (yuan)"},
+    {"service_hours_x100", "志愿服务时长（0.01小时）", "Volunteer service hours × 100"},
+    {"funding_fen", "经费（分）", "Funding (fen)"},
     {"publicity", "宣传", "Publicity"},
     {"volunteers", "志愿者", "Volunteers"},
     {"sites", "设施（六有）", "Sites (six haves)"},

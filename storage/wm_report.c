@@ -171,6 +171,10 @@ static WM_MUST_CHECK wm_err_t totals_json(wm_txn_t *t, uint32_t scope, const cha
         "six_haves", (json_int_t)all_six, "model_stations", (json_int_t)haves[7],
         "plans", "due", (json_int_t)plans.due, "done", (json_int_t)plans.done,
         "overdue", (json_int_t)plans.overdue);
+    /* The exact sums behind the two reals (rule 3 of docs/rollup-json.md:
+     * the tiers above add these, never the reals). */
+    json_object_set_new(tot, "service_hours_x100", json_integer(wm_sums_total(s, WM_FIG_HOURS_X100)));
+    json_object_set_new(tot, "funding_fen", json_integer(wm_sums_total(s, WM_FIG_FUNDING_FEN)));
     *out = tot;
     return tot ? WM_OK : WM_ENOMEM;
 }
@@ -569,6 +573,58 @@ static WM_MUST_CHECK wm_err_t json_add_into(json_t *dst, const json_t *src, int 
     return WM_OK;
 }
 
+/* The reals of TOTALS and the integer sums, in hundredths, they are
+ * computed from. */
+static const struct {
+    const char *real, *hundredths;
+} exact_figures[] = {{"service_hours", "service_hours_x100"}, {"funding_yuan", "funding_fen"}};
+
+/* A town's totals as the county adds them (a new reference, NULL out of
+ * memory): each real of exact_figures is dropped and its integer kept; a
+ * report of an older build, which carries only the real, gets the integer
+ * from it, rounded to hundredths. WM_ETOOBIG, *bad naming the key (valid
+ * while totals lives), if an integer key is not an integer or such a real
+ * is not a finite number within ±2^53 hundredths. */
+static WM_MUST_CHECK wm_err_t town_totals(const json_t *totals, json_t **out, const char **bad)
+{
+    json_t *c = json_is_object(totals) ? json_deep_copy(totals) : json_object();
+    wm_err_t err = c ? WM_OK : WM_ENOMEM;
+    for (size_t i = 0; err == WM_OK && i < sizeof exact_figures / sizeof exact_figures[0]; i++) {
+        json_t *h = json_object_get(c, exact_figures[i].hundredths);
+        json_t *r = json_object_get(c, exact_figures[i].real);
+        if (h && !json_is_integer(h)) {
+            *bad = exact_figures[i].hundredths;
+            err = WM_ETOOBIG;
+        } else if (!h && json_is_number(r)) {
+            double x = json_number_value(r) * 100.0;
+            if (!isfinite(x) || fabs(x) > 9007199254740992.0) {
+                *bad = exact_figures[i].real;
+                err = WM_ETOOBIG;
+            } else {
+                json_int_t n = (json_int_t)(x < 0 ? x - 0.5 : x + 0.5); /* to the nearest */
+                json_object_set_new(c, exact_figures[i].hundredths, json_integer(n));
+            }
+        }
+        if (err == WM_OK)
+            json_object_del(c, exact_figures[i].real);
+    }
+    if (err != WM_OK) {
+        json_decref(c);
+        c = NULL;
+    }
+    *out = c;
+    return err;
+}
+
+/* Each real of exact_figures in totals, from its integer sum. */
+static void exact_reals(json_t *totals)
+{
+    for (size_t i = 0; i < sizeof exact_figures / sizeof exact_figures[0]; i++) {
+        json_int_t h = json_integer_value(json_object_get(totals, exact_figures[i].hundredths));
+        json_object_set_new(totals, exact_figures[i].real, json_real((double)h / 100.0));
+    }
+}
+
 wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
                         wm_head_t *at)
 {
@@ -650,7 +706,7 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
         goto out; /* o->why says what could not be read */
     json_t *rows = json_array(), *covers = json_array(), *problems = json_array();
     for (size_t i = 0; i < towns.n; i++) {
-        json_t *rep = NULL, *sum = NULL;
+        json_t *rep = NULL, *sum = NULL, *add = NULL;
         wm_head_t at;
         char hex[65];
         const char *bad = "";
@@ -672,14 +728,17 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
         /* Into a copy: a report that cannot be added leaves the sums as
          * they were, and is named instead. */
         sum = json_deep_copy(totals);
-        if (!sum || json_add_into(sum, json_object_get(rep, "totals"), 0, &bad) != WM_OK) {
+        if (!sum || town_totals(json_object_get(rep, "totals"), &add, &bad) != WM_OK ||
+            json_add_into(sum, add, 0, &bad) != WM_OK) {
             json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "kind",
                                                       "town_report_invalid", "town",
                                                       towns.v[i].id, "field", bad));
+            json_decref(add);
             json_decref(sum);
             json_decref(rep);
             continue;
         }
+        json_decref(add);
         json_decref(totals);
         totals = sum;
         json_array_append_new(rows, json_pack("{s:s, s:s, s:O, s:{s:I, s:I, s:s}}", "id",
@@ -698,6 +757,7 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
         }
         json_decref(rep);
     }
+    exact_reals(totals);
     *out = report_json(p, o, o->role, o->station ? towns.v[0].name : o->name, covers, totals,
                        rows, problems);
     if (!*out)

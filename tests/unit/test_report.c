@@ -83,6 +83,14 @@ static json_t *county_of(const char *a_totals, const char *b_totals, char **dir_
     return j;
 }
 
+/* Frees a report of county_of and removes its store. */
+static void county_free(json_t *j, char *dir)
+{
+    json_decref(j);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 static json_int_t total_activities(const json_t *j)
 {
     return json_integer_value(
@@ -115,9 +123,7 @@ static void test_tier_sums(void **state)
     assert_int_equal(total_activities(j), 12);
     assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 0);
     assert_int_equal(json_array_size(json_object_get(j, "stations")), 2);
-    json_decref(j);
-    tu_rmrf(dir);
-    free(dir);
+    county_free(j, dir);
 }
 
 static void test_tier_sum_beyond_int64(void **state)
@@ -135,23 +141,69 @@ static void test_tier_sum_beyond_int64(void **state)
     assert_string_equal(field, "total");
     /* Only the town that could be added is a row. */
     assert_int_equal(json_array_size(json_object_get(j, "stations")), 1);
-    json_decref(j);
-    tu_rmrf(dir);
-    free(dir);
+    county_free(j, dir);
 
     /* Below the smallest int64 too, and a real that is no longer finite. */
     j = county_of("{\"activities\":{\"total\":-9223372036854775800}}",
                   "{\"activities\":{\"total\":-10}}", &dir);
     assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 1);
-    json_decref(j);
-    tu_rmrf(dir);
-    free(dir);
+    county_free(j, dir);
+    /* An older town's real beyond what hundredths of an int64 hold: each
+     * such report is refused by name. */
     j = county_of("{\"service_hours\":1.5e308}", "{\"service_hours\":1.5e308}", &dir);
-    assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 1);
+    assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 2);
     assert_string_equal(field, "service_hours");
-    json_decref(j);
-    tu_rmrf(dir);
-    free(dir);
+    county_free(j, dir);
+}
+
+static double total_real(const json_t *j, const char *key)
+{
+    return json_real_value(json_object_get(json_object_get(j, "totals"), key));
+}
+
+static json_int_t total_int(const json_t *j, const char *key)
+{
+    return json_integer_value(json_object_get(json_object_get(j, "totals"), key));
+}
+
+/* The county adds the towns' integer sums (fen, hours × 100) and computes
+ * the reals from them: 0.1 + 0.2 yuan is exactly 0.3 yuan, 30 fen. The old
+ * code added the reals and showed 0.30000000000000004. A town of an older
+ * build, without the integer keys, counts by its real. */
+static void test_tier_sums_exact(void **state)
+{
+    (void)state;
+    char *dir = NULL;
+    const char *town = NULL, *field = NULL;
+    json_t *j = county_of("{\"funding_yuan\":0.1,\"funding_fen\":10,"
+                          "\"service_hours\":0.1,\"service_hours_x100\":10}",
+                          "{\"funding_yuan\":0.2,\"funding_fen\":20,"
+                          "\"service_hours\":0.2,\"service_hours_x100\":20}",
+                          &dir);
+    assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 0);
+    assert_int_equal(total_int(j, "funding_fen"), 30);
+    assert_int_equal(total_int(j, "service_hours_x100"), 30);
+    assert_true(total_real(j, "funding_yuan") == 0.3);
+    assert_true(total_real(j, "service_hours") == 0.3);
+    county_free(j, dir);
+
+    /* An older town (reals only) beside a new one. */
+    j = county_of("{\"funding_yuan\":0.1,\"service_hours\":0.1}",
+                  "{\"funding_yuan\":0.2,\"funding_fen\":20}", &dir);
+    assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 0);
+    assert_int_equal(total_int(j, "funding_fen"), 30);
+    assert_true(total_real(j, "funding_yuan") == 0.3);
+    assert_int_equal(total_int(j, "service_hours_x100"), 10);
+    assert_true(total_real(j, "service_hours") == 0.1);
+    county_free(j, dir);
+
+    /* An integer key that is no integer is refused by name. */
+    j = county_of("{\"funding_fen\":0.5}", "{\"funding_fen\":20}", &dir);
+    assert_int_equal(problems_of(j, "town_report_invalid", &town, &field), 1);
+    assert_string_equal(town, "xx-county/a");
+    assert_string_equal(field, "funding_fen");
+    assert_int_equal(total_int(j, "funding_fen"), 20);
+    county_free(j, dir);
 }
 
 int main(void)
@@ -159,6 +211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tier_sums),
         cmocka_unit_test(test_tier_sum_beyond_int64),
+        cmocka_unit_test(test_tier_sums_exact),
     };
     if (wm_crypto_init() != WM_OK)
         return 1;
