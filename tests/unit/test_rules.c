@@ -333,7 +333,8 @@ static wm_err_t decode(const wm_record_t *r, const uint8_t *extra, size_t extra_
     uint8_t *buf = malloc(n + extra_len + 1);
     assert_non_null(buf);
     wm__record__pack(r, buf);
-    memcpy(buf + n, extra, extra_len);
+    if (extra_len) /* extra may be NULL */
+        memcpy(buf + n, extra, extra_len);
     *out = NULL;
     wm_err_t rc = wm_record_decode(buf, n + extra_len, out);
     free(buf);
