@@ -70,12 +70,10 @@ static int bad(load_ctx_t *lc, const char *fmt, const char *a, const char *b)
     return 0;
 }
 
-static int on_entry(void *user, const char *section, const char *key, const char *value)
+/* Looks [section] key up among the keys the config knows. 1: a known key;
+ * 0: a section header alone (nothing to set); -1: unknown (recorded). */
+static int entry_known(load_ctx_t *lc, const char *section, const char *key)
 {
-    load_ctx_t *lc = user;
-    wm_config_t *c = lc->cfg;
-    if (!key) /* a section header alone, with libinih built to report one */
-        key = "";
     const struct {
         const char *section, *key;
     } *k, keys[] = {{"node", "role"},           {"node", "id"},
@@ -98,13 +96,69 @@ static int on_entry(void *user, const char *section, const char *key, const char
         if (strcmp(k->key, key) == 0)
             break;
     }
-    if (!known_section)
-        return bad(lc, "unknown section [%s]%s", section, "");
+    if (!known_section) {
+        bad(lc, "unknown section [%s]%s", section, "");
+        return -1;
+    }
     if (!key[0])
-        return 1;
-    if (!k->section)
-        return bad(lc, "unknown key \"%s\" in [%s]", key, section);
+        return 0;
+    if (!k->section) {
+        bad(lc, "unknown key \"%s\" in [%s]", key, section);
+        return -1;
+    }
+    return 1;
+}
 
+/* value as a whole decimal number (strtoul's rules) into *v; nonzero if
+ * it is not one or out of range. */
+static int parse_whole(const char *value, unsigned long *v)
+{
+    char *end = NULL;
+    errno = 0;
+    *v = strtoul(value, &end, 10);
+    return errno || !end || *end;
+}
+
+/* The numeric keys. 1: set; 0: a bad value (recorded); -1: key is not a
+ * numeric key. */
+static int set_number(load_ctx_t *lc, const char *key, const char *value)
+{
+    wm_config_t *c = lc->cfg;
+    unsigned long v;
+    if (strcmp(key, "map_size_mb") == 0) {
+        if (parse_whole(value, &v) || v < 1 || v > CONFIG_MB_MAX)
+            return bad(lc, "map_size_mb must be a whole number of MiB, 1 or more (got \"%s\")%s",
+                       value, "");
+        c->map_mb = v;
+    } else if (strcmp(key, "map_max_mb") == 0 || strcmp(key, "day_mb") == 0 ||
+               strcmp(key, "total_mb") == 0) {
+        if (parse_whole(value, &v) || value[0] == '-' || v > CONFIG_MB_MAX)
+            return bad(lc, "%s must be a whole number of MiB, 0 for no limit (got \"%s\")", key,
+                       value);
+        if (key[0] == 'm')
+            c->map_max_mb = v;
+        else
+            *(key[0] == 'd' ? &c->quota_day_mb : &c->quota_total_mb) = (unsigned)v;
+    } else if (strcmp(key, "cadence_days") == 0 || strcmp(key, "silent_days") == 0) {
+        if (parse_whole(value, &v) || v < 1 || v > 366)
+            return bad(lc, "%s must be a whole number of days from 1 to 366 (got \"%s\")", key,
+                       value);
+        *(key[0] == 'c' ? &c->cadence_days : &c->silent_days) = (unsigned)v;
+    } else if (strcmp(key, "peer_lines") == 0 || strcmp(key, "peer_window") == 0) {
+        if (parse_whole(value, &v) || v < 1 || v > 86400)
+            return bad(lc, "%s must be a whole number from 1 to 86400 (got \"%s\")", key, value);
+        *(key[5] == 'l' ? &c->log_peer_lines : &c->log_peer_window) = (unsigned)v;
+    } else {
+        return -1;
+    }
+    return 1;
+}
+
+/* The node's identity: role, id, name. 1: set; 0: a bad value (recorded);
+ * -1: key is none of them. */
+static int set_identity(load_ctx_t *lc, const char *key, const char *value)
+{
+    wm_config_t *c = lc->cfg;
     int ok = 1;
     if (strcmp(key, "role") == 0) {
         c->role = wm_role_parse(value);
@@ -119,43 +173,20 @@ static int on_entry(void *user, const char *section, const char *key, const char
         if (!wm_utf8_valid(value, strlen(value)))
             return bad(lc, "name is not valid UTF-8%s%s", "", "");
         ok = set_str(value, c->name, sizeof c->name);
-    } else if (strcmp(key, "data_dir") == 0) {
+    } else {
+        return -1;
+    }
+    return ok ? 1 : bad(lc, "value of \"%s\" is too long%s", key, "");
+}
+
+/* Every other key: paths, endpoints, keys, flags, the log level. 1: set;
+ * 0: a bad value (recorded). */
+static int set_setting(load_ctx_t *lc, const char *key, const char *value)
+{
+    wm_config_t *c = lc->cfg;
+    int ok = 1;
+    if (strcmp(key, "data_dir") == 0) {
         ok = set_path(c, value, c->data_dir, sizeof c->data_dir);
-    } else if (strcmp(key, "map_size_mb") == 0) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long v = strtoul(value, &end, 10);
-        if (errno || !end || *end || v < 1 || v > CONFIG_MB_MAX)
-            return bad(lc, "map_size_mb must be a whole number of MiB, 1 or more (got \"%s\")%s",
-                       value, "");
-        c->map_mb = v;
-    } else if (strcmp(key, "map_max_mb") == 0 || strcmp(key, "day_mb") == 0 ||
-               strcmp(key, "total_mb") == 0) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long v = strtoul(value, &end, 10);
-        if (errno || !end || *end || value[0] == '-' || v > CONFIG_MB_MAX)
-            return bad(lc, "%s must be a whole number of MiB, 0 for no limit (got \"%s\")", key,
-                       value);
-        if (key[0] == 'm')
-            c->map_max_mb = v;
-        else
-            *(key[0] == 'd' ? &c->quota_day_mb : &c->quota_total_mb) = (unsigned)v;
-    } else if (strcmp(key, "cadence_days") == 0 || strcmp(key, "silent_days") == 0) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long v = strtoul(value, &end, 10);
-        if (errno || !end || *end || v < 1 || v > 366)
-            return bad(lc, "%s must be a whole number of days from 1 to 366 (got \"%s\")", key,
-                       value);
-        *(key[0] == 'c' ? &c->cadence_days : &c->silent_days) = (unsigned)v;
-    } else if (strcmp(key, "peer_lines") == 0 || strcmp(key, "peer_window") == 0) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long v = strtoul(value, &end, 10);
-        if (errno || !end || *end || v < 1 || v > 86400)
-            return bad(lc, "%s must be a whole number from 1 to 86400 (got \"%s\")", key, value);
-        *(key[5] == 'l' ? &c->log_peer_lines : &c->log_peer_window) = (unsigned)v;
     } else if (strcmp(key, "publish_at_close") == 0) {
         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
             return bad(lc, "publish_at_close must be yes or no (got \"%s\")%s", value, "");
@@ -181,9 +212,25 @@ static int on_entry(void *user, const char *section, const char *key, const char
             return bad(lc, "level must be error, warn, info or debug (got \"%s\")%s", value, "");
         ok = set_str(value, c->log_level, sizeof c->log_level);
     }
-    if (!ok)
-        return bad(lc, "value of \"%s\" is too long%s", key, "");
-    return 1;
+    return ok ? 1 : bad(lc, "value of \"%s\" is too long%s", key, "");
+}
+
+/* libinih's callback for one entry: 1 to go on, 0 on a bad one (the
+ * first error is kept in lc). */
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+    load_ctx_t *lc = user;
+    if (!key) /* a section header alone, with libinih built to report one */
+        key = "";
+    int known = entry_known(lc, section, key);
+    if (known <= 0)
+        return known == 0;
+    int rc = set_number(lc, key, value);
+    if (rc < 0)
+        rc = set_identity(lc, key, value);
+    if (rc < 0)
+        rc = set_setting(lc, key, value);
+    return rc;
 }
 
 wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t errcap)
