@@ -551,10 +551,10 @@ static void usage(FILE *f)
             "  -h, --help          this text\n");
 }
 
-int main(int argc, char **argv)
+/* The command line into *conf, *new_epoch and *check_only. -1 to go on,
+ * or the exit code (0 after --help, 2 on a usage error). */
+static int parse_args(int argc, char **argv, const char **conf, int *new_epoch, int *check_only)
 {
-    const char *conf = NULL;
-    int new_epoch = 0, check_only = 0, rc = 1;
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"new-epoch", no_argument, NULL, 'E'},
                                          {"check-config", no_argument, NULL, 'C'},
@@ -563,17 +563,87 @@ int main(int argc, char **argv)
     int o;
     while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (o) {
-        case 'c': conf = optarg; break;
-        case 'E': new_epoch = 1; break;
-        case 'C': check_only = 1; break;
+        case 'c': *conf = optarg; break;
+        case 'E': *new_epoch = 1; break;
+        case 'C': *check_only = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!conf || optind != argc) {
+    if (!*conf || optind != argc) {
         usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* Opens d's sockets: the control socket, the aggregator's listener (when
+ * [sync] listen is set) and the upstream link (when [sync] upstream is).
+ * WM_OK, or logs why and returns the error; the caller closes what opened. */
+static wm_err_t daemon_open_sockets(daemon_t *d)
+{
+    char why[WM_WHY_MAX];
+    wm_err_t err;
+    if ((err = wm_net_new(&d->net)) != WM_OK ||
+        (err = wm_ctl_listen(d->net, d->cfg.control, &d->ctl)) != WM_OK) {
+        wm_error("cannot listen on control socket %s: %s", d->cfg.control, wm_net_detail());
+        return err;
+    }
+    if (d->cfg.listen[0]) {
+        uint8_t *sec = wm_secure_alloc(32), pub[32];
+        err = sec ? wm_nodedir_load_curve(&d->cfg, sec, pub, why, sizeof why) : WM_ENOMEM;
+        if (err == WM_OK)
+            err = wm_agg_open(d->node, d->net, d->cfg.listen, sec, &d->agg, why, sizeof why);
+        if (err == WM_OK)
+            wm_agg_set_ctl(d->agg, d->ctl);
+        wm_secure_free(sec);
+        if (err != WM_OK) {
+            wm_error("%s", why);
+            return err;
+        }
+    }
+    if (d->cfg.upstream[0] &&
+        (err = wm_upstream_open(d->node, d->net, &d->up, why, sizeof why)) != WM_OK) {
+        wm_error("%s", why);
+        return err;
+    }
+    return WM_OK;
+}
+
+/* Serves until a signal asks d to stop. 0 after a clean shutdown, 1 if
+ * the event loop could not be set up or failed (logged). */
+static int daemon_serve(daemon_t *d)
+{
+    wm_err_t err;
+    wm_info("%s %s (%s) serving: epoch %" PRIu32 ", head seq %" PRIu64 ", control %s%s%s%s%s",
+            wm_role_name(d->cfg.role), d->cfg.id, d->cfg.name, d->node->head.epoch,
+            d->node->head.seq, d->cfg.control, d->agg ? ", listening on " : "",
+            d->agg ? d->cfg.listen : "", d->up ? ", upstream " : "", d->up ? d->cfg.upstream : "");
+    if ((err = daemon_loop_open(d)) != WM_OK) {
+        wm_error("cannot set up the event loop: %s", wm_strerror(err));
+        return 1;
+    }
+    if (wm_notify("READY=1") != WM_OK) /* systemd Type=notify: serving from here on */
+        wm_warn("cannot tell the service manager we are ready: %s", strerror(errno));
+    if ((err = wm_reactor_run(d->loop, &stop_flag)) != WM_OK) {
+        wm_error("the event loop failed: %s", wm_net_detail());
+        return 1;
+    }
+    if (wm_notify("STOPPING=1") != WM_OK)
+        wm_warn("cannot tell the service manager we are stopping: %s", strerror(errno));
+    wm_diag_peer_flush();
+    wm_info("shutting down: head epoch %" PRIu32 " seq %" PRIu64, d->node->head.epoch,
+            d->node->head.seq);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL;
+    int new_epoch = 0, check_only = 0, rc = 1;
+    int args = parse_args(argc, argv, &conf, &new_epoch, &check_only);
+    if (args >= 0)
+        return args;
     daemon_t d = {0};
     char why[WM_WHY_MAX];
     wm_err_t err = wm_config_load(conf, &d.cfg, why, sizeof why);
@@ -596,49 +666,9 @@ int main(int argc, char **argv)
         wm_error("refusing to start: %s", why);
         return err == WM_EFORK ? 3 : 1;
     }
-    if ((err = wm_net_new(&d.net)) != WM_OK ||
-        (err = wm_ctl_listen(d.net, d.cfg.control, &d.ctl)) != WM_OK) {
-        wm_error("cannot listen on control socket %s: %s", d.cfg.control, wm_net_detail());
+    if (daemon_open_sockets(&d) != WM_OK)
         goto out;
-    }
-    if (d.cfg.listen[0]) {
-        uint8_t *sec = wm_secure_alloc(32), pub[32];
-        err = sec ? wm_nodedir_load_curve(&d.cfg, sec, pub, why, sizeof why) : WM_ENOMEM;
-        if (err == WM_OK)
-            err = wm_agg_open(d.node, d.net, d.cfg.listen, sec, &d.agg, why, sizeof why);
-        if (err == WM_OK)
-            wm_agg_set_ctl(d.agg, d.ctl);
-        wm_secure_free(sec);
-        if (err != WM_OK) {
-            wm_error("%s", why);
-            goto out;
-        }
-    }
-    if (d.cfg.upstream[0] &&
-        (err = wm_upstream_open(d.node, d.net, &d.up, why, sizeof why)) != WM_OK) {
-        wm_error("%s", why);
-        goto out;
-    }
-    wm_info("%s %s (%s) serving: epoch %" PRIu32 ", head seq %" PRIu64 ", control %s%s%s%s%s",
-            wm_role_name(d.cfg.role), d.cfg.id, d.cfg.name, d.node->head.epoch,
-            d.node->head.seq, d.cfg.control, d.agg ? ", listening on " : "",
-            d.agg ? d.cfg.listen : "", d.up ? ", upstream " : "", d.up ? d.cfg.upstream : "");
-    if ((err = daemon_loop_open(&d)) != WM_OK) {
-        wm_error("cannot set up the event loop: %s", wm_strerror(err));
-        goto out;
-    }
-    if (wm_notify("READY=1") != WM_OK) /* systemd Type=notify: serving from here on */
-        wm_warn("cannot tell the service manager we are ready: %s", strerror(errno));
-    if ((err = wm_reactor_run(d.loop, &stop_flag)) != WM_OK) {
-        wm_error("the event loop failed: %s", wm_net_detail());
-        goto out;
-    }
-    if (wm_notify("STOPPING=1") != WM_OK)
-        wm_warn("cannot tell the service manager we are stopping: %s", strerror(errno));
-    wm_diag_peer_flush();
-    wm_info("shutting down: head epoch %" PRIu32 " seq %" PRIu64, d.node->head.epoch,
-            d.node->head.seq);
-    rc = 0;
+    rc = daemon_serve(&d);
 out:
     wm_reactor_free(&d.loop);
     wm_upstream_close(&d.up);
