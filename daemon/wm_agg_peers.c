@@ -223,7 +223,10 @@ static WM_MUST_CHECK wm_err_t store_peer(wm_agg_t *a, wm_agg_peer_t *p)
     return err;
 }
 
-wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t cap)
+/* An identity an aggregator may enrol: a valid node id other than its
+ * own, a name of UTF-8 text, both keys 32 bytes, a transport key no other
+ * node holds. WM_OK, or the reason in why and WM_EINVAL / WM_EEXIST. */
+static wm_err_t enroll_check(const wm_agg_t *a, const Wm__Identity *id, char *why, size_t cap)
 {
     char hex[65];
     if (!id->node || wm_validate_id(id->node) != WM_OK) {
@@ -252,68 +255,103 @@ wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t ca
             return WM_EEXIST;
         }
     }
-    wm_agg_peer_t *p = wm_agg_peer_find(a, id->node);
-    if (p && (key_compromised(p->ps, id->curve_pub.data, 0) ||
-              key_compromised(p->ps, id->sign_pub.data, 1))) {
-        snprintf(why, cap,
-                 "the %s key %s of %s was marked compromised; make new keys at the node "
-                 "(wmctl rekey --transport) and enrol its new line",
-                 key_compromised(p->ps, id->curve_pub.data, 0) ? "transport" : "signing",
-                 wm_hex(key_compromised(p->ps, id->curve_pub.data, 0) ? id->curve_pub.data
-                                                                      : id->sign_pub.data,
-                        32, hex),
-                 id->node);
-        return WM_EPERM;
-    }
-    if (!p) {
-        if (a->npeers == a->cap) {
-            size_t ncap = a->cap ? 2 * a->cap : 64;
-            wm_agg_peer_t *np = realloc(a->peers, ncap * sizeof *np);
-            if (!np)
-                return WM_ENOMEM;
-            a->peers = np;
-            a->cap = ncap;
-        }
-        p = &a->peers[a->npeers];
-        memset(p, 0, sizeof *p);
-        p->ps = malloc(sizeof *p->ps);
-        if (!p->ps)
+    return WM_OK;
+}
+
+/* WM_EPERM with the reason in why if either key of id was marked
+ * compromised for the enrolled peer p; WM_OK otherwise. */
+static wm_err_t enroll_compromised(const wm_agg_peer_t *p, const Wm__Identity *id, char *why,
+                                   size_t cap)
+{
+    char hex[65];
+    if (!key_compromised(p->ps, id->curve_pub.data, 0) &&
+        !key_compromised(p->ps, id->sign_pub.data, 1))
+        return WM_OK;
+    snprintf(why, cap,
+             "the %s key %s of %s was marked compromised; make new keys at the node "
+             "(wmctl rekey --transport) and enrol its new line",
+             key_compromised(p->ps, id->curve_pub.data, 0) ? "transport" : "signing",
+             wm_hex(key_compromised(p->ps, id->curve_pub.data, 0) ? id->curve_pub.data
+                                                                  : id->sign_pub.data,
+                    32, hex),
+             id->node);
+    return WM_EPERM;
+}
+
+/* A new, empty peer entry for node, enrolled now, into *out (valid until
+ * the peer table grows). WM_OK or WM_ENOMEM. */
+static wm_err_t peer_add(wm_agg_t *a, const char *node, wm_agg_peer_t **out)
+{
+    if (a->npeers == a->cap) {
+        size_t ncap = a->cap ? 2 * a->cap : 64;
+        wm_agg_peer_t *np = realloc(a->peers, ncap * sizeof *np);
+        if (!np)
             return WM_ENOMEM;
-        wm__peer_state__init(p->ps);
-        wm_agg_set_str(&p->ps->node, id->node);
-        p->ps->enrolled = (int64_t)time(NULL);
-        a->npeers++;
-    } else if (p->ps->sign_pub.len == WM_PUB_BYTES &&
-               memcmp(p->ps->sign_pub.data, id->sign_pub.data, WM_PUB_BYTES) != 0) {
-        /* A re-key: the old key still signs the epochs before the new
-         * one's first, which may not have reached us yet. */
-        if (id->from_epoch > 1) {
-            Wm__PriorKey **np = realloc(p->ps->prior, (p->ps->n_prior + 1) * sizeof *np);
-            Wm__PriorKey *k = malloc(sizeof *k);
-            if (!np || !k) {
-                free(k);
-                if (np)
-                    p->ps->prior = np;
-                return WM_ENOMEM;
-            }
-            wm__prior_key__init(k);
-            k->sign_pub = (ProtobufCBinaryData){0, NULL};
-            wm_agg_set_bytes(&k->sign_pub, p->ps->sign_pub.data, WM_PUB_BYTES);
-            k->until_epoch = id->from_epoch - 1;
-            np[p->ps->n_prior++] = k;
-            p->ps->prior = np;
-        }
-        wm_info("enrol: %s re-enrolled with a new signing key, from epoch %u%s", id->node,
-                id->from_epoch, id->from_epoch > 1 ? "; the previous key keeps the epochs before" : "");
+        a->peers = np;
+        a->cap = ncap;
     }
+    wm_agg_peer_t *p = &a->peers[a->npeers];
+    memset(p, 0, sizeof *p);
+    p->ps = malloc(sizeof *p->ps);
+    if (!p->ps)
+        return WM_ENOMEM;
+    wm__peer_state__init(p->ps);
+    wm_agg_set_str(&p->ps->node, node);
+    p->ps->enrolled = (int64_t)time(NULL);
+    a->npeers++;
+    *out = p;
+    return WM_OK;
+}
+
+/* A re-key of the enrolled peer p (id brings another signing key): the
+ * old key still signs the epochs before the new one's first, which may
+ * not have reached us yet, so it is kept as a prior key. WM_OK (also when
+ * it is no re-key) or WM_ENOMEM. */
+static wm_err_t enroll_rekey(wm_agg_peer_t *p, const Wm__Identity *id)
+{
+    if (p->ps->sign_pub.len != WM_PUB_BYTES ||
+        memcmp(p->ps->sign_pub.data, id->sign_pub.data, WM_PUB_BYTES) == 0)
+        return WM_OK;
+    if (id->from_epoch > 1) {
+        Wm__PriorKey **np = realloc(p->ps->prior, (p->ps->n_prior + 1) * sizeof *np);
+        Wm__PriorKey *k = malloc(sizeof *k);
+        if (!np || !k) {
+            free(k);
+            if (np)
+                p->ps->prior = np;
+            return WM_ENOMEM;
+        }
+        wm__prior_key__init(k);
+        k->sign_pub = (ProtobufCBinaryData){0, NULL};
+        wm_agg_set_bytes(&k->sign_pub, p->ps->sign_pub.data, WM_PUB_BYTES);
+        k->until_epoch = id->from_epoch - 1;
+        np[p->ps->n_prior++] = k;
+        p->ps->prior = np;
+    }
+    wm_info("enrol: %s re-enrolled with a new signing key, from epoch %u%s", id->node,
+            id->from_epoch, id->from_epoch > 1 ? "; the previous key keeps the epochs before" : "");
+    return WM_OK;
+}
+
+wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t cap)
+{
+    char hex[65];
+    wm_err_t err = enroll_check(a, id, why, cap);
+    if (err != WM_OK)
+        return err;
+    wm_agg_peer_t *p = wm_agg_peer_find(a, id->node);
+    if (p && (err = enroll_compromised(p, id, why, cap)) != WM_OK)
+        return err;
+    err = p ? enroll_rekey(p, id) : peer_add(a, id->node, &p);
+    if (err != WM_OK)
+        return err;
     wm_agg_set_str(&p->ps->name, id->name ? id->name : "");
     wm_agg_set_str(&p->ps->role, id->role ? id->role : "station");
     wm_agg_set_bytes(&p->ps->sign_pub, id->sign_pub.data, WM_PUB_BYTES);
     wm_agg_set_bytes(&p->ps->curve_pub, id->curve_pub.data, WM_PUB_BYTES);
     p->ps->state = WM_PEER_ACTIVE;
     wm_agg_set_str(&p->ps->state_reason, "");
-    wm_err_t err = store_peer(a, p);
-    if (err != WM_OK) {
+    if ((err = store_peer(a, p)) != WM_OK) {
         snprintf(why, cap, "cannot store the enrolment: %s", wm_strerror(err));
         p->dirty = 0;
         wm_err_t rerr = wm_agg_reload(a); /* what is in force is what is stored */
