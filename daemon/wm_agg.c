@@ -496,103 +496,109 @@ static WM_MUST_CHECK wm_err_t ingest_turn(wm_agg_t *a, wm_agg_pending_t *pend, s
     return err;
 }
 
-void wm_agg_on_router(wm_agg_t *a)
+/* A Heartbeat from p: its claimed head noted and answered in kind; on a
+ * connection without a session, a no_session reject instead. */
+static void on_heartbeat(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                         const Wm__Heartbeat *in)
 {
-    wm_agg_pending_t *pend = calloc(AGG_DRAIN, sizeof *pend);
-    size_t npend = 0;
-    time_t now = time(NULL);
-    if (!pend)
+    wm_agg_peer_claimed(p, in->head);
+    if (!in_session(p, route)) {
+        /* We restarted under a live link: have it say Hello. */
+        send_reject(a, route, p, NULL, WM_SYNC_R_NO_SESSION, 0,
+                    "no session on this connection; send Hello");
         return;
-    size_t taken = 0;
-    for (int i = 0; i < AGG_DRAIN && taken < AGG_DRAIN_BYTES; i++) {
-        wm_msg_t m = {0};
-        wm_err_t err = wm_sock_recv(a->router, &m);
-        if (err == WM_ETIMEOUT)
-            break;
-        if (err != WM_OK)
-            continue;
-        for (size_t f = 0; f < m.n; f++)
-            taken += m.f[f].len;
-        wm_agg_peer_t *p = m.user_id[0] ? wm_agg_peer_by_key(a, m.user_id) : NULL;
-        wm_frame_t *route = &m.f[0];
-        Wm__SyncMsg *sm = NULL;
-        if (!p || p->ps->state == WM_PEER_REVOKED) {
-            /* Revocation acts on live connections too: nothing is read. */
-            send_reject(a, route, p, NULL, WM_SYNC_R_REVOKED, 0,
-                        "this transport key is not (or no longer) enrolled here");
-        } else if (p->ps->state == WM_PEER_QUARANTINED) {
-            /* Everything it sends, a Hello, a batch, anything: not read. */
-            p->ps->last_seen = (int64_t)now;
-            p->dirty = 1;
-            send_reject(a, route, p, NULL, WM_SYNC_R_QUARANTINED, 0,
-                        "%s is quarantined (%s); an administrator must review the proof",
-                        p->ps->node, p->ps->state_reason);
-        } else if (m.n != 2 || m.dropped) {
-            send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0,
-                        "expected one frame, got %zu", m.n - 1 + m.dropped);
-        } else if (wm_pb_decode(&wm__sync_msg__descriptor, m.f[1].data, m.f[1].len,
-                                WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK) {
-            send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0, "message does not decode");
-        } else {
-            p->ps->last_seen = (int64_t)now;
-            p->dirty = 1;
-            switch (sm->msg_case) {
-            case WM__SYNC_MSG__MSG_HELLO:
-                on_hello(a, p, route, sm->hello);
-                break;
-            case WM__SYNC_MSG__MSG_BATCH:
-                if (batch_admissible(a, p, route, sm->batch)) {
-                    wm_agg_peer_claimed(p, sm->batch->head);
-                    pend[npend].peer = p;
-                    pend[npend].route = *route; /* taken over from m */
-                    m.f[0] = (wm_frame_t){0};
-                    pend[npend++].msg = sm;
-                    sm = NULL;
-                }
-                break;
-            case WM__SYNC_MSG__MSG_HEARTBEAT: {
-                wm_agg_peer_claimed(p, sm->heartbeat->head);
-                if (!in_session(p, route)) {
-                    /* We restarted under a live link: have it say Hello. */
-                    send_reject(a, route, p, NULL, WM_SYNC_R_NO_SESSION, 0,
-                                "no session on this connection; send Hello");
-                    break;
-                }
-                Wm__SyncMsg r = WM__SYNC_MSG__INIT;
-                Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
-                r.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
-                r.heartbeat = &hb;
-                wm_agg_send(a, route, &r);
-                break;
-            }
-            case WM__SYNC_MSG__MSG_RECORDS:
-                if (!wm_agg_audit_answered(a, p, sm->records))
-                    send_reject(a, route, p, NULL, WM_SYNC_R_UNEXPECTED, 0,
-                                "no audit request %" PRIu64 " of this node waits for these "
-                                "records (never asked, or timed out after %d s)",
-                                sm->records->req_id, FETCH_TIMEOUT_S);
-                break;
-            case WM__SYNC_MSG__MSG__NOT_SET:
-                if (sm->base.n_unknown_fields) {
-                    /* A message of a later build (PROTOCOL.md §7): ignored,
-                     * unanswered, as every unknown field is. */
-                    wm_debug("sync: %s sent a message this build does not know; ignored",
-                             p->ps->node);
-                    break;
-                }
-                send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0,
-                            "the message carries no message at all");
-                break;
-            default:
-                send_reject(a, route, p, NULL, WM_SYNC_R_UNEXPECTED, 0,
-                            "message type %d is not sent to an aggregator", (int)sm->msg_case);
-            }
-        }
-        wm_pb_free(&sm);
-        wm_msg_clear(&m);
     }
-    if (npend == 0)
-        goto out;
+    Wm__SyncMsg r = WM__SYNC_MSG__INIT;
+    Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
+    r.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
+    r.heartbeat = &hb;
+    wm_agg_send(a, route, &r);
+}
+
+/* One decoded message *sm of the active peer p, arrived as m. An
+ * admissible batch joins pend (which takes over *sm and m's route frame,
+ * leaving NULL and an empty frame behind); everything else is answered
+ * now. */
+static void on_sync_msg(wm_agg_t *a, wm_agg_peer_t *p, wm_msg_t *m, Wm__SyncMsg **sm,
+                        wm_agg_pending_t *pend, size_t *npend)
+{
+    wm_frame_t *route = &m->f[0];
+    Wm__SyncMsg *s = *sm;
+    switch (s->msg_case) {
+    case WM__SYNC_MSG__MSG_HELLO: on_hello(a, p, route, s->hello); break;
+    case WM__SYNC_MSG__MSG_BATCH:
+        if (batch_admissible(a, p, route, s->batch)) {
+            wm_agg_peer_claimed(p, s->batch->head);
+            pend[*npend].peer = p;
+            pend[*npend].route = *route; /* taken over from m */
+            m->f[0] = (wm_frame_t){0};
+            pend[(*npend)++].msg = s;
+            *sm = NULL;
+        }
+        break;
+    case WM__SYNC_MSG__MSG_HEARTBEAT: on_heartbeat(a, p, route, s->heartbeat); break;
+    case WM__SYNC_MSG__MSG_RECORDS:
+        if (!wm_agg_audit_answered(a, p, s->records))
+            send_reject(a, route, p, NULL, WM_SYNC_R_UNEXPECTED, 0,
+                        "no audit request %" PRIu64 " of this node waits for these "
+                        "records (never asked, or timed out after %d s)",
+                        s->records->req_id, FETCH_TIMEOUT_S);
+        break;
+    case WM__SYNC_MSG__MSG__NOT_SET:
+        if (s->base.n_unknown_fields) {
+            /* A message of a later build (PROTOCOL.md §7): ignored,
+             * unanswered, as every unknown field is. */
+            wm_debug("sync: %s sent a message this build does not know; ignored", p->ps->node);
+            break;
+        }
+        send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0,
+                    "the message carries no message at all");
+        break;
+    default:
+        send_reject(a, route, p, NULL, WM_SYNC_R_UNEXPECTED, 0,
+                    "message type %d is not sent to an aggregator", (int)s->msg_case);
+    }
+}
+
+/* One message m off the router: from a revoked, unknown or quarantined
+ * key it is rejected unread; a malformed one is rejected; anything else
+ * goes to on_sync_msg (batches into pend). m stays the caller's. */
+static void on_router_msg(wm_agg_t *a, wm_msg_t *m, time_t now, wm_agg_pending_t *pend,
+                          size_t *npend)
+{
+    wm_agg_peer_t *p = m->user_id[0] ? wm_agg_peer_by_key(a, m->user_id) : NULL;
+    wm_frame_t *route = &m->f[0];
+    Wm__SyncMsg *sm = NULL;
+    if (!p || p->ps->state == WM_PEER_REVOKED) {
+        /* Revocation acts on live connections too: nothing is read. */
+        send_reject(a, route, p, NULL, WM_SYNC_R_REVOKED, 0,
+                    "this transport key is not (or no longer) enrolled here");
+    } else if (p->ps->state == WM_PEER_QUARANTINED) {
+        /* Everything it sends, a Hello, a batch, anything: not read. */
+        p->ps->last_seen = (int64_t)now;
+        p->dirty = 1;
+        send_reject(a, route, p, NULL, WM_SYNC_R_QUARANTINED, 0,
+                    "%s is quarantined (%s); an administrator must review the proof",
+                    p->ps->node, p->ps->state_reason);
+    } else if (m->n != 2 || m->dropped) {
+        send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0, "expected one frame, got %zu",
+                    m->n - 1 + m->dropped);
+    } else if (wm_pb_decode(&wm__sync_msg__descriptor, m->f[1].data, m->f[1].len,
+                            WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK) {
+        send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0, "message does not decode");
+    } else {
+        p->ps->last_seen = (int64_t)now;
+        p->dirty = 1;
+        on_sync_msg(a, p, m, &sm, pend, npend);
+    }
+    wm_pb_free(&sm);
+}
+
+/* Stores the turn's admissible batches pend[0..npend) in one commit (a
+ * full map grows and the turn is ingested again), then answers each: its
+ * verdict if committed, a storage reject if not. Frees each entry. */
+static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, time_t now)
+{
     wm_err_t err;
     int tries = 0;
     do /* a full map grows, and the turn is ingested again */
@@ -614,7 +620,30 @@ void wm_agg_on_router(wm_agg_t *a)
         free(pend[i].route.data);
         wm_pb_free(&pend[i].msg);
     }
-out:
+}
+
+void wm_agg_on_router(wm_agg_t *a)
+{
+    wm_agg_pending_t *pend = calloc(AGG_DRAIN, sizeof *pend);
+    size_t npend = 0;
+    time_t now = time(NULL);
+    if (!pend)
+        return;
+    size_t taken = 0;
+    for (int i = 0; i < AGG_DRAIN && taken < AGG_DRAIN_BYTES; i++) {
+        wm_msg_t m = {0};
+        wm_err_t err = wm_sock_recv(a->router, &m);
+        if (err == WM_ETIMEOUT)
+            break;
+        if (err != WM_OK)
+            continue;
+        for (size_t f = 0; f < m.n; f++)
+            taken += m.f[f].len;
+        on_router_msg(a, &m, now, pend, &npend);
+        wm_msg_clear(&m);
+    }
+    if (npend)
+        store_and_answer(a, pend, npend, now);
     free(pend);
 }
 
