@@ -185,28 +185,45 @@ static int parse_identity(char *line, Wm__Identity *id, uint8_t sp[32], uint8_t 
     return 0;
 }
 
-/* Sends one admin request and reports the daemon's answer. */
-static int admin_call(wmctl_t *w, Wm__CtlRequest *req, const char *done)
+/* Sends one admin request. WMCTL_OK with the daemon's reply in *rep (the
+ * caller frees it with wm_pb_free) if the daemon did it; otherwise it
+ * prints why (the daemon's message, or that there was no answer) and
+ * returns WMCTL_USAGE for a request the daemon found invalid, WMCTL_FAIL
+ * else, *rep NULL. */
+static int admin_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **rep)
 {
-    Wm__CtlReply *rep = NULL;
-    wm_err_t err = wmctl_call(w, req, &rep);
+    int rc = WMCTL_FAIL;
+    *rep = NULL;
+    wm_err_t err = wmctl_call(w, req, rep);
     if (err == WM_EPERM) /* wmctl_call said why */
-        return WMCTL_FAIL;
+        goto out;
     if (err == WM_EDOWN) {
         wmctl_err("the wmsyncd daemon for %s is not running; start it and try again", w->cfg.id);
-        return WMCTL_FAIL;
+        goto out;
     }
     if (err != WM_OK) {
         wmctl_err("no answer from the daemon: %s", wm_strerror(err));
-        return WMCTL_FAIL;
+        goto out;
     }
-    int rc = WMCTL_OK;
-    if (rep->error && rep->error[0]) {
-        wmctl_err("%s", rep->message);
-        rc = strcmp(rep->error, "invalid") == 0 ? WMCTL_USAGE : WMCTL_FAIL;
-    } else {
+    if ((*rep)->error && (*rep)->error[0]) {
+        wmctl_err("%s", (*rep)->message);
+        rc = strcmp((*rep)->error, "invalid") == 0 ? WMCTL_USAGE : WMCTL_FAIL;
+        goto out;
+    }
+    rc = WMCTL_OK;
+out:
+    if (rc != WMCTL_OK)
+        wm_pb_free(rep);
+    return rc;
+}
+
+/* Sends one admin request and, if the daemon did it, prints `done`. */
+static int admin_do(wmctl_t *w, Wm__CtlRequest *req, const char *done)
+{
+    Wm__CtlReply *rep = NULL;
+    int rc = admin_call(w, req, &rep);
+    if (rc == WMCTL_OK)
         printf("%s\n", done);
-    }
     wm_pb_free(&rep);
     return rc;
 }
@@ -247,7 +264,7 @@ int cmd_enroll(wmctl_t *w, int argc, char **argv)
     req.enroll = &id;
     char done[512];
     snprintf(done, sizeof done, "enrolled %s (%s)", id.node, id.name);
-    return admin_call(w, &req, done);
+    return admin_do(w, &req, done);
 }
 
 /* "EPOCH:SEQ" (epoch 0 … 2^32-1, seq 0 … 2^64-1), nothing else. */
@@ -283,20 +300,8 @@ static int revoke_compromised(wmctl_t *w, const char *id, const char *after)
     req.op_case = WM__CTL_REQUEST__OP_COMPROMISE;
     req.compromise = &c;
     Wm__CtlReply *rep = NULL;
-    wm_err_t err = wmctl_call(w, &req, &rep);
-    if (err == WM_EDOWN) {
-        wmctl_err("the wmsyncd daemon for %s is not running; start it and try again", w->cfg.id);
-        return WMCTL_FAIL;
-    }
-    if (err != WM_OK) {
-        wmctl_err("no answer from the daemon: %s", wm_strerror(err));
-        return WMCTL_FAIL;
-    }
-    int rc = WMCTL_OK;
-    if (rep->error && rep->error[0]) {
-        wmctl_err("%s", rep->message);
-        rc = strcmp(rep->error, "invalid") == 0 ? WMCTL_USAGE : WMCTL_FAIL;
-    } else {
+    int rc = admin_call(w, &req, &rep);
+    if (rc == WMCTL_OK) {
         printf("revoked %s as compromised: nothing its signing keys signed after %" PRIu32
                ":%" PRIu64 " is accepted here again; its transport key is refused for good.\n"
                "At the station: wmctl rekey --transport, wmsyncd --new-epoch, then\n"
@@ -334,5 +339,5 @@ int cmd_revoke(wmctl_t *w, int argc, char **argv)
     req.revoke = (char *)id;
     char done[512];
     snprintf(done, sizeof done, "revoked %s: it can no longer sync, also on a live connection", id);
-    return admin_call(w, &req, done);
+    return admin_do(w, &req, done);
 }

@@ -295,6 +295,16 @@ static void report_next(client_t *c, long timeout_ms)
     wm_pb_free(&sm);
 }
 
+/* After a send that returned `sent`: "none" if it failed (the link never
+ * came up), else the outcome of the next reply, as report_next. */
+static void report_sent(client_t *c, int sent, long timeout_ms)
+{
+    if (sent != 0)
+        printf("none\n");
+    else
+        report_next(c, timeout_ms);
+}
+
 static int send_hello(client_t *c, uint32_t version, const char *node, uint64_t seq,
                       const uint8_t *hash)
 {
@@ -364,11 +374,7 @@ static int send_batch(client_t *c, const srec_buf_t *recs, size_t n)
 /* Sends one batch and prints the outcome of the reply. */
 static void batch_and_report(client_t *c, const srec_buf_t *recs, size_t n)
 {
-    if (send_batch(c, recs, n) != 0) {
-        printf("none\n");
-        return;
-    }
-    report_next(c, REPLY_MS);
+    report_sent(c, send_batch(c, recs, n), REPLY_MS);
 }
 
 /* ---- scenarios ---- */
@@ -385,22 +391,14 @@ static void sc_garbage(client_t *c, const char *arg)
     static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                    0xff, 0xff, 0xff, 0x01, 0xde, 0xad, 0xbe, 0xef};
     wm_frame_t f = {(uint8_t *)junk, sizeof junk};
-    if (send_frames(c, &f, 1, SEND_MS) != 0) {
-        printf("none\n");
-        return;
-    }
-    report_next(c, REPLY_MS);
+    report_sent(c, send_frames(c, &f, 1, SEND_MS), REPLY_MS);
 }
 
 static void sc_empty(client_t *c, const char *arg)
 {
     (void)arg;
     wm_frame_t f = {(uint8_t *)"", 0};
-    if (send_frames(c, &f, 1, SEND_MS) != 0) {
-        printf("none\n");
-        return;
-    }
-    report_next(c, REPLY_MS);
+    report_sent(c, send_frames(c, &f, 1, SEND_MS), REPLY_MS);
 }
 
 static void sc_two_frames(client_t *c, const char *arg)
@@ -415,31 +413,20 @@ static void sc_two_frames(client_t *c, const char *arg)
     size_t len = 0;
     uint8_t *buf = encode(&m, &len);
     wm_frame_t f[2] = {{buf, len}, {buf, len}};
-    if (send_frames(c, f, 2, SEND_MS) != 0)
-        printf("none\n");
-    else
-        report_next(c, REPLY_MS);
+    report_sent(c, send_frames(c, f, 2, SEND_MS), REPLY_MS);
     free(buf);
 }
 
 static void sc_version(client_t *c, const char *arg)
 {
     (void)arg;
-    if (send_hello(c, 99, c->station, CLAIM_SEQ, c->claim_hash) != 0) {
-        printf("none\n");
-        return;
-    }
-    report_next(c, REPLY_MS);
+    report_sent(c, send_hello(c, 99, c->station, CLAIM_SEQ, c->claim_hash), REPLY_MS);
 }
 
 static void sc_hello_other(client_t *c, const char *arg)
 {
-    if (send_hello(c, SYNC_VERSION, arg ? arg : "xx/longhua/someone-else", CLAIM_SEQ,
-                   c->claim_hash) != 0) {
-        printf("none\n");
-        return;
-    }
-    report_next(c, REPLY_MS);
+    const char *node = arg ? arg : "xx/longhua/someone-else";
+    report_sent(c, send_hello(c, SYNC_VERSION, node, CLAIM_SEQ, c->claim_hash), REPLY_MS);
 }
 
 /* Hello; prints "welcome" or the reject (or "none": unenrolled keys). */
@@ -457,11 +444,7 @@ static void sc_hello(client_t *c, const char *arg)
     h.head = &f;
     m.msg_case = WM__SYNC_MSG__MSG_HELLO;
     m.hello = &h;
-    if (send_msg(c, &m, wait) != 0) {
-        printf("none\n"); /* the link never came up: ZAP refused us */
-        return;
-    }
-    report_next(c, wait);
+    report_sent(c, send_msg(c, &m, wait), wait); /* "none": ZAP refused us */
 }
 
 /* Hello claiming less than the town holds (seq 1) or the same seq with
@@ -498,11 +481,7 @@ static void sc_unexpected(client_t *c, const char *arg)
     w.credit = 1000;
     m.msg_case = WM__SYNC_MSG__MSG_WELCOME;
     m.welcome = &w;
-    if (send_msg(c, &m, SEND_MS) != 0) {
-        printf("none\n");
-        return;
-    }
-    report_next(c, REPLY_MS);
+    report_sent(c, send_msg(c, &m, SEND_MS), REPLY_MS);
 }
 
 /* Records d+1 .. d+3 with the last one's signature altered. */
@@ -1015,11 +994,7 @@ static void sc_many_frames(client_t *c, const char *arg)
         die("many_frames: ARG is 1..8");
     for (size_t i = 0; i < n; i++)
         f[i] = (wm_frame_t){(uint8_t *)"\xff\xff", 2};
-    if (send_frames(c, f, n, SEND_MS) != 0) {
-        printf("none\n");
-        return;
-    }
-    report_next(c, REPLY_MS);
+    report_sent(c, send_frames(c, f, n, SEND_MS), REPLY_MS);
 }
 
 /* One undecodable frame of exactly WM_SYNC_MAX_MSG bytes (ARG "max") or
@@ -1106,11 +1081,7 @@ static void sc_child_sends(client_t *c, const char *arg)
         m.msg_case = WM__SYNC_MSG__MSG_RECORDS;
         m.records = &r;
     }
-    if (send_msg(c, &m, SEND_MS) != 0) {
-        printf("none\n");
-        return;
-    }
-    report_next(c, REPLY_MS);
+    report_sent(c, send_msg(c, &m, SEND_MS), REPLY_MS);
 }
 
 /* Record d+1 as ARG says, validly signed: "fork" (its prev is not the
@@ -1206,11 +1177,7 @@ static void sc_wait_then_beat(client_t *c, const char *arg)
     Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
     m.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
     m.heartbeat = &hb;
-    if (send_msg(c, &m, SEND_MS) != 0) {
-        printf("none\n");
-        return;
-    }
-    report_next(c, REPLY_MS);
+    report_sent(c, send_msg(c, &m, SEND_MS), REPLY_MS);
 }
 
 /* One frame over the town's message size limit: libzmq drops the link. */

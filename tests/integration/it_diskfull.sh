@@ -36,13 +36,7 @@ TW=$DISK/town
 S=$DISK/station
 H=$T/back
 town_with_two "$TW" "$S" "$H" || finish
-start_daemon "$TW"
-TPID=$DPID
-wait_ready "$TW" "$TPID" || finish
-enroll "$S" "$TW" && enroll "$H" "$TW" || finish
-start_daemon "$S"
-SPID=$DPID
-wait_ready "$S" "$SPID" || finish
+start_two "$TW" "$S" "$H" || finish
 rec_n "$S" 3 before
 poll 20 "station in step before the disk fills" synced "$TW" "$S"
 

@@ -26,13 +26,7 @@ town_with_two "$TW" "$S" "$H" || finish
 for d in "$TW" "$S"; do
     grep -q '^map_size_mb = 1$' "$d/wmsync.conf" || { fail "map_size_mb not set in $d"; finish; }
 done
-start_daemon "$TW"
-TPID=$DPID
-wait_ready "$TW" "$TPID" || finish
-enroll "$S" "$TW" && enroll "$H" "$TW" || finish
-start_daemon "$S"
-SPID=$DPID
-wait_ready "$S" "$SPID" || finish
+start_two "$TW" "$S" "$H" || finish
 
 # reader: wmctl on both nodes, over and over, until $T/stop; every failure
 # is noted in $T/reader.fail.

@@ -50,6 +50,19 @@ town_with_two() {
     sed -i 's/^map_size_mb = .*/map_size_mb = 1/' "$1/wmsync.conf" "$2/wmsync.conf"
 }
 
+# start_two TOWNDIR STATIONDIR BACKLOGDIR: after town_with_two, starts the
+# town ($TPID), enrols both stations, starts the first ($SPID) and waits
+# until both daemons are ready. Returns 1 (and has said why) on failure.
+start_two() {
+    start_daemon "$1"
+    TPID=$DPID
+    wait_ready "$1" "$TPID" || return 1
+    enroll "$2" "$1" && enroll "$3" "$1" || return 1
+    start_daemon "$2"
+    SPID=$DPID
+    wait_ready "$2" "$SPID"
+}
+
 # town_key TOWNDIR: the town's Curve25519 public key (hex).
 town_key() { cat "$1/keys/curve.pub"; }
 
