@@ -377,6 +377,16 @@ static void batch_and_report(client_t *c, const srec_buf_t *recs, size_t n)
     report_sent(c, send_batch(c, recs, n), REPLY_MS);
 }
 
+/* The valid records d+1 .. d+k of our chain (d: the town's durable seq)
+ * in one batch, and the outcome of the reply. */
+static void send_next(client_t *c, uint64_t k)
+{
+    uint64_t d = c->durable, n = d + k;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    batch_and_report(c, ch + d, k);
+    free_chain(ch, n);
+}
+
 /* ---- scenarios ---- */
 
 typedef struct {
@@ -679,10 +689,7 @@ static void sc_too_many(client_t *c, const char *arg)
     (void)arg;
     if (open_session(c) != 0)
         return;
-    uint64_t d = c->durable, n = d + 2001;
-    srec_buf_t *ch = build_chain(c->signer, c->station, n);
-    batch_and_report(c, ch + d, 2001);
-    free_chain(ch, n);
+    send_next(c, 2001);
 }
 
 /* 17 records of ~62 KB: over max_bytes (1 MiB), under the message limit. */
@@ -729,9 +736,7 @@ static void sc_valid(client_t *c, const char *arg)
         printf("nothing to send (town holds %" PRIu64 ")\n", d);
         return;
     }
-    srec_buf_t *ch = build_chain(c->signer, c->station, n);
-    batch_and_report(c, ch + d, n - d);
-    free_chain(ch, n);
+    send_next(c, n - d);
 }
 
 /* The valid records d+1 .. ARG in batches of at most 2000, keeping the
@@ -954,10 +959,7 @@ static void sc_hello_future(client_t *c, const char *arg)
     }
     if (await_welcome(c) != 0)
         return;
-    uint64_t d = c->durable, last = d + 3;
-    srec_buf_t *ch = build_chain(c->signer, c->station, last);
-    batch_and_report(c, ch + d, 3);
-    free_chain(ch, last);
+    send_next(c, 3);
 }
 
 /* A message this aggregator does not know (SyncMsg field 30, reserved for
