@@ -68,6 +68,12 @@
  *
  * Node numbers are assigned from 1 in order of first appearance; a node's
  * number never changes.
+ *
+ * Where each part lives: wm_store.c the environment, transactions, map
+ * growth, meta (with "acked") and nodes/nodeno; wm_log.c the log and
+ * epochs (wm_log_*, wm_epoch_*); wm_index.c teams, refs, reports, peers
+ * with curves, and proofs (wm_team_*, wm_ref_get, wm_report_at, wm_peer_*,
+ * wm_proof_*).
  */
 #ifndef WM_STORE_H
 #define WM_STORE_H

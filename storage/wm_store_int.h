@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wm_store_int — internals shared by the files of the storage module
- * (wm_store.c, wm_rollup.c). Not for use outside storage/.
+ * (wm_store.c: the environment, transactions, map growth, metadata and
+ * LMDB's codes; wm_log.c: the record log and epoch keys; wm_index.c: the
+ * derived indexes and registers; wm_rollup.c, wm_report.c, wm_stage.c,
+ * wm_quota.c). Not for use outside storage/.
  */
 #ifndef WM_STORE_INT_H
 #define WM_STORE_INT_H
@@ -85,6 +88,7 @@ static inline uint64_t wm_get_u64(const uint8_t *p)
     memcpy(&v, p, 8);
     return WM_BE64(v);
 }
+/* The log key of (node, epoch, seq) (wm_log.c). */
 void wm_log_key(uint8_t k[KEY_LOG], uint32_t node, uint32_t epoch, uint64_t seq);
 /* Positions c on the last entry whose key starts with prefix (plen bytes)
  * among keys of klen bytes; MDB_NOTFOUND if there is none. */
@@ -95,6 +99,12 @@ WM_MUST_CHECK wm_err_t wm_db_last(wm_txn_t *t, MDB_dbi dbi, uint32_t node, const
                     wm_head_t *out);
 int wm_mdb_seek_last(MDB_cursor *c, const uint8_t *prefix, size_t plen, size_t klen, MDB_val *k,
                      MDB_val *v);
+/* Number of entries of dbi whose key starts with node (u32). */
+WM_MUST_CHECK wm_err_t wm_db_count(wm_txn_t *t, MDB_dbi dbi, uint32_t node, uint64_t *count);
+/* Maintains the derived indexes (wm_index.c) for one record just appended
+ * to node's log in t. Records of kinds this build does not know touch no
+ * index. */
+WM_MUST_CHECK wm_err_t wm_index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r);
 /* Translates an LMDB return code, remembering the original for the log. */
 WM_MUST_CHECK wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what);
 
