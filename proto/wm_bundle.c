@@ -39,6 +39,10 @@ static WM_MUST_CHECK wm_err_t skip(wm_bundle_t *b, uint64_t n)
     return WM_OK;
 }
 
+/* Bytes of a field key (number and wire type) and of a length prefix:
+ * both are 32-bit varints, and protobuf-c refuses longer encodings. */
+#define WM_BUNDLE_KEY_MAX 5
+
 static WM_MUST_CHECK wm_err_t varint(wm_bundle_t *b, uint64_t *v)
 {
     uint64_t at = b->off, x = 0;
@@ -68,6 +72,11 @@ static WM_MUST_CHECK wm_err_t field(wm_bundle_t *b, uint32_t *no, uint64_t *size
     wm_err_t err = varint(b, &key);
     if (err != WM_OK)
         return err;
+    if (b->off - at > WM_BUNDLE_KEY_MAX) { /* as protobuf-c: a key is a varint32 */
+        snprintf(b->why, sizeof b->why, "byte %" PRIu64 ": a field key of %" PRIu64
+                 " bytes; at most %d", at, b->off - at, WM_BUNDLE_KEY_MAX);
+        return WM_EDECODE;
+    }
     *wt = (int)(key & 7);
     if (key >> 3 == 0 || key >> 3 > 0x1fffffff) {
         snprintf(b->why, sizeof b->why, "byte %" PRIu64 ": field number %" PRIu64
@@ -79,10 +88,17 @@ static WM_MUST_CHECK wm_err_t field(wm_bundle_t *b, uint32_t *no, uint64_t *size
     case WT_VARINT: *size = 0; break; /* read by the caller */
     case WT_I64: *size = 8; break;
     case WT_I32: *size = 4; break;
-    case WT_LEN:
+    case WT_LEN: {
+        uint64_t len_at = b->off;
         if ((err = varint(b, size)) != WM_OK)
             return err;
+        if (b->off - len_at > WM_BUNDLE_KEY_MAX) { /* as protobuf-c: a 32-bit length */
+            snprintf(b->why, sizeof b->why, "byte %" PRIu64 ": a length of %" PRIu64
+                     " bytes; at most %d", len_at, b->off - len_at, WM_BUNDLE_KEY_MAX);
+            return WM_EDECODE;
+        }
         break;
+    }
     default:
         snprintf(b->why, sizeof b->why, "byte %" PRIu64 ": field %" PRIu32
                  " has wire type %d, which a Bundle never holds", at, *no, *wt);
