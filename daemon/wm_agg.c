@@ -127,6 +127,10 @@ wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
         snprintf(why, cap, "cannot load the enrolment register: %s", wm_strerror(err));
         goto fail;
     }
+    if ((err = wm_agg_lag_restore(a, time(NULL))) != WM_OK) {
+        snprintf(why, cap, "cannot read what is still unverified: %s", wm_strerror(err));
+        goto fail;
+    }
     if ((err = wm_verifier_start(node->store, net, &a->verifier)) != WM_OK) {
         snprintf(why, cap, "cannot start the verifier thread: %s", wm_strerror(err));
         goto fail;

@@ -155,6 +155,11 @@ void wm_agg_audit_close(wm_agg_t *a);
 
 /* Batches of this turn were committed (staged): wake the verifier. */
 void wm_agg_staged(wm_agg_t *a, const wm_agg_pending_t *pend, size_t n, time_t now);
+/* At open, after wm_agg_peers_load: every peer with records still staged
+ * from before the restart waits since its last message (ps->last_seen, the
+ * store keeps it with every staged batch, so the lag shown is a lower
+ * bound of the true one), else since now. WM_OK or a read error. */
+WM_MUST_CHECK wm_err_t wm_agg_lag_restore(wm_agg_t *a, time_t now);
 /* Moves what the verifier vouched for into the log; quarantines on a bad
  * signature. Durable on return; what is left waits for the next call. */
 void wm_agg_promote(wm_agg_t *a);

@@ -34,6 +34,24 @@ void wm_agg_staged(wm_agg_t *a, const wm_agg_pending_t *pend, size_t n, time_t n
         wm_verifier_kick(a->verifier);
 }
 
+wm_err_t wm_agg_lag_restore(wm_agg_t *a, time_t now)
+{
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(a->node->store, 0, &t);
+    for (size_t i = 0; err == WM_OK && i < a->npeers; i++) {
+        wm_agg_peer_t *p = &a->peers[i];
+        uint64_t count = 0, s;
+        uint32_t e;
+        if (!p->node_no || (err = wm_stage_pending(t, p->node_no, &count, &e, &s)) != WM_OK ||
+            !count)
+            continue;
+        int64_t seen = p->ps->last_seen;
+        p->unverified_since = seen > 0 && seen <= (int64_t)now ? (time_t)seen : now;
+    }
+    wm_txn_abort(&t);
+    return err;
+}
+
 /* A bad inner signature: like equivocation, the node is quarantined with
  * the record kept as proof (wm_stage_discard did that in t). */
 static void quarantine_bad_signature(wm_agg_peer_t *p, uint64_t discarded)

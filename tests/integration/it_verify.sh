@@ -121,6 +121,7 @@ expect_rc 0 w "$TW" verify
 M=30000
 station big || finish
 got=$(hx big valid_many "$M")
+T_ACK=$(date +%s)
 check "big: $M records acked (got $got)" [ "$got" = ack ]
 kill9 "$TPID"
 seq=$(town_row "$TW" xx/longhua/big seq)
@@ -132,6 +133,20 @@ check "big: counted only what was verified ($(rollup_of xx/longhua/big), verifie
 start_daemon "$TW"
 TPID=$DPID
 wait_ready "$TW" "$TPID" || finish
+# Records staged before the restart have waited since the child's last
+# message at least: the lag shown is not 0 while they wait.
+after() { [ "$(date +%s)" -gt "$1" ]; }
+poll 5 "a second has passed since the ack" after "$T_ACK"
+w "$TW" status --json >"$OUT" 2>"$ERR"
+lag=$(python3 -c 'import json, sys
+r = [r for r in json.load(open(sys.argv[1]))["stations"] if r["id"] == sys.argv[2]][0]
+print(r["unverified"], r["verify_lag_s"])' "$OUT" xx/longhua/big)
+if [ "${lag% *}" -gt 0 ]; then
+    check "big: unverified after the restart, verify_lag_s >= 1 (unverified, lag: $lag)" \
+        [ "${lag#* }" -ge 1 ]
+else
+    pass "big: verification was already through after the restart ($lag)"
+fi
 # A rollup that leaves the town waits for verification (or, should the
 # check already be through, covers only verified records anyway).
 if w "$TW" publish --period 2024-03 >"$OUT" 2>"$ERR"; then
