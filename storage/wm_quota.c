@@ -90,6 +90,29 @@ wm_err_t wm_quota_charge(wm_txn_t *t, const wm_quota_t *q, uint32_t node, int64_
     return err;
 }
 
+/* Takes len bytes and one record off the counters at (node, day). */
+static WM_MUST_CHECK wm_err_t take_use(wm_txn_t *t, uint32_t node, uint32_t day, size_t len)
+{
+    uint64_t bytes = 0, records = 0;
+    wm_err_t err = get_use(t, node, day, &bytes, &records);
+    if (err != WM_OK || records == 0)
+        return err;
+    bytes = bytes > len ? bytes - len : 0;
+    if (--records)
+        return put_use(t, node, day, bytes, records);
+    uint8_t kb[QUOTA_KEY];
+    wm_put_u32(kb, node);
+    wm_put_u32(kb + 4, day);
+    MDB_val k = {sizeof kb, kb};
+    return wm_mdb_err(t->s, mdb_del(t->txn, t->s->quota, &k, NULL), "quota del");
+}
+
+wm_err_t wm_quota_refund(wm_txn_t *t, uint32_t node, int64_t captured, size_t len)
+{
+    wm_err_t err = take_use(t, node, wm_quota_day(captured), len);
+    return err == WM_OK ? take_use(t, node, WM_QUOTA_ALL_DAYS, len) : err;
+}
+
 wm_err_t wm_quota_usage(wm_txn_t *t, uint32_t node, wm_quota_use_t *out)
 {
     MDB_cursor *c = NULL;

@@ -57,6 +57,13 @@ uint32_t wm_quota_day(int64_t captured);
 WM_MUST_CHECK wm_err_t wm_quota_charge(wm_txn_t *t, const wm_quota_t *q, uint32_t node, int64_t captured,
                          size_t len, char *why, size_t cap);
 
+/* Gives back what wm_quota_charge charged for one record of node (len
+ * bytes, captured at `captured`) that is no longer stored, e.g. a staged
+ * record dropped after a bad signature (wm_stage_discard), in write
+ * transaction t. A counter never goes below 0; a capture day left with no
+ * record is removed. WM_OK or a storage error. */
+WM_MUST_CHECK wm_err_t wm_quota_refund(wm_txn_t *t, uint32_t node, int64_t captured, size_t len);
+
 /* The usage of node (all zero if it has stored nothing). */
 WM_MUST_CHECK wm_err_t wm_quota_usage(wm_txn_t *t, uint32_t node, wm_quota_use_t *out);
 

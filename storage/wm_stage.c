@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* wm_stage — the aggregator's inbox of unverified records; see wm_stage.h. */
 #include "wm_stage.h"
+#include "wm_quota.h"
 #include "wm_store_int.h"
 
 #include <inttypes.h>
@@ -303,10 +304,23 @@ wm_err_t wm_stage_discard(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t s
     for (int i = 0; i < np; i++)
         if ((err = wm_proof_put(t, node, pc[i].epoch, pc[i].seq, pc[i].srec, pc[i].len)) != WM_OK)
             goto out;
-    /* Then every staged record of the node goes. */
+    /* Then every staged record of the node goes, and its quota charge
+     * with it (one that does not decode was never charged: ingest decodes
+     * before it stages). */
     while ((rc = seek_first(c, node, &k, &v)) == 0) {
+        wm_srec_t view;
+        wm_record_t *r = NULL;
+        int64_t captured = 0;
+        size_t len = v.mv_size;
+        int charged = wm_srec_view(v.mv_data, len, &view) == WM_OK &&
+                      wm_record_decode(view.bytes, view.len, &r) == WM_OK;
+        if (charged)
+            captured = r->captured;
+        wm_record_free(&r);
         if ((rc = mdb_cursor_del(c, 0)) != 0)
             break;
+        if (charged && (err = wm_quota_refund(t, node, captured, len)) != WM_OK)
+            goto out;
         (*discarded)++;
     }
     if (rc != MDB_NOTFOUND)

@@ -89,7 +89,9 @@ WM_MUST_CHECK wm_err_t wm_stage_promote(wm_txn_t *t, wm_appender_t *ap, uint32_t
 
 /* A bad signature at (epoch, seq): keeps that staged record and the
  * staged record after it as proofs (wm_proof_put) and removes every
- * staged record of node (write transaction). *discarded counts them. */
+ * staged record of node, giving back the quota each was charged at
+ * staging (wm_quota_refund), in write transaction t. *discarded counts
+ * them. */
 WM_MUST_CHECK wm_err_t wm_stage_discard(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
                           uint64_t *discarded);
 

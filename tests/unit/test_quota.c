@@ -2,8 +2,8 @@
 /*
  * test_quota — storage/wm_quota.c against a real LMDB environment: the
  * limit of one capture day and the limit in all, a 60-day backlog that is
- * never refused, nothing charged by an aborted transaction, the usage
- * report, and capture days at the edges of time.
+ * never refused, nothing charged by an aborted transaction, refunds, the
+ * usage report, and capture days at the edges of time.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,6 +142,41 @@ static void test_total_limit_and_abort(void **state)
     assert_int_equal(u.records, 10);
 }
 
+/* Refunds n records of len bytes captured at `at` in one transaction. */
+static void refund_n(wm_store_t *s, uint32_t node, int64_t at, size_t len, int n)
+{
+    wm_txn_t *t = NULL;
+    assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(wm_quota_refund(t, node, at + i, len), WM_OK);
+    assert_int_equal(wm_txn_commit(&t), WM_OK);
+}
+
+static void test_refund(void **state)
+{
+    fx_t *f = *state;
+    wm_quota_t q = {5000, 0};
+    char why[256] = "";
+    wm_quota_use_t u;
+    assert_int_equal(charge_n(f->s, &q, 1, DAY0, 1000, 5, why, sizeof why), 5);
+    assert_int_equal(charge_n(f->s, &q, 1, DAY0 + 86400, 1000, 1, why, sizeof why), 1);
+    /* Two of the full day and the other day's one given back: the day
+     * takes two again, the emptied day is gone. */
+    refund_n(f->s, 1, DAY0, 1000, 2);
+    refund_n(f->s, 1, DAY0 + 86400, 1000, 1);
+    use_of(f->s, 1, &u);
+    assert_int_equal(u.bytes, 3000);
+    assert_int_equal(u.records, 3);
+    assert_int_equal(u.days, 1);
+    assert_int_equal(charge_n(f->s, &q, 1, DAY0, 1000, 3, why, sizeof why), 2);
+    /* Nothing charged, nothing to give back: no counter below 0. */
+    refund_n(f->s, 2, DAY0, 1000, 1);
+    use_of(f->s, 2, &u);
+    assert_int_equal(u.bytes, 0);
+    assert_int_equal(u.records, 0);
+    assert_int_equal(u.days, 0);
+}
+
 static void test_capture_day(void **state)
 {
     (void)state;
@@ -160,6 +195,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_day_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backlog_by_capture_day, setup, teardown),
         cmocka_unit_test_setup_teardown(test_total_limit_and_abort, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refund, setup, teardown),
         cmocka_unit_test(test_capture_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,8 @@
  * Properties, every round: the log always verifies (wm_log_verify); the
  * bad record never reaches it; if it was acked (staged), the node ends
  * flagged with the record kept as proof; nothing is left staged; the
- * rollup counts exactly the records in the log. Also: WM_INGEST_SETTLE
+ * rollup counts exactly the records in the log, and the station's quota
+ * usage exactly their bytes (what was discarded is refunded). Also: WM_INGEST_SETTLE
  * refuses such a batch whole.
  *
  * Deterministic: the seed is printed; WM_SEED=<n> replays a run and
@@ -31,6 +32,7 @@
 #include <cmocka.h>
 
 #include "wm_ingest.h"
+#include "wm_quota.h"
 #include "wm_rollup.h"
 #include "wm_stage.h"
 #include "wm_testutil.h"
@@ -145,7 +147,8 @@ static void one_round(unsigned round)
     assert_int_equal(wm_nodeno_add(t, STATION, &node), WM_OK);
     assert_int_equal(wm_txn_commit(&t), WM_OK);
 
-    wm_sender_t snd = {STATION, node, wm_signer_pub(own), 0, NULL, NULL};
+    wm_quota_t unlimited = {0, 0}; /* charged, never refused */
+    wm_sender_t snd = {STATION, node, wm_signer_pub(own), 0, NULL, &unlimited};
     vstate_t v = {0};
     size_t pos = 0;
     int bad_acked = 0, bad_refused = 0;
@@ -188,6 +191,8 @@ static void one_round(unsigned round)
     assert_int_equal(wm_proof_count(t, node, &proofs), WM_OK);
     assert_int_equal(wm_stage_pending(t, node, &staged, &se, &sq), WM_OK);
     assert_int_equal(wm_rollup_sum(t, node, 20240301, 20240331, &sums), WM_OK);
+    wm_quota_use_t use;
+    assert_int_equal(wm_quota_usage(t, node, &use), WM_OK);
     int64_t counted = wm_sums_total(&sums, WM_FIG_ACTIVITY);
     wm_sums_free(&sums);
     wm_txn_abort(&t);
@@ -203,6 +208,11 @@ static void one_round(unsigned round)
     }
     assert_int_equal(staged, 0);
     assert_int_equal(counted, (int64_t)count);
+    uint64_t bytes = 0;
+    for (uint64_t i = 0; i < count; i++)
+        bytes += c.len[i];
+    assert_int_equal(use.records, count);
+    assert_int_equal(use.bytes, bytes);
     (void)round;
 
     free_chain(&c);
