@@ -21,6 +21,12 @@ wm_err_t wm_srec_view(const uint8_t *buf, size_t len, wm_srec_t *out)
     return WM_OK;
 }
 
+int wm_srec_same(const wm_srec_t *v, const uint8_t *srec, size_t len)
+{
+    return v->len + WM_SIG_BYTES == len && memcmp(v->sig, srec, WM_SIG_BYTES) == 0 &&
+           memcmp(v->bytes, srec + WM_SIG_BYTES, v->len) == 0;
+}
+
 wm_err_t wm_record_decode(const uint8_t *bytes, size_t len, wm_record_t **out)
 {
     if (len == 0 || len > WM_REC_MAX)

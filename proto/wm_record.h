@@ -45,6 +45,9 @@ typedef struct {
  * WM_EDECODE if too short, WM_ETOOBIG if the record exceeds WM_REC_MAX.
  * The view points into buf and is valid as long as buf. */
 WM_MUST_CHECK wm_err_t wm_srec_view(const uint8_t *buf, size_t len, wm_srec_t *out);
+/* Nonzero if the stored srec v is exactly srec (len bytes): signature and
+ * record bytes alike. */
+int wm_srec_same(const wm_srec_t *v, const uint8_t *srec, size_t len);
 
 /* Decodes record bytes and checks the header is well-formed (schema >= 1,
  * station id present, epoch >= 1, seq >= 1, prev of 32 bytes).

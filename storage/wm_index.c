@@ -55,14 +55,22 @@ static int team_key(uint8_t *kb, size_t cap, uint32_t node, const char *team)
     return (int)(4 + n);
 }
 
-wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_state_t *state)
+/* The stored value of node's team (v valid until the transaction ends or
+ * writes); WM_ENOTFOUND if it was never created. */
+static WM_MUST_CHECK wm_err_t team_value(wm_txn_t *t, uint32_t node, const char *team, MDB_val *v)
 {
     uint8_t kb[4 + 512];
     int kl = team_key(kb, sizeof kb, node, team);
     if (kl < 0)
         return WM_ENOTFOUND;
-    MDB_val k = {(size_t)kl, kb}, v;
-    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->teams, &k, &v), "team get");
+    MDB_val k = {(size_t)kl, kb};
+    return wm_mdb_err(t->s, mdb_get(t->txn, t->s->teams, &k, v), "team get");
+}
+
+wm_err_t wm_team_state(wm_txn_t *t, uint32_t node, const char *team, wm_team_state_t *state)
+{
+    MDB_val v;
+    wm_err_t err = team_value(t, node, team, &v);
     if (err != WM_OK)
         return err;
     if (v.mv_size < 2)
@@ -164,12 +172,8 @@ static WM_MUST_CHECK wm_err_t team_decode(const char *id, size_t idlen, const MD
 
 wm_err_t wm_team_get(wm_txn_t *t, uint32_t node, const char *team, wm_team_t *out)
 {
-    uint8_t kb[4 + 512];
-    int kl = team_key(kb, sizeof kb, node, team);
-    if (kl < 0)
-        return WM_ENOTFOUND;
-    MDB_val k = {(size_t)kl, kb}, v;
-    wm_err_t err = wm_mdb_err(t->s, mdb_get(t->txn, t->s->teams, &k, &v), "team get");
+    MDB_val v;
+    wm_err_t err = team_value(t, node, team, &v);
     if (err != WM_OK)
         return err;
     return team_decode(team, strlen(team), &v, out);

@@ -93,10 +93,8 @@ wm_err_t wm_epoch_key_last(wm_txn_t *t, uint32_t node, const uint8_t pub[static 
 
 wm_err_t wm_log_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out)
 {
-    if (t->cached && t->c_node == node && t->c_head.epoch == epoch) {
-        *out = t->c_head;
+    if (wm_head_cache_get(&t->log_cache, node, epoch, out))
         return WM_OK;
-    }
     wm_err_t err = wm_db_last(t, t->s->log, node, &epoch, out);
     return err == WM_ENOTFOUND ? WM_OK : err;
 }
@@ -131,23 +129,12 @@ wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
         wm_srec_t have;
         if ((err = wm_log_get(t, node, r->epoch, r->seq, &have)) != WM_OK)
             return err == WM_ENOTFOUND ? WM_ECHAIN : err;
-        if (have.len + WM_SIG_BYTES == len &&
-            memcmp(have.sig, srec, WM_SIG_BYTES) == 0 &&
-            memcmp(have.bytes, srec + WM_SIG_BYTES, have.len) == 0)
+        if (wm_srec_same(&have, srec, len))
             return WM_EEXIST;
         return WM_EFORKED;
     }
-    if (!t->cached || t->c_node != node) {
-        /* The id points into the map and may move with the next put: keep
-         * a copy, which the head cache then refers to. */
-        if ((err = wm_nodeno_name(t, node, &station)) != WM_OK)
-            return err;
-        if (strlen(station) >= sizeof t->c_station)
-            return WM_ECHAIN;
-        t->cached = 0;
-        snprintf(t->c_station, sizeof t->c_station, "%s", station);
-    }
-    station = t->c_station;
+    if ((err = wm_head_cache_station(t, &t->log_cache, node, &station)) != WM_OK)
+        return err;
     if ((err = wm_record_follows(r, station, r->epoch, head.seq, head.hash)) != WM_OK)
         return err;
     uint8_t kb[KEY_LOG];
@@ -157,11 +144,7 @@ wm_err_t wm_log_append(wm_txn_t *t, uint32_t node, const wm_record_t *r,
         return err;
     if ((err = wm_index_record(t, node, r)) != WM_OK)
         return err;
-    t->cached = 1;
-    t->c_node = node;
-    t->c_head.epoch = r->epoch;
-    t->c_head.seq = r->seq;
-    wm_srec_hash_buf(srec, len, t->c_head.hash);
+    wm_head_cache_set(&t->log_cache, node, r, srec, len);
     return WM_OK;
 }
 

@@ -17,10 +17,8 @@ static int at_or_before(uint32_t e1, uint64_t s1, uint32_t e2, uint64_t s2)
 
 wm_err_t wm_stage_head(wm_txn_t *t, uint32_t node, uint32_t epoch, wm_head_t *out)
 {
-    if (t->s_cached && t->s_node == node && t->s_head.epoch == epoch) {
-        *out = t->s_head;
+    if (wm_head_cache_get(&t->stage_cache, node, epoch, out))
         return WM_OK;
-    }
     wm_err_t err = wm_db_last(t, t->s->inbox, node, &epoch, out);
     return err == WM_ENOTFOUND ? wm_log_head(t, node, epoch, out) : err;
 }
@@ -62,21 +60,14 @@ wm_err_t wm_stage_append(wm_txn_t *t, uint32_t node, const wm_record_t *r, const
         wm_srec_t have;
         if ((err = wm_stage_get(t, node, r->epoch, r->seq, &have)) != WM_OK)
             return err == WM_ENOTFOUND ? WM_ECHAIN : err;
-        if (have.len + WM_SIG_BYTES == len && memcmp(have.sig, srec, WM_SIG_BYTES) == 0 &&
-            memcmp(have.bytes, srec + WM_SIG_BYTES, have.len) == 0)
+        if (wm_srec_same(&have, srec, len))
             return WM_EEXIST;
         return WM_EFORKED;
     }
-    if (!t->s_cached || t->s_node != node) {
-        const char *station = NULL;
-        if ((err = wm_nodeno_name(t, node, &station)) != WM_OK)
-            return err;
-        if (strlen(station) >= sizeof t->s_station)
-            return WM_ECHAIN;
-        t->s_cached = 0;
-        snprintf(t->s_station, sizeof t->s_station, "%s", station);
-    }
-    if ((err = wm_record_follows(r, t->s_station, r->epoch, head.seq, head.hash)) != WM_OK)
+    const char *station = NULL;
+    if ((err = wm_head_cache_station(t, &t->stage_cache, node, &station)) != WM_OK)
+        return err;
+    if ((err = wm_record_follows(r, station, r->epoch, head.seq, head.hash)) != WM_OK)
         return err;
     uint8_t kb[KEY_LOG];
     wm_log_key(kb, node, r->epoch, r->seq);
@@ -84,11 +75,7 @@ wm_err_t wm_stage_append(wm_txn_t *t, uint32_t node, const wm_record_t *r, const
     err = wm_mdb_err(t->s, mdb_put(t->txn, t->s->inbox, &k, &v, MDB_NOOVERWRITE), "inbox put");
     if (err != WM_OK)
         return err;
-    t->s_cached = 1;
-    t->s_node = node;
-    t->s_head.epoch = r->epoch;
-    t->s_head.seq = r->seq;
-    wm_srec_hash_buf(srec, len, t->s_head.hash);
+    wm_head_cache_set(&t->stage_cache, node, r, srec, len);
     return WM_OK;
 }
 
@@ -212,7 +199,7 @@ wm_err_t wm_stage_promote(wm_txn_t *t, wm_appender_t *ap, uint32_t node, uint32_
     size_t cap = 0;
     wm_err_t err = WM_OK;
     *moved = 0;
-    t->s_cached = 0;
+    t->stage_cache.valid = 0;
     int rc = mdb_cursor_open(t->txn, t->s->inbox, &c);
     if (rc)
         return wm_mdb_err(t->s, rc, "inbox cursor");
@@ -276,7 +263,7 @@ wm_err_t wm_stage_discard(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t s
     int np = 0;
     wm_err_t err = WM_OK;
     *discarded = 0;
-    t->s_cached = 0;
+    t->stage_cache.valid = 0;
     int rc = mdb_cursor_open(t->txn, t->s->inbox, &c);
     if (rc)
         return wm_mdb_err(t->s, rc, "inbox cursor");

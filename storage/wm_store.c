@@ -383,8 +383,8 @@ wm_err_t wm_txn_begin_child(wm_txn_t *parent, wm_txn_t **out)
     }
     t->s = parent->s;
     t->write = 1;
-    parent->cached = 0; /* the child may move heads the parent cached */
-    parent->s_cached = 0;
+    parent->log_cache.valid = 0; /* the child may move heads the parent cached */
+    parent->stage_cache.valid = 0;
     *out = t;
     return WM_OK;
 }
@@ -628,4 +628,39 @@ wm_err_t wm_store_remove(const char *dir)
             err = WM_EIO;
     }
     return err;
+}
+
+int wm_head_cache_get(const wm_head_cache_t *c, uint32_t node, uint32_t epoch, wm_head_t *out)
+{
+    if (!c->valid || c->node != node || c->head.epoch != epoch)
+        return 0;
+    *out = c->head;
+    return 1;
+}
+
+wm_err_t wm_head_cache_station(wm_txn_t *t, wm_head_cache_t *c, uint32_t node,
+                               const char **station)
+{
+    if (!c->valid || c->node != node) {
+        const char *id = NULL;
+        wm_err_t err = wm_nodeno_name(t, node, &id);
+        if (err != WM_OK)
+            return err;
+        if (strlen(id) >= sizeof c->station)
+            return WM_ECHAIN;
+        c->valid = 0;
+        snprintf(c->station, sizeof c->station, "%s", id);
+    }
+    *station = c->station;
+    return WM_OK;
+}
+
+void wm_head_cache_set(wm_head_cache_t *c, uint32_t node, const wm_record_t *r,
+                       const uint8_t *srec, size_t len)
+{
+    c->valid = 1;
+    c->node = node;
+    c->head.epoch = r->epoch;
+    c->head.seq = r->seq;
+    wm_srec_hash_buf(srec, len, c->head.hash);
 }

@@ -36,22 +36,23 @@ struct wm_store {
     char dir[PATH_MAX]; /* the environment's directory, to tell a full disk */
 };
 
+/* The head of the epoch last appended to in a transaction, for one
+ * sub-database, so a batch of appends neither seeks nor re-hashes its
+ * predecessor each time. */
+typedef struct {
+    int valid;
+    uint32_t node;
+    wm_head_t head;
+    char station[WM_ID_MAX + 1]; /* id of node: a copy, the map may move */
+} wm_head_cache_t;
+
 struct wm_txn {
     wm_store_t *s;
     MDB_txn *txn;
     int write;
     int locked; /* holds s->resize for reading (top-level transactions) */
-    /* Head of the epoch last appended to in this transaction, so a batch
-     * of appends does not seek and re-hash its predecessor each time. */
-    int cached;
-    uint32_t c_node;
-    wm_head_t c_head;
-    char c_station[WM_ID_MAX + 1]; /* id of c_node */
-    /* The same for the staged head (wm_stage.c): inbox, else log. */
-    int s_cached;
-    uint32_t s_node;
-    wm_head_t s_head;
-    char s_station[WM_ID_MAX + 1];
+    wm_head_cache_t log_cache;   /* the log (wm_log.c) */
+    wm_head_cache_t stage_cache; /* the staged head: inbox, else log (wm_stage.c) */
 };
 
 /* Big-endian integers in keys and values (keys sort numerically). Inline:
@@ -107,5 +108,15 @@ WM_MUST_CHECK wm_err_t wm_db_count(wm_txn_t *t, MDB_dbi dbi, uint32_t node, uint
 WM_MUST_CHECK wm_err_t wm_index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r);
 /* Translates an LMDB return code, remembering the original for the log. */
 WM_MUST_CHECK wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what);
+
+/* Head caches (wm_store.c). get: nonzero, with *out, if c holds node's
+ * head of epoch. station: node's id, from c or the store (c is reset if
+ * it held another node); WM_ECHAIN if the id is too long. set: r (srec,
+ * len) was just appended for node. */
+int wm_head_cache_get(const wm_head_cache_t *c, uint32_t node, uint32_t epoch, wm_head_t *out);
+WM_MUST_CHECK wm_err_t wm_head_cache_station(wm_txn_t *t, wm_head_cache_t *c, uint32_t node,
+                                             const char **station);
+void wm_head_cache_set(wm_head_cache_t *c, uint32_t node, const wm_record_t *r,
+                       const uint8_t *srec, size_t len);
 
 #endif
