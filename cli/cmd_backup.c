@@ -48,7 +48,7 @@ int cmd_backup(wmctl_t *w, int argc, char **argv)
     if ((rc = wmctl_opts_unused(&o, "backup")) || (rc = wmctl_config(w)))
         return rc;
     if (!out) {
-        fprintf(stderr, "wmctl: rejected: --out: backup needs --out FILE\n");
+        wmctl_reject("out", "backup needs --out FILE");
         return WMCTL_USAGE;
     }
     wm_store_t *s = NULL;

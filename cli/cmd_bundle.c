@@ -295,15 +295,15 @@ int cmd_bundle(wmctl_t *w, int argc, char **argv)
         return rc;
     uint64_t s = 0, e = 1;
     if (!out) {
-        fprintf(stderr, "wmctl: rejected: --out: bundle export needs --out FILE\n");
+        wmctl_reject("out", "bundle export needs --out FILE");
         return WMCTL_USAGE;
     }
     if (since && !parse_u64(since, UINT64_MAX - 1, &s)) {
-        fprintf(stderr, "wmctl: rejected: --since: \"%s\" is not a seq number\n", since);
+        wmctl_reject("since", "\"%s\" is not a seq number", since);
         return WMCTL_USAGE;
     }
     if (epoch && (!since || !parse_u64(epoch, UINT32_MAX, &e) || e == 0)) {
-        fprintf(stderr, "wmctl: rejected: --epoch: give an epoch number (1 or more) with --since\n");
+        wmctl_reject("epoch", "give an epoch number (1 or more) with --since");
         return WMCTL_USAGE;
     }
     return do_export(w, out, force, (uint32_t)e, s);

@@ -100,11 +100,11 @@ int cmd_log(wmctl_t *w, int argc, char **argv)
         return rc;
     char *end = NULL;
     if (from && ((lc.from = strtoull(from, &end, 10)), !end || *end || from[0] == '-')) {
-        fprintf(stderr, "wmctl: rejected: --from: \"%s\" is not a seq number\n", from);
+        wmctl_reject("from", "\"%s\" is not a seq number", from);
         return WMCTL_USAGE;
     }
     if (ep && ((lc.epoch = (uint32_t)strtoul(ep, &end, 10)), !end || *end || ep[0] == '-')) {
-        fprintf(stderr, "wmctl: rejected: --epoch: \"%s\" is not an epoch number\n", ep);
+        wmctl_reject("epoch", "\"%s\" is not an epoch number", ep);
         return WMCTL_USAGE;
     }
     wm_store_t *s = NULL;

@@ -12,14 +12,17 @@
 #include <string.h>
 
 #include "wm_date.h"
+#include "wm_i18n.h"
 #include "wm_record.h"
 #include "wm_validate.h"
 #include "wmctl.h"
 
-/* A rejected flag: names it, exit code 2. */
+/* A rejected flag: names it, exit code 2. fmt (translated by the caller)
+ * takes val as its one %s. */
 static int bad(const char *flag, const char *fmt, const char *val)
 {
-    fprintf(stderr, "wmctl: rejected: --%s: ", flag);
+    fputs("wmctl: ", stderr);
+    fprintf(stderr, _("rejected: --%s: "), flag);
     fprintf(stderr, fmt, val ? val : "");
     fputc('\n', stderr);
     return WMCTL_USAGE;
@@ -29,7 +32,7 @@ static int need(wmctl_opts_t *o, const char *flag, const char **out)
 {
     *out = wmctl_opt(o, flag);
     if (!*out)
-        return bad(flag, "--%s is required", flag);
+        return bad(flag, _("--%s is required"), flag);
     return WMCTL_OK;
 }
 
@@ -40,7 +43,7 @@ static int get_date(wmctl_opts_t *o, const char *flag, uint32_t *out)
     if (rc)
         return rc;
     if (wm_date_parse(v, out) != WM_OK)
-        return bad(flag, "\"%s\" is not a date in the form YYYY-MM-DD", v);
+        return bad(flag, _("\"%s\" is not a date in the form YYYY-MM-DD"), v);
     return WMCTL_OK;
 }
 
@@ -49,11 +52,11 @@ static int parse_count(const char *flag, const char *v, uint64_t max, uint64_t *
 {
     char *end = NULL;
     if (!v[0] || strspn(v, "0123456789") != strlen(v))
-        return bad(flag, "\"%s\" is not a whole number of 0 or more", v);
+        return bad(flag, _("\"%s\" is not a whole number of 0 or more"), v);
     errno = 0;
     unsigned long long x = strtoull(v, &end, 10);
     if (errno || x > max)
-        return bad(flag, "\"%s\" is too large", v);
+        return bad(flag, _("\"%s\" is too large"), v);
     *out = x;
     return WMCTL_OK;
 }
@@ -63,7 +66,7 @@ static int get_count(wmctl_opts_t *o, const char *flag, int required, uint32_t *
     const char *v = wmctl_opt(o, flag);
     uint64_t x = 0;
     if (!v)
-        return required ? bad(flag, "--%s is required", flag) : WMCTL_OK;
+        return required ? bad(flag, _("--%s is required"), flag) : WMCTL_OK;
     int rc = parse_count(flag, v, WM_COUNT_MAX, &x);
     *out = (uint32_t)x;
     return rc;
@@ -75,17 +78,17 @@ static int get_hundredths(wmctl_opts_t *o, const char *flag, int required, uint6
 {
     const char *v = wmctl_opt(o, flag);
     if (!v)
-        return required ? bad(flag, "--%s is required", flag) : WMCTL_OK;
+        return required ? bad(flag, _("--%s is required"), flag) : WMCTL_OK;
     const char *dot = strchr(v, '.');
     size_t ip = dot ? (size_t)(dot - v) : strlen(v), fp = dot ? strlen(dot + 1) : 0;
     if (ip == 0 || ip > 12 || strspn(v, "0123456789") != ip ||
         (dot && (fp == 0 || fp > 2 || strspn(dot + 1, "0123456789") != fp)))
-        return bad(flag, "\"%s\" must be a number of 0 or more with at most two decimals", v);
+        return bad(flag, _("\"%s\" must be a number of 0 or more with at most two decimals"), v);
     uint64_t x = strtoull(v, NULL, 10) * 100;
     if (dot)
         x += strtoull(dot + 1, NULL, 10) * (fp == 1 ? 10 : 1);
     if (x > max)
-        return bad(flag, "\"%s\" is too large", v);
+        return bad(flag, _("\"%s\" is too large"), v);
     *out = x;
     return WMCTL_OK;
 }
@@ -96,10 +99,9 @@ static int get_enum(wmctl_opts_t *o, const char *flag, int required,
     const char *v = wmctl_opt(o, flag);
     char list[256];
     if (!v)
-        return required ? bad(flag, "--%s is required", flag) : WMCTL_OK;
+        return required ? bad(flag, _("--%s is required"), flag) : WMCTL_OK;
     if (wm_enum_parse(d, v, out) != WM_OK) {
-        fprintf(stderr, "wmctl: rejected: --%s: \"%s\" is not one of %s\n", flag, v,
-                wm_enum_list(d, list, sizeof list));
+        wmctl_reject(flag, "\"%s\" is not one of %s", v, wm_enum_list(d, list, sizeof list));
         return WMCTL_USAGE;
     }
     return WMCTL_OK;
@@ -109,7 +111,7 @@ static int get_text(wmctl_opts_t *o, const char *flag, int required, char **out)
 {
     const char *v = wmctl_opt(o, flag);
     if (!v)
-        return required ? bad(flag, "--%s is required", flag) : WMCTL_OK;
+        return required ? bad(flag, _("--%s is required"), flag) : WMCTL_OK;
     *out = (char *)v;
     return WMCTL_OK;
 }
@@ -144,7 +146,7 @@ static int build_activity(wmctl_opts_t *o, Wm__Record *r)
     int nf = wmctl_opt_all(o, "festival", tags, 16);
     int nt = wmctl_opt_all(o, "tag", nf < 16 ? tags + nf : tags, 16 - (nf < 16 ? nf : 16));
     if (nf + nt > 16)
-        return bad("festival", "at most 16 festival/theme tags%s", "");
+        return bad("festival", _("at most 16 festival/theme tags%s"), "");
     a.n_tags = (size_t)(nf + nt);
     a.tags = (char **)tags;
     return WMCTL_OK;
@@ -171,7 +173,7 @@ static int build_volunteers(wmctl_opts_t *o, Wm__Record *r)
     TRY(get_count(o, "registered", 0, &v.registered));
     TRY(get_count(o, "verified", 0, &v.verified));
     if (!wmctl_opt(o, "registered") && !wmctl_opt(o, "verified"))
-        return bad("registered", "give --registered N, --verified N or both%s", "");
+        return bad("registered", _("give --registered N, --verified N or both%s"), "");
     return WMCTL_OK;
 }
 
@@ -296,7 +298,7 @@ static const char *const flag_names[] = {"disband", "plaque", "rules", "ledger",
 int cmd_record(wmctl_t *w, int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: wmctl record KIND [options]; kinds:\n");
+        fputs(_("usage: wmctl record KIND [options]; kinds:\n"), stderr);
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
             fprintf(stderr, "  %-12s %s\n", kinds[i].kind, kinds[i].flags);
         return WMCTL_USAGE;
@@ -324,7 +326,7 @@ int cmd_record(wmctl_t *w, int argc, char **argv)
         return rc;
     wm_reject_t rej;
     if (wm_validate_body(&body, wm_date_today(), &rej) != WM_OK) {
-        fprintf(stderr, "wmctl: rejected: --%s: %s\n", rej.field, rej.why);
+        wmctl_reject(rej.field, "%s", rej.why);
         return WMCTL_USAGE;
     }
     if ((rc = wmctl_config(w)))
@@ -357,7 +359,7 @@ int cmd_record(wmctl_t *w, int argc, char **argv)
     if (rep->error && rep->error[0]) {
         int usage = strcmp(rep->error, "invalid") == 0;
         if (usage)
-            fprintf(stderr, "wmctl: rejected: --%s: %s\n", rep->field, rep->message);
+            wmctl_reject(rep->field, "%s", rep->message);
         else
             wmctl_err("the daemon could not record it: %s", rep->message);
         wm_pb_free(&rep);
@@ -367,7 +369,7 @@ int cmd_record(wmctl_t *w, int argc, char **argv)
         printf("{\"kind\":\"%s\",\"epoch\":%" PRIu32 ",\"seq\":%" PRIu64 "}\n",
                wm_record_kind(&body), rep->epoch, rep->seq);
     else
-        printf("recorded %s as seq %" PRIu64 " (epoch %" PRIu32 ")\n", kinds[k].kind, rep->seq,
+        printf(_("recorded %s as seq %" PRIu64 " (epoch %" PRIu32 ")\n"), kinds[k].kind, rep->seq,
                rep->epoch);
     wm_pb_free(&rep);
     return WMCTL_OK;

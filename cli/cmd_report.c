@@ -26,7 +26,7 @@ int cmd_report(wmctl_t *w, int argc, char **argv)
     if (!lang)
         lang = "zh";
     if (strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0) {
-        fprintf(stderr, "wmctl: rejected: --lang: must be zh or en\n");
+        wmctl_reject("lang", "must be zh or en");
         return WMCTL_USAGE;
     }
     json_t *j = NULL;

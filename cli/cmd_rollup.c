@@ -53,7 +53,7 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
     wm_txn_abort(&t);
     wm_store_close(&s);
     if (err == WM_ENOTFOUND && !why[0]) {
-        fprintf(stderr, "wmctl: rejected: --station: no station \"%s\" here\n", station);
+        wmctl_reject("station", "no station \"%s\" here", station);
         return WMCTL_USAGE;
     }
     if (err != WM_OK) {
@@ -81,12 +81,12 @@ int cmd_rollup(wmctl_t *w, int argc, char **argv)
     if (!lang)
         lang = "zh";
     if (strcmp(lang, "zh") != 0 && strcmp(lang, "en") != 0) {
-        fprintf(stderr, "wmctl: rejected: --lang: must be zh or en\n");
+        wmctl_reject("lang", "must be zh or en");
         return WMCTL_USAGE;
     }
     const wmctl_render_t *r = wmctl_renderer(format);
     if (!r) {
-        fprintf(stderr, "wmctl: rejected: --format: must be table, json, csv or xlsx\n");
+        wmctl_reject("format", "must be table, json, csv or xlsx");
         return WMCTL_USAGE;
     }
     json_t *j = NULL;
@@ -110,7 +110,7 @@ int cmd_publish(wmctl_t *w, int argc, char **argv)
         return rc;
     wm_period_t p;
     if (!period || wm_period_parse(period, &p) != WM_OK) {
-        fprintf(stderr, "wmctl: rejected: --period: \"%s\" is not a period\n", period ? period : "");
+        wmctl_reject("period", "\"%s\" is not a period", period ? period : "");
         return WMCTL_USAGE;
     }
     Wm__CtlRequest req = WM__CTL_REQUEST__INIT;

@@ -38,7 +38,7 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
         if (err == WM_OK && station && wm_nodeno_lookup(t, station, &node) != WM_OK) {
             wm_txn_abort(&t);
             wm_store_close(&s);
-            fprintf(stderr, "wmctl: rejected: --station: no records of \"%s\" here\n", station);
+            wmctl_reject("station", "no records of \"%s\" here", station);
             return WMCTL_USAGE;
         }
         if (err == WM_OK && node)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "wm_crypto.h"
+#include "wm_i18n.h"
 #include "wm_net.h"
 #include "wm_record.h"
 
@@ -25,39 +26,39 @@ static const wmctl_cmd_t commands[] = {
     {"init", cmd_init,
      "init --role station|town|county --id ID --name NAME --dir DIR [--listen EP] "
      "[--upstream EP --upstream-key HEX]",
-     "create a node directory: config, signing and transport keys"},
+     N_("create a node directory: config, signing and transport keys")},
     {"record", cmd_record, "record KIND --flag value ...",
-     "record activity|publicity|volunteers|recruitment|team|funding|site|plan|plan-done|void"},
-    {"log", cmd_log, "log [--from SEQ] [--epoch E] [--json]", "list the node's records"},
+     N_("record activity|publicity|volunteers|recruitment|team|funding|site|plan|plan-done|void")},
+    {"log", cmd_log, "log [--from SEQ] [--epoch E] [--json]", N_("list the node's records")},
     {"verify", cmd_verify, "verify [--station ID] [--json]",
-     "check the whole chain: linkage and every signature (exit 0 only if it verifies)"},
+     N_("check the whole chain: linkage and every signature (exit 0 only if it verifies)")},
     {"status", cmd_status, "status [--json]",
-     "the node's head, sync state (station) or every child's sync state (aggregator)"},
-    {"keys", cmd_keys, "keys [--json]", "print this node's one-line public identity"},
+     N_("the node's head, sync state (station) or every child's sync state (aggregator)")},
+    {"keys", cmd_keys, "keys [--json]", N_("print this node's one-line public identity")},
     {"enroll", cmd_enroll, "enroll FILE|-",
-     "aggregator: enrol a child from its `wmctl keys` line"},
+     N_("aggregator: enrol a child from its `wmctl keys` line")},
     {"revoke", cmd_revoke, "revoke --id ID [--compromised [--after EPOCH:SEQ]]",
-     "aggregator: revoke a child, at once; --compromised: its keys were stolen"},
+     N_("aggregator: revoke a child, at once; --compromised: its keys were stolen")},
     {"bundle", cmd_bundle, "bundle export --out FILE [--since SEQ] [--force] | bundle import FILE",
-     "move records by file: export at the station, import at the aggregator"},
+     N_("move records by file: export at the station, import at the aggregator")},
     {"rollup", cmd_rollup,
      "rollup --period P [--station ID] [--format table|json|csv|xlsx] [--out FILE [--force]] "
      "[--lang zh|en]",
-     "a period's figures and problems (P: 2024-05, 2024-W19, 2024-BW10, 2024-Q2, 2024-H1, "
-     "2024, 2024-03-01..2024-05-31)"},
+     N_("a period's figures and problems (P: 2024-05, 2024-W19, 2024-BW10, 2024-Q2, 2024-H1, "
+     "2024, 2024-03-01..2024-05-31)")},
     {"report", cmd_report, "report --period P [--station ID] [--lang zh|en] [--out FILE [--force]]",
-     "a period's figures as the prose of a progress report, problems included"},
+     N_("a period's figures as the prose of a progress report, problems included")},
     {"publish", cmd_publish, "publish --period P",
-     "town: append the signed rollup of P to the town's log, for the county"},
+     N_("town: append the signed rollup of P to the town's log, for the county")},
     {"audit", cmd_audit, "audit --town ID --period P [--keys FILE]",
-     "county: recount a town's rollup of P from the station records it covers"},
+     N_("county: recount a town's rollup of P from the station records it covers")},
     {"backup", cmd_backup, "backup --out FILE [--force]",
-     "a consistent, compacted copy of the node's data, taken while the daemon runs"},
+     N_("a consistent, compacted copy of the node's data, taken while the daemon runs")},
     {"restore", cmd_restore, "restore FILE [--new-epoch]",
-     "put a backup in place (daemon stopped); refuses what would fork the chain"},
+     N_("put a backup in place (daemon stopped); refuses what would fork the chain")},
     {"rekey", cmd_rekey, "rekey [--transport]",
-     "a new signing key (daemon stopped), --transport also a new transport key; then "
-     "wmsyncd --new-epoch and re-enrol"},
+     N_("a new signing key (daemon stopped), --transport also a new transport key; then "
+     "wmsyncd --new-epoch and re-enrol")},
 };
 
 void wmctl_progress(const char *what, uint64_t done, uint64_t total)
@@ -87,7 +88,20 @@ void wmctl_err(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     fputs("wmctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    vfprintf(stderr, _(fmt), ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void wmctl_reject(const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("wmctl: ", stderr);
+    /* TRANSLATORS: the start of every refused input; %s is the option's
+     * name without its dashes, kept as the operator typed it. */
+    fprintf(stderr, _("rejected: --%s: "), field);
+    vfprintf(stderr, _(fmt), ap);
     fputc('\n', stderr);
     va_end(ap);
 }
@@ -174,6 +188,7 @@ wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply)
     uint8_t *buf = NULL, *rbuf = NULL;
     size_t len = 0, rlen = 0;
     req->version = WMCTL_CTL_VERSION;
+    req->lang = (char *)wm_i18n_lang(); /* the daemon words its answer in it */
     wm_err_t err = wm_pb_encode(&req->base, &buf, &len);
     if (err == WM_OK)
         err = wm_net_new(&net);
@@ -275,12 +290,13 @@ int wmctl_opts_unused(const wmctl_opts_t *opts, const char *cmd)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: wmctl [-c CONFIG] COMMAND [options]\n\n"
-               "  -c CONFIG   node configuration (default $WMSYNC_CONF or " DEFAULT_CONF ")\n\n"
-               "commands:\n");
+    fprintf(f, _("usage: wmctl [-c CONFIG] COMMAND [options]\n\n"
+                 "  -c CONFIG   node configuration (default $WMSYNC_CONF or %s)\n\n"
+                 "commands:\n"),
+            DEFAULT_CONF);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\nwmctl help COMMAND shows a command's options.\n");
+        fprintf(f, "  %-8s %s\n", commands[i].name, _(commands[i].help));
+    fputs(_("\nwmctl help COMMAND shows a command's options.\n"), f);
 }
 
 static const wmctl_cmd_t *find(const char *name)
@@ -295,6 +311,7 @@ int main(int argc, char **argv)
 {
     wmctl_t w = {.conf_path = getenv("WMSYNC_CONF")};
     int i = 1;
+    wm_i18n_init(WM_TEXTDOMAIN, 1);
     if (!w.conf_path)
         w.conf_path = DEFAULT_CONF;
     while (i < argc && argv[i][0] == '-') {
@@ -323,7 +340,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return WMCTL_OK;
         }
-        printf("usage: wmctl [-c CONFIG] %s\n\n%s\n", c->usage, c->help);
+        printf(_("usage: wmctl [-c CONFIG] %s\n\n%s\n"), c->usage, _(c->help));
         return WMCTL_OK;
     }
     const wmctl_cmd_t *c = find(argv[i]);
@@ -334,7 +351,7 @@ int main(int argc, char **argv)
     }
     for (int k = i + 1; k < argc; k++)
         if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-            printf("usage: wmctl [-c CONFIG] %s\n\n%s\n", c->usage, c->help);
+            printf(_("usage: wmctl [-c CONFIG] %s\n\n%s\n"), c->usage, _(c->help));
             return WMCTL_OK;
         }
     if (wm_crypto_init() != WM_OK) {

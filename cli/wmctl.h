@@ -97,8 +97,11 @@ int wmctl_open_ro(wmctl_t *w, wm_store_t **store, uint32_t *self);
  * (the socket's owner and mode), nothing was sent, and the caller only
  * fails. */
 WM_MUST_CHECK wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply);
-/* Prints "wmctl: " + message to stderr. */
+/* Prints "wmctl: " + message to stderr, fmt translated (wm_i18n.h). */
 void wmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "wmctl: rejected: --FIELD: " + message to stderr, both translated:
+ * the form of every rejected input (tests grep for "--FIELD"). */
+void wmctl_reject(const char *field, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints why a scan of node's log stopped part-way (err from wm_log_scan,
  * end as it filled it): after which record, how many were read, and
  * LMDB's own words from s. What the command printed before is partial. */

@@ -17,6 +17,7 @@
 #include "wm_append.h"
 #include "wm_date.h"
 #include "wm_diag.h"
+#include "wm_i18n.h"
 #include "wm_nodedir.h"
 #include "wm_report.h"
 
@@ -402,6 +403,7 @@ static WM_MUST_CHECK wm_err_t append_once(wm_node_t *n, wm_append_t *items, size
         r.captured = (int64_t)time(NULL);
         r.body_case = it->body->body_case;
         r.activity = it->body->activity; /* the oneof shares one pointer */
+        (void)wm_i18n_use(it->lang); /* rej.why in the client's language */
         it->err = wm_validate_body(&r, today, &it->rej);
         if (it->err == WM_OK)
             it->err = check_context(n, t, &r, &it->rej);

@@ -36,6 +36,7 @@ typedef struct {
  * the header, checks, signs. Results are filled in per item. */
 typedef struct {
     const wm_record_t *body; /* borrowed: only its body (oneof) is used */
+    const char *lang;        /* borrowed: the language of rej.why (wm_i18n_use), NULL: C */
     wm_err_t err;            /* WM_OK, WM_EINVAL (see rej), or the batch's error */
     wm_reject_t rej;
     uint32_t epoch;

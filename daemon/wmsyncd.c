@@ -21,6 +21,7 @@
 #include "wm_date.h"
 #include "wm_crypto.h"
 #include "wm_diag.h"
+#include "wm_i18n.h"
 #include "wm_net.h"
 #include "wm_agg.h"
 #include "wm_node.h"
@@ -172,6 +173,7 @@ static void op_append(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
         return;
     }
     t->ap[t->na].body = c->req->append;
+    t->ap[t->na].lang = c->req->lang;
     t->ap_req[t->na++] = (size_t)(c - t->p);
 }
 
@@ -320,6 +322,7 @@ static void ctl_append_all(daemon_t *d, ctl_turn_t *t)
         return;
     /* Logged there; each item's err carries its own outcome to its reply. */
     WM_IGNORE(wm_node_append(d->node, t->ap, t->na));
+    (void)wm_i18n_use(NULL); /* each item's reject was worded in its client's language */
     if (d->up)
         wm_upstream_tick(d->up); /* send the new records now if we may */
     for (size_t i = 0; i < t->na; i++) {
@@ -368,8 +371,11 @@ static void on_ctl(wm_reactor_t *loop, void *ctx)
         free(m.f[1].data);
         if (err != WM_OK)
             set_error(&c->reply, err, "", "control request does not decode");
-        else
+        else {
+            (void)wm_i18n_use(c->req->lang); /* the reply in the client's language */
             ctl_dispatch(d, &t, c);
+            (void)wm_i18n_use(NULL);
+        }
     }
     ctl_append_all(d, &t);
     for (size_t i = 0; i < t.np; i++) {
@@ -543,12 +549,12 @@ static WM_MUST_CHECK wm_err_t daemon_loop_open(daemon_t *d)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: wmsyncd -c CONFIG [--new-epoch] [--check-config]\n"
+    fputs(_("usage: wmsyncd -c CONFIG [--new-epoch] [--check-config]\n"
             "  -c, --config FILE   the node's wmsync.conf\n"
             "      --new-epoch     begin a new epoch (after re-keying or losing the log)\n"
             "      --check-config  validate CONFIG and exit\n"
-            "  -h, --help          this text\n");
+            "  -h, --help          this text\n"),
+          f);
 }
 
 /* The command line into *conf, *new_epoch and *check_only. -1 to go on,
@@ -615,6 +621,7 @@ static wm_err_t daemon_open_sockets(daemon_t *d)
 static int daemon_serve(daemon_t *d)
 {
     wm_err_t err;
+    (void)wm_i18n_use(NULL);
     wm_info("%s %s (%s) serving: epoch %" PRIu32 ", head seq %" PRIu64 ", control %s%s%s%s%s",
             wm_role_name(d->cfg.role), d->cfg.id, d->cfg.name, d->node->head.epoch,
             d->node->head.seq, d->cfg.control, d->agg ? ", listening on " : "",
@@ -641,6 +648,9 @@ int main(int argc, char **argv)
 {
     const char *conf = NULL;
     int new_epoch = 0, check_only = 0, rc = 1;
+    /* The operator's language while starting; the C locale once serving
+     * (daemon_serve), so that what goes on the wire stays English. */
+    wm_i18n_init(WM_TEXTDOMAIN_DAEMON, 0);
     int args = parse_args(argc, argv, &conf, &new_epoch, &check_only);
     if (args >= 0)
         return args;
@@ -652,7 +662,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (check_only) {
-        printf("%s: ok\n", d.cfg.path);
+        printf(_("%s: ok\n"), d.cfg.path);
         return 0;
     }
     wm_diag_set_level(wm_diag_parse(d.cfg.log_level));
@@ -663,7 +673,7 @@ int main(int argc, char **argv)
     }
     install_signals();
     if ((err = wm_node_open(&d.cfg, new_epoch, &d.node, why, sizeof why)) != WM_OK) {
-        wm_error("refusing to start: %s", why);
+        wm_error(_("refusing to start: %s"), why);
         return err == WM_EFORK ? 3 : 1;
     }
     if (daemon_open_sockets(&d) != WM_OK)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wm_i18n.h"
 #include "wm_nodedir.h"
 #include "wm_quota.h"
 #include "wm_validate.h"
@@ -97,13 +98,13 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
             break;
     }
     if (!known_section) {
-        bad(lc, "unknown section [%s]%s", section, "");
+        bad(lc, _("unknown section [%s]%s"), section, "");
         return -1;
     }
     if (!key[0])
         return 0;
     if (!k->section) {
-        bad(lc, "unknown key \"%s\" in [%s]", key, section);
+        bad(lc, _("unknown key \"%s\" in [%s]"), key, section);
         return -1;
     }
     return 1;
@@ -127,13 +128,13 @@ static int set_number(load_ctx_t *lc, const char *key, const char *value)
     unsigned long v;
     if (strcmp(key, "map_size_mb") == 0) {
         if (parse_whole(value, &v) || v < 1 || v > CONFIG_MB_MAX)
-            return bad(lc, "map_size_mb must be a whole number of MiB, 1 or more (got \"%s\")%s",
+            return bad(lc, _("map_size_mb must be a whole number of MiB, 1 or more (got \"%s\")%s"),
                        value, "");
         c->map_mb = v;
     } else if (strcmp(key, "map_max_mb") == 0 || strcmp(key, "day_mb") == 0 ||
                strcmp(key, "total_mb") == 0) {
         if (parse_whole(value, &v) || value[0] == '-' || v > CONFIG_MB_MAX)
-            return bad(lc, "%s must be a whole number of MiB, 0 for no limit (got \"%s\")", key,
+            return bad(lc, _("%s must be a whole number of MiB, 0 for no limit (got \"%s\")"), key,
                        value);
         if (key[0] == 'm')
             c->map_max_mb = v;
@@ -141,12 +142,12 @@ static int set_number(load_ctx_t *lc, const char *key, const char *value)
             *(key[0] == 'd' ? &c->quota_day_mb : &c->quota_total_mb) = (unsigned)v;
     } else if (strcmp(key, "cadence_days") == 0 || strcmp(key, "silent_days") == 0) {
         if (parse_whole(value, &v) || v < 1 || v > 366)
-            return bad(lc, "%s must be a whole number of days from 1 to 366 (got \"%s\")", key,
+            return bad(lc, _("%s must be a whole number of days from 1 to 366 (got \"%s\")"), key,
                        value);
         *(key[0] == 'c' ? &c->cadence_days : &c->silent_days) = (unsigned)v;
     } else if (strcmp(key, "peer_lines") == 0 || strcmp(key, "peer_window") == 0) {
         if (parse_whole(value, &v) || v < 1 || v > 86400)
-            return bad(lc, "%s must be a whole number from 1 to 86400 (got \"%s\")", key, value);
+            return bad(lc, _("%s must be a whole number from 1 to 86400 (got \"%s\")"), key, value);
         *(key[5] == 'l' ? &c->log_peer_lines : &c->log_peer_window) = (unsigned)v;
     } else {
         return -1;
@@ -163,20 +164,20 @@ static int set_identity(load_ctx_t *lc, const char *key, const char *value)
     if (strcmp(key, "role") == 0) {
         c->role = wm_role_parse(value);
         if (!c->role)
-            return bad(lc, "role must be station, town or county (got \"%s\")%s", value, "");
+            return bad(lc, _("role must be station, town or county (got \"%s\")%s"), value, "");
     } else if (strcmp(key, "id") == 0) {
         if (wm_validate_id(value) != WM_OK)
-            return bad(lc, "id \"%s\" is not a lowercase slug path like xx-county/longhua/xinhe%s",
+            return bad(lc, _("id \"%s\" is not a lowercase slug path like xx-county/longhua/xinhe%s"),
                        value, "");
         ok = set_str(value, c->id, sizeof c->id);
     } else if (strcmp(key, "name") == 0) {
         if (!wm_utf8_valid(value, strlen(value)))
-            return bad(lc, "name is not valid UTF-8%s%s", "", "");
+            return bad(lc, _("name is not valid UTF-8%s%s"), "", "");
         ok = set_str(value, c->name, sizeof c->name);
     } else {
         return -1;
     }
-    return ok ? 1 : bad(lc, "value of \"%s\" is too long%s", key, "");
+    return ok ? 1 : bad(lc, _("value of \"%s\" is too long%s"), key, "");
 }
 
 /* Every other key: paths, endpoints, keys, flags, the log level. 1: set;
@@ -189,7 +190,7 @@ static int set_setting(load_ctx_t *lc, const char *key, const char *value)
         ok = set_path(c, value, c->data_dir, sizeof c->data_dir);
     } else if (strcmp(key, "publish_at_close") == 0) {
         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
-            return bad(lc, "publish_at_close must be yes or no (got \"%s\")%s", value, "");
+            return bad(lc, _("publish_at_close must be yes or no (got \"%s\")%s"), value, "");
         c->publish_at_close = strcmp(value, "yes") == 0;
     } else if (strcmp(key, "sign_key") == 0) {
         ok = set_path(c, value, c->sign_key, sizeof c->sign_key);
@@ -204,15 +205,15 @@ static int set_setting(load_ctx_t *lc, const char *key, const char *value)
     } else if (strcmp(key, "upstream_key") == 0) {
         uint8_t tmp[32];
         if (value[0] && wm_unhex(value, tmp, sizeof tmp) != WM_OK)
-            return bad(lc, "upstream_key must be 64 hex digits (got \"%s\")%s", value, "");
+            return bad(lc, _("upstream_key must be 64 hex digits (got \"%s\")%s"), value, "");
         ok = set_str(value, c->upstream_key, sizeof c->upstream_key);
     } else if (strcmp(key, "level") == 0) {
         if (strcmp(value, "error") && strcmp(value, "warn") && strcmp(value, "info") &&
             strcmp(value, "debug"))
-            return bad(lc, "level must be error, warn, info or debug (got \"%s\")%s", value, "");
+            return bad(lc, _("level must be error, warn, info or debug (got \"%s\")%s"), value, "");
         ok = set_str(value, c->log_level, sizeof c->log_level);
     }
-    return ok ? 1 : bad(lc, "value of \"%s\" is too long%s", key, "");
+    return ok ? 1 : bad(lc, _("value of \"%s\" is too long%s"), key, "");
 }
 
 /* libinih's callback for one entry: 1 to go on, 0 on a bad one (the
@@ -260,7 +261,7 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     load_ctx_t lc = {cfg, err, errcap, 0};
     int rc = ini_parse(cfg->path, on_entry, &lc);
     if (rc < 0) {
-        snprintf(err, errcap, "%s: cannot read the file", cfg->path);
+        wm_why(err, errcap, "%s: cannot read the file", cfg->path);
         return WM_EIO;
     }
     if (lc.failed) {
@@ -270,15 +271,15 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
         return WM_ECONFIG;
     }
     if (rc > 0) {
-        snprintf(err, errcap, "%s:%d: not a \"key = value\" line or [section]", cfg->path, rc);
+        wm_why(err, errcap, "%s:%d: not a \"key = value\" line or [section]", cfg->path, rc);
         return WM_ECONFIG;
     }
     if (!cfg->role || !cfg->id[0]) {
-        snprintf(err, errcap, "%s: [node] needs both role and id", cfg->path);
+        wm_why(err, errcap, "%s: [node] needs both role and id", cfg->path);
         return WM_ECONFIG;
     }
     if (cfg->upstream[0] && !cfg->upstream_key[0]) {
-        snprintf(err, errcap, "%s: [sync] upstream is set but upstream_key is not", cfg->path);
+        wm_why(err, errcap, "%s: [sync] upstream is set but upstream_key is not", cfg->path);
         return WM_ECONFIG;
     }
     return WM_OK;

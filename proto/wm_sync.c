@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "wm_i18n.h"
+
 const char *const wm_sync_features[] = {NULL};
 
 size_t wm_sync_feature_count(void)
@@ -42,75 +44,75 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "`SyncMsg`, or carries no message at all; a BATCH's `batch_id` is 0 or not above the "
          "session's previous one; or a record does not decode",
          "resumes from `durable` (a bug: logged)",
-         "the child's software sent something that does not decode: upgrade it or report the "
-         "bug"},
+         N_("the child's software sent something that does not decode: upgrade it or report the "
+         "bug")},
     [WM_SYNC_R_TOO_BIG] =
         {"too_big", RETRY,
          "a batch exceeds `max_records` or `max_bytes`; a record exceeds 64 KiB of record bytes",
          "resumes with smaller batches",
-         "the child sends batches larger than the aggregator allows: upgrade the child"},
+         N_("the child sends batches larger than the aggregator allows: upgrade the child")},
     [WM_SYNC_R_VERSION] =
         {"version", FATAL, "`Hello.version` is not 1", "waits for an upgrade",
-         "the child speaks another protocol version: install the same wmsync release"},
+         N_("the child speaks another protocol version: install the same wmsync release")},
     [WM_SYNC_R_WRONG_NODE] =
         {"wrong_node", FATAL,
          "the HELLO or a record names another node than the one the transport key is enrolled "
          "for",
          "waits for the node to be re-enrolled",
-         "the child's id and its enrolled transport key disagree: re-enrol the child with "
-         "`wmctl keys` from its own directory"},
+         N_("the child's id and its enrolled transport key disagree: re-enrol the child with "
+         "`wmctl keys` from its own directory")},
     [WM_SYNC_R_REVOKED] =
         {"revoked", FATAL,
          "the node's key was revoked (also on a live connection), or is not enrolled",
          "waits for the node to be enrolled again",
-         "the child is revoked here: enrol it again if that was a mistake"},
+         N_("the child is revoked here: enrol it again if that was a mistake")},
     [WM_SYNC_R_QUARANTINED] =
         {"quarantined", FATAL,
          "the node is quarantined (it equivocated); everything it sends gets this, a HELLO "
          "and a batch alike",
          "waits for an administrator to review the proof",
-         "the child signed two different records at one place: review the proof "
-         "(`wmctl status`), then re-enrol it"},
+         N_("the child signed two different records at one place: review the proof "
+         "(`wmctl status`), then re-enrol it")},
     [WM_SYNC_R_BEHIND] =
         {"behind", FATAL,
          "HELLO: the child's head in the aggregator's current epoch is below what the "
          "aggregator holds — its log was rolled back (restored from an old backup)",
          "waits for the operator to restore its newest data, or to start a new epoch "
          "(`wmsyncd --new-epoch`)",
-         "the child's log is older than what the aggregator holds: restore its newest data or "
-         "start a new epoch there (`wmsyncd --new-epoch`)"},
+         N_("the child's log is older than what the aggregator holds: restore its newest data or "
+         "start a new epoch there (`wmsyncd --new-epoch`)")},
     [WM_SYNC_R_DIVERGED] =
         {"diverged", FATAL,
          "HELLO: same seq as the aggregator's head but a different hash; BATCH: a validly "
          "signed record follows another record than the one the aggregator holds before it "
          "(the child's log has forked)",
          "as `behind`",
-         "the child's log differs from what the aggregator holds: restore its newest data or "
-         "start a new epoch there (`wmsyncd --new-epoch`)"},
+         N_("the child's log differs from what the aggregator holds: restore its newest data or "
+         "start a new epoch there (`wmsyncd --new-epoch`)")},
     [WM_SYNC_R_OLD_EPOCH] =
         {"old_epoch", FATAL,
          "the child speaks from, or sends records of, an epoch older than the aggregator's "
          "newest for it",
          "waits for the operator to start a new epoch (`wmsyncd --new-epoch`)",
-         "the child runs an epoch the aggregator has moved past: start a new epoch there "
-         "(`wmsyncd --new-epoch`)"},
+         N_("the child runs an epoch the aggregator has moved past: start a new epoch there "
+         "(`wmsyncd --new-epoch`)")},
     [WM_SYNC_R_NO_SESSION] =
         {"no_session", RETRY,
          "a BATCH or HEARTBEAT arrived without a HELLO on this connection (e.g. the aggregator "
          "restarted)",
-         "sends HELLO", "none: the link re-opens its session by itself"},
+         "sends HELLO", N_("none: the link re-opens its session by itself")},
     [WM_SYNC_R_OVER_CREDIT] =
         {"over_credit", RETRY,
          "a BATCH arrived while `credit` batches of the session were in flight (taken by the "
          "aggregator, not yet answered)",
          "resumes from `durable`, respecting credit",
-         "the child ignores the credit the aggregator grants: upgrade it"},
+         N_("the child ignores the credit the aggregator grants: upgrade it")},
     [WM_SYNC_R_UNEXPECTED] =
         {"unexpected", RETRY,
          "a message only an aggregator sends (WELCOME, ACK, REJECT, FETCH), or a RECORDS that "
          "no FETCH of this child waits for (never asked, timed out, or not as asked)",
          "resumes (a bug: logged)",
-         "the child sent a message only an aggregator sends: upgrade it or report the bug"},
+         N_("the child sent a message only an aggregator sends: upgrade it or report the bug")},
     [WM_SYNC_R_INVALID] =
         {"invalid", FATAL,
          "a signed record breaks a content rule (`detail` names the record and field), is of "
@@ -118,26 +120,26 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "(§3, Who may write what); record 1 of an epoch names a predecessor",
          "waits: the station's software wrote the record; it needs fixing before the log can "
          "sync past it",
-         "the child signed a record that breaks a content rule: upgrade its software, then "
-         "report the record named in the detail"},
+         N_("the child signed a record that breaks a content rule: upgrade its software, then "
+         "report the record named in the detail")},
     [WM_SYNC_R_GAP] =
         {"gap", RETRY, "the first new record is not the aggregator's seq + 1",
-         "resumes from `durable`", "none if it passes; if it repeats, upgrade the child"},
+         "resumes from `durable`", N_("none if it passes; if it repeats, upgrade the child")},
     [WM_SYNC_R_BAD_CHAIN] =
         {"bad_chain", RETRY, "a record's `prev` is not the hash of the record before it",
          "resumes from `durable`; if it repeats, the child's log is damaged: run `wmctl verify`",
-         "if it repeats, the child's log is damaged: run `wmctl verify` there"},
+         N_("if it repeats, the child's log is damaged: run `wmctl verify` there")},
     [WM_SYNC_R_BAD_SIGNATURE] =
         {"bad_signature", RETRY, "the signature of the authenticating record is not the enrolled "
                                  "key's",
          "resumes; if it repeats, the keys differ: re-enrol",
-         "if it repeats, the child signs with another key than the one enrolled: re-enrol it"},
+         N_("if it repeats, the child signs with another key than the one enrolled: re-enrol it")},
     [WM_SYNC_R_EQUIVOCATION] =
         {"equivocation", FATAL,
          "a different validly signed record exists at a stored (epoch, seq)",
          "waits (the node is now quarantined)",
-         "the child signed two different records at one place: it is quarantined; review the "
-         "proof"},
+         N_("the child signed two different records at one place: it is quarantined; review the "
+         "proof")},
     [WM_SYNC_R_QUOTA] =
         {"quota", FATAL,
          "a record would pass the child's storage quota at the aggregator: the bytes of its "
@@ -145,13 +147,13 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "arrival), or in all (`detail` names the limit, the day and the record; records of "
          "unknown kinds count too)",
          "waits and retries; it goes on once the aggregator's operator raises the limit",
-         "the child stores more than its quota at the aggregator allows: check what it "
-         "records, or raise [quota] day_mb / total_mb there"},
+         N_("the child stores more than its quota at the aggregator allows: check what it "
+         "records, or raise [quota] day_mb / total_mb there")},
     [WM_SYNC_R_STORAGE] =
         {"storage", RETRY,
          "the aggregator could not commit (`detail` says \"disk full\", or the map reached its "
          "configured ceiling)",
-         "resumes later", "the aggregator cannot write: free disk space there"},
+         "resumes later", N_("the aggregator cannot write: free disk space there")},
     [WM_SYNC_R_COMPROMISED] =
         {"compromised", FATAL,
          "the record is signed by a key the aggregator's operator marked compromised (§6), and "
@@ -159,8 +161,8 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "signed by such a key (no quarantine: a thief can sign it)",
          "waits, unless it holds a later epoch signed by its current key: it then sends from "
          "that epoch's start (§6, Stolen keys)",
-         "the child's key was marked stolen: re-key it (`wmctl rekey --transport`), enrol the "
-         "new identity, and re-issue the records named in docs/operations.md"},
+         N_("the child's key was marked stolen: re-key it (`wmctl rekey --transport`), enrol the "
+         "new identity, and re-issue the records named in docs/operations.md")},
 };
 
 const wm_sync_reason_info_t *wm_sync_reason_info(wm_sync_reason_t r)
@@ -193,7 +195,8 @@ int wm_sync_slug_fatal(const char *slug)
 
 const char *wm_sync_slug_hint(const char *slug)
 {
-    return wm_sync_reason_info(wm_sync_reason_by_slug(slug))->hint;
+    const char *h = wm_sync_reason_info(wm_sync_reason_by_slug(slug))->hint;
+    return h[0] ? _(h) : h; /* _("") would be the catalogue's header */
 }
 
 Wm__Frontier wm_frontier_of(const wm_head_t *h)

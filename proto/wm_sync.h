@@ -134,7 +134,8 @@ wm_sync_reason_t wm_sync_reason_by_slug(const char *slug);
 /* Whether a child stops on this slug. An unknown slug counts as fatal: a
  * newer aggregator's reason is waited out, never retried in a tight loop. */
 int wm_sync_slug_fatal(const char *slug);
-/* The operator hint for slug ("" for none or an unknown slug). */
+/* The operator hint for slug, translated (wm_i18n.h); "" for none or an
+ * unknown slug. */
 const char *wm_sync_slug_hint(const char *slug);
 
 /* ---- frontiers ---- */

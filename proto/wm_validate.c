@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "wm_date.h"
+#include "wm_i18n.h"
 
 wm_err_t wm_reject(wm_reject_t *rej, const char *field, const char *fmt, ...)
 {
@@ -14,7 +15,7 @@ wm_err_t wm_reject(wm_reject_t *rej, const char *field, const char *fmt, ...)
         snprintf(rej->field, sizeof rej->field, "%s", field);
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(rej->why, sizeof rej->why, fmt, ap);
+        vsnprintf(rej->why, sizeof rej->why, _(fmt), ap);
         va_end(ap);
     }
     return WM_EINVAL;
@@ -90,20 +91,21 @@ static WM_MUST_CHECK wm_err_t check_text(const char *s, const char *field, int r
 
 static WM_MUST_CHECK wm_err_t check_date(uint32_t d, const char *field, uint32_t max, wm_reject_t *rej)
 {
-    char a[11], b[11];
+    char a[32], b[32];
     if (!wm_date_valid(d))
         return wm_reject(rej, field, "%s is not a calendar date (YYYY-MM-DD)", field);
-    if (d < WM_DATE_MIN || d > max)
+    if (d < WM_DATE_MIN || d > max) /* the bounds as the reader writes dates */
         return wm_reject(rej, field, "%s must be between %s and %s", field,
-                         wm_date_format(WM_DATE_MIN, a), wm_date_format(max, b));
+                         wm_i18n_date(WM_DATE_MIN, a), wm_i18n_date(max, b));
     return WM_OK;
 }
 
 static WM_MUST_CHECK wm_err_t check_count(uint64_t v, const char *field, wm_reject_t *rej)
 {
+    char a[32], b[32];
     if (v > WM_COUNT_MAX)
-        return wm_reject(rej, field, "%s is %llu; at most %u allowed", field,
-                         (unsigned long long)v, WM_COUNT_MAX);
+        return wm_reject(rej, field, "%s is %s; at most %s allowed", field, wm_i18n_count(v, a),
+                         wm_i18n_count(WM_COUNT_MAX, b));
     return WM_OK;
 }
 

@@ -93,7 +93,8 @@ typedef struct {
  * data, valid for the life of the program. */
 const wm_rule_t *wm_validate_rules(size_t *n);
 
-/* Formats a rejection. Returns WM_EINVAL, for `return wm_reject(...)`. */
+/* Formats a rejection, fmt translated (wm_i18n.h: the calling thread's
+ * language). Returns WM_EINVAL, for `return wm_reject(...)`. */
 WM_MUST_CHECK wm_err_t wm_reject(wm_reject_t *rej, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

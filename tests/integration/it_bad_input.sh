@@ -4,7 +4,25 @@
 # the head seq and record count stay as they were, and the daemon goes on
 # serving. Both the CLI-side checks and the daemon-side context checks
 # (teams, void and plan targets) are covered.
+# Each case runs twice: under LANG=C (lib.sh's default) the English line
+# above, and under LANG=zh_CN.UTF-8 the Chinese one ("wmctl: 已拒绝：
+# --FIELD：..."), with the reason itself in Chinese, not only the prefix:
+# the daemon (started in the C locale) words its context rejects in the
+# language wmctl asks for (CtlRequest.lang).
 . "$(dirname "$0")/lib.sh"
+
+ZH=zh_CN.UTF-8
+if ! locale -a 2>/dev/null | grep -qix 'zh_CN\.utf-\?8'; then
+    fail "the $ZH locale is not installed: run packaging/deps.sh (it generates it)"
+    finish
+fi
+# zh_reason FILE: the message after "--FIELD：" (or the whole line), with
+# what the operator typed (quoted “...”) and option names taken out, holds
+# Chinese text.
+zh_reason() {
+    sed -e 's/^wmctl: 已拒绝：--[a-z-]*：//' -e 's/“[^”]*”//g' -e 's/--[a-z-]*//g' "$1" |
+        LC_ALL=C.UTF-8 grep -qP '\p{Han}'
+}
 
 N=$T/node
 init_node "$N" || finish
@@ -37,12 +55,20 @@ bad() {
     if ! grep -q '^wmctl: ' "$ERR"; then fail "stderr not prefixed wmctl: for $*"; fi
     h=$(head_seq "$N")
     check "head seq unchanged ($h) after: $*" [ "$h" = "$HEAD0" ]
+    expect_rc 2 env LANG=$ZH "$WMCTL" -c "$N/wmsync.conf" record "$@" || return
+    expect_in "$ERR" "--$field" "zh: stderr names --$field for: $*"
+    check "zh: the reason is in Chinese for: $* ($(head -c 300 "$ERR"))" zh_reason "$ERR"
+    if grep -q ' is \| must \| not \|required' "$ERR"; then fail "zh: English left in: $(cat "$ERR")"; fi
+    h=$(head_seq "$N")
+    check "zh: head seq unchanged ($h) after: $*" [ "$h" = "$HEAD0" ]
 }
 # rejected FIELD ARGS...: as bad, and the line has the "rejected: --FIELD:" form.
 rejected() {
     local field=$1
-    bad "$@" || return
+    expect_rc 2 w "$N" record "${@:2}" || return
     expect_in "$ERR" "wmctl: rejected: --$field:" "rejected: --$field: form for: ${*:2}"
+    bad "$@" || return
+    expect_in "$ERR" "wmctl: 已拒绝：--$field：" "zh: 已拒绝：--$field： form for: ${*:2}"
 }
 
 # --- dates ------------------------------------------------------------------

@@ -17,6 +17,16 @@ WMSYNCD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 [ -x "$WMCTL" ] || { echo "not executable: $WMCTL" >&2; exit 2; }
 [ -x "$WMSYNCD" ] || { echo "not executable: $WMSYNCD" >&2; exit 2; }
 
+# Messages in English whatever the machine's locale (the tests match
+# English text; it_i18n sets LANG=zh_CN.UTF-8 where it wants Chinese), and
+# the build tree's catalogues (wm_i18n.h: WMSYNC_LOCALEDIR comes first).
+unset LC_ALL LC_MESSAGES LANGUAGE
+export LANG=C
+if [ -d "$(dirname "$WMCTL")/../locale" ]; then
+    WMSYNC_LOCALEDIR=$(cd "$(dirname "$WMCTL")/../locale" && pwd)
+    export WMSYNC_LOCALEDIR
+fi
+
 # Short path: the control socket path must fit in sun_path.
 T=$(mktemp -d /tmp/wmit.XXXXXX) || exit 2
 PASSED=0
