@@ -56,6 +56,9 @@ static const wmctl_cmd_t commands[] = {
      N_("a consistent, compacted copy of the node's data, taken while the daemon runs")},
     {"restore", cmd_restore, "restore FILE [--new-epoch]",
      N_("put a backup in place (daemon stopped); refuses what would fork the chain")},
+    {"export", cmd_export, "export [--postgres CONNINFO] [--since YYYY-MM-DD] [--follow]",
+     N_("aggregator: the verified records into PostgreSQL (docs/postgres.md), from the cursor "
+     "kept there; --follow keeps streaming (the [export] postgres of the config by default)")},
     {"rekey", cmd_rekey, "rekey [--transport]",
      N_("a new signing key (daemon stopped), --transport also a new transport key; then "
      "wmsyncd --new-epoch and re-enrol")},

@@ -57,6 +57,7 @@ int cmd_audit(wmctl_t *w, int argc, char **argv);
 int cmd_backup(wmctl_t *w, int argc, char **argv);
 int cmd_restore(wmctl_t *w, int argc, char **argv);
 int cmd_rekey(wmctl_t *w, int argc, char **argv);
+int cmd_export(wmctl_t *w, int argc, char **argv);
 
 /* The rollup of a period as the JSON object of wm_report.h (*out is a new
  * reference). Prints why and returns WMCTL_USAGE / WMCTL_FAIL on failure. */

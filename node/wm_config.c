@@ -88,6 +88,7 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
                     {"report", "publish_at_close"},
                     {"storage", "map_max_mb"},  {"quota", "day_mb"},
                     {"quota", "total_mb"},
+                    {"sync", "memory_mb"},      {"export", "postgres"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -140,6 +141,11 @@ static int set_number(load_ctx_t *lc, const char *key, const char *value)
             c->map_max_mb = v;
         else
             *(key[0] == 'd' ? &c->quota_day_mb : &c->quota_total_mb) = (unsigned)v;
+    } else if (strcmp(key, "memory_mb") == 0) {
+        if (parse_whole(value, &v) || value[0] == '-' || v > CONFIG_MB_MAX)
+            return bad(lc, "memory_mb must be a whole number of MiB, 0 for no budget (got \"%s\")%s",
+                       value, "");
+        c->sync_memory_mb = (unsigned)v;
     } else if (strcmp(key, "cadence_days") == 0 || strcmp(key, "silent_days") == 0) {
         if (parse_whole(value, &v) || v < 1 || v > 366)
             return bad(lc, _("%s must be a whole number of days from 1 to 366 (got \"%s\")"), key,
@@ -207,6 +213,8 @@ static int set_setting(load_ctx_t *lc, const char *key, const char *value)
         if (value[0] && wm_unhex(value, tmp, sizeof tmp) != WM_OK)
             return bad(lc, _("upstream_key must be 64 hex digits (got \"%s\")%s"), value, "");
         ok = set_str(value, c->upstream_key, sizeof c->upstream_key);
+    } else if (strcmp(key, "postgres") == 0) {
+        ok = set_str(value, c->export_postgres, sizeof c->export_postgres);
     } else if (strcmp(key, "level") == 0) {
         if (strcmp(value, "error") && strcmp(value, "warn") && strcmp(value, "info") &&
             strcmp(value, "debug"))
@@ -253,6 +261,7 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     set_path(cfg, WM_NODEDIR_CONTROL, cfg->control, sizeof cfg->control);
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     cfg->map_mb = 1024;
+    cfg->sync_memory_mb = WM_CONFIG_MEMORY_MB;
     cfg->quota_day_mb = WM_QUOTA_DAY_MB;
     cfg->quota_total_mb = WM_QUOTA_TOTAL_MB;
     cfg->cadence_days = 14;
@@ -326,7 +335,10 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "listen = %s\n"
             "# the node above: its endpoint and its Curve25519 public key (hex)\n"
             "upstream = %s\n"
-            "upstream_key = %s\n\n"
+            "upstream_key = %s\n"
+            "# aggregators: memory budget in MiB for children catching up; fewer batches\n"
+            "# are let in flight while it is used up (0: no budget)\n"
+            "# memory_mb = " WM_CONFIG_MEMORY_MB_STR "\n\n"
             "[log]\n"
             "# error, warn, info or debug\n"
             "level = info\n"
@@ -347,7 +359,11 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "# by the day its records were captured (a backlog after weeks offline is\n"
             "# spread over its own days) and in all; 0: no limit\n"
             "day_mb = %d\n"
-            "total_mb = %d\n",
+            "total_mb = %d\n\n"
+            "# aggregators: stream the verified records into PostgreSQL with\n"
+            "# wmctl export --follow (docs/postgres.md); a libpq connection string\n"
+            "# [export]\n"
+            "# postgres = host=/run/postgresql dbname=wmsync\n",
             wm_role_name(role), id, name, listen ? listen : "", upstream ? upstream : "",
             upstream_key ? upstream_key : "", role == WM_ROLE_TOWN ? "yes" : "no",
             WM_QUOTA_DAY_MB, WM_QUOTA_TOTAL_MB);

@@ -17,6 +17,10 @@
 #include "wm_validate.h"
 
 #define WM_CONF_NAME "wmsync.conf"
+/* [sync] memory_mb by default: an aggregator's resident memory while ten
+ * children catch up at once stays under about 48 MiB (tests/bench). */
+#define WM_CONFIG_MEMORY_MB 32
+#define WM_CONFIG_MEMORY_MB_STR "32"
 
 typedef enum { WM_ROLE_STATION = 1, WM_ROLE_TOWN, WM_ROLE_COUNTY } wm_role_t;
 
@@ -43,6 +47,8 @@ typedef struct {
     int publish_at_close;      /* [report] aggregators publish each month's rollup at its close */
     unsigned quota_day_mb;     /* [quota] a child's records of one capture day, MiB; 0: no limit */
     unsigned quota_total_mb;   /* [quota] all of a child's records, MiB; 0: no limit */
+    unsigned sync_memory_mb;   /* [sync] aggregator's memory budget for catch-up, MiB; 0: none */
+    char export_postgres[1024]; /* [export] libpq connection string, "" if none */
 } wm_config_t;
 
 /* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or

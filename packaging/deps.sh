@@ -7,13 +7,16 @@ set -eu
 # The last line serves make package and tests/package: dpkg-shlibdeps
 # (dpkg-dev), lintian, systemd-analyze (systemd), adduser, python3;
 # python3-jsonschema checks every rollup of the tests against
-# docs/rollup.schema.json.
+# docs/rollup.schema.json. libpq-dev: wmctl export (cli/pg_export.c);
+# postgresql (server 15, with postgresql-client's psql): the export's tests
+# and benchmark start a throw-away server (tests/integration/pg_lib.sh).
 PKGS="build-essential cmake pkg-config
 libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libsodium-dev libcmocka-dev libjansson-dev libinih-dev libxlsxwriter-dev
 clang libclang-rt-14-dev
 dpkg-dev lintian systemd adduser python3 python3-jsonschema
-gettext locales"
+gettext locales
+libpq-dev postgresql postgresql-client"
 # gettext: msgfmt builds the .mo catalogues at every build, xgettext and
 # msgattrib check them (test i18n_po); locales: the zh_CN.UTF-8 locale the
 # Chinese messages need (gettext falls back to English without it), made

@@ -38,7 +38,7 @@ expect() {
     fi
 }
 
-expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey help" \
+expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey export help" \
     wmctl ""
 expect "record revoke restore rekey report" wmctl re
 expect "status" wmctl -c /etc/wmsync/wmsync.conf st
@@ -84,6 +84,8 @@ expect "--period --station --format --lang" wmctl rollup --out r.csv --force ""
 expect "--new-epoch" wmctl restore /media/usb/xinhe.wmbak ""
 expect "" wmctl restore /media/usb/xinhe.wmbak --new-epoch ""
 expect "--transport" wmctl rekey ""
+expect "--postgres --since --follow" wmctl export ""
+expect "--postgres --since" wmctl export --follow ""
 expect "" wmctl rekey --transport ""
 
 # files: -c, bundle import, enroll

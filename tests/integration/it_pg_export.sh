@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: MIT
+# it_pg_export: a town's verified records into a real PostgreSQL 15 started
+# here in a temporary directory (pg_lib.sh; skipped, exit 77, with the
+# reason, where PostgreSQL cannot run), through `wmctl export`:
+#   - three stations record random records of every kind (pg_records.py:
+#     voids, voids of voids, plans and completions, site checklists, late
+#     entries, teams) and sync to the town; a one-shot export creates the
+#     schema and loads every record of the town's log, each row's hash the
+#     log's own;
+#   - a second export adds nothing (exported 0, the same rows); --since
+#     into another database leaves its cursor unset;
+#   - the views' figures (wmsync.totals) equal `wmctl rollup --format json`
+#     key by key for 25 random periods at the town and at each station
+#     (pg_compare.py);
+#   - `wmctl export --follow` while the stations keep recording:
+#     PostgreSQL is crashed (pg_ctl -m immediate) in the middle, the
+#     exporter retries, PostgreSQL comes back and every record arrives
+#     once: per station, rows = the station's head seq, no gap, cursor at
+#     the head; SIGTERM stops the exporter with exit 0.
+# WM_IT_SEED picks the random records (default: the time).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/it_sync_lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+export TZ=UTC
+SEED=${WM_IT_SEED:-$(date +%s)}
+echo "it_pg_export: seed $SEED (WM_IT_SEED)"
+if ! why=$(pg_have); then
+    echo "SKIP: $why"
+    exit 77
+fi
+PGROOT=$(mktemp -d /tmp/wmpg.XXXXXX) || exit 2
+chmod 755 "$PGROOT"
+trap 'pg_cleanup; rm -rf "$PGROOT"; cleanup' EXIT
+if ! pg_start "$PGROOT/pg"; then
+    echo "SKIP: PostgreSQL 15 could not be started here (see above)"
+    exit 77
+fi
+
+PORT=$(free_port) || { fail "no free port"; finish; }
+TOWN=$T/town
+init_town "$TOWN" xx/longhua "$PORT" || finish
+KEY=$(town_key "$TOWN")
+start_daemon "$TOWN"
+wait_ready "$TOWN" || finish
+S=()
+IDS=()
+for i in 1 2 3; do
+    d=$T/s$i
+    init_station "$d" "xx/longhua/s$i" "$PORT" "$KEY" && enroll "$d" "$TOWN" || finish
+    start_daemon "$d"
+    wait_ready "$d" || finish
+    S+=("$d")
+    IDS+=("xx/longhua/s$i")
+done
+
+# make_records ROUND N: N random records at each station, at once.
+declare -A LAST
+make_records() {
+    local i pids=() bad=0
+    for i in 1 2 3; do
+        python3 "$HERE/pg_records.py" "$WMCTL" "$T/s$i/wmsync.conf" "$((SEED + 10 * $1 + i))" \
+            "$2" "$((${LAST[$i]:-0} + 1))" >"$T/last$i" 2>"$T/gen$i.err" &
+        pids+=($!)
+    done
+    for i in 1 2 3; do
+        wait "${pids[$((i - 1))]}" || { bad=1; fail "records at s$i: $(cat "$T/gen$i.err")"; }
+        LAST[$i]=$(cat "$T/last$i")
+    done
+    [ "$bad" = 0 ] && pass "round $1: $2 random records at each station (heads ${LAST[1]} ${LAST[2]} ${LAST[3]})"
+}
+make_records 1 60
+poll 60 "the town holds and has verified every record" converged "$TOWN" "${S[@]}" || finish
+
+total() { echo $((LAST[1] + LAST[2] + LAST[3] + $(w "$TOWN" log --json | wc -l))); }
+
+# 1. a one-shot export creates the schema and loads the log.
+expect_rc 0 w "$TOWN" export --postgres "$PG_CONN"
+expect_in "$ERR" "schema wmsync created at version 1" "the schema is created"
+check "schema_version says 1" [ "$(pgq 'SELECT max(version) FROM wmsync.schema_version')" = 1 ]
+want=$(total)
+got=$(pgq 'SELECT count(*) FROM wmsync.records')
+check "every record of the town's log is exported ($got of $want)" [ "$got" = "$want" ]
+expect_in "$OUT" "exported $want records of 4 logs" "the summary counts them"
+w "${S[0]}" log --json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    r = json.loads(l); print("%d|%s|%s" % (r["seq"], r["hash"], r["kind"]))' >"$T/s1.log"
+pgq "SELECT seq || '|' || encode(hash, 'hex') || '|' || kind FROM wmsync.records
+     WHERE node = 'xx/longhua/s1' ORDER BY epoch, seq" >"$T/s1.pg"
+check "each row keeps the log's seq, hash and kind" cmp -s "$T/s1.log" "$T/s1.pg"
+check "the cursors stand at the heads" [ "$(pgq "SELECT string_agg(seq::text, ' ' ORDER BY node)
+    FROM wmsync.export_cursor WHERE node LIKE 'xx/longhua/s%'")" = "${LAST[1]} ${LAST[2]} ${LAST[3]}" ]
+
+# 2. again: nothing new, nothing twice; --since leaves the cursor alone.
+expect_rc 0 w "$TOWN" export --postgres "$PG_CONN"
+expect_in "$OUT" "exported 0 records" "a second export adds nothing"
+check "the same rows after a re-export" [ "$(pgq 'SELECT count(*) FROM wmsync.records')" = "$want" ]
+pgq 'CREATE DATABASE since' >/dev/null
+tomorrow=$(date -d tomorrow +%F)
+expect_rc 0 w "$TOWN" export --postgres "${PG_CONN/dbname=postgres/dbname=since}" --since "$tomorrow"
+check "--since: older records skipped, no cursor moved" [ "$(psql "${PG_CONN/dbname=postgres/dbname=since}" -XAtc \
+    'SELECT count(*) FROM wmsync.records UNION ALL SELECT count(*) FROM wmsync.export_cursor' | tr '\n' ' ')" = "0 0 " ]
+expect_rc 2 w "$TOWN" export --postgres "$PG_CONN" --since 2024-13-01
+expect_in "$ERR" "--since" "a bad --since is refused naming it"
+expect_rc 1 w "$TOWN" export --postgres "host=$PGROOT/none dbname=x"
+expect_in "$ERR" "cannot connect to PostgreSQL" "an unreachable database is said so"
+
+# 3. the views' figures are wmctl rollup's.
+if python3 "$HERE/pg_compare.py" "$WMCTL" "$TOWN/wmsync.conf" "$PG_CONN" "$SEED" 25 "${IDS[@]}" \
+    >"$T/compare" 2>&1; then
+    pass "$(tail -1 "$T/compare")"
+else
+    fail "the views differ from wmctl rollup: $(head -c 1500 "$T/compare")"
+fi
+
+# 4. --follow through a PostgreSQL crash.
+"$WMCTL" -c "$TOWN/wmsync.conf" export --postgres "$PG_CONN" --follow 2>"$T/follow.err" &
+FPID=$!
+DAEMON_PIDS+=("$FPID")
+make_records 2 15
+rows() { pgq 'SELECT count(*) FROM wmsync.records' 2>/dev/null || echo 0; }
+grew() { [ "$(rows)" -gt "$want" ]; }
+poll 30 "the follower exports new records as they arrive" grew
+pg_stop immediate
+check "PostgreSQL is down" [ ! -f "$PGROOT/pg/data/postmaster.pid" ]
+make_records 3 15
+retried() { grep -q "retrying in" "$T/follow.err"; }
+poll 30 "the follower notices the outage and retries" retried
+pg_restart
+check "PostgreSQL is back" pgq 'SELECT 1' >/dev/null
+make_records 4 10
+poll 60 "the town holds and has verified every record" converged "$TOWN" "${S[@]}"
+all_in() {
+    local want got
+    want=$(total)
+    got=$(rows)
+    echo "$got of $want rows" >"$T/why"
+    [ "$got" = "$want" ]
+}
+poll 60 "every record arrives after the outage" all_in
+check "no station has a gap or a double: rows = max(seq) = head" [ "$(pgq "
+    SELECT string_agg(c, ' ' ORDER BY node) FROM (SELECT node, count(*) || '=' || max(seq) AS c
+    FROM wmsync.records WHERE node LIKE 'xx/longhua/s%' GROUP BY node) x")" = \
+    "${LAST[1]}=${LAST[1]} ${LAST[2]}=${LAST[2]} ${LAST[3]}=${LAST[3]}" ]
+check "the cursors stand at the new heads" [ "$(pgq "SELECT string_agg(seq::text, ' ' ORDER BY node)
+    FROM wmsync.export_cursor WHERE node LIKE 'xx/longhua/s%'")" = "${LAST[1]} ${LAST[2]} ${LAST[3]}" ]
+kill -TERM "$FPID"
+wait_exit "$FPID" 10
+check "SIGTERM stops the follower with exit 0" [ "$EXIT_RC" = 0 ]
+finish
