@@ -4,7 +4,7 @@
 # installs only what is missing, and runs apt-get update only when it must.
 set -eu
 
-# The last line serves make package and tests/package: dpkg-shlibdeps
+# The dpkg-dev line serves make package and tests/package: dpkg-shlibdeps
 # (dpkg-dev), lintian, systemd-analyze (systemd), adduser, python3;
 # python3-jsonschema checks every rollup of the tests against
 # docs/rollup.schema.json. libpq-dev: wmctl export (cli/pg_export.c);
