@@ -5,7 +5,8 @@
 # a benchmark could not run. The storage figures come from bench_store; the
 # rollup cost and query latency from bench_rollup; the daemon round trip
 # (wmctl, and bench_ctl without process start-up) from bench_daemon.sh and
-# the town's catch-up and memory from bench_sync.sh, which are skipped
+# the town's catch-up and memory from bench_sync.sh, the PostgreSQL export
+# beside a plain COPY from bench_export.sh; these are skipped
 # (with a note) when the build has no wmctl or wmsyncd yet.
 #
 # Usage: bash tests/bench/run.sh BUILD_DIR
@@ -50,4 +51,12 @@ if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/daemon/wmsyncd" ] &&
     bash "$HERE/bench_sync.sh" "$BUILD"
 else
     echo "== bench_sync: skipped ($BUILD/cli/wmctl, daemon/wmsyncd or tests/bench/bench_ingest not built)"
+fi
+
+echo
+if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/tests/bench/gen_log" ]; then
+    echo "== bench_export: wmctl export into PostgreSQL beside a plain COPY of the same rows"
+    bash "$HERE/bench_export.sh" "$BUILD"
+else
+    echo "== bench_export: skipped ($BUILD/cli/wmctl or tests/bench/gen_log not built)"
 fi
