@@ -27,6 +27,7 @@
 
 #include "pg_export.h"
 #include "wm_date.h"
+#include "wm_i18n.h"
 #include "wm_recjson.h"
 #include "wmctl.h"
 
@@ -274,8 +275,10 @@ static WM_MUST_CHECK wm_err_t connect_pg(export_t *x)
     wm_err_t err = pgx_connect(x->conninfo, &x->pg, x->why, sizeof x->why);
     if (err == WM_OK && (err = pgx_migrate(x->pg, &was, x->why, sizeof x->why)) == WM_OK &&
         was != pgx_schema_version())
-        fprintf(stderr, "wmctl: export: PostgreSQL schema wmsync %s version %d\n",
-                was ? "migrated to" : "created at", pgx_schema_version());
+        fprintf(stderr,
+                was ? _("wmctl: export: PostgreSQL schema wmsync migrated to version %d\n")
+                    : _("wmctl: export: PostgreSQL schema wmsync created at version %d\n"),
+                pgx_schema_version());
     if (err != WM_OK)
         pgx_close(&x->pg);
     return err;
@@ -291,7 +294,8 @@ static int follow(export_t *x)
         if (err == WM_OK)
             err = export_pass(x, &moved);
         if (err == WM_EIO) { /* PostgreSQL: nothing of the failed load was committed */
-            fprintf(stderr, "wmctl: export: %s; retrying in %.1f s\n", x->why, backoff / 1000.0);
+            fprintf(stderr, _("wmctl: export: %s; retrying in %.1f s\n"), x->why,
+                    backoff / 1000.0);
             pgx_close(&x->pg);
             if (x->cur) /* read them again */
                 memset(x->cur, 0, x->ncur * sizeof *x->cur);
@@ -305,7 +309,7 @@ static int follow(export_t *x)
         }
         backoff = EXPORT_BACKOFF_MIN_MS;
         if (moved)
-            fprintf(stderr, "wmctl: export: %" PRIu64 " records exported (%" PRIu64 " in all)\n",
+            fprintf(stderr, _("wmctl: export: %" PRIu64 " records exported (%" PRIu64 " in all)\n"),
                     moved, x->rows);
         else
             sleep_ms(EXPORT_POLL_MS);
@@ -317,7 +321,7 @@ static int parse_since(const char *since, int64_t *out)
 {
     uint32_t ymd = 0;
     if (wm_date_parse(since, &ymd) != WM_OK) {
-        fprintf(stderr, "wmctl: rejected: --since: \"%s\" is not a day (YYYY-MM-DD)\n", since);
+        wmctl_reject("since", "\"%s\" is not a day (YYYY-MM-DD)", since);
         return WMCTL_USAGE;
     }
     struct tm tm = {.tm_year = (int)(ymd / 10000) - 1900, .tm_mon = (int)(ymd / 100 % 100) - 1,
@@ -339,7 +343,7 @@ int cmd_export(wmctl_t *w, int argc, char **argv)
     if ((rc = wmctl_opts_unused(&o, "export")) || (since && (rc = parse_since(since, &x.since))))
         return rc;
     if (x.follow && since) {
-        fprintf(stderr, "wmctl: rejected: --since is for a one-shot load, not with --follow\n");
+        wmctl_reject("since", "is for a one-shot load, not with --follow%s", "");
         return WMCTL_USAGE;
     }
     uint32_t self = 0;
@@ -347,8 +351,8 @@ int cmd_export(wmctl_t *w, int argc, char **argv)
         return rc;
     x.conninfo = pg ? pg : w->cfg.export_postgres;
     if (!x.conninfo[0]) {
-        fprintf(stderr, "wmctl: rejected: no --postgres CONNINFO, and no [export] postgres in %s\n",
-                w->cfg.path);
+        wmctl_reject("postgres", "no connection string given, and no [export] postgres in %s",
+                     w->cfg.path);
         wm_store_close(&x.s);
         return WMCTL_USAGE;
     }
@@ -368,8 +372,10 @@ int cmd_export(wmctl_t *w, int argc, char **argv)
             wmctl_err("export failed: %s",
                       err == WM_EIO || err == WM_ESTATE ? x.why : wm_strerror(err));
         else
-            printf("exported %" PRIu64 " records of %" PRIu64 " logs to PostgreSQL%s\n", x.rows,
-                   x.logs, x.skipped ? " (older records skipped: --since)" : "");
+            printf(x.skipped ? _("exported %" PRIu64 " records of %" PRIu64
+                                 " logs to PostgreSQL (older records skipped: --since)\n")
+                             : _("exported %" PRIu64 " records of %" PRIu64 " logs to PostgreSQL\n"),
+                   x.rows, x.logs);
         rc = err == WM_OK ? WMCTL_OK : WMCTL_FAIL;
     }
     pgx_close(&x.pg);
