@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wm_i18n.h"
 #include "wm_crypto.h"
 #include "wm_ingest.h"
 #include "wm_report.h"
@@ -74,8 +75,8 @@ static int compare(const char *path, const json_t *want, const json_t *got, int 
         const char *k;
         json_t *v;
         if (!json_is_object(want) || !json_is_object(got)) {
-            printf("  DIFFERS %-60s %s\n", path,
-                   json_is_object(got) ? "missing in the report" : "not in the records");
+            printf(_("  DIFFERS %-60s %s\n"), path,
+                   json_is_object(got) ? _("missing in the report") : _("not in the records"));
             return 1;
         }
         json_object_foreach((json_t *)want, k, v)
@@ -95,7 +96,7 @@ static int compare(const char *path, const json_t *want, const json_t *got, int 
     if (!json_is_number(want) && !json_is_number(got))
         return 0; /* text (names): not a figure */
     if (!json_is_number(want)) {
-        printf("  DIFFERS %-60s missing in the report, records %.2f\n", path,
+        printf(_("  DIFFERS %-60s missing in the report, records %.2f\n"), path,
                json_number_value(got));
         return 1;
     }
@@ -164,7 +165,7 @@ static int ingest_chunk(wm_store_t *scratch, const wm_sender_t *s, const uint8_t
         err = wm_txn_commit(&t);
     wm_txn_abort(&t);
     if (err != WM_OK) {
-        printf("  FAILED %s: the records the town sent do not verify: %s\n", s->id,
+        printf(_("  FAILED %s: the records the town sent do not verify: %s\n"), s->id,
                res.detail[0] ? res.detail : wm_strerror(err));
         return WMCTL_FAIL;
     }
@@ -212,8 +213,8 @@ static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const 
             lens[n] = r->records[i].len;
         }
         if (pin && memcmp(pin->sign, r->sign_pub.data, WM_PUB_BYTES) != 0)
-            printf("  NOTE %s: the town holds another signing key than the pinned one; "
-                   "verifying with the pinned key\n", station);
+            printf(_("  NOTE %s: the town holds another signing key than the pinned one; "
+                   "verifying with the pinned key\n"), station);
         wm_sender_t s = {station, node_no, pin ? pin->sign : r->sign_pub.data, WM_INGEST_SETTLE,
                          NULL, NULL};
         int rc = ingest_chunk(scratch, &s, recs, lens, n);
@@ -260,8 +261,8 @@ static int fetch_epochs(wmctl_t *w, wm_store_t *scratch, const char *town, const
             return rc;
         empty = *fetched == before ? empty + 1 : 0;
         if (empty >= WM_EPOCH_STEP_MAX) {
-            printf("  FAILED %s: the town holds none of epochs %" PRIu64 " to %" PRIu64
-                   "; no aggregator stores an epoch more than %d above the one before\n",
+            printf(_("  FAILED %s: the town holds none of epochs %" PRIu64 " to %" PRIu64
+                   "; no aggregator stores an epoch more than %d above the one before\n"),
                    station, e + 1 - empty, e, WM_EPOCH_STEP_MAX);
             return WMCTL_FAIL;
         }
@@ -344,12 +345,12 @@ static int check_end(const audit_t *a, const char *st, uint32_t node_no, uint32_
         ferr = wm_ingest_frontier(t, node_no, &h);
     wm_txn_abort(&t);
     if (ferr != WM_OK) {
-        printf("  FAILED %s: cannot read the records fetched: %s\n", st, wm_strerror(ferr));
+        printf(_("  FAILED %s: cannot read the records fetched: %s\n"), st, wm_strerror(ferr));
         return WMCTL_FAIL;
     }
     if (seq && (h.seq != seq || h.epoch != epoch || strcmp(wm_hex(h.hash, 32, hex), hash))) {
-        printf("  FAILED %s: the report covers %" PRIu32 "/%" PRIu64
-               " but the records the town sent end at %" PRIu32 "/%" PRIu64 " (or differ)\n",
+        printf(_("  FAILED %s: the report covers %" PRIu32 "/%" PRIu64
+               " but the records the town sent end at %" PRIu32 "/%" PRIu64 " (or differ)\n"),
                st, epoch, seq, h.epoch, h.seq);
         return WMCTL_FAIL;
     }
@@ -372,8 +373,8 @@ static int fetch_covers(audit_t *a, const json_t *rep)
         uint32_t epoch = 0, node_no = 0;
         uint64_t seq = 0;
         if (st && cover_head(cov, &epoch, &seq) != 0) {
-            printf("  FAILED %s: the report covers an impossible head (epoch and seq must be "
-                   "whole numbers, epoch 1 to %" PRIu32 ")\n",
+            printf(_("  FAILED %s: the report covers an impossible head (epoch and seq must be "
+                   "whole numbers, epoch 1 to %" PRIu32 ")\n"),
                    st, UINT32_MAX);
             rc = WMCTL_FAIL;
             break;
@@ -432,7 +433,7 @@ static int compare_rows(json_t *rep, json_t *mine, int *same)
     {
         const char *id = json_string_value(json_object_get(row, "id"));
         if (!id) {
-            printf("  DIFFERS a station row of the report has no id\n");
+            printf(_("  DIFFERS a station row of the report has no id\n"));
             diffs++;
             continue;
         }
@@ -444,7 +445,7 @@ static int compare_rows(json_t *rep, json_t *mine, int *same)
     {
         const char *id = json_string_value(json_object_get(row, "id"));
         if (id && json_array_size(rows) && !row_of(rep, id)) {
-            printf("  DIFFERS %-60s missing in the report\n", id);
+            printf(_("  DIFFERS %-60s missing in the report\n"), id);
             diffs++;
         }
     }
@@ -458,9 +459,9 @@ static int judge(const audit_t *a, json_t *rep, json_t *mine, int pinned)
     int same = 0, diffs = compare("totals", json_object_get(rep, "totals"),
                                   json_object_get(mine, "totals"), &same);
     diffs += compare_rows(rep, mine, &same);
-    printf("%" PRIu64 " station record(s) verified and recounted: %d figure(s) confirmed, "
-           "%d differ%s\n",
-           a->fetched, same, diffs, pinned ? "" : " (station keys as the town holds them)");
+    printf(_("%" PRIu64 " station record(s) verified and recounted: %d figure(s) confirmed, "
+           "%d differ%s\n"),
+           a->fetched, same, diffs, pinned ? "" : _(" (station keys as the town holds them)"));
     return diffs ? WMCTL_FAIL : WMCTL_OK;
 }
 
@@ -476,7 +477,7 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
         return rc;
     wm_period_t p;
     if (!town || !period || wm_period_parse(period, &p) != WM_OK) {
-        fprintf(stderr, "wmctl: rejected: audit needs --town ID and --period P\n");
+        fprintf(stderr, _("wmctl: rejected: audit needs --town ID and --period P\n"));
         return WMCTL_USAGE;
     }
     audit_t a = {.w = w, .town = town};
@@ -489,7 +490,7 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
         free(a.pins);
         return rc;
     }
-    printf("audit of %s's rollup of %s (its log record %" PRIu32 "/%" PRIu64 ")\n", town, p.name,
+    printf(_("audit of %s's rollup of %s (its log record %" PRIu32 "/%" PRIu64 ")\n"), town, p.name,
            at.epoch, at.seq);
 
     char dir[] = "/tmp/wmsync-audit.XXXXXX";

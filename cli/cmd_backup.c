@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wm_i18n.h"
 #include "wm_crypto.h"
 #include "wm_envfile.h"
 #include "wm_nodedir.h"
@@ -64,7 +65,7 @@ int cmd_backup(wmctl_t *w, int argc, char **argv)
         wm_store_close(&s);
         return WMCTL_FAIL;
     }
-    wmctl_progress("backing up (a consistent copy while the daemon runs)", 0, 0);
+    wmctl_progress(_("backing up (a consistent copy while the daemon runs)"), 0, 0);
     wm_err_t err = wm_store_copy_fd(s, outfile_fd(of));
     wmctl_progress(NULL, 0, 0);
     if (err != WM_OK)
@@ -75,7 +76,7 @@ int cmd_backup(wmctl_t *w, int argc, char **argv)
         fstat(outfile_fd(of), &st);
     if ((rc = wmctl_out_close(&of, err != WM_OK, out)))
         return rc;
-    printf("backed up %s to %s (%.1f MiB, compacted). Keep it apart from the keys.\n",
+    printf(_("backed up %s to %s (%.1f MiB, compacted). Keep it apart from the keys.\n"),
            w->cfg.id, out, (double)st.st_size / (1 << 20));
     return WMCTL_OK;
 }
@@ -224,7 +225,7 @@ static int swap_in(wmctl_t *w, const char *stage, char *old, size_t cap)
         int e = errno;
         rename(old, w->cfg.data_dir); /* the previous data goes back where it was */
         wmctl_err("restore: cannot put the backup in place: %s%s%s", strerror(e),
-                  access(old, F_OK) == 0 ? "; the previous data is in " : "",
+                  access(old, F_OK) == 0 ? _("; the previous data is in ") : "",
                   access(old, F_OK) == 0 ? old : "");
         return WMCTL_FAIL;
     }
@@ -269,11 +270,11 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
      * --new-epoch is refused (it would sign the backup's next seqs a second
      * time), and the daemon's --new-epoch start begins above every epoch
      * the key has signed in, then rewrites the guard for the restored log. */
-    printf("restored %s: epoch %" PRIu32 " seq %" PRIu64 "%s%s\n", file, b.epoch, b.head.seq,
-           access(old, F_OK) == 0 ? "; the previous data is kept in " : "",
+    printf(_("restored %s: epoch %" PRIu32 " seq %" PRIu64 "%s%s\n"), file, b.epoch, b.head.seq,
+           access(old, F_OK) == 0 ? _("; the previous data is kept in ") : "",
            access(old, F_OK) == 0 ? old : "");
     if (new_epoch)
-        printf("now start the daemon once with: wmsyncd -c %s --new-epoch\n", w->cfg.path);
+        printf(_("now start the daemon once with: wmsyncd -c %s --new-epoch\n"), w->cfg.path);
     return WMCTL_OK;
 }
 
@@ -361,19 +362,19 @@ int cmd_rekey(wmctl_t *w, int argc, char **argv)
     char old[PATH_MAX];
     long stamp = (long)time(NULL);
     if (transport) {
-        if ((rc = rotate_key(w->cfg.curve_key, "transport key", wm_curve_generate, stamp, old,
+        if ((rc = rotate_key(w->cfg.curve_key, _("transport key"), wm_curve_generate, stamp, old,
                              sizeof old)) != WMCTL_OK)
             return rc;
-        printf("new transport key in %s (the old one is kept as %s).\n", w->cfg.curve_key, old);
+        printf(_("new transport key in %s (the old one is kept as %s).\n"), w->cfg.curve_key, old);
     }
-    if ((rc = rotate_key(w->cfg.sign_key, "signing key", make_signing_key, stamp, old,
+    if ((rc = rotate_key(w->cfg.sign_key, _("signing key"), make_signing_key, stamp, old,
                          sizeof old)) != WMCTL_OK)
         return rc;
-    printf("new signing key in %s (the old one is kept as %s).\n"
+    printf(_("new signing key in %s (the old one is kept as %s).\n"
            "Next:\n"
            "  1. start the daemon once with: wmsyncd -c %s --new-epoch\n"
            "  2. give the town the new identity: wmctl -c %s keys   (there: wmctl enroll FILE)\n"
-           "Records of earlier epochs stay valid under the old key.\n",
+           "Records of earlier epochs stay valid under the old key.\n"),
            w->cfg.sign_key, old, w->cfg.path, w->cfg.path);
     return WMCTL_OK;
 }

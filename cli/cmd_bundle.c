@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wm_i18n.h"
 #include "sync.pb-c.h"
 #include "wm_bundle.h"
 #include "wm_record.h"
@@ -127,7 +128,7 @@ static int do_export(wmctl_t *w, const char *out, int force, uint32_t since_epoc
         wmctl_err("bundle export failed");
         return WMCTL_FAIL;
     }
-    printf("exported %zu record(s) of %s to %s\n", b.n_records, w->cfg.id, out);
+    printf(_("exported %zu record(s) of %s to %s\n"), b.n_records, w->cfg.id, out);
     return WMCTL_OK;
 }
 
@@ -238,11 +239,11 @@ static int do_import(wmctl_t *w, const char *in)
         used += len;
     }
     wmctl_progress(NULL, 0, 0);
-    printf("imported %s: %" PRIu64 " new record(s), %" PRIu64 " already held\n", b.node,
+    printf(_("imported %s: %" PRIu64 " new record(s), %" PRIu64 " already held\n"), b.node,
            accepted, dups);
     if (accepted) /* PROTOCOL.md §3: durable now, each signature checked next */
-        printf("the town checks each new record's signature now; `wmctl status` shows %s "
-               "ok once all are verified\n",
+        printf(_("the town checks each new record's signature now; `wmctl status` shows %s "
+               "ok once all are verified\n"),
                b.node);
     rc = WMCTL_OK;
 out:

@@ -13,6 +13,7 @@
 #include "wm_crypto.h"
 #include "wm_nodedir.h"
 #include "wm_validate.h"
+#include "wm_i18n.h"
 #include "wmctl.h"
 
 int cmd_init(wmctl_t *w, int argc, char **argv)
@@ -62,7 +63,7 @@ int cmd_init(wmctl_t *w, int argc, char **argv)
         wmctl_err("init: %s", why);
         return WMCTL_FAIL;
     }
-    printf("initialised %s %s (%s) in %s\n  config: %s\n  start:  wmsyncd -c %s\n",
+    printf(_("initialised %s %s (%s) in %s\n  config: %s\n  start:  wmsyncd -c %s\n"),
            wm_role_name(role), id, name, dir, conf, conf);
     return WMCTL_OK;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wm_i18n.h"
 #include "sync.pb-c.h"
 #include "wm_crypto.h"
 #include "wm_nodedir.h"
@@ -263,7 +264,7 @@ int cmd_enroll(wmctl_t *w, int argc, char **argv)
     req.op_case = WM__CTL_REQUEST__OP_ENROLL;
     req.enroll = &id;
     char done[512];
-    snprintf(done, sizeof done, "enrolled %s (%s)", id.node, id.name);
+    wm_why(done, sizeof done, "enrolled %s (%s)", id.node, id.name);
     return admin_do(w, &req, done);
 }
 
@@ -302,11 +303,11 @@ static int revoke_compromised(wmctl_t *w, const char *id, const char *after)
     Wm__CtlReply *rep = NULL;
     int rc = admin_call(w, &req, &rep);
     if (rc == WMCTL_OK) {
-        printf("revoked %s as compromised: nothing its signing keys signed after %" PRIu32
+        printf(_("revoked %s as compromised: nothing its signing keys signed after %" PRIu32
                ":%" PRIu64 " is accepted here again; its transport key is refused for good.\n"
                "At the station: wmctl rekey --transport, wmsyncd --new-epoch, then\n"
                "  wmctl reissue --after %" PRIu32 ":%" PRIu64 "\n"
-               "and enrol its new `wmctl keys` line here.\n",
+               "and enrol its new `wmctl keys` line here.\n"),
                id, rep->after_epoch, rep->after_seq, rep->after_epoch, rep->after_seq);
     }
     wm_pb_free(&rep);
@@ -338,6 +339,6 @@ int cmd_revoke(wmctl_t *w, int argc, char **argv)
     req.op_case = WM__CTL_REQUEST__OP_REVOKE;
     req.revoke = (char *)id;
     char done[512];
-    snprintf(done, sizeof done, "revoked %s: it can no longer sync, also on a live connection", id);
+    wm_why(done, sizeof done, "revoked %s: it can no longer sync, also on a live connection", id);
     return admin_do(w, &req, done);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wm_i18n.h"
 #include "wm_recjson.h"
 #include "wmctl.h"
 
@@ -49,7 +50,7 @@ static int show(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
         return 0;
     wm_record_t *r = NULL;
     if (!v->bytes || wm_record_decode(v->bytes, v->len, &r) != WM_OK) {
-        fprintf(stderr, "wmctl: record %" PRIu32 "/%" PRIu64 " does not decode (run wmctl verify)\n",
+        fprintf(stderr, _("wmctl: record %" PRIu32 "/%" PRIu64 " does not decode (run wmctl verify)\n"),
                 epoch, seq);
         lc->damaged = 1;
         return 0;
@@ -78,7 +79,7 @@ static int show(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
                 print_pairs(k, x);
         }
         if (voided)
-            printf("  [voided by %" PRIu64 "]", by_s);
+            printf(_("  [voided by %" PRIu64 "]"), by_s);
         putchar('\n');
     }
     json_decref(o);
@@ -112,7 +113,7 @@ int cmd_log(wmctl_t *w, int argc, char **argv)
         return rc;
     if (!s || !lc.self) {
         if (!lc.json)
-            printf("(no records yet)\n");
+            printf(_("(no records yet)\n"));
         wm_store_close(&s);
         return WMCTL_OK;
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wm_i18n.h"
 #include "wm_date.h"
 #include "wm_report.h"
 #include "wmctl.h"
@@ -18,10 +19,10 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
 {
     wm_period_t p;
     if (!period || wm_period_parse(period, &p) != WM_OK) {
-        fprintf(stderr,
-                "wmctl: rejected: --period: \"%s\" is not a period (2024-05, 2024-W19, 2024-BW10, "
-                "2024-Q2, 2024-H1, 2024, 2024-03-01..2024-05-31)\n",
-                period ? period : "");
+        wmctl_reject("period",
+                     "\"%s\" is not a period (2024-05, 2024-W19, 2024-BW10, 2024-Q2, 2024-H1, "
+                     "2024, 2024-03-01..2024-05-31)",
+                     period ? period : "");
         return WMCTL_USAGE;
     }
     wm_store_t *s = NULL;
@@ -133,7 +134,7 @@ int cmd_publish(wmctl_t *w, int argc, char **argv)
         wmctl_err("cannot publish: %s", rep->message);
         rc = WMCTL_FAIL;
     } else {
-        printf("published the rollup of %s as seq %" PRIu64 " (epoch %" PRIu32 ")\n", period,
+        printf(_("published the rollup of %s as seq %" PRIu64 " (epoch %" PRIu32 ")\n"), period,
                rep->seq, rep->epoch);
     }
     wm_pb_free(&rep);

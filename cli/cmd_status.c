@@ -24,6 +24,7 @@
 #include "wm_ingest.h"
 #include "wm_quota.h"
 #include "wm_stage.h"
+#include "wm_i18n.h"
 #include "wmctl.h"
 
 #define SILENT_AFTER_S 86400
@@ -149,57 +150,85 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
     return 0;
 }
 
+/* A child's state (the JSON slug) as the reader reads it. */
+static const char *state_text(const char *state, char *buf, size_t cap)
+{
+    long days;
+    if (!state)
+        return "";
+    if (sscanf(state, "silent %ld days", &days) == 1) {
+        snprintf(buf, cap, _("silent %ld days"), days);
+        return buf;
+    }
+    static const char *const known[] = {N_("revoked"), N_("quarantined"), N_("never seen"),
+                                        N_("behind"), N_("verifying"), N_("ok")};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(state, known[i]) == 0)
+            return _(known[i]);
+    return state;
+}
+
 static void print_human(const json_t *j)
 {
     json_t *d = json_object_get(j, "daemon");
     printf("%s %s (%s)\n", json_string_value(json_object_get(j, "role")),
            json_string_value(json_object_get(j, "id")), json_string_value(json_object_get(j, "name")));
-    printf("  head:      epoch %" JSON_INTEGER_FORMAT " seq %" JSON_INTEGER_FORMAT "  %s\n",
-           json_integer_value(json_object_get(j, "epoch")),
-           json_integer_value(json_object_get(j, "head_seq")),
+    printf(_("  head:      epoch %lld seq %lld  %s\n"),
+           (long long)json_integer_value(json_object_get(j, "epoch")),
+           (long long)json_integer_value(json_object_get(j, "head_seq")),
            json_string_value(json_object_get(j, "head_hash")));
-    printf("  records:   %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(j, "records")));
+    printf(_("  records:   %lld\n"),
+           (long long)json_integer_value(json_object_get(j, "records")));
     if (d)
-        printf("  daemon:    running (pid %" JSON_INTEGER_FORMAT ", up %" JSON_INTEGER_FORMAT " s)\n",
-               json_integer_value(json_object_get(d, "pid")),
-               json_integer_value(json_object_get(d, "uptime_s")));
+        printf(_("  daemon:    running (pid %lld, up %lld"
+                 " s)\n"),
+               (long long)json_integer_value(json_object_get(d, "pid")),
+               (long long)json_integer_value(json_object_get(d, "uptime_s")));
     else
-        printf("  daemon:    not running\n");
+        fputs(_("  daemon:    not running\n"), stdout);
     if (json_object_get(j, "acked_seq")) {
-        printf("  upstream:  %s; acked seq %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
-               " pending; last contact %s\n",
-               json_is_true(json_object_get(j, "connected")) ? "connected" : "NOT connected",
-               json_integer_value(json_object_get(j, "acked_seq")),
-               json_integer_value(json_object_get(j, "pending")),
+        printf(_("  upstream:  %s; acked seq %lld, %lld"
+                 " pending; last contact %s\n"),
+               json_is_true(json_object_get(j, "connected")) ? _("connected") : _("NOT connected"),
+               (long long)json_integer_value(json_object_get(j, "acked_seq")),
+               (long long)json_integer_value(json_object_get(j, "pending")),
                json_string_value(json_object_get(j, "last_contact")));
         const char *lr = json_string_value(json_object_get(j, "last_reject"));
         if (lr && lr[0])
-            printf("  last reject: %s\n  what to do:  %s\n", lr,
+            printf(_("  last reject: %s\n  what to do:  %s\n"), lr,
                    json_string_value(json_object_get(j, "last_reject_hint")));
     }
     json_t *st = json_object_get(j, "stations");
     if (st) {
-        printf("  children:  %zu, %s\n", json_array_size(st),
-               json_is_true(json_object_get(j, "caught_up")) ? "all caught up" : "NOT all caught up");
-        printf("    %-32s %8s %8s %8s %6s  %-16s %-24s %s\n", "id", "seq", "verified", "claimed",
-               "lag", "state", "last seen", "last reject");
+        printf(_("  children:  %zu, %s\n"), json_array_size(st),
+               json_is_true(json_object_get(j, "caught_up")) ? _("all caught up")
+                                                             : _("NOT all caught up"));
+        /* TRANSLATORS: the header of the children's table; keep each column
+         * as wide as here (id 32, seq, verified and claimed 8, lag 6, state
+         * 16, last seen 24; a Chinese character is two columns wide). */
+        fputs(_("    id                                    seq verified  claimed    lag  state  "
+                "          last seen                last reject\n"),
+              stdout);
         size_t i;
         json_t *r;
         json_array_foreach(st, i, r)
         {
+            char sb[64], cols[96];
+            const char *state = state_text(json_string_value(json_object_get(r, "state")), sb,
+                                           sizeof sb);
             printf("    %-32s %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT
-                   " %8" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT "  %-16s %-24s %s\n",
+                   " %8" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT "  %s %-24s %s\n",
                    json_string_value(json_object_get(r, "id")),
                    json_integer_value(json_object_get(r, "seq")),
                    json_integer_value(json_object_get(r, "verified_seq")),
                    json_integer_value(json_object_get(r, "claimed_seq")),
                    json_integer_value(json_object_get(r, "lag")),
-                   json_string_value(json_object_get(r, "state")),
+                   wmctl_cols(state, 16, cols, sizeof cols),
                    json_string_value(json_object_get(r, "last_seen")),
                    json_string_value(json_object_get(r, "last_reject")));
             const char *hint = json_string_value(json_object_get(r, "last_reject_hint"));
             if (hint && hint[0])
-                printf("      what to do: %s\n", hint);
+                printf(_("      what to do: %s\n"), hint);
         }
     }
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "wm_i18n.h"
 #include "wmctl.h"
 
 int cmd_verify(wmctl_t *w, int argc, char **argv)
@@ -63,12 +64,12 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
         free(out);
         json_decref(j);
     } else if (err == WM_OK) {
-        printf("ok: %s: %" PRIu64 " record(s) in %" PRIu32 " epoch(s) verify; head epoch %" PRIu32
-               " seq %" PRIu64 " hash %s\n",
+        printf(_("ok: %s: %" PRIu64 " record(s) in %" PRIu32 " epoch(s) verify; head epoch %" PRIu32
+               " seq %" PRIu64 " hash %s\n"),
                id, v.records, v.epochs, v.head.epoch, v.head.seq, hex);
     } else {
-        printf("FAILED: %s: record %" PRIu32 "/%" PRIu64 ": %s (%" PRIu64
-               " record(s) before it verify)\n",
+        printf(_("FAILED: %s: record %" PRIu32 "/%" PRIu64 ": %s (%" PRIu64
+               " record(s) before it verify)\n"),
                id, v.bad_epoch, v.bad_seq, v.why[0] ? v.why : wm_strerror(err), v.records);
     }
     return err == WM_OK ? WMCTL_OK : WMCTL_FAIL;

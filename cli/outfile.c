@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* outfile — output files created beside their target and renamed into
  * place; see outfile.h. */
+#include "wm_i18n.h"
 #include "outfile.h"
 
 #include <errno.h>
@@ -48,7 +49,7 @@ wm_err_t outfile_open(const char *path, mode_t mode, unsigned flags, outfile_t *
     outfile_t *o = calloc(1, sizeof *o);
     *out = NULL;
     if (!o) {
-        snprintf(why, cap, "out of memory");
+        wm_why(why, cap, "out of memory");
         return WM_ENOMEM;
     }
     o->fd = -1;
@@ -59,22 +60,22 @@ wm_err_t outfile_open(const char *path, mode_t mode, unsigned flags, outfile_t *
         return WM_OK;
     }
     if (snprintf(o->path, sizeof o->path, "%s", path) >= (int)sizeof o->path || tmp_name(o)) {
-        snprintf(why, cap, "%s: the name is too long", path);
+        wm_why(why, cap, "%s: the name is too long", path);
         err = WM_EIO;
         goto out;
     }
     /* lstat: a link is judged as itself, never by what it points to. */
     if (lstat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
-            snprintf(why, cap, "%s is a directory; give a file name", path);
+            wm_why(why, cap, "%s is a directory; give a file name", path);
             err = WM_EEXIST;
         } else if (!(flags & OUTFILE_FORCE)) {
-            snprintf(why, cap, "%s exists%s; nothing was written (add --force to replace it)",
+            wm_why(why, cap, "%s exists%s; nothing was written (add --force to replace it)",
                      path, S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
             err = WM_EEXIST;
         }
     } else if (errno != ENOENT) {
-        snprintf(why, cap, "cannot write %s: %s", path, strerror(errno));
+        wm_why(why, cap, "cannot write %s: %s", path, strerror(errno));
         err = WM_EIO;
     }
     if (err != WM_OK)
@@ -82,14 +83,14 @@ wm_err_t outfile_open(const char *path, mode_t mode, unsigned flags, outfile_t *
     /* mkostemp creates with O_EXCL: a fresh file of ours, never a link. */
     o->fd = mkostemp(o->tmp, O_CLOEXEC);
     if (o->fd < 0) {
-        snprintf(why, cap, "cannot create a file in %s: %s", o->dir, strerror(errno));
+        wm_why(why, cap, "cannot create a file in %s: %s", o->dir, strerror(errno));
         err = WM_EIO;
         goto out;
     }
     mode_t um = umask(0);
     umask(um);
     if (fchmod(o->fd, mode & ~um & 0777) != 0) {
-        snprintf(why, cap, "cannot set the mode of %s: %s", o->tmp, strerror(errno));
+        wm_why(why, cap, "cannot set the mode of %s: %s", o->tmp, strerror(errno));
         err = WM_EIO;
         goto out;
     }
@@ -144,7 +145,7 @@ wm_err_t outfile_commit(outfile_t **op, char *why, size_t cap)
     wm_err_t err = WM_OK;
     if (o->fd < 0) { /* standard output */
         if (fflush(o->f) != 0) {
-            snprintf(why, cap, "cannot write to standard output: %s", strerror(errno));
+            wm_why(why, cap, "cannot write to standard output: %s", strerror(errno));
             err = WM_EIO;
         }
         goto out;
@@ -152,7 +153,7 @@ wm_err_t outfile_commit(outfile_t **op, char *why, size_t cap)
     /* On disk before it gets its name: the file may be carried away next. */
     int bad = o->f ? fflush(o->f) != 0 || ferror(o->f) : 0;
     if (bad || fsync(o->fd) != 0) {
-        snprintf(why, cap, "cannot write %s: %s", o->path, strerror(errno));
+        wm_why(why, cap, "cannot write %s: %s", o->path, strerror(errno));
         err = WM_EIO;
         goto out;
     }
@@ -160,11 +161,11 @@ wm_err_t outfile_commit(outfile_t **op, char *why, size_t cap)
     if (rc != 0) {
         err = errno == EEXIST ? WM_EEXIST : WM_EIO;
         if (err == WM_EEXIST)
-            snprintf(why, cap, "%s appeared while it was written; nothing replaced (add --force "
+            wm_why(why, cap, "%s appeared while it was written; nothing replaced (add --force "
                                "to replace it)",
                      o->path);
         else
-            snprintf(why, cap, "cannot put %s in place: %s", o->path, strerror(errno));
+            wm_why(why, cap, "cannot put %s in place: %s", o->path, strerror(errno));
         goto out;
     }
     o->tmp[0] = 0; /* it is the target now: nothing to remove */
@@ -173,7 +174,7 @@ wm_err_t outfile_commit(outfile_t **op, char *why, size_t cap)
         /* The name is durable too; a file system that cannot sync a
          * directory (EINVAL) has nothing more to do. */
         if (fsync(dfd) != 0 && errno != EINVAL) {
-            snprintf(why, cap, "cannot sync the directory %s: %s", o->dir, strerror(errno));
+            wm_why(why, cap, "cannot sync the directory %s: %s", o->dir, strerror(errno));
             err = WM_EIO;
         }
         close(dfd);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wm_i18n.h"
 #include "render.h"
 #include "wmctl.h"
 
@@ -76,8 +77,8 @@ static int render_xlsx(const json_t *j, const char *lang, const char *out, int f
 {
     char why[WM_WHY_MAX];
     if (!out) {
-        fprintf(stderr, "wmctl: rejected: --format xlsx needs --out FILE.xlsx (a workbook is "
-                        "binary; it is not written to the terminal)\n");
+        fprintf(stderr, _("wmctl: rejected: --format xlsx needs --out FILE.xlsx (a workbook is "
+                        "binary; it is not written to the terminal)\n"));
         return WMCTL_USAGE;
     }
     outfile_t *o = wmctl_out_open(out, 0644, force);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "wm_crypto.h"
 #include "wm_i18n.h"
@@ -94,6 +95,19 @@ void wmctl_err(const char *fmt, ...)
     vfprintf(stderr, _(fmt), ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+const char *wmctl_cols(const char *s, int width, char *buf, size_t cap)
+{
+    wchar_t w[256];
+    size_t n = mbstowcs(w, s, sizeof w / sizeof w[0]);
+    int cols = n == (size_t)-1 || n == sizeof w / sizeof w[0] ? (int)strlen(s) : wcswidth(w, n);
+    if (cols < 0)
+        cols = (int)strlen(s);
+    if (cols >= width || strlen(s) + (size_t)(width - cols) >= cap)
+        return s;
+    snprintf(buf, cap, "%s%*s", s, width - cols, "");
+    return buf;
 }
 
 void wmctl_reject(const char *field, const char *fmt, ...)

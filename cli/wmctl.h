@@ -108,6 +108,10 @@ void wmctl_reject(const char *field, const char *fmt, ...) __attribute__((format
  * LMDB's own words from s. What the command printed before is partial. */
 void wmctl_scan_failed(wm_store_t *s, const char *node, wm_err_t err, const wm_scan_t *end);
 
+/* s padded with spaces to width display columns (a Chinese character
+ * takes two), into buf; s itself if it is wider. */
+const char *wmctl_cols(const char *s, int width, char *buf, size_t cap);
+
 /* Simple "--name value" / "--flag" option lists used by the commands. */
 typedef struct {
     const char *name; /* without the leading "--" */

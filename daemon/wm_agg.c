@@ -7,6 +7,7 @@
  * each in a nested transaction of one turn-wide write transaction, which
  * is committed (one fsync for the whole turn) before any of them is acked.
  */
+#include "wm_i18n.h"
 #include "wm_agg_int.h"
 
 #include "control.pb-c.h"
@@ -124,23 +125,23 @@ wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
     a->node = node;
     wm_err_t err = wm_agg_peers_load(a);
     if (err != WM_OK) {
-        snprintf(why, cap, "cannot load the enrolment register: %s", wm_strerror(err));
+        wm_why(why, cap, "cannot load the enrolment register: %s", wm_strerror(err));
         goto fail;
     }
     if ((err = wm_agg_lag_restore(a, time(NULL))) != WM_OK) {
-        snprintf(why, cap, "cannot read what is still unverified: %s", wm_strerror(err));
+        wm_why(why, cap, "cannot read what is still unverified: %s", wm_strerror(err));
         goto fail;
     }
     if ((err = wm_verifier_start(node->store, net, &a->verifier)) != WM_OK) {
-        snprintf(why, cap, "cannot start the verifier thread: %s", wm_strerror(err));
+        wm_why(why, cap, "cannot start the verifier thread: %s", wm_strerror(err));
         goto fail;
     }
     if ((err = wm_zap_open(net, &a->zap)) != WM_OK) {
-        snprintf(why, cap, "cannot start the ZAP handler: %s", wm_net_detail());
+        wm_why(why, cap, "cannot start the ZAP handler: %s", wm_net_detail());
         goto fail;
     }
     if ((err = wm_sync_listen(net, endpoint, curve_secret, WM_SYNC_MAX_MSG, &a->router)) != WM_OK) {
-        snprintf(why, cap, "cannot listen on %s: %s", endpoint, wm_net_detail());
+        wm_why(why, cap, "cannot listen on %s: %s", endpoint, wm_net_detail());
         goto fail;
     }
     *out = a;
@@ -682,20 +683,20 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     for (size_t i = 0; i < n; i++)
         bytes += lens[i];
     if (n > WM_SYNC_MAX_RECORDS || bytes > WM_SYNC_MAX_BYTES) {
-        snprintf(why, cap, "an import chunk may hold at most %u records and %u bytes",
+        wm_why(why, cap, "an import chunk may hold at most %u records and %u bytes",
                  WM_SYNC_MAX_RECORDS, WM_SYNC_MAX_BYTES);
         return WM_ETOOBIG;
     }
     if (!p) {
-        snprintf(why, cap, "the bundle is from \"%s\", which is not enrolled here", id);
+        wm_why(why, cap, "the bundle is from \"%s\", which is not enrolled here", id);
         return WM_EPERM;
     }
     if (p->ps->state == WM_PEER_REVOKED) {
-        snprintf(why, cap, "%s is revoked", id);
+        wm_why(why, cap, "%s is revoked", id);
         return WM_EPERM;
     }
     if (p->ps->state == WM_PEER_QUARANTINED) {
-        snprintf(why, cap, "%s is quarantined (%s)", id, p->ps->state_reason);
+        wm_why(why, cap, "%s is quarantined (%s)", id, p->ps->state_reason);
         return WM_EPERM;
     }
     wm_agg_pending_t pb = {.peer = p};
@@ -723,7 +724,7 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     }
     free(bd);
     if (err != WM_OK) {
-        snprintf(why, cap, "cannot store: %s", wm_strerror(err));
+        wm_why(why, cap, "cannot store: %s", wm_strerror(err));
         return err;
     }
     if (!pb.stored) {

@@ -4,6 +4,7 @@
  * child for records with FETCH; the child's RECORDS answer goes back to
  * that request, or a timeout does. Waits refer to the child by node id.
  */
+#include "wm_i18n.h"
 #include "wm_agg_int.h"
 
 #include "control.pb-c.h"
@@ -66,11 +67,11 @@ wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_pee
 {
     wm_agg_peer_t *p = f->via ? wm_agg_peer_find(a, f->via) : NULL;
     if (!p) {
-        snprintf(why, cap, "\"%s\" is not enrolled here", f->via ? f->via : "");
+        wm_why(why, cap, "\"%s\" is not enrolled here", f->via ? f->via : "");
         return WM_ENOTFOUND;
     }
     if (p->session == WM_AGG_S_NONE) {
-        snprintf(why, cap, "%s is not connected now; try again when its status says ok",
+        wm_why(why, cap, "%s is not connected now; try again when its status says ok",
                  p->ps->node);
         return WM_ESTATE;
     }
@@ -79,7 +80,7 @@ wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_pee
         if (!a->waits[i].req_id)
             w = &a->waits[i];
     if (!w) {
-        snprintf(why, cap, "too many audit requests at once");
+        wm_why(why, cap, "too many audit requests at once");
         return WM_ESTATE;
     }
     w->ctl_peer.data = malloc(ctl_peer->len);

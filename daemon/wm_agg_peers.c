@@ -5,6 +5,7 @@
  * each peer (PeerState in the store's "peers" sub-database). See
  * wm_agg_int.h.
  */
+#include "wm_i18n.h"
 #include "wm_agg_int.h"
 
 #include "control.pb-c.h"
@@ -230,27 +231,27 @@ static wm_err_t enroll_check(const wm_agg_t *a, const Wm__Identity *id, char *wh
 {
     char hex[65];
     if (!id->node || wm_validate_id(id->node) != WM_OK) {
-        snprintf(why, cap, "the identity's node id is not a valid id");
+        wm_why(why, cap, "the identity's node id is not a valid id");
         return WM_EINVAL;
     }
     if (id->name && (strlen(id->name) > WM_TEXT_MAX || !wm_utf8_valid(id->name, strlen(id->name)))) {
-        snprintf(why, cap, "the identity's name is not UTF-8 text of at most %d bytes",
+        wm_why(why, cap, "the identity's name is not UTF-8 text of at most %d bytes",
                  WM_TEXT_MAX);
         return WM_EINVAL;
     }
     if (id->sign_pub.len != WM_PUB_BYTES || id->curve_pub.len != WM_PUB_BYTES) {
-        snprintf(why, cap, "the identity needs a 32-byte signing key and transport key");
+        wm_why(why, cap, "the identity needs a 32-byte signing key and transport key");
         return WM_EINVAL;
     }
     if (strcmp(id->node, a->node->cfg->id) == 0) {
-        snprintf(why, cap, "a node cannot enrol itself");
+        wm_why(why, cap, "a node cannot enrol itself");
         return WM_EINVAL;
     }
     for (size_t i = 0; i < a->npeers; i++) {
         Wm__PeerState *o = a->peers[i].ps;
         if (strcmp(o->node, id->node) != 0 && o->curve_pub.len == WM_PUB_BYTES &&
             memcmp(o->curve_pub.data, id->curve_pub.data, WM_PUB_BYTES) == 0) {
-            snprintf(why, cap, "transport key %s is already enrolled for %s",
+            wm_why(why, cap, "transport key %s is already enrolled for %s",
                      wm_hex(id->curve_pub.data, 32, hex), o->node);
             return WM_EEXIST;
         }
@@ -352,7 +353,7 @@ wm_err_t wm_agg_enroll(wm_agg_t *a, const Wm__Identity *id, char *why, size_t ca
     p->ps->state = WM_PEER_ACTIVE;
     wm_agg_set_str(&p->ps->state_reason, "");
     if ((err = store_peer(a, p)) != WM_OK) {
-        snprintf(why, cap, "cannot store the enrolment: %s", wm_strerror(err));
+        wm_why(why, cap, "cannot store the enrolment: %s", wm_strerror(err));
         p->dirty = 0;
         wm_err_t rerr = wm_agg_reload(a); /* what is in force is what is stored */
         if (rerr != WM_OK)
@@ -368,7 +369,7 @@ wm_err_t wm_agg_revoke(wm_agg_t *a, const char *id, char *why, size_t cap)
 {
     wm_agg_peer_t *p = id ? wm_agg_peer_find(a, id) : NULL;
     if (!p) {
-        snprintf(why, cap, "no enrolled node \"%s\"", id ? id : "");
+        wm_why(why, cap, "no enrolled node \"%s\"", id ? id : "");
         return WM_ENOTFOUND;
     }
     p->ps->state = WM_PEER_REVOKED;
@@ -396,13 +397,13 @@ wm_err_t wm_agg_compromise(wm_agg_t *a, const char *id, int after_set, wm_head_t
     char hex[65];
     wm_agg_peer_t *p = id ? wm_agg_peer_find(a, id) : NULL;
     if (!p) {
-        snprintf(why, cap, "no enrolled node \"%s\"", id ? id : "");
+        wm_why(why, cap, "no enrolled node \"%s\"", id ? id : "");
         return WM_ENOTFOUND;
     }
     wm_head_t held;
     wm_err_t err = wm_agg_durable(a, p, &held);
     if (err != WM_OK) {
-        snprintf(why, cap, "cannot read what is held of %s: %s", id, wm_strerror(err));
+        wm_why(why, cap, "cannot read what is held of %s: %s", id, wm_strerror(err));
         return err;
     }
     if (after_set && (after->epoch < held.epoch ||
@@ -434,7 +435,7 @@ wm_err_t wm_agg_compromise(wm_agg_t *a, const char *id, int after_set, wm_head_t
         }
     }
     if (err != WM_OK) {
-        snprintf(why, cap, "out of memory");
+        wm_why(why, cap, "out of memory");
         return err;
     }
     ps->state = WM_PEER_REVOKED;
@@ -447,7 +448,7 @@ wm_err_t wm_agg_compromise(wm_agg_t *a, const char *id, int after_set, wm_head_t
     p->dirty = 1;
     if ((err = store_peer(a, p)) != WM_OK) {
         /* Not stored, yet in force all the same until the daemon restarts. */
-        snprintf(why, cap, "cannot store the revocation (%s); it holds until the daemon restarts",
+        wm_why(why, cap, "cannot store the revocation (%s); it holds until the daemon restarts",
                  wm_strerror(err));
         return err;
     }

@@ -5,6 +5,7 @@
  * log with their indexes and counters (wm_append.h), and a record that is
  * not validly signed quarantines its node with the proof kept.
  */
+#include "wm_i18n.h"
 #include "wm_agg_int.h"
 
 #include "control.pb-c.h"
@@ -180,7 +181,7 @@ int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap)
     size_t used = 0;
     why[0] = 0;
     if (wm_txn_begin(a->node->store, 0, &t) != WM_OK) {
-        snprintf(why, cap, "cannot read what is still unverified");
+        wm_why(why, cap, "cannot read what is still unverified");
         return -1;
     }
     uint32_t node = 0;
@@ -204,7 +205,7 @@ int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap)
     }
     wm_txn_abort(&t);
     if (err != WM_OK && err != WM_ENOTFOUND) {
-        snprintf(why, cap, "cannot read what is still unverified: %s (%s)", wm_strerror(err),
+        wm_why(why, cap, "cannot read what is still unverified: %s (%s)", wm_strerror(err),
                  wm_store_detail(a->node->store));
         return -1;
     }

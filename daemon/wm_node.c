@@ -30,7 +30,7 @@ static WM_MUST_CHECK wm_err_t why_fail(wm_err_t err, char *why, size_t cap, cons
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
+    vsnprintf(why, cap, _(fmt), ap); /* the reader's language (wm_i18n.h) */
     va_end(ap);
     return err;
 }
@@ -481,7 +481,7 @@ wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint3
 {
     wm_period_t p;
     if (wm_period_parse(period, &p) != WM_OK) {
-        snprintf(why, cap, "\"%s\" is not a period", period);
+        wm_why(why, cap, "\"%s\" is not a period", period);
         return WM_EINVAL;
     }
     wm_report_opts_t o = {.id = n->cfg->id,
@@ -504,7 +504,7 @@ wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint3
     if (err != WM_OK) {
         /* Nothing is signed: figures from a failed read are no figures. */
         if (!why[0])
-            snprintf(why, cap, "cannot build the rollup: %s", wm_strerror(err));
+            wm_why(why, cap, "cannot build the rollup: %s", wm_strerror(err));
         wm_error("refusing to publish %s: %s", p.name, why);
         return err;
     }

@@ -156,9 +156,9 @@ static int unverified(daemon_t *d, char *why, size_t cap)
         return 0;
     int w = n < 0 ? snprintf(why, cap, "%s", names)
                   : snprintf(why, cap,
-                             "not published: records of %d station(s) are still being "
-                             "verified: %s; try again in a moment (wmctl status shows the "
-                             "verified frontier)",
+                             _("not published: records of %d station(s) are still being "
+                               "verified: %s; try again in a moment (wmctl status shows the "
+                               "verified frontier)"),
                              n, names);
     if (w >= (int)cap && cap > 4)
         memcpy(why + cap - 4, "...", 4); /* long lists are cut, visibly */
@@ -169,7 +169,7 @@ static void op_append(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
     (void)d;
     if (!c->req->append) {
-        ctl_fail(c, WM_EINVAL, "append", "no record to append");
+        ctl_fail(c, WM_EINVAL, "append", _("no record to append"));
         return;
     }
     t->ap[t->na].body = c->req->append;
@@ -300,14 +300,13 @@ static void ctl_dispatch(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
     const ctl_op_t *op = ctl_op_find(c->req->op_case);
     char why[WM_WHY_MAX];
     if (c->req->version != CTL_VERSION) {
-        set_error(&c->reply, WM_EINVAL, "version", "wmctl and wmsyncd versions differ");
+        set_error(&c->reply, WM_EINVAL, "version", _("wmctl and wmsyncd versions differ"));
     } else if (!op) {
-        snprintf(why, sizeof why,
-                 "unknown control operation %d (is wmctl newer than this wmsyncd?)",
-                 (int)c->req->op_case);
+        wm_why(why, sizeof why, "unknown control operation %d (is wmctl newer than this wmsyncd?)",
+               (int)c->req->op_case);
         ctl_fail(c, WM_EINVAL, "op", why);
     } else if (op->needs_agg && !d->agg) {
-        set_error(&c->reply, WM_ESTATE, "", "this node does not aggregate (no [sync] listen)");
+        set_error(&c->reply, WM_ESTATE, "", _("this node does not aggregate (no [sync] listen)"));
     } else {
         wm_debug("control: %s", op->name);
         op->fn(d, t, c);
@@ -370,7 +369,7 @@ static void on_ctl(wm_reactor_t *loop, void *ctx)
                            WM_CTL_MAX_BYTES, (void **)&c->req);
         free(m.f[1].data);
         if (err != WM_OK)
-            set_error(&c->reply, err, "", "control request does not decode");
+            set_error(&c->reply, err, "", _("control request does not decode"));
         else {
             (void)wm_i18n_use(c->req->lang); /* the reply in the client's language */
             ctl_dispatch(d, &t, c);

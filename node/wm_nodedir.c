@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* wm_nodedir — the node directory's files, keys, guard and lock; see
  * wm_nodedir.h. */
+#include "wm_i18n.h"
 #include "wm_nodedir.h"
 
 #include <errno.h>
@@ -61,20 +62,20 @@ wm_err_t wm_nodedir_lock(const wm_config_t *cfg, int *fd, char *why, size_t cap)
     wm_err_t err = WM_OK;
     *fd = -1;
     if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(why, cap, "cannot create %s: %s", cfg->data_dir, strerror(errno));
+        wm_why(why, cap, "cannot create %s: %s", cfg->data_dir, strerror(errno));
         return WM_EIO;
     }
     if ((err = wm_nodedir_lock_path(cfg, path, sizeof path)) != WM_OK) {
-        snprintf(why, cap, "the path of the lock in %s is too long", cfg->data_dir);
+        wm_why(why, cap, "the path of the lock in %s is too long", cfg->data_dir);
         return err;
     }
     *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (*fd < 0) {
-        snprintf(why, cap, "cannot open %s: %s", path, strerror(errno));
+        wm_why(why, cap, "cannot open %s: %s", path, strerror(errno));
         return WM_EIO;
     }
     if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(why, cap, "another wmsyncd is already running for this node (%s is locked)",
+        wm_why(why, cap, "another wmsyncd is already running for this node (%s is locked)",
                  path);
         close(*fd);
         *fd = -1;
@@ -101,7 +102,7 @@ wm_err_t wm_nodedir_load_signer(const wm_config_t *cfg, wm_signer_t **out, char 
 {
     wm_err_t err = wm_signer_load(cfg->sign_key, out);
     if (err != WM_OK)
-        snprintf(why, cap, "cannot load signing key %s: %s%s", cfg->sign_key, wm_strerror(err),
+        wm_why(why, cap, "cannot load signing key %s: %s%s", cfg->sign_key, wm_strerror(err),
                  err == WM_EPERM ? " (its mode must be 0600)" : "");
     return err;
 }
@@ -111,7 +112,7 @@ wm_err_t wm_nodedir_load_curve(const wm_config_t *cfg, uint8_t *sec,
 {
     wm_err_t err = wm_curve_load(cfg->curve_key, sec, pub);
     if (err != WM_OK)
-        snprintf(why, cap, "cannot load transport key %s: %s", cfg->curve_key,
+        wm_why(why, cap, "cannot load transport key %s: %s", cfg->curve_key,
                  wm_strerror(err));
     return err;
 }
