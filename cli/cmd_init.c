@@ -31,7 +31,7 @@ int cmd_init(wmctl_t *w, int argc, char **argv)
         return rc;
     wm_role_t role = role_s ? wm_role_parse(role_s) : 0;
     if (!role) {
-        wmctl_err("init: --role must be station, town or county");
+        wmctl_err("init: --role must be station, town, county, city or province");
         return WMCTL_USAGE;
     }
     if (!id || wm_validate_id(id) != WM_OK) {
@@ -53,7 +53,7 @@ int cmd_init(wmctl_t *w, int argc, char **argv)
         return WMCTL_USAGE;
     }
     if (role == WM_ROLE_STATION && listen) {
-        wmctl_err("init: --listen is for town and county nodes");
+        wmctl_err("init: --listen is for aggregators (town, county, city, province)");
         return WMCTL_USAGE;
     }
     char conf[PATH_MAX], why[PATH_MAX + 256];

@@ -49,8 +49,7 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
     wm_txn_t *t = NULL;
     wm_err_t err = wm_txn_begin(s, 0, &t);
     if (err == WM_OK)
-        err = w->cfg.role == WM_ROLE_COUNTY ? wm_report_build_tier(t, &p, &o, out)
-                                            : wm_report_build(t, &p, &o, out);
+        err = wm_report_build_any(t, &p, &o, out);
     wm_txn_abort(&t);
     wm_store_close(&s);
     if (err == WM_ENOTFOUND && !why[0]) {

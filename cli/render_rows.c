@@ -136,6 +136,10 @@ const char *render_station_name(const json_t *j, const char *id)
     json_t *s;
     if (!id)
         return "";
+    /* The names the tiers below carried up with their reports. */
+    const char *known = json_string_value(json_object_get(json_object_get(json_object_get(j, "names"), "nodes"), id));
+    if (known && known[0])
+        return known;
     json_array_foreach(json_object_get(j, "stations"), i, s)
     {
         const char *sid = json_string_value(json_object_get(s, "id"));
@@ -205,6 +209,13 @@ const char *render_problem_text(const json_t *j, const json_t *p, const char *la
 {
     const char *k = str(p, "kind"), *st = render_station_name(j, render_problem_station(p));
     const char *team = str(p, "team"), *name = str(p, "name");
+    char tkey[400];
+    if (!name[0] && team[0]) { /* the name a tier below carried up, else the id */
+        snprintf(tkey, sizeof tkey, "%s/%s", render_problem_station(p), team);
+        name = json_string_value(json_object_get(json_object_get(json_object_get(j, "names"), "teams"), tkey));
+        if (!name || !name[0])
+            name = team;
+    }
     int zh = ZH(lang);
     size_t len = 0;
     buf[0] = 0;
@@ -212,23 +223,22 @@ const char *render_problem_text(const json_t *j, const json_t *p, const char *la
         return buf;
     if (strcmp(k, "team_never_served") == 0) {
         if (zh)
-            add(buf, cap, &len, "%s的志愿服务队“%s”（%s）至今没有开展过一次志愿服务活动", st, name,
-                team);
+            add(buf, cap, &len, "%s的志愿服务队“%s”至今没有开展过一次志愿服务活动", st, name);
         else
-            add(buf, cap, &len, "%s: volunteer team \"%s\" (%s) has never served", st, name, team);
+            add(buf, cap, &len, "%s: volunteer team \"%s\" has never served", st, name);
     } else if (strcmp(k, "team_below_cadence") == 0) {
         int64_t days = num(p, "cadence_days"), blocks = num(p, "blocks"),
                 missed = num(p, "blocks_missed");
         if (zh)
             add(buf, cap, &len,
-                "%s的志愿服务队“%s”（%s）未做到每%" PRId64 "天至少一次志愿服务：%" PRId64
+                "%s的志愿服务队“%s”未做到每%" PRId64 "天至少一次志愿服务：%" PRId64
                 "个周期中有%" PRId64 "个没有开展",
-                st, name, team, days, blocks, missed);
+                st, name, days, blocks, missed);
         else
             add(buf, cap, &len,
-                "%s: volunteer team \"%s\" (%s) did not serve at least every %" PRId64
+                "%s: volunteer team \"%s\" did not serve at least every %" PRId64
                 " days: no service in %" PRId64 " of %" PRId64 " blocks",
-                st, name, team, days, missed, blocks);
+                st, name, days, missed, blocks);
     } else if (strcmp(k, "station_no_grassroots_lecture") == 0) {
         size_t i;
         json_t *m;

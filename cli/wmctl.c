@@ -25,7 +25,7 @@
 
 static const wmctl_cmd_t commands[] = {
     {"init", cmd_init,
-     "init --role station|town|county --id ID --name NAME --dir DIR [--listen EP] "
+     "init --role station|town|county|city|province --id ID --name NAME --dir DIR [--listen EP] "
      "[--upstream EP --upstream-key HEX]",
      N_("create a node directory: config, signing and transport keys")},
     {"record", cmd_record, "record KIND --flag value ...",

@@ -499,7 +499,7 @@ wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint3
     why[0] = 0;
     wm_err_t err = wm_txn_begin(n->store, 0, &t);
     if (err == WM_OK)
-        err = wm_report_build(t, &p, &o, &j);
+        err = wm_report_build_any(t, &p, &o, &j);
     wm_txn_abort(&t); /* closed before the write below */
     if (err != WM_OK) {
         /* Nothing is signed: figures from a failed read are no figures. */

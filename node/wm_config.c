@@ -31,16 +31,18 @@ typedef struct {
 
 static const char *role_names[] = {[WM_ROLE_STATION] = "station",
                                    [WM_ROLE_TOWN] = "town",
-                                   [WM_ROLE_COUNTY] = "county"};
+                                   [WM_ROLE_COUNTY] = "county",
+                                   [WM_ROLE_CITY] = "city",
+                                   [WM_ROLE_PROVINCE] = "province"};
 
 const char *wm_role_name(wm_role_t role)
 {
-    return role >= WM_ROLE_STATION && role <= WM_ROLE_COUNTY ? role_names[role] : NULL;
+    return role >= WM_ROLE_STATION && role <= WM_ROLE_PROVINCE ? role_names[role] : NULL;
 }
 
 wm_role_t wm_role_parse(const char *s)
 {
-    for (int r = WM_ROLE_STATION; r <= WM_ROLE_COUNTY; r++)
+    for (int r = WM_ROLE_STATION; r <= WM_ROLE_PROVINCE; r++)
         if (strcmp(s, role_names[r]) == 0)
             return (wm_role_t)r;
     return 0;
@@ -170,7 +172,7 @@ static int set_identity(load_ctx_t *lc, const char *key, const char *value)
     if (strcmp(key, "role") == 0) {
         c->role = wm_role_parse(value);
         if (!c->role)
-            return bad(lc, _("role must be station, town or county (got \"%s\")%s"), value, "");
+            return bad(lc, _("role must be station, town, county, city or province (got \"%s\")%s"), value, "");
     } else if (strcmp(key, "id") == 0) {
         if (wm_validate_id(value) != WM_OK)
             return bad(lc, _("id \"%s\" is not a lowercase slug path like xx-county/longhua/xinhe%s"),

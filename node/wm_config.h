@@ -22,7 +22,15 @@
 #define WM_CONFIG_MEMORY_MB 32
 #define WM_CONFIG_MEMORY_MB_STR "32"
 
-typedef enum { WM_ROLE_STATION = 1, WM_ROLE_TOWN, WM_ROLE_COUNTY } wm_role_t;
+/* The tiers, lowest first. Every role above station is an aggregator and
+ * may itself have an upstream: one code path serves them all. */
+typedef enum {
+    WM_ROLE_STATION = 1,
+    WM_ROLE_TOWN,
+    WM_ROLE_COUNTY,
+    WM_ROLE_CITY,
+    WM_ROLE_PROVINCE
+} wm_role_t;
 
 typedef struct {
     char path[PATH_MAX];       /* the config file itself */
@@ -56,7 +64,7 @@ typedef struct {
  * the line and key at fault into err. */
 WM_MUST_CHECK wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t errcap);
 
-/* "station", "town", "county"; NULL for an unknown role. */
+/* "station", "town", "county", "city", "province"; NULL for an unknown role. */
 const char *wm_role_name(wm_role_t role);
 /* Parses a role name; 0 if unknown. */
 wm_role_t wm_role_parse(const char *s);

@@ -96,6 +96,8 @@ typedef struct {
     const wm_sums_t *s;
     json_t *by_team;
     const char *prefix; /* "station/" at town scope, "" for a station */
+    json_t *names;      /* if not NULL: "STATION/TEAM" -> the team's display name */
+    const char *station;
 } team_ctx_t;
 
 static int team_total(void *ctx, const wm_team_t *tm)
@@ -104,6 +106,10 @@ static int team_total(void *ctx, const wm_team_t *tm)
     char key[400];
     snprintf(key, sizeof key, "%s%s", tc->prefix, tm->id);
     json_object_set_new(tc->by_team, key, json_integer(wm_sums_get(tc->s, WM_FIG_TEAM_SERVICE, tm->no)));
+    if (tc->names && tm->name[0]) {
+        snprintf(key, sizeof key, "%s/%s", tc->station, tm->id);
+        json_object_set_new(tc->names, key, json_string(tm->name));
+    }
     return 0;
 }
 
@@ -308,18 +314,19 @@ static WM_MUST_CHECK wm_err_t station_problems(wm_txn_t *t, const station_t *st,
  * when it fails: then it returns NULL). */
 static json_t *report_json(const wm_period_t *p, const wm_report_opts_t *o, const char *scope,
                            const char *name, json_t *covers, json_t *totals, json_t *rows,
-                           json_t *problems)
+                           json_t *problems, json_t *names)
 {
     char from[11], to[11], gen[40];
     time_t now = (time_t)o->now;
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S%z", &tm);
-    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
-                     WM_REPORT_SCHEMA, "period", p->name, "from", wm_date_format(p->from, from),
-                     "to", wm_date_format(p->to, to), "scope", scope, "id",
-                     o->station ? o->station : o->id, "name", name, "generated", gen, "covers",
-                     covers, "totals", totals, "stations", rows, "problems", problems);
+    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
+                     "schema", WM_REPORT_SCHEMA, "period", p->name, "from",
+                     wm_date_format(p->from, from), "to", wm_date_format(p->to, to), "scope",
+                     scope, "id", o->station ? o->station : o->id, "name", name, "generated",
+                     gen, "covers", covers, "totals", totals, "stations", rows, "problems",
+                     problems, "names", names ? names : json_pack("{s:{}, s:{}}", "nodes", "teams"));
 }
 
 /* What wm_report_build gathers, station by station. s and ever are the
@@ -331,6 +338,7 @@ typedef struct {
     const wm_report_opts_t *o;
     stations_t ss;
     json_t *covers, *rows, *problems;
+    json_t *names;      /* {"nodes": {id: name}, "teams": {"STATION/TEAM": name}} */
     json_t *town_teams; /* the scope's service by team */
     wm_sums_t s, ever, scope_s, scope_ever;
 } build_t;
@@ -340,6 +348,7 @@ static void build_free(build_t *b)
     json_decref(b->covers);
     json_decref(b->rows);
     json_decref(b->problems);
+    json_decref(b->names);
     json_decref(b->town_teams);
     wm_sums_free(&b->s);
     wm_sums_free(&b->ever);
@@ -415,7 +424,7 @@ static WM_MUST_CHECK wm_err_t sum_station(build_t *b, const station_t *st)
 static WM_MUST_CHECK wm_err_t team_totals(build_t *b, const station_t *st, const wm_sums_t *s,
                                           json_t *by_team, const char *prefix)
 {
-    team_ctx_t tc = {s, by_team, prefix};
+    team_ctx_t tc = {s, by_team, prefix, json_object_get(b->names, "teams"), st->id};
     wm_err_t err = wm_team_scan(b->t, st->node, team_total, &tc);
     return err == WM_OK ? WM_OK : read_fail(b->t, b->o, err, st->id, "the teams");
 }
@@ -458,6 +467,8 @@ static WM_MUST_CHECK wm_err_t add_station_figures(build_t *b, station_t *st)
     wm_err_t err;
     if ((err = cover_station(b, st)) != WM_OK || (err = sum_station(b, st)) != WM_OK)
         return err;
+    if (st->name[0])
+        json_object_set_new(json_object_get(b->names, "nodes"), st->id, json_string(st->name));
     if (!st->quiet &&
         (err = station_problems(b->t, st, &b->s, &b->ever, b->p, b->o, b->problems)) != WM_OK)
         return err;
@@ -505,6 +516,9 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
         goto out;
     b.covers = json_array(), b.rows = json_array(), b.problems = json_array();
     b.town_teams = json_object();
+    b.names = json_pack("{s:{}, s:{}}", "nodes", "teams");
+    if (o->name && o->name[0])
+        json_object_set_new(json_object_get(b.names, "nodes"), o->id, json_string(o->name));
     for (size_t i = 0; i < b.ss.n; i++)
         if ((err = add_station_figures(&b, &b.ss.v[i])) != WM_OK)
             goto out;
@@ -512,8 +526,8 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
         goto out;
     *out = report_json(p, o, o->station || !o->aggregator ? "station" : o->role,
                        o->station ? (b.ss.n ? b.ss.v[0].name : "") : o->name, b.covers, tot,
-                       b.rows, b.problems);
-    b.covers = b.rows = b.problems = NULL; /* taken over, also by a failed pack */
+                       b.rows, b.problems, b.names);
+    b.covers = b.rows = b.problems = b.names = NULL; /* taken over, also by a failed pack */
     if (!*out)
         err = WM_ENOMEM;
 out:
@@ -683,86 +697,212 @@ static WM_MUST_CHECK wm_err_t zero_totals(wm_txn_t *t, const wm_period_t *p, con
     return err;
 }
 
-static int peer_town(void *ctx, const Wm__PeerState *p)
+/* The children of a tier: every enrolled one (revoked ones too, quiet),
+ * with its role; roles[i] is "station" or an aggregator's role. */
+typedef struct {
+    stations_t ss;
+    char (*roles)[16];
+    size_t cap;
+} children_t;
+
+static int peer_child(void *ctx, const Wm__PeerState *p)
 {
-    return peer_station(ctx, p);
+    children_t *c = ctx;
+    size_t before = c->ss.n;
+    if (peer_station(&c->ss, p))
+        return 1;
+    if (c->ss.n == before)
+        return 0;
+    if (c->ss.n > c->cap) {
+        size_t cap = c->ss.cap;
+        char(*r)[16] = realloc(c->roles, cap * sizeof *r);
+        if (!r)
+            return 1;
+        c->roles = r;
+        c->cap = cap;
+    }
+    snprintf(c->roles[c->ss.n - 1], sizeof c->roles[0], "%s", p->role && p->role[0] ? p->role : "station");
+    return 0;
+}
+
+/* What a tier gathers, child by child. */
+typedef struct {
+    wm_txn_t *t;
+    const wm_period_t *p;
+    const wm_report_opts_t *o;
+    json_t *totals, *rows, *covers, *problems, *names;
+} tier_t;
+
+/* Keys of src's object `key` into dst's (dst's win: what a tier knows of
+ * its own children comes first). */
+static void merge_names(json_t *dst, const json_t *src, const char *key)
+{
+    json_t *d = json_object_get(dst, key), *s = json_object_get(src, key);
+    const char *k;
+    json_t *v;
+    if (!json_is_object(d) || !json_is_object(s))
+        return;
+    json_object_foreach(s, k, v) if (json_is_string(v) && !json_object_get(d, k))
+        json_object_set(d, k, v);
+}
+
+/* A station child's figures, as if it had published them: its own report
+ * (o->station), with its teams keyed "STATION/TEAM" as a town keys them. */
+static WM_MUST_CHECK wm_err_t station_child(tier_t *x, const station_t *st, json_t **rep)
+{
+    wm_report_opts_t so = *x->o;
+    so.station = st->id;
+    so.aggregator = 1;
+    wm_err_t err = wm_report_build(x->t, x->p, &so, rep);
+    if (err != WM_OK)
+        return err;
+    json_t *vs = json_object_get(json_object_get(*rep, "totals"), "volunteer_services");
+    json_t *teams = json_object_get(vs, "by_team"), *keyed = json_object();
+    const char *k;
+    json_t *v;
+    char key[400];
+    json_object_foreach(teams, k, v)
+    {
+        snprintf(key, sizeof key, "%s/%s", st->id, k);
+        json_object_set(keyed, key, v);
+    }
+    json_object_set_new(vs, "by_team", keyed);
+    return WM_OK;
+}
+
+/* Adds one child's report (rep, borrowed) to the tier: its totals to the
+ * sums, a row, its covers, problems and names. at: where its published
+ * report is, NULL for a station child counted here. */
+static void add_child(tier_t *x, const station_t *c, json_t *rep, const wm_head_t *at)
+{
+    json_t *sum = json_deep_copy(x->totals), *add = NULL;
+    const char *bad = "";
+    char hex[65];
+    /* Into a copy: a report that cannot be added leaves the sums as they
+     * were, and is named instead. */
+    if (!sum || town_totals(json_object_get(rep, "totals"), &add, &bad) != WM_OK ||
+        json_add_into(sum, add, 0, &bad) != WM_OK) {
+        json_array_append_new(x->problems, json_pack("{s:s, s:s, s:s}", "kind",
+                                                     "town_report_invalid", "town", c->id,
+                                                     "field", bad));
+        json_decref(add);
+        json_decref(sum);
+        return;
+    }
+    json_decref(add);
+    json_decref(x->totals);
+    x->totals = sum;
+    json_t *row = json_pack("{s:s, s:s, s:O}", "id", c->id, "name", c->name, "totals",
+                            json_object_get(rep, "totals"));
+    if (row && at)
+        json_object_set_new(row, "report",
+                            json_pack("{s:I, s:I, s:s}", "epoch", (json_int_t)at->epoch, "seq",
+                                      (json_int_t)at->seq, "hash", wm_hex(at->hash, 32, hex)));
+    json_array_append_new(x->rows, row);
+    size_t k;
+    json_t *v;
+    json_array_foreach(json_object_get(rep, "covers"), k, v) json_array_append(x->covers, v);
+    json_array_foreach(json_object_get(rep, "problems"), k, v)
+    {
+        json_t *cp = json_deep_copy(v);
+        /* The child a problem came from; one a tier below already named
+         * keeps the town it came from. */
+        if (at && cp && !json_object_get(cp, "town"))
+            json_object_set_new(cp, "town", json_string(c->id));
+        json_array_append_new(x->problems, cp);
+    }
+    json_t *names = json_object_get(rep, "names");
+    merge_names(x->names, names, "nodes");
+    merge_names(x->names, names, "teams");
+}
+
+/* One child of the tier: a station's figures from the counters, an
+ * aggregator's from its latest published report of exactly the period. */
+static WM_MUST_CHECK wm_err_t tier_child(tier_t *x, const station_t *c, const char *role)
+{
+    json_t *rep = NULL;
+    wm_head_t at;
+    int station = strcmp(role, "station") == 0;
+    if (c->name[0])
+        json_object_set_new(json_object_get(x->names, "nodes"), c->id, json_string(c->name));
+    wm_err_t err = station ? station_child(x, c, &rep) : wm_report_find(x->t, c->id, x->p, &rep, &at);
+    if (!station && (err == WM_ENOTFOUND || err == WM_EDECODE)) {
+        json_array_append_new(x->problems, json_pack("{s:s, s:s}", "kind", "town_not_reported",
+                                                     "town", c->id));
+        return WM_OK;
+    }
+    if (err != WM_OK)
+        return station ? err : read_fail(x->t, x->o, err, c->id, "the published rollup");
+    add_child(x, c, rep, station ? NULL : &at);
+    json_decref(rep);
+    return WM_OK;
+}
+
+static void tier_free(tier_t *x)
+{
+    json_decref(x->totals);
+    json_decref(x->rows);
+    json_decref(x->covers);
+    json_decref(x->problems);
+    json_decref(x->names);
 }
 
 wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                               json_t **out)
 {
-    stations_t towns = {.only = o->station};
-    wm_err_t err = wm_peer_scan(t, peer_town, &towns);
+    children_t ch = {.ss = {.only = o->station}};
+    tier_t x = {.t = t, .p = p, .o = o};
+    wm_err_t err = wm_peer_scan(t, peer_child, &ch);
     if (err != WM_OK) {
-        err = read_fail(t, o, err, o->id, "the register of enrolled towns");
+        err = read_fail(t, o, err, o->id, "the register of enrolled children");
         goto out;
     }
-    if (o->station && towns.n == 0) {
+    if (o->station && ch.ss.n == 0) {
         err = WM_ENOTFOUND;
         goto out;
     }
-    json_t *totals = NULL;
-    if ((err = zero_totals(t, p, o, &totals)) != WM_OK)
+    if ((err = zero_totals(t, p, o, &x.totals)) != WM_OK)
         goto out; /* o->why says what could not be read */
-    json_t *rows = json_array(), *covers = json_array(), *problems = json_array();
-    for (size_t i = 0; i < towns.n; i++) {
-        json_t *rep = NULL, *sum = NULL, *add = NULL;
-        wm_head_t at;
-        char hex[65];
-        const char *bad = "";
-        err = wm_report_find(t, towns.v[i].id, p, &rep, &at);
-        if (err == WM_ENOTFOUND || err == WM_EDECODE) {
-            err = WM_OK;
-            json_array_append_new(problems, json_pack("{s:s, s:s}", "kind", "town_not_reported",
-                                                      "town", towns.v[i].id));
-            continue;
-        }
-        if (err != WM_OK) {
-            json_decref(totals);
-            json_decref(rows);
-            json_decref(covers);
-            json_decref(problems);
-            err = read_fail(t, o, err, towns.v[i].id, "the published rollup");
+    x.rows = json_array(), x.covers = json_array(), x.problems = json_array();
+    x.names = json_pack("{s:{}, s:{}}", "nodes", "teams");
+    if (o->name && o->name[0])
+        json_object_set_new(json_object_get(x.names, "nodes"), o->id, json_string(o->name));
+    for (size_t i = 0; i < ch.ss.n; i++)
+        if ((err = tier_child(&x, &ch.ss.v[i], ch.roles[i])) != WM_OK)
             goto out;
-        }
-        /* Into a copy: a report that cannot be added leaves the sums as
-         * they were, and is named instead. */
-        sum = json_deep_copy(totals);
-        if (!sum || town_totals(json_object_get(rep, "totals"), &add, &bad) != WM_OK ||
-            json_add_into(sum, add, 0, &bad) != WM_OK) {
-            json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "kind",
-                                                      "town_report_invalid", "town",
-                                                      towns.v[i].id, "field", bad));
-            json_decref(add);
-            json_decref(sum);
-            json_decref(rep);
-            continue;
-        }
-        json_decref(add);
-        json_decref(totals);
-        totals = sum;
-        json_array_append_new(rows, json_pack("{s:s, s:s, s:O, s:{s:I, s:I, s:s}}", "id",
-                                              towns.v[i].id, "name", towns.v[i].name, "totals",
-                                              json_object_get(rep, "totals"), "report", "epoch",
-                                              (json_int_t)at.epoch, "seq", (json_int_t)at.seq, "hash",
-                                              wm_hex(at.hash, 32, hex)));
-        size_t k;
-        json_t *x;
-        json_array_foreach(json_object_get(rep, "covers"), k, x) json_array_append(covers, x);
-        json_array_foreach(json_object_get(rep, "problems"), k, x)
-        {
-            json_t *c = json_deep_copy(x);
-            json_object_set_new(c, "town", json_string(towns.v[i].id));
-            json_array_append_new(problems, c);
-        }
-        json_decref(rep);
-    }
-    exact_reals(totals);
-    *out = report_json(p, o, o->role, o->station ? towns.v[0].name : o->name, covers, totals,
-                       rows, problems);
+    exact_reals(x.totals);
+    *out = report_json(p, o, o->role, o->station ? ch.ss.v[0].name : o->name, x.covers, x.totals,
+                       x.rows, x.problems, x.names);
+    x.covers = x.totals = x.rows = x.problems = x.names = NULL; /* taken over */
     if (!*out)
         err = WM_ENOMEM;
 out:
-    free(towns.v);
+    tier_free(&x);
+    free(ch.ss.v);
+    free(ch.roles);
     return err;
+}
+
+/* Whether the node's figures are a tier's: it is above a town, or one of
+ * its children is itself an aggregator. */
+static int peer_aggregator(void *ctx, const Wm__PeerState *p)
+{
+    int *found = ctx;
+    *found |= p->role && p->role[0] && strcmp(p->role, "station") != 0;
+    return *found;
+}
+
+wm_err_t wm_report_build_any(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
+                             json_t **out)
+{
+    int tier = 0;
+    if (!o->aggregator)
+        return wm_report_build(t, p, o, out);
+    tier = o->role && strcmp(o->role, "station") != 0 && strcmp(o->role, "town") != 0;
+    if (!tier) {
+        wm_err_t err = wm_peer_scan(t, peer_aggregator, &tier);
+        if (err != WM_OK)
+            return read_fail(t, o, err, o->id, "the register of enrolled children");
+    }
+    return tier ? wm_report_build_tier(t, p, o, out) : wm_report_build(t, p, o, out);
 }

@@ -43,12 +43,25 @@ typedef struct {
 WM_MUST_CHECK wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                          json_t **out);
 
-/* The same object for a county (or any tier above towns): the sums of the
- * children's latest signed rollups of exactly period p, found in their
- * logs; "stations" lists the towns with their totals and the report record
- * each came from; a town without one is a problem "town_not_reported". */
+/* The same object for a tier (a county, city or province, or any
+ * aggregator with an aggregator among its children): the sums, child by
+ * child, of each aggregator child's latest signed rollup of exactly period
+ * p (found in its log), and of each station child's own figures from the
+ * counters; "stations" lists the children with their totals (and, for a
+ * published one, the report record it came from); an aggregator child
+ * without one is a problem "town_not_reported". "names" gathers the
+ * display names the children carried up. The tier's own records count
+ * nowhere here (an aggregator child's are in its published figures). */
 WM_MUST_CHECK wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                               json_t **out);
+
+/* The report of the node as the tier above sees it: wm_report_build for a
+ * station or a town of stations, wm_report_build_tier for anything above
+ * (o->role county, city or province, or any enrolled child not a station).
+ * Every caller that computes a node's figures (rollup, publish, audit) goes
+ * through here: one code path for every level. */
+WM_MUST_CHECK wm_err_t wm_report_build_any(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
+                             json_t **out);
 
 /* The latest rollup of period p in node_id's log: *report (new reference)
  * and where it is (at). WM_ENOTFOUND if there is none. */

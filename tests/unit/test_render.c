@@ -167,9 +167,9 @@ static void test_rows_town(void **state)
     assert_string_equal(p->station, "xx/a");
     assert_int_equal(p->kind, RENDER_INT);
     assert_int_equal(p->i, 1);
-    assert_non_null(strstr(p->label, "甲村站的志愿服务队“二队”（t2）"));
+    assert_non_null(strstr(p->label, "甲村站的志愿服务队“二队”"));
     assert_int_equal(r.v[r.n - 3].kind, RENDER_NONE); /* never served: no number */
-    assert_non_null(strstr(r.v[r.n - 3].label, "乙村站的志愿服务队“卫生队, \"白衣\"”（t1）"));
+    assert_non_null(strstr(r.v[r.n - 3].label, "乙村站的志愿服务队“卫生队, \"白衣\"”"));
     assert_int_equal(r.v[r.n - 2].i, 1); /* one month without a lecture */
     assert_non_null(strstr(r.v[r.n - 2].label, "乙村站在2024-05没有开展每月基层宣讲"));
     assert_int_equal(r.v[r.n - 1].i, -1);
@@ -206,7 +206,7 @@ static void test_csv_town(void **state)
     assert_memory_equal(text, "\xef\xbb\xbfscope,station,figure,dimension,value,label\r\n", 47);
     assert_non_null(strstr(text, "\r\ntown,xx/town,funding_yuan,,1234.50,经费（元）\r\n"));
     assert_non_null(strstr(text, "\r\ntown,xx/b,problem,team_never_served,,\""
-                                 "乙村站的志愿服务队“卫生队, \"\"白衣\"\"”（t1）"));
+                                 "乙村站的志愿服务队“卫生队, \"\"白衣\"\"”"));
     /* every line ends in CRLF; no bare LF */
     for (char *p = strchr(text, '\n'); p; p = strchr(p + 1, '\n'))
         assert_true(p > text && p[-1] == '\r');
@@ -228,8 +228,8 @@ static void test_report_town(void **state)
     assert_non_null(strstr(zh, "志愿服务活动共计4场次（环保宣传3场次、普法1场次）"));
     assert_non_null(strstr(zh, "有注册志愿者6200人，实名认证4670人"));
     assert_non_null(strstr(zh, "资金共计1234.50元"));
-    assert_non_null(strstr(zh, "（一）志愿服务队从未开展志愿服务。乙村站的志愿服务队“卫生队, \"白衣\"”（t1）"));
-    assert_non_null(strstr(zh, "（二）志愿服务未达到规定频次。甲村站的志愿服务队“二队”（t2）"));
+    assert_non_null(strstr(zh, "（一）志愿服务队从未开展志愿服务。乙村站的志愿服务队“卫生队, \"白衣\"”"));
+    assert_non_null(strstr(zh, "（二）志愿服务未达到规定频次。甲村站的志愿服务队“二队”"));
     assert_non_null(strstr(zh, "（三）未按月开展基层宣讲。乙村站在2024-05"));
     assert_non_null(strstr(zh, "（四）未及时同步。乙村站从未同步数据。"));
     assert_non_null(strstr(en, "1 volunteer team served at least every two weeks"));
