@@ -293,7 +293,7 @@ static int find_report(wmctl_t *w, const char *town, const wm_period_t *p, json_
     wm_txn_t *t = NULL;
     wm_err_t err = s ? wm_txn_begin(s, 0, &t) : WM_ENOTFOUND;
     if (err == WM_OK)
-        err = wm_report_find(t, town, p, rep, at);
+        err = wm_report_find_full(t, town, p, rep, at);
     wm_txn_abort(&t);
     wm_store_close(&s);
     if (err != WM_OK) {

@@ -248,6 +248,26 @@ WM_MUST_CHECK wm_err_t wm_agg_durable(wm_agg_t *a, wm_agg_peer_t *p, wm_head_t *
     return err;
 }
 
+
+/* The features this aggregator offers in a Welcome: the build's, less
+ * those named in the environment variable WMSYNCD_FEATURES_OFF (comma
+ * separated), with which a test plays an aggregator of an older build.
+ * Returns how many; out holds at most WM_SYNC_FEATURES_MAX. */
+static size_t offered_features(const char **out)
+{
+    const char *off = getenv("WMSYNCD_FEATURES_OFF");
+    size_t n = 0;
+    for (const char *const *f = wm_sync_features; *f && n < WM_SYNC_FEATURES_MAX; f++) {
+        size_t len = strlen(*f);
+        const char *hit = off ? strstr(off, *f) : NULL;
+        while (hit && !((hit == off || hit[-1] == ',') && (hit[len] == 0 || hit[len] == ',')))
+            hit = strstr(hit + 1, *f);
+        if (!hit)
+            out[n++] = *f;
+    }
+    return n;
+}
+
 /* The frontier a reject names: 0/0 if it cannot be read (logged; the
  * child then offers from its start, and ingest answers that). */
 static void reject_durable(wm_agg_t *a, wm_agg_peer_t *p, wm_head_t *h)
@@ -318,8 +338,9 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
     w.max_records = WM_SYNC_MAX_RECORDS;
     w.max_bytes = WM_SYNC_MAX_BYTES;
     w.heartbeat_s = WM_SYNC_HEARTBEAT_S;
-    w.features = (char **)wm_sync_features; /* the child uses those it listed too */
-    w.n_features = wm_sync_feature_count();
+    const char *offered[WM_SYNC_FEATURES_MAX];
+    w.features = (char **)offered; /* the child uses those it listed too */
+    w.n_features = offered_features(offered);
     m.msg_case = WM__SYNC_MSG__MSG_WELCOME;
     m.welcome = &w;
     wm_agg_send(a, route, &m);

@@ -20,6 +20,7 @@
 #include "wm_i18n.h"
 #include "wm_nodedir.h"
 #include "wm_report.h"
+#include "wm_rollbin.h"
 
 #define GUARD_EVERY_S 5
 
@@ -476,8 +477,109 @@ wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count)
     return err;
 }
 
-wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint32_t *epoch,
-                         uint64_t *seq, char *why, size_t cap)
+/* The bodies of a publication, and what they point to. */
+typedef struct {
+    Wm__Record body;
+    Wm__RollupReport rr;
+    Wm__RollupPart part;
+    char *owned; /* JSON text, or the whole RollupBin (parts point into it) */
+} publish_body_t;
+
+static void publish_items_free(wm_append_t *items, size_t count)
+{
+    if (!items)
+        return;
+    publish_body_t *b = (publish_body_t *)items[0].body; /* one array: see alloc_items */
+    free(b[0].owned);
+    free(b);
+    free(items);
+    (void)count;
+}
+
+static wm_err_t alloc_items(size_t count, wm_append_t **items, publish_body_t **bodies)
+{
+    *items = calloc(count, sizeof **items);
+    *bodies = calloc(count, sizeof **bodies);
+    if (*items && *bodies)
+        return WM_OK;
+    free(*items);
+    free(*bodies);
+    *items = NULL;
+    return WM_ENOMEM;
+}
+
+/* The JSON form: one RollupReport. Too big for one record, the per-station
+ * rows go; the totals, covers and problems stay. */
+static wm_err_t json_item(json_t *j, const wm_period_t *p, wm_append_t **items, size_t *count)
+{
+    publish_body_t *b = NULL;
+    char *text = json_dumps(j, JSON_COMPACT);
+    if (text && strlen(text) > WM_REC_MAX - 1024) {
+        free(text);
+        json_object_set_new(j, "stations", json_array());
+        text = json_dumps(j, JSON_COMPACT);
+    }
+    if (!text || alloc_items(1, items, &b) != WM_OK) {
+        free(text);
+        return WM_ENOMEM;
+    }
+    b->owned = text;
+    wm__rollup_report__init(&b->rr);
+    wm__record__init(&b->body);
+    b->rr.period = (char *)p->name;
+    b->rr.from = p->from;
+    b->rr.to = p->to;
+    b->rr.json = text;
+    b->body.body_case = WM__RECORD__BODY_ROLLUP;
+    b->body.rollup = &b->rr;
+    (*items)[0].body = &b->body;
+    *count = 1;
+    return WM_OK;
+}
+
+/* The binary form: the RollupBin of j cut into RollupPart records. */
+static wm_err_t binary_items(json_t *j, const wm_period_t *p, wm_append_t **items, size_t *count,
+                             char *why, size_t cap)
+{
+    uint8_t *bin = NULL;
+    size_t len = 0;
+    publish_body_t *b = NULL;
+    wm_err_t err = wm_rollbin_encode(j, 1, &bin, &len);
+    if (err != WM_OK)
+        return err;
+    uint32_t parts = wm_rollbin_parts(len);
+    if (parts > WM_ROLLBIN_PARTS_MAX) {
+        snprintf(why, cap, "the rollup takes %zu bytes, more than the %u parts of %u bytes a "
+                 "published rollup may take", len, WM_ROLLBIN_PARTS_MAX, WM_ROLLBIN_PART_MAX);
+        free(bin);
+        return WM_ETOOBIG;
+    }
+    if (alloc_items(parts, items, &b) != WM_OK) {
+        free(bin);
+        return WM_ENOMEM;
+    }
+    b[0].owned = (char *)bin;
+    for (uint32_t k = 0; k < parts; k++) {
+        size_t off = (size_t)k * WM_ROLLBIN_PART_MAX;
+        size_t n = len - off < WM_ROLLBIN_PART_MAX ? len - off : WM_ROLLBIN_PART_MAX;
+        wm__rollup_part__init(&b[k].part);
+        wm__record__init(&b[k].body);
+        b[k].part.period = (char *)p->name;
+        b[k].part.from = p->from;
+        b[k].part.to = p->to;
+        b[k].part.part = k;
+        b[k].part.parts = parts;
+        b[k].part.data = (ProtobufCBinaryData){n, bin + off};
+        b[k].body.body_case = WM__RECORD__BODY_ROLLUP_PART;
+        b[k].body.rollup_part = &b[k].part;
+        (*items)[k].body = &b[k].body;
+    }
+    *count = parts;
+    return WM_OK;
+}
+
+wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, int binary,
+                         uint32_t *epoch, uint64_t *seq, char *why, size_t cap)
 {
     wm_period_t p;
     if (wm_period_parse(period, &p) != WM_OK) {
@@ -508,36 +610,25 @@ wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint3
         wm_error("refusing to publish %s: %s", p.name, why);
         return err;
     }
-    char *text = json_dumps(j, JSON_COMPACT);
-    if (text && strlen(text) > WM_REC_MAX - 1024) {
-        /* Too big for one record: the per-station rows go, the town's
-         * totals, covers and problems stay. */
-        free(text);
-        json_object_set_new(j, "stations", json_array());
-        text = json_dumps(j, JSON_COMPACT);
-    }
+    wm_append_t *items = NULL;
+    size_t count = 0;
+    err = binary ? binary_items(j, &p, &items, &count, why, cap) : json_item(j, &p, &items, &count);
     json_decref(j);
-    if (!text)
-        return WM_ENOMEM;
-    Wm__RollupReport rr = WM__ROLLUP_REPORT__INIT;
-    Wm__Record body = WM__RECORD__INIT;
-    rr.period = p.name;
-    rr.from = p.from;
-    rr.to = p.to;
-    rr.json = text;
-    body.body_case = WM__RECORD__BODY_ROLLUP;
-    body.rollup = &rr;
-    wm_append_t item = {.body = &body};
-    err = wm_node_append(n, &item, 1);
-    free(text);
     if (err == WM_OK)
-        err = item.err;
-    if (err != WM_OK) {
-        snprintf(why, cap, "%s", err == WM_EINVAL ? item.rej.why : wm_strerror(err));
-        return err;
+        err = wm_node_append(n, items, count);
+    for (size_t i = 0; err == WM_OK && i < count; i++)
+        if (items[i].err != WM_OK) {
+            err = items[i].err;
+            snprintf(why, cap, "%s", err == WM_EINVAL ? items[i].rej.why : wm_strerror(err));
+        }
+    if (err == WM_OK) {
+        *epoch = items[count - 1].epoch;
+        *seq = items[count - 1].seq;
+        wm_info("published the rollup of %s as seq %" PRIu64 "%s", p.name, *seq,
+                binary ? " (binary)" : "");
+    } else if (!why[0]) {
+        snprintf(why, cap, "%s", wm_strerror(err));
     }
-    *epoch = item.epoch;
-    *seq = item.seq;
-    wm_info("published the rollup of %s as seq %" PRIu64, p.name, item.seq);
-    return WM_OK;
+    publish_items_free(items, count);
+    return err;
 }

@@ -59,9 +59,13 @@ void wm_node_close(wm_node_t **n);
 WM_MUST_CHECK wm_err_t wm_node_append(wm_node_t *n, wm_append_t *items, size_t count);
 
 /* Appends this node's signed rollup of period (the wm_report.h object)
- * to its own log, so that it replicates to the tier above. */
-WM_MUST_CHECK wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, uint32_t *epoch,
-                         uint64_t *seq, char *why, size_t cap);
+ * to its own log, so that it replicates to the tier above: binary 0 as one
+ * RollupReport record (JSON; without the per-child rows if they would not
+ * fit a record), 1 as RollupPart records (proto/wm_rollbin.h, all rows
+ * kept), appended together in one transaction. *epoch and *seq name the
+ * record (a binary report's last part). */
+WM_MUST_CHECK wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, int binary,
+                                       uint32_t *epoch, uint64_t *seq, char *why, size_t cap);
 
 /* How far records may leave this process (sync, audits): as far as the
  * fork-guard file knows them. Equal to the head unless writing it failed. */

@@ -54,7 +54,47 @@ struct wm_upstream {
     char last_reject_detail[WM_WHY_MAX];
     int64_t last_contact;   /* unix seconds */
     int read_failed;        /* the last read of the log failed (logged once) */
+    int rollup_bin;         /* the last Welcome agreed "rollup-bin"; -1: none yet */
 };
+
+/* Meta name (storage/wm_store.h): "1" if the upstream's last Welcome
+ * agreed "rollup-bin", "0" if not; absent before any Welcome. Kept so that
+ * a rollup published while the link is down takes the form the upstream
+ * can read. */
+#define META_UP_ROLLUP_BIN "up_rollup_bin"
+
+/* Remembers whether the upstream reads binary rollups (on a Welcome). */
+static void store_rollup_bin(wm_upstream_t *u, int bin)
+{
+    if (u->rollup_bin == bin)
+        return;
+    u->rollup_bin = bin;
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(u->node->store, 1, &t);
+    if (err == WM_OK)
+        err = wm_meta_put(t, META_UP_ROLLUP_BIN, bin ? "1" : "0", 1);
+    if (err == WM_OK)
+        err = wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    if (err != WM_OK) /* publication then asks the link again: no harm */
+        wm_warn("upstream: cannot store the upstream's rollup form: %s", wm_strerror(err));
+}
+
+int wm_upstream_rollup_bin(wm_upstream_t *u)
+{
+    if (!u)
+        return 0;
+    if (u->rollup_bin >= 0)
+        return u->rollup_bin;
+    char v[4];
+    size_t len = 0;
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(u->node->store, 0, &t);
+    if (err == WM_OK)
+        err = wm_meta_get(t, META_UP_ROLLUP_BIN, v, sizeof v, &len);
+    wm_txn_abort(&t);
+    return err == WM_OK && len == 1 && v[0] == '1';
+}
 
 static int64_t now_ms(void)
 {
@@ -428,6 +468,9 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             u->max_bytes = sm->welcome->max_bytes ? sm->welcome->max_bytes : WM_SYNC_MAX_BYTES;
             reset_cursor(u, &durable);
             store_acked(u, &durable);
+            store_rollup_bin(u, wm_sync_feature_agreed(WM_FEATURE_ROLLUP_BIN,
+                                                       sm->welcome->features,
+                                                       sm->welcome->n_features));
             wm_info_peer(UP_PEER,
                          "upstream: connected; aggregator holds epoch %" PRIu32 " seq %" PRIu64
                          ", we have seq %" PRIu64,
@@ -561,6 +604,7 @@ wm_err_t wm_upstream_open(wm_node_t *node, wm_net_t *net, wm_upstream_t **out, c
         return err;
     }
     u->cursor = u->acked;
+    u->rollup_bin = -1;
     u->state = UP_DOWN;
     *out = u;
     return WM_OK;

@@ -27,6 +27,11 @@ void wm_upstream_on_msg(wm_upstream_t *u);
 void wm_upstream_tick(wm_upstream_t *u);
 /* Milliseconds until the next timer is due (for the poll timeout). */
 long wm_upstream_next_ms(wm_upstream_t *u);
+/* 1 if the upstream reads rollups in the binary form: its last Welcome
+ * (this run, else as stored before) agreed the feature "rollup-bin";
+ * 0 if not, or if it never welcomed us (an upstream of an older build
+ * then still reads the JSON form). 0 for NULL. */
+int wm_upstream_rollup_bin(wm_upstream_t *u);
 /* Live state for status: connected, last contact, in flight, last reject. */
 json_t *wm_upstream_status(wm_upstream_t *u);
 

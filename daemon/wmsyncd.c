@@ -226,7 +226,8 @@ static void op_publish(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
     (void)t;
     wm_err_t err = unverified(d, why, sizeof why) ? WM_ESTATE : WM_OK;
     if (err == WM_OK)
-        err = wm_node_publish(d->node, c->req->publish, 1, &c->reply.epoch, &c->reply.seq,
+        err = wm_node_publish(d->node, c->req->publish, 1, wm_upstream_rollup_bin(d->up),
+                              &c->reply.epoch, &c->reply.seq,
                               why, sizeof why);
     if (err == WM_OK && d->up)
         wm_upstream_tick(d->up); /* send it up now if the link allows */
@@ -447,7 +448,8 @@ static void on_publish_check(wm_reactor_t *loop, void *ctx)
         wm_debug("the rollup of %s waits: %s", month, why);
         goto out;
     }
-    if (wm_node_publish(d->node, month, 1, &epoch, &seq, why, sizeof why) != WM_OK) {
+    if (wm_node_publish(d->node, month, 1, wm_upstream_rollup_bin(d->up), &epoch, &seq, why,
+                        sizeof why) != WM_OK) {
         wm_warn("could not publish the rollup of %s at its close: %s", month, why);
         goto out;
     }

@@ -102,6 +102,11 @@ static void form_text(FILE *f, const wm_rule_t *r)
     case WM_RULE_ANY:
         fprintf(f, "any value: not checked");
         break;
+    case WM_RULE_BYTES:
+        fprintf(f, "1 … %s bytes: a slice of the rollup's binary form (rollup.proto); the "
+                   "receiver joins parts 0 … `parts`−1 of consecutive seqs",
+                grouped(r->max, g));
+        break;
     }
 }
 

@@ -10,7 +10,7 @@
 
 #include "wm_i18n.h"
 
-const char *const wm_sync_features[] = {NULL};
+const char *const wm_sync_features[] = {WM_FEATURE_ROLLUP_BIN, NULL};
 
 size_t wm_sync_feature_count(void)
 {

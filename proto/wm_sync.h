@@ -78,8 +78,11 @@
 /* ---- features ----
  * A feature is a name in Hello.features and Welcome.features. A peer uses
  * a feature only when both sides listed it; unknown names are ignored.
- * This build defines none yet: the list is where the next ones go. */
+ * PROTOCOL.md §7 lists them. */
 extern const char *const wm_sync_features[]; /* NULL-terminated */
+/* The child publishes its rollups in the binary form (RollupPart records)
+ * and relays audit fetches down its own tiers (PROTOCOL.md §4). */
+#define WM_FEATURE_ROLLUP_BIN "rollup-bin"
 /* How many names wm_sync_features lists. */
 size_t wm_sync_feature_count(void);
 

@@ -8,6 +8,7 @@
 
 #include "wm_date.h"
 #include "wm_i18n.h"
+#include "wm_rollbin.h"
 
 wm_err_t wm_reject(wm_reject_t *rej, const char *field, const char *fmt, ...)
 {
@@ -228,6 +229,20 @@ wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej
             return wm_reject(rej, "json", "the rollup is empty or not UTF-8");
         return WM_OK;
     }
+    case WM__RECORD__BODY_ROLLUP_PART: {
+        wm_period_t p;
+        const Wm__RollupPart *x = r->rollup_part;
+        if (!x->period || wm_period_parse(x->period, &p) != WM_OK || p.from != x->from ||
+            p.to != x->to)
+            return wm_reject(rej, "period", "period is not a valid period");
+        if (x->part >= WM_ROLLBIN_PARTS_MAX)
+            return wm_reject(rej, "part", "part must be 0 to %d", WM_ROLLBIN_PARTS_MAX - 1);
+        if (x->parts > WM_ROLLBIN_PARTS_MAX)
+            return wm_reject(rej, "parts", "parts must be at most %d", WM_ROLLBIN_PARTS_MAX);
+        if (x->data.len == 0 || x->data.len > WM_ROLLBIN_PART_MAX)
+            return wm_reject(rej, "data", "a part holds 1 to %d bytes", WM_ROLLBIN_PART_MAX);
+        return WM_OK;
+    }
     default:
         return wm_reject(rej, "kind", "this build cannot write records of this kind");
     }
@@ -289,6 +304,18 @@ static const wm_rule_t rules[] = {
      "20240501"},
     {"rollup", "to", "period", WM_RULE_PERIOD_DAY, NULL, 0, WM_REQ_YES, NULL, NULL, "20240531"},
     {"rollup", "json", "json", WM_RULE_JSON, NULL, 0, WM_REQ_YES, NULL, NULL, "{}"},
+    {"rollup_part", "period", "period", WM_RULE_PERIOD, NULL, 0, WM_REQ_YES, NULL, NULL,
+     "2024-05"},
+    {"rollup_part", "from", "period", WM_RULE_PERIOD_DAY, NULL, 0, WM_REQ_YES, NULL, NULL,
+     "20240501"},
+    {"rollup_part", "to", "period", WM_RULE_PERIOD_DAY, NULL, 0, WM_REQ_YES, NULL, NULL,
+     "20240531"},
+    {"rollup_part", "part", "part", WM_RULE_COUNT, NULL, WM_ROLLBIN_PARTS_MAX - 1, WM_REQ_NO, NULL,
+     NULL, "0"},
+    {"rollup_part", "parts", "parts", WM_RULE_COUNT, NULL, WM_ROLLBIN_PARTS_MAX, WM_REQ_NO, NULL,
+     NULL, "1"},
+    {"rollup_part", "data", "data", WM_RULE_BYTES, NULL, WM_ROLLBIN_PART_MAX, WM_REQ_YES, NULL, NULL,
+     "x"},
 };
 #undef C
 #undef E

@@ -68,6 +68,7 @@ typedef enum {
     WM_RULE_PERIOD_DAY, /* the first (from) or last (to) day of the period */
     WM_RULE_JSON,     /* non-empty UTF-8 text; its content is not checked */
     WM_RULE_ANY,      /* any value of its type: not checked */
+    WM_RULE_BYTES,    /* bytes, 1 .. max of them */
 } wm_rule_form_t;
 
 typedef enum {
@@ -82,7 +83,7 @@ typedef struct {
     const char *name;   /* what a rejection names (wm_reject_t.field): "hours" */
     wm_rule_form_t form;
     const ProtobufCEnumDescriptor *enum_d; /* WM_RULE_ENUM */
-    uint64_t max;       /* COUNT: largest value; TAGS: most items */
+    uint64_t max;       /* COUNT: largest value; TAGS: most items; BYTES: most bytes */
     wm_rule_req_t req;
     const char *when;   /* WM_REQ_IF: the condition, for people */
     const char *unit;   /* COUNT: what one unit is, or NULL */

@@ -7,6 +7,7 @@
  * wm_store.h.
  */
 #include "wm_store.h"
+#include "wm_rollidx.h"
 #include "wm_store_int.h"
 
 #include <lmdb.h>
@@ -221,6 +222,8 @@ wm_err_t wm_index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
                        r->plan_done->plan_seq, 'd', r->epoch, r->seq);
     case WM__RECORD__BODY_ROLLUP:
         return report_put(t, node, r);
+    case WM__RECORD__BODY_ROLLUP_PART:
+        return wm_rollidx_put(t, node, r);
     default:
         return WM_OK;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wm_rollidx.h"
 #include "wm_rollup.h"
 #include "wm_store_int.h"
 
@@ -639,13 +640,16 @@ static void exact_reals(json_t *totals)
     }
 }
 
-wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
-                        wm_head_t *at)
+/* wm_report_find and wm_report_find_full: rows 0 reads a binary report
+ * from the index, 1 joins it from the log with its rows. */
+static WM_MUST_CHECK wm_err_t find(wm_txn_t *t, const char *node_id, const wm_period_t *p,
+                                   json_t **report, wm_head_t *at, int rows)
 {
     uint32_t node = 0, epoch = 0;
     uint64_t seq = 0;
     wm_srec_t v;
     wm_record_t *r = NULL;
+    json_t *j = NULL;
     wm_err_t err = wm_nodeno_lookup(t, node_id, &node);
     if (err == WM_OK)
         err = wm_report_at(t, node, p->name, &epoch, &seq);
@@ -655,10 +659,15 @@ wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, 
         err = wm_record_decode(v.bytes, v.len, &r);
     if (err != WM_OK)
         return err;
-    json_t *j = r->body_case == WM__RECORD__BODY_ROLLUP ? json_loads(r->rollup->json, 0, NULL) : NULL;
+    if (r->body_case == WM__RECORD__BODY_ROLLUP)
+        j = json_loads(r->rollup->json, 0, NULL);
+    else if (r->body_case == WM__RECORD__BODY_ROLLUP_PART)
+        err = wm_rollidx_get(t, node, node_id, p->name, epoch, seq, rows, &j);
     wm_record_free(&r);
-    if (!j)
-        return WM_EDECODE;
+    if (err == WM_OK && !j)
+        err = WM_EDECODE;
+    if (err != WM_OK)
+        return err;
     *report = j;
     if (at) {
         at->epoch = epoch;
@@ -666,6 +675,18 @@ wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, 
         wm_srec_hash(&v, at->hash);
     }
     return WM_OK;
+}
+
+wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
+                        wm_head_t *at)
+{
+    return find(t, node_id, p, report, at, 0);
+}
+
+wm_err_t wm_report_find_full(wm_txn_t *t, const char *node_id, const wm_period_t *p,
+                             json_t **report, wm_head_t *at)
+{
+    return find(t, node_id, p, report, at, 1);
 }
 
 /* Every number in j set to 0, in place (integers stay integers). */

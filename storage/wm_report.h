@@ -63,9 +63,17 @@ WM_MUST_CHECK wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, c
 WM_MUST_CHECK wm_err_t wm_report_build_any(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                              json_t **out);
 
-/* The latest rollup of period p in node_id's log: *report (new reference)
- * and where it is (at). WM_ENOTFOUND if there is none. */
+/* The latest rollup of period p in node_id's log, in either form (a JSON
+ * RollupReport, or RollupPart records of the binary form): *report (new
+ * reference) and where it is (at: the record, or a binary report's last
+ * part). A binary report comes from the receiver's index, without the
+ * per-child rows ("stations" is empty): what a tier sums. WM_ENOTFOUND if
+ * there is none. */
 WM_MUST_CHECK wm_err_t wm_report_find(wm_txn_t *t, const char *node_id, const wm_period_t *p, json_t **report,
                         wm_head_t *at);
+/* The same, but a binary report is joined from its parts in the log with
+ * its rows, as the node signed it: what an audit checks. */
+WM_MUST_CHECK wm_err_t wm_report_find_full(wm_txn_t *t, const char *node_id, const wm_period_t *p,
+                                           json_t **report, wm_head_t *at);
 
 #endif

@@ -7,7 +7,7 @@
  * NODE is a town's node directory (or its wmsync.conf); its daemon must be
  * stopped (the LMDB environment is opened for writing, and the daemon's
  * flock on the data directory is not taken here). The tool finds the
- * town's latest rollup record of PERIOD in its own log, adds DELTA
+ * town's latest rollup of PERIOD in its own log (either form), adds DELTA
  * (default 5) to totals.activities.theme_lecture and to
  * totals.activities.total of its JSON, and appends a NEW RollupReport
  * record with the altered JSON at the head of the log, properly chained
@@ -41,30 +41,8 @@
 #include "wm_crypto.h"
 #include "wm_date.h"
 #include "wm_record.h"
+#include "wm_report.h"
 #include "wm_store.h"
-
-typedef struct {
-    const char *period;
-    wm_record_t *found; /* the latest rollup record of the period, owned */
-} scan_ctx_t;
-
-static int find_rollup(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
-{
-    scan_ctx_t *sc = ctx;
-    wm_record_t *r = NULL;
-    (void)epoch;
-    (void)seq;
-    if (!v->bytes || wm_record_decode(v->bytes, v->len, &r) != WM_OK)
-        return 0;
-    if (r->body_case == WM__RECORD__BODY_ROLLUP && r->rollup->period &&
-        strcmp(r->rollup->period, sc->period) == 0) {
-        wm_record_free(&sc->found);
-        sc->found = r;
-        return 0;
-    }
-    wm_record_free(&r);
-    return 0;
-}
 
 /* Adds delta to the integer at obj.key; fails if it is not an integer. */
 static int bump(json_t *obj, const char *key, json_int_t delta, json_int_t *was)
@@ -122,7 +100,6 @@ int main(int argc, char **argv)
     wm_signer_t *signer = NULL;
     wm_store_t *s = NULL;
     wm_txn_t *t = NULL;
-    scan_ctx_t sc = {.period = p.name};
     json_t *j = NULL;
     char *text = NULL;
     uint8_t *srec = NULL;
@@ -172,17 +149,14 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* The latest honest report of the period. */
-    if ((err = wm_log_scan(t, node, 0, 0, find_rollup, &sc, NULL)) != WM_OK) {
-        fprintf(stderr, "forge_report: cannot read the log of %s: %s\n", cfg.id, wm_strerror(err));
+    /* The latest honest report of the period, in either form (a town
+     * whose county reads the binary form publishes RollupPart records);
+     * the forgery is a JSON RollupReport, which every county reads. */
+    if ((err = wm_report_find_full(t, cfg.id, &p, &j, NULL)) != WM_OK) {
+        fprintf(stderr, "forge_report: %s never published %s: %s\n", cfg.id, p.name,
+                wm_strerror(err));
         goto out;
     }
-    if (!sc.found) {
-        fprintf(stderr, "forge_report: %s never published %s\n", cfg.id, p.name);
-        goto out;
-    }
-    json_error_t je;
-    j = json_loads(sc.found->rollup->json, 0, &je);
     json_t *acts = json_object_get(json_object_get(j, "totals"), "activities");
     json_int_t was = 0, was_total = 0;
     if (!j || bump(acts, "theme_lecture", delta, &was) != 0 ||
@@ -213,9 +187,9 @@ int main(int argc, char **argv)
     /* The new record, chained to the head and signed with the town's key. */
     Wm__RollupReport rr = WM__ROLLUP_REPORT__INIT;
     wm_record_t r = WM__RECORD__INIT;
-    rr.period = sc.found->rollup->period;
-    rr.from = sc.found->rollup->from;
-    rr.to = sc.found->rollup->to;
+    rr.period = (char *)p.name;
+    rr.from = p.from;
+    rr.to = p.to;
     rr.json = text;
     r.schema = WM_SCHEMA;
     r.station = cfg.id;
@@ -252,7 +226,6 @@ out:
     free(srec);
     free(text);
     json_decref(j);
-    wm_record_free(&sc.found);
     wm_store_close(&s);
     wm_signer_free(&signer);
     return rc;

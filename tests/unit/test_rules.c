@@ -64,6 +64,13 @@ static void set_s(ProtobufCMessage *m, const char *name, const char *s)
     *(const char **)((char *)m + f->offset) = s;
 }
 
+static void set_b(ProtobufCMessage *m, const char *name, const uint8_t *b, size_t n)
+{
+    const ProtobufCFieldDescriptor *f = field_of(m->descriptor, name);
+    assert_int_equal(f->type, PROTOBUF_C_TYPE_BYTES);
+    *(ProtobufCBinaryData *)((char *)m + f->offset) = (ProtobufCBinaryData){n, (uint8_t *)b};
+}
+
 static void set_tags(ProtobufCMessage *m, const char *name, size_t n, char **v)
 {
     const ProtobufCFieldDescriptor *f = field_of(m->descriptor, name);
@@ -88,6 +95,9 @@ static void set_sample(rec_t *t, const wm_rule_t *row, const char *value)
     case WM_RULE_TAGS:
         t->tags[0] = (char *)value;
         set_tags(t->body, row->field, 1, t->tags);
+        break;
+    case WM_RULE_BYTES:
+        set_b(t->body, row->field, (const uint8_t *)value, strlen(value));
         break;
     default:
         set_u(t->body, row->field, strtoull(value, NULL, 10));
@@ -281,6 +291,15 @@ static void check_row(const wm_rule_t *row)
         u(&t, row, 0); ACCEPTS(&t, INGEST_TODAY, "0");
         u(&t, row, UINT32_MAX); ACCEPTS(&t, INGEST_TODAY, "the largest value");
         break;
+    case WM_RULE_BYTES: {
+        uint8_t *b = calloc(row->max + 1, 1);
+        assert_non_null(b);
+        set_b(t.body, row->field, b, row->max); ACCEPTS(&t, INGEST_TODAY, "the most bytes");
+        set_b(t.body, row->field, b, row->max + 1); REFUSES(&t, INGEST_TODAY, "one byte more");
+        set_b(t.body, row->field, b, 0); REFUSES(&t, INGEST_TODAY, "none");
+        free(b);
+        break;
+    }
     }
     rec_free(&t);
 }
