@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wmctl audit --town ID --period P — at the county: checks a town's signed
- * rollup of P against the station records it covers. The records are
- * fetched from the town (through the county's daemon and the live link);
- * they are station-signed and chained, so the town cannot alter them
- * unseen. They are verified and ingested into a scratch LMDB environment
- * through the same ingest as the network, the rollup is recomputed with the
- * same code, and every figure is compared.
+ * wmctl audit --child ID --period P (--town is its older name) — at any
+ * aggregator: checks a child's signed rollup of P. A town's is checked
+ * against the station records it covers: they are fetched from the town
+ * (through this node's daemon and the live link); they are station-signed
+ * and chained, so the town cannot alter them unseen. They are verified and
+ * ingested into a scratch LMDB environment through the same ingest as the
+ * network, the rollup is recomputed with the same code, and every figure
+ * is compared. A tier's (a county's, a city's) is checked against its
+ * children's signed reports, fetched from it the same way and summed with
+ * the same code; then each of those is audited in turn through it (FETCH
+ * `path`, relayed down the tiers), down to the station records.
  *
  * Keys: by default each station's signing key is the one the town holds;
  * --keys FILE pins them from the stations' own `wmctl keys` lines.
@@ -30,6 +34,22 @@
  * is seen and its line skipped, not cut to another node's id. */
 #define PIN_ID_SCAN "%129s"
 _Static_assert(WM_ID_MAX + 1 == 129, "PIN_ID_SCAN reads WM_ID_MAX + 1 bytes");
+
+/* How the records a report covers are reached from this node: through
+ * the child `via`, then down the tiers through path[0 … n) (PROTOCOL.md
+ * §2, FETCH `path`). The last hop (or via) holds them. */
+#define AUDIT_DEPTH 8
+typedef struct {
+    const char *via;
+    char *path[AUDIT_DEPTH];
+    size_t n;
+} route_t;
+
+/* The node that holds the records a route reaches. */
+static const char *holder(const route_t *r)
+{
+    return r->n ? r->path[r->n - 1] : r->via;
+}
 
 /* Pinned keys from --keys: "wmsync-id 1 ROLE ID SIGN CURVE NAME" lines. */
 typedef struct {
@@ -127,7 +147,7 @@ static json_t *row_of(json_t *report, const char *id)
  * epoch from seq from, fetched from town over the live link. *rep is the
  * reply (the caller frees it), which may still carry the town's error.
  * WMCTL_OK, or prints why and WMCTL_FAIL. */
-static int fetch_chunk(wmctl_t *w, const char *town, const char *station, uint32_t epoch,
+static int fetch_chunk(wmctl_t *w, const route_t *route, const char *station, uint32_t epoch,
                        uint64_t from, Wm__CtlReply **rep)
 {
     Wm__Fetch f = WM__FETCH__INIT;
@@ -136,7 +156,9 @@ static int fetch_chunk(wmctl_t *w, const char *town, const char *station, uint32
     f.epoch = epoch;
     f.from_seq = from;
     f.max_records = FETCH_CHUNK;
-    f.via = (char *)town;
+    f.via = (char *)route->via;
+    f.path = (char **)route->path;
+    f.n_path = route->n;
     req.op_case = WM__CTL_REQUEST__OP_FETCH;
     req.fetch = &f;
     wm_err_t err = wmctl_call(w, &req, rep);
@@ -176,14 +198,15 @@ static int ingest_chunk(wm_store_t *scratch, const wm_sender_t *s, const uint8_t
  * upto, or (whole) all the town holds of an earlier epoch, which may be
  * nothing at all (epoch numbers can skip, and a station may have started
  * a new epoch before an old one reached the town). */
-static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const char *town, const char *station,
+static int fetch_epoch(wmctl_t *w, wm_store_t *scratch, const route_t *route, const char *station,
                        uint32_t node_no, uint32_t epoch, uint64_t upto, int whole,
                        const pin_t *pin, uint64_t *fetched)
 {
     uint64_t from = 1;
+    const char *town = holder(route);
     while (whole || from <= upto) {
         Wm__CtlReply *rep = NULL;
-        if (fetch_chunk(w, town, station, epoch, from, &rep) != WMCTL_OK)
+        if (fetch_chunk(w, route, station, epoch, from, &rep) != WMCTL_OK)
             return WMCTL_FAIL;
         if (whole && !(rep->error && rep->error[0]) && rep->records &&
             (rep->records->n_records == 0 ||
@@ -248,14 +271,14 @@ static int cover_head(const json_t *cov, uint32_t *epoch, uint64_t *seq)
  * skip, but an aggregator stores no epoch more than WM_EPOCH_STEP_MAX
  * above the one before it: a longer run of empty epochs means the town
  * holds a log no aggregator accepts, and the walk stops there. */
-static int fetch_epochs(wmctl_t *w, wm_store_t *scratch, const char *town, const char *station,
+static int fetch_epochs(wmctl_t *w, wm_store_t *scratch, const route_t *route, const char *station,
                         uint32_t node_no, uint32_t epoch, uint64_t upto, const pin_t *pin,
                         uint64_t *fetched)
 {
     uint32_t empty = 0;
     for (uint64_t e = 1; e <= epoch; e++) {
         uint64_t before = *fetched;
-        int rc = fetch_epoch(w, scratch, town, station, node_no, (uint32_t)e, upto, e < epoch,
+        int rc = fetch_epoch(w, scratch, route, station, node_no, (uint32_t)e, upto, e < epoch,
                              pin, fetched);
         if (rc != WMCTL_OK)
             return rc;
@@ -273,7 +296,8 @@ static int fetch_epochs(wmctl_t *w, wm_store_t *scratch, const char *town, const
 /* One audit: where the town's station records are fetched into. */
 typedef struct {
     wmctl_t *w;
-    const char *town;
+    const char *town;  /* whose report is audited */
+    route_t route;     /* how its records are reached */
     pin_t *pins; /* from --keys, or NULL */
     size_t npins;
     wm_store_t *scratch;
@@ -314,10 +338,12 @@ static const pin_t *pin_of(const audit_t *a, const char *id)
 }
 
 /* Registers station id in the scratch store as an active child, so that
- * ingest takes its records. */
-static int scratch_node(wm_store_t *scratch, const char *id, uint32_t *node_no)
+ * ingest takes its records: role "station", or an aggregator's for a
+ * child whose published reports are audited. */
+static int scratch_node(wm_store_t *scratch, const char *id, const char *role, uint32_t *node_no)
 {
     Wm__PeerState ps = WM__PEER_STATE__INIT;
+    ps.role = (char *)role;
     uint8_t zero[WM_PUB_BYTES] = {0};
     wm_txn_t *t = NULL;
     ps.node = (char *)id;
@@ -381,13 +407,13 @@ static int fetch_covers(audit_t *a, const json_t *rep)
         }
         if (!st || !hash)
             continue;
-        if (scratch_node(a->scratch, st, &node_no) != WMCTL_OK) {
+        if (scratch_node(a->scratch, st, "station", &node_no) != WMCTL_OK) {
             rc = WMCTL_FAIL;
             break;
         }
         /* A station's own rc: one that fetches fine must not clear an
          * earlier station's failure. */
-        int src = seq ? fetch_epochs(a->w, a->scratch, a->town, st, node_no, epoch, seq,
+        int src = seq ? fetch_epochs(a->w, a->scratch, &a->route, st, node_no, epoch, seq,
                                      pin_of(a, st), &a->fetched)
                       : WMCTL_OK;
         if (src != WMCTL_OK) {
@@ -465,53 +491,206 @@ static int judge(const audit_t *a, json_t *rep, json_t *mine, int pinned)
     return diffs ? WMCTL_FAIL : WMCTL_OK;
 }
 
+/* ---- a tier: the report sums its children's signed reports ---- */
+
+/* The head of the child's report a tier's row names (row "report"). */
+static int row_report(const json_t *row, uint32_t *epoch, uint64_t *seq, const char **hash)
+{
+    const json_t *at = json_object_get(row, "report");
+    *hash = json_string_value(json_object_get(at, "hash"));
+    return json_is_object(at) && *hash && cover_head(at, epoch, seq) == 0 && *seq ? 0 : -1;
+}
+
+/* Whether rep is a tier's: some row names the child report it came from. */
+static int is_tier(const json_t *rep)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(rep, "stations"), i, row)
+    {
+        uint32_t e;
+        uint64_t q;
+        const char *h;
+        if (row_report(row, &e, &q, &h) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Fetches each child's log up to the report its row names, through the
+ * audited node (its children's logs are in its store), verifies it and
+ * recounts the tier from those signed reports. */
+static int fetch_children(audit_t *a, const json_t *rep)
+{
+    size_t i;
+    json_t *row;
+    int rc = WMCTL_OK;
+    json_array_foreach(json_object_get(rep, "stations"), i, row)
+    {
+        const char *id = json_string_value(json_object_get(row, "id")), *hash = NULL;
+        uint32_t epoch = 0, node_no = 0;
+        uint64_t seq = 0;
+        if (!id || row_report(row, &epoch, &seq, &hash) != 0) {
+            printf(_("  FAILED %s: a row of the tier names no report of its child\n"), id ? id : "?");
+            rc = WMCTL_FAIL;
+            continue;
+        }
+        if (scratch_node(a->scratch, id, "town", &node_no) != WMCTL_OK ||
+            fetch_epochs(a->w, a->scratch, &a->route, id, node_no, epoch, seq, NULL,
+                         &a->fetched) != WMCTL_OK ||
+            check_end(a, id, node_no, epoch, seq, hash) != WMCTL_OK)
+            rc = WMCTL_FAIL;
+    }
+    wmctl_progress(NULL, 0, 0);
+    return rc;
+}
+
+/* The tier's figures from its children's verified reports, with the same
+ * code the tier runs. */
+static int recount_tier(const audit_t *a, const wm_period_t *p, const json_t *rep, json_t **mine)
+{
+    wm_report_opts_t ro = {.id = a->town,
+                           .name = json_string_value(json_object_get(rep, "name")),
+                           .role = json_string_value(json_object_get(rep, "scope")),
+                           .aggregator = 1,
+                           .cadence_days = a->w->cfg.cadence_days,
+                           .silent_days = a->w->cfg.silent_days,
+                           .today = wm_date_today(),
+                           .now = (int64_t)time(NULL)};
+    wm_txn_t *t = NULL;
+    int rc = WMCTL_OK;
+    if (wm_txn_begin(a->scratch, 0, &t) != WM_OK || wm_report_build_tier(t, p, &ro, mine) != WM_OK)
+        rc = WMCTL_FAIL;
+    wm_txn_abort(&t);
+    return rc;
+}
+
+static int audit_report(const audit_t *up, const char *node, const route_t *route, json_t *rep,
+                        const wm_period_t *p, int depth);
+
+/* Audits, one by one, the children's reports the scratch store verified,
+ * each down to its own records: through the audited node, one hop more. */
+static int audit_children(const audit_t *a, const json_t *rep, const wm_period_t *p, int depth)
+{
+    int rc = WMCTL_OK;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(rep, "stations"), i, row)
+    {
+        const char *id = json_string_value(json_object_get(row, "id"));
+        json_t *crep = NULL;
+        wm_txn_t *t = NULL;
+        route_t r = a->route;
+        if (!id || r.n >= AUDIT_DEPTH)
+            continue;
+        r.path[r.n++] = (char *)id;
+        wm_err_t err = wm_txn_begin(a->scratch, 0, &t);
+        if (err == WM_OK)
+            err = wm_report_find_full(t, id, p, &crep, NULL);
+        wm_txn_abort(&t);
+        if (err != WM_OK) {
+            printf(_("  FAILED %s: its report of %s does not read: %s\n"), id, p->name,
+                   wm_strerror(err));
+            rc = WMCTL_FAIL;
+            continue;
+        }
+        if (audit_report(a, id, &r, crep, p, depth + 1) != WMCTL_OK)
+            rc = WMCTL_FAIL;
+        json_decref(crep);
+    }
+    return rc;
+}
+
+static int judge_tier(const audit_t *a, json_t *rep, json_t *mine)
+{
+    int same = 0, diffs = compare("totals", json_object_get(rep, "totals"),
+                                  json_object_get(mine, "totals"), &same);
+    diffs += compare_rows(rep, mine, &same);
+    printf(_("%zu report(s) of %s's children verified and summed: %d figure(s) confirmed, "
+             "%d differ\n"),
+           json_array_size(json_object_get(rep, "stations")), a->town, same, diffs);
+    return diffs ? WMCTL_FAIL : WMCTL_OK;
+}
+
+/* Audits node's report rep, whose records are reached through route: a
+ * town's against its stations' records, a tier's against its children's
+ * signed reports and then each of those, down to the station records. */
+static int audit_report(const audit_t *up, const char *node, const route_t *route, json_t *rep,
+                        const wm_period_t *p, int depth)
+{
+    audit_t a = {.w = up->w, .town = node, .route = *route, .pins = up->pins, .npins = up->npins};
+    json_t *mine = NULL;
+    int rc = WMCTL_FAIL, tier = is_tier(rep);
+    char dir[] = "/tmp/wmsync-audit.XXXXXX";
+    if (depth > AUDIT_DEPTH) {
+        printf(_("  FAILED %s: tiers nest deeper than %d\n"), node, AUDIT_DEPTH);
+        return WMCTL_FAIL;
+    }
+    if (!mkdtemp(dir) || wm_store_open(dir, WM_STORE_NOSYNC, 0, &a.scratch) != WM_OK) {
+        wmctl_err("audit: cannot make a scratch store");
+        return WMCTL_FAIL;
+    }
+    if (depth)
+        printf(_("audit of %s's rollup of %s, through %s\n"), node, p->name, route->via);
+    if (tier) {
+        rc = fetch_children(&a, rep);
+        if (rc == WMCTL_OK)
+            rc = recount_tier(&a, p, rep, &mine);
+        if (rc == WMCTL_OK)
+            rc = judge_tier(&a, rep, mine);
+        if (rc == WMCTL_OK)
+            rc = audit_children(&a, rep, p, depth);
+    } else {
+        rc = fetch_covers(&a, rep);
+        if (rc == WMCTL_OK)
+            rc = recount(&a, p, rep, &mine);
+        if (rc == WMCTL_OK)
+            rc = judge(&a, rep, mine, up->pins != NULL);
+    }
+    json_decref(mine);
+    wm_store_close(&a.scratch);
+    /* A scratch copy in a private temporary directory: if it cannot be
+     * removed, the verdict above stands and the system's tmp cleanup takes it. */
+    WM_IGNORE(wm_store_remove(dir));
+    rmdir(dir);
+    return rc;
+}
+
 int cmd_audit(wmctl_t *w, int argc, char **argv)
 {
     wmctl_opts_t o;
     int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
     if (rc)
         return rc;
-    const char *town = wmctl_opt(&o, "town"), *period = wmctl_opt(&o, "period"),
-               *keys = wmctl_opt(&o, "keys");
+    const char *child = wmctl_opt(&o, "child"), *town = wmctl_opt(&o, "town"),
+               *period = wmctl_opt(&o, "period"), *keys = wmctl_opt(&o, "keys");
     if ((rc = wmctl_opts_unused(&o, "audit")) || (rc = wmctl_config(w)))
         return rc;
     wm_period_t p;
-    if (!town || !period || wm_period_parse(period, &p) != WM_OK) {
-        fprintf(stderr, _("wmctl: rejected: audit needs --town ID and --period P\n"));
+    if (child && town && strcmp(child, town) != 0) {
+        fprintf(stderr, _("wmctl: rejected: --child and --town name the same thing; give one\n"));
         return WMCTL_USAGE;
     }
-    audit_t a = {.w = w, .town = town};
-    if (keys && (rc = load_pins(keys, &a.pins, &a.npins)))
+    if (!child)
+        child = town; /* --town: the name of --child before there were more tiers */
+    if (!child || !period || wm_period_parse(period, &p) != WM_OK) {
+        fprintf(stderr, _("wmctl: rejected: audit needs --child ID and --period P\n"));
+        return WMCTL_USAGE;
+    }
+    audit_t top = {.w = w};
+    if (keys && (rc = load_pins(keys, &top.pins, &top.npins)))
         return rc;
-
-    json_t *rep = NULL, *mine = NULL;
+    json_t *rep = NULL;
     wm_head_t at;
-    if ((rc = find_report(w, town, &p, &rep, &at))) {
-        free(a.pins);
+    if ((rc = find_report(w, child, &p, &rep, &at))) {
+        free(top.pins);
         return rc;
     }
-    printf(_("audit of %s's rollup of %s (its log record %" PRIu32 "/%" PRIu64 ")\n"), town, p.name,
+    printf(_("audit of %s's rollup of %s (its log record %" PRIu32 "/%" PRIu64 ")\n"), child, p.name,
            at.epoch, at.seq);
-
-    char dir[] = "/tmp/wmsync-audit.XXXXXX";
-    if (!mkdtemp(dir) || wm_store_open(dir, WM_STORE_NOSYNC, 0, &a.scratch) != WM_OK) {
-        wmctl_err("audit: cannot make a scratch store");
-        json_decref(rep);
-        free(a.pins);
-        return WMCTL_FAIL;
-    }
-    rc = fetch_covers(&a, rep);
-    if (rc == WMCTL_OK)
-        rc = recount(&a, &p, rep, &mine);
-    if (rc == WMCTL_OK)
-        rc = judge(&a, rep, mine, keys != NULL);
-    json_decref(mine);
+    route_t route = {.via = child};
+    rc = audit_report(&top, child, &route, rep, &p, 0);
     json_decref(rep);
-    wm_store_close(&a.scratch);
-    /* A scratch copy in a private temporary directory: if it cannot be
-     * removed, the verdict above stands and the system's tmp cleanup takes it. */
-    WM_IGNORE(wm_store_remove(dir));
-    rmdir(dir);
-    free(a.pins);
+    free(top.pins);
     return rc;
 }

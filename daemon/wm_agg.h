@@ -77,4 +77,15 @@ void wm_agg_set_ctl(wm_agg_t *a, wm_sock_t *ctl);
 WM_MUST_CHECK wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_peer, char *why,
                       size_t cap);
 
+/* Audits through the tiers (PROTOCOL.md §2, FETCH `path`): the tier above
+ * asked this node for records it does not hold, through its child
+ * f->path[0]. wm_agg_relay asks that child (with the rest of the path);
+ * its answer, or a timeout (error set, recs NULL), goes to the function
+ * set with wm_agg_set_relay, with the tier above's req_id. WM_OK means
+ * "answer pending"; otherwise why says why (nothing is pending). */
+typedef void (*wm_agg_relay_fn)(void *ctx, uint64_t up_req_id, Wm__Records *recs,
+                                const char *error);
+void wm_agg_set_relay(wm_agg_t *a, wm_agg_relay_fn fn, void *ctx);
+WM_MUST_CHECK wm_err_t wm_agg_relay(wm_agg_t *a, const Wm__Fetch *f, char *why, size_t cap);
+
 #endif

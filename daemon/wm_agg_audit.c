@@ -16,12 +16,22 @@
 
 #include "wm_diag.h"
 
-/* Answers a waiting control request: the records, or why there are none. */
+/* Answers a waiting control request, or the tier above for a relayed
+ * fetch: the records, or why there are none. */
 static void fetch_reply(wm_agg_t *a, wm_agg_wait_t *w, Wm__Records *recs, const char *error)
 {
     Wm__CtlReply r = WM__CTL_REPLY__INIT;
     uint8_t *buf = NULL;
     size_t len = 0;
+    if (w->relay) {
+        Wm__Records none = WM__RECORDS__INIT; /* a timeout: what was asked, and why not */
+        none.node = w->node;
+        none.epoch = w->epoch;
+        if (a->relay_fn)
+            a->relay_fn(a->relay_ctx, w->up_req_id, recs ? recs : &none, error);
+        memset(w, 0, sizeof *w);
+        return;
+    }
     if (error) {
         r.error = (char *)wm_errname(WM_ETIMEOUT);
         r.message = (char *)error;
@@ -62,12 +72,16 @@ void wm_agg_set_ctl(wm_agg_t *a, wm_sock_t *ctl)
     a->ctl = ctl;
 }
 
-wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_peer, char *why,
-                      size_t cap)
+/* Sends child (by id) a FETCH of f's records with the given path, and
+ * records what waits for its answer (w, filled by the caller but for the
+ * fields set here). */
+static WM_MUST_CHECK wm_err_t ask_child(wm_agg_t *a, const char *child, const Wm__Fetch *f,
+                                        char **path, size_t n_path, wm_agg_wait_t **wout,
+                                        char *why, size_t cap)
 {
-    wm_agg_peer_t *p = f->via ? wm_agg_peer_find(a, f->via) : NULL;
+    wm_agg_peer_t *p = child ? wm_agg_peer_find(a, child) : NULL;
     if (!p) {
-        wm_why(why, cap, "\"%s\" is not enrolled here", f->via ? f->via : "");
+        wm_why(why, cap, "\"%s\" is not enrolled here", child ? child : "");
         return WM_ENOTFOUND;
     }
     if (p->session == WM_AGG_S_NONE) {
@@ -83,11 +97,6 @@ wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_pee
         wm_why(why, cap, "too many audit requests at once");
         return WM_ESTATE;
     }
-    w->ctl_peer.data = malloc(ctl_peer->len);
-    if (!w->ctl_peer.data)
-        return WM_ENOMEM;
-    memcpy(w->ctl_peer.data, ctl_peer->data, ctl_peer->len);
-    w->ctl_peer.len = ctl_peer->len;
     w->req_id = ++a->next_req_id;
     w->deadline = time(NULL) + FETCH_TIMEOUT_S;
     snprintf(w->child, sizeof w->child, "%s", p->ps->node);
@@ -97,9 +106,51 @@ wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_pee
     Wm__Fetch out = *f;
     out.req_id = w->req_id;
     out.via = "";
+    out.path = path;
+    out.n_path = n_path;
     m.msg_case = WM__SYNC_MSG__MSG_FETCH;
     m.fetch = &out;
     wm_agg_send(a, &p->route, &m);
+    *wout = w;
+    return WM_OK;
+}
+
+wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_peer, char *why,
+                      size_t cap)
+{
+    wm_agg_wait_t *w = NULL;
+    uint8_t *peer = malloc(ctl_peer->len ? ctl_peer->len : 1);
+    if (!peer)
+        return WM_ENOMEM;
+    wm_err_t err = ask_child(a, f->via, f, f->path, f->n_path, &w, why, cap);
+    if (err != WM_OK) {
+        free(peer);
+        return err;
+    }
+    memcpy(peer, ctl_peer->data, ctl_peer->len);
+    w->ctl_peer.data = peer;
+    w->ctl_peer.len = ctl_peer->len;
+    return WM_OK;
+}
+
+void wm_agg_set_relay(wm_agg_t *a, wm_agg_relay_fn fn, void *ctx)
+{
+    a->relay_fn = fn;
+    a->relay_ctx = ctx;
+}
+
+wm_err_t wm_agg_relay(wm_agg_t *a, const Wm__Fetch *f, char *why, size_t cap)
+{
+    wm_agg_wait_t *w = NULL;
+    if (f->n_path == 0) {
+        snprintf(why, cap, "nothing to relay");
+        return WM_EINVAL;
+    }
+    wm_err_t err = ask_child(a, f->path[0], f, f->path + 1, f->n_path - 1, &w, why, cap);
+    if (err != WM_OK)
+        return err;
+    w->relay = 1;
+    w->up_req_id = f->req_id;
     return WM_OK;
 }
 

@@ -79,6 +79,8 @@ typedef struct {
     char child[WM_ID_MAX + 1]; /* the child asked (by id): only its answer counts */
     char node[WM_ID_MAX + 1];  /* what was asked for */
     uint32_t epoch;
+    int relay;                 /* asked by the tier above: answer it through relay_fn */
+    uint64_t up_req_id;        /* relay: the req_id of the tier above's FETCH */
 } wm_agg_wait_t;
 
 #define FETCH_WAIT_MAX 16
@@ -90,6 +92,8 @@ struct wm_agg {
     wm_sock_t *ctl; /* borrowed: answers to audit fetches */
     wm_agg_wait_t waits[FETCH_WAIT_MAX];
     uint64_t next_req_id;
+    wm_agg_relay_fn relay_fn; /* answers of relayed fetches go up through it */
+    void *relay_ctx;
     wm_agg_peer_t *peers;
     size_t npeers, cap;
     time_t flush_due;

@@ -55,6 +55,8 @@ struct wm_upstream {
     int64_t last_contact;   /* unix seconds */
     int read_failed;        /* the last read of the log failed (logged once) */
     int rollup_bin;         /* the last Welcome agreed "rollup-bin"; -1: none yet */
+    wm_upstream_relay_fn relay_fn; /* audits through the tiers (FETCH path) */
+    void *relay_ctx;
 };
 
 /* Meta name (storage/wm_store.h): "1" if the upstream's last Welcome
@@ -345,11 +347,53 @@ static int fetch_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v
     return 0;
 }
 
+void wm_upstream_set_relay(wm_upstream_t *u, wm_upstream_relay_fn fn, void *ctx)
+{
+    u->relay_fn = fn;
+    u->relay_ctx = ctx;
+}
+
+void wm_upstream_send_records(wm_upstream_t *u, uint64_t up_req_id, Wm__Records *recs,
+                              const char *error)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Records r = WM__RECORDS__INIT;
+    if (recs)
+        r = *recs;
+    r.req_id = up_req_id;
+    if (error)
+        r.error = (char *)error, r.n_records = 0;
+    m.msg_case = WM__SYNC_MSG__MSG_RECORDS;
+    m.records = &r;
+    if (!u->sock || send_msg(u, &m) != WM_OK) /* the aggregator's audit then times out */
+        wm_warn_peer(UP_PEER, "upstream: cannot send a relayed audit answer: %s", wm_net_detail());
+}
+
+/* A FETCH with a path: records of a node below one of our children, asked
+ * through it. Answered later (wm_upstream_send_records), or now with the
+ * reason it cannot be. */
+static void relay_fetch(wm_upstream_t *u, const Wm__Fetch *f)
+{
+    char why[WM_WHY_MAX] = "this node relays no audit (it is not an aggregator)";
+    if (u->relay_fn && u->relay_fn(u->relay_ctx, f, why, sizeof why) == WM_OK)
+        return;
+    Wm__Records r = WM__RECORDS__INIT;
+    r.node = f->node ? f->node : "";
+    r.epoch = f->epoch;
+    wm_upstream_send_records(u, f->req_id, &r, why);
+    wm_info_peer(UP_PEER, "upstream: audit fetch of %s through %s not relayed: %s", r.node,
+                 f->path[0], why);
+}
+
 /* An audit: the aggregator above asks for records we hold of a node (our
  * children's, or our own). They are the node's own signed records, so we
  * cannot alter them unseen. */
 static void answer_fetch(wm_upstream_t *u, const Wm__Fetch *f)
 {
+    if (f->n_path) {
+        relay_fetch(u, f);
+        return;
+    }
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Records r = WM__RECORDS__INIT;
     uint8_t pub[WM_PUB_BYTES];

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "sync.pb-c.h"
 #include "wm_net.h"
 #include "wm_node.h"
 
@@ -32,6 +33,16 @@ long wm_upstream_next_ms(wm_upstream_t *u);
  * 0 if not, or if it never welcomed us (an upstream of an older build
  * then still reads the JSON form). 0 for NULL. */
 int wm_upstream_rollup_bin(wm_upstream_t *u);
+/* Audits through the tiers: a FETCH from above with a `path` is handed to
+ * fn (set by the daemon; it asks the aggregator side to relay it), which
+ * returns WM_OK when an answer is pending and why otherwise (then the
+ * tier above gets RECORDS with that error). The pending answer is sent
+ * with wm_upstream_send_records: recs as the child sent them (req_id
+ * replaced by up_req_id), or error set and recs NULL. */
+typedef wm_err_t (*wm_upstream_relay_fn)(void *ctx, const Wm__Fetch *f, char *why, size_t cap);
+void wm_upstream_set_relay(wm_upstream_t *u, wm_upstream_relay_fn fn, void *ctx);
+void wm_upstream_send_records(wm_upstream_t *u, uint64_t up_req_id, Wm__Records *recs,
+                              const char *error);
 /* Live state for status: connected, last contact, in flight, last reject. */
 json_t *wm_upstream_status(wm_upstream_t *u);
 

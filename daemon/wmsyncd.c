@@ -587,6 +587,21 @@ static int parse_args(int argc, char **argv, const char **conf, int *new_epoch, 
 /* Opens d's sockets: the control socket, the aggregator's listener (when
  * [sync] listen is set) and the upstream link (when [sync] upstream is).
  * WM_OK, or logs why and returns the error; the caller closes what opened. */
+/* Audits through the tiers: a FETCH from the tier above for records of a
+ * node below a child goes down through the aggregator side, and the
+ * child's answer back up. */
+static wm_err_t relay_down(void *ctx, const Wm__Fetch *f, char *why, size_t cap)
+{
+    daemon_t *d = ctx;
+    return wm_agg_relay(d->agg, f, why, cap);
+}
+
+static void relay_up(void *ctx, uint64_t up_req_id, Wm__Records *recs, const char *error)
+{
+    daemon_t *d = ctx;
+    wm_upstream_send_records(d->up, up_req_id, recs, error);
+}
+
 static wm_err_t daemon_open_sockets(daemon_t *d)
 {
     char why[WM_WHY_MAX];
@@ -613,6 +628,10 @@ static wm_err_t daemon_open_sockets(daemon_t *d)
         (err = wm_upstream_open(d->node, d->net, &d->up, why, sizeof why)) != WM_OK) {
         wm_error("%s", why);
         return err;
+    }
+    if (d->agg && d->up) { /* an aggregator with an upstream relays audits down */
+        wm_upstream_set_relay(d->up, relay_down, d);
+        wm_agg_set_relay(d->agg, relay_up, d);
     }
     return WM_OK;
 }

@@ -53,7 +53,7 @@ expect "environmental science legal campus_safety traffic assistance other" \
     wmctl record activity --category volunteer_service --service-kind ""
 expect "wechat website poster leaflet" wmctl record publicity --channel ""
 expect "general branch" wmctl record team --team youth --kind ""
-expect "station town county" wmctl init --role ""
+expect "station town county city province" wmctl init --role ""
 expect "--category=theme_lecture --category=theory_education" wmctl record activity --category=the
 # used options are not offered again, except the repeatable --festival
 expect "--date --service-kind --team --participants --volunteers --hours --place --festival --tag --json" \
@@ -78,7 +78,7 @@ expect "--station --lang --out --force" wmctl report --period 2024-05 ""
 expect "zh en" wmctl report --period 2024-05 --lang ""
 expect "$(date +%Y-%m)" wmctl rollup --period "$(date +%Y-%m)"
 expect "--period" wmctl publish ""
-expect "--town --period --keys" wmctl audit ""
+expect "--child --town --period --keys" wmctl audit ""
 expect "--out --force" wmctl backup ""
 expect "--period --station --format --lang" wmctl rollup --out r.csv --force ""
 expect "--new-epoch" wmctl restore /media/usb/xinhe.wmbak ""
