@@ -427,13 +427,15 @@ static int fetch_covers(audit_t *a, const json_t *rep)
     return rc;
 }
 
-/* Recomputes the town's rollup of *p from the station records in the
- * scratch store, with the same code the town runs. */
-static int recount(const audit_t *a, const wm_period_t *p, const json_t *rep, json_t **mine)
+/* Recomputes the audited node's rollup of *p with the same code it runs:
+ * a town's from the station records in the scratch store, a tier's from
+ * its children's verified reports there. */
+static int recount(const audit_t *a, const wm_period_t *p, const json_t *rep, int tier,
+                   json_t **mine)
 {
     wm_report_opts_t ro = {.id = a->town,
                            .name = json_string_value(json_object_get(rep, "name")),
-                           .role = "town",
+                           .role = tier ? json_string_value(json_object_get(rep, "scope")) : "town",
                            .aggregator = 1,
                            .cadence_days = a->w->cfg.cadence_days,
                            .silent_days = a->w->cfg.silent_days,
@@ -441,7 +443,10 @@ static int recount(const audit_t *a, const wm_period_t *p, const json_t *rep, js
                            .now = (int64_t)time(NULL)};
     wm_txn_t *t = NULL;
     int rc = WMCTL_OK;
-    if (wm_txn_begin(a->scratch, 0, &t) != WM_OK || wm_report_build(t, p, &ro, mine) != WM_OK)
+    wm_err_t err = wm_txn_begin(a->scratch, 0, &t);
+    if (err == WM_OK)
+        err = tier ? wm_report_build_tier(t, p, &ro, mine) : wm_report_build(t, p, &ro, mine);
+    if (err != WM_OK)
         rc = WMCTL_FAIL;
     wm_txn_abort(&t);
     return rc;
@@ -545,26 +550,6 @@ static int fetch_children(audit_t *a, const json_t *rep)
     return rc;
 }
 
-/* The tier's figures from its children's verified reports, with the same
- * code the tier runs. */
-static int recount_tier(const audit_t *a, const wm_period_t *p, const json_t *rep, json_t **mine)
-{
-    wm_report_opts_t ro = {.id = a->town,
-                           .name = json_string_value(json_object_get(rep, "name")),
-                           .role = json_string_value(json_object_get(rep, "scope")),
-                           .aggregator = 1,
-                           .cadence_days = a->w->cfg.cadence_days,
-                           .silent_days = a->w->cfg.silent_days,
-                           .today = wm_date_today(),
-                           .now = (int64_t)time(NULL)};
-    wm_txn_t *t = NULL;
-    int rc = WMCTL_OK;
-    if (wm_txn_begin(a->scratch, 0, &t) != WM_OK || wm_report_build_tier(t, p, &ro, mine) != WM_OK)
-        rc = WMCTL_FAIL;
-    wm_txn_abort(&t);
-    return rc;
-}
-
 static int audit_report(const audit_t *up, const char *node, const route_t *route, json_t *rep,
                         const wm_period_t *p, int depth);
 
@@ -635,7 +620,7 @@ static int audit_report(const audit_t *up, const char *node, const route_t *rout
     if (tier) {
         rc = fetch_children(&a, rep);
         if (rc == WMCTL_OK)
-            rc = recount_tier(&a, p, rep, &mine);
+            rc = recount(&a, p, rep, 1, &mine);
         if (rc == WMCTL_OK)
             rc = judge_tier(&a, rep, mine);
         if (rc == WMCTL_OK)
@@ -643,7 +628,7 @@ static int audit_report(const audit_t *up, const char *node, const route_t *rout
     } else {
         rc = fetch_covers(&a, rep);
         if (rc == WMCTL_OK)
-            rc = recount(&a, p, rep, &mine);
+            rc = recount(&a, p, rep, 0, &mine);
         if (rc == WMCTL_OK)
             rc = judge(&a, rep, mine, up->pins != NULL);
     }

@@ -332,15 +332,20 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
     p->in_flight = 0;
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Welcome w = WM__WELCOME__INIT;
+    const char *offered[WM_SYNC_FEATURES_MAX];
+    size_t n_offered = offered_features(offered);
+    p->relays = 0; /* both listed rollup-bin: the child relays audit fetches down */
+    for (size_t i = 0; i < n_offered; i++)
+        p->relays |= strcmp(offered[i], WM_FEATURE_ROLLUP_BIN) == 0 &&
+                     wm_sync_feature_agreed(WM_FEATURE_ROLLUP_BIN, h->features, h->n_features);
     Wm__Frontier f = wm_frontier_of(&durable);
     w.durable = &f;
     w.credit = WM_SYNC_CREDIT;
     w.max_records = WM_SYNC_MAX_RECORDS;
     w.max_bytes = WM_SYNC_MAX_BYTES;
     w.heartbeat_s = WM_SYNC_HEARTBEAT_S;
-    const char *offered[WM_SYNC_FEATURES_MAX];
     w.features = (char **)offered; /* the child uses those it listed too */
-    w.n_features = offered_features(offered);
+    w.n_features = n_offered;
     m.msg_case = WM__SYNC_MSG__MSG_WELCOME;
     m.welcome = &w;
     wm_agg_send(a, route, &m);

@@ -89,6 +89,11 @@ static WM_MUST_CHECK wm_err_t ask_child(wm_agg_t *a, const char *child, const Wm
                  p->ps->node);
         return WM_ESTATE;
     }
+    if (n_path && !p->relays) {
+        snprintf(why, cap, "%s runs a build that does not relay audits down its tiers (no "
+                 "feature " WM_FEATURE_ROLLUP_BIN "): audit it at its own node", p->ps->node);
+        return WM_ESTATE;
+    }
     wm_agg_wait_t *w = NULL;
     for (int i = 0; i < FETCH_WAIT_MAX && !w; i++)
         if (!a->waits[i].req_id)

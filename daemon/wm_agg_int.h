@@ -69,6 +69,7 @@ typedef struct {
     uint64_t v_bad_seq;
     char v_why[WM_WHY_MAX];
     time_t unverified_since; /* when staged records began to wait; 0: none */
+    int relays;         /* this session agreed rollup-bin: FETCH may carry a path */
 } wm_agg_peer_t;
 
 /* An audit fetch waiting for the child's answer. */

@@ -123,30 +123,25 @@ static WM_MUST_CHECK wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t
 }
 
 /* What a record may be depends on who wrote it (PROTOCOL.md §3, "Who may
- * write what"): only a town or a county publishes a rollup report, and
+ * write what"): only an aggregator publishes a rollup report, and
  * only its own; a void names a record before it in the same log. So a
  * child can never bring in figures that its aggregator would show as its
  * own, or as another node's. */
 static WM_MUST_CHECK wm_err_t check_tier(const wm_sender_t *s, const wm_record_t *r,
                                          wm_ingest_t *res)
 {
-    if (r->body_case == WM__RECORD__BODY_ROLLUP_PART) {
-        /* The binary form names no node: it is the record's own (the
-         * sender's, checked as for every record), so only the role. */
+    int part = r->body_case == WM__RECORD__BODY_ROLLUP_PART;
+    if (part || r->body_case == WM__RECORD__BODY_ROLLUP) {
         const char *role = s->peer && s->peer->role ? s->peer->role : "";
         if (strcmp(role, "station") == 0)
             return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, r->epoch, r->seq,
-                          "record %" PRIu32 "/%" PRIu64 " is a part of a rollup report, and %s "
-                          "is enrolled as a station: only an aggregator publishes one",
-                          r->epoch, r->seq, s->id);
+                          "record %" PRIu32 "/%" PRIu64 " is %s rollup report, and %s is enrolled "
+                          "as a station: only an aggregator publishes one",
+                          r->epoch, r->seq, part ? "a part of a" : "a", s->id);
     }
     if (r->body_case == WM__RECORD__BODY_ROLLUP) {
-        const char *role = s->peer && s->peer->role ? s->peer->role : "";
-        if (strcmp(role, "station") == 0)
-            return refuse(res, WM_EINVAL, WM_SYNC_R_INVALID, r->epoch, r->seq,
-                          "record %" PRIu32 "/%" PRIu64 " is a rollup report, and %s is enrolled "
-                          "as a station: only an aggregator publishes one",
-                          r->epoch, r->seq, s->id);
+        /* The binary form names no node: it is the record's own (the
+         * sender's, checked as for every record); the JSON names one. */
         json_t *j = json_loads(r->rollup->json, 0, NULL);
         const char *id = json_string_value(json_object_get(j, "id"));
         int own = id && strcmp(id, s->id) == 0;
