@@ -923,7 +923,7 @@ wm_err_t wm_report_build_any(wm_txn_t *t, const wm_period_t *p, const wm_report_
     if (!tier) {
         wm_err_t err = wm_peer_scan(t, peer_aggregator, &tier);
         if (err != WM_OK)
-            return read_fail(t, o, err, o->id, "the register of enrolled children");
+            return read_fail(t, o, err, o->id, "the register of enrolled stations");
     }
     return tier ? wm_report_build_tier(t, p, o, out) : wm_report_build(t, p, o, out);
 }
