@@ -6,11 +6,14 @@
  *   every node:   "role", "id", "name", "epoch", "head_seq", "head_hash",
  *                 "records", "daemon_running"
  *   with an upstream: "acked_seq", "pending", "connected", "last_contact",
- *                 "last_reject", "last_reject_hint" (what to do: wm_sync.h)
+ *                 "last_reject", "last_reject_hint" (what to do: wm_sync.h);
+ *                 from the running daemon: the link's "wire_bytes" … "zstd"
+ *                 (daemon/wm_link.h) and "clock_offset_s"
  *   aggregators:  "stations": [{"id", "seq", "state", "lag", "verified_epoch",
  *                 "verified_seq", "unverified", "verify_lag_s", ...,
  *                 "quota": {"bytes", "records", "days", "max_day", "max_day_bytes",
- *                 "day_limit", "total_limit"}}], "caught_up"
+ *                 "day_limit", "total_limit"}, "clock_offset_s", "clock_at",
+ *                 and from the running daemon "wire_bytes" … "zstd"}], "caught_up"
  *                 (every child also fully verified)
  */
 #include <inttypes.h>
@@ -135,6 +138,10 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
                             json_string(wm_sync_slug_hint(p->last_reject)));
     if (row && p->state_reason && p->state_reason[0])
         json_object_set_new(row, "state_reason", json_string(p->state_reason));
+    if (row && p->clock_at) { /* its wall clock minus ours, at its last HELLO */
+        json_object_set_new(row, "clock_offset_s", json_integer(p->clock_offset_ms / 1000));
+        json_object_set_new(row, "clock_at", json_integer(p->clock_at));
+    }
     if (row) {
         json_object_set_new(row, "verified_epoch", json_integer(vh.epoch));
         json_object_set_new(row, "verified_seq", json_integer((json_int_t)vh.seq));
@@ -168,6 +175,28 @@ static const char *state_text(const char *state, char *buf, size_t cap)
     return state;
 }
 
+/* The wire and clock lines of a link (the upstream's, or a child's). */
+static void print_link(const char *indent, const json_t *r)
+{
+    json_t *wb = json_object_get(r, "wire_bytes");
+    json_t *off = json_object_get(r, "clock_offset_s");
+    if (wb)
+        printf(json_is_true(json_object_get(r, "zstd"))
+                   ? _("%swire:      %lld bytes, %lld records, %.1f bytes/record (zstd)\n")
+                   : _("%swire:      %lld bytes, %lld records, %.1f bytes/record\n"),
+               indent, (long long)json_integer_value(wb),
+               (long long)json_integer_value(json_object_get(r, "wire_records")),
+               json_number_value(json_object_get(r, "bytes_per_record")));
+    if (off) {
+        long long sec = (long long)json_integer_value(off);
+        int wrong = sec > WM_SYNC_CLOCK_WARN_S || sec < -WM_SYNC_CLOCK_WARN_S;
+        printf(sec < 0 ? _("%sclock:     %lld s behind the aggregator's%s\n")
+                       : _("%sclock:     %lld s ahead of the aggregator's%s\n"),
+               indent, sec < 0 ? -sec : sec,
+               wrong ? _(": WRONG, set the date and time of that computer") : "");
+    }
+}
+
 static void print_human(const json_t *j)
 {
     json_t *d = json_object_get(j, "daemon");
@@ -193,6 +222,7 @@ static void print_human(const json_t *j)
                (long long)json_integer_value(json_object_get(j, "acked_seq")),
                (long long)json_integer_value(json_object_get(j, "pending")),
                json_string_value(json_object_get(j, "last_contact")));
+        print_link("  ", j);
         const char *lr = json_string_value(json_object_get(j, "last_reject"));
         if (lr && lr[0])
             printf(_("  last reject: %s\n  what to do:  %s\n"), lr,
@@ -229,6 +259,7 @@ static void print_human(const json_t *j)
             const char *hint = json_string_value(json_object_get(r, "last_reject_hint"));
             if (hint && hint[0])
                 printf(_("      what to do: %s\n"), hint);
+            print_link("      ", r);
         }
     }
 }
@@ -330,6 +361,14 @@ static void add_upstream(json_t *j, const own_state_t *o, json_t *live)
     char slug[48]; /* the meta value is "slug: detail" */
     snprintf(slug, sizeof slug, "%.*s", (int)strcspn(o->last_reject, ":"), o->last_reject);
     json_object_set_new(j, "last_reject_hint", json_string(wm_sync_slug_hint(slug)));
+    static const char *const live_keys[] = {"wire_bytes", "wire_bytes_out", "wire_bytes_in",
+                                            "wire_messages", "wire_records", "bytes_per_record",
+                                            "zbatches", "zstd", "clock_offset_s", NULL};
+    for (size_t i = 0; up && live_keys[i]; i++) {
+        json_t *v = json_object_get(up, live_keys[i]);
+        if (v)
+            json_object_set(j, live_keys[i], v);
+    }
 }
 
 /* Moves the child rows into j as "stations", each with how long its
@@ -337,6 +376,7 @@ static void add_upstream(json_t *j, const own_state_t *o, json_t *live)
 static void add_stations(json_t *j, json_t *stations, json_t *live, int all_caught_up)
 {
     json_t *lag = json_object_get(json_object_get(live, "verifier"), "lag_s");
+    json_t *links = json_object_get(live, "links");
     size_t i;
     json_t *r;
     json_array_foreach(stations, i, r)
@@ -345,6 +385,9 @@ static void add_stations(json_t *j, json_t *stations, json_t *live, int all_caug
         json_t *l = id ? json_object_get(lag, id) : NULL;
         if (json_is_object(r))
             json_object_set_new(r, "verify_lag_s", json_integer(l ? json_integer_value(l) : 0));
+        json_t *wire = id ? json_object_get(links, id) : NULL;
+        if (json_is_object(r) && wire) /* wire_bytes … zstd: since the daemon started */
+            json_object_update(r, wire);
     }
     json_object_set_new(j, "stations", stations);
     json_object_set_new(j, "caught_up", json_boolean(all_caught_up));

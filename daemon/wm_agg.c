@@ -35,8 +35,17 @@ void wm_agg_send(wm_agg_t *a, const wm_frame_t *route, Wm__SyncMsg *m)
     if (wm_pb_encode(&m->base, &buf, &len) != WM_OK)
         return;
     wm_msg_t out = {.n = 2, .f = {*route, {buf, len}}};
-    if (wm_sock_send(a->router, &out) != WM_OK)
+    if (wm_sock_send(a->router, &out) != WM_OK) {
         wm_debug("sync: reply dropped (%s)", wm_net_detail());
+    } else {
+        /* Counted for the child whose session is on route (wm_link). */
+        for (size_t i = 0; i < a->npeers; i++)
+            if (a->peers[i].route.len == route->len && route->len &&
+                memcmp(a->peers[i].route.data, route->data, route->len) == 0) {
+                wm_link_sent(&a->peers[i].link, len);
+                break;
+            }
+    }
     free(buf);
 }
 
@@ -251,9 +260,10 @@ WM_MUST_CHECK wm_err_t wm_agg_durable(wm_agg_t *a, wm_agg_peer_t *p, wm_head_t *
 
 /* The features this aggregator offers in a Welcome: the build's, less
  * those named in the environment variable WMSYNCD_FEATURES_OFF (comma
- * separated), with which a test plays an aggregator of an older build.
- * Returns how many; out holds at most WM_SYNC_FEATURES_MAX. */
-static size_t offered_features(const char **out)
+ * separated), with which a test plays an aggregator of an older build,
+ * and less "zstd" unless compress ([sync] compress). Returns how many; out
+ * holds at most WM_SYNC_FEATURES_MAX. */
+static size_t offered_features(const char **out, int compress)
 {
     const char *off = getenv("WMSYNCD_FEATURES_OFF");
     size_t n = 0;
@@ -262,7 +272,7 @@ static size_t offered_features(const char **out)
         const char *hit = off ? strstr(off, *f) : NULL;
         while (hit && !((hit == off || hit[-1] == ',') && (hit[len] == 0 || hit[len] == ',')))
             hit = strstr(hit + 1, *f);
-        if (!hit)
+        if (!hit && (compress || strcmp(*f, WM_WIRE_FEATURE) != 0))
             out[n++] = *f;
     }
     return n;
@@ -278,6 +288,23 @@ static void reject_durable(wm_agg_t *a, wm_agg_peer_t *p, wm_head_t *h)
         wm_warn_peer(p->ps->node, "sync: cannot read the stored frontier of %s: %s",
                      p->ps->node, wm_strerror(err));
     }
+}
+
+/* The child's wall clock minus ours, from the time its HELLO carries (a
+ * build older than the field sends none: nothing is noted). The HELLO's
+ * one-way delay is not corrected: a second or so on a slow link. */
+static void note_clock(wm_agg_peer_t *p, const Wm__Hello *h)
+{
+    if (!h->time_ms)
+        return;
+    int64_t now = wm_link_wall_ms();
+    p->ps->clock_offset_ms = h->time_ms - now;
+    p->ps->clock_at = now / 1000;
+    p->dirty = 1;
+    int64_t off_s = p->ps->clock_offset_ms / 1000;
+    if (off_s > WM_SYNC_CLOCK_WARN_S || off_s < -WM_SYNC_CLOCK_WARN_S)
+        wm_warn_peer(p->ps->node, "sync: the clock of %s is %" PRId64 " s %s ours", p->ps->node,
+                     off_s > 0 ? off_s : -off_s, off_s > 0 ? "ahead of" : "behind");
 }
 
 static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, const Wm__Hello *h)
@@ -301,6 +328,7 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
     }
     wm_head_from(h->head, &claimed);
     wm_agg_peer_claimed(p, h->head);
+    note_clock(p, h);
     p->ps->last_seen = (int64_t)time(NULL);
     p->dirty = 1;
     /* The child must have at least what we hold of its current epoch: less
@@ -333,7 +361,11 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__Welcome w = WM__WELCOME__INIT;
     const char *offered[WM_SYNC_FEATURES_MAX];
-    size_t n_offered = offered_features(offered);
+    size_t n_offered = offered_features(offered, a->node->cfg->compress);
+    p->link.zstd = 0; /* both listed zstd: the child may send ZBatches */
+    for (size_t i = 0; i < n_offered; i++)
+        p->link.zstd |= strcmp(offered[i], WM_WIRE_FEATURE) == 0 &&
+                        wm_sync_feature_agreed(WM_WIRE_FEATURE, h->features, h->n_features);
     p->relays = 0; /* both listed rollup-bin: the child relays audit fetches down */
     for (size_t i = 0; i < n_offered; i++)
         p->relays |= strcmp(offered[i], WM_FEATURE_ROLLUP_BIN) == 0 &&
@@ -346,6 +378,7 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
     w.heartbeat_s = WM_SYNC_HEARTBEAT_S;
     w.features = (char **)offered; /* the child uses those it listed too */
     w.n_features = n_offered;
+    w.time_ms = wm_link_wall_ms(); /* the child warns its operator of a wrong clock */
     m.msg_case = WM__SYNC_MSG__MSG_WELCOME;
     m.welcome = &w;
     wm_agg_send(a, route, &m);
@@ -420,7 +453,7 @@ static void quarantine(wm_agg_t *a, wm_txn_t *parent, wm_agg_peer_t *p, const wm
 static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, wm_agg_pending_t *pb, int64_t now)
 {
     wm_agg_peer_t *p = pb->peer;
-    Wm__Batch *b = pb->msg->batch;
+    Wm__Batch *b = pb->batch;
     wm_txn_t *t = NULL;
     if (!p->node_no) {
         /* First records ever from this node: number it in the parent. */
@@ -463,7 +496,7 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, wm_agg_pending_t *pb, 
 static void answer_pending(wm_agg_t *a, wm_agg_pending_t *pb, int committed)
 {
     wm_agg_peer_t *p = pb->peer;
-    Wm__Batch *b = pb->msg->batch;
+    Wm__Batch *b = pb->batch;
     if (p->in_flight)
         p->in_flight--; /* answered now, either way */
     if (pb->stored && committed && pb->res.flagged) {
@@ -546,6 +579,49 @@ static void on_heartbeat(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
     wm_agg_send(a, route, &r);
 }
 
+/* A ZBATCH (feature "zstd", PROTOCOL.md §7.1): only on a session that
+ * agreed to it; unpacked (every size checked before anything is
+ * decompressed) into pend's view of it, then taken as a Batch. */
+static void on_zbatch(wm_agg_t *a, wm_agg_peer_t *p, wm_msg_t *m, Wm__SyncMsg **sm,
+                      wm_agg_pending_t *pend, size_t *npend)
+{
+    const Wm__ZBatch *zb = (*sm)->zbatch;
+    wm_agg_pending_t *pb = &pend[*npend];
+    Wm__Batch *v = &pb->view;
+    char why[WM_WHY_MAX];
+    wm__batch__init(v);
+    v->batch_id = zb->batch_id;
+    v->head = zb->head;
+    if (in_session(p, &m->f[0]) && !p->link.zstd) {
+        send_reject(a, &m->f[0], p, v, WM_SYNC_R_NOT_NEGOTIATED, 0,
+                    "a compressed batch, but this session did not agree to \"%s\"",
+                    WM_WIRE_FEATURE);
+        return;
+    }
+    wm_sync_reason_t r = in_session(p, &m->f[0]) ? wm_wire_unpack(zb, WM_SYNC_MAX_RECORDS,
+                                                                   &pb->unz, why, sizeof why)
+                                                 : WM_SYNC_R_OK;
+    if (r != WM_SYNC_R_OK) {
+        send_reject(a, &m->f[0], p, v, r, 0, "%s", why);
+        return;
+    }
+    v->records = pb->unz.recs;
+    v->n_records = pb->unz.n;
+    if (!batch_admissible(a, p, &m->f[0], v)) {
+        wm_wire_batch_free(&pb->unz);
+        return;
+    }
+    wm_agg_peer_claimed(p, zb->head);
+    wm_link_batch(&p->link, v->n_records, 1);
+    pb->peer = p;
+    pb->route = m->f[0]; /* taken over from m */
+    m->f[0] = (wm_frame_t){0};
+    pb->batch = v;
+    pb->msg = *sm;
+    *sm = NULL;
+    (*npend)++;
+}
+
 /* One decoded message *sm of the active peer p, arrived as m. An
  * admissible batch joins pend (which takes over *sm and m's route frame,
  * leaving NULL and an empty frame behind); everything else is answered
@@ -560,13 +636,16 @@ static void on_sync_msg(wm_agg_t *a, wm_agg_peer_t *p, wm_msg_t *m, Wm__SyncMsg 
     case WM__SYNC_MSG__MSG_BATCH:
         if (batch_admissible(a, p, route, s->batch)) {
             wm_agg_peer_claimed(p, s->batch->head);
+            wm_link_batch(&p->link, s->batch->n_records, 0);
             pend[*npend].peer = p;
             pend[*npend].route = *route; /* taken over from m */
             m->f[0] = (wm_frame_t){0};
+            pend[*npend].batch = s->batch;
             pend[(*npend)++].msg = s;
             *sm = NULL;
         }
         break;
+    case WM__SYNC_MSG__MSG_ZBATCH: on_zbatch(a, p, m, sm, pend, npend); break;
     case WM__SYNC_MSG__MSG_HEARTBEAT: on_heartbeat(a, p, route, s->heartbeat); break;
     case WM__SYNC_MSG__MSG_RECORDS:
         if (!wm_agg_audit_answered(a, p, s->records))
@@ -620,6 +699,7 @@ static void on_router_msg(wm_agg_t *a, wm_msg_t *m, time_t now, wm_agg_pending_t
     } else {
         p->ps->last_seen = (int64_t)now;
         p->dirty = 1;
+        wm_link_received(&p->link, m->f[1].len);
         on_sync_msg(a, p, m, &sm, pend, npend);
     }
     wm_pb_free(&sm);
@@ -650,6 +730,7 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
         answer_pending(a, &pend[i], committed);
         free(pend[i].route.data);
         wm_pb_free(&pend[i].msg);
+        wm_wire_batch_free(&pend[i].unz);
     }
 }
 
@@ -737,6 +818,7 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     b.n_records = n;
     sm.batch = &b;
     pb.msg = &sm;
+    pb.batch = &b;
     wm_err_t err;
     int tries = 0;
     do { /* a full map grows, and the chunk is ingested again */
@@ -762,4 +844,13 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     *duplicates = pb.res.duplicates;
     *durable = pb.res.durable;
     return WM_OK;
+}
+
+json_t *wm_agg_links_status(wm_agg_t *a)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < a->npeers; i++)
+        if (a->peers[i].link.msgs_in)
+            json_object_set_new(o, a->peers[i].ps->node, wm_link_json(&a->peers[i].link));
+    return o;
 }

@@ -70,6 +70,10 @@ void wm_agg_on_verified(wm_agg_t *a);
 json_t *wm_agg_verify_status(wm_agg_t *a);
 int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap);
 
+/* Each child's link since the daemon started (wm_link.h): {id:
+ * {"wire_bytes", …, "zstd"}} for the children seen; the caller owns it. */
+json_t *wm_agg_links_status(wm_agg_t *a);
+
 /* Audits: asks child f->via for records of node f->node; the answer goes
  * to ctl_peer on the control socket set with wm_agg_set_ctl, when it comes
  * (or a timeout error after 15 s). WM_OK means "answer pending". */

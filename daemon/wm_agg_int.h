@@ -21,7 +21,9 @@
 
 #include "wm_agg.h"
 #include "wm_ingest.h"
+#include "wm_link.h"
 #include "wm_sync.h"
+#include "wm_wire.h"
 #include "wm_validate.h"
 #include "wm_verifier.h"
 
@@ -70,6 +72,7 @@ typedef struct {
     char v_why[WM_WHY_MAX];
     time_t unverified_since; /* when staged records began to wait; 0: none */
     int relays;         /* this session agreed rollup-bin: FETCH may carry a path */
+    wm_link_t link;     /* wire bytes since start; link.zstd: in use on the session */
 } wm_agg_peer_t;
 
 /* An audit fetch waiting for the child's answer. */
@@ -106,6 +109,9 @@ typedef struct {
     wm_agg_peer_t *peer;
     wm_frame_t route; /* the connection the batch came on: the answer goes there */
     Wm__SyncMsg *msg; /* owned */
+    Wm__Batch *batch; /* what is ingested: msg's Batch, or view */
+    Wm__Batch view;   /* a ZBatch's records (unz), as a Batch */
+    wm_wire_batch_t unz; /* owned: a ZBatch's restored records */
     wm_ingest_t res;
     int stored;
     int numbered;     /* the peer got its node number in this turn */

@@ -21,7 +21,9 @@
 #include "wm_agg.h"
 #include "wm_ingest.h"
 #include "wm_diag.h"
+#include "wm_link.h"
 #include "wm_nodedir.h"
+#include "wm_wire.h"
 
 #define ACKED_SAVE_MS 100 /* store the acked cursor at most this often while streaming */
 /* Log lines the aggregator can cause are charged to it (wm_diag_peer). */
@@ -57,6 +59,9 @@ struct wm_upstream {
     int rollup_bin;         /* the last Welcome agreed "rollup-bin"; -1: none yet */
     wm_upstream_relay_fn relay_fn; /* audits through the tiers (FETCH path) */
     void *relay_ctx;
+    wm_link_t link;         /* wire bytes; link.zstd: compressed batches in use */
+    int clock_known;        /* a WELCOME told the aggregator's time */
+    int64_t clock_offset_ms; /* our wall clock minus the aggregator's, then */
 };
 
 /* Meta name (storage/wm_store.h): "1" if the upstream's last Welcome
@@ -105,6 +110,16 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Sends one encoded SyncMsg and counts it (wm_link). */
+static WM_MUST_CHECK wm_err_t send_buf(wm_upstream_t *u, uint8_t *buf, size_t len)
+{
+    wm_msg_t out = {.n = 1, .f = {{buf, len}}};
+    wm_err_t err = wm_sock_send(u->sock, &out);
+    if (err == WM_OK)
+        wm_link_sent(&u->link, len);
+    return err;
+}
+
 static WM_MUST_CHECK wm_err_t send_msg(wm_upstream_t *u, Wm__SyncMsg *m)
 {
     uint8_t *buf = NULL;
@@ -112,8 +127,7 @@ static WM_MUST_CHECK wm_err_t send_msg(wm_upstream_t *u, Wm__SyncMsg *m)
     wm_err_t err = wm_pb_encode(&m->base, &buf, &len);
     if (err != WM_OK)
         return err;
-    wm_msg_t out = {.n = 1, .f = {{buf, len}}};
-    err = wm_sock_send(u->sock, &out);
+    err = send_buf(u, buf, len);
     free(buf);
     return err;
 }
@@ -199,8 +213,10 @@ static void send_hello(wm_upstream_t *u)
     h.version = WM_SYNC_VERSION;
     h.node = (char *)u->node->cfg->id;
     h.head = &f;
-    h.features = (char **)wm_sync_features; /* in use: those the Welcome lists too */
-    h.n_features = wm_sync_feature_count();
+    char *feats[WM_SYNC_FEATURES_MAX];
+    h.features = feats; /* in use: those the Welcome lists too */
+    h.n_features = wm_link_features(u->node->cfg->compress, feats);
+    h.time_ms = wm_link_wall_ms(); /* the aggregator shows our clock's offset */
     m.msg_case = WM__SYNC_MSG__MSG_HELLO;
     m.hello = &h;
     if (send_msg(u, &m) == WM_OK) {
@@ -300,14 +316,18 @@ static void pump(wm_upstream_t *u)
         if (b.n_records > 0) {
             const ProtobufCBinaryData *last = &b.records[b.n_records - 1];
             wm_srec_hash_buf(last->data, last->len, fc.last.hash);
-            Wm__SyncMsg m = WM__SYNC_MSG__INIT;
             Wm__Frontier hf = wm_frontier_of(&u->node->head);
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            int zipped = 0;
             b.batch_id = ++u->next_batch_id;
             b.head = &hf;
-            m.msg_case = WM__SYNC_MSG__MSG_BATCH;
-            m.batch = &b;
-            sent = send_msg(u, &m) == WM_OK; /* if not, the link is busy: next tick */
+            /* A ZBatch when "zstd" is in use and it is smaller (wm_wire.h). */
+            sent = wm_wire_encode_batch(&b, u->link.zstd, &buf, &len, &zipped) == WM_OK &&
+                   send_buf(u, buf, len) == WM_OK; /* if not, the link is busy: next tick */
+            free(buf);
             if (sent) {
+                wm_link_batch(&u->link, b.n_records, zipped);
                 u->cursor = fc.last;
                 u->credit--;
                 u->in_flight++;
@@ -483,6 +503,34 @@ static int skip_compromised(wm_upstream_t *u, const wm_head_t *durable)
     return 1;
 }
 
+/* Nonzero for the reasons a ZBatch earns (wm_wire.h): the child falls
+ * back to plain batches. */
+static int wire_refused(const char *reason)
+{
+    wm_sync_reason_t r = wm_sync_reason_by_slug(reason);
+    return r == WM_SYNC_R_BOMB || r == WM_SYNC_R_BAD_FRAME || r == WM_SYNC_R_NOT_NEGOTIATED;
+}
+
+/* A WELCOME: the features in use this session, and how far our wall clock
+ * is from the aggregator's (its time when it answered, plus half the round
+ * trip of the HELLO). A clock off by more than WM_SYNC_CLOCK_WARN_S is
+ * logged for the operator, once a session; records still flow. */
+static void on_welcome(wm_upstream_t *u, const Wm__Welcome *w)
+{
+    u->link.zstd = u->node->cfg->compress &&
+                   wm_sync_feature_agreed(WM_WIRE_FEATURE, w->features, w->n_features);
+    if (!w->time_ms)
+        return; /* an aggregator older than the field */
+    int64_t rtt = now_ms() - u->hello_sent_ms;
+    u->clock_offset_ms = wm_link_wall_ms() - (w->time_ms + rtt / 2);
+    u->clock_known = 1;
+    int64_t off_s = u->clock_offset_ms / 1000;
+    if (off_s > WM_SYNC_CLOCK_WARN_S || off_s < -WM_SYNC_CLOCK_WARN_S)
+        wm_warn("upstream: this computer's clock is %" PRId64 " s %s the aggregator's: set "
+                "the date and time (records keep syncing; their capture times are flagged)",
+                off_s > 0 ? off_s : -off_s, off_s > 0 ? "ahead of" : "behind");
+}
+
 void wm_upstream_on_msg(wm_upstream_t *u)
 {
     for (int i = 0; i < 64 && u->sock; i++) {
@@ -496,6 +544,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             wm_msg_clear(&m);
             continue;
         }
+        wm_link_received(&u->link, m.f[0].len);
         wm_msg_clear(&m);
         u->last_rx_ms = now_ms();
         u->last_contact = (int64_t)time(NULL);
@@ -515,6 +564,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             store_rollup_bin(u, wm_sync_feature_agreed(WM_FEATURE_ROLLUP_BIN,
                                                        sm->welcome->features,
                                                        sm->welcome->n_features));
+            on_welcome(u, sm->welcome);
             wm_info_peer(UP_PEER,
                          "upstream: connected; aggregator holds epoch %" PRIu32 " seq %" PRIu64
                          ", we have seq %" PRIu64,
@@ -541,6 +591,11 @@ void wm_upstream_on_msg(wm_upstream_t *u)
                 break;
             }
             store_reject(u, reason, r->detail ? r->detail : "");
+            if (u->link.zstd && wire_refused(reason)) {
+                u->link.zstd = 0; /* plain batches for the rest of the session */
+                wm_warn_peer(UP_PEER, "upstream: the aggregator refused a compressed batch; "
+                                      "sending plain batches until the next connection");
+            }
             wm_warn_peer(UP_PEER, "upstream: aggregator rejected %s: %s: %s",
                          r->batch_id ? "a batch" : "us", reason, r->detail ? r->detail : "");
             if (wm_sync_reason_by_slug(reason) == WM_SYNC_R_COMPROMISED && skip_compromised(u, &durable)) {
@@ -671,8 +726,16 @@ json_t *wm_upstream_status(wm_upstream_t *u)
 {
     static const char *const names[] = {"down", "hello_sent", "streaming"};
     int connected = u->state == UP_STREAMING && now_ms() - u->last_rx_ms < WM_SYNC_SILENCE_TIMEOUT_MS;
-    return json_pack("{s:s, s:b, s:I, s:I, s:i, s:s, s:s}", "link", names[u->state], "connected",
-                     connected, "last_contact", (json_int_t)u->last_contact, "acked_seq",
-                     (json_int_t)u->acked.seq, "in_flight", (int)u->in_flight, "last_reject",
-                     u->last_reject, "last_reject_detail", u->last_reject_detail);
+    json_t *j = json_pack("{s:s, s:b, s:I, s:I, s:i, s:s, s:s}", "link", names[u->state],
+                          "connected", connected, "last_contact", (json_int_t)u->last_contact,
+                          "acked_seq", (json_int_t)u->acked.seq, "in_flight", (int)u->in_flight,
+                          "last_reject", u->last_reject, "last_reject_detail",
+                          u->last_reject_detail);
+    json_t *w = wm_link_json(&u->link);
+    if (j && w)
+        json_object_update(j, w);
+    json_decref(w);
+    if (j && u->clock_known)
+        json_object_set_new(j, "clock_offset_s", json_integer(u->clock_offset_ms / 1000));
+    return j;
 }

@@ -91,6 +91,7 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
                     {"storage", "map_max_mb"},  {"quota", "day_mb"},
                     {"quota", "total_mb"},
                     {"sync", "memory_mb"},      {"export", "postgres"},
+                    {"sync", "compress"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -200,6 +201,10 @@ static int set_setting(load_ctx_t *lc, const char *key, const char *value)
         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
             return bad(lc, _("publish_at_close must be yes or no (got \"%s\")%s"), value, "");
         c->publish_at_close = strcmp(value, "yes") == 0;
+    } else if (strcmp(key, "compress") == 0) {
+        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+            return bad(lc, "compress must be yes or no (got \"%s\")%s", value, "");
+        c->compress = strcmp(value, "yes") == 0;
     } else if (strcmp(key, "sign_key") == 0) {
         ok = set_path(c, value, c->sign_key, sizeof c->sign_key);
     } else if (strcmp(key, "curve_key") == 0) {
@@ -268,6 +273,7 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     cfg->quota_total_mb = WM_QUOTA_TOTAL_MB;
     cfg->cadence_days = 14;
     cfg->silent_days = 7;
+    cfg->compress = 1;
 
     load_ctx_t lc = {cfg, err, errcap, 0};
     int rc = ini_parse(cfg->path, on_entry, &lc);
@@ -340,7 +346,10 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "upstream_key = %s\n"
             "# aggregators: memory budget in MiB for children catching up; fewer batches\n"
             "# are let in flight while it is used up (0: no budget)\n"
-            "# memory_mb = " WM_CONFIG_MEMORY_MB_STR "\n\n"
+            "# memory_mb = " WM_CONFIG_MEMORY_MB_STR "\n"
+            "# compressed batches (feature \"zstd\"), used only when the other side\n"
+            "# offers them too; no: this node offers none\n"
+            "# compress = yes\n\n"
             "[log]\n"
             "# error, warn, info or debug\n"
             "level = info\n"

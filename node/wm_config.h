@@ -57,6 +57,7 @@ typedef struct {
     unsigned quota_total_mb;   /* [quota] all of a child's records, MiB; 0: no limit */
     unsigned sync_memory_mb;   /* [sync] aggregator's memory budget for catch-up, MiB; 0: none */
     char export_postgres[1024]; /* [export] libpq connection string, "" if none */
+    int compress;              /* [sync] offer feature "zstd" (compressed batches); default 1 */
 } wm_config_t;
 
 /* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or

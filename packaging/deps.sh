@@ -10,8 +10,10 @@ set -eu
 # docs/rollup.schema.json. libpq-dev: wmctl export (cli/pg_export.c);
 # postgresql (server 15, with postgresql-client's psql): the export's tests
 # and benchmark start a throw-away server (tests/integration/pg_lib.sh).
+# libzstd-dev: the compressed batches of feature
+# "zstd" (proto/wm_wire.c).
 PKGS="build-essential cmake pkg-config
-libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
+libzstd-dev libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libsodium-dev libcmocka-dev libjansson-dev libinih-dev libxlsxwriter-dev
 clang libclang-rt-14-dev
 dpkg-dev lintian systemd adduser python3 python3-jsonschema

@@ -10,7 +10,7 @@
 
 #include "wm_i18n.h"
 
-const char *const wm_sync_features[] = {WM_FEATURE_ROLLUP_BIN, NULL};
+const char *const wm_sync_features[] = {WM_FEATURE_ROLLUP_BIN, "zstd", NULL};
 
 size_t wm_sync_feature_count(void)
 {
@@ -163,6 +163,29 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "that epoch's start (§6, Stolen keys)",
          N_("the child's key was marked stolen: re-key it (`wmctl rekey --transport`), enrol the "
          "new identity, and re-issue the records named in docs/operations.md")},
+    [WM_SYNC_R_BOMB] =
+        {"bomb", RETRY,
+         "a ZBATCH declares more than the largest batch's payload (§7.1), its zstd frame "
+         "declares another size than the ZBATCH, or it decompresses to more than it declared "
+         "(checked before and while decompressing: no more is ever allocated)",
+         "sends plain BATCHes for the rest of the session, from `durable`",
+         N_("the child's compressed batches lie about their size: upgrade it, or suspect the "
+         "child if it repeats")},
+    [WM_SYNC_R_BAD_FRAME] =
+        {"bad_frame", RETRY,
+         "a ZBATCH's data is not exactly one zstd frame with its content size, does not "
+         "decompress (damaged, checksum wrong), names a dictionary, or its payload does not "
+         "parse (§7.1: an entry cut short, a prev restored at an impossible offset, another "
+         "count of records)",
+         "sends plain BATCHes for the rest of the session, from `durable`",
+         N_("the child's compressed batches are damaged: upgrade it or report the bug")},
+    [WM_SYNC_R_NOT_NEGOTIATED] =
+        {"not_negotiated", RETRY,
+         "a message a feature brings (a ZBATCH: `zstd`) on a session whose HELLO and WELCOME "
+         "did not both list that feature",
+         "sends plain BATCHes for the rest of the session, from `durable`",
+         N_("the child uses a feature it did not agree with this aggregator: upgrade it or "
+         "report the bug")},
 };
 
 const wm_sync_reason_info_t *wm_sync_reason_info(wm_sync_reason_t r)

@@ -70,6 +70,14 @@
 /* Child: after a fatal reject, wait this long before trying again (the
  * operator has to act; a retry every minute shows when they have). */
 #define WM_SYNC_FATAL_BACKOFF_MS 60000
+/* Clocks (PROTOCOL.md §2): a child whose wall clock is this far from its
+ * aggregator's at HELLO warns its operator, and the aggregator flags the
+ * records of that session. */
+#define WM_SYNC_CLOCK_WARN_S 600
+#define WM_SYNC_CLOCK_FAR_S (24 * 3600)
+/* No capture time before 2020-01-01 00:00 UTC is plausible: a PC whose
+ * clock says so lost its time (a dead RTC battery says 1970 or 2009). */
+#define WM_SYNC_CLOCK_FLOOR 1577836800
 /* Longest feature name, and how many of a peer's features are looked at
  * (the rest are ignored, as unknown features are). */
 #define WM_SYNC_FEATURE_MAX 64
@@ -78,7 +86,8 @@
 /* ---- features ----
  * A feature is a name in Hello.features and Welcome.features. A peer uses
  * a feature only when both sides listed it; unknown names are ignored.
- * PROTOCOL.md §7 lists them. */
+ * PROTOCOL.md §7 lists them ("zstd": compressed batches, wm_wire.h,
+ * PROTOCOL.md §7.1). */
 extern const char *const wm_sync_features[]; /* NULL-terminated */
 /* The child publishes its rollups in the binary form (RollupPart records)
  * and relays audit fetches down its own tiers (PROTOCOL.md §4). */
@@ -114,6 +123,9 @@ typedef enum {
     WM_SYNC_R_QUOTA,
     WM_SYNC_R_STORAGE,
     WM_SYNC_R_COMPROMISED,
+    WM_SYNC_R_BOMB,           /* feature "zstd" (wm_wire.h) */
+    WM_SYNC_R_BAD_FRAME,
+    WM_SYNC_R_NOT_NEGOTIATED, /* a feature's message on a session without it */
     WM_SYNC_R_COUNT /* count; also "a slug this build does not know" */
 } wm_sync_reason_t;
 

@@ -44,6 +44,8 @@
 #include "wm_net.h"
 #include "wm_record.h"
 #include "wm_sync.h"
+#include "wm_wire.h"
+#include <zstd.h>
 
 #define SYNC_VERSION 1
 #define CLIENT_MAX_MSG (8u << 20)  /* what we accept from the town */
@@ -68,6 +70,8 @@ typedef struct {
     uint64_t durable; /* the town's durable seq for us, from the last reply */
     uint64_t next_batch;
     uint64_t claim_seq; /* the head this client says it has (CLAIM_SEQ unless a scenario says) */
+    char **features;    /* what its Hello lists (none unless a scenario says) */
+    size_t n_features;
     uint8_t claim_hash[WM_HASH_BYTES];
 } client_t;
 
@@ -317,6 +321,8 @@ static int send_hello(client_t *c, uint32_t version, const char *node, uint64_t 
     h.version = version;
     h.node = (char *)node;
     h.head = &f;
+    h.features = c->features;
+    h.n_features = c->n_features;
     m.msg_case = WM__SYNC_MSG__MSG_HELLO;
     m.hello = &h;
     return send_msg(c, &m, SEND_MS);
@@ -1397,6 +1403,67 @@ static void sc_quota_flood(client_t *c, const char *arg)
     free_chain(ch, n);
 }
 
+/* Feature "zstd" (PROTOCOL.md §7.1): a Hello that lists it (or not, for
+ * "unasked"), then records d+1 … d+5 as one ZBatch: "ok" as a station
+ * sends it; "bomb" a frame of 64 MiB of zeros declared as such (above the
+ * limit); "lie" the valid frame with raw_bytes one less than the frame
+ * declares; "corrupt" a byte of it flipped; "unasked" a valid ZBatch on a
+ * session that did not list the feature. Then, on the same session, the
+ * same records as a plain Batch: the session still serves (prints both
+ * outcomes, one a line). */
+static void sc_zbatch(client_t *c, const char *arg)
+{
+    const char *mode = arg ? arg : "ok";
+    char *feats[] = {WM_WIRE_FEATURE};
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Frontier f = WM__FRONTIER__INIT;
+    f.epoch = 1;
+    f.seq = c->claim_seq;
+    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, c->claim_hash};
+    c->features = feats;
+    c->n_features = strcmp(mode, "unasked") != 0;
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = d + 5;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n);
+    ProtobufCBinaryData recs[5];
+    for (size_t i = 0; i < 5; i++)
+        recs[i] = (ProtobufCBinaryData){ch[d + i].len, ch[d + i].data};
+    Wm__ZBatch zb = WM__ZBATCH__INIT;
+    uint8_t *z = NULL;
+    size_t zlen = 0;
+    uint32_t raw = 0;
+    if (wm_wire_pack(recs, 5, &z, &zlen, &raw) != WM_OK)
+        die("cannot pack");
+    if (strcmp(mode, "bomb") == 0) {
+        size_t big = 64u << 20;
+        uint8_t *zeros = calloc(1, big);
+        free(z);
+        zlen = ZSTD_compressBound(big);
+        z = malloc(zlen);
+        if (!zeros || !z || ZSTD_isError(zlen = ZSTD_compress(z, zlen, zeros, big, 3)))
+            die("cannot make the bomb");
+        free(zeros);
+        raw = (uint32_t)big;
+    } else if (strcmp(mode, "lie") == 0) {
+        raw -= 1;
+    } else if (strcmp(mode, "corrupt") == 0) {
+        z[zlen / 2] ^= 0x5a;
+    }
+    zb.batch_id = ++c->next_batch;
+    zb.head = &f;
+    zb.count = 5;
+    zb.raw_bytes = raw;
+    zb.zstd = (ProtobufCBinaryData){zlen, z};
+    m.msg_case = WM__SYNC_MSG__MSG_ZBATCH;
+    m.zbatch = &zb;
+    fprintf(stderr, "hostile: zbatch %s: %zu compressed bytes, %u declared\n", mode, zlen, raw);
+    report_sent(c, send_msg(c, &m, SEND_MS), REPLY_MS);
+    free(z);
+    batch_and_report(c, ch + c->durable, n - c->durable);
+    free_chain(ch, n);
+}
+
 static const scenario_t scenarios[] = {
     {"garbage", sc_garbage, "one frame of bytes that do not decode"},
     {"empty", sc_empty, "one empty frame (a SyncMsg with nothing set)"},
@@ -1438,6 +1505,7 @@ static const scenario_t scenarios[] = {
     {"flood", sc_flood, "ARG garbage frames as fast as possible"},
     {"backlog", sc_backlog, "ARG=DAYSxPER_DAY honest records of that many capture days"},
     {"quota_flood", sc_quota_flood, "ARG unknown-kind records of 60 KB, one capture day"},
+    {"zbatch", sc_zbatch, "a compressed batch: ok, bomb, lie, corrupt, unasked; then plain"},
     {NULL, NULL, NULL},
 };
 
