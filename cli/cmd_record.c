@@ -325,7 +325,7 @@ int cmd_record(wmctl_t *w, int argc, char **argv)
     if ((rc = wmctl_opts_unused(&o, cmd)))
         return rc;
     wm_reject_t rej;
-    if (wm_validate_body(&body, wm_date_today(), &rej) != WM_OK) {
+    if (wm_validate_body(&body, wm_date_today_checked(), &rej) != WM_OK) {
         wmctl_reject(rej.field, "%s", rej.why);
         return WMCTL_USAGE;
     }

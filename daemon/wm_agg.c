@@ -22,6 +22,7 @@
 
 #include "wm_ingest.h"
 #include "wm_diag.h"
+#include "wm_reactor.h"
 #include "wm_stage.h"
 #include "wm_validate.h"
 #include "wm_verifier.h"
@@ -503,7 +504,8 @@ static void answer_pending(wm_agg_t *a, wm_agg_pending_t *pb, int committed)
         p->ps->flagged += pb->res.flagged; /* stored with the next flush */
         p->dirty = 1;
         wm_warn_peer(p->ps->node,
-                     "sync: %s: %" PRIu64 " record(s) accepted with a capture time in the future",
+                     "sync: %s: %" PRIu64 " record(s) accepted with an implausible capture time "
+                     "(its clock?)",
                      p->ps->node, pb->res.flagged);
     }
     if (pb->stored && committed) {
@@ -761,7 +763,9 @@ void wm_agg_on_router(wm_agg_t *a)
 
 void wm_agg_tick(wm_agg_t *a)
 {
-    time_t now = time(NULL);
+    /* Timers run on the monotonic clock: a wall clock set back a year
+     * must not stop the peers' flush for a year. */
+    int64_t now = wm_reactor_now_ms() / 1000;
     wm_agg_promote(a); /* what a failed commit left, or beyond one turn's share */
     wm_agg_audit_tick(a, now);
     if (now < a->flush_due)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "wm_diag.h"
+#include "wm_reactor.h"
 
 /* Answers a waiting control request, or the tier above for a relayed
  * fetch: the records, or why there are none. */
@@ -103,7 +104,7 @@ static WM_MUST_CHECK wm_err_t ask_child(wm_agg_t *a, const char *child, const Wm
         return WM_ESTATE;
     }
     w->req_id = ++a->next_req_id;
-    w->deadline = time(NULL) + FETCH_TIMEOUT_S;
+    w->deadline = wm_reactor_now_ms() / 1000 + FETCH_TIMEOUT_S; /* never the wall clock */
     snprintf(w->child, sizeof w->child, "%s", p->ps->node);
     snprintf(w->node, sizeof w->node, "%s", f->node ? f->node : "");
     w->epoch = f->epoch;
@@ -159,7 +160,7 @@ wm_err_t wm_agg_relay(wm_agg_t *a, const Wm__Fetch *f, char *why, size_t cap)
     return WM_OK;
 }
 
-void wm_agg_audit_tick(wm_agg_t *a, time_t now)
+void wm_agg_audit_tick(wm_agg_t *a, int64_t now)
 {
     for (int i = 0; i < FETCH_WAIT_MAX; i++)
         if (a->waits[i].req_id && now > a->waits[i].deadline)

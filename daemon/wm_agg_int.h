@@ -79,7 +79,7 @@ typedef struct {
 typedef struct {
     uint64_t req_id;
     wm_frame_t ctl_peer; /* owned: whom to answer on the control socket */
-    time_t deadline;
+    int64_t deadline;     /* monotonic seconds (wm_reactor_now_ms) */
     char child[WM_ID_MAX + 1]; /* the child asked (by id): only its answer counts */
     char node[WM_ID_MAX + 1];  /* what was asked for */
     uint32_t epoch;
@@ -100,7 +100,7 @@ struct wm_agg {
     void *relay_ctx;
     wm_agg_peer_t *peers;
     size_t npeers, cap;
-    time_t flush_due;
+    int64_t flush_due;  /* monotonic seconds (wm_reactor_now_ms) */
     wm_verifier_t *verifier;
 };
 
@@ -158,8 +158,9 @@ void wm_agg_peers_free(wm_agg_t *a);
  * request of `from` with that id waits (never asked, timed out), or the
  * answer is not about what was asked. */
 int wm_agg_audit_answered(wm_agg_t *a, const wm_agg_peer_t *from, Wm__Records *recs);
-/* Answers waits past their deadline with a timeout; frees all waits. */
-void wm_agg_audit_tick(wm_agg_t *a, time_t now);
+/* Answers waits past their deadline (now: monotonic seconds) with a
+ * timeout; close frees all waits. */
+void wm_agg_audit_tick(wm_agg_t *a, int64_t now);
 void wm_agg_audit_close(wm_agg_t *a);
 
 /* ---- wm_agg_verify.c: staged records become log records ---- */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "wm_append.h"
+#include "wm_reactor.h"
 #include "wm_date.h"
 #include "wm_diag.h"
 #include "wm_i18n.h"
@@ -234,7 +235,7 @@ void wm_node_close(wm_node_t **np)
 
 void wm_node_tick(wm_node_t *n)
 {
-    time_t now = time(NULL);
+    int64_t now = wm_reactor_now_ms() / 1000; /* a timer: never the wall clock */
     int stale = n->guard.epoch != n->head.epoch || n->guard.seq != n->head.seq;
     if (now < n->guard_due && !stale)
         return;
@@ -383,7 +384,7 @@ static WM_MUST_CHECK wm_err_t append_once(wm_node_t *n, wm_append_t *items, size
 {
     wm_txn_t *t = NULL;
     wm_head_t head = n->head;
-    uint32_t today = wm_date_today();
+    uint32_t today = wm_date_today_checked(); /* a lost clock still records */
     size_t appended = 0;
     wm_appender_t *ap = NULL;
     wm_err_t err = wm_txn_begin(n->store, 1, &t);
@@ -402,6 +403,7 @@ static WM_MUST_CHECK wm_err_t append_once(wm_node_t *n, wm_append_t *items, size
         r.seq = head.seq + 1;
         r.prev = (ProtobufCBinaryData){WM_HASH_BYTES, head.hash};
         r.captured = (int64_t)time(NULL);
+        r.clock_offset_s = n->clock_offset_s; /* the clock's known error, if large */
         r.body_case = it->body->body_case;
         r.activity = it->body->activity; /* the oneof shares one pointer */
         (void)wm_i18n_use(it->lang); /* rej.why in the client's language */

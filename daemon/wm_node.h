@@ -26,10 +26,14 @@ typedef struct {
     wm_head_t head;          /* head of the current epoch */
     char guard_path[PATH_MAX];
     wm_guard_t guard;        /* what the guard file says now */
-    time_t guard_due;        /* when to refresh the guard file next */
+    int64_t guard_due;       /* when to refresh the guard file next (monotonic s) */
     int lock_fd;             /* flock on the data directory */
     time_t started;
     int serving;             /* opened past the fork guard */
+    int64_t clock_offset_s;  /* this node's wall clock minus its aggregator's, as
+                              * wm_upstream last measured it, when beyond
+                              * WM_SYNC_CLOCK_WARN_S; else 0. New records carry it
+                              * (Record.clock_offset_s) */
 } wm_node_t;
 
 /* One record to append: the body comes from the client; the node writes

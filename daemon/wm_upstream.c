@@ -511,6 +511,24 @@ static int wire_refused(const char *reason)
     return r == WM_SYNC_R_BOMB || r == WM_SYNC_R_BAD_FRAME || r == WM_SYNC_R_NOT_NEGOTIATED;
 }
 
+/* Sets the clock error new records carry (wm_node_t.clock_offset_s) and
+ * keeps it for the next start (meta "clock_offset"). */
+static void store_clock(wm_upstream_t *u, int64_t off_s)
+{
+    if (u->node->clock_offset_s == off_s)
+        return;
+    u->node->clock_offset_s = off_s;
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(u->node->store, 1, &t);
+    if (err == WM_OK)
+        err = wm_meta_put(t, "clock_offset", &off_s, sizeof off_s);
+    if (err == WM_OK)
+        err = wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    if (err != WM_OK) /* records carry it until the daemon restarts */
+        wm_warn("upstream: cannot store the clock offset: %s", wm_strerror(err));
+}
+
 /* A WELCOME: the features in use this session, and how far our wall clock
  * is from the aggregator's (its time when it answered, plus half the round
  * trip of the HELLO). A clock off by more than WM_SYNC_CLOCK_WARN_S is
@@ -525,7 +543,9 @@ static void on_welcome(wm_upstream_t *u, const Wm__Welcome *w)
     u->clock_offset_ms = wm_link_wall_ms() - (w->time_ms + rtt / 2);
     u->clock_known = 1;
     int64_t off_s = u->clock_offset_ms / 1000;
-    if (off_s > WM_SYNC_CLOCK_WARN_S || off_s < -WM_SYNC_CLOCK_WARN_S)
+    int far = off_s > WM_SYNC_CLOCK_WARN_S || off_s < -WM_SYNC_CLOCK_WARN_S;
+    store_clock(u, far ? off_s : 0);
+    if (far)
         wm_warn("upstream: this computer's clock is %" PRId64 " s %s the aggregator's: set "
                 "the date and time (records keep syncing; their capture times are flagged)",
                 off_s > 0 ? off_s : -off_s, off_s > 0 ? "ahead of" : "behind");
@@ -697,6 +717,11 @@ wm_err_t wm_upstream_open(wm_node_t *node, wm_net_t *net, wm_upstream_t **out, c
     wm_txn_t *t = NULL;
     if (err == WM_OK && (err = wm_txn_begin(node->store, 0, &t)) == WM_OK)
         err = wm_acked_get(t, &u->acked);
+    int64_t off = 0;
+    size_t len = 0;
+    if (err == WM_OK && wm_meta_get(t, "clock_offset", &off, sizeof off, &len) == WM_OK &&
+        len == sizeof off)
+        node->clock_offset_s = off; /* the error last measured, until a WELCOME says */
     wm_txn_abort(&t);
     if (err != WM_OK) {
         wm_upstream_close(&u);

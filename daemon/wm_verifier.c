@@ -152,7 +152,7 @@ static void *run(void *arg)
     while (!v->stop) {
         if (!v->kicked) {
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
+            clock_gettime(CLOCK_MONOTONIC, &ts); /* the cond's clock (start) */
             ts.tv_sec += IDLE_WAIT_S;
             pthread_cond_timedwait(&v->cv, &v->mu, &ts);
             if (v->stop)
@@ -176,7 +176,13 @@ wm_err_t wm_verifier_start(wm_store_t *store, wm_net_t *net, wm_verifier_t **out
         return WM_ENOMEM;
     v->store = store;
     pthread_mutex_init(&v->mu, NULL);
-    pthread_cond_init(&v->cv, NULL);
+    /* The idle wait is timed on the monotonic clock: a wall clock set
+     * back must not stretch it. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&v->cv, &ca);
+    pthread_condattr_destroy(&ca);
     wm_err_t err = wm_wake_open(net, &v->rx, &v->tx);
     if (err == WM_OK && pthread_create(&v->thread, NULL, run, v) != 0)
         err = WM_EIO;

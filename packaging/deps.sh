@@ -11,14 +11,16 @@ set -eu
 # postgresql (server 15, with postgresql-client's psql): the export's tests
 # and benchmark start a throw-away server (tests/integration/pg_lib.sh).
 # libzstd-dev: the compressed batches of feature
-# "zstd" (proto/wm_wire.c).
+# "zstd" (proto/wm_wire.c); faketime: it_clock runs stations with wrong
+# clocks (libfaketime, per process).
 PKGS="build-essential cmake pkg-config
 libzstd-dev libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libsodium-dev libcmocka-dev libjansson-dev libinih-dev libxlsxwriter-dev
 clang libclang-rt-14-dev
 dpkg-dev lintian systemd adduser python3 python3-jsonschema
 gettext locales
-libpq-dev postgresql postgresql-client"
+libpq-dev postgresql postgresql-client
+faketime"
 # gettext: msgfmt builds the .mo catalogues at every build, xgettext and
 # msgattrib check them (test i18n_po); locales: the zh_CN.UTF-8 locale the
 # Chinese messages need (gettext falls back to English without it), made

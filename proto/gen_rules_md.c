@@ -126,7 +126,9 @@ static void generate(FILE *f)
                "| `epoch` | 1 or more | `malformed` |\n"
                "| `seq` | 1 or more | `malformed` |\n"
                "| `prev` | exactly 32 bytes | `malformed` |\n"
-               "| `captured` | any value: not checked | — |\n"
+               "| `captured` | any value: not checked (an implausible one is flagged, §3) | — |\n"
+               "| `clock_offset_s` | any value: not checked (the clock error the station knew, "
+               "§2) | — |\n"
                "| record bytes | at most %d bytes (the 64-byte signature not included) | "
                "`too_big` |\n"
                "| record bytes | a `Record` message (record.proto) | `malformed` |\n\n",

@@ -84,6 +84,11 @@ uint32_t wm_date_today(void)
     return (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
 }
 
+uint32_t wm_date_today_checked(void)
+{
+    return time(NULL) < WM_CLOCK_FLOOR ? WM_DATE_MAX : wm_date_today();
+}
+
 /* 0 = Monday … 6 = Sunday. */
 static int weekday(uint32_t ymd)
 {

@@ -26,6 +26,15 @@ uint32_t wm_date_from_days(int32_t days);
 /* Today in the machine's local time zone. */
 uint32_t wm_date_today(void);
 
+/* No wall clock before 2020-01-01 00:00 UTC is plausible: a PC that says
+ * so lost its time (a dead clock battery starts in 1970 or 2009). */
+#define WM_CLOCK_FLOOR 1577836800
+/* The day a station judges "after tomorrow" by when it records: today by
+ * the wall clock, or WM_DATE_MAX when that clock reads before
+ * WM_CLOCK_FLOOR (a lost clock cannot tell what lies in the future, and
+ * the station must go on recording). */
+uint32_t wm_date_today_checked(void);
+
 /* A reporting period: a closed range of days, with its canonical name. */
 typedef struct {
     uint32_t from, to; /* YYYYMMDD, inclusive */

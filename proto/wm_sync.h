@@ -71,13 +71,9 @@
  * operator has to act; a retry every minute shows when they have). */
 #define WM_SYNC_FATAL_BACKOFF_MS 60000
 /* Clocks (PROTOCOL.md §2): a child whose wall clock is this far from its
- * aggregator's at HELLO warns its operator, and the aggregator flags the
- * records of that session. */
+ * aggregator's at WELCOME warns its operator, and its new records carry
+ * the error (Record.clock_offset_s). */
 #define WM_SYNC_CLOCK_WARN_S 600
-#define WM_SYNC_CLOCK_FAR_S (24 * 3600)
-/* No capture time before 2020-01-01 00:00 UTC is plausible: a PC whose
- * clock says so lost its time (a dead RTC battery says 1970 or 2009). */
-#define WM_SYNC_CLOCK_FLOOR 1577836800
 /* Longest feature name, and how many of a peer's features are looked at
  * (the rest are ignored, as unknown features are). */
 #define WM_SYNC_FEATURE_MAX 64

@@ -321,6 +321,17 @@ static WM_MUST_CHECK wm_err_t chain_verdict(wm_txn_t *t, const wm_sender_t *s, c
                   epoch, seq, epoch, seq - 1);
 }
 
+/* Whether a capture time is flagged (accepted, counted in `flagged`):
+ * more than WM_FUTURE_CAPTURE_S ahead of now, before WM_CLOCK_FLOOR, or
+ * sent by a child whose clock was more than WM_FAR_CLOCK_S off ours
+ * at its last HELLO (PeerState.clock_offset_ms). */
+static int implausible_capture(const wm_sender_t *s, int64_t captured, int64_t now)
+{
+    int64_t off = s->peer && s->peer->clock_at ? s->peer->clock_offset_ms / 1000 : 0;
+    return captured > now + WM_FUTURE_CAPTURE_S || captured < WM_CLOCK_FLOOR ||
+           off > WM_FAR_CLOCK_S || off < -WM_FAR_CLOCK_S;
+}
+
 /* Record i (0-based) of the batch, rec/len: checked, staged and charged
  * to the sender's quota. WM_OK when it is new or a duplicate. */
 static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_t *run,
@@ -363,7 +374,7 @@ static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_
     if (err != WM_OK)
         return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot store: %s", wm_strerror(err));
     res->accepted++;
-    if (captured > now + WM_FUTURE_CAPTURE_S)
+    if (implausible_capture(s, captured, now))
         res->flagged++;
     run->last = v;
     run->seq = seq;

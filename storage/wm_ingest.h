@@ -26,6 +26,7 @@
 #include "wm_store.h"
 
 #define WM_FUTURE_CAPTURE_S (24 * 3600) /* capture time this far ahead is flagged */
+#define WM_FAR_CLOCK_S (24 * 3600)  /* a child's clock this far off: its records flagged */
 
 #define WM_INGEST_NO_ROLLUP 0x1 /* benchmarks: settle without rollup maintenance */
 #define WM_INGEST_SETTLE 0x2    /* verify every staged record of the sender now and
@@ -60,7 +61,9 @@ typedef struct {
     uint32_t bad_epoch;
     uint64_t accepted;       /* new records */
     uint64_t duplicates;     /* already stored, identical */
-    uint64_t flagged;        /* accepted with a capture time in the future */
+    uint64_t flagged;        /* accepted with an implausible capture time: in the
+                              * future, before WM_CLOCK_FLOOR, or from a child whose
+                              * clock was far off at its last HELLO */
     wm_head_t durable;       /* the sender's head in t after the batch */
     int equivocation;        /* a signed conflicting record: proof kept, see below */
     const uint8_t *proof;    /* the conflicting srec (points into records) */

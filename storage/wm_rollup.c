@@ -308,6 +308,18 @@ static int has_tag(const Wm__Activity *x, const char *tag)
     return 0;
 }
 
+/* Whether activity r of date d was entered more than WM_LATE_DAYS after
+ * d: judged by its capture time corrected by the clock error its station
+ * knew when it wrote it (Record.clock_offset_s), so a wrong clock alone
+ * makes no late entry. A capture time that is still before WM_CLOCK_FLOOR
+ * says nothing of when it was entered: not judged. */
+static int late_entry(wm_rollup_acc_t *a, const wm_record_t *r, uint32_t d)
+{
+    int64_t at = r->captured - r->clock_offset_s;
+    return at >= WM_CLOCK_FLOOR &&
+           wm_date_to_days(local_date(a, at)) - wm_date_to_days(d) > WM_LATE_DAYS;
+}
+
 /* What r adds to the counters, times sign (+1, or -1 when voided). */
 static WM_MUST_CHECK wm_err_t contribute(wm_rollup_acc_t *a, wm_txn_t *t, uint32_t node, const wm_record_t *r,
                            int sign)
@@ -338,8 +350,7 @@ static WM_MUST_CHECK wm_err_t contribute(wm_rollup_acc_t *a, wm_txn_t *t, uint32
             TRY(add(a, node, d, WM_FIG_FESTIVAL, 0, sign));
         if (has_tag(x, WM_TAG_GRASSROOTS))
             TRY(add(a, node, d, WM_FIG_GRASSROOTS, 0, sign));
-        if (wm_date_valid(d) &&
-            wm_date_to_days(local_date(a, r->captured)) - wm_date_to_days(d) > WM_LATE_DAYS)
+        if (wm_date_valid(d) && late_entry(a, r, d))
             TRY(add(a, node, d, WM_FIG_LATE, 0, sign));
         return WM_OK;
     }

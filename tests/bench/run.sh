@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Runs every benchmark of a build and prints its figures (`make bench`).
+# bench_wire prints the bytes per record of a batch with and without
+# compression (feature "zstd") beside its target ratio.
 # Benchmarks are not tests: this prints what it measured and fails only if
 # a benchmark could not run. The storage figures come from bench_store; the
 # rollup cost and query latency from bench_rollup; the daemon round trip
@@ -27,6 +29,14 @@ fi
 
 echo "== bench_store: storage API beside raw LMDB and libsodium"
 "$BENCH_STORE"
+echo
+
+if [ -x "$BUILD/tests/bench/bench_wire" ]; then
+    echo "== bench_wire: bytes on the wire per record, plain and compressed (feature zstd), a station's month"
+    "$BUILD/tests/bench/bench_wire"
+else
+    echo "== bench_wire: skipped ($BUILD/tests/bench/bench_wire not built)"
+fi
 echo
 
 if [ -x "$BUILD/tests/bench/bench_rollup" ]; then

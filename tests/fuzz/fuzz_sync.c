@@ -4,7 +4,8 @@
  * the sync link and out of bundle files: wm_pb_decode of a SyncMsg, then a
  * walk of the decoded message the way wm_agg and wm_upstream walk it (every
  * record of a Batch through wm_srec_view, wm_srec_hash, wm_srec_verify and
- * wm_record_decode; frontier hash lengths of Hello, Welcome, Ack, Reject,
+ * wm_record_decode; a ZBatch unpacked by wm_wire_unpack, then its records
+ * likewise; frontier hash lengths of Hello, Welcome, Ack, Reject,
  * Heartbeat); the same input is also decoded as a Bundle and an Identity.
  * Records are verified with the fixed key of the golden vectors (seed
  * 0..31), the key `hostile --dump` signs the seeds with, so seeds reach the
@@ -17,6 +18,7 @@
 
 #include "sync.pb-c.h"
 #include "wm_sync.h"
+#include "wm_wire.h"
 #include "fuzz_common.h"
 
 #define FUZZ_MAX_MSG WM_SYNC_MAX_MSG /* what the aggregator decodes */
@@ -57,6 +59,18 @@ static void walk_sync(const Wm__SyncMsg *m)
         sink += (unsigned)bytes + frontier(m->batch->head);
         for (size_t i = 0; i < m->batch->n_records; i++)
             fuzz_srec(m->batch->records[i].data, m->batch->records[i].len);
+        break;
+    }
+    case WM__SYNC_MSG__MSG_ZBATCH: { /* as wm_agg unpacks it (wm_wire.h) */
+        wm_wire_batch_t b;
+        char why[WM_WHY_MAX];
+        sink += frontier(m->zbatch->head);
+        if (wm_wire_unpack(m->zbatch, WM_SYNC_MAX_RECORDS, &b, why, sizeof why) ==
+            WM_SYNC_R_OK) {
+            for (size_t i = 0; i < b.n; i++)
+                fuzz_srec(b.recs[i].data, b.recs[i].len);
+            wm_wire_batch_free(&b);
+        }
         break;
     }
     case WM__SYNC_MSG__MSG_ACK:

@@ -1403,6 +1403,27 @@ static void sc_quota_flood(client_t *c, const char *arg)
     free_chain(ch, n);
 }
 
+/* m as a ZBatch of recs[0..n) (wm_wire_pack), batch id, head f, zb filled
+ * in; returns the compressed bytes (the caller frees them). */
+static uint8_t *zbatch_msg(Wm__SyncMsg *m, Wm__ZBatch *zb, const ProtobufCBinaryData *recs,
+                           size_t n, uint64_t id, Wm__Frontier *f)
+{
+    uint8_t *z = NULL;
+    size_t zlen = 0;
+    uint32_t raw = 0;
+    if (wm_wire_pack(recs, n, &z, &zlen, &raw) != WM_OK)
+        die("cannot pack");
+    wm__zbatch__init(zb);
+    zb->batch_id = id;
+    zb->head = f;
+    zb->count = (uint32_t)n;
+    zb->raw_bytes = raw;
+    zb->zstd = (ProtobufCBinaryData){zlen, z};
+    m->msg_case = WM__SYNC_MSG__MSG_ZBATCH;
+    m->zbatch = zb;
+    return z;
+}
+
 /* Feature "zstd" (PROTOCOL.md §7.1): a Hello that lists it (or not, for
  * "unasked"), then records d+1 … d+5 as one ZBatch: "ok" as a station
  * sends it; "bomb" a frame of 64 MiB of zeros declared as such (above the
@@ -1429,12 +1450,10 @@ static void sc_zbatch(client_t *c, const char *arg)
     ProtobufCBinaryData recs[5];
     for (size_t i = 0; i < 5; i++)
         recs[i] = (ProtobufCBinaryData){ch[d + i].len, ch[d + i].data};
-    Wm__ZBatch zb = WM__ZBATCH__INIT;
-    uint8_t *z = NULL;
-    size_t zlen = 0;
-    uint32_t raw = 0;
-    if (wm_wire_pack(recs, 5, &z, &zlen, &raw) != WM_OK)
-        die("cannot pack");
+    Wm__ZBatch zb;
+    uint8_t *z = zbatch_msg(&m, &zb, recs, 5, ++c->next_batch, &f);
+    size_t zlen = zb.zstd.len;
+    uint32_t raw = zb.raw_bytes;
     if (strcmp(mode, "bomb") == 0) {
         size_t big = 64u << 20;
         uint8_t *zeros = calloc(1, big);
@@ -1450,13 +1469,8 @@ static void sc_zbatch(client_t *c, const char *arg)
     } else if (strcmp(mode, "corrupt") == 0) {
         z[zlen / 2] ^= 0x5a;
     }
-    zb.batch_id = ++c->next_batch;
-    zb.head = &f;
-    zb.count = 5;
     zb.raw_bytes = raw;
     zb.zstd = (ProtobufCBinaryData){zlen, z};
-    m.msg_case = WM__SYNC_MSG__MSG_ZBATCH;
-    m.zbatch = &zb;
     fprintf(stderr, "hostile: zbatch %s: %zu compressed bytes, %u declared\n", mode, zlen, raw);
     report_sent(c, send_msg(c, &m, SEND_MS), REPLY_MS);
     free(z);
@@ -1577,6 +1591,11 @@ static int dump(const char *dir)
     m.msg_case = WM__SYNC_MSG__MSG_BATCH;
     m.batch = &b;
     dump_msg(dir, "batch3.pb", &m.base);
+
+    Wm__ZBatch zb; /* the same records, compressed (wm_wire.h) */
+    uint8_t *z = zbatch_msg(&m, &zb, bd, 3, 7, &f);
+    dump_msg(dir, "zbatch3.pb", &m.base);
+    free(z);
 
     Wm__Ack a = WM__ACK__INIT;
     a.batch_id = 7;

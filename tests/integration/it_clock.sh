@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: MIT
+# it_clock: stations with wrong wall clocks (libfaketime, per process, with
+# DONT_FAKE_MONOTONIC=1: the machine's clock is never touched) still record
+# and sync, and every side says so (PROTOCOL.md §2, §3).
+#
+#  A's clock starts at 1970-01-02 (a dead clock battery); B's runs a year
+#  ahead. Both daemons and their wmctl run under faketime; the town runs on
+#  the real clock.
+#  1. Both connect and show their clock offset (A about -56 years, B about
+#     +365 days); the town's rows show the same.
+#  2. Each records yesterday's activity (A's clock cannot tell "after
+#     tomorrow": the check is skipped) and a publicity; both sync, and the
+#     town verifies them.
+#  3. The town flags them (implausible capture times) and counts no late
+#     entry: each record carries its station's clock error, and the rollup
+#     judges by the corrected time. B's record says its clock_offset_s.
+#
+#   it_clock.sh WMCTL WMSYNCD      (skips, exit 77, without faketime)
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/it_sync_lib.sh"
+
+LIBFT=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
+if ! command -v faketime >/dev/null || [ -z "$LIBFT" ]; then
+    echo "it_clock: SKIP: faketime (Debian package faketime) is not installed"
+    exit 77
+fi
+REAL_WMSYNCD=$WMSYNCD REAL_WMCTL=$WMCTL
+
+PORT=$(free_port) || { fail "no free port"; finish; }
+TW=$T/town A=$T/a B=$T/b
+init_town "$TW" xx/longhua "$PORT" || finish
+init_station "$A" xx/longhua/a "$PORT" "$(town_key "$TW")" || finish
+init_station "$B" xx/longhua/b "$PORT" "$(town_key "$TW")" || finish
+start_daemon "$TW"
+TPID=$DPID
+wait_ready "$TW" "$TPID" || finish
+enroll "$A" "$TW" && enroll "$B" "$TW" || finish
+
+# fake NAME SPEC PROGRAM: a script $T/NAME running PROGRAM under the clock
+# SPEC (faketime -f: "@DATE TIME" starts there and runs, "+365d" is offset),
+# the monotonic clock left real.
+fake() {
+    printf '#!/bin/sh\nDONT_FAKE_MONOTONIC=1 exec faketime -m -f %s %s "$@"\n' "'$2'" "$3" \
+        >"$T/$1"
+    chmod +x "$T/$1"
+}
+fake a-wmsyncd '@1970-01-02 00:00:00' "$REAL_WMSYNCD"
+fake a-wmctl '@1970-01-02 00:00:00' "$REAL_WMCTL"
+fake b-wmsyncd '+365d' "$REAL_WMSYNCD"
+fake b-wmctl '+365d' "$REAL_WMCTL"
+if [ "$(DONT_FAKE_MONOTONIC=1 faketime '1970-01-02 00:00:00' date +%Y)" != 1970 ]; then
+    echo "it_clock: SKIP: faketime does not fake the clock here"
+    exit 77
+fi
+for s in a b; do
+    WMSYNCD=$T/$s-wmsyncd start_daemon "$T/$s"
+    wait_ready "$T/$s" "$DPID" || finish
+done
+
+# ---- 1 ----
+poll 20 "A (1970) connected" field_is "$A" connected true
+poll 20 "B (+1 year) connected" field_is "$B" connected true
+# near WANT TOL VALUE: |VALUE - WANT| <= TOL
+near() { python3 -c 'import sys; w, t, v = map(float, sys.argv[1:]); sys.exit(not abs(v - w) <= t)' "$@"; }
+YEAR=$((365 * 86400))
+AOFF=$(jget "$(st "$A")" clock_offset_s)
+BOFF=$(jget "$(st "$B")" clock_offset_s)
+NOW=$(date +%s)
+check "A shows its clock about $((86400 - NOW)) s off ($AOFF)" near $((86400 - NOW)) 120 "$AOFF"
+check "B shows its clock a year ahead ($BOFF)" near "$YEAR" 30 "$BOFF"
+# known ID: the town's status has ID's clock offset (stored within 2 s).
+known() { case $(town_row "$TW" "$1" clock_offset_s) in absent | null) return 1 ;; esac; }
+poll 10 "the town shows A's offset" known xx/longhua/a
+poll 10 "the town shows B's offset" known xx/longhua/b
+check "the town shows A about $((86400 - NOW)) s off" near $((86400 - NOW)) 120 "$(town_row "$TW" xx/longhua/a clock_offset_s)"
+check "the town shows B a year ahead" near "$YEAR" 30 "$(town_row "$TW" xx/longhua/b clock_offset_s)"
+w "$TW" status >"$OUT" 2>&1
+check "the town's status text says a clock is WRONG" grep -q "WRONG, set the date and time" "$OUT"
+check "A's log warns its operator" grep -q "clock is .* behind the aggregator" "$A/daemon.log"
+
+# ---- 2 ----
+DAY=$(date -d yesterday +%F)
+for s in a b; do
+    expect_rc 0 "$T/$s-wmctl" -c "$T/$s/wmsync.conf" record activity --date "$DAY" \
+        --category theme_lecture --title "理论宣讲 $s" --participants 30
+    expect_rc 0 "$T/$s-wmctl" -c "$T/$s/wmsync.conf" record publicity --date "$DAY" \
+        --channel wechat --count 5
+done
+poll 30 "A and B synced" synced "$TW" "$A" "$B"
+poll 20 "A's records verified at the town" row_is "$TW" xx/longhua/a unverified 0
+poll 20 "B's records verified at the town" row_is "$TW" xx/longhua/b unverified 0
+
+# ---- 3 ----
+poll 10 "the town flagged A's 2 records" row_is "$TW" xx/longhua/a flagged 2
+poll 10 "the town flagged B's 2 records" row_is "$TW" xx/longhua/b flagged 2
+w "$B" log --json >"$OUT" 2>"$ERR"
+check "B's record carries its clock error" near "$YEAR" 30 \
+    "$(python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("kind") == "activity":
+        print(r.get("clockOffsetS", r.get("clock_offset_s", 0)))' "$OUT")"
+MONTH=${DAY%-*}
+expect_rc 0 w "$TW" rollup --period "$MONTH" --format json --out "$T/r.json"
+check "the town's rollup of $MONTH counts no late entry" python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+late = []
+acts = []
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "late_entries" and isinstance(v, int):
+                late.append(v)
+            if k == "kind" and v == "late_entries":
+                late.append(1)
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(j)
+print("late_entries seen:", late, file=sys.stderr)
+sys.exit(not (late and max(late) == 0))' "$T/r.json"
+finish
