@@ -203,7 +203,7 @@ static int set_setting(load_ctx_t *lc, const char *key, const char *value)
         c->publish_at_close = strcmp(value, "yes") == 0;
     } else if (strcmp(key, "compress") == 0) {
         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
-            return bad(lc, "compress must be yes or no (got \"%s\")%s", value, "");
+            return bad(lc, _("compress must be yes or no (got \"%s\")%s"), value, "");
         c->compress = strcmp(value, "yes") == 0;
     } else if (strcmp(key, "sign_key") == 0) {
         ok = set_path(c, value, c->sign_key, sizeof c->sign_key);
