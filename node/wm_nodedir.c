@@ -103,7 +103,7 @@ wm_err_t wm_nodedir_load_signer(const wm_config_t *cfg, wm_signer_t **out, char 
     wm_err_t err = wm_signer_load(cfg->sign_key, out);
     if (err != WM_OK)
         wm_why(why, cap, "cannot load signing key %s: %s%s", cfg->sign_key, wm_strerror(err),
-                 err == WM_EPERM ? " (its mode must be 0600)" : "");
+                 err == WM_EPERM ? _(" (its mode must be 0600)") : "");
     return err;
 }
 

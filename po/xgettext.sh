@@ -19,5 +19,5 @@ xgettext --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
     --keyword=wm_why:3 --flag=wm_why:3:c-format \
     --keyword=why_fail:4 --flag=why_fail:4:c-format \
     --package-name=wmsync --msgid-bugs-address=wmsync-maint@example.org \
-    --sort-by-file --files-from="$out.files" -o "$out"
+    --add-location=file --sort-by-file --files-from="$out.files" -o "$out"
 rm -f "$out.files"

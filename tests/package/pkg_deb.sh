@@ -114,6 +114,13 @@ for m in wmsyncd.8:daemon wmsync.conf.5:daemon wmctl.1:cli; do
         skip "packaging/man/$name not written yet"
     fi
 done
+# Chinese: the man pages under zh_CN, one catalogue per package (issue 15).
+for m in wmsyncd.8:daemon wmsync.conf.5:daemon wmctl.1:cli; do
+    name=${m%%:*} pkg=${m##*:}
+    want_file "$T/$pkg.c" -rw-r--r-- "./usr/share/man/zh_CN/man${name##*.}/$name.gz"
+done
+want_file "$T/cli.c" -rw-r--r-- ./usr/share/locale/zh_CN/LC_MESSAGES/wmsync.mo
+want_file "$T/daemon.c" -rw-r--r-- ./usr/share/locale/zh_CN/LC_MESSAGES/wmsyncd.mo
 if [ -f "$SRC/packaging/completion/wmctl" ]; then
     want_file "$T/cli.c" -rw-r--r-- ./usr/share/bash-completion/completions/wmctl
 else
@@ -290,6 +297,18 @@ root_part() {
         test -x /usr/sbin/wmsyncd -a -x /usr/bin/wmctl
     if [ -f "$SRC/packaging/man/wmsyncd.8" ]; then
         check "man wmsyncd finds the page" man -w wmsyncd.8 >/dev/null
+    fi
+    check "man finds the Chinese wmctl(1) under zh_CN" \
+        sh -c 'LANG=zh_CN.UTF-8 man -w wmctl | grep -q /zh_CN/'
+    # The installed binaries find the installed catalogues (no build tree,
+    # no WMSYNC_LOCALEDIR), where the zh_CN.UTF-8 locale exists.
+    if locale -a 2>/dev/null | grep -qix 'zh_CN\.utf-\?8'; then
+        check "installed wmctl speaks Chinese under zh_CN.UTF-8" sh -c \
+            'env -u WMSYNC_LOCALEDIR -u LC_ALL -u LANGUAGE LANG=zh_CN.UTF-8 /usr/bin/wmctl help | grep -q 用法'
+        check "installed wmsyncd speaks Chinese under zh_CN.UTF-8" sh -c \
+            'env -u WMSYNC_LOCALEDIR -u LC_ALL -u LANGUAGE LANG=zh_CN.UTF-8 /usr/sbin/wmsyncd --help | grep -q 用法'
+    else
+        skip "no zh_CN.UTF-8 locale (packaging/deps.sh makes it)"
     fi
     # The unit as installed, resolved from the unit path, man pages included.
     local man=--man=no
