@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan demo bench package clean
+.PHONY: all deps build test test-asan test-arm64 demo bench package clean
 
 all: build
 
@@ -17,9 +17,12 @@ build: deps
 
 # Every test: the normal build (unit, integration), then the unit tests and
 # the fuzz targets again under ASan + UBSan, built with clang.
+# Then the arm64 build's short form (unit tests and one sync, under
+# qemu-user), skipped with a message where its toolchain is not installable.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 2
 	$(MAKE) test-asan
+	bash tests/cross/run.sh arm64 quick || [ $$? -eq 77 ]
 
 test-asan: deps
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DWM_WERROR=ON -DWM_SANITIZE=ON -DWM_FUZZ=ON
@@ -32,10 +35,21 @@ demo: build
 bench: build
 	bash tests/bench/run.sh $(BUILD)
 
+# arm64 cross build (docs/porting.md): every test under qemu-user, and the
+# packages checked; build-arm64/ keeps the sysroot between runs.
+test-arm64:
+	bash tests/cross/run.sh arm64 full
+
 # Debian packages wmsync-daemon and wmsync-cli (CPack) into $(BUILD)/;
-# packaging/README.md describes them.
+# packaging/README.md describes them. ARCH=arm64: cross-built into
+# build-arm64/build/ (packaging/cross.sh).
+ifeq ($(ARCH),)
 package: build
 	cd $(BUILD) && cpack -G DEB
+else
+package:
+	JOBS=$(JOBS) sh packaging/cross.sh $(ARCH) build-$(ARCH)
+endif
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-arm64

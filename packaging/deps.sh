@@ -2,32 +2,51 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages wmsync builds and tests with. Idempotent:
 # installs only what is missing, and runs apt-get update only when it must.
+#   sh packaging/deps.sh          the build machine's tools and libraries
+#   sh packaging/deps.sh arm64    also the cross toolchain and qemu-user for
+#                                 make package ARCH=arm64 / make test-arm64;
+#                                 exits 77 (after saying so) when they are not
+#                                 installable here
+# The libraries are listed in packaging/libs.list, shared with the cross
+# builds' sysroot (packaging/sysroot.sh); PKGS below holds the tools.
 set -eu
 
 # The dpkg-dev line serves make package and tests/package: dpkg-shlibdeps
 # (dpkg-dev), lintian, systemd-analyze (systemd), adduser, python3;
 # python3-jsonschema checks every rollup of the tests against
-# docs/rollup.schema.json. libpq-dev: wmctl export (cli/pg_export.c);
-# postgresql (server 15, with postgresql-client's psql): the export's tests
-# and benchmark start a throw-away server (tests/integration/pg_lib.sh).
-# libzstd-dev: the compressed batches of feature
-# "zstd" (proto/wm_wire.c); faketime: it_clock runs stations with wrong
-# clocks (libfaketime, per process).
+# docs/rollup.schema.json. postgresql (server 15, with postgresql-client's
+# psql): wmctl export's tests and benchmark start a throw-away server
+# (tests/integration/pg_lib.sh); its library libpq-dev is in libs.list.
+# faketime: it_clock runs stations with wrong clocks (libfaketime, per
+# process).
 PKGS="build-essential cmake pkg-config
-libzstd-dev libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
-libsodium-dev libcmocka-dev libjansson-dev libinih-dev libxlsxwriter-dev
+protobuf-c-compiler lmdb-utils
 clang libclang-rt-14-dev
 dpkg-dev lintian systemd adduser python3 python3-jsonschema
 gettext locales
-libpq-dev postgresql postgresql-client
+postgresql postgresql-client
 faketime"
 # gettext: msgfmt builds the .mo catalogues at every build, xgettext and
 # msgattrib check them (test i18n_po); locales: the zh_CN.UTF-8 locale the
 # Chinese messages need (gettext falls back to English without it), made
 # by ensure_locale below.
+PKGS="$PKGS $(sed 's/#.*//' "$(dirname "$0")/libs.list")"
+
+# Cross builds: Debian's cross compiler and qemu-user (qemu-aarch64-static
+# runs the arm64 tests, no binfmt needed). The target's libraries are not
+# installed: packaging/sysroot.sh unpacks them into the build tree.
+CROSS=
+case ${1:-} in
+"") ;;
+arm64) CROSS="crossbuild-essential-arm64 qemu-user-static" ;;
+*)
+    echo "deps.sh: unknown architecture '$1' (known: arm64)" >&2
+    exit 2
+    ;;
+esac
 
 missing=""
-for p in $PKGS; do
+for p in $PKGS $CROSS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
         missing="$missing $p"
     fi
@@ -41,6 +60,12 @@ if [ -n "$missing" ]; then
     echo "deps.sh: installing:$missing" >&2
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -q
+    for p in $CROSS; do
+        if ! apt-cache show --no-all-versions "$p" >/dev/null 2>&1; then
+            echo "deps.sh: $p is not installable here: no $1 cross build" >&2
+            exit 77
+        fi
+    done
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -q --no-install-recommends $missing
 fi

@@ -17,8 +17,9 @@ Prints the first key of the child it cut off, in hex: the first entry a
 scan can no longer reach. Exit 1 if the tree is too small (fewer than
 three such children under one branch page).
 
-LMDB's file layout (lmdb 0.9, 64-bit, little-endian): pages of 4096 bytes;
-pages 0 and 1 are meta pages (the one with the higher txnid is current),
+LMDB's file layout (lmdb 0.9, 64-bit, little-endian): pages of the OS page
+size, written in the meta page at offset 40 (4096 on amd64, up to 65536 on
+other hosts: docs/porting.md); pages 0 and 1 are meta pages (the one with the higher txnid is current),
 whose main database (MDB_db at offset 88: depth u16 at +6, root u64 at
 +40) names the sub-databases. A page has a 16-byte header (pgno u64, pad
 u16, flags u16, lower u16, upper u16), then u16 offsets of its nodes; a
@@ -29,7 +30,7 @@ child is lo | hi << 16 | flags << 32; a leaf node's data size lo | hi << 16
 import struct
 import sys
 
-PAGE = 4096
+PAGE = 4096  # until main() reads it from the file
 HDR = 16
 P_BRANCH, P_LEAF = 0x01, 0x02
 F_SUBDATA = 0x02
@@ -79,6 +80,8 @@ def main():
     prefix = bytes.fromhex(sys.argv[3]) if len(sys.argv) > 3 else b""
     with open(path, "rb") as f:
         buf = bytearray(f.read())
+    global PAGE
+    PAGE = struct.unpack_from("<I", buf, 40)[0]
     metas = [struct.unpack_from("<Q", buf, m * PAGE + 144)[0] for m in (0, 1)]
     meta = (0 if metas[0] >= metas[1] else 1) * PAGE
     found = find_db(buf, struct.unpack_from("<Q", buf, meta + 128)[0], name)

@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: MIT
 # it_kill9: nothing acknowledged is ever lost. For ROUNDS rounds (default
 # 20): start the daemon, run WRITERS background writer loops recording
-# activities with unique titles, kill -9 the daemon after a random 0.05-0.4 s,
-# let the writers notice, restart. A title goes to the "accepted" file (with
-# the seq the daemon acknowledged) only when wmctl exited 0. At the end every
-# accepted title is in the log exactly once at its acknowledged seq, no
-# title appears twice, nothing unattempted appears, seqs are 1..N with no
-# gap and the whole chain verifies. The fork guard must never refuse a
-# restart after kill -9.
+# activities with unique titles, kill -9 the daemon after a random 0.05-0.4 s
+# (times WM_IT_SLOW), let the writers notice, restart. A title goes to the
+# "accepted" file (with the seq the daemon acknowledged) only when wmctl
+# exited 0. At the end every accepted title is in the log exactly once at
+# its acknowledged seq, no title appears twice, nothing unattempted
+# appears, seqs are 1..N with no gap and the whole chain verifies. The fork
+# guard must never refuse a restart after kill -9.
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-20}
@@ -64,7 +64,8 @@ for round in $(seq 1 "$ROUNDS"); do
         writer "$round" "$id" &
         wpids+=($!)
     done
-    sleep "$(printf '0.%02d' $((5 + RANDOM % 36)))"
+    ms=$(((50 + RANDOM % 351) * SLOW))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     kill9 "$DPID"
     # Writers notice a dead daemon at their next call (exit 1, not running);
     # one whose request was in flight is ended after a grace period.

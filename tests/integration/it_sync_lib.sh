@@ -161,7 +161,7 @@ poll() {
     shift 2
     local start deadline
     start=$(now_ms)
-    deadline=$((start + limit * 1000))
+    deadline=$((start + limit * 1000 * SLOW))
     : >"$T/why"
     while :; do
         if "$@"; then
@@ -180,7 +180,7 @@ poll() {
 steady() {
     local limit=$1 msg=$2
     shift 2
-    local deadline=$(($(now_ms) + limit * 1000)) n=0
+    local deadline=$(($(now_ms) + limit * 1000 * SLOW)) n=0
     : >"$T/why"
     while [ "$(now_ms)" -lt "$deadline" ]; do
         if ! "$@"; then

@@ -29,6 +29,22 @@ fi
 
 # Short path: the control socket path must fit in sun_path.
 T=$(mktemp -d /tmp/wmit.XXXXXX) || exit 2
+
+# WM_EXEC_WRAPPER: a command that runs the programs under test, e.g.
+# "qemu-aarch64-static -L SYSROOT" for the arm64 build's binaries (set by
+# ctest in a cross build). WMCTL and WMSYNCD then name small scripts in $T
+# that exec the program through it, in the same process (signals, pids).
+wrap_exec() {
+    local f=$T/wrap-$(basename "$1")
+    printf '#!/bin/sh\nexec %s %s "$@"\n' "$WM_EXEC_WRAPPER" "$1" >"$f" && chmod +x "$f" &&
+        echo "$f"
+}
+if [ -n "${WM_EXEC_WRAPPER:-}" ]; then
+    WMCTL=$(wrap_exec "$WMCTL") && WMSYNCD=$(wrap_exec "$WMSYNCD") || exit 2
+fi
+# WM_IT_SLOW: how many times slower than natively the programs run (4 under
+# qemu-user); every wait's deadline and it_kill9's kill delay scale by it.
+SLOW=${WM_IT_SLOW:-1}
 PASSED=0
 FAILED=0
 DAEMON_PIDS=()
@@ -193,7 +209,7 @@ start_daemon() {
 # answers. Fails early if PID exits.
 wait_ready() {
     local d=$1 pid=${2:-$DPID} limit=${3:-10}
-    local deadline=$(($(now_ms) + limit * 1000))
+    local deadline=$(($(now_ms) + limit * 1000 * SLOW))
     while [ "$(now_ms)" -lt "$deadline" ]; do
         if w "$d" status --json 2>/dev/null | grep -q '"daemon_running":true'; then
             return 0
@@ -212,7 +228,7 @@ wait_ready() {
 # status is in $EXIT_RC (-1 on timeout).
 wait_exit() {
     local pid=$1 limit=${2:-10}
-    local deadline=$(($(now_ms) + limit * 1000))
+    local deadline=$(($(now_ms) + limit * 1000 * SLOW))
     EXIT_RC=-1
     while kill -0 "$pid" 2>/dev/null; do
         if [ "$(now_ms)" -ge "$deadline" ]; then
