@@ -2,7 +2,8 @@
 #
 # Runs every benchmark of a build and prints its figures (`make bench`).
 # bench_wire prints the bytes per record of a batch with and without
-# compression (feature "zstd") beside its target ratio.
+# compression (feature "zstd") beside its target ratio, bench_wire.sh the
+# same between real daemons (status counters and TCP bytes).
 # Benchmarks are not tests: this prints what it measured and fails only if
 # a benchmark could not run. The storage figures come from bench_store; the
 # rollup cost and query latency from bench_rollup; the daemon round trip
@@ -34,6 +35,9 @@ echo
 if [ -x "$BUILD/tests/bench/bench_wire" ]; then
     echo "== bench_wire: bytes on the wire per record, plain and compressed (feature zstd), a station's month"
     "$BUILD/tests/bench/bench_wire"
+    if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/daemon/wmsyncd" ]; then
+        bash "$HERE/bench_wire.sh" "$BUILD"
+    fi
 else
     echo "== bench_wire: skipped ($BUILD/tests/bench/bench_wire not built)"
 fi

@@ -90,6 +90,31 @@ rec_n() {
     [ "$bad" = 0 ] && pass "$2 records at $1"
 }
 
+WM_TITLES=(学习贯彻党的二十大精神主题宣讲 新时代文明实践志愿服务进村入户 道德讲堂：孝老爱亲身边好人故事分享
+    平安校园交通安全普法宣传 理论政策宣讲进院坝 垃圾分类环保知识宣传 关爱留守儿童暑期课堂
+    移风易俗倡导文明新风 防范电信网络诈骗宣传 重阳节敬老爱老志愿服务 红色电影进乡村放映 健康义诊进村)
+WM_PLACES=(村新时代文明实践站 村委会二楼会议室 村文化广场 村小学操场 党群服务中心)
+WM_CATS=(theme_lecture theory_education party_training civilization_practice culture_sports)
+WM_CHANNELS=(wechat website poster leaflet)
+# rec_month DIR N: N records of March 2024 as a station writes a month of
+# them: three in four activities (Chinese titles, places, a tag), the rest
+# publicity. One check.
+rec_month() {
+    local d=$1 n=$2 i day bad=0
+    for i in $(seq 1 "$n"); do
+        day=$(printf '2024-03-%02d' $((1 + (i - 1) * 30 / n)))
+        if [ $((i % 4)) = 0 ]; then
+            w "$d" record publicity --date "$day" --channel "${WM_CHANNELS[i % 4]}" \
+                --count $((i * 7 % 300 + 1)) >/dev/null 2>"$ERR" || bad=1
+        else
+            w "$d" record activity --date "$day" --category "${WM_CATS[i % 5]}" \
+                --title "${WM_TITLES[i * 7 % 12]}" --place "新河${WM_PLACES[i % 5]}" \
+                --participants $((i * 13 % 190 + 10)) --volunteers $((i % 15)) \
+                --tag 基层宣讲 >/dev/null 2>"$ERR" || bad=1
+        fi
+    done
+    [ "$bad" = 0 ] && pass "$n records at $d" || fail "recording at $d: $(cat "$ERR")"
+}
 # st DIR: status --json of a node (LMDB, plus the daemon's live view if up).
 st() { w "$1" status --json 2>/dev/null || echo '{}'; }
 
