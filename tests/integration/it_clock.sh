@@ -20,7 +20,7 @@
 . "$(dirname "$0")/it_sync_lib.sh"
 
 LIBFT=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
-if ! command -v faketime >/dev/null || [ -z "$LIBFT" ]; then
+if [ -z "$LIBFT" ]; then
     echo "it_clock: SKIP: faketime (Debian package faketime) is not installed"
     exit 77
 fi
@@ -36,19 +36,21 @@ TPID=$DPID
 wait_ready "$TW" "$TPID" || finish
 enroll "$A" "$TW" && enroll "$B" "$TW" || finish
 
-# fake NAME SPEC PROGRAM: a script $T/NAME running PROGRAM under the clock
-# SPEC (faketime -f: "@DATE TIME" starts there and runs, "+365d" is offset),
-# the monotonic clock left real.
+# fake NAME SPEC PROGRAM: a script $T/NAME that execs PROGRAM (same pid:
+# signals and kill -9 reach the daemon itself) with libfaketime preloaded
+# and the clock SPEC (FAKETIME: "@DATE TIME" starts there and runs, "+365d"
+# is an offset), the monotonic clock left real.
 fake() {
-    printf '#!/bin/sh\nDONT_FAKE_MONOTONIC=1 exec faketime -m -f %s %s "$@"\n' "'$2'" "$3" \
-        >"$T/$1"
+    printf '#!/bin/sh\nexec env LD_PRELOAD=%s FAKETIME=%s DONT_FAKE_MONOTONIC=1 FAKETIME_DONT_FAKE_MONOTONIC=1 %s "$@"\n' \
+        "$LIBFT" "'$2'" "$3" >"$T/$1"
     chmod +x "$T/$1"
 }
 fake a-wmsyncd '@1970-01-02 00:00:00' "$REAL_WMSYNCD"
 fake a-wmctl '@1970-01-02 00:00:00' "$REAL_WMCTL"
 fake b-wmsyncd '+365d' "$REAL_WMSYNCD"
 fake b-wmctl '+365d' "$REAL_WMCTL"
-if [ "$(DONT_FAKE_MONOTONIC=1 faketime '1970-01-02 00:00:00' date +%Y)" != 1970 ]; then
+fake a-date '@1970-01-02 00:00:00' "$(command -v date)"
+if [ "$("$T/a-date" +%Y)" != 1970 ]; then
     echo "it_clock: SKIP: faketime does not fake the clock here"
     exit 77
 fi

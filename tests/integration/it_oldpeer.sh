@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: MIT
+# it_oldpeer: this build against a build from before compressed batches and
+# wall clocks (PROTOCOL.md §7: a peer of any build keeps syncing with a
+# peer of any other). The old build is commit OLD_REV (default e386baf, the
+# last commit before them), taken from this source tree's git history with
+# `git archive` and built here (wmsyncd and wmctl, ~15 s; kept in
+# BUILD_DIR/oldpeer for the next run).
+#
+#  1. An old station under a new town, and a new station beside it, each
+#     holding a month when the town comes up: both converge (verified);
+#     the town's row for the old one says no zstd and no clock offset (its
+#     HELLO has neither features nor a time), the new one zstd.
+#  2. A new station under an old town: converges, no zstd, no clock offset
+#     (the old WELCOME carries no time).
+#  3. Records of the new header field: a new station whose clock runs a
+#     year ahead (faketime) learns its offset from the new town, then is
+#     moved to the old town (enrolled at both, its upstream changed): the
+#     records it writes there carry Record.clock_offset_s, which the old
+#     build does not know; the old town stores and verifies them (rule 1:
+#     unknown fields travel and verify).
+#
+#   it_oldpeer.sh WMCTL WMSYNCD SOURCE_DIR BUILD_DIR [OLD_REV]
+#   Skips (exit 77) when SOURCE_DIR has no git history or OLD_REV, or the
+#   old build cannot be made (it says why).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/it_sync_lib.sh"
+
+SRC=${3:-}
+BLD=${4:-}
+REV=${5:-e386baf}
+[ -d "$SRC" ] && [ -d "$BLD" ] || { echo "usage: $0 WMCTL WMSYNCD SOURCE_DIR BUILD_DIR [OLD_REV]" >&2; exit 2; }
+OLD=$BLD/oldpeer/$REV
+if [ ! -x "$OLD/build/daemon/wmsyncd" ] || [ ! -x "$OLD/build/cli/wmctl" ]; then
+    if ! git -C "$SRC" rev-parse -q --verify "$REV^{commit}" >/dev/null 2>&1; then
+        echo "it_oldpeer: SKIP: $SRC has no git history with $REV (a source tarball?)"
+        exit 77
+    fi
+    rm -rf "$OLD" && mkdir -p "$OLD/src" &&
+        git -C "$SRC" archive "$REV" | tar -x -C "$OLD/src" &&
+        cmake -S "$OLD/src" -B "$OLD/build" >"$OLD/build.log" 2>&1 &&
+        cmake --build "$OLD/build" -j2 --target wmsyncd wmctl >>"$OLD/build.log" 2>&1 || {
+        echo "it_oldpeer: SKIP: cannot build $REV (see $OLD/build.log): $(tail -3 "$OLD/build.log")"
+        exit 77
+    }
+fi
+OLD_WMSYNCD=$OLD/build/daemon/wmsyncd
+OLD_WMCTL=$OLD/build/cli/wmctl
+NEW_WMSYNCD=$WMSYNCD NEW_WMCTL=$WMCTL
+pass "old build $REV ready"
+
+# old CMD...: runs CMD with the old wmctl and wmsyncd as WMCTL and WMSYNCD.
+old() { WMCTL=$OLD_WMCTL WMSYNCD=$OLD_WMSYNCD "$@"; }
+
+PORT=$(free_port) || { fail "no free port"; finish; }
+PORT2=$(free_port) || { fail "no free port"; finish; }
+TW=$T/town OT=$T/oldtown OS=$T/olds NS=$T/news NO=$T/newo NX=$T/newx
+init_town "$TW" xx/longhua "$PORT" || finish
+old init_town "$OT" xx/oldtown "$PORT2" || finish
+old init_station "$OS" xx/longhua/olds "$PORT" "$(town_key "$TW")" || finish
+init_station "$NS" xx/longhua/news "$PORT" "$(town_key "$TW")" || finish
+init_station "$NO" xx/oldtown/newo "$PORT2" "$(town_key "$OT")" || finish
+init_station "$NX" xx/longhua/newx "$PORT" "$(town_key "$TW")" || finish
+
+start_daemon "$TW"
+TPID=$DPID
+old start_daemon "$OT"
+OPID=$DPID
+wait_ready "$TW" "$TPID" && wait_ready "$OT" "$OPID" || finish
+enroll "$OS" "$TW" && enroll "$NS" "$TW" && enroll "$NX" "$TW" || finish
+old enroll "$NO" "$OT" || finish
+w "$NX" keys | old w "$OT" enroll - >"$OUT" 2>"$ERR" ||
+    fail "enrol newx at the old town: $(cat "$ERR")"
+stop_daemon "$TPID" TERM
+stop_daemon "$OPID" TERM
+old start_daemon "$OS"
+wait_ready "$OS" "$DPID" || finish
+for d in "$NS" "$NO"; do
+    start_daemon "$d"
+    wait_ready "$d" "$DPID" || finish
+done
+old rec_month "$OS" 60
+rec_month "$NS" 60
+rec_month "$NO" 60
+
+# ---- 1, 2 ----
+start_daemon "$TW"
+TPID=$DPID
+old start_daemon "$OT"
+OPID=$DPID
+wait_ready "$TW" "$TPID" && wait_ready "$OT" "$OPID" || finish
+poll 40 "new town caught up with the old and the new station" synced "$TW" "$OS" "$NS"
+poll 20 "the old station's records verified at the new town" row_is "$TW" xx/longhua/olds unverified 0
+poll 20 "the new station's records verified at the new town" row_is "$TW" xx/longhua/news unverified 0
+check "new town: the old station uses no zstd" row_is "$TW" xx/longhua/olds zstd false
+check "new town: the new station uses zstd" row_is "$TW" xx/longhua/news zstd true
+check "new town: no clock offset for the old station (no time in its HELLO)" \
+    row_is "$TW" xx/longhua/olds clock_offset_s null
+poll 40 "old town caught up with the new station" old synced "$OT" "$NO"
+check "new station under the old town: no zstd" [ "$(jget "$(st "$NO")" zstd)" = false ]
+check "new station under the old town: no clock offset (no time in the WELCOME)" \
+    [ "$(jget "$(st "$NO")" clock_offset_s)" = null ]
+
+# ---- 3 ----
+# The daemon itself (exec: same pid) with libfaketime preloaded, a year ahead.
+LIBFT=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
+printf '#!/bin/sh\nexec env LD_PRELOAD=%s FAKETIME=+365d DONT_FAKE_MONOTONIC=1 FAKETIME_DONT_FAKE_MONOTONIC=1 %s "$@"\n' \
+    "$LIBFT" "$NEW_WMSYNCD" >"$T/fake-wmsyncd"
+chmod +x "$T/fake-wmsyncd"
+if [ -z "$LIBFT" ]; then
+    echo "it_oldpeer: part 3 skipped: libfaketime (Debian package faketime) is not installed"
+else
+    WMSYNCD=$T/fake-wmsyncd start_daemon "$NX"
+    XPID=$DPID
+    wait_ready "$NX" "$XPID" || finish
+    poll 20 "newx (+1 year) connected to the new town" field_is "$NX" connected true
+    stop_daemon "$XPID" TERM
+    sed -i "s#^upstream = .*#upstream = tcp://127.0.0.1:$PORT2#; s#^upstream_key = .*#upstream_key = $(town_key "$OT")#" \
+        "$NX/wmsync.conf"
+    WMSYNCD=$T/fake-wmsyncd start_daemon "$NX"
+    wait_ready "$NX" "$DPID" || finish
+    rec_n "$NX" 3 fieldeight
+    w "$NX" log --json >"$OUT" 2>"$ERR"
+    check "newx's records carry clock_offset_s (a year)" python3 -c 'import json, sys
+offs = [json.loads(l).get("clock_offset_s", json.loads(l).get("clockOffsetS", 0)) for l in open(sys.argv[1])]
+sys.exit(not (len(offs) == 3 and all(abs(int(o) - 31536000) < 60 for o in offs)))' "$OUT"
+    poll 30 "the old town stores them" old synced "$OT" "$NX"
+    poll 20 "and verifies each one's signature" old row_is "$OT" xx/longhua/newx unverified 0
+fi
+finish
