@@ -14,6 +14,7 @@
 #include <xlsxwriter.h>
 
 #include "render.h"
+#include "wm_i18n.h"
 
 #define ZH(lang) (strcmp((lang), "en") != 0)
 
@@ -164,12 +165,12 @@ int render_xlsx_write(const json_t *j, const char *lang, const char *path, char 
     lxw_error err = LXW_NO_ERROR;
     int rc = -1;
     if (render_rows_build(j, lang, &rows)) {
-        snprintf(why, cap, "out of memory");
+        wm_why(why, cap, "out of memory");
         goto out;
     }
     wb = workbook_new(path);
     if (!wb) {
-        snprintf(why, cap, "cannot create the workbook %s", path);
+        wm_why(why, cap, "cannot create the workbook %s", path);
         goto out;
     }
     lxw_format *bold = workbook_add_format(wb), *money = workbook_add_format(wb);
@@ -179,12 +180,12 @@ int render_xlsx_write(const json_t *j, const char *lang, const char *path, char 
     lxw_worksheet *s = workbook_add_worksheet(wb, ZH(lang) ? "各站" : "Stations");
     lxw_worksheet *p = workbook_add_worksheet(wb, ZH(lang) ? "问题" : "Problems");
     if (!bold || !money || !t || !s || !p) {
-        snprintf(why, cap, "out of memory");
+        wm_why(why, cap, "out of memory");
         goto out;
     }
     totals_sheet(t, &rows, bold, money, &err);
     if (err != LXW_NO_ERROR) {
-        snprintf(why, cap, "cannot write the Totals sheet: %s", lxw_strerror(err));
+        wm_why(why, cap, "cannot write the Totals sheet: %s", lxw_strerror(err));
         goto out;
     }
     stations_sheet(s, j, lang, bold, money);
@@ -192,7 +193,7 @@ int render_xlsx_write(const json_t *j, const char *lang, const char *path, char 
     err = workbook_close(wb);
     wb = NULL;
     if (err != LXW_NO_ERROR) {
-        snprintf(why, cap, "cannot write %s: %s", path, lxw_strerror(err));
+        wm_why(why, cap, "cannot write %s: %s", path, lxw_strerror(err));
         remove(path);
         goto out;
     }

@@ -159,17 +159,17 @@ wm_err_t wm_nodedir_create(const char *dir, wm_role_t role, const char *id, cons
     if (err == WM_OK)
         err = fmt_path(ck, sizeof ck, "%s/" WM_NODEDIR_CURVE_KEY, dir);
     if (err != WM_OK) {
-        snprintf(why, whycap, "the path %s is too long", dir);
+        wm_why(why, whycap, "the path %s is too long", dir);
         goto out;
     }
     if (access(conf, F_OK) == 0 || access(sk, F_OK) == 0 || access(ck, F_OK) == 0) {
-        snprintf(why, whycap, "%s already holds a node; refusing to overwrite its config or keys",
+        wm_why(why, whycap, "%s already holds a node; refusing to overwrite its config or keys",
                  dir);
         err = WM_EEXIST;
         goto out;
     }
     if ((mkdir(dir, 0755) != 0 && errno != EEXIST) || (mkdir(keys, 0700) != 0 && errno != EEXIST)) {
-        snprintf(why, whycap, "cannot create %s: %s", keys, strerror(errno));
+        wm_why(why, whycap, "cannot create %s: %s", keys, strerror(errno));
         err = WM_EIO;
         goto out;
     }
@@ -185,7 +185,7 @@ wm_err_t wm_nodedir_create(const char *dir, wm_role_t role, const char *id, cons
     if (err == WM_OK)
         err = wm_config_write(conf, role, id, name, listen, upstream, upstream_key);
     if (err != WM_OK)
-        snprintf(why, whycap, "cannot write the node directory %s: %s", dir, wm_strerror(err));
+        wm_why(why, whycap, "cannot write the node directory %s: %s", dir, wm_strerror(err));
 out:
     wm_signer_free(&signer);
     return err;

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wm_i18n.h"
+
 #define META_OFF 16       /* the meta follows the page header */
 #define MAGIC 0xBEEFC0DEu
 #define VERSION 1u
@@ -57,24 +59,24 @@ wm_err_t wm_envfile_check(const char *path, char *why, size_t cap)
     meta_t a, b;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(why, cap, "cannot be read (%s)", strerror(errno));
+        wm_why(why, cap, "cannot be read (%s)", strerror(errno));
         err = WM_EIO;
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(why, cap, "is not a regular file");
+        wm_why(why, cap, "is not a regular file");
         err = WM_EDECODE;
         goto out;
     }
     int ra = read_meta(fd, 0, &a);
     int rb = ra == 0 ? read_meta(fd, (off_t)a.psize, &b) : -1;
     if (ra == -2 || rb == -2) {
-        snprintf(why, cap, "cannot be read (%s)", strerror(errno));
+        wm_why(why, cap, "cannot be read (%s)", strerror(errno));
         err = WM_EIO;
         goto out;
     }
     if (ra != 0) {
-        snprintf(why, cap, "is not a wmsync backup (no LMDB meta page at its start)");
+        wm_why(why, cap, "is not a wmsync backup (no LMDB meta page at its start)");
         err = WM_EDECODE;
         goto out;
     }
@@ -84,7 +86,7 @@ wm_err_t wm_envfile_check(const char *path, char *why, size_t cap)
     if (need < 2 * (uint64_t)m->psize)
         need = 2 * (uint64_t)m->psize;
     if (m->last_pg > UINT64_MAX / m->psize - 1 || (uint64_t)st.st_size < need) {
-        snprintf(why, cap, "is truncated: it is %" PRIu64 " bytes, but its database needs %" PRIu64
+        wm_why(why, cap, "is truncated: it is %" PRIu64 " bytes, but its database needs %" PRIu64
                  " (%" PRIu64 " pages of %" PRIu32 ")",
                  (uint64_t)st.st_size, need, m->last_pg + 1, m->psize);
         err = WM_ETOOBIG;
