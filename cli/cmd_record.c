@@ -291,6 +291,24 @@ static const struct {
     {"void", build_void, "--seq N [--epoch E] --reason R"},
 };
 
+/* A kind as the reader names it ("activity", 活动); the slug itself in
+ * JSON and wherever a kind is typed. */
+static const char *kind_label(const char *kind)
+{
+    static const char *const slugs[] = {"activity", "publicity", "volunteers", "recruitment",
+                                        "team",     "funding",   "site",       "plan",
+                                        "plan-done", "void"};
+    const char *labels[] = {C_("record kind", "activity"),  C_("record kind", "publicity"),
+                            C_("record kind", "volunteers"), C_("record kind", "recruitment"),
+                            C_("record kind", "team"),      C_("record kind", "funding"),
+                            C_("record kind", "site"),      C_("record kind", "plan"),
+                            C_("record kind", "plan-done"), C_("record kind", "void")};
+    for (size_t i = 0; i < sizeof slugs / sizeof slugs[0]; i++)
+        if (strcmp(slugs[i], kind) == 0)
+            return labels[i];
+    return kind;
+}
+
 static const char *const flag_names[] = {"disband", "plaque", "rules", "ledger", "equipment",
                                          "manager", "plan",   "theme", "model",  "json",
                                          NULL};
@@ -369,8 +387,8 @@ int cmd_record(wmctl_t *w, int argc, char **argv)
         printf("{\"kind\":\"%s\",\"epoch\":%" PRIu32 ",\"seq\":%" PRIu64 "}\n",
                wm_record_kind(&body), rep->epoch, rep->seq);
     else
-        printf(_("recorded %s as seq %" PRIu64 " (epoch %" PRIu32 ")\n"), kinds[k].kind, rep->seq,
-               rep->epoch);
+        printf(_("recorded %s as seq %" PRIu64 " (epoch %" PRIu32 ")\n"), kind_label(kinds[k].kind),
+               rep->seq, rep->epoch);
     wm_pb_free(&rep);
     return WMCTL_OK;
 }
