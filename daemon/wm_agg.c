@@ -753,7 +753,11 @@ void wm_agg_on_router(wm_agg_t *a)
             continue;
         for (size_t f = 0; f < m.n; f++)
             taken += m.f[f].len;
+        size_t before = npend;
         on_router_msg(a, &m, now, pend, &npend);
+        /* A ZBatch holds its restored records too: they count as taken. */
+        for (size_t k = before; k < npend; k++)
+            taken += pend[k].unz.bytes;
         wm_msg_clear(&m);
     }
     if (npend)
