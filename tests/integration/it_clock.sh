@@ -14,6 +14,10 @@
 #  3. The town flags them (implausible capture times) and counts no late
 #     entry: each record carries its station's clock error, and the rollup
 #     judges by the corrected time. B's record says its clock_offset_s.
+#  4. A second town's own wall clock jumps back a year while it runs
+#     (libfaketime reading its offset from a file): its timers are
+#     monotonic, so it still stores what its station says within seconds
+#     (fails with the peers' flush timed on the wall clock).
 #
 #   it_clock.sh WMCTL WMSYNCD      (skips, exit 77, without faketime)
 . "$(dirname "$0")/lib.sh"
@@ -107,7 +111,6 @@ expect_rc 0 w "$TW" rollup --period "$MONTH" --format json --out "$T/r.json"
 check "the town's rollup of $MONTH counts no late entry" python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))
 late = []
-acts = []
 def walk(o):
     if isinstance(o, dict):
         for k, v in o.items():
@@ -122,4 +125,34 @@ def walk(o):
 walk(j)
 print("late_entries seen:", late, file=sys.stderr)
 sys.exit(not (late and max(late) == 0))' "$T/r.json"
+
+# ---- 4: the town's own wall clock jumps back a year while it runs ----
+# Its timers run on the monotonic clock: the peers' flush (every 2 s)
+# goes on, so the town still stores what a station says after the jump
+# (here: its clock offset, now a year), where a wall-clock timer would
+# wait a year.
+PORT2=$(free_port) || { fail "no free port"; finish; }
+TW2=$T/town2 C=$T/c
+init_town "$TW2" xx/jumptown "$PORT2" || finish
+init_station "$C" xx/jumptown/c "$PORT2" "$(town_key "$TW2")" || finish
+echo "+0" >"$T/town2.time"
+printf '#!/bin/sh\nexec env LD_PRELOAD=%s FAKETIME_TIMESTAMP_FILE=%s FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 FAKETIME_DONT_FAKE_MONOTONIC=1 %s "$@"\n' \
+    "$LIBFT" "$T/town2.time" "$REAL_WMSYNCD" >"$T/town2-wmsyncd"
+chmod +x "$T/town2-wmsyncd"
+WMSYNCD=$T/town2-wmsyncd start_daemon "$TW2"
+wait_ready "$TW2" "$DPID" || finish
+enroll "$C" "$TW2" || finish
+start_daemon "$C"
+CPID=$DPID
+wait_ready "$C" "$CPID" || finish
+# offset2 WANT: town2 stores C's clock offset within 60 s of WANT.
+offset2() { near "$1" 60 "$(town_row "$TW2" xx/jumptown/c clock_offset_s | sed 's/null/1e12/')"; }
+poll 10 "town2 stores C's clock offset, about 0" offset2 0
+stop_daemon "$CPID" TERM
+echo "-365d" >"$T/town2.time"
+start_daemon "$C"
+wait_ready "$C" "$DPID" || finish
+poll 20 "C connected again" field_is "$C" connected true
+poll 10 "town2, its clock now a year back, still stores C's new offset (+1 year) within seconds" \
+    offset2 "$YEAR"
 finish
