@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan test-arm64 demo bench package clean
+.PHONY: all deps build test test-asan test-arm64 test-province demo bench package clean
 
 all: build
 
@@ -28,6 +28,12 @@ test-asan: deps
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DWM_WERROR=ON -DWM_SANITIZE=ON -DWM_FUZZ=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2 -L 'unit|fuzz'
+
+# The province simulation at full scale (make test runs a reduced shape):
+# 1 province <- 4 counties <- 40 towns <- 2,000 stations (a few minutes).
+test-province: build
+	PROVINCE_SHAPE="4 10 50" bash tests/integration/it_province.sh $(BUILD)/cli/wmctl \
+		$(BUILD)/daemon/wmsyncd $(BUILD)/tests/integration/sim_town
 
 demo: build
 	bash tests/demo.sh $(BUILD)

@@ -70,6 +70,9 @@ const char *render_problem_kind(const char *kind, const char *lang);
  * when the report knows it) and its team. Returns buf. */
 const char *render_problem_text(const json_t *j, const json_t *p, const char *lang, char *buf,
                                 size_t cap);
+/* The display name of team (its id) of station as the report carries it
+ * (names.teams), else the id itself. Borrowed from j. */
+const char *render_team_name(const json_t *j, const char *station, const char *team);
 /* The name of station id as the report knows it (stations[] or the
  * report's own id), else id itself. Borrowed from j. */
 const char *render_station_name(const json_t *j, const char *id);

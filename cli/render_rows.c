@@ -154,6 +154,15 @@ const char *render_station_name(const json_t *j, const char *id)
     return id;
 }
 
+const char *render_team_name(const json_t *j, const char *station, const char *team)
+{
+    char key[400];
+    snprintf(key, sizeof key, "%s/%s", station ? station : "", team ? team : "");
+    const char *name = json_string_value(
+        json_object_get(json_object_get(json_object_get(j, "names"), "teams"), key));
+    return name && name[0] ? name : (team ? team : "");
+}
+
 static const char *str(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));

@@ -218,10 +218,10 @@ static void teams_section(FILE *f, const json_t *j, const char *lang)
         else if (team_problem(j, station, team, "team_below_cadence"))
             status = ZH(lang) ? "未达到规定频次" : "below cadence";
         if (town)
-            tbl_row(&t, render_station_name(j, station), team, fmt_value(v, buf, sizeof buf),
-                    status);
+            tbl_row(&t, render_station_name(j, station), render_team_name(j, station, team),
+                    fmt_value(v, buf, sizeof buf), status);
         else
-            tbl_row(&t, team, fmt_value(v, buf, sizeof buf), status);
+            tbl_row(&t, render_team_name(j, station, team), fmt_value(v, buf, sizeof buf), status);
     }
     if (t.nrow > 1) {
         fputs(ZH(lang) ? "  志愿服务队：\n" : "  Volunteer teams:\n", f);

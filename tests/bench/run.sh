@@ -9,7 +9,8 @@
 # rollup cost and query latency from bench_rollup; the daemon round trip
 # (wmctl, and bench_ctl without process start-up) from bench_daemon.sh and
 # the town's catch-up and memory from bench_sync.sh, the PostgreSQL export
-# beside a plain COPY from bench_export.sh; these are skipped
+# beside a plain COPY from bench_export.sh, the report latency at every
+# tier of a simulated province from bench_tiers.sh; these are skipped
 # (with a note) when the build has no wmctl or wmsyncd yet.
 #
 # Usage: bash tests/bench/run.sh BUILD_DIR
@@ -73,4 +74,12 @@ if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/tests/bench/gen_log" ]; then
     bash "$HERE/bench_export.sh" "$BUILD"
 else
     echo "== bench_export: skipped ($BUILD/cli/wmctl or tests/bench/gen_log not built)"
+fi
+
+echo
+if [ -x "$BUILD/tests/bench/bench_report" ] && [ -x "$BUILD/tests/integration/sim_town" ]; then
+    echo "== bench_tiers: report latency at town, county and province of a simulated province"
+    bash "$HERE/bench_tiers.sh" "$BUILD"
+else
+    echo "== bench_tiers: skipped ($BUILD/tests/bench/bench_report or tests/integration/sim_town not built)"
 fi

@@ -35,21 +35,22 @@ COUNTY_NAMES=(青山县 白水县 黄河县 长江县 东湖县 西岭县 南溪
 TOWN_NAMES=(龙华镇 大明镇 石桥镇 清溪镇 桃源镇 金山镇 银河镇 凤凰镇 柳林镇 松江镇)
 CN=("零" "一" "二" "三" "四" "五" "六" "七" "八" "九" "十")
 
+# next_port: a free port in $PORT, never one this test handed out before
+# (set in this shell, not in a $(...) subshell, so the list is kept).
 used_ports=" "
-port() {
-    local p
+next_port() {
     while :; do
-        p=$(free_port) || { fail "no free port"; finish; }
-        [[ "$used_ports" == *" $p "* ]] || break
+        PORT=$(free_port) || { fail "no free port"; finish; }
+        [[ "$used_ports" == *" $PORT "* ]] || break
     done
-    used_ports+="$p "
-    echo "$p"
+    used_ports+="$PORT "
 }
 
 P=$T/prov
 PID_=sheng
+next_port
 "$WMCTL" init --role province --id "$PID_" --name 江南省新时代文明实践中心 --dir "$P" \
-    --listen "tcp://127.0.0.1:$(port)" >/dev/null || { fail "init province"; finish; }
+    --listen "tcp://127.0.0.1:$PORT" >/dev/null || { fail "init province"; finish; }
 declare -A PIDS DIR
 start() {
     start_daemon "$1"
@@ -61,8 +62,9 @@ for c in $(seq 1 "$NC"); do
     d=$T/c$c
     cid=$PID_/c$c
     pp=$(sed -n 's/^listen *= *tcp:\/\/127.0.0.1:\([0-9]*\)/\1/p' "$P/wmsync.conf")
+    next_port
     "$WMCTL" init --role county --id "$cid" --name "${COUNTY_NAMES[$(((c - 1) % 8))]}新时代文明实践中心" \
-        --dir "$d" --listen "tcp://127.0.0.1:$(port)" --upstream "tcp://127.0.0.1:$pp" \
+        --dir "$d" --listen "tcp://127.0.0.1:$PORT" --upstream "tcp://127.0.0.1:$pp" \
         --upstream-key "$(town_key "$P")" >/dev/null || { fail "init county $c"; finish; }
     sed -i 's/^publish_at_close = yes/publish_at_close = no/' "$d/wmsync.conf"
     enroll "$d" "$P" || finish
@@ -74,9 +76,10 @@ for c in $(seq 1 "$NC"); do
     cp=$(sed -n 's/^listen *= *tcp:\/\/127.0.0.1:\([0-9]*\)/\1/p' "$d/wmsync.conf")
     for t in $(seq 1 "$NT"); do
         td=$T/c$c-t$t
+        next_port
         "$WMCTL" init --role town --id "$cid/t$t" \
             --name "${CN[$c]}区${TOWN_NAMES[$(((t - 1) % 10))]}新时代文明实践所" --dir "$td" \
-            --listen "tcp://127.0.0.1:$(port)" --upstream "tcp://127.0.0.1:$cp" \
+            --listen "tcp://127.0.0.1:$PORT" --upstream "tcp://127.0.0.1:$cp" \
             --upstream-key "$(town_key "$d")" >/dev/null || { fail "init town $c/$t"; finish; }
         sed -i 's/^publish_at_close = yes/publish_at_close = no/' "$td/wmsync.conf"
         enroll "$td" "$d" || finish
@@ -139,7 +142,7 @@ equals_truth() {
 import json, sys
 j = json.load(open(sys.argv[1]))
 period = sys.argv[2]
-months = {"2024-Q2": ["2024-05", "2024-06"]}.get(period, [period])
+months = {"2024-Q2": ["2024-05", "2024-06"], "2024": ["2024-05", "2024-06"]}.get(period, [period])
 want, stations = {}, 0
 for f in sys.argv[3:]:
     for line in open(f):
@@ -226,5 +229,27 @@ expect_in "$OUT" " 0 differ" "phase 5: audit of county c1's 2024-05 through its 
 expect_in "$OUT" "station record(s) verified" "phase 5: ... down to the station records"
 expect_rc 0 w "$T/c1" audit --town "$PID_/c1/t1" --period 2024-05
 expect_in "$OUT" " 0 differ" "phase 5: the county's own audit of a town (--town) still works"
+
+# ---- 6 (make bench only): report latency at every tier ----
+# PROVINCE_BENCH=bench_report: the year 2024 is published up every tier,
+# then each level's report of 2024 and 2024-05 is timed (figures appended
+# to PROVINCE_BENCH_OUT). County c2 plays an older build: its towns'
+# reports are JSON, the path before binary rollups.
+if [ -n "${PROVINCE_BENCH:-}" ]; then
+    publish_all_towns "phase 6" 2024
+    for c in $(seq 1 "$NC"); do
+        poll 300 "phase 6: county c$c holds its towns' reports of 2024" has_reports "$T/c$c" 2024 "$NT"
+        poll 120 "phase 6: county c$c published 2024" publish_ok "$T/c$c" 2024
+    done
+    poll 300 "phase 6: the province holds every county's 2024" has_reports "$P" 2024 "$NC"
+    check "phase 6: province 2024 == the stations' records ($(equals_truth "$P" 2024 "$T"/truth-*; cat "$T/why"))" \
+        equals_truth "$P" 2024 "$T"/truth-*
+    for node in "$T/c1-t1" "$T/c1" "$T/c2" "$P"; do
+        for period in 2024 2024-05; do
+            "$PROVINCE_BENCH" "$node" "$period" "${PROVINCE_BENCH_N:-200}" >>"${PROVINCE_BENCH_OUT:-/dev/stdout}" ||
+                fail "bench_report $node $period"
+        done
+    done
+fi
 
 finish

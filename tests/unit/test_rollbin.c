@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,12 @@ static void test_roundtrip(void **state)
     assert_non_null(j);
     assert_int_equal(wm_rollbin_encode(j, 1, &buf, &len), WM_OK);
     assert_true(len < strlen(SAMPLE)); /* compact */
+    const char *seed = getenv("WM_ROLLBIN_SEED"); /* the fuzzer's seed (tests/fuzz) */
+    FILE *sf = seed ? fopen(seed, "wb") : NULL;
+    if (sf) {
+        assert_int_equal(fwrite(buf, 1, len, sf), len);
+        assert_int_equal(fclose(sf), 0);
+    }
     assert_int_equal(wm_rollbin_decode(buf, len, "xx/lh", &back), WM_OK);
     static const char *const ints[] = {
         "totals.activities.theme_lecture", "totals.activities.total",
