@@ -143,10 +143,58 @@ static const char *const problem_order[] = {
     "team_never_served",  "team_below_cadence", "station_no_grassroots_lecture",
     "station_no_activity", "station_not_synced", "late_entries", NULL};
 
-static void problems(FILE *f, ctx_t *c)
+/* 一 … 十 for 1 … 10. */
+static const char *zh_num(int n)
 {
     static const char *const zh_no[] = {"一", "二", "三", "四", "五", "六",
                                         "七", "八", "九", "十"};
+    return n >= 1 && n <= 10 ? zh_no[n - 1] : "";
+}
+
+/* Above a county a report lists only its tiers' own problems and counts
+ * the rest (problem_counts): one paragraph for what is counted and not
+ * listed, by kind. Returns the paragraph number used last. */
+static int counted_below(FILE *f, ctx_t *c, int no)
+{
+    const json_t *counts = json_object_get(c->j, "problem_counts");
+    const char *lang = c->zh ? "zh" : "en", *kind;
+    json_t *v;
+    char num[32];
+    int any = 0;
+    json_object_foreach((json_t *)counts, kind, v)
+    {
+        int64_t listed = 0, extra;
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(c->j, "problems"), i, p)
+        {
+            const char *k = json_string_value(json_object_get(p, "kind"));
+            listed += k && strcmp(k, kind) == 0;
+        }
+        extra = json_integer_value(v) - listed;
+        if (extra <= 0)
+            continue;
+        if (!any) {
+            no++;
+            if (c->zh && no <= 10)
+                fprintf(f, "（%s）下级报告中的其他问题：", zh_num(no));
+            else if (c->zh)
+                fprintf(f, "（%d）下级报告中的其他问题：", no);
+            else
+                fprintf(f, "(%d) Further problems in the reports below: ", no);
+        }
+        render_num(extra, !c->zh, num, sizeof num);
+        fprintf(f, c->zh ? "%s%s%s个" : "%s%s: %s", any ? (c->zh ? "、" : "; ") : "",
+                render_problem_kind(kind, lang), num);
+        any = 1;
+    }
+    if (any)
+        fputs(c->zh ? "（详见各下级报告）。\n" : " (see the reports of the tiers below).\n", f);
+    return no;
+}
+
+static void problems(FILE *f, ctx_t *c)
+{
     const json_t *ps = json_object_get(c->j, "problems");
     const char *lang = c->zh ? "zh" : "en";
     char text[512];
@@ -179,7 +227,7 @@ static void problems(FILE *f, ctx_t *c)
             if (first) {
                 no++;
                 if (c->zh && no <= 10)
-                    fprintf(f, "（%s）%s。", zh_no[no - 1], render_problem_kind(k, lang));
+                    fprintf(f, "（%s）%s。", zh_num(no), render_problem_kind(k, lang));
                 else if (c->zh)
                     fprintf(f, "（%d）%s。", no, render_problem_kind(k, lang));
                 else
@@ -192,6 +240,7 @@ static void problems(FILE *f, ctx_t *c)
         if (!first)
             fputs(c->zh ? "。\n" : ".\n", f);
     }
+    no = counted_below(f, c, no);
     if (!no)
         fputs(c->zh ? "本期未发现问题。\n" : "No problems were found in the period.\n", f);
 }

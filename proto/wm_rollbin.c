@@ -166,6 +166,9 @@ typedef struct {
     Wm__RollupCover *covers, **coverp;
     uint8_t (*hashes)[32];
     char **node_id, **node_name, **team_key, **team_name;
+    char **count_kind;
+    int64_t *count_n;
+    size_t count_cap;
     char *problems;
 } bin_t;
 
@@ -184,6 +187,8 @@ static void bin_clear(bin_t *x)
     free(x->node_name);
     free(x->team_key);
     free(x->team_name);
+    free(x->count_kind);
+    free(x->count_n);
     free(x->problems);
 }
 
@@ -317,6 +322,14 @@ wm_err_t wm_rollbin_encode(const json_t *j, int rows, uint8_t **out, size_t *len
         err = pairs_from(json_object_get(names, "teams"), &x.team_key, &x.team_name, &x.b.n_team_key);
     x.b.node_id = x.node_id, x.b.node_name = x.node_name, x.b.n_node_name = x.b.n_node_id;
     x.b.team_key = x.team_key, x.b.team_name = x.team_name, x.b.n_team_name = x.b.n_team_key;
+    const char *ck;
+    json_t *cv;
+    json_object_foreach(json_object_get((json_t *)j, "problem_counts"), ck, cv)
+        if (err == WM_OK && json_is_integer(cv) &&
+            push_str(&x.count_kind, &x.count_n, &x.b.n_count_kind, &x.count_cap, ck,
+                     json_integer_value(cv)))
+            err = WM_ENOMEM;
+    x.b.count_kind = x.count_kind, x.b.count_n = x.count_n, x.b.n_count_n = x.b.n_count_kind;
     if (err == WM_OK)
         err = wm_pb_encode(&x.b.base, out, len);
     free(ch);
@@ -434,6 +447,11 @@ wm_err_t wm_rollbin_decode(const uint8_t *buf, size_t len, const char *id, json_
         problems, "names", "nodes",
         pairs_json(b->node_id, b->n_node_id, b->node_name, b->n_node_name), "teams",
         pairs_json(b->team_key, b->n_team_key, b->team_name, b->n_team_name));
+    json_t *counts = j && b->n_count_kind ? json_object() : NULL;
+    for (size_t i = 0; counts && i < b->n_count_kind && i < b->n_count_n; i++)
+        json_object_set_new(counts, b->count_kind[i], json_integer(b->count_n[i]));
+    if (counts)
+        json_object_set_new(j, "problem_counts", counts);
     wm_pb_free(&b);
     if (!j)
         return WM_ENOMEM;
@@ -441,16 +459,84 @@ wm_err_t wm_rollbin_decode(const uint8_t *buf, size_t len, const char *id, json_
     return WM_OK;
 }
 
-wm_err_t wm_rollbin_strip_rows(const uint8_t *buf, size_t len, uint8_t **out, size_t *olen)
+int wm_rollbin_tier_problem(const char *kind)
+{
+    return kind && (strcmp(kind, "town_not_reported") == 0 || strcmp(kind, "town_report_invalid") == 0);
+}
+
+int wm_rollbin_tier_scope(const char *scope)
+{
+    return scope && scope[0] && strcmp(scope, "town") != 0 && strcmp(scope, "station") != 0;
+}
+
+/* A tier's summary (see wm_rollbin_summary): b trimmed in place; what it
+ * drops stays owned by b's arrays (counts set to 0 are restored by the
+ * caller before b is freed). kept: the new problems text (malloc'd). */
+static wm_err_t trim_tier(Wm__RollupBin *b, char **kept)
+{
+    json_t *all = json_loads(b->problems ? b->problems : "[]", 0, NULL), *some = json_array();
+    size_t i, n = 0;
+    json_t *p;
+    if (!json_is_array(all) || !some) {
+        json_decref(all);
+        json_decref(some);
+        return json_is_array(all) ? WM_ENOMEM : WM_EDECODE;
+    }
+    json_array_foreach(all, i, p) if (wm_rollbin_tier_problem(json_string_value(json_object_get(p, "kind"))))
+        json_array_append(some, p);
+    /* Node names kept: those a remaining problem names (moved to the front). */
+    for (i = 0; i < b->n_node_id && i < b->n_node_name; i++) {
+        int named = 0;
+        size_t k;
+        json_array_foreach(some, k, p)
+        {
+            const char *town = json_string_value(json_object_get(p, "town"));
+            named |= town && strcmp(town, b->node_id[i]) == 0;
+        }
+        if (named) {
+            char *id = b->node_id[n], *name = b->node_name[n];
+            b->node_id[n] = b->node_id[i], b->node_name[n] = b->node_name[i];
+            b->node_id[i] = id, b->node_name[i] = name;
+            n++;
+        }
+    }
+    *kept = json_dumps(some, JSON_COMPACT);
+    json_decref(all);
+    json_decref(some);
+    if (!*kept)
+        return WM_ENOMEM;
+    b->n_node_id = b->n_node_name = n;
+    b->n_covers = 0;
+    b->n_team_key = b->n_team_name = 0;
+    if (b->totals)
+        b->totals->n_team = b->totals->n_team_v = 0;
+    b->problems = *kept;
+    return WM_OK;
+}
+
+wm_err_t wm_rollbin_summary(const uint8_t *buf, size_t len, uint8_t **out, size_t *olen)
 {
     Wm__RollupBin *b = NULL;
+    char *kept = NULL, *problems;
     wm_err_t err = wm_pb_decode(&wm__rollup_bin__descriptor, buf, len, WM_ROLLBIN_MAX, (void **)&b);
     if (err != WM_OK)
         return err == WM_ENOMEM ? err : WM_EDECODE;
-    size_t n = b->n_rows;
-    b->n_rows = 0; /* packed without them; restored so that they are freed */
-    err = wm_pb_encode(&b->base, out, olen);
-    b->n_rows = n;
+    /* Packed without what is dropped; the counts are restored after, so
+     * that protobuf-c frees every element. */
+    size_t rows = b->n_rows, covers = b->n_covers, nid = b->n_node_id, nname = b->n_node_name,
+           tk = b->n_team_key, tn = b->n_team_name;
+    size_t team = b->totals ? b->totals->n_team : 0, team_v = b->totals ? b->totals->n_team_v : 0;
+    problems = b->problems;
+    b->n_rows = 0;
+    if (wm_rollbin_tier_scope(b->scope))
+        err = trim_tier(b, &kept);
+    if (err == WM_OK)
+        err = wm_pb_encode(&b->base, out, olen);
+    b->n_rows = rows, b->n_covers = covers, b->n_node_id = nid, b->n_node_name = nname;
+    b->n_team_key = tk, b->n_team_name = tn, b->problems = problems;
+    if (b->totals)
+        b->totals->n_team = team, b->totals->n_team_v = team_v;
+    free(kept);
     wm_pb_free(&b);
     return err;
 }

@@ -49,10 +49,22 @@ WM_MUST_CHECK wm_err_t wm_rollbin_decode(const uint8_t *buf, size_t len, const c
  * two reals from their integer sums. */
 json_t *wm_rollbin_totals_json(const Wm__RollupFigures *f);
 
-/* The same RollupBin bytes without the per-child rows (*out malloc'd):
- * what a receiver indexes, since it makes its own rows. WM_EDECODE if buf
- * is not a RollupBin, WM_ENOMEM. */
-WM_MUST_CHECK wm_err_t wm_rollbin_strip_rows(const uint8_t *buf, size_t len, uint8_t **out, size_t *olen);
+/* What a receiver indexes of a RollupBin (*out malloc'd): the same bytes
+ * without the per-child rows (it makes its own rows). A tier's (scope
+ * above town) also loses what the tier above lists only by count
+ * (docs/rollup-json.md, "Above a county"): its covers, the teams of
+ * by_team and their names, and every problem but a child not reported or
+ * invalid (and the names of nodes no remaining problem names).
+ * WM_EDECODE if buf is not a RollupBin, WM_ENOMEM. */
+WM_MUST_CHECK wm_err_t wm_rollbin_summary(const uint8_t *buf, size_t len, uint8_t **out, size_t *olen);
+
+/* Whether a problem of this kind is a tier's own (a child not reported,
+ * or its report invalid): the only kinds listed above a county. */
+int wm_rollbin_tier_problem(const char *kind);
+
+/* Whether scope is a tier's (county, city, province): its children are
+ * aggregators whose reports it sums. */
+int wm_rollbin_tier_scope(const char *scope);
 
 /* How many parts len bytes take (at least 1). */
 uint32_t wm_rollbin_parts(size_t len);

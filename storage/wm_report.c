@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wm_rollbin.h"
 #include "wm_rollidx.h"
 #include "wm_rollup.h"
 #include "wm_store_int.h"
@@ -313,21 +314,45 @@ static WM_MUST_CHECK wm_err_t station_problems(wm_txn_t *t, const station_t *st,
 /* A report's outer object: the period, the scope, its id and name, when
  * it was generated (o->now), and its four parts, which it takes over (also
  * when it fails: then it returns NULL). */
+/* Adds n to counts[kind]. */
+static void count_kind(json_t *counts, const char *kind, json_int_t n)
+{
+    if (kind && n)
+        json_object_set_new(counts, kind,
+                            json_integer(json_integer_value(json_object_get(counts, kind)) + n));
+}
+
+/* The problems of the list, counted by kind (a new object). */
+static json_t *count_problems(const json_t *problems)
+{
+    json_t *counts = json_object(), *v;
+    size_t i;
+    json_array_foreach(problems, i, v) count_kind(counts, json_string_value(json_object_get(v, "kind")), 1);
+    return counts;
+}
+
+/* A report's outer object: the period, the scope, its id and name, when
+ * it was generated (o->now), and its parts, which it takes over (also
+ * when it fails: then it returns NULL). counts: the problems below by
+ * kind; NULL: those of the list. */
 static json_t *report_json(const wm_period_t *p, const wm_report_opts_t *o, const char *scope,
                            const char *name, json_t *covers, json_t *totals, json_t *rows,
-                           json_t *problems, json_t *names)
+                           json_t *problems, json_t *names, json_t *counts)
 {
     char from[11], to[11], gen[40];
     time_t now = (time_t)o->now;
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S%z", &tm);
-    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
+    if (!counts)
+        counts = count_problems(problems);
+    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "schema", WM_REPORT_SCHEMA, "period", p->name, "from",
                      wm_date_format(p->from, from), "to", wm_date_format(p->to, to), "scope",
                      scope, "id", o->station ? o->station : o->id, "name", name, "generated",
                      gen, "covers", covers, "totals", totals, "stations", rows, "problems",
-                     problems, "names", names ? names : json_pack("{s:{}, s:{}}", "nodes", "teams"));
+                     problems, "names", names ? names : json_pack("{s:{}, s:{}}", "nodes", "teams"),
+                     "problem_counts", counts);
 }
 
 /* What wm_report_build gathers, station by station. s and ever are the
@@ -527,7 +552,7 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
         goto out;
     *out = report_json(p, o, o->station || !o->aggregator ? "station" : o->role,
                        o->station ? (b.ss.n ? b.ss.v[0].name : "") : o->name, b.covers, tot,
-                       b.rows, b.problems, b.names);
+                       b.rows, b.problems, b.names, NULL);
     b.covers = b.rows = b.problems = b.names = NULL; /* taken over, also by a failed pack */
     if (!*out)
         err = WM_ENOMEM;
@@ -752,6 +777,7 @@ typedef struct {
     const wm_period_t *p;
     const wm_report_opts_t *o;
     json_t *totals, *rows, *covers, *problems, *names;
+    json_t *counts; /* the problems below, by kind */
 } tier_t;
 
 /* Keys of src's object `key` into dst's (dst's win: what a tier knows of
@@ -791,8 +817,63 @@ static WM_MUST_CHECK wm_err_t station_child(tier_t *x, const station_t *st, json
     return WM_OK;
 }
 
+/* A problem the tier finds itself (a child not reported, or invalid). */
+static void tier_problem(tier_t *x, json_t *p)
+{
+    count_kind(x->counts, json_string_value(json_object_get(p, "kind")), 1);
+    json_array_append_new(x->problems, p);
+}
+
+/* What the tier lists of a child's report beyond its figures. A town's
+ * (or a station's): its covers (the station logs), every problem, marked
+ * with the child it came from, and the names of its stations and teams.
+ * A tier's (docs/rollup-json.md, "Above a county"): its report record as
+ * the cover, only the problems of its own children not reported or
+ * invalid, and the names those name; the rest it counts. */
+static void child_details(tier_t *x, const station_t *c, const json_t *rep, const wm_head_t *at)
+{
+    size_t k;
+    json_t *v, *names = json_object_get(rep, "names");
+    int tier = at && wm_rollbin_tier_scope(json_string_value(json_object_get(rep, "scope")));
+    char hex[65];
+    if (tier)
+        json_array_append_new(x->covers, json_pack("{s:s, s:I, s:I, s:s}", "station", c->id, "epoch",
+                                                   (json_int_t)at->epoch, "seq", (json_int_t)at->seq,
+                                                   "hash", wm_hex(at->hash, 32, hex)));
+    else
+        json_array_foreach(json_object_get(rep, "covers"), k, v) json_array_append(x->covers, v);
+    json_array_foreach(json_object_get(rep, "problems"), k, v)
+    {
+        const char *kind = json_string_value(json_object_get(v, "kind"));
+        if (tier && !wm_rollbin_tier_problem(kind))
+            continue;
+        /* The child a problem came from; one a tier below already named
+         * keeps the town it came from. */
+        if (at && !json_object_get(v, "town")) {
+            json_t *cp = json_deep_copy(v);
+            json_object_set_new(cp, "town", json_string(c->id));
+            json_array_append_new(x->problems, cp);
+        } else {
+            json_array_append(x->problems, v);
+        }
+        const char *town = json_string_value(json_object_get(v, "town"));
+        const char *tn = town ? json_string_value(json_object_get(json_object_get(names, "nodes"), town)) : NULL;
+        if (tier && tn && !json_object_get(json_object_get(x->names, "nodes"), town))
+            json_object_set_new(json_object_get(x->names, "nodes"), town, json_string(tn));
+    }
+    const json_t *counts = json_object_get(rep, "problem_counts");
+    json_t *own = json_is_object(counts) ? NULL : count_problems(json_object_get(rep, "problems"));
+    const char *kk;
+    json_object_foreach((json_t *)(own ? own : counts), kk, v) count_kind(x->counts, kk, json_integer_value(v));
+    json_decref(own);
+    if (!tier) {
+        merge_names(x->names, names, "nodes");
+        merge_names(x->names, names, "teams");
+    }
+}
+
 /* Adds one child's report (rep, borrowed) to the tier: its totals to the
- * sums, a row, its covers, problems and names. at: where its published
+ * sums, a row, and what child_details lists. at: where its published
  * report is, NULL for a station child counted here. */
 static void add_child(tier_t *x, const station_t *c, json_t *rep, const wm_head_t *at)
 {
@@ -801,11 +882,13 @@ static void add_child(tier_t *x, const station_t *c, json_t *rep, const wm_head_
     char hex[65];
     /* Into a copy: a report that cannot be added leaves the sums as they
      * were, and is named instead. */
-    if (!sum || town_totals(json_object_get(rep, "totals"), &add, &bad) != WM_OK ||
-        json_add_into(sum, add, 0, &bad) != WM_OK) {
-        json_array_append_new(x->problems, json_pack("{s:s, s:s, s:s}", "kind",
-                                                     "town_report_invalid", "town", c->id,
-                                                     "field", bad));
+    int tier = at && wm_rollbin_tier_scope(json_string_value(json_object_get(rep, "scope")));
+    if (sum && town_totals(json_object_get(rep, "totals"), &add, &bad) == WM_OK && tier)
+        /* Above a county, teams are not listed one by one (the tier below does). */
+        json_object_set_new(json_object_get(add, "volunteer_services"), "by_team", json_object());
+    if (!sum || !add || json_add_into(sum, add, 0, &bad) != WM_OK) {
+        tier_problem(x, json_pack("{s:s, s:s, s:s}", "kind", "town_report_invalid", "town", c->id,
+                                  "field", bad));
         json_decref(add);
         json_decref(sum);
         return;
@@ -820,21 +903,7 @@ static void add_child(tier_t *x, const station_t *c, json_t *rep, const wm_head_
                             json_pack("{s:I, s:I, s:s}", "epoch", (json_int_t)at->epoch, "seq",
                                       (json_int_t)at->seq, "hash", wm_hex(at->hash, 32, hex)));
     json_array_append_new(x->rows, row);
-    size_t k;
-    json_t *v;
-    json_array_foreach(json_object_get(rep, "covers"), k, v) json_array_append(x->covers, v);
-    json_array_foreach(json_object_get(rep, "problems"), k, v)
-    {
-        json_t *cp = json_deep_copy(v);
-        /* The child a problem came from; one a tier below already named
-         * keeps the town it came from. */
-        if (at && cp && !json_object_get(cp, "town"))
-            json_object_set_new(cp, "town", json_string(c->id));
-        json_array_append_new(x->problems, cp);
-    }
-    json_t *names = json_object_get(rep, "names");
-    merge_names(x->names, names, "nodes");
-    merge_names(x->names, names, "teams");
+    child_details(x, c, rep, at);
 }
 
 /* One child of the tier: a station's figures from the counters, an
@@ -848,8 +917,7 @@ static WM_MUST_CHECK wm_err_t tier_child(tier_t *x, const station_t *c, const ch
         json_object_set_new(json_object_get(x->names, "nodes"), c->id, json_string(c->name));
     wm_err_t err = station ? station_child(x, c, &rep) : wm_report_find(x->t, c->id, x->p, &rep, &at);
     if (!station && (err == WM_ENOTFOUND || err == WM_EDECODE)) {
-        json_array_append_new(x->problems, json_pack("{s:s, s:s}", "kind", "town_not_reported",
-                                                     "town", c->id));
+        tier_problem(x, json_pack("{s:s, s:s}", "kind", "town_not_reported", "town", c->id));
         return WM_OK;
     }
     if (err != WM_OK)
@@ -866,6 +934,7 @@ static void tier_free(tier_t *x)
     json_decref(x->covers);
     json_decref(x->problems);
     json_decref(x->names);
+    json_decref(x->counts);
 }
 
 wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
@@ -886,6 +955,7 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
         goto out; /* o->why says what could not be read */
     x.rows = json_array(), x.covers = json_array(), x.problems = json_array();
     x.names = json_pack("{s:{}, s:{}}", "nodes", "teams");
+    x.counts = json_object();
     if (o->name && o->name[0])
         json_object_set_new(json_object_get(x.names, "nodes"), o->id, json_string(o->name));
     for (size_t i = 0; i < ch.ss.n; i++)
@@ -893,8 +963,8 @@ wm_err_t wm_report_build_tier(wm_txn_t *t, const wm_period_t *p, const wm_report
             goto out;
     exact_reals(x.totals);
     *out = report_json(p, o, o->role, o->station ? ch.ss.v[0].name : o->name, x.covers, x.totals,
-                       x.rows, x.problems, x.names);
-    x.covers = x.totals = x.rows = x.problems = x.names = NULL; /* taken over */
+                       x.rows, x.problems, x.names, x.counts);
+    x.covers = x.totals = x.rows = x.problems = x.names = x.counts = NULL; /* taken over */
     if (!*out)
         err = WM_ENOMEM;
 out:

@@ -71,7 +71,7 @@ wm_err_t wm_rollidx_put(wm_txn_t *t, uint32_t node, const wm_record_t *r)
         return WM_OK; /* not the last part: nothing to index yet */
     wm_err_t err = join(t, node, r->epoch, r->seq, p->period, p->parts, &joined, &jlen);
     if (err == WM_OK)
-        err = wm_rollbin_strip_rows(joined, jlen, &summary, &slen);
+        err = wm_rollbin_summary(joined, jlen, &summary, &slen);
     if (err == WM_EDECODE) {
         err = WM_OK; /* not a rollup the tier above can read: left out */
         goto out;

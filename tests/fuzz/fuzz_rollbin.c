@@ -2,7 +2,7 @@
 /*
  * fuzz_rollbin — libFuzzer target for the binary form of a published
  * rollup (proto/wm_rollbin.c), which a tier joins from a child's RollupPart
- * records: wm_rollbin_decode and wm_rollbin_strip_rows on any bytes, and a
+ * records: wm_rollbin_decode and wm_rollbin_summary on any bytes, and a
  * decoded object encoded and decoded again must give the same totals.
  * Seeds: tests/fuzz/corpus_rollbin (test_rollbin's sample, WM_ROLLBIN_SEED).
  */
@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *j = NULL, *again = NULL;
     uint8_t *buf = NULL, *small = NULL;
     size_t len = 0, slen = 0;
-    if (wm_rollbin_strip_rows(data, size, &small, &slen) == WM_OK)
+    if (wm_rollbin_summary(data, size, &small, &slen) == WM_OK)
         free(small);
     if (wm_rollbin_decode(data, size, "xx/fuzz", &j) != WM_OK)
         return 0;

@@ -165,8 +165,10 @@ def get(path):
     return v
 bad = ["%s: report %s, records %s" % (k, get(k), v) for k, v in sorted(want.items()) if get(k) != v]
 covers = len(j["covers"])
-if covers < stations:
+if j["scope"] == "county" and covers < stations:  # the station logs
     bad.append("covers %d station logs, want >= %d" % (covers, stations))
+if j["scope"] != "county" and covers != len(j["stations"]):  # the counties' report records
+    bad.append("covers %d logs, want one per county: %d" % (covers, len(j["stations"])))
 print("; ".join(bad) if bad else "%d figures of %d stations equal" % (len(want), stations))
 sys.exit(1 if bad else 0)
 EOF
@@ -208,10 +210,22 @@ for node in "$T/c1" "$P"; do
     expect_rc 0 w "$node" report --period 2024-05 --lang zh --out "$T/zh.txt" --force
     check "phase 3: $(basename "$node") zh report: no ASCII id or slug in its prose ($(no_ascii_words "$T/zh.txt"; cat "$T/why"))" \
         no_ascii_words "$T/zh.txt"
-    expect_in "$T/zh.txt" "村文艺志愿服务队”至今没有开展过一次志愿服务活动" \
-        "phase 3: $(basename "$node") zh report names a team that never served by its name"
-    expect_in "$T/zh.txt" "村新时代文明实践站的志愿服务队" "phase 3: ... and its station by its name"
 done
+expect_rc 0 w "$T/c1" report --period 2024-05 --lang zh --out "$T/zh.txt" --force
+expect_in "$T/zh.txt" "村文艺志愿服务队”至今没有开展过一次志愿服务活动" \
+    "phase 3: the county's zh report names a team that never served by its name"
+expect_in "$T/zh.txt" "村新时代文明实践站的志愿服务队" "phase 3: ... and its station by its name"
+expect_in "$T/zh.txt" "（一区龙华镇新时代文明实践所）" "phase 3: ... and the town it came from by its name"
+# Above a county only the tiers' own problems are listed; the rest counted.
+w "$P" rollup --period 2024-05 --format json >"$T/p.json"
+never=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["problem_counts"].get("team_never_served", 0))' "$T/p.json")
+check "phase 3: the province counts the $never teams that never served (every fifth: $((NC * NT * NS / 5)))" \
+    [ "$never" = $((NC * NT * NS / 5)) ]
+expect_rc 0 w "$P" report --period 2024-05 --lang zh --out "$T/zh.txt" --force
+expect_in "$T/zh.txt" "志愿服务队从未开展志愿服务${never}个" \
+    "phase 3: the province's zh report counts the problems below"
+check "phase 3: the province's report stays small: $(wc -c <"$T/p.json") bytes of JSON for $((NC * NT * NS)) stations" \
+    [ "$(wc -c <"$T/p.json")" -lt 40000 ]
 
 # ---- 4: a county offline for a while ----
 stop_daemon "${PIDS[$T/c1]}" TERM

@@ -101,7 +101,7 @@ static void test_roundtrip(void **state)
     uint8_t *small = NULL;
     size_t slen = 0;
     json_t *norows = NULL;
-    assert_int_equal(wm_rollbin_strip_rows(buf, len, &small, &slen), WM_OK);
+    assert_int_equal(wm_rollbin_summary(buf, len, &small, &slen), WM_OK);
     assert_true(slen < len);
     assert_int_equal(wm_rollbin_decode(small, slen, "xx/lh", &norows), WM_OK);
     assert_int_equal(json_array_size(at(norows, "stations")), 0);
@@ -111,6 +111,41 @@ static void test_roundtrip(void **state)
     json_decref(back);
     json_decref(j);
     free(buf);
+}
+
+/* A tier's summary keeps what the tier above lists: its own children's
+ * tier problems and their names, the totals without teams, the counts. */
+static void test_tier_summary(void **state)
+{
+    (void)state;
+    json_t *j = json_loads(SAMPLE, 0, NULL), *back = NULL;
+    uint8_t *buf = NULL, *small = NULL;
+    size_t len = 0, slen = 0;
+    assert_non_null(j);
+    json_object_set_new(j, "scope", json_string("county"));
+    json_array_append_new(json_object_get(j, "problems"),
+                          json_pack("{s:s, s:s}", "kind", "town_not_reported", "town", "xx/lh"));
+    json_object_set_new(json_object_get(json_object_get(j, "names"), "nodes"), "xx/lh",
+                        json_string("龙华镇"));
+    json_object_set_new(j, "problem_counts", json_pack("{s:i, s:i}", "team_never_served", 7,
+                                                       "town_not_reported", 1));
+    assert_int_equal(wm_rollbin_encode(j, 1, &buf, &len), WM_OK);
+    assert_int_equal(wm_rollbin_summary(buf, len, &small, &slen), WM_OK);
+    assert_int_equal(wm_rollbin_decode(small, slen, "xx", &back), WM_OK);
+    assert_int_equal(json_array_size(at(back, "covers")), 0);
+    assert_int_equal(json_array_size(at(back, "problems")), 1);
+    assert_string_equal(json_string_value(at(json_array_get(at(back, "problems"), 0), "kind")),
+                        "town_not_reported");
+    assert_int_equal(json_object_size(at(back, "totals.volunteer_services.by_team")), 0);
+    assert_int_equal(json_object_size(at(back, "names.teams")), 0);
+    assert_string_equal(json_string_value(json_object_get(at(back, "names.nodes"), "xx/lh")), "龙华镇");
+    assert_null(json_object_get(at(back, "names.nodes"), "xx/lh/a"));
+    assert_int_equal(json_integer_value(at(back, "problem_counts.team_never_served")), 7);
+    assert_int_equal(json_integer_value(at(back, "totals.activities.theme_lecture")), 3);
+    json_decref(back);
+    json_decref(j);
+    free(buf);
+    free(small);
 }
 
 static void test_refused(void **state)
@@ -133,6 +168,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_tier_summary),
         cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
