@@ -40,6 +40,15 @@ static const struct {
 #define PATH_MAX_LEN 256
 #define DEPTH_MAX 8
 
+/* A figure path a reader takes: dot-separated non-empty segments, shorter
+ * than PATH_MAX_LEN (what walk writes). Others, from a bad sender, are
+ * dropped. */
+static int path_ok(const char *path)
+{
+    size_t n = strlen(path);
+    return n && n < PATH_MAX_LEN && path[0] != '.' && path[n - 1] != '.' && !strstr(path, "..");
+}
+
 static int slot_of(const char *path)
 {
     for (size_t i = 0; i < NSLOTS; i++)
@@ -374,7 +383,7 @@ json_t *wm_rollbin_totals_json(const Wm__RollupFigures *f)
     for (size_t i = 0; f && i < f->n_team && i < f->n_team_v; i++)
         json_object_set_new(teams, f->team[i], json_integer(f->team_v[i]));
     for (size_t i = 0; f && i < f->n_extra && i < f->n_extra_v; i++)
-        if (!is_real(f->extra[i]) && strcmp(f->extra[i], BY_TEAM) != 0)
+        if (path_ok(f->extra[i]) && !is_real(f->extra[i]) && strcmp(f->extra[i], BY_TEAM) != 0)
             set_path(t, f->extra[i], json_integer(f->extra_v[i]));
     for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
         json_int_t h = json_integer_value(json_object_get(t, reals[i].hundredths));
