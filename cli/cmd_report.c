@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wmctl report — a period's rollup as the prose of a progress report
- * (cli/report_text.c), in Chinese or English. Reads the same JSON as
+ * (client/report_text.c), in Chinese or English. Reads the same JSON as
  * `wmctl rollup` (storage/wm_report.h), so every number it states is a
  * figure of that rollup; works with the daemon down.
  */

@@ -8,15 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "wm_i18n.h"
 #include "wm_date.h"
-#include "wm_report.h"
+#include "wm_rollupq.h"
 #include "wmctl.h"
 
 int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_t **out)
 {
+    wm_store_t *s = NULL;
+    uint32_t self = 0;
+    char why[WM_WHY_MAX] = "";
     wm_period_t p;
     if (!period || wm_period_parse(period, &p) != WM_OK) {
         wmctl_reject("period",
@@ -25,9 +27,6 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
                      period ? period : "");
         return WMCTL_USAGE;
     }
-    wm_store_t *s = NULL;
-    uint32_t self = 0;
-    char why[WM_WHY_MAX] = "";
     int rc = wmctl_open_ro(w, &s, &self);
     if (rc)
         return rc;
@@ -35,29 +34,14 @@ int wmctl_report_json(wmctl_t *w, const char *period, const char *station, json_
         wmctl_err("no data yet in %s", w->cfg.data_dir);
         return WMCTL_FAIL;
     }
-    wm_report_opts_t o = {.id = w->cfg.id,
-                          .name = w->cfg.name,
-                          .role = wm_role_name(w->cfg.role),
-                          .aggregator = w->cfg.listen[0] != 0,
-                          .station = station,
-                          .cadence_days = w->cfg.cadence_days,
-                          .silent_days = w->cfg.silent_days,
-                          .today = wm_date_today(),
-                          .now = (int64_t)time(NULL),
-                          .why = why,
-                          .why_cap = sizeof why};
-    wm_txn_t *t = NULL;
-    wm_err_t err = wm_txn_begin(s, 0, &t);
-    if (err == WM_OK)
-        err = wm_report_build_any(t, &p, &o, out);
-    wm_txn_abort(&t);
+    wm_err_t err = wm_rollupq(&w->cfg, s, period, station, out, why, sizeof why);
     wm_store_close(&s);
     if (err == WM_ENOTFOUND && !why[0]) {
         wmctl_reject("station", "no station \"%s\" here", station);
         return WMCTL_USAGE;
     }
     if (err != WM_OK) {
-        wmctl_err("cannot build the rollup: %s", why[0] ? why : wm_strerror(err));
+        wmctl_err("cannot build the rollup: %s", why);
         return WMCTL_FAIL;
     }
     return WMCTL_OK;

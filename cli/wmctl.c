@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "wm_client.h"
 #include "wm_crypto.h"
 #include "wm_i18n.h"
 #include "wm_net.h"
@@ -60,6 +61,11 @@ static const wmctl_cmd_t commands[] = {
     {"export", cmd_export, "export [--postgres CONNINFO] [--since YYYY-MM-DD] [--follow]",
      N_("aggregator: the verified records into PostgreSQL (docs/postgres.md), from the cursor "
      "kept there; --follow keeps streaming (the [export] postgres of the config by default)")},
+    {"user", cmd_user,
+     "user add NAME --role viewer|operator|admin [--password-stdin] | user passwd NAME "
+     "[--password-stdin] | user del NAME | user list [--json]",
+     N_("the web console's accounts (wmweb): viewers read, operators also record and void, "
+     "admins also manage accounts and publish")},
     {"rekey", cmd_rekey, "rekey [--transport]",
      N_("a new signing key (daemon stopped), --transport also a new transport key; then "
      "wmsyncd --new-epoch and re-enrol")},
@@ -200,30 +206,10 @@ static void say_denied(const wmctl_t *w)
 
 wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply)
 {
-    wm_net_t *net = NULL;
-    wm_sock_t *s = NULL;
-    uint8_t *buf = NULL, *rbuf = NULL;
-    size_t len = 0, rlen = 0;
-    req->version = WMCTL_CTL_VERSION;
     req->lang = (char *)wm_i18n_lang(); /* the daemon words its answer in it */
-    wm_err_t err = wm_pb_encode(&req->base, &buf, &len);
-    if (err == WM_OK)
-        err = wm_net_new(&net);
-    if (err == WM_OK)
-        err = wm_ctl_connect(net, w->cfg.control, &s);
+    wm_err_t err = wm_client_call(NULL, w->cfg.control, req, WMCTL_TIMEOUT_MS, reply, &w->lost);
     if (err == WM_EPERM)
         say_denied(w);
-    if (err == WM_OK) {
-        err = wm_ctl_call(s, buf, len, &rbuf, &rlen, WMCTL_TIMEOUT_MS);
-        w->lost = err == WM_EDOWN;
-    }
-    if (err == WM_OK)
-        err = wm_pb_decode(&wm__ctl_reply__descriptor, rbuf, rlen, WM_CTL_MAX_BYTES,
-                           (void **)reply);
-    free(buf);
-    free(rbuf);
-    wm_sock_close(&s);
-    wm_net_free(&net);
     return err;
 }
 
@@ -236,12 +222,12 @@ int wmctl_opts_parse(wmctl_opts_t *opts, int argc, char **argv, const char *cons
             wmctl_err("unexpected argument \"%s\" (options look like --name value)", a);
             return WMCTL_USAGE;
         }
-        if (opts->n >= (int)(sizeof opts->o / sizeof opts->o[0])) {
+        if (opts->n >= WM_OPTS_MAX) {
             wmctl_err("too many options");
             return WMCTL_USAGE;
         }
-        wmctl_opt_t *o = &opts->o[opts->n++];
-        *o = (wmctl_opt_t){.name = a + 2};
+        wm_opt_t *o = &opts->o[opts->n++];
+        *o = (wm_opt_t){.name = a + 2};
         char *eq = strchr(a + 2, '=');
         if (eq) { /* --name=value */
             *eq = 0;
@@ -262,46 +248,13 @@ int wmctl_opts_parse(wmctl_opts_t *opts, int argc, char **argv, const char *cons
     return WMCTL_OK;
 }
 
-const char *wmctl_opt(wmctl_opts_t *opts, const char *name)
-{
-    const char *v = NULL;
-    for (int i = 0; i < opts->n; i++)
-        if (strcmp(opts->o[i].name, name) == 0 && opts->o[i].val) {
-            opts->o[i].used = 1;
-            v = opts->o[i].val; /* the last one wins */
-        }
-    return v;
-}
-
-int wmctl_flag(wmctl_opts_t *opts, const char *name)
-{
-    int seen = 0;
-    for (int i = 0; i < opts->n; i++)
-        if (strcmp(opts->o[i].name, name) == 0 && !opts->o[i].val)
-            opts->o[i].used = 1, seen = 1;
-    return seen;
-}
-
-int wmctl_opt_all(wmctl_opts_t *opts, const char *name, const char **out, int cap)
-{
-    int k = 0;
-    for (int i = 0; i < opts->n; i++)
-        if (strcmp(opts->o[i].name, name) == 0 && opts->o[i].val) {
-            opts->o[i].used = 1;
-            if (k < cap)
-                out[k] = opts->o[i].val;
-            k++;
-        }
-    return k;
-}
-
 int wmctl_opts_unused(const wmctl_opts_t *opts, const char *cmd)
 {
-    for (int i = 0; i < opts->n; i++)
-        if (!opts->o[i].used) {
-            wmctl_err("%s: unknown option --%s (see wmctl help %s)", cmd, opts->o[i].name, cmd);
-            return WMCTL_USAGE;
-        }
+    const wm_opt_t *o = wm_opts_unused(opts);
+    if (o) {
+        wmctl_err("%s: unknown option --%s (see wmctl help %s)", cmd, o->name, cmd);
+        return WMCTL_USAGE;
+    }
     return WMCTL_OK;
 }
 

@@ -14,6 +14,7 @@
 
 #include "control.pb-c.h"
 #include "outfile.h"
+#include "wm_opts.h"
 #include "wm_config.h"
 #include "wm_store.h"
 
@@ -58,6 +59,7 @@ int cmd_backup(wmctl_t *w, int argc, char **argv);
 int cmd_restore(wmctl_t *w, int argc, char **argv);
 int cmd_rekey(wmctl_t *w, int argc, char **argv);
 int cmd_export(wmctl_t *w, int argc, char **argv);
+int cmd_user(wmctl_t *w, int argc, char **argv);
 
 /* The rollup of a period as the JSON object of wm_report.h (*out is a new
  * reference). Prints why and returns WMCTL_USAGE / WMCTL_FAIL on failure. */
@@ -112,27 +114,19 @@ void wmctl_scan_failed(wm_store_t *s, const char *node, wm_err_t err, const wm_s
  * takes two), into buf; s itself if it is wider. */
 const char *wmctl_cols(const char *s, int width, char *buf, size_t cap);
 
-/* Simple "--name value" / "--flag" option lists used by the commands. */
-typedef struct {
-    const char *name; /* without the leading "--" */
-    const char *val;  /* NULL for a flag */
-    int used;
-} wmctl_opt_t;
-
-typedef struct {
-    wmctl_opt_t o[64];
-    int n;
-} wmctl_opts_t;
+/* Simple "--name value" / "--flag" option lists used by the commands
+ * (client/wm_opts.h, shared with wmweb). */
+typedef wm_opts_t wmctl_opts_t;
 
 /* Parses argv (after the command words) into opts. Names in `flags` take
  * no value. Prints why and returns WMCTL_USAGE on a bad list. */
 int wmctl_opts_parse(wmctl_opts_t *opts, int argc, char **argv, const char *const *flags);
 /* The value of --name (marks it used), or NULL. */
-const char *wmctl_opt(wmctl_opts_t *opts, const char *name);
+#define wmctl_opt wm_opt
 /* Nonzero if flag --name was given (marks it used). */
-int wmctl_flag(wmctl_opts_t *opts, const char *name);
+#define wmctl_flag wm_flag
 /* Values of a repeatable option, in order; returns how many (max cap). */
-int wmctl_opt_all(wmctl_opts_t *opts, const char *name, const char **out, int cap);
+#define wmctl_opt_all wm_opt_all
 /* Prints an error naming the first option nobody used; WMCTL_USAGE, or
  * WMCTL_OK if all were used. */
 int wmctl_opts_unused(const wmctl_opts_t *opts, const char *cmd);

@@ -22,6 +22,7 @@
 #include "wm_nodedir.h"
 #include "wm_report.h"
 #include "wm_rollbin.h"
+#include "wm_users.h"
 
 #define GUARD_EVERY_S 5
 
@@ -404,10 +405,14 @@ static WM_MUST_CHECK wm_err_t append_once(wm_node_t *n, wm_append_t *items, size
         r.prev = (ProtobufCBinaryData){WM_HASH_BYTES, head.hash};
         r.captured = (int64_t)time(NULL);
         r.clock_offset_s = n->clock_offset_s; /* the clock's known error, if large */
+        r.account = it->body->account; /* wmweb's account, "" from wmctl */
         r.body_case = it->body->body_case;
         r.activity = it->body->activity; /* the oneof shares one pointer */
         (void)wm_i18n_use(it->lang); /* rej.why in the client's language */
         it->err = wm_validate_body(&r, today, &it->rej);
+        if (it->err == WM_OK && r.account && r.account[0] && !wm_user_name_valid(r.account))
+            it->err = wm_reject(&it->rej, "account", "account \"%s\" is not an account name",
+                                r.account);
         if (it->err == WM_OK)
             it->err = check_context(n, t, &r, &it->rej);
         if (it->err == WM_OK) /* again: check_context settles team actions */

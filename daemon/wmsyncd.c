@@ -29,6 +29,7 @@
 #include "wm_notify.h"
 #include "wm_reactor.h"
 #include "wm_upstream.h"
+#include "wm_users.h"
 
 #define CTL_DRAIN_MAX 256 /* control requests taken per loop turn */
 #define CTL_VERSION 1
@@ -272,6 +273,35 @@ static void op_fetch(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 
 /* Every control operation the daemon serves; an op not here is answered
  * with an "op" error (a newer wmctl than this daemon). */
+/* The web console's accounts: the daemon is the only writer of the file
+ * ([web] users), so wmweb needs no write access to the node directory. */
+static void op_user(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    (void)t;
+    static const struct {
+        const char *name;
+        wm_users_op_t op;
+    } actions[] = {{"add", WM_USERS_ADD}, {"passwd", WM_USERS_PASSWD}, {"del", WM_USERS_DEL}};
+    const Wm__UserChange *u = c->req->user;
+    char why[WM_WHY_MAX] = "";
+    wm_users_op_t op = 0;
+    for (size_t i = 0; u && u->action && i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(u->action, actions[i].name) == 0)
+            op = actions[i].op;
+    if (!op) {
+        ctl_fail(c, WM_EINVAL, "action", "user: action must be add, passwd or del");
+        return;
+    }
+    wm_err_t err = wm_users_change(d->cfg.web_users, op, u->name, wm_user_role_parse(u->role),
+                                   u->hash, why, sizeof why);
+    if (err != WM_OK) {
+        ctl_fail(c, err, err == WM_EINVAL ? "user" : "", why);
+        return;
+    }
+    wm_info("web account %s: %s%s%s", u->name, u->action, op == WM_USERS_ADD ? " as " : "",
+            op == WM_USERS_ADD ? u->role : "");
+}
+
 static const ctl_op_t ctl_ops[] = {
     {WM__CTL_REQUEST__OP_APPEND, "append", 0, op_append,
      "append a record body: the daemon writes the header and signs"},
@@ -287,6 +317,8 @@ static const ctl_op_t ctl_ops[] = {
      "append the signed rollup of a period"},
     {WM__CTL_REQUEST__OP_FETCH, "fetch", 1, op_fetch,
      "ask a child for records (audit); answered when it does"},
+    {WM__CTL_REQUEST__OP_USER, "user", 0, op_user,
+     "add, re-password or delete a web console account"},
 };
 
 static const ctl_op_t *ctl_op_find(Wm__CtlRequest__OpCase op)

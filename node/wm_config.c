@@ -92,6 +92,9 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
                     {"quota", "total_mb"},
                     {"sync", "memory_mb"},      {"export", "postgres"},
                     {"sync", "compress"},
+                    {"web", "listen"},          {"web", "tls_cert"},
+                    {"web", "tls_key"},         {"web", "session_minutes"},
+                    {"web", "users"},           {"web", "assets"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -231,6 +234,34 @@ static int set_setting(load_ctx_t *lc, const char *key, const char *value)
     return ok ? 1 : bad(lc, _("value of \"%s\" is too long%s"), key, "");
 }
 
+/* The [web] section, read by wmweb (and `wmctl user`, for the accounts
+ * file). 1: set; 0: a bad value (recorded). */
+static int set_web(load_ctx_t *lc, const char *key, const char *value)
+{
+    wm_config_t *c = lc->cfg;
+    int ok = 1;
+    unsigned long v;
+    if (strcmp(key, "listen") == 0) {
+        ok = set_str(value, c->web_listen, sizeof c->web_listen);
+    } else if (strcmp(key, "tls_cert") == 0) {
+        ok = !value[0] ? (c->web_tls_cert[0] = 0, 1)
+                       : set_path(c, value, c->web_tls_cert, sizeof c->web_tls_cert);
+    } else if (strcmp(key, "tls_key") == 0) {
+        ok = !value[0] ? (c->web_tls_key[0] = 0, 1)
+                       : set_path(c, value, c->web_tls_key, sizeof c->web_tls_key);
+    } else if (strcmp(key, "users") == 0) {
+        ok = set_path(c, value, c->web_users, sizeof c->web_users);
+    } else if (strcmp(key, "assets") == 0) {
+        ok = set_path(c, value, c->web_assets, sizeof c->web_assets);
+    } else if (strcmp(key, "session_minutes") == 0) {
+        if (parse_whole(value, &v) || v < 1 || v > 7 * 24 * 60)
+            return bad(lc, "session_minutes must be a whole number from 1 to 10080 (got \"%s\")%s",
+                       value, "");
+        c->web_session_min = (unsigned)v;
+    }
+    return ok ? 1 : bad(lc, "value of \"%s\" is too long%s", key, "");
+}
+
 /* libinih's callback for one entry: 1 to go on, 0 on a bad one (the
  * first error is kept in lc). */
 static int on_entry(void *user, const char *section, const char *key, const char *value)
@@ -241,6 +272,8 @@ static int on_entry(void *user, const char *section, const char *key, const char
     int known = entry_known(lc, section, key);
     if (known <= 0)
         return known == 0;
+    if (strcmp(section, "web") == 0)
+        return set_web(lc, key, value);
     int rc = set_number(lc, key, value);
     if (rc < 0)
         rc = set_identity(lc, key, value);
@@ -274,6 +307,10 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     cfg->cadence_days = 14;
     cfg->silent_days = 7;
     cfg->compress = 1;
+    snprintf(cfg->web_listen, sizeof cfg->web_listen, "%s", WM_WEB_LISTEN);
+    set_path(cfg, WM_NODEDIR_USERS, cfg->web_users, sizeof cfg->web_users);
+    snprintf(cfg->web_assets, sizeof cfg->web_assets, "%s", WM_WEB_ASSETS);
+    cfg->web_session_min = WM_WEB_SESSION_MIN;
 
     load_ctx_t lc = {cfg, err, errcap, 0};
     int rc = ini_parse(cfg->path, on_entry, &lc);
@@ -374,10 +411,20 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "# aggregators: stream the verified records into PostgreSQL with\n"
             "# wmctl export --follow (docs/postgres.md); a libpq connection string\n"
             "# [export]\n"
-            "# postgres = host=/run/postgresql dbname=wmsync\n",
+            "# postgres = host=/run/postgresql dbname=wmsync\n\n"
+            "[web]\n"
+            "# the web console, wmweb(8): address:port to serve (anything but loopback\n"
+            "# needs tls_cert and tls_key: wmctl web-cert makes a self-signed pair)\n"
+            "# listen = " WM_WEB_LISTEN "\n"
+            "# tls_cert = web.crt\n"
+            "# tls_key = web.key\n"
+            "# minutes a login lasts without use\n"
+            "# session_minutes = %d\n"
+            "# the console's accounts (wmctl user add)\n"
+            "# users = " WM_NODEDIR_USERS "\n",
             wm_role_name(role), id, name, listen ? listen : "", upstream ? upstream : "",
             upstream_key ? upstream_key : "", role == WM_ROLE_TOWN ? "yes" : "no",
-            WM_QUOTA_DAY_MB, WM_QUOTA_TOTAL_MB);
+            WM_QUOTA_DAY_MB, WM_QUOTA_TOTAL_MB, WM_WEB_SESSION_MIN);
     int bad_write = ferror(f);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         bad_write = 1;

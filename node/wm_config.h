@@ -21,6 +21,10 @@
  * children catch up at once stays under about 48 MiB (tests/bench). */
 #define WM_CONFIG_MEMORY_MB 32
 #define WM_CONFIG_MEMORY_MB_STR "32"
+/* [web] defaults: loopback only, the packaged assets, 8 hours idle. */
+#define WM_WEB_LISTEN "127.0.0.1:7460"
+#define WM_WEB_ASSETS "/usr/share/wmsync/web"
+#define WM_WEB_SESSION_MIN 480
 
 /* The tiers, lowest first. Every role above station is an aggregator and
  * may itself have an upstream: one code path serves them all. */
@@ -58,6 +62,12 @@ typedef struct {
     unsigned sync_memory_mb;   /* [sync] aggregator's memory budget for catch-up, MiB; 0: none */
     char export_postgres[1024]; /* [export] libpq connection string, "" if none */
     int compress;              /* [sync] offer feature "zstd" (compressed batches); default 1 */
+    char web_listen[256];      /* [web] listen: ADDRESS:PORT wmweb serves */
+    char web_tls_cert[PATH_MAX]; /* [web] PEM certificate, "" for plain HTTP (loopback only) */
+    char web_tls_key[PATH_MAX];  /* [web] its PEM private key */
+    char web_users[PATH_MAX];  /* [web] the accounts file (node/wm_users.h) */
+    char web_assets[PATH_MAX]; /* [web] the console's static files */
+    unsigned web_session_min;  /* [web] minutes a login lasts without use */
 } wm_config_t;
 
 /* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or

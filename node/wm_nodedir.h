@@ -18,6 +18,7 @@
  *     DIR/data/                    the LMDB environment (data_dir), mode 0700
  *     DIR/data/wmsyncd.lock        flock'ed by the running daemon
  *     DIR/control.sock             the daemon's control socket (control)
+ *     DIR/web-users                wmweb's accounts, mode 0640 (wm_users.h)
  *
  * Thread-safe; no state. Paths that do not fit PATH_MAX are WM_ETOOBIG.
  */
@@ -39,6 +40,7 @@
 #define WM_NODEDIR_SIGN_KEY WM_NODEDIR_KEYS "/sign.key"
 #define WM_NODEDIR_CURVE_KEY WM_NODEDIR_KEYS "/curve.key"
 #define WM_NODEDIR_CONTROL "control.sock"
+#define WM_NODEDIR_USERS "web-users" /* the web console's accounts (wm_users.h) */
 
 /* KEY.pub beside KEY: "X.key" gives "X.pub", any other name "NAME.pub". */
 WM_MUST_CHECK wm_err_t wm_nodedir_pub_path(const char *key_path, char *out, size_t cap);

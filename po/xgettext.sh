@@ -10,7 +10,7 @@ set -eu
 src=$1
 out=$2
 cd "$src"
-find proto storage node net daemon cli -name '*.c' | LC_ALL=C sort >"$out.files"
+find proto storage node net daemon client cli -name '*.c' | LC_ALL=C sort >"$out.files"
 xgettext --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
     --keyword=_ --keyword=N_ --keyword=C_:1c,2 \
     --keyword=wmctl_err:1 --flag=wmctl_err:1:c-format \

@@ -305,3 +305,32 @@ uint32_t wm_random_below(uint32_t upper)
 {
     return randombytes_uniform(upper);
 }
+
+wm_err_t wm_pwhash(const char *pw, size_t len, char out[static WM_PWHASH_STR_MAX])
+{
+    _Static_assert(WM_PWHASH_STR_MAX == crypto_pwhash_STRBYTES, "hash string size");
+    if (crypto_pwhash_str(out, pw, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return WM_ENOMEM;
+    return WM_OK;
+}
+
+wm_err_t wm_pwhash_verify(const char *hash, const char *pw, size_t len)
+{
+    if (!wm_pwhash_valid(hash))
+        return WM_EPERM;
+    /* -1 means "no match" and also "out of memory"; libsodium does not say
+     * which, so a failed check is a refusal either way. */
+    return crypto_pwhash_str_verify(hash, pw, len) == 0 ? WM_OK : WM_EPERM;
+}
+
+int wm_pwhash_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= WM_PWHASH_STR_MAX || strncmp(s, "$argon2id$", 10) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= ' ' || s[i] > '~')
+            return 0;
+    return 1;
+}

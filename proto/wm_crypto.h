@@ -88,4 +88,21 @@ void wm_random(uint8_t *buf, size_t len);
 /* A uniform random number in [0, upper). */
 uint32_t wm_random_below(uint32_t upper);
 
+/* Password hashes for wmweb's accounts: Argon2id through libsodium's
+ * crypto_pwhash_str with the interactive limits (64 MiB, 2 passes), in
+ * its self-describing string form ("$argon2id$v=19$m=65536,t=2,p=1$…").
+ * Each call needs that memory for ~0.1 s: callers run one at a time. */
+#define WM_PWHASH_STR_MAX 128 /* crypto_pwhash_STRBYTES, NUL included */
+/* Hashes the password pw (len bytes) into out. WM_ENOMEM if the memory
+ * cannot be had. */
+WM_MUST_CHECK wm_err_t wm_pwhash(const char *pw, size_t len, char out[static WM_PWHASH_STR_MAX]);
+/* WM_OK if pw matches hash; WM_EPERM if it does not, if hash is not such
+ * a string, or if the memory could not be had (libsodium does not tell the
+ * last apart: a check that could not run refuses). */
+WM_MUST_CHECK wm_err_t wm_pwhash_verify(const char *hash, const char *pw, size_t len);
+/* Nonzero if s has the form of an Argon2id hash string wm_pwhash makes
+ * (the prefix "$argon2id$", printable ASCII, no space, shorter than
+ * WM_PWHASH_STR_MAX). */
+int wm_pwhash_valid(const char *s);
+
 #endif

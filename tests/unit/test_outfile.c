@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_outfile — cli/outfile.c: a file that appears at the target while
+ * test_outfile — client/outfile.c: a file that appears at the target while
  * the output is written is not replaced (without OUTFILE_FORCE); with it,
  * a link at the target is replaced and its target untouched; an aborted or
  * failed output leaves no temporary file; the mode is as asked.

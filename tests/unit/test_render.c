@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_render — cli/render_*.c and cli/report_text.c against hand-written
+ * test_render — client/render_*.c and client/report_text.c against hand-written
  * rollup JSON (storage/wm_report.h): display width of CJK text, RFC 4180
  * quoting, thousands separators, the flat figure rows (every JSON leaf
  * once, problems last), town scope (stations[], "STATION/TEAM" team keys,

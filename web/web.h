@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wmweb — the node's web console: shared pieces of its files.
+ *
+ *   wmweb.c        start-up: options, the configuration, libmicrohttpd
+ *   web_http.c     each request: routing, bodies and their limits, the
+ *                  security headers every answer carries, the access log
+ *   web_session.c  sessions (random tokens, CSRF tokens) and login throttling
+ *   web_static.c   the console's files from the asset directory
+ *   web_api.c      the JSON API: login, status, records, void, users
+ *   web_report.c   rollup (JSON, CSV, xlsx), report, children, publish, audit
+ *   web_msg.c      every message the API says to people, in Chinese and
+ *                  English, chosen per request (never from the process
+ *                  locale)
+ *
+ * wmweb is a client of the node like wmctl: writes go through the
+ * daemon's control socket, reads use the LMDB environment read-only. It
+ * never opens the node's keys. Threads: libmicrohttpd's pool runs the
+ * handlers; web_t is shared (its mutable parts behind its mutexes), a
+ * web_req_t belongs to one request.
+ */
+#ifndef WEB_H
+#define WEB_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control.pb-c.h"
+#include "wm_config.h"
+#include "wm_net.h"
+#include "wm_store.h"
+#include "wm_users.h"
+
+#define WEB_BODY_MAX (64 * 1024)   /* the largest request body: a record is < 64 KiB */
+#define WEB_PAGE_SIZE 50           /* records per page of GET /api/v1/records */
+#define WEB_SESSIONS_MAX 1024      /* open sessions; the oldest goes first beyond */
+#define WEB_TOKEN_HEX 64           /* session and CSRF tokens: 32 random bytes, hex */
+#define WEB_COOKIE "wmweb_session"
+
+typedef struct web_sessions web_sessions_t;
+
+typedef struct {
+    wm_config_t cfg;
+    char assets[4096];         /* the asset directory, resolved */
+    int tls;                   /* served over HTTPS: cookies are Secure */
+    wm_net_t *net;             /* one ZeroMQ context for control calls */
+    web_sessions_t *sessions;
+    pthread_mutex_t mu;        /* guards store and users */
+    wm_store_t *store;         /* opened on first need, read-only */
+    wm_users_t users;          /* reloaded when the file changes */
+    pthread_mutex_t hash_mu;   /* one password hash at a time (64 MiB each) */
+} web_t;
+
+/* A session as a request sees it (a copy). */
+typedef struct {
+    char token[WEB_TOKEN_HEX + 1];
+    char csrf[WEB_TOKEN_HEX + 1];
+    char user[WM_USER_NAME_MAX + 1];
+    wm_user_role_t role;
+    char lang[4]; /* "zh", "en" or "" (from the request) */
+} web_session_t;
+
+typedef struct {
+    web_t *w;
+    struct MHD_Connection *conn;
+    const char *method, *url;
+    char *body; /* NUL-terminated */
+    size_t len;
+    int too_big;
+    int has_session;
+    web_session_t s;
+    const char *lang; /* "zh" or "en": session, else Accept-Language, else zh */
+    char addr[64];    /* the client's address, for throttling and the log */
+} web_req_t;
+
+/* An answer. body is malloc'd (or NULL); headers are extra "Name: value"
+ * pairs, static or in hdr_buf. */
+typedef struct {
+    unsigned status;
+    char *body;
+    size_t len;
+    const char *ctype;
+    char cookie[256];      /* Set-Cookie, "" for none */
+    char disposition[256]; /* Content-Disposition, "" for none */
+    char retry_after[16];  /* Retry-After, "" for none */
+    int fd;                /* a file to send instead of body (static files), -1 for none */
+    uint64_t fd_size;
+} web_resp_t;
+
+/* ---- web_http.c ---- */
+/* libmicrohttpd's access handler. */
+enum MHD_Result web_handle(void *cls, struct MHD_Connection *conn, const char *url,
+                           const char *method, const char *version, const char *upload,
+                           size_t *upload_size, void **con_cls);
+void web_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe);
+/* j (stolen) as the body of a JSON answer. */
+void web_json(web_resp_t *r, unsigned status, json_t *j);
+/* The error answer {"error": message in the request's language, "code":
+ * code, "field": field (omitted when NULL)}; msgid is an English message
+ * or format of web_msg.c's table, args as printf's. */
+void web_error(web_req_t *q, web_resp_t *r, unsigned status, const char *code,
+               const char *field, const char *msgid, ...);
+/* The query parameter name, or NULL. */
+const char *web_arg(web_req_t *q, const char *name);
+/* One line to stderr (the journal): time, address, account, what. */
+void web_log(web_req_t *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- web_session.c ---- */
+WM_MUST_CHECK wm_err_t web_sessions_new(web_sessions_t **out, unsigned idle_min);
+void web_sessions_free(web_sessions_t **s);
+/* A new session for user (its tokens in *out). */
+WM_MUST_CHECK wm_err_t web_session_open(web_sessions_t *s, const char *user, wm_user_role_t role,
+                                        const char *lang, web_session_t *out);
+/* The live session of token (refreshing its idle time) into *out: 1, or
+ * 0 if there is none. */
+int web_session_get(web_sessions_t *s, const char *token, web_session_t *out);
+void web_session_close(web_sessions_t *s, const char *token);
+/* Sets a session's language. */
+void web_session_lang(web_sessions_t *s, const char *token, const char *lang);
+/* Drops every session of user (deleted or re-passworded). */
+void web_sessions_drop_user(web_sessions_t *s, const char *user);
+size_t web_sessions_count(web_sessions_t *s);
+/* Login throttling. How many seconds logins for user from addr must
+ * wait (0: may try now). */
+unsigned web_throttle_wait(web_sessions_t *s, const char *user, const char *addr);
+/* Counts a failed login (ok 0) or clears the account's count (ok 1). */
+void web_throttle_note(web_sessions_t *s, const char *user, const char *addr, int ok);
+
+/* ---- web_static.c ---- */
+/* Serves GET path from the asset directory (404 if absent, 400 for a path
+ * that is not a plain relative path). */
+void web_static(web_req_t *q, web_resp_t *r, const char *path);
+
+/* ---- web_api.c, web_report.c ---- */
+typedef void (*web_api_fn)(web_req_t *q, web_resp_t *r, const char *tail);
+typedef struct {
+    const char *method;
+    const char *path;       /* "/api/v1/records"; a trailing '*' takes the rest */
+    web_api_fn fn;
+    int needs_session;      /* 0 only for login */
+    wm_user_role_t role;    /* the least role allowed */
+    int aggregator;         /* only on towns and counties */
+} web_route_t;
+/* The routes, for web_http.c; *n is set to their number. */
+const web_route_t *web_routes(size_t *n);
+/* The store, opened read-only on first use, into *out (NULL: the node
+ * has no data yet). Nonzero if it cannot be read: r is answered then. */
+int web_store_get(web_req_t *q, web_resp_t *r, wm_store_t **out);
+/* A control call; on failure answers r (503 daemon down, 500) and
+ * returns nonzero. */
+int web_call(web_req_t *q, web_resp_t *r, Wm__CtlRequest *req, Wm__CtlReply **rep);
+
+void web_rollup(web_req_t *q, web_resp_t *r, const char *tail);
+void web_report(web_req_t *q, web_resp_t *r, const char *tail);
+void web_children(web_req_t *q, web_resp_t *r, const char *tail);
+void web_publish(web_req_t *q, web_resp_t *r, const char *tail);
+void web_audit(web_req_t *q, web_resp_t *r, const char *tail);
+
+/* ---- web_msg.c ---- */
+/* The text of English message `en` (as formatted, e.g. a daemon's
+ * rejection) in lang: the table's translation with the same values, or
+ * en itself when the table has none. Writes into out (cap bytes). Also
+ * gives the HTTP status the table attaches (409 for conflicts), else 0. */
+unsigned web_msg(const char *lang, const char *en, char *out, size_t cap);
+/* A field's label in lang ("date" → "日期"). */
+const char *web_field_label(const char *lang, const char *field);
+
+#endif
