@@ -14,18 +14,20 @@ set -eu
 # The dpkg-dev line serves make package and tests/package: dpkg-shlibdeps
 # (dpkg-dev), lintian, systemd-analyze (systemd), adduser, python3;
 # python3-jsonschema checks every rollup of the tests against
-# docs/rollup.schema.json. postgresql (server 15, with postgresql-client's
+# docs/rollup.schema.json (and it_web every answer of wmweb's API against
+# docs/openapi.json). postgresql (server 15, with postgresql-client's
 # psql): wmctl export's tests and benchmark start a throw-away server
 # (tests/integration/pg_lib.sh); its library libpq-dev is in libs.list.
 # faketime: it_clock runs stations with wrong clocks (libfaketime, per
-# process).
+# process). libjs-chart.js: Chart.js, which wmweb serves to the web
+# console's pages as /vendor/chart.js (never from the internet).
 PKGS="build-essential cmake pkg-config
 protobuf-c-compiler lmdb-utils
 clang libclang-rt-14-dev
 dpkg-dev lintian systemd adduser python3 python3-jsonschema
 gettext locales
 postgresql postgresql-client
-faketime"
+faketime libjs-chart.js"
 # gettext: msgfmt builds the .mo catalogues at every build, xgettext and
 # msgattrib check them (test i18n_po); locales: the zh_CN.UTF-8 locale the
 # Chinese messages need (gettext falls back to English without it), made

@@ -92,6 +92,8 @@ static void daemon_refused(web_req_t *q, web_resp_t *r, const Wm__CtlReply *rep)
     snprintf(field, sizeof field, "%s", rep->field ? rep->field : "");
     for (char *c = field; *c; c++)
         *c = *c == '-' ? '_' : *c;
+    if (strcmp(field, "kind") == 0) /* only a team's kind is a field named so */
+        snprintf(field, sizeof field, "team_kind");
     unsigned st = web_msg(q->lang, rep->message ? rep->message : "", text, sizeof text);
     int invalid = strcmp(rep->error, "invalid") == 0;
     if (!st)
@@ -459,7 +461,8 @@ static int body_opts(web_req_t *q, web_resp_t *r, json_t *j, wm_opts_t *o, pool_
         if (strcmp(k, "kind") == 0 || json_is_false(v) || json_is_null(v))
             continue;
         char flag[64];
-        snprintf(flag, sizeof flag, "%s", k);
+        /* "kind" is the record's kind, so a team's --kind is "team_kind" */
+        snprintf(flag, sizeof flag, "%s", strcmp(k, "team_kind") == 0 ? "kind" : k);
         for (char *c = flag; *c; c++)
             *c = *c == '_' ? '-' : *c;
         const char *f = pool_put(p, flag, strlen(flag));
@@ -514,7 +517,7 @@ static void append(web_req_t *q, web_resp_t *r, const char *kind, wm_opts_t *o)
     const wm_opt_t *extra = wm_opts_unused(o);
     if (extra) {
         char key[64];
-        snprintf(key, sizeof key, "%s", extra->name);
+        snprintf(key, sizeof key, "%s", strcmp(extra->name, "kind") == 0 ? "team_kind" : extra->name);
         for (char *c = key; *c; c++)
             *c = *c == '-' ? '_' : *c;
         web_error(q, r, 400, "invalid", key, "unknown field \"%s\"", key);
