@@ -55,8 +55,8 @@ rejects() {
 # --- unknown keys and sections ----------------------------------------------------
 # a misspelt key inside a known section, in the middle of the file
 set_line map_size_mb "map_sise_mb = 2048" && rejects "misspelt key" '"map_sise_mb"' "[storage]"
-# a key the file does not know, added at the end of [quota] (the last section)
-append "colour = red" && rejects "unknown key at the end" '"colour"' "[quota]"
+# a key the file does not know, added at the end of [web] (the last section)
+append "colour = red" && rejects "unknown key at the end" '"colour"' "[web]"
 # an unknown section holding a key: the key's line is named
 append "" "[bogus]" "foo = 1" && rejects "unknown section" "[bogus]"
 
@@ -72,6 +72,13 @@ set_line map_size_mb "map_size_mb = 12MB" && rejects "map_size_mb with a unit" m
 set_line map_max_mb "map_max_mb = -1" && rejects "map_max_mb negative" map_max_mb '"-1"'
 set_line day_mb "day_mb = lots" && rejects "[quota] day_mb not a number" day_mb '"lots"'
 set_line total_mb "total_mb = 1.5" && rejects "[quota] total_mb not whole" total_mb '"1.5"'
+
+# --- [web] (its keys are commented out in a new file: appended to it) --------------
+append "session_minutes = 0" && rejects "[web] session_minutes 0" session_minutes '"0"'
+append "session_minutes = soon" && rejects "[web] session_minutes not a number" session_minutes
+append "listen = 127.0.0.1:7461" "tls_cert = web.crt" "tls_key = web.key" "users = accounts" \
+    "assets = /usr/share/wmsync/web" "session_minutes = 60"
+expect_rc 0 "$WMSYNCD" -c "$BAD" --check-config
 
 # --- [sync] -----------------------------------------------------------------------
 set_line upstream_key "upstream_key = abc123" && rejects "upstream_key too short" upstream_key
