@@ -18,6 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "wm_client.h"
 #include "wm_crypto.h"
 #include "wm_users.h"
 #include "wmctl.h"
@@ -96,17 +97,11 @@ out:
 static int change(wmctl_t *w, const char *action, const char *name, const char *role,
                   const char *hash)
 {
-    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
-    Wm__UserChange uc = WM__USER_CHANGE__INIT;
     Wm__CtlReply *rep = NULL;
-    uc.action = (char *)action;
-    uc.name = (char *)name;
-    uc.role = (char *)(role ? role : "");
-    uc.hash = (char *)(hash ? hash : "");
-    req.op_case = WM__CTL_REQUEST__OP_USER;
-    req.user = &uc;
-    wm_err_t err = wmctl_call(w, &req, &rep);
-    if (err == WM_EPERM) /* wmctl_call said why */
+    wm_err_t err = wm_client_user(NULL, w->cfg.control, action, name, role, hash, &rep);
+    if (err == WM_EPERM)
+        err = wmctl_call_denied(w);
+    if (err == WM_EPERM) /* said why */
         return WMCTL_FAIL;
     if (err != WM_OK) {
         wmctl_err("the wmsyncd daemon for %s is not running (%s); accounts change through it: "

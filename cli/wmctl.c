@@ -204,6 +204,12 @@ static void say_denied(const wmctl_t *w)
               w->cfg.control, w->cfg.id, owner, (unsigned)(st.st_mode & 07777), owner);
 }
 
+wm_err_t wmctl_call_denied(wmctl_t *w)
+{
+    say_denied(w);
+    return WM_EPERM;
+}
+
 wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply)
 {
     req->lang = (char *)wm_i18n_lang(); /* the daemon words its answer in it */

@@ -100,6 +100,9 @@ int wmctl_open_ro(wmctl_t *w, wm_store_t **store, uint32_t *self);
  * (the socket's owner and mode), nothing was sent, and the caller only
  * fails. */
 WM_MUST_CHECK wm_err_t wmctl_call(wmctl_t *w, Wm__CtlRequest *req, Wm__CtlReply **reply);
+/* After a call refused WM_EPERM: prints why (the socket's owner and mode)
+ * and returns WM_EPERM. */
+wm_err_t wmctl_call_denied(wmctl_t *w);
 /* Prints "wmctl: " + message to stderr, fmt translated (wm_i18n.h). */
 void wmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "wmctl: rejected: --FIELD: " + message to stderr, both translated:

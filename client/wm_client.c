@@ -35,3 +35,18 @@ wm_err_t wm_client_call(wm_net_t *net, const char *control, Wm__CtlRequest *req,
     wm_net_free(&own);
     return err;
 }
+
+wm_err_t wm_client_user(wm_net_t *net, const char *control, const char *action,
+                        const char *name, const char *role, const char *hash,
+                        Wm__CtlReply **reply)
+{
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    Wm__UserChange uc = WM__USER_CHANGE__INIT;
+    uc.action = (char *)action;
+    uc.name = (char *)name;
+    uc.role = (char *)(role ? role : "");
+    uc.hash = (char *)(hash ? hash : "");
+    req.op_case = WM__CTL_REQUEST__OP_USER;
+    req.user = &uc;
+    return wm_client_call(net, control, &req, WM_CLIENT_TIMEOUT_MS, reply, NULL);
+}

@@ -28,4 +28,11 @@
 WM_MUST_CHECK wm_err_t wm_client_call(wm_net_t *net, const char *control, Wm__CtlRequest *req,
                                       int timeout_ms, Wm__CtlReply **reply, int *lost);
 
+/* A change of the web console's accounts (control op user): action "add"
+ * (role, hash), "passwd" (hash) or "del"; role and hash may be NULL where
+ * unused. As wm_client_call; the daemon's refusal is in (*reply)->error. */
+WM_MUST_CHECK wm_err_t wm_client_user(wm_net_t *net, const char *control, const char *action,
+                                      const char *name, const char *role, const char *hash,
+                                      Wm__CtlReply **reply);
+
 #endif

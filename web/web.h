@@ -153,6 +153,9 @@ int web_store_get(web_req_t *q, web_resp_t *r, wm_store_t **out);
 /* A control call; on failure answers r (503 daemon down, 500) and
  * returns nonzero. */
 int web_call(web_req_t *q, web_resp_t *r, Wm__CtlRequest *req, Wm__CtlReply **rep);
+/* Answers r for a control call that failed with err (lost: the daemon
+ * vanished with the request in flight). */
+void web_failed_call(web_req_t *q, web_resp_t *r, wm_err_t err, int lost);
 
 void web_rollup(web_req_t *q, web_resp_t *r, const char *tail);
 void web_report(web_req_t *q, web_resp_t *r, const char *tail);

@@ -45,13 +45,8 @@ int web_store_get(web_req_t *q, web_resp_t *r, wm_store_t **out)
     return 0;
 }
 
-int web_call(web_req_t *q, web_resp_t *r, Wm__CtlRequest *req, Wm__CtlReply **rep)
+void web_failed_call(web_req_t *q, web_resp_t *r, wm_err_t err, int lost)
 {
-    int lost = 0;
-    wm_err_t err =
-        wm_client_call(q->w->net, q->w->cfg.control, req, WM_CLIENT_TIMEOUT_MS, rep, &lost);
-    if (err == WM_OK)
-        return 0;
     if (err == WM_EDOWN && !lost)
         web_error(q, r, 503, "daemon_down", NULL,
                   "the wmsyncd daemon is not running, so nothing was done; ask the "
@@ -69,6 +64,16 @@ int web_call(web_req_t *q, web_resp_t *r, Wm__CtlRequest *req, Wm__CtlReply **re
         web_error(q, r, 503, "daemon_timeout", NULL,
                   "no answer from the wmsyncd daemon (%s); it may or may not have been done",
                   wm_strerror(err));
+}
+
+int web_call(web_req_t *q, web_resp_t *r, Wm__CtlRequest *req, Wm__CtlReply **rep)
+{
+    int lost = 0;
+    wm_err_t err =
+        wm_client_call(q->w->net, q->w->cfg.control, req, WM_CLIENT_TIMEOUT_MS, rep, &lost);
+    if (err == WM_OK)
+        return 0;
+    web_failed_call(q, r, err, lost);
     return 1;
 }
 
@@ -622,17 +627,12 @@ static void api_users(web_req_t *q, web_resp_t *r, const char *tail)
 static void user_change(web_req_t *q, web_resp_t *r, const char *action, const char *name,
                         const char *role, const char *hash, unsigned ok_status)
 {
-    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
-    Wm__UserChange uc = WM__USER_CHANGE__INIT;
     Wm__CtlReply *rep = NULL;
-    uc.action = (char *)action;
-    uc.name = (char *)name;
-    uc.role = (char *)(role ? role : "");
-    uc.hash = (char *)(hash ? hash : "");
-    req.op_case = WM__CTL_REQUEST__OP_USER;
-    req.user = &uc;
-    if (web_call(q, r, &req, &rep))
+    wm_err_t err = wm_client_user(q->w->net, q->w->cfg.control, action, name, role, hash, &rep);
+    if (err != WM_OK) {
+        web_failed_call(q, r, err, 0);
         return;
+    }
     if (rep->error && rep->error[0]) {
         web_log(q, "account %s %s refused: %s", name, action, rep->message);
         daemon_refused(q, r, rep);
