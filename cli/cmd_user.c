@@ -20,6 +20,7 @@
 
 #include "wm_client.h"
 #include "wm_crypto.h"
+#include "wm_i18n.h"
 #include "wm_users.h"
 #include "wmctl.h"
 
@@ -70,8 +71,10 @@ static int get_password(int from_stdin, char hash[static WM_PWHASH_STR_MAX])
     }
     if (from_stdin ? read_line(stdin, pw, PASSWORD_MAX + 2)
                    : prompt("new password", pw, PASSWORD_MAX + 2)) {
-        wmctl_err("no password given%s", from_stdin ? " on standard input" : " (no terminal: "
-                                                                         "use --password-stdin)");
+        if (from_stdin)
+            wmctl_err("no password given on standard input");
+        else
+            wmctl_err("no password given (no terminal: use --password-stdin)");
         goto out;
     }
     if (!from_stdin && (prompt("again", again, PASSWORD_MAX + 2) || strcmp(pw, again) != 0)) {
@@ -80,8 +83,8 @@ static int get_password(int from_stdin, char hash[static WM_PWHASH_STR_MAX])
     }
     size_t n = strlen(pw);
     if (n < PASSWORD_MIN || n > PASSWORD_MAX) {
-        fprintf(stderr, "wmctl: rejected: password: a password must have %d to %d bytes\n",
-                PASSWORD_MIN, PASSWORD_MAX);
+        wmctl_reject("password", "a password must have %d to %d bytes", PASSWORD_MIN,
+                     PASSWORD_MAX);
         goto out;
     }
     rc = wm_pwhash(pw, n, hash) == WM_OK ? WMCTL_OK : WMCTL_FAIL;
@@ -112,10 +115,13 @@ static int change(wmctl_t *w, const char *action, const char *name, const char *
     int rc = WMCTL_OK;
     if (rep->error && rep->error[0]) {
         int usage = strcmp(rep->error, "invalid") == 0;
-        wmctl_err("%s%s", usage ? "rejected: " : "", rep->message);
+        if (usage)
+            wmctl_reject("user", "%s", rep->message);
+        else
+            wmctl_err("%s", rep->message);
         rc = usage ? WMCTL_USAGE : WMCTL_FAIL;
     } else {
-        printf("account %s: %s done\n", name, action);
+        printf(_("account %s: %s done\n"), name, action);
     }
     wm_pb_free(&rep);
     return rc;
@@ -176,12 +182,12 @@ int cmd_user(wmctl_t *w, int argc, char **argv)
     if (is_list)
         return list(w, json);
     if (!wm_user_name_valid(name)) {
-        fprintf(stderr, "wmctl: rejected: NAME: \"%s\" is not an account name (1-%d of a-z 0-9 "
-                        "_ . -, starting with a letter or digit)\n", name, WM_USER_NAME_MAX);
+        wmctl_reject("name", "\"%s\" is not an account name (1-%d of a-z 0-9 _ . -, starting "
+                     "with a letter or digit)", name, WM_USER_NAME_MAX);
         return WMCTL_USAGE;
     }
     if (strcmp(sub, "add") == 0 && (!role || !wm_user_role_parse(role))) {
-        fprintf(stderr, "wmctl: rejected: --role: must be viewer, operator or admin\n");
+        wmctl_reject("role", "role must be viewer, operator or admin");
         return WMCTL_USAGE;
     }
     if (strcmp(sub, "del") == 0)

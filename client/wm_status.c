@@ -13,6 +13,7 @@
 
 #include "wm_client.h"
 #include "wm_date.h"
+#include "wm_i18n.h"
 #include "wm_ingest.h"
 #include "wm_quota.h"
 #include "wm_stage.h"
@@ -271,8 +272,8 @@ wm_err_t wm_status_json(const wm_config_t *cfg, wm_store_t *s, json_t *live, jso
     *out = NULL;
     pc.arr = cfg->listen[0] ? json_array() : NULL;
     if (s && (err = read_log(s, &own, &pc)) != WM_OK) {
-        snprintf(why, cap, "cannot read the log of %s: %s [%s]", cfg->id, wm_strerror(err),
-                 wm_store_detail(s));
+        wm_why(why, cap, "cannot read the log of %s: %s [%s]", cfg->id, wm_strerror(err),
+               wm_store_detail(s));
         json_decref(pc.arr);
         return err;
     }
