@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "wm_date.h"
 #include "wm_i18n.h"
@@ -40,6 +41,24 @@ static const char *kind_label(const char *kind)
 static const char *const flag_names[] = {"disband", "plaque", "rules", "ledger", "equipment",
                                          "manager", "plan",   "theme", "model",  "json",
                                          NULL};
+
+/* A clock before 2020 lost its time (a dead clock battery): the record is
+ * kept and syncs, but its capture time is wrong; the operator is told at
+ * once, on stderr (PROTOCOL.md §3, Late entries and wrong clocks). */
+static void warn_clock(void)
+{
+    time_t now = time(NULL);
+    if (now >= WM_CLOCK_FLOOR)
+        return;
+    struct tm tm;
+    char day[16] = "?";
+    if (localtime_r(&now, &tm))
+        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    fprintf(stderr, _("wmctl: warning: this computer's clock says %s: set the date and time "
+                      "(the record is kept and syncs; the town sees that its capture time is "
+                      "wrong)\n"),
+            day);
+}
 
 int cmd_record(wmctl_t *w, int argc, char **argv)
 {
@@ -120,5 +139,6 @@ int cmd_record(wmctl_t *w, int argc, char **argv)
         printf(_("recorded %s as seq %" PRIu64 " (epoch %" PRIu32 ")\n"), kind_label(k->kind),
                rep->seq, rep->epoch);
     wm_pb_free(&rep);
+    warn_clock();
     return WMCTL_OK;
 }

@@ -89,6 +89,11 @@ DAY=$(date -d yesterday +%F)
 for s in a b; do
     expect_rc 0 "$T/$s-wmctl" -c "$T/$s/wmsync.conf" record activity --date "$DAY" \
         --category theme_lecture --title "理论宣讲 $s" --participants 30
+    if [ "$s" = a ]; then
+        expect_in "$ERR" "warning: this computer's clock says 1970-01-0" "A's wmctl record warns of the clock"
+    else
+        check "B's wmctl record gives no warning (its clock is after 2020)" [ ! -s "$ERR" ]
+    fi
     expect_rc 0 "$T/$s-wmctl" -c "$T/$s/wmsync.conf" record publicity --date "$DAY" \
         --channel wechat --count 5
 done
