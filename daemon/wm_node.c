@@ -166,6 +166,7 @@ wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, ch
     n->cfg = cfg;
     n->lock_fd = -1;
     n->started = time(NULL);
+    n->started_ms = wm_reactor_now_ms();
     if ((err = wm_nodedir_guard_path(cfg, n->guard_path, sizeof n->guard_path)) != WM_OK) {
         err = why_fail(err, why, cap, "the path of the signing key %s is too long",
                        cfg->sign_key);

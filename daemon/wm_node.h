@@ -28,7 +28,8 @@ typedef struct {
     wm_guard_t guard;        /* what the guard file says now */
     int64_t guard_due;       /* when to refresh the guard file next (monotonic s) */
     int lock_fd;             /* flock on the data directory */
-    time_t started;
+    time_t started;          /* wall clock at open (shown as "started") */
+    int64_t started_ms;      /* monotonic ms at open: uptime never runs backwards */
     int serving;             /* opened past the fork guard */
     int64_t clock_offset_s;  /* this node's wall clock minus its aggregator's, as
                               * wm_upstream last measured it, when beyond

@@ -135,7 +135,7 @@ static char *live_status_json(daemon_t *d)
 {
     json_t *o = json_pack("{s:i, s:I, s:I, s:I}", "pid", (int)getpid(), "started",
                           (json_int_t)d->node->started, "uptime_s",
-                          (json_int_t)(time(NULL) - d->node->started), "head_seq",
+                          (json_int_t)((wm_reactor_now_ms() - d->node->started_ms) / 1000), "head_seq",
                           (json_int_t)d->node->head.seq);
     if (o && d->up)
         json_object_set_new(o, "upstream", wm_upstream_status(d->up));

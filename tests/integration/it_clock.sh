@@ -160,4 +160,6 @@ wait_ready "$C" "$DPID" || finish
 poll 20 "C connected again" field_is "$C" connected true
 poll 10 "town2, its clock now a year back, still stores C's new offset (+1 year) within seconds" \
     offset2 "$YEAR"
+UP=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["daemon"]["uptime_s"])' "$(st "$TW2")")
+check "town2's uptime did not run backwards with its clock ($UP s)" [ "$UP" -ge 0 ]
 finish
