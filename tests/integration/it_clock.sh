@@ -62,6 +62,12 @@ for s in a b; do
     WMSYNCD=$T/$s-wmsyncd start_daemon "$T/$s"
     wait_ready "$T/$s" "$DPID" || finish
 done
+# The daemon's own log lines carry its wall clock: an emulator (qemu-user
+# runs the daemon's system calls itself) is not reached by libfaketime.
+if ! grep -q '^1970-' "$A/daemon.log"; then
+    echo "it_clock: SKIP: libfaketime does not reach this wmsyncd (run under an emulator?): $(head -1 "$A/daemon.log")"
+    exit 77
+fi
 
 # ---- 1 ----
 poll 20 "A (1970) connected" field_is "$A" connected true

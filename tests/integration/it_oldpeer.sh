@@ -112,6 +112,10 @@ else
     WMSYNCD=$T/fake-wmsyncd start_daemon "$NX"
     XPID=$DPID
     wait_ready "$NX" "$XPID" || finish
+    if ! grep -q "^$(($(date +%Y) + 1))-" "$NX/daemon.log"; then
+        echo "it_oldpeer: part 3 skipped: libfaketime does not reach this wmsyncd (an emulator?)"
+        finish
+    fi
     poll 20 "newx (+1 year) connected to the new town" field_is "$NX" connected true
     stop_daemon "$XPID" TERM
     sed -i "s#^upstream = .*#upstream = tcp://127.0.0.1:$PORT2#; s#^upstream_key = .*#upstream_key = $(town_key "$OT")#" \
