@@ -382,6 +382,35 @@ static WM_MUST_CHECK wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record
 /* One run of wm_node_append's transaction. */
 /* One attempt at appending items. *stored is set when the records were
  * committed (though the result may still be an error: the guard's). */
+/* The content rules and the account name (web, PROTOCOL.md), then the
+ * context (which settles a team's action), then the content rules again
+ * on the settled record. */
+static WM_MUST_CHECK wm_err_t check_all(wm_node_t *n, wm_txn_t *t, wm_record_t *r,
+                                        uint32_t today, wm_reject_t *rej)
+{
+    wm_err_t err = wm_validate_body(r, today, rej);
+    if (err == WM_OK && r->account && r->account[0] && !wm_user_name_valid(r->account))
+        err = wm_reject(rej, "account", "account \"%s\" is not an account name", r->account);
+    if (err == WM_OK)
+        err = check_context(n, t, r, rej);
+    if (err == WM_OK)
+        err = wm_validate_body(r, today, rej);
+    return err;
+}
+
+/* Logs a refused append in English whatever the client's language (log
+ * lines never change with a locale: wm_i18n.h): it->rej as it is when the
+ * client asked in English, else the same checks again in the C locale. */
+static void log_reject(wm_node_t *n, wm_txn_t *t, wm_record_t *r, uint32_t today,
+                       const wm_append_t *it)
+{
+    wm_reject_t en = it->rej;
+    if (it->lang && it->lang[0] && strcmp(it->lang, "C") != 0 &&
+        check_all(n, t, r, today, &en) != WM_EINVAL)
+        en = it->rej; /* cannot happen: the same checks on the same record */
+    wm_info("rejected a %s record: %s: %s", wm_record_kind(r), en.field, en.why);
+}
+
 static WM_MUST_CHECK wm_err_t append_once(wm_node_t *n, wm_append_t *items, size_t count, int *stored)
 {
     wm_txn_t *t = NULL;
@@ -410,14 +439,10 @@ static WM_MUST_CHECK wm_err_t append_once(wm_node_t *n, wm_append_t *items, size
         r.body_case = it->body->body_case;
         r.activity = it->body->activity; /* the oneof shares one pointer */
         (void)wm_i18n_use(it->lang); /* rej.why in the client's language */
-        it->err = wm_validate_body(&r, today, &it->rej);
-        if (it->err == WM_OK && r.account && r.account[0] && !wm_user_name_valid(r.account))
-            it->err = wm_reject(&it->rej, "account", "account \"%s\" is not an account name",
-                                r.account);
-        if (it->err == WM_OK)
-            it->err = check_context(n, t, &r, &it->rej);
-        if (it->err == WM_OK) /* again: check_context settles team actions */
-            it->err = wm_validate_body(&r, today, &it->rej);
+        it->err = check_all(n, t, &r, today, &it->rej);
+        (void)wm_i18n_use(NULL);
+        if (it->err == WM_EINVAL)
+            log_reject(n, t, &r, today, it);
         if (it->err != WM_OK) {
             if (it->err != WM_EINVAL)
                 err = it->err;

@@ -356,7 +356,6 @@ static void ctl_append_all(daemon_t *d, ctl_turn_t *t)
         return;
     /* Logged there; each item's err carries its own outcome to its reply. */
     WM_IGNORE(wm_node_append(d->node, t->ap, t->na));
-    (void)wm_i18n_use(NULL); /* each item's reject was worded in its client's language */
     if (d->up)
         wm_upstream_tick(d->up); /* send the new records now if we may */
     for (size_t i = 0; i < t->na; i++) {
@@ -367,10 +366,8 @@ static void ctl_append_all(daemon_t *d, ctl_turn_t *t)
             r->seq = a->seq;
             wm_debug("appended %s at epoch %" PRIu32 " seq %" PRIu64, wm_record_kind(a->body),
                      a->epoch, a->seq);
-        } else if (a->err == WM_EINVAL) {
+        } else if (a->err == WM_EINVAL) { /* logged in English by wm_node_append */
             set_error(r, WM_EINVAL, a->rej.field, a->rej.why);
-            wm_info("rejected a %s record: %s: %s", wm_record_kind(a->body), a->rej.field,
-                    a->rej.why);
         } else {
             set_error(r, a->err, "", NULL);
         }
