@@ -7,11 +7,15 @@
 # recording, then comes back and they catch up; the towns publish their
 # signed rollups to the county; the town and county reports are printed in
 # Chinese, and the county audits a town's figures back to the station
-# records. Everything is real: daemons, LMDB, ZeroMQ, signatures.
+# records. Everything is real: daemons, LMDB, ZeroMQ, signatures. It ends
+# by serving 龙华镇's web console (wmweb) with that data and a demo login,
+# until Enter or Ctrl-C on a terminal; without a terminal it exits at once.
 set -euo pipefail
 BUILD=${1:-build}
 WMCTL=$(realpath "$BUILD/cli/wmctl")
 WMSYNCD=$(realpath "$BUILD/daemon/wmsyncd")
+WMWEB=$(realpath "$BUILD/web/wmweb")
+ASSETS=$(realpath "$(dirname "$0")/../web/assets")
 DEMO=$(mktemp -d /tmp/wmsync-demo.XXXXXX)
 PIDS=()
 cleanup() {
@@ -152,3 +156,17 @@ ctl "$county" audit --town xx-county/daming --period 2024-Q2
 say "a station's log, and its verification"
 ctl "$DEMO/xinhe" log --from 20
 ctl "$DEMO/xinhe" verify
+
+say "龙华镇's web console, with the demo data"
+demo_pass=wenming-demo-2024
+printf '%s\n' "$demo_pass" | ctl "$DEMO/longhua" user add demo --role admin --password-stdin >/dev/null
+"$WMWEB" -c "$DEMO/longhua/wmsync.conf" --assets "$ASSETS" --listen 127.0.0.1:0 >"$DEMO/web.out" \
+    2>>"$DEMO/longhua/web.log" &
+PIDS+=($!)
+web_url() { sed -n 's/^wmweb: serving \(http[^ ]*\).*/\1/p' "$DEMO/web.out" | grep .; }
+wait_until 10 web_url
+url=$(web_url)
+echo "open ${B}${url%/}/#rollup/2024-Q2${N} and log in as ${B}demo${N}, password ${B}$demo_pass${N}"
+if [ -t 0 ]; then
+    read -r -p "the demo keeps running until you press Enter (or Ctrl-C) " _ || true
+fi

@@ -122,7 +122,8 @@ function bannerText(s) {
   }
   if (s.role !== "station" && s.stations) {
     var n = s.stations.filter(function (r) { return r.state !== "ok"; }).length;
-    parts.push(" · " + (n ? WM.t("att_count", {n: n}) : WM.t("att_none")));
+    var towns = s.role === "county" ? "_towns" : "";
+    parts.push(" · " + (n ? WM.t("att_count" + towns, {n: n}) : WM.t("att_none" + towns)));
     if (n && cls === "ok")
       cls = "warn";
   }

@@ -54,6 +54,10 @@ WM.STRINGS = {
     up_county: "县实践中心",
     att_count: "{n} 个站点需要关注",
     att_none: "所有站点均正常上报",
+    att_count_towns: "{n} 个镇需要关注",
+    att_none_towns: "所有镇均正常上报",
+    chart_cat_town: "各镇各类活动场次",
+    audit_explain: "核查会通过镇实践所调取各站点签名的原始记录，验证签名后重新计算，逐项比对该镇上报的数字。",
     daemon_down_http: "同步服务没有运行（503）：{msg}",
 
     kind_activity: "活动",
@@ -277,6 +281,10 @@ WM.STRINGS = {
     up_county: "county center",
     att_count: "{n} stations need attention",
     att_none: "Every station is reporting",
+    att_count_towns: "{n} towns need attention",
+    att_none_towns: "Every town is reporting",
+    chart_cat_town: "Activities by category and town",
+    audit_explain: "The audit fetches the stations' own signed records through the town, verifies them, recounts, and compares every figure the town reported.",
     daemon_down_http: "The sync service is not running (503): {msg}",
 
     kind_activity: "Activity",

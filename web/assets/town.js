@@ -34,8 +34,9 @@ WM.town.renderChildren = function (main) {
     return (a.state === "ok") - (b.state === "ok") || String(a.id).localeCompare(String(b.id));
   });
   var summary = WM.el("div", {id: "attention"});
+  var towns = WM.status.role === "county" ? "_towns" : "";
   WM.notice(summary, attention.length ? "warn" : "ok",
-            attention.length ? WM.t("att_count", {n: attention.length}) : WM.t("att_none"));
+            attention.length ? WM.t("att_count" + towns, {n: attention.length}) : WM.t("att_none" + towns));
   var body = WM.el("tbody", {}, rows.map(function (r) {
     var st = WM.town.state(r.state);
     return WM.el("tr", {class: st[1] === "ok" ? null : "attention " + st[1], "data-id": r.id,
@@ -329,14 +330,15 @@ WM.town.renderAudit = function (main) {
     return WM.el("option", {value: s.id, text: (s.name || s.id) + "（" + s.id + "）"});
   });
   var town = WM.el("select", {id: "audit-town"}, towns);
-  var out = WM.el("section", {class: "card", id: "audit-result"});
+  var out = WM.el("section", {class: "card", id: "audit-result"},
+                  WM.el("p", {class: "muted", text: WM.t("audit_explain")}));
   var picker = WM.periodPicker("audit-period", run);
   picker.set(WM.town.period);
   var runButton = picker.node.querySelector("button");
   runButton.textContent = WM.t("audit_run");
   runButton.id = "audit-run";
   main.appendChild(WM.el("section", {class: "card toolbar"},
-    WM.el("label", {for: "audit-town", text: WM.t("audit_town")}), town, picker.node));
+    WM.el("label", {for: "audit-town", class: "strong", text: WM.t("audit_town")}), town, picker.node));
   main.appendChild(out);
   function run() {
     WM.town.period = picker.value();

@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The console in a real browser (headless Chromium through chromedriver and
+Selenium), against real wmweb and wmsyncd processes started by
+it_web_browser.sh: a station and its town, syncing over loopback.
+
+At the station an operator logs in, records an activity with a Chinese title
+through the form, finds it in the ledger and in `wmctl log`, submits a date
+the daemon refuses and sees the Chinese error beside the date field with
+nothing written, and voids a record. At the town an administrator sees the
+station's row and a drawn chart of the period, and downloads the xlsx, which
+openpyxl reads back. Finally the station's daemon is stopped and the page
+must say so. Every page is saved as a PNG in the artifacts directory.
+
+Usage: web_browser.py CONFIG.json   (written by it_web_browser.sh)
+Prints "ok: ..." / "FAIL: ..." per check; exit 0 only if every check passed.
+"""
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+WAIT_S = 15
+
+cfg = json.load(open(sys.argv[1]))
+SHOTS = cfg["shots"]
+os.makedirs(SHOTS, exist_ok=True)
+passed = failed = 0
+shot_no = 0
+
+
+def ok(msg):
+    global passed
+    passed += 1
+    print("ok: " + msg, flush=True)
+
+
+def fail(msg):
+    global failed
+    failed += 1
+    print("FAIL: " + msg, flush=True)
+
+
+def check(cond, msg):
+    (ok if cond else fail)(msg)
+    return cond
+
+
+def wmctl(conf, *args):
+    p = subprocess.run([cfg["wmctl"], "-c", conf] + list(args), capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def log_records(conf):
+    rc, out, err = wmctl(conf, "log", "--json")
+    if rc != 0:
+        fail("wmctl log: " + err.strip())
+        return []
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def shot(d, name):
+    """Saves the whole page (the window grown to the page's height)."""
+    global shot_no
+    shot_no += 1
+    width = d.get_window_size()["width"]
+    height = d.execute_script("return Math.max(document.body.scrollHeight, 600)")
+    d.set_window_size(width, min(height + 120, 4000))
+    path = os.path.join(SHOTS, "%02d-%s.png" % (shot_no, name))
+    d.save_screenshot(path)
+    d.set_window_size(width, 900)
+    print("   screenshot " + path, flush=True)
+
+
+def wait(d, cond, what, limit=WAIT_S):
+    try:
+        return WebDriverWait(d, limit, poll_frequency=0.1).until(cond)
+    except WebDriverException:
+        fail("%s: not within %ss" % (what, limit))
+        return None
+
+
+def by_id(d, i):
+    els = d.find_elements(By.ID, i)
+    return els[0] if els else None
+
+
+def text_of(d, i):
+    e = by_id(d, i)
+    return e.text if e else ""
+
+
+def login(d, url, user, password, name):
+    d.get(url)
+    if not wait(d, lambda d: by_id(d, "login-user"), "the login form at " + url):
+        return False
+    shot(d, name + "-login")
+    by_id(d, "login-user").send_keys(user)
+    by_id(d, "login-password").send_keys(password)
+    by_id(d, "login-submit").click()
+    return check(wait(d, lambda d: by_id(d, "tabs") and by_id(d, "banner").text, "the console after login")
+                 is not None, "%s: %s logs in and the console shows" % (name, user))
+
+
+def set_value(d, el, value):
+    """What a user's date picker does: the value, then the input and change events."""
+    d.execute_script("arguments[0].value = arguments[1];"
+                     "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
+                     "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", el, value)
+
+
+def tab(d, name):
+    by_id(d, "tab-" + name).click()
+    return wait(d, lambda d: d.find_element(By.ID, "main").get_attribute("data-tab") == name, "tab " + name)
+
+
+def chart_drawn(d, canvas_sel):
+    """How many non-white, non-transparent pixels the canvas has (0: empty)."""
+    return d.execute_script("""
+        var c = document.querySelector(arguments[0]);
+        if (!c || !c.width) return 0;
+        var p = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = 0;
+        for (var i = 0; i < p.length; i += 16)
+          if (p[i + 3] > 0 && (p[i] < 200 || p[i + 1] < 200 || p[i + 2] < 200)) n++;
+        return n;""", canvas_sel)
+
+
+# ---- the station -------------------------------------------------------
+
+def station_record(d):
+    st = cfg["station"]
+    before = len(log_records(st["conf"]))
+    tab(d, "record")
+    form = wait(d, lambda d: by_id(d, "record-form"), "the record form")
+    if not form:
+        return None
+    check(by_id(d, "f-date").get_attribute("value") == time.strftime("%Y-%m-%d"),
+          "the date field starts at today")
+    Select(by_id(d, "f-category")).select_by_value("volunteer_service")
+    check(by_id(d, "f-service_kind").is_displayed() and by_id(d, "f-team").is_displayed(),
+          "volunteer service shows the service kind and team fields")
+    Select(by_id(d, "f-category")).select_by_value("theme_lecture")
+    check(not by_id(d, "f-service_kind").is_displayed() and not by_id(d, "f-hours").is_displayed(),
+          "a theme lecture hides the service kind and hours fields")
+    title = "新河村主题宣讲：学习贯彻党的二十大精神"
+    by_id(d, "f-title").send_keys(title)
+    by_id(d, "f-place").send_keys("村委会会议室")
+    by_id(d, "f-participants").send_keys("42")
+    by_id(d, "f-grassroots").click()
+    shot(d, "station-record-form")
+    by_id(d, "record-submit").click()
+    note = wait(d, lambda d: by_id(d, "form-note").is_displayed() and by_id(d, "form-note"), "the save notice")
+    check(note is not None and "ok" in note.get_attribute("class") and "已保存" in note.text,
+          "the form says the record was saved: %r" % (note.text if note else None))
+    shot(d, "station-record-saved")
+    recs = log_records(st["conf"])
+    mine = [r for r in recs if r.get("activity", {}).get("title") == title]
+    check(len(recs) == before + 1 and len(mine) == 1, "wmctl log shows the activity with its Chinese title")
+    if mine:
+        a = mine[0]["activity"]
+        check(a.get("category") == "theme_lecture" and a.get("participants") == 42 and
+              a.get("place") == "村委会会议室" and "基层宣讲" in a.get("tags", []),
+              "the record carries the form's fields: %s" % json.dumps(a, ensure_ascii=False))
+        if "operator" in mine[0]:
+            check(mine[0]["operator"] == st["user"], "the record names its operator")
+    return mine[0] if mine else None
+
+
+def station_bad_date(d):
+    st = cfg["station"]
+    before = len(log_records(st["conf"]))
+    tab(d, "record")
+    wait(d, lambda d: by_id(d, "record-form"), "the record form")
+    Select(by_id(d, "f-category")).select_by_value("culture_sports")
+    by_id(d, "f-title").send_keys("日期写错的活动")
+    set_value(d, by_id(d, "f-date"), "2099-01-01")
+    by_id(d, "record-submit").click()
+    err = wait(d, lambda d: by_id(d, "err-date").text and by_id(d, "err-date"), "the date field's error")
+    msg = err.text if err else ""
+    check(bool(CJK.search(msg)), "a refused date shows a Chinese message beside the date field: %r" % msg)
+    field = d.find_element(By.CSS_SELECTOR, ".field[data-key=date]")
+    check("invalid" in field.get_attribute("class"), "the date field is marked")
+    check(by_id(d, "err-title").text == "", "no other field is blamed")
+    shot(d, "station-bad-date")
+    check(len(log_records(st["conf"])) == before, "nothing was written for the refused date")
+
+
+def station_ledger(d, rec):
+    tab(d, "ledger")
+    row_id = "rec-%d-%d" % (rec["epoch"], rec["seq"])
+    row = wait(d, lambda d: by_id(d, row_id), "the new record's row in the ledger")
+    check(row is not None and "主题宣讲" in row.text, "the ledger lists the activity")
+    by_id(d, "ledger-q").send_keys("二十大")
+    by_id(d, "ledger-filters").submit()
+    wait(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ledger-rows tr")) == 1, "the search to narrow")
+    check(by_id(d, row_id) is not None, "searching 二十大 finds it")
+    shot(d, "station-ledger")
+    by_id(d, "ledger-q").clear()
+    by_id(d, "ledger-filters").submit()
+    wait(d, lambda d: by_id(d, row_id), "the row again")
+    by_id(d, row_id).find_element(By.CSS_SELECTOR, "button.void").click()
+    dlg = wait(d, lambda d: by_id(d, "void-dialog"), "the void dialog")
+    if not dlg:
+        return
+    by_id(d, "void-reason").send_keys("重复登记")
+    shot(d, "station-void-dialog")
+    by_id(d, "void-confirm").click()
+    wait(d, lambda d: by_id(d, row_id) and "voided" in by_id(d, row_id).get_attribute("class"),
+         "the row to show as voided")
+    row = by_id(d, row_id)
+    check(row is not None and "已作废" in row.text, "the ledger shows the record as voided")
+    voids = [r for r in log_records(cfg["station"]["conf"])
+             if r.get("void", {}).get("target_seq") == rec["seq"]]
+    check(len(voids) == 1 and voids[0]["void"].get("reason") == "重复登记", "wmctl log has the void and its reason")
+    shot(d, "station-ledger-voided")
+
+
+def station_month(d):
+    tab(d, "month")
+    wait(d, lambda d: by_id(d, "chart-categories"), "this month's chart")
+    shot(d, "station-month")
+
+
+# ---- the town ----------------------------------------------------------
+
+def synced():
+    rc, out, err = wmctl(cfg["town"]["conf"], "status", "--json")
+    st = json.loads(out) if rc == 0 else {}
+    head = len(log_records(cfg["station"]["conf"]))
+    rows = [r for r in st.get("stations", []) if r["id"] == cfg["station"]["id"]]
+    return rows and rows[0]["seq"] == head
+
+
+def town(d, rec_date):
+    deadline = time.time() + 30
+    while not synced() and time.time() < deadline:
+        time.sleep(0.1)
+    check(synced(), "the town has every record of the station")
+    t = cfg["town"]
+    if not login(d, t["url"], t["user"], t["password"], "town"):
+        return
+    row = wait(d, lambda d: d.find_element(By.CSS_SELECTOR, "#children tr[data-id='%s']" % cfg["station"]["id"]),
+               "the station's row")
+    check(row is not None and cfg["station"]["name"] in row.text, "the town lists the station by name")
+    if row:
+        check(row.get_attribute("data-state") == "ok" and "正常" in row.text, "the station's state is ok")
+    shot(d, "town-stations")
+    period = rec_date[:7]
+    d.get(t["url"] + "#rollup/" + period)
+    canvas = wait(d, lambda d: d.find_element(By.CSS_SELECTOR, "#chart-stations canvas"), "the stations chart")
+    drawn = wait(d, lambda d: chart_drawn(d, "#chart-stations canvas") > 50, "the chart's bars")
+    check(canvas is not None and int(canvas.get_attribute("data-points") or 0) > 0 and drawn,
+          "the rollup of %s draws a non-empty chart" % period)
+    table = by_id(d, "rollup-table")
+    check(table is not None and cfg["station"]["name"] in table.text, "the rollup table has the station's row")
+    shot(d, "town-rollup")
+    download_xlsx(d)
+    for name in ("problems", "report"):
+        tab(d, name)
+        wait(d, lambda d: not d.find_elements(By.CSS_SELECTOR, "#main .muted") or
+             d.find_elements(By.CSS_SELECTOR, "#%s h2, #%s p.prose-title" % (name, name)), name)
+        shot(d, "town-" + name)
+
+
+def download_xlsx(d):
+    dl = cfg["downloads"]
+    d.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": dl})
+    by_id(d, "download-xlsx").click()
+    deadline = time.time() + WAIT_S
+    files = []
+    while time.time() < deadline:
+        files = [f for f in glob.glob(os.path.join(dl, "*")) if not f.endswith(".crdownload")]
+        if files:
+            break
+        time.sleep(0.1)
+    if not check(len(files) == 1 and files[0].endswith(".xlsx"), "the Excel download arrives: %s" % files):
+        return
+    import openpyxl
+    wb = openpyxl.load_workbook(files[0], read_only=True)
+    cells = [str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    check(any(cfg["station"]["id"] in c for c in cells), "the workbook names the station (sheets %s)" % wb.sheetnames)
+    check(any(CJK.search(c) for c in cells), "the workbook has Chinese labels")
+
+
+# ---- phone, English, daemon down ----------------------------------------
+
+def phone_and_english(d):
+    st = cfg["station"]
+    d.set_window_size(390, 900)
+    d.get(st["url"] + "#record")
+    wait(d, lambda d: by_id(d, "record-form"), "the record form on a phone")
+    width = d.execute_script("return document.documentElement.scrollWidth")
+    check(width <= 390, "the record form fits a phone's width (%s px)" % width)
+    shot(d, "phone-record")
+    d.get(st["url"] + "#ledger")
+    wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#ledger-rows tr"), "the ledger on a phone")
+    shot(d, "phone-ledger")
+    d.set_window_size(1280, 900)
+    by_id(d, "lang").click()
+    wait(d, lambda d: by_id(d, "tab-ledger") and by_id(d, "tab-ledger").text == "Ledger", "the English labels")
+    check(text_of(d, "tab-ledger") == "Ledger", "the English switch relabels the page")
+    shot(d, "station-english")
+    by_id(d, "lang").click()
+    wait(d, lambda d: by_id(d, "tab-ledger") and by_id(d, "tab-ledger").text == "台账", "the Chinese labels")
+
+
+def daemon_down(d):
+    st = cfg["station"]
+    os.kill(st["pid"], signal.SIGTERM)
+    deadline = time.time() + 10
+    while time.time() < deadline and os.path.exists("/proc/%d" % st["pid"]) and \
+            open("/proc/%d/stat" % st["pid"]).read().split()[2] != "Z":
+        time.sleep(0.05)
+    d.get(st["url"] + "#record")
+    banner = wait(d, lambda d: by_id(d, "banner") and by_id(d, "banner").get_attribute("data-state") == "down" and
+                  by_id(d, "banner"), "the banner to say the daemon is down")
+    check(banner is not None and "没有运行" in banner.text, "the page says plainly the daemon is down: %r" %
+          (banner.text if banner else None))
+    if by_id(d, "record-form"):
+        by_id(d, "f-title").send_keys("停机时登记")
+        Select(by_id(d, "f-category")).select_by_value("theme_lecture")
+        by_id(d, "record-submit").click()
+        note = wait(d, lambda d: by_id(d, "form-note").is_displayed() and by_id(d, "form-note"), "the refusal")
+        check(note is not None and "503" in note.text and "没有运行" in note.text,
+              "recording with the daemon down is refused plainly: %r" % (note.text if note else None))
+    shot(d, "station-daemon-down")
+
+
+def main():
+    o = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN",
+              "--window-size=1280,900", "--disable-extensions", "--no-first-run"):
+        o.add_argument(a)
+    o.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    d = webdriver.Chrome(options=o)
+    try:
+        st = cfg["station"]
+        if login(d, st["url"], st["user"], st["password"], "station"):
+            banner = by_id(d, "banner").text
+            check("已全部上报" in banner or "待上报" in banner, "the sync banner speaks plainly: %r" % banner)
+            rec = station_record(d)
+            station_bad_date(d)
+            if rec:
+                station_ledger(d, rec)
+            station_month(d)
+            phone_and_english(d)
+            town(d, rec["activity"]["date"] if rec else time.strftime("%Y-%m-%d"))
+            daemon_down(d)
+        errors = [e for e in d.get_log("browser")
+                  if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]]
+        check(not errors, "no script errors in the browser console: %s" % errors[:3])
+    finally:
+        d.quit()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+sys.exit(main())
