@@ -52,6 +52,7 @@ printf '%s\n' 'longhua-pass-2024' | w "$TW" user add zhenguanli --role admin --p
 # start_web DIR: wmweb for node DIR on a free loopback port; its URL in $URL.
 start_web() {
     local d=$1 deadline
+    : >"$d/web.out"
     "$WMWEB" -c "$d/wmsync.conf" --assets "$ASSETS" --listen 127.0.0.1:0 >"$d/web.out" 2>"$d/web.log" &
     DAEMON_PIDS+=($!)
     deadline=$(($(now_ms) + 10000))

@@ -171,8 +171,9 @@ def station_record(d):
         check(a.get("category") == "theme_lecture" and a.get("participants") == 42 and
               a.get("place") == "村委会会议室" and "基层宣讲" in a.get("tags", []),
               "the record carries the form's fields: %s" % json.dumps(a, ensure_ascii=False))
-        if "operator" in mine[0]:
-            check(mine[0]["operator"] == st["user"], "the record names its operator")
+        who = mine[0].get("account", mine[0].get("operator"))
+        if who is not None:
+            check(who == st["user"], "the record names the operator's account: %r" % who)
     return mine[0] if mine else None
 
 
@@ -195,7 +196,29 @@ def station_bad_date(d):
     check(len(log_records(st["conf"])) == before, "nothing was written for the refused date")
 
 
-def station_ledger(d, rec):
+def station_service(d):
+    """A volunteer service through the form (service kind, volunteers, hours): the record voided later."""
+    tab(d, "record")
+    wait(d, lambda d: by_id(d, "record-form"), "the record form")
+    # the form still holds the refused entry: put today's date back, a new title
+    set_value(d, by_id(d, "f-date"), time.strftime("%Y-%m-%d"))
+    by_id(d, "f-title").clear()
+    Select(by_id(d, "f-category")).select_by_value("volunteer_service")
+    Select(by_id(d, "f-service_kind")).select_by_value("legal")
+    by_id(d, "f-title").send_keys("普法宣传进村")
+    by_id(d, "f-volunteers").send_keys("6")
+    by_id(d, "f-hours").send_keys("2.5")
+    by_id(d, "record-submit").click()
+    wait(d, lambda d: by_id(d, "form-note").is_displayed(), "the save notice")
+    recs = [r for r in log_records(cfg["station"]["conf"])
+            if r.get("activity", {}).get("title") == "普法宣传进村"]
+    check(len(recs) == 1 and recs[0]["activity"].get("service_kind") == "legal" and
+          recs[0]["activity"].get("hours") == 2.5 and recs[0]["activity"].get("volunteers") == 6,
+          "a volunteer service with its kind, volunteers and hours is recorded: %r" % text_of(d, "form-note"))
+    return recs[0] if recs else None
+
+
+def station_ledger(d, rec, victim):
     tab(d, "ledger")
     row_id = "rec-%d-%d" % (rec["epoch"], rec["seq"])
     row = wait(d, lambda d: by_id(d, row_id), "the new record's row in the ledger")
@@ -207,7 +230,10 @@ def station_ledger(d, rec):
     shot(d, "station-ledger")
     by_id(d, "ledger-q").clear()
     by_id(d, "ledger-filters").submit()
-    wait(d, lambda d: by_id(d, row_id), "the row again")
+    if not victim:
+        return
+    row_id = "rec-%d-%d" % (victim["epoch"], victim["seq"])
+    wait(d, lambda d: by_id(d, row_id), "the volunteer service's row")
     by_id(d, row_id).find_element(By.CSS_SELECTOR, "button.void").click()
     dlg = wait(d, lambda d: by_id(d, "void-dialog"), "the void dialog")
     if not dlg:
@@ -220,7 +246,7 @@ def station_ledger(d, rec):
     row = by_id(d, row_id)
     check(row is not None and "已作废" in row.text, "the ledger shows the record as voided")
     voids = [r for r in log_records(cfg["station"]["conf"])
-             if r.get("void", {}).get("target_seq") == rec["seq"]]
+             if r.get("void", {}).get("target_seq") == victim["seq"]]
     check(len(voids) == 1 and voids[0]["void"].get("reason") == "重复登记", "wmctl log has the void and its reason")
     shot(d, "station-ledger-voided")
 
@@ -316,6 +342,11 @@ def phone_and_english(d):
 
 def daemon_down(d):
     st = cfg["station"]
+    d.get(st["url"] + "#ledger")
+    banner = wait(d, lambda d: by_id(d, "banner") and "已全部上报" in by_id(d, "banner").text and by_id(d, "banner"),
+                  "the banner to say everything reached the town")
+    check(banner is not None and "最后联系" in banner.text,
+          "once synced the banner says so with the last contact: %r" % (banner.text if banner else None))
     os.kill(st["pid"], signal.SIGTERM)
     deadline = time.time() + 10
     while time.time() < deadline and os.path.exists("/proc/%d" % st["pid"]) and \
@@ -350,8 +381,9 @@ def main():
             check("已全部上报" in banner or "待上报" in banner, "the sync banner speaks plainly: %r" % banner)
             rec = station_record(d)
             station_bad_date(d)
+            victim = station_service(d)
             if rec:
-                station_ledger(d, rec)
+                station_ledger(d, rec, victim)
             station_month(d)
             phone_and_english(d)
             town(d, rec["activity"]["date"] if rec else time.strftime("%Y-%m-%d"))

@@ -18,16 +18,17 @@ WM.canWrite = function () {
 
 WM.tabs = function () {
   var role = WM.status ? WM.status.role : "station";
+  var admin = WM.session && WM.session.role === "admin" ? [["users", WM.users.render]] : [];
   if (role === "station")
     return (WM.canWrite() ? [["record", WM.station.renderRecord]] : [])
-      .concat([["ledger", WM.station.renderLedger], ["month", WM.station.renderMonth]]);
+      .concat([["ledger", WM.station.renderLedger], ["month", WM.station.renderMonth]], admin);
   var t = [[role === "county" ? "towns" : "stations", WM.town.renderChildren],
            ["rollup", WM.town.renderRollup], ["problems", WM.town.renderProblems],
            ["report", WM.town.renderReport]];
   if (role === "county")
     t.push(["audit", WM.town.renderAudit]);
   t.push(["ledger", WM.station.renderLedger]);
-  return t;
+  return t.concat(admin);
 };
 
 function $(id) { return document.getElementById(id); }
@@ -109,8 +110,14 @@ function bannerText(s) {
     parts.push(WM.t("sync_no_upstream"));
     cls = "info";
   } else {
-    parts.push(s.pending > 0 ? WM.t("sync_pending", {n: s.pending, up: up}) : WM.t("sync_all", {up: up}));
-    parts.push(s.last_contact ? WM.t("sync_last", {when: WM.when(s.last_contact)}) : WM.t("sync_never"));
+    var contact = WM.toDate(s.last_contact);
+    if (!contact && !s.pending) {
+      parts.push(WM.t("sync_not_yet", {up: up}));
+      cls = "info";
+    } else {
+      parts.push(s.pending > 0 ? WM.t("sync_pending", {n: s.pending, up: up}) : WM.t("sync_all", {up: up}));
+      parts.push(contact ? WM.t("sync_last", {when: WM.when(contact)}) : WM.t("sync_never"));
+    }
     if (s.pending > 0) {
       cls = "warn";
       parts.push(s.connected ? WM.t("sync_connected") : WM.t("sync_offline"));
@@ -181,7 +188,7 @@ function renderShell() {
         WM.el("div", {class: "node", id: "node-name", text: s.name || s.id}),
         WM.el("div", {class: "muted small", text: WM.t("app_title") + " · " + roleWord}))),
     WM.el("div", {class: "who"},
-      WM.el("span", {id: "user", text: WM.session.user + "（" + WM.t("role_" + WM.session.role) + "）"}),
+      WM.el("span", {id: "user", text: WM.session.user + WM.paren(WM.t("role_" + WM.session.role))}),
       langButton(),
       WM.el("button", {type: "button", class: "link", id: "logout", text: WM.t("logout"), onclick: function () {
         WM.api("POST", "/api/v1/logout", {}).then(function () { showLogin(); });

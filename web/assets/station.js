@@ -247,7 +247,7 @@ function loadPlans(select) {
       if (rec.voided_by || !rec.plan)
         return;
       select.appendChild(WM.el("option", {value: rec.epoch + ":" + rec.seq,
-                                          text: rec.seq + " · " + rec.plan.title + " (" + rec.plan.due + ")"}));
+                                          text: rec.seq + " · " + rec.plan.title + WM.paren(rec.plan.due)}));
     });
   });
 }
@@ -332,7 +332,7 @@ WM.station.summary = function (rec) {
   switch (rec.kind) {
   case "activity":
     parts.push(WM.t("cat_" + b.category) + (b.service_kind ? "·" + WM.t("sk_" + b.service_kind) : "") +
-               "：" + (b.title || ""));
+               (WM.lang === "en" ? ": " : "：") + (b.title || ""));
     if (b.place) parts.push(b.place);
     if (b.team) parts.push(WM.t("f_team") + " " + b.team);
     if (b.hours) parts.push(b.hours + " h");
@@ -340,15 +340,15 @@ WM.station.summary = function (rec) {
     break;
   case "publicity": parts.push(WM.t("ch_" + b.channel) + " × " + (b.count || 0)); break;
   case "volunteers":
-    parts.push(WM.t("f_registered") + " " + (b.registered || 0) + "，" + WM.t("f_verified") + " " + (b.verified || 0));
+    parts.push(WM.t("f_registered") + " " + (b.registered || 0) + " · " + WM.t("f_verified") + " " + (b.verified || 0));
     break;
   case "recruitment": parts.push(WM.t("f_count_posts") + " " + (b.count || 0)); break;
   case "team":
     if (b.action === "disband")
       parts.push(WM.t("team_disband_of", {team: b.team}));
     else
-      parts.push((b.name || "") + "（" + b.team + (b.kind ? "，" + WM.t("tk_" + b.kind) : "") +
-                 (b.trade ? "，" + b.trade : "") + "）");
+      parts.push((b.name || "") + WM.paren(b.team + (b.kind ? ", " + WM.t("tk_" + b.kind) : "") +
+                                             (b.trade ? ", " + b.trade : "")));
     break;
   case "funding": parts.push("¥" + WM.num(b.yuan || 0) + " · " + (b.source || "")); break;
   case "site":
@@ -428,8 +428,8 @@ WM.station.renderLedger = function (main) {
     var canVoid = WM.canWrite() && !rec.voided_by && rec.kind !== "void" && rec.kind !== "rollup";
     var cells = [
       ["col_seq", String(rec.seq)], ["col_date", recDate(rec)], ["col_kind", WM.t("kind_" + rec.kind)],
-      ["col_what", WM.station.summary(rec)], ["col_people", people(rec)], ["col_by", rec.operator || ""],
-      ["col_state", rec.voided_by ? WM.t("st_voided") + " (" + rec.voided_by + ")" : WM.t("st_valid")]
+      ["col_what", WM.station.summary(rec)], ["col_people", people(rec)], ["col_by", rec.account || rec.operator || ""],
+      ["col_state", rec.voided_by ? WM.t("st_voided") + WM.paren(rec.voided_by) : WM.t("st_valid")]
     ].map(function (c) { return WM.el("td", {"data-label": WM.t(c[0]), text: c[1]}); });
     cells.push(WM.el("td", {"data-label": ""}, canVoid ? WM.el("button", {type: "button", class: "small void",
       "data-seq": rec.seq, text: WM.t("void_button"), onclick: function () { voidDialog(rec, load); }}) : null));

@@ -135,7 +135,8 @@ function downloads(period) {
                        text: WM.t(label)});
   }
   var box = WM.el("div", {class: "actions"}, a("csv", "download_csv"), a("xlsx", "download_xlsx"));
-  if (WM.status.role === "town" && WM.session && WM.session.role === "admin") {
+  /* a town with an upstream publishes to its county */
+  if (WM.status.role === "town" && WM.status.pending !== undefined && WM.session && WM.session.role === "admin") {
     var note = WM.el("div", {id: "publish-note", hidden: true});
     box.appendChild(WM.el("button", {type: "button", id: "publish", class: "primary", text: WM.t("publish"),
       onclick: function () {
@@ -172,11 +173,14 @@ WM.town.renderRollup = function (main) {
       var late = {};
       Object.keys(lt.late).forEach(function (k) { late[k.indexOf(j.id + "/") === 0 ? k.slice(j.id.length + 1) : k] = true; });
       out.appendChild(WM.el("section", {class: "card"},
-        WM.el("h2", {text: (j.name || j.id) + " · " + j.period + "（" + j.from + " – " + j.to + "）"}),
+        WM.el("h2", {text: (j.name || j.id) + " · " + j.period + WM.paren(j.from + " – " + j.to)}),
         WM.figureCards(j.totals), downloads(j.period)));
       var charts = WM.el("section", {class: "card charts"});
-      if ((j.stations || []).length)
-        charts.appendChild(WM.chartCategoriesByRow("chart-stations", j.stations));
+      var rows = (j.stations || []).filter(function (s) {
+        return s.id !== j.id || WM.get(s.totals, "activities.total");
+      });
+      if (rows.length)
+        charts.appendChild(WM.chartCategoriesByRow("chart-stations", rows));
       else
         charts.appendChild(WM.chartCategories("chart-categories", j.totals));
       var by = shortTeams(WM.get(j.totals, "volunteer_services.by_team"), j.id);
@@ -278,7 +282,7 @@ WM.town.renderProblems = function (main) {
       if (!order.length)
         out.appendChild(WM.el("div", {class: "notice ok", text: WM.t("no_problems")}));
       order.forEach(function (k) {
-        out.appendChild(WM.el("h3", {text: (PROBLEM_KINDS[WM.lang][k] || k) + "（" + groups[k].length + "）"}));
+        out.appendChild(WM.el("h3", {text: (PROBLEM_KINDS[WM.lang][k] || k) + WM.paren(groups[k].length)}));
         out.appendChild(WM.el("ul", {class: "problems", "data-kind": k}, groups[k].map(function (p) {
           return WM.el("li", {text: WM.town.problemText(j, p)});
         })));
@@ -327,7 +331,7 @@ function flatFigures(v) {
 
 WM.town.renderAudit = function (main) {
   var towns = (WM.status.stations || []).map(function (s) {
-    return WM.el("option", {value: s.id, text: (s.name || s.id) + "（" + s.id + "）"});
+    return WM.el("option", {value: s.id, text: (s.name || s.id) + WM.paren(s.id)});
   });
   var town = WM.el("select", {id: "audit-town"}, towns);
   var out = WM.el("section", {class: "card", id: "audit-result"},

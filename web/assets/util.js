@@ -60,6 +60,8 @@ WM.thisMonth = function () { return WM.today().slice(0, 7); };
 WM.toDate = function (v) {
   if (v === undefined || v === null || v === "" || v === 0)
     return null;
+  if (v instanceof Date)
+    return v;
   if (typeof v === "number")
     return new Date(v * 1000);
   var m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)([+-]\d\d)(\d\d)$/.exec(v);
@@ -83,8 +85,11 @@ WM.when = function (v) {
     ago = WM.t("day_ago", {n: Math.floor(s / 86400)});
   var abs = d.getFullYear() + "-" + WM.pad(d.getMonth() + 1) + "-" + WM.pad(d.getDate()) + " " +
             WM.pad(d.getHours()) + ":" + WM.pad(d.getMinutes());
-  return abs + "（" + ago + "）";
+  return abs + WM.paren(ago);
 };
+
+/* "（x）" in Chinese, " (x)" in English. */
+WM.paren = function (x) { return WM.lang === "en" ? " (" + x + ")" : "（" + x + "）"; };
 
 WM.num = function (v) {
   if (typeof v !== "number")
