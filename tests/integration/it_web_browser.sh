@@ -42,6 +42,12 @@ enroll "$ST" "$TW" || finish
 start_daemon "$ST"
 SPID=$DPID
 wait_ready "$ST" "$SPID" || finish
+# Two more stations the town must show: 东村 enrolled but never started (it
+# needs attention), 西村 revoked on purpose (it does not).
+init_station "$T/dongcun" xx/longhua/dongcun "$PORT" "$(town_key "$TW")" || finish
+init_station "$T/xicun" xx/longhua/xicun "$PORT" "$(town_key "$TW")" || finish
+enroll "$T/dongcun" "$TW" && enroll "$T/xicun" "$TW" || finish
+w "$TW" revoke --id xx/longhua/xicun >"$OUT" 2>"$ERR" || { fail "revoke: $(cat "$ERR")"; finish; }
 
 # The accounts: an operator at the station, an administrator at the town.
 printf '%s\n' 'xinhe-pass-2024' | w "$ST" user add caozuoyuan --role operator --password-stdin \

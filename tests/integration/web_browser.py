@@ -83,8 +83,15 @@ def shot(d, name):
 
 
 def wait(d, cond, what, limit=WAIT_S):
+    """Polls cond(d) until it is true; a page redrawn under it (an element gone
+    stale or missing for a moment) counts as "not yet"."""
+    def safe(d):
+        try:
+            return cond(d)
+        except (WebDriverException, AttributeError):
+            return False
     try:
-        return WebDriverWait(d, limit, poll_frequency=0.1).until(cond)
+        return WebDriverWait(d, limit, poll_frequency=0.1).until(safe)
     except WebDriverException:
         fail("%s: not within %ss" % (what, limit))
         return None
@@ -279,7 +286,18 @@ def town(d, rec_date):
                "the station's row")
     check(row is not None and cfg["station"]["name"] in row.text, "the town lists the station by name")
     if row:
-        check(row.get_attribute("data-state") == "ok" and "正常" in row.text, "the station's state is ok")
+        check(row.get_attribute("data-state") == "ok" and "正常" in row.text and
+              "attention" not in (row.get_attribute("class") or ""), "the station's state is ok")
+    never = d.find_elements(By.CSS_SELECTOR, "#children tr[data-id='xx/longhua/dongcun']")
+    check(never and "attention" in never[0].get_attribute("class") and "从未联系" in never[0].text,
+          "a station never seen is highlighted: %r" % (never[0].text if never else None))
+    revoked = d.find_elements(By.CSS_SELECTOR, "#children tr[data-id='xx/longhua/xicun']")
+    check(revoked and "attention" not in revoked[0].get_attribute("class") and "已注销" in revoked[0].text,
+          "a revoked station is shown, not highlighted")
+    check("1 个站点需要关注" in text_of(d, "attention"), "the town counts one station needing attention: %r" %
+          text_of(d, "attention"))
+    rows = d.find_elements(By.CSS_SELECTOR, "#children tbody tr")
+    check(rows and rows[0].get_attribute("data-id") == "xx/longhua/dongcun", "the station needing attention comes first")
     shot(d, "town-stations")
     period = rec_date[:7]
     d.get(t["url"] + "#rollup/" + period)
@@ -353,6 +371,7 @@ def daemon_down(d):
             open("/proc/%d/stat" % st["pid"]).read().split()[2] != "Z":
         time.sleep(0.05)
     d.get(st["url"] + "#record")
+    d.refresh()  # only the #hash changed: load the page anew, as a user pressing F5
     banner = wait(d, lambda d: by_id(d, "banner") and by_id(d, "banner").get_attribute("data-state") == "down" and
                   by_id(d, "banner"), "the banner to say the daemon is down")
     check(banner is not None and "没有运行" in banner.text, "the page says plainly the daemon is down: %r" %

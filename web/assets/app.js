@@ -128,10 +128,10 @@ function bannerText(s) {
     }
   }
   if (s.role !== "station" && s.stations) {
-    var n = s.stations.filter(function (r) { return r.state !== "ok"; }).length;
+    var n = s.stations.filter(WM.town.needsAttention).length;
     var towns = s.role === "county" ? "_towns" : "";
     parts.push(" · " + (n ? WM.t("att_count" + towns, {n: n}) : WM.t("att_none" + towns)));
-    if (n && cls === "ok")
+    if (n && cls !== "bad")
       cls = "warn";
   }
   return [cls, parts.join("")];

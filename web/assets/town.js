@@ -18,20 +18,28 @@ WM.town.state = function (s) {
     return [WM.t("state_silent", {n: m[1]}), "bad"];
   if (s === "ok")
     return [WM.t("state_ok"), "ok"];
-  if (s === "behind")
-    return [WM.t("state_behind"), "warn"];
-  if (s === "quarantined" || s === "revoked")
-    return [WM.t("state_" + s), "bad"];
+  if (s === "behind" || s === "verifying")
+    return [WM.t("state_" + s), "warn"];
+  if (s === "never seen")
+    return [WM.t("state_never"), "bad"];
+  if (s === "quarantined")
+    return [WM.t("state_quarantined"), "bad"];
+  /* revoked on purpose: shown, not counted as needing attention */
+  if (s === "revoked")
+    return [WM.t("state_revoked"), "off"];
   return [s || "?", "warn"];
 };
+
+/* A child whose state is anything but ok or revoked on purpose. */
+WM.town.needsAttention = function (r) { return r.state !== "ok" && r.state !== "revoked"; };
 
 function childWord() { return WM.t(WM.status.role === "county" ? "col_town" : "col_station"); }
 
 WM.town.renderChildren = function (main) {
   var rows = (WM.status.stations || []).slice();
-  var attention = rows.filter(function (r) { return r.state !== "ok"; });
+  var attention = rows.filter(WM.town.needsAttention);
   rows.sort(function (a, b) {
-    return (a.state === "ok") - (b.state === "ok") || String(a.id).localeCompare(String(b.id));
+    return WM.town.needsAttention(b) - WM.town.needsAttention(a) || String(a.id).localeCompare(String(b.id));
   });
   var summary = WM.el("div", {id: "attention"});
   var towns = WM.status.role === "county" ? "_towns" : "";
@@ -39,7 +47,7 @@ WM.town.renderChildren = function (main) {
             attention.length ? WM.t("att_count" + towns, {n: attention.length}) : WM.t("att_none" + towns));
   var body = WM.el("tbody", {}, rows.map(function (r) {
     var st = WM.town.state(r.state);
-    return WM.el("tr", {class: st[1] === "ok" ? null : "attention " + st[1], "data-id": r.id,
+    return WM.el("tr", {class: st[1] === "ok" ? null : st[1] === "off" ? "off" : "attention " + st[1], "data-id": r.id,
                         "data-state": r.state},
       WM.el("td", {"data-label": childWord()}, WM.el("strong", {text: r.name || r.id}),
             WM.el("div", {class: "muted small", text: r.id})),
