@@ -368,7 +368,7 @@ WM.station.summary = function (rec) {
 
 function recDate(rec) {
   var b = rec[rec.kind] || {};
-  return b.date || b.due || (rec.captured ? WM.when(rec.captured).slice(0, 10) : "");
+  return rec.day || b.date || b.due || (rec.captured ? WM.when(rec.captured).slice(0, 10) : "");
 }
 
 function people(rec) {

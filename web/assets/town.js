@@ -371,7 +371,8 @@ WM.town.renderAudit = function (main) {
 function showVerdict(out, v) {
   var figs = flatFigures(v);
   var bad = figs.filter(function (f) { return f.ok === false; });
-  var passed = v.verdict ? /^(ok|confirmed|passed)$/i.test(v.verdict) : !bad.length && !(v.failures || []).length;
+  var passed = typeof v.ok === "boolean" ? v.ok :
+               v.verdict ? /^(ok|confirmed|passed)$/i.test(v.verdict) : !bad.length && !(v.failures || []).length;
   out.appendChild(WM.el("div", {class: "notice " + (passed ? "ok" : "bad"), id: "audit-verdict",
                                 "data-verdict": passed ? "ok" : "failed",
     text: passed ? WM.t("audit_ok", {n: v.confirmed !== undefined ? v.confirmed : figs.length, r: v.records || 0})
