@@ -225,6 +225,52 @@ def station_service(d):
     return recs[0] if recs else None
 
 
+# Every other kind through its form: (kind, {field id: value}, what wmctl log must show).
+# Selects by value, checkboxes by True; the date fields keep today.
+OTHER_KINDS = [
+    ("team", {"f-team": "putong", "f-name": "普法志愿服务分队", "f-team_kind": "branch", "f-trade": "法律"},
+     lambda b: b.get("name") == "普法志愿服务分队" and b.get("kind") == "branch"),
+    ("publicity", {"f-channel": "wechat", "f-count": "3"}, lambda b: b.get("channel") == "wechat"),
+    ("volunteers", {"f-registered": "12", "f-verified": "9"}, lambda b: b.get("registered") == 12),
+    ("recruitment", {"f-count": "2"}, lambda b: b.get("count") == 2),
+    ("funding", {"f-yuan": "1500.50", "f-source": "县配套资金"}, lambda b: b.get("yuan") == 1500.5),
+    ("site", {"f-plaque": True, "f-rules": True, "f-model": True},
+     lambda b: b.get("plaque") and b.get("rules") and b.get("model_station") and not b.get("ledger")),
+    ("plan", {"f-title": "五月底前组织外出学习考察"}, lambda b: b.get("title") == "五月底前组织外出学习考察"),
+    ("plan_done", {"f-plan": "first"}, lambda b: b.get("plan_seq", 0) > 0),
+]
+
+
+def station_other_kinds(d):
+    """Each kind's form shows its own fields, and what it saves is what wmctl log reads."""
+    for kind, fields, want in OTHER_KINDS:
+        by_id(d, "kind-" + kind).click()
+        if not wait(d, lambda d: by_id(d, "record-form").get_attribute("data-kind") == kind, "the %s form" % kind):
+            continue
+        if kind == "plan_done":
+            wait(d, lambda d: len(Select(by_id(d, "f-plan")).options) > 1, "the open plans")
+        for fid, v in fields.items():
+            el = by_id(d, fid)
+            if v is True:
+                el.click()
+            elif el.tag_name == "select":
+                sel = Select(el)
+                if v == "first" and len(sel.options) > 1:
+                    sel.select_by_index(1)
+                elif v != "first":
+                    sel.select_by_value(v)
+            else:
+                el.clear()
+                el.send_keys(v)
+        by_id(d, "record-submit").click()
+        note = wait(d, lambda d: by_id(d, "form-note").is_displayed() and by_id(d, "form-note"), kind + " saved")
+        text = note.text if note else ""
+        recs = [r for r in log_records(cfg["station"]["conf"]) if r.get("kind") == kind]
+        check("已保存" in text and recs and want(recs[-1][kind]),
+              "the %s form records what it shows: %r %s" % (kind, text, json.dumps(recs[-1:], ensure_ascii=False)))
+    shot(d, "station-record-plan-done")
+
+
 def station_ledger(d, rec, victim):
     tab(d, "ledger")
     row_id = "rec-%d-%d" % (rec["epoch"], rec["seq"])
@@ -358,6 +404,15 @@ def phone_and_english(d):
     wait(d, lambda d: by_id(d, "tab-ledger") and by_id(d, "tab-ledger").text == "台账", "the Chinese labels")
 
 
+def alive(pid):
+    """The process runs (a zombie, exited but not yet reaped by the shell, does not)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def daemon_down(d):
     st = cfg["station"]
     d.get(st["url"] + "#ledger")
@@ -367,8 +422,7 @@ def daemon_down(d):
           "once synced the banner says so with the last contact: %r" % (banner.text if banner else None))
     os.kill(st["pid"], signal.SIGTERM)
     deadline = time.time() + 10
-    while time.time() < deadline and os.path.exists("/proc/%d" % st["pid"]) and \
-            open("/proc/%d/stat" % st["pid"]).read().split()[2] != "Z":
+    while time.time() < deadline and alive(st["pid"]):
         time.sleep(0.05)
     d.get(st["url"] + "#record")
     d.refresh()  # only the #hash changed: load the page anew, as a user pressing F5
@@ -401,6 +455,7 @@ def main():
             rec = station_record(d)
             station_bad_date(d)
             victim = station_service(d)
+            station_other_kinds(d)
             if rec:
                 station_ledger(d, rec, victim)
             station_month(d)

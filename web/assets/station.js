@@ -55,7 +55,8 @@ WM.station.kinds = function () {
        options: [{value: "", label: WM.t("f_team_create")}, {value: "1", label: WM.t("f_team_disband")}]},
       {key: "team", type: "team", req: true, label: "f_team_id", hint: "h_team_id"},
       {key: "name", type: "text", req: true, show: function (v) { return !v.disband; }},
-      {key: "kind", type: "select", options: opts("tk_", ["general", "branch"]), label: "f_team_kind",
+      /* "kind" names the record kind: the team's --kind is the key team_kind */
+      {key: "team_kind", type: "select", options: opts("tk_", ["general", "branch"]),
        show: function (v) { return !v.disband; }},
       {key: "trade", type: "text", show: function (v) { return !v.disband; }}
     ]},
