@@ -490,7 +490,7 @@ WM.figureCards = function (totals) {
   ];
   return WM.el("div", {class: "figures"}, items.map(function (it) {
     return WM.el("div", {class: "figure", "data-figure": it[1]},
-      WM.el("div", {class: "value", text: WM.num(WM.get(totals, it[1]) || 0)}),
+      WM.el("div", {class: "value", text: WM.num(WM.get(totals, it[1]) || 0, it[1] === "funding_yuan" ? 2 : 0)}),
       WM.el("div", {class: "label", text: WM.t(it[0])}));
   }));
 };
@@ -507,8 +507,6 @@ WM.station.renderMonth = function (main) {
     var t = r.data.totals;
     box.appendChild(WM.figureCards(t));
     box.appendChild(WM.chartCategories("chart-categories", t));
-    var by = WM.get(t, "volunteer_services.by_team") || {};
-    if (Object.keys(by).length)
-      box.appendChild(WM.chartTeams("chart-teams", by, 0, {}));
+    WM.append(box, WM.town.teamChart(r.data));
   });
 };

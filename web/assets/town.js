@@ -113,6 +113,23 @@ function shortTeams(byTeam, own) {
   return out;
 }
 
+/*
+ * The teams of a rollup against the cadence, or null without teams: the
+ * services the cadence asks for are the period's whole blocks of
+ * cadence_days (as a team_below_cadence problem states them; else 14-day
+ * blocks), and the teams a problem names are drawn red.
+ */
+WM.town.teamChart = function (j) {
+  var lt = lateTeams(j), late = {};
+  var by = shortTeams(WM.get(j.totals, "volunteer_services.by_team"), j.id);
+  if (!Object.keys(by).length)
+    return null;
+  Object.keys(lt.late).forEach(function (k) {
+    late[k.indexOf(j.id + "/") === 0 ? k.slice(j.id.length + 1) : k] = true;
+  });
+  return WM.chartTeams("chart-teams", by, lt.blocks || Math.floor(periodDays(j) / 14), late);
+};
+
 var ROW_COLUMNS = [
   ["activities.total", "m_activities"], ["activities.theme_lecture", null], ["activities.theory_education", null],
   ["activities.party_training", null], ["activities.civilization_practice", null],
@@ -127,7 +144,7 @@ function rollupTable(rollup) {
   }));
   function tr(name, totals, cls) {
     return WM.el("tr", {class: cls}, WM.el("th", {scope: "row", text: name}), ROW_COLUMNS.map(function (c) {
-      return WM.el("td", {class: "num", text: WM.num(WM.get(totals, c[0]) || 0)});
+      return WM.el("td", {class: "num", text: WM.num(WM.get(totals, c[0]) || 0, c[0] === "funding_yuan" ? 2 : 0)});
     }));
   }
   var rows = (rollup.stations || []).map(function (r) { return tr(r.name || r.id, r.totals); });
@@ -176,10 +193,7 @@ WM.town.renderRollup = function (main) {
         out.appendChild(WM.el("div", {class: "notice bad", role: "alert", text: WM.errorText(r)}));
         return;
       }
-      var j = r.data, lt = lateTeams(j);
-      var blocks = lt.blocks || Math.floor(periodDays(j) / 14);
-      var late = {};
-      Object.keys(lt.late).forEach(function (k) { late[k.indexOf(j.id + "/") === 0 ? k.slice(j.id.length + 1) : k] = true; });
+      var j = r.data;
       out.appendChild(WM.el("section", {class: "card"},
         WM.el("h2", {text: (j.name || j.id) + " · " + j.period + WM.paren(j.from + " – " + j.to)}),
         WM.figureCards(j.totals), downloads(j.period)));
@@ -191,9 +205,7 @@ WM.town.renderRollup = function (main) {
         charts.appendChild(WM.chartCategoriesByRow("chart-stations", rows));
       else
         charts.appendChild(WM.chartCategories("chart-categories", j.totals));
-      var by = shortTeams(WM.get(j.totals, "volunteer_services.by_team"), j.id);
-      if (Object.keys(by).length)
-        charts.appendChild(WM.chartTeams("chart-teams", by, blocks, late));
+      WM.append(charts, WM.town.teamChart(j));
       out.appendChild(charts);
       out.appendChild(WM.el("section", {class: "card"}, rollupTable(j)));
     });

@@ -91,10 +91,13 @@ WM.when = function (v) {
 /* "（x）" in Chinese, " (x)" in English. */
 WM.paren = function (x) { return WM.lang === "en" ? " (" + x + ")" : "（" + x + "）"; };
 
-WM.num = function (v) {
+/* A figure for people: grouped digits, at most two decimals (exactly
+ * `places` when given, as yuan and fen want). */
+WM.num = function (v, places) {
   if (typeof v !== "number")
     return v === undefined || v === null ? "" : String(v);
-  return v.toLocaleString(WM.lang === "en" ? "en-US" : "zh-CN", {maximumFractionDigits: 2});
+  return v.toLocaleString(WM.lang === "en" ? "en-US" : "zh-CN",
+                          {minimumFractionDigits: places || 0, maximumFractionDigits: places || 2});
 };
 
 /* Reads a dotted path ("volunteer_services.by_kind.legal") of an object. */
