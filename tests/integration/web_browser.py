@@ -355,11 +355,38 @@ def town(d, rec_date):
     check(table is not None and cfg["station"]["name"] in table.text, "the rollup table has the station's row")
     shot(d, "town-rollup")
     download_xlsx(d)
+    town_users(d)
     for name in ("problems", "report"):
         tab(d, name)
         wait(d, lambda d: not d.find_elements(By.CSS_SELECTOR, "#main .muted") or
              d.find_elements(By.CSS_SELECTOR, "#%s h2, #%s p.prose-title" % (name, name)), name)
         shot(d, "town-" + name)
+
+
+def town_users(d):
+    """The administrator adds a viewer through the accounts page; a bad name is named beside its field."""
+    tab(d, "users")
+    wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#users-rows tr"), "the accounts list")
+    by_id(d, "u-name").send_keys("坏 名字")
+    by_id(d, "u-password").send_keys("viewer-pass-2024")
+    by_id(d, "user-submit").click()
+    err = wait(d, lambda d: by_id(d, "uerr-name").text and by_id(d, "uerr-name"), "the name field's error")
+    check(err is not None and CJK.search(err.text), "a bad account name is refused beside its field: %r" %
+          (err.text if err else None))
+    by_id(d, "u-name").clear()
+    by_id(d, "u-name").send_keys("chakan")
+    Select(by_id(d, "u-role")).select_by_value("viewer")
+    by_id(d, "user-submit").click()
+    wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#users-rows tr[data-user=chakan]"), "the new account's row")
+    rc, out, err = wmctl(cfg["town"]["conf"], "user", "list", "--json")
+    try:
+        users = json.loads(out)
+        users = users.get("users", users) if isinstance(users, dict) else users
+    except ValueError:
+        users = []
+    check(any(u.get("name") == "chakan" and u.get("role") == "viewer" for u in users),
+          "wmctl user list shows the viewer added through the page: %s" % out.strip()[:200])
+    shot(d, "town-users")
 
 
 def download_xlsx(d):
