@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
-# it_web_browser: the web console in a real browser. A town and one of its
-# stations run real wmsyncd daemons on loopback and sync; each has a real
-# wmweb serving the pages of web/assets. web_browser.py drives headless
+# it_web_browser: the web console in a real browser. A county, a town and
+# one of its stations run real wmsyncd daemons on loopback and sync; each has
+# a real wmweb serving the pages of web/assets. web_browser.py drives headless
 # Chromium (chromedriver + Selenium) through them: log in, record through
 # the form, the ledger, a refused date, a void, the town's stations, rollup
-# chart and xlsx download, and the station's daemon stopped. Screenshots of
+# chart and xlsx download, publishing to the county, the county's view and
+# audit of the town, and the station's daemon stopped. Screenshots of
 # every page go to ARTIFACTS (build/artifacts/screenshots).
 #
 # usage: it_web_browser.sh WMCTL WMSYNCD WMWEB ASSETS ARTIFACTS
@@ -29,12 +30,21 @@ if [ -n "$missing" ]; then
     exit 77
 fi
 
+CT=$T/county
 TW=$T/town
 ST=$T/xinhe
+CPORT=$(free_port) || { fail "no free port"; finish; }
 PORT=$(free_port) || { fail "no free port"; finish; }
 SID=xx/longhua/xinhe
-init_town "$TW" xx/longhua "$PORT" || finish
+"$WMCTL" init --role county --id xx --name 某县 --dir "$CT" --listen "tcp://127.0.0.1:$CPORT" \
+    >/dev/null || { fail "init county"; finish; }
+"$WMCTL" init --role town --id xx/longhua --name 龙华镇 --dir "$TW" --listen "tcp://127.0.0.1:$PORT" \
+    --upstream "tcp://127.0.0.1:$CPORT" --upstream-key "$(town_key "$CT")" >/dev/null ||
+    { fail "init town"; finish; }
 init_station "$ST" "$SID" "$PORT" "$(town_key "$TW")" || finish
+start_daemon "$CT"
+wait_ready "$CT" "$DPID" || finish
+enroll "$TW" "$CT" || finish
 start_daemon "$TW"
 TPID=$DPID
 wait_ready "$TW" "$TPID" || finish
@@ -54,6 +64,8 @@ printf '%s\n' 'xinhe-pass-2024' | w "$ST" user add caozuoyuan --role operator --
     >"$OUT" 2>"$ERR" || { fail "user add at the station: $(cat "$ERR")"; finish; }
 printf '%s\n' 'longhua-pass-2024' | w "$TW" user add zhenguanli --role admin --password-stdin \
     >"$OUT" 2>"$ERR" || { fail "user add at the town: $(cat "$ERR")"; finish; }
+printf '%s\n' 'county-pass-2024' | w "$CT" user add xianzhongxin --role admin --password-stdin \
+    >"$OUT" 2>"$ERR" || { fail "user add at the county: $(cat "$ERR")"; finish; }
 
 # start_web DIR: wmweb for node DIR on a free loopback port; its URL in $URL.
 start_web() {
@@ -74,9 +86,12 @@ start_web() {
 start_web "$ST" || finish
 SURL=${URL%/}/
 start_web "$TW" || finish
-# Cookies ignore the port: the town is reached as localhost so that the two
-# consoles keep their own sessions in one browser.
+# Cookies ignore the port: the town is reached as localhost so that the
+# station's and the town's consoles keep their own sessions in one browser
+# (the county comes after the station is done, on 127.0.0.1 again).
 TURL=$(echo "${URL%/}/" | sed 's#//127\.0\.0\.1:#//localhost:#')
+start_web "$CT" || finish
+CURL=${URL%/}/
 
 rm -rf "$SHOTS"
 mkdir -p "$SHOTS" "$T/downloads"
@@ -84,8 +99,10 @@ cat >"$T/browser.json" <<JSON
 {"wmctl": "$WMCTL", "shots": "$SHOTS", "downloads": "$T/downloads",
  "station": {"url": "$SURL", "conf": "$ST/wmsync.conf", "id": "$SID", "name": "站xinhe",
              "user": "caozuoyuan", "password": "xinhe-pass-2024", "pid": $SPID},
- "town": {"url": "$TURL", "conf": "$TW/wmsync.conf", "user": "zhenguanli",
-          "password": "longhua-pass-2024"}}
+ "town": {"url": "$TURL", "conf": "$TW/wmsync.conf", "id": "xx/longhua", "name": "龙华镇",
+          "user": "zhenguanli", "password": "longhua-pass-2024"},
+ "county": {"url": "$CURL", "conf": "$CT/wmsync.conf", "user": "xianzhongxin",
+            "password": "county-pass-2024"}}
 JSON
 if "$PY" "$SRC_DIR/tests/integration/web_browser.py" "$T/browser.json" >"$T/browser.out" 2>&1; then
     pass "the console works in Chromium ($(grep -c '^ok:' "$T/browser.out") browser checks)"

@@ -320,11 +320,14 @@ def synced():
     return rows and rows[0]["seq"] == head
 
 
-def town(d, rec_date):
+def wait_synced():
     deadline = time.time() + 30
     while not synced() and time.time() < deadline:
         time.sleep(0.1)
     check(synced(), "the town has every record of the station")
+
+
+def town(d, rec_date):
     t = cfg["town"]
     if not login(d, t["url"], t["user"], t["password"], "town"):
         return
@@ -355,12 +358,70 @@ def town(d, rec_date):
     check(table is not None and cfg["station"]["name"] in table.text, "the rollup table has the station's row")
     shot(d, "town-rollup")
     download_xlsx(d)
+    town_publish(d, period)
     town_users(d)
     for name in ("problems", "report"):
         tab(d, name)
         wait(d, lambda d: not d.find_elements(By.CSS_SELECTOR, "#main .muted") or
              d.find_elements(By.CSS_SELECTOR, "#%s h2, #%s p.prose-title" % (name, name)), name)
         shot(d, "town-" + name)
+
+
+def town_publish(d, period):
+    """The administrator publishes the period's rollup to the county."""
+    button = by_id(d, "publish")
+    if not check(button is not None, "the town's administrator has a publish button"):
+        return
+    button.click()
+    alert = wait(d, lambda d: d.switch_to.alert, "the confirmation")
+    if alert:
+        check(period in alert.text, "the confirmation names the period: %r" % alert.text)
+        alert.accept()
+    note = wait(d, lambda d: by_id(d, "publish-note").is_displayed() and by_id(d, "publish-note"), "the publication")
+    check(note is not None and "已上报" in note.text, "the page says the rollup was published: %r" %
+          (note.text if note else None))
+    rc, out, err = wmctl(cfg["town"]["conf"], "log", "--json")
+    check('"rollup"' in out and period in out, "the town's log holds the signed rollup of %s" % period)
+
+
+def county_has(period):
+    rc, out, err = wmctl(cfg["county"]["conf"], "rollup", "--period", period, "--format", "json")
+    try:
+        return any(r["id"] == cfg["town"]["id"] for r in json.loads(out)["stations"])
+    except (ValueError, KeyError):
+        return False
+
+
+def county(d, period):
+    deadline = time.time() + 30
+    while not county_has(period) and time.time() < deadline:
+        time.sleep(0.1)
+    if not check(county_has(period), "the county has the town's report of %s" % period):
+        return
+    c = cfg["county"]
+    if not login(d, c["url"], c["user"], c["password"], "county"):
+        return
+    row = wait(d, lambda d: d.find_element(By.CSS_SELECTOR, "#children tr[data-id='%s']" % cfg["town"]["id"]),
+               "the town's row")
+    check(row is not None and cfg["town"]["name"] in row.text and "正常" in row.text,
+          "the county lists the town, ok: %r" % (row.text if row else None))
+    check(text_of(d, "tab-towns") == "各镇", "the county's first tab is its towns")
+    shot(d, "county-towns")
+    d.get(c["url"] + "#rollup/" + period)
+    drawn = wait(d, lambda d: chart_drawn(d, "#chart-stations canvas") > 50, "the county's chart")
+    table = by_id(d, "rollup-table")
+    check(drawn and table is not None and cfg["town"]["name"] in table.text,
+          "the county's rollup of %s draws the town's figures" % period)
+    shot(d, "county-rollup")
+    tab(d, "audit")
+    Select(by_id(d, "audit-town")).select_by_value(cfg["town"]["id"])
+    by_id(d, "audit-run").click()
+    verdict = wait(d, lambda d: by_id(d, "audit-verdict"), "the audit's verdict", limit=30)
+    check(verdict is not None and verdict.get_attribute("data-verdict") == "ok" and "核查通过" in verdict.text,
+          "the audit confirms the town's figures: %r" % (verdict.text if verdict else text_of(d, "audit-result")))
+    rows = d.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr")
+    check(len(rows) > 10, "the verdict is shown figure by figure (%d rows)" % len(rows))
+    shot(d, "county-audit")
 
 
 def town_users(d):
@@ -487,8 +548,11 @@ def main():
                 station_ledger(d, rec, victim)
             station_month(d)
             phone_and_english(d)
-            town(d, rec["activity"]["date"] if rec else time.strftime("%Y-%m-%d"))
+            day = rec["activity"]["date"] if rec else time.strftime("%Y-%m-%d")
+            wait_synced()
             daemon_down(d)
+            town(d, day)
+            county(d, day[:7])
         errors = [e for e in d.get_log("browser")
                   if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]]
         check(not errors, "no script errors in the browser console: %s" % errors[:3])
