@@ -115,7 +115,7 @@ function fieldNode(f) {
                             autocomplete: "off",
                             inputmode: f.type === "count" ? "numeric" : f.type === "decimal" ? "decimal" : null,
                             list: f.type === "team" ? "teams" : null});
-    if (f.type === "date")
+    if (f.key === "date")
       input.value = WM.today();
   }
   return WM.el("div", {class: "field" + (f.type === "checks" || f.type === "radio" ? " wide" : ""),
@@ -239,13 +239,21 @@ WM.station.loadTeams = function (list) {
     });
 };
 
-/* Open plans for the plan-done form: plan records not voided. */
+/* Open plans for the plan-done form: plan records neither voided nor done
+ * (the latest page of each kind: the plans a station keeps are few). */
 function loadPlans(select) {
-  WM.api("GET", "/api/v1/records" + WM.query({kind: "plan"})).then(function (r) {
+  var done = {};
+  WM.api("GET", "/api/v1/records" + WM.query({kind: "plan_done"})).then(function (r) {
+    ((r.data && r.data.records) || []).forEach(function (rec) {
+      if (!rec.voided_by && rec.plan_done)
+        done[(rec.plan_done.plan_epoch || rec.epoch) + ":" + rec.plan_done.plan_seq] = true;
+    });
+    return WM.api("GET", "/api/v1/records" + WM.query({kind: "plan"}));
+  }).then(function (r) {
     if (r.status !== 200 || !r.data)
       return;
     (r.data.records || []).forEach(function (rec) {
-      if (rec.voided_by || !rec.plan)
+      if (rec.voided_by || !rec.plan || done[rec.epoch + ":" + rec.seq])
         return;
       select.appendChild(WM.el("option", {value: rec.epoch + ":" + rec.seq,
                                           text: rec.seq + " · " + rec.plan.title + WM.paren(rec.plan.due)}));
