@@ -236,7 +236,7 @@ OTHER_KINDS = [
     ("funding", {"f-yuan": "1500.50", "f-source": "县配套资金"}, lambda b: b.get("yuan") == 1500.5),
     ("site", {"f-plaque": True, "f-rules": True, "f-model": True},
      lambda b: b.get("plaque") and b.get("rules") and b.get("model_station") and not b.get("ledger")),
-    ("plan", {"f-title": "五月底前组织外出学习考察"}, lambda b: b.get("title") == "五月底前组织外出学习考察"),
+    ("plan", {"f-title": "五月底前组织外出学习考察", "f-due": time.strftime("%Y-12-31")}, lambda b: b.get("title") == "五月底前组织外出学习考察"),
     ("plan_done", {"f-plan": "first"}, lambda b: b.get("plan_seq", 0) > 0),
 ]
 
@@ -259,6 +259,8 @@ def station_other_kinds(d):
                     sel.select_by_index(1)
                 elif v != "first":
                     sel.select_by_value(v)
+            elif el.get_attribute("type") == "date":
+                set_value(d, el, v)
             else:
                 el.clear()
                 el.send_keys(v)
