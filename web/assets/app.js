@@ -12,6 +12,19 @@ var BANNER_REFRESH_MS = 15000;
 
 WM.status = null;
 
+/* The tiers: each aggregator's children and the node above each role. */
+WM.TIERS = {
+  station: {child: null, up: "town"},
+  town: {child: "station", up: "county"},
+  county: {child: "town", up: "city"},
+  city: {child: "county", up: "province"},
+  province: {child: "city", up: null}
+};
+WM.tier = function () { return WM.TIERS[WM.status ? WM.status.role : "station"] || WM.TIERS.county; };
+/* "站点", "镇" …: what this node's children are. */
+WM.childWord = function () { return WM.t("child_" + (WM.tier().child || "station")); };
+WM.upWord = function () { return WM.tier().up ? WM.t("up_" + WM.tier().up) : ""; };
+
 WM.canWrite = function () {
   return !!(WM.session && (WM.session.role === "operator" || WM.session.role === "admin"));
 };
@@ -22,10 +35,12 @@ WM.tabs = function () {
   if (role === "station")
     return (WM.canWrite() ? [["record", WM.station.renderRecord]] : [])
       .concat([["ledger", WM.station.renderLedger], ["month", WM.station.renderMonth]], admin);
-  var t = [[role === "county" ? "towns" : "stations", WM.town.renderChildren],
+  var child = WM.tier().child;
+  var t = [[child === "station" ? "stations" : child === "town" ? "towns" : "children", WM.town.renderChildren],
            ["rollup", WM.town.renderRollup], ["problems", WM.town.renderProblems],
            ["report", WM.town.renderReport]];
-  if (role === "county")
+  /* an aggregator of aggregators audits what its children published */
+  if (child !== "station")
     t.push(["audit", WM.town.renderAudit]);
   t.push(["ledger", WM.station.renderLedger]);
   return t.concat(admin);
@@ -104,7 +119,7 @@ WM.onUnauthorized = function () {
 function bannerText(s) {
   if (!s.daemon_running)
     return ["bad", WM.t("sync_down")];
-  var up = WM.t(s.role === "station" ? "up_town" : "up_county");
+  var up = WM.upWord();
   var parts = [], cls = "ok";
   if (s.pending === undefined || s.pending === null) {
     parts.push(WM.t("sync_no_upstream"));
@@ -129,8 +144,7 @@ function bannerText(s) {
   }
   if (s.role !== "station" && s.stations) {
     var n = s.stations.filter(WM.town.needsAttention).length;
-    var towns = s.role === "county" ? "_towns" : "";
-    parts.push(" · " + (n ? WM.t("att_count" + towns, {n: n}) : WM.t("att_none" + towns)));
+    parts.push(" · " + WM.t(n ? "att_count" : "att_none", {n: n, child: WM.childWord()}));
     if (n && cls !== "bad")
       cls = "warn";
   }
@@ -179,6 +193,8 @@ function route() {
 
 function renderShell() {
   var s = WM.status, roleWord = WM.t("node_" + s.role);
+  if (roleWord === "node_" + s.role)
+    roleWord = s.role;
   document.title = (s.name || s.id) + " · " + WM.t("app_title");
   var root = WM.clear($("app"));
   root.className = "console role-" + s.role;
@@ -195,7 +211,8 @@ function renderShell() {
       }}))));
   root.appendChild(WM.el("div", {id: "banner", class: "notice", role: "status"}));
   root.appendChild(WM.el("nav", {id: "tabs"}, WM.tabs().map(function (t) {
-    return WM.el("a", {href: "#" + t[0], "data-tab": t[0], id: "tab-" + t[0], text: WM.t("tab_" + t[0])});
+    return WM.el("a", {href: "#" + t[0], "data-tab": t[0], id: "tab-" + t[0],
+                       text: t[0] === "children" ? WM.t("tab_children") + WM.paren(WM.childWord()) : WM.t("tab_" + t[0])});
   })));
   root.appendChild(WM.el("div", {id: "flash", hidden: true}));
   root.appendChild(WM.el("main", {id: "main"}));

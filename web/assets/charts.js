@@ -64,7 +64,7 @@ WM.chartCategoriesByRow = function (id, rows) {
     return {label: WM.fig(c), backgroundColor: WM.PALETTE[i],
             data: rows.map(function (r) { return WM.get(r.totals, "activities." + c) || 0; })};
   });
-  return WM.chartBox(id, WM.t(WM.status && WM.status.role === "county" ? "chart_cat_town" : "chart_cat_station"), {
+  return WM.chartBox(id, WM.t("chart_cat_station", {child: WM.childWord()}), {
     type: "bar",
     data: {labels: rows.map(function (r) { return r.name || r.id; }), datasets: sets},
     options: {scales: {x: {stacked: true}, y: {stacked: true, beginAtZero: true, ticks: {precision: 0}}}}

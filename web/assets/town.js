@@ -33,7 +33,7 @@ WM.town.state = function (s) {
 /* A child whose state is anything but ok or revoked on purpose. */
 WM.town.needsAttention = function (r) { return r.state !== "ok" && r.state !== "revoked"; };
 
-function childWord() { return WM.t(WM.status.role === "county" ? "col_town" : "col_station"); }
+function childWord() { return WM.childWord(); }
 
 WM.town.renderChildren = function (main) {
   var rows = (WM.status.stations || []).slice();
@@ -42,9 +42,8 @@ WM.town.renderChildren = function (main) {
     return WM.town.needsAttention(b) - WM.town.needsAttention(a) || String(a.id).localeCompare(String(b.id));
   });
   var summary = WM.el("div", {id: "attention"});
-  var towns = WM.status.role === "county" ? "_towns" : "";
   WM.notice(summary, attention.length ? "warn" : "ok",
-            attention.length ? WM.t("att_count" + towns, {n: attention.length}) : WM.t("att_none" + towns));
+            WM.t(attention.length ? "att_count" : "att_none", {n: attention.length, child: WM.childWord()}));
   var body = WM.el("tbody", {}, rows.map(function (r) {
     var st = WM.town.state(r.state);
     return WM.el("tr", {class: st[1] === "ok" ? null : st[1] === "off" ? "off" : "attention " + st[1], "data-id": r.id,
@@ -160,10 +159,11 @@ function downloads(period) {
                        text: WM.t(label)});
   }
   var box = WM.el("div", {class: "actions"}, a("csv", "download_csv"), a("xlsx", "download_xlsx"));
-  /* a town with an upstream publishes to its county */
-  if (WM.status.role === "town" && WM.status.pending !== undefined && WM.session && WM.session.role === "admin") {
+  /* an aggregator with an upstream publishes to the tier above */
+  if (WM.status.pending !== undefined && WM.upWord() && WM.session && WM.session.role === "admin") {
     var note = WM.el("div", {id: "publish-note", hidden: true});
-    box.appendChild(WM.el("button", {type: "button", id: "publish", class: "primary", text: WM.t("publish"),
+    box.appendChild(WM.el("button", {type: "button", id: "publish", class: "primary",
+                                     text: WM.t("publish", {up: WM.upWord()}),
       onclick: function () {
         if (!window.confirm(WM.t("publish_confirm", {period: period})))
           return;
@@ -362,7 +362,8 @@ WM.town.renderAudit = function (main) {
   runButton.textContent = WM.t("audit_run");
   runButton.id = "audit-run";
   main.appendChild(WM.el("section", {class: "card toolbar"},
-    WM.el("label", {for: "audit-town", class: "strong", text: WM.t("audit_town")}), town, picker.node));
+    WM.el("label", {for: "audit-town", class: "strong", text: WM.t("audit_town", {child: WM.childWord()})}),
+    town, picker.node));
   main.appendChild(out);
   function run() {
     WM.town.period = picker.value();
