@@ -284,7 +284,17 @@ def station_ledger(d, rec, victim):
     check(by_id(d, row_id) is not None, "searching 二十大 finds it")
     shot(d, "station-ledger")
     by_id(d, "ledger-q").clear()
-    by_id(d, "ledger-filters").submit()
+    set_value(d, by_id(d, "ledger-month"), "2001-01")
+    wait(d, lambda d: by_id(d, "ledger-empty").is_displayed(), "the empty month")
+    check(by_id(d, "ledger-empty").is_displayed() and not d.find_elements(By.CSS_SELECTOR, "#ledger-rows tr"),
+          "a month without records says so")
+    set_value(d, by_id(d, "ledger-month"), time.strftime("%Y-%m"))
+    Select(by_id(d, "ledger-kind")).select_by_value("activity")
+    wait(d, lambda d: by_id(d, row_id) and all(
+        "活动" == tr.find_elements(By.TAG_NAME, "td")[2].text
+        for tr in d.find_elements(By.CSS_SELECTOR, "#ledger-rows tr")), "this month's activities")
+    check(by_id(d, row_id) is not None, "this month's activities list the new one, and only activities")
+    Select(by_id(d, "ledger-kind")).select_by_value("")
     if not victim:
         return
     row_id = "rec-%d-%d" % (victim["epoch"], victim["seq"])
