@@ -110,6 +110,7 @@ else
     fail "the console in Chromium:"
     grep -v '^ok:\|^   screenshot' "$T/browser.out" | head -40 >&2
 fi
+grep '^NOTE:' "$T/browser.out"
 [ "${WM_IT_VERBOSE:-0}" = 1 ] && cat "$T/browser.out"
 forget_pid "$SPID"
 finish

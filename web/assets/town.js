@@ -373,7 +373,8 @@ WM.town.renderAudit = function (main) {
       runButton.disabled = false;
       WM.clear(out);
       if (r.status !== 200 || !r.data) {
-        out.appendChild(WM.el("div", {class: "notice bad", role: "alert", text: WM.errorText(r)}));
+        out.appendChild(WM.el("div", {class: "notice bad", role: "alert", id: "audit-error",
+                                      "data-status": r.status, text: WM.errorText(r)}));
         return;
       }
       showVerdict(out, r.data);
