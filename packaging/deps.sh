@@ -21,15 +21,6 @@ set -eu
 # faketime: it_clock runs stations with wrong clocks (libfaketime, per
 # process). libjs-chart.js: Chart.js, which wmweb serves to the web
 # console's pages as /vendor/chart.js (never from the internet).
-# docs/rollup.schema.json (and it_web every API answer against
-# docs/openapi.json). libpq-dev: wmctl export (cli/pg_export.c);
-# postgresql (server 15, with postgresql-client's psql): the export's tests
-# and benchmark start a throw-away server (tests/integration/pg_lib.sh).
-# libzstd-dev: the compressed batches of feature
-# "zstd" (proto/wm_wire.c); faketime: it_clock runs stations with wrong
-# clocks (libfaketime, per process).
-# libmicrohttpd-dev: wmweb, the web console's HTTP(S) server; libjs-chart.js:
-# the console's charts (/vendor/chart.js).
 # The web console's browser test (it_web_browser): headless chromium driven by
 # chromium-driver and python3-selenium, python3-openpyxl to read the xlsx it
 # downloads, fonts-wqy-microhei so the screenshots show Chinese, not boxes.
@@ -40,8 +31,6 @@ dpkg-dev lintian systemd adduser python3 python3-jsonschema
 gettext locales
 postgresql postgresql-client
 faketime libjs-chart.js
-libpq-dev postgresql postgresql-client
-faketime
 chromium chromium-driver python3-selenium python3-openpyxl fonts-wqy-microhei"
 # gettext: msgfmt builds the .mo catalogues at every build, xgettext and
 # msgattrib check them (test i18n_po); locales: the zh_CN.UTF-8 locale the
