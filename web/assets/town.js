@@ -84,15 +84,38 @@ function loadRollup(period) {
   return WM.api("GET", "/api/v1/rollup" + WM.query({period: period, format: "json"}));
 }
 
+/*
+ * A tab that shows one period: the period bar, then out (appended to main),
+ * filled by draw(out, answer's data) once load(period) answers 200, else by
+ * the error in plain words. Drawn at once and at every "show".
+ */
+function periodPage(main, out, load, draw) {
+  periodBar(main, show);
+  main.appendChild(out);
+  function show() {
+    WM.destroyCharts();
+    WM.clear(out).appendChild(WM.el("p", {class: "muted", text: WM.t("loading")}));
+    load(WM.town.period).then(function (r) {
+    WM.clear(out);
+    if (r.status !== 200 || !r.data) {
+      out.appendChild(WM.el("div", {class: "notice bad", role: "alert", text: WM.errorText(r)}));
+      return;
+    }
+    draw(out, r.data);
+    });
+  }
+  show();
+}
+
 /* The problems the rollup lists that concern a team, by by_team key. */
 function lateTeams(rollup) {
   var late = {}, blocks = 0, own = rollup.scope === "station";
   (rollup.problems || []).forEach(function (p) {
     if (p.kind !== "team_below_cadence" && p.kind !== "team_never_served")
-      return;
+    return;
     late[own ? p.team : p.station + "/" + p.team] = true;
     if (p.kind === "team_below_cadence")
-      blocks = Math.max(blocks, p.blocks || 0);
+    blocks = Math.max(blocks, p.blocks || 0);
   });
   return {late: late, blocks: blocks};
 }
@@ -181,36 +204,22 @@ function downloads(period) {
 }
 
 WM.town.renderRollup = function (main) {
-  var out = WM.el("div", {id: "rollup"});
-  periodBar(main, show);
-  main.appendChild(out);
-  function show() {
-    WM.destroyCharts();
-    WM.clear(out).appendChild(WM.el("p", {class: "muted", text: WM.t("loading")}));
-    loadRollup(WM.town.period).then(function (r) {
-      WM.clear(out);
-      if (r.status !== 200) {
-        out.appendChild(WM.el("div", {class: "notice bad", role: "alert", text: WM.errorText(r)}));
-        return;
-      }
-      var j = r.data;
-      out.appendChild(WM.el("section", {class: "card"},
-        WM.el("h2", {text: (j.name || j.id) + " · " + j.period + WM.paren(j.from + " – " + j.to)}),
-        WM.figureCards(j.totals), downloads(j.period)));
-      var charts = WM.el("section", {class: "card charts"});
-      var rows = (j.stations || []).filter(function (s) {
-        return s.id !== j.id || WM.get(s.totals, "activities.total");
-      });
-      if (rows.length)
-        charts.appendChild(WM.chartCategoriesByRow("chart-stations", rows));
-      else
-        charts.appendChild(WM.chartCategories("chart-categories", j.totals));
-      WM.append(charts, WM.town.teamChart(j));
-      out.appendChild(charts);
-      out.appendChild(WM.el("section", {class: "card"}, rollupTable(j)));
+  periodPage(main, WM.el("div", {id: "rollup"}), loadRollup, function (out, j) {
+    out.appendChild(WM.el("section", {class: "card"},
+      WM.el("h2", {text: (j.name || j.id) + " · " + j.period + WM.paren(j.from + " – " + j.to)}),
+      WM.figureCards(j.totals), downloads(j.period)));
+    var charts = WM.el("section", {class: "card charts"});
+    var rows = (j.stations || []).filter(function (s) {
+      return s.id !== j.id || WM.get(s.totals, "activities.total");
     });
-  }
-  show();
+    if (rows.length)
+      charts.appendChild(WM.chartCategoriesByRow("chart-stations", rows));
+    else
+      charts.appendChild(WM.chartCategories("chart-categories", j.totals));
+    WM.append(charts, WM.town.teamChart(j));
+    out.appendChild(charts);
+    out.appendChild(WM.el("section", {class: "card"}, rollupTable(j)));
+  });
 };
 
 /* ---- problems ------------------------------------------------------- */
@@ -279,67 +288,47 @@ WM.town.problemText = function (j, p) {
 };
 
 WM.town.renderProblems = function (main) {
-  var out = WM.el("section", {class: "card", id: "problems"});
-  periodBar(main, show);
-  main.appendChild(out);
-  function show() {
-    WM.clear(out).appendChild(WM.el("p", {class: "muted", text: WM.t("loading")}));
-    loadRollup(WM.town.period).then(function (r) {
-      WM.clear(out);
-      if (r.status !== 200) {
-        out.appendChild(WM.el("div", {class: "notice bad", role: "alert", text: WM.errorText(r)}));
-        return;
+  periodPage(main, WM.el("section", {class: "card", id: "problems"}), loadRollup, function (out, j) {
+    var groups = {}, order = [];
+    (j.problems || []).forEach(function (p) {
+      if (!groups[p.kind]) {
+        groups[p.kind] = [];
+        order.push(p.kind);
       }
-      var j = r.data, groups = {}, order = [];
-      (j.problems || []).forEach(function (p) {
-        if (!groups[p.kind]) {
-          groups[p.kind] = [];
-          order.push(p.kind);
-        }
-        groups[p.kind].push(p);
-      });
-      out.appendChild(WM.el("h2", {text: WM.t("tab_problems") + " · " + j.period}));
-      if (!order.length)
-        out.appendChild(WM.el("div", {class: "notice ok", text: WM.t("no_problems")}));
-      order.forEach(function (k) {
-        out.appendChild(WM.el("h3", {text: (PROBLEM_KINDS[WM.lang][k] || k) + WM.paren(groups[k].length)}));
-        out.appendChild(WM.el("ul", {class: "problems", "data-kind": k}, groups[k].map(function (p) {
-          return WM.el("li", {text: WM.town.problemText(j, p)});
-        })));
-      });
+      groups[p.kind].push(p);
     });
-  }
-  show();
+    out.appendChild(WM.el("h2", {text: WM.t("tab_problems") + " · " + j.period}));
+    if (!order.length)
+      out.appendChild(WM.el("div", {class: "notice ok", text: WM.t("no_problems")}));
+    order.forEach(function (k) {
+      out.appendChild(WM.el("h3", {text: (PROBLEM_KINDS[WM.lang][k] || k) + WM.paren(groups[k].length)}));
+      out.appendChild(WM.el("ul", {class: "problems", "data-kind": k}, groups[k].map(function (p) {
+        return WM.el("li", {text: WM.town.problemText(j, p)});
+      })));
+    });
+  });
 };
 
 /* ---- the report prose ------------------------------------------------ */
 
+function loadReport(period) {
+  return WM.api("GET", "/api/v1/report" + WM.query({period: period, lang: WM.lang}));
+}
+
 WM.town.renderReport = function (main) {
-  var out = WM.el("section", {class: "card", id: "report"});
-  periodBar(main, show);
-  main.appendChild(out);
-  function show() {
-    WM.clear(out).appendChild(WM.el("p", {class: "muted", text: WM.t("loading")}));
-    WM.api("GET", "/api/v1/report" + WM.query({period: WM.town.period, lang: WM.lang})).then(function (r) {
-      WM.clear(out);
-      if (r.status !== 200) {
-        out.appendChild(WM.el("div", {class: "notice bad", role: "alert", text: WM.errorText(r)}));
-        return;
-      }
-      var text = r.data && (r.data.text || r.data.report) || WM.t("report_none");
-      out.appendChild(WM.el("div", {class: "actions noprint"},
-        WM.el("button", {type: "button", id: "print", text: WM.t("print"),
-                         onclick: function () { window.print(); }})));
-      /* The prose of cli/report_text.c: a title, the period, numbered
-       * section heads ("一、", "1. ") and paragraphs. */
-      text.split(/\n+/).filter(function (p) { return p.trim(); }).forEach(function (para, i) {
-        var cls = i === 0 ? "prose-title" : i === 1 && /^[（(]|^\d{4}/.test(para) ? "prose-period" :
-                  /^([一二三四五六七八九十]+、|\d+\. )/.test(para) ? "prose-head" : "prose";
-        out.appendChild(WM.el("p", {class: cls, text: para}));
-      });
+  periodPage(main, WM.el("section", {class: "card", id: "report"}), loadReport, function (out, data) {
+    var text = data.text || WM.t("report_none");
+    out.appendChild(WM.el("div", {class: "actions noprint"},
+      WM.el("button", {type: "button", id: "print", text: WM.t("print"),
+                       onclick: function () { window.print(); }})));
+    /* The prose of cli/report_text.c: a title, the period, numbered
+     * section heads ("一、", "1. ") and paragraphs. */
+    text.split(/\n+/).filter(function (p) { return p.trim(); }).forEach(function (para, i) {
+      var cls = i === 0 ? "prose-title" : i === 1 && /^[（(]|^\d{4}/.test(para) ? "prose-period" :
+                /^([一二三四五六七八九十]+、|\d+\. )/.test(para) ? "prose-head" : "prose";
+      out.appendChild(WM.el("p", {class: cls, text: para}));
     });
-  }
-  show();
+  });
 };
 
 /* ---- the county's audit --------------------------------------------- */
