@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: MIT
 # Checks the Debian packages of a cross build (packaging/cross.sh):
 #   bash tests/cross/pkg_cross.sh ARCH DIR        e.g. arm64 build-arm64
-# For wmsync-daemon and wmsync-cli in DIR/build: Architecture is ARCH; every
-# ELF file inside is built for ARCH's machine; Depends names the package of
-# every library the binaries need; each dependency exists for ARCH in
+# For every package in DIR/build (wmsync-daemon and wmsync-cli at least):
+# Architecture is ARCH; every ELF file inside is built for ARCH's machine;
+# Depends names the package of every library the binaries need; each dependency exists for ARCH in
 # Debian's lists (read through the sysroot's private apt, DIR/apt/apt.conf)
-# and apt resolves an install of both packages on an empty ARCH system
+# and apt resolves an install of all of them on an empty ARCH system
 # (apt-get --simulate: nothing is installed, the machine is not touched).
 # Ends with "N passed, N failed".
 set -u
@@ -28,11 +28,11 @@ check() { local m=$1; shift; if "$@"; then pass; else fail "$m"; fi; }
 
 debs=()
 for pkg in wmsync-daemon wmsync-cli; do
-    deb=$(ls "$DIR"/build/${pkg}_*_"$ARCH".deb 2>/dev/null | head -1)
-    if [ -z "$deb" ]; then
-        fail "no ${pkg}_*_$ARCH.deb in $DIR/build"
-        continue
-    fi
+    ls "$DIR"/build/${pkg}_*_"$ARCH".deb >/dev/null 2>&1 || fail "no ${pkg}_*_$ARCH.deb in $DIR/build"
+done
+for deb in "$DIR"/build/*_"$ARCH".deb; do
+    [ -f "$deb" ] || continue
+    pkg=$(dpkg-deb -f "$deb" Package)
     debs+=("$deb")
     check "$pkg: Architecture is $ARCH" [ "$(dpkg-deb -f "$deb" Architecture)" = "$ARCH" ]
     mkdir -p "$T/$pkg" && dpkg-deb -x "$deb" "$T/$pkg"
@@ -59,7 +59,7 @@ for pkg in wmsync-daemon wmsync-cli; do
             test "$a" = "$ARCH" -o "$a" = all
     done
 done
-if [ "${#debs[@]}" -eq 2 ]; then
+if [ "${#debs[@]}" -ge 2 ]; then
     if apt-get install --simulate "${debs[@]}" >"$T/sim" 2>&1; then
         check "apt would install wmsync-daemon on $ARCH" grep -q '^Inst wmsync-daemon' "$T/sim"
     else
