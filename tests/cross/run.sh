@@ -4,9 +4,10 @@
 #   bash tests/cross/run.sh ARCH quick|full [DIR]      DIR defaults to build-ARCH
 # 1. packaging/cross.sh: toolchain, sysroot (cached in DIR), build, packages;
 # 2. ctest in DIR/build, every program under qemu-user (the toolchain's
-#    CMAKE_CROSSCOMPILING_EMULATOR; integration scripts through lib.sh's
-#    WM_EXEC_WRAPPER): quick = the unit tests and one station-to-town sync
-#    (it_sync_converge), full = every unit and integration test;
+#    CMAKE_CROSSCOMPILING_EMULATOR, cmake/wm_emu.cmake, lib.sh's
+#    WM_EXEC_WRAPPER): quick = the unit and i18n tests and one
+#    station-to-town sync (it_sync_converge), full = every test but the
+#    native package's (label package);
 # 3. tests/cross/pkg_cross.sh: the packages' architecture and dependencies.
 # Prints the time of each step. Exit status: 0 passed, 77 the cross
 # toolchain or qemu-user is not installable here (said why), 1 failed.
@@ -17,7 +18,7 @@ MODE=$2
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${3:-$SRC/build-$ARCH}
 case $MODE in
-quick) SELECT=(-L unit) ;;
+quick) SELECT=(-L 'unit|i18n') ;;
 full) SELECT=(-LE package) ;;
 *) echo "usage: $0 ARCH quick|full [DIR]" >&2; exit 2 ;;
 esac
