@@ -29,7 +29,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 LIBS=$(sed 's/#.*//' "$SRC/packaging/libs.list" | xargs)
 A=$DIR/apt
 SYSROOT=$DIR/sysroot
-STAMP="$ARCH: $LIBS"
+STAMP="layout 2, $ARCH: $LIBS" # layout: bump when the tree made below changes
 
 if [ -d "$SYSROOT" ] && [ "$(cat "$DIR/sysroot.stamp" 2>/dev/null)" = "$STAMP" ]; then
     echo "sysroot.sh: $SYSROOT is up to date"
@@ -93,6 +93,14 @@ ln -sfn usr/lib "$SYSROOT/lib"
 find "$SYSROOT" -type l -lname '/*' | while read -r l; do
     ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$SYSROOT$(readlink "$l")")" "$l"
 done
+
+# A test that preloads a library by the build machine's path
+# (LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/...: it_clock) into a
+# program under qemu -L gets the target's library of the same name: the
+# build machine's multiarch directory names the target's in the sysroot.
+HOST_MA=$(dpkg-architecture -qDEB_BUILD_MULTIARCH)
+TARGET_MA=$(dpkg-architecture -a"$ARCH" -qDEB_HOST_MULTIARCH 2>/dev/null)
+[ "$HOST_MA" = "$TARGET_MA" ] || ln -sfn "$TARGET_MA" "$SYSROOT/usr/lib/$HOST_MA"
 
 echo "$STAMP" >"$DIR/sysroot.stamp"
 echo "sysroot.sh: $SYSROOT: $(ls "$A"/cache/archives/*.deb | wc -l) packages, $(du -sh "$SYSROOT" | cut -f1)"
