@@ -56,6 +56,25 @@ static void print_link(const char *indent, const json_t *r)
     }
 }
 
+/* The link line: why it keeps failing, or how it measures. */
+static void print_link_state(const json_t *l)
+{
+    if (!l)
+        return;
+    const char *since = json_string_value(json_object_get(l, "failing_since"));
+    const char *err = json_string_value(json_object_get(l, "last_error"));
+    if (since && since[0])
+        printf("  link:      failing since %s (%" JSON_INTEGER_FORMAT " attempts): %s\n", since,
+               json_integer_value(json_object_get(l, "attempts")), err ? err : "");
+    else
+        printf("  link:      round trip %" JSON_INTEGER_FORMAT " ms, %" JSON_INTEGER_FORMAT
+               " bytes/s measured; dead after %" JSON_INTEGER_FORMAT " s of silence%s%s\n",
+               json_integer_value(json_object_get(l, "rtt_ms")),
+               json_integer_value(json_object_get(l, "rate_bps")),
+               json_integer_value(json_object_get(l, "dead_link_ms")) / 1000,
+               err && err[0] ? "; last error: " : "", err ? err : "");
+}
+
 static void print_human(const json_t *j)
 {
     json_t *d = json_object_get(j, "daemon");
@@ -82,6 +101,7 @@ static void print_human(const json_t *j)
                (long long)json_integer_value(json_object_get(j, "pending")),
                json_string_value(json_object_get(j, "last_contact")));
         print_link("  ", j);
+        print_link_state(json_object_get(j, "link"));
         const char *lr = json_string_value(json_object_get(j, "last_reject"));
         if (lr && lr[0])
             printf(_("  last reject: %s\n  what to do:  %s\n"), lr,

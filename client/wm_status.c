@@ -179,6 +179,24 @@ static WM_MUST_CHECK wm_err_t read_own(wm_txn_t *t, own_state_t *o)
     return err;
 }
 
+/* The link's measured timing and why it keeps failing (the daemon's
+ * live view), as j's "link". */
+static void add_link(json_t *j, json_t *up)
+{
+    char since[40] = "", at[40] = "";
+    json_int_t fs = json_integer_value(json_object_get(up, "failing_since"));
+    json_int_t la = json_integer_value(json_object_get(up, "last_error_at"));
+    if (fs)
+        iso_time(fs, since, sizeof since);
+    if (la)
+        iso_time(la, at, sizeof at);
+    const char *le = json_string_value(json_object_get(up, "last_error"));
+    json_object_set_new(j, "link", json_pack("{s:O?, s:O?, s:O?, s:s, s:s, s:s, s:O?}",
+        "rtt_ms", json_object_get(up, "rtt_ms"), "rate_bps", json_object_get(up, "rate_bps"),
+        "dead_link_ms", json_object_get(up, "dead_link_ms"), "last_error", le ? le : "",
+        "last_error_at", at, "failing_since", since, "attempts", json_object_get(up, "attempts")));
+}
+
 /* The upstream fields of j: what is acked and pending, the link. */
 static void add_upstream(json_t *j, const own_state_t *o, json_t *live)
 {
@@ -202,6 +220,8 @@ static void add_upstream(json_t *j, const own_state_t *o, json_t *live)
         if (v)
             json_object_set(j, live_keys[i], v);
     }
+    if (up)
+        add_link(j, up);
 }
 
 /* Moves the child rows into j as "stations", each with how long its
@@ -221,6 +241,9 @@ static void add_stations(json_t *j, json_t *stations, json_t *live, int all_caug
         json_t *wire = id ? json_object_get(links, id) : NULL;
         if (json_is_object(r) && wire) /* wire_bytes … zstd: since the daemon started */
             json_object_update(r, wire);
+        json_t *ss = json_object_get(live, "sessions");
+        if (json_is_object(r) && ss && id)
+            json_object_set_new(r, "session", json_boolean(json_object_get(ss, id) != NULL));
     }
     json_object_set_new(j, "stations", stations);
     json_object_set_new(j, "caught_up", json_boolean(all_caught_up));

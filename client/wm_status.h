@@ -10,7 +10,10 @@
  *   with an upstream: "acked_epoch", "acked_seq", "pending", "connected",
  *                 "last_contact", "last_reject", "last_reject_hint" (what
  *                 to do: wm_sync.h); from the running daemon: the link's
- *                 "wire_bytes" … "zstd" (daemon/wm_link.h) and "clock_offset_s"
+ *                 "wire_bytes" … "zstd" (daemon/wm_link.h), "clock_offset_s" and
+ *                 "link": {"rtt_ms", "rate_bps", "dead_link_ms", "last_error",
+ *                 "last_error_at", "failing_since" (ISO 8601, "" while the link
+ *                 is up), "attempts"}
  *   aggregators:  "stations": [{"id", "name", "epoch", "seq", "claimed_seq",
  *                 "lag", "last_seen", "last_seen_unix", "state", "caught_up",
  *                 "last_reject", "last_reject_detail", "flagged", "proofs",
@@ -18,7 +21,8 @@
  *                 "verify_lag_s", "quota": {"bytes", "records", "days",
  *                 "max_day", "max_day_bytes", "day_limit", "total_limit"},
  *                 "clock_offset_s", "clock_at", and from the running daemon
- *                 "wire_bytes" … "zstd"}],
+ *                 "wire_bytes" … "zstd", and "session": the child holds a
+ *                 live session now}],
  *                 "caught_up" (every child also fully verified)
  *
  * Thread-safe (each call its own read transaction).

@@ -376,7 +376,7 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
     w.credit = WM_SYNC_CREDIT;
     w.max_records = WM_SYNC_MAX_RECORDS;
     w.max_bytes = WM_SYNC_MAX_BYTES;
-    w.heartbeat_s = WM_SYNC_HEARTBEAT_S;
+    w.heartbeat_s = a->node->cfg->heartbeat_s; /* [sync] heartbeat_s: how often we want one */
     w.features = (char **)offered; /* the child uses those it listed too */
     w.n_features = n_offered;
     w.time_ms = wm_link_wall_ms(); /* the child warns its operator of a wrong clock */
@@ -702,6 +702,7 @@ static void on_router_msg(wm_agg_t *a, wm_msg_t *m, time_t now, wm_agg_pending_t
         p->ps->last_seen = (int64_t)now;
         p->dirty = 1;
         wm_link_received(&p->link, m->f[1].len);
+        wm_agg_link_seen(p);
         on_sync_msg(a, p, m, &sm, pend, npend);
     }
     wm_pb_free(&sm);
@@ -771,6 +772,7 @@ void wm_agg_tick(wm_agg_t *a)
      * must not stop the peers' flush for a year. */
     int64_t now = wm_reactor_now_ms() / 1000;
     wm_agg_promote(a); /* what a failed commit left, or beyond one turn's share */
+    wm_agg_link_reap(a);
     wm_agg_audit_tick(a, now);
     if (now < a->flush_due)
         return;

@@ -74,6 +74,11 @@ int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap);
  * {"wire_bytes", …, "zstd"}} for the children seen; the caller owns it. */
 json_t *wm_agg_links_status(wm_agg_t *a);
 
+/* The live sessions: {id: milliseconds since its last message} (the
+ * caller owns it). A session silent longer than [sync] dead_link_s is
+ * dropped, so a child gone without FIN or RST leaves it within that. */
+json_t *wm_agg_sessions_status(wm_agg_t *a);
+
 /* Audits: asks child f->via for records of node f->node; the answer goes
  * to ctl_peer on the control socket set with wm_agg_set_ctl, when it comes
  * (or a timeout error after 15 s). WM_OK means "answer pending". */

@@ -73,6 +73,7 @@ typedef struct {
     time_t unverified_since; /* when staged records began to wait; 0: none */
     int relays;         /* this session agreed rollup-bin: FETCH may carry a path */
     wm_link_t link;     /* wire bytes since start; link.zstd: in use on the session */
+    int64_t rx_ms;      /* monotonic ms of its last message; 0: none yet */
 } wm_agg_peer_t;
 
 /* An audit fetch waiting for the child's answer. */
@@ -116,6 +117,14 @@ typedef struct {
     int stored;
     int numbered;     /* the peer got its node number in this turn */
 } wm_agg_pending_t;
+
+/* ---- wm_agg_link.c: sessions on thin links ---- */
+
+/* Notes a message from p now (it is alive). */
+void wm_agg_link_seen(wm_agg_peer_t *p);
+/* Drops the sessions of children silent longer than [sync] dead_link_s:
+ * their next message gets no_session and they say Hello again. */
+void wm_agg_link_reap(wm_agg_t *a);
 
 /* ---- wm_agg.c: sending ---- */
 

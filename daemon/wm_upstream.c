@@ -8,6 +8,16 @@
  *
  * The send cursor always restarts from what the aggregator says it holds
  * durably (Welcome, Ack, Reject), never from our own memory of what we sent.
+ *
+ * Thin links (design.md §8): every timer is a [sync] setting or follows
+ * what the link is measured to do. Connect to Welcome may take
+ * handshake_s (or longer if answers were measured slower); a link silent
+ * for dead_link_s (or three answer times, if longer) is dead. Answer times
+ * are smoothed as TCP does (RFC 6298: SRTT, RTTVAR) from Hello→Welcome,
+ * Heartbeat→Heartbeat and Batch→Ack; the delivery rate of acked batches
+ * sizes batches and what is in flight to about PACE_WINDOW_MS of the link,
+ * so that no answer ever waits behind more than that. Each failure to
+ * link up is classified (status: last_error, failing_since, attempts).
  */
 #include "wm_upstream.h"
 
@@ -26,10 +36,30 @@
 #include "wm_wire.h"
 
 #define ACKED_SAVE_MS 100 /* store the acked cursor at most this often while streaming */
+#define CONNECT_POLL_MS 100 /* while a socket connects: how often to try the Hello */
+/* What may be in flight: about this much of the link's measured delivery
+ * rate. Two seconds fill a 2G link's pipe (its rate times its round trip
+ * is ~3 KB) with room to spare, and keep an answer from queueing behind
+ * more than two seconds of batches. */
+#define PACE_WINDOW_MS 2000
+#define WINDOW_MIN (8u << 10)      /* bytes: never less in flight than this */
+#define WINDOW_INITIAL (16u << 10) /* bytes, before any rate is measured */
+#define RATE_SAMPLES 8             /* the rate is the best of the last few samples */
+#define FLIGHT_MAX 64              /* batches in flight that are tracked */
 /* Log lines the aggregator can cause are charged to it (wm_diag_peer). */
 #define UP_PEER "the aggregator"
 
 typedef enum { UP_DOWN, UP_HELLO_SENT, UP_STREAMING } up_state_t;
+
+/* A batch sent and not yet answered, for the delivery-rate sample its
+ * ack gives (what was acked while it travelled, over how long). */
+typedef struct {
+    uint64_t batch_id;
+    uint32_t bytes;
+    int64_t sent_ms;
+    uint64_t delivered_at_send;
+    int64_t delivered_ms_at_send;
+} up_flight_t;
 
 struct wm_upstream {
     wm_node_t *node;
@@ -62,6 +92,22 @@ struct wm_upstream {
     wm_link_t link;         /* wire bytes; link.zstd: compressed batches in use */
     int clock_known;        /* a WELCOME told the aggregator's time */
     int64_t clock_offset_ms; /* our wall clock minus the aggregator's, then */
+    /* The link as measured (see the top of this file). */
+    long srtt_ms, rttvar_ms;  /* smoothed answer time and its variation; 0: no sample */
+    int64_t hb_probe_ms;      /* a heartbeat waiting for its answer; 0: none */
+    long hb_ms;               /* heartbeat interval: ours, or the aggregator's if shorter */
+    uint64_t delivered;       /* bytes of batches acked this session */
+    int64_t delivered_ms;     /* when the last was acked (or the idle pipe started) */
+    double rate[RATE_SAMPLES]; /* delivery-rate samples, bytes/s */
+    unsigned rate_n;
+    uint64_t bytes_in_flight;
+    up_flight_t flight[FLIGHT_MAX];
+    unsigned tcp_refused_seen; /* refusals of the current socket already noted */
+    /* Why the link keeps failing, for status. */
+    char last_error[96];
+    int64_t last_error_at;    /* unix seconds; 0: never */
+    int64_t failing_since;    /* unix seconds of the first failure since the link was up; 0: up */
+    unsigned attempts;        /* connection attempts since the link was last up */
 };
 
 /* Meta name (storage/wm_store.h): "1" if the upstream's last Welcome
@@ -118,6 +164,81 @@ static WM_MUST_CHECK wm_err_t send_buf(wm_upstream_t *u, uint8_t *buf, size_t le
     if (err == WM_OK)
         wm_link_sent(&u->link, len);
     return err;
+}
+
+/* The retransmission timeout of RFC 6298 over answer times: how long an
+ * answer may take on this link; 0 before any sample. */
+static long rto_ms(const wm_upstream_t *u)
+{
+    long var = 4 * u->rttvar_ms;
+    return u->srtt_ms ? u->srtt_ms + (var > 200 ? var : 200) : 0;
+}
+
+/* One answer-time sample (RFC 6298 §2, alpha 1/8, beta 1/4). */
+static void rtt_sample(wm_upstream_t *u, int64_t ms)
+{
+    long r = ms > 0 ? (long)ms : 1;
+    if (!u->srtt_ms) {
+        u->srtt_ms = r;
+        u->rttvar_ms = r / 2;
+        return;
+    }
+    long d = u->srtt_ms > r ? u->srtt_ms - r : r - u->srtt_ms;
+    u->rttvar_ms = (3 * u->rttvar_ms + d) / 4;
+    u->srtt_ms = (7 * u->srtt_ms + r) / 8;
+}
+
+/* A configured bound, raised to k answer times when the link is measured
+ * slower than it allows for, but never past 3× the setting. */
+static long adapted_ms(const wm_upstream_t *u, unsigned cfg_s, int k)
+{
+    long base = (long)cfg_s * 1000, r = (long)k * rto_ms(u);
+    return r <= base ? base : r < 3 * base ? r : 3 * base;
+}
+
+/* Silence after which the link counts as dead. */
+static long dead_ms(const wm_upstream_t *u)
+{
+    return adapted_ms(u, u->node->cfg->dead_link_s, 3);
+}
+
+/* Connect to Welcome: the TCP, ZMTP and CURVE handshakes, ZAP, Hello. */
+static long handshake_ms(const wm_upstream_t *u)
+{
+    return adapted_ms(u, u->node->cfg->handshake_s, 6);
+}
+
+/* The delivery rate the link has shown lately, bytes/s; 0: unknown. */
+static double link_rate(const wm_upstream_t *u)
+{
+    double best = 0;
+    for (unsigned i = 0; i < u->rate_n && i < RATE_SAMPLES; i++)
+        if (u->rate[i] > best)
+            best = u->rate[i];
+    return best;
+}
+
+/* Bytes that may be in flight: PACE_WINDOW_MS of the measured rate. */
+static uint64_t window_bytes(const wm_upstream_t *u)
+{
+    double r = link_rate(u);
+    uint64_t w = r > 0 ? (uint64_t)(r * PACE_WINDOW_MS / 1000) : WINDOW_INITIAL;
+    uint64_t most = (uint64_t)(u->credit + u->in_flight) * u->max_bytes;
+    if (w < WINDOW_MIN)
+        w = WINDOW_MIN;
+    return most && w > most ? most : w;
+}
+
+/* Notes why the link is not up (status, and a log line). */
+static void note_fail(wm_upstream_t *u, const char *why)
+{
+    int64_t now = (int64_t)time(NULL);
+    if (strcmp(u->last_error, why) != 0 || !u->failing_since)
+        wm_info_peer(UP_PEER, "upstream: %s (attempt %u)", why, u->attempts);
+    snprintf(u->last_error, sizeof u->last_error, "%s", why);
+    u->last_error_at = now;
+    if (!u->failing_since)
+        u->failing_since = now;
 }
 
 static WM_MUST_CHECK wm_err_t send_msg(wm_upstream_t *u, Wm__SyncMsg *m)
@@ -202,6 +323,8 @@ static void go_down(wm_upstream_t *u, long delay_ms, const char *why)
         wm_info("upstream: disconnected (%s); retrying in about %ld ms", why, delay_ms);
     u->state = UP_DOWN;
     u->in_flight = 0;
+    u->bytes_in_flight = 0;
+    u->hb_probe_ms = 0;
     u->next_try_ms = now_ms() + jittered(delay_ms);
 }
 
@@ -225,28 +348,67 @@ static void send_hello(wm_upstream_t *u)
     }
 }
 
+/* A new socket for each attempt: the upstream's host name is resolved
+ * afresh (a town whose address changed is found), and a link that never
+ * came up (refused by ZAP before our enrolment) starts clean. */
 static void try_connect(wm_upstream_t *u)
 {
     const wm_config_t *c = u->node->cfg;
-    /* A link that never came up (refused by the aggregator's ZAP handler,
-     * say, before our enrolment) is not retried by libzmq: start afresh. */
-    if (u->sock && now_ms() - u->connect_ms > WM_SYNC_HELLO_TIMEOUT_MS)
-        wm_sock_close(&u->sock);
-    if (!u->sock) {
-        if (wm_sync_connect(u->net, c->upstream, u->server_pub, u->secret, u->pub,
-                            WM_SYNC_MAX_MSG, &u->sock) != WM_OK) {
-            wm_warn("upstream: cannot connect to %s: %s", c->upstream, wm_net_detail());
-            go_down(u, backoff_next(u), "connect failed");
-            return;
-        }
-        u->connect_ms = now_ms();
+    u->attempts++;
+    if (wm_sync_connect(u->net, c->upstream, u->server_pub, u->secret, u->pub, WM_SYNC_MAX_MSG,
+                        &u->sock) != WM_OK) {
+        char why[96];
+        snprintf(why, sizeof why, "cannot connect: %s", wm_net_detail());
+        note_fail(u, why);
+        go_down(u, backoff_next(u), "connect failed");
+        return;
     }
-    send_hello(u); /* fails until the link is up (ZMQ_IMMEDIATE): try again soon */
-    if (u->state != UP_HELLO_SENT) {
-        /* The first second of a new socket is the handshake: poll it
-         * closely, then back off. */
-        int64_t now = now_ms();
-        u->next_try_ms = now + (now - u->connect_ms < 1000 ? 10 : jittered(backoff_next(u)));
+    u->connect_ms = now_ms();
+    u->tcp_refused_seen = 0;
+    u->next_try_ms = u->connect_ms;
+}
+
+/* Why a socket that did not link up within the handshake time failed. */
+static const char *classify(const wm_sync_link_ev_t *ev, int hello_sent)
+{
+    if (hello_sent)
+        return "no answer to hello";
+    if (ev->handshake_ok)
+        return "hello not sent";
+    if (ev->broken)
+        return "handshake broken off (a wrong upstream_key, or the link dropped)";
+    if (ev->tcp_up)
+        return "handshake timeout (TCP is up, CURVE did not finish: a very slow link, or a "
+               "wrong upstream_key)";
+    return ev->refused ? "refused" : "no answer";
+}
+
+/* DOWN with a socket: it is connecting. Its events say whether it failed
+ * for good (ZAP refused our key, the handshake broke); the Hello goes out
+ * as soon as the handshake is done (ZMQ_IMMEDIATE refuses it before). */
+static void connecting(wm_upstream_t *u, int64_t now)
+{
+    wm_sync_link_ev_t ev;
+    wm_sync_link_poll(u->sock, &ev);
+    if (ev.auth_refused || ev.proto_failed) {
+        note_fail(u, ev.auth_refused ? "auth refused (is this station enrolled?)"
+                                     : "handshake refused (not a wmsync aggregator?)");
+        go_down(u, backoff_next(u), "handshake refused");
+        return;
+    }
+    if (ev.refused + ev.broken > u->tcp_refused_seen && !ev.handshake_ok) {
+        u->tcp_refused_seen = ev.refused + ev.broken; /* libzmq retries; status says why now */
+        note_fail(u, classify(&ev, 0));
+    }
+    if (now - u->connect_ms > handshake_ms(u)) {
+        note_fail(u, classify(&ev, 0));
+        go_down(u, backoff_next(u), u->last_error);
+        return;
+    }
+    if (now >= u->next_try_ms) {
+        send_hello(u);
+        if (u->state != UP_HELLO_SENT)
+            u->next_try_ms = now + CONNECT_POLL_MS;
     }
 }
 
@@ -280,15 +442,55 @@ static int fill_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
     return 0;
 }
 
-/* Sends batches from the cursor while credit lasts. */
+/* A batch's bytes: half the window (two keep the pipe full), within
+ * what the aggregator takes. */
+static uint32_t batch_bytes(const wm_upstream_t *u)
+{
+    uint64_t b = window_bytes(u) / 2;
+    return b < u->max_bytes ? (uint32_t)b : u->max_bytes;
+}
+
+static void flight_add(wm_upstream_t *u, uint64_t id, size_t bytes)
+{
+    int64_t now = now_ms();
+    if (!u->in_flight)
+        u->delivered_ms = now; /* the pipe was idle: the sample starts now */
+    up_flight_t *f = &u->flight[id % FLIGHT_MAX];
+    *f = (up_flight_t){id, (uint32_t)bytes, now, u->delivered, u->delivered_ms};
+    u->bytes_in_flight += bytes;
+}
+
+/* The answer to batch id came (ack: acked nonzero): an answer-time sample,
+ * and for an ack a delivery-rate sample. */
+static void flight_done(wm_upstream_t *u, uint64_t id, int acked)
+{
+    up_flight_t *f = &u->flight[id % FLIGHT_MAX];
+    if (!id || f->batch_id != id)
+        return; /* stale (sent before a reset) or unknown */
+    int64_t now = now_ms();
+    f->batch_id = 0;
+    u->bytes_in_flight = u->bytes_in_flight > f->bytes ? u->bytes_in_flight - f->bytes : 0;
+    rtt_sample(u, now - f->sent_ms);
+    if (!acked)
+        return;
+    u->delivered += f->bytes;
+    u->delivered_ms = now;
+    int64_t span = now - f->delivered_ms_at_send;
+    if (span > 0)
+        u->rate[u->rate_n++ % RATE_SAMPLES] =
+            (double)(u->delivered - f->delivered_at_send) * 1000.0 / (double)span;
+}
+
+/* Sends batches from the cursor while credit and the window last. */
 static void pump(wm_upstream_t *u)
 {
     const wm_head_t shareable = wm_node_shareable(u->node); /* what the fork guard knows */
-    while (u->state == UP_STREAMING && u->credit > 0 &&
+    while (u->state == UP_STREAMING && u->credit > 0 && u->in_flight < FLIGHT_MAX &&
+           u->bytes_in_flight < window_bytes(u) &&
            (u->cursor.epoch != shareable.epoch || u->cursor.seq < shareable.seq)) {
         Wm__Batch b = WM__BATCH__INIT;
         int sent = 0;
-        fill_ctx_t fc = {.b = &b, .max_records = u->max_records, .max_bytes = u->max_bytes,
+        fill_ctx_t fc = {.b = &b, .max_records = u->max_records, .max_bytes = batch_bytes(u),
                          .upto = shareable};
         b.records = calloc(u->max_records ? u->max_records : 1, sizeof *b.records);
         if (!b.records)
@@ -328,6 +530,7 @@ static void pump(wm_upstream_t *u)
             free(buf);
             if (sent) {
                 wm_link_batch(&u->link, b.n_records, zipped);
+                flight_add(u, b.batch_id, len);
                 u->cursor = fc.last;
                 u->credit--;
                 u->in_flight++;
@@ -473,6 +676,8 @@ static void reset_cursor(wm_upstream_t *u, const wm_head_t *durable)
     u->cursor = *durable;
     u->batch_floor = u->next_batch_id + 1;
     u->in_flight = 0;
+    u->bytes_in_flight = 0;
+    memset(u->flight, 0, sizeof u->flight);
 }
 
 /* Reject `compromised`: the aggregator refuses what our old keys signed
@@ -572,8 +777,16 @@ void wm_upstream_on_msg(wm_upstream_t *u)
         switch (sm->msg_case) {
         case WM__SYNC_MSG__MSG_WELCOME:
             wm_head_from(sm->welcome->durable, &durable);
+            if (u->state == UP_HELLO_SENT)
+                rtt_sample(u, u->last_rx_ms - u->hello_sent_ms);
             u->state = UP_STREAMING;
             u->backoff_ms = 0;
+            u->failing_since = 0;
+            u->attempts = 0;
+            u->last_hb_ms = u->last_rx_ms;
+            u->hb_ms = (long)u->node->cfg->heartbeat_s * 1000;
+            if (sm->welcome->heartbeat_s && (long)sm->welcome->heartbeat_s * 1000 < u->hb_ms)
+                u->hb_ms = (long)sm->welcome->heartbeat_s * 1000; /* the aggregator's wish */
             u->credit = sm->welcome->credit;
             u->max_records = sm->welcome->max_records ? sm->welcome->max_records : 1;
             if (u->max_records > WM_SYNC_MAX_RECORDS)
@@ -593,6 +806,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
         case WM__SYNC_MSG__MSG_ACK:
             wm_head_from(sm->ack->durable, &durable);
             store_acked(u, &durable);
+            flight_done(u, sm->ack->batch_id, 1);
             u->credit += sm->ack->credit;
             if (u->in_flight)
                 u->in_flight--;
@@ -601,6 +815,7 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             Wm__Reject *r = sm->reject;
             const char *reason = r->reason ? r->reason : "";
             wm_head_from(r->durable, &durable);
+            flight_done(u, r->batch_id, 0);
             u->credit += r->credit;
             if (r->batch_id && r->batch_id < u->batch_floor)
                 break; /* stale: we already restarted from the frontier */
@@ -615,6 +830,11 @@ void wm_upstream_on_msg(wm_upstream_t *u)
                 u->link.zstd = 0; /* plain batches for the rest of the session */
                 wm_warn_peer(UP_PEER, "upstream: the aggregator refused a compressed batch; "
                                       "sending plain batches until the next connection");
+            }
+            if (wm_sync_slug_fatal(reason)) {
+                char why[96];
+                snprintf(why, sizeof why, "reject %s", reason);
+                note_fail(u, why);
             }
             wm_warn_peer(UP_PEER, "upstream: aggregator rejected %s: %s: %s",
                          r->batch_id ? "a batch" : "us", reason, r->detail ? r->detail : "");
@@ -633,6 +853,9 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             break;
         }
         case WM__SYNC_MSG__MSG_HEARTBEAT:
+            if (u->hb_probe_ms) /* the answer to our oldest unanswered one */
+                rtt_sample(u, u->last_rx_ms - u->hb_probe_ms);
+            u->hb_probe_ms = 0;
             break;
         case WM__SYNC_MSG__MSG_FETCH:
             answer_fetch(u, sm->fetch);
@@ -649,6 +872,45 @@ void wm_upstream_on_msg(wm_upstream_t *u)
     }
 }
 
+static void send_heartbeat(wm_upstream_t *u, int64_t now)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
+    Wm__Frontier f = wm_frontier_of(&u->node->head);
+    hb.head = &f;
+    m.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
+    m.heartbeat = &hb;
+    /* A busy link drops it: the next one follows, and the aggregator
+     * waits much longer than a heartbeat for silence. */
+    if (send_msg(u, &m) == WM_OK && !u->hb_probe_ms)
+        u->hb_probe_ms = now;
+    u->last_hb_ms = now;
+}
+
+/* STREAMING: the link dies on a lost connection or on silence. */
+static void streaming(wm_upstream_t *u, int64_t now)
+{
+    wm_sync_link_ev_t ev;
+    wm_sync_link_poll(u->sock, &ev);
+    /* libzmq's own heartbeat may drop a silent link first: a drop after
+     * two heartbeats of silence is the dead link too. */
+    int silent = now - u->last_rx_ms > dead_ms(u);
+    if (silent || ev.disconnects) {
+        char why[96];
+        if (silent || now - u->last_rx_ms > 2 * u->hb_ms)
+            snprintf(why, sizeof why, "dead link: no answer for %ld s",
+                     (long)(now - u->last_rx_ms) / 1000);
+        else
+            snprintf(why, sizeof why, "connection lost");
+        note_fail(u, why);
+        go_down(u, WM_SYNC_BACKOFF_MIN_MS, why);
+        return;
+    }
+    if (now - u->last_hb_ms >= u->hb_ms)
+        send_heartbeat(u, now);
+    pump(u);
+}
+
 void wm_upstream_tick(wm_upstream_t *u)
 {
     int64_t now = now_ms();
@@ -656,43 +918,38 @@ void wm_upstream_tick(wm_upstream_t *u)
         persist_acked(u);
     switch (u->state) {
     case UP_DOWN:
-        if (now >= u->next_try_ms)
+        if (u->sock)
+            connecting(u, now);
+        else if (now >= u->next_try_ms)
             try_connect(u);
         break;
-    case UP_HELLO_SENT:
-        if (now - u->hello_sent_ms > WM_SYNC_HELLO_TIMEOUT_MS)
+    case UP_HELLO_SENT: {
+        wm_sync_link_ev_t ev;
+        wm_sync_link_poll(u->sock, &ev);
+        if (ev.disconnects) {
+            note_fail(u, "connection lost");
+            go_down(u, backoff_next(u), "connection lost");
+        } else if (now - u->connect_ms > handshake_ms(u)) {
+            note_fail(u, classify(&ev, 1));
             go_down(u, backoff_next(u), "no answer to hello");
-        break;
-    case UP_STREAMING:
-        if (now - u->last_rx_ms > WM_SYNC_SILENCE_TIMEOUT_MS) {
-            go_down(u, WM_SYNC_BACKOFF_MIN_MS, "aggregator silent");
-            break;
         }
-        if (now - u->last_hb_ms >= WM_SYNC_HEARTBEAT_S * 1000) {
-            Wm__SyncMsg m = WM__SYNC_MSG__INIT;
-            Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
-            Wm__Frontier f = wm_frontier_of(&u->node->head);
-            hb.head = &f;
-            m.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
-            m.heartbeat = &hb;
-            /* A busy link drops it: the next one follows, and the
-             * aggregator waits much longer than a heartbeat for silence. */
-            WM_IGNORE(send_msg(u, &m));
-            u->last_hb_ms = now;
-        }
-        pump(u);
         break;
     }
-    if (u->state == UP_DOWN && u->sock == NULL && now >= u->next_try_ms)
-        try_connect(u);
+    case UP_STREAMING:
+        streaming(u, now);
+        break;
+    }
 }
 
 long wm_upstream_next_ms(wm_upstream_t *u)
 {
     int64_t now = now_ms();
-    if (u->state == UP_DOWN || (u->state == UP_HELLO_SENT))
+    if (u->state != UP_STREAMING && !u->sock)
         return u->next_try_ms > now ? (long)(u->next_try_ms - now) : 50;
-    return 1000;
+    if (u->state != UP_STREAMING)
+        return CONNECT_POLL_MS;
+    int64_t due = u->last_hb_ms + u->hb_ms - now;
+    return due < 0 ? 0 : due < 1000 ? (long)due : 1000;
 }
 
 wm_sock_t *wm_upstream_sock(wm_upstream_t *u)
@@ -747,10 +1004,25 @@ void wm_upstream_close(wm_upstream_t **up)
     *up = NULL;
 }
 
+/* The link's measured timing and why it keeps failing, into j. */
+static void link_status(wm_upstream_t *u, json_t *j)
+{
+    json_object_set_new(j, "rtt_ms", json_integer(u->srtt_ms));
+    json_object_set_new(j, "rtt_var_ms", json_integer(u->rttvar_ms));
+    json_object_set_new(j, "rate_bps", json_integer((json_int_t)link_rate(u)));
+    json_object_set_new(j, "window_bytes", json_integer((json_int_t)window_bytes(u)));
+    json_object_set_new(j, "dead_link_ms", json_integer(dead_ms(u)));
+    json_object_set_new(j, "handshake_ms", json_integer(handshake_ms(u)));
+    json_object_set_new(j, "last_error", json_string(u->last_error));
+    json_object_set_new(j, "last_error_at", json_integer(u->last_error_at));
+    json_object_set_new(j, "failing_since", json_integer(u->failing_since));
+    json_object_set_new(j, "attempts", json_integer(u->attempts));
+}
+
 json_t *wm_upstream_status(wm_upstream_t *u)
 {
     static const char *const names[] = {"down", "hello_sent", "streaming"};
-    int connected = u->state == UP_STREAMING && now_ms() - u->last_rx_ms < WM_SYNC_SILENCE_TIMEOUT_MS;
+    int connected = u->state == UP_STREAMING && now_ms() - u->last_rx_ms < dead_ms(u);
     json_t *j = json_pack("{s:s, s:b, s:I, s:I, s:i, s:s, s:s}", "link", names[u->state],
                           "connected", connected, "last_contact", (json_int_t)u->last_contact,
                           "acked_seq", (json_int_t)u->acked.seq, "in_flight", (int)u->in_flight,
@@ -762,5 +1034,7 @@ json_t *wm_upstream_status(wm_upstream_t *u)
     json_decref(w);
     if (j && u->clock_known)
         json_object_set_new(j, "clock_offset_s", json_integer(u->clock_offset_ms / 1000));
+    if (j)
+        link_status(u, j);
     return j;
 }

@@ -143,6 +143,8 @@ static char *live_status_json(daemon_t *d)
         json_object_set_new(o, "verifier", wm_agg_verify_status(d->agg));
     if (o && d->agg)
         json_object_set_new(o, "links", wm_agg_links_status(d->agg));
+    if (o && d->agg)
+        json_object_set_new(o, "sessions", wm_agg_sessions_status(d->agg));
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
@@ -642,6 +644,12 @@ static wm_err_t daemon_open_sockets(daemon_t *d)
         wm_error("cannot listen on control socket %s: %s", d->cfg.control, wm_net_detail());
         return err;
     }
+    /* Thin links: ZMTP pings, dead links and keepalive from [sync]. */
+    wm_net_link_opts_t lo = {.zmtp_ivl_ms = (int)d->cfg.heartbeat_s * 1000,
+                         .dead_ms = (int)d->cfg.dead_link_s * 1000,
+                         .handshake_ms = (int)d->cfg.handshake_s * 1000,
+                         .keepalive_s = (int)d->cfg.keepalive_s};
+    wm_net_set_link_opts(d->net, &lo);
     if (d->cfg.listen[0]) {
         uint8_t *sec = wm_secure_alloc(32), pub[32];
         err = sec ? wm_nodedir_load_curve(&d->cfg, sec, pub, why, sizeof why) : WM_ENOMEM;

@@ -21,11 +21,15 @@
 
 struct wm_net {
     void *ctx;
+    wm_net_link_opts_t link; /* for sync sockets made from now on */
+    unsigned monitors;   /* monitor endpoints made: each gets its own name */
 };
 
 struct wm_sock {
     void *z;
     char path[IPC_PATH_MAX]; /* control clients: the socket file, to notice a dead daemon */
+    void *mon;               /* sync clients: the PAIR reading z's monitor events */
+    wm_sync_link_ev_t ev;         /* what mon reported so far */
 };
 
 const char *wm_net_detail(void)
@@ -76,6 +80,10 @@ void wm_sock_close(wm_sock_t **s)
 {
     if (!s || !*s)
         return;
+    if ((*s)->mon) {
+        zmq_socket_monitor((*s)->z, NULL, 0); /* stops the events first */
+        zmq_close((*s)->mon);
+    }
     zmq_close((*s)->z);
     free(*s);
     *s = NULL;
@@ -310,19 +318,84 @@ wm_err_t wm_ctl_call(wm_sock_t *s, const uint8_t *req, size_t len, uint8_t **rep
     return WM_OK;
 }
 
-static void set_common_sync_opts(wm_sock_t *s, size_t max_bytes)
+void wm_net_set_link_opts(wm_net_t *n, const wm_net_link_opts_t *o)
 {
-    int ivl = WM_SYNC_ZMTP_IVL_MS, tmo = WM_SYNC_ZMTP_TIMEOUT_MS, ttl = WM_SYNC_ZMTP_TIMEOUT_MS;
+    n->link = *o;
+}
+
+static void set_common_sync_opts(wm_net_t *n, wm_sock_t *s, size_t max_bytes)
+{
+    const wm_net_link_opts_t *o = &n->link;
+    int ivl = o->zmtp_ivl_ms ? o->zmtp_ivl_ms : WM_SYNC_ZMTP_IVL_MS;
+    int tmo = o->dead_ms ? o->dead_ms : WM_SYNC_ZMTP_TIMEOUT_MS, ttl = tmo;
     /* libzmq checks the size of the frame on the wire, which CURVE makes
      * longer than the message: max_bytes is the message's limit. */
     int64_t maxmsg = (int64_t)max_bytes + WM_SYNC_CURVE_OVERHEAD;
-    int hwm = 64;
+    int hwm = 64, ipv6 = 1;
     zmq_setsockopt(s->z, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
     zmq_setsockopt(s->z, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo);
     zmq_setsockopt(s->z, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
     zmq_setsockopt(s->z, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(s->z, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s->z, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    /* IPv6 endpoints too; an IPv4 address still works as before. */
+    zmq_setsockopt(s->z, ZMQ_IPV6, &ipv6, sizeof ipv6);
+    if (o->handshake_ms > 0)
+        zmq_setsockopt(s->z, ZMQ_HANDSHAKE_IVL, &o->handshake_ms, sizeof o->handshake_ms);
+    if (o->keepalive_s > 0) {
+        /* Below a NAT's idle timeout, so an idle link keeps its mapping,
+         * and a peer gone without FIN or RST is noticed by the kernel. */
+        int on = 1, idle = o->keepalive_s, intvl = o->keepalive_s / 3 ? o->keepalive_s / 3 : 1,
+            cnt = 3;
+        zmq_setsockopt(s->z, ZMQ_TCP_KEEPALIVE, &on, sizeof on);
+        zmq_setsockopt(s->z, ZMQ_TCP_KEEPALIVE_IDLE, &idle, sizeof idle);
+        zmq_setsockopt(s->z, ZMQ_TCP_KEEPALIVE_INTVL, &intvl, sizeof intvl);
+        zmq_setsockopt(s->z, ZMQ_TCP_KEEPALIVE_CNT, &cnt, sizeof cnt);
+    }
+}
+
+/* A PAIR reading s's monitor events (wm_sync_link_poll). */
+static WM_MUST_CHECK wm_err_t monitor_open(wm_net_t *n, wm_sock_t *s)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://wm-mon-%u", ++n->monitors);
+    int ev = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED |
+             ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    if (zmq_socket_monitor(s->z, ep, ev) != 0)
+        return WM_EIO;
+    s->mon = zmq_socket(n->ctx, ZMQ_PAIR);
+    int linger = 0;
+    if (!s->mon || zmq_setsockopt(s->mon, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_connect(s->mon, ep) != 0)
+        return WM_EIO;
+    return WM_OK;
+}
+
+void wm_sync_link_poll(wm_sock_t *s, wm_sync_link_ev_t *out)
+{
+    for (int i = 0; s->mon && i < 256; i++) {
+        uint8_t b[6];
+        char addr[8];
+        if (zmq_recv(s->mon, b, sizeof b, ZMQ_DONTWAIT) < (int)sizeof b)
+            break;
+        if (zmq_recv(s->mon, addr, sizeof addr, ZMQ_DONTWAIT) < 0)
+            break; /* the address frame: not needed */
+        uint16_t ev;
+        memcpy(&ev, b, sizeof ev);
+        wm_sync_link_ev_t *e = &s->ev;
+        switch (ev) {
+        case ZMQ_EVENT_CONNECTED: e->tcp_up++; break;
+        case ZMQ_EVENT_CONNECT_RETRIED: e->refused++; break;
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: e->handshake_ok++; e->up = 1; break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: e->auth_refused++; break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: e->proto_failed++; break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: e->broken++; break;
+        case ZMQ_EVENT_DISCONNECTED: e->disconnects++; e->up = 0; break;
+        default: break;
+        }
+    }
+    *out = s->ev;
 }
 
 wm_err_t wm_sync_listen(wm_net_t *n, const char *endpoint, const uint8_t *secret,
@@ -333,7 +406,7 @@ wm_err_t wm_sync_listen(wm_net_t *n, const char *endpoint, const uint8_t *secret
     if (err != WM_OK)
         return err;
     int one = 1;
-    set_common_sync_opts(s, max_bytes);
+    set_common_sync_opts(n, s, max_bytes);
     if (zmq_setsockopt(s->z, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
         zmq_setsockopt(s->z, ZMQ_CURVE_SECRETKEY, secret, 32) != 0 ||
         zmq_setsockopt(s->z, ZMQ_ZAP_DOMAIN, "wmsync", 6) != 0 ||
@@ -354,7 +427,7 @@ wm_err_t wm_sync_connect(wm_net_t *n, const char *endpoint, const uint8_t server
     if (err != WM_OK)
         return err;
     int ivl = 500, ivl_max = 30000, immediate = 1;
-    set_common_sync_opts(s, max_bytes);
+    set_common_sync_opts(n, s, max_bytes);
     zmq_setsockopt(s->z, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
     zmq_setsockopt(s->z, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
     /* Queue nothing for a peer that is not connected: a message either
@@ -363,7 +436,7 @@ wm_err_t wm_sync_connect(wm_net_t *n, const char *endpoint, const uint8_t server
     if (zmq_setsockopt(s->z, ZMQ_CURVE_SERVERKEY, server_pub, 32) != 0 ||
         zmq_setsockopt(s->z, ZMQ_CURVE_SECRETKEY, secret, 32) != 0 ||
         zmq_setsockopt(s->z, ZMQ_CURVE_PUBLICKEY, pub, 32) != 0 ||
-        zmq_connect(s->z, endpoint) != 0) {
+        monitor_open(n, s) != WM_OK || zmq_connect(s->z, endpoint) != 0) {
         wm_sock_close(&s);
         return WM_EIO;
     }

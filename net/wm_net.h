@@ -118,12 +118,47 @@ int wm_net_poll_items(wm_poll_item_t *items, int n, long timeout_ms);
  * libzmq (the peer is disconnected),
  * ZMTP heartbeats. A ZAP handler (wm_zap_open) must exist first.
  * wm_sync_connect: a DEALER to endpoint as CURVE client of server_pub,
- * with ZMTP heartbeats and libzmq's own reconnect (ivl..ivl_max ms). */
+ * with ZMTP heartbeats and libzmq's own reconnect (ivl..ivl_max ms), and a
+ * monitor (wm_sync_link_poll). Both take the link options of n
+ * (wm_net_set_link_opts), and accept IPv6 endpoints (tcp://[::1]:7450) as
+ * well as IPv4 ones; a host name is resolved when the socket connects. */
 WM_MUST_CHECK wm_err_t wm_sync_listen(wm_net_t *n, const char *endpoint, const uint8_t *secret,
                         size_t max_bytes, wm_sock_t **out);
 WM_MUST_CHECK wm_err_t wm_sync_connect(wm_net_t *n, const char *endpoint, const uint8_t server_pub[32],
                          const uint8_t *secret, const uint8_t pub[32], size_t max_bytes,
                          wm_sock_t **out);
+
+/* How sync links made after wm_net_set_link_opts behave on a thin link
+ * (wmsync.conf [sync]; design.md §8 "Thin links"). Zero fields keep the
+ * built-in defaults (WM_SYNC_ZMTP_IVL_MS, WM_SYNC_ZMTP_TIMEOUT_MS, no TCP
+ * keepalive, libzmq's 30 s handshake).
+ *   zmtp_ivl_ms    ZMTP PING interval (ZMQ_HEARTBEAT_IVL)
+ *   dead_ms        a connection that carried nothing this long is dropped
+ *                  (ZMQ_HEARTBEAT_TIMEOUT and _TTL)
+ *   handshake_ms   a connection whose ZMTP/CURVE handshake is not done by
+ *                  then is dropped (ZMQ_HANDSHAKE_IVL)
+ *   keepalive_s    TCP keepalive: first probe after this idle time, then
+ *                  every keepalive_s / 3 (at least 1 s), 3 probes; 0: off */
+typedef struct {
+    int zmtp_ivl_ms, dead_ms, handshake_ms, keepalive_s;
+} wm_net_link_opts_t;
+void wm_net_set_link_opts(wm_net_t *n, const wm_net_link_opts_t *o);
+
+/* What libzmq reported of a connecting sync socket (wm_sync_connect)
+ * since it was made: wm_sync_link_poll drains the socket's monitor and
+ * returns the accumulated state. Counters only grow. */
+typedef struct {
+    unsigned tcp_up;        /* TCP connections made */
+    unsigned refused;       /* attempts the network refused (RST, unreachable) */
+    unsigned handshake_ok;  /* ZMTP/CURVE handshakes completed */
+    unsigned auth_refused;  /* the server's ZAP handler refused our key */
+    unsigned proto_failed;  /* the peer broke the handshake's protocol (not ZMTP, bad CURVE) */
+    unsigned broken;        /* connections closed during the handshake (a wrong server key,
+                               a reset) */
+    unsigned disconnects;   /* established connections lost */
+    int up;                 /* a handshaken connection is up now */
+} wm_sync_link_ev_t;
+void wm_sync_link_poll(wm_sock_t *s, wm_sync_link_ev_t *out);
 
 /* ZAP (RFC 27): the authentication handler the ROUTER consults at every
  * handshake. wm_zap_open binds it (one per context, before any listen). */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,8 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
                     {"web", "listen"},          {"web", "tls_cert"},
                     {"web", "tls_key"},         {"web", "session_minutes"},
                     {"web", "users"},           {"web", "assets"},
+                    {"sync", "heartbeat_s"},    {"sync", "dead_link_s"},
+                    {"sync", "handshake_s"},    {"sync", "keepalive_s"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -125,6 +128,36 @@ static int parse_whole(const char *value, unsigned long *v)
     errno = 0;
     *v = strtoul(value, &end, 10);
     return errno || !end || *end;
+}
+
+/* The [sync] timers, seconds. 1: set; 0: a bad value (recorded); -1: key
+ * is not a timer. */
+static int set_timer(load_ctx_t *lc, const char *key, const char *value)
+{
+    static const struct {
+        const char *key;
+        unsigned long min, max;
+        size_t off;
+    } timers[] = {{"heartbeat_s", 1, 300, offsetof(wm_config_t, heartbeat_s)},
+                  {"dead_link_s", 3, 3600, offsetof(wm_config_t, dead_link_s)},
+                  {"handshake_s", 2, 600, offsetof(wm_config_t, handshake_s)},
+                  {"keepalive_s", 0, 7200, offsetof(wm_config_t, keepalive_s)}};
+    for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
+        unsigned long v;
+        char range[64];
+        if (strcmp(key, timers[i].key) != 0)
+            continue;
+        snprintf(range, sizeof range, "from %lu to %lu", timers[i].min, timers[i].max);
+        if (parse_whole(value, &v) || value[0] == '-' || v < timers[i].min || v > timers[i].max) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "%s must be a whole number of seconds %s (got \"%%s\")%%s",
+                     key, range);
+            return bad(lc, msg, value, "");
+        }
+        *(unsigned *)((char *)lc->cfg + timers[i].off) = (unsigned)v;
+        return 1;
+    }
+    return -1;
 }
 
 /* The numeric keys. 1: set; 0: a bad value (recorded); -1: key is not a
@@ -162,7 +195,7 @@ static int set_number(load_ctx_t *lc, const char *key, const char *value)
             return bad(lc, _("%s must be a whole number from 1 to 86400 (got \"%s\")"), key, value);
         *(key[5] == 'l' ? &c->log_peer_lines : &c->log_peer_window) = (unsigned)v;
     } else {
-        return -1;
+        return set_timer(lc, key, value);
     }
     return 1;
 }
@@ -311,6 +344,10 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     set_path(cfg, WM_NODEDIR_USERS, cfg->web_users, sizeof cfg->web_users);
     snprintf(cfg->web_assets, sizeof cfg->web_assets, "%s", WM_WEB_ASSETS);
     cfg->web_session_min = WM_WEB_SESSION_MIN;
+    cfg->heartbeat_s = WM_CONFIG_HEARTBEAT_S;
+    cfg->dead_link_s = WM_CONFIG_DEAD_LINK_S;
+    cfg->handshake_s = WM_CONFIG_HANDSHAKE_S;
+    cfg->keepalive_s = WM_CONFIG_KEEPALIVE_S;
 
     load_ctx_t lc = {cfg, err, errcap, 0};
     int rc = ini_parse(cfg->path, on_entry, &lc);
@@ -330,6 +367,13 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     }
     if (!cfg->role || !cfg->id[0]) {
         wm_why(err, errcap, "%s: [node] needs both role and id", cfg->path);
+        return WM_ECONFIG;
+    }
+    if (cfg->dead_link_s < 2 * cfg->heartbeat_s) {
+        snprintf(err, errcap,
+                 "%s: [sync] dead_link_s (%u) must be at least twice heartbeat_s (%u): a live "
+                 "link would look dead between two heartbeats",
+                 cfg->path, cfg->dead_link_s, cfg->heartbeat_s);
         return WM_ECONFIG;
     }
     if (cfg->upstream[0] && !cfg->upstream_key[0]) {
@@ -387,6 +431,12 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "# compressed batches (feature \"zstd\"), used only when the other side\n"
             "# offers them too; no: this node offers none\n"
             "# compress = yes\n\n"
+            "# timers for thin links, in seconds (wmsync.conf(5)): heartbeat, silence\n"
+            "# after which a link is dead, connect-to-welcome limit, TCP keepalive (0: off)\n"
+            "# heartbeat_s = 5\n"
+            "# dead_link_s = 15\n"
+            "# handshake_s = 30\n"
+            "# keepalive_s = 25\n\n"
             "[log]\n"
             "# error, warn, info or debug\n"
             "level = info\n"

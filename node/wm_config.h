@@ -68,7 +68,25 @@ typedef struct {
     char web_users[PATH_MAX];  /* [web] the accounts file (node/wm_users.h) */
     char web_assets[PATH_MAX]; /* [web] the console's static files */
     unsigned web_session_min;  /* [web] minutes a login lasts without use */
+    /* [sync] timers for thin links (design.md §8), in seconds; defaults
+     * WM_CONFIG_HEARTBEAT_S … WM_CONFIG_KEEPALIVE_S */
+    unsigned heartbeat_s;      /* the child sends a heartbeat this often; ZMTP pings too */
+    unsigned dead_link_s;      /* a link silent this long is dead (both sides) */
+    unsigned handshake_s;      /* connect to Welcome must take no longer */
+    unsigned keepalive_s;      /* TCP keepalive idle time; 0: off */
 } wm_config_t;
+
+/* Defaults of the [sync] timers. A heartbeat every 5 s keeps any NAT
+ * mapping alive and answers a live link within a second of a 2G round
+ * trip; 15 s of silence (three heartbeats, as before) is the bound on showing a dead
+ * link as connected; 30 s covers TCP, ZMTP, CURVE, ZAP and Hello/Welcome
+ * (six round trips) even at 2G's worst round trips of 2–3 s; TCP keepalive
+ * at 25 s idle stays below the shortest carrier-grade NAT idle timeouts
+ * (30–60 s) for connections that carry no heartbeat yet (the handshake). */
+#define WM_CONFIG_HEARTBEAT_S 5
+#define WM_CONFIG_DEAD_LINK_S 15
+#define WM_CONFIG_HANDSHAKE_S 30
+#define WM_CONFIG_KEEPALIVE_S 25
 
 /* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or
  * WM_ENOTFOUND / WM_EIO for the file itself) and writes a sentence naming
