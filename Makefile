@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan test-arm64 test-province demo bench package clean
+.PHONY: all deps build test test-asan test-arm64 test-province test-links demo bench package clean
 
 all: build
 
@@ -34,6 +34,12 @@ test-asan: deps
 test-province: build
 	PROVINCE_SHAPE="4 10 50" bash tests/integration/it_province.sh $(BUILD)/cli/wmctl \
 		$(BUILD)/daemon/wmsyncd $(BUILD)/tests/integration/sim_town
+
+# The link tests (tests/linkemu) in their full length: flapping for 3
+# minutes, a 2-minute blackhole, a 60 s NAT timeout … (~12 min); make test
+# runs them in a short form.
+test-links: build
+	bash tests/linkemu/run_links.sh $(BUILD)
 
 demo: build
 	bash tests/demo.sh $(BUILD)

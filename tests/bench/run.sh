@@ -83,3 +83,11 @@ if [ -x "$BUILD/tests/bench/bench_report" ] && [ -x "$BUILD/tests/integration/si
 else
     echo "== bench_tiers: skipped ($BUILD/tests/bench/bench_report or tests/integration/sim_town not built)"
 fi
+
+echo
+if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/daemon/wmsyncd" ] && [ -x "$BUILD/tests/bench/gen_log" ]; then
+    echo "== bench_link: a month's catch-up over a 2G-like link, link death and return, idle RSS while linked"
+    bash "$HERE/bench_link.sh" "$BUILD"
+else
+    echo "== bench_link: skipped (wmctl, wmsyncd or gen_log not built)"
+fi
