@@ -1019,6 +1019,11 @@ static void link_status(wm_upstream_t *u, json_t *j)
     json_object_set_new(j, "attempts", json_integer(u->attempts));
 }
 
+uint64_t wm_upstream_progress(wm_upstream_t *u)
+{
+    return u->acked.seq * 131 + u->next_batch_id;
+}
+
 json_t *wm_upstream_status(wm_upstream_t *u)
 {
     static const char *const names[] = {"down", "hello_sent", "streaming"};

@@ -43,6 +43,9 @@ typedef wm_err_t (*wm_upstream_relay_fn)(void *ctx, const Wm__Fetch *f, char *wh
 void wm_upstream_set_relay(wm_upstream_t *u, wm_upstream_relay_fn fn, void *ctx);
 void wm_upstream_send_records(wm_upstream_t *u, uint64_t up_req_id, Wm__Records *recs,
                               const char *error);
+/* A number that changes whenever the link moves records (acks, batches
+ * sent): the daemon's idle detection. */
+uint64_t wm_upstream_progress(wm_upstream_t *u);
 /* Live state for status: connected, last contact, in flight, last reject. */
 json_t *wm_upstream_status(wm_upstream_t *u);
 

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,14 @@ typedef struct {
     wm_agg_t *agg;          /* aggregators (listen set) */
     wm_upstream_t *up;      /* nodes with an upstream */
     wm_sock_t *up_sock;     /* the upstream socket registered with loop */
+    uint64_t idle_sig;      /* what the node last did (idle_trim) */
+    int64_t idle_since_ms;  /* when idle_sig last changed */
+    int trimmed;            /* memory given back since then */
 } daemon_t;
+
+/* A station idle this long gives memory back (issue 13: a small machine's
+ * idle RSS): the map's pages it read, the heap's free tail. */
+#define IDLE_TRIM_MS 2000
 
 /* One control request waiting for its reply. */
 typedef struct {
@@ -540,6 +548,28 @@ static void track_upstream(daemon_t *d)
         d->up_sock = s; /* else tried again next turn */
 }
 
+/* A station (no children) that neither recorded nor synced anything for
+ * IDLE_TRIM_MS lets the kernel take back what the work left resident:
+ * the LMDB pages it read (they stay in the page cache) and the free heap. */
+static void idle_trim(daemon_t *d)
+{
+    if (d->agg)
+        return;
+    uint64_t sig = d->node->head.seq * 31 + (d->up ? wm_upstream_progress(d->up) : 0);
+    int64_t now = wm_reactor_now_ms();
+    if (sig != d->idle_sig || !d->idle_since_ms) {
+        d->idle_sig = sig;
+        d->idle_since_ms = now;
+        d->trimmed = 0;
+        return;
+    }
+    if (d->trimmed || now - d->idle_since_ms < IDLE_TRIM_MS)
+        return;
+    wm_store_release_pages(d->node->store);
+    malloc_trim(0);
+    d->trimmed = 1;
+}
+
 /* Before each poll: SIGHUP, the work due after every turn (records to
  * send, the fork guard after an append, held-back log summaries) and how
  * long we may sleep (at most TURN_MAX_MS). */
@@ -553,8 +583,9 @@ static long on_prepare(wm_reactor_t *loop, void *ctx)
     }
     wm_node_tick(d->node);
     wm_diag_tick();
+    idle_trim(d);
     if (!d->up)
-        return -1;
+        return d->trimmed ? -1 : IDLE_TRIM_MS;
     wm_upstream_tick(d->up);
     track_upstream(d);
     return wm_upstream_next_ms(d->up);
@@ -648,7 +679,8 @@ static wm_err_t daemon_open_sockets(daemon_t *d)
     wm_net_link_opts_t lo = {.zmtp_ivl_ms = (int)d->cfg.heartbeat_s * 1000,
                          .dead_ms = (int)d->cfg.dead_link_s * 1000,
                          .handshake_ms = (int)d->cfg.handshake_s * 1000,
-                         .keepalive_s = (int)d->cfg.keepalive_s};
+                         .keepalive_s = (int)d->cfg.keepalive_s,
+                         .monitor = 1};
     wm_net_set_link_opts(d->net, &lo);
     if (d->cfg.listen[0]) {
         uint8_t *sec = wm_secure_alloc(32), pub[32];

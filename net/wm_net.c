@@ -436,7 +436,7 @@ wm_err_t wm_sync_connect(wm_net_t *n, const char *endpoint, const uint8_t server
     if (zmq_setsockopt(s->z, ZMQ_CURVE_SERVERKEY, server_pub, 32) != 0 ||
         zmq_setsockopt(s->z, ZMQ_CURVE_SECRETKEY, secret, 32) != 0 ||
         zmq_setsockopt(s->z, ZMQ_CURVE_PUBLICKEY, pub, 32) != 0 ||
-        monitor_open(n, s) != WM_OK || zmq_connect(s->z, endpoint) != 0) {
+        (n->link.monitor && monitor_open(n, s) != WM_OK) || zmq_connect(s->z, endpoint) != 0) {
         wm_sock_close(&s);
         return WM_EIO;
     }

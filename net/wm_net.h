@@ -138,15 +138,20 @@ WM_MUST_CHECK wm_err_t wm_sync_connect(wm_net_t *n, const char *endpoint, const 
  *   handshake_ms   a connection whose ZMTP/CURVE handshake is not done by
  *                  then is dropped (ZMQ_HANDSHAKE_IVL)
  *   keepalive_s    TCP keepalive: first probe after this idle time, then
- *                  every keepalive_s / 3 (at least 1 s), 3 probes; 0: off */
+ *                  every keepalive_s / 3 (at least 1 s), 3 probes; 0: off
+ *   monitor        wm_sync_connect sockets get a monitor (wm_sync_link_poll);
+ *                  it costs two more sockets (file descriptors) each, so a
+ *                  process of a thousand links (a simulator) leaves it off */
 typedef struct {
     int zmtp_ivl_ms, dead_ms, handshake_ms, keepalive_s;
+    int monitor;
 } wm_net_link_opts_t;
 void wm_net_set_link_opts(wm_net_t *n, const wm_net_link_opts_t *o);
 
 /* What libzmq reported of a connecting sync socket (wm_sync_connect)
  * since it was made: wm_sync_link_poll drains the socket's monitor and
- * returns the accumulated state. Counters only grow. */
+ * returns the accumulated state. Counters only grow; all 0 for a socket
+ * made without a monitor (wm_net_link_opts_t.monitor). */
 typedef struct {
     unsigned tcp_up;        /* TCP connections made */
     unsigned refused;       /* attempts the network refused (RST, unreachable) */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -663,4 +664,13 @@ void wm_head_cache_set(wm_head_cache_t *c, uint32_t node, const wm_record_t *r,
     c->head.epoch = r->epoch;
     c->head.seq = r->seq;
     wm_srec_hash_buf(srec, len, c->head.hash);
+}
+
+void wm_store_release_pages(wm_store_t *s)
+{
+    MDB_envinfo info;
+    if (!s || mdb_env_info(s->env, &info) != 0 || !info.me_mapaddr)
+        return;
+    /* Advice only: a failure leaves the pages where they were. */
+    (void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
 }

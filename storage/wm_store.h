@@ -127,6 +127,12 @@ WM_MUST_CHECK wm_err_t wm_store_grow(wm_store_t *s);
 int wm_store_retry(wm_store_t *s, wm_err_t *err, int *tries);
 /* Closes *s (no transaction may be open) and sets it NULL. Accepts NULL. */
 void wm_store_close(wm_store_t **s);
+/* Lets the kernel take back the pages of the map this process has read
+ * (madvise MADV_DONTNEED on the shared read-only map: the data stays in
+ * the page cache and on disk, a later read faults it back in). For an
+ * idle daemon on a small machine (issue 13: idle RSS). Any thread may be
+ * reading meanwhile: nothing it reads changes. */
+void wm_store_release_pages(wm_store_t *s);
 /* A sentence about the last LMDB failure on s, with LMDB's own code and
  * text, for log lines. Valid until the next call on s. */
 const char *wm_store_detail(const wm_store_t *s);
