@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -358,6 +359,30 @@ static void ctl_dispatch(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
     }
 }
 
+/* Room the log needs to take records again after a full disk: LMDB's
+ * margin (storage reads less than 1 MiB free as full) and the pages of a
+ * commit. */
+#define DISK_NEED_KIB (1024 + 64)
+
+/* The reply to a record refused on a full disk (issue 13 §4): how much is
+ * free, how much to free, that it resumes by itself and lost nothing.
+ * Valid until the next call. */
+static const char *disk_full_why(daemon_t *d)
+{
+    static char why[512];
+    struct statvfs vf;
+    unsigned long long free_kib = 0;
+    if (statvfs(d->cfg.data_dir, &vf) == 0)
+        free_kib = (unsigned long long)vf.f_bavail * vf.f_frsize / 1024;
+    unsigned long long need = free_kib < DISK_NEED_KIB ? DISK_NEED_KIB - free_kib : 64;
+    snprintf(why, sizeof why,
+             _("disk full: %llu KiB free on the file system of %s; free at least %llu KiB "
+               "there (old backups and bundles are the usual culprits) and recording resumes "
+               "by itself; nothing stored was lost"),
+             free_kib, d->cfg.data_dir, need);
+    return why;
+}
+
 /* Writes the turn's appends in one durable transaction and fills their
  * replies. */
 static void ctl_append_all(daemon_t *d, ctl_turn_t *t)
@@ -379,7 +404,7 @@ static void ctl_append_all(daemon_t *d, ctl_turn_t *t)
         } else if (a->err == WM_EINVAL) { /* logged in English by wm_node_append */
             set_error(r, WM_EINVAL, a->rej.field, a->rej.why);
         } else {
-            set_error(r, a->err, "", NULL);
+            set_error(r, a->err, "", a->err == WM_ENOSPC ? disk_full_why(d) : NULL);
         }
     }
 }

@@ -9,6 +9,12 @@
 # full. The tmpfs is then made larger: the backlog is taken in full, the
 # station records again and syncs, and nothing acknowledged was lost.
 #
+# Then a station's own disk fills (issue 13 §4): a second station on its
+# own small tmpfs records and syncs until its disk is full. `wmctl record`
+# refuses plainly: "disk full", how much is free and how much to free; the
+# daemon goes on, what was recorded is at the town. Space returns: the
+# next record is taken with no restart, and everything converges.
+#
 #   it_diskfull.sh WMCTL WMSYNCD HOSTILE
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
@@ -74,4 +80,40 @@ poll 30 "station in step after space returned" synced "$TW" "$S"
 expect_rc 0 w "$TW" verify --station "$SID"
 check "the town daemon never stopped" kill -0 "$TPID"
 check "the station daemon never stopped" kill -0 "$SPID"
+
+# ---- a station's own disk fills
+DISK2=$T/disk2
+mkdir -p "$DISK2"
+mount -t tmpfs -o size=512k tmpfs "$DISK2" || { fail "mount the station's tmpfs"; finish; }
+unmount_both() {
+    local p
+    for p in "${DAEMON_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
+    for p in "${DAEMON_PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done
+    umount "$DISK2" 2>/dev/null
+    unmount_disk
+}
+trap unmount_both EXIT
+S2=$DISK2/s2
+init_station "$S2" xx/longhua/s2 "$PORT" "$KEY" || finish
+sed -i 's/^map_size_mb = .*/map_size_mb = 1/' "$S2/wmsync.conf"
+start_daemon "$S2"
+S2PID=$DPID
+wait_ready "$S2" "$S2PID" || finish
+enroll "$S2" "$TW" || finish
+n=0
+while [ "$n" -lt 3000 ] && w "$S2" record activity --date 2024-03-01 --category theme_lecture \
+    --title "站满 $n 一二三四五六七八九十" --place "新河村文化广场" >"$OUT" 2>"$ERR"; do n=$((n + 1)); done
+check "the station's own disk fills: record refused at last (after $n)" [ "$n" -lt 3000 ]
+expect_in "$ERR" "disk full" "wmctl record at the full station says disk full"
+expect_in "$ERR" "KiB free on the file system of" "it says how much is free"
+expect_in "$ERR" "free at least" "it says how much to free"
+expect_in "$ERR" "nothing stored was lost" "it says nothing was lost"
+check "the full station still answers" field_is "$S2" daemon_running true
+poll 30 "what the full station recorded is at the town" synced "$TW" "$S2"
+mount -o remount,size=16m "$DISK2" || { fail "remount the station's tmpfs"; finish; }
+rec "$S2" "空间恢复" && pass "the station records again with no restart"
+rec_n "$S2" 5 after
+poll 30 "the station converges after space returned" synced "$TW" "$S2"
+expect_rc 0 w "$TW" verify --station xx/longhua/s2
+check "the station's daemon never stopped" kill -0 "$S2PID"
 finish
