@@ -20,6 +20,8 @@ run() {
     [ "$rc" = 0 ] || [ "$rc" = 77 ] || bad=$((bad + 1))
 }
 run "$HERE/it_link_slow.sh" "$WMCTL" "$WMSYNCD"
+run "$HERE/it_link_addr.sh" "$WMCTL" "$WMSYNCD"
+run "$HERE/it_link_clock.sh" "$WMCTL" "$WMSYNCD"
 for s in 2g 3g flap blackhole nat; do
     run "$HERE/it_link_scn.sh" "$WMCTL" "$WMSYNCD" "$s"
 done
