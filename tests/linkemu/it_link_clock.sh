@@ -62,7 +62,8 @@ fake_writer() {
 poll 20 "1970: linked" up_is "$S" connected true
 start_writers fake_writer s
 NEXT=$(($(date +%Y) + 1))
-for step in "-$((DAYS - 365))d:1971" "+100d:$NEXT" "-${DAYS}d:1970"; do
+TO_NEXT=$((($(date -d "$NEXT-01-15" +%s) - $(date +%s)) / 86400)) # days to mid-January next year
+for step in "-$((DAYS - 365))d:1971" "+${TO_NEXT}d:$NEXT" "-${DAYS}d:1970"; do
     spec=${step%%:*} what=${step#*:}
     sleep 2
     seq0=$(town_row "$TW" xx/longhua/s seq)
