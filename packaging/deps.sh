@@ -19,11 +19,16 @@ set -eu
 # psql): wmctl export's tests and benchmark start a throw-away server
 # (tests/integration/pg_lib.sh); its library libpq-dev is in libs.list.
 # faketime: it_clock runs stations with wrong clocks (libfaketime, per
-# process). libjs-chart.js: Chart.js, which wmweb serves to the web
+# process; it_link_clock too). libjs-chart.js: Chart.js, which wmweb serves to the web
 # console's pages as /vendor/chart.js (never from the internet).
 # The web console's browser test (it_web_browser): headless chromium driven by
 # chromium-driver and python3-selenium, python3-openpyxl to read the xlsx it
 # downloads, fonts-wqy-microhei so the screenshots show Chinese, not boxes.
+# iproute2 (ip, tc), nftables and util-linux (unshare): the link tests
+# (tests/linkemu) join network namespaces by a veth, cap its rate with tc
+# tbf, drop with nftables (blackholes, a NAT's forgotten flows), and give
+# a station daemon its own /etc/hosts; python3 runs their proxy
+# (wmproxy.py).
 PKGS="build-essential cmake pkg-config
 protobuf-c-compiler lmdb-utils
 clang libclang-rt-14-dev
@@ -31,7 +36,8 @@ dpkg-dev lintian systemd adduser python3 python3-jsonschema
 gettext locales
 postgresql postgresql-client
 faketime libjs-chart.js
-chromium chromium-driver python3-selenium python3-openpyxl fonts-wqy-microhei"
+chromium chromium-driver python3-selenium python3-openpyxl fonts-wqy-microhei
+iproute2 nftables util-linux"
 # gettext: msgfmt builds the .mo catalogues at every build, xgettext and
 # msgattrib check them (test i18n_po); locales: the zh_CN.UTF-8 locale the
 # Chinese messages need (gettext falls back to English without it), made
