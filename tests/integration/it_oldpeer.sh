@@ -29,22 +29,7 @@ SRC=${3:-}
 BLD=${4:-}
 REV=${5:-e386baf}
 [ -d "$SRC" ] && [ -d "$BLD" ] || { echo "usage: $0 WMCTL WMSYNCD SOURCE_DIR BUILD_DIR [OLD_REV]" >&2; exit 2; }
-OLD=$BLD/oldpeer/$REV
-if [ ! -x "$OLD/build/daemon/wmsyncd" ] || [ ! -x "$OLD/build/cli/wmctl" ]; then
-    if ! git -C "$SRC" rev-parse -q --verify "$REV^{commit}" >/dev/null 2>&1; then
-        echo "it_oldpeer: SKIP: $SRC has no git history with $REV (a source tarball?)"
-        exit 77
-    fi
-    rm -rf "$OLD" && mkdir -p "$OLD/src" &&
-        git -C "$SRC" archive "$REV" | tar -x -C "$OLD/src" &&
-        cmake -S "$OLD/src" -B "$OLD/build" >"$OLD/build.log" 2>&1 &&
-        cmake --build "$OLD/build" -j2 --target wmsyncd wmctl >>"$OLD/build.log" 2>&1 || {
-        echo "it_oldpeer: SKIP: cannot build $REV (see $OLD/build.log): $(tail -3 "$OLD/build.log")"
-        exit 77
-    }
-fi
-OLD_WMSYNCD=$OLD/build/daemon/wmsyncd
-OLD_WMCTL=$OLD/build/cli/wmctl
+old_build "$SRC" "$BLD" "$REV"
 NEW_WMSYNCD=$WMSYNCD NEW_WMCTL=$WMCTL
 pass "old build $REV ready"
 

@@ -261,3 +261,26 @@ writers_on_exit() {
     for p in "${WPIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done
     cleanup
 }
+
+# old_build SOURCE_DIR BUILD_DIR REV: a build of commit REV of this source
+# tree's git history (git archive), wmsyncd and wmctl only, kept in
+# BUILD_DIR/oldpeer/REV for the next run; sets OLD_WMSYNCD and OLD_WMCTL.
+# Exits 77 (skip) when there is no such history or it does not build.
+old_build() {
+    local src=$1 bld=$2 rev=$3 old=$2/oldpeer/$3
+    if [ ! -x "$old/build/daemon/wmsyncd" ] || [ ! -x "$old/build/cli/wmctl" ]; then
+        if ! git -C "$src" rev-parse -q --verify "$rev^{commit}" >/dev/null 2>&1; then
+            echo "$(basename "$0" .sh): SKIP: $src has no git history with $rev (a source tarball?)"
+            exit 77
+        fi
+        rm -rf "$old" && mkdir -p "$old/src" &&
+            git -C "$src" archive "$rev" | tar -x -C "$old/src" &&
+            cmake -S "$old/src" -B "$old/build" >"$old/build.log" 2>&1 &&
+            cmake --build "$old/build" -j2 --target wmsyncd wmctl >>"$old/build.log" 2>&1 || {
+            echo "$(basename "$0" .sh): SKIP: cannot build $rev (see $old/build.log): $(tail -3 "$old/build.log")"
+            exit 77
+        }
+    fi
+    OLD_WMSYNCD=$old/build/daemon/wmsyncd
+    OLD_WMCTL=$old/build/cli/wmctl
+}
