@@ -43,6 +43,8 @@ WM.errorText = function (r) {
     return WM.t("net_error");
   if (r.status === 403)
     return (r.data && r.data.error) || WM.t("forbidden");
+  if (r.status === 501)
+    return WM.t("not_implemented");
   if (r.status === 503)
     return WM.t("daemon_down_http", {msg: (r.data && r.data.error) || ""});
   return (r.data && r.data.error) || ("HTTP " + r.status);

@@ -315,7 +315,9 @@ function submit(form, spec, note) {
     button.disabled = false;
     if (r.status === 201 || r.status === 200) {
       WM.notice(note, "ok", WM.t("saved", {kind: WM.t("kind_" + spec.kind), seq: r.data.seq}));
+      /* ready for the next one: the texts and ticks cleared, the date and selects kept */
       Array.prototype.forEach.call(form.querySelectorAll("input[type=text]"), function (i) { i.value = ""; });
+      Array.prototype.forEach.call(form.querySelectorAll("input[type=checkbox]"), function (i) { i.checked = false; });
       WM.refreshBanner();
       return;
     }
