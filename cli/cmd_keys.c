@@ -305,10 +305,12 @@ static int revoke_compromised(wmctl_t *w, const char *id, const char *after)
     if (rc == WMCTL_OK) {
         printf(_("revoked %s as compromised: nothing its signing keys signed after %" PRIu32
                ":%" PRIu64 " is accepted here again; its transport key is refused for good.\n"
-               "At the station: wmctl rekey --transport, wmsyncd --new-epoch, then\n"
-               "  wmctl reissue --after %" PRIu32 ":%" PRIu64 "\n"
-               "and enrol its new `wmctl keys` line here.\n"),
-               id, rep->after_epoch, rep->after_seq, rep->after_epoch, rep->after_seq);
+               "At the station: wmctl rekey --transport, then wmsyncd --new-epoch; re-issue\n"
+               "each record after that point which never reached here (wmctl log --epoch %" PRIu32
+               " --from %" PRIu64 "\n"
+               "lists them: record each again, then void the original), and enrol its new\n"
+               "`wmctl keys` line here.\n"),
+               id, rep->after_epoch, rep->after_seq, rep->after_epoch, rep->after_seq + 1);
     }
     wm_pb_free(&rep);
     return rc;

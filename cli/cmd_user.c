@@ -149,7 +149,7 @@ static int list(wmctl_t *w, int json)
         free(s);
         json_decref(arr);
     } else if (u.n == 0) {
-        printf("(no accounts: wmctl user add NAME --role admin)\n");
+        fputs(_("(no accounts: wmctl user add NAME --role admin)\n"), stdout);
     }
     wm_users_free(&u);
     return WMCTL_OK;
