@@ -71,6 +71,11 @@ static void form_text(FILE *f, const wm_rule_t *r)
         fprintf(f, "UTF-8 text of at most %d bytes, no NUL and no control character but tab",
                 WM_TEXT_MAX);
         break;
+    case WM_RULE_LONGTEXT:
+        fprintf(f, "UTF-8 text of at most %" PRIu64 " bytes, no NUL and no control character "
+                   "but tab",
+                r->max);
+        break;
     case WM_RULE_TAGS:
         fprintf(f, "at most %" PRIu64 " texts, each non-empty, each as a text above", r->max);
         break;
@@ -85,7 +90,8 @@ static void form_text(FILE *f, const wm_rule_t *r)
             fprintf(f, ", in %s", r->unit);
         break;
     case WM_RULE_SEQ:
-        fprintf(f, "1 or more: the seq of a record of the same log");
+        fprintf(f, "1 or more: the seq of a record (of the same log, or of the log "
+                   "the id field before it names)");
         break;
     case WM_RULE_PERIOD:
         fprintf(f, "a period: `2024`, `2024-H1`, `2024-Q2`, `2024-05`, `2024-W19`, `2024-BW10`, "

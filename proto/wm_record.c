@@ -115,6 +115,16 @@ const char *wm_record_kind(const wm_record_t *r)
     case WM__RECORD__BODY_PLAN_DONE: return "plan_done";
     case WM__RECORD__BODY_VOID: return "void";
     case WM__RECORD__BODY_ROLLUP: return "rollup";
+    case WM__RECORD__BODY_NEED: return "need";
+    case WM__RECORD__BODY_NEED_REVIEW: return "need_review";
+    case WM__RECORD__BODY_SERVICE_ORDER: return "service_order";
+    case WM__RECORD__BODY_ORDER_ACCEPT: return "order_accept";
+    case WM__RECORD__BODY_ORDER_DONE: return "order_done";
+    case WM__RECORD__BODY_RATING: return "rating";
+    case WM__RECORD__BODY_ORDER_CANCEL: return "order_cancel";
+    case WM__RECORD__BODY_NOTICE: return "notice";
+    case WM__RECORD__BODY_ORDER_ASSIGNED: return "order_assigned";
+    case WM__RECORD__BODY_ORDER_COMPLETED: return "order_completed";
     default: return "unknown";
     }
 }

@@ -174,6 +174,157 @@ static WM_MUST_CHECK wm_err_t check_team(const Wm__Team *t, wm_reject_t *rej)
     return WM_OK;
 }
 
+/* Needs and orders (record.proto 30–39). */
+static WM_MUST_CHECK wm_err_t check_id(const char *id, const char *field, int required,
+                                       wm_reject_t *rej)
+{
+    if ((!id || !id[0]) && !required)
+        return WM_OK;
+    if (wm_validate_id(id) != WM_OK)
+        return wm_reject(rej, field,
+                         "%s must be a lowercase id of a-z, 0-9, '-', '_' and '/' (got \"%s\")",
+                         field, id ? id : "");
+    return WM_OK;
+}
+
+static WM_MUST_CHECK wm_err_t check_seq(uint64_t seq, const char *field, wm_reject_t *rej)
+{
+    if (seq == 0)
+        return wm_reject(rej, field, "%s must name an existing record (seq 1 or more)", field);
+    return WM_OK;
+}
+
+static WM_MUST_CHECK wm_err_t check_longtext(const char *s, const char *field, size_t max,
+                                             wm_reject_t *rej)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0)
+        return wm_reject(rej, field, "%s is required", field);
+    if (n > max)
+        return wm_reject(rej, field, "%s is %zu bytes; at most %zu allowed", field, n, max);
+    if (!wm_utf8_valid(s, n))
+        return wm_reject(rej, field, "%s is not valid UTF-8 text", field);
+    return WM_OK;
+}
+
+/* The reference to an order every order record after the first carries. */
+static WM_MUST_CHECK wm_err_t check_order_ref(const char *station, uint64_t seq, wm_reject_t *rej)
+{
+    TRY(check_id(station, "order", 1, rej));
+    return check_seq(seq, "order", rej);
+}
+
+static WM_MUST_CHECK wm_err_t check_need(const Wm__Need *x, uint32_t dmax, wm_reject_t *rej)
+{
+    TRY(check_date(x->date, "date", dmax, rej));
+    TRY(check_text(x->title, "title", 1, rej));
+    TRY(check_enum(&wm__service_kind__descriptor, x->service_kind, "service-kind", rej));
+    TRY(check_text(x->detail, "detail", 0, rej));
+    return check_id(x->resident_ref, "resident", 0, rej);
+}
+
+static WM_MUST_CHECK wm_err_t check_need_review(const Wm__NeedReview *x, uint32_t dmax,
+                                                wm_reject_t *rej)
+{
+    TRY(check_date(x->date, "date", dmax, rej));
+    TRY(check_id(x->need_station, "need", 1, rej));
+    TRY(check_seq(x->need_seq, "need", rej));
+    return check_text(x->reason, "reason", !x->accept, rej);
+}
+
+static WM_MUST_CHECK wm_err_t check_service_order(const Wm__ServiceOrder *x, uint32_t dmax,
+                                                  wm_reject_t *rej)
+{
+    TRY(check_date(x->date, "date", dmax, rej));
+    TRY(check_text(x->title, "title", 1, rej));
+    TRY(check_enum(&wm__service_kind__descriptor, x->service_kind, "service-kind", rej));
+    TRY(check_date(x->due, "due", WM_DATE_MAX, rej));
+    TRY(check_id(x->to_station, "to", 0, rej));
+    TRY(check_id(x->to_team, "team", 0, rej));
+    if (x->n_needs > WM_NEEDS_MAX)
+        return wm_reject(rej, "needs", "at most %d needs allowed", WM_NEEDS_MAX);
+    for (size_t i = 0; i < x->n_needs; i++)
+        TRY(check_text(x->needs[i], "needs", 1, rej));
+    return WM_OK;
+}
+
+static WM_MUST_CHECK wm_err_t check_rating(const Wm__Rating *x, uint32_t dmax, wm_reject_t *rej)
+{
+    TRY(check_date(x->date, "date", dmax, rej));
+    TRY(check_order_ref(x->order_station, x->order_seq, rej));
+    TRY(check_enum(&wm__score__descriptor, x->score, "score", rej));
+    return check_text(x->comment, "comment", 0, rej);
+}
+
+static WM_MUST_CHECK wm_err_t check_notice(const Wm__Notice *x, uint32_t dmax, wm_reject_t *rej)
+{
+    TRY(check_date(x->date, "date", dmax, rej));
+    TRY(check_text(x->title, "title", 1, rej));
+    TRY(check_longtext(x->body, "body", WM_NOTICE_MAX, rej));
+    return check_id(x->audience, "to", 0, rej);
+}
+
+/* The kinds that refer to an order, beside their own fields. */
+static WM_MUST_CHECK wm_err_t check_order_step(const wm_record_t *r, uint32_t dmax,
+                                               wm_reject_t *rej)
+{
+    switch (r->body_case) {
+    case WM__RECORD__BODY_ORDER_ACCEPT:
+        TRY(check_date(r->order_accept->date, "date", dmax, rej));
+        TRY(check_order_ref(r->order_accept->order_station, r->order_accept->order_seq, rej));
+        return check_id(r->order_accept->team, "team", 0, rej);
+    case WM__RECORD__BODY_ORDER_DONE:
+        TRY(check_date(r->order_done->date, "date", dmax, rej));
+        TRY(check_order_ref(r->order_done->order_station, r->order_done->order_seq, rej));
+        return check_seq(r->order_done->activity_seq, "seq", rej);
+    case WM__RECORD__BODY_ORDER_CANCEL:
+        TRY(check_date(r->order_cancel->date, "date", dmax, rej));
+        TRY(check_order_ref(r->order_cancel->order_station, r->order_cancel->order_seq, rej));
+        return check_text(r->order_cancel->reason, "reason", 1, rej);
+    case WM__RECORD__BODY_ORDER_ASSIGNED: {
+        const Wm__OrderAssigned *x = r->order_assigned;
+        TRY(check_date(x->date, "date", dmax, rej));
+        TRY(check_order_ref(x->order_station, x->order_seq, rej));
+        TRY(check_id(x->station, "station", 1, rej));
+        TRY(check_id(x->team, "team", 0, rej));
+        return check_seq(x->accept_seq, "accept", rej);
+    }
+    default: { /* WM__RECORD__BODY_ORDER_COMPLETED */
+        const Wm__OrderCompleted *x = r->order_completed;
+        TRY(check_date(x->date, "date", dmax, rej));
+        TRY(check_order_ref(x->order_station, x->order_seq, rej));
+        TRY(check_id(x->station, "station", 1, rej));
+        return check_seq(x->done_seq, "done", rej);
+    }
+    }
+}
+
+/* Needs and orders: NULL-free dispatch for wm_validate_body. */
+static WM_MUST_CHECK wm_err_t check_orders_kind(const wm_record_t *r, uint32_t dmax,
+                                                wm_reject_t *rej)
+{
+    switch (r->body_case) {
+    case WM__RECORD__BODY_NEED:
+        return check_need(r->need, dmax, rej);
+    case WM__RECORD__BODY_NEED_REVIEW:
+        return check_need_review(r->need_review, dmax, rej);
+    case WM__RECORD__BODY_SERVICE_ORDER:
+        return check_service_order(r->service_order, dmax, rej);
+    case WM__RECORD__BODY_RATING:
+        return check_rating(r->rating, dmax, rej);
+    case WM__RECORD__BODY_NOTICE:
+        return check_notice(r->notice, dmax, rej);
+    case WM__RECORD__BODY_ORDER_ACCEPT:
+    case WM__RECORD__BODY_ORDER_DONE:
+    case WM__RECORD__BODY_ORDER_CANCEL:
+    case WM__RECORD__BODY_ORDER_ASSIGNED:
+    case WM__RECORD__BODY_ORDER_COMPLETED:
+        return check_order_step(r, dmax, rej);
+    default:
+        return wm_reject(rej, "kind", "this build cannot write records of this kind");
+    }
+}
+
 int wm_validate_applies(const wm_record_t *r)
 {
     /* protobuf-c leaves body_case unset both for no body and for a body
@@ -244,7 +395,7 @@ wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej
         return WM_OK;
     }
     default:
-        return wm_reject(rej, "kind", "this build cannot write records of this kind");
+        return check_orders_kind(r, dmax, rej);
     }
 }
 
@@ -255,6 +406,10 @@ wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej
 #define T(k, f, n, req, sample) {k, f, n, WM_RULE_TEXT, NULL, 0, req, NULL, NULL, sample}
 #define DATE(k, f) {k, f, f, WM_RULE_DATE, NULL, 0, WM_REQ_YES, NULL, NULL, "20240301"}
 #define ANY(k, f) {k, f, f, WM_RULE_ANY, NULL, 0, WM_REQ_NO, NULL, NULL, "1"}
+#define ID(k, f, n, req) {k, f, n, WM_RULE_ID, NULL, 0, req, NULL, NULL, "t1"}
+#define SEQ(k, f, n) {k, f, n, WM_RULE_SEQ, NULL, 0, WM_REQ_YES, NULL, NULL, "1"}
+#define ORDER(k)                                                                              \
+    ID(k, "order_station", "order", WM_REQ_YES), ANY(k, "order_epoch"), SEQ(k, "order_seq", "order")
 static const wm_rule_t rules[] = {
     DATE("activity", "date"),
     E("activity", "category", "category", &wm__category__descriptor, WM_REQ_YES, NULL, "6"),
@@ -316,12 +471,60 @@ static const wm_rule_t rules[] = {
      NULL, "1"},
     {"rollup_part", "data", "data", WM_RULE_BYTES, NULL, WM_ROLLBIN_PART_MAX, WM_REQ_YES, NULL, NULL,
      "x"},
+    DATE("need", "date"),
+    T("need", "title", "title", WM_REQ_YES, "x"),
+    E("need", "service_kind", "service-kind", &wm__service_kind__descriptor, WM_REQ_YES, NULL, "6"),
+    T("need", "detail", "detail", WM_REQ_NO, "x"),
+    ID("need", "resident_ref", "resident", WM_REQ_NO),
+    DATE("need_review", "date"),
+    ID("need_review", "need_station", "need", WM_REQ_YES),
+    ANY("need_review", "need_epoch"),
+    SEQ("need_review", "need_seq", "need"),
+    {"need_review", "accept", "accept", WM_RULE_ANY, NULL, 0, WM_REQ_NO, NULL, NULL, "0"},
+    {"need_review", "reason", "reason", WM_RULE_TEXT, NULL, 0, WM_REQ_IF, "unless accept",
+     NULL, "x"},
+    DATE("service_order", "date"),
+    T("service_order", "title", "title", WM_REQ_YES, "x"),
+    E("service_order", "service_kind", "service-kind", &wm__service_kind__descriptor,
+      WM_REQ_YES, NULL, "6"),
+    {"service_order", "due", "due", WM_RULE_DUE, NULL, 0, WM_REQ_YES, NULL, NULL, "20240531"},
+    ID("service_order", "to_station", "to", WM_REQ_NO),
+    ID("service_order", "to_team", "team", WM_REQ_NO),
+    {"service_order", "needs", "needs", WM_RULE_TAGS, NULL, WM_NEEDS_MAX, WM_REQ_NO, NULL, NULL,
+     "xx/t/s1:1:3"},
+    DATE("order_accept", "date"), ORDER("order_accept"),
+    ID("order_accept", "team", "team", WM_REQ_NO),
+    DATE("order_done", "date"), ORDER("order_done"),
+    ANY("order_done", "activity_epoch"),
+    SEQ("order_done", "activity_seq", "seq"),
+    DATE("rating", "date"), ORDER("rating"),
+    E("rating", "score", "score", &wm__score__descriptor, WM_REQ_YES, NULL, "5"),
+    T("rating", "comment", "comment", WM_REQ_NO, "x"),
+    DATE("order_cancel", "date"), ORDER("order_cancel"),
+    T("order_cancel", "reason", "reason", WM_REQ_YES, "x"),
+    DATE("notice", "date"),
+    T("notice", "title", "title", WM_REQ_YES, "x"),
+    {"notice", "body", "body", WM_RULE_LONGTEXT, NULL, WM_NOTICE_MAX, WM_REQ_YES, NULL, NULL,
+     "x"},
+    ID("notice", "audience", "to", WM_REQ_NO),
+    DATE("order_assigned", "date"), ORDER("order_assigned"),
+    ID("order_assigned", "station", "station", WM_REQ_YES),
+    ID("order_assigned", "team", "team", WM_REQ_NO),
+    ANY("order_assigned", "accept_epoch"),
+    SEQ("order_assigned", "accept_seq", "accept"),
+    DATE("order_completed", "date"), ORDER("order_completed"),
+    ID("order_completed", "station", "station", WM_REQ_YES),
+    ANY("order_completed", "done_epoch"),
+    SEQ("order_completed", "done_seq", "done"),
 };
 #undef C
 #undef E
 #undef T
 #undef DATE
 #undef ANY
+#undef ID
+#undef SEQ
+#undef ORDER
 
 const wm_rule_t *wm_validate_rules(size_t *n)
 {

@@ -19,6 +19,8 @@
 #define WM_ID_MAX 128          /* bytes in a station or team id */
 #define WM_COUNT_MAX 10000000u /* largest count in one record */
 #define WM_FUTURE_DAYS 1       /* how far past today a dated record may be */
+#define WM_NOTICE_MAX 4096     /* bytes in a notice's body (a few paragraphs) */
+#define WM_NEEDS_MAX 16        /* needs one service order answers */
 #define WM_TAGS_MAX 16         /* festival / theme tags on one activity */
 /* Largest funding in one record, in fen: 10^9 yuan, far above any real
  * grant, small enough that sums over a county cannot overflow. */
@@ -69,6 +71,7 @@ typedef enum {
     WM_RULE_JSON,     /* non-empty UTF-8 text; its content is not checked */
     WM_RULE_ANY,      /* any value of its type: not checked */
     WM_RULE_BYTES,    /* bytes, 1 .. max of them */
+    WM_RULE_LONGTEXT, /* as TEXT, at most max bytes (a notice's body) */
 } wm_rule_form_t;
 
 typedef enum {

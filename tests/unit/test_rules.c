@@ -89,7 +89,7 @@ typedef struct {
 static void set_sample(rec_t *t, const wm_rule_t *row, const char *value)
 {
     switch (row->form) {
-    case WM_RULE_TEXT: case WM_RULE_ID: case WM_RULE_PERIOD: case WM_RULE_JSON:
+    case WM_RULE_TEXT: case WM_RULE_LONGTEXT: case WM_RULE_ID: case WM_RULE_PERIOD: case WM_RULE_JSON:
         set_s(t->body, row->field, value);
         break;
     case WM_RULE_TAGS:
@@ -244,6 +244,11 @@ static void check_row(const wm_rule_t *row)
         set_s(t.body, row->field, "\xff"); REFUSES(&t, INGEST_TODAY, "bad UTF-8");
         set_s(t.body, row->field, "a\tb 文明"); ACCEPTS(&t, INGEST_TODAY, "tab and CJK");
         check_length(&t, row, WM_TEXT_MAX);
+        break;
+    case WM_RULE_LONGTEXT:
+        set_s(t.body, row->field, "a\x01"); REFUSES(&t, INGEST_TODAY, "a control character");
+        set_s(t.body, row->field, "\xff"); REFUSES(&t, INGEST_TODAY, "bad UTF-8");
+        check_length(&t, row, (size_t)row->max);
         break;
     case WM_RULE_TAGS:
         for (size_t i = 0; i <= row->max; i++)
