@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_orders — the service-order state machine as a fold over records; see wm_orders.h. */
+#include "wm_orders.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+wm_order_t *wm_orders_find(const wm_orders_t *o, const char *log, uint32_t epoch, uint64_t seq)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        wm_order_t *x = &o->v[i];
+        if (x->seq == seq && x->epoch == epoch && strcmp(x->log, log) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static WM_MUST_CHECK wm_err_t create(wm_orders_t *o, const wm_record_t *r)
+{
+    const Wm__ServiceOrder *s = r->service_order;
+    if (wm_orders_find(o, r->station, r->epoch, r->seq))
+        return WM_OK; /* applied before */
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 16;
+        wm_order_t *v = realloc(o->v, cap * sizeof *v);
+        if (!v)
+            return WM_ENOMEM;
+        o->v = v, o->cap = cap;
+    }
+    wm_order_t *x = &o->v[o->n++];
+    memset(x, 0, sizeof *x);
+    copy(x->log, sizeof x->log, r->station);
+    x->epoch = r->epoch, x->seq = r->seq;
+    copy(x->title, sizeof x->title, s->title);
+    x->date = s->date, x->due = s->due;
+    copy(x->to, sizeof x->to, s->to_station);
+    x->state = WM_ORDER_DISPATCHED;
+    return WM_OK;
+}
+
+static int open_step(const wm_order_t *x)
+{
+    return x->state == WM_ORDER_DISPATCHED || x->state == WM_ORDER_ACCEPTED;
+}
+
+static void accept(wm_order_t *x, const char *station, uint32_t date)
+{
+    if (x->state != WM_ORDER_DISPATCHED || (x->to[0] && strcmp(x->to, station) != 0))
+        return; /* taken already, or not addressed to this station */
+    copy(x->station, sizeof x->station, station);
+    x->state = WM_ORDER_ACCEPTED, x->accepted = date;
+}
+
+/* The aggregator's word (assigned, completed, cancel): only from the
+ * order's own log, only while the order is open. */
+static void agg_step(wm_order_t *x, const wm_record_t *r)
+{
+    if (strcmp(r->station, x->log) != 0 || !open_step(x))
+        return;
+    if (r->body_case == WM__RECORD__BODY_ORDER_CANCEL) {
+        x->state = WM_ORDER_CANCELLED;
+    } else if (r->body_case == WM__RECORD__BODY_ORDER_ASSIGNED) {
+        copy(x->station, sizeof x->station, r->order_assigned->station);
+        x->state = WM_ORDER_ACCEPTED, x->accepted = r->order_assigned->date;
+    } else {
+        copy(x->station, sizeof x->station, r->order_completed->station);
+        if (!x->accepted)
+            x->accepted = r->order_completed->date;
+        x->state = WM_ORDER_DONE, x->done = r->order_completed->date;
+    }
+}
+
+static void station_step(wm_order_t *x, const wm_record_t *r)
+{
+    switch (r->body_case) {
+    case WM__RECORD__BODY_ORDER_ACCEPT:
+        accept(x, r->station, r->order_accept->date);
+        break;
+    case WM__RECORD__BODY_ORDER_DONE:
+        if (x->state == WM_ORDER_ACCEPTED && strcmp(x->station, r->station) == 0)
+            x->state = WM_ORDER_DONE, x->done = r->order_done->date;
+        break;
+    case WM__RECORD__BODY_RATING:
+        if (x->state == WM_ORDER_DONE) {
+            x->state = WM_ORDER_RATED, x->rated = r->rating->date;
+            x->score = (uint32_t)r->rating->score;
+        }
+        break;
+    default:
+        agg_step(x, r);
+    }
+}
+
+/* The order a step names: every step kind keeps the reference in the
+ * same three fields. */
+static wm_order_t *step_order(const wm_orders_t *o, const wm_record_t *r)
+{
+#define REF(m) wm_orders_find(o, r->m->order_station, r->m->order_epoch, r->m->order_seq)
+    switch (r->body_case) {
+    case WM__RECORD__BODY_ORDER_ACCEPT: return REF(order_accept);
+    case WM__RECORD__BODY_ORDER_DONE: return REF(order_done);
+    case WM__RECORD__BODY_RATING: return REF(rating);
+    case WM__RECORD__BODY_ORDER_CANCEL: return REF(order_cancel);
+    case WM__RECORD__BODY_ORDER_ASSIGNED: return REF(order_assigned);
+    case WM__RECORD__BODY_ORDER_COMPLETED: return REF(order_completed);
+    default: return NULL;
+    }
+#undef REF
+}
+
+wm_err_t wm_orders_apply(wm_orders_t *o, const wm_record_t *r)
+{
+    if (r->body_case == WM__RECORD__BODY_SERVICE_ORDER)
+        return create(o, r);
+    wm_order_t *x = step_order(o, r);
+    if (x && r->station)
+        station_step(x, r);
+    return WM_OK;
+}
+
+const char *wm_order_state(const wm_order_t *ord, uint32_t asof)
+{
+    static const char *const names[] = {"", "dispatched", "accepted", "done", "rated",
+                                        "cancelled"};
+    if (open_step(ord) && ord->due < asof)
+        return "overdue";
+    return names[ord->state];
+}
+
+char *wm_order_id(const char *log, uint32_t epoch, uint64_t seq, char *buf)
+{
+    snprintf(buf, WM_ORDER_ID_MAX, "%s:%" PRIu32 ":%" PRIu64, log, epoch, seq);
+    return buf;
+}
+
+/* A decimal number of at most max, digits only. */
+static int number(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0 || n > 20)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+            return 0;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return v <= max;
+}
+
+wm_err_t wm_order_id_parse(const char *id, char log[WM_ID_MAX + 1], uint32_t *epoch,
+                           uint64_t *seq)
+{
+    const char *b = strrchr(id, ':');
+    const char *a = b ? memrchr(id, ':', (size_t)(b - id)) : NULL;
+    uint64_t e = 0, s = 0;
+    if (!a || (size_t)(a - id) > WM_ID_MAX || !number(a + 1, (size_t)(b - a - 1), UINT32_MAX, &e) ||
+        !number(b + 1, strlen(b + 1), UINT64_MAX, &s) || s == 0)
+        return WM_EINVAL;
+    memcpy(log, id, (size_t)(a - id));
+    log[a - id] = 0;
+    if (wm_validate_id(log) != WM_OK)
+        return WM_EINVAL;
+    *epoch = (uint32_t)e, *seq = s;
+    return WM_OK;
+}
+
+void wm_orders_free(wm_orders_t *o)
+{
+    free(o->v);
+    o->v = NULL, o->n = o->cap = 0;
+}

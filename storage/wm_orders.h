@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_orders — the service-order state machine (群众点单、中心派单、站点接单、
+ * 群众评单), computed from records alone: a fold over the needs-and-orders
+ * records (record.proto 30–39) of the logs a node holds, applied in log
+ * order. No I/O, no LMDB: the caller reads the records and feeds them; the
+ * same records in the same order give the same states at every node and on
+ * any day (PROTOCOL.md §5, "Needs and orders").
+ *
+ *   dispatched --accept--> accepted --done--> done --rating--> rated
+ *        \________cancel______\____> cancelled
+ *   overdue: dispatched or accepted, and the due day is before the day
+ *            asked about (a view, never stored: wm_order_state).
+ *
+ * An order is named by the record that created it: the log it is in (the
+ * aggregator's id), epoch and seq; printed "STATION:EPOCH:SEQ". Steps:
+ *  - order_accept (any station S): dispatched -> accepted by S when the
+ *    order is open or addressed to S; otherwise ignored (the order was
+ *    taken, or is not S's). For an open order the first one applied wins.
+ *  - order_assigned (only in the order's own log): the aggregator's word
+ *    on who took it; dispatched or accepted -> accepted by the station it
+ *    names, overriding a station's own accept it did not choose.
+ *  - order_done (station S): accepted by S -> done.
+ *  - order_completed (only in the order's own log): dispatched or accepted
+ *    -> done by the station it names.
+ *  - rating: done -> rated; the first rating wins.
+ *  - order_cancel (only in the order's own log): dispatched or accepted ->
+ *    cancelled.
+ * Every other step, a step for an order not (yet) known, and a record
+ * applied twice change nothing: applying is idempotent.
+ *
+ * Not thread-safe per wm_orders_t; distinct sets are independent.
+ */
+#ifndef WM_ORDERS_H
+#define WM_ORDERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wm_err.h"
+#include "wm_record.h"
+#include "wm_validate.h"
+
+#define WM_ORDER_ID_MAX (WM_ID_MAX + 32) /* "STATION:EPOCH:SEQ" with its NUL */
+
+typedef enum {
+    WM_ORDER_DISPATCHED = 1,
+    WM_ORDER_ACCEPTED,
+    WM_ORDER_DONE,
+    WM_ORDER_RATED,
+    WM_ORDER_CANCELLED,
+} wm_order_state_t;
+
+typedef struct {
+    char log[WM_ID_MAX + 1];     /* the aggregator whose log holds the order */
+    uint32_t epoch;
+    uint64_t seq;
+    char title[WM_TEXT_MAX + 1];
+    uint32_t date, due;           /* of the service_order record */
+    char to[WM_ID_MAX + 1];       /* the station addressed; "" open (or a team) */
+    char station[WM_ID_MAX + 1];  /* who took it; "" while dispatched */
+    wm_order_state_t state;
+    uint32_t accepted, done, rated; /* the dates of those steps, 0 before them */
+    uint32_t score;                 /* 1..5 once rated */
+} wm_order_t;
+
+typedef struct {
+    wm_order_t *v; /* in the order they were created (applied) */
+    size_t n, cap;
+} wm_orders_t;
+
+#define WM_ORDERS_INIT {NULL, 0, 0}
+
+/* Applies one record of the log r->station. Records of other kinds are
+ * ignored. WM_OK, or WM_ENOMEM (nothing changed). */
+WM_MUST_CHECK wm_err_t wm_orders_apply(wm_orders_t *o, const wm_record_t *r);
+
+/* The order named, or NULL; valid until the next wm_orders_apply. */
+wm_order_t *wm_orders_find(const wm_orders_t *o, const char *log, uint32_t epoch, uint64_t seq);
+
+/* The state's slug as of the day asof (YYYYMMDD): "dispatched",
+ * "accepted", "done", "rated", "cancelled", or "overdue" for a dispatched
+ * or accepted order whose due day is before asof. Static string. */
+const char *wm_order_state(const wm_order_t *ord, uint32_t asof);
+
+/* Writes "LOG:EPOCH:SEQ" into buf[WM_ORDER_ID_MAX]; returns buf. */
+char *wm_order_id(const char *log, uint32_t epoch, uint64_t seq, char *buf);
+
+/* Parses an id as wm_order_id writes it (the log id may hold '/', never
+ * ':'). WM_OK, or WM_EINVAL naming nothing (the caller names the field). */
+WM_MUST_CHECK wm_err_t wm_order_id_parse(const char *id, char log[WM_ID_MAX + 1],
+                                         uint32_t *epoch, uint64_t *seq);
+
+void wm_orders_free(wm_orders_t *o);
+
+#endif

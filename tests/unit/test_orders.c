@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_orders — the service-order state machine (storage/wm_orders) as a
+ * property test: random streams of needs-and-orders records over several
+ * orders, logs and stations, applied by the fold, against a brute-force
+ * recount that replays each order alone, from scratch, through a
+ * transition table written apart from the fold; plus the properties the
+ * protocol leans on: applying twice is applying once, a state never goes
+ * back, an open order has exactly one taker (the first acceptance, or
+ * the aggregator's word), overdue is a view as of a day. And order ids
+ * round-trip, and bad ones are refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "wm_orders.h"
+
+#define STEPS 40
+#define RUNS 3000
+
+static const char *const logs[] = {"xx/t", "xx/u"};            /* aggregators */
+static const char *const stations[] = {"xx/t/s1", "xx/t/s2", "xx/t/s3"};
+
+/* One generated record: its body lives beside it. */
+typedef struct {
+    wm_record_t r;
+    Wm__ServiceOrder so;
+    Wm__OrderAccept acc;
+    Wm__OrderDone done;
+    Wm__Rating rate;
+    Wm__OrderCancel cancel;
+    Wm__OrderAssigned asg;
+    Wm__OrderCompleted comp;
+} ev_t;
+
+static unsigned rnd(unsigned n)
+{
+    return (unsigned)(rand() % (int)n);
+}
+
+/* The kinds, as the brute force's table numbers them. */
+enum { K_ORDER, K_ACCEPT, K_DONE, K_RATE, K_CANCEL, K_ASSIGN, K_COMPLETE, K_N };
+enum { K_ORDER_ACCEPT = K_ACCEPT, K_ORDER_DONE = K_DONE, K_RATING = K_RATE,
+       K_ORDER_CANCEL = K_CANCEL, K_ORDER_ASSIGNED = K_ASSIGN, K_ORDER_COMPLETED = K_COMPLETE };
+
+#define SET_REF(m) (m).order_station = (char *)ol, (m).order_epoch = 1, (m).order_seq = oseq
+
+static void gen(ev_t *e, unsigned i)
+{
+    memset(e, 0, sizeof *e);
+    wm__record__init(&e->r);
+    unsigned k = rnd(K_N);
+    int agg = k == K_ORDER || k == K_CANCEL || k == K_ASSIGN || k == K_COMPLETE;
+    /* a foreign log now and then: an aggregator's word from the wrong log */
+    e->r.station = (char *)(agg && rnd(6) ? logs[rnd(2)] : agg ? stations[rnd(3)] : stations[rnd(3)]);
+    e->r.epoch = 1, e->r.seq = i + 1;
+    const char *ol = logs[rnd(2)];
+    uint64_t oseq = 1 + rnd(STEPS / 2);
+    uint32_t date = 20240301 + rnd(28);
+    const char *st = stations[rnd(3)];
+    switch (k) {
+    case K_ORDER:
+        wm__service_order__init(&e->so);
+        e->so.date = date, e->so.due = 20240310 + rnd(10), e->so.title = "送医上门";
+        e->so.to_station = (char *)(rnd(2) ? "" : st);
+        e->r.body_case = WM__RECORD__BODY_SERVICE_ORDER, e->r.service_order = &e->so;
+        break;
+    case K_ACCEPT:
+        wm__order_accept__init(&e->acc), SET_REF(e->acc), e->acc.date = date;
+        e->r.body_case = WM__RECORD__BODY_ORDER_ACCEPT, e->r.order_accept = &e->acc;
+        break;
+    case K_DONE:
+        wm__order_done__init(&e->done), SET_REF(e->done), e->done.date = date;
+        e->done.activity_seq = 1;
+        e->r.body_case = WM__RECORD__BODY_ORDER_DONE, e->r.order_done = &e->done;
+        break;
+    case K_RATE:
+        wm__rating__init(&e->rate), SET_REF(e->rate), e->rate.date = date;
+        e->rate.score = (Wm__Score)(1 + rnd(5));
+        e->r.body_case = WM__RECORD__BODY_RATING, e->r.rating = &e->rate;
+        break;
+    case K_CANCEL:
+        wm__order_cancel__init(&e->cancel), SET_REF(e->cancel), e->cancel.date = date;
+        e->cancel.reason = "x";
+        e->r.body_case = WM__RECORD__BODY_ORDER_CANCEL, e->r.order_cancel = &e->cancel;
+        break;
+    case K_ASSIGN:
+        wm__order_assigned__init(&e->asg), SET_REF(e->asg), e->asg.date = date;
+        e->asg.station = (char *)st, e->asg.accept_seq = 1;
+        e->r.body_case = WM__RECORD__BODY_ORDER_ASSIGNED, e->r.order_assigned = &e->asg;
+        break;
+    default:
+        wm__order_completed__init(&e->comp), SET_REF(e->comp), e->comp.date = date;
+        e->comp.station = (char *)st, e->comp.done_seq = 1;
+        e->r.body_case = WM__RECORD__BODY_ORDER_COMPLETED, e->r.order_completed = &e->comp;
+    }
+}
+
+/* ---- the brute force: one order, replayed alone through a table ---- */
+
+typedef struct {
+    int state; /* 0 unborn, then wm_order_state_t */
+    const char *to, *station;
+    uint32_t score, done, rated;
+} bf_t;
+
+/* Which step a record is for the order (log, seq), and its fields. */
+static int bf_kind(const ev_t *e, const char *log, uint64_t seq, const char **who, uint32_t *date)
+{
+    const wm_record_t *r = &e->r;
+    if (r->body_case == WM__RECORD__BODY_SERVICE_ORDER)
+        return r->seq == seq && !strcmp(r->station, log) ? K_ORDER : -1;
+#define IS(m, k, w)                                                                           \
+    if (r->body_case == WM__RECORD__BODY_##k && !strcmp(r->m->order_station, log) && r->m->order_seq == seq &&               \
+        r->m->order_epoch == 1) {                                                             \
+        *who = (w), *date = r->m->date;                                                      \
+        return K_##k;                                                                         \
+    }
+    IS(order_accept, ORDER_ACCEPT, r->station)
+    IS(order_done, ORDER_DONE, r->station)
+    IS(rating, RATING, r->station)
+    IS(order_cancel, ORDER_CANCEL, r->station)
+    IS(order_assigned, ORDER_ASSIGNED, r->order_assigned->station)
+    IS(order_completed, ORDER_COMPLETED, r->order_completed->station)
+#undef IS
+    return -1;
+}
+
+/* allowed[state][kind]: the state a step leads to from a state, or 0 when
+ * it changes nothing (guards on who applied apart). */
+static const int allowed[6][K_N] = {
+    [WM_ORDER_DISPATCHED] = {[K_ACCEPT] = WM_ORDER_ACCEPTED, [K_CANCEL] = WM_ORDER_CANCELLED,
+                             [K_ASSIGN] = WM_ORDER_ACCEPTED, [K_COMPLETE] = WM_ORDER_DONE},
+    [WM_ORDER_ACCEPTED] = {[K_DONE] = WM_ORDER_DONE, [K_CANCEL] = WM_ORDER_CANCELLED,
+                           [K_ASSIGN] = WM_ORDER_ACCEPTED, [K_COMPLETE] = WM_ORDER_DONE},
+    [WM_ORDER_DONE] = {[K_RATE] = WM_ORDER_RATED},
+};
+
+static bf_t brute(const ev_t *ev, size_t n, const char *log, uint64_t seq)
+{
+    bf_t b = {0};
+    for (size_t i = 0; i < n; i++) {
+        const char *who = NULL;
+        uint32_t date = 0;
+        int k = bf_kind(&ev[i], log, seq, &who, &date);
+        if (k == K_ORDER && b.state == 0) {
+            b.state = WM_ORDER_DISPATCHED, b.to = ev[i].so.to_station;
+            continue;
+        }
+        if (k < 0 || k == K_ORDER || b.state == 0 || !allowed[b.state][k])
+            continue;
+        int own = !strcmp(ev[i].r.station, log);
+        if ((k == K_CANCEL || k == K_ASSIGN || k == K_COMPLETE) && !own)
+            continue;
+        if (k == K_ACCEPT && b.to[0] && strcmp(b.to, who))
+            continue;
+        if (k == K_DONE && strcmp(b.station, who))
+            continue;
+        b.state = allowed[b.state][k];
+        if (k == K_ACCEPT || k == K_ASSIGN || k == K_COMPLETE)
+            b.station = who;
+        if (k == K_DONE || k == K_COMPLETE)
+            b.done = date;
+        if (k == K_RATE)
+            b.rated = date, b.score = (uint32_t)ev[i].rate.score;
+    }
+    return b;
+}
+
+static void check_against_brute(const wm_orders_t *o, const ev_t *ev, size_t n)
+{
+    size_t born = 0;
+    static const char *const all[] = {"xx/t", "xx/u", "xx/t/s1", "xx/t/s2", "xx/t/s3"};
+    for (unsigned l = 0; l < 5; l++)
+        for (uint64_t s = 1; s <= STEPS; s++) {
+            bf_t b = brute(ev, n, all[l], s);
+            const wm_order_t *x = wm_orders_find(o, all[l], 1, s);
+            born += b.state != 0;
+            if (!b.state) {
+                assert_null(x);
+                continue;
+            }
+            assert_non_null(x);
+            assert_int_equal(x->state, b.state);
+            assert_string_equal(x->station, b.station ? b.station : "");
+            assert_int_equal(x->done, b.done);
+            assert_int_equal(x->rated, b.rated);
+            assert_int_equal(x->score, b.score);
+        }
+    assert_int_equal(born, o->n);
+}
+
+static void test_fold_equals_recount(void **state)
+{
+    (void)state;
+    static ev_t ev[STEPS];
+    srand(11);
+    for (int run = 0; run < RUNS; run++) {
+        wm_orders_t o = WM_ORDERS_INIT, twice = WM_ORDERS_INIT;
+        for (unsigned i = 0; i < STEPS; i++) {
+            gen(&ev[i], i);
+            assert_int_equal(wm_orders_apply(&o, &ev[i].r), WM_OK);
+            /* applied twice: as once */
+            assert_int_equal(wm_orders_apply(&twice, &ev[i].r), WM_OK);
+            assert_int_equal(wm_orders_apply(&twice, &ev[i].r), WM_OK);
+            check_against_brute(&o, ev, i + 1);
+        }
+        assert_int_equal(o.n, twice.n);
+        for (size_t i = 0; i < o.n; i++)
+            assert_memory_equal(&o.v[i], &twice.v[i], sizeof o.v[i]);
+        wm_orders_free(&o);
+        wm_orders_free(&twice);
+    }
+}
+
+/* The rank of a state on the way to its end: never goes down. */
+static int rank(wm_order_state_t s)
+{
+    return s == WM_ORDER_CANCELLED ? 9 : (int)s;
+}
+
+static void test_never_back_one_taker(void **state)
+{
+    (void)state;
+    static ev_t ev[STEPS];
+    srand(12);
+    for (int run = 0; run < RUNS; run++) {
+        wm_orders_t o = WM_ORDERS_INIT;
+        int before[STEPS + 1] = {0};
+        for (unsigned i = 0; i < STEPS; i++) {
+            gen(&ev[i], i);
+            assert_int_equal(wm_orders_apply(&o, &ev[i].r), WM_OK);
+            for (size_t j = 0; j < o.n; j++) {
+                const wm_order_t *x = &o.v[j];
+                int *b = &before[x->seq]; /* seqs are unique across the logs here */
+                assert_true(rank(x->state) >= *b);
+                *b = rank(x->state);
+                /* a taker exactly when past dispatched (a cancelled one may have none) */
+                if (x->state == WM_ORDER_DISPATCHED)
+                    assert_string_equal(x->station, "");
+                else if (x->state != WM_ORDER_CANCELLED)
+                    assert_true(x->station[0] != 0);
+            }
+        }
+        wm_orders_free(&o);
+    }
+}
+
+/* Two stations take the same open order offline: the first applied wins,
+ * the other's acceptance changes nothing, and the aggregator's word
+ * overrides a station's own view. */
+static void test_open_order_first_wins(void **state)
+{
+    (void)state;
+    ev_t ev[4];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 4; i++)
+        wm__record__init(&ev[i].r), ev[i].r.epoch = 1, ev[i].r.seq = (uint64_t)i + 1;
+    wm__service_order__init(&ev[0].so);
+    ev[0].so.title = "t", ev[0].so.due = 20240331, ev[0].so.to_station = "";
+    ev[0].r.station = "xx/t", ev[0].r.body_case = WM__RECORD__BODY_SERVICE_ORDER;
+    ev[0].r.service_order = &ev[0].so;
+    for (int i = 1; i <= 2; i++) {
+        const char *ol = "xx/t";
+        uint64_t oseq = 1;
+        wm__order_accept__init(&ev[i].acc), SET_REF(ev[i].acc), ev[i].acc.date = 20240305;
+        ev[i].r.station = (char *)stations[i - 1];
+        ev[i].r.body_case = WM__RECORD__BODY_ORDER_ACCEPT, ev[i].r.order_accept = &ev[i].acc;
+    }
+    wm_orders_t at_s2 = WM_ORDERS_INIT, at_t = WM_ORDERS_INIT;
+    assert_int_equal(wm_orders_apply(&at_t, &ev[0].r), WM_OK);
+    assert_int_equal(wm_orders_apply(&at_t, &ev[1].r), WM_OK);
+    assert_int_equal(wm_orders_apply(&at_t, &ev[2].r), WM_OK);
+    assert_string_equal(at_t.v[0].station, "xx/t/s1");
+    /* s2 saw only its own acceptance, then the town's word */
+    assert_int_equal(wm_orders_apply(&at_s2, &ev[0].r), WM_OK);
+    assert_int_equal(wm_orders_apply(&at_s2, &ev[2].r), WM_OK);
+    assert_string_equal(at_s2.v[0].station, "xx/t/s2");
+    const char *ol = "xx/t";
+    uint64_t oseq = 1;
+    wm__order_assigned__init(&ev[3].asg), SET_REF(ev[3].asg), ev[3].asg.date = 20240306;
+    ev[3].asg.station = "xx/t/s1", ev[3].asg.accept_seq = 2;
+    ev[3].r.station = "xx/t", ev[3].r.body_case = WM__RECORD__BODY_ORDER_ASSIGNED;
+    ev[3].r.order_assigned = &ev[3].asg;
+    assert_int_equal(wm_orders_apply(&at_s2, &ev[3].r), WM_OK);
+    assert_string_equal(at_s2.v[0].station, "xx/t/s1");
+    assert_string_equal(wm_order_state(&at_s2.v[0], 20240331), "accepted");
+    assert_string_equal(wm_order_state(&at_s2.v[0], 20240401), "overdue");
+    wm_orders_free(&at_s2);
+    wm_orders_free(&at_t);
+}
+
+static void test_id(void **state)
+{
+    (void)state;
+    char buf[WM_ORDER_ID_MAX], log[WM_ID_MAX + 1];
+    uint32_t e = 0;
+    uint64_t s = 0;
+    wm_order_id("xx-county/longhua", 2, 18446744073709551615u, buf);
+    assert_string_equal(buf, "xx-county/longhua:2:18446744073709551615");
+    assert_int_equal(wm_order_id_parse(buf, log, &e, &s), WM_OK);
+    assert_string_equal(log, "xx-county/longhua");
+    assert_int_equal(e, 2);
+    assert_true(s == UINT64_MAX);
+    const char *bad[] = {"", "xx:1", "xx:1:0", ":1:2", "XX:1:2", "xx:4294967296:1",
+                         "xx:1:18446744073709551616", "xx:1:2x", "xx::2", "a:b:1:2"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (wm_order_id_parse(bad[i], log, &e, &s) == WM_OK)
+            fail_msg("accepted the order id \"%s\"", bad[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fold_equals_recount),
+        cmocka_unit_test(test_never_back_one_taker),
+        cmocka_unit_test(test_open_order_first_wins),
+        cmocka_unit_test(test_id),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
