@@ -60,6 +60,50 @@ static void warn_clock(void)
             day);
 }
 
+int wmctl_append(wmctl_t *w, Wm__Record *body, uint32_t *epoch, uint64_t *seq)
+{
+    int rc;
+    if ((rc = wmctl_config(w)))
+        return rc;
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    Wm__CtlReply *rep = NULL;
+    req.op_case = WM__CTL_REQUEST__OP_APPEND;
+    req.append = body;
+    wm_err_t err = wmctl_call(w, &req, &rep);
+    if (err == WM_EPERM) /* wmctl_call said why; nothing was sent */
+        return WMCTL_FAIL;
+    if (err == WM_EDOWN && w->lost) {
+        wmctl_err("the wmsyncd daemon for %s stopped while recording; the record may or may "
+                  "not have been stored: check with wmctl log before recording it again",
+                  w->cfg.id);
+        return WMCTL_FAIL;
+    }
+    if (err == WM_EDOWN) {
+        wmctl_err("the wmsyncd daemon for %s is not running, so nothing was recorded. "
+                  "Start it (systemctl start wmsyncd, or wmsyncd -c %s) and try again",
+                  w->cfg.id, w->cfg.path);
+        return WMCTL_FAIL;
+    }
+    if (err != WM_OK) {
+        wmctl_err("no answer from the daemon (%s); the record may or may not have been "
+                  "stored: check with wmctl log before recording it again",
+                  wm_strerror(err));
+        return WMCTL_FAIL;
+    }
+    if (rep->error && rep->error[0]) {
+        int usage = strcmp(rep->error, "invalid") == 0;
+        if (usage)
+            wmctl_reject(rep->field, "%s", rep->message);
+        else
+            wmctl_err("the daemon could not record it: %s", rep->message);
+        wm_pb_free(&rep);
+        return usage ? WMCTL_USAGE : WMCTL_FAIL;
+    }
+    *epoch = rep->epoch, *seq = rep->seq;
+    wm_pb_free(&rep);
+    return WMCTL_OK;
+}
+
 int cmd_record(wmctl_t *w, int argc, char **argv)
 {
     size_t nk = 0;
@@ -96,49 +140,16 @@ int cmd_record(wmctl_t *w, int argc, char **argv)
         wmctl_reject(rej.field, "%s", rej.why);
         return WMCTL_USAGE;
     }
-    if ((rc = wmctl_config(w)))
+    uint32_t epoch = 0;
+    uint64_t seq = 0;
+    if ((rc = wmctl_append(w, &body, &epoch, &seq)))
         return rc;
-    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
-    Wm__CtlReply *rep = NULL;
-    req.op_case = WM__CTL_REQUEST__OP_APPEND;
-    req.append = &body;
-    wm_err_t err = wmctl_call(w, &req, &rep);
-    if (err == WM_EPERM) /* wmctl_call said why; nothing was sent */
-        return WMCTL_FAIL;
-    if (err == WM_EDOWN && w->lost) {
-        wmctl_err("the wmsyncd daemon for %s stopped while recording; the record may or may "
-                  "not have been stored: check with wmctl log before recording it again",
-                  w->cfg.id);
-        return WMCTL_FAIL;
-    }
-    if (err == WM_EDOWN) {
-        wmctl_err("the wmsyncd daemon for %s is not running, so nothing was recorded. "
-                  "Start it (systemctl start wmsyncd, or wmsyncd -c %s) and try again",
-                  w->cfg.id, w->cfg.path);
-        return WMCTL_FAIL;
-    }
-    if (err != WM_OK) {
-        wmctl_err("no answer from the daemon (%s); the record may or may not have been "
-                  "stored: check with wmctl log before recording it again",
-                  wm_strerror(err));
-        return WMCTL_FAIL;
-    }
-    if (rep->error && rep->error[0]) {
-        int usage = strcmp(rep->error, "invalid") == 0;
-        if (usage)
-            wmctl_reject(rep->field, "%s", rep->message);
-        else
-            wmctl_err("the daemon could not record it: %s", rep->message);
-        wm_pb_free(&rep);
-        return usage ? WMCTL_USAGE : WMCTL_FAIL;
-    }
     if (json)
         printf("{\"kind\":\"%s\",\"epoch\":%" PRIu32 ",\"seq\":%" PRIu64 "}\n",
-               wm_record_kind(&body), rep->epoch, rep->seq);
+               wm_record_kind(&body), epoch, seq);
     else
         printf(_("recorded %s as seq %" PRIu64 " (epoch %" PRIu32 ")\n"), kind_label(k->kind),
-               rep->seq, rep->epoch);
-    wm_pb_free(&rep);
+               seq, epoch);
     warn_clock();
     return WMCTL_OK;
 }

@@ -60,6 +60,15 @@ int cmd_restore(wmctl_t *w, int argc, char **argv);
 int cmd_rekey(wmctl_t *w, int argc, char **argv);
 int cmd_export(wmctl_t *w, int argc, char **argv);
 int cmd_user(wmctl_t *w, int argc, char **argv);
+int cmd_need(wmctl_t *w, int argc, char **argv);
+int cmd_order(wmctl_t *w, int argc, char **argv);
+int cmd_notice(wmctl_t *w, int argc, char **argv);
+
+/* Hands body (checked already) to the daemon, which signs and appends it
+ * durably; *epoch and *seq are set to its place in the node's log.
+ * WMCTL_OK, or a WMCTL_ code after printing why (nothing, or perhaps
+ * something, recorded: the message says which). */
+int wmctl_append(wmctl_t *w, Wm__Record *body, uint32_t *epoch, uint64_t *seq);
 
 /* The rollup of a period as the JSON object of wm_report.h (*out is a new
  * reference). Prints why and returns WMCTL_USAGE / WMCTL_FAIL on failure. */

@@ -17,9 +17,66 @@ wm_order_t *wm_orders_find(const wm_orders_t *o, const char *log, uint32_t epoch
     return NULL;
 }
 
+wm_need_t *wm_needs_find(const wm_orders_t *o, const char *log, uint32_t epoch, uint64_t seq)
+{
+    for (size_t i = 0; i < o->n_needs; i++) {
+        wm_need_t *x = &o->needs[i];
+        if (x->seq == seq && x->epoch == epoch && strcmp(x->log, log) == 0)
+            return x;
+    }
+    return NULL;
+}
+
 static void copy(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* Room for one more of size bytes in *v: WM_OK or WM_ENOMEM (unchanged). */
+static WM_MUST_CHECK wm_err_t grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return WM_OK;
+    size_t c = *cap ? 2 * *cap : 16;
+    void *p = realloc(*v, c * size);
+    if (!p)
+        return WM_ENOMEM;
+    *v = p, *cap = c;
+    return WM_OK;
+}
+
+static WM_MUST_CHECK wm_err_t need_add(wm_orders_t *o, const wm_record_t *r)
+{
+    if (wm_needs_find(o, r->station, r->epoch, r->seq))
+        return WM_OK; /* applied before */
+    if (grow((void **)&o->needs, &o->cap_needs, o->n_needs, sizeof *o->needs) != WM_OK)
+        return WM_ENOMEM;
+    wm_need_t *x = &o->needs[o->n_needs++];
+    memset(x, 0, sizeof *x);
+    copy(x->log, sizeof x->log, r->station);
+    x->epoch = r->epoch, x->seq = r->seq;
+    copy(x->title, sizeof x->title, r->need->title);
+    x->date = r->need->date, x->state = WM_NEED_PENDING;
+    o->changes++;
+    return WM_OK;
+}
+
+static void need_review(wm_orders_t *o, const wm_record_t *r)
+{
+    const Wm__NeedReview *v = r->need_review;
+    wm_need_t *x = wm_needs_find(o, v->need_station, v->need_epoch, v->need_seq);
+    if (!x || x->state != WM_NEED_PENDING || strcmp(x->log, r->station) == 0)
+        return;
+    x->state = v->accept ? WM_NEED_ACCEPTED : WM_NEED_REJECTED;
+    x->reviewed = v->date;
+    o->changes++;
+}
+
+const char *wm_need_state(const wm_need_t *need)
+{
+    return need->state == WM_NEED_ACCEPTED   ? "accepted"
+           : need->state == WM_NEED_REJECTED ? "rejected"
+                                             : "pending";
 }
 
 static WM_MUST_CHECK wm_err_t create(wm_orders_t *o, const wm_record_t *r)
@@ -27,13 +84,8 @@ static WM_MUST_CHECK wm_err_t create(wm_orders_t *o, const wm_record_t *r)
     const Wm__ServiceOrder *s = r->service_order;
     if (wm_orders_find(o, r->station, r->epoch, r->seq))
         return WM_OK; /* applied before */
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? 2 * o->cap : 16;
-        wm_order_t *v = realloc(o->v, cap * sizeof *v);
-        if (!v)
-            return WM_ENOMEM;
-        o->v = v, o->cap = cap;
-    }
+    if (grow((void **)&o->v, &o->cap, o->n, sizeof *o->v) != WM_OK)
+        return WM_ENOMEM;
     wm_order_t *x = &o->v[o->n++];
     memset(x, 0, sizeof *x);
     copy(x->log, sizeof x->log, r->station);
@@ -42,6 +94,7 @@ static WM_MUST_CHECK wm_err_t create(wm_orders_t *o, const wm_record_t *r)
     x->date = s->date, x->due = s->due;
     copy(x->to, sizeof x->to, s->to_station);
     x->state = WM_ORDER_DISPATCHED;
+    o->changes++;
     return WM_OK;
 }
 
@@ -117,11 +170,22 @@ static wm_order_t *step_order(const wm_orders_t *o, const wm_record_t *r)
 
 wm_err_t wm_orders_apply(wm_orders_t *o, const wm_record_t *r)
 {
+    if (!r->station)
+        return WM_OK;
     if (r->body_case == WM__RECORD__BODY_SERVICE_ORDER)
         return create(o, r);
+    if (r->body_case == WM__RECORD__BODY_NEED)
+        return need_add(o, r);
+    if (r->body_case == WM__RECORD__BODY_NEED_REVIEW) {
+        need_review(o, r);
+        return WM_OK;
+    }
     wm_order_t *x = step_order(o, r);
-    if (x && r->station)
+    if (x) {
+        wm_order_t before = *x;
         station_step(x, r);
+        o->changes += memcmp(&before, x, sizeof before) != 0;
+    }
     return WM_OK;
 }
 
@@ -175,5 +239,65 @@ wm_err_t wm_order_id_parse(const char *id, char log[WM_ID_MAX + 1], uint32_t *ep
 void wm_orders_free(wm_orders_t *o)
 {
     free(o->v);
-    o->v = NULL, o->n = o->cap = 0;
+    free(o->needs);
+    *o = (wm_orders_t)WM_ORDERS_INIT;
+}
+
+int wm_orders_kind(const wm_record_t *r)
+{
+    return r->body_case >= WM__RECORD__BODY_NEED && r->body_case <= WM__RECORD__BODY_ORDER_COMPLETED;
+}
+
+/* The step's date and its rank among steps of one day (wm_orders_sort). */
+static uint32_t step_key(const wm_record_t *r, int *rank)
+{
+#define K(m, k) (*rank = (k), r->m->date)
+    switch (r->body_case) {
+    case WM__RECORD__BODY_NEED: return K(need, 0);
+    case WM__RECORD__BODY_SERVICE_ORDER: return K(service_order, 0);
+    case WM__RECORD__BODY_NEED_REVIEW: return K(need_review, 1);
+    case WM__RECORD__BODY_ORDER_ASSIGNED: return K(order_assigned, 2);
+    case WM__RECORD__BODY_ORDER_ACCEPT: return K(order_accept, 3);
+    case WM__RECORD__BODY_ORDER_DONE: return K(order_done, 4);
+    case WM__RECORD__BODY_ORDER_COMPLETED: return K(order_completed, 4);
+    case WM__RECORD__BODY_RATING: return K(rating, 5);
+    case WM__RECORD__BODY_ORDER_CANCEL: return K(order_cancel, 6);
+    default: return *rank = 7, 0; /* notices and other kinds: no step */
+    }
+#undef K
+}
+
+static int cmp_step(const void *pa, const void *pb)
+{
+    const wm_record_t *a = *(wm_record_t *const *)pa, *b = *(wm_record_t *const *)pb;
+    int ra = 0, rb = 0;
+    uint32_t da = step_key(a, &ra), db = step_key(b, &rb);
+    if (da != db)
+        return da < db ? -1 : 1;
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    int c = strcmp(a->station ? a->station : "", b->station ? b->station : "");
+    if (c)
+        return c;
+    if (a->epoch != b->epoch)
+        return a->epoch < b->epoch ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void wm_orders_sort(wm_record_t **v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_step);
+}
+
+wm_err_t wm_orders_apply_all(wm_orders_t *o, wm_record_t **v, size_t n)
+{
+    uint64_t before;
+    wm_orders_sort(v, n);
+    do {
+        before = o->changes;
+        for (size_t i = 0; i < n; i++)
+            if (wm_orders_apply(o, v[i]) != WM_OK)
+                return WM_ENOMEM;
+    } while (o->changes != before); /* ends: states only move forward */
+    return WM_OK;
 }

@@ -64,19 +64,61 @@ typedef struct {
     uint32_t score;                 /* 1..5 once rated */
 } wm_order_t;
 
+/* A resident's need and its review: pending until the first need_review
+ * from another log than the need's own (its aggregator's) settles it. */
+typedef enum { WM_NEED_PENDING = 1, WM_NEED_ACCEPTED, WM_NEED_REJECTED } wm_need_state_t;
+
+typedef struct {
+    char log[WM_ID_MAX + 1]; /* the station that raised it */
+    uint32_t epoch;
+    uint64_t seq;
+    char title[WM_TEXT_MAX + 1];
+    uint32_t date, reviewed; /* of the need, of its review (0 before) */
+    wm_need_state_t state;
+} wm_need_t;
+
 typedef struct {
     wm_order_t *v; /* in the order they were created (applied) */
     size_t n, cap;
+    wm_need_t *needs; /* likewise */
+    size_t n_needs, cap_needs;
+    uint64_t changes; /* counts every state change applied */
 } wm_orders_t;
 
-#define WM_ORDERS_INIT {NULL, 0, 0}
+#define WM_ORDERS_INIT {NULL, 0, 0, NULL, 0, 0, 0}
 
 /* Applies one record of the log r->station. Records of other kinds are
  * ignored. WM_OK, or WM_ENOMEM (nothing changed). */
 WM_MUST_CHECK wm_err_t wm_orders_apply(wm_orders_t *o, const wm_record_t *r);
 
+/* Whether r is a record of needs and orders (record.proto 30–39). */
+int wm_orders_kind(const wm_record_t *r);
+
+/* Sorts records of several logs into the order a node first applies them in,
+ * the same at every node whatever order it received them in: by the
+ * record's own date, then creations (need, service_order) before
+ * reviews, the aggregator's assignments, acceptances, completions,
+ * ratings and last cancellations, then by log id, epoch and seq. So a
+ * step is applied after the record it answers when it is dated the same
+ * day or later; a step dated before it changes nothing. */
+void wm_orders_sort(wm_record_t **v, size_t n);
+
+/* Applies the records v[0..n) of several logs as a node does: sorted
+ * (wm_orders_sort), then again in that order while a pass changes
+ * anything, so that a step entered with a date before the step it follows
+ * (an order done dated the activity's day, accepted later) still applies:
+ * applying is idempotent, so the result is the causal closure of the
+ * records, the same at every node. v is reordered. WM_OK or WM_ENOMEM. */
+WM_MUST_CHECK wm_err_t wm_orders_apply_all(wm_orders_t *o, wm_record_t **v, size_t n);
+
 /* The order named, or NULL; valid until the next wm_orders_apply. */
 wm_order_t *wm_orders_find(const wm_orders_t *o, const char *log, uint32_t epoch, uint64_t seq);
+
+/* The need named, or NULL; valid until the next wm_orders_apply. */
+wm_need_t *wm_needs_find(const wm_orders_t *o, const char *log, uint32_t epoch, uint64_t seq);
+
+/* "pending", "accepted" or "rejected". Static string. */
+const char *wm_need_state(const wm_need_t *need);
 
 /* The state's slug as of the day asof (YYYYMMDD): "dispatched",
  * "accepted", "done", "rated", "cancelled", or "overdue" for a dispatched

@@ -38,8 +38,15 @@ expect() {
     fi
 }
 
-expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey export help" \
+expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey export need order notice help" \
     wmctl ""
+expect "create list accept done rate cancel" wmctl order ""
+expect "add list review" wmctl need ""
+expect "--open" wmctl order create --op
+expect "environmental science legal campus_safety traffic assistance other" \
+    wmctl order create --open --service-kind ""
+expect "--score --comment --date --json" wmctl order rate xx/t:1:2 ""
+expect "--title --body --to --date --json" wmctl notice send ""
 expect "record revoke restore rekey report" wmctl re
 expect "status" wmctl -c /etc/wmsync/wmsync.conf st
 expect "-c --config -h --help" wmctl -

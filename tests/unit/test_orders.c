@@ -7,8 +7,9 @@
  * transition table written apart from the fold; plus the properties the
  * protocol leans on: applying twice is applying once, a state never goes
  * back, an open order has exactly one taker (the first acceptance, or
- * the aggregator's word), overdue is a view as of a day. And order ids
- * round-trip, and bad ones are refused.
+ * the aggregator's word), overdue is a view as of a day; steps read out
+ * of order reach the same fixed point. And order ids round-trip, and bad
+ * ones are refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -297,6 +298,54 @@ static void test_open_order_first_wins(void **state)
     wm_orders_free(&at_t);
 }
 
+/* Steps read out of order and dated before the step they follow (done
+ * dated the activity's day, accepted later) still apply; a need is
+ * settled by the first review from another log. */
+static void test_apply_all(void **state)
+{
+    (void)state;
+    ev_t ev[6];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 6; i++)
+        wm__record__init(&ev[i].r), ev[i].r.epoch = 1, ev[i].r.seq = (uint64_t)i + 1;
+    const char *ol = "xx/t";
+    uint64_t oseq = 1;
+    wm__service_order__init(&ev[0].so);
+    ev[0].so.title = "t", ev[0].so.date = 20240301, ev[0].so.due = 20240331;
+    ev[0].so.to_station = "xx/t/s1";
+    ev[0].r.station = "xx/t", ev[0].r.body_case = WM__RECORD__BODY_SERVICE_ORDER;
+    ev[0].r.service_order = &ev[0].so;
+    wm__order_accept__init(&ev[1].acc), SET_REF(ev[1].acc), ev[1].acc.date = 20240320;
+    ev[1].r.station = "xx/t/s1", ev[1].r.body_case = WM__RECORD__BODY_ORDER_ACCEPT;
+    ev[1].r.order_accept = &ev[1].acc;
+    wm__order_done__init(&ev[2].done), SET_REF(ev[2].done), ev[2].done.date = 20240310;
+    ev[2].done.activity_seq = 1;
+    ev[2].r.station = "xx/t/s1", ev[2].r.body_case = WM__RECORD__BODY_ORDER_DONE;
+    ev[2].r.order_done = &ev[2].done;
+    wm__rating__init(&ev[3].rate), SET_REF(ev[3].rate), ev[3].rate.date = 20240305;
+    ev[3].rate.score = WM__SCORE__SCORE_4;
+    ev[3].r.station = "xx/t/s2", ev[3].r.body_case = WM__RECORD__BODY_RATING;
+    ev[3].r.rating = &ev[3].rate;
+    Wm__Need need = WM__NEED__INIT;
+    need.title = "n", need.date = 20240302;
+    ev[4].r.station = "xx/t/s2", ev[4].r.body_case = WM__RECORD__BODY_NEED, ev[4].r.need = &need;
+    Wm__NeedReview rev = WM__NEED_REVIEW__INIT;
+    rev.need_station = "xx/t/s2", rev.need_epoch = 1, rev.need_seq = 5, rev.date = 20240301;
+    ev[5].r.station = "xx/t", ev[5].r.body_case = WM__RECORD__BODY_NEED_REVIEW;
+    ev[5].r.need_review = &rev;
+    wm_record_t *v[6];
+    for (int i = 0; i < 6; i++)
+        v[i] = &ev[5 - i].r; /* read backwards */
+    wm_orders_t o = WM_ORDERS_INIT;
+    assert_int_equal(wm_orders_apply_all(&o, v, 6), WM_OK);
+    assert_int_equal(o.n, 1);
+    assert_int_equal(o.v[0].state, WM_ORDER_RATED);
+    assert_int_equal(o.v[0].score, 4);
+    assert_int_equal(o.n_needs, 1);
+    assert_string_equal(wm_need_state(&o.needs[0]), "rejected");
+    wm_orders_free(&o);
+}
+
 static void test_id(void **state)
 {
     (void)state;
@@ -322,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_fold_equals_recount),
         cmocka_unit_test(test_never_back_one_taker),
         cmocka_unit_test(test_open_order_first_wins),
+        cmocka_unit_test(test_apply_all),
         cmocka_unit_test(test_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

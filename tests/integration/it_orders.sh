@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+# it_orders: needs and orders at a town and two stations with real
+# daemons (slice 1 of issue 11: the loop as it works today, orders typed
+# at the stations by id; the parent's log does not yet flow down).
+#  1. Station a raises a need with a resident's name and phone: the name
+#     and phone stay in a's residents.tsv (0600) and appear in no log, at
+#     a or at the town; the need reaches the town, which lists it pending.
+#  2. The town reviews it, creates an order to b answering it, an open
+#     one, one already overdue, and sends a notice; order list --json
+#     shows each with the id order create printed.
+#  3. b accepts (today), records the activity, completes (dated before
+#     the acceptance: still applied); a and b accept the open order (one
+#     taker); a rates b's order. The town's list shows rated, accepted,
+#     overdue, cancelled as the records say. (A station does not list the
+#     town's orders yet: the town's log flows down in slice 3.)
+#  4. Bad input is refused naming the field, nothing recorded.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/it_sync_lib.sh"
+
+PORT=$(free_port) || { fail "no free port"; finish; }
+TW=$T/town A=$T/a B=$T/b
+init_town "$TW" xx/longhua "$PORT" || finish
+KEY=$(town_key "$TW")
+init_station "$A" xx/longhua/a "$PORT" "$KEY" && init_station "$B" xx/longhua/b "$PORT" "$KEY" ||
+    finish
+start_daemon "$TW"
+TPID=$DPID
+wait_ready "$TW" "$TPID" || finish
+enroll "$A" "$TW" && enroll "$B" "$TW" || finish
+for n in "$A" "$B"; do
+    start_daemon "$n"
+    wait_ready "$n" || finish
+done
+
+# list_field NODE CMD ID KEY: KEY of the object with "id" ID in `wmctl CMD list --json`.
+list_field() {
+    w "$1" "$2" list --json >"$T/list" 2>"$T/why" || return 1
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["id"] == sys.argv[2]:
+        print(o[sys.argv[3]]); break' "$T/list" "$3" "$4"
+}
+# state_is NODE CMD ID STATE
+state_is() { [ "$(list_field "$1" "$2" "$3" state)" = "$4" ]; }
+new_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$OUT"; }
+
+# ---- 1 ----
+expect_rc 0 w "$A" need add --date 2024-03-04 --title 独居老人需要理发 --service-kind assistance \
+    --detail 每月一次 --resident 王秀英 --phone 13800001111 --json
+NEED=$(new_id)
+check "need id names station a's log" [ "${NEED%%:*}" = xx/longhua/a ]
+m=$(stat -c %a "$A/residents.tsv" 2>/dev/null)
+check "residents.tsv is mode 0600 (got $m)" [ "$m" = 600 ]
+check "the resident's name is in a's local table" grep -q $'\t王秀英\t13800001111$' "$A/residents.tsv"
+ref=$(cut -f1 "$A/residents.tsv")
+expect_rc 0 w "$A" log --json
+expect_in "$OUT" "$ref" "the need carries the random reference"
+check "no name or phone in a's log" bash -c "! grep -q -e 王秀英 -e 13800001111 '$OUT'"
+poll 20 "the need reached the town" synced "$TW" "$A"
+poll 10 "the town lists the need, pending" state_is "$TW" need "$NEED" pending
+check "the town's store holds no name or phone" bash -c \
+    "! grep -rqa -e 王秀英 -e 13800001111 '$TW'"
+
+# ---- 2 ----
+expect_rc 0 w "$TW" need review "$NEED" --accept --date 2024-03-05
+check "the town sees the need accepted" state_is "$TW" need "$NEED" accepted
+expect_rc 0 w "$TW" order create --title 上门理发 --service-kind assistance --due 2099-03-31 \
+    --to xx/longhua/b --need "$NEED" --date 2024-03-05 --json
+O1=$(new_id)
+expect_rc 0 w "$TW" order create --title 环保宣传 --service-kind environmental --due 2099-04-30 --open --json
+O2=$(new_id)
+expect_rc 0 w "$TW" order create --title 普法讲座 --service-kind legal --due 2024-03-10 \
+    --to xx/longhua/b --date 2024-03-01 --json
+O3=$(new_id)
+expect_rc 0 w "$TW" order create --title 交通引导 --service-kind traffic --due 2099-01-01 --open --json
+O4=$(new_id)
+check "order ids name the town's log" [ "${O1%%:*}" = xx/longhua ]
+check "order 1 dispatched" state_is "$TW" order "$O1" dispatched
+check "order 3 overdue (due 2024-03-10, not done)" state_is "$TW" order "$O3" overdue
+check "order 1's due in the listing" [ "$(list_field "$TW" order "$O1" due)" = 2099-03-31 ]
+expect_rc 0 w "$TW" order cancel "$O4" --reason 天气原因
+check "order 4 cancelled" state_is "$TW" order "$O4" cancelled
+expect_rc 0 w "$TW" notice send --title 五月外出考察 --body "各站五月底前组织一次外出考察学习。"
+expect_rc 0 w "$TW" notice list --json
+expect_in "$OUT" 五月外出考察 "the town lists its notice"
+
+# ---- 3 ----
+expect_rc 0 w "$B" order accept "$O1" --team yiliao
+expect_rc 0 w "$B" record activity --date 2024-03-06 --category volunteer_service \
+    --service-kind assistance --title 上门理发 --participants 3
+ACT=$(w "$B" log --json | python3 -c 'import json,sys; print([json.loads(l) for l in sys.stdin][-1]["seq"])')
+expect_rc 0 w "$B" order done "$O1" --seq "$ACT" --date 2024-03-06
+expect_rc 0 w "$A" order accept "$O2"
+expect_rc 0 w "$B" order accept "$O2"
+expect_rc 0 w "$A" order rate "$O1" --score 5 --comment 很满意 --date 2024-03-07
+poll 20 "a and b reached the town" synced "$TW" "$A" "$B"
+check "the town: order 1 rated" state_is "$TW" order "$O1" rated
+check "the town: order 1 taken by b" [ "$(list_field "$TW" order "$O1" station)" = xx/longhua/b ]
+check "the town: open order 2 accepted" state_is "$TW" order "$O2" accepted
+check "the town: one taker of order 2 (a, applied first)" \
+    [ "$(list_field "$TW" order "$O2" station)" = xx/longhua/a ]
+
+# ---- 4 ----
+before=$(head_seq "$A")
+expect_rc 2 w "$A" order rate "$O1" --score 6
+expect_in "$ERR" "--score" "a score of 6 is refused naming --score"
+expect_rc 2 w "$A" order accept not-an-id
+expect_in "$ERR" "--id" "a bad order id is refused naming the id"
+expect_rc 2 w "$TW" order create --title x --service-kind legal --due 2099-01-01
+expect_in "$ERR" "--to" "an order with neither --to nor --open is refused"
+expect_rc 2 w "$A" need add --title x --service-kind nope
+expect_in "$ERR" "--service-kind" "an unknown service kind is refused naming it"
+expect_rc 2 w "$TW" need review "$NEED" --reject
+expect_in "$ERR" "--reason" "a rejection without a reason is refused naming --reason"
+check "nothing recorded at a by the refused commands" [ "$(head_seq "$A")" = "$before" ]
+finish
