@@ -69,13 +69,13 @@ static const wmctl_cmd_t commands[] = {
     {"need", cmd_need,
      "need add --title T --service-kind K [--detail TEXT] [--resident NAME --phone P] [--date D]"
      " | need list [--json] | need review ID (--accept | --reject --reason R) [--date D]",
-     N_("residents' needs (群众点单): raise, list, review")},
+     N_("residents' needs: raise, list, review")},
     {"order", cmd_order,
      "order create --title T --service-kind K --due D (--to STATION_ID | --open) [--team TEAM]"
      " [--need ID]... | order list [--json] | order accept ID [--team TEAM]"
      " | order done ID --seq N [--epoch E] | order rate ID --score 1..5 [--comment TEXT]"
      " | order cancel ID --reason R   (each writing one takes [--date D])",
-     N_("service orders (派单, 接单, 评单): create, list, accept, done, rate, cancel")},
+     N_("service orders: create, list, accept, done, rate, cancel")},
     {"notice", cmd_notice, "notice send --title T --body B [--to ID] [--date D] | notice list [--json]",
      N_("notices from an aggregator to its children")},
     {"rekey", cmd_rekey, "rekey [--transport]",
