@@ -373,7 +373,7 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
                      wm_sync_feature_agreed(WM_FEATURE_ROLLUP_BIN, h->features, h->n_features);
     Wm__Frontier f = wm_frontier_of(&durable);
     w.durable = &f;
-    w.credit = WM_SYNC_CREDIT;
+    w.credit = wm_agg_credit_welcome(a, p, time(NULL));
     w.max_records = WM_SYNC_MAX_RECORDS;
     w.max_bytes = WM_SYNC_MAX_BYTES;
     w.heartbeat_s = a->node->cfg->heartbeat_s; /* [sync] heartbeat_s: how often we want one */
@@ -422,10 +422,12 @@ static int batch_admissible(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *rou
                     WM_SYNC_MAX_RECORDS, WM_SYNC_MAX_BYTES);
         return 0;
     }
-    /* Credit: batches taken and not yet answered, counted per batch. */
-    if (p->in_flight >= WM_SYNC_CREDIT) {
+    /* Credit: batches taken and not yet answered, counted per batch,
+     * against what this session was granted (wm_agg_budget.c). */
+    uint32_t credit = p->credit ? p->credit : WM_SYNC_CREDIT;
+    if (p->in_flight >= credit) {
         send_reject(a, route, p, b, WM_SYNC_R_OVER_CREDIT, 0,
-                    "more than %u batches in flight; wait for acks", WM_SYNC_CREDIT);
+                    "more than %u batches in flight; wait for acks", credit);
         return 0;
     }
     p->in_flight++;
@@ -514,7 +516,10 @@ static void answer_pending(wm_agg_t *a, wm_agg_pending_t *pb, int committed)
         Wm__Frontier f = wm_frontier_of(&pb->res.durable);
         ack.batch_id = b->batch_id;
         ack.durable = &f;
-        ack.credit = 1;
+        size_t bytes = 0;
+        for (size_t i = 0; i < b->n_records; i++)
+            bytes += b->records[i].len;
+        ack.credit = wm_agg_credit_answer(a, p, bytes, time(NULL));
         ack.flagged = (uint32_t)pb->res.flagged;
         m.msg_case = WM__SYNC_MSG__MSG_ACK;
         m.ack = &ack;
@@ -722,8 +727,14 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
     if (!committed)
         wm_error("sync: cannot store this turn's batches: %s (%s)", wm_strerror(err),
                  wm_store_detail(a->node->store));
-    if (committed)
+    if (committed) {
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < npend; i++)
+            for (size_t r = 0; pend[i].stored && r < pend[i].msg->batch->n_records; r++)
+                bytes += pend[i].msg->batch->records[r].len;
         wm_agg_staged(a, pend, npend, now);
+        wm_agg_budget_stored(a, bytes);
+    }
     for (size_t i = 0; i < npend; i++) {
         if (!committed) {
             pend[i].res.reason = WM_SYNC_R_STORAGE;
@@ -745,7 +756,8 @@ void wm_agg_on_router(wm_agg_t *a)
     if (!pend)
         return;
     size_t taken = 0;
-    for (int i = 0; i < AGG_DRAIN && taken < AGG_DRAIN_BYTES; i++) {
+    size_t turn_bytes = wm_agg_turn_bytes(a);
+    for (int i = 0; i < AGG_DRAIN && taken < turn_bytes; i++) {
         wm_msg_t m = {0};
         wm_err_t err = wm_sock_recv(a->router, &m);
         if (err == WM_ETIMEOUT)

@@ -31,6 +31,7 @@
 #define AGG_DRAIN_BYTES (16u << 20) /* bounds the memory one turn holds */
 #define PEER_FLUSH_S 2
 #define PROMOTE_MAX 8192 /* verified records moved into the log per loop turn */
+#define WM_AGG_RECORD_BYTES 512 /* a promoted record's bytes, log and counters, for the budget */
 
 /* The aggregator's side of one child's session (PROTOCOL.md §3), bound to
  * the ROUTER identity (route) of the connection whose HELLO was answered:
@@ -74,6 +75,11 @@ typedef struct {
     int relays;         /* this session agreed rollup-bin: FETCH may carry a path */
     wm_link_t link;     /* wire bytes since start; link.zstd: in use on the session */
     int64_t rx_ms;      /* monotonic ms of its last message; 0: none yet */
+    /* The memory budget (wm_agg_budget.c): the credit granted to this
+     * session (in flight and held by the child) and what one batch of it
+     * costs, recently. */
+    uint32_t credit;
+    uint32_t batch_bytes;
 } wm_agg_peer_t;
 
 /* An audit fetch waiting for the child's answer. */
@@ -103,6 +109,7 @@ struct wm_agg {
     size_t npeers, cap;
     int64_t flush_due;  /* monotonic seconds (wm_reactor_now_ms) */
     wm_verifier_t *verifier;
+    uint64_t stored_since_trim; /* bytes stored since the map was trimmed (budget) */
 };
 
 /* One batch taken this turn, waiting for the group commit. */
@@ -136,6 +143,19 @@ void wm_agg_send(wm_agg_t *a, const wm_frame_t *route, Wm__SyncMsg *m);
 void wm_agg_note_reject(wm_agg_peer_t *p, wm_sync_reason_t reason, const char *detail);
 /* p's committed frontier: staged records included (0/0 if nothing stored). */
 WM_MUST_CHECK wm_err_t wm_agg_durable(wm_agg_t *a, wm_agg_peer_t *p, wm_head_t *h);
+
+/* ---- wm_agg_budget.c: the memory budget, through credit ---- */
+
+/* The credit of p's new session (its WELCOME), within the budget. */
+uint32_t wm_agg_credit_welcome(wm_agg_t *a, wm_agg_peer_t *p, time_t now);
+/* The credit an ACK of p's batch of batch_bytes returns: 0 while the
+ * budget is used up (p keeps at least 1), 2 while there is room, else 1. */
+uint32_t wm_agg_credit_answer(wm_agg_t *a, wm_agg_peer_t *p, size_t batch_bytes, time_t now);
+/* The most bytes of messages one turn takes. */
+size_t wm_agg_turn_bytes(const wm_agg_t *a);
+/* bytes were committed (staged, or promoted): trims the map when its
+ * pages pass their share of the budget. */
+void wm_agg_budget_stored(wm_agg_t *a, uint64_t bytes);
 
 /* ---- wm_agg_peers.c: the register ---- */
 

@@ -129,6 +129,7 @@ void wm_agg_promote(wm_agg_t *a)
             done[i]->v_pending = 0;
             done[i]->v_bad = 0;
         }
+        wm_agg_budget_stored(a, (PROMOTE_MAX - budget) * WM_AGG_RECORD_BYTES);
     }
     free(done);
 }

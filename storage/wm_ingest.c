@@ -190,6 +190,7 @@ typedef struct {
     int have;            /* the run has a new record (last) */
     wm_srec_t last;
     uint8_t pub[WM_PUB_BYTES]; /* the run's key, when keys are compromised */
+    wm_quota_acc_t quota; /* the batch's charges, written once at its end */
 } run_t;
 
 /* What needs no log: the record is the sender's own, keeps the content
@@ -359,7 +360,8 @@ static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_
     wm_record_free(&r);
     char qwhy[WM_WHY_MAX];
     if (err == WM_OK && s->quota &&
-        (err = wm_quota_charge(t, s->quota, s->node_no, captured, len, qwhy, sizeof qwhy)) ==
+        (err = wm_quota_acc_charge(&run->quota, t, s->quota, s->node_no, captured, len, qwhy,
+                                   sizeof qwhy)) ==
             WM_EQUOTA)
         return refuse(res, err, WM_SYNC_R_QUOTA, epoch, seq, "record %" PRIu32 "/%" PRIu64 ": %s",
                       epoch, seq, qwhy);
@@ -393,6 +395,9 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
     for (size_t i = 0; i < n; i++)
         if ((err = ingest_one(t, s, &run, records[i], lens[i], i, now, res)) != WM_OK)
             return err;
+    if ((err = wm_quota_acc_flush(&run.quota, t)) != WM_OK)
+        return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot store the quota: %s",
+                      wm_strerror(err));
     if ((err = check_run_signature(t, s, run.have ? &run.last : NULL, run.epoch, run.seq, res)) !=
         WM_OK)
         return err;

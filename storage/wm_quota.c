@@ -60,23 +60,66 @@ static WM_MUST_CHECK wm_err_t put_use(wm_txn_t *t, uint32_t node, uint32_t day, 
 wm_err_t wm_quota_charge(wm_txn_t *t, const wm_quota_t *q, uint32_t node, int64_t captured,
                          size_t len, char *why, size_t cap)
 {
-    uint32_t day = wm_quota_day(captured);
-    uint64_t db = 0, dr = 0, tb = 0, tr = 0;
-    char date[11];
-    wm_err_t err = get_use(t, node, day, &db, &dr);
-    if (err == WM_OK)
-        err = get_use(t, node, WM_QUOTA_ALL_DAYS, &tb, &tr);
+    wm_quota_acc_t acc = {0};
+    wm_err_t err = wm_quota_acc_charge(&acc, t, q, node, captured, len, why, cap);
+    return err == WM_OK ? wm_quota_acc_flush(&acc, t) : err;
+}
+
+wm_err_t wm_quota_acc_flush(wm_quota_acc_t *acc, wm_txn_t *t)
+{
+    wm_err_t err = WM_OK;
+    for (size_t i = 0; i < acc->n && err == WM_OK; i++)
+        err = put_use(t, acc->slot[i].node, acc->slot[i].day, acc->slot[i].bytes,
+                      acc->slot[i].records);
+    acc->n = 0;
+    return err;
+}
+
+/* The accumulated counters of (node, day), read from t when first met. */
+static WM_MUST_CHECK wm_err_t acc_slot(wm_quota_acc_t *acc, wm_txn_t *t, uint32_t node,
+                                       uint32_t day, size_t *out)
+{
+    for (size_t i = 0; i < acc->n; i++)
+        if (acc->slot[i].node == node && acc->slot[i].day == day) {
+            *out = i;
+            return WM_OK;
+        }
+    wm_err_t err = acc->n == WM_QUOTA_ACC_SLOTS ? wm_quota_acc_flush(acc, t) : WM_OK;
     if (err != WM_OK)
         return err;
-    if (q && q->day_bytes && db + len > q->day_bytes) {
+    size_t i = acc->n;
+    err = get_use(t, node, day, &acc->slot[i].bytes, &acc->slot[i].records);
+    if (err != WM_OK)
+        return err;
+    acc->slot[i].node = node;
+    acc->slot[i].day = day;
+    acc->n++;
+    *out = i;
+    return WM_OK;
+}
+
+wm_err_t wm_quota_acc_charge(wm_quota_acc_t *acc, wm_txn_t *t, const wm_quota_t *q, uint32_t node,
+                             int64_t captured, size_t len, char *why, size_t cap)
+{
+    uint32_t day = wm_quota_day(captured);
+    size_t d, all;
+    char date[11];
+    wm_err_t err = acc_slot(acc, t, node, day, &d);
+    if (err == WM_OK) /* the day first: a flush to make room keeps both slots valid */
+        err = acc_slot(acc, t, node, WM_QUOTA_ALL_DAYS, &all);
+    if (err == WM_OK && (d >= acc->n || acc->slot[d].day != day)) /* flushed to make room */
+        err = acc_slot(acc, t, node, day, &d);
+    if (err != WM_OK)
+        return err;
+    if (q && q->day_bytes && acc->slot[d].bytes + len > q->day_bytes) {
         snprintf(why, cap,
                  "records captured on %s (UTC) would pass %" PRIu64
                  " bytes, the limit of one capture day ([quota] day_mb at the aggregator); "
                  "%" PRIu64 " bytes of that day are stored",
-                 wm_date_format(day, date), q->day_bytes, db);
+                 wm_date_format(day, date), q->day_bytes, acc->slot[d].bytes);
         return WM_EQUOTA;
     }
-    if (q && q->total_bytes && tb + len > q->total_bytes) {
+    if (q && q->total_bytes && acc->slot[all].bytes + len > q->total_bytes) {
         snprintf(why, cap,
                  "the station's records would pass %" PRIu64
                  " bytes, its limit in all ([quota] total_mb at the aggregator); the record "
@@ -84,10 +127,11 @@ wm_err_t wm_quota_charge(wm_txn_t *t, const wm_quota_t *q, uint32_t node, int64_
                  q->total_bytes, wm_date_format(day, date));
         return WM_EQUOTA;
     }
-    err = put_use(t, node, day, db + len, dr + 1);
-    if (err == WM_OK)
-        err = put_use(t, node, WM_QUOTA_ALL_DAYS, tb + len, tr + 1);
-    return err;
+    acc->slot[d].bytes += len;
+    acc->slot[d].records++;
+    acc->slot[all].bytes += len;
+    acc->slot[all].records++;
+    return WM_OK;
 }
 
 /* Takes len bytes and one record off the counters at (node, day). */

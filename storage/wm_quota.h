@@ -57,6 +57,24 @@ uint32_t wm_quota_day(int64_t captured);
 WM_MUST_CHECK wm_err_t wm_quota_charge(wm_txn_t *t, const wm_quota_t *q, uint32_t node, int64_t captured,
                          size_t len, char *why, size_t cap);
 
+/* The same for many records, charged in memory and written once: the
+ * counters a batch moves are read once each and stored by
+ * wm_quota_acc_flush (in the same transaction, before it commits), not
+ * read and written for every record. Refuses exactly the record
+ * wm_quota_charge would. Start from a zeroed accumulator. */
+#define WM_QUOTA_ACC_SLOTS 16 /* (node, day) counters held; more are flushed early */
+typedef struct {
+    struct {
+        uint32_t node, day;
+        uint64_t bytes, records; /* the stored counters plus what was charged */
+    } slot[WM_QUOTA_ACC_SLOTS];
+    size_t n;
+} wm_quota_acc_t;
+WM_MUST_CHECK wm_err_t wm_quota_acc_charge(wm_quota_acc_t *acc, wm_txn_t *t, const wm_quota_t *q,
+                                           uint32_t node, int64_t captured, size_t len,
+                                           char *why, size_t cap);
+WM_MUST_CHECK wm_err_t wm_quota_acc_flush(wm_quota_acc_t *acc, wm_txn_t *t);
+
 /* Gives back what wm_quota_charge charged for one record of node (len
  * bytes, captured at `captured`) that is no longer stored, e.g. a staged
  * record dropped after a bad signature (wm_stage_discard), in write

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,6 +295,33 @@ out:
     pthread_rwlock_destroy(&s->resize);
     free(s);
     return err;
+}
+
+void wm_store_trim(wm_store_t *s)
+{
+    mdb_filehandle_t fd;
+    struct stat st;
+    char line[512];
+    if (!s || mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0)
+        return;
+    /* LMDB does not say where it mapped the file (me_mapaddr is only the
+     * MDB_FIXEDMAP address): find the data file's mappings by inode. */
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, off, ino;
+        unsigned maj, mnr;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perms, &off, &maj, &mnr, &ino) != 7 ||
+            ino != (unsigned long)st.st_ino || makedev(maj, mnr) != st.st_dev)
+            continue;
+        /* LMDB maps the file shared and read-only (no MDB_WRITEMAP), and
+         * writes with pwrite: dropping the mapping's pages loses nothing,
+         * and a read (any thread's) maps them again from the page cache. */
+        (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    fclose(f);
 }
 
 void wm_store_close(wm_store_t **s)
@@ -668,9 +696,7 @@ void wm_head_cache_set(wm_head_cache_t *c, uint32_t node, const wm_record_t *r,
 
 void wm_store_release_pages(wm_store_t *s)
 {
-    MDB_envinfo info;
-    if (!s || mdb_env_info(s->env, &info) != 0 || !info.me_mapaddr)
-        return;
-    /* Advice only: a failure leaves the pages where they were. */
-    (void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+    /* LMDB's me_mapaddr is only the MDB_FIXEDMAP address (NULL here):
+     * wm_store_trim finds the map by the data file's inode. */
+    wm_store_trim(s);
 }

@@ -133,6 +133,10 @@ void wm_store_close(wm_store_t **s);
  * idle daemon on a small machine (issue 13: idle RSS). Any thread may be
  * reading meanwhile: nothing it reads changes. */
 void wm_store_release_pages(wm_store_t *s);
+/* Drops the pages of the data file mapped into this process (its resident
+ * memory), keeping nothing but what the next reads map again from the page
+ * cache. Safe while other threads read. For the aggregator's memory budget. */
+void wm_store_trim(wm_store_t *s);
 /* A sentence about the last LMDB failure on s, with LMDB's own code and
  * text, for log lines. Valid until the next call on s. */
 const char *wm_store_detail(const wm_store_t *s);

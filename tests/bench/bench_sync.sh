@@ -186,7 +186,8 @@ stop_town
 
 ver=$(val "$TMP/limits" limit_verify_per_s)
 lmdb=$(val "$TMP/limits" limit_lmdb_batch_per_s)
-awk -v ver="$ver" -v lmdb="$lmdb" -v m="$M" -v n="$N" -v nm="$NM" -v bh="$b_hwm" -v ch="$c_hwm" '
+mem=$(sed -n 's/^ *#* *memory_mb = //p' "$TMP/T2/wmsync.conf" | head -1)
+awk -v ver="$ver" -v lmdb="$lmdb" -v mem="${mem:-default}" -v m="$M" -v n="$N" -v nm="$NM" -v bh="$b_hwm" -v ch="$c_hwm" '
     FILENAME ~ /\/b$/ { b[$1] = $2 } FILENAME ~ /\/c$/ { c[$1] = $2 } FILENAME ~ /\/d$/ { d[$1] = $2 }
     function row(what, rate, target) {
         printf "%-46s | %10.0f | %8.1fx | %8.1f%% | %s\n", what, rate, rate / ver,
@@ -214,8 +215,9 @@ awk -v ver="$ver" -v lmdb="$lmdb" -v m="$M" -v n="$N" -v nm="$NM" -v bh="$b_hwm"
                b["catchup_verified_s"], b["catchup_verify_lag_s"], b["catchup_verify_per_s"], b["catchup_max_unverified"]
         printf "c) %d records in %.3f s; first record at %.3f s, first station done at %.3f s;\n",
                n * nm, c["catchup_s"], c["catchup_first_record_s"], c["catchup_first_station_done_s"]
-        printf "   CPU: town %.2f s, stations %.2f s; town VmHWM %.1f MiB\n",
-               c["catchup_town_cpu_s"], c["catchup_stations_cpu_s"], ch / 1024
+        printf "   CPU: town %.2f s, stations %.2f s; town peak memory (VmHWM) %.1f MiB, target <= 48 MiB ([sync] memory_mb = %s): %s\n",
+               c["catchup_town_cpu_s"], c["catchup_stations_cpu_s"], ch / 1024, mem,
+               (ch <= 48 * 1024 ? "met" : "MISSED")
         printf "   full verification: %.3f s after the start, lag %.3f s after the last record was stored; %.0f records/s; at most %d waited unverified\n",
                c["catchup_verified_s"], c["catchup_verify_lag_s"], c["catchup_verify_per_s"], c["catchup_max_unverified"]
         printf "d) %d stations connected, %d records each: enrolled (wmctl) in %.1f s, all welcomed %.2f s and all acked %.2f s after connecting;\n",

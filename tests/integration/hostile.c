@@ -68,6 +68,7 @@ typedef struct {
     wm_signer_t *signer;
     const char *station;
     uint64_t durable; /* the town's durable seq for us, from the last reply */
+    uint32_t credit;  /* the credit of the last Welcome */
     uint64_t next_batch;
     uint64_t claim_seq; /* the head this client says it has (CLAIM_SEQ unless a scenario says) */
     char **features;    /* what its Hello lists (none unless a scenario says) */
@@ -265,6 +266,7 @@ static const char *outcome(client_t *c, const Wm__SyncMsg *sm)
     case WM__SYNC_MSG__MSG_WELCOME:
         if (sm->welcome->durable)
             c->durable = sm->welcome->durable->seq;
+        c->credit = sm->welcome->credit;
         fprintf(stderr, "hostile: welcome: town holds seq %" PRIu64 ", credit %u\n", c->durable,
                 sm->welcome->credit);
         return "welcome";
@@ -784,6 +786,47 @@ static void sc_valid_many(client_t *c, const char *arg)
 out:
     printf("%s\n", o);
     free_chain(ch, n);
+}
+
+/* The valid records d+1 .. ARG in batches of 2000, as a child keeps
+ * credit (PROTOCOL.md §2): the Welcome's, plus what each answer returns.
+ * Prints the outcome ("ack" once the last is acked) and
+ * "welcome=W min=A max=B": the credit granted (held + in flight) at the
+ * Welcome and at its lowest and highest after an answer. */
+static void sc_credit(client_t *c, const char *arg)
+{
+    enum { BATCH = 2000 };
+    if (open_session(c) != 0)
+        return;
+    uint64_t d = c->durable, n = arg ? strtoull(arg, NULL, 10) : d + 3, sent = d;
+    uint32_t welcome = c->credit, credit = welcome, lo = welcome, hi = welcome, inflight = 0;
+    srec_buf_t *ch = build_chain(c->signer, c->station, n > d ? n : 1);
+    static char word[64]; /* the outcome outlives the reply it names */
+    snprintf(word, sizeof word, "ack");
+    while (c->durable < n) {
+        for (; credit > 0 && sent < n; credit--, inflight++) {
+            uint64_t k = n - sent < BATCH ? n - sent : BATCH;
+            if (send_batch(c, ch + sent, (size_t)k) != 0) {
+                snprintf(word, sizeof word, "none");
+                goto out;
+            }
+            sent += k;
+        }
+        Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+        snprintf(word, sizeof word, "%s", outcome(c, sm));
+        if (strcmp(word, "ack") == 0) {
+            credit += sm->ack->credit;
+            inflight--;
+            lo = credit + inflight < lo ? credit + inflight : lo;
+            hi = credit + inflight > hi ? credit + inflight : hi;
+        }
+        wm_pb_free(&sm);
+        if (strcmp(word, "ack") != 0)
+            break;
+    }
+out:
+    printf("%s welcome=%u min=%u max=%u\n", word, welcome, lo, hi);
+    free_chain(ch, n > d ? n : 1);
 }
 
 /* Everything the town already holds, again: must be acked, nothing new. */
@@ -1502,6 +1545,7 @@ static const scenario_t scenarios[] = {
     {"valid", sc_valid, "the valid records up to seq ARG"},
     {"valid_many", sc_valid_many, "the valid records up to seq ARG, in batches of 2000"},
     {"replay", sc_replay, "everything the town holds, again"},
+    {"credit", sc_credit, "the valid records up to seq ARG, keeping the credit granted"},
     {"over_credit", sc_over_credit, "ARG batches without waiting for acks"},
     {"equivocation", sc_equivocation, "a second, validly signed record 3"},
     {"future", sc_future, "a record captured ten days from now"},

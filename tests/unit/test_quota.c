@@ -3,7 +3,8 @@
  * test_quota — storage/wm_quota.c against a real LMDB environment: the
  * limit of one capture day and the limit in all, a 60-day backlog that is
  * never refused, nothing charged by an aborted transaction, refunds, the
- * usage report, and capture days at the edges of time.
+ * usage report, a batch's accumulated charges (the same as one by one),
+ * and capture days at the edges of time.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,6 +178,47 @@ static void test_refund(void **state)
     assert_int_equal(u.days, 0);
 }
 
+/* The accumulator of a batch (wm_quota_acc_*) against one charge per
+ * record: the same counters after 40 capture days (more than its slots,
+ * so it flushes early), and the refusal at the same record with the same
+ * words, after records of this batch filled the day. */
+static void test_accumulated(void **state)
+{
+    fx_t *f = *state;
+    wm_quota_t q = {30000, 0};
+    char why1[256] = "", why2[256] = "";
+    wm_txn_t *t = NULL;
+    wm_quota_acc_t acc = {0};
+    assert_int_equal(wm_txn_begin(f->s, 1, &t), WM_OK);
+    for (int d = 0; d < 40; d++)
+        for (int r = 0; r < 3; r++) {
+            assert_int_equal(wm_quota_charge(t, &q, 1, DAY0 + d * 86400 + r, 700 + d, why1,
+                                             sizeof why1), WM_OK);
+            assert_int_equal(wm_quota_acc_charge(&acc, t, &q, 2, DAY0 + d * 86400 + r, 700 + d,
+                                                 why2, sizeof why2), WM_OK);
+        }
+    assert_int_equal(wm_quota_acc_flush(&acc, t), WM_OK);
+    assert_int_equal(wm_txn_commit(&t), WM_OK);
+    wm_quota_use_t u1, u2;
+    use_of(f->s, 1, &u1);
+    use_of(f->s, 2, &u2);
+    assert_memory_equal(&u1, &u2, sizeof u1);
+    assert_int_equal(u2.days, 40);
+    assert_int_equal(u2.records, 120);
+    /* A day holding 2100 bytes: 39 more of 700 fit (29400), the 40th not. */
+    int i1 = 0, i2 = 0;
+    assert_int_equal(wm_txn_begin(f->s, 1, &t), WM_OK);
+    while (wm_quota_charge(t, &q, 1, DAY0 + 1000 + i1, 700, why1, sizeof why1) == WM_OK)
+        i1++;
+    memset(&acc, 0, sizeof acc);
+    while (wm_quota_acc_charge(&acc, t, &q, 2, DAY0 + 1000 + i2, 700, why2, sizeof why2) == WM_OK)
+        i2++;
+    wm_txn_abort(&t);
+    assert_int_equal(i1, 39);
+    assert_int_equal(i2, 39);
+    assert_string_equal(why1, why2);
+}
+
 static void test_capture_day(void **state)
 {
     (void)state;
@@ -196,6 +238,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backlog_by_capture_day, setup, teardown),
         cmocka_unit_test_setup_teardown(test_total_limit_and_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refund, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accumulated, setup, teardown),
         cmocka_unit_test(test_capture_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
