@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,70 @@ void wm_record_free(wm_record_t **r)
         return;
     wm__record__free_unpacked(*r, NULL);
     *r = NULL;
+}
+
+struct wm_arena_block {
+    wm_arena_block_t *next;
+    max_align_t data[];
+};
+
+static void *arena_alloc(void *ctx, size_t size)
+{
+    wm_arena_t *a = ctx;
+    size = (size + 15) & ~(size_t)15;
+    if (size <= a->cap - a->used) {
+        void *p = a->buf + a->used;
+        a->used += size;
+        return p;
+    }
+    wm_arena_block_t *b = malloc(sizeof *b + size);
+    if (!b)
+        return NULL;
+    b->next = a->extra;
+    a->extra = b;
+    return b->data;
+}
+
+static void arena_free_one(void *ctx, void *p)
+{
+    (void)ctx; /* everything goes at the next reset */
+    (void)p;
+}
+
+static void arena_reset(wm_arena_t *a)
+{
+    while (a->extra) {
+        wm_arena_block_t *b = a->extra;
+        a->extra = b->next;
+        free(b);
+    }
+    a->used = 0;
+}
+
+wm_err_t wm_record_decode_in(wm_arena_t *a, const uint8_t *bytes, size_t len, wm_record_t **out)
+{
+    if (len == 0 || len > WM_REC_MAX)
+        return len ? WM_ETOOBIG : WM_EDECODE;
+    if (!a->buf && !(a->buf = malloc(WM_ARENA_BYTES)))
+        return WM_ENOMEM;
+    a->cap = WM_ARENA_BYTES;
+    arena_reset(a);
+    ProtobufCAllocator al = {arena_alloc, arena_free_one, a};
+    wm_record_t *r = wm__record__unpack(&al, len, bytes);
+    if (!r)
+        return WM_EDECODE;
+    if (r->schema < 1 || !r->station || !r->station[0] || r->epoch < 1 || r->seq < 1 ||
+        r->prev.len != WM_HASH_BYTES)
+        return WM_EDECODE;
+    *out = r;
+    return WM_OK;
+}
+
+void wm_arena_free(wm_arena_t *a)
+{
+    arena_reset(a);
+    free(a->buf);
+    memset(a, 0, sizeof *a);
 }
 
 wm_err_t wm_record_seal(const wm_record_t *r, const wm_signer_t *s,

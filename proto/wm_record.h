@@ -56,6 +56,25 @@ WM_MUST_CHECK wm_err_t wm_record_decode(const uint8_t *bytes, size_t len, wm_rec
 /* Frees *r and sets it NULL. Accepts NULL. Only for decoded records. */
 void wm_record_free(wm_record_t **r);
 
+/* An arena for decoding one record at a time without a malloc per field
+ * (the aggregator's ingest decodes every record of every batch): a
+ * record decoded into it is valid until the next decode into it, or until
+ * wm_arena_free, and is never passed to wm_record_free. Start from a
+ * zeroed arena; not thread-safe. Fields beyond its buffer fall back to
+ * malloc (freed at the next decode), so any record decodes. */
+typedef struct wm_arena_block wm_arena_block_t;
+typedef struct {
+    uint8_t *buf;
+    size_t cap, used;
+    wm_arena_block_t *extra; /* fallback blocks of the current record */
+} wm_arena_t;
+#define WM_ARENA_BYTES (128u * 1024) /* a large record's decoded form fits */
+
+/* wm_record_decode into a; WM_ENOMEM if the arena cannot be made. */
+WM_MUST_CHECK wm_err_t wm_record_decode_in(wm_arena_t *a, const uint8_t *bytes, size_t len,
+                                           wm_record_t **out);
+void wm_arena_free(wm_arena_t *a);
+
 /* Encodes r, signs it with s and returns the srec in a malloc'd *out. */
 WM_MUST_CHECK wm_err_t wm_record_seal(const wm_record_t *r, const wm_signer_t *s,
                         uint8_t **out, size_t *outlen);

@@ -191,6 +191,7 @@ typedef struct {
     wm_srec_t last;
     uint8_t pub[WM_PUB_BYTES]; /* the run's key, when keys are compromised */
     wm_quota_acc_t quota; /* the batch's charges, written once at its end */
+    wm_arena_t arena;     /* the record in hand, decoded without a malloc per field */
 } run_t;
 
 /* What needs no log: the record is the sender's own, keeps the content
@@ -343,21 +344,21 @@ static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_
     wm_record_t *r = NULL;
     wm_err_t err;
     if ((err = wm_srec_view(rec, len, &v)) != WM_OK ||
-        (err = wm_record_decode(v.bytes, v.len, &r)) != WM_OK)
+        (err = wm_record_decode_in(&run->arena, v.bytes, v.len, &r)) != WM_OK) {
+        if (err == WM_ENOMEM)
+            return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "out of memory");
         return refuse(res, WM_EDECODE, err == WM_ETOOBIG ? WM_SYNC_R_TOO_BIG : WM_SYNC_R_MALFORMED, 0, 0,
                       "record %zu of the batch does not decode", i + 1);
+    }
     uint32_t epoch = r->epoch;
     uint64_t seq = r->seq;
     int64_t captured = r->captured;
     if ((err = check_record(s, r, res)) != WM_OK ||
-        (err = enter_run(t, s, run, epoch, seq, res)) != WM_OK) {
-        wm_record_free(&r);
-        return err;
-    }
+        (err = enter_run(t, s, run, epoch, seq, res)) != WM_OK)
+        return err; /* r lives in run->arena */
     /* Staged, not yet in the log: only its chain is checked so far
      * (wm_stage.h); counters move when it is promoted. */
     err = wm_stage_append(t, s->node_no, r, rec, len);
-    wm_record_free(&r);
     char qwhy[WM_WHY_MAX];
     if (err == WM_OK && s->quota &&
         (err = wm_quota_acc_charge(&run->quota, t, s->quota, s->node_no, captured, len, qwhy,
@@ -390,20 +391,26 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
     memset(res, 0, sizeof *res);
     run_t run = {0};
     wm_err_t err = wm_epoch_last(t, s->node_no, &run.last_epoch);
-    if (err != WM_OK && err != WM_ENOTFOUND)
-        return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot read epochs: %s", wm_strerror(err));
+    if (err != WM_OK && err != WM_ENOTFOUND) {
+        err = refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot read epochs: %s", wm_strerror(err));
+        goto out;
+    }
     for (size_t i = 0; i < n; i++)
         if ((err = ingest_one(t, s, &run, records[i], lens[i], i, now, res)) != WM_OK)
-            return err;
-    if ((err = wm_quota_acc_flush(&run.quota, t)) != WM_OK)
-        return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot store the quota: %s",
-                      wm_strerror(err));
+            goto out;
+    if ((err = wm_quota_acc_flush(&run.quota, t)) != WM_OK) {
+        err = refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot store the quota: %s",
+                     wm_strerror(err));
+        goto out;
+    }
     if ((err = check_run_signature(t, s, run.have ? &run.last : NULL, run.epoch, run.seq, res)) !=
         WM_OK)
-        return err;
+        goto out;
     if ((err = wm_ingest_frontier(t, s->node_no, &res->durable)) != WM_OK)
-        return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot read the head");
-    return WM_OK;
+        err = refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot read the head");
+out:
+    wm_arena_free(&run.arena);
+    return err;
 }
 
 /* WM_INGEST_SETTLE: every staged record of the sender is verified now and

@@ -101,7 +101,12 @@ static WM_MUST_CHECK wm_err_t acc_slot(wm_quota_acc_t *acc, wm_txn_t *t, uint32_
 wm_err_t wm_quota_acc_charge(wm_quota_acc_t *acc, wm_txn_t *t, const wm_quota_t *q, uint32_t node,
                              int64_t captured, size_t len, char *why, size_t cap)
 {
-    uint32_t day = wm_quota_day(captured);
+    int64_t unix_day = captured / 86400 - (captured % 86400 < 0); /* floor */
+    if (!acc->day || unix_day != acc->unix_day) { /* a batch's records share a few days */
+        acc->day = wm_quota_day(captured);
+        acc->unix_day = unix_day;
+    }
+    uint32_t day = acc->day;
     size_t d, all;
     char date[11];
     wm_err_t err = acc_slot(acc, t, node, day, &d);

@@ -69,6 +69,8 @@ typedef struct {
         uint64_t bytes, records; /* the stored counters plus what was charged */
     } slot[WM_QUOTA_ACC_SLOTS];
     size_t n;
+    int64_t unix_day; /* the last capture time's day number, and its date */
+    uint32_t day;
 } wm_quota_acc_t;
 WM_MUST_CHECK wm_err_t wm_quota_acc_charge(wm_quota_acc_t *acc, wm_txn_t *t, const wm_quota_t *q,
                                            uint32_t node, int64_t captured, size_t len,

@@ -7,16 +7,20 @@
  *   b) signing append           vs the raw Ed25519 sign rate
  *   c) batched append of already-signed records (the town's ingest path)
  *                               vs raw LMDB puts in one txn
- *   d) Ed25519 verify and BLAKE2b-256 rates, for reference.
+ *   d) Ed25519 verify and BLAKE2b-256 rates, for reference;
+ *   e) the town's ingest of a station's batches (wm_ingest: decode, content
+ *      rules, chain, staging, quota, the tail signature), the aggregator's
+ *      work without the network, vs the raw puts of (c).
  *
  * Every measurement gets a fresh LMDB environment under a mkdtemp
  * directory ($TMPDIR or /tmp) that is removed afterwards. Single thread.
  * This is a benchmark, not a test: it prints figures and fails only when
  * the API refuses what it should accept.
  *
- * Usage: bench_store [--raw-fsync]
+ * Usage: bench_store [--raw-fsync | --ingest]
  *   --raw-fsync  measure only the raw fsynced put and print one line
  *                "raw_fsync_put_us <mean> <p50> <p99>" (for bench_daemon.sh).
+ *   --ingest     only (e), REPS times: "ingest_per_s R" (to profile it).
  *
  * This file includes <lmdb.h> and <sodium.h> directly: the raw baselines
  * must not go through the layers they are the limits of.
@@ -35,6 +39,7 @@
 #include <time.h>
 
 #include "wm_crypto.h"
+#include "wm_ingest.h"
 #include "wm_record.h"
 #include "wm_store.h"
 
@@ -48,6 +53,8 @@
 #define VAL_BYTES 250     /* raw LMDB value size when no srecs are given */
 #define MAP_MB 1024
 #define REPS 3            /* runs per measurement; the median is shown */
+#define INGEST_BATCH 2000 /* (e) records per batch: WM_SYNC_MAX_RECORDS */
+#define INGEST_TURN 8     /* (e) batches per committed turn: the credit of a child */
 
 static const char STATION[] = "xx-county/longhua/xinhe";
 static const uint32_t EPOCH = 1;
@@ -58,6 +65,14 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of this process so far (user and system). */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -460,6 +475,45 @@ static double our_batch_appends(const chain_t *c, const wm_signer_t *s, double *
     return rate;
 }
 
+/* (e) the town's ingest path without the network: wm_ingest of batches of
+ * INGEST_BATCH records (decode, content rules, chain, staging, quota;
+ * the tail signature of each batch verified), each in a child of a turn's
+ * transaction that commits every INGEST_TURN batches, as wm_agg does. */
+static double our_ingest(const chain_t *c, const wm_signer_t *s)
+{
+    char dir[4200];
+    uint32_t node;
+    wm_store_t *st = store_fresh("our-ingest", s, &node, dir, sizeof dir);
+    wm_quota_t quota = {0, 0};
+    wm_sender_t snd = {STATION, node, wm_signer_pub(s), 0, NULL, &quota};
+    wm_txn_t *t = NULL;
+    double t0 = now();
+    for (int i = 0, b = 0; i < c->n; i += INGEST_BATCH, b++) {
+        wm_txn_t *child = NULL;
+        wm_ingest_t res;
+        size_t k = (size_t)(c->n - i < INGEST_BATCH ? c->n - i : INGEST_BATCH);
+        if (!t)
+            check(wm_txn_begin(st, 1, &t), "begin");
+        check(wm_txn_begin_child(t, &child), "child");
+        check(wm_ingest(child, &snd, (const uint8_t *const *)c->srec + i, c->len + i, k,
+                        (int64_t)time(NULL), &res),
+              "ingest");
+        check(wm_txn_commit(&child), "child commit");
+        if ((b + 1) % INGEST_TURN == 0 || i + INGEST_BATCH >= c->n)
+            check(wm_txn_commit(&t), "commit");
+    }
+    double rate = c->n / (now() - t0);
+    wm_head_t h;
+    check(wm_txn_begin(st, 0, &t), "begin");
+    check(wm_ingest_frontier(t, node, &h), "frontier");
+    wm_txn_abort(&t);
+    if (h.seq != (uint64_t)c->n)
+        die("ingest", "records went missing");
+    wm_store_close(&st);
+    rm_tree(dir);
+    return rate;
+}
+
 /* (d) ours: wm_srec_verify over real records. */
 static double our_verify_rate(const chain_t *c, const wm_signer_t *s, int n)
 {
@@ -505,8 +559,8 @@ static int raw_fsync_only(void)
 int main(int argc, char **argv)
 {
     int only_fsync = argc > 1 && strcmp(argv[1], "--raw-fsync") == 0;
-    if (argc > 1 && !only_fsync) {
-        fprintf(stderr, "usage: bench_store [--raw-fsync]\n");
+    if (argc > 1 && !only_fsync && strcmp(argv[1], "--ingest") != 0) {
+        fprintf(stderr, "usage: bench_store [--raw-fsync | --ingest]\n");
         return 2;
     }
     check(wm_crypto_init(), "crypto init");
@@ -522,6 +576,19 @@ int main(int argc, char **argv)
     wm_random(seed, sizeof seed);
     check(wm_signer_from_seed(seed, &signer), "signer");
 
+    if (argc == 2 && strcmp(argv[1], "--ingest") == 0) { /* (e) alone, for a profiler */
+        chain_t big;
+        chain_make(&big, N_BATCH, signer);
+        fprintf(stderr, "bench_store: chain made\n");
+        for (int i = 0; i < REPS; i++) {
+            double c0 = cpu_s(), r = our_ingest(&big, signer);
+            printf("ingest_per_s %.0f per_cpu_s %.0f\n", r, big.n / (cpu_s() - c0));
+        }
+        chain_free(&big);
+        wm_signer_free(&signer);
+        rm_tree(root);
+        return 0;
+    }
     printf("bench_store: LMDB in %s, one core; Ed25519/BLAKE2b limits over %d B\n", root,
            MSG_BYTES);
     fflush(stdout);
@@ -534,7 +601,7 @@ int main(int argc, char **argv)
     chain_make(&small, N_FSYNC, signer);
     chain_make(&big, N_BATCH, signer);
     double a_lim[REPS], a_our[REPS], b_lim[REPS], b_our[REPS], c_lim[REPS], c_our[REPS];
-    double cp_lim[REPS], cp_our[REPS];
+    double cp_lim[REPS], cp_our[REPS], e_our[REPS];
     size_t b_bytes = 0;
     raw_batch_puts(N_BATCH, &big, &cp_lim[0]);
     our_batch_appends(&big, signer, &cp_our[0]);
@@ -545,6 +612,7 @@ int main(int argc, char **argv)
         b_our[i] = our_signing_appends(N_SIGN, signer, &b_bytes);
         c_lim[i] = raw_batch_puts(N_BATCH, &big, &cp_lim[i]);
         c_our[i] = our_batch_appends(&big, signer, &cp_our[i]);
+        e_our[i] = our_ingest(&big, signer);
     }
 
     /* (d) */
@@ -570,6 +638,7 @@ int main(int argc, char **argv)
     row("c) batched append, pre-signed (N=100000)", co, cl, ">= 50%");
     limit_row("c') raw LMDB puts alone, before commit", cpl);
     row("c') appends alone, before commit", cpo, cpl, "(CPU cost)");
+    row("e) town ingest: wm_ingest, 2000/batch, 8/commit", median(e_our), cl, ">= 50%");
     limit_row("d) raw Ed25519 verify, 200 B", d_ver);
     row("d) wm_srec_verify of a record", d_our_ver, d_ver, "reference");
     row("d) BLAKE2b-256, 200 B", d_hash, 0, "reference");
