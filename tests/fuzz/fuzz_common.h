@@ -42,9 +42,18 @@ static void fuzz_init(void)
 static void fuzz_record_bytes(const uint8_t *bytes, size_t len, const wm_srec_t *v)
 {
     static const uint8_t zero[WM_HASH_BYTES];
-    wm_record_t *r = NULL;
-    if (wm_record_decode(bytes, len, &r) != WM_OK)
+    wm_record_t *r = NULL, *ra = NULL;
+    static wm_arena_t arena; /* reused across inputs, as ingest does across a batch */
+    /* The arena decoder (ingest) and the malloc one agree on every input. */
+    wm_err_t ea = wm_record_decode_in(&arena, bytes, len, &ra);
+    if (wm_record_decode(bytes, len, &r) != WM_OK) {
+        if (ea == WM_OK)
+            abort();
         return;
+    }
+    if (ea != WM_OK || ra->seq != r->seq || ra->epoch != r->epoch || ra->body_case != r->body_case ||
+        strcmp(ra->station, r->station) != 0)
+        abort();
     json_t *j = wm_record_json(r, v);
     if (j) {
         char *text = json_dumps(j, JSON_COMPACT);
