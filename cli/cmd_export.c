@@ -29,6 +29,7 @@
 #include "wm_date.h"
 #include "wm_i18n.h"
 #include "wm_recjson.h"
+#include "wm_rollidx.h"
 #include "wmctl.h"
 
 #define EXPORT_CHUNK 5000        /* records per PostgreSQL transaction */
@@ -68,8 +69,9 @@ typedef struct {
     int64_t since;   /* unix seconds, or -1 */
     int follow;
     uint64_t rows, skipped, logs;
-    pgx_buf_t buf;
-    cursor_t *cur; /* by node number */
+    pgx_buf_t buf;    /* rows of wmsync.records */
+    pgx_buf_t joined; /* rows of wmsync.rollup_joined */
+    cursor_t *cur;    /* by node number */
     size_t ncur;
     char why[1024];
 } export_t;
@@ -147,10 +149,40 @@ static char *body_json(const wm_record_t *r)
     return s;
 }
 
-/* The rows of chunk c (records of node id) into x->buf. */
-static WM_MUST_CHECK wm_err_t build_rows(export_t *x, const char *id, const chunk_t *c)
+/* r, record (epoch, seq) of node (id), is the last part of a rollup in its
+ * binary form: the rollup as the log joined it (with its rows) into
+ * x->joined. Parts that did not join are not indexed: nothing then. */
+static WM_MUST_CHECK wm_err_t join_rollup(export_t *x, uint32_t node, const char *id,
+                                          const wm_record_t *r, uint32_t epoch, uint64_t seq)
+{
+    const Wm__RollupPart *rp = r->rollup_part;
+    wm_txn_t *t = NULL;
+    json_t *j = NULL;
+    char *text = NULL;
+    wm_err_t err = wm_txn_begin(x->s, 0, &t);
+    if (err == WM_OK)
+        err = wm_rollidx_get(t, node, id, rp->period, epoch, seq, 1, &j);
+    wm_txn_abort(&t);
+    if (err == WM_ENOTFOUND || err == WM_EDECODE)
+        return WM_OK;
+    if (err == WM_OK && !(text = json_dumps(j, JSON_COMPACT)))
+        err = WM_ENOMEM;
+    if (err == WM_OK) {
+        pgx_rollup_t row = {id, epoch, seq, rp->period, rp->from, rp->to, text};
+        err = pgx_rollup_append(&x->joined, &row);
+    }
+    free(text);
+    json_decref(j);
+    return err;
+}
+
+/* The rows of chunk c (records of node, id) into x->buf, and the rollups
+ * they complete into x->joined. */
+static WM_MUST_CHECK wm_err_t build_rows(export_t *x, uint32_t node, const char *id,
+                                         const chunk_t *c)
 {
     pgx_buf_reset(&x->buf);
+    pgx_buf_reset(&x->joined);
     for (size_t i = 0; i < c->n; i++) {
         wm_srec_t v;
         wm_record_t *r = NULL;
@@ -174,6 +206,9 @@ static WM_MUST_CHECK wm_err_t build_rows(export_t *x, const char *id, const chun
                          r->prev.data, h, v.sig, v.bytes, v.len, body ? body : "{}"};
         err = body ? pgx_row_append(&x->buf, &row) : WM_ENOMEM;
         free(body);
+        if (err == WM_OK && r->body_case == WM__RECORD__BODY_ROLLUP_PART &&
+            r->rollup_part->part + 1 == r->rollup_part->parts)
+            err = join_rollup(x, node, id, r, c->epoch[i], c->seq[i]);
         wm_record_free(&r);
         if (err != WM_OK)
             return err;
@@ -219,13 +254,13 @@ static WM_MUST_CHECK wm_err_t export_node(export_t *x, uint32_t node, chunk_t *c
     while (!stop_flag) {
         if ((err = read_chunk(x, node, id, cur->epoch, cur->seq, c)) != WM_OK || c->n == 0)
             return err;
-        if ((err = build_rows(x, id, c)) != WM_OK)
+        if ((err = build_rows(x, node, id, c)) != WM_OK)
             return err == WM_ENOMEM ? err : WM_EDECODE;
         uint64_t inserted = 0;
         uint32_t epoch = c->epoch[c->n - 1];
         uint64_t seq = c->seq[c->n - 1];
-        if ((err = pgx_load(x->pg, x->w->cfg.id, id, &x->buf, x->since < 0, epoch, seq, &inserted,
-                            x->why, sizeof x->why)) != WM_OK)
+        if ((err = pgx_load(x->pg, x->w->cfg.id, id, &x->buf, &x->joined, x->since < 0, epoch,
+                            seq, &inserted, x->why, sizeof x->why)) != WM_OK)
             return err;
         cur->epoch = epoch; /* committed with the rows */
         cur->seq = seq;
@@ -380,6 +415,7 @@ int cmd_export(wmctl_t *w, int argc, char **argv)
     }
     pgx_close(&x.pg);
     pgx_buf_free(&x.buf);
+    pgx_buf_free(&x.joined);
     free(x.cur);
     wm_store_close(&x.s);
     return rc;

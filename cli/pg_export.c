@@ -100,6 +100,27 @@ wm_err_t pgx_row_append(pgx_buf_t *b, const pgx_row_t *r)
     return WM_OK;
 }
 
+wm_err_t pgx_rollup_append(pgx_buf_t *b, const pgx_rollup_t *r)
+{
+    size_t need = 2 * (strlen(r->node) + strlen(r->period) + strlen(r->report_json)) + 128;
+    wm_err_t err = buf_room(b, need);
+    if (err != WM_OK)
+        return err;
+    put_text(b, r->node);
+    b->len += (size_t)snprintf(b->p + b->len, b->cap - b->len, "\t%" PRIu32 "\t%" PRIu64 "\t",
+                               r->epoch, r->seq);
+    put_text(b, r->period);
+    b->len += (size_t)snprintf(b->p + b->len, b->cap - b->len,
+                               "\t%04u-%02u-%02u\t%04u-%02u-%02u\t", r->from / 10000,
+                               r->from / 100 % 100, r->from % 100, r->to / 10000, r->to / 100 % 100,
+                               r->to % 100);
+    put_text(b, r->report_json);
+    b->p[b->len++] = '\n';
+    b->p[b->len] = 0;
+    b->rows++;
+    return WM_OK;
+}
+
 void pgx_buf_reset(pgx_buf_t *b)
 {
     b->len = 0;
@@ -133,6 +154,12 @@ static wm_err_t failed(pgx_t *p, char *why, size_t cap, const char *fmt, ...)
     return WM_EIO;
 }
 
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 wm_err_t pgx_connect(const char *conninfo, pgx_t **out, char *why, size_t cap)
 {
     pgx_t *p = calloc(1, sizeof *p);
@@ -148,6 +175,7 @@ wm_err_t pgx_connect(const char *conninfo, pgx_t **out, char *why, size_t cap)
         pgx_close(&p);
         return err;
     }
+    PQsetNoticeProcessor(p->conn, ignore_notice, NULL); /* "already exists, skipping" */
     *out = p;
     return WM_OK;
 }
@@ -313,32 +341,35 @@ static WM_MUST_CHECK wm_err_t copy_in(pgx_t *p, const char *table, const pgx_buf
     return err;
 }
 
-/* The rows of b into wmsync.records: a direct COPY (the common case: rows
- * past the cursor are new), or, if some are there already (an overlap
- * with another exporter, a load with --since), through a temporary table
- * and INSERT … ON CONFLICT DO NOTHING. In the caller's transaction. */
-static WM_MUST_CHECK wm_err_t load_rows(pgx_t *p, const pgx_buf_t *b, uint64_t *inserted,
-                                        char *why, size_t cap)
+/* The rows of b into table (wmsync.NAME): a direct COPY (the common
+ * case: rows past the cursor are new), or, if some are there already (an
+ * overlap with another exporter, a load with --since), through a
+ * temporary table wm_load_NAME and INSERT … ON CONFLICT DO NOTHING. In
+ * the caller's transaction. */
+static WM_MUST_CHECK wm_err_t load_rows(pgx_t *p, const char *table, const pgx_buf_t *b,
+                                        uint64_t *inserted, char *why, size_t cap)
 {
-    char state[6], *n = NULL;
+    char state[6], sql[512], tmp[64], *n = NULL;
+    const char *name = strchr(table, '.') ? strchr(table, '.') + 1 : table;
+    snprintf(tmp, sizeof tmp, "wm_load_%s", name);
     wm_err_t err = exec(p, "SAVEPOINT direct", why, cap);
-    if (err == WM_OK && (err = copy_in(p, "wmsync.records", b, state, why, cap)) == WM_OK) {
+    if (err == WM_OK && (err = copy_in(p, table, b, state, why, cap)) == WM_OK) {
         *inserted = b->rows;
         return exec(p, "RELEASE SAVEPOINT direct", why, cap);
     }
     if (strcmp(state, PGX_SQLSTATE_UNIQUE) != 0)
         return err;
-    if ((err = exec(p,
-                    "ROLLBACK TO SAVEPOINT direct;"
-                    "CREATE TEMP TABLE IF NOT EXISTS wm_load (LIKE wmsync.records)"
-                    " ON COMMIT DELETE ROWS",
-                    why, cap)) != WM_OK ||
-        (err = copy_in(p, "wm_load", b, state, why, cap)) != WM_OK)
+    snprintf(sql, sizeof sql,
+             "ROLLBACK TO SAVEPOINT direct;"
+             "CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s) ON COMMIT DELETE ROWS",
+             tmp, table);
+    if ((err = exec(p, sql, why, cap)) != WM_OK || (err = copy_in(p, tmp, b, state, why, cap)) != WM_OK)
         return err;
-    err = pgx_query1(p,
-                     "WITH ins AS (INSERT INTO wmsync.records SELECT * FROM wm_load"
-                     " ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM ins",
-                     &n, why, cap);
+    snprintf(sql, sizeof sql,
+             "WITH ins AS (INSERT INTO %s SELECT * FROM %s ON CONFLICT DO NOTHING RETURNING 1)"
+             " SELECT count(*) FROM ins",
+             table, tmp);
+    err = pgx_query1(p, sql, &n, why, cap);
     if (err == WM_OK)
         *inserted = strtoull(n, NULL, 10);
     free(n);
@@ -346,8 +377,8 @@ static WM_MUST_CHECK wm_err_t load_rows(pgx_t *p, const pgx_buf_t *b, uint64_t *
 }
 
 wm_err_t pgx_load(pgx_t *p, const char *source, const char *node, const pgx_buf_t *b,
-                  int move_cursor, uint32_t epoch, uint64_t seq, uint64_t *inserted, char *why,
-                  size_t cap)
+                  const pgx_buf_t *joined, int move_cursor, uint32_t epoch, uint64_t seq,
+                  uint64_t *inserted, char *why, size_t cap)
 {
     char e[16], s[24], rows[24];
     const char *params[5] = {source, node, e, s, rows};
@@ -355,7 +386,11 @@ wm_err_t pgx_load(pgx_t *p, const char *source, const char *node, const pgx_buf_
     wm_err_t err = exec(p, "BEGIN", why, cap);
     if (err != WM_OK)
         return err;
-    if (b->rows && (err = load_rows(p, b, inserted, why, cap)) != WM_OK)
+    uint64_t rollups = 0;
+    if (b->rows && (err = load_rows(p, "wmsync.records", b, inserted, why, cap)) != WM_OK)
+        goto out;
+    if (joined && joined->rows &&
+        (err = load_rows(p, "wmsync.rollup_joined", joined, &rollups, why, cap)) != WM_OK)
         goto out;
     if (move_cursor) {
         snprintf(e, sizeof e, "%" PRIu32, epoch);

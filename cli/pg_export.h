@@ -54,6 +54,20 @@ typedef struct {
 } pgx_row_t;
 
 WM_MUST_CHECK wm_err_t pgx_row_append(pgx_buf_t *b, const pgx_row_t *r);
+
+/* A published rollup in its binary form, joined from its RollupPart
+ * records (as the node's log joins it), as a row of wmsync.rollup_joined:
+ * keyed by its last part; report_json is the rollup object. */
+typedef struct {
+    const char *node;
+    uint32_t epoch;
+    uint64_t seq;
+    const char *period;
+    uint32_t from, to; /* YYYYMMDD */
+    const char *report_json;
+} pgx_rollup_t;
+
+WM_MUST_CHECK wm_err_t pgx_rollup_append(pgx_buf_t *b, const pgx_rollup_t *r);
 void pgx_buf_reset(pgx_buf_t *b);
 void pgx_buf_free(pgx_buf_t *b);
 
@@ -71,12 +85,14 @@ WM_MUST_CHECK wm_err_t pgx_migrate(pgx_t *p, int *version, char *why, size_t cap
 WM_MUST_CHECK wm_err_t pgx_cursor_get(pgx_t *p, const char *source, const char *node,
                                       uint32_t *epoch, uint64_t *seq, char *why, size_t cap);
 
-/* Loads the rows of b (all of node) in one transaction and, if
- * move_cursor, moves node's cursor from source to (epoch, seq) in it
- * (never backwards). *inserted: rows that were new. */
+/* Loads the rows of b (all of node) and of joined (rollups those rows
+ * complete; NULL: none) in one transaction and, if move_cursor, moves
+ * node's cursor from source to (epoch, seq) in it (never backwards).
+ * *inserted: rows of b that were new. */
 WM_MUST_CHECK wm_err_t pgx_load(pgx_t *p, const char *source, const char *node,
-                                const pgx_buf_t *b, int move_cursor, uint32_t epoch, uint64_t seq,
-                                uint64_t *inserted, char *why, size_t cap);
+                                const pgx_buf_t *b, const pgx_buf_t *joined, int move_cursor,
+                                uint32_t epoch, uint64_t seq, uint64_t *inserted, char *why,
+                                size_t cap);
 
 /* Loads the rows of b with a plain COPY into table (created LIKE
  * wmsync.records if missing): the yardstick of the export benchmark. */

@@ -12,6 +12,10 @@
 #   - the views' figures (wmsync.totals) equal `wmctl rollup --format json`
 #     key by key for 25 random periods at the town and at each station
 #     (pg_compare.py);
+#   - at a county above the town: the town's published rollups in both
+#     forms (JSON to a county of an older build, then binary RollupPart
+#     records) in wmsync.rollup, each report's totals the town's; a
+#     database of schema version 1 is migrated to 2;
 #   - `wmctl export --follow` while the stations keep recording:
 #     PostgreSQL is crashed (pg_ctl -m immediate) in the middle, the
 #     exporter retries, PostgreSQL comes back and every record arrives
@@ -38,10 +42,22 @@ if ! pg_start "$PGROOT/pg"; then
     exit 77
 fi
 
+# The county above the town starts as an older build (no rollup-bin): the
+# town publishes to it in the JSON form first (part 5).
+CPORT=$(free_port) || { fail "no free port"; finish; }
+COUNTY=$T/county
+"$WMCTL" init --role county --id xx --name 县 --dir "$COUNTY" --listen "tcp://127.0.0.1:$CPORT" \
+    >/dev/null || { fail "init county"; finish; }
+WMSYNCD_FEATURES_OFF=rollup-bin start_daemon "$COUNTY"
+CPID=$DPID
+wait_ready "$COUNTY" || finish
 PORT=$(free_port) || { fail "no free port"; finish; }
 TOWN=$T/town
-init_town "$TOWN" xx/longhua "$PORT" || finish
+"$WMCTL" init --role town --id xx/longhua --name 龙华镇 --dir "$TOWN" \
+    --listen "tcp://127.0.0.1:$PORT" --upstream "tcp://127.0.0.1:$CPORT" \
+    --upstream-key "$(town_key "$COUNTY")" >/dev/null || { fail "init town"; finish; }
 KEY=$(town_key "$TOWN")
+enroll "$TOWN" "$COUNTY" || finish
 start_daemon "$TOWN"
 wait_ready "$TOWN" || finish
 S=()
@@ -77,8 +93,8 @@ total() { echo $((LAST[1] + LAST[2] + LAST[3] + $(w "$TOWN" log --json | wc -l))
 
 # 1. a one-shot export creates the schema and loads the log.
 expect_rc 0 w "$TOWN" export --postgres "$PG_CONN"
-expect_in "$ERR" "schema wmsync created at version 1" "the schema is created"
-check "schema_version says 1" [ "$(pgq 'SELECT max(version) FROM wmsync.schema_version')" = 1 ]
+expect_in "$ERR" "schema wmsync created at version 2" "the schema is created"
+check "schema_version says 2" [ "$(pgq 'SELECT max(version) FROM wmsync.schema_version')" = 2 ]
 want=$(total)
 got=$(pgq 'SELECT count(*) FROM wmsync.records')
 check "every record of the town's log is exported ($got of $want)" [ "$got" = "$want" ]
@@ -149,4 +165,54 @@ check "the cursors stand at the new heads" [ "$(pgq "SELECT string_agg(seq::text
 kill -TERM "$FPID"
 wait_exit "$FPID" 10
 check "SIGTERM stops the follower with exit 0" [ "$EXIT_RC" = 0 ]
+
+# 5. published rollups in both forms, exported at the county: last year in
+# JSON (the county an older build), this year binary (RollupPart records,
+# once the county agrees rollup-bin); each report's totals are the town's.
+Y1=$(($(date +%Y) - 1))
+Y2=$(date +%Y)
+county_has_town() {
+    local want got
+    want=$(w "$TOWN" log --json | wc -l)
+    got=$(town_row "$COUNTY" xx/longhua seq)
+    echo "county holds seq $got of the town's $want" >"$T/why"
+    [ "$got" = "$want" ]
+}
+expect_rc 0 w "$TOWN" publish --period "$Y1"
+poll 30 "the county holds the town's JSON report of $Y1" county_has_town
+stop_daemon "$CPID"
+start_daemon "$COUNTY"
+CPID=$DPID
+wait_ready "$COUNTY" || finish
+# The town learns the county's features at its next Welcome.
+welcomed_again() { [ "$(grep -c 'upstream: connected' "$TOWN/daemon.log")" -ge 2 ]; }
+poll 30 "the town says hello to the restarted county" welcomed_again
+expect_rc 0 w "$TOWN" publish --period "$Y2"
+poll 30 "the county holds the town's report of $Y2" county_has_town
+CDB=${PG_CONN/dbname=postgres/dbname=county}
+pgq 'CREATE DATABASE county' >/dev/null
+expect_rc 0 w "$COUNTY" export --postgres "$CDB"
+check "the county's export holds both forms" [ "$(psql "$CDB" -XAtc "SELECT string_agg(form || ':' ||
+    period || ':' || latest, ' ' ORDER BY period) FROM wmsync.rollup
+    WHERE period IN ('$Y1', '$Y2')")" = "json:$Y1:true binary:$Y2:true" ]
+check "the binary form's parts are records of kind rollup_part" [ "$(psql "$CDB" -XAtc \
+    "SELECT count(*) > 0 FROM wmsync.records WHERE kind = 'rollup_part'")" = t ]
+# A database of schema version 1 (an older wmctl) is migrated to 2.
+ODB=${PG_CONN/dbname=postgres/dbname=old}
+pgq 'CREATE DATABASE old' >/dev/null
+psql "$ODB" -Xq -v ON_ERROR_STOP=1 -c "CREATE SCHEMA wmsync; CREATE TABLE wmsync.schema_version
+    (version integer PRIMARY KEY, migrated timestamptz NOT NULL DEFAULT now());
+    INSERT INTO wmsync.schema_version VALUES (1)" -f "$SRC_DIR/cli/pg_schema_1.sql" 2>/dev/null
+expect_rc 0 w "$COUNTY" export --postgres "$ODB"
+expect_in "$ERR" "schema wmsync migrated to version 2" "a version 1 database is migrated"
+check "the migrated database shows the binary report" [ "$(psql "$ODB" -XAtc \
+    "SELECT form FROM wmsync.rollup WHERE period = '$Y2'")" = binary ]
+for y in "$Y1" "$Y2"; do
+    w "$TOWN" rollup --period "$y" --format json >"$T/town-$y.json"
+    psql "$CDB" -XAtc "SELECT report FROM wmsync.rollup WHERE period = '$y'" >"$T/pub-$y.json"
+    check "the published $y report's totals are the town's" python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["totals"]; b = json.load(open(sys.argv[2]))["totals"]
+sys.exit(0 if a == b else 1)' "$T/town-$y.json" "$T/pub-$y.json"
+done
 finish
