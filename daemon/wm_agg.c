@@ -730,8 +730,8 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
     if (committed) {
         uint64_t bytes = 0;
         for (size_t i = 0; i < npend; i++)
-            for (size_t r = 0; pend[i].stored && r < pend[i].msg->batch->n_records; r++)
-                bytes += pend[i].msg->batch->records[r].len;
+            for (size_t r = 0; pend[i].stored && r < pend[i].batch->n_records; r++)
+                bytes += pend[i].batch->records[r].len;
         wm_agg_staged(a, pend, npend, now);
         wm_agg_budget_stored(a, bytes);
     }
