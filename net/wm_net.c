@@ -102,10 +102,10 @@ wm_err_t wm_ctl_listen(wm_net_t *n, const char *path, wm_sock_t **out)
     zmq_setsockopt(s->z, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     snprintf(ep, sizeof ep, "ipc://%s", path);
     unlink(path);
-    mode_t old = umask(0077); /* the socket file is created 0600 */
+    mode_t old = umask(0077); /* created 0600, then opened to the group */
     int rc = zmq_bind(s->z, ep);
     umask(old);
-    if (rc != 0 || chmod(path, 0600) != 0) {
+    if (rc != 0 || chmod(path, WM_CTL_MODE) != 0) {
         wm_sock_close(&s);
         return WM_EIO;
     }

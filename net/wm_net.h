@@ -8,7 +8,8 @@
  * a socket belongs to the thread that made it.
  *
  * Local control channel: the daemon binds a ROUTER at ipc://PATH with the
- * socket file mode 0600; wmctl connects a DEALER. A request is one frame;
+ * socket file mode 0660 (WM_CTL_MODE: the daemon's user and group, wmsync,
+ * which the web console's user joins); wmctl connects a DEALER. A request is one frame;
  * the ROUTER sees [peer-id][request] and answers [peer-id][reply].
  */
 #ifndef WM_NET_H
@@ -21,6 +22,7 @@
 
 #define WM_MSG_MAX_FRAMES 8
 #define WM_CTL_MAX_BYTES (4u << 20) /* largest control message */
+#define WM_CTL_MODE 0660            /* the control socket: its owner and group */
 
 typedef struct wm_net wm_net_t;
 typedef struct wm_sock wm_sock_t;
@@ -46,7 +48,7 @@ WM_MUST_CHECK wm_err_t wm_net_new(wm_net_t **out);
 void wm_net_free(wm_net_t **n);
 
 /* Binds the control ROUTER at PATH (stale socket file removed first: call
- * only while holding the node's lock) and makes the file mode 0600. */
+ * only while holding the node's lock) and makes the file mode WM_CTL_MODE. */
 WM_MUST_CHECK wm_err_t wm_ctl_listen(wm_net_t *n, const char *path, wm_sock_t **out);
 /* Connects to the control socket at PATH. WM_EDOWN at once if no process
  * is listening there (missing or stale socket file); WM_EPERM at once if

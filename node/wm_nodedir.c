@@ -3,6 +3,7 @@
  * wm_nodedir.h. */
 #include "wm_i18n.h"
 #include "wm_nodedir.h"
+#include "wm_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,7 +62,7 @@ wm_err_t wm_nodedir_lock(const wm_config_t *cfg, int *fd, char *why, size_t cap)
     char path[PATH_MAX];
     wm_err_t err = WM_OK;
     *fd = -1;
-    if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+    if (mkdir(cfg->data_dir, WM_STORE_DIR_MODE) != 0 && errno != EEXIST) {
         wm_why(why, cap, "cannot create %s: %s", cfg->data_dir, strerror(errno));
         return WM_EIO;
     }
@@ -168,7 +169,8 @@ wm_err_t wm_nodedir_create(const char *dir, wm_role_t role, const char *id, cons
         err = WM_EEXIST;
         goto out;
     }
-    if ((mkdir(dir, 0755) != 0 && errno != EEXIST) || (mkdir(keys, 0700) != 0 && errno != EEXIST)) {
+    if ((mkdir(dir, WM_NODEDIR_MODE) != 0 && errno != EEXIST) ||
+        (mkdir(keys, WM_NODEDIR_KEYS_MODE) != 0 && errno != EEXIST)) {
         wm_why(why, whycap, "cannot create %s: %s", keys, strerror(errno));
         err = WM_EIO;
         goto out;

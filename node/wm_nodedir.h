@@ -9,15 +9,18 @@
  * Layout, as `wmctl init` creates it (the config may move each path):
  *
  *     DIR/wmsync.conf              the configuration (WM_CONF_NAME)
- *     DIR/keys/                    mode 0700
+ *     DIR/                         mode 0750: the daemon's group (wmsync) reads
+ *     DIR/keys/                    mode 0700: the daemon's user alone
  *     DIR/keys/sign.key            Ed25519 seed, hex, mode 0600 (sign_key)
  *     DIR/keys/sign.pub            its public key, hex (KEY less ".key" + ".pub")
  *     DIR/keys/sign.key.state      the fork guard (sign_key + ".state", wm_guard.h)
  *     DIR/keys/curve.key           Curve25519 secret, hex, mode 0600 (curve_key)
  *     DIR/keys/curve.pub           its public key, hex
- *     DIR/data/                    the LMDB environment (data_dir), mode 0700
+ *     DIR/data/                    the LMDB environment (data_dir), mode 0750;
+ *                                  data.mdb 0640, lock.mdb 0660 (wm_store.h)
  *     DIR/data/wmsyncd.lock        flock'ed by the running daemon
- *     DIR/control.sock             the daemon's control socket (control)
+ *     DIR/control.sock             the daemon's control socket (control), 0660:
+ *                                  its group may talk to the daemon (net/wm_net.h)
  *     DIR/web-users                wmweb's accounts, mode 0640 (wm_users.h)
  *
  * Thread-safe; no state. Paths that do not fit PATH_MAX are WM_ETOOBIG.
@@ -41,6 +44,10 @@
 #define WM_NODEDIR_CURVE_KEY WM_NODEDIR_KEYS "/curve.key"
 #define WM_NODEDIR_CONTROL "control.sock"
 #define WM_NODEDIR_USERS "web-users" /* the web console's accounts (wm_users.h) */
+/* The modes `wmctl init` creates: the node directory for the daemon's
+ * group to read (the web console runs in it), the keys for nobody else. */
+#define WM_NODEDIR_MODE 0750
+#define WM_NODEDIR_KEYS_MODE 0700
 
 /* KEY.pub beside KEY: "X.key" gives "X.pub", any other name "NAME.pub". */
 WM_MUST_CHECK wm_err_t wm_nodedir_pub_path(const char *key_path, char *out, size_t cap);

@@ -224,6 +224,28 @@ out:
     return wm_mdb_err(s, rc, "open databases");
 }
 
+/* The modes of wm_store.h on the directory and both files (a writer owns
+ * them; a restore or an older build may have left others). */
+static wm_err_t set_modes(wm_store_t *s)
+{
+    static const struct {
+        const char *name;
+        mode_t mode;
+    } files[] = {{"", WM_STORE_DIR_MODE},
+                 {"/" WM_STORE_DATA_FILE, WM_STORE_DATA_MODE},
+                 {"/" WM_STORE_LOCK_FILE, WM_STORE_LOCK_MODE}};
+    char path[PATH_MAX + 16];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", s->dir, files[i].name);
+        if (chmod(path, files[i].mode) != 0) {
+            snprintf(s->detail, sizeof s->detail, "chmod %04o %s: %s", (unsigned)files[i].mode,
+                     path, strerror(errno));
+            return wm_err_from_errno(errno);
+        }
+    }
+    return WM_OK;
+}
+
 wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_t **out)
 {
     wm_err_t err = WM_OK;
@@ -251,7 +273,7 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
             err = WM_ENOTFOUND;
             goto out;
         }
-        if (mkdir(dir, 0700) != 0) {
+        if (mkdir(dir, WM_STORE_DIR_MODE) != 0) {
             snprintf(s->detail, sizeof s->detail, "mkdir %s: %s", dir, strerror(errno));
             err = WM_EIO;
             goto out;
@@ -268,7 +290,7 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
             ef |= MDB_RDONLY;
         if (flags & WM_STORE_NOSYNC)
             ef |= MDB_NOSYNC;
-        rc = mdb_env_open(s->env, dir, ef, 0600);
+        rc = mdb_env_open(s->env, dir, ef, WM_STORE_DATA_MODE);
         if (rc == ENOENT && (flags & WM_STORE_RDONLY)) {
             err = WM_ENOTFOUND;
             goto out;
@@ -285,6 +307,8 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
      * cannot grow (map_max_mb) is named by the write that finds it full. */
     if (!(flags & WM_STORE_RDONLY))
         WM_IGNORE(grow_locked(s, 0));
+    if (!(flags & WM_STORE_RDONLY) && (err = set_modes(s)) != WM_OK)
+        goto out;
     *out = s;
     return WM_OK;
 out:

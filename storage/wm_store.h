@@ -153,6 +153,14 @@ WM_MUST_CHECK wm_err_t wm_store_copy_fd(wm_store_t *s, int fd);
  * backup is a copy of, and the lock file LMDB keeps beside it. */
 #define WM_STORE_DATA_FILE "data.mdb"
 #define WM_STORE_LOCK_FILE "lock.mdb"
+/* Their modes, set on purpose whatever the umask each time a writer opens
+ * the environment: the daemon's group (wmsync, which the web console's user
+ * joins) reads the directory and the data, and writes the lock file, as
+ * every LMDB reader must, even a read-only one; nobody else has access.
+ * The keys stay in the node's keys/ directory, 0700 (node/wm_nodedir.h). */
+#define WM_STORE_DIR_MODE 0750
+#define WM_STORE_DATA_MODE 0640
+#define WM_STORE_LOCK_MODE 0660
 /* DIR/WM_STORE_DATA_FILE into out; WM_ETOOBIG if it does not fit cap. */
 WM_MUST_CHECK wm_err_t wm_store_data_path(const char *dir, char *out, size_t cap);
 /* Nonzero if DIR holds an environment (its data file exists). */

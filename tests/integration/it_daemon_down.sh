@@ -38,7 +38,7 @@ start_daemon "$N"
 wait_ready "$N" || finish
 P1=$DPID
 m=$(stat -c %a "$SOCK" 2>/dev/null)
-check "control socket is mode 0600 (got $m)" [ "$m" = 600 ]
+check "control socket is mode 0660: the daemon's group may use it (got $m)" [ "$m" = 660 ]
 check "control socket is a socket" [ -S "$SOCK" ]
 for i in 1 2 3; do
     expect_rc 0 w "$N" record activity --date 2024-03-0$i --category theme_lecture --title "宣讲$i"
@@ -116,7 +116,7 @@ wait_ready "$N" || finish
 expect_rc 0 w "$N" "${REC[@]}"
 expect_in "$OUT" "as seq 7 (epoch 1)" "restart over a stale socket continues at seq 7"
 m=$(stat -c %a "$SOCK" 2>/dev/null)
-check "recreated control socket is mode 0600 (got $m)" [ "$m" = 600 ]
+check "recreated control socket is mode 0660 (got $m)" [ "$m" = 660 ]
 stop_daemon "$DPID" TERM
 expect_rc 0 w "$N" verify
 
