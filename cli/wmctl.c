@@ -78,6 +78,8 @@ static const wmctl_cmd_t commands[] = {
      N_("service orders: create, list, accept, done, rate, cancel")},
     {"notice", cmd_notice, "notice send --title T --body B [--to ID] [--date D] | notice list [--json]",
      N_("notices from an aggregator to its children")},
+    {"web-cert", cmd_webcert, "web-cert [--host NAME|ADDRESS]... [--days N] [--force]",
+     N_("a self-signed TLS certificate for the web console on a LAN (DIR/web.crt, web.key)")},
     {"rekey", cmd_rekey, "rekey [--transport]",
      N_("a new signing key (daemon stopped), --transport also a new transport key; then "
      "wmsyncd --new-epoch and re-enrol")},

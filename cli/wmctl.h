@@ -69,6 +69,7 @@ int cmd_notice(wmctl_t *w, int argc, char **argv);
  * WMCTL_OK, or a WMCTL_ code after printing why (nothing, or perhaps
  * something, recorded: the message says which). */
 int wmctl_append(wmctl_t *w, Wm__Record *body, uint32_t *epoch, uint64_t *seq);
+int cmd_webcert(wmctl_t *w, int argc, char **argv);
 
 /* The rollup of a period as the JSON object of wm_report.h (*out is a new
  * reference). Prints why and returns WMCTL_USAGE / WMCTL_FAIL on failure. */

@@ -106,6 +106,23 @@ if st "$TOWN" | grep -q '"caught_up":true'; then pass "the town caught up"; else
 start_web "$TOWN" || finish
 phase town "$URL" "$SID"
 
+# TLS: any address but loopback needs it; wmctl web-cert makes a pair.
+expect_rc 1 "$WMWEB" -c "$STA/wmsync.conf" --assets "$T/assets" --listen 0.0.0.0:0
+expect_in "$ERR" "without TLS" "wmweb refuses a non-loopback address without TLS"
+expect_rc 0 w "$STA" web-cert --host 127.0.0.1 --host localhost
+expect_in "$OUT" "SHA-256 fingerprint" "web-cert prints the fingerprint"
+check "web.key is 0640" [ "$(stat -c %a "$STA/web.key")" = 640 ]
+expect_rc 1 w "$STA" web-cert
+expect_in "$ERR" "--force" "web-cert does not replace a pair without --force"
+cp "$STA/wmsync.conf" "$T/tls.conf"
+sed -i "s|^data_dir = .*|data_dir = $STA/data|; s|^socket = .*|socket = $STA/control.sock|" "$T/tls.conf"
+printf 'tls_cert = %s\ntls_key = %s\nusers = %s\n' "$STA/web.crt" "$STA/web.key" \
+    "$STA/web-users" >>"$T/tls.conf"
+mkdir -p "$T/tls" && cp "$T/tls.conf" "$T/tls/wmsync.conf"
+start_web "$T/tls" || finish
+check "the TLS console's URL is https" grep -q '^https://' <<<"$URL"
+phase tls "$URL" "$STA/web.crt"
+
 # The daemon down: writes 503, reads still served.
 stop_daemon "$SPID"
 phase down "$SURL"

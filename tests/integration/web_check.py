@@ -77,7 +77,8 @@ class Client:
 
     def __init__(self, url, schemas, lang=None):
         u = urllib.parse.urlsplit(url)
-        self.host, self.port = u.hostname, u.port
+        self.host, self.port, self.scheme = u.hostname, u.port, u.scheme
+        self.cafile = None
         self.cookie = None
         self.csrf = None
         self.lang = lang
@@ -97,7 +98,12 @@ class Client:
         if data is not None:
             h["Content-Type"] = ctype or "application/json"
         h.update(headers or {})
-        c = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        if self.scheme == "https":
+            import ssl
+            ctx = ssl.create_default_context(cafile=self.cafile)
+            c = http.client.HTTPSConnection(self.host, self.port, timeout=30, context=ctx)
+        else:
+            c = http.client.HTTPConnection(self.host, self.port, timeout=30)
         c.request(method, path, body=data, headers=h)
         r = c.getresponse()
         r.data = r.read()
@@ -396,7 +402,27 @@ def phase_town(s, url, args):
               "an operator cannot publish", code="forbidden")
 
 
-PHASES = {"station": phase_station, "throttle": phase_throttle, "files": phase_files,
+def phase_tls(s, url, args):
+    """HTTPS with the certificate of wmctl web-cert: Secure cookies, HSTS."""
+    c = Client(url, s)
+    c.cafile = args[0]
+    r = c.login("op1", "op-password")
+    c.expect(r, 200, "Session", "login over HTTPS, the certificate verified")
+    sc = r.getheader("Set-Cookie") or ""
+    check("Secure" in sc and "HttpOnly" in sc and "SameSite=Strict" in sc,
+          "under TLS the cookie is Secure (%s)" % sc.split(";", 1)[-1])
+    check((r.getheader("Strict-Transport-Security") or "").startswith("max-age="),
+          "under TLS: Strict-Transport-Security")
+    c.expect(c.req("GET", "/api/v1/status"), 200, "Status", "status over HTTPS")
+    plain = Client(url.replace("https://", "http://"), s)
+    try:
+        r = plain.req("GET", "/api/v1/status")
+        check(False, "plain HTTP to the TLS port is refused (got %d)" % r.status)
+    except (OSError, http.client.HTTPException) as e:
+        ok("plain HTTP to the TLS port is refused (%s)" % type(e).__name__)
+
+
+PHASES = {"tls": phase_tls, "station": phase_station, "throttle": phase_throttle, "files": phase_files,
           "down": phase_down, "town": phase_town}
 
 if __name__ == "__main__":
