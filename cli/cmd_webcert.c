@@ -159,8 +159,10 @@ static int generate(const wmctl_t *w, const char *const *hosts, int nhosts, unsi
                                                                 : 0;
     memset(kpem, 0, sizeof kpem);
     if (rc) {
-        wmctl_err("web-cert: cannot write %s: %s%s", rc == 1 ? kpath : cpath, strerror(errno),
-                  errno == EEXIST ? " (--force replaces it)" : "");
+        if (errno == EEXIST)
+            wmctl_err("web-cert: %s exists (--force replaces it)", rc == 1 ? kpath : cpath);
+        else
+            wmctl_err("web-cert: cannot write %s: %s", rc == 1 ? kpath : cpath, strerror(errno));
         return WMCTL_FAIL;
     }
     return WMCTL_OK;

@@ -38,7 +38,7 @@ expect() {
     fi
 }
 
-expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey export need order notice help" \
+expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey export user web-cert need order notice help" \
     wmctl ""
 expect "create list accept done rate cancel" wmctl order ""
 expect "add list review" wmctl need ""
@@ -47,6 +47,12 @@ expect "environmental science legal campus_safety traffic assistance other" \
     wmctl order create --open --service-kind ""
 expect "--score --comment --date --json" wmctl order rate xx/t:1:2 ""
 expect "--title --body --to --date --json" wmctl notice send ""
+expect "add passwd del list" wmctl user ""
+expect "" wmctl user add ""
+expect "--role --password-stdin" wmctl user add op1 ""
+expect "viewer operator admin" wmctl user add op1 --role ""
+expect "--json" wmctl user list ""
+expect "--host --days --force" wmctl web-cert ""
 expect "record revoke restore rekey report" wmctl re
 expect "status" wmctl -c /etc/wmsync/wmsync.conf st
 expect "-c --config -h --help" wmctl -
