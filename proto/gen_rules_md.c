@@ -133,6 +133,8 @@ static void generate(FILE *f)
                "| `seq` | 1 or more | `malformed` |\n"
                "| `prev` | exactly 32 bytes | `malformed` |\n"
                "| `captured` | any value: not checked (an implausible one is flagged, §3) | — |\n"
+               "| `account` | any value: not checked (the web console's account that entered "
+               "it, §7) | — |\n"
                "| `clock_offset_s` | any value: not checked (the clock error the station knew, "
                "§2) | — |\n"
                "| record bytes | at most %d bytes (the 64-byte signature not included) | "
