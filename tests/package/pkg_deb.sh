@@ -149,6 +149,23 @@ for pkg in daemon cli; do
 done
 check "wmsync-daemon Depends on adduser" grep -qE "(^|, )adduser( |,|$)" \
     <<<"$(dpkg-deb -f "$DAEMON_DEB" Depends)"
+# wmsync-web: the console, its hardened unit and man page; Chart.js from Debian.
+WEB_DEB=$(ls "$T"/debs/wmsync-web_*.deb 2>/dev/null)
+check "cpack made wmsync-web_*.deb" [ -f "$WEB_DEB" ]
+if [ -f "$WEB_DEB" ]; then
+    dpkg-deb -c "$WEB_DEB" | awk '{print $1, $2, $6}' >"$T/web.c"
+    want_file "$T/web.c" -rwxr-xr-x ./usr/sbin/wmweb
+    want_file "$T/web.c" -rw-r--r-- ./lib/systemd/system/wmweb@.service
+    want_file "$T/web.c" -rw-r--r-- ./usr/share/man/man8/wmweb.8.gz
+    check "wmsync-web Depends on libjs-chart.js" \
+        grep -qE "(^|, )libjs-chart.js( |,|$)" <<<"$(dpkg-deb -f "$WEB_DEB" Depends)"
+    check "wmsync-web Depends on wmsync-daemon" \
+        grep -qE "(^|, )wmsync-daemon " <<<"$(dpkg-deb -f "$WEB_DEB" Depends)"
+    if command -v lintian >/dev/null; then
+        lintian "$WEB_DEB" >"$T/lintian-web" 2>&1
+        check "lintian: wmsync-web has no errors" sh -c "! grep -q '^E: ' '$T/lintian-web'"
+    fi
+fi
 
 # ---- 3. the binaries as shipped ---------------------------------------------
 mkdir -p "$T/x"
