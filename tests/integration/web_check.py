@@ -396,6 +396,11 @@ def phase_town(s, url, args):
     adm.expect(r, 201, "Published", "publish 2024-03")
     r = adm.req("POST", "/api/v1/publish", {"period": "2024-99"})
     adm.expect(r, 400, "Error", "publish a bad period: 400", field="period")
+    r = adm.req("POST", "/api/v1/audit", {"town": "xx/nowhere", "period": "2024-03"})
+    check(r.status in (200, 400) and r.json is not None and not s.errors("Audit" if r.status == 200 else "Error", r.json),
+          "an audit at a town answers a verdict or names what is wrong (%d %s)" % (r.status, json.dumps(r.json, ensure_ascii=False)[:200]))
+    r = adm.req("POST", "/api/v1/audit", {"town": "xx/longhua", "period": "2024-99"})
+    adm.expect(r, 400, "Error", "an audit of a bad period: 400", field="period")
     op = Client(url, s)
     op.expect(op.login("op1", "op-password"), 200, "Session", "an operator at the town")
     op.expect(op.req("POST", "/api/v1/publish", {"period": "2024-03"}), 403, "Error",
