@@ -132,7 +132,7 @@ IDLE=$(rss_kib "$SWPID")
 "$BENCH_CTL" "$S/wmsync.conf" "$N" 2 >"$TMP/ctl.out" 2>&1 ||
     { echo "bench_web: bench_ctl failed: $(tail -3 "$TMP/ctl.out")" >&2; exit 1; }
 read -r WP50 WP99 WMEAN < <(python3 -c "$CLIENT" post "$URL" "$N")
-CP99=$(awk -F'|' '/control socket, 1 client/ {gsub(/ /, "", $5); print $5}' "$TMP/ctl.out")
+CP99=$(awk -F'|' '/control socket, 1 client/ {gsub(/ /, "", $4); print $4}' "$TMP/ctl.out")
 echo "POST /api/v1/records: $N durable appends through wmweb and the daemon, one keep-alive connection"
 printf '  wmweb:                      p50 %6.2f ms  p99 %6.2f ms  mean %6.2f ms
 ' "$WP50" "$WP99" "$WMEAN"

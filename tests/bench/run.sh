@@ -91,3 +91,11 @@ if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/daemon/wmsyncd" ] && [ -x "$BUILD/t
 else
     echo "== bench_link: skipped (wmctl, wmsyncd or gen_log not built)"
 fi
+
+if [ -x "$BUILD/web/wmweb" ] && [ -x "$BUILD/tests/integration/sim_town" ]; then
+    echo
+    echo "== bench_web: the web console (wmweb): POST records beside the control socket, a town month's rollup, memory"
+    bash "$HERE/bench_web.sh" "$BUILD"
+else
+    echo "== bench_web: skipped ($BUILD/web/wmweb or sim_town not built)"
+fi
