@@ -33,6 +33,25 @@ le_cleanup() {
     cleanup
 }
 
+# The writers of it_sync_lib.sh stop too; their own exit trap would skip
+# deleting the namespaces, so start_writers here keeps this one.
+le_on_exit() {
+    local p
+    touch "$T/stop" 2>/dev/null
+    for p in "${WPIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+    for p in "${WPIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done
+    le_cleanup
+}
+start_writers() {
+    local fn=$1 s
+    shift
+    for s in "$@"; do
+        "$fn" "$s" &
+        WPIDS+=($!)
+    done
+    trap le_on_exit EXIT
+}
+
 # le_setup NAME: the two namespaces and the veth, or exit 77 saying why.
 le_setup() {
     local why=
@@ -47,7 +66,7 @@ le_setup() {
         echo "$1: SKIP: $why"
         exit 77
     fi
-    trap le_cleanup EXIT
+    trap le_on_exit EXIT
     ip netns add "$LE_T" &&
         ip link add "v$LE_S" type veth peer name "v$LE_T" &&
         ip link set "v$LE_S" netns "$LE_S" && ip link set "v$LE_T" netns "$LE_T" &&
