@@ -27,6 +27,8 @@ fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*" >&2; }
 check() { local m=$1; shift; if "$@"; then pass; else fail "$m"; fi; }
 
 debs=()
+# the packages built here (wmsync-web depends on wmsync-daemon): not in Debian's lists
+built=$(for deb in "$DIR"/build/*_"$ARCH".deb; do [ -f "$deb" ] && dpkg-deb -f "$deb" Package; done | xargs)
 for pkg in wmsync-daemon wmsync-cli; do
     ls "$DIR"/build/${pkg}_*_"$ARCH".deb >/dev/null 2>&1 || fail "no ${pkg}_*_$ARCH.deb in $DIR/build"
 done
@@ -54,6 +56,7 @@ for deb in "$DIR"/build/*_"$ARCH".deb; do
     check "$pkg: has ELF binaries" [ "$nelf" -gt 0 ]
     # every dependency is a real ARCH (or all) package in Debian's lists
     for d in $(tr ',' '\n' <<<"$depends" | sed 's/(.*//; s/|.*//' | xargs); do
+        case " $built " in *" $d "*) continue ;; esac
         a=$(apt-cache show --no-all-versions "$d" 2>/dev/null | sed -n 's/^Architecture: //p' | head -1)
         check "$pkg: dependency $d exists for $ARCH (got '${a:-none}')" \
             test "$a" = "$ARCH" -o "$a" = all
