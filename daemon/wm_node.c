@@ -382,13 +382,18 @@ static WM_MUST_CHECK wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record
 /* One run of wm_node_append's transaction. */
 /* One attempt at appending items. *stored is set when the records were
  * committed (though the result may still be an error: the guard's). */
-/* The content rules and the account name (web, PROTOCOL.md), then the
+/* The tier that writes the kind, the content rules and the account name
+ * (web, PROTOCOL.md), then the
  * context (which settles a team's action), then the content rules again
  * on the settled record. */
 static WM_MUST_CHECK wm_err_t check_all(wm_node_t *n, wm_txn_t *t, wm_record_t *r,
                                         uint32_t today, wm_reject_t *rej)
 {
-    wm_err_t err = wm_validate_body(r, today, rej);
+    /* Who may write what (PROTOCOL.md §3): a station's kinds at a station,
+     * an aggregator's at an aggregator. */
+    wm_err_t err = wm_validate_writer_check(r, n->cfg->role != WM_ROLE_STATION, rej);
+    if (err == WM_OK)
+        err = wm_validate_body(r, today, rej);
     if (err == WM_OK && r->account && r->account[0] && !wm_user_name_valid(r->account))
         err = wm_reject(rej, "account", "account \"%s\" is not an account name", r->account);
     if (err == WM_OK)

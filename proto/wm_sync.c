@@ -186,6 +186,16 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "sends plain BATCHes for the rest of the session, from `durable`",
          N_("the child uses a feature it did not agree with this aggregator: upgrade it or "
          "report the bug")},
+    [WM_SYNC_R_WRONG_TIER] =
+        {"wrong_tier", FATAL,
+         "a record of a needs-and-orders kind that the child's tier does not write (§3, Who "
+         "may write what): from a child enrolled as a station, a `need_review`, "
+         "`service_order`, `order_cancel`, `notice`, `order_assigned` or `order_completed`; "
+         "from a child enrolled as an aggregator, a `need`, `order_accept`, `order_done` or "
+         "`rating` (`detail` names the record and its kind)",
+         "waits: its software wrote a record its own daemon should have refused",
+         N_("the child signed a record of a kind only the other tier writes: upgrade its "
+         "software, then report the record named in the detail")},
 };
 
 const wm_sync_reason_info_t *wm_sync_reason_info(wm_sync_reason_t r)

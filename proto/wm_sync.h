@@ -122,6 +122,7 @@ typedef enum {
     WM_SYNC_R_BOMB,           /* feature "zstd" (wm_wire.h) */
     WM_SYNC_R_BAD_FRAME,
     WM_SYNC_R_NOT_NEGOTIATED, /* a feature's message on a session without it */
+    WM_SYNC_R_WRONG_TIER,     /* a needs-and-orders kind of the other tier */
     WM_SYNC_R_COUNT /* count; also "a slug this build does not know" */
 } wm_sync_reason_t;
 

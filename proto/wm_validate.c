@@ -325,6 +325,40 @@ static WM_MUST_CHECK wm_err_t check_orders_kind(const wm_record_t *r, uint32_t d
     }
 }
 
+wm_writer_t wm_validate_writer(Wm__Record__BodyCase kind)
+{
+    switch (kind) {
+    case WM__RECORD__BODY_NEED:
+    case WM__RECORD__BODY_ORDER_ACCEPT:
+    case WM__RECORD__BODY_ORDER_DONE:
+    case WM__RECORD__BODY_RATING:
+        return WM_WRITER_STATION;
+    case WM__RECORD__BODY_NEED_REVIEW:
+    case WM__RECORD__BODY_SERVICE_ORDER:
+    case WM__RECORD__BODY_ORDER_CANCEL:
+    case WM__RECORD__BODY_NOTICE:
+    case WM__RECORD__BODY_ORDER_ASSIGNED:
+    case WM__RECORD__BODY_ORDER_COMPLETED:
+        return WM_WRITER_AGGREGATOR;
+    default:
+        return WM_WRITER_ANY;
+    }
+}
+
+wm_err_t wm_validate_writer_check(const wm_record_t *r, int aggregator, wm_reject_t *rej)
+{
+    wm_writer_t w = wm_validate_writer(r->body_case);
+    if (w == WM_WRITER_AGGREGATOR && !aggregator)
+        return wm_reject(rej, "kind",
+                         "a station does not write %s records: only its aggregator does",
+                         wm_record_kind(r));
+    if (w == WM_WRITER_STATION && aggregator)
+        return wm_reject(rej, "kind",
+                         "an aggregator does not write %s records: only a station does",
+                         wm_record_kind(r));
+    return WM_OK;
+}
+
 int wm_validate_applies(const wm_record_t *r)
 {
     /* protobuf-c leaves body_case unset both for no body and for a body

@@ -50,6 +50,29 @@ WM_MUST_CHECK wm_err_t wm_validate_id(const char *id);
  * is stored and forwarded unchecked (it counts nowhere). */
 int wm_validate_applies(const wm_record_t *r);
 
+/* ---- who may write what (PROTOCOL.md §3) ----
+ * The needs-and-orders kinds belong to one tier: a station raises needs,
+ * takes, completes and rates orders; an aggregator reviews needs, makes,
+ * cancels and assigns orders, sends notices. A station's daemon refuses to
+ * write an aggregator's kind and an aggregator's daemon a station's; an
+ * aggregator's ingest refuses a child's record of the other tier's kind
+ * (reject `wrong_tier`). Every other kind (and a kind this build does not
+ * know) may be written at any tier, as far as this table says. */
+typedef enum {
+    WM_WRITER_ANY = 0,     /* any node */
+    WM_WRITER_STATION,     /* only a station */
+    WM_WRITER_AGGREGATOR,  /* only an aggregator (town and above) */
+} wm_writer_t;
+
+/* The tier that may write a record of body kind `kind`. Thread-safe. */
+wm_writer_t wm_validate_writer(Wm__Record__BodyCase kind);
+
+/* WM_OK if a node that is an aggregator (nonzero) or a station (0) may
+ * write r's kind; else WM_EINVAL with *rej naming the field "kind" and the
+ * tier that writes it (translated, wm_i18n.h). */
+WM_MUST_CHECK wm_err_t wm_validate_writer_check(const wm_record_t *r, int aggregator,
+                                                wm_reject_t *rej);
+
 /* ---- the content rules as data ----
  * One row per field of every kind this build knows: how wm_validate_body
  * checks it. proto/PROTOCOL.md's table of content rules is printed from

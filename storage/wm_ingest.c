@@ -122,6 +122,29 @@ static WM_MUST_CHECK wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t
     return WM_OK;
 }
 
+/* The needs-and-orders kinds belong to one tier (wm_validate_writer): a
+ * child enrolled as a station may not bring in an aggregator's word on
+ * orders (a service order, an assignment, a completion, a review), nor a
+ * child enrolled as an aggregator a station's need, acceptance or rating. */
+static WM_MUST_CHECK wm_err_t check_writer(const wm_sender_t *s, const wm_record_t *r,
+                                           wm_ingest_t *res)
+{
+    const char *role = s->peer && s->peer->role ? s->peer->role : "";
+    int station = strcmp(role, "station") == 0;
+    wm_writer_t w = wm_validate_writer(r->body_case);
+    if (w == WM_WRITER_AGGREGATOR && station)
+        return refuse(res, WM_EINVAL, WM_SYNC_R_WRONG_TIER, r->epoch, r->seq,
+                      "record %" PRIu32 "/%" PRIu64 " is a %s record, and %s is enrolled as a "
+                      "station: only an aggregator writes one",
+                      r->epoch, r->seq, wm_record_kind(r), s->id);
+    if (w == WM_WRITER_STATION && role[0] && !station)
+        return refuse(res, WM_EINVAL, WM_SYNC_R_WRONG_TIER, r->epoch, r->seq,
+                      "record %" PRIu32 "/%" PRIu64 " is a %s record, and %s is enrolled as a "
+                      "%s: only a station writes one",
+                      r->epoch, r->seq, wm_record_kind(r), s->id, role);
+    return WM_OK;
+}
+
 /* What a record may be depends on who wrote it (PROTOCOL.md §3, "Who may
  * write what"): only an aggregator publishes a rollup report, and
  * only its own; a void names a record before it in the same log. So a
@@ -130,6 +153,9 @@ static WM_MUST_CHECK wm_err_t check_run_signature(wm_txn_t *t, const wm_sender_t
 static WM_MUST_CHECK wm_err_t check_tier(const wm_sender_t *s, const wm_record_t *r,
                                          wm_ingest_t *res)
 {
+    wm_err_t err = check_writer(s, r, res);
+    if (err != WM_OK)
+        return err;
     int part = r->body_case == WM__RECORD__BODY_ROLLUP_PART;
     if (part || r->body_case == WM__RECORD__BODY_ROLLUP) {
         const char *role = s->peer && s->peer->role ? s->peer->role : "";

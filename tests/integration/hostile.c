@@ -111,7 +111,56 @@ typedef struct {
 typedef struct {
     const char *rollup_id; /* set: a RollupReport whose json names this id */
     uint64_t void_seq;     /* set: a Void of this seq of epoch 1 */
+    Wm__Record__BodyCase orders; /* set: a needs-and-orders record of this kind */
 } odd_body_t;
+
+/* Bodies of the needs-and-orders kinds, valid by the content rules, for
+ * the tier checks (PROTOCOL.md §3, Who may write what). */
+typedef struct {
+    Wm__Need need;
+    Wm__OrderAccept accept;
+    Wm__ServiceOrder order;
+    Wm__OrderAssigned assigned;
+    Wm__Notice notice;
+} orders_bodies_t;
+
+static void orders_body(Wm__Record *r, orders_bodies_t *b, Wm__Record__BodyCase kind)
+{
+    b->need = (Wm__Need)WM__NEED__INIT;
+    b->accept = (Wm__OrderAccept)WM__ORDER_ACCEPT__INIT;
+    b->order = (Wm__ServiceOrder)WM__SERVICE_ORDER__INIT;
+    b->assigned = (Wm__OrderAssigned)WM__ORDER_ASSIGNED__INIT;
+    b->notice = (Wm__Notice)WM__NOTICE__INIT;
+    r->body_case = kind;
+    switch (kind) {
+    case WM__RECORD__BODY_NEED:
+        b->need.date = 20240315, b->need.title = (char *)"hostile need";
+        b->need.service_kind = WM__SERVICE_KIND__ASSISTANCE;
+        r->need = &b->need;
+        break;
+    case WM__RECORD__BODY_ORDER_ACCEPT:
+        b->accept.date = 20240315, b->accept.order_station = (char *)"xx/longhua";
+        b->accept.order_epoch = 1, b->accept.order_seq = 1;
+        r->order_accept = &b->accept;
+        break;
+    case WM__RECORD__BODY_SERVICE_ORDER:
+        b->order.date = 20240315, b->order.title = (char *)"hostile order";
+        b->order.service_kind = WM__SERVICE_KIND__LEGAL, b->order.due = 20240401;
+        r->service_order = &b->order;
+        break;
+    case WM__RECORD__BODY_NOTICE:
+        b->notice.date = 20240315, b->notice.title = (char *)"hostile notice";
+        b->notice.body = (char *)"x";
+        r->notice = &b->notice;
+        break;
+    default: /* WM__RECORD__BODY_ORDER_ASSIGNED */
+        b->assigned.date = 20240315, b->assigned.order_station = (char *)"xx/longhua";
+        b->assigned.order_epoch = 1, b->assigned.order_seq = 1;
+        b->assigned.station = (char *)r->station, b->assigned.accept_seq = 1;
+        r->order_assigned = &b->assigned;
+        break;
+    }
+}
 
 static srec_buf_t make_odd_record(const wm_signer_t *s, const rec_spec_t *sp,
                                   const odd_body_t *odd)
@@ -135,6 +184,7 @@ static srec_buf_t make_odd_record(const wm_signer_t *s, const rec_spec_t *sp,
     r.activity = &a;
     Wm__RollupReport rr = WM__ROLLUP_REPORT__INIT;
     Wm__Void vd = WM__VOID__INIT;
+    orders_bodies_t ob;
     char json[256];
     if (odd && odd->rollup_id) {
         snprintf(json, sizeof json, "{\"period\":\"2024-03\",\"scope\":\"town\",\"id\":\"%s\"}",
@@ -145,6 +195,8 @@ static srec_buf_t make_odd_record(const wm_signer_t *s, const rec_spec_t *sp,
         rr.json = json;
         r.body_case = WM__RECORD__BODY_ROLLUP;
         r.rollup = &rr;
+    } else if (odd && odd->orders) {
+        orders_body(&r, &ob, odd->orders);
     } else if (odd && odd->void_seq) {
         vd.target_epoch = 1;
         vd.target_seq = odd->void_seq;
@@ -1139,11 +1191,13 @@ static void sc_child_sends(client_t *c, const char *arg)
  * hash of record d: the town's own), "epoch_prev" (record 1 of epoch 1
  * naming a predecessor; needs d = 0), "rollup" (a RollupReport with our
  * own id), "rollup_other" (naming another node), "void_ahead" (a Void of
- * record d+5). */
+ * record d+5), or a needs-and-orders record: "need", "order_accept",
+ * "service_order", "notice", "order_assigned". */
 static void sc_odd_record(client_t *c, const char *arg)
 {
     if (!arg)
-        die("odd_record: ARG is fork, epoch_prev, rollup, rollup_other or void_ahead");
+        die("odd_record: ARG is fork, epoch_prev, rollup, rollup_other, void_ahead, need, "
+            "order_accept, service_order, notice or order_assigned");
     if (open_session(c) != 0)
         return;
     uint64_t d = c->durable;
@@ -1153,7 +1207,7 @@ static void sc_odd_record(client_t *c, const char *arg)
         srec_hash(&base[d - 1], prev);
     free_chain(base, d ? d : 1);
     rec_spec_t sp = {c->station, d + 1, prev, BASE_CAPTURED + (int64_t)(d + 1), NULL, 1};
-    odd_body_t odd = {NULL, 0};
+    odd_body_t odd = {NULL, 0, WM__RECORD__BODY__NOT_SET};
     if (strcmp(arg, "fork") == 0 || strcmp(arg, "epoch_prev") == 0)
         prev[0] ^= 1;
     else if (strcmp(arg, "rollup") == 0)
@@ -1162,6 +1216,16 @@ static void sc_odd_record(client_t *c, const char *arg)
         odd.rollup_id = "xx/longhua/someone-else";
     else if (strcmp(arg, "void_ahead") == 0)
         odd.void_seq = d + 5;
+    else if (strcmp(arg, "need") == 0)
+        odd.orders = WM__RECORD__BODY_NEED;
+    else if (strcmp(arg, "order_accept") == 0)
+        odd.orders = WM__RECORD__BODY_ORDER_ACCEPT;
+    else if (strcmp(arg, "service_order") == 0)
+        odd.orders = WM__RECORD__BODY_SERVICE_ORDER;
+    else if (strcmp(arg, "notice") == 0)
+        odd.orders = WM__RECORD__BODY_NOTICE;
+    else if (strcmp(arg, "order_assigned") == 0)
+        odd.orders = WM__RECORD__BODY_ORDER_ASSIGNED;
     else
         die("odd_record: unknown ARG");
     srec_buf_t r = make_odd_record(c->signer, &sp, &odd);
@@ -1556,7 +1620,9 @@ static const scenario_t scenarios[] = {
     {"batch_ids", sc_batch_ids, "batch ids 5, 5, 0, 6 in one session"},
     {"hello_then_batch", sc_hello_then_batch, "Hello, then a batch whatever the answer"},
     {"child_sends", sc_child_sends, "an unsolicited Records (ARG records) or a Fetch (fetch)"},
-    {"odd_record", sc_odd_record, "record d+1: fork, epoch_prev, rollup, rollup_other, void_ahead"},
+    {"odd_record", sc_odd_record,
+     "record d+1: fork, epoch_prev, rollup, rollup_other, void_ahead, need, order_accept, "
+     "service_order, notice, order_assigned"},
     {"pipeline", sc_pipeline, "records up to seq ARG, 8 batches of 500 in flight"},
     {"wait_then_beat", sc_wait_then_beat, "session, ARG.ready, wait for ARG, Heartbeat"},
     {"oversize", sc_oversize, "a frame over the town's message size limit"},

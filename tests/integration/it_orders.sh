@@ -13,7 +13,8 @@
 #     taker); a rates b's order. The town's list shows rated, accepted,
 #     overdue, cancelled as the records say. (A station does not list the
 #     town's orders yet: the town's log flows down in slice 3.)
-#  4. Bad input is refused naming the field, nothing recorded.
+#  4. Bad input is refused naming the field, nothing recorded; so is a
+#     kind of the other tier (a station's order create, a town's need add).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
 
@@ -114,5 +115,23 @@ expect_rc 2 w "$A" need add --title x --service-kind nope
 expect_in "$ERR" "--service-kind" "an unknown service kind is refused naming it"
 expect_rc 2 w "$TW" need review "$NEED" --reject
 expect_in "$ERR" "--reason" "a rejection without a reason is refused naming --reason"
+# who may write what: each daemon refuses the other tier's kinds, naming the field
+expect_rc 2 w "$A" order create --title x --service-kind legal --due 2099-01-01 --open
+expect_in "$ERR" "kind" "a station's daemon refuses a service order naming the kind"
+expect_in "$ERR" "service_order" "… and names the record kind"
+expect_rc 2 w "$A" notice send --title x --body y
+expect_in "$ERR" "kind" "a station's daemon refuses a notice naming the kind"
+expect_rc 2 w "$A" order cancel "$O2" --reason x
+expect_in "$ERR" "kind" "a station's daemon refuses an order cancel naming the kind"
+expect_rc 2 w "$A" need review "$NEED" --accept
+expect_in "$ERR" "kind" "a station's daemon refuses a need review naming the kind"
+tbefore=$(head_seq "$TW")
+expect_rc 2 w "$TW" need add --title x --service-kind legal
+expect_in "$ERR" "kind" "a town's daemon refuses a need naming the kind"
+expect_rc 2 w "$TW" order accept "$O2"
+expect_in "$ERR" "kind" "a town's daemon refuses an order acceptance naming the kind"
+expect_rc 2 w "$TW" order rate "$O1" --score 5
+expect_in "$ERR" "kind" "a town's daemon refuses a rating naming the kind"
+check "nothing recorded at the town by the refused commands" [ "$(head_seq "$TW")" = "$tbefore" ]
 check "nothing recorded at a by the refused commands" [ "$(head_seq "$A")" = "$before" ]
 finish

@@ -200,6 +200,16 @@ hx invalid 8 "$F" "$FID" odd_record rollup
 hx invalid 8 "$F" "$FID" odd_record void_ahead
 hx invalid 0 "$S" "$SID" odd_record rollup_other
 hx ack 1 "$S" "$SID" odd_record rollup
+# the needs-and-orders kinds belong to one tier: a station does not write
+# the aggregator's word on orders, an aggregator no station's need or step
+# (the kinds of each tier's own are accepted: it_orders, real daemons)
+hx wrong_tier 8 "$F" "$FID" odd_record service_order
+hx wrong_tier 8 "$F" "$FID" odd_record order_assigned
+hx wrong_tier 8 "$F" "$FID" odd_record notice
+hx wrong_tier 1 "$S" "$SID" odd_record need
+hx wrong_tier 1 "$S" "$SID" odd_record order_accept
+check "the town logs the tier refusal, naming the kind" \
+    grep -q "is a service_order record, and $FID is enrolled as a station" "$TW/daemon.log"
 
 # --- equivocation quarantines ------------------------------------------------------------
 hx equivocation 3 "$Q" "$QID" equivocation

@@ -9,7 +9,7 @@
  * back, an open order has exactly one taker (the first acceptance, or
  * the aggregator's word), overdue is a view as of a day; steps read out
  * of order reach the same fixed point. And order ids round-trip, and bad
- * ones are refused.
+ * ones are refused; each kind belongs to one tier (wm_validate_writer).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -365,6 +365,46 @@ static void test_id(void **state)
             fail_msg("accepted the order id \"%s\"", bad[i]);
 }
 
+/* Each of kinds[0..n) belongs to tier `want`: written at its own tier
+ * (aggregator = own), refused at the other naming the field "kind". */
+static void one_tier(const Wm__Record__BodyCase *kinds, size_t n, wm_writer_t want, int own)
+{
+    wm_record_t r = WM__RECORD__INIT;
+    wm_reject_t rej;
+    for (size_t i = 0; i < n; i++) {
+        r.body_case = kinds[i];
+        assert_int_equal(wm_validate_writer(kinds[i]), want);
+        assert_int_equal(wm_validate_writer_check(&r, own, &rej), WM_OK);
+        assert_int_equal(wm_validate_writer_check(&r, !own, &rej), WM_EINVAL);
+        assert_string_equal(rej.field, "kind");
+        assert_non_null(strstr(rej.why, wm_record_kind(&r)));
+    }
+}
+
+/* Who may write what: each of the ten kinds belongs to one tier, the
+ * refusal names the field "kind"; every other kind is anyone's. */
+static void test_writer(void **state)
+{
+    (void)state;
+    static const Wm__Record__BodyCase station[] = {
+        WM__RECORD__BODY_NEED, WM__RECORD__BODY_ORDER_ACCEPT, WM__RECORD__BODY_ORDER_DONE,
+        WM__RECORD__BODY_RATING};
+    static const Wm__Record__BodyCase agg[] = {
+        WM__RECORD__BODY_NEED_REVIEW, WM__RECORD__BODY_SERVICE_ORDER,
+        WM__RECORD__BODY_ORDER_CANCEL, WM__RECORD__BODY_NOTICE,
+        WM__RECORD__BODY_ORDER_ASSIGNED, WM__RECORD__BODY_ORDER_COMPLETED};
+    one_tier(station, sizeof station / sizeof station[0], WM_WRITER_STATION, 0);
+    one_tier(agg, sizeof agg / sizeof agg[0], WM_WRITER_AGGREGATOR, 1);
+    unsigned orders = 0;
+    for (int k = 1; k < 64; k++) {
+        wm_writer_t w = wm_validate_writer((Wm__Record__BodyCase)k);
+        orders += w != WM_WRITER_ANY;
+        assert_int_equal(w != WM_WRITER_ANY, k >= WM__RECORD__BODY_NEED &&
+                                                 k <= WM__RECORD__BODY_ORDER_COMPLETED);
+    }
+    assert_int_equal(orders, 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_open_order_first_wins),
         cmocka_unit_test(test_apply_all),
         cmocka_unit_test(test_id),
+        cmocka_unit_test(test_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
