@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
 
-PC=$(( 20000 + RANDOM % 20000 )); PT=$(( PC + 1 ))
+PC=$(free_port) && PT=$(free_port) || { fail "no free port"; finish; }
 C=$T/county; TW=$T/town
 "$WMCTL" init --role county --id xx --name 县 --dir "$C" --listen "tcp://127.0.0.1:$PC" >/dev/null ||
     { fail "init county"; finish; }

@@ -35,22 +35,10 @@ COUNTY_NAMES=(青山县 白水县 黄河县 长江县 东湖县 西岭县 南溪
 TOWN_NAMES=(龙华镇 大明镇 石桥镇 清溪镇 桃源镇 金山镇 银河镇 凤凰镇 柳林镇 松江镇)
 CN=("零" "一" "二" "三" "四" "五" "六" "七" "八" "九" "十")
 
-# next_port: a free port in $PORT, never one this test handed out before
-# (set in this shell, not in a $(...) subshell, so the list is kept), and
-# below the kernel's ephemeral range (32768 …): the thousands of links of
-# a full-size run take their local ports from there.
-used_ports=" "
+# next_port: a free port in $PORT, reserved for this test (free_port of
+# lib.sh), set in this shell.
 next_port() {
-    local i
-    for i in $(seq 1 200); do
-        PORT=$((20000 + RANDOM % 12000))
-        [[ "$used_ports" == *" $PORT "* ]] && continue
-        ss -Hltn 2>/dev/null | awk '{print $4}' | grep -q ":$PORT\$" && continue
-        used_ports+="$PORT "
-        return 0
-    done
-    fail "no free port"
-    finish
+    PORT=$(free_port) || { fail "no free port"; finish; }
 }
 
 P=$T/prov

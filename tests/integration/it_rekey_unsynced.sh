@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
 
-PT=$(( 20000 + RANDOM % 20000 ))
+PT=$(free_port) || { fail "no free port"; finish; }
 TW=$T/town; S=$T/st; SID=xx/t/s
 "$WMCTL" init --role town --id xx/t --name 镇 --dir "$TW" --listen "tcp://127.0.0.1:$PT" >/dev/null ||
     { fail "init town"; finish; }

@@ -4,23 +4,6 @@
 # sync state of several nodes at once. Like lib.sh, every wait is a poll
 # with a deadline.
 
-# free_port: a random TCP port nobody listens on (a race is possible but
-# unlikely; the town's start then fails loudly), below the kernel's
-# ephemeral range (32768 …): the local ports of outgoing links (thousands
-# in it_province and it_bigtown) are taken from there, and one of them
-# could hold a port chosen here before its daemon binds it.
-free_port() {
-    local p i
-    for i in $(seq 1 100); do
-        p=$((20000 + RANDOM % 12000))
-        if ! ss -Hltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
-
 # init_town DIR ID PORT
 init_town() {
     "$WMCTL" init --role town --id "$2" --name "龙华镇" --dir "$1" \

@@ -61,6 +61,7 @@ cleanup() {
     for p in "${DAEMON_PIDS[@]:-}"; do
         [ -n "$p" ] && wait "$p" 2>/dev/null
     done
+    release_ports
     if [ "$KEEP" = 1 ]; then
         echo "kept $T" >&2
     else
@@ -69,6 +70,51 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Ports. Tests run side by side (ctest -j, several checkouts on one
+# machine), and a daemon binds its port long after its test chose it, and
+# again after every restart. So free_port reserves the port for the test's
+# whole life: the file WM_PORT_DIR/PORT holds the pid of the test's shell
+# ($$, also in a $(...) subshell). It is written under one lock (flock),
+# after checking that no live test holds the port and no socket uses it
+# (listening, connected or in TIME_WAIT); cleanup removes the test's own
+# files, and the reservation of a shell that is gone (kill -9 by ctest's
+# timeout) is taken over. Ports are drawn from [WM_PORT_LO, WM_PORT_HI),
+# by default below the kernel's ephemeral range (32768 …): the local ports
+# of outgoing links (thousands in it_province and it_bigtown) come from
+# there, and one could hold a chosen port before its daemon binds it.
+WM_PORT_DIR=${WM_PORT_DIR:-/tmp/wmit-ports}
+WM_PORT_LO=${WM_PORT_LO:-20000}
+if [ -z "${WM_PORT_HI:-}" ]; then
+    WM_PORT_HI=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    [ "${WM_PORT_HI:-0}" -gt $((WM_PORT_LO + 1000)) ] 2>/dev/null || WM_PORT_HI=32768
+fi
+
+# free_port: prints a port reserved for this test until it exits; 1 if
+# none is free (200 draws) or the lock is not had within 30 s.
+free_port() {
+    local p i owner
+    mkdir -p "$WM_PORT_DIR" 2>/dev/null && chmod 1777 "$WM_PORT_DIR" 2>/dev/null
+    (
+        flock -w 30 9 || exit 1
+        for i in $(seq 1 200); do
+            p=$((WM_PORT_LO + RANDOM % (WM_PORT_HI - WM_PORT_LO)))
+            owner=$(cat "$WM_PORT_DIR/$p" 2>/dev/null)
+            [ -n "$owner" ] && [ -d "/proc/$owner" ] && continue
+            [ -n "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && continue
+            echo "$$" >"$WM_PORT_DIR/$p" 2>/dev/null || continue
+            echo "$p"
+            exit 0
+        done
+        exit 1
+    ) 9>>"$WM_PORT_DIR/.lock"
+}
+
+# release_ports: removes this test's reservations (cleanup does).
+release_ports() {
+    [ -d "$WM_PORT_DIR" ] || return 0
+    grep -lx -- "$$" "$WM_PORT_DIR"/[0-9]* 2>/dev/null | xargs -r rm -f
+}
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
