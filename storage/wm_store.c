@@ -130,10 +130,15 @@ static WM_MUST_CHECK wm_err_t grow_locked(wm_store_t *s, int force)
 
 wm_err_t wm_store_grow(wm_store_t *s)
 {
+    /* Not the map's limit: a transaction of another thread (a reader at
+     * low priority, starved under load) held the map for RESIZE_WAIT_S.
+     * Said as what it is, and retryable; map_max_mb has nothing to do with it. */
     if (resize_lock(s, 1) != 0) {
         snprintf(s->detail, sizeof s->detail,
-                 "cannot grow the map: another transaction of this process stays open");
-        return WM_EMAPFULL;
+                 "the map is full and could not grow: a transaction of another thread "
+                 "stayed open for %d s (the system is overloaded?); try again",
+                 RESIZE_WAIT_S);
+        return WM_ETIMEOUT;
     }
     wm_err_t err = grow_locked(s, 1);
     pthread_rwlock_unlock(&s->resize);
@@ -144,7 +149,10 @@ int wm_store_retry(wm_store_t *s, wm_err_t *err, int *tries)
 {
     if (*err != WM_EMAPFULL || ++*tries >= WM_STORE_TRIES)
         return 0;
-    return wm_store_grow(s) == WM_OK;
+    wm_err_t grown = wm_store_grow(s);
+    if (grown != WM_OK) /* why it could not grow is what to report */
+        *err = grown;
+    return grown == WM_OK;
 }
 
 void wm_store_set_map_max(wm_store_t *s, size_t max_mb)
@@ -163,6 +171,25 @@ static int adopt_map_size(wm_store_t *s)
     return rc;
 }
 
+/* mdb_txn_begin, adopting the map size another process grew to: it may
+ * grow again between the adoption and the next try (a reader that loses
+ * the CPU meanwhile, under load), so each MDB_MAP_RESIZED adopts the new
+ * size and tries again. The map only grows, and each adoption takes all of
+ * it: WM_STORE_TRIES tries are many doublings. The caller holds s->resize
+ * for reading and no transaction of s; it holds it again on return. */
+static int begin_adopting(wm_store_t *s, unsigned flags, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+    for (int tries = 1; rc == MDB_MAP_RESIZED && tries < WM_STORE_TRIES; tries++) {
+        pthread_rwlock_unlock(&s->resize);
+        rc = adopt_map_size(s);
+        pthread_rwlock_rdlock(&s->resize);
+        if (rc == 0)
+            rc = mdb_txn_begin(s->env, NULL, flags, txn);
+    }
+    return rc;
+}
+
 const char *wm_store_detail(const wm_store_t *s)
 {
     return s->detail[0] ? s->detail : "no detail";
@@ -175,7 +202,10 @@ static WM_MUST_CHECK wm_err_t open_dbis(wm_store_t *s)
     MDB_txn *txn = NULL;
     int ro = s->flags & WM_STORE_RDONLY;
     unsigned cf = ro ? 0 : MDB_CREATE;
-    int rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn);
+    /* Between mdb_env_open and here a writer may have grown the map. */
+    pthread_rwlock_rdlock(&s->resize);
+    int rc = begin_adopting(s, ro ? MDB_RDONLY : 0, &txn);
+    pthread_rwlock_unlock(&s->resize);
     if (rc)
         return wm_mdb_err(s, rc, "begin");
     struct {
@@ -403,14 +433,7 @@ wm_err_t wm_txn_begin(wm_store_t *s, int write, wm_txn_t **out)
         pthread_rwlock_unlock(&s->resize);
     }
     pthread_rwlock_rdlock(&s->resize);
-    int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
-    if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
-        pthread_rwlock_unlock(&s->resize);
-        rc = adopt_map_size(s);
-        pthread_rwlock_rdlock(&s->resize);
-        if (rc == 0)
-            rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
-    }
+    int rc = begin_adopting(s, write ? 0 : MDB_RDONLY, &t->txn);
     if (rc) {
         pthread_rwlock_unlock(&s->resize);
         free(t);

@@ -115,14 +115,17 @@ void wm_store_set_map_max(wm_store_t *s, size_t max_mb);
  * transaction failed with WM_EMAPFULL and was aborted. No transaction of
  * this thread may be open; one open in another thread is waited for (5 s
  * at most). WM_OK: run the transaction again. WM_EMAPFULL: the map is at
- * its ceiling (or could not be grown; wm_store_detail says which). */
+ * its ceiling (map_max_mb). WM_ETIMEOUT: that other thread's transaction
+ * stayed open for 5 s; the map did not grow (try later). Other codes:
+ * LMDB's, translated. wm_store_detail says which. */
 WM_MUST_CHECK wm_err_t wm_store_grow(wm_store_t *s);
 /* The retry loop around a write transaction, for callers:
  *     int tries = 0;
  *     do err = run_it_once(...); while (wm_store_retry(s, &err, &tries));
  * After the transaction failed with *err and was aborted: 1 if *err is
  * WM_EMAPFULL and the map grew (run it again; at most WM_STORE_TRIES
- * runs), else 0 and *err is what to report. */
+ * runs), else 0 and *err is what to report (wm_store_grow's code when
+ * the map could not grow). */
 #define WM_STORE_TRIES 16
 int wm_store_retry(wm_store_t *s, wm_err_t *err, int *tries);
 /* Closes *s (no transaction may be open) and sets it NULL. Accepts NULL. */
