@@ -113,6 +113,15 @@ static void form_text(FILE *f, const wm_rule_t *r)
                    "receiver joins parts 0 … `parts`−1 of consecutive seqs",
                 grouped(r->max, g));
         break;
+    case WM_RULE_ATTACHMENTS:
+        fprintf(f, "evidence files (`Attachment`): at most %" PRIu64 " with `role` 1 `photo` "
+                   "and %d with `role` 2 `sign_in_sheet` (named `attach`); each `hash` exactly "
+                   "%d bytes (BLAKE2b-256 of the stored file), `size` 1 … %s bytes, "
+                   "`media_type` `image/jpeg`, `image/png` or `image/webp` (a sign-in sheet "
+                   "also `application/pdf`); `taken_at` and `dhash` any value (0: undated, "
+                   "not an image); no `hash` twice in one record",
+                r->max, WM_SHEETS_MAX, WM_ATTACH_HASH_BYTES, grouped(WM_ATTACH_SIZE_MAX, g));
+        break;
     }
 }
 

@@ -136,6 +136,66 @@ static WM_MUST_CHECK wm_err_t check_team_id(const char *team, wm_reject_t *rej)
             return rc_;                                                                       \
     } while (0)
 
+int wm_attach_media_ok(const char *media_type, int photo)
+{
+    static const char *const images[] = {"image/jpeg", "image/png", "image/webp"};
+    if (!media_type)
+        return 0;
+    for (size_t i = 0; i < sizeof images / sizeof images[0]; i++)
+        if (!strcmp(media_type, images[i]))
+            return 1;
+    return !photo && !strcmp(media_type, "application/pdf");
+}
+
+/* One attachment; `field` is the flag that names it ("photo", "attach"),
+ * i its place among the record's attachments (from 1), for people. */
+static WM_MUST_CHECK wm_err_t check_attachment(const Wm__Attachment *x, const char *field,
+                                               size_t i, wm_reject_t *rej)
+{
+    int photo = x->role == WM__ATTACHMENT_ROLE__PHOTO;
+    if (x->hash.len != WM_ATTACH_HASH_BYTES)
+        return wm_reject(rej, field, "attachment %zu: its hash must be %d bytes (BLAKE2b-256)",
+                         i, WM_ATTACH_HASH_BYTES);
+    if (x->size == 0 || x->size > WM_ATTACH_SIZE_MAX)
+        return wm_reject(rej, field, "attachment %zu: its size must be 1 to %u bytes", i,
+                         WM_ATTACH_SIZE_MAX);
+    if (!wm_attach_media_ok(x->media_type, photo))
+        return wm_reject(rej, field,
+                         photo ? "attachment %zu: a photo must be image/jpeg, image/png or "
+                                 "image/webp"
+                               : "attachment %zu: a sign-in sheet must be image/jpeg, image/png, "
+                                 "image/webp or application/pdf",
+                         i);
+    return WM_OK;
+}
+
+/* Evidence on an activity: counts per role, each attachment, no hash twice. */
+static WM_MUST_CHECK wm_err_t check_attachments(const Wm__Activity *a, wm_reject_t *rej)
+{
+    size_t photos = 0, sheets = 0;
+    for (size_t i = 0; i < a->n_attachments; i++) {
+        const Wm__Attachment *x = a->attachments[i];
+        const char *field = x->role == WM__ATTACHMENT_ROLE__SIGN_IN_SHEET ? "attach" : "photo";
+        if (x->role == WM__ATTACHMENT_ROLE__PHOTO)
+            photos++;
+        else if (x->role == WM__ATTACHMENT_ROLE__SIGN_IN_SHEET)
+            sheets++;
+        else
+            return wm_reject(rej, field, "attachment %zu: its role must be photo or "
+                                         "sign_in_sheet", i + 1);
+        if (photos > WM_PHOTOS_MAX)
+            return wm_reject(rej, field, "at most %d photos allowed", WM_PHOTOS_MAX);
+        if (sheets > WM_SHEETS_MAX)
+            return wm_reject(rej, field, "at most %d sign-in sheet allowed", WM_SHEETS_MAX);
+        TRY(check_attachment(x, field, i + 1, rej));
+        for (size_t j = 0; j < i; j++)
+            if (!memcmp(a->attachments[j]->hash.data, x->hash.data, WM_ATTACH_HASH_BYTES))
+                return wm_reject(rej, field, "attachment %zu is the same file as attachment %zu",
+                                 i + 1, j + 1);
+    }
+    return WM_OK;
+}
+
 static WM_MUST_CHECK wm_err_t check_activity(const Wm__Activity *a, uint32_t dmax, wm_reject_t *rej)
 {
     TRY(check_date(a->date, "date", dmax, rej));
@@ -156,6 +216,7 @@ static WM_MUST_CHECK wm_err_t check_activity(const Wm__Activity *a, uint32_t dma
         return wm_reject(rej, "festival", "at most %d tags allowed", WM_TAGS_MAX);
     for (size_t i = 0; i < a->n_tags; i++)
         TRY(check_text(a->tags[i], "festival", 1, rej));
+    TRY(check_attachments(a, rej));
     return WM_OK;
 }
 
@@ -457,6 +518,8 @@ static const wm_rule_t rules[] = {
     C("activity", "hours_x100", "hours", WM_COUNT_MAX, "1/100 hour"),
     {"activity", "tags", "festival", WM_RULE_TAGS, NULL, WM_TAGS_MAX, WM_REQ_NO, NULL, NULL,
      "x"},
+    {"activity", "attachments", "photo", WM_RULE_ATTACHMENTS, &wm__attachment_role__descriptor,
+     WM_PHOTOS_MAX, WM_REQ_NO, NULL, NULL, ""},
     DATE("publicity", "date"),
     E("publicity", "channel", "channel", &wm__channel__descriptor, WM_REQ_YES, NULL, "1"),
     C("publicity", "count", "count", WM_COUNT_MAX, NULL),

@@ -22,6 +22,16 @@
 #define WM_NOTICE_MAX 4096     /* bytes in a notice's body (a few paragraphs) */
 #define WM_NEEDS_MAX 16        /* needs one service order answers */
 #define WM_TAGS_MAX 16         /* festival / theme tags on one activity */
+/* Evidence on one activity (record.proto Attachment): the provincial
+ * platforms ask for up to nine photos (the nine-grid of a WeChat post) and
+ * one scanned sign-in sheet. */
+#define WM_PHOTOS_MAX 9
+#define WM_SHEETS_MAX 1
+/* Largest stored attachment: a multi-page scanned sign-in sheet (PDFs are
+ * kept as they are); a normalised photo is 0.2-0.6 MB. Blobs move in
+ * chunks, so this bounds disk and a station's backlog, not a message. */
+#define WM_ATTACH_SIZE_MAX (16u * 1024 * 1024)
+#define WM_ATTACH_HASH_BYTES 32 /* BLAKE2b-256 of the stored file */
 /* Largest funding in one record, in fen: 10^9 yuan, far above any real
  * grant, small enough that sums over a county cannot overflow. */
 #define WM_FEN_MAX ((uint64_t)WM_COUNT_MAX * 100 * 100)
@@ -36,6 +46,10 @@ typedef struct {
  * as the upper bound of past-event dates. WM_OK, or WM_EINVAL with *rej
  * filled in. The header is not checked (the daemon writes it). */
 WM_MUST_CHECK wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej);
+
+/* Nonzero if media_type is one an attachment may have: image/jpeg,
+ * image/png, image/webp, application/pdf (a sign-in sheet only). */
+int wm_attach_media_ok(const char *media_type, int photo);
 
 /* Nonzero if s[0..len) is well-formed UTF-8 with no NUL and no C0 control
  * characters other than tab. */
@@ -95,6 +109,9 @@ typedef enum {
     WM_RULE_ANY,      /* any value of its type: not checked */
     WM_RULE_BYTES,    /* bytes, 1 .. max of them */
     WM_RULE_LONGTEXT, /* as TEXT, at most max bytes (a notice's body) */
+    WM_RULE_ATTACHMENTS, /* repeated Attachment: at most max photos and
+                          * WM_SHEETS_MAX sign-in sheets; each as
+                          * wm_validate_attachment says; no hash twice */
 } wm_rule_form_t;
 
 typedef enum {

@@ -99,6 +99,8 @@ static void set_sample(rec_t *t, const wm_rule_t *row, const char *value)
     case WM_RULE_BYTES:
         set_b(t->body, row->field, (const uint8_t *)value, strlen(value));
         break;
+    case WM_RULE_ATTACHMENTS: /* the sample is none: optional evidence */
+        break;
     default:
         set_u(t->body, row->field, strtoull(value, NULL, 10));
     }
@@ -194,6 +196,67 @@ static void check_length(rec_t *t, const wm_rule_t *row, size_t max)
     else
         REFUSES(t, INGEST_TODAY, "empty (its condition holds in the sample)");
     free(s);
+}
+
+/* Evidence: n attachments of role `role` with distinct hashes, set on
+ * the activity in t (storage in a[] and h[]). */
+static void set_attach(rec_t *t, Wm__Attachment a[], Wm__Attachment *pa[], uint8_t h[][32],
+                       size_t n, int role)
+{
+    for (size_t i = 0; i < n; i++) {
+        wm__attachment__init(&a[i]);
+        memset(h[i], (int)i + 1, 32);
+        a[i].hash = (ProtobufCBinaryData){32, h[i]};
+        a[i].size = 1000;
+        a[i].media_type = "image/jpeg";
+        a[i].role = role;
+        pa[i] = &a[i];
+    }
+    Wm__Activity *act = (Wm__Activity *)t->body;
+    act->n_attachments = n;
+    act->attachments = pa;
+}
+
+static void check_attachments_row(rec_t *t, const wm_rule_t *row)
+{
+    enum { N = WM_PHOTOS_MAX + WM_SHEETS_MAX + 2 };
+    Wm__Attachment a[N], *pa[N];
+    uint8_t h[N][32];
+    Wm__Activity *act = (Wm__Activity *)t->body;
+    set_attach(t, a, pa, h, row->max, WM__ATTACHMENT_ROLE__PHOTO);
+    ACCEPTS(t, INGEST_TODAY, "the most photos");
+    set_attach(t, a, pa, h, row->max + 1, WM__ATTACHMENT_ROLE__PHOTO);
+    REFUSES(t, INGEST_TODAY, "one photo more");
+    set_attach(t, a, pa, h, row->max + WM_SHEETS_MAX, WM__ATTACHMENT_ROLE__PHOTO);
+    for (size_t i = row->max; i < row->max + WM_SHEETS_MAX; i++)
+        a[i].role = WM__ATTACHMENT_ROLE__SIGN_IN_SHEET, a[i].media_type = "application/pdf";
+    ACCEPTS(t, INGEST_TODAY, "the most photos and sheets (a PDF)");
+    set_attach(t, a, pa, h, WM_SHEETS_MAX + 1, WM__ATTACHMENT_ROLE__SIGN_IN_SHEET);
+    if (strcmp(verdict(t, INGEST_TODAY), "attach"))
+        fail_msg("one sign-in sheet more: not refused naming attach");
+    set_attach(t, a, pa, h, 2, WM__ATTACHMENT_ROLE__PHOTO);
+    a[1].size = WM_ATTACH_SIZE_MAX; ACCEPTS(t, INGEST_TODAY, "the largest size");
+    a[1].size = WM_ATTACH_SIZE_MAX + 1; REFUSES(t, INGEST_TODAY, "one byte larger");
+    a[1].size = 0; REFUSES(t, INGEST_TODAY, "size 0");
+    a[1].size = 1;
+    a[1].hash.len = 31; REFUSES(t, INGEST_TODAY, "a 31-byte hash");
+    a[1].hash.len = 0; REFUSES(t, INGEST_TODAY, "no hash");
+    a[1].hash.len = 32;
+    a[1].media_type = "image/png"; ACCEPTS(t, INGEST_TODAY, "image/png");
+    a[1].media_type = "image/webp"; ACCEPTS(t, INGEST_TODAY, "image/webp");
+    a[1].media_type = "application/pdf"; REFUSES(t, INGEST_TODAY, "a PDF photo");
+    a[1].media_type = "image/gif"; REFUSES(t, INGEST_TODAY, "image/gif");
+    a[1].media_type = ""; REFUSES(t, INGEST_TODAY, "no media type");
+    a[1].media_type = "image/jpeg";
+    a[1].role = 0; REFUSES(t, INGEST_TODAY, "role unspecified");
+    a[1].role = 3; REFUSES(t, INGEST_TODAY, "an unknown role");
+    a[1].role = WM__ATTACHMENT_ROLE__PHOTO;
+    a[1].taken_at = INT64_MIN, a[1].dhash = UINT64_MAX;
+    ACCEPTS(t, INGEST_TODAY, "any taken_at and dhash");
+    memcpy(h[1], h[0], 32); REFUSES(t, INGEST_TODAY, "the same hash twice");
+    act->n_attachments = 0;
+    ACCEPTS(t, INGEST_TODAY, "none");
+    act->attachments = NULL;
 }
 
 static void check_row(const wm_rule_t *row)
@@ -305,6 +368,9 @@ static void check_row(const wm_rule_t *row)
         free(b);
         break;
     }
+    case WM_RULE_ATTACHMENTS:
+        check_attachments_row(&t, row);
+        break;
     }
     rec_free(&t);
 }
