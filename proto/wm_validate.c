@@ -159,13 +159,12 @@ static WM_MUST_CHECK wm_err_t check_attachment(const Wm__Attachment *x, const ch
     if (x->size == 0 || x->size > WM_ATTACH_SIZE_MAX)
         return wm_reject(rej, field, "attachment %zu: its size must be 1 to %u bytes", i,
                          WM_ATTACH_SIZE_MAX);
-    if (!wm_attach_media_ok(x->media_type, photo))
+    if (!wm_attach_media_ok(x->media_type, photo) && photo)
         return wm_reject(rej, field,
-                         photo ? "attachment %zu: a photo must be image/jpeg, image/png or "
-                                 "image/webp"
-                               : "attachment %zu: a sign-in sheet must be image/jpeg, image/png, "
-                                 "image/webp or application/pdf",
-                         i);
+                         "attachment %zu: a photo must be image/jpeg, image/png or image/webp", i);
+    if (!wm_attach_media_ok(x->media_type, photo))
+        return wm_reject(rej, field, "attachment %zu: a sign-in sheet must be image/jpeg, "
+                                     "image/png, image/webp or application/pdf", i);
     return WM_OK;
 }
 
