@@ -748,7 +748,7 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
     }
 }
 
-void wm_agg_on_router(wm_agg_t *a)
+void wm_agg_turn(wm_agg_t *a, wm_agg_next_fn next, void *ctx)
 {
     wm_agg_pending_t *pend = calloc(AGG_DRAIN, sizeof *pend);
     size_t npend = 0;
@@ -759,7 +759,7 @@ void wm_agg_on_router(wm_agg_t *a)
     size_t turn_bytes = wm_agg_turn_bytes(a);
     for (int i = 0; i < AGG_DRAIN && taken < turn_bytes; i++) {
         wm_msg_t m = {0};
-        wm_err_t err = wm_sock_recv(a->router, &m);
+        wm_err_t err = next(ctx, &m);
         if (err == WM_ETIMEOUT)
             break;
         if (err != WM_OK)
@@ -776,6 +776,16 @@ void wm_agg_on_router(wm_agg_t *a)
     if (npend)
         store_and_answer(a, pend, npend, now);
     free(pend);
+}
+
+static wm_err_t router_next(void *ctx, wm_msg_t *m)
+{
+    return wm_sock_recv(((wm_agg_t *)ctx)->router, m);
+}
+
+void wm_agg_on_router(wm_agg_t *a)
+{
+    wm_agg_turn(a, router_next, a);
 }
 
 void wm_agg_tick(wm_agg_t *a)

@@ -29,6 +29,15 @@ wm_sock_t *wm_agg_zap(wm_agg_t *a);
 wm_sock_t *wm_agg_router(wm_agg_t *a);
 void wm_agg_on_zap(wm_agg_t *a);
 void wm_agg_on_router(wm_agg_t *a);
+/* One turn of wm_agg_on_router with the messages taken from next instead
+ * of the router socket: next fills *m (frames malloc'd, as wm_sock_recv
+ * does; the turn frees them) and returns WM_OK, or WM_ETIMEOUT when there
+ * is no more. The turn takes messages up to its memory share, stores the
+ * batches among them in one commit and answers every message on the
+ * router (to the route in its first frame). tests/bench/bench_town feeds
+ * pre-encoded messages through it: the very path of a received message. */
+typedef wm_err_t (*wm_agg_next_fn)(void *ctx, wm_msg_t *m);
+void wm_agg_turn(wm_agg_t *a, wm_agg_next_fn next, void *ctx);
 /* SIGHUP: re-reads the enrolment register from LMDB, keeping live
  * sessions of peers that remain (revoked ones lose theirs). */
 WM_MUST_CHECK wm_err_t wm_agg_reload(wm_agg_t *a);

@@ -7,8 +7,9 @@
  *   bench_ingest limits
  *       the single-core Ed25519 verify rate (libsodium, 250-byte messages)
  *       and the raw LMDB rate of 100,000 puts of 250-byte values in one
- *       transaction plus its fsynced commit. Prints "limit_verify_per_s R"
- *       and "limit_lmdb_batch_per_s R".
+ *       transaction plus its fsynced commit. Prints "limit_verify_per_s R",
+ *       "limit_lmdb_batch_per_s R" and "limit_lmdb_cpu_us C" (the CPU
+ *       microseconds of one such put, commit included; the least of 3).
  *
  *   bench_ingest catchup TOWN_DIR TOWN_PID WMSYNCD M LOGDIR STATION_DIR...
  *       starts one wmsyncd per station directory (each must hold M records
@@ -17,7 +18,10 @@
  *       epoch, its head) until every station's stored seq is M. The clock
  *       starts just before the first station daemon is forked. Prints
  *       "catchup_s", "catchup_per_s" and per-station figures, plus the CPU
- *       seconds the town and the stations spent (from /proc). The station
+ *       seconds the town and the stations spent (from /proc), and the
+ *       town's until every record was stored: all its threads
+ *       (catchup_town_cpu_stored_s) and its poll loop's alone
+ *       (catchup_town_loop_cpu_stored_s; the verifier thread excluded). The station
  *       daemons are stopped with SIGTERM at the end; their logs go to
  *       LOGDIR/STATION_ID_with_slashes_as_dashes.log.
  *
@@ -95,9 +99,17 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
     return remove(path);
 }
 
+static double cpu_self_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* One txn of N_LMDB puts (16-byte big-endian keys, 250-byte values, as
- * wm_store_open opens an environment) + its fsynced commit. */
-static double lmdb_batch_rate(void)
+ * wm_store_open opens an environment) + its fsynced commit; *cpu_us gets
+ * the CPU microseconds it spent per record. */
+static double lmdb_batch_rate(double *cpu_us)
 {
     char dir[4096];
     const char *tmp = getenv("TMPDIR");
@@ -115,7 +127,7 @@ static double lmdb_batch_rate(void)
     check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
     check_mdb(mdb_dbi_open(txn, NULL, 0, &dbi), "dbi");
     check_mdb(mdb_txn_commit(txn), "commit");
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_self_s();
     check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
     for (uint64_t i = 1; i <= N_LMDB; i++) {
         for (int b = 0; b < 8; b++)
@@ -126,6 +138,7 @@ static double lmdb_batch_rate(void)
     }
     check_mdb(mdb_txn_commit(txn), "commit");
     double rate = N_LMDB / (now_s() - t0);
+    *cpu_us = 1e6 * (cpu_self_s() - c0) / N_LMDB;
     mdb_env_close(env);
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     return rate;
@@ -135,24 +148,26 @@ static int cmd_limits(void)
 {
     /* Interleaved, best of 3: these are ceilings, so the least disturbed
      * run is the fairest one to compare against. */
-    double v = 0, l = 0;
+    double v = 0, l = 0, lc = 0;
     for (int i = 0; i < 3; i++) {
-        double a = verify_rate(), b = lmdb_batch_rate();
+        double c, a = verify_rate(), b = lmdb_batch_rate(&c);
         v = a > v ? a : v;
         l = b > l ? b : l;
+        lc = !lc || c < lc ? c : lc;
     }
     printf("limit_verify_per_s %.0f\n", v);
     printf("limit_lmdb_batch_per_s %.0f\n", l);
+    printf("limit_lmdb_cpu_us %.3f\n", lc);
     return 0;
 }
 
 /* ---- catch-up ------------------------------------------------------ */
 
-/* utime + stime of pid, seconds; -1 if it cannot be read. */
-static double cpu_s(pid_t pid)
+/* utime + stime of the process or thread whose stat file is path,
+ * seconds; -1 if it cannot be read. */
+static double cpu_stat_s(const char *path)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char buf[2048];
     FILE *f = fopen(path, "re");
     if (!f)
         return -1;
@@ -164,6 +179,22 @@ static double cpu_s(pid_t pid)
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) != 2)
         return -1;
     return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* utime + stime of pid (all its threads), seconds; -1 if unreadable. */
+static double cpu_s(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    return cpu_stat_s(path);
+}
+
+/* The same of pid's main thread alone (the daemon's poll loop). */
+static double cpu_main_s(pid_t pid)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+    return cpu_stat_s(path);
 }
 
 typedef struct {
@@ -222,7 +253,8 @@ static int cmd_catchup(int argc, char **argv)
     if (wm_store_open(town.data_dir, WM_STORE_RDONLY, town.map_mb, &store) != WM_OK)
         die(town.data_dir, "cannot open the town's store read-only");
 
-    double town_cpu0 = cpu_s(town_pid);
+    double town_cpu0 = cpu_s(town_pid), town_loop0 = cpu_main_s(town_pid);
+    double town_cpu_stored = -1, town_loop_stored = -1;
     double t0 = now_s();
     for (int i = 0; i < n; i++) {
         char log[4400], slug[200];
@@ -270,6 +302,10 @@ static int cmd_catchup(int argc, char **argv)
         }
         if (unverified > max_unverified)
             max_unverified = unverified;
+        if (done == n && town_cpu_stored < 0) { /* every record stored: acked */
+            town_cpu_stored = cpu_s(town_pid) - town_cpu0;
+            town_loop_stored = cpu_main_s(town_pid) - town_loop0;
+        }
         wm_txn_abort(&txn);
         polls++;
         for (int i = 0; i < n; i++) {
@@ -327,6 +363,8 @@ static int cmd_catchup(int argc, char **argv)
     printf("catchup_first_record_s %.3f\n", first);
     printf("catchup_first_station_done_s %.3f\n", first_done);
     printf("catchup_town_cpu_s %.2f\n", town_cpu);
+    printf("catchup_town_cpu_stored_s %.2f\n", town_cpu_stored);
+    printf("catchup_town_loop_cpu_stored_s %.2f\n", town_loop_stored);
     printf("catchup_stations_cpu_s %.2f\n", st_cpu);
     printf("catchup_polls %d\n", polls);
     printf("catchup_verified_s %.3f\n", verified_all);

@@ -15,7 +15,13 @@
 #      lags ingest, and the most records that waited unverified;
 #   c) N stations x NM records catching up at once;
 #   d) 1000 stations connected and synced to one town (bench_swarm plays
-#      them in one process): the town's VmRSS, target <= 64 MiB.
+#      them in one process): the town's VmRSS, target <= 64 MiB;
+#   e) the town's ingest itself, in one process (bench_town): the M records
+#      of a station, pre-encoded as it sends them (Batches, then ZBatches),
+#      through the aggregator's own router turn to the durable commit and
+#      the ACK, beside raw LMDB puts of the same records measured in the
+#      same run; target >= 0.5x. (b) and (c) share the two cores between
+#      the town and its station daemons; (e) has the town alone.
 #
 # A benchmark, not a test: it prints figures and fails only if something
 # cannot be set up or does not sync. Each part gets its own fresh town in a
@@ -25,8 +31,9 @@
 #   BENCH_M (100000)  BENCH_N (10)  BENCH_NM (20000)  BENCH_SWARM (1000)
 #   BENCH_SWARM_K (5 records per swarm station)
 #   BENCH_KEEP=1      keep the temporary directory (daemon logs, figures)
-#   BENCH_PROFILE=1   also record the town and the station of (b) with
+#   BENCH_PROFILE=1   also record the town of (b) and bench_town of (e) with
 #                     `perf record -g` and print the top of each profile.
+#   BENCH_ONLY=e      run (a) and (e) only.
 set -eu
 
 if [ $# -ne 1 ]; then
@@ -44,7 +51,8 @@ WMSYNCD=$BUILD/daemon/wmsyncd
 GEN=$BUILD/tests/bench/gen_log
 INGEST=$BUILD/tests/bench/bench_ingest
 SWARMB=$BUILD/tests/bench/bench_swarm
-for b in "$WMCTL" "$WMSYNCD" "$GEN" "$INGEST" "$SWARMB"; do
+TOWNB=$BUILD/tests/bench/bench_town
+for b in "$WMCTL" "$WMSYNCD" "$GEN" "$INGEST" "$SWARMB" "$TOWNB"; do
     if [ ! -x "$b" ]; then
         echo "bench_sync: $b is not built" >&2
         exit 1
@@ -149,6 +157,54 @@ echo "bench_sync: limits, 1 x $M, $N x $NM, $SWARM connected (x $SWARM_K records
 # a) limits, in the same run.
 "$INGEST" limits >"$TMP/limits"
 
+# e) the town's ingest itself: one station's M records into a fresh town,
+# plain and compressed, each beside raw LMDB in the same run.
+start_town "$TMP/Tp"
+make_station "$TMP/Tp" se "$M"
+stop_town
+start_town "$TMP/Tz"
+"$WMCTL" -c "$TMP/se/wmsync.conf" keys | "$WMCTL" -c "$TMP/Tz/wmsync.conf" enroll - >/dev/null
+stop_town
+for mode in plain zstd; do
+    town=$TMP/Tp
+    [ "$mode" = zstd ] && town=$TMP/Tz
+    if [ -n "$PERF" ]; then
+        perf record -q -g -F 4999 -o "$TMP/e-$mode.perf" "$TOWNB" "$town" "$TMP/se" "$mode" \
+            >"$TMP/e-$mode" 2>"$TMP/e-$mode.log"
+    else
+        "$TOWNB" "$town" "$TMP/se" "$mode" >"$TMP/e-$mode" 2>"$TMP/e-$mode.log"
+    fi
+done
+awk -v m="$M" '
+    FILENAME ~ /plain$/ { p[$1] = $2 } FILENAME ~ /zstd$/ { z[$1] = $2 }
+    function row(what, x) {
+        printf "%-46s | %10.0f | %10.0f | %7.3fx | %6.2f us | %6.2f us\n", what, x["town_per_s"],
+               x["limit_lmdb_batch_per_s"], x["town_ratio"], 1e6 * x["town_loop_cpu_s"] / m,
+               1e6 / x["limit_lmdb_batch_per_s"]
+    }
+    END {
+        printf "%-46s | %10s | %10s | %8s | %9s | %9s\n", "e) town ingest, one process (no stations)",
+               "records/s", "LMDB/s", "ratio", "CPU/rec", "LMDB/rec"
+        row(sprintf("e) %d records, Batch (plain), to acked", m), p)
+        row(sprintf("e) %d records, ZBatch (zstd), to acked", m), z)
+        printf "   target >= 0.5x: plain %s, zstd %s; all verified and in the log %.2f s / %.2f s after the first batch;\n",
+               (p["town_ratio"] >= 0.5 ? "met" : "MISSED"), (z["town_ratio"] >= 0.5 ? "met" : "MISSED"),
+               p["town_verified_s"], z["town_verified_s"]
+        printf "   process CPU to acked (the verifier thread too): %.2f s / %.2f s; wire bytes %d / %d\n\n",
+               p["town_cpu_s"], z["town_cpu_s"], p["town_wire_bytes"], z["town_wire_bytes"]
+    }' "$TMP/e-plain" "$TMP/e-zstd"
+if [ -n "$PERF" ]; then
+    for mode in plain zstd; do
+        echo "== perf: bench_town $mode (the town's ingest in one process), self time, top 25"
+        perf report -q -i "$TMP/e-$mode.perf" --no-children --sort dso,symbol --stdio -g none \
+            2>/dev/null | grep -v '^$' | head -25
+        echo
+    done
+fi
+if [ "${BENCH_ONLY:-}" = e ]; then
+    exit 0
+fi
+
 # b) one station, M records.
 start_town "$TMP/T1"
 make_station "$TMP/T1" s1 "$M"
@@ -186,8 +242,9 @@ stop_town
 
 ver=$(val "$TMP/limits" limit_verify_per_s)
 lmdb=$(val "$TMP/limits" limit_lmdb_batch_per_s)
+lcpu=$(val "$TMP/limits" limit_lmdb_cpu_us)
 mem=$(sed -n 's/^ *#* *memory_mb = //p' "$TMP/T2/wmsync.conf" | head -1)
-awk -v ver="$ver" -v lmdb="$lmdb" -v mem="${mem:-default}" -v m="$M" -v n="$N" -v nm="$NM" -v bh="$b_hwm" -v ch="$c_hwm" '
+awk -v ver="$ver" -v lmdb="$lmdb" -v lcpu="$lcpu" -v mem="${mem:-default}" -v m="$M" -v n="$N" -v nm="$NM" -v bh="$b_hwm" -v ch="$c_hwm" '
     FILENAME ~ /\/b$/ { b[$1] = $2 } FILENAME ~ /\/c$/ { c[$1] = $2 } FILENAME ~ /\/d$/ { d[$1] = $2 }
     function row(what, rate, target) {
         printf "%-46s | %10.0f | %8.1fx | %8.1f%% | %s\n", what, rate, rate / ver,
@@ -211,6 +268,9 @@ awk -v ver="$ver" -v lmdb="$lmdb" -v mem="${mem:-default}" -v m="$M" -v n="$N" -
         printf "   CPU: town %.2f s (its verifier included), station %.2f s; town VmHWM %.1f MiB; ratio to verify %.1fx (target >= 10x: %s)\n",
                b["catchup_town_cpu_s"], b["catchup_stations_cpu_s"], bh / 1024, b["catchup_per_s"] / ver,
                (b["catchup_per_s"] / ver >= 10 ? "met" : "MISSED")
+        printf "   town CPU per record until all stored: %.2f us (its poll loop %.2f us), beside raw LMDB %.2f us (a put in one txn, commit included): %.2fx\n",
+               1e6 * b["catchup_town_cpu_stored_s"] / m, 1e6 * b["catchup_town_loop_cpu_stored_s"] / m, lcpu,
+               lcpu / (1e6 * b["catchup_town_loop_cpu_stored_s"] / m)
         printf "   full verification: every signature checked %.3f s after the start, %.3f s after the last record was stored (the lag); %.0f records/s; at most %d records waited unverified\n",
                b["catchup_verified_s"], b["catchup_verify_lag_s"], b["catchup_verify_per_s"], b["catchup_max_unverified"]
         printf "c) %d records in %.3f s; first record at %.3f s, first station done at %.3f s;\n",
