@@ -480,7 +480,9 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, wm_agg_pending_t *pb, 
     const wm_config_t *cfg = a->node->cfg;
     wm_quota_t quota = {(uint64_t)cfg->quota_day_mb << 20, (uint64_t)cfg->quota_total_mb << 20};
     wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data, 0, p->ps, &quota};
-    wm_err_t err = wm_ingest(t, &s, recs, lens, b->n_records, now, &pb->res);
+    /* A ZBatch's records were hashed once as they were restored. */
+    const uint8_t *hashes = pb->unz.n == b->n_records ? pb->unz.hashes : NULL;
+    wm_err_t err = wm_ingest_hashed(t, &s, recs, lens, hashes, b->n_records, now, &pb->res);
     if (err == WM_OK) {
         err = wm_txn_commit(&t);
         pb->stored = err == WM_OK;

@@ -229,12 +229,15 @@ static wm_sync_reason_t restore(const uint8_t *raw, size_t len, uint32_t count,
                         "record %u of the batch is %zu bytes, above %u", i + 1, full,
                         (unsigned)WM_SYNC_SREC_MAX);
         uint8_t *s = out->mem + used;
-        if (at) {
+        if (i > 0) { /* the srec before is complete: its hash, once */
             const ProtobufCBinaryData *before = &out->recs[i - 1];
+            wm_srec_hash_buf(before->data, before->len, out->hashes + (size_t)(i - 1) * WM_HASH_BYTES);
+        }
+        if (at) {
             memcpy(s, raw + off, at);
             s[at] = 0x2A;
             s[at + 1] = WM_HASH_BYTES;
-            wm_srec_hash_buf(before->data, before->len, s + at + 2);
+            memcpy(s + at + 2, out->hashes + (size_t)(i - 1) * WM_HASH_BYTES, WM_HASH_BYTES);
             memcpy(s + at + WM_WIRE_ELIDED, raw + off + at, n - at);
         } else {
             memcpy(s, raw + off, n);
@@ -246,6 +249,9 @@ static wm_sync_reason_t restore(const uint8_t *raw, size_t len, uint32_t count,
     if (off != len)
         return fail(WM_SYNC_R_BAD_FRAME, why, cap,
                     "the compressed batch holds more than its %u records", count);
+    if (count) /* the last one's hash: the chain's head after the batch */
+        wm_srec_hash_buf(out->recs[count - 1].data, out->recs[count - 1].len,
+                         out->hashes + (size_t)(count - 1) * WM_HASH_BYTES);
     out->n = count;
     out->bytes = used;
     return WM_SYNC_R_OK;
@@ -265,7 +271,8 @@ wm_sync_reason_t wm_wire_unpack(const Wm__ZBatch *zb, uint32_t max_records, wm_w
     raw = malloc(zb->raw_bytes ? zb->raw_bytes : 1);
     out->recs = calloc(zb->count ? zb->count : 1, sizeof *out->recs);
     out->mem = malloc((size_t)zb->raw_bytes + (size_t)zb->count * WM_WIRE_ELIDED + 1);
-    if (!raw || !out->recs || !out->mem || !(dc = ZSTD_createDCtx())) {
+    out->hashes = malloc(((size_t)zb->count ? zb->count : 1) * WM_HASH_BYTES);
+    if (!raw || !out->recs || !out->mem || !out->hashes || !(dc = ZSTD_createDCtx())) {
         r = fail(WM_SYNC_R_STORAGE, why, cap, "out of memory for a compressed batch");
         goto out;
     }
@@ -298,5 +305,6 @@ void wm_wire_batch_free(wm_wire_batch_t *b)
 {
     free(b->recs);
     free(b->mem);
+    free(b->hashes);
     memset(b, 0, sizeof *b);
 }

@@ -54,6 +54,10 @@ typedef struct {
     size_t n;
     size_t bytes;  /* sum of the restored srec lengths */
     uint8_t *mem;  /* owned: the block recs point into */
+    uint8_t *hashes; /* owned: n x WM_HASH_BYTES, the hash of each restored srec
+                      * (wm_srec_hash_buf of recs[i]), taken once while restoring
+                      * (an elided prev is its predecessor's): ingest needs them
+                      * for the chain and takes them from here, not again */
 } wm_wire_batch_t;
 
 /* Packs recs[0..n) (srecs, consecutive records of one log) into a zstd

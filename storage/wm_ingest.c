@@ -363,8 +363,8 @@ static int implausible_capture(const wm_sender_t *s, int64_t captured, int64_t n
 /* Record i (0-based) of the batch, rec/len: checked, staged and charged
  * to the sender's quota. WM_OK when it is new or a duplicate. */
 static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_t *run,
-                                         const uint8_t *rec, size_t len, size_t i, int64_t now,
-                                         wm_ingest_t *res)
+                                         const uint8_t *rec, size_t len, const uint8_t *hash,
+                                         size_t i, int64_t now, wm_ingest_t *res)
 {
     wm_srec_t v;
     wm_record_t *r = NULL;
@@ -384,7 +384,7 @@ static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_
         return err; /* r lives in run->arena */
     /* Staged, not yet in the log: only its chain is checked so far
      * (wm_stage.h); counters move when it is promoted. */
-    err = wm_stage_append(t, s->node_no, r, rec, len);
+    err = wm_stage_append_hashed(t, s->node_no, r, rec, len, hash);
     char qwhy[WM_WHY_MAX];
     if (err == WM_OK && s->quota &&
         (err = wm_quota_acc_charge(&run->quota, t, s->quota, s->node_no, captured, len, qwhy,
@@ -412,7 +412,8 @@ static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_
 }
 
 static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
-                               const size_t *lens, size_t n, int64_t now, wm_ingest_t *res)
+                               const size_t *lens, const uint8_t *hashes, size_t n, int64_t now,
+                               wm_ingest_t *res)
 {
     memset(res, 0, sizeof *res);
     run_t run = {0};
@@ -422,7 +423,8 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, 
         goto out;
     }
     for (size_t i = 0; i < n; i++)
-        if ((err = ingest_one(t, s, &run, records[i], lens[i], i, now, res)) != WM_OK)
+        if ((err = ingest_one(t, s, &run, records[i], lens[i],
+                              hashes ? hashes + i * WM_HASH_BYTES : NULL, i, now, res)) != WM_OK)
             goto out;
     if ((err = wm_quota_acc_flush(&run.quota, t)) != WM_OK) {
         err = refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot store the quota: %s",
@@ -466,7 +468,14 @@ static WM_MUST_CHECK wm_err_t settle(wm_txn_t *t, const wm_sender_t *s, wm_inges
 wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
                    const size_t *lens, size_t n, int64_t now, wm_ingest_t *res)
 {
-    wm_err_t err = ingest_records(t, s, records, lens, n, now, res);
+    return wm_ingest_hashed(t, s, records, lens, NULL, n, now, res);
+}
+
+wm_err_t wm_ingest_hashed(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
+                          const size_t *lens, const uint8_t *hashes, size_t n, int64_t now,
+                          wm_ingest_t *res)
+{
+    wm_err_t err = ingest_records(t, s, records, lens, hashes, n, now, res);
     if (err == WM_OK && (s->flags & WM_INGEST_SETTLE))
         err = settle(t, s, res);
     return err;

@@ -77,6 +77,14 @@ typedef struct {
  * and points at the proof; the caller stores it and quarantines. */
 WM_MUST_CHECK wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *sender, const uint8_t *const *records,
                    const size_t *lens, size_t n, int64_t now, wm_ingest_t *res);
+/* The same, with hashes (n x WM_HASH_BYTES, or NULL) the hash of each
+ * record as this process already took it (wm_wire_batch_t.hashes: a
+ * compressed batch is hashed once, while it is restored): records are
+ * then not hashed again. Never hashes that came from the peer. */
+WM_MUST_CHECK wm_err_t wm_ingest_hashed(wm_txn_t *t, const wm_sender_t *sender,
+                                        const uint8_t *const *records, const size_t *lens,
+                                        const uint8_t *hashes, size_t n, int64_t now,
+                                        wm_ingest_t *res);
 
 /* The sender's durable frontier: the head of its highest stored epoch,
  * staged records included (epoch 0, seq 0 when nothing is stored). The

@@ -51,6 +51,12 @@ wm_err_t wm_stage_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, 
 wm_err_t wm_stage_append(wm_txn_t *t, uint32_t node, const wm_record_t *r, const uint8_t *srec,
                          size_t len)
 {
+    return wm_stage_append_hashed(t, node, r, srec, len, NULL);
+}
+
+wm_err_t wm_stage_append_hashed(wm_txn_t *t, uint32_t node, const wm_record_t *r,
+                                const uint8_t *srec, size_t len, const uint8_t *hash)
+{
     wm_head_t head;
     wm_err_t err = wm_stage_head(t, node, r->epoch, &head);
     if (err != WM_OK)
@@ -75,7 +81,10 @@ wm_err_t wm_stage_append(wm_txn_t *t, uint32_t node, const wm_record_t *r, const
     err = wm_mdb_err(t->s, mdb_put(t->txn, t->s->inbox, &k, &v, MDB_NOOVERWRITE), "inbox put");
     if (err != WM_OK)
         return err;
-    wm_head_cache_set(&t->stage_cache, node, r, srec, len);
+    if (hash)
+        wm_head_cache_set_hash(&t->stage_cache, node, r, hash);
+    else
+        wm_head_cache_set(&t->stage_cache, node, r, srec, len);
     return WM_OK;
 }
 

@@ -53,6 +53,13 @@ WM_MUST_CHECK wm_err_t wm_stage_get(wm_txn_t *t, uint32_t node, uint32_t epoch, 
  * is counted or indexed here. */
 WM_MUST_CHECK wm_err_t wm_stage_append(wm_txn_t *t, uint32_t node, const wm_record_t *r, const uint8_t *srec,
                          size_t len);
+/* The same, with hash the srec's own hash (wm_srec_hash_buf) as this
+ * process already took it (wm_wire_unpack), or NULL: taken here. The next
+ * record's chain is checked against it, so it must be the hash of exactly
+ * srec[0..len), never one that came from the peer. */
+WM_MUST_CHECK wm_err_t wm_stage_append_hashed(wm_txn_t *t, uint32_t node, const wm_record_t *r,
+                                              const uint8_t *srec, size_t len,
+                                              const uint8_t *hash);
 /* Number of staged records of node, and (if any) the first one's place;
  * *epoch and *seq are 0 when there is none. */
 WM_MUST_CHECK wm_err_t wm_stage_pending(wm_txn_t *t, uint32_t node, uint64_t *count, uint32_t *epoch,

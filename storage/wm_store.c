@@ -734,11 +734,19 @@ wm_err_t wm_head_cache_station(wm_txn_t *t, wm_head_cache_t *c, uint32_t node,
 void wm_head_cache_set(wm_head_cache_t *c, uint32_t node, const wm_record_t *r,
                        const uint8_t *srec, size_t len)
 {
+    uint8_t h[WM_HASH_BYTES];
+    wm_srec_hash_buf(srec, len, h);
+    wm_head_cache_set_hash(c, node, r, h);
+}
+
+void wm_head_cache_set_hash(wm_head_cache_t *c, uint32_t node, const wm_record_t *r,
+                            const uint8_t hash[static WM_HASH_BYTES])
+{
     c->valid = 1;
     c->node = node;
     c->head.epoch = r->epoch;
     c->head.seq = r->seq;
-    wm_srec_hash_buf(srec, len, c->head.hash);
+    memcpy(c->head.hash, hash, WM_HASH_BYTES);
 }
 
 void wm_store_release_pages(wm_store_t *s)

@@ -118,5 +118,8 @@ WM_MUST_CHECK wm_err_t wm_head_cache_station(wm_txn_t *t, wm_head_cache_t *c, ui
                                              const char **station);
 void wm_head_cache_set(wm_head_cache_t *c, uint32_t node, const wm_record_t *r,
                        const uint8_t *srec, size_t len);
+/* The same with the srec's hash already taken (wm_srec_hash_buf). */
+void wm_head_cache_set_hash(wm_head_cache_t *c, uint32_t node, const wm_record_t *r,
+                            const uint8_t hash[static WM_HASH_BYTES]);
 
 #endif

@@ -116,6 +116,9 @@ static void test_round_trip(void **state)
         wm_srec_t v;
         assert_int_equal(wm_srec_view(b.recs[i].data, b.recs[i].len, &v), WM_OK);
         assert_int_equal(wm_srec_verify(&v, month.pub), WM_OK);
+        uint8_t h[WM_HASH_BYTES]; /* each restored srec's own hash, taken once */
+        wm_srec_hash_buf(b.recs[i].data, b.recs[i].len, h);
+        assert_memory_equal(b.hashes + i * WM_HASH_BYTES, h, WM_HASH_BYTES);
     }
     assert_int_equal(b.bytes, srecs);
     wm_wire_batch_free(&b);
