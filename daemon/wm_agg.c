@@ -688,6 +688,7 @@ static void on_router_msg(wm_agg_t *a, wm_msg_t *m, time_t now, wm_agg_pending_t
     wm_agg_peer_t *p = m->user_id[0] ? wm_agg_peer_by_key(a, m->user_id) : NULL;
     wm_frame_t *route = &m->f[0];
     Wm__SyncMsg *sm = NULL;
+    wm_arena_t ar = {0}; /* sm's memory: one block, not a malloc per record */
     if (!p || p->ps->state == WM_PEER_REVOKED) {
         /* Revocation acts on live connections too: nothing is read. */
         send_reject(a, route, p, NULL, WM_SYNC_R_REVOKED, 0,
@@ -702,8 +703,9 @@ static void on_router_msg(wm_agg_t *a, wm_msg_t *m, time_t now, wm_agg_pending_t
     } else if (m->n != 2 || m->dropped) {
         send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0, "expected one frame, got %zu",
                     m->n - 1 + m->dropped);
-    } else if (wm_pb_decode(&wm__sync_msg__descriptor, m->f[1].data, m->f[1].len,
-                            WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK) {
+    } else if (wm_pb_decode_in(&ar, &wm__sync_msg__descriptor, m->f[1].data, m->f[1].len,
+                               WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK) {
+        sm = NULL;
         send_reject(a, route, p, NULL, WM_SYNC_R_MALFORMED, 0, "message does not decode");
     } else {
         p->ps->last_seen = (int64_t)now;
@@ -711,8 +713,12 @@ static void on_router_msg(wm_agg_t *a, wm_msg_t *m, time_t now, wm_agg_pending_t
         wm_link_received(&p->link, m->f[1].len);
         wm_agg_link_seen(p);
         on_sync_msg(a, p, m, &sm, pend, npend);
+        if (!sm) { /* a batch took it: its memory goes with it */
+            pend[*npend - 1].arena = ar;
+            return;
+        }
     }
-    wm_pb_free(&sm);
+    wm_arena_free(&ar);
 }
 
 /* Stores the turn's admissible batches pend[0..npend) in one commit (a
@@ -745,7 +751,8 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
         }
         answer_pending(a, &pend[i], committed);
         free(pend[i].route.data);
-        wm_pb_free(&pend[i].msg);
+        pend[i].msg = NULL; /* it lives in the arena */
+        wm_arena_free(&pend[i].arena);
         wm_wire_batch_free(&pend[i].unz);
     }
 }

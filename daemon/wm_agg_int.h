@@ -116,7 +116,8 @@ struct wm_agg {
 typedef struct {
     wm_agg_peer_t *peer;
     wm_frame_t route; /* the connection the batch came on: the answer goes there */
-    Wm__SyncMsg *msg; /* owned */
+    Wm__SyncMsg *msg; /* owned: decoded into arena (wm_pb_decode_in) */
+    wm_arena_t arena; /* owned: msg's memory */
     Wm__Batch *batch; /* what is ingested: msg's Batch, or view */
     Wm__Batch view;   /* a ZBatch's records (unz), as a Batch */
     wm_wire_batch_t unz; /* owned: a ZBatch's restored records */

@@ -109,6 +109,32 @@ wm_err_t wm_record_decode_in(wm_arena_t *a, const uint8_t *bytes, size_t len, wm
     return WM_OK;
 }
 
+wm_err_t wm_pb_decode_in(wm_arena_t *a, const ProtobufCMessageDescriptor *d,
+                         const uint8_t *bytes, size_t len, size_t max, void **out)
+{
+    if (len > max)
+        return WM_ETOOBIG;
+    /* The decoded form of a message is its bytes fields (copied, each
+     * rounded up to 16), arrays of 16-byte entries and the structs: a
+     * quarter more than its length, and a page, hold a Batch; anything
+     * beyond falls back to malloc'd blocks. */
+    size_t cap = len + len / 4 + 4096;
+    if (!a->buf || a->cap < cap) {
+        free(a->buf);
+        a->cap = 0;
+        if (!(a->buf = malloc(cap)))
+            return WM_ENOMEM;
+        a->cap = cap;
+    }
+    arena_reset(a);
+    ProtobufCAllocator al = {arena_alloc, arena_free_one, a};
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, &al, len, bytes);
+    if (!m)
+        return WM_EDECODE;
+    *out = m;
+    return WM_OK;
+}
+
 void wm_arena_free(wm_arena_t *a)
 {
     arena_reset(a);

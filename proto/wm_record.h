@@ -75,6 +75,16 @@ WM_MUST_CHECK wm_err_t wm_record_decode_in(wm_arena_t *a, const uint8_t *bytes, 
                                            wm_record_t **out);
 void wm_arena_free(wm_arena_t *a);
 
+/* wm_pb_decode into arena a (zeroed, or emptied by wm_arena_free), its
+ * block sized for the message: a message of many fields (a Batch of
+ * 2,000 records) costs one malloc instead of one per field. The message
+ * is valid until wm_arena_free(a); it is never passed to wm_pb_free, and
+ * no part of it is freed alone. On failure a holds what it held (free
+ * it). */
+WM_MUST_CHECK wm_err_t wm_pb_decode_in(wm_arena_t *a, const ProtobufCMessageDescriptor *d,
+                                       const uint8_t *bytes, size_t len, size_t max,
+                                       void **out);
+
 /* Encodes r, signs it with s and returns the srec in a malloc'd *out. */
 WM_MUST_CHECK wm_err_t wm_record_seal(const wm_record_t *r, const wm_signer_t *s,
                         uint8_t **out, size_t *outlen);

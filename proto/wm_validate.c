@@ -33,6 +33,16 @@ int wm_utf8_valid(const char *s, size_t len)
             p++;
             continue;
         }
+        if ((c & 0xf0) == 0xe0 && end - p >= 3 && (p[1] & 0xc0) == 0x80 &&
+            (p[2] & 0xc0) == 0x80) {
+            /* Three bytes, the common case (Chinese): the same rules as
+             * below, without the loop. */
+            unsigned cp3 = ((c & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+            if (cp3 < 0x800 || (cp3 >= 0xd800 && cp3 <= 0xdfff))
+                return 0;
+            p += 3;
+            continue;
+        }
         size_t n;
         unsigned cp, min;
         if ((c & 0xe0) == 0xc0) {
