@@ -7,6 +7,9 @@
  * wm_record_decode; a ZBatch unpacked by wm_wire_unpack, then its records
  * likewise; frontier hash lengths of Hello, Welcome, Ack, Reject,
  * Heartbeat); the same input is also decoded as a Bundle and an Identity.
+ * The SyncMsg is decoded twice, with malloc and into an arena as the
+ * aggregator does (wm_pb_decode_in): both must agree (the same verdict,
+ * the same message packed again); a ZBatch's hashes must be its records'.
  * Records are verified with the fixed key of the golden vectors (seed
  * 0..31), the key `hostile --dump` signs the seeds with, so seeds reach the
  * success paths. Seeds: tests/fuzz/corpus_sync (hostile --dump DIR).
@@ -67,8 +70,13 @@ static void walk_sync(const Wm__SyncMsg *m)
         sink += frontier(m->zbatch->head);
         if (wm_wire_unpack(m->zbatch, WM_SYNC_MAX_RECORDS, &b, why, sizeof why) ==
             WM_SYNC_R_OK) {
-            for (size_t i = 0; i < b.n; i++)
+            for (size_t i = 0; i < b.n; i++) {
+                uint8_t h[WM_HASH_BYTES];
                 fuzz_srec(b.recs[i].data, b.recs[i].len);
+                wm_srec_hash_buf(b.recs[i].data, b.recs[i].len, h);
+                if (memcmp(h, b.hashes + i * WM_HASH_BYTES, WM_HASH_BYTES) != 0)
+                    abort(); /* ingest chains with these: they must be the records' */
+            }
             wm_wire_batch_free(&b);
         }
         break;
@@ -89,6 +97,29 @@ static void walk_sync(const Wm__SyncMsg *m)
     (void)sink;
 }
 
+/* The aggregator's decode (wm_pb_decode_in) against the malloc one (m, or
+ * NULL if it refused the input): the same verdict, the same message. */
+static void same_in_arena(const Wm__SyncMsg *m, const uint8_t *data, size_t size)
+{
+    wm_arena_t ar = {0};
+    Wm__SyncMsg *am = NULL;
+    int ok = wm_pb_decode_in(&ar, &wm__sync_msg__descriptor, data, size, FUZZ_MAX_MSG,
+                             (void **)&am) == WM_OK;
+    if (ok != (m != NULL))
+        abort();
+    if (ok) {
+        uint8_t *a = NULL, *b = NULL;
+        size_t alen = 0, blen = 0;
+        if (wm_pb_encode(&m->base, &a, &alen) != WM_OK ||
+            wm_pb_encode(&am->base, &b, &blen) != WM_OK || alen != blen ||
+            memcmp(a, b, alen) != 0)
+            abort();
+        free(a);
+        free(b);
+    }
+    wm_arena_free(&ar);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     Wm__SyncMsg *sm = NULL;
@@ -98,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (wm_pb_decode(&wm__sync_msg__descriptor, data, size, FUZZ_MAX_MSG, (void **)&sm) ==
         WM_OK)
         walk_sync(sm);
+    same_in_arena(sm, data, size);
     wm_pb_free(&sm);
     if (wm_pb_decode(&wm__bundle__descriptor, data, size, FUZZ_MAX_MSG, (void **)&bu) == WM_OK) {
         (void)frontier(bu->from);
