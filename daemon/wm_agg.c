@@ -142,6 +142,7 @@ wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
         wm_why(why, cap, "cannot read what is still unverified: %s", wm_strerror(err));
         goto fail;
     }
+    wm_agg_orders_decide(a); /* steps promoted before a crash get their word now */
     if ((err = wm_verifier_start(node->store, net, &a->verifier)) != WM_OK) {
         wm_why(why, cap, "cannot start the verifier thread: %s", wm_strerror(err));
         goto fail;

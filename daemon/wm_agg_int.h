@@ -9,7 +9,9 @@
  *   wm_agg_audit.c   the audit relay: FETCH to a child, its RECORDS back to
  *                    the control request that asked;
  *   wm_agg_verify.c  staged records, checked by the verifier thread,
- *                    promoted into the log or quarantined.
+ *                    promoted into the log or quarantined;
+ *   wm_agg_orders.c  the aggregator's word on its orders (order_assigned,
+ *                    order_completed) after a child's step is promoted.
  * Single-threaded: everything here runs on the daemon's poll loop.
  */
 #ifndef WM_AGG_INT_H
@@ -72,6 +74,13 @@ typedef struct {
     uint64_t v_bad_seq;
     char v_why[WM_WHY_MAX];
     time_t unverified_since; /* when staged records began to wait; 0: none */
+    /* The aggregator's word on orders (wm_agg_orders.c): how far this
+     * child's steps were decided (loaded from meta when o_loaded is 0),
+     * and how many records were read past the saved mark. */
+    int o_loaded;
+    uint32_t o_epoch;
+    uint64_t o_seq;
+    uint64_t o_unsaved;
     int relays;         /* this session agreed rollup-bin: FETCH may carry a path */
     wm_link_t link;     /* wire bytes since start; link.zstd: in use on the session */
     int64_t rx_ms;      /* monotonic ms of its last message; 0: none yet */
@@ -205,5 +214,13 @@ WM_MUST_CHECK wm_err_t wm_agg_lag_restore(wm_agg_t *a, time_t now);
 /* Moves what the verifier vouched for into the log; quarantines on a bad
  * signature. Durable on return; what is left waits for the next call. */
 void wm_agg_promote(wm_agg_t *a);
+
+/* ---- wm_agg_orders.c: the aggregator's word on its orders ---- */
+
+/* Writes order_assigned / order_completed for every child's promoted
+ * order_accept / order_done that has no word yet (derived from the stored
+ * logs: idempotent). Call after each promotion commit and at start-up.
+ * Failures are logged; the next call tries again. */
+void wm_agg_orders_decide(wm_agg_t *a);
 
 #endif

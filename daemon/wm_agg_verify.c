@@ -132,6 +132,8 @@ void wm_agg_promote(wm_agg_t *a)
         wm_agg_budget_stored(a, (PROMOTE_MAX - budget) * WM_AGG_RECORD_BYTES);
     }
     free(done);
+    if (err == WM_OK)
+        wm_agg_orders_decide(a); /* the promoted steps get the aggregator's word */
 }
 
 wm_sock_t *wm_agg_verifier(wm_agg_t *a)

@@ -301,3 +301,42 @@ wm_err_t wm_orders_apply_all(wm_orders_t *o, wm_record_t **v, size_t n)
     } while (o->changes != before); /* ends: states only move forward */
     return WM_OK;
 }
+
+/* The decision on an acceptance by station of order x. */
+static wm_decide_t decide_accept(const wm_order_t *x, const char *station, const char **why)
+{
+    if (x->state == WM_ORDER_CANCELLED)
+        return *why = "order cancelled", WM_DECIDE_NONE;
+    if (x->to[0] && strcmp(x->to, station) != 0)
+        return *why = "order addressed to another station", WM_DECIDE_NONE;
+    if (x->state == WM_ORDER_DISPATCHED)
+        return WM_DECIDE_ASSIGN;
+    if (strcmp(x->station, station) == 0)
+        return WM_DECIDE_NONE; /* it is this station's already */
+    return *why = "order taken by another station", WM_DECIDE_NONE;
+}
+
+/* The decision on a completion by station of order x. */
+static wm_decide_t decide_done(const wm_order_t *x, const char *station, const char **why)
+{
+    if (x->state == WM_ORDER_CANCELLED)
+        return *why = "order cancelled", WM_DECIDE_NONE;
+    if (x->state == WM_ORDER_DISPATCHED || strcmp(x->station, station) != 0)
+        return *why = "order not accepted by this station", WM_DECIDE_NONE;
+    if (x->state == WM_ORDER_ACCEPTED)
+        return WM_DECIDE_COMPLETE;
+    return WM_DECIDE_NONE; /* done by it already */
+}
+
+wm_decide_t wm_orders_decide(const wm_orders_t *o, const char *self, const wm_record_t *r,
+                             const char **why)
+{
+    *why = "";
+    int acc = r->body_case == WM__RECORD__BODY_ORDER_ACCEPT;
+    if ((!acc && r->body_case != WM__RECORD__BODY_ORDER_DONE) || !r->station)
+        return WM_DECIDE_NONE;
+    const wm_order_t *x = step_order(o, r);
+    if (!x || strcmp(x->log, self) != 0)
+        return *why = "unknown order", WM_DECIDE_NONE;
+    return acc ? decide_accept(x, r->station, why) : decide_done(x, r->station, why);
+}

@@ -133,6 +133,31 @@ char *wm_order_id(const char *log, uint32_t epoch, uint64_t seq, char *buf);
 WM_MUST_CHECK wm_err_t wm_order_id_parse(const char *id, char log[WM_ID_MAX + 1],
                                          uint32_t *epoch, uint64_t *seq);
 
+/* ---- the aggregator's word (PROTOCOL.md §3, "The aggregator's word") ----
+ * When an aggregator promotes a child's verified order_accept or
+ * order_done, it decides whether to write order_assigned / order_completed
+ * in its own log. The decision depends only on o, the book of the
+ * aggregator's own log (its service orders, cancellations, assignments and
+ * completions, applied with wm_orders_apply_all), and on the step. */
+typedef enum {
+    WM_DECIDE_NONE = 0, /* nothing to write (see *why: "" when nothing is wrong) */
+    WM_DECIDE_ASSIGN,   /* write order_assigned naming the step's station */
+    WM_DECIDE_COMPLETE, /* write order_completed naming the step's station */
+} wm_decide_t;
+
+/* The decision for step r (an order_accept or order_done of a child's log
+ * r->station) at the aggregator self: ASSIGN for an acceptance of an order
+ * of self's log that is dispatched and open or addressed to r->station;
+ * COMPLETE for a completion by the station the order is assigned to while
+ * it is accepted. Otherwise NONE, and *why (static English) names what is
+ * wrong, "" when the step is merely a repeat (the order is already that
+ * station's, or done by it) or is not a step: "unknown order" (not an
+ * order of self's log), "order cancelled", "order addressed to another
+ * station", "order taken by another station", "order not accepted by this
+ * station", "order already done". Thread-safe for distinct books. */
+wm_decide_t wm_orders_decide(const wm_orders_t *o, const char *self, const wm_record_t *r,
+                             const char **why);
+
 void wm_orders_free(wm_orders_t *o);
 
 #endif

@@ -18,16 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
 
-PORT=$(free_port) || { fail "no free port"; finish; }
-TW=$T/town A=$T/a B=$T/b
-init_town "$TW" xx/longhua "$PORT" || finish
-KEY=$(town_key "$TW")
-init_station "$A" xx/longhua/a "$PORT" "$KEY" && init_station "$B" xx/longhua/b "$PORT" "$KEY" ||
-    finish
-start_daemon "$TW"
-TPID=$DPID
-wait_ready "$TW" "$TPID" || finish
-enroll "$A" "$TW" && enroll "$B" "$TW" || finish
+orders_town || finish
 for n in "$A" "$B"; do
     start_daemon "$n"
     wait_ready "$n" || finish

@@ -49,6 +49,22 @@ start_two() {
     wait_ready "$2" "$SPID"
 }
 
+# orders_town: the needs-and-orders tests' town xx/longhua ($TW, running as
+# $TPID) and its stations xx/longhua/a ($A) and xx/longhua/b ($B), enrolled,
+# not started. Returns 1 (and has said why) on failure.
+orders_town() {
+    PORT=$(free_port) || { fail "no free port"; return 1; }
+    TW=$T/town A=$T/a B=$T/b
+    init_town "$TW" xx/longhua "$PORT" || return 1
+    KEY=$(town_key "$TW")
+    init_station "$A" xx/longhua/a "$PORT" "$KEY" && init_station "$B" xx/longhua/b "$PORT" "$KEY" ||
+        return 1
+    start_daemon "$TW"
+    TPID=$DPID
+    wait_ready "$TW" "$TPID" || return 1
+    enroll "$A" "$TW" && enroll "$B" "$TW"
+}
+
 # town_key TOWNDIR: the town's Curve25519 public key (hex).
 town_key() { cat "$1/keys/curve.pub"; }
 

@@ -365,6 +365,94 @@ static void test_id(void **state)
             fail_msg("accepted the order id \"%s\"", bad[i]);
 }
 
+/* A record of log `station` at seq, with body kind k naming order
+ * xx/t:1:oseq (service orders: open when to is NULL). */
+typedef struct {
+    wm_record_t r;
+    Wm__ServiceOrder so;
+    Wm__OrderAccept acc;
+    Wm__OrderDone done;
+    Wm__OrderCancel cancel;
+    Wm__OrderAssigned asg;
+    Wm__OrderCompleted comp;
+} rec_t;
+
+static wm_record_t *mk(rec_t *x, const char *station, uint64_t seq, Wm__Record__BodyCase k,
+                       uint64_t oseq, const char *who)
+{
+    memset(x, 0, sizeof *x);
+    wm__record__init(&x->r);
+    x->r.station = (char *)station, x->r.epoch = 1, x->r.seq = seq, x->r.body_case = k;
+    switch (k) {
+    case WM__RECORD__BODY_SERVICE_ORDER:
+        wm__service_order__init(&x->so);
+        x->so.date = 20240301, x->so.due = 20240401, x->so.title = (char *)"o";
+        x->so.to_station = (char *)(who ? who : "");
+        x->r.service_order = &x->so;
+        break;
+#define STEP(m, init, f)                                                                       \
+    init(&x->m);                                                                               \
+    x->m.date = 20240302, x->m.order_station = (char *)"xx/t", x->m.order_epoch = 1,           \
+    x->m.order_seq = oseq;                                                                     \
+    x->r.f = &x->m;                                                                            \
+    break
+    case WM__RECORD__BODY_ORDER_ACCEPT: STEP(acc, wm__order_accept__init, order_accept);
+    case WM__RECORD__BODY_ORDER_DONE: STEP(done, wm__order_done__init, order_done);
+    case WM__RECORD__BODY_ORDER_CANCEL: STEP(cancel, wm__order_cancel__init, order_cancel);
+    case WM__RECORD__BODY_ORDER_ASSIGNED: STEP(asg, wm__order_assigned__init, order_assigned);
+    default: STEP(comp, wm__order_completed__init, order_completed);
+#undef STEP
+    }
+    x->asg.station = x->comp.station = (char *)who; /* the aggregator's word names it */
+    return &x->r;
+}
+
+/* The aggregator's word (wm_orders_decide) on each kind of step: the
+ * first acceptance of an open order is assigned, every later one is not
+ * counted and says why; a completion only from the taker. */
+static void test_decide(void **state)
+{
+    (void)state;
+    wm_orders_t o = WM_ORDERS_INIT;
+    rec_t x;
+    const char *why = NULL;
+    const char *s1 = "xx/t/s1", *s2 = "xx/t/s2";
+    const Wm__Record__BodyCase ACC = WM__RECORD__BODY_ORDER_ACCEPT,
+                               DONE = WM__RECORD__BODY_ORDER_DONE;
+    assert_int_equal(wm_orders_apply(&o, mk(&x, "xx/t", 1, WM__RECORD__BODY_SERVICE_ORDER, 0, NULL)), WM_OK);
+    assert_int_equal(wm_orders_apply(&o, mk(&x, "xx/t", 2, WM__RECORD__BODY_SERVICE_ORDER, 0, s2)), WM_OK);
+    assert_int_equal(wm_orders_apply(&o, mk(&x, "xx/t", 3, WM__RECORD__BODY_SERVICE_ORDER, 0, NULL)), WM_OK);
+    assert_int_equal(wm_orders_apply(&o, mk(&x, "xx/t", 4, WM__RECORD__BODY_ORDER_CANCEL, 3, NULL)), WM_OK);
+    /* open order 1: s1 first */
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s1, 5, DONE, 1, NULL), &why), WM_DECIDE_NONE);
+    assert_string_equal(why, "order not accepted by this station");
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s1, 6, ACC, 1, NULL), &why), WM_DECIDE_ASSIGN);
+    assert_int_equal(wm_orders_apply(&o, mk(&x, "xx/t", 5, WM__RECORD__BODY_ORDER_ASSIGNED, 1, s1)), WM_OK);
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s2, 7, ACC, 1, NULL), &why), WM_DECIDE_NONE);
+    assert_string_equal(why, "order taken by another station");
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s1, 6, ACC, 1, NULL), &why), WM_DECIDE_NONE);
+    assert_string_equal(why, ""); /* the word is written: a repeat */
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s2, 8, DONE, 1, NULL), &why), WM_DECIDE_NONE);
+    assert_string_equal(why, "order not accepted by this station");
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s1, 9, DONE, 1, NULL), &why), WM_DECIDE_COMPLETE);
+    assert_int_equal(wm_orders_apply(&o, mk(&x, "xx/t", 6, WM__RECORD__BODY_ORDER_COMPLETED, 1, s1)), WM_OK);
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s1, 9, DONE, 1, NULL), &why), WM_DECIDE_NONE);
+    assert_string_equal(why, "");
+    /* order 2 is s2's; order 3 cancelled; 99 and another log's unknown */
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s1, 10, ACC, 2, NULL), &why), WM_DECIDE_NONE);
+    assert_string_equal(why, "order addressed to another station");
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s2, 11, ACC, 2, NULL), &why), WM_DECIDE_ASSIGN);
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s1, 12, ACC, 3, NULL), &why), WM_DECIDE_NONE);
+    assert_string_equal(why, "order cancelled");
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s1, 13, ACC, 99, NULL), &why), WM_DECIDE_NONE);
+    assert_string_equal(why, "unknown order");
+    assert_int_equal(wm_orders_decide(&o, "xx/u", mk(&x, s1, 14, ACC, 2, NULL), &why), WM_DECIDE_NONE);
+    assert_string_equal(why, "unknown order");
+    assert_int_equal(wm_orders_decide(&o, "xx/t", mk(&x, s1, 15, WM__RECORD__BODY_RATING, 1, NULL), &why),
+                     WM_DECIDE_NONE);
+    wm_orders_free(&o);
+}
+
 /* Each of kinds[0..n) belongs to tier `want`: written at its own tier
  * (aggregator = own), refused at the other naming the field "kind". */
 static void one_tier(const Wm__Record__BodyCase *kinds, size_t n, wm_writer_t want, int own)
@@ -414,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_apply_all),
         cmocka_unit_test(test_id),
         cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_decide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
