@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_blob — the content-addressed blob store (NODE/blobs/); see wm_blob.h
+ * for the files and the durability contract. Everything goes through the
+ * directory's fd (openat, renameat, unlinkat), so a store keeps working on
+ * its directory whatever the process's working directory is. */
+#include "wm_blob.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wm_i18n.h"
+
+#define PART_SUFFIX ".part"
+#define TMP_PREFIX ".tmp-"
+#define NAME_MAX_LEN (WM_BLOB_HEXLEN + 32) /* a blob's, a .part's or a temp name */
+#define IO_CHUNK ((size_t)64 << 10)        /* read size when hashing a file */
+
+struct wm_blob {
+    int dfd;
+    char *dir;
+};
+
+static void blob_name(const uint8_t hash[static WM_HASH_BYTES], const char *suffix,
+                      char out[static NAME_MAX_LEN])
+{
+    char hex[WM_BLOB_HEXLEN + 1];
+    snprintf(out, NAME_MAX_LEN, "%s%s", wm_hex(hash, WM_HASH_BYTES, hex), suffix);
+}
+
+/* The directory entry is durable once this returns WM_OK. */
+static wm_err_t sync_dir(const wm_blob_t *bs)
+{
+    return fsync(bs->dfd) == 0 ? WM_OK : wm_err_from_errno(errno);
+}
+
+static wm_err_t write_all(int fd, const uint8_t *p, size_t len, off_t off)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(fd, p, len, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? wm_err_from_errno(errno) : WM_EIO;
+        p += n;
+        len -= (size_t)n;
+        off += n;
+    }
+    return WM_OK;
+}
+
+/* Hashes the first size bytes of fd; WM_ESTATE if it holds fewer. */
+static wm_err_t hash_fd(int fd, uint64_t size, uint8_t out[static WM_HASH_BYTES])
+{
+    wm_err_t err = WM_OK;
+    wm_hash_state_t st;
+    uint8_t *buf = malloc(IO_CHUNK);
+    uint64_t off = 0;
+    if (!buf)
+        return WM_ENOMEM;
+    wm_hash_init(&st);
+    while (off < size) {
+        size_t want = size - off < IO_CHUNK ? (size_t)(size - off) : IO_CHUNK;
+        ssize_t n = pread(fd, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err = wm_err_from_errno(errno);
+            goto out;
+        }
+        if (n == 0) {
+            err = WM_ESTATE;
+            goto out;
+        }
+        wm_hash_update(&st, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    wm_hash_final(&st, out);
+out:
+    free(buf);
+    return err;
+}
+
+/* A walk over the store's directory from its start (its own fd, so walks
+ * may run at once); NULL with errno set on failure. */
+static DIR *walk_open(const wm_blob_t *bs)
+{
+    int fd = dup(bs->dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        errno = e;
+        return NULL;
+    }
+    rewinddir(d);
+    return d;
+}
+
+/* Removes the .tmp- files a crashed put left behind. */
+static wm_err_t sweep_tmp(wm_blob_t *bs)
+{
+    wm_err_t err = WM_OK;
+    DIR *d = walk_open(bs);
+    if (!d)
+        return wm_err_from_errno(errno);
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 &&
+            unlinkat(bs->dfd, e->d_name, 0) != 0 && errno != ENOENT) {
+            err = wm_err_from_errno(errno);
+            goto out;
+        }
+        errno = 0;
+    }
+    if (errno != 0)
+        err = wm_err_from_errno(errno);
+out:
+    closedir(d);
+    return err;
+}
+
+wm_err_t wm_blob_open(const char *dir, wm_blob_t **out)
+{
+    wm_err_t err = WM_OK;
+    wm_blob_t *bs = calloc(1, sizeof *bs);
+    *out = NULL;
+    if (!bs || !(bs->dir = strdup(dir))) {
+        err = WM_ENOMEM;
+        goto out;
+    }
+    bs->dfd = -1;
+    if (mkdir(dir, WM_BLOB_DIR_MODE) != 0 && errno != EEXIST) {
+        err = wm_err_from_errno(errno);
+        goto out;
+    }
+    bs->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (bs->dfd < 0) {
+        err = wm_err_from_errno(errno);
+        goto out;
+    }
+    if ((err = sweep_tmp(bs)) != WM_OK)
+        goto out;
+    *out = bs;
+    bs = NULL;
+out:
+    wm_blob_close(&bs);
+    return err;
+}
+
+void wm_blob_close(wm_blob_t **bs)
+{
+    if (!bs || !*bs)
+        return;
+    if ((*bs)->dfd >= 0)
+        close((*bs)->dfd);
+    free((*bs)->dir);
+    free(*bs);
+    *bs = NULL;
+}
+
+const char *wm_blob_dir(const wm_blob_t *bs)
+{
+    return bs->dir;
+}
+
+wm_err_t wm_blob_has(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                     uint64_t *size)
+{
+    char name[NAME_MAX_LEN];
+    struct stat st;
+    blob_name(hash, "", name);
+    if (fstatat(bs->dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? WM_ENOTFOUND : wm_err_from_errno(errno);
+    if (!S_ISREG(st.st_mode))
+        return WM_ENOTFOUND;
+    if (size)
+        *size = (uint64_t)st.st_size;
+    return WM_OK;
+}
+
+wm_err_t wm_blob_put(wm_blob_t *bs, const uint8_t *data, size_t len,
+                     uint8_t hash[static WM_HASH_BYTES])
+{
+    wm_err_t err = WM_OK;
+    char name[NAME_MAX_LEN], tmp[NAME_MAX_LEN + 16];
+    int fd = -1;
+    bool linked = false;
+    if ((uint64_t)len > WM_BLOB_MAX)
+        return WM_ETOOBIG;
+    wm_hash(data, len, hash);
+    if ((err = wm_blob_has(bs, hash, NULL)) != WM_ENOTFOUND)
+        return err; /* WM_OK: stored once already */
+    err = WM_OK;
+    blob_name(hash, "", name);
+    memcpy(tmp, TMP_PREFIX, strlen(TMP_PREFIX));
+    memcpy(tmp + strlen(TMP_PREFIX), name, WM_BLOB_HEXLEN);
+    memcpy(tmp + strlen(TMP_PREFIX) + WM_BLOB_HEXLEN, "-XXXXXX", 8);
+    /* mkostemp needs a path; the directory's own path is used only here,
+     * where the name is random and O_EXCL. */
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", bs->dir, tmp) >= (int)sizeof path)
+        return WM_ETOOBIG;
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0)
+        return wm_err_from_errno(errno);
+    linked = true;
+    memcpy(tmp, path + strlen(bs->dir) + 1, strlen(tmp) + 1);
+    if (fchmod(fd, WM_BLOB_FILE_MODE) != 0 || (err = write_all(fd, data, len, 0)) != WM_OK ||
+        fsync(fd) != 0) {
+        if (err == WM_OK)
+            err = wm_err_from_errno(errno);
+        goto out;
+    }
+    /* The file holds exactly the blob's bytes, durably: only now may it
+     * take the blob's name. */
+    if (renameat(bs->dfd, tmp, bs->dfd, name) != 0) {
+        err = wm_err_from_errno(errno);
+        goto out;
+    }
+    linked = false;
+    err = sync_dir(bs); /* the blob is present, durably, from here */
+out:
+    if (fd >= 0)
+        close(fd);
+    if (linked)
+        unlinkat(bs->dfd, tmp, 0);
+    return err;
+}
+
+wm_err_t wm_blob_open_read(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                           int *fd, uint64_t *size)
+{
+    char name[NAME_MAX_LEN];
+    struct stat st;
+    blob_name(hash, "", name);
+    *fd = openat(bs->dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (*fd < 0)
+        return errno == ENOENT || errno == ELOOP ? WM_ENOTFOUND : wm_err_from_errno(errno);
+    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        wm_err_t err = S_ISREG(st.st_mode) ? wm_err_from_errno(errno) : WM_ENOTFOUND;
+        close(*fd);
+        *fd = -1;
+        return err;
+    }
+    *size = (uint64_t)st.st_size;
+    return WM_OK;
+}
+
+wm_err_t wm_blob_read(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                      uint64_t off, uint8_t *buf, size_t cap, size_t *n)
+{
+    int fd = -1;
+    uint64_t size = 0;
+    wm_err_t err = wm_blob_open_read(bs, hash, &fd, &size);
+    *n = 0;
+    if (err != WM_OK)
+        return err;
+    while (*n < cap && off + *n < size) {
+        ssize_t r = pread(fd, buf + *n, cap - *n, (off_t)(off + *n));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            err = r < 0 ? wm_err_from_errno(errno) : WM_EIO;
+            break;
+        }
+        *n += (size_t)r;
+    }
+    close(fd);
+    return err;
+}
+
+wm_err_t wm_blob_part_held(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                           uint64_t size, uint64_t *held)
+{
+    char name[NAME_MAX_LEN];
+    struct stat st;
+    uint64_t have = 0;
+    wm_err_t err = wm_blob_has(bs, hash, &have);
+    *held = 0;
+    if (err == WM_OK) {
+        *held = have;
+        return WM_OK;
+    }
+    if (err != WM_ENOTFOUND)
+        return err;
+    blob_name(hash, PART_SUFFIX, name);
+    if (fstatat(bs->dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? WM_OK : wm_err_from_errno(errno);
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > size) {
+        /* Not this blob's bytes (or not a file): start again from 0. */
+        if (unlinkat(bs->dfd, name, 0) != 0 && errno != ENOENT)
+            return wm_err_from_errno(errno);
+        return WM_OK;
+    }
+    *held = (uint64_t)st.st_size;
+    return WM_OK;
+}
+
+wm_err_t wm_blob_part_write(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                            uint64_t size, uint64_t off, const uint8_t *data, size_t len)
+{
+    wm_err_t err = WM_OK;
+    char name[NAME_MAX_LEN];
+    uint64_t held = 0;
+    int fd = -1;
+    if (size > WM_BLOB_MAX || off > size || (uint64_t)len > size - off)
+        return WM_ETOOBIG;
+    if (wm_blob_has(bs, hash, NULL) == WM_OK)
+        return WM_EEXIST;
+    if ((err = wm_blob_part_held(bs, hash, size, &held)) != WM_OK)
+        return err;
+    if (held != off)
+        return WM_ECHAIN;
+    blob_name(hash, PART_SUFFIX, name);
+    fd = openat(bs->dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, WM_BLOB_FILE_MODE);
+    if (fd < 0)
+        return wm_err_from_errno(errno);
+    err = write_all(fd, data, len, (off_t)off);
+    if (err != WM_OK && ftruncate(fd, (off_t)off) != 0)
+        err = WM_EIO; /* cannot even take the short write back */
+    close(fd);
+    return err;
+}
+
+wm_err_t wm_blob_part_discard(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES])
+{
+    char name[NAME_MAX_LEN];
+    blob_name(hash, PART_SUFFIX, name);
+    if (unlinkat(bs->dfd, name, 0) != 0 && errno != ENOENT)
+        return wm_err_from_errno(errno);
+    return WM_OK;
+}
+
+wm_err_t wm_blob_part_complete(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                               uint64_t size, char *why, size_t cap)
+{
+    wm_err_t err = WM_OK;
+    char name[NAME_MAX_LEN], part[NAME_MAX_LEN], hex[WM_BLOB_HEXLEN + 1];
+    uint8_t got[WM_HASH_BYTES];
+    struct stat st;
+    int fd = -1;
+    if (wm_blob_has(bs, hash, NULL) == WM_OK)
+        return WM_OK;
+    blob_name(hash, "", name);
+    blob_name(hash, PART_SUFFIX, part);
+    wm_hex(hash, WM_HASH_BYTES, hex);
+    fd = openat(bs->dfd, part, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        err = errno == ENOENT ? WM_ESTATE : wm_err_from_errno(errno);
+        wm_why(why, cap, "blob %s: nothing received yet", hex);
+        goto out;
+    }
+    if ((uint64_t)st.st_size != size) {
+        err = (uint64_t)st.st_size < size ? WM_ESTATE : WM_ECORRUPT;
+        wm_why(why, cap, "blob %s: %llu of %llu bytes received", hex,
+               (unsigned long long)st.st_size, (unsigned long long)size);
+        goto discard_if_corrupt;
+    }
+    if ((err = hash_fd(fd, size, got)) != WM_OK)
+        goto out;
+    if (!wm_ct_equal(got, hash, WM_HASH_BYTES)) {
+        err = WM_ECORRUPT;
+        wm_why(why, cap, "blob %s: the bytes received do not hash to it; discarded", hex);
+        goto discard_if_corrupt;
+    }
+    /* The .part holds exactly the blob's bytes; durable before it is named. */
+    if (fsync(fd) != 0 || renameat(bs->dfd, part, bs->dfd, name) != 0) {
+        err = wm_err_from_errno(errno);
+        goto out;
+    }
+    err = sync_dir(bs); /* present, durably, from here */
+    goto out;
+discard_if_corrupt:
+    if (err == WM_ECORRUPT && unlinkat(bs->dfd, part, 0) != 0 && errno != ENOENT)
+        err = wm_err_from_errno(errno);
+out:
+    if (fd >= 0)
+        close(fd);
+    return err;
+}
+
+wm_err_t wm_blob_verify(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                        char *why, size_t cap)
+{
+    char hex[WM_BLOB_HEXLEN + 1];
+    uint8_t got[WM_HASH_BYTES];
+    uint64_t size = 0;
+    int fd = -1;
+    wm_err_t err = wm_blob_open_read(bs, hash, &fd, &size);
+    wm_hex(hash, WM_HASH_BYTES, hex);
+    if (err != WM_OK) {
+        wm_why(why, cap, "blob %s: %s", hex, wm_strerror(err));
+        return err;
+    }
+    err = hash_fd(fd, size, got);
+    close(fd);
+    if (err == WM_OK && !wm_ct_equal(got, hash, WM_HASH_BYTES)) {
+        err = WM_ECORRUPT;
+        wm_why(why, cap, "blob %s: its file's bytes do not hash to its name (altered or damaged)",
+               hex);
+    } else if (err != WM_OK) {
+        wm_why(why, cap, "blob %s: %s", hex, wm_strerror(err));
+    }
+    return err;
+}
+
+/* The hash a directory entry names, if it is a blob's name; 0 if so. */
+static int parse_name(const char *n, uint8_t hash[static WM_HASH_BYTES])
+{
+    if (strlen(n) != WM_BLOB_HEXLEN)
+        return -1;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return -1; /* wm_hex writes lowercase only */
+    return wm_unhex(n, hash, WM_HASH_BYTES) == WM_OK ? 0 : -1;
+}
+
+wm_err_t wm_blob_list(const wm_blob_t *bs, wm_blob_each_fn fn, void *ctx)
+{
+    wm_err_t err = WM_OK;
+    uint8_t hash[WM_HASH_BYTES];
+    struct stat st;
+    DIR *d = walk_open(bs);
+    if (!d)
+        return wm_err_from_errno(errno);
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (!e) {
+            if (errno != 0)
+                err = wm_err_from_errno(errno);
+            break;
+        }
+        if (parse_name(e->d_name, hash) != 0)
+            continue;
+        if (fstatat(bs->dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT)
+                continue; /* removed while we walked */
+            err = wm_err_from_errno(errno);
+            break;
+        }
+        if (S_ISREG(st.st_mode) && fn(hash, (uint64_t)st.st_size, ctx) != 0)
+            break;
+    }
+    closedir(d);
+    return err;
+}
+
+wm_err_t wm_blob_remove(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES])
+{
+    char name[NAME_MAX_LEN];
+    blob_name(hash, "", name);
+    if (unlinkat(bs->dfd, name, 0) != 0)
+        return errno == ENOENT ? WM_ENOTFOUND : wm_err_from_errno(errno);
+    return sync_dir(bs);
+}
