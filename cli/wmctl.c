@@ -34,6 +34,9 @@ static const wmctl_cmd_t commands[] = {
     {"log", cmd_log, "log [--from SEQ] [--epoch E] [--json]", N_("list the node's records")},
     {"verify", cmd_verify, "verify [--station ID] [--json]",
      N_("check the whole chain: linkage and every signature (exit 0 only if it verifies)")},
+    {"blob", cmd_blob, "blob get HASH [--out FILE] [--force]",
+     N_("write an evidence file (photo, sign-in sheet) this node holds, checked against its "
+        "hash")},
     {"status", cmd_status, "status [--json]",
      N_("the node's head, sync state (station) or every child's sync state (aggregator)")},
     {"keys", cmd_keys, "keys [--json]", N_("print this node's one-line public identity")},

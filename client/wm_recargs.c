@@ -297,7 +297,8 @@ static const char *const site_bools[] = {"plaque", "rules", "ledger", "equipment
 static const wm_recargs_kind_t kinds[] = {
     {"activity",
      "--date D --category CAT --title T [--service-kind K] [--team TEAM] [--participants N] "
-     "[--volunteers N] [--hours H] [--place P] [--festival F]...",
+     "[--volunteers N] [--hours H] [--place P] [--festival F]... [--photo FILE]... "
+     "[--attach FILE]",
      no_bools},
     {"publicity", "--date D --channel wechat|website|poster|leaflet --count N", no_bools},
     {"volunteers", "--date D --registered N --verified N", no_bools},

@@ -23,6 +23,7 @@
 #include "wm_date.h"
 #include "wm_crypto.h"
 #include "wm_diag.h"
+#include "wm_evidence.h"
 #include "wm_i18n.h"
 #include "wm_net.h"
 #include "wm_agg.h"
@@ -73,6 +74,7 @@ typedef struct {
     wm_agg_t *agg;          /* aggregators (listen set) */
     wm_upstream_t *up;      /* nodes with an upstream */
     wm_sock_t *up_sock;     /* the upstream socket registered with loop */
+    wm_blob_t *blobs;       /* the node's evidence files (NODE/blobs) */
     uint64_t idle_sig;      /* what the node last did (idle_trim) */
     int64_t idle_since_ms;  /* when idle_sig last changed */
     int trimmed;            /* memory given back since then */
@@ -181,9 +183,16 @@ static int unverified(daemon_t *d, char *why, size_t cap)
 
 static void op_append(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
-    (void)d;
     if (!c->req->append) {
         ctl_fail(c, WM_EINVAL, "append", _("no record to append"));
+        return;
+    }
+    const char *field = "";
+    char why[WM_WHY_MAX] = "";
+    /* A record names only files the store holds durably (wm_evidence.h). */
+    wm_err_t err = wm_evidence_check(d->blobs, c->req->append, &field, why, sizeof why);
+    if (err != WM_OK) {
+        ctl_fail(c, err, field, why);
         return;
     }
     t->ap[t->na].body = c->req->append;
@@ -313,6 +322,35 @@ static void op_user(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
             op == WM_USERS_ADD ? u->role : "");
 }
 
+/* A chunk of an evidence file into the store (wm_evidence.h). */
+static void op_blob_put(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    const char *field = "";
+    char why[WM_WHY_MAX] = "";
+    (void)t;
+    wm_err_t err = wm_evidence_put(d->blobs, c->req->blob_put, &c->reply.blob_held, &field, why,
+                                   sizeof why);
+    if (err != WM_OK)
+        ctl_fail(c, err, field, why);
+}
+
+/* A chunk of a stored evidence file (wmctl blob get). */
+static void op_blob_get(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    char why[WM_WHY_MAX] = "";
+    uint8_t *data = NULL;
+    size_t len = 0;
+    (void)t;
+    wm_err_t err = wm_evidence_get(d->blobs, c->req->blob_get, &data, &len, &c->reply.blob_size,
+                                   why, sizeof why);
+    if (err != WM_OK) {
+        ctl_fail(c, err, "hash", why);
+        return;
+    }
+    c->owned = (char *)data; /* freed with the reply */
+    c->reply.blob_data.data = data, c->reply.blob_data.len = len;
+}
+
 static const ctl_op_t ctl_ops[] = {
     {WM__CTL_REQUEST__OP_APPEND, "append", 0, op_append,
      "append a record body: the daemon writes the header and signs"},
@@ -330,6 +368,10 @@ static const ctl_op_t ctl_ops[] = {
      "ask a child for records (audit); answered when it does"},
     {WM__CTL_REQUEST__OP_USER, "user", 0, op_user,
      "add, re-password or delete a web console account"},
+    {WM__CTL_REQUEST__OP_BLOB_PUT, "blob_put", 0, op_blob_put,
+     "a chunk of an evidence file into the store (wmctl record --photo)"},
+    {WM__CTL_REQUEST__OP_BLOB_GET, "blob_get", 0, op_blob_get,
+     "a chunk of a stored evidence file (wmctl blob get)"},
 };
 
 static const ctl_op_t *ctl_op_find(Wm__CtlRequest__OpCase op)
@@ -792,6 +834,13 @@ int main(int argc, char **argv)
         wm_error(_("refusing to start: %s"), why);
         return err == WM_EFORK ? 3 : 1;
     }
+    char blobdir[PATH_MAX + 16];
+    snprintf(blobdir, sizeof blobdir, "%s/%s", d.cfg.dir, WM_BLOB_DIRNAME);
+    if ((err = wm_blob_open(blobdir, &d.blobs)) != WM_OK) {
+        wm_error(_("refusing to start: cannot open the store of evidence files %s: %s"), blobdir,
+                 wm_strerror(err));
+        goto out;
+    }
     if (daemon_open_sockets(&d) != WM_OK)
         goto out;
     rc = daemon_serve(&d);
@@ -802,6 +851,7 @@ out:
     wm_sock_close(&d.ctl);
     unlink(d.cfg.control);
     wm_net_free(&d.net);
+    wm_blob_close(&d.blobs);
     wm_node_close(&d.node);
     return rc;
 }

@@ -22,6 +22,9 @@
 
 #define WM_MSG_MAX_FRAMES 8
 #define WM_CTL_MAX_BYTES (4u << 20) /* largest control message */
+/* Most bytes of an evidence file in one control message (CtlRequest
+ * blob_put, CtlReply blob_data): a quarter of the largest message. */
+#define WM_CTL_BLOB_CHUNK (1u << 20)
 #define WM_CTL_MODE 0660            /* the control socket: its owner and group */
 
 typedef struct wm_net wm_net_t;

@@ -98,6 +98,7 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
                     {"web", "users"},           {"web", "assets"},
                     {"sync", "heartbeat_s"},    {"sync", "dead_link_s"},
                     {"sync", "handshake_s"},    {"sync", "keepalive_s"},
+                    {"blobs", "max_px"},        {"blobs", "date_tolerance_days"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -190,6 +191,18 @@ static int set_number(load_ctx_t *lc, const char *key, const char *value)
             return bad(lc, _("%s must be a whole number of days from 1 to 366 (got \"%s\")"), key,
                        value);
         *(key[0] == 'c' ? &c->cadence_days : &c->silent_days) = (unsigned)v;
+    } else if (strcmp(key, "max_px") == 0) {
+        if (parse_whole(value, &v) || v < WM_CONFIG_MAX_PX_MIN || v > WM_CONFIG_MAX_PX_MAX)
+            return bad(lc, _("max_px must be a whole number of pixels from 64 to 8192 (got "
+                             "\"%s\")%s"),
+                       value, "");
+        c->blobs_max_px = (unsigned)v;
+    } else if (strcmp(key, "date_tolerance_days") == 0) {
+        if (parse_whole(value, &v) || value[0] == '-' || v > WM_CONFIG_DATE_DAYS_MAX)
+            return bad(lc, _("date_tolerance_days must be a whole number of days from 0 to 366 "
+                             "(got \"%s\")%s"),
+                       value, "");
+        c->blobs_date_days = (unsigned)v;
     } else if (strcmp(key, "peer_lines") == 0 || strcmp(key, "peer_window") == 0) {
         if (parse_whole(value, &v) || v < 1 || v > 86400)
             return bad(lc, _("%s must be a whole number from 1 to 86400 (got \"%s\")"), key, value);
@@ -340,6 +353,8 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     cfg->cadence_days = 14;
     cfg->silent_days = 7;
     cfg->compress = 1;
+    cfg->blobs_max_px = WM_CONFIG_MAX_PX;
+    cfg->blobs_date_days = WM_CONFIG_DATE_DAYS;
     snprintf(cfg->web_listen, sizeof cfg->web_listen, "%s", WM_WEB_LISTEN);
     set_path(cfg, WM_NODEDIR_USERS, cfg->web_users, sizeof cfg->web_users);
     snprintf(cfg->web_assets, sizeof cfg->web_assets, "%s", WM_WEB_ASSETS);

@@ -21,6 +21,14 @@
  * children catch up at once stays under about 48 MiB (tests/bench). */
 #define WM_CONFIG_MEMORY_MB 32
 #define WM_CONFIG_MEMORY_MB_STR "32"
+/* [blobs] defaults and ranges: a photo's longest side (pixels) and how
+ * many days its capture date may lie from the activity's. */
+#define WM_CONFIG_MAX_PX 1600
+#define WM_CONFIG_MAX_PX_MIN 64
+#define WM_CONFIG_MAX_PX_MAX 8192
+#define WM_CONFIG_DATE_DAYS 3
+#define WM_CONFIG_DATE_DAYS_MAX 366
+
 /* [web] defaults: loopback only, the packaged assets, 8 hours idle. */
 #define WM_WEB_LISTEN "127.0.0.1:7460"
 #define WM_WEB_ASSETS "/usr/share/wmsync/web"
@@ -62,6 +70,9 @@ typedef struct {
     unsigned sync_memory_mb;   /* [sync] aggregator's memory budget for catch-up, MiB; 0: none */
     char export_postgres[1024]; /* [export] libpq connection string, "" if none */
     int compress;              /* [sync] offer feature "zstd" (compressed batches); default 1 */
+    unsigned blobs_max_px;     /* [blobs] longest side of a stored photo, pixels (1600) */
+    unsigned blobs_date_days;  /* [blobs] date_tolerance_days: a photo taken further than this
+                                * from its activity's date is a finding (3) */
     char web_listen[256];      /* [web] listen: ADDRESS:PORT wmweb serves */
     char web_tls_cert[PATH_MAX]; /* [web] PEM certificate, "" for plain HTTP (loopback only) */
     char web_tls_key[PATH_MAX];  /* [web] its PEM private key */

@@ -28,7 +28,9 @@ set -eu
 # (tests/linkemu) join network namespaces by a veth, cap its rate with tc
 # tbf, drop with nftables (blackholes, a NAT's forgotten flows), and give
 # a station daemon its own /etc/hosts; python3 runs their proxy
-# (wmproxy.py).
+# (wmproxy.py). libvips-dev (from libs.list, like every library): wmctl
+# normalises activity photos through it, and it_photos makes its test
+# images with it (JPEG with EXIF, PNG, WebP, HEIF).
 PKGS="build-essential cmake pkg-config
 protobuf-c-compiler lmdb-utils
 clang libclang-rt-14-dev

@@ -3,6 +3,8 @@
 #include "wm_recjson.h"
 
 #include <stdlib.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "wm_date.h"
@@ -67,6 +69,10 @@ static json_t *value_json(const ProtobufCFieldDescriptor *f, const void *p)
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
         return json_integer(*(const int64_t *)p);
+    case PROTOBUF_C_TYPE_FIXED64: /* a bit pattern (Attachment.dhash): 16 hex digits, as a
+                                   * JSON number would lose bits above 2^53 */
+        snprintf(buf, sizeof buf, "%016" PRIx64, *(const uint64_t *)p);
+        return json_string(buf);
     case PROTOBUF_C_TYPE_BOOL:
         return json_boolean(*(const protobuf_c_boolean *)p);
     case PROTOBUF_C_TYPE_ENUM:

@@ -4,7 +4,8 @@
  * descriptors so every kind (present and future) is rendered by one piece
  * of code. Enum values appear as their slugs ("theme_lecture"), dates as
  * "YYYY-MM-DD", hours_x100 as "hours" (a number), fen as "yuan" (a number),
- * bytes as lowercase hex. No I/O; thread-safe.
+ * bytes as lowercase hex, fixed64 (a dHash) as 16 hex digits. No I/O;
+ * thread-safe.
  */
 #ifndef WM_RECJSON_H
 #define WM_RECJSON_H

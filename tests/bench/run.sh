@@ -6,7 +6,8 @@
 # same between real daemons (status counters and TCP bytes).
 # Benchmarks are not tests: this prints what it measured and fails only if
 # a benchmark could not run. The storage figures come from bench_store; the
-# rollup cost and query latency from bench_rollup; the daemon round trip
+# rollup cost and query latency from bench_rollup; a phone photo's
+# normalisation time and bytes from bench_photo; the daemon round trip
 # (wmctl, and bench_ctl without process start-up) from bench_daemon.sh and
 # the town's catch-up and memory from bench_sync.sh, the PostgreSQL export
 # beside a plain COPY from bench_export.sh, the report latency at every
@@ -41,6 +42,14 @@ if [ -x "$BUILD/tests/bench/bench_wire" ]; then
     fi
 else
     echo "== bench_wire: skipped ($BUILD/tests/bench/bench_wire not built)"
+fi
+echo
+
+if [ -x "$BUILD/tests/bench/bench_photo" ]; then
+    echo "== bench_photo: a 12-MP phone photo through wmctl's normalisation (time, bytes)"
+    "$BUILD/tests/bench/bench_photo"
+else
+    echo "== bench_photo: skipped ($BUILD/tests/bench/bench_photo not built)"
 fi
 echo
 

@@ -38,7 +38,7 @@ expect() {
     fi
 }
 
-expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey export user web-cert need order notice help" \
+expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey export user web-cert need order notice blob help" \
     wmctl ""
 expect "create list accept done rate cancel" wmctl order ""
 expect "add list review" wmctl need ""
@@ -68,10 +68,15 @@ expect "wechat website poster leaflet" wmctl record publicity --channel ""
 expect "general branch" wmctl record team --team youth --kind ""
 expect "station town county city province" wmctl init --role ""
 expect "--category=theme_lecture --category=theory_education" wmctl record activity --category=the
-# used options are not offered again, except the repeatable --festival
-expect "--date --service-kind --team --participants --volunteers --hours --place --festival --tag --json" \
+# used options are not offered again, except the repeatable --festival and --photo
+expect "--date --service-kind --team --participants --volunteers --hours --place --festival --tag --photo --attach --json" \
     wmctl record activity --category theme_lecture --title 主题宣讲 ""
 expect "--festival" wmctl record activity --festival 春节 --fe
+expect "--photo" wmctl record activity --photo a.jpg --attach s.pdf --ph
+expect "" wmctl record activity --attach s.pdf --att
+expect "get" wmctl blob ""
+expect "" wmctl blob get ""
+expect "--out --force" wmctl blob get 5fb5a17d ""
 # --plan is a flag of site, a value of plan-done
 expect "--date --plaque --rules --equipment --manager --ledger --theme --model --json" \
     wmctl record site --plan ""

@@ -12,6 +12,8 @@
 #     HELLO has neither features nor a time), the new one zstd.
 #  2. A new station under an old town: converges, no zstd, no clock offset
 #     (the old WELCOME carries no time).
+#     2b. An activity with a sign-in sheet (Activity.attachments, field
+#     20) from the new station: the old town stores, verifies and counts it.
 #  3. Records of the new header field: a new station whose clock runs a
 #     year ahead (faketime) learns its offset from the new town, then is
 #     moved to the old town (enrolled at both, its upstream changed): the
@@ -84,6 +86,20 @@ poll 40 "old town caught up with the new station" old synced "$OT" "$NO"
 check "new station under the old town: no zstd" [ "$(jget "$(st "$NO")" zstd)" = false ]
 check "new station under the old town: no clock offset (no time in the WELCOME)" \
     [ "$(jget "$(st "$NO")" clock_offset_s)" = null ]
+
+# ---- 2b ----
+# An activity with evidence (Activity.attachments, record.proto field 20,
+# which the old build does not know) from the new station: the old town
+# stores it, verifies it and counts it, the field ignored in the signed bytes.
+lecture() { old w "$OT" rollup --period 2024-03 --format json 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["activities"]["theme_lecture"])'; }
+BEFORE=$(lecture)
+printf '%%PDF-1.4\n%%%%EOF\n' >"$T/sheet.pdf"
+expect_rc 0 w "$NO" record activity --date 2024-03-28 --category theme_lecture --title 有签到表 \
+    --attach "$T/sheet.pdf"
+poll 40 "the old town stores the activity with its sign-in sheet" old synced "$OT" "$NO"
+poll 20 "and verifies its signature" old row_is "$OT" xx/oldtown/newo unverified 0
+check "and counts it (theme lectures $BEFORE, then $(lecture))" [ "$(lecture)" = $((BEFORE + 1)) ]
 
 # ---- 3 ----
 # The daemon itself (exec: same pid) with libfaketime preloaded, a year ahead.
