@@ -438,6 +438,7 @@ static int recount(const audit_t *a, const wm_period_t *p, const json_t *rep, in
                            .role = tier ? json_string_value(json_object_get(rep, "scope")) : "town",
                            .aggregator = 1,
                            .cadence_days = a->w->cfg.cadence_days,
+                           .date_tolerance_days = a->w->cfg.blobs_date_days,
                            .silent_days = a->w->cfg.silent_days,
                            .today = wm_date_today(),
                            .now = (int64_t)time(NULL)};

@@ -91,6 +91,11 @@ static const label_t kinds[] = {
     {"late_entries", "活动补录", "Late entries"},
     {"town_not_reported", "镇未上报本期汇总", "Town has not reported"},
     {"town_report_invalid", "镇上报的汇总数据无法合计", "Town's report cannot be added up"},
+    {"activity_without_photo", "活动没有照片", "Activities without a photo"},
+    {"photo_undated", "照片没有拍摄日期", "Photos without a date"},
+    {"photo_date_mismatch", "照片拍摄日期与活动日期不符", "Photo taken far from the activity date"},
+    {"photo_reused", "同一张照片用于多场活动", "The same photo on several activities"},
+    {"photo_near_duplicate", "近似照片用于多场活动", "Near-identical photos on several activities"},
 };
 
 const char *render_slug_label(const char *slug, const char *lang)
@@ -191,8 +196,15 @@ int render_problem_value(const json_t *p, int64_t *v)
         *v = (int64_t)json_array_size(json_object_get(p, "months"));
     else if (strcmp(k, "station_not_synced") == 0)
         *v = num(p, "days");
-    else if (strcmp(k, "late_entries") == 0)
+    else if (strcmp(k, "late_entries") == 0 || strcmp(k, "activity_without_photo") == 0 ||
+             strcmp(k, "photo_undated") == 0)
         *v = num(p, "count");
+    else if (strcmp(k, "photo_date_mismatch") == 0)
+        *v = num(p, "days_off");
+    else if (strcmp(k, "photo_reused") == 0)
+        *v = (int64_t)json_array_size(json_object_get(p, "activities"));
+    else if (strcmp(k, "photo_near_duplicate") == 0)
+        *v = num(p, "distance");
     else
         return 0;
     return 1;
@@ -211,6 +223,59 @@ static void add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
     va_end(ap);
     if (n > 0)
         *len = *len + (size_t)n < cap ? *len + (size_t)n : cap - 1;
+}
+
+/* How many days a photo's capture date lies from its activity's. */
+static int64_t days_abs(const json_t *p)
+{
+    int64_t d = num(p, "days_off");
+    return d < 0 ? -d : d;
+}
+
+/* The activities a photo problem lists: "STATION seq N (DATE), …". */
+static void photo_acts(const json_t *j, const json_t *p, int zh, char *buf, size_t cap,
+                       size_t *len)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(p, "activities"), i, a)
+        add(buf, cap, len, zh ? "%s%s第%" PRId64 "号记录（%s）" : "%s%s seq %" PRId64 " (%s)",
+            i ? (zh ? "、" : ", ") : "", render_station_name(j, str(a, "station")),
+            num(a, "seq"), str(a, "date"));
+}
+
+/* The evidence problems (wm_evidcheck.h). Hashes are cut to 12 digits. */
+static void photo_text(const json_t *j, const json_t *p, const char *k, const char *st, int zh,
+                       char *buf, size_t cap, size_t *len)
+{
+    const char *h = str(p, "hash");
+    int across = json_is_true(json_object_get(p, "across"));
+    if (strcmp(k, "activity_without_photo") == 0)
+        add(buf, cap, len, zh ? "%s有%" PRId64 "场活动没有照片"
+                              : "%s: %" PRId64 " activities without a photo",
+            st, num(p, "count"));
+    else if (strcmp(k, "photo_undated") == 0)
+        add(buf, cap, len, zh ? "%s有%" PRId64 "张活动照片没有拍摄日期（无法核对）"
+                              : "%s: %" PRId64 " photos without a capture date (cannot be checked)",
+            st, num(p, "count"));
+    else if (strcmp(k, "photo_date_mismatch") == 0 && zh)
+        add(buf, cap, len, "%s第%" PRId64 "号记录（%s）的照片%.12s拍摄于%s，相差%" PRId64 "天", st,
+            num(p, "seq"), str(p, "date"), h, str(p, "taken"), days_abs(p));
+    else if (strcmp(k, "photo_date_mismatch") == 0)
+        add(buf, cap, len,
+            "%s: the photo %.12s of seq %" PRId64 " (%s) was taken on %s, %" PRId64 " days apart",
+            st, h, num(p, "seq"), str(p, "date"), str(p, "taken"), days_abs(p));
+    else if (strcmp(k, "photo_reused") == 0) {
+        add(buf, cap, len, zh ? "同一张照片%.12s用于%s多场活动：" : "the same photo %.12s on %sseveral activities: ", h,
+            across ? (zh ? "不同站点的" : "different stations' ") : "");
+        photo_acts(j, p, zh, buf, cap, len);
+    } else {
+        add(buf, cap, len, zh ? "近似照片%.12s与%.12s（差%" PRId64 "位）用于%s不同活动："
+                              : "near-identical photos %.12s and %.12s (%" PRId64 " bits apart) on %sdifferent activities: ",
+            h, str(p, "other"), num(p, "distance"),
+            across ? (zh ? "不同站点的" : "different stations' ") : "");
+        photo_acts(j, p, zh, buf, cap, len);
+    }
 }
 
 const char *render_problem_text(const json_t *j, const json_t *p, const char *lang, char *buf,
@@ -274,6 +339,8 @@ const char *render_problem_text(const json_t *j, const json_t *p, const char *la
             add(buf, cap, &len,
                 "%s: %" PRId64 " activities entered more than %" PRId64 " days after their date",
                 st, num(p, "count"), num(p, "late_days"));
+    } else if (!strncmp(k, "photo_", 6) || strcmp(k, "activity_without_photo") == 0) {
+        photo_text(j, p, k, st, zh, buf, cap, &len);
     } else if (strcmp(k, "town_not_reported") == 0) {
         add(buf, cap, &len, zh ? "%s未上报本期汇总" : "%s: no rollup of the period reported", st);
     } else if (strcmp(k, "town_report_invalid") == 0) {

@@ -141,7 +141,8 @@ static const char *const service_kinds[] = {"environmental", "science", "legal",
                                             "traffic", "assistance", "other", NULL};
 static const char *const problem_order[] = {
     "team_never_served",  "team_below_cadence", "station_no_grassroots_lecture",
-    "station_no_activity", "station_not_synced", "late_entries", NULL};
+    "station_no_activity", "station_not_synced", "late_entries", "activity_without_photo",
+    "photo_undated", "photo_date_mismatch", "photo_reused", "photo_near_duplicate", NULL};
 
 /* 一 … 十 for 1 … 10. */
 static const char *zh_num(int n)

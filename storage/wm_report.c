@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wm_evidcheck.h"
 #include "wm_rollbin.h"
 #include "wm_rollidx.h"
 #include "wm_rollup.h"
@@ -532,6 +533,23 @@ static WM_MUST_CHECK wm_err_t scope_totals(build_t *b, json_t **tot)
     return err;
 }
 
+/* The evidence checks over the stations whose problems are reported. */
+static WM_MUST_CHECK wm_err_t evidence_problems(build_t *b)
+{
+    wm_evid_station_t *v = calloc(b->ss.n + 1, sizeof *v);
+    const char *bad = "";
+    size_t n = 0;
+    if (!v)
+        return WM_ENOMEM;
+    for (size_t i = 0; i < b->ss.n; i++)
+        if (!b->ss.v[i].quiet)
+            v[n++] = (wm_evid_station_t){b->ss.v[i].node, b->ss.v[i].id};
+    wm_err_t err = wm_evid_problems(b->t, v, n, b->p, b->o->date_tolerance_days, b->problems,
+                                    &bad);
+    free(v);
+    return err == WM_OK ? WM_OK : read_fail(b->t, b->o, err, bad, "the activities' photos");
+}
+
 wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                          json_t **out)
 {
@@ -548,7 +566,7 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
     for (size_t i = 0; i < b.ss.n; i++)
         if ((err = add_station_figures(&b, &b.ss.v[i])) != WM_OK)
             goto out;
-    if ((err = scope_totals(&b, &tot)) != WM_OK)
+    if ((err = evidence_problems(&b)) != WM_OK || (err = scope_totals(&b, &tot)) != WM_OK)
         goto out;
     *out = report_json(p, o, o->station || !o->aggregator ? "station" : o->role,
                        o->station ? (b.ss.n ? b.ss.v[0].name : "") : o->name, b.covers, tot,

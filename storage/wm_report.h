@@ -29,6 +29,8 @@ typedef struct {
     const char *station;          /* restrict to one station, or NULL */
     unsigned cadence_days;        /* team cadence, default 14 */
     unsigned silent_days;         /* "not synced" after this many days, default 7 */
+    unsigned date_tolerance_days; /* [blobs]: a photo's capture date this far from its
+                                   * activity's is a problem (wm_evidcheck.h), default 3 */
     uint32_t today;               /* YYYYMMDD */
     int64_t now;                  /* unix seconds */
     char *why;                    /* if not NULL: on failure, a sentence naming the
