@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "bench_rec.h"
+#include "sim_station.h"
 #include "sync.pb-c.h"
 #include "wm_config.h"
 #include "wm_ingest.h"
@@ -42,27 +43,10 @@
 #include "wm_stage.h"
 #include "wm_store.h"
 
-/* The protocol's numbers as the aggregator states them (daemon/wm_agg.h;
- * nothing may include daemon/). */
-#define SYNC_VERSION 1
 /* One context holds at most ZMQ_MAX_SOCKETS (1023 by default) sockets;
  * beyond that wm_net would need a way to raise it. */
 #define MAX_STATIONS 1020
 #define VERIFY_WAIT_S 60 /* for the town to verify every record after the acks */
-
-typedef enum { S_HELLO, S_WELCOME, S_BATCH, S_ACK, S_DONE } sstate_t;
-
-typedef struct {
-    char id[160];
-    wm_signer_t *signer;
-    uint8_t *curve_sec; /* secure memory */
-    uint8_t curve_pub[WM_PUB_BYTES];
-    uint8_t **srec;
-    size_t *len;
-    wm_head_t head; /* of the K records */
-    wm_sock_t *sock;
-    sstate_t state;
-} station_t;
 
 static double now_s(void)
 {
@@ -100,99 +84,8 @@ static long proc_kib(long pid, const char *field)
     return v;
 }
 
-static wm_err_t send_sync(wm_sock_t *s, Wm__SyncMsg *m)
-{
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    wm_err_t err = wm_pb_encode(&m->base, &buf, &len);
-    if (err != WM_OK)
-        return err;
-    wm_msg_t out = {.n = 1, .f = {{buf, len}}};
-    err = wm_sock_send(s, &out);
-    free(buf);
-    return err;
-}
-
-static Wm__Frontier frontier_of(const wm_head_t *h)
-{
-    Wm__Frontier f = WM__FRONTIER__INIT;
-    f.epoch = h->epoch;
-    f.seq = h->seq;
-    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, (uint8_t *)h->hash};
-    return f;
-}
-
-/* WM_OK once sent; WM_ETIMEOUT while the link is not up yet. */
-static wm_err_t send_hello(station_t *s)
-{
-    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
-    Wm__Hello h = WM__HELLO__INIT;
-    Wm__Frontier f = frontier_of(&s->head);
-    h.version = SYNC_VERSION;
-    h.node = s->id;
-    h.head = &f;
-    m.msg_case = WM__SYNC_MSG__MSG_HELLO;
-    m.hello = &h;
-    return send_sync(s->sock, &m);
-}
-
-static wm_err_t send_batch(station_t *s, size_t k)
-{
-    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
-    Wm__Batch b = WM__BATCH__INIT;
-    Wm__Frontier f = frontier_of(&s->head);
-    ProtobufCBinaryData recs[64];
-    for (size_t i = 0; i < k; i++)
-        recs[i] = (ProtobufCBinaryData){s->len[i], s->srec[i]};
-    b.batch_id = 1;
-    b.records = recs;
-    b.n_records = k;
-    b.head = &f;
-    m.msg_case = WM__SYNC_MSG__MSG_BATCH;
-    m.batch = &b;
-    return send_sync(s->sock, &m);
-}
-
-/* Takes every waiting message of s; advances its state. */
-static int on_msgs(station_t *s, size_t k)
-{
-    int got = 0;
-    for (;;) {
-        wm_msg_t m = {0};
-        Wm__SyncMsg *sm = NULL;
-        if (wm_sock_recv(s->sock, &m) != WM_OK)
-            return got;
-        got = 1;
-        if (m.n != 1 || wm_pb_decode(&wm__sync_msg__descriptor, m.f[0].data, m.f[0].len,
-                                     WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK)
-            die(s->id, "a malformed message from the town");
-        wm_msg_clear(&m);
-        switch (sm->msg_case) {
-        case WM__SYNC_MSG__MSG_WELCOME:
-            if (s->state != S_WELCOME)
-                die(s->id, "an unexpected Welcome");
-            if (sm->welcome->max_records < k || sm->welcome->credit < 1)
-                die(s->id, "the town's Welcome allows no batch of K records");
-            s->state = S_BATCH;
-            break;
-        case WM__SYNC_MSG__MSG_ACK:
-            if (sm->ack->durable && sm->ack->durable->seq == s->head.seq)
-                s->state = S_DONE;
-            break;
-        case WM__SYNC_MSG__MSG_REJECT:
-            fprintf(stderr, "bench_swarm: %s rejected: %s: %s\n", s->id,
-                    sm->reject->reason ? sm->reject->reason : "",
-                    sm->reject->detail ? sm->reject->detail : "");
-            exit(1);
-        default:
-            break; /* heartbeats */
-        }
-        wm_pb_free(&sm);
-    }
-}
-
 /* Enrols s at the town through wmctl (the admin's own path). */
-static void enroll(station_t *s, const char *wmctl, const char *town_conf, int i)
+static void enroll(sim_station_t *s, const char *wmctl, const char *town_conf, int i)
 {
     char cmd[9000], sh[65], ch[65];
     snprintf(cmd, sizeof cmd, "'%s' -c '%s' enroll - >/dev/null", wmctl, town_conf);
@@ -235,36 +128,29 @@ int main(int argc, char **argv)
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
         die(path, strerror(errno));
 
-    station_t *st = calloc((size_t)n, sizeof *st);
-    if (!st)
+    sim_station_t *st = calloc((size_t)n, sizeof *st);
+    sim_station_t **sims = calloc((size_t)n, sizeof *sims);
+    if (!st || !sims)
         die("calloc", "out of memory");
     long rss_idle = proc_kib(town_pid, "VmRSS");
 
     /* 1–2: identities, enrolment, records. */
     double t0 = now_s();
     for (int i = 0; i < n; i++) {
-        station_t *s = &st[i];
+        sim_station_t *s = &st[i];
         if (snprintf(s->id, sizeof s->id, "%s/sw%04d", town.id, i + 1) >= (int)sizeof s->id)
             die(town.id, "the town id is too long to name stations under it");
-        check(wm_signer_generate(&s->signer), "signer");
         snprintf(path, sizeof path, "%s/keys/sw%04d.key", work, i + 1);
-        s->curve_sec = wm_secure_alloc(32);
-        if (!s->curve_sec)
-            die("secure alloc", "out of memory");
-        check(wm_curve_generate(path, s->curve_pub), "curve generate");
-        check(wm_curve_load(path, s->curve_sec, s->curve_pub), "curve load");
-        s->srec = calloc(k, sizeof *s->srec);
-        s->len = calloc(k, sizeof *s->len);
-        if (!s->srec || !s->len)
-            die("calloc", "out of memory");
+        check(sim_station_keys(s, path), "station keys");
+        sims[i] = s;
         bench_rec_t b;
         bench_rec_init(&b, s->id, 1);
-        for (size_t j = 0; j < k; j++)
-            check(bench_rec_next(&b, s->signer, (int64_t)time(NULL), &s->srec[j], &s->len[j]),
-                  "seal");
-        s->head.epoch = 1;
-        s->head.seq = k;
-        memcpy(s->head.hash, b.next, WM_HASH_BYTES);
+        for (size_t j = 0; j < k; j++) {
+            uint8_t *srec = NULL;
+            size_t len = 0;
+            check(bench_rec_next(&b, s->signer, (int64_t)time(NULL), &srec, &len), "seal");
+            check(sim_station_push(s, srec, len), "batch");
+        }
         enroll(s, wmctl, town_conf, i + 1);
     }
     double enroll_s = now_s() - t0;
@@ -274,53 +160,11 @@ int main(int argc, char **argv)
     wm_net_t *net = NULL;
     check(wm_net_new(&net), "net");
     t0 = now_s();
-    for (int i = 0; i < n; i++)
-        if (wm_sync_connect(net, town.listen, server_pub, st[i].curve_sec, st[i].curve_pub,
-                            WM_SYNC_MAX_MSG, &st[i].sock) != WM_OK)
-            die("connect", wm_net_detail());
-    int done = 0, welcomed = 0;
     double welcome_s = 0;
-    while (done < n) {
-        int progress = 0;
-        if (now_s() - t0 > timeout) {
-            int c[S_DONE + 1] = {0};
-            for (int i = 0; i < n; i++)
-                c[st[i].state]++;
-            fprintf(stderr,
-                    "bench_swarm: after %.0f s: %d before Hello, %d awaiting Welcome, %d "
-                    "before Batch, %d awaiting Ack, %d done\n",
-                    timeout, c[S_HELLO], c[S_WELCOME], c[S_BATCH], c[S_ACK], c[S_DONE]);
-            return 1;
-        }
-        for (int i = 0; i < n; i++) {
-            station_t *s = &st[i];
-            sstate_t was = s->state;
-            if (s->state == S_HELLO) {
-                wm_err_t err = send_hello(s);
-                if (err == WM_OK)
-                    s->state = S_WELCOME;
-                else if (err != WM_ETIMEOUT)
-                    die("send hello", wm_net_detail());
-            }
-            if (s->state == S_WELCOME || s->state == S_ACK)
-                progress |= on_msgs(s, k);
-            if (s->state == S_BATCH) {
-                if (++welcomed == n)
-                    welcome_s = now_s() - t0;
-                wm_err_t err = send_batch(s, k);
-                if (err == WM_OK)
-                    s->state = S_ACK;
-                else if (err != WM_ETIMEOUT)
-                    die("send batch", wm_net_detail());
-                else
-                    welcomed--; /* counted again when it goes out */
-            }
-            if (s->state == S_DONE && was != S_DONE)
-                done++;
-            progress |= s->state != was;
-        }
-        if (!progress)
-            usleep(1000);
+    if (sim_sync_all(net, town.listen, server_pub, sims, n, timeout, &welcome_s, why,
+                     sizeof why) != 0) {
+        fprintf(stderr, "bench_swarm: %s\n", why);
+        return 1;
     }
     double sync_s = now_s() - t0;
 
@@ -401,15 +245,9 @@ int main(int argc, char **argv)
     printf("swarm_self_rss_kib %ld\n", proc_kib((long)getpid(), "VmRSS"));
     fflush(stdout);
 
-    for (int i = 0; i < n; i++) {
-        wm_sock_close(&st[i].sock);
-        wm_signer_free(&st[i].signer);
-        wm_secure_free(st[i].curve_sec);
-        for (size_t j = 0; j < k; j++)
-            free(st[i].srec[j]);
-        free(st[i].srec);
-        free(st[i].len);
-    }
+    for (int i = 0; i < n; i++)
+        sim_station_free(&st[i]);
+    free(sims);
     free(st);
     wm_net_free(&net);
     return stored == n && verified == n && ok_rows == n ? 0 : 1;

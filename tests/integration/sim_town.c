@@ -5,7 +5,7 @@
  * daemons on two cores, so one process plays a town's N stations, each
  * with its own Ed25519 signing key and Curve25519 transport key, over its
  * own CURVE DEALER, speaking the station side of proto/sync.proto exactly
- * (Hello, Welcome, one Batch, Ack). The town is a real daemon.
+ * (Hello, Welcome, one Batch, Ack: sim_station.c). The town is a real daemon.
  *
  *   1. makes N identities, TOWN_ID/sNNNN, with Chinese display names
  *      ("东河湾村新时代文明实践站"), and enrols each at the running town
@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "control.pb-c.h"
+#include "sim_station.h"
 #include "sync.pb-c.h"
 #include "wm_config.h"
 #include "wm_crypto.h"
@@ -47,31 +48,16 @@
 #include "wm_sync.h"
 #include "wm_validate.h"
 
-#define SYNC_VERSION 1
 #define CTL_VERSION 1
 #define MAX_STATIONS 1020 /* sockets of one ZeroMQ context */
-#define MAX_RECS 64       /* one batch */
 #define TIMEOUT_S 240
 #define NMONTHS 2
 
 static const uint32_t months[NMONTHS] = {202405, 202406};
 
-typedef enum { S_HELLO, S_WELCOME, S_BATCH, S_ACK, S_DONE } sstate_t;
-
 typedef struct {
-    char id[160], name[160], team[160];
-    wm_signer_t *signer;
-    uint8_t *curve_sec;
-    uint8_t curve_pub[WM_PUB_BYTES];
-    uint8_t *srec[MAX_RECS];
-    size_t len[MAX_RECS], n;
-    struct {
-        uint32_t epoch;
-        uint64_t seq;
-        uint8_t hash[WM_HASH_BYTES];
-    } head;
-    wm_sock_t *sock;
-    sstate_t state;
+    sim_station_t sim; /* id, keys, the batch, the link */
+    char name[160], team[160];
     json_t *truth; /* month -> {path: value} */
 } station_t;
 
@@ -114,22 +100,20 @@ static void seal(station_t *s, wm_record_t *r)
 {
     static uint8_t prev[WM_HASH_BYTES];
     wm_reject_t rej;
-    if (s->n >= MAX_RECS)
-        die(s->id, "too many records for one batch");
-    memcpy(prev, s->head.hash, WM_HASH_BYTES);
+    uint8_t *srec = NULL;
+    size_t len = 0;
+    memcpy(prev, s->sim.head.hash, WM_HASH_BYTES);
     r->schema = WM_SCHEMA;
-    r->station = s->id;
+    r->station = s->sim.id;
     r->epoch = 1;
-    r->seq = s->n + 1;
+    r->seq = s->sim.n + 1;
     r->prev = (ProtobufCBinaryData){WM_HASH_BYTES, prev};
     r->captured = (int64_t)time(NULL);
     if (wm_validate_body(r, wm_date_today(), &rej) != WM_OK)
-        die(s->id, rej.why);
-    check(wm_record_seal(r, s->signer, &s->srec[s->n], &s->len[s->n]), "seal");
-    wm_srec_hash_buf(s->srec[s->n], s->len[s->n], s->head.hash);
-    s->n++;
-    s->head.epoch = 1;
-    s->head.seq = s->n;
+        die(s->sim.id, rej.why);
+    check(wm_record_seal(r, s->sim.signer, &srec, &len), "seal");
+    if (sim_station_push(&s->sim, srec, len) != WM_OK)
+        die(s->sim.id, "too many records for one batch");
 }
 
 static const char *const cat_slug[] = {"", "theme_lecture", "theory_education", "party_training",
@@ -236,11 +220,11 @@ static void enroll(wm_sock_t *ctl, station_t *s)
 {
     Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
     Wm__Identity id = WM__IDENTITY__INIT;
-    id.node = s->id;
+    id.node = s->sim.id;
     id.name = s->name;
     id.role = "station";
-    id.sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, (uint8_t *)wm_signer_pub(s->signer)};
-    id.curve_pub = (ProtobufCBinaryData){WM_PUB_BYTES, s->curve_pub};
+    id.sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, (uint8_t *)wm_signer_pub(s->sim.signer)};
+    id.curve_pub = (ProtobufCBinaryData){WM_PUB_BYTES, s->sim.curve_pub};
     req.version = CTL_VERSION;
     req.op_case = WM__CTL_REQUEST__OP_ENROLL;
     req.enroll = &id;
@@ -257,110 +241,8 @@ static void enroll(wm_sock_t *ctl, station_t *s)
     if (err != WM_OK)
         die("enroll", wm_strerror(err));
     if (rep->error && rep->error[0])
-        die(s->id, rep->message ? rep->message : rep->error);
+        die(s->sim.id, rep->message ? rep->message : rep->error);
     wm_pb_free(&rep);
-}
-
-static wm_err_t send_sync(wm_sock_t *sock, Wm__SyncMsg *m)
-{
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    wm_err_t err = wm_pb_encode(&m->base, &buf, &len);
-    if (err != WM_OK)
-        return err;
-    wm_msg_t out = {.n = 1, .f = {{buf, len}}};
-    err = wm_sock_send(sock, &out);
-    free(buf);
-    return err;
-}
-
-static wm_err_t send_hello(station_t *s)
-{
-    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
-    Wm__Hello h = WM__HELLO__INIT;
-    Wm__Frontier f = WM__FRONTIER__INIT;
-    f.epoch = s->head.epoch;
-    f.seq = s->head.seq;
-    f.hash = (ProtobufCBinaryData){WM_HASH_BYTES, s->head.hash};
-    h.version = SYNC_VERSION;
-    h.node = s->id;
-    h.head = &f;
-    m.msg_case = WM__SYNC_MSG__MSG_HELLO;
-    m.hello = &h;
-    return send_sync(s->sock, &m);
-}
-
-static wm_err_t send_batch(station_t *s)
-{
-    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
-    Wm__Batch b = WM__BATCH__INIT;
-    ProtobufCBinaryData recs[MAX_RECS];
-    for (size_t i = 0; i < s->n; i++)
-        recs[i] = (ProtobufCBinaryData){s->len[i], s->srec[i]};
-    b.batch_id = 1;
-    b.records = recs;
-    b.n_records = s->n;
-    m.msg_case = WM__SYNC_MSG__MSG_BATCH;
-    m.batch = &b;
-    return send_sync(s->sock, &m);
-}
-
-/* Takes every waiting message of s; advances its state. */
-static int on_msgs(station_t *s)
-{
-    int got = 0;
-    for (;;) {
-        wm_msg_t m = {0};
-        Wm__SyncMsg *sm = NULL;
-        if (wm_sock_recv(s->sock, &m) != WM_OK)
-            return got;
-        got = 1;
-        if (m.n != 1 || wm_pb_decode(&wm__sync_msg__descriptor, m.f[0].data, m.f[0].len,
-                                     WM_SYNC_MAX_MSG, (void **)&sm) != WM_OK)
-            die(s->id, "a malformed message from the town");
-        wm_msg_clear(&m);
-        if (sm->msg_case == WM__SYNC_MSG__MSG_WELCOME && s->state == S_WELCOME)
-            s->state = sm->welcome->durable && sm->welcome->durable->seq == s->head.seq
-                           ? S_DONE : S_BATCH;
-        else if (sm->msg_case == WM__SYNC_MSG__MSG_ACK && sm->ack->durable &&
-                 sm->ack->durable->seq == s->head.seq)
-            s->state = S_DONE;
-        else if (sm->msg_case == WM__SYNC_MSG__MSG_REJECT)
-            die(s->id, sm->reject->detail ? sm->reject->detail : "rejected");
-        wm_pb_free(&sm);
-    }
-}
-
-/* Every station connected at once, until each has its Ack. */
-static void sync_all(wm_net_t *net, const char *ep, const uint8_t *server, station_t *st, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (wm_sync_connect(net, ep, server, st[i].curve_sec, st[i].curve_pub, WM_SYNC_MAX_MSG,
-                            &st[i].sock) != WM_OK)
-            die("connect", wm_net_detail());
-    time_t t0 = time(NULL);
-    for (int done = 0; done < n;) {
-        int progress = 0;
-        if (time(NULL) - t0 > TIMEOUT_S)
-            die("sync", "not every station was acknowledged in time");
-        for (int i = 0; i < n; i++) {
-            station_t *s = &st[i];
-            sstate_t was = s->state;
-            wm_err_t err = WM_OK;
-            if (s->state == S_HELLO && (err = send_hello(s)) == WM_OK)
-                s->state = S_WELCOME;
-            if (s->state == S_WELCOME || s->state == S_ACK)
-                progress |= on_msgs(s);
-            if (s->state == S_BATCH && (err = send_batch(s)) == WM_OK)
-                s->state = S_ACK;
-            if (err != WM_OK && err != WM_ETIMEOUT)
-                die("send", wm_net_detail());
-            done += s->state == S_DONE && was != S_DONE;
-            progress |= s->state != was;
-        }
-        if (!progress)
-            usleep(1000);
-    }
 }
 
 int main(int argc, char **argv)
@@ -390,9 +272,10 @@ int main(int argc, char **argv)
     if (!out)
         die(argv[6], strerror(errno));
     station_t *st = calloc((size_t)n, sizeof *st);
+    sim_station_t **sims = calloc((size_t)n, sizeof *sims);
     wm_net_t *net = NULL;
     wm_sock_t *ctl = NULL;
-    if (!st)
+    if (!st || !sims)
         die("calloc", "out of memory");
     check(wm_net_new(&net), "net");
     if (wm_ctl_connect(net, town.control, &ctl) != WM_OK)
@@ -401,22 +284,20 @@ int main(int argc, char **argv)
         station_t *s = &st[i];
         unsigned no = first + (unsigned)i;
         village(no, v, sizeof v);
-        snprintf(s->id, sizeof s->id, "%s/s%04u", town.id, no);
+        snprintf(s->sim.id, sizeof s->sim.id, "%s/s%04u", town.id, no);
         snprintf(s->name, sizeof s->name, "%s村新时代文明实践站", v);
         snprintf(s->team, sizeof s->team, "%s村文艺志愿服务队", v);
-        check(wm_signer_generate(&s->signer), "signer");
         snprintf(path, sizeof path, "%s/keys/s%04u.key", work, no);
-        if (!(s->curve_sec = wm_secure_alloc(32)))
-            die("secure alloc", "out of memory");
-        check(wm_curve_generate(path, s->curve_pub), "curve generate");
-        check(wm_curve_load(path, s->curve_sec, s->curve_pub), "curve load");
+        check(sim_station_keys(&s->sim, path), "station keys");
+        sims[i] = &s->sim;
         s->truth = json_object();
         make_log(s, no, extra);
         enroll(ctl, s);
     }
-    sync_all(net, town.listen, server, st, n);
+    if (sim_sync_all(net, town.listen, server, sims, n, TIMEOUT_S, NULL, why, sizeof why) != 0)
+        die("sync", why);
     for (int i = 0; i < n; i++) {
-        json_t *line = json_pack("{s:s, s:s, s:s, s:O}", "id", st[i].id, "name", st[i].name,
+        json_t *line = json_pack("{s:s, s:s, s:s, s:O}", "id", st[i].sim.id, "name", st[i].name,
                                  "team", st[i].team, "months", st[i].truth);
         char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
         if (!text || fprintf(out, "%s\n", text) < 0)
@@ -427,13 +308,10 @@ int main(int argc, char **argv)
     if (fclose(out) != 0)
         die(argv[6], strerror(errno));
     for (int i = 0; i < n; i++) {
-        wm_sock_close(&st[i].sock);
-        wm_signer_free(&st[i].signer);
-        wm_secure_free(st[i].curve_sec);
-        for (size_t j = 0; j < st[i].n; j++)
-            free(st[i].srec[j]);
+        sim_station_free(&st[i].sim);
         json_decref(st[i].truth);
     }
+    free(sims);
     free(st);
     wm_sock_close(&ctl);
     wm_net_free(&net);
