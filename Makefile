@@ -26,7 +26,7 @@ test: build
 
 test-asan: deps
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DWM_WERROR=ON -DWM_SANITIZE=ON -DWM_FUZZ=ON
-	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_and_fuzz
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j 2 -L 'unit|fuzz'
 
 # The province simulation at full scale (make test runs a reduced shape):
