@@ -228,11 +228,17 @@ var PROBLEM_KINDS = {
   zh: {team_never_served: "志愿服务队从未开展志愿服务", team_below_cadence: "志愿服务未达到规定频次",
        station_no_grassroots_lecture: "未按月开展基层宣讲", station_no_activity: "本期未开展活动",
        station_not_synced: "未及时同步", late_entries: "活动补录", town_not_reported: "镇未上报本期汇总",
-       town_report_invalid: "镇上报的汇总数据无法合计"},
+       town_report_invalid: "镇上报的汇总数据无法合计", activity_without_photo: "活动没有照片",
+       photo_undated: "照片没有拍摄日期", photo_date_mismatch: "照片拍摄日期与活动日期不符",
+       photo_reused: "同一张照片用于多场活动", photo_near_duplicate: "近似照片用于多场活动"},
   en: {team_never_served: "Team never served", team_below_cadence: "Team below the service cadence",
        station_no_grassroots_lecture: "No monthly grassroots lecture", station_no_activity: "No activity in the period",
        station_not_synced: "Not synced", late_entries: "Late entries", town_not_reported: "Town has not reported",
-       town_report_invalid: "Town's report cannot be added up"}
+       town_report_invalid: "Town's report cannot be added up",
+       activity_without_photo: "Activities without a photo", photo_undated: "Photos without a date",
+       photo_date_mismatch: "Photo taken far from the activity date",
+       photo_reused: "The same photo on several activities",
+       photo_near_duplicate: "Near-identical photos on several activities"}
 };
 
 function nameOf(j, id) {
@@ -241,6 +247,38 @@ function nameOf(j, id) {
   if (!n && j.id === id)
     n = j.name;
   return n || id || "";
+}
+
+/* The activities a photo problem lists, as cli/render_rows.c words them. */
+function photoActs(j, p, zh) {
+  return (p.activities || []).map(function (a) {
+    return zh ? nameOf(j, a.station) + "第" + a.seq + "号记录（" + a.date + "）"
+              : nameOf(j, a.station) + " seq " + a.seq + " (" + a.date + ")";
+  }).join(zh ? "、" : ", ");
+}
+
+/* The evidence problems (storage/wm_evidcheck.h); hashes cut to 12 digits. */
+function photoText(j, p, st, zh) {
+  var h = (p.hash || "").slice(0, 12), days = Math.abs(p.days_off || 0);
+  var across = p.across ? (zh ? "不同站点的" : "different stations' ") : "";
+  switch (p.kind) {
+  case "activity_without_photo":
+    return zh ? st + "有" + p.count + "场活动没有照片" : st + ": " + p.count + " activities without a photo";
+  case "photo_undated":
+    return zh ? st + "有" + p.count + "张活动照片没有拍摄日期（无法核对）"
+              : st + ": " + p.count + " photos without a capture date (cannot be checked)";
+  case "photo_date_mismatch":
+    return zh ? st + "第" + p.seq + "号记录（" + p.date + "）的照片" + h + "拍摄于" + p.taken + "，相差" + days + "天"
+              : st + ": the photo " + h + " of seq " + p.seq + " (" + p.date + ") was taken on " + p.taken +
+                ", " + days + " days apart";
+  case "photo_reused":
+    return (zh ? "同一张照片" + h + "用于" + across + "多场活动："
+               : "the same photo " + h + " on " + across + "several activities: ") + photoActs(j, p, zh);
+  default:
+    return (zh ? "近似照片" + h + "与" + (p.other || "").slice(0, 12) + "（差" + p.distance + "位）用于" + across + "不同活动："
+               : "near-identical photos " + h + " and " + (p.other || "").slice(0, 12) + " (" + p.distance +
+                 " bits apart) on " + across + "different activities: ") + photoActs(j, p, zh);
+  }
 }
 
 /* One problem as a sentence, as cli/render_rows.c words it. */
@@ -278,6 +316,10 @@ WM.town.problemText = function (j, p) {
   case "town_report_invalid":
     s = zh ? st + "上报的汇总中“" + p.field + "”超出可合计的范围，未计入合计"
            : st + ": its report's \"" + p.field + "\" is beyond what can be added up; left out of the sums";
+    break;
+  case "activity_without_photo": case "photo_undated": case "photo_date_mismatch":
+  case "photo_reused": case "photo_near_duplicate":
+    s = photoText(j, p, st, zh);
     break;
   default:
     s = st + ": " + p.kind + (p.team ? " (" + p.team + ")" : "");
