@@ -90,117 +90,128 @@ static void reframe(Wm__ZBatch *z, const uint8_t *raw, size_t len, int declare)
     z->raw_bytes = (uint32_t)len;
 }
 
-static wm_sync_reason_t unpack(const Wm__ZBatch *z, wm_wire_batch_t *b, char *why)
+/* What each frame test works on: the month as a ZBatch (z), what its
+ * last unpack gave (b, why), and a payload the test takes apart (raw).
+ * Made before each test, freed after it (frame_setup, frame_teardown). */
+typedef struct {
+    Wm__ZBatch z;
+    wm_wire_batch_t b;
+    char why[WM_WHY_MAX];
+    uint8_t *raw;
+} frame_t;
+
+static int frame_setup(void **state)
 {
-    return wm_wire_unpack(z, WM_SYNC_MAX_RECORDS, b, why, WM_WHY_MAX);
+    frame_t *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    zbatch_of_month(&f->z);
+    *state = f;
+    return 0;
+}
+
+static int frame_teardown(void **state)
+{
+    frame_t *f = *state;
+    wm_wire_batch_free(&f->b);
+    free(f->raw);
+    free(f->z.zstd.data);
+    free(f);
+    return 0;
+}
+
+/* Unpacks f->z into f->b (what an earlier unpack left is freed first). */
+static wm_sync_reason_t unpack(frame_t *f)
+{
+    wm_wire_batch_free(&f->b);
+    return wm_wire_unpack(&f->z, WM_SYNC_MAX_RECORDS, &f->b, f->why, WM_WHY_MAX);
 }
 
 static void test_round_trip(void **state)
 {
-    (void)state;
-    Wm__ZBatch z;
-    wm_wire_batch_t b;
-    char why[WM_WHY_MAX];
+    frame_t *f = *state;
     size_t srecs = 0;
-    zbatch_of_month(&z);
     for (size_t i = 0; i < month.n; i++)
         srecs += month.recs[i].len;
     /* Every record but the first travels without its 34 prev bytes. */
-    assert_true(z.raw_bytes < srecs - (month.n - 1) * WM_WIRE_ELIDED + 4 * month.n);
-    assert_true(z.zstd.len < srecs * 6 / 10);
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_OK);
-    assert_int_equal(b.n, month.n);
+    assert_true(f->z.raw_bytes < srecs - (month.n - 1) * WM_WIRE_ELIDED + 4 * month.n);
+    assert_true(f->z.zstd.len < srecs * 6 / 10);
+    assert_int_equal(unpack(f), WM_SYNC_R_OK);
+    assert_int_equal(f->b.n, month.n);
     for (size_t i = 0; i < month.n; i++) {
-        assert_int_equal(b.recs[i].len, month.recs[i].len);
-        assert_memory_equal(b.recs[i].data, month.recs[i].data, month.recs[i].len);
+        assert_int_equal(f->b.recs[i].len, month.recs[i].len);
+        assert_memory_equal(f->b.recs[i].data, month.recs[i].data, month.recs[i].len);
         wm_srec_t v;
-        assert_int_equal(wm_srec_view(b.recs[i].data, b.recs[i].len, &v), WM_OK);
+        assert_int_equal(wm_srec_view(f->b.recs[i].data, f->b.recs[i].len, &v), WM_OK);
         assert_int_equal(wm_srec_verify(&v, month.pub), WM_OK);
         uint8_t h[WM_HASH_BYTES]; /* each restored srec's own hash, taken once */
-        wm_srec_hash_buf(b.recs[i].data, b.recs[i].len, h);
-        assert_memory_equal(b.hashes + i * WM_HASH_BYTES, h, WM_HASH_BYTES);
+        wm_srec_hash_buf(f->b.recs[i].data, f->b.recs[i].len, h);
+        assert_memory_equal(f->b.hashes + i * WM_HASH_BYTES, h, WM_HASH_BYTES);
     }
-    assert_int_equal(b.bytes, srecs);
-    wm_wire_batch_free(&b);
-    free(z.zstd.data);
+    assert_int_equal(f->b.bytes, srecs);
 }
 
 static void test_bomb(void **state)
 {
-    (void)state;
-    Wm__ZBatch z;
-    wm_wire_batch_t b;
-    char why[WM_WHY_MAX];
-    zbatch_of_month(&z);
+    frame_t *f = *state;
     /* 64 MiB of zeros make a frame of a few KiB: refused on its size alone. */
     size_t big = 64u << 20;
     uint8_t *zeros = calloc(1, big);
     assert_non_null(zeros);
-    reframe(&z, zeros, big, 1);
+    reframe(&f->z, zeros, big, 1);
     free(zeros);
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BOMB);
-    assert_non_null(strstr(why, "above the limit"));
+    assert_int_equal(unpack(f), WM_SYNC_R_BOMB);
+    assert_non_null(strstr(f->why, "above the limit"));
     /* The same frame declaring a small size: the frame's own size differs. */
-    z.raw_bytes = 1000;
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BOMB);
-    assert_non_null(strstr(why, "declares"));
-    assert_null(b.recs);
-    free(z.zstd.data);
+    f->z.raw_bytes = 1000;
+    assert_int_equal(unpack(f), WM_SYNC_R_BOMB);
+    assert_non_null(strstr(f->why, "declares"));
+    assert_null(f->b.recs);
 }
 
 static void test_size_lies(void **state)
 {
-    (void)state;
-    Wm__ZBatch z;
-    wm_wire_batch_t b;
-    char why[WM_WHY_MAX];
-    zbatch_of_month(&z);
-    z.raw_bytes -= 1; /* the ZBatch says one byte less than the frame */
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BOMB);
-    uint8_t *raw = payload_of(&(Wm__ZBatch){.raw_bytes = z.raw_bytes + 1, .zstd = z.zstd});
-    size_t len = z.raw_bytes + 1;
-    reframe(&z, raw, len, 0); /* no content size in the frame header */
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BAD_FRAME);
-    assert_non_null(strstr(why, "content size"));
-    free(raw);
-    free(z.zstd.data);
+    frame_t *f = *state;
+    f->z.raw_bytes -= 1; /* the ZBatch says one byte less than the frame */
+    assert_int_equal(unpack(f), WM_SYNC_R_BOMB);
+    Wm__ZBatch told = {.raw_bytes = f->z.raw_bytes + 1, .zstd = f->z.zstd};
+    uint8_t *raw = f->raw = payload_of(&told);
+    size_t len = f->z.raw_bytes + 1;
+    reframe(&f->z, raw, len, 0); /* no content size in the frame header */
+    assert_int_equal(unpack(f), WM_SYNC_R_BAD_FRAME);
+    assert_non_null(strstr(f->why, "content size"));
 }
 
 static void test_damaged(void **state)
 {
-    (void)state;
-    Wm__ZBatch z;
-    wm_wire_batch_t b;
-    char why[WM_WHY_MAX];
-    zbatch_of_month(&z);
-    z.zstd.data[z.zstd.len / 2] ^= 0x5a; /* the checksum, if nothing else, fails */
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BAD_FRAME);
-    assert_null(b.recs);
-    z.zstd.data[z.zstd.len / 2] ^= 0x5a;
-    z.zstd.data[0] ^= 1; /* not a zstd frame at all */
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BAD_FRAME);
-    z.zstd.data[0] ^= 1;
-    size_t len = z.zstd.len;
-    z.zstd.len = len - 3; /* cut short */
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BAD_FRAME);
+    frame_t *f = *state;
+    f->z.zstd.data[f->z.zstd.len / 2] ^= 0x5a; /* the checksum, if nothing else, fails */
+    assert_int_equal(unpack(f), WM_SYNC_R_BAD_FRAME);
+    assert_null(f->b.recs);
+    f->z.zstd.data[f->z.zstd.len / 2] ^= 0x5a;
+    f->z.zstd.data[0] ^= 1; /* not a zstd frame at all */
+    assert_int_equal(unpack(f), WM_SYNC_R_BAD_FRAME);
+    f->z.zstd.data[0] ^= 1;
+    size_t len = f->z.zstd.len;
+    f->z.zstd.len = len - 3; /* cut short */
+    assert_int_equal(unpack(f), WM_SYNC_R_BAD_FRAME);
     /* Two frames, back to back: zstd would decode both; refused. */
     uint8_t *two = malloc(2 * len);
-    memcpy(two, z.zstd.data, len);
-    memcpy(two + len, z.zstd.data, len);
-    free(z.zstd.data);
-    z.zstd = (ProtobufCBinaryData){2 * len, two};
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BAD_FRAME);
-    z.zstd.len = len;
-    z.dict = 1; /* no dictionary is defined */
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BAD_FRAME);
-    z.dict = 0;
-    z.count = MONTH + 1; /* more records said than the frame holds */
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BAD_FRAME);
-    z.count = MONTH - 1; /* fewer */
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BAD_FRAME);
-    z.count = WM_SYNC_MAX_RECORDS + 1;
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_TOO_BIG);
-    free(z.zstd.data);
+    memcpy(two, f->z.zstd.data, len);
+    memcpy(two + len, f->z.zstd.data, len);
+    free(f->z.zstd.data);
+    f->z.zstd = (ProtobufCBinaryData){2 * len, two};
+    assert_int_equal(unpack(f), WM_SYNC_R_BAD_FRAME);
+    f->z.zstd.len = len;
+    f->z.dict = 1; /* no dictionary is defined */
+    assert_int_equal(unpack(f), WM_SYNC_R_BAD_FRAME);
+    f->z.dict = 0;
+    f->z.count = MONTH + 1; /* more records said than the frame holds */
+    assert_int_equal(unpack(f), WM_SYNC_R_BAD_FRAME);
+    f->z.count = MONTH - 1; /* fewer */
+    assert_int_equal(unpack(f), WM_SYNC_R_BAD_FRAME);
+    f->z.count = WM_SYNC_MAX_RECORDS + 1;
+    assert_int_equal(unpack(f), WM_SYNC_R_TOO_BIG);
 }
 
 /* The offset of entry 1's `at` in a payload (after its len varint). */
@@ -216,20 +227,14 @@ static size_t entry1_at(const uint8_t *raw)
  * record before it to restore from. */
 static void test_bad_entry(void **state)
 {
-    (void)state;
-    Wm__ZBatch z;
-    wm_wire_batch_t b;
-    char why[WM_WHY_MAX];
-    zbatch_of_month(&z);
-    uint8_t *raw = payload_of(&z);
+    frame_t *f = *state;
+    uint8_t *raw = f->raw = payload_of(&f->z);
     size_t at = entry1_at(raw);
     assert_int_equal(raw[at], 0); /* whole */
     raw[at] = 64;
-    reframe(&z, raw, z.raw_bytes, 1);
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_BAD_FRAME);
-    assert_non_null(strstr(why, "entry 1"));
-    free(raw);
-    free(z.zstd.data);
+    reframe(&f->z, raw, f->z.raw_bytes, 1);
+    assert_int_equal(unpack(f), WM_SYNC_R_BAD_FRAME);
+    assert_non_null(strstr(f->why, "entry 1"));
 }
 
 /* Record 1 altered inside the frame (a signature byte): record 2's prev
@@ -237,23 +242,16 @@ static void test_bad_entry(void **state)
  * station signed, and its signature says so. */
 static void test_wrong_restore(void **state)
 {
-    (void)state;
-    Wm__ZBatch z;
-    wm_wire_batch_t b;
-    char why[WM_WHY_MAX];
-    zbatch_of_month(&z);
-    uint8_t *raw = payload_of(&z);
+    frame_t *f = *state;
+    uint8_t *raw = f->raw = payload_of(&f->z);
     raw[entry1_at(raw) + 1 + 10] ^= 0x01; /* a byte of record 1's signature */
-    reframe(&z, raw, z.raw_bytes, 1);
-    assert_int_equal(unpack(&z, &b, why), WM_SYNC_R_OK);
+    reframe(&f->z, raw, f->z.raw_bytes, 1);
+    assert_int_equal(unpack(f), WM_SYNC_R_OK);
     wm_srec_t v;
-    assert_int_equal(wm_srec_view(b.recs[1].data, b.recs[1].len, &v), WM_OK);
+    assert_int_equal(wm_srec_view(f->b.recs[1].data, f->b.recs[1].len, &v), WM_OK);
     assert_int_equal(wm_srec_verify(&v, month.pub), WM_EBADSIG);
-    assert_int_equal(b.recs[1].len, month.recs[1].len);
-    assert_memory_not_equal(b.recs[1].data, month.recs[1].data, month.recs[1].len);
-    wm_wire_batch_free(&b);
-    free(raw);
-    free(z.zstd.data);
+    assert_int_equal(f->b.recs[1].len, month.recs[1].len);
+    assert_memory_not_equal(f->b.recs[1].data, month.recs[1].data, month.recs[1].len);
 }
 
 /* The encoder never sends more than the plain Batch: one record goes
@@ -296,9 +294,12 @@ static void test_encode_choice(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_bomb),
-        cmocka_unit_test(test_size_lies),   cmocka_unit_test(test_damaged),
-        cmocka_unit_test(test_bad_entry),   cmocka_unit_test(test_wrong_restore),
+        cmocka_unit_test_setup_teardown(test_round_trip, frame_setup, frame_teardown),
+        cmocka_unit_test_setup_teardown(test_bomb, frame_setup, frame_teardown),
+        cmocka_unit_test_setup_teardown(test_size_lies, frame_setup, frame_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged, frame_setup, frame_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_entry, frame_setup, frame_teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_restore, frame_setup, frame_teardown),
         cmocka_unit_test(test_encode_choice),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
