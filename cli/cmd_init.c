@@ -3,14 +3,19 @@
  * wmctl init — creates a node directory: DIR/wmsync.conf, the Ed25519
  * signing key and the Curve25519 transport key (secrets mode 0600, public
  * halves beside them). Refuses to overwrite anything that exists.
+ * --upstream-id FILE (the parent's `wmctl keys` line) gives the upstream's
+ * transport key and pins its signing key (DIR/upstream.id, wm_ident.h):
+ * the parent's log then comes down to this node (PROTOCOL.md §8).
  */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "wm_crypto.h"
+#include "wm_ident.h"
 #include "wm_nodedir.h"
 #include "wm_validate.h"
 #include "wm_i18n.h"
@@ -26,7 +31,7 @@ int cmd_init(wmctl_t *w, int argc, char **argv)
     const char *role_s = wmctl_opt(&o, "role"), *id = wmctl_opt(&o, "id"),
                *name = wmctl_opt(&o, "name"), *dir = wmctl_opt(&o, "dir"),
                *listen = wmctl_opt(&o, "listen"), *up = wmctl_opt(&o, "upstream"),
-               *upkey = wmctl_opt(&o, "upstream-key");
+               *upkey = wmctl_opt(&o, "upstream-key"), *upid = wmctl_opt(&o, "upstream-id");
     if ((rc = wmctl_opts_unused(&o, "init")))
         return rc;
     wm_role_t role = role_s ? wm_role_parse(role_s) : 0;
@@ -46,10 +51,26 @@ int cmd_init(wmctl_t *w, int argc, char **argv)
         wmctl_err("init: --dir is required");
         return WMCTL_USAGE;
     }
+    static wm_ident_t pin; /* two lines of text: not on the stack */
+    char hexkey[2 * WM_PUB_BYTES + 1], pinwhy[512];
+    if (upid) { /* the parent's identity: its transport key, and its signing key to pin */
+        if (wm_ident_read(upid, &pin, pinwhy, sizeof pinwhy) != WM_OK) {
+            wmctl_err("init: --upstream-id: %s", pinwhy);
+            return WMCTL_USAGE;
+        }
+        wm_hex(pin.curve_pub, WM_PUB_BYTES, hexkey);
+        if (upkey && strcasecmp(upkey, hexkey) != 0) {
+            wmctl_err("init: --upstream-key differs from the transport key in %s; give one of "
+                      "them", upid);
+            return WMCTL_USAGE;
+        }
+        upkey = hexkey;
+    }
     uint8_t tmp[WM_PUB_BYTES];
-    if ((up && !upkey) || (upkey && wm_unhex(upkey, tmp, sizeof tmp) != WM_OK)) {
+    if ((upid && !up) || (up && !upkey) || (upkey && wm_unhex(upkey, tmp, sizeof tmp) != WM_OK)) {
         wmctl_err("init: --upstream needs --upstream-key, the upstream's 64-hex-digit "
-                  "transport key (wmctl keys on the upstream node prints it)");
+                  "transport key, or --upstream-id, the upstream's `wmctl keys` line (wmctl "
+                  "keys on the upstream node prints both)");
         return WMCTL_USAGE;
     }
     if (role == WM_ROLE_STATION && listen) {
@@ -63,7 +84,14 @@ int cmd_init(wmctl_t *w, int argc, char **argv)
         wmctl_err("init: %s", why);
         return WMCTL_FAIL;
     }
+    if (upid && wm_ident_pin_write(dir, &pin, pinwhy, sizeof pinwhy) != WM_OK) {
+        wmctl_err("init: %s (the node directory is made: pin the parent with "
+                  "`wmctl upstream-id FILE`)", pinwhy);
+        return WMCTL_FAIL;
+    }
     printf(_("initialised %s %s (%s) in %s\n  config: %s\n  start:  wmsyncd -c %s\n"),
            wm_role_name(role), id, name, dir, conf, conf);
+    if (upid)
+        printf(_("  parent: %s pinned (its log is received and verified here)\n"), pin.node);
     return WMCTL_OK;
 }

@@ -19,6 +19,7 @@
 #include "wm_i18n.h"
 #include "sync.pb-c.h"
 #include "wm_crypto.h"
+#include "wm_ident.h"
 #include "wm_nodedir.h"
 #include "wm_record.h"
 #include "wmctl.h"
@@ -106,86 +107,6 @@ int cmd_keys(wmctl_t *w, int argc, char **argv)
     return WMCTL_OK;
 }
 
-/* The decimal epoch in text, 1 … UINT32_MAX, nothing else. */
-static int parse_epoch(const char *text, uint32_t *out)
-{
-    char *end = NULL;
-    if (text[0] < '0' || text[0] > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || *end || v < 1 || v > UINT32_MAX)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-/* The next space-separated field of the line at *p (one space ends it);
- * NULL at the end of the line. */
-static char *next_field(char **p)
-{
-    char *f = *p;
-    if (!f || !*f)
-        return NULL;
-    char *sp = strchr(f, ' ');
-    if (sp) {
-        *sp = 0;
-        *p = sp + 1;
-    } else {
-        *p = f + strlen(f);
-    }
-    return f;
-}
-
-/* Parses an identity line or its JSON form into id (strings point into
- * line or are strdup'd from the JSON). NAME is the rest of the line after
- * CURVE_PUB_HEX (and one from=N token, if present); from= is 1 … 2^32-1. */
-static int parse_identity(char *line, Wm__Identity *id, uint8_t sp[32], uint8_t cp[32])
-{
-    char *sh = NULL, *ch = NULL;
-    while (*line == ' ' || *line == '\t')
-        line++;
-    line[strcspn(line, "\r\n")] = 0;
-    if (line[0] == '{') {
-        json_t *j = json_loads(line, 0, NULL);
-        const char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
-        json_int_t from = 0;
-        if (!j || json_unpack(j, "{s:s, s?s, s?s, s:s, s:s, s?I}", "id", &a, "name", &b, "role",
-                              &c, "sign_pub", &d, "curve_pub", &e, "from_epoch", &from) != 0 ||
-            from < 0 || from > (json_int_t)UINT32_MAX) {
-            json_decref(j);
-            return -1;
-        }
-        id->node = strdup(a);
-        id->name = strdup(b ? b : "");
-        id->role = strdup(c ? c : "station");
-        sh = strdup(d);
-        ch = strdup(e);
-        id->from_epoch = (uint32_t)from;
-        json_decref(j);
-    } else {
-        char *p = line;
-        char *magic = next_field(&p), *ver = next_field(&p);
-        id->role = next_field(&p);
-        id->node = next_field(&p);
-        sh = next_field(&p);
-        ch = next_field(&p);
-        if (!magic || strcmp(magic, ID_MAGIC) != 0 || !ver || strcmp(ver, "1") != 0 || !ch)
-            return -1;
-        if (strncmp(p, ID_FROM, strlen(ID_FROM)) == 0) {
-            char *tok = next_field(&p);
-            if (parse_epoch(tok + strlen(ID_FROM), &id->from_epoch) != 0)
-                return -1;
-        }
-        id->name = p;
-    }
-    if (!sh || !ch || wm_unhex(sh, sp, 32) != WM_OK || wm_unhex(ch, cp, 32) != WM_OK)
-        return -1;
-    id->sign_pub = (ProtobufCBinaryData){32, sp};
-    id->curve_pub = (ProtobufCBinaryData){32, cp};
-    return 0;
-}
-
 /* Sends one admin request. WMCTL_OK with the daemon's reply in *rep (the
  * caller frees it with wm_pb_free) if the daemon did it; otherwise it
  * prints why (the daemon's message, or that there was no answer) and
@@ -252,14 +173,20 @@ int cmd_enroll(wmctl_t *w, int argc, char **argv)
                   WMCTL_ID_LINE_MAX - 1);
         return WMCTL_USAGE;
     }
+    static wm_ident_t in; /* two lines of text: not on the stack */
     Wm__Identity id = WM__IDENTITY__INIT;
-    uint8_t sp[32], cp[32];
-    if (!got || parse_identity(line, &id, sp, cp) != 0) {
+    if (!got || wm_ident_parse(line, &in) != 0) {
         wmctl_err("rejected: %s does not hold an identity line (wmsync-id 1 ROLE ID SIGN_PUB "
                   "CURVE_PUB NAME) or its --json form",
                   argv[1]);
         return WMCTL_USAGE;
     }
+    id.node = in.node;
+    id.name = in.name;
+    id.role = in.role;
+    id.sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, in.sign_pub};
+    id.curve_pub = (ProtobufCBinaryData){WM_PUB_BYTES, in.curve_pub};
+    id.from_epoch = in.from_epoch;
     Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
     req.op_case = WM__CTL_REQUEST__OP_ENROLL;
     req.enroll = &id;

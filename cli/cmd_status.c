@@ -75,6 +75,33 @@ static void print_link_state(const json_t *l)
                err && err[0] ? "; last error: " : "", err ? err : "");
 }
 
+/* Feature "down" at a child: how far the parent's log is held here. */
+static void print_down(const json_t *d)
+{
+    if (!d || !json_is_true(json_object_get(d, "pinned")))
+        return;
+    json_t *ps = json_object_get(d, "parent_seq"), *ok = json_object_get(d, "pin_ok");
+    const char *forked = json_string_value(json_object_get(d, "forked"));
+    const char *lr = json_string_value(json_object_get(d, "last_reject_detail"));
+    printf(_("  parent:    %s's log held to epoch %lld seq %lld"),
+           json_string_value(json_object_get(d, "parent")),
+           (long long)json_integer_value(json_object_get(d, "have_epoch")),
+           (long long)json_integer_value(json_object_get(d, "have_seq")));
+    if (ps)
+        printf(_(" of seq %lld%s"), (long long)json_integer_value(ps),
+               json_is_true(json_object_get(d, "caught_up")) ? _(" (caught up)") : "");
+    fputs(json_is_true(ok)    ? _("; pinned key matches\n")
+          : json_is_false(ok) ? _("; pinned key DIFFERS from the parent's: re-pin with "
+                                  "`wmctl upstream-id` after checking its `wmctl keys` line\n")
+                              : "\n",
+          stdout);
+    if (forked && forked[0])
+        printf(_("  parent's log FORKED (proof kept): %s\n"), forked);
+    if (lr && lr[0])
+        printf(_("  parent's log last refused: %s: %s\n"),
+               json_string_value(json_object_get(d, "last_reject")), lr);
+}
+
 static void print_human(const json_t *j)
 {
     json_t *d = json_object_get(j, "daemon");
@@ -106,6 +133,7 @@ static void print_human(const json_t *j)
         if (lr && lr[0])
             printf(_("  last reject: %s\n  what to do:  %s\n"), lr,
                    json_string_value(json_object_get(j, "last_reject_hint")));
+        print_down(json_object_get(j, "down"));
     }
     json_t *st = json_object_get(j, "stations");
     if (st) {
@@ -139,6 +167,14 @@ static void print_human(const json_t *j)
             if (hint && hint[0])
                 printf(_("      what to do: %s\n"), hint);
             print_link("      ", r);
+            if (json_integer_value(json_object_get(r, "down_at")))
+                printf(_("      down:      holds our log to epoch %lld seq %lld (%lld behind)\n"),
+                       (long long)json_integer_value(json_object_get(r, "down_epoch")),
+                       (long long)json_integer_value(json_object_get(r, "down_seq")),
+                       (long long)json_integer_value(json_object_get(r, "down_lag")));
+            const char *dr = json_string_value(json_object_get(r, "down_reject"));
+            if (dr && dr[0])
+                printf(_("      down:      last refused: %s\n"), dr);
         }
     }
 }

@@ -27,7 +27,7 @@
 static const wmctl_cmd_t commands[] = {
     {"init", cmd_init,
      "init --role station|town|county|city|province --id ID --name NAME --dir DIR [--listen EP] "
-     "[--upstream EP --upstream-key HEX]",
+     "[--upstream EP (--upstream-key HEX | --upstream-id FILE)]",
      N_("create a node directory: config, signing and transport keys")},
     {"record", cmd_record, "record KIND --flag value ...",
      N_("record activity|publicity|volunteers|recruitment|team|funding|site|plan|plan-done|void")},
@@ -42,6 +42,8 @@ static const wmctl_cmd_t commands[] = {
     {"keys", cmd_keys, "keys [--json]", N_("print this node's one-line public identity")},
     {"enroll", cmd_enroll, "enroll FILE|-",
      N_("aggregator: enrol a child from its `wmctl keys` line")},
+    {"upstream-id", cmd_upstream_id, "upstream-id FILE|-",
+     N_("child: pin the parent's `wmctl keys` line, so that its log comes down here")},
     {"revoke", cmd_revoke, "revoke --id ID [--compromised [--after EPOCH:SEQ]]",
      N_("aggregator: revoke a child, at once; --compromised: its keys were stolen")},
     {"bundle", cmd_bundle, "bundle export --out FILE [--since SEQ] [--force] | bundle import FILE",

@@ -49,6 +49,7 @@ int cmd_verify(wmctl_t *w, int argc, char **argv);
 int cmd_status(wmctl_t *w, int argc, char **argv);
 int cmd_keys(wmctl_t *w, int argc, char **argv);
 int cmd_enroll(wmctl_t *w, int argc, char **argv);
+int cmd_upstream_id(wmctl_t *w, int argc, char **argv);
 int cmd_revoke(wmctl_t *w, int argc, char **argv);
 int cmd_bundle(wmctl_t *w, int argc, char **argv);
 int cmd_rollup(wmctl_t *w, int argc, char **argv);

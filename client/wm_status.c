@@ -14,6 +14,7 @@
 #include "wm_client.h"
 #include "wm_date.h"
 #include "wm_i18n.h"
+#include "wm_ident.h"
 #include "wm_ingest.h"
 #include "wm_quota.h"
 #include "wm_stage.h"
@@ -27,6 +28,7 @@ typedef struct {
     int all_caught_up;
     time_t now;
     const wm_config_t *cfg;
+    wm_head_t own;  /* this node's own head: what its children may hold of it */
     wm_err_t err; /* a failed read stops the scan */
 } peers_ctx_t;
 
@@ -63,6 +65,19 @@ static json_t *quota_json(peers_ctx_t *pc, uint32_t node)
                      day, "max_day_bytes", (json_int_t)u.max_day_bytes, "day_limit",
                      (json_int_t)pc->cfg->quota_day_mb << 20, "total_limit",
                      (json_int_t)pc->cfg->quota_total_mb << 20);
+}
+
+/* Feature "down": how far the child holds our own log (PeerState 26–28). */
+static void down_row(json_t *row, const Wm__PeerState *p, const wm_head_t *own)
+{
+    uint32_t e = p->down_have ? p->down_have->epoch : 0;
+    uint64_t s = p->down_have ? p->down_have->seq : 0;
+    int64_t lag = e == own->epoch ? (int64_t)own->seq - (int64_t)s : (int64_t)own->seq;
+    json_object_set_new(row, "down_epoch", json_integer(e));
+    json_object_set_new(row, "down_seq", json_integer((json_int_t)s));
+    json_object_set_new(row, "down_lag", json_integer(lag > 0 ? lag : 0));
+    json_object_set_new(row, "down_at", json_integer(p->down_at));
+    json_object_set_new(row, "down_reject", json_string(p->down_reject ? p->down_reject : ""));
 }
 
 static int peer_row(void *ctx, const Wm__PeerState *p)
@@ -136,6 +151,8 @@ static int peer_row(void *ctx, const Wm__PeerState *p)
         json_object_set_new(row, "verified_seq", json_integer((json_int_t)vh.seq));
         json_object_set_new(row, "unverified", json_integer((json_int_t)unverified));
     }
+    if (row)
+        down_row(row, p, &pc->own);
     json_t *quota = quota_json(pc, node);
     if (!quota) {
         json_decref(row);
@@ -224,6 +241,42 @@ static void add_upstream(json_t *j, const own_state_t *o, json_t *live)
         add_link(j, up);
 }
 
+/* Feature "down": the parent pinned here and how far its log is held:
+ * the running daemon's view, else the pin file and the store's. */
+static void add_down(json_t *j, const wm_config_t *cfg, wm_store_t *s, json_t *live)
+{
+    json_t *d = json_object_get(json_object_get(live, "upstream"), "down");
+    if (d) {
+        json_object_set(j, "down", d);
+        return;
+    }
+    wm_ident_t *pin = malloc(sizeof *pin); /* two lines of text: not on the stack */
+    char why[WM_WHY_MAX], pk[2 * WM_PUB_BYTES + 1], forked[WM_WHY_MAX] = "";
+    wm_head_t have = {0};
+    if (!pin || wm_ident_pin_read(cfg, pin, why, sizeof why) != WM_OK) {
+        json_object_set_new(j, "down", json_pack("{s:b}", "pinned", 0));
+        free(pin);
+        return;
+    }
+    wm_txn_t *t = NULL;
+    uint32_t no = 0;
+    size_t len = 0;
+    if (s && wm_txn_begin(s, 0, &t) == WM_OK) {
+        if (wm_nodeno_lookup(t, pin->node, &no) == WM_OK &&
+            wm_ingest_frontier(t, no, &have) != WM_OK)
+            memset(&have, 0, sizeof have);
+        if (wm_meta_get(t, WM_META_DOWN_FORKED, forked, sizeof forked - 1, &len) == WM_OK)
+            forked[len < sizeof forked ? len : sizeof forked - 1] = 0;
+    }
+    wm_txn_abort(&t);
+    json_object_set_new(j, "down", json_pack("{s:b, s:s, s:s, s:I, s:I, s:s}", "pinned", 1,
+                                             "parent", pin->node, "pinned_key",
+                                             wm_hex(pin->sign_pub, WM_PUB_BYTES, pk), "have_epoch",
+                                             (json_int_t)have.epoch, "have_seq",
+                                             (json_int_t)have.seq, "forked", forked));
+    free(pin);
+}
+
 /* Moves the child rows into j as "stations", each with how long its
  * unverified records have waited (only the live daemon knows). */
 static void add_stations(json_t *j, json_t *stations, json_t *live, int all_caught_up)
@@ -278,6 +331,7 @@ static WM_MUST_CHECK wm_err_t read_log(wm_store_t *s, own_state_t *o, peers_ctx_
     if (err == WM_OK)
         err = read_own(t, o);
     pc->t = t;
+    pc->own = o->head;
     if (err == WM_OK && pc->arr)
         err = wm_peer_scan(t, peer_row, pc);
     if (err == WM_OK)
@@ -316,6 +370,8 @@ wm_err_t wm_status_json(const wm_config_t *cfg, wm_store_t *s, json_t *live, jso
         json_object_set(j, "daemon", live);
     if (cfg->upstream[0])
         add_upstream(j, &own, live);
+    if (cfg->upstream[0])
+        add_down(j, cfg, s, live);
     if (pc.arr)
         add_stations(j, pc.arr, live, pc.all_caught_up);
     *out = j;

@@ -23,7 +23,18 @@
  *                 "clock_offset_s", "clock_at", and from the running daemon
  *                 "wire_bytes" … "zstd", and "session": the child holds a
  *                 live session now}],
- *                 "caught_up" (every child also fully verified)
+ *                 "caught_up" (every child also fully verified); feature "down"
+ *                 (PROTOCOL.md §8), per child: "down_epoch", "down_seq" (how far it
+ *                 holds this node's own log, as it last said), "down_lag" (our
+ *                 records it lacks), "down_at" (when it said so, unix; 0: never),
+ *                 "down_reject" (its last refusal, "slug: detail")
+ *   with an upstream, feature "down": "down": {"pinned", "parent", "pinned_key",
+ *                 "have_epoch", "have_seq" (how far this node holds its parent's
+ *                 log), "forked" ("" or the fork found), and from the running
+ *                 daemon "parent_key", "pin_ok" (the parent's key as it said,
+ *                 against the pin; null: not yet said), "parent_epoch",
+ *                 "parent_seq", "caught_up", "received", "last_at",
+ *                 "last_reject", "last_reject_detail", "last_reject_at"}
  *
  * Thread-safe (each call its own read transaction).
  */

@@ -368,6 +368,7 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
     for (size_t i = 0; i < n_offered; i++)
         p->link.zstd |= strcmp(offered[i], WM_WIRE_FEATURE) == 0 &&
                         wm_sync_feature_agreed(WM_WIRE_FEATURE, h->features, h->n_features);
+    wm_agg_down_session(p, h, offered, n_offered); /* both listed "down": our log goes down */
     p->relays = 0; /* both listed rollup-bin: the child relays audit fetches down */
     for (size_t i = 0; i < n_offered; i++)
         p->relays |= strcmp(offered[i], WM_FEATURE_ROLLUP_BIN) == 0 &&
@@ -657,6 +658,19 @@ static void on_sync_msg(wm_agg_t *a, wm_agg_peer_t *p, wm_msg_t *m, Wm__SyncMsg 
         break;
     case WM__SYNC_MSG__MSG_ZBATCH: on_zbatch(a, p, m, sm, pend, npend); break;
     case WM__SYNC_MSG__MSG_HEARTBEAT: on_heartbeat(a, p, route, s->heartbeat); break;
+    case WM__SYNC_MSG__MSG_DOWN_HELLO:
+    case WM__SYNC_MSG__MSG_DOWN_ACK:
+    case WM__SYNC_MSG__MSG_DOWN_REJECT:
+        if (!in_session(p, route))
+            send_reject(a, route, p, NULL, WM_SYNC_R_NO_SESSION, 0,
+                        "no session on this connection; send Hello");
+        else if (!p->down)
+            send_reject(a, route, p, NULL, WM_SYNC_R_NOT_NEGOTIATED, 0,
+                        "a message of feature \"%s\", but this session did not agree to it",
+                        WM_FEATURE_DOWN);
+        else
+            (void)wm_agg_down_msg(a, p, route, s);
+        break;
     case WM__SYNC_MSG__MSG_RECORDS:
         if (!wm_agg_audit_answered(a, p, s->records))
             send_reject(a, route, p, NULL, WM_SYNC_R_UNEXPECTED, 0,
@@ -806,6 +820,7 @@ void wm_agg_tick(wm_agg_t *a)
     wm_agg_promote(a); /* what a failed commit left, or beyond one turn's share */
     wm_agg_link_reap(a);
     wm_agg_audit_tick(a, now);
+    wm_agg_down_pump(a); /* our own log may have grown */
     if (now < a->flush_due)
         return;
     a->flush_due = now + PEER_FLUSH_S;

@@ -89,6 +89,14 @@ typedef struct {
      * costs, recently. */
     uint32_t credit;
     uint32_t batch_bytes;
+    /* Feature "down" (wm_agg_down.c): our own log, sent to the child. */
+    int down;              /* both listed "down" on this session */
+    int down_on;           /* the child's DOWN_HELLO came: we send */
+    wm_head_t down_cursor; /* the last record sent (the child's `have` after a reset) */
+    wm_head_t down_told;   /* our head as last told to the child */
+    uint32_t down_credit;  /* DOWN_BATCHes we may still send */
+    uint64_t down_next_id; /* the last DOWN_BATCH id of the session */
+    uint64_t down_floor;   /* answers to ids below it are stale (sent before a reset) */
 } wm_agg_peer_t;
 
 /* An audit fetch waiting for the child's answer. */
@@ -153,6 +161,19 @@ void wm_agg_send(wm_agg_t *a, const wm_frame_t *route, Wm__SyncMsg *m);
 void wm_agg_note_reject(wm_agg_peer_t *p, wm_sync_reason_t reason, const char *detail);
 /* p's committed frontier: staged records included (0/0 if nothing stored). */
 WM_MUST_CHECK wm_err_t wm_agg_durable(wm_agg_t *a, wm_agg_peer_t *p, wm_head_t *h);
+
+/* ---- wm_agg_down.c: our own log down to the children (feature "down") ---- */
+
+/* A new session of p: "down" in use if both listed it (offered: ours). */
+void wm_agg_down_session(wm_agg_peer_t *p, const Wm__Hello *h, const char *const *offered,
+                         size_t n_offered);
+/* A DOWN_HELLO, DOWN_ACK or DOWN_REJECT from p on route (in its session):
+ * answered or taken. Nonzero if m is one of them. */
+int wm_agg_down_msg(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                    const Wm__SyncMsg *m);
+/* Sends every child in a "down" session what it lacks of our log, within
+ * its credit (each turn, and after our own log grew). */
+void wm_agg_down_pump(wm_agg_t *a);
 
 /* ---- wm_agg_budget.c: the memory budget, through credit ---- */
 

@@ -671,3 +671,68 @@ wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, int b
     publish_items_free(items, count);
     return err;
 }
+
+/* Filling a batch from the log (wm_node_read_batch). */
+typedef struct {
+    Wm__Batch *b;
+    size_t bytes;
+    uint32_t max_records, max_bytes;
+    wm_head_t last;
+    wm_head_t upto; /* send nothing beyond this */
+} fill_ctx_t;
+
+static int fill_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
+{
+    fill_ctx_t *fc = ctx;
+    size_t len = v->len + WM_SIG_BYTES;
+    if (!v->bytes)
+        return 1;
+    if (fc->b->n_records >= fc->max_records ||
+        (fc->b->n_records > 0 && fc->bytes + len > fc->max_bytes))
+        return 1;
+    if (epoch > fc->upto.epoch || (epoch == fc->upto.epoch && seq > fc->upto.seq))
+        return 1; /* not yet known to the fork guard: stays here */
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return 1;
+    memcpy(copy, v->sig, len); /* sig and bytes are contiguous in the srec */
+    fc->b->records[fc->b->n_records++] = (ProtobufCBinaryData){len, copy};
+    fc->bytes += len;
+    fc->last.epoch = epoch;
+    fc->last.seq = seq; /* its hash is taken once the batch is full */
+    return 0;
+}
+
+wm_err_t wm_node_read_batch(wm_node_t *n, const wm_head_t *after, uint32_t max_records,
+                            uint32_t max_bytes, Wm__Batch *b, wm_head_t *last, wm_scan_t *end)
+{
+    fill_ctx_t fc = {.b = b, .max_records = max_records ? max_records : 1,
+                     .max_bytes = max_bytes, .upto = wm_node_shareable(n)};
+    wm__batch__init(b);
+    memset(last, 0, sizeof *last);
+    b->records = calloc(fc.max_records, sizeof *b->records);
+    if (!b->records)
+        return WM_ENOMEM;
+    wm_txn_t *t = NULL;
+    wm_err_t err = wm_txn_begin(n->store, 0, &t);
+    /* From the record after `after`; an empty one means the very
+     * beginning; a finished epoch rolls into the next. */
+    if (err == WM_OK)
+        err = wm_log_scan(t, n->self, after->epoch, after->seq + 1, fill_one, &fc, end);
+    wm_txn_abort(&t); /* no transaction outlives this call */
+    if (b->n_records > 0) {
+        const ProtobufCBinaryData *l = &b->records[b->n_records - 1];
+        wm_srec_hash_buf(l->data, l->len, fc.last.hash);
+        *last = fc.last;
+    }
+    return err;
+}
+
+void wm_node_batch_free(Wm__Batch *b)
+{
+    for (size_t i = 0; b->records && i < b->n_records; i++)
+        free(b->records[i].data);
+    free(b->records);
+    b->records = NULL;
+    b->n_records = 0;
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "sync.pb-c.h"
 #include "wm_config.h"
 #include "wm_guard.h"
 #include "wm_record.h"
@@ -75,6 +76,20 @@ WM_MUST_CHECK wm_err_t wm_node_publish(wm_node_t *n, const char *period, int agg
 /* How far records may leave this process (sync, audits): as far as the
  * fork-guard file knows them. Equal to the head unless writing it failed. */
 wm_head_t wm_node_shareable(const wm_node_t *n);
+
+/* Reads into b (its records malloc'd: free with wm_node_batch_free, also
+ * on failure) the records of the node's own log right after `after`
+ * (0/0: from the start; a finished epoch rolls into the next), at most
+ * max_records and max_bytes of srecs (always one, if there is one), none
+ * beyond wm_node_shareable. *last is the last record read, with its hash
+ * (0/0 if none). The read runs in its own read transaction. WM_OK, or the
+ * error of a read that failed part-way (the records before it are valid:
+ * end says where; end may be NULL), or WM_ENOMEM. For the upward link and
+ * for the log sent down to children alike. */
+WM_MUST_CHECK wm_err_t wm_node_read_batch(wm_node_t *n, const wm_head_t *after,
+                                          uint32_t max_records, uint32_t max_bytes,
+                                          Wm__Batch *b, wm_head_t *last, wm_scan_t *end);
+void wm_node_batch_free(Wm__Batch *b);
 
 /* Periodic work (refreshing the guard file). Call from the poll loop. */
 void wm_node_tick(wm_node_t *n);

@@ -29,6 +29,7 @@
 
 #include "sync.pb-c.h"
 #include "wm_agg.h"
+#include "wm_down.h"
 #include "wm_ingest.h"
 #include "wm_diag.h"
 #include "wm_link.h"
@@ -108,6 +109,10 @@ struct wm_upstream {
     int64_t last_error_at;    /* unix seconds; 0: never */
     int64_t failing_since;    /* unix seconds of the first failure since the link was up; 0: up */
     unsigned attempts;        /* connection attempts since the link was last up */
+    /* Feature "down" (wm_down.h): the parent's log, received. */
+    wm_down_t *down;
+    int down_use;             /* the last WELCOME agreed "down" and a parent is pinned */
+    uint64_t down_last_id;    /* the last DOWN_BATCH id of the session */
 };
 
 /* Meta name (storage/wm_store.h): "1" if the upstream's last Welcome
@@ -339,6 +344,10 @@ static void send_hello(wm_upstream_t *u)
     char *feats[WM_SYNC_FEATURES_MAX];
     h.features = feats; /* in use: those the Welcome lists too */
     h.n_features = wm_link_features(u->node->cfg->compress, feats);
+    if (!wm_down_pinned(u->down)) /* no pin: nothing to verify the parent's log with */
+        for (size_t i = 0; i < h.n_features; i++)
+            if (strcmp(feats[i], WM_FEATURE_DOWN) == 0)
+                feats[i--] = feats[--h.n_features];
     h.time_ms = wm_link_wall_ms(); /* the aggregator shows our clock's offset */
     m.msg_case = WM__SYNC_MSG__MSG_HELLO;
     m.hello = &h;
@@ -355,6 +364,7 @@ static void try_connect(wm_upstream_t *u)
 {
     const wm_config_t *c = u->node->cfg;
     u->attempts++;
+    wm_down_reload(u->down); /* `wmctl upstream-id` may have pinned the parent since */
     if (wm_sync_connect(u->net, c->upstream, u->server_pub, u->secret, u->pub, WM_SYNC_MAX_MSG,
                         &u->sock) != WM_OK) {
         char why[96];
@@ -412,36 +422,6 @@ static void connecting(wm_upstream_t *u, int64_t now)
     }
 }
 
-typedef struct {
-    Wm__Batch *b;
-    size_t bytes;
-    uint32_t max_records, max_bytes;
-    wm_head_t last;
-    wm_head_t upto; /* send nothing beyond this */
-} fill_ctx_t;
-
-static int fill_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
-{
-    fill_ctx_t *fc = ctx;
-    size_t len = v->len + WM_SIG_BYTES;
-    if (!v->bytes)
-        return 1;
-    if (fc->b->n_records >= fc->max_records ||
-        (fc->b->n_records > 0 && fc->bytes + len > fc->max_bytes))
-        return 1;
-    if (epoch > fc->upto.epoch || (epoch == fc->upto.epoch && seq > fc->upto.seq))
-        return 1; /* not yet known to the fork guard: stays here */
-    uint8_t *copy = malloc(len);
-    if (!copy)
-        return 1;
-    memcpy(copy, v->sig, len); /* sig and bytes are contiguous in the srec */
-    fc->b->records[fc->b->n_records++] = (ProtobufCBinaryData){len, copy};
-    fc->bytes += len;
-    fc->last.epoch = epoch;
-    fc->last.seq = seq; /* its hash is taken once the batch is full */
-    return 0;
-}
-
 /* A batch's bytes: half the window (two keep the pipe full), within
  * what the aggregator takes. */
 static uint32_t batch_bytes(const wm_upstream_t *u)
@@ -490,22 +470,12 @@ static void pump(wm_upstream_t *u)
            (u->cursor.epoch != shareable.epoch || u->cursor.seq < shareable.seq)) {
         Wm__Batch b = WM__BATCH__INIT;
         int sent = 0;
-        fill_ctx_t fc = {.b = &b, .max_records = u->max_records, .max_bytes = batch_bytes(u),
-                         .upto = shareable};
-        b.records = calloc(u->max_records ? u->max_records : 1, sizeof *b.records);
-        if (!b.records)
-            return;
-        wm_txn_t *t = NULL;
+        wm_head_t lasth;
         wm_scan_t end = {0};
-        wm_err_t err = wm_txn_begin(u->node->store, 0, &t);
-        if (err == WM_OK) {
-            /* From the record after the cursor; an empty cursor means the
-             * very beginning; a finished epoch rolls into the next. */
-            uint32_t e = u->cursor.epoch;
-            uint64_t s = u->cursor.seq + 1;
-            err = wm_log_scan(t, u->node->self, e, s, fill_one, &fc, &end);
-        }
-        wm_txn_abort(&t); /* no transaction outlives this turn */
+        wm_err_t err = wm_node_read_batch(u->node, &u->cursor, u->max_records, batch_bytes(u),
+                                          &b, &lasth, &end);
+        if (err == WM_ENOMEM)
+            return;
         /* A failed read still leaves a valid prefix in the batch: it is
          * sent, and the records after it stay here until they can be read. */
         if (err != WM_OK && !u->read_failed)
@@ -516,8 +486,6 @@ static void pump(wm_upstream_t *u)
                      wm_store_detail(u->node->store));
         u->read_failed = err != WM_OK;
         if (b.n_records > 0) {
-            const ProtobufCBinaryData *last = &b.records[b.n_records - 1];
-            wm_srec_hash_buf(last->data, last->len, fc.last.hash);
             Wm__Frontier hf = wm_frontier_of(&u->node->head);
             uint8_t *buf = NULL;
             size_t len = 0;
@@ -531,17 +499,15 @@ static void pump(wm_upstream_t *u)
             if (sent) {
                 wm_link_batch(&u->link, b.n_records, zipped);
                 flight_add(u, b.batch_id, len);
-                u->cursor = fc.last;
+                u->cursor = lasth;
                 u->credit--;
                 u->in_flight++;
                 wm_debug("upstream: sent batch %" PRIu64 " of %zu records through %" PRIu32
                          "/%" PRIu64,
-                         b.batch_id, b.n_records, fc.last.epoch, fc.last.seq);
+                         b.batch_id, b.n_records, lasth.epoch, lasth.seq);
             }
         }
-        for (size_t i = 0; i < b.n_records; i++)
-            free(b.records[i].data);
-        free(b.records);
+        wm_node_batch_free(&b);
         if (!sent)
             return;
     }
@@ -734,6 +700,128 @@ static void store_clock(wm_upstream_t *u, int64_t off_s)
         wm_warn("upstream: cannot store the clock offset: %s", wm_strerror(err));
 }
 
+/* Feature "down": where we stand in the parent's log, and the credit we
+ * grant it (PROTOCOL.md §8). */
+static void send_down_hello(wm_upstream_t *u)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__DownHello h = WM__DOWN_HELLO__INIT;
+    wm_head_t have = wm_down_have(u->down);
+    Wm__Frontier f = wm_frontier_of(&have);
+    h.have = &f;
+    h.credit = WM_SYNC_DOWN_CREDIT;
+    h.pinned = (ProtobufCBinaryData){WM_PUB_BYTES, (uint8_t *)wm_down_pin_key(u->down)};
+    m.msg_case = WM__SYNC_MSG__MSG_DOWN_HELLO;
+    m.down_hello = &h;
+    if (send_msg(u, &m) != WM_OK) /* the parent sends nothing; the next session asks again */
+        wm_warn_peer(UP_PEER, "down: cannot ask for the parent's log: %s", wm_net_detail());
+}
+
+/* Answers DOWN_BATCH batch_id: an ack of what is now durable here, or
+ * the refusal (nothing of the batch stored). Each returns one credit. */
+static void answer_down(wm_upstream_t *u, uint64_t batch_id, const wm_down_res_t *res)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__DownAck ack = WM__DOWN_ACK__INIT;
+    Wm__DownReject rej = WM__DOWN_REJECT__INIT;
+    Wm__Frontier f = wm_frontier_of(&res->have);
+    if (res->reason == WM_SYNC_R_OK) {
+        ack.batch_id = batch_id;
+        ack.have = &f;
+        ack.credit = 1;
+        m.msg_case = WM__SYNC_MSG__MSG_DOWN_ACK;
+        m.down_ack = &ack;
+    } else {
+        rej.batch_id = batch_id;
+        rej.reason = (char *)wm_sync_slug(res->reason);
+        rej.detail = (char *)res->detail;
+        rej.epoch = res->bad_epoch;
+        rej.seq = res->bad_seq;
+        rej.have = &f;
+        rej.credit = 1;
+        m.msg_case = WM__SYNC_MSG__MSG_DOWN_REJECT;
+        m.down_reject = &rej;
+        wm_down_note_reject(u->down, res);
+        wm_warn_peer(UP_PEER, "down: refused a batch of the parent's log: %s: %s",
+                     wm_sync_slug(res->reason), res->detail);
+    }
+    if (send_msg(u, &m) != WM_OK) /* the parent resends from our have next session */
+        wm_warn_peer(UP_PEER, "down: cannot answer the parent: %s", wm_net_detail());
+}
+
+/* The records of a DOWN_BATCH: its own, or its ZBatch's unpacked into z. */
+static wm_sync_reason_t down_records(const wm_upstream_t *u, const Wm__DownBatch *b,
+                                     wm_wire_batch_t *z, const ProtobufCBinaryData **recs,
+                                     size_t *n, char *why, size_t cap)
+{
+    *recs = b->records;
+    *n = b->n_records;
+    if (b->zbatch) {
+        if (!u->link.zstd) {
+            snprintf(why, cap, "a compressed DOWN_BATCH, but this session did not agree to "
+                               "\"%s\"", WM_WIRE_FEATURE);
+            return WM_SYNC_R_NOT_NEGOTIATED;
+        }
+        wm_sync_reason_t r = wm_wire_unpack(b->zbatch, WM_SYNC_MAX_RECORDS, z, why, cap);
+        if (r != WM_SYNC_R_OK)
+            return r;
+        *recs = z->recs;
+        *n = z->n;
+    }
+    size_t bytes = 0;
+    for (size_t i = 0; i < *n; i++)
+        bytes += (*recs)[i].len;
+    if (*n > WM_SYNC_MAX_RECORDS || bytes > WM_SYNC_MAX_BYTES) {
+        snprintf(why, cap, "DOWN_BATCH of %zu records / %zu bytes exceeds %u / %u", *n, bytes,
+                 WM_SYNC_MAX_RECORDS, WM_SYNC_MAX_BYTES);
+        return WM_SYNC_R_TOO_BIG;
+    }
+    return WM_SYNC_R_OK;
+}
+
+/* A DOWN_BATCH: verified against the pinned key and stored (durable)
+ * before it is acked; a head-only one (id 0) is noted for status. */
+static void on_down_batch(wm_upstream_t *u, const Wm__DownBatch *b)
+{
+    wm_down_res_t res = {0};
+    wm_wire_batch_t z = {0};
+    const ProtobufCBinaryData *recs = NULL;
+    size_t n = 0;
+    res.have = wm_down_have(u->down);
+    wm_down_seen(u->down, b->head, &b->sign_pub);
+    if (!b->batch_id && !b->n_records && !b->zbatch)
+        return;
+    if (!u->down_use) {
+        res.reason = WM_SYNC_R_NOT_NEGOTIATED;
+        snprintf(res.detail, sizeof res.detail, "a DOWN_BATCH, but this session did not agree "
+                 "to \"%s\" (or no parent is pinned)", WM_FEATURE_DOWN);
+    } else if (!b->batch_id || b->batch_id <= u->down_last_id) {
+        res.reason = WM_SYNC_R_MALFORMED;
+        snprintf(res.detail, sizeof res.detail, "batch_id %" PRIu64 " is not above the "
+                 "session's previous one (%" PRIu64 ")", b->batch_id, u->down_last_id);
+    } else {
+        u->down_last_id = b->batch_id;
+        res.reason = down_records(u, b, &z, &recs, &n, res.detail, sizeof res.detail);
+    }
+    if (res.reason == WM_SYNC_R_OK) {
+        const uint8_t **rp = calloc(n + 1, sizeof *rp);
+        size_t *lens = calloc(n + 1, sizeof *lens);
+        for (size_t i = 0; rp && lens && i < n; i++)
+            rp[i] = recs[i].data, lens[i] = recs[i].len;
+        if (rp && lens) {
+            const char *parent = wm_down_pinned(u->down) ? wm_down_parent(u->down) : "";
+            wm_down_ingest(u->down, parent, rp, lens, n, 1, &res);
+        } else {
+            res.reason = WM_SYNC_R_STORAGE;
+            snprintf(res.detail, sizeof res.detail, "out of memory");
+        }
+        free(rp);
+        free(lens);
+    }
+    wm_wire_batch_free(&z);
+    answer_down(u, b->batch_id, &res);
+}
+
 /* A WELCOME: the features in use this session, and how far our wall clock
  * is from the aggregator's (its time when it answered, plus half the round
  * trip of the HELLO). A clock off by more than WM_SYNC_CLOCK_WARN_S is
@@ -742,6 +830,11 @@ static void on_welcome(wm_upstream_t *u, const Wm__Welcome *w)
 {
     u->link.zstd = u->node->cfg->compress &&
                    wm_sync_feature_agreed(WM_WIRE_FEATURE, w->features, w->n_features);
+    u->down_use = wm_down_pinned(u->down) &&
+                  wm_sync_feature_agreed(WM_FEATURE_DOWN, w->features, w->n_features);
+    u->down_last_id = 0;
+    if (u->down_use)
+        send_down_hello(u);
     if (!w->time_ms)
         return; /* an aggregator older than the field */
     int64_t rtt = now_ms() - u->hello_sent_ms;
@@ -859,6 +952,9 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             break;
         case WM__SYNC_MSG__MSG_FETCH:
             answer_fetch(u, sm->fetch);
+            break;
+        case WM__SYNC_MSG__MSG_DOWN_BATCH:
+            on_down_batch(u, sm->down_batch);
             break;
         case WM__SYNC_MSG__MSG__NOT_SET:
             /* A later build's message (PROTOCOL.md §7): ignored. */
@@ -986,6 +1082,10 @@ wm_err_t wm_upstream_open(wm_node_t *node, wm_net_t *net, wm_upstream_t **out, c
     }
     u->cursor = u->acked;
     u->rollup_bin = -1;
+    if ((err = wm_down_open(node, &u->down)) != WM_OK) {
+        wm_upstream_close(&u);
+        return err;
+    }
     u->state = UP_DOWN;
     *out = u;
     return WM_OK;
@@ -1000,6 +1100,7 @@ void wm_upstream_close(wm_upstream_t **up)
         persist_acked(u);
     wm_sock_close(&u->sock);
     wm_secure_free(u->secret);
+    wm_down_close(&u->down);
     free(u);
     *up = NULL;
 }
@@ -1041,5 +1142,12 @@ json_t *wm_upstream_status(wm_upstream_t *u)
         json_object_set_new(j, "clock_offset_s", json_integer(u->clock_offset_ms / 1000));
     if (j)
         link_status(u, j);
+    if (j)
+        json_object_set_new(j, "down", wm_down_status(u->down));
     return j;
+}
+
+wm_down_t *wm_upstream_down(wm_upstream_t *u)
+{
+    return u ? u->down : NULL;
 }

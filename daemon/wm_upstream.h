@@ -48,5 +48,8 @@ void wm_upstream_send_records(wm_upstream_t *u, uint64_t up_req_id, Wm__Records 
 uint64_t wm_upstream_progress(wm_upstream_t *u);
 /* Live state for status: connected, last contact, in flight, last reject. */
 json_t *wm_upstream_status(wm_upstream_t *u);
+/* The child's side of feature "down" (the parent's log held here, for
+ * `bundle import` of the parent's bundle); NULL for u NULL. */
+struct wm_down *wm_upstream_down(wm_upstream_t *u);
 
 #endif

@@ -32,6 +32,7 @@
 #include "wm_notify.h"
 #include "wm_reactor.h"
 #include "wm_upstream.h"
+#include "wm_down.h"
 #include "wm_users.h"
 
 #define CTL_DRAIN_MAX 256 /* control requests taken per loop turn */
@@ -258,6 +259,37 @@ static void op_publish(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
         ctl_fail(c, err, "", why);
 }
 
+/* A chunk of the pinned parent's bundle (feature "down", wm_down.h):
+ * verified against the pinned key and stored as the network would. */
+static void import_parent(daemon_t *d, ctl_pending_t *c, const uint8_t *const *recs,
+                          const size_t *lens)
+{
+    Wm__Bundle *b = c->req->import;
+    wm_down_res_t res;
+    wm_down_ingest(wm_upstream_down(d->up), b->node ? b->node : "", recs, lens, b->n_records, 0,
+                   &res);
+    if (res.reason != WM_SYNC_R_OK) {
+        char why[WM_WHY_MAX + 64];
+        wm_why(why, sizeof why, "%s: %s", wm_sync_slug(res.reason), res.detail);
+        ctl_fail(c, res.reason == WM_SYNC_R_STORAGE ? WM_EIO : WM_EPERM, "", why);
+        return;
+    }
+    c->reply.accepted = res.accepted;
+    c->reply.duplicates = res.duplicates;
+    c->reply.epoch = res.have.epoch;
+    c->reply.seq = res.have.seq;
+}
+
+/* Whose bundle: the pinned parent's log goes to wm_down; at an aggregator,
+ * anything else is a child's. A station that pinned no parent takes none. */
+static int import_is_parent(daemon_t *d, const Wm__Bundle *b)
+{
+    wm_down_t *down = wm_upstream_down(d->up);
+    if (!d->agg)
+        return 1; /* wm_down names what is wrong with it */
+    return wm_down_pinned(down) && b->node && strcmp(b->node, wm_down_parent(down)) == 0;
+}
+
 static void op_import(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
 {
     char why[WM_WHY_MAX] = "";
@@ -269,6 +301,14 @@ static void op_import(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
     wm_err_t err = recs && lens ? WM_OK : WM_ENOMEM;
     for (size_t i = 0; err == WM_OK && i < b->n_records; i++)
         recs[i] = b->records[i].data, lens[i] = b->records[i].len;
+    if (err == WM_OK && import_is_parent(d, b)) {
+        if (d->up)
+            import_parent(d, c, recs, lens);
+        else
+            ctl_fail(c, WM_ESTATE, "", _("this node has no upstream, so no parent whose log it "
+                                         "could import, and it does not aggregate"));
+        goto out;
+    }
     if (err == WM_OK)
         err = wm_agg_import(d->agg, b->node ? b->node : "", recs, lens, b->n_records, why,
                             sizeof why, &c->reply.accepted, &c->reply.duplicates, &durable);
@@ -276,6 +316,7 @@ static void op_import(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
         c->reply.seq = durable.seq, c->reply.epoch = durable.epoch;
     else
         ctl_fail(c, err, "", why);
+out:
     free(recs);
     free(lens);
 }
@@ -360,8 +401,8 @@ static const ctl_op_t ctl_ops[] = {
     {WM__CTL_REQUEST__OP_REVOKE, "revoke", 1, op_revoke, "revoke a child by id, at once"},
     {WM__CTL_REQUEST__OP_COMPROMISE, "compromise", 1, op_compromise,
      "revoke a child whose keys were stolen: its keys refused beyond a point"},
-    {WM__CTL_REQUEST__OP_IMPORT, "import", 1, op_import,
-     "ingest a chunk of a child's bundle"},
+    {WM__CTL_REQUEST__OP_IMPORT, "import", 0, op_import,
+     "ingest a chunk of a child's bundle, or of the pinned parent's log"},
     {WM__CTL_REQUEST__OP_PUBLISH, "publish", 1, op_publish,
      "append the signed rollup of a period"},
     {WM__CTL_REQUEST__OP_FETCH, "fetch", 1, op_fetch,

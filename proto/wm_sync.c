@@ -10,7 +10,7 @@
 
 #include "wm_i18n.h"
 
-const char *const wm_sync_features[] = {WM_FEATURE_ROLLUP_BIN, "zstd", NULL};
+const char *const wm_sync_features[] = {WM_FEATURE_ROLLUP_BIN, "zstd", WM_FEATURE_DOWN, NULL};
 
 size_t wm_sync_feature_count(void)
 {
@@ -196,6 +196,22 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "waits: its software wrote a record its own daemon should have refused",
          N_("the child signed a record of a kind only the other tier writes: upgrade its "
          "software, then report the record named in the detail")},
+    [WM_SYNC_R_WRONG_PARENT] =
+        {"wrong_parent", FATAL,
+         "feature `down`, sent by the child: a DOWN_BATCH or a bundle holds records of another "
+         "node than the parent the child pinned (`wmctl upstream-id`), or the child pinned no "
+         "parent",
+         "(the parent) stops sending down on this session; a bundle is refused whole",
+         N_("the parent's log comes from another node than the one pinned here: check "
+         "`wmctl upstream-id` against the parent's `wmctl keys` line")},
+    [WM_SYNC_R_REPLAY] =
+        {"replay", RETRY,
+         "feature `down`, sent by the child: a DOWN_BATCH does not begin right after the "
+         "child's frontier of the parent's log (it resends what the child holds, or skips "
+         "ahead)",
+         "(the parent) resumes from the child's `have`",
+         N_("the parent resent records this node already holds: none if it passes; if it "
+         "repeats, upgrade the parent")},
 };
 
 const wm_sync_reason_info_t *wm_sync_reason_info(wm_sync_reason_t r)

@@ -88,6 +88,11 @@ extern const char *const wm_sync_features[]; /* NULL-terminated */
 /* The child publishes its rollups in the binary form (RollupPart records)
  * and relays audit fetches down its own tiers (PROTOCOL.md §4). */
 #define WM_FEATURE_ROLLUP_BIN "rollup-bin"
+/* The parent replicates its own log down to the child (SyncMsg 13–16,
+ * PROTOCOL.md §8); a child lists it only when it pinned its parent's key. */
+#define WM_FEATURE_DOWN "down"
+/* DOWN_BATCHes a child lets its parent have in flight (DownHello.credit). */
+#define WM_SYNC_DOWN_CREDIT 4
 /* How many names wm_sync_features lists. */
 size_t wm_sync_feature_count(void);
 
@@ -123,6 +128,8 @@ typedef enum {
     WM_SYNC_R_BAD_FRAME,
     WM_SYNC_R_NOT_NEGOTIATED, /* a feature's message on a session without it */
     WM_SYNC_R_WRONG_TIER,     /* a needs-and-orders kind of the other tier */
+    WM_SYNC_R_WRONG_PARENT,   /* feature "down": records of another node than the pinned parent */
+    WM_SYNC_R_REPLAY,         /* feature "down": a DOWN_BATCH that does not follow `have` */
     WM_SYNC_R_COUNT /* count; also "a slug this build does not know" */
 } wm_sync_reason_t;
 

@@ -128,29 +128,66 @@ out:
     return err;
 }
 
+/* zb as the compressed form of recs[0..n) (its zstd field points to *z,
+ * which the caller frees). 0 if they cannot be packed (too big: the
+ * receiver then names what is wrong with the plain form). */
+static int zpack(const ProtobufCBinaryData *recs, size_t n, uint64_t id, Wm__Frontier *head,
+                 Wm__ZBatch *zb, uint8_t **z)
+{
+    size_t zlen = 0;
+    uint32_t raw = 0;
+    if (!n || wm_wire_pack(recs, n, z, &zlen, &raw) != WM_OK)
+        return 0;
+    zb->batch_id = id;
+    zb->head = head;
+    zb->count = (uint32_t)n;
+    zb->raw_bytes = raw;
+    zb->zstd = (ProtobufCBinaryData){zlen, *z};
+    return 1;
+}
+
 wm_err_t wm_wire_encode_batch(const Wm__Batch *b, int zstd, uint8_t **out, size_t *len,
                               int *zipped)
 {
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__ZBatch zb = WM__ZBATCH__INIT;
     uint8_t *z = NULL;
-    size_t zlen = 0;
-    uint32_t raw = 0;
     *zipped = 0;
     m.msg_case = WM__SYNC_MSG__MSG_BATCH;
     m.batch = (Wm__Batch *)b;
     size_t plain = protobuf_c_message_get_packed_size(&m.base);
-    /* A batch that cannot be packed (too big) goes plain: the aggregator
-     * names what is wrong with it. */
-    if (zstd && b->n_records && wm_wire_pack(b->records, b->n_records, &z, &zlen, &raw) == WM_OK) {
-        zb.batch_id = b->batch_id;
-        zb.head = b->head;
-        zb.count = (uint32_t)b->n_records;
-        zb.raw_bytes = raw;
-        zb.zstd = (ProtobufCBinaryData){zlen, z};
+    if (zstd && zpack(b->records, b->n_records, b->batch_id, b->head, &zb, &z)) {
         Wm__SyncMsg zm = WM__SYNC_MSG__INIT;
         zm.msg_case = WM__SYNC_MSG__MSG_ZBATCH;
         zm.zbatch = &zb;
+        if (protobuf_c_message_get_packed_size(&zm.base) < plain) {
+            m = zm;
+            *zipped = 1;
+        }
+    }
+    wm_err_t err = wm_pb_encode(&m.base, out, len);
+    free(z);
+    return err;
+}
+
+wm_err_t wm_wire_encode_down(const Wm__DownBatch *d, int zstd, uint8_t **out, size_t *len,
+                             int *zipped)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__DownBatch zd = *d;
+    Wm__ZBatch zb = WM__ZBATCH__INIT;
+    uint8_t *z = NULL;
+    *zipped = 0;
+    m.msg_case = WM__SYNC_MSG__MSG_DOWN_BATCH;
+    m.down_batch = (Wm__DownBatch *)d;
+    size_t plain = protobuf_c_message_get_packed_size(&m.base);
+    if (zstd && zpack(d->records, d->n_records, d->batch_id, d->head, &zb, &z)) {
+        Wm__SyncMsg zm = WM__SYNC_MSG__INIT;
+        zd.records = NULL;
+        zd.n_records = 0;
+        zd.zbatch = &zb;
+        zm.msg_case = WM__SYNC_MSG__MSG_DOWN_BATCH;
+        zm.down_batch = &zd;
         if (protobuf_c_message_get_packed_size(&zm.base) < plain) {
             m = zm;
             *zipped = 1;

@@ -74,6 +74,12 @@ WM_MUST_CHECK wm_err_t wm_wire_pack(const ProtobufCBinaryData *recs, size_t n, u
 WM_MUST_CHECK wm_err_t wm_wire_encode_batch(const Wm__Batch *b, int zstd, uint8_t **out,
                                             size_t *len, int *zipped);
 
+/* The same for a DOWN_BATCH (feature "down", PROTOCOL.md §8): d's records
+ * travel as d.zbatch (records left empty) when zstd is nonzero and that
+ * is smaller. */
+WM_MUST_CHECK wm_err_t wm_wire_encode_down(const Wm__DownBatch *d, int zstd, uint8_t **out,
+                                           size_t *len, int *zipped);
+
 /* Unpacks zb into *out (freed with wm_wire_batch_free). Checks, in this
  * order, before any byte is decompressed: count ≤ max_records
  * (WM_SYNC_R_TOO_BIG), dict = 0 (WM_SYNC_R_BAD_FRAME), raw_bytes ≤

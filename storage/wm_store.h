@@ -63,6 +63,8 @@
  *   "self"     UTF-8      this node's own id
  *   "acked"    epoch u32 | seq u64 | hash[32]   a child's upstream frontier:
  *                         what its aggregator acknowledged as durable
+ *   "down_forked" UTF-8   feature "down" at a child: the fork found in the
+ *                         parent's log (daemon/wm_down.h); absent: none
  *   Other names are free for the layers above; their layouts are documented
  *   where they are written.
  *
@@ -89,6 +91,7 @@
 #include "wm_validate.h"
 
 #define WM_STORE_FORMAT 1
+#define WM_META_DOWN_FORKED "down_forked" /* see the meta names above */
 #define WM_LOG_ID_BYTES 16
 
 /* wm_store_open flags */

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_down — the child's side of feature "down"; see wm_down.h. */
+#include "wm_down.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wm_diag.h"
+#include "wm_i18n.h"
+#include "wm_ident.h"
+#include "wm_ingest.h"
+
+
+struct wm_down {
+    wm_node_t *node;
+    int pinned;
+    wm_ident_t pin;
+    wm_head_t have;          /* our frontier of the parent's log */
+    wm_head_t parent_head;   /* the parent's head as it last said */
+    int parent_known;        /* a DOWN_BATCH told its head and key */
+    uint8_t parent_key[WM_PUB_BYTES];
+    int parent_key_known;
+    uint64_t received, duplicates;
+    int64_t last_at;         /* unix seconds of the last records stored */
+    char forked[WM_WHY_MAX]; /* "" while no fork was found */
+    char last_reject[48];
+    char last_reject_detail[WM_WHY_MAX];
+    int64_t last_reject_at;
+};
+
+/* The frontier held of the pinned parent's log, and the fork mark. */
+static WM_MUST_CHECK wm_err_t load_state(wm_down_t *d)
+{
+    wm_txn_t *t = NULL;
+    uint32_t no = 0;
+    size_t len = 0;
+    memset(&d->have, 0, sizeof d->have);
+    d->forked[0] = 0;
+    wm_err_t err = wm_txn_begin(d->node->store, 0, &t);
+    if (err != WM_OK)
+        return err;
+    if (d->pinned && (err = wm_nodeno_lookup(t, d->pin.node, &no)) == WM_OK)
+        err = wm_ingest_frontier(t, no, &d->have);
+    if (err == WM_ENOTFOUND)
+        err = WM_OK;
+    if (err == WM_OK &&
+        wm_meta_get(t, WM_META_DOWN_FORKED, d->forked, sizeof d->forked - 1, &len) == WM_OK)
+        d->forked[len < sizeof d->forked ? len : sizeof d->forked - 1] = 0;
+    wm_txn_abort(&t);
+    return err;
+}
+
+void wm_down_reload(wm_down_t *d)
+{
+    char why[WM_WHY_MAX];
+    wm_err_t err = wm_ident_pin_read(d->node->cfg, &d->pin, why, sizeof why);
+    int was = d->pinned;
+    d->pinned = err == WM_OK;
+    if (err != WM_OK && err != WM_ENOTFOUND)
+        wm_warn("down: no parent pinned: %s", why);
+    else if (d->pinned && !was)
+        wm_info("down: parent %s pinned; its log is received from the upstream", d->pin.node);
+    if (load_state(d) != WM_OK)
+        wm_warn("down: cannot read how far the parent's log is held");
+}
+
+wm_err_t wm_down_open(wm_node_t *node, wm_down_t **out)
+{
+    wm_down_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return WM_ENOMEM;
+    d->node = node;
+    wm_down_reload(d);
+    *out = d;
+    return WM_OK;
+}
+
+void wm_down_close(wm_down_t **dp)
+{
+    if (!dp || !*dp)
+        return;
+    free(*dp);
+    *dp = NULL;
+}
+
+int wm_down_pinned(const wm_down_t *d)
+{
+    return d && d->pinned;
+}
+
+const char *wm_down_parent(const wm_down_t *d)
+{
+    return d && d->pinned ? d->pin.node : "";
+}
+
+const uint8_t *wm_down_pin_key(const wm_down_t *d)
+{
+    return d && d->pinned ? d->pin.sign_pub : NULL;
+}
+
+wm_head_t wm_down_have(const wm_down_t *d)
+{
+    return d->have;
+}
+
+static void set_res(wm_down_res_t *res, wm_sync_reason_t r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_res(wm_down_res_t *res, wm_sync_reason_t r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->detail, sizeof res->detail, fmt, ap);
+    va_end(ap);
+    res->reason = r;
+}
+
+/* A network batch must begin right after what we hold: its first record is
+ * the next of our epoch, or record 1 of a later epoch. */
+static int follows(const wm_head_t *have, const uint8_t *rec, size_t len, uint32_t *epoch,
+                   uint64_t *seq)
+{
+    wm_srec_t v;
+    wm_record_t *r = NULL;
+    if (wm_srec_view(rec, len, &v) != WM_OK || wm_record_decode(v.bytes, v.len, &r) != WM_OK)
+        return 1; /* ingest names what does not decode */
+    *epoch = r->epoch;
+    *seq = r->seq;
+    wm_record_free(&r);
+    if (*epoch == have->epoch)
+        return *seq == have->seq + 1;
+    return *epoch > have->epoch && *seq == 1;
+}
+
+/* The fork: the conflicting record kept as proof beside ours, and the
+ * parent's log closed here (meta), in t. */
+static WM_MUST_CHECK wm_err_t keep_fork(wm_txn_t *t, uint32_t no, const wm_ingest_t *ir)
+{
+    wm_err_t err = wm_proof_put(t, no, ir->bad_epoch, ir->bad_seq, ir->proof, ir->proof_len);
+    if (err == WM_OK)
+        err = wm_meta_put(t, WM_META_DOWN_FORKED, ir->detail, strlen(ir->detail));
+    return err;
+}
+
+/* One run of the ingest transaction. Returns a storage error to retry
+ * (WM_EMAPFULL) or report; WM_OK when the verdict is in ir (stored and
+ * committed, or refused: nothing but a fork's proof committed). */
+static WM_MUST_CHECK wm_err_t ingest_once(wm_down_t *d, const uint8_t *const *recs,
+                                          const size_t *lens, size_t n, wm_ingest_t *ir)
+{
+    wm_txn_t *t = NULL, *c = NULL;
+    uint32_t no = 0;
+    int keep = 0;
+    wm_err_t err = wm_txn_begin(d->node->store, 1, &t);
+    if (err == WM_OK)
+        err = wm_nodeno_add(t, d->pin.node, &no);
+    if (err == WM_OK)
+        err = wm_txn_begin_child(t, &c);
+    if (err != WM_OK)
+        goto out;
+    wm_sender_t s = {d->pin.node, no, d->pin.sign_pub, WM_INGEST_SETTLE, NULL, NULL};
+    if (wm_ingest(c, &s, recs, lens, n, (int64_t)time(NULL), ir) == WM_OK) {
+        keep = 1;
+        err = wm_txn_commit(&c);
+    } else if (ir->reason == WM_SYNC_R_STORAGE) {
+        err = ir->err;
+    } else if (ir->equivocation) {
+        wm_txn_abort(&c);
+        keep = 1;
+        err = keep_fork(t, no, ir);
+    }
+    wm_txn_abort(&c);
+    /* The parent's records are durable here: only now may they be acked. */
+    if (err == WM_OK && keep)
+        err = wm_txn_commit(&t);
+out:
+    wm_txn_abort(&c);
+    wm_txn_abort(&t);
+    return err;
+}
+
+/* What the checks before ingest refuse: no pin, another node, a fork
+ * found before, a batch that does not follow. Nonzero if refused. */
+static int refused_before(wm_down_t *d, const char *node, const uint8_t *const *recs,
+                          const size_t *lens, size_t n, int follow, wm_down_res_t *res)
+{
+    if (!d->pinned) {
+        set_res(res, WM_SYNC_R_WRONG_PARENT,
+                "no parent is pinned here (wmctl upstream-id FILE pins one)");
+        return 1;
+    }
+    if (!node || strcmp(node, d->pin.node) != 0) {
+        set_res(res, WM_SYNC_R_WRONG_PARENT,
+                "these are records of \"%s\", but the parent pinned here is %s",
+                node ? node : "", d->pin.node);
+        return 1;
+    }
+    if (d->forked[0]) {
+        set_res(res, WM_SYNC_R_EQUIVOCATION,
+                "the log of %s forked before (proof kept): %s", d->pin.node, d->forked);
+        return 1;
+    }
+    uint32_t e = 0;
+    uint64_t s = 0;
+    if (follow && n && !follows(&d->have, recs[0], lens[0], &e, &s)) {
+        set_res(res, WM_SYNC_R_REPLAY,
+                "the batch begins at %" PRIu32 "/%" PRIu64 ", but this node holds %s's log "
+                "up to %" PRIu32 "/%" PRIu64 ": resume from there",
+                e, s, d->pin.node, d->have.epoch, d->have.seq);
+        res->bad_epoch = e;
+        res->bad_seq = s;
+        return 1;
+    }
+    return 0;
+}
+
+void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
+                    const size_t *lens, size_t n, int follow, wm_down_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    res->have = d->have;
+    if (refused_before(d, node, recs, lens, n, follow, res))
+        return;
+    wm_ingest_t ir;
+    wm_err_t err;
+    int tries = 0;
+    do /* a full map grows, and the batch is ingested again */
+        err = ingest_once(d, recs, lens, n, &ir);
+    while (wm_store_retry(d->node->store, &err, &tries));
+    if (err != WM_OK) {
+        set_res(res, WM_SYNC_R_STORAGE, "cannot store the parent's records: %s",
+                wm_strerror(err));
+        return;
+    }
+    if (ir.reason != WM_SYNC_R_OK) {
+        set_res(res, ir.reason, "%s", ir.detail);
+        res->bad_epoch = ir.bad_epoch;
+        res->bad_seq = ir.bad_seq;
+        if (ir.equivocation) {
+            snprintf(d->forked, sizeof d->forked, "%s", ir.detail);
+            wm_error("down: the log of %s FORKED: %s", d->pin.node, ir.detail);
+        }
+        return;
+    }
+    d->have = ir.durable;
+    res->have = ir.durable;
+    res->accepted = ir.accepted;
+    res->duplicates = ir.duplicates;
+    d->received += ir.accepted;
+    d->duplicates += ir.duplicates;
+    if (ir.accepted)
+        d->last_at = (int64_t)time(NULL);
+}
+
+void wm_down_seen(wm_down_t *d, const Wm__Frontier *head, const ProtobufCBinaryData *key)
+{
+    if (head) {
+        wm_head_from(head, &d->parent_head);
+        d->parent_known = 1;
+    }
+    if (key && key->len == WM_PUB_BYTES) {
+        memcpy(d->parent_key, key->data, WM_PUB_BYTES);
+        d->parent_key_known = 1;
+    }
+}
+
+void wm_down_note_reject(wm_down_t *d, const wm_down_res_t *res)
+{
+    snprintf(d->last_reject, sizeof d->last_reject, "%s", wm_sync_slug(res->reason));
+    snprintf(d->last_reject_detail, sizeof d->last_reject_detail, "%s", res->detail);
+    d->last_reject_at = (int64_t)time(NULL);
+}
+
+json_t *wm_down_status(wm_down_t *d)
+{
+    char pk[2 * WM_PUB_BYTES + 1] = "", sk[2 * WM_PUB_BYTES + 1] = "";
+    if (!d || !d->pinned)
+        return json_pack("{s:b}", "pinned", 0);
+    wm_hex(d->pin.sign_pub, WM_PUB_BYTES, pk);
+    if (d->parent_key_known)
+        wm_hex(d->parent_key, WM_PUB_BYTES, sk);
+    int caught = d->parent_known && d->parent_head.epoch == d->have.epoch &&
+                 d->parent_head.seq == d->have.seq;
+    json_t *j = json_pack(
+        "{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:s, s:s, s:s, s:I}", "pinned",
+        1, "parent", d->pin.node, "pinned_key", pk, "parent_key", sk, "have_epoch",
+        (json_int_t)d->have.epoch, "have_seq", (json_int_t)d->have.seq, "parent_epoch",
+        (json_int_t)d->parent_head.epoch, "parent_seq", (json_int_t)d->parent_head.seq,
+        "caught_up", caught, "received", (json_int_t)d->received, "last_at",
+        (json_int_t)d->last_at, "forked", d->forked, "last_reject", d->last_reject,
+        "last_reject_detail", d->last_reject_detail, "last_reject_at",
+        (json_int_t)d->last_reject_at);
+    if (j)
+        json_object_set_new(j, "pin_ok", d->parent_key_known
+                                             ? json_boolean(memcmp(d->parent_key, d->pin.sign_pub,
+                                                                   WM_PUB_BYTES) == 0)
+                                             : json_null());
+    return j;
+}
