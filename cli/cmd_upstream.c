@@ -44,8 +44,13 @@ int cmd_upstream_id(wmctl_t *w, int argc, char **argv)
                   "is it the line of the node it syncs with?", pin.node, argv[1]);
         return WMCTL_USAGE;
     }
-    if (wm_ident_pin_write(w->cfg.dir, &pin, why, sizeof why) != WM_OK) {
-        wmctl_err("%s", why);
+    wm_err_t err = wm_ident_pin_write(w->cfg.dir, &pin, why, sizeof why);
+    if (err == WM_EDECODE) {
+        wmctl_err("rejected: %s", why);
+        return WMCTL_USAGE;
+    }
+    if (err != WM_OK) {
+        wmctl_err("cannot pin: %s", why);
         return WMCTL_FAIL;
     }
     printf(_("pinned %s (%s) as the parent of %s: its log comes down from the next connection\n"),

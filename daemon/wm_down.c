@@ -140,9 +140,12 @@ static int follows(const wm_head_t *have, const uint8_t *rec, size_t len, uint32
  * parent's log closed here (meta), in t. */
 static WM_MUST_CHECK wm_err_t keep_fork(wm_txn_t *t, uint32_t no, const wm_ingest_t *ir)
 {
+    char what[WM_WHY_MAX];
+    int n = snprintf(what, sizeof what, "two different records signed at %" PRIu32 "/%" PRIu64,
+                     ir->bad_epoch, ir->bad_seq);
     wm_err_t err = wm_proof_put(t, no, ir->bad_epoch, ir->bad_seq, ir->proof, ir->proof_len);
     if (err == WM_OK)
-        err = wm_meta_put(t, WM_META_DOWN_FORKED, ir->detail, strlen(ir->detail));
+        err = wm_meta_put(t, WM_META_DOWN_FORKED, what, n > 0 ? (size_t)n : 0);
     return err;
 }
 
@@ -241,7 +244,12 @@ void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
         res->bad_epoch = ir.bad_epoch;
         res->bad_seq = ir.bad_seq;
         if (ir.equivocation) {
-            snprintf(d->forked, sizeof d->forked, "%s", ir.detail);
+            set_res(res, ir.reason,
+                    "%s signed two different records at %" PRIu32 "/%" PRIu64 ": its log "
+                    "forked; the other record is kept here as proof, and nothing more of its "
+                    "log is taken",
+                    d->pin.node, ir.bad_epoch, ir.bad_seq);
+            snprintf(d->forked, sizeof d->forked, "%s", res->detail);
             wm_error("down: the log of %s FORKED: %s", d->pin.node, ir.detail);
         }
         return;

@@ -269,8 +269,8 @@ static void import_parent(daemon_t *d, ctl_pending_t *c, const uint8_t *const *r
     wm_down_ingest(wm_upstream_down(d->up), b->node ? b->node : "", recs, lens, b->n_records, 0,
                    &res);
     if (res.reason != WM_SYNC_R_OK) {
-        char why[WM_WHY_MAX + 64];
-        wm_why(why, sizeof why, "%s: %s", wm_sync_slug(res.reason), res.detail);
+        char why[WM_WHY_MAX + 64]; /* slug and detail: never translated (PROTOCOL.md §7) */
+        snprintf(why, sizeof why, "%s: %s", wm_sync_slug(res.reason), res.detail);
         ctl_fail(c, res.reason == WM_SYNC_R_STORAGE ? WM_EIO : WM_EPERM, "", why);
         return;
     }

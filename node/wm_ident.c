@@ -184,7 +184,7 @@ wm_err_t wm_ident_pin_write(const char *dir, const wm_ident_t *out, char *why, s
 {
     char path[PATH_MAX], tmp[PATH_MAX + 8];
     int fd = -1;
-    wm_err_t err = check_pin(out, "the line", why, cap);
+    wm_err_t err = check_pin(out, "the identity line", why, cap);
     if (err != WM_OK)
         return err;
     int n = snprintf(path, sizeof path, "%s/%s", dir, WM_IDENT_PIN_FILE);

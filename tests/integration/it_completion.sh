@@ -38,7 +38,7 @@ expect() {
     fi
 }
 
-expect "init record log verify status keys enroll revoke bundle rollup report publish audit backup restore rekey export user web-cert need order notice blob help" \
+expect "init record log verify status keys enroll upstream-id revoke bundle rollup report publish audit backup restore rekey export user web-cert need order notice blob help" \
     wmctl ""
 expect "create list accept done rate cancel" wmctl order ""
 expect "add list review" wmctl need ""
@@ -112,6 +112,8 @@ touch "$T/town/wmsync.conf" "$T/xinhe.wmb" "$T/xinhe.id" "$T/backup-0306.wmbak" 
 expect "$T/town/wmsync.conf" wmctl -c "$T/town/wm"
 expect "$T/xinhe.wmb" wmctl -c "$T/town/wmsync.conf" bundle import "$T/xinhe.w"
 expect "$T/xinhe.id" wmctl enroll "$T/xinhe.i"
+expect "$T/xinhe.id" wmctl upstream-id "$T/xinhe.i"
+expect "$T/xinhe.id" wmctl init --upstream-id "$T/xinhe.i"
 expect "$T/xinhe.wmb" wmctl bundle export --out "$T/xinhe.w"
 expect "$T/backup-0306.wmbak" wmctl restore "$T/backup-"
 expect "$T/keys.txt" wmctl audit --town xx-county/longhua --keys "$T/keys"

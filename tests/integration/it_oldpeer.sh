@@ -14,6 +14,12 @@
 #     (the old WELCOME carries no time).
 #     2b. An activity with a sign-in sheet (Activity.attachments, field
 #     20) from the new station: the old town stores, verifies and counts it.
+#  4. Feature "down" (the town's own log to its children): the new town
+#     writes a notice; the old station, whose HELLO lists no "down", is
+#     sent nothing new and keeps syncing up. The new station under the old
+#     town pins it (wmctl upstream-id): it lists "down", the old town's
+#     WELCOME does not, so it asks for nothing, receives nothing, and keeps
+#     syncing up.
 #  3. Records of the new header field: a new station whose clock runs a
 #     year ahead (faketime) learns its offset from the new town, then is
 #     moved to the old town (enrolled at both, its upstream changed): the
@@ -65,6 +71,7 @@ for d in "$NS" "$NO"; do
     start_daemon "$d"
     wait_ready "$d" "$DPID" || finish
 done
+NOPID=$DPID
 old rec_month "$OS" 60
 rec_month "$NS" 60
 rec_month "$NO" 60
@@ -100,6 +107,20 @@ expect_rc 0 w "$NO" record activity --date 2024-03-28 --category theme_lecture -
 poll 40 "the old town stores the activity with its sign-in sheet" old synced "$OT" "$NO"
 poll 20 "and verifies its signature" old row_is "$OT" xx/oldtown/newo unverified 0
 check "and counts it (theme lectures $BEFORE, then $(lecture))" [ "$(lecture)" = $((BEFORE + 1)) ]
+# ---- 4 ----
+expect_rc 0 w "$TW" notice send --title 新镇通知 --body x
+old rec "$OS" "old station after the new town's notice" || finish
+poll 20 "the old station still syncs up to the new town" synced "$TW" "$OS"
+check "new town: the old station never asked for its log" row_is "$TW" xx/longhua/olds down_at 0
+old w "$OT" keys >"$T/oldtown.id" 2>"$ERR" || fail "old town keys: $(cat "$ERR")"
+expect_rc 0 w "$NO" upstream-id "$T/oldtown.id"
+stop_daemon "$NOPID" TERM
+start_daemon "$NO"
+wait_ready "$NO" "$DPID" || finish
+rec "$NO" "new station pinned under the old town" || finish
+poll 30 "the pinned new station still syncs up to the old town" old synced "$OT" "$NO"
+check "it receives nothing from the old town" \
+    [ "$(st "$NO" | python3 -c 'import json,sys; print(json.load(sys.stdin)["down"]["have_seq"])')" = 0 ]
 
 # ---- 3 ----
 # The daemon itself (exec: same pid) with libfaketime preloaded, a year ahead.
