@@ -250,7 +250,7 @@ void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
                     "log is taken",
                     d->pin.node, ir.bad_epoch, ir.bad_seq);
             snprintf(d->forked, sizeof d->forked, "%s", res->detail);
-            wm_error("down: the log of %s FORKED: %s", d->pin.node, ir.detail);
+            wm_error("down: the log of %s FORKED: %s", d->pin.node, res->detail);
         }
         return;
     }
