@@ -146,26 +146,27 @@ static int zpack(const ProtobufCBinaryData *recs, size_t n, uint64_t id, Wm__Fro
     return 1;
 }
 
+/* Encodes m, or z instead when z is set and smaller (*zipped says which). */
+static WM_MUST_CHECK wm_err_t encode_smaller(const Wm__SyncMsg *m, const Wm__SyncMsg *z,
+                                             uint8_t **out, size_t *len, int *zipped)
+{
+    *zipped = z && protobuf_c_message_get_packed_size(&z->base) <
+                       protobuf_c_message_get_packed_size(&m->base);
+    return wm_pb_encode(&(*zipped ? z : m)->base, out, len);
+}
+
 wm_err_t wm_wire_encode_batch(const Wm__Batch *b, int zstd, uint8_t **out, size_t *len,
                               int *zipped)
 {
-    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT, zm = WM__SYNC_MSG__INIT;
     Wm__ZBatch zb = WM__ZBATCH__INIT;
     uint8_t *z = NULL;
-    *zipped = 0;
     m.msg_case = WM__SYNC_MSG__MSG_BATCH;
     m.batch = (Wm__Batch *)b;
-    size_t plain = protobuf_c_message_get_packed_size(&m.base);
-    if (zstd && zpack(b->records, b->n_records, b->batch_id, b->head, &zb, &z)) {
-        Wm__SyncMsg zm = WM__SYNC_MSG__INIT;
-        zm.msg_case = WM__SYNC_MSG__MSG_ZBATCH;
-        zm.zbatch = &zb;
-        if (protobuf_c_message_get_packed_size(&zm.base) < plain) {
-            m = zm;
-            *zipped = 1;
-        }
-    }
-    wm_err_t err = wm_pb_encode(&m.base, out, len);
+    int packed = zstd && zpack(b->records, b->n_records, b->batch_id, b->head, &zb, &z);
+    zm.msg_case = WM__SYNC_MSG__MSG_ZBATCH;
+    zm.zbatch = &zb;
+    wm_err_t err = encode_smaller(&m, packed ? &zm : NULL, out, len, zipped);
     free(z);
     return err;
 }
@@ -173,27 +174,19 @@ wm_err_t wm_wire_encode_batch(const Wm__Batch *b, int zstd, uint8_t **out, size_
 wm_err_t wm_wire_encode_down(const Wm__DownBatch *d, int zstd, uint8_t **out, size_t *len,
                              int *zipped)
 {
-    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT, zm = WM__SYNC_MSG__INIT;
     Wm__DownBatch zd = *d;
     Wm__ZBatch zb = WM__ZBATCH__INIT;
     uint8_t *z = NULL;
-    *zipped = 0;
     m.msg_case = WM__SYNC_MSG__MSG_DOWN_BATCH;
     m.down_batch = (Wm__DownBatch *)d;
-    size_t plain = protobuf_c_message_get_packed_size(&m.base);
-    if (zstd && zpack(d->records, d->n_records, d->batch_id, d->head, &zb, &z)) {
-        Wm__SyncMsg zm = WM__SYNC_MSG__INIT;
-        zd.records = NULL;
-        zd.n_records = 0;
-        zd.zbatch = &zb;
-        zm.msg_case = WM__SYNC_MSG__MSG_DOWN_BATCH;
-        zm.down_batch = &zd;
-        if (protobuf_c_message_get_packed_size(&zm.base) < plain) {
-            m = zm;
-            *zipped = 1;
-        }
-    }
-    wm_err_t err = wm_pb_encode(&m.base, out, len);
+    int packed = zstd && zpack(d->records, d->n_records, d->batch_id, d->head, &zb, &z);
+    zd.records = NULL;
+    zd.n_records = 0;
+    zd.zbatch = &zb;
+    zm.msg_case = WM__SYNC_MSG__MSG_DOWN_BATCH;
+    zm.down_batch = &zd;
+    wm_err_t err = encode_smaller(&m, packed ? &zm : NULL, out, len, zipped);
     free(z);
     return err;
 }
