@@ -165,7 +165,12 @@ static WM_MUST_CHECK wm_err_t ingest_once(wm_down_t *d, const uint8_t *const *re
         err = wm_txn_begin_child(t, &c);
     if (err != WM_OK)
         goto out;
-    wm_sender_t s = {d->pin.node, no, d->pin.sign_pub, WM_INGEST_SETTLE, NULL, NULL};
+    /* The parent as the pin says: its role decides what it may write
+     * (PROTOCOL.md §3, Who may write what), as for any child. */
+    Wm__PeerState ps = WM__PEER_STATE__INIT;
+    ps.node = d->pin.node;
+    ps.role = d->pin.role;
+    wm_sender_t s = {d->pin.node, no, d->pin.sign_pub, WM_INGEST_SETTLE, &ps, NULL};
     if (wm_ingest(c, &s, recs, lens, n, (int64_t)time(NULL), ir) == WM_OK) {
         keep = 1;
         err = wm_txn_commit(&c);

@@ -9,6 +9,7 @@
  *   the same batch again: `replay` over the network, duplicates in a bundle;
  *   records of another node: `wrong_parent`; naming another node: `wrong_node`;
  *   the parent's id signed by another key: `bad_signature`;
+ *   a station's kind of record (a need) in a town's log: `wrong_tier`;
  *   a batch that skips ahead: `replay` (network), `gap` (bundle);
  *   records of an epoch below the newest held: `old_epoch`;
  *   a different record validly signed at a held place: `equivocation`, the
@@ -205,6 +206,19 @@ static void test_wrong_parent_and_key(void **state)
     free(bad);
     free(good);
     expect(&res, WM_SYNC_R_BAD_SIGNATURE);
+    /* A need is a station's record: the town pinned may not write one. */
+    tu_rec_t t;
+    Wm__Need need = WM__NEED__INIT;
+    need.date = 20240304;
+    need.title = "a station's need";
+    need.service_kind = WM__SERVICE_KIND__ASSISTANCE;
+    tu_rec_init(&t, PARENT, 1, 1, NULL);
+    t.r.body_case = WM__RECORD__BODY_NEED;
+    t.r.need = &need;
+    uint8_t *nr = tu_seal(&t, f->key, &len);
+    ingest_one(f, nr, len, 1, &res);
+    free(nr);
+    expect(&res, WM_SYNC_R_WRONG_TIER);
     assert_int_equal(stored(f), 0);
     assert_int_equal(wm_down_have(f->down).seq, 0);
 }
