@@ -11,7 +11,9 @@
 # (wmctl, and bench_ctl without process start-up) from bench_daemon.sh and
 # the town's catch-up and memory from bench_sync.sh, the PostgreSQL export
 # beside a plain COPY from bench_export.sh, the report latency at every
-# tier of a simulated province from bench_tiers.sh; these are skipped
+# tier of a simulated province from bench_tiers.sh, the town's log down
+# to a station beside the verify rate (feature "down") from bench_down.sh;
+# these are skipped
 # (with a note) when the build has no wmctl or wmsyncd yet.
 #
 # Usage: bash tests/bench/run.sh BUILD_DIR
@@ -91,6 +93,15 @@ if [ -x "$BUILD/tests/bench/bench_report" ] && [ -x "$BUILD/tests/integration/si
     bash "$HERE/bench_tiers.sh" "$BUILD"
 else
     echo "== bench_tiers: skipped ($BUILD/tests/bench/bench_report or tests/integration/sim_town not built)"
+fi
+
+echo
+if [ -x "$BUILD/cli/wmctl" ] && [ -x "$BUILD/daemon/wmsyncd" ] && [ -x "$BUILD/tests/bench/gen_log" ] &&
+    [ -x "$BUILD/tests/bench/bench_ingest" ]; then
+    echo "== bench_down: the town's own log down to a station (feature down): records/s beside the verify rate, the station's extra RSS"
+    bash "$HERE/bench_down.sh" "$BUILD"
+else
+    echo "== bench_down: skipped ($BUILD/cli/wmctl, daemon/wmsyncd, tests/bench/gen_log or bench_ingest not built)"
 fi
 
 echo
