@@ -4,9 +4,12 @@
  * LMDB (they work with the daemon down). The needs-and-orders records of
  * every log the node holds are read and applied through storage/wm_orders
  * (wm_orders_apply_all: sorted by date and step, to a fixed point, the
- * same at every node). A node lists
- * the orders of its own log, and those addressed to it, open, or taken
- * by it; every need; the notices to it or from it. --json prints one
+ * same at every node): its own, and at a child the whole log of its
+ * parent (feature "down"), filtered here. A node lists the orders of its
+ * own log, and those addressed to it, open, taken by it, or answering
+ * one of its needs (so that it can rate them); every need; the notices to
+ * it or from it. wmctl_order_check_accept checks an order against the
+ * parent's log before a station accepts it. --json prints one
  * object per line with "id" as order create printed it.
  */
 #include <inttypes.h>
@@ -18,6 +21,7 @@
 #include "wm_date.h"
 #include "wm_i18n.h"
 #include "cmd_order.h"
+#include "wm_ident.h"
 
 typedef struct {
     wm_orders_t book;
@@ -29,7 +33,36 @@ typedef struct {
     void *each_ctx;
     int damaged;
     wm_err_t err;
+    wmctl_ref_t *mine; /* orders that answer a need of this node (it may rate them) */
+    size_t n_mine, cap_mine;
+    const char *probe; /* load_book: is this node's log held? (probe_held) */
+    int probe_held;
 } load_t;
+
+/* Notes r if it is an order answering one of this node's needs (its
+ * needs name "SELF:EPOCH:SEQ"). 0, or 1 when out of memory. */
+static int note_mine(load_t *l, const wm_record_t *r)
+{
+    size_t n = strlen(l->self);
+    const Wm__ServiceOrder *o = r->body_case == WM__RECORD__BODY_SERVICE_ORDER ? r->service_order
+                                                                             : NULL;
+    for (size_t i = 0; o && i < o->n_needs; i++) {
+        if (strncmp(o->needs[i], l->self, n) != 0 || o->needs[i][n] != ':')
+            continue;
+        if (l->n_mine == l->cap_mine) {
+            size_t cap = l->cap_mine ? 2 * l->cap_mine : 16;
+            wmctl_ref_t *grown = realloc(l->mine, cap * sizeof *grown);
+            if (!grown)
+                return 1;
+            l->mine = grown, l->cap_mine = cap;
+        }
+        wmctl_ref_t *m = &l->mine[l->n_mine++];
+        snprintf(m->log, sizeof m->log, "%s", r->station);
+        m->epoch = r->epoch, m->seq = r->seq;
+        return 0;
+    }
+    return 0;
+}
 
 static int load_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
 {
@@ -46,6 +79,11 @@ static int load_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
     if (!wm_orders_kind(r) || r->body_case == WM__RECORD__BODY_NOTICE) {
         wm_record_free(&r);
         return 0;
+    }
+    if (note_mine(l, r)) {
+        wm_record_free(&r);
+        l->err = WM_ENOMEM;
+        return 1;
     }
     if (l->n_recs == l->cap_recs) {
         size_t cap = l->cap_recs ? 2 * l->cap_recs : 64;
@@ -93,26 +131,22 @@ static wm_err_t load_logs(wm_txn_t *t, uint32_t self, load_t *l, wm_store_t *s)
     return err != WM_OK ? err : l->err;
 }
 
-/* Parses the options of a listing and loads the book; WMCTL_ codes. */
-static int load(wmctl_t *w, int argc, char **argv, const char *cmd, load_t *l)
+/* Loads the book of every log the node holds; WMCTL_ codes. With
+ * l->probe set, l->probe_held says whether the log of that node is held. */
+static int load_book(wmctl_t *w, load_t *l)
 {
-    static const char *const flags[] = {"json", NULL};
-    wmctl_opts_t o;
     wm_store_t *s = NULL;
     wm_txn_t *t = NULL;
-    uint32_t self = 0;
-    int rc = wmctl_opts_parse(&o, argc, argv, flags);
+    uint32_t self = 0, no = 0;
+    int rc = wmctl_open_ro(w, &s, &self);
     if (rc)
-        return rc;
-    l->json = wmctl_flag(&o, "json");
-    if ((rc = wmctl_opts_unused(&o, cmd)))
-        return rc;
-    if ((rc = wmctl_open_ro(w, &s, &self)))
         return rc;
     l->self = w->cfg.id;
     if (!s || !self)
         goto out; /* nothing recorded yet: empty lists */
     wm_err_t err = wm_txn_begin(s, 0, &t);
+    if (err == WM_OK && l->probe)
+        l->probe_held = wm_nodeno_lookup(t, l->probe, &no) == WM_OK;
     if (err == WM_OK)
         err = load_logs(t, self, l, s);
     wm_err_t aerr = apply_all(l);
@@ -127,6 +161,65 @@ out:
     return rc ? rc : l->damaged ? WMCTL_FAIL : WMCTL_OK;
 }
 
+/* Parses the options of a listing and loads the book; WMCTL_ codes. */
+static int load(wmctl_t *w, int argc, char **argv, const char *cmd, load_t *l)
+{
+    static const char *const flags[] = {"json", NULL};
+    wmctl_opts_t o;
+    int rc = wmctl_opts_parse(&o, argc, argv, flags);
+    if (rc)
+        return rc;
+    l->json = wmctl_flag(&o, "json");
+    if ((rc = wmctl_opts_unused(&o, cmd)))
+        return rc;
+    return load_book(w, l);
+}
+
+/* Why the pinned parent's log held here does not let this node accept
+ * order x (NULL: it may): cancelled, addressed to another, or taken. */
+static const char *accept_refusal(const wm_order_t *x, const char *self, char *buf, size_t cap)
+{
+    if (x->state == WM_ORDER_CANCELLED)
+        return _("it was cancelled");
+    if (x->to[0] && strcmp(x->to, self)) {
+        snprintf(buf, cap, _("it is addressed to %s"), x->to);
+        return buf;
+    }
+    if (x->station[0] && strcmp(x->station, self)) {
+        snprintf(buf, cap, _("it was taken by %s"), x->station);
+        return buf;
+    }
+    return NULL;
+}
+
+int wmctl_order_check_accept(wmctl_t *w, const wmctl_ref_t *id)
+{
+    wm_ident_t *pin = malloc(sizeof *pin); /* two lines of text: not on the stack */
+    char why[WM_WHY_MAX], idtext[WM_ORDER_ID_MAX];
+    load_t l = {.book = WM_ORDERS_INIT};
+    int rc = pin ? WMCTL_OK : WMCTL_FAIL;
+    if (rc || (rc = wmctl_config(w)) ||
+        wm_ident_pin_read(&w->cfg, pin, why, sizeof why) != WM_OK || strcmp(pin->node, id->log))
+        goto out; /* no parent pinned, or another log's order: nothing to check it against */
+    l.probe = pin->node;
+    if ((rc = load_book(w, &l)) || !l.probe_held)
+        goto out; /* the parent's log is not held (yet): the parent decides */
+    const wm_order_t *x = wm_orders_find(&l.book, id->log, id->epoch, id->seq);
+    const char *no = x ? accept_refusal(x, w->cfg.id, why, sizeof why) : NULL;
+    wm_order_id(id->log, id->epoch, id->seq, idtext);
+    if (!x)
+        wmctl_reject("id", _("the log of %s held here has no order %s (wmctl order list shows "
+                             "the orders of this node)"), pin->node, idtext);
+    else if (no)
+        wmctl_reject("id", _("order %s cannot be accepted here: %s"), idtext, no);
+    rc = !x || no ? WMCTL_USAGE : WMCTL_OK;
+out:
+    wm_orders_free(&l.book);
+    free(l.mine);
+    free(pin);
+    return rc;
+}
+
 static void put_line(json_t *o)
 {
     char *s = json_dumps(o, JSON_COMPACT);
@@ -136,9 +229,17 @@ static void put_line(json_t *o)
     json_decref(o);
 }
 
-static int shown(const wm_order_t *x, const char *self)
+/* What a node lists (the whole logs it holds are filtered here): the
+ * orders of its own log; at a child, from its parent's log, those
+ * addressed to it, open, taken by it, or answering one of its needs. */
+static int shown(const load_t *l, const wm_order_t *x)
 {
-    return !strcmp(x->log, self) || !strcmp(x->to, self) || !x->to[0] ||
+    const char *self = l->self;
+    int mine = 0;
+    for (size_t i = 0; i < l->n_mine && !mine; i++)
+        mine = !strcmp(l->mine[i].log, x->log) && l->mine[i].epoch == x->epoch &&
+               l->mine[i].seq == x->seq;
+    return mine || !strcmp(x->log, self) || !strcmp(x->to, self) || !x->to[0] ||
            !strcmp(x->station, self);
 }
 
@@ -163,9 +264,10 @@ int wmctl_order_list(wmctl_t *w, int argc, char **argv)
     int rc = load(w, argc, argv, "order list", &l);
     uint32_t today = wm_date_today();
     for (size_t i = 0; rc == WMCTL_OK && i < l.book.n; i++)
-        if (shown(&l.book.v[i], l.self))
+        if (shown(&l, &l.book.v[i]))
             print_order(&l, &l.book.v[i], today);
     wm_orders_free(&l.book);
+    free(l.mine);
     return rc;
 }
 
@@ -186,6 +288,7 @@ int wmctl_need_list(wmctl_t *w, int argc, char **argv)
                    wmctl_cols(x->title, 24, cols, sizeof cols));
     }
     wm_orders_free(&l.book);
+    free(l.mine);
     return rc;
 }
 
@@ -217,5 +320,6 @@ int wmctl_notice_list(wmctl_t *w, int argc, char **argv)
     l.each_ctx = &l;
     int rc = load(w, argc, argv, "notice list", &l);
     wm_orders_free(&l.book);
+    free(l.mine);
     return rc;
 }

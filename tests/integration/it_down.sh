@@ -7,6 +7,9 @@
 #     the town's head, pinned key matches; the town's row for a says how
 #     far a holds it; a's copy verifies, chain and signatures), lists the
 #     order addressed to it; b keeps syncing up and receives nothing.
+#     a lists the orders addressed to it, the open ones, and the one to b
+#     that answers its own need, not b's other order; it may not accept
+#     b's order, nor one the town's log does not hold.
 #  2. Live: a record the town writes later reaches a.
 #  3. b pins the town later (wmctl upstream-id): a line whose transport key
 #     is not b's upstream_key, or of a station, is refused; the town's line
@@ -54,6 +57,9 @@ print(json.dumps(v) if not isinstance(v, str) else v)' "$2")
     echo "down.$2 = $v, want $3" >"$T/why"
     [ "$v" = "$3" ]
 }
+# has_town_head NODE: the node holds the town's log up to the town's head.
+has_town_head() { down_is "$1" have_seq "$(jget "$(st "$TW")" head_seq)"; }
+
 # down_rejected TOWN ID SLUG: the town's row for ID says the child's last
 # refusal of our log was SLUG.
 down_rejected() {
@@ -91,9 +97,31 @@ check "the town's row for b: it never asked for our log" row_is "$TW" xx/longhua
 expect_rc 0 w "$B" notice list
 check "b holds none of the town's log" bash -c "! grep -q 五月外出考察 '$OUT'"
 
+# ---- 1b: what a station lists, and what it may accept ----
+expect_rc 0 w "$A" need add --title 独居老人需要理发 --service-kind assistance --date 2024-03-04 --json
+NEED=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$OUT")
+poll 20 "a's need reached the town" synced "$TW" "$A"
+expect_rc 0 w "$TW" order create --title 给b的订单 --service-kind legal --due 2099-05-01 \
+    --to xx/longhua/b --json
+OB=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$OUT")
+expect_rc 0 w "$TW" order create --title 答a的需求 --service-kind assistance --due 2099-05-01 \
+    --to xx/longhua/b --need "$NEED" --json
+ON=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$OUT")
+poll 20 "a holds the town's log to seq 5" down_is "$A" have_seq 5
+expect_rc 0 w "$A" order list --json
+check "a does not list an order addressed to b" bash -c "! grep -q '\"$OB\"' '$OUT'"
+expect_in "$OUT" "$ON" "a lists the order addressed to b that answers a's need (it will rate it)"
+expect_in "$OUT" 环保宣传 "a lists the town's open order"
+expect_rc 2 w "$A" order accept "$OB"
+expect_in "$ERR" "addressed to xx/longhua/b" "accepting b's order at a is refused, naming whose it is"
+expect_rc 2 w "$A" order accept xx/longhua:1:99
+expect_in "$ERR" "has no order xx/longhua:1:99" "accepting an order the town's log does not hold is refused"
+expect_in "$ERR" "--id" "the refusal names --id"
+expect_rc 0 w "$A" order accept "$O1"
+
 # ---- 2 ----
 expect_rc 0 w "$TW" notice send --title 端午节活动 --body "各站组织端午节主题活动。"
-poll 10 "a receives the town's new record while connected" down_is "$A" have_seq 4
+poll 10 "a receives the town's new records while connected" has_town_head "$A"
 
 # ---- 3 ----
 init_town "$T/other" xx/other "$(free_port)" || finish
@@ -111,19 +139,20 @@ stop_daemon "$BPID" TERM
 start_daemon "$B"
 BPID=$DPID
 wait_ready "$B" || finish
-poll 20 "b receives the town's log from its next connection" down_is "$B" have_seq 4
+poll 20 "b receives the town's log from its next connection" has_town_head "$B"
 
 # ---- 4 ----
 expect_rc 0 "$WMCTL" init --role station --id xx/longhua/c --name 站c --dir "$C" \
     --upstream "tcp://127.0.0.1:$(free_port)" --upstream-id "$T/town.id"
 start_daemon "$C"
 wait_ready "$C" || finish
+H=$(jget "$(st "$TW")" head_seq)
 expect_rc 0 w "$TW" bundle export --out "$T/town.wmb"
 expect_rc 0 w "$C" bundle import "$T/town.wmb"
-expect_in "$OUT" "4 new record(s), 0 already held" "c imports the town's bundle"
-check "c holds the town's log to seq 4" down_is "$C" have_seq 4
+expect_in "$OUT" "$H new record(s), 0 already held" "c imports the town's bundle"
+check "c holds the town's log to its head ($H)" down_is "$C" have_seq "$H"
 expect_rc 0 w "$C" bundle import "$T/town.wmb"
-expect_in "$OUT" "0 new record(s), 4 already held" "importing it again changes nothing"
+expect_in "$OUT" "0 new record(s), $H already held" "importing it again changes nothing"
 start_daemon "$T/other"
 OPID=$DPID
 wait_ready "$T/other" "$OPID" || finish
@@ -131,7 +160,7 @@ expect_rc 0 w "$T/other" notice send --title 别镇通知 --body x
 expect_rc 0 w "$T/other" bundle export --out "$T/other.wmb"
 expect_rc 2 w "$C" bundle import "$T/other.wmb"
 expect_in "$ERR" "wrong_parent" "another town's bundle is refused: wrong_parent"
-check "nothing of it stored at c" down_is "$C" have_seq 4
+check "nothing of it stored at c" down_is "$C" have_seq "$H"
 
 # ---- 5 ----
 # Records of the town's id under another key: a second node made with the
@@ -144,12 +173,13 @@ for i in 1 2 3 4 5; do w "$T/fake" notice send --title "假通知$i" --body x >/
 expect_rc 0 w "$T/fake" bundle export --out "$T/fake.wmb"
 expect_rc 2 w "$C" bundle import "$T/fake.wmb"
 expect_in "$ERR" "bad_signature" "records not signed by the pinned key are refused: bad_signature"
-check "nothing of them stored at c" down_is "$C" have_seq 4
+check "nothing of them stored at c" down_is "$C" have_seq "$H"
 stop_daemon "$FPID" TERM
 stop_daemon "$OPID" TERM
 # A fork: a copy of the town's node directory (keys and log) writes other
-# records at seqs 5 and 6 than the town does.
+# records after its head than the town does.
 stop_daemon "$TPID" TERM
+H=$(jget "$(st "$TW")" head_seq)
 cp -a "$TW" "$T/fork"
 FP=$(free_port)
 sed -i "s#^listen = .*#listen = tcp://127.0.0.1:$FP#" "$T/fork/wmsync.conf"
@@ -161,21 +191,23 @@ wait_ready "$TW" "$TPID" && wait_ready "$T/fork" "$KPID" || finish
 expect_rc 0 w "$TW" notice send --title 真通知 --body 真
 expect_rc 0 w "$T/fork" notice send --title 分叉通知 --body 假
 expect_rc 0 w "$T/fork" notice send --title 分叉通知二 --body 假
-poll 20 "a receives the town's record 5" down_is "$A" have_seq 5
+poll 20 "a receives the town's record $((H + 1))" down_is "$A" have_seq $((H + 1))
 expect_rc 0 w "$T/fork" bundle export --out "$T/fork.wmb"
 expect_rc 2 w "$A" bundle import "$T/fork.wmb"
 expect_in "$ERR" "equivocation" "a fork of the town's log is refused: equivocation"
-check "nothing of the fork stored at a" down_is "$A" have_seq 5
+check "nothing of the fork stored at a" down_is "$A" have_seq $((H + 1))
 expect_rc 0 w "$A" status
 expect_in "$OUT" "parent's log FORKED (proof kept)" "a's status shows the fork"
 expect_rc 0 w "$TW" notice send --title 再一条 --body x
 poll 20 "the town's next record is refused at a (its log stays stopped at the fork)" \
     down_rejected "$TW" xx/longhua/a equivocation
-check "a still holds the town's log to seq 5" down_is "$A" have_seq 5
+check "a still holds the town's log to seq $((H + 1))" down_is "$A" have_seq $((H + 1))
 check "a's status names the last refusal" down_is "$A" last_reject equivocation
 stop_daemon "$KPID" TERM
 
 # ---- 6 ----
+poll 20 "b holds the town's log to its head" has_town_head "$B"
+H=$(jget "$(st "$TW")" head_seq)
 stop_daemon "$TPID" TERM
 WMSYNCD_FEATURES_OFF=down start_daemon "$TW"
 TPID=$DPID
@@ -183,5 +215,5 @@ wait_ready "$TW" "$TPID" || finish
 expect_rc 0 w "$TW" notice send --title 旧版通知 --body x
 rec "$B" "b's record under an old town" || finish
 poll 20 "b syncs up to a town without \"down\"" synced "$TW" "$B"
-steady 3 "b receives nothing from a town without \"down\"" down_is "$B" have_seq 6
+steady 3 "b receives nothing from a town without \"down\"" down_is "$B" have_seq "$H"
 finish
