@@ -440,6 +440,7 @@ static int recount(const audit_t *a, const wm_period_t *p, const json_t *rep, in
                            .cadence_days = a->w->cfg.cadence_days,
                            .date_tolerance_days = a->w->cfg.blobs_date_days,
                            .silent_days = a->w->cfg.silent_days,
+                           .review_days = a->w->cfg.review_days,
                            .today = wm_date_today(),
                            .now = (int64_t)time(NULL)};
     wm_txn_t *t = NULL;

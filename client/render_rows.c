@@ -96,6 +96,8 @@ static const label_t kinds[] = {
     {"photo_date_mismatch", "照片拍摄日期与活动日期不符", "Photo taken far from the activity date"},
     {"photo_reused", "同一张照片用于多场活动", "The same photo on several activities"},
     {"photo_near_duplicate", "近似照片用于多场活动", "Near-identical photos on several activities"},
+    {"order_overdue", "服务订单逾期未完成", "Service order overdue"},
+    {"need_unreviewed", "群众需求未及时审核", "Need left unreviewed"},
 };
 
 const char *render_slug_label(const char *slug, const char *lang)
@@ -341,6 +343,20 @@ const char *render_problem_text(const json_t *j, const json_t *p, const char *la
                 st, num(p, "count"), num(p, "late_days"));
     } else if (!strncmp(k, "photo_", 6) || strcmp(k, "activity_without_photo") == 0) {
         photo_text(j, p, k, st, zh, buf, cap, &len);
+    } else if (strcmp(k, "order_overdue") == 0) {
+        if (zh)
+            add(buf, cap, &len, "%s的服务订单“%s”（%s）截止日期%s已过，仍未完成", st, name,
+                str(p, "order"), str(p, "due"));
+        else
+            add(buf, cap, &len, "%s: service order \"%s\" (%s) was due %s and is not done", st,
+                name, str(p, "order"), str(p, "due"));
+    } else if (strcmp(k, "need_unreviewed") == 0) {
+        if (zh)
+            add(buf, cap, &len, "%s提出的群众需求“%s”（%s）已%" PRId64 "天未审核", st, name,
+                str(p, "need"), num(p, "days"));
+        else
+            add(buf, cap, &len, "%s: the need \"%s\" (%s) has waited %" PRId64 " days for review",
+                st, name, str(p, "need"), num(p, "days"));
     } else if (strcmp(k, "town_not_reported") == 0) {
         add(buf, cap, &len, zh ? "%s未上报本期汇总" : "%s: no rollup of the period reported", st);
     } else if (strcmp(k, "town_report_invalid") == 0) {

@@ -135,6 +135,15 @@ static const char *cadence_phrase(unsigned days, int zh, char *buf, size_t cap)
     return buf;
 }
 
+/* The satisfaction rate in whole percent, from the integer sums (ratings
+ * of 4 or 5 among the closed loops), rounded half up. */
+static const char *satisfaction(ctx_t *c, int slot)
+{
+    int64_t loops = render_int(c->t, "orders.loops_closed");
+    int64_t sat = render_int(c->t, "orders.ratings_satisfied");
+    return nv(c, slot, loops > 0 ? (sat * 200 + loops) / (2 * loops) : 0);
+}
+
 static const char *const categories[] = {"theme_lecture", "theory_education", "party_training",
                                          "civilization_practice", "culture_sports", NULL};
 static const char *const service_kinds[] = {"environmental", "science", "legal", "campus_safety",
@@ -142,7 +151,8 @@ static const char *const service_kinds[] = {"environmental", "science", "legal",
 static const char *const problem_order[] = {
     "team_never_served",  "team_below_cadence", "station_no_grassroots_lecture",
     "station_no_activity", "station_not_synced", "late_entries", "activity_without_photo",
-    "photo_undated", "photo_date_mismatch", "photo_reused", "photo_near_duplicate", NULL};
+    "photo_undated", "photo_date_mismatch", "photo_reused", "photo_near_duplicate",
+    "order_overdue", "need_unreviewed", NULL};
 
 /* 一 … 十 for 1 … 10. */
 static const char *zh_num(int n)
@@ -306,6 +316,15 @@ static void report_zh(FILE *f, ctx_t *c, unsigned cadence)
 
     fprintf(f, "6、在工作计划方面，本期到期计划%s项，本期完成%s项，逾期未完成%s项。\n",
             n(c, 0, "plans.due"), n(c, 1, "plans.done"), n(c, 2, "plans.overdue"));
+    if (render_int(c->t, "orders.needs_received")) {
+        fprintf(f, "7、在群众点单方面，群众点单%s个，派单%s个，完成%s个",
+                n(c, 0, "orders.needs_received"), n(c, 1, "orders.orders_dispatched"),
+                n(c, 2, "orders.orders_done"));
+        if (render_int(c->t, "orders.loops_closed"))
+            fprintf(f, "，群众满意率%s%%。\n", satisfaction(c, 0));
+        else
+            fputs("，本期尚无群众评单。\n", f);
+    }
     problems(f, c);
 }
 
@@ -379,6 +398,16 @@ static void report_en(FILE *f, ctx_t *c, unsigned cadence)
 
     fprintf(f, "6) Plans. Plans due in the period: %s; completed in the period: %s; overdue: %s.\n",
             n(c, 0, "plans.due"), n(c, 1, "plans.done"), n(c, 2, "plans.overdue"));
+    if (render_int(c->t, "orders.needs_received")) {
+        fprintf(f, "7) Needs and orders. Residents raised %s; %s dispatched, %s done",
+                np(c, 0, "orders.needs_received", "need", "needs"),
+                np(c, 1, "orders.orders_dispatched", "order was", "orders were"),
+                n(c, 2, "orders.orders_done"));
+        if (render_int(c->t, "orders.loops_closed"))
+            fprintf(f, "; residents' satisfaction rate %s%%.\n", satisfaction(c, 0));
+        else
+            fputs("; no rating yet in the period.\n", f);
+    }
     problems(f, c);
 }
 

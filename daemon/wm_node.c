@@ -631,6 +631,7 @@ wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, int b
                           .cadence_days = n->cfg->cadence_days,
                           .date_tolerance_days = n->cfg->blobs_date_days,
                           .silent_days = n->cfg->silent_days,
+                          .review_days = n->cfg->review_days,
                           .today = wm_date_today(),
                           .now = (int64_t)time(NULL),
                           .why = why,

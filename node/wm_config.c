@@ -88,7 +88,7 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
                     {"sync", "upstream_key"},   {"log", "level"},
                     {"log", "peer_lines"},      {"log", "peer_window"},
                     {"report", "cadence_days"}, {"report", "silent_days"},
-                    {"report", "publish_at_close"},
+                    {"report", "publish_at_close"}, {"orders", "review_days"},
                     {"storage", "map_max_mb"},  {"quota", "day_mb"},
                     {"quota", "total_mb"},
                     {"sync", "memory_mb"},      {"export", "postgres"},
@@ -186,6 +186,11 @@ static int set_number(load_ctx_t *lc, const char *key, const char *value)
             return bad(lc, "memory_mb must be a whole number of MiB, 0 for no budget (got \"%s\")%s",
                        value, "");
         c->sync_memory_mb = (unsigned)v;
+    } else if (strcmp(key, "review_days") == 0) {
+        if (parse_whole(value, &v) || v < 1 || v > 366)
+            return bad(lc, _("%s must be a whole number of days from 1 to 366 (got \"%s\")"), key,
+                       value);
+        c->review_days = (unsigned)v;
     } else if (strcmp(key, "cadence_days") == 0 || strcmp(key, "silent_days") == 0) {
         if (parse_whole(value, &v) || v < 1 || v > 366)
             return bad(lc, _("%s must be a whole number of days from 1 to 366 (got \"%s\")"), key,
@@ -352,6 +357,7 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     cfg->quota_total_mb = WM_QUOTA_TOTAL_MB;
     cfg->cadence_days = 14;
     cfg->silent_days = 7;
+    cfg->review_days = 7;
     cfg->compress = 1;
     cfg->blobs_max_px = WM_CONFIG_MAX_PX;
     cfg->blobs_date_days = WM_CONFIG_DATE_DAYS;

@@ -64,6 +64,7 @@ typedef struct {
     unsigned log_peer_window;  /* [log] that window in seconds; 0 = the default */
     unsigned cadence_days;     /* [report] a team serves at least once per this many days */
     unsigned silent_days;      /* [report] a station unsynced this long is a problem */
+    unsigned review_days;      /* [orders] a need unreviewed longer is a problem (7) */
     int publish_at_close;      /* [report] aggregators publish each month's rollup at its close */
     unsigned quota_day_mb;     /* [quota] a child's records of one capture day, MiB; 0: no limit */
     unsigned quota_total_mb;   /* [quota] all of a child's records, MiB; 0: no limit */

@@ -389,6 +389,7 @@ json_t *wm_rollbin_totals_json(const Wm__RollupFigures *f)
         json_int_t h = json_integer_value(json_object_get(t, reals[i].hundredths));
         json_object_set_new(t, reals[i].real, json_real((double)h / 100.0));
     }
+    wm_rollup_derive_orders(t);
     return t;
 }
 
@@ -553,4 +554,17 @@ wm_err_t wm_rollbin_summary(const uint8_t *buf, size_t len, uint8_t **out, size_
 uint32_t wm_rollbin_parts(size_t len)
 {
     return len ? (uint32_t)((len + WM_ROLLBIN_PART_MAX - 1) / WM_ROLLBIN_PART_MAX) : 1;
+}
+
+void wm_rollup_derive_orders(json_t *totals)
+{
+    json_t *o = json_object_get(totals, "orders");
+    if (!json_is_object(o))
+        return;
+    json_int_t n = json_integer_value(json_object_get(o, "loops_closed"));
+    json_int_t sum = json_integer_value(json_object_get(o, "rating_sum"));
+    json_int_t sat = json_integer_value(json_object_get(o, "ratings_satisfied"));
+    json_object_set_new(o, "rating_avg", n > 0 ? json_real((double)sum / (double)n) : json_null());
+    json_object_set_new(o, "satisfaction_rate",
+                        n > 0 ? json_real((double)sat / (double)n) : json_null());
 }

@@ -10,7 +10,9 @@
  * integer sums, docs/rollup-json.md rule 3). Figures travel in the fixed
  * slot order of WM_ROLLBIN_SLOTS (wm_rollbin.c): a slot is never renumbered
  * or removed; a figure added later is appended, and one the slot table
- * does not know yet travels by path ("extra").
+ * does not know yet travels by path ("extra"). The figures of "orders"
+ * travel as extras ("orders.needs_received" …); its two ratios are derived
+ * again on decoding (wm_rollup_derive_orders).
  *
  * No I/O, no state; thread-safe. Objects returned are the caller's.
  */
@@ -48,6 +50,13 @@ WM_MUST_CHECK wm_err_t wm_rollbin_decode(const uint8_t *buf, size_t len, const c
  * slot's figure (0 if f's list is shorter), by_team, the extras, and the
  * two reals from their integer sums. */
 json_t *wm_rollbin_totals_json(const Wm__RollupFigures *f);
+
+/* The derived figures of TOTALS' "orders" object (docs/rollup-json.md):
+ * rating_avg = rating_sum / loops_closed and satisfaction_rate =
+ * ratings_satisfied / loops_closed, null without a closed loop. Every
+ * tier derives them from its own sums, never adds them. No "orders"
+ * object: nothing. */
+void wm_rollup_derive_orders(json_t *totals);
 
 /* What a receiver indexes of a RollupBin (*out malloc'd): the same bytes
  * without the per-child rows (it makes its own rows). A tier's (scope

@@ -46,6 +46,23 @@ wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, ch
     return WM_OK;
 }
 
+wm_err_t wm_ref_scan_orders(wm_txn_t *t, wm_ref_fn fn, void *ctx)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(t->txn, t->s->refs, &c);
+    for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const uint8_t *kp = k.mv_data;
+        if (k.mv_size != KEY_REF || kp[16] != 'o')
+            continue;
+        if (fn(ctx, wm_get_u32(kp), wm_get_u32(kp + 4), wm_get_u64(kp + 8)))
+            break;
+    }
+    mdb_cursor_close(c);
+    return rc == 0 || rc == MDB_NOTFOUND ? WM_OK : wm_mdb_err(t->s, rc, "ref scan");
+}
+
 static int team_key(uint8_t *kb, size_t cap, uint32_t node, const char *team)
 {
     size_t n = strlen(team);
@@ -220,6 +237,17 @@ wm_err_t wm_index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
     case WM__RECORD__BODY_PLAN_DONE:
         return ref_put(t, node, r->plan_done->plan_epoch ? r->plan_done->plan_epoch : r->epoch,
                        r->plan_done->plan_seq, 'd', r->epoch, r->seq);
+    case WM__RECORD__BODY_NEED:
+    case WM__RECORD__BODY_NEED_REVIEW:
+    case WM__RECORD__BODY_SERVICE_ORDER:
+    case WM__RECORD__BODY_ORDER_ACCEPT:
+    case WM__RECORD__BODY_ORDER_DONE:
+    case WM__RECORD__BODY_RATING:
+    case WM__RECORD__BODY_ORDER_CANCEL:
+    case WM__RECORD__BODY_ORDER_ASSIGNED:
+    case WM__RECORD__BODY_ORDER_COMPLETED:
+        /* the orders' figures read these without a scan of every log */
+        return ref_put(t, node, r->epoch, r->seq, 'o', 0, 0);
     case WM__RECORD__BODY_ROLLUP:
         return report_put(t, node, r);
     case WM__RECORD__BODY_ROLLUP_PART:

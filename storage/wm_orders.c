@@ -93,6 +93,12 @@ static WM_MUST_CHECK wm_err_t create(wm_orders_t *o, const wm_record_t *r)
     copy(x->title, sizeof x->title, s->title);
     x->date = s->date, x->due = s->due;
     copy(x->to, sizeof x->to, s->to_station);
+    for (size_t i = 0; i < s->n_needs && x->n_needs < WM_NEEDS_MAX; i++) {
+        uint32_t e;
+        uint64_t q;
+        if (wm_order_id_parse(s->needs[i], x->need_log[x->n_needs], &e, &q) == WM_OK)
+            x->n_needs++;
+    }
     x->state = WM_ORDER_DISPATCHED;
     o->changes++;
     return WM_OK;
@@ -118,7 +124,7 @@ static void agg_step(wm_order_t *x, const wm_record_t *r)
     if (strcmp(r->station, x->log) != 0 || !open_step(x))
         return;
     if (r->body_case == WM__RECORD__BODY_ORDER_CANCEL) {
-        x->state = WM_ORDER_CANCELLED;
+        x->state = WM_ORDER_CANCELLED, x->cancelled = r->order_cancel->date;
     } else if (r->body_case == WM__RECORD__BODY_ORDER_ASSIGNED) {
         copy(x->station, sizeof x->station, r->order_assigned->station);
         x->state = WM_ORDER_ACCEPTED, x->accepted = r->order_assigned->date;
@@ -128,6 +134,18 @@ static void agg_step(wm_order_t *x, const wm_record_t *r)
             x->accepted = r->order_completed->date;
         x->state = WM_ORDER_DONE, x->done = r->order_completed->date;
     }
+}
+
+/* Whether station's rating counts: the order answers a need it raised,
+ * or, answering none, it took the order. */
+static int may_rate(const wm_order_t *x, const char *station)
+{
+    if (x->n_needs == 0)
+        return strcmp(x->station, station) == 0;
+    for (uint32_t i = 0; i < x->n_needs; i++)
+        if (strcmp(x->need_log[i], station) == 0)
+            return 1;
+    return 0;
 }
 
 static void station_step(wm_order_t *x, const wm_record_t *r)
@@ -141,7 +159,7 @@ static void station_step(wm_order_t *x, const wm_record_t *r)
             x->state = WM_ORDER_DONE, x->done = r->order_done->date;
         break;
     case WM__RECORD__BODY_RATING:
-        if (x->state == WM_ORDER_DONE) {
+        if (x->state == WM_ORDER_DONE && may_rate(x, r->station)) {
             x->state = WM_ORDER_RATED, x->rated = r->rating->date;
             x->score = (uint32_t)r->rating->score;
         }
@@ -339,4 +357,52 @@ wm_decide_t wm_orders_decide(const wm_orders_t *o, const char *self, const wm_re
     if (!x || strcmp(x->log, self) != 0)
         return *why = "unknown order", WM_DECIDE_NONE;
     return acc ? decide_accept(x, r->station, why) : decide_done(x, r->station, why);
+}
+
+const char *wm_order_counted_at(const wm_order_t *x)
+{
+    return x->station[0] ? x->station : x->to[0] ? x->to : x->log;
+}
+
+static int within(uint32_t d, uint32_t from, uint32_t to)
+{
+    return d && d >= from && d <= to;
+}
+
+int wm_need_pending_at(const wm_need_t *n, uint32_t to)
+{
+    return n->date <= to && (n->state == WM_NEED_PENDING || n->reviewed > to);
+}
+
+int wm_order_overdue_at(const wm_order_t *x, uint32_t to)
+{
+    return x->date <= to && x->due <= to && !(x->done && x->done <= to) &&
+           !(x->cancelled && x->cancelled <= to);
+}
+
+void wm_orders_count(const wm_orders_t *o, const char *station, uint32_t from, uint32_t to,
+                     wm_order_figs_t *f)
+{
+    for (size_t i = 0; i < o->n_needs; i++) {
+        const wm_need_t *n = &o->needs[i];
+        if (station && strcmp(n->log, station) != 0)
+            continue;
+        f->needs_received += within(n->date, from, to);
+        f->needs_accepted += n->state == WM_NEED_ACCEPTED && within(n->reviewed, from, to);
+        f->needs_rejected += n->state == WM_NEED_REJECTED && within(n->reviewed, from, to);
+    }
+    for (size_t i = 0; i < o->n; i++) {
+        const wm_order_t *x = &o->v[i];
+        if (station && strcmp(wm_order_counted_at(x), station) != 0)
+            continue;
+        f->orders_dispatched += within(x->date, from, to);
+        f->orders_accepted += x->station[0] && within(x->accepted, from, to);
+        f->orders_done += x->station[0] && within(x->done, from, to);
+        f->orders_overdue += wm_order_overdue_at(x, to);
+        if (x->state == WM_ORDER_RATED && within(x->rated, from, to)) {
+            f->loops_closed++;
+            f->rating_sum += x->score;
+            f->ratings_satisfied += x->score >= 4;
+        }
+    }
 }

@@ -23,7 +23,9 @@
  *  - order_done (station S): accepted by S -> done.
  *  - order_completed (only in the order's own log): dispatched or accepted
  *    -> done by the station it names.
- *  - rating: done -> rated; the first rating wins.
+ *  - rating (station S): done -> rated, when the order answers a need S
+ *    raised (or, answering none, S took it); the first such rating wins.
+ *    Any other rating is stored and changes nothing.
  *  - order_cancel (only in the order's own log): dispatched or accepted ->
  *    cancelled.
  * Every other step, a step for an order not (yet) known, and a record
@@ -61,7 +63,10 @@ typedef struct {
     char station[WM_ID_MAX + 1];  /* who took it; "" while dispatched */
     wm_order_state_t state;
     uint32_t accepted, done, rated; /* the dates of those steps, 0 before them */
+    uint32_t cancelled;             /* the date of the cancellation, 0 before it */
     uint32_t score;                 /* 1..5 once rated */
+    uint32_t n_needs;               /* the needs it answers: the logs that raised them */
+    char need_log[WM_NEEDS_MAX][WM_ID_MAX + 1];
 } wm_order_t;
 
 /* A resident's need and its review: pending until the first need_review
@@ -157,6 +162,40 @@ typedef enum {
  * station", "order already done". Thread-safe for distinct books. */
 wm_decide_t wm_orders_decide(const wm_orders_t *o, const char *self, const wm_record_t *r,
                              const char **why);
+
+/* ---- figures (issue 11 §4; docs/rollup-json.md "orders") ----
+ * Sums and counts only: averages and rates are derived by the reader. */
+typedef struct {
+    int64_t needs_received;   /* needs dated in the period, at the station that raised them */
+    int64_t needs_accepted;   /* needs whose review (accepted) is dated in the period */
+    int64_t needs_rejected;   /* … rejected */
+    int64_t orders_dispatched; /* orders dated (created) in the period */
+    int64_t orders_accepted;  /* orders whose acceptance is dated in the period */
+    int64_t orders_done;      /* … whose completion */
+    int64_t orders_overdue;   /* due by the period's last day, neither done nor cancelled
+                               * by then (judged at the period's end: a stock, not a flow) */
+    int64_t loops_closed;     /* orders whose (counted) rating is dated in the period */
+    int64_t rating_sum;       /* the sum of those ratings' scores */
+    int64_t ratings_satisfied; /* those of score 4 or 5 */
+} wm_order_figs_t;
+
+/* Adds to *f the figures of book o for days [from, to] (YYYYMMDD) at
+ * station (NULL: every station and the aggregator's own). A need counts
+ * at the log that raised it; an order at the station that took it, or,
+ * not taken, at the station it is addressed to, or (open) at its own log
+ * (the aggregator). *f is added to, not cleared. */
+void wm_orders_count(const wm_orders_t *o, const char *station, uint32_t from, uint32_t to,
+                     wm_order_figs_t *f);
+
+/* Whether x is overdue as of the end of day `to` (YYYYMMDD): made by
+ * then, due by then, and neither done nor cancelled by then. */
+int wm_order_overdue_at(const wm_order_t *x, uint32_t to);
+
+/* Whether need n was still unreviewed at the end of day `to`. */
+int wm_need_pending_at(const wm_need_t *n, uint32_t to);
+
+/* The station an order counts at (see wm_orders_count). Valid while x is. */
+const char *wm_order_counted_at(const wm_order_t *x);
 
 void wm_orders_free(wm_orders_t *o);
 

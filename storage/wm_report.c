@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "wm_evidcheck.h"
+#include "wm_orderbook.h"
 #include "wm_rollbin.h"
 #include "wm_rollidx.h"
 #include "wm_rollup.h"
@@ -116,6 +117,39 @@ static int team_total(void *ctx, const wm_team_t *tm)
     return 0;
 }
 
+/* The "orders" object of station (NULL: every log) for period p: the
+ * sums and counts of wm_orders_count, and the two ratios derived. */
+static WM_MUST_CHECK wm_err_t orders_json(wm_txn_t *t, const char *station, const wm_period_t *p,
+                                          json_t **out)
+{
+    wm_orders_t book = WM_ORDERS_INIT;
+    wm_order_figs_t f = {0};
+    wm_err_t err = wm_orderbook_load(t, &book);
+    if (err == WM_OK)
+        wm_orders_count(&book, station, p->from, p->to, &f);
+    wm_orders_free(&book);
+    if (err != WM_OK)
+        return err;
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                          "needs_received", (json_int_t)f.needs_received,
+                          "needs_accepted", (json_int_t)f.needs_accepted,
+                          "needs_rejected", (json_int_t)f.needs_rejected,
+                          "orders_dispatched", (json_int_t)f.orders_dispatched,
+                          "orders_accepted", (json_int_t)f.orders_accepted,
+                          "orders_done", (json_int_t)f.orders_done,
+                          "orders_overdue", (json_int_t)f.orders_overdue,
+                          "loops_closed", (json_int_t)f.loops_closed,
+                          "rating_sum", (json_int_t)f.rating_sum,
+                          "ratings_satisfied", (json_int_t)f.ratings_satisfied);
+    json_t *wrap = o ? json_pack("{s:o}", "orders", o) : NULL;
+    if (!wrap)
+        return WM_ENOMEM;
+    wm_rollup_derive_orders(wrap);
+    *out = json_incref(json_object_get(wrap, "orders"));
+    json_decref(wrap);
+    return WM_OK;
+}
+
 /* Figures of one scope (named `who` in a failure), from its period sums s
  * and its sums since the start of records (cum, for "截至目前" figures);
  * by_team (a new reference) is taken over, also on failure. */
@@ -180,6 +214,12 @@ static WM_MUST_CHECK wm_err_t totals_json(wm_txn_t *t, uint32_t scope, const cha
         "six_haves", (json_int_t)all_six, "model_stations", (json_int_t)haves[7],
         "plans", "due", (json_int_t)plans.due, "done", (json_int_t)plans.done,
         "overdue", (json_int_t)plans.overdue);
+    json_t *orders = NULL;
+    if ((err = orders_json(t, scope ? who : NULL, p, &orders)) != WM_OK) {
+        json_decref(tot);
+        return read_fail(t, o, err, who, "the needs and orders");
+    }
+    json_object_set_new(tot, "orders", orders);
     /* The exact sums behind the two reals (rule 3 of docs/rollup-json.md:
      * the tiers above add these, never the reals). */
     json_object_set_new(tot, "service_hours_x100", json_integer(wm_sums_total(s, WM_FIG_HOURS_X100)));
@@ -550,6 +590,50 @@ static WM_MUST_CHECK wm_err_t evidence_problems(build_t *b)
     return err == WM_OK ? WM_OK : read_fail(b->t, b->o, err, bad, "the activities' photos");
 }
 
+/* The index of id among the stations the report counts, or -1. */
+static int counted(const build_t *b, const char *id)
+{
+    for (size_t i = 0; i < b->ss.n; i++)
+        if (strcmp(b->ss.v[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Problems of needs and orders, judged at the period's end: an order
+ * overdue then ("order_overdue"), and, at an aggregator, a need left
+ * unreviewed for more than review_days ("need_unreviewed"). */
+static WM_MUST_CHECK wm_err_t orders_problems(build_t *b)
+{
+    wm_orders_t book = WM_ORDERS_INIT;
+    char id[WM_ORDER_ID_MAX], due[11];
+    unsigned review = b->o->review_days ? b->o->review_days : WM_REVIEW_DAYS;
+    wm_err_t err = wm_orderbook_load(b->t, &book);
+    for (size_t i = 0; err == WM_OK && i < book.n; i++) {
+        const wm_order_t *x = &book.v[i];
+        if (counted(b, wm_order_counted_at(x)) < 0 || !wm_order_overdue_at(x, b->p->to))
+            continue;
+        wm_date_format(x->due, due);
+        json_array_append_new(b->problems,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "order_overdue",
+                                        "station", wm_order_counted_at(x), "order",
+                                        wm_order_id(x->log, x->epoch, x->seq, id), "name",
+                                        x->title, "due", due));
+    }
+    for (size_t i = 0; err == WM_OK && b->o->aggregator && i < book.n_needs; i++) {
+        const wm_need_t *n = &book.needs[i];
+        int32_t days = wm_date_to_days(b->p->to) - wm_date_to_days(n->date);
+        if (counted(b, n->log) < 0 || !wm_need_pending_at(n, b->p->to) || days <= (int32_t)review)
+            continue;
+        json_array_append_new(b->problems,
+                              json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", "need_unreviewed",
+                                        "station", n->log, "need",
+                                        wm_order_id(n->log, n->epoch, n->seq, id), "name",
+                                        n->title, "days", (int)days));
+    }
+    wm_orders_free(&book);
+    return err == WM_OK ? WM_OK : read_fail(b->t, b->o, err, b->o->id, "the needs and orders");
+}
+
 wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts_t *o,
                          json_t **out)
 {
@@ -566,7 +650,8 @@ wm_err_t wm_report_build(wm_txn_t *t, const wm_period_t *p, const wm_report_opts
     for (size_t i = 0; i < b.ss.n; i++)
         if ((err = add_station_figures(&b, &b.ss.v[i])) != WM_OK)
             goto out;
-    if ((err = evidence_problems(&b)) != WM_OK || (err = scope_totals(&b, &tot)) != WM_OK)
+    if ((err = evidence_problems(&b)) != WM_OK || (err = orders_problems(&b)) != WM_OK ||
+        (err = scope_totals(&b, &tot)) != WM_OK)
         goto out;
     *out = report_json(p, o, o->station || !o->aggregator ? "station" : o->role,
                        o->station ? (b.ss.n ? b.ss.v[0].name : "") : o->name, b.covers, tot,
@@ -666,6 +751,11 @@ static WM_MUST_CHECK wm_err_t town_totals(const json_t *totals, json_t **out, co
         if (err == WM_OK)
             json_object_del(c, exact_figures[i].real);
     }
+    json_t *ord = json_object_get(c, "orders");
+    if (err == WM_OK && json_is_object(ord)) { /* derived ratios: never added */
+        json_object_del(ord, "rating_avg");
+        json_object_del(ord, "satisfaction_rate");
+    }
     if (err != WM_OK) {
         json_decref(c);
         c = NULL;
@@ -677,6 +767,7 @@ static WM_MUST_CHECK wm_err_t town_totals(const json_t *totals, json_t **out, co
 /* Each real of exact_figures in totals, from its integer sum. */
 static void exact_reals(json_t *totals)
 {
+    wm_rollup_derive_orders(totals);
     for (size_t i = 0; i < sizeof exact_figures / sizeof exact_figures[0]; i++) {
         json_int_t h = json_integer_value(json_object_get(totals, exact_figures[i].hundredths));
         json_object_set_new(totals, exact_figures[i].real, json_real((double)h / 100.0));

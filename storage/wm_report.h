@@ -23,6 +23,10 @@
  * number would mean an incompatible object, which the rules forbid. */
 #define WM_REPORT_SCHEMA 1
 
+/* A need left unreviewed longer than this many days is a problem
+ * (wm_report_opts_t.review_days 0; config [orders] review_days). */
+#define WM_REVIEW_DAYS 7
+
 typedef struct {
     const char *id, *name, *role; /* this node */
     int aggregator;               /* children are the enrolled peers, else only itself */
@@ -31,6 +35,7 @@ typedef struct {
     unsigned silent_days;         /* "not synced" after this many days, default 7 */
     unsigned date_tolerance_days; /* [blobs]: a photo's capture date this far from its
                                    * activity's is a problem (wm_evidcheck.h), default 3 */
+    unsigned review_days;         /* a need unreviewed longer is a problem; 0: 7 */
     uint32_t today;               /* YYYYMMDD */
     int64_t now;                  /* unix seconds */
     char *why;                    /* if not NULL: on failure, a sentence naming the

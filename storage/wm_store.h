@@ -43,6 +43,8 @@
  *   refs    node_no u32 | epoch u32 | seq u64   by_epoch u32 | by_seq u64
  *           | kind u8 ('v' void, 'd' done)      (the record that refers to it: the
  *                                               first void; the latest completion)
+ *           | kind u8 'o' (a needs-and-orders   0 | 0: the key names the record itself
+ *             record, notices aside)            (wm_ref_scan_orders finds them)
  *   peers   node id (UTF-8, no NUL)             PeerState message (sync.proto)
  *   curves  Curve25519 public key [32]          node id (UTF-8, no NUL)
  *   proofs  node_no u32 | epoch u32 | seq u64   srec that conflicts with the stored
@@ -305,6 +307,12 @@ WM_MUST_CHECK wm_err_t wm_team_scan(wm_txn_t *t, uint32_t node, wm_team_fn fn, v
  * if there is none. */
 WM_MUST_CHECK wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
                     uint32_t *by_epoch, uint64_t *by_seq);
+/* Calls fn(ctx, node, epoch, seq) for every needs-and-orders record
+ * (record.proto 30–39, notices aside) of every log in t, in key order,
+ * until fn returns nonzero. WM_OK, or the read error that stopped the scan
+ * part-way (a partial result: never show it as complete). */
+typedef int (*wm_ref_fn)(void *ctx, uint32_t node, uint32_t epoch, uint64_t seq);
+WM_MUST_CHECK wm_err_t wm_ref_scan_orders(wm_txn_t *t, wm_ref_fn fn, void *ctx);
 
 /* The register of enrolled children (aggregators). get: *out is owned by
  * the caller (free with wm_pb_free); WM_ENOTFOUND if not enrolled.

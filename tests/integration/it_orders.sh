@@ -13,6 +13,9 @@
 #     taker); a rates b's order. The town's list shows rated, accepted,
 #     overdue, cancelled as the records say. (A station does not list the
 #     town's orders yet: the town's log flows down in slice 3.)
+#  3b. The town's rollup of March 2024 counts the need, the orders, the
+#     closed loop and its rating at the right stations; one order overdue
+#     at the period's end; the report has its needs-and-orders paragraph.
 #  4. Bad input is refused naming the field, nothing recorded; so is a
 #     kind of the other tier (a station's order create, a town's need add).
 . "$(dirname "$0")/lib.sh"
@@ -93,6 +96,36 @@ check "the town: order 1 taken by b" [ "$(list_field "$TW" order "$O1" station)"
 check "the town: open order 2 accepted" state_is "$TW" order "$O2" accepted
 check "the town: one taker of order 2 (a, applied first)" \
     [ "$(list_field "$TW" order "$O2" station)" = xx/longhua/a ]
+
+# ---- 3b: the figures of March 2024 and the report's paragraph ----
+# need 03-04 (a), reviewed 03-05; orders 1 (03-05, to b) and 3 (03-01, to b,
+# due 03-10, never done: overdue); 1 done 03-06, rated 5 by a (its need) 03-07
+expect_rc 0 w "$TW" rollup --period 2024-03 --format json --out "$T/m.json"
+# fig PATH: a figure of the town's March rollup (totals.orders.PATH, or a row's)
+fig() {
+    python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+o = j["totals"] if len(sys.argv) < 4 else [r for r in j["stations"] if r["id"] == sys.argv[3]][0]["totals"]
+print(json.dumps(o["orders"][sys.argv[2]]))' "$T/m.json" "$@"
+}
+for kv in needs_received=1 needs_accepted=1 needs_rejected=0 orders_dispatched=2 orders_done=1 \
+    orders_overdue=1 loops_closed=1 rating_sum=5 ratings_satisfied=1 rating_avg=5.0 \
+    satisfaction_rate=1.0; do
+    check "the town's March figure ${kv%%=*} is ${kv#*=} (got $(fig "${kv%%=*}"))" \
+        [ "$(fig "${kv%%=*}")" = "${kv#*=}" ]
+done
+check "the need counts at a" [ "$(fig needs_received xx/longhua/a)" = 1 ]
+check "the orders count at b, the station that took them" \
+    [ "$(fig orders_done xx/longhua/b)" = 1 ] && [ "$(fig loops_closed xx/longhua/b)" = 1 ]
+check "March problems: order 3 overdue at b" python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))["problems"]
+sys.exit(0 if [x for x in p if x["kind"] == "order_overdue" and x["order"] == sys.argv[2] and x["station"] == "xx/longhua/b"] else 1)' "$T/m.json" "$O3"
+expect_rc 0 w "$TW" report --period 2024-03 --lang zh
+expect_in "$OUT" "群众点单1个，派单2个，完成1个，群众满意率100%" "the report's paragraph on needs and orders"
+expect_rc 0 w "$TW" report --period 2024-02 --lang zh
+check "no needs in February: no such paragraph" bash -c "! grep -q 群众点单 '$OUT'"
 
 # ---- 4 ----
 before=$(head_seq "$A")

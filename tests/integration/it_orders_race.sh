@@ -17,6 +17,8 @@
 #  4. A later acceptance (after the word) and a completion by the loser
 #     add nothing; killed again right after writing (orders-written) and
 #     restarted: still one word of each.
+#  5. The town's rollup counts each order once: two dispatched, two
+#     accepted, two done, in the totals and summed over the rows.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
 
@@ -124,6 +126,19 @@ check "… naming the winner" [ "$(words order_completed "$OPEN")" = "$WIN" ]
 check "still one order_assigned for the open order after the kill" count_is order_assigned "$OPEN" 1
 check "still one order_assigned for b's order" count_is order_assigned "$TOB" 1
 check "still one order_completed for b's order" count_is order_completed "$TOB" 1
+# ---- 5: the figures count each order once ----
+MONTH=$(date +%Y-%m)
+expect_rc 0 w "$TW" rollup --period "$MONTH" --format json --out "$T/m.json"
+check "the town's figures count each order once" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+t = j["totals"]["orders"]
+rows = [r["totals"]["orders"] for r in j["stations"]]
+want = {"orders_dispatched": 2, "orders_accepted": 2, "orders_done": 2}
+ok = all(t[k] == v for k, v in want.items())
+ok = ok and sum(r["orders_accepted"] for r in rows) == 2 and sum(r["orders_done"] for r in rows) == 2
+print(t, file=sys.stderr)
+sys.exit(0 if ok else 1)' "$T/m.json"
 check "the loser's completion is not counted" \
     grep -q "order_done .* is stored, not counted: order not accepted by this station" "$TW/daemon.log"
 finish

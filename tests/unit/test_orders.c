@@ -39,6 +39,8 @@ typedef struct {
     Wm__OrderCancel cancel;
     Wm__OrderAssigned asg;
     Wm__OrderCompleted comp;
+    char *need[1];  /* the need an order answers, now and then */
+    char need_id[64];
 } ev_t;
 
 static unsigned rnd(unsigned n)
@@ -71,6 +73,10 @@ static void gen(ev_t *e, unsigned i)
         wm__service_order__init(&e->so);
         e->so.date = date, e->so.due = 20240310 + rnd(10), e->so.title = "送医上门";
         e->so.to_station = (char *)(rnd(2) ? "" : st);
+        if (rnd(2)) { /* answers a need of some station: only it may rate */
+            snprintf(e->need_id, sizeof e->need_id, "%s:1:%u", stations[rnd(3)], 1 + rnd(9));
+            e->need[0] = e->need_id, e->so.needs = e->need, e->so.n_needs = 1;
+        }
         e->r.body_case = WM__RECORD__BODY_SERVICE_ORDER, e->r.service_order = &e->so;
         break;
     case K_ACCEPT:
@@ -109,6 +115,8 @@ static void gen(ev_t *e, unsigned i)
 typedef struct {
     int state; /* 0 unborn, then wm_order_state_t */
     const char *to, *station;
+    const char *need; /* the need's id "STATION:1:N", or NULL */
+    uint32_t date, due, accepted, cancelled;
     uint32_t score, done, rated;
 } bf_t;
 
@@ -153,6 +161,8 @@ static bf_t brute(const ev_t *ev, size_t n, const char *log, uint64_t seq)
         int k = bf_kind(&ev[i], log, seq, &who, &date);
         if (k == K_ORDER && b.state == 0) {
             b.state = WM_ORDER_DISPATCHED, b.to = ev[i].so.to_station;
+            b.need = ev[i].so.n_needs ? ev[i].so.needs[0] : NULL;
+            b.date = ev[i].so.date, b.due = ev[i].so.due;
             continue;
         }
         if (k < 0 || k == K_ORDER || b.state == 0 || !allowed[b.state][k])
@@ -164,6 +174,11 @@ static bf_t brute(const ev_t *ev, size_t n, const char *log, uint64_t seq)
             continue;
         if (k == K_DONE && strcmp(b.station, who))
             continue;
+        /* a rating counts from the station that raised the need it answers,
+         * or, answering none, from the station that took it */
+        if (k == K_RATE && (b.need ? strncmp(b.need, who, strlen(who)) || b.need[strlen(who)] != ':'
+                                   : strcmp(b.station, who)))
+            continue;
         b.state = allowed[b.state][k];
         if (k == K_ACCEPT || k == K_ASSIGN || k == K_COMPLETE)
             b.station = who;
@@ -171,6 +186,10 @@ static bf_t brute(const ev_t *ev, size_t n, const char *log, uint64_t seq)
             b.done = date;
         if (k == K_RATE)
             b.rated = date, b.score = (uint32_t)ev[i].rate.score;
+        if (k == K_ACCEPT || k == K_ASSIGN || (k == K_COMPLETE && !b.accepted))
+            b.accepted = date;
+        if (k == K_CANCEL)
+            b.cancelled = date;
     }
     return b;
 }
@@ -218,6 +237,109 @@ static void test_fold_equals_recount(void **state)
             assert_memory_equal(&o.v[i], &twice.v[i], sizeof o.v[i]);
         wm_orders_free(&o);
         wm_orders_free(&twice);
+    }
+}
+
+/* ---- the figures (wm_orders_count) against a brute-force recount ---- */
+
+static const char *const everyone[] = {"xx/t", "xx/u", "xx/t/s1", "xx/t/s2", "xx/t/s3"};
+
+/* Needs and their reviews, as records of random logs, dates and verdicts. */
+typedef struct {
+    wm_record_t r;
+    Wm__Need need;
+    Wm__NeedReview rev;
+} nev_t;
+
+#define NEEDS 12
+
+static void gen_need(nev_t *e, unsigned i)
+{
+    memset(e, 0, sizeof *e);
+    wm__record__init(&e->r);
+    e->r.epoch = 1, e->r.seq = 100 + i;
+    if (i < NEEDS / 2) { /* needs first, by stations */
+        wm__need__init(&e->need);
+        e->need.title = "n", e->need.date = 20240301 + rnd(28);
+        e->r.station = (char *)stations[rnd(3)];
+        e->r.body_case = WM__RECORD__BODY_NEED, e->r.need = &e->need;
+        return;
+    }
+    wm__need_review__init(&e->rev); /* then reviews, now and then from the need's own log */
+    e->rev.date = 20240301 + rnd(28), e->rev.accept = rnd(2);
+    e->rev.need_station = (char *)stations[rnd(3)];
+    e->rev.need_epoch = 1, e->rev.need_seq = 100 + rnd(NEEDS / 2);
+    e->r.station = (char *)(rnd(4) ? logs[rnd(2)] : e->rev.need_station);
+    e->r.body_case = WM__RECORD__BODY_NEED_REVIEW, e->r.need_review = &e->rev;
+}
+
+static int in(uint32_t d, uint32_t from, uint32_t to)
+{
+    return d && d >= from && d <= to;
+}
+
+/* The figures of [from, to] at station (NULL: all), from brute() alone. */
+static wm_order_figs_t brute_count(const ev_t *ev, size_t n, const nev_t *nv, const char *station,
+                                   uint32_t from, uint32_t to)
+{
+    wm_order_figs_t f = {0};
+    for (unsigned l = 0; l < 5; l++)
+        for (uint64_t s = 1; s <= STEPS; s++) {
+            bf_t b = brute(ev, n, everyone[l], s);
+            const char *at = b.station ? b.station : b.to && b.to[0] ? b.to : everyone[l];
+            if (!b.state || (station && strcmp(at, station)))
+                continue;
+            f.orders_dispatched += in(b.date, from, to);
+            f.orders_accepted += b.station && in(b.accepted, from, to);
+            f.orders_done += b.station && in(b.done, from, to);
+            f.orders_overdue += b.date <= to && b.due <= to && !(b.done && b.done <= to) &&
+                                !(b.cancelled && b.cancelled <= to);
+            if (b.state == WM_ORDER_RATED && in(b.rated, from, to)) {
+                f.loops_closed++, f.rating_sum += b.score, f.ratings_satisfied += b.score >= 4;
+            }
+        }
+    for (unsigned i = 0; i < NEEDS / 2; i++) {
+        const nev_t *x = &nv[i];
+        if (station && strcmp(x->r.station, station))
+            continue;
+        f.needs_received += in(x->need.date, from, to);
+        for (unsigned j = NEEDS / 2; j < NEEDS; j++) { /* the first review from elsewhere */
+            const Wm__NeedReview *v = &nv[j].rev;
+            if (strcmp(v->need_station, x->r.station) || v->need_seq != x->r.seq ||
+                !strcmp(nv[j].r.station, x->r.station))
+                continue;
+            f.needs_accepted += v->accept && in(v->date, from, to);
+            f.needs_rejected += !v->accept && in(v->date, from, to);
+            break;
+        }
+    }
+    return f;
+}
+
+static void test_counters(void **state)
+{
+    (void)state;
+    static ev_t ev[STEPS];
+    static nev_t nv[NEEDS];
+    srand(23);
+    for (int run = 0; run < RUNS / 3; run++) {
+        wm_orders_t o = WM_ORDERS_INIT;
+        for (unsigned i = 0; i < NEEDS; i++) {
+            gen_need(&nv[i], i);
+            assert_int_equal(wm_orders_apply(&o, &nv[i].r), WM_OK);
+        }
+        for (unsigned i = 0; i < STEPS; i++) {
+            gen(&ev[i], i);
+            assert_int_equal(wm_orders_apply(&o, &ev[i].r), WM_OK);
+        }
+        uint32_t from = 20240301 + rnd(28), to = from + rnd(8);
+        for (int w = -1; w < 5; w++) {
+            const char *who = w < 0 ? NULL : everyone[w];
+            wm_order_figs_t got = {0}, want = brute_count(ev, STEPS, nv, who, from, to);
+            wm_orders_count(&o, who, from, to, &got);
+            assert_memory_equal(&got, &want, sizeof got);
+        }
+        wm_orders_free(&o);
     }
 }
 
@@ -313,6 +435,8 @@ static void test_apply_all(void **state)
     wm__service_order__init(&ev[0].so);
     ev[0].so.title = "t", ev[0].so.date = 20240301, ev[0].so.due = 20240331;
     ev[0].so.to_station = "xx/t/s1";
+    char *answers[] = {"xx/t/s2:1:5"}; /* s2's need: s2 rates it */
+    ev[0].so.needs = answers, ev[0].so.n_needs = 1;
     ev[0].r.station = "xx/t", ev[0].r.body_case = WM__RECORD__BODY_SERVICE_ORDER;
     ev[0].r.service_order = &ev[0].so;
     wm__order_accept__init(&ev[1].acc), SET_REF(ev[1].acc), ev[1].acc.date = 20240320;
@@ -503,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_id),
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_counters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

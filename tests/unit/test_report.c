@@ -206,12 +206,47 @@ static void test_tier_sums_exact(void **state)
     county_free(j, dir);
 }
 
+/* The figure key of totals.orders: an integer, or (real) a number. */
+static double orders_fig(const json_t *j, const char *key)
+{
+    return json_number_value(json_object_get(json_object_get(json_object_get(j, "totals"), "orders"), key));
+}
+
+/* Needs and orders add up the tiers as sums and counts; the average and
+ * the rate are derived from the sums, never added: town a closed 3 loops
+ * rated 5, 5, 2 (avg 4, 2 of 3 satisfied), town b 1 rated 4; the county's
+ * average is 16 / 4 = 4 and its rate 3 / 4, where adding the towns' own
+ * (4 + 4, 0.667 + 1) would be wrong. A town without "orders" (an older
+ * build) adds nothing. */
+static void test_tier_orders(void **state)
+{
+    (void)state;
+    char *dir = NULL;
+    json_t *j = county_of("{\"orders\":{\"needs_received\":4,\"loops_closed\":3,\"rating_sum\":12,"
+                          "\"ratings_satisfied\":2,\"rating_avg\":4.0,\"satisfaction_rate\":0.6667}}",
+                          "{\"orders\":{\"needs_received\":1,\"loops_closed\":1,\"rating_sum\":4,"
+                          "\"ratings_satisfied\":1,\"rating_avg\":4.0,\"satisfaction_rate\":1.0}}",
+                          &dir);
+    assert_int_equal((int)orders_fig(j, "needs_received"), 5);
+    assert_int_equal((int)orders_fig(j, "loops_closed"), 4);
+    assert_int_equal((int)orders_fig(j, "rating_sum"), 16);
+    assert_true(orders_fig(j, "rating_avg") == 4.0);
+    assert_true(orders_fig(j, "satisfaction_rate") == 0.75);
+    county_free(j, dir);
+    j = county_of("{\"activities\":{\"total\":7}}", "{\"activities\":{\"total\":5}}", &dir);
+    assert_int_equal((int)orders_fig(j, "loops_closed"), 0);
+    assert_true(json_is_null(json_object_get(json_object_get(json_object_get(j, "totals"), "orders"),
+                                             "rating_avg")));
+    county_free(j, dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tier_sums),
         cmocka_unit_test(test_tier_sum_beyond_int64),
         cmocka_unit_test(test_tier_sums_exact),
+        cmocka_unit_test(test_tier_orders),
     };
     if (wm_crypto_init() != WM_OK)
         return 1;

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* wm_orderbook — the book of needs and orders from the refs index; see wm_orderbook.h. */
+#include "wm_orderbook.h"
+
+#include <stdlib.h>
+
+typedef struct {
+    wm_txn_t *t;
+    wm_record_t **v;
+    size_t n, cap;
+    wm_err_t err;
+} load_t;
+
+static int load_one(void *ctx, uint32_t node, uint32_t epoch, uint64_t seq)
+{
+    load_t *l = ctx;
+    wm_srec_t v;
+    wm_record_t *r = NULL;
+    if ((l->err = wm_log_get(l->t, node, epoch, seq, &v)) != WM_OK)
+        return 1;
+    if ((l->err = wm_record_decode(v.bytes, v.len, &r)) != WM_OK)
+        return 1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        wm_record_t **grown = realloc(l->v, cap * sizeof *grown);
+        if (!grown) {
+            wm_record_free(&r);
+            l->err = WM_ENOMEM;
+            return 1;
+        }
+        l->v = grown, l->cap = cap;
+    }
+    l->v[l->n++] = r;
+    return 0;
+}
+
+wm_err_t wm_orderbook_load(wm_txn_t *t, wm_orders_t *book)
+{
+    load_t l = {t, NULL, 0, 0, WM_OK};
+    wm_err_t err = wm_ref_scan_orders(t, load_one, &l);
+    if (err == WM_OK)
+        err = l.err;
+    if (err == WM_OK)
+        err = wm_orders_apply_all(book, l.v, l.n);
+    for (size_t i = 0; i < l.n; i++)
+        wm_record_free(&l.v[i]);
+    free(l.v);
+    return err;
+}
