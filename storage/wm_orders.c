@@ -304,7 +304,8 @@ static int cmp_step(const void *pa, const void *pb)
 
 void wm_orders_sort(wm_record_t **v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_step);
+    if (n > 1) /* qsort's array may not be NULL, even empty */
+        qsort(v, n, sizeof *v, cmp_step);
 }
 
 wm_err_t wm_orders_apply_all(wm_orders_t *o, wm_record_t **v, size_t n)
