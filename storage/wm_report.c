@@ -118,7 +118,10 @@ static int team_total(void *ctx, const wm_team_t *tm)
 }
 
 /* The "orders" object of station (NULL: every log) for period p: the
- * sums and counts of wm_orders_count, and the two ratios derived. */
+ * sums and counts of wm_orders_count, and the two ratios derived; *out
+ * NULL when every figure is 0, so that the totals of a node without needs
+ * or orders are those of a build before them (an older county auditing a
+ * town, or a newer one an older town, finds the same figures). */
 static WM_MUST_CHECK wm_err_t orders_json(wm_txn_t *t, const char *station, const wm_period_t *p,
                                           json_t **out)
 {
@@ -128,8 +131,12 @@ static WM_MUST_CHECK wm_err_t orders_json(wm_txn_t *t, const char *station, cons
     if (err == WM_OK)
         wm_orders_count(&book, station, p->from, p->to, &f);
     wm_orders_free(&book);
+    *out = NULL;
     if (err != WM_OK)
         return err;
+    static const wm_order_figs_t none;
+    if (memcmp(&f, &none, sizeof f) == 0)
+        return WM_OK; /* no needs or orders: no "orders", as a build before them wrote */
     json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                           "needs_received", (json_int_t)f.needs_received,
                           "needs_accepted", (json_int_t)f.needs_accepted,
@@ -219,7 +226,8 @@ static WM_MUST_CHECK wm_err_t totals_json(wm_txn_t *t, uint32_t scope, const cha
         json_decref(tot);
         return read_fail(t, o, err, who, "the needs and orders");
     }
-    json_object_set_new(tot, "orders", orders);
+    if (orders)
+        json_object_set_new(tot, "orders", orders);
     /* The exact sums behind the two reals (rule 3 of docs/rollup-json.md:
      * the tiers above add these, never the reals). */
     json_object_set_new(tot, "service_hours_x100", json_integer(wm_sums_total(s, WM_FIG_HOURS_X100)));
