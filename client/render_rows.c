@@ -98,7 +98,28 @@ static const label_t kinds[] = {
     {"photo_near_duplicate", "近似照片用于多场活动", "Near-identical photos on several activities"},
     {"order_overdue", "服务订单逾期未完成", "Service order overdue"},
     {"need_unreviewed", "群众需求未及时审核", "Need left unreviewed"},
+    {"order_step_not_counted", "站点的接单、完成或评单未计入", "Order step not counted"},
 };
+
+/* Why a step was not counted (wm_orders_step_problem's slugs). */
+static const label_t step_reasons[] = {
+    {"order_unknown", "没有这个订单", "no such order"},
+    {"order_not_addressed", "订单派给了别的站点", "the order is addressed to another station"},
+    {"order_cancelled", "订单已撤销", "the order was cancelled"},
+    {"order_taken", "订单已被其他站点接走", "order taken by another station"},
+    {"order_not_accepted", "该站点没有接这个订单", "the station did not take the order"},
+    {"order_not_done", "订单尚未完成", "the order is not done"},
+    {"rating_not_theirs", "订单不是回应该站点群众的需求", "the order answers no need of the station"},
+    {"rating_repeated", "订单已经评过", "the order was rated before"},
+};
+
+static const char *step_reason(const char *slug, int zh)
+{
+    for (size_t i = 0; i < sizeof step_reasons / sizeof step_reasons[0]; i++)
+        if (strcmp(step_reasons[i].slug, slug) == 0)
+            return zh ? step_reasons[i].zh : step_reasons[i].en;
+    return slug;
+}
 
 const char *render_slug_label(const char *slug, const char *lang)
 {
@@ -357,6 +378,16 @@ const char *render_problem_text(const json_t *j, const json_t *p, const char *la
         else
             add(buf, cap, &len, "%s: the need \"%s\" (%s) has waited %" PRId64 " days for review",
                 st, name, str(p, "need"), num(p, "days"));
+    } else if (strcmp(k, "order_step_not_counted") == 0) {
+        const char *step = str(p, "step");
+        int acc = strcmp(step, "order_accept") == 0, done = strcmp(step, "order_done") == 0;
+        if (zh)
+            add(buf, cap, &len, "%s对订单%s的%s未计入：%s", st, str(p, "order"),
+                acc ? "接单" : done ? "完成" : "评单", step_reason(str(p, "reason"), 1));
+        else
+            add(buf, cap, &len, "%s: its %s of order %s is not counted: %s", st,
+                acc ? "acceptance" : done ? "completion" : "rating", str(p, "order"),
+                step_reason(str(p, "reason"), 0));
     } else if (strcmp(k, "town_not_reported") == 0) {
         add(buf, cap, &len, zh ? "%s未上报本期汇总" : "%s: no rollup of the period reported", st);
     } else if (strcmp(k, "town_report_invalid") == 0) {

@@ -152,7 +152,7 @@ static const char *const problem_order[] = {
     "team_never_served",  "team_below_cadence", "station_no_grassroots_lecture",
     "station_no_activity", "station_not_synced", "late_entries", "activity_without_photo",
     "photo_undated", "photo_date_mismatch", "photo_reused", "photo_near_duplicate",
-    "order_overdue", "need_unreviewed", NULL};
+    "order_overdue", "need_unreviewed", "order_step_not_counted", NULL};
 
 /* 一 … 十 for 1 … 10. */
 static const char *zh_num(int n)

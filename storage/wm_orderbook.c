@@ -34,7 +34,15 @@ static int load_one(void *ctx, uint32_t node, uint32_t epoch, uint64_t seq)
     return 0;
 }
 
-wm_err_t wm_orderbook_load(wm_txn_t *t, wm_orders_t *book)
+void wm_orderbook_recs_free(wm_record_t ***recs, size_t *n)
+{
+    for (size_t i = 0; *recs && i < *n; i++)
+        wm_record_free(&(*recs)[i]);
+    free(*recs);
+    *recs = NULL, *n = 0;
+}
+
+wm_err_t wm_orderbook_load_keep(wm_txn_t *t, wm_orders_t *book, wm_record_t ***recs, size_t *n)
 {
     load_t l = {t, NULL, 0, 0, WM_OK};
     wm_err_t err = wm_ref_scan_orders(t, load_one, &l);
@@ -42,8 +50,17 @@ wm_err_t wm_orderbook_load(wm_txn_t *t, wm_orders_t *book)
         err = l.err;
     if (err == WM_OK)
         err = wm_orders_apply_all(book, l.v, l.n);
-    for (size_t i = 0; i < l.n; i++)
-        wm_record_free(&l.v[i]);
-    free(l.v);
+    *recs = l.v, *n = l.n;
+    if (err != WM_OK)
+        wm_orderbook_recs_free(recs, n);
+    return err;
+}
+
+wm_err_t wm_orderbook_load(wm_txn_t *t, wm_orders_t *book)
+{
+    wm_record_t **v = NULL;
+    size_t n = 0;
+    wm_err_t err = wm_orderbook_load_keep(t, book, &v, &n);
+    wm_orderbook_recs_free(&v, &n);
     return err;
 }

@@ -19,4 +19,10 @@
  * free it, never show it. */
 WM_MUST_CHECK wm_err_t wm_orderbook_load(wm_txn_t *t, wm_orders_t *book);
 
+/* The same, and the records applied (*recs, *n: the caller frees them
+ * with wm_orderbook_recs_free), sorted as applied. */
+WM_MUST_CHECK wm_err_t wm_orderbook_load_keep(wm_txn_t *t, wm_orders_t *book, wm_record_t ***recs,
+                                              size_t *n);
+void wm_orderbook_recs_free(wm_record_t ***recs, size_t *n);
+
 #endif

@@ -169,11 +169,9 @@ static void station_step(wm_order_t *x, const wm_record_t *r)
     }
 }
 
-/* The order a step names: every step kind keeps the reference in the
- * same three fields. */
-static wm_order_t *step_order(const wm_orders_t *o, const wm_record_t *r)
+int wm_orders_step_ref(const wm_record_t *r, const char **log, uint32_t *epoch, uint64_t *seq)
 {
-#define REF(m) wm_orders_find(o, r->m->order_station, r->m->order_epoch, r->m->order_seq)
+#define REF(m) (*log = r->m->order_station, *epoch = r->m->order_epoch, *seq = r->m->order_seq, 1)
     switch (r->body_case) {
     case WM__RECORD__BODY_ORDER_ACCEPT: return REF(order_accept);
     case WM__RECORD__BODY_ORDER_DONE: return REF(order_done);
@@ -181,9 +179,18 @@ static wm_order_t *step_order(const wm_orders_t *o, const wm_record_t *r)
     case WM__RECORD__BODY_ORDER_CANCEL: return REF(order_cancel);
     case WM__RECORD__BODY_ORDER_ASSIGNED: return REF(order_assigned);
     case WM__RECORD__BODY_ORDER_COMPLETED: return REF(order_completed);
-    default: return NULL;
+    default: return 0;
     }
 #undef REF
+}
+
+/* The order a step names, or NULL. */
+static wm_order_t *step_order(const wm_orders_t *o, const wm_record_t *r)
+{
+    const char *log = NULL;
+    uint32_t epoch = 0;
+    uint64_t seq = 0;
+    return wm_orders_step_ref(r, &log, &epoch, &seq) ? wm_orders_find(o, log, epoch, seq) : NULL;
 }
 
 wm_err_t wm_orders_apply(wm_orders_t *o, const wm_record_t *r)
@@ -405,5 +412,52 @@ void wm_orders_count(const wm_orders_t *o, const char *station, uint32_t from, u
             f->rating_sum += x->score;
             f->ratings_satisfied += x->score >= 4;
         }
+    }
+}
+
+/* Why an acceptance by station of order x counts nowhere, or NULL. */
+static const char *accept_problem(const wm_order_t *x, const char *station)
+{
+    if (strcmp(x->station, station) == 0)
+        return NULL;
+    if (x->to[0] && strcmp(x->to, station) != 0)
+        return "order_not_addressed";
+    return x->station[0] ? "order_taken" : x->state == WM_ORDER_CANCELLED ? "order_cancelled"
+                                                                        : NULL;
+}
+
+/* Why a rating r of order x counts nowhere, or NULL. */
+static const char *rating_problem(const wm_order_t *x, const wm_record_t *r)
+{
+    if (x->state != WM_ORDER_DONE && x->state != WM_ORDER_RATED)
+        return "order_not_done";
+    if (!may_rate(x, r->station))
+        return "rating_not_theirs";
+    if (x->state != WM_ORDER_RATED || x->rated != r->rating->date ||
+        x->score != (uint32_t)r->rating->score)
+        return "rating_repeated";
+    return NULL;
+}
+
+const char *wm_orders_step_problem(const wm_orders_t *o, const wm_record_t *r, uint32_t *date)
+{
+    const wm_order_t *x = step_order(o, r);
+    switch (r->body_case) {
+    case WM__RECORD__BODY_ORDER_ACCEPT:
+        *date = r->order_accept->date;
+        return !x ? "order_unknown" : accept_problem(x, r->station);
+    case WM__RECORD__BODY_ORDER_DONE:
+        *date = r->order_done->date;
+        if (!x)
+            return "order_unknown";
+        if (strcmp(x->station, r->station) == 0 &&
+            (x->state == WM_ORDER_DONE || x->state == WM_ORDER_RATED))
+            return NULL;
+        return x->state == WM_ORDER_CANCELLED ? "order_cancelled" : "order_not_accepted";
+    case WM__RECORD__BODY_RATING:
+        *date = r->rating->date;
+        return !x ? "order_unknown" : rating_problem(x, r);
+    default:
+        return NULL;
     }
 }

@@ -194,6 +194,23 @@ int wm_order_overdue_at(const wm_order_t *x, uint32_t to);
 /* Whether need n was still unreviewed at the end of day `to`. */
 int wm_need_pending_at(const wm_need_t *n, uint32_t to);
 
+/* Why a station's step r (order_accept, order_done, rating) counts in no
+ * figure of the book o, whose records include it: NULL when it counts (or
+ * is no such step); else a static slug: "order_unknown" (no such order),
+ * "order_not_addressed" (an acceptance of an order addressed to another
+ * station), "order_cancelled" (cancelled before this station took it),
+ * "order_taken" (another station took it), "order_not_accepted" (a
+ * completion by a station that did not take it), "order_not_done" (a
+ * rating of an order not done), "rating_not_theirs" (a rating by a
+ * station whose need the order does not answer), "rating_repeated" (the
+ * order was rated before). *date: the step's own date. */
+const char *wm_orders_step_problem(const wm_orders_t *o, const wm_record_t *r, uint32_t *date);
+
+/* The order a step names (every step kind keeps it in the same three
+ * fields): 1 with *log (valid while r is), *epoch, *seq set, or 0 for a
+ * record that names no order. */
+int wm_orders_step_ref(const wm_record_t *r, const char **log, uint32_t *epoch, uint64_t *seq);
+
 /* The station an order counts at (see wm_orders_count). Valid while x is. */
 const char *wm_order_counted_at(const wm_order_t *x);
 

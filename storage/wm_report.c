@@ -607,15 +607,42 @@ static int counted(const build_t *b, const char *id)
     return -1;
 }
 
+/* A station's step of the period that counts in no figure: a problem
+ * "order_step_not_counted" naming why (wm_orders_step_problem). The
+ * record is stored all the same: a station offline for weeks is never
+ * refused for what its steps name. */
+static void step_problem(build_t *b, const wm_orders_t *book, const wm_record_t *r)
+{
+    uint32_t date = 0;
+    char id[WM_ORDER_ID_MAX];
+    const char *why = wm_orders_step_problem(book, r, &date);
+    if (!why || date < b->p->from || date > b->p->to || counted(b, r->station) < 0)
+        return;
+    const char *log = NULL;
+    uint32_t e = 0;
+    uint64_t s = 0;
+    if (!wm_orders_step_ref(r, &log, &e, &s))
+        return;
+    json_array_append_new(b->problems,
+                          json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "order_step_not_counted",
+                                    "station", r->station, "order", wm_order_id(log, e, s, id),
+                                    "step", wm_record_kind(r), "reason", why));
+}
+
 /* Problems of needs and orders, judged at the period's end: an order
  * overdue then ("order_overdue"), and, at an aggregator, a need left
  * unreviewed for more than review_days ("need_unreviewed"). */
 static WM_MUST_CHECK wm_err_t orders_problems(build_t *b)
 {
     wm_orders_t book = WM_ORDERS_INIT;
+    wm_record_t **recs = NULL;
+    size_t nrecs = 0;
     char id[WM_ORDER_ID_MAX], due[11];
     unsigned review = b->o->review_days ? b->o->review_days : WM_REVIEW_DAYS;
-    wm_err_t err = wm_orderbook_load(b->t, &book);
+    wm_err_t err = wm_orderbook_load_keep(b->t, &book, &recs, &nrecs);
+    for (size_t i = 0; err == WM_OK && b->o->aggregator && i < nrecs; i++)
+        step_problem(b, &book, recs[i]);
+    wm_orderbook_recs_free(&recs, &nrecs);
     for (size_t i = 0; err == WM_OK && i < book.n; i++) {
         const wm_order_t *x = &book.v[i];
         if (counted(b, wm_order_counted_at(x)) < 0 || !wm_order_overdue_at(x, b->p->to))

@@ -18,7 +18,10 @@
 #     add nothing; killed again right after writing (orders-written) and
 #     restarted: still one word of each.
 #  5. The town's rollup counts each order once: two dispatched, two
-#     accepted, two done, in the totals and summed over the rows.
+#     accepted, two done, in the totals and summed over the rows; its
+#     problems list the steps not counted (the loser's acceptance: "order
+#     taken by another station", its completion, a's acceptance of b's
+#     order), and the report says so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
 
@@ -140,6 +143,20 @@ ok = ok and sum(r.get("orders_accepted", 0) for r in rows) == 2
 ok = ok and sum(r.get("orders_done", 0) for r in rows) == 2
 print(t, file=sys.stderr)
 sys.exit(0 if ok else 1)' "$T/m.json"
+LOSER_ID=xx/longhua/a
+[ "$WIN" = xx/longhua/a ] && LOSER_ID=xx/longhua/b
+check "the problems list every step not counted, and why" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+got = {(p["station"], p["order"], p["step"], p["reason"]) for p in j["problems"]
+       if p["kind"] == "order_step_not_counted"}
+want = {(sys.argv[2], sys.argv[3], "order_accept", "order_taken"),
+        (sys.argv[2], sys.argv[3], "order_done", "order_not_accepted"),
+        ("xx/longhua/a", sys.argv[4], "order_accept", "order_not_addressed")}
+print(sorted(got), file=sys.stderr)
+sys.exit(0 if got == want else 1)' "$T/m.json" "$LOSER_ID" "$OPEN" "$TOB"
+expect_rc 0 w "$TW" report --period "$MONTH" --lang zh
+expect_in "$OUT" "订单已被其他站点接走" "the report names the order taken by another station"
 check "the loser's completion is not counted" \
     grep -q "order_done .* is stored, not counted: order not accepted by this station" "$TW/daemon.log"
 finish

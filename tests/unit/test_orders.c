@@ -577,6 +577,53 @@ static void test_decide(void **state)
     wm_orders_free(&o);
 }
 
+/* Why a step counts nowhere (wm_orders_step_problem), judged against the
+ * final book: the first acceptance of an open order counts, a later one
+ * is "order_taken"; a completion by the loser "order_not_accepted"; a
+ * rating by a station whose need the order does not answer. */
+static void test_step_problem(void **state)
+{
+    (void)state;
+    wm_orders_t o = WM_ORDERS_INIT;
+    rec_t x[8];
+    uint32_t date = 0;
+    const char *s1 = "xx/t/s1", *s2 = "xx/t/s2";
+    wm_record_t *v[] = {
+        mk(&x[0], "xx/t", 1, WM__RECORD__BODY_SERVICE_ORDER, 0, NULL),
+        mk(&x[1], s1, 1, WM__RECORD__BODY_ORDER_ACCEPT, 1, NULL),
+        mk(&x[2], s2, 1, WM__RECORD__BODY_ORDER_ACCEPT, 1, NULL),
+        mk(&x[3], s2, 2, WM__RECORD__BODY_ORDER_DONE, 1, NULL),
+        mk(&x[4], s1, 2, WM__RECORD__BODY_ORDER_DONE, 1, NULL),
+        mk(&x[5], s1, 3, WM__RECORD__BODY_ORDER_ACCEPT, 7, NULL),
+        mk(&x[6], "xx/t", 2, WM__RECORD__BODY_SERVICE_ORDER, 0, s2),
+        mk(&x[7], s1, 4, WM__RECORD__BODY_ORDER_ACCEPT, 2, NULL),
+    };
+    x[2].acc.date = 20240303; /* after s1's: s1 takes the open order */
+    for (size_t i = 0; i < 8; i++)
+        assert_int_equal(wm_orders_apply(&o, v[i]), WM_OK);
+    assert_null(wm_orders_step_problem(&o, v[1], &date));
+    assert_int_equal(date, 20240302);
+    assert_string_equal(wm_orders_step_problem(&o, v[2], &date), "order_taken");
+    assert_string_equal(wm_orders_step_problem(&o, v[3], &date), "order_not_accepted");
+    assert_null(wm_orders_step_problem(&o, v[4], &date));
+    assert_string_equal(wm_orders_step_problem(&o, v[5], &date), "order_unknown");
+    assert_string_equal(wm_orders_step_problem(&o, v[7], &date), "order_not_addressed");
+    Wm__Rating rt = WM__RATING__INIT;
+    rt.date = 20240305, rt.score = WM__SCORE__SCORE_5, rt.order_station = "xx/t", rt.order_epoch = 1;
+    rt.order_seq = 1;
+    wm_record_t r = WM__RECORD__INIT;
+    r.station = (char *)s2, r.body_case = WM__RECORD__BODY_RATING, r.rating = &rt;
+    assert_string_equal(wm_orders_step_problem(&o, &r, &date), "rating_not_theirs");
+    r.station = (char *)s1; /* no need answered: the taker rates */
+    assert_int_equal(wm_orders_apply(&o, &r), WM_OK);
+    assert_null(wm_orders_step_problem(&o, &r, &date));
+    rt.date = 20240306;
+    assert_string_equal(wm_orders_step_problem(&o, &r, &date), "rating_repeated");
+    rt.order_seq = 2;
+    assert_string_equal(wm_orders_step_problem(&o, &r, &date), "order_not_done");
+    wm_orders_free(&o);
+}
+
 /* Each of kinds[0..n) belongs to tier `want`: written at its own tier
  * (aggregator = own), refused at the other naming the field "kind". */
 static void one_tier(const Wm__Record__BodyCase *kinds, size_t n, wm_writer_t want, int own)
@@ -628,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_decide),
         cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_step_problem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
