@@ -12,7 +12,8 @@
 #     their towns; both towns publish 2024-Q2. The county comes back, the Q2
 #     reports arrive, and its rollup of 2024-Q2 is again the towns' sum. A
 #     period no town published shows town_not_reported for each town.
-#  4. audit --town T1 --period 2024-05 confirms every figure (0 differ),
+#  4. audit --town T1 --period 2024-05 confirms every figure (0 differ,
+#     the needs and orders of May at t1 too: a need, an order, a closed loop),
 #     with the keys the town holds and with the stations' own keys pinned.
 #  5. T1 turns dishonest: stopped, forge_report appends a validly signed
 #     rollup of 2024-05 with 5 more theme lectures, restarted. The county
@@ -63,9 +64,9 @@ import json, sys
 def flat(j):
     t = j.get("totals", {})
     out = {}
-    for sec in ("activities", "publicity", "volunteers"):
+    for sec in ("activities", "publicity", "volunteers", "orders"):
         for k, v in (t.get(sec) or {}).items():
-            if isinstance(v, (int, float)):
+            if isinstance(v, int):  # ratios (orders.rating_avg) are derived, not summed
                 out[sec + "." + k] = v
     for k, v in ((t.get("volunteer_services") or {}).get("by_kind") or {}).items():
         out["volunteer_services.by_kind." + k] = v
@@ -213,6 +214,21 @@ pub "$T/e" 2024-05-26 leaflet 500 || bad=1
 poll 30 "phase 1: t1 holds the heads of a, b, c" synced "$T1" "$T/a" "$T/b" "$T/c"
 poll 30 "phase 1: t2 holds the heads of d, e" synced "$T2" "$T/d" "$T/e"
 
+# Needs and orders in May at t1: a's need, reviewed; an order to b that
+# answers it, taken, done with b's science service, rated 5 by a.
+jid() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$OUT"; }
+expect_rc 0 w "$T/a" need add --date 2024-05-12 --title 需要上门理发 --service-kind assistance --json
+NEED=$(jid)
+poll 30 "phase 1: t1 holds a's need" synced "$T1" "$T/a"
+expect_rc 0 w "$T1" need review "$NEED" --accept --date 2024-05-13
+expect_rc 0 w "$T1" order create --title 上门理发 --service-kind assistance --due 2024-05-31 \
+    --to "$T1ID/b" --need "$NEED" --date 2024-05-13 --json
+ORD=$(jid)
+expect_rc 0 w "$T/b" order accept "$ORD" --date 2024-05-14
+expect_rc 0 w "$T/b" order done "$ORD" --seq "$(head_seq "$T/b")" --date 2024-05-25
+expect_rc 0 w "$T/a" order rate "$ORD" --score 5 --date 2024-05-27
+rated() { w "$T1" order list --json 2>/dev/null | grep -q '"state": *"rated"'; }
+poll 30 "phase 1: t1's order is rated (its word written on b's steps)" rated
 publish "$T1" 2024-05
 publish "$T2" 2024-05
 poll 30 "phase 1: the county holds t1's report record" row_ge "$C" "$T1ID" seq 1
@@ -238,6 +254,11 @@ check "phase 2: county volunteers registered = 100" \
 check "phase 2: county volunteers verified = 60" [ "$(fig get "$M" totals.volunteers.verified)" = 60 ]
 check "phase 2: county rows are the two towns" [ "$(fig rows "$M")" = "$T2ID $T1ID" ]
 check "phase 2: no town_not_reported for 2024-05" [ -z "$(fig problems "$M" town_not_reported)" ]
+check "phase 2: the county's closed loops of May = 1" [ "$(fig get "$M" totals.orders.loops_closed)" = 1 ]
+check "phase 2: the county's needs received in May = 1" \
+    [ "$(fig get "$M" totals.orders.needs_received)" = 1 ]
+check "phase 2: the county's satisfaction rate, derived = 1.0" \
+    [ "$(fig get "$M" totals.orders.satisfaction_rate)" = 1.0 ]
 
 # ---- 3: the county down ----
 stop_daemon "${PID[county]}" TERM
