@@ -4,7 +4,8 @@
  * a rollup object survives encode and decode figure for figure (slots,
  * teams, extras, the reals from their integer sums), with its rows,
  * covers, problems and names; stripping the rows keeps the rest; what is
- * not a RollupBin is refused.
+ * not a RollupBin is refused; the needs-and-orders figures travel as
+ * extras and their ratios are derived again.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,6 +114,34 @@ static void test_roundtrip(void **state)
     free(buf);
 }
 
+/* The figures of needs and orders travel as extras ("orders.…"); the two
+ * ratios are not carried but derived again from the sums on decoding. */
+static void test_orders(void **state)
+{
+    (void)state;
+    json_t *j = json_loads(
+        "{\"schema\":1,\"period\":\"2024-05\",\"from\":\"2024-05-01\",\"to\":\"2024-05-31\","
+        "\"scope\":\"town\",\"id\":\"xx/lh\",\"name\":\"t\",\"generated\":\"x\",\"covers\":[],"
+        "\"totals\":{\"orders\":{\"needs_received\":3,\"loops_closed\":4,\"rating_sum\":17,"
+        "\"ratings_satisfied\":3,\"rating_avg\":9.5,\"satisfaction_rate\":0.1}},"
+        "\"stations\":[],\"problems\":[],\"names\":{\"nodes\":{},\"teams\":{}}}",
+        0, NULL);
+    json_t *back = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_non_null(j);
+    assert_int_equal(wm_rollbin_encode(j, 1, &buf, &len), WM_OK);
+    assert_int_equal(wm_rollbin_decode(buf, len, "xx/lh", &back), WM_OK);
+    assert_int_equal(json_integer_value(at(back, "totals.orders.needs_received")), 3);
+    assert_int_equal(json_integer_value(at(back, "totals.orders.rating_sum")), 17);
+    /* derived from 17 / 4 and 3 / 4, not the (wrong) reals the JSON said */
+    assert_true(json_real_value(at(back, "totals.orders.rating_avg")) == 4.25);
+    assert_true(json_real_value(at(back, "totals.orders.satisfaction_rate")) == 0.75);
+    json_decref(back);
+    json_decref(j);
+    free(buf);
+}
+
 /* A tier's summary keeps what the tier above lists: its own children's
  * tier problems and their names, the totals without teams, the counts. */
 static void test_tier_summary(void **state)
@@ -170,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_tier_summary),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
