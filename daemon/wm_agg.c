@@ -537,11 +537,36 @@ static void answer_pending(wm_agg_t *a, wm_agg_pending_t *pb, int committed)
                 pb->res.detail[0] ? pb->res.detail : "the aggregator could not store the batch");
 }
 
+/* What the verifier vouched for goes into the log in the turn's commit
+ * (one fsync for both), in a child of t: if it fails, the turn's batches
+ * are stored all the same, and wm_agg_promote tries again on its own.
+ * Not with a bad signature pending: wm_agg_on_verified deals with that at
+ * once. */
+static void promote_in_turn(wm_agg_t *a, wm_txn_t *t, wm_agg_promotion_t *pr)
+{
+    wm_txn_t *c = NULL;
+    int any = 0;
+    for (size_t i = 0; i < a->npeers; i++) {
+        if (a->peers[i].v_pending && a->peers[i].v_bad)
+            return;
+        any |= a->peers[i].v_pending;
+    }
+    if (!any || wm_txn_begin_child(t, &c) != WM_OK)
+        return;
+    wm_err_t err = wm_agg_promote_in(a, c, pr);
+    if (err == WM_OK)
+        err = wm_txn_commit(&c);
+    wm_txn_abort(&c);
+    if (err != WM_OK)
+        wm_agg_promote_settle(a, pr, 0); /* nothing of it stays in t */
+}
+
 /* One run of a turn's write transaction: every pending batch in a child
  * of it, then the peers' bookkeeping, then the commit. WM_EMAPFULL if any
  * part ran out of map (the caller grows it and runs the turn again); on
  * any failure the node numbers given in this run are forgotten. */
-static WM_MUST_CHECK wm_err_t ingest_turn(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, int64_t now)
+static WM_MUST_CHECK wm_err_t ingest_turn(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend,
+                                          int64_t now, wm_agg_promotion_t *pr)
 {
     wm_txn_t *t = NULL;
     wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
@@ -558,6 +583,8 @@ static WM_MUST_CHECK wm_err_t ingest_turn(wm_agg_t *a, wm_agg_pending_t *pend, s
             }
         }
     }
+    if (err == WM_OK && pr)
+        promote_in_turn(a, t, pr);
     if (err == WM_OK)
         err = wm_agg_peers_flush(a, t);
     /* Every stored batch of this turn is durable once this commit
@@ -743,10 +770,13 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
 {
     wm_err_t err;
     int tries = 0;
-    do /* a full map grows, and the turn is ingested again */
-        err = ingest_turn(a, pend, npend, (int64_t)now);
-    while (wm_store_retry(a->node->store, &err, &tries));
+    wm_agg_promotion_t pr = {0}; /* verified records promoted in the same commit */
+    do { /* a full map grows, and the turn is ingested again */
+        wm_agg_promote_settle(a, &pr, 0); /* the attempt before was not committed */
+        err = ingest_turn(a, pend, npend, (int64_t)now, &pr);
+    } while (wm_store_retry(a->node->store, &err, &tries));
     int committed = err == WM_OK;
+    wm_agg_promote_settle(a, &pr, committed);
     if (!committed)
         wm_error("sync: cannot store this turn's batches: %s (%s)", wm_strerror(err),
                  wm_store_detail(a->node->store));
@@ -772,7 +802,9 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
     }
 }
 
-void wm_agg_turn(wm_agg_t *a, wm_agg_next_fn next, void *ctx)
+/* One turn of the loop: messages from next(ctx) up to the turn's share,
+ * the batches among them stored in one commit, everything answered. */
+static void agg_turn(wm_agg_t *a, wm_agg_next_fn next, void *ctx)
 {
     wm_agg_pending_t *pend = calloc(AGG_DRAIN, sizeof *pend);
     size_t npend = 0;
@@ -799,6 +831,8 @@ void wm_agg_turn(wm_agg_t *a, wm_agg_next_fn next, void *ctx)
     }
     if (npend)
         store_and_answer(a, pend, npend, now);
+    else
+        wm_agg_promote(a); /* verdicts left for a turn that stored nothing */
     free(pend);
 }
 
@@ -807,9 +841,28 @@ static wm_err_t router_next(void *ctx, wm_msg_t *m)
     return wm_sock_recv(((wm_agg_t *)ctx)->router, m);
 }
 
+void wm_agg_set_source(wm_agg_t *a, wm_agg_next_fn next, wm_agg_waiting_fn waiting, void *ctx)
+{
+    a->src_next = next;
+    a->src_waiting = waiting;
+    a->src_ctx = ctx;
+}
+
+int wm_agg_router_waiting(wm_agg_t *a)
+{
+    if (a->src_next)
+        return a->src_waiting && a->src_waiting(a->src_ctx);
+    wm_sock_t *s = a->router;
+    int ready = 0;
+    return wm_net_poll(&s, 1, &ready, 0) > 0 && ready;
+}
+
 void wm_agg_on_router(wm_agg_t *a)
 {
-    wm_agg_turn(a, router_next, a);
+    if (a->src_next)
+        agg_turn(a, a->src_next, a->src_ctx);
+    else
+        agg_turn(a, router_next, a);
 }
 
 void wm_agg_tick(wm_agg_t *a)
@@ -879,7 +932,7 @@ wm_err_t wm_agg_import(wm_agg_t *a, const char *id, const uint8_t *const *recs,
     wm_err_t err;
     int tries = 0;
     do { /* a full map grows, and the chunk is ingested again */
-        err = ingest_turn(a, &pb, 1, (int64_t)time(NULL));
+        err = ingest_turn(a, &pb, 1, (int64_t)time(NULL), NULL);
     } while (wm_store_retry(a->node->store, &err, &tries));
     if (err == WM_OK)
         wm_agg_staged(a, &pb, 1, time(NULL));

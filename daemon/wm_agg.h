@@ -29,15 +29,17 @@ wm_sock_t *wm_agg_zap(wm_agg_t *a);
 wm_sock_t *wm_agg_router(wm_agg_t *a);
 void wm_agg_on_zap(wm_agg_t *a);
 void wm_agg_on_router(wm_agg_t *a);
-/* One turn of wm_agg_on_router with the messages taken from next instead
- * of the router socket: next fills *m (frames malloc'd, as wm_sock_recv
+/* Benchmarks: wm_agg_on_router takes its messages from next instead of
+ * the router socket: next fills *m (frames malloc'd, as wm_sock_recv
  * does; the turn frees them) and returns WM_OK, or WM_ETIMEOUT when there
- * is no more. The turn takes messages up to its memory share, stores the
- * batches among them in one commit and answers every message on the
- * router (to the route in its first frame). tests/bench/bench_town feeds
- * pre-encoded messages through it: the very path of a received message. */
+ * is no more this turn; waiting says whether more will come (what a
+ * readable router socket says). Answers still go out on the router (to
+ * the route in each message's first frame). tests/bench/bench_town feeds
+ * a station's pre-encoded messages through it: the very path of a
+ * received message. */
 typedef wm_err_t (*wm_agg_next_fn)(void *ctx, wm_msg_t *m);
-void wm_agg_turn(wm_agg_t *a, wm_agg_next_fn next, void *ctx);
+typedef int (*wm_agg_waiting_fn)(void *ctx);
+void wm_agg_set_source(wm_agg_t *a, wm_agg_next_fn next, wm_agg_waiting_fn waiting, void *ctx);
 /* SIGHUP: re-reads the enrolment register from LMDB, keeping live
  * sessions of peers that remain (revoked ones lose theirs). */
 WM_MUST_CHECK wm_err_t wm_agg_reload(wm_agg_t *a);

@@ -127,6 +127,9 @@ struct wm_agg {
     int64_t flush_due;  /* monotonic seconds (wm_reactor_now_ms) */
     wm_verifier_t *verifier;
     uint64_t stored_since_trim; /* bytes stored since the map was trimmed (budget) */
+    wm_agg_next_fn src_next;       /* wm_agg_set_source, else the router socket */
+    wm_agg_waiting_fn src_waiting;
+    void *src_ctx;
 };
 
 /* One batch taken this turn, waiting for the group commit. */
@@ -235,6 +238,23 @@ WM_MUST_CHECK wm_err_t wm_agg_lag_restore(wm_agg_t *a, time_t now);
 /* Moves what the verifier vouched for into the log; quarantines on a bad
  * signature. Durable on return; what is left waits for the next call. */
 void wm_agg_promote(wm_agg_t *a);
+/* What one promotion step moved, settled once its transaction ended. */
+typedef struct {
+    wm_agg_peer_t **done; /* peers whose verdict was carried out */
+    size_t ndone;
+    uint64_t moved;       /* records moved into the log */
+} wm_agg_promotion_t;
+/* The step of wm_agg_promote inside t (a write transaction the caller
+ * commits: a turn that stores batches promotes in its own commit). *pr
+ * is always filled; pass it to wm_agg_promote_settle after the commit
+ * (committed nonzero) or the abort: only a committed step clears the
+ * verdicts, so an aborted one is carried out again, and only after a
+ * committed one are the promoted steps given the aggregator's word on
+ * orders (wm_agg_orders_decide). */
+WM_MUST_CHECK wm_err_t wm_agg_promote_in(wm_agg_t *a, wm_txn_t *t, wm_agg_promotion_t *pr);
+void wm_agg_promote_settle(wm_agg_t *a, wm_agg_promotion_t *pr, int committed);
+/* Nonzero if messages wait on the router (a turn is about to run). */
+int wm_agg_router_waiting(wm_agg_t *a);
 
 /* ---- wm_agg_orders.c: the aggregator's word on its orders ---- */
 

@@ -69,24 +69,25 @@ static void quarantine_bad_signature(wm_agg_peer_t *p, uint64_t discarded)
     wm_error("sync: %s QUARANTINED: %s", p->ps->node, reason);
 }
 
-/* Moves what the verifier vouched for into the log (wm_append: log,
- * indexes, counters together), at most PROMOTE_MAX records per call, and
- * quarantines on a bad signature. One transaction: durable on return. */
-void wm_agg_promote(wm_agg_t *a)
+static int promotion_pending(const wm_agg_t *a, int *bad)
 {
-    wm_txn_t *t = NULL;
+    int any = 0;
+    *bad = 0;
+    for (size_t i = 0; i < a->npeers; i++) {
+        any |= a->peers[i].v_pending;
+        *bad |= a->peers[i].v_pending && a->peers[i].v_bad;
+    }
+    return any;
+}
+
+wm_err_t wm_agg_promote_in(wm_agg_t *a, wm_txn_t *t, wm_agg_promotion_t *pr)
+{
     wm_appender_t *ap = NULL;
     uint64_t budget = PROMOTE_MAX;
-    int any = 0;
-    for (size_t i = 0; i < a->npeers && !any; i++)
-        any = a->peers[i].v_pending;
-    if (!any)
-        return;
-    wm_agg_peer_t **done = calloc(a->npeers, sizeof *done);
-    size_t ndone = 0;
-    wm_err_t err = done ? wm_txn_begin(a->node->store, 1, &t) : WM_ENOMEM;
-    if (err == WM_OK)
-        err = wm_append_begin(t, 0, &ap);
+    memset(pr, 0, sizeof *pr);
+    if (!(pr->done = calloc(a->npeers ? a->npeers : 1, sizeof *pr->done)))
+        return WM_ENOMEM;
+    wm_err_t err = wm_append_begin(t, 0, &ap);
     for (size_t i = 0; err == WM_OK && i < a->npeers && budget > 0; i++) {
         wm_agg_peer_t *p = &a->peers[i];
         uint64_t moved = 0, discarded = 0;
@@ -108,32 +109,53 @@ void wm_agg_promote(wm_agg_t *a)
             (err = wm_stage_verified(t, p->node_no, &verified)) == WM_OK &&
             durable.epoch == verified.epoch && durable.seq == verified.seq)
             p->unverified_since = 0; /* nothing waits any more */
-        done[ndone++] = p;
+        pr->done[pr->ndone++] = p;
     }
     if (err == WM_OK)
         err = wm_append_finish(&ap);
     wm_append_abandon(&ap);
+    pr->moved = PROMOTE_MAX - budget;
+    return err;
+}
+
+void wm_agg_promote_settle(wm_agg_t *a, wm_agg_promotion_t *pr, int committed)
+{
+    for (size_t i = 0; committed && i < pr->ndone; i++) {
+        pr->done[i]->v_pending = 0;
+        pr->done[i]->v_bad = 0;
+    }
+    if (committed)
+        wm_agg_budget_stored(a, pr->moved * WM_AGG_RECORD_BYTES);
+    int decide = committed && pr->ndone;
+    free(pr->done);
+    memset(pr, 0, sizeof *pr);
+    if (decide)
+        wm_agg_orders_decide(a); /* the promoted steps get the aggregator's word */
+}
+
+/* Moves what the verifier vouched for into the log (wm_append: log,
+ * indexes, counters together), at most PROMOTE_MAX records per call, and
+ * quarantines on a bad signature. One transaction: durable on return. */
+void wm_agg_promote(wm_agg_t *a)
+{
+    wm_txn_t *t = NULL;
+    wm_agg_promotion_t pr = {0};
+    int bad;
+    if (!promotion_pending(a, &bad))
+        return;
+    wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
+    if (err == WM_OK)
+        err = wm_agg_promote_in(a, t, &pr);
     /* The promoted records are durable (and counted) once this returns. */
     if (err == WM_OK)
         err = wm_txn_commit(&t);
     wm_txn_abort(&t);
-    if (err == WM_EMAPFULL && wm_store_grow(a->node->store) == WM_OK) {
-        free(done); /* the next call runs it again in the larger map */
-        return;
-    }
-    if (err != WM_OK) {
+    wm_agg_promote_settle(a, &pr, err == WM_OK);
+    if (err == WM_EMAPFULL && wm_store_grow(a->node->store) == WM_OK)
+        return; /* the next call runs it again in the larger map */
+    if (err != WM_OK)
         wm_error("verifier: cannot move verified records into the log: %s (%s); retrying",
                  wm_strerror(err), wm_store_detail(a->node->store));
-    } else {
-        for (size_t i = 0; i < ndone; i++) {
-            done[i]->v_pending = 0;
-            done[i]->v_bad = 0;
-        }
-        wm_agg_budget_stored(a, (PROMOTE_MAX - budget) * WM_AGG_RECORD_BYTES);
-    }
-    free(done);
-    if (err == WM_OK)
-        wm_agg_orders_decide(a); /* the promoted steps get the aggregator's word */
 }
 
 wm_sock_t *wm_agg_verifier(wm_agg_t *a)
@@ -162,6 +184,12 @@ void wm_agg_on_verified(wm_agg_t *a)
         }
     }
     free(v);
+    int bad;
+    /* Batches waiting on the router: the turn that stores them promotes
+     * these too, in its own commit (one fsync less). A bad signature is
+     * dealt with at once, before any more of that node is acked. */
+    if (promotion_pending(a, &bad) && !bad && wm_agg_router_waiting(a))
+        return;
     wm_agg_promote(a);
 }
 

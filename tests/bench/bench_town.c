@@ -9,14 +9,15 @@
  * (wm_wire_encode_batch, as wm_upstream does) — before the clock starts.
  * Then the town's own code takes them: wm_node_open and wm_agg_open on
  * the town's directory (its verifier thread included), and each loop turn
- * is wm_agg_turn, the daemon's router turn, fed from memory instead of the
- * socket: the message decoded, the session and credit checked, the records
+ * is wm_agg_on_router, the daemon's router turn, its messages taken from
+ * memory instead of the socket (wm_agg_set_source): the message decoded, the session and credit checked, the records
  * decoded, checked, chained, staged and charged, the turn's one fsynced
  * commit, the ACK encoded and sent (to a route nobody holds: ZeroMQ drops
  * it). Up to WM_SYNC_CREDIT batches are offered a turn, the credit a
  * station has in flight. Between turns the verifier's socket is polled as
  * the reactor does, so promotion of verified records into the log shares
- * the loop exactly as in the daemon.
+ * the loop exactly as in the daemon (folded into the next turn's commit
+ * while messages wait, as the daemon does).
  *
  * "acked" is when the last batch's turn returned: every record durable
  * and acked (what the protocol promises; each record's own signature is
@@ -272,6 +273,13 @@ static wm_err_t feed_next(void *ctx, wm_msg_t *m)
     return WM_OK;
 }
 
+/* wm_agg_waiting_fn: more of the station's messages are to come. */
+static int feed_waiting(void *ctx)
+{
+    const feed_t *fd = ctx;
+    return fd->next < fd->n;
+}
+
 /* ---- the town ----------------------------------------------------- */
 
 /* The station's durable and verified heads at the town. */
@@ -328,8 +336,9 @@ static void run_town(const char *town_dir, const wm_config_t *scfg, feed_t *fd, 
     if (d.seq)
         die(town_dir, "the town holds records of the station already: use a fresh town");
 
+    wm_agg_set_source(agg, feed_next, feed_waiting, fd);
     fd->in_turn = 0;
-    wm_agg_turn(agg, feed_next, fd); /* the Hello */
+    wm_agg_on_router(agg); /* the Hello */
     double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     double p0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     int trace = getenv("BENCH_TOWN_TRACE") != NULL;
@@ -337,7 +346,7 @@ static void run_town(const char *town_dir, const wm_config_t *scfg, feed_t *fd, 
         double a = clock_s(CLOCK_MONOTONIC), ac = clock_s(CLOCK_THREAD_CPUTIME_ID);
         size_t before = fd->next;
         fd->in_turn = 0;
-        wm_agg_turn(agg, feed_next, fd);
+        wm_agg_on_router(agg);
         double b = clock_s(CLOCK_MONOTONIC), bc = clock_s(CLOCK_THREAD_CPUTIME_ID);
         poll_verifier(agg, 0);
         if (trace) /* each turn: messages, wall and CPU ms; then the verifier's share */
