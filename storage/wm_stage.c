@@ -78,7 +78,10 @@ wm_err_t wm_stage_append_hashed(wm_txn_t *t, uint32_t node, const wm_record_t *r
     uint8_t kb[KEY_LOG];
     wm_log_key(kb, node, r->epoch, r->seq);
     MDB_val k = {sizeof kb, kb}, v = {len, (void *)srec};
-    err = wm_mdb_err(t->s, mdb_put(t->txn, t->s->inbox, &k, &v, MDB_NOOVERWRITE), "inbox put");
+    int rc = mdb_put(t->txn, t->s->inbox, &k, &v, MDB_NOOVERWRITE | MDB_APPEND);
+    if (rc == MDB_KEYEXIST)
+        rc = mdb_put(t->txn, t->s->inbox, &k, &v, MDB_NOOVERWRITE);
+    err = wm_mdb_err(t->s, rc, "inbox put");
     if (err != WM_OK)
         return err;
     if (hash)
