@@ -262,6 +262,12 @@ const char *wm_enum_slug(const ProtobufCEnumDescriptor *d, int value, char *buf,
     return buf;
 }
 
+int wm_enum_known(const ProtobufCEnumDescriptor *d, int value)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, value);
+    return v && !is_unspecified(v->name);
+}
+
 const char *wm_enum_list(const ProtobufCEnumDescriptor *d, char *buf, size_t cap)
 {
     size_t used = 0;

@@ -114,6 +114,8 @@ const char *wm_record_kind(const wm_record_t *r);
 WM_MUST_CHECK wm_err_t wm_enum_parse(const ProtobufCEnumDescriptor *d, const char *slug, int *value);
 /* The slug of value ("theme_lecture"), written to buf; "" if unknown. */
 const char *wm_enum_slug(const ProtobufCEnumDescriptor *d, int value, char *buf, size_t cap);
+/* Nonzero if value has a slug (wm_enum_slug would not give ""). */
+int wm_enum_known(const ProtobufCEnumDescriptor *d, int value);
 /* Writes "a|b|c" of all slugs of d into buf, for help and error text. */
 const char *wm_enum_list(const ProtobufCEnumDescriptor *d, char *buf, size_t cap);
 

@@ -123,8 +123,8 @@ static WM_MUST_CHECK wm_err_t check_count(uint64_t v, const char *field, wm_reje
 static WM_MUST_CHECK wm_err_t check_enum(const ProtobufCEnumDescriptor *d, int v, const char *field,
                            wm_reject_t *rej)
 {
-    char slug[64], list[256];
-    if (wm_enum_slug(d, v, slug, sizeof slug)[0] == 0)
+    char list[256];
+    if (!wm_enum_known(d, v))
         return wm_reject(rej, field, "%s must be one of %s", field,
                          wm_enum_list(d, list, sizeof list));
     return WM_OK;
@@ -436,9 +436,21 @@ int wm_validate_applies(const wm_record_t *r)
     return r->body_case != WM__RECORD__BODY__NOT_SET;
 }
 
+/* The latest date a record may name when it is checked on today: kept
+ * for the last today asked (ingest asks the same for every record). */
+static uint32_t date_max(uint32_t today)
+{
+    static _Thread_local uint32_t last_today, last_max;
+    if (today != last_today || !last_max) {
+        last_max = wm_date_from_days(wm_date_to_days(today) + WM_FUTURE_DAYS);
+        last_today = today;
+    }
+    return last_max;
+}
+
 wm_err_t wm_validate_body(const wm_record_t *r, uint32_t today, wm_reject_t *rej)
 {
-    uint32_t dmax = wm_date_from_days(wm_date_to_days(today) + WM_FUTURE_DAYS);
+    uint32_t dmax = date_max(today);
     switch (r->body_case) {
     case WM__RECORD__BODY_ACTIVITY:
         return check_activity(r->activity, dmax, rej);
