@@ -143,6 +143,8 @@ wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
         goto fail;
     }
     wm_agg_orders_decide(a); /* steps promoted before a crash get their word now */
+    if (wm_agg_hasher_start(&a->hasher) != WM_OK) /* then the loop hashes */
+        wm_warn("sync: cannot start the hashing thread; batches are hashed on the loop");
     if ((err = wm_verifier_start(node->store, net, &a->verifier)) != WM_OK) {
         wm_why(why, cap, "cannot start the verifier thread: %s", wm_strerror(err));
         goto fail;
@@ -168,6 +170,7 @@ void wm_agg_close(wm_agg_t **ap)
     if (!a)
         return;
     wm_verifier_stop(&a->verifier); /* no reader left behind; staged records wait */
+    wm_agg_hasher_stop(&a->hasher);
     wm_txn_t *t = NULL;
     wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
     if (err == WM_OK && (err = wm_agg_peers_flush(a, t)) == WM_OK)
@@ -482,8 +485,12 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, wm_agg_pending_t *pb, 
     const wm_config_t *cfg = a->node->cfg;
     wm_quota_t quota = {(uint64_t)cfg->quota_day_mb << 20, (uint64_t)cfg->quota_total_mb << 20};
     wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data, 0, p->ps, &quota};
-    /* A ZBatch's records were hashed once as they were restored. */
-    const uint8_t *hashes = pb->unz.n == b->n_records ? pb->unz.hashes : NULL;
+    /* A ZBatch's records were hashed once as they were restored; a
+     * Batch's by the hashing thread while the batches before it were
+     * ingested (NULL if it could not: wm_ingest hashes them). */
+    wm_agg_hasher_wait(a->hasher, pb);
+    const uint8_t *hashes = b->n_records && pb->unz.n == b->n_records ? pb->unz.hashes
+                                                                       : pb->hashes;
     wm_err_t err = wm_ingest_hashed(t, &s, recs, lens, hashes, b->n_records, now, &pb->res);
     if (err == WM_OK) {
         err = wm_txn_commit(&t);
@@ -771,10 +778,12 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
     wm_err_t err;
     int tries = 0;
     wm_agg_promotion_t pr = {0}; /* verified records promoted in the same commit */
+    wm_agg_hasher_submit(a->hasher, pend, npend);
     do { /* a full map grows, and the turn is ingested again */
         wm_agg_promote_settle(a, &pr, 0); /* the attempt before was not committed */
         err = ingest_turn(a, pend, npend, (int64_t)now, &pr);
     } while (wm_store_retry(a->node->store, &err, &tries));
+    wm_agg_hasher_drain(a->hasher); /* done with pend before anything is freed */
     int committed = err == WM_OK;
     wm_agg_promote_settle(a, &pr, committed);
     if (!committed)
@@ -798,6 +807,7 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
         free(pend[i].route.data);
         pend[i].msg = NULL; /* it lives in the arena */
         wm_arena_free(&pend[i].arena);
+        free(pend[i].hashes);
         wm_wire_batch_free(&pend[i].unz);
     }
 }

@@ -114,6 +114,8 @@ typedef struct {
 #define FETCH_WAIT_MAX 16
 #define FETCH_TIMEOUT_S 15
 
+typedef struct wm_agg_hasher wm_agg_hasher_t;
+
 struct wm_agg {
     wm_node_t *node;
     wm_sock_t *zap, *router;
@@ -127,6 +129,7 @@ struct wm_agg {
     int64_t flush_due;  /* monotonic seconds (wm_reactor_now_ms) */
     wm_verifier_t *verifier;
     uint64_t stored_since_trim; /* bytes stored since the map was trimmed (budget) */
+    wm_agg_hasher_t *hasher;       /* NULL: ingest hashes on the loop */
     wm_agg_next_fn src_next;       /* wm_agg_set_source, else the router socket */
     wm_agg_waiting_fn src_waiting;
     void *src_ctx;
@@ -141,10 +144,26 @@ typedef struct {
     Wm__Batch *batch; /* what is ingested: msg's Batch, or view */
     Wm__Batch view;   /* a ZBatch's records (unz), as a Batch */
     wm_wire_batch_t unz; /* owned: a ZBatch's restored records */
+    uint8_t *hashes;  /* owned: its records' hashes (wm_agg_hash.c), or NULL */
     wm_ingest_t res;
     int stored;
     int numbered;     /* the peer got its node number in this turn */
 } wm_agg_pending_t;
+
+/* ---- wm_agg_hash.c: a thread hashes a turn's plain batches ---- */
+
+/* Starts the thread; WM_ENOMEM or WM_EIO if it cannot (then ingest hashes
+ * on the loop, as without it). stop accepts NULL. */
+WM_MUST_CHECK wm_err_t wm_agg_hasher_start(wm_agg_hasher_t **out);
+void wm_agg_hasher_stop(wm_agg_hasher_t **h);
+/* The turn's batches pend[0..n): hashed in order, each plain batch's
+ * records into its ->hashes. The caller calls drain before it frees or
+ * reuses pend. Every function accepts a NULL hasher (does nothing). */
+void wm_agg_hasher_submit(wm_agg_hasher_t *h, wm_agg_pending_t *pend, size_t n);
+/* Waits until pb's hashes are taken, if pb is of the submitted turn. */
+void wm_agg_hasher_wait(wm_agg_hasher_t *h, const wm_agg_pending_t *pb);
+/* Waits until the thread is done with the submitted turn. */
+void wm_agg_hasher_drain(wm_agg_hasher_t *h);
 
 /* ---- wm_agg_link.c: sessions on thin links ---- */
 
