@@ -11,8 +11,12 @@
  *   wm_agg_verify.c  staged records, checked by the verifier thread,
  *                    promoted into the log or quarantined;
  *   wm_agg_orders.c  the aggregator's word on its orders (order_assigned,
- *                    order_completed) after a child's step is promoted.
- * Single-threaded: everything here runs on the daemon's poll loop.
+ *                    order_completed) after a child's step is promoted;
+ *   wm_agg_hash.c    the hashing thread: a turn's plain batches hashed
+ *                    while the loop ingests the ones before them.
+ * Everything runs on the daemon's poll loop but the hashing thread, which
+ * touches only what wm_agg_hash.c says (a turn's batches and their
+ * hashes, under its lock).
  */
 #ifndef WM_AGG_INT_H
 #define WM_AGG_INT_H
