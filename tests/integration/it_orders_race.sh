@@ -129,6 +129,10 @@ check "… naming the winner" [ "$(words order_completed "$OPEN")" = "$WIN" ]
 check "still one order_assigned for the open order after the kill" count_is order_assigned "$OPEN" 1
 check "still one order_assigned for b's order" count_is order_assigned "$TOB" 1
 check "still one order_completed for b's order" count_is order_completed "$TOB" 1
+# The town decides after promoting, and promoting follows storing, so
+# "synced" can hold before the loser's steps are in its log: wait for its word.
+poll 10 "the loser's completion is not counted" \
+    grep -q "order_done .* is stored, not counted: order not accepted by this station" "$TW/daemon.log"
 # ---- 5: the figures count each order once ----
 MONTH=$(date +%Y-%m)
 expect_rc 0 w "$TW" rollup --period "$MONTH" --format json --out "$T/m.json"
@@ -157,6 +161,4 @@ print(sorted(got), file=sys.stderr)
 sys.exit(0 if got == want else 1)' "$T/m.json" "$LOSER_ID" "$OPEN" "$TOB"
 expect_rc 0 w "$TW" report --period "$MONTH" --lang zh
 expect_in "$OUT" "订单已被其他站点接走" "the report names the order taken by another station"
-check "the loser's completion is not counted" \
-    grep -q "order_done .* is stored, not counted: order not accepted by this station" "$TW/daemon.log"
 finish
