@@ -88,10 +88,10 @@ check "the open order went to a or b (got '$WIN')" \
     bash -c "[ '$WIN' = xx/longhua/a ] || [ '$WIN' = xx/longhua/b ]"
 check "b's order was assigned once, to b" [ "$(words order_assigned "$TOB")" = xx/longhua/b ]
 check "b's order was completed by b" [ "$(words order_completed "$TOB")" = xx/longhua/b ]
-check "the town logs a's acceptance of b's order as not counted" \
+poll 10 "the town logs a's acceptance of b's order as not counted" \
     grep -q "xx/longhua/a's order_accept .* is stored, not counted: order addressed to another station" \
     "$TW/daemon.log"
-check "the town logs the losing acceptance of the open order" \
+poll 10 "the town logs the losing acceptance of the open order" \
     grep -q "order_accept .* is stored, not counted: order taken by another station" "$TW/daemon.log"
 w "$TW" order list --json >"$T/list" 2>/dev/null
 check "the town lists the open order accepted by the winner" python3 -c '
