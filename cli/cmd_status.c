@@ -56,6 +56,33 @@ static void print_link(const char *indent, const json_t *r)
     }
 }
 
+/* The blobs line (feature "blobs"): a station's attachments not yet
+ * confirmed by its aggregator, or a child's missing at this aggregator. */
+static void print_blobs(const char *indent, const json_t *r)
+{
+    json_t *pend = json_object_get(r, "blobs_pending");
+    json_t *miss = json_object_get(r, "blobs_missing");
+    if (pend) {
+        long long eta = (long long)json_integer_value(json_object_get(r, "blob_eta_s"));
+        long long n = (long long)json_integer_value(pend), missing = (long long)json_integer_value(
+                                                                json_object_get(r, "blobs_missing_local"));
+        long long bytes = (long long)json_integer_value(json_object_get(r, "blob_bytes_pending"));
+        if (eta >= 0)
+            printf(_("%sblobs:     %lld pending (%lld bytes), about %lld s at the measured rate; "
+                     "%lld not in this node's store\n"),
+                   indent, n, bytes, eta, missing);
+        else
+            printf(_("%sblobs:     %lld pending (%lld bytes), no rate measured yet; %lld not in "
+                     "this node's store\n"),
+                   indent, n, bytes, missing);
+    }
+    if (miss)
+        printf(_("%sblobs:     %lld missing of %lld named; %lld bytes received\n"), indent,
+               (long long)json_integer_value(miss),
+               (long long)json_integer_value(json_object_get(r, "blobs_named")),
+               (long long)json_integer_value(json_object_get(r, "blob_bytes_received")));
+}
+
 /* The link line: why it keeps failing, or how it measures. */
 static void print_link_state(const json_t *l)
 {
@@ -128,6 +155,7 @@ static void print_human(const json_t *j)
                (long long)json_integer_value(json_object_get(j, "pending")),
                json_string_value(json_object_get(j, "last_contact")));
         print_link("  ", j);
+        print_blobs("  ", j);
         print_link_state(json_object_get(j, "link"));
         const char *lr = json_string_value(json_object_get(j, "last_reject"));
         if (lr && lr[0])
@@ -175,6 +203,7 @@ static void print_human(const json_t *j)
             const char *dr = json_string_value(json_object_get(r, "down_reject"));
             if (dr && dr[0])
                 printf(_("      down:      last refused: %s\n"), dr);
+            print_blobs("      ", r);
         }
     }
 }

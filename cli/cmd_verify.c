@@ -5,16 +5,56 @@
  * valid signature by its epoch's key; then every evidence file the
  * activities name that the node holds hashes to the signed hash (a file
  * not held here, not yet received, is counted, not failed). Exit 0 only
- * if all of it verifies.
+ * if all of it verifies. Every file of the node's blob store (NODE/blobs,
+ * feature "blobs") must also hash to its name, whatever names it.
  */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "evidence.h"
+#include "wm_blob.h"
 #include "wm_i18n.h"
 #include "wmctl.h"
+
+typedef struct {
+    const wm_blob_t *bs;
+    uint64_t n, bad;
+    json_t *bad_list; /* hex of each altered blob */
+} blobs_ctx_t;
+
+static int verify_one(const uint8_t hash[static WM_HASH_BYTES], uint64_t size, void *ctx)
+{
+    blobs_ctx_t *bc = ctx;
+    char why[WM_WHY_MAX], hex[WM_BLOB_HEXLEN + 1];
+    (void)size;
+    bc->n++;
+    if (wm_blob_verify(bc->bs, hash, why, sizeof why) == WM_OK)
+        return 0;
+    bc->bad++;
+    json_array_append_new(bc->bad_list, json_string(wm_hex(hash, WM_HASH_BYTES, hex)));
+    fprintf(stderr, "wmctl: %s\n", why);
+    return 0;
+}
+
+/* Checks every blob of the node's store (none: nothing to check). WM_OK,
+ * WM_ECORRUPT if one does not hash to its name, or the walk's error. */
+static wm_err_t verify_blobs(wmctl_t *w, blobs_ctx_t *bc)
+{
+    char dir[PATH_MAX + 16];
+    wm_blob_t *bs = NULL;
+    snprintf(dir, sizeof dir, "%s/%s", w->cfg.dir, WM_BLOB_DIRNAME);
+    if (access(dir, F_OK) != 0)
+        return WM_OK;
+    wm_err_t err = wm_blob_open(dir, &bs);
+    bc->bs = bs;
+    if (err == WM_OK)
+        err = wm_blob_list(bs, verify_one, bc);
+    wm_blob_close(&bs);
+    return err == WM_OK && bc->bad ? WM_ECORRUPT : err;
+}
 
 int cmd_verify(wmctl_t *w, int argc, char **argv)
 {
@@ -54,6 +94,8 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
         wm_txn_abort(&t);
     }
     wm_store_close(&s);
+    blobs_ctx_t bc = {.bad_list = json_array()};
+    wm_err_t berr = station ? WM_OK : verify_blobs(w, &bc);
     char hex[2 * WM_HASH_BYTES + 1];
     wm_hex(v.head.hash, sizeof v.head.hash, hex);
     if (json) {
@@ -71,6 +113,10 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
                                 json_pack("{s:s, s:I, s:I, s:s}", "reason", wm_errname(err),
                                           "epoch", (json_int_t)v.bad_epoch, "seq",
                                           (json_int_t)v.bad_seq, "why", v.why));
+        json_object_set_new(j, "store_blobs", json_integer((json_int_t)bc.n));
+        json_object_set(j, "store_blobs_bad", bc.bad_list);
+        if (berr != WM_OK)
+            json_object_set_new(j, "ok", json_false());
         char *out = json_dumps(j, JSON_COMPACT);
         puts(out ? out : "{}");
         free(out);
@@ -88,5 +134,13 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
                " record(s) before it verify)\n"),
                id, v.bad_epoch, v.bad_seq, v.why[0] ? v.why : wm_strerror(err), v.records);
     }
-    return err == WM_OK && !bad ? WMCTL_OK : WMCTL_FAIL;
+    if (!json && !station && berr == WM_OK)
+        printf(_("ok: %" PRIu64 " blob(s) hash to their names\n"), bc.n);
+    else if (!json && berr != WM_OK)
+        printf(_("FAILED: %" PRIu64 " of %" PRIu64 " blob(s) do not hash to their names "
+                 "(altered or damaged on disk)%s%s\n"),
+               bc.bad, bc.n, berr == WM_ECORRUPT ? "" : ": ",
+               berr == WM_ECORRUPT ? "" : wm_strerror(berr));
+    json_decref(bc.bad_list);
+    return err == WM_OK && !bad && berr == WM_OK ? WMCTL_OK : WMCTL_FAIL;
 }

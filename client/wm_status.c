@@ -231,7 +231,9 @@ static void add_upstream(json_t *j, const own_state_t *o, json_t *live)
     json_object_set_new(j, "last_reject_hint", json_string(wm_sync_slug_hint(slug)));
     static const char *const live_keys[] = {"wire_bytes", "wire_bytes_out", "wire_bytes_in",
                                             "wire_messages", "wire_records", "bytes_per_record",
-                                            "zbatches", "zstd", "clock_offset_s", NULL};
+                                            "zbatches", "zstd", "clock_offset_s",
+                                            "blobs_pending", "blob_bytes_pending", "blob_eta_s",
+                                            "blobs_missing_local", "blob_bytes_sent", NULL};
     for (size_t i = 0; up && live_keys[i]; i++) {
         json_t *v = json_object_get(up, live_keys[i]);
         if (v)
@@ -294,6 +296,9 @@ static void add_stations(json_t *j, json_t *stations, json_t *live, int all_caug
         json_t *wire = id ? json_object_get(links, id) : NULL;
         if (json_is_object(r) && wire) /* wire_bytes … zstd: since the daemon started */
             json_object_update(r, wire);
+        json_t *bl = id ? json_object_get(json_object_get(live, "blobs"), id) : NULL;
+        if (json_is_object(r) && bl) /* blobs_missing, blob_bytes_received … (feature blobs) */
+            json_object_update(r, bl);
         json_t *ss = json_object_get(live, "sessions");
         if (json_is_object(r) && ss && id)
             json_object_set_new(r, "session", json_boolean(json_object_get(ss, id) != NULL));

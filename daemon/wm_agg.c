@@ -149,6 +149,13 @@ wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
         wm_why(why, cap, "cannot start the verifier thread: %s", wm_strerror(err));
         goto fail;
     }
+    char bdir[PATH_MAX];
+    if (snprintf(bdir, sizeof bdir, "%s/%s", node->cfg->dir, WM_BLOB_DIRNAME) >= (int)sizeof bdir ||
+        (err = wm_blob_open(bdir, &a->blobs)) != WM_OK) {
+        wm_why(why, cap, "cannot open the blob store %s: %s", bdir, wm_strerror(err));
+        err = err == WM_OK ? WM_ETOOBIG : err;
+        goto fail;
+    }
     if ((err = wm_zap_open(net, &a->zap)) != WM_OK) {
         wm_why(why, cap, "cannot start the ZAP handler: %s", wm_net_detail());
         goto fail;
@@ -182,6 +189,7 @@ void wm_agg_close(wm_agg_t **ap)
     wm_agg_audit_close(a);
     wm_sock_close(&a->router);
     wm_sock_close(&a->zap);
+    wm_blob_close(&a->blobs);
     free(a);
     *ap = NULL;
 }
@@ -376,6 +384,10 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
     for (size_t i = 0; i < n_offered; i++)
         p->relays |= strcmp(offered[i], WM_FEATURE_ROLLUP_BIN) == 0 &&
                      wm_sync_feature_agreed(WM_FEATURE_ROLLUP_BIN, h->features, h->n_features);
+    p->blobs = 0; /* both listed blobs: it offers and sends them (wm_agg_blob.c) */
+    for (size_t i = 0; i < n_offered; i++)
+        p->blobs |= strcmp(offered[i], WM_FEATURE_BLOBS) == 0 &&
+                    wm_sync_feature_agreed(WM_FEATURE_BLOBS, h->features, h->n_features);
     Wm__Frontier f = wm_frontier_of(&durable);
     w.durable = &f;
     w.credit = wm_agg_credit_welcome(a, p, time(NULL));
@@ -399,6 +411,22 @@ static int in_session(const wm_agg_peer_t *p, const wm_frame_t *route)
 {
     return p->session != WM_AGG_S_NONE && route->len == p->route.len &&
            memcmp(route->data, p->route.data, route->len) == 0;
+}
+
+int wm_agg_in_session(const wm_agg_peer_t *p, const wm_frame_t *route)
+{
+    return in_session(p, route);
+}
+
+void wm_agg_reject(wm_agg_t *a, const wm_frame_t *route, wm_agg_peer_t *p,
+                   wm_sync_reason_t reason, const char *fmt, ...)
+{
+    char detail[WM_WHY_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    send_reject(a, route, p, NULL, reason, 0, "%s", detail);
 }
 
 /* A quick look at a batch before it joins the turn's commit: its session,
@@ -705,6 +733,8 @@ static void on_sync_msg(wm_agg_t *a, wm_agg_peer_t *p, wm_msg_t *m, Wm__SyncMsg 
         else
             (void)wm_agg_down_msg(a, p, route, s);
         break;
+    case WM__SYNC_MSG__MSG_BLOB_OFFER: wm_agg_blob_offer(a, p, route, s->blob_offer); break;
+    case WM__SYNC_MSG__MSG_BLOB_CHUNK: wm_agg_blob_chunk(a, p, route, s->blob_chunk); break;
     case WM__SYNC_MSG__MSG_RECORDS:
         if (!wm_agg_audit_answered(a, p, s->records))
             send_reject(a, route, p, NULL, WM_SYNC_R_UNEXPECTED, 0,

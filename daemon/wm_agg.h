@@ -85,6 +85,12 @@ int wm_agg_unverified(wm_agg_t *a, char *why, size_t cap);
  * {"wire_bytes", …, "zstd"}} for the children seen; the caller owns it. */
 json_t *wm_agg_links_status(wm_agg_t *a);
 
+/* Each child's blobs (feature "blobs"): {id: {"blobs_named",
+ * "blobs_missing" (named by its verified records, not held whole here),
+ * "blob_bytes_held", "blob_bytes_received", "blobs_received"}}; the caller
+ * owns it. */
+json_t *wm_agg_blobs_status(wm_agg_t *a);
+
 /* The live sessions: {id: milliseconds since its last message} (the
  * caller owns it). A session silent longer than [sync] dead_link_s is
  * dropped, so a child gone without FIN or RST leaves it within that. */

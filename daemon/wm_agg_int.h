@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "wm_agg.h"
+#include "wm_blob.h"
 #include "wm_ingest.h"
 #include "wm_link.h"
 #include "wm_sync.h"
@@ -101,6 +102,7 @@ typedef struct {
     uint32_t down_credit;  /* DOWN_BATCHes we may still send */
     uint64_t down_next_id; /* the last DOWN_BATCH id of the session */
     uint64_t down_floor;   /* answers to ids below it are stale (sent before a reset) */
+    int blobs;          /* this session agreed "blobs" (wm_agg_blob.c) */
 } wm_agg_peer_t;
 
 /* An audit fetch waiting for the child's answer. */
@@ -137,6 +139,7 @@ struct wm_agg {
     wm_agg_next_fn src_next;       /* wm_agg_set_source, else the router socket */
     wm_agg_waiting_fn src_waiting;
     void *src_ctx;
+    wm_blob_t *blobs;   /* NODE/blobs: the children's blobs (wm_agg_blob.c) */
 };
 
 /* One batch taken this turn, waiting for the group commit. */
@@ -200,6 +203,26 @@ int wm_agg_down_msg(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
 /* Sends every child in a "down" session what it lacks of our log, within
  * its credit (each turn, and after our own log grew). */
 void wm_agg_down_pump(wm_agg_t *a);
+/* Rejects p's message on route with reason (no batch: it changes no
+ * session state), detail formatted as printf. */
+void wm_agg_reject(wm_agg_t *a, const wm_frame_t *route, wm_agg_peer_t *p,
+                   wm_sync_reason_t reason, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Nonzero if route is the connection of p's session. */
+int wm_agg_in_session(const wm_agg_peer_t *p, const wm_frame_t *route);
+
+/* ---- wm_agg_blob.c: feature "blobs" (PROTOCOL.md §9) ---- */
+
+/* A BLOB_OFFER from p: answered BLOB_WANT (the blobs a verified record of
+ * p names that are not here, from the byte held; those here as `have`),
+ * or rejected (no_session, not_negotiated, blob_quota). */
+void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                       const Wm__BlobOffer *o);
+/* A BLOB_CHUNK from p: written at its offset if that is the byte held,
+ * the blob completed (verified, present) at its last byte; answered
+ * BLOB_ACK with the bytes held, or rejected as an offer is. */
+void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                       const Wm__BlobChunk *c);
 
 /* ---- wm_agg_budget.c: the memory budget, through credit ---- */
 

@@ -30,6 +30,7 @@
 #include "sync.pb-c.h"
 #include "wm_agg.h"
 #include "wm_down.h"
+#include "wm_blobup.h"
 #include "wm_ingest.h"
 #include "wm_diag.h"
 #include "wm_link.h"
@@ -113,6 +114,7 @@ struct wm_upstream {
     wm_down_t *down;
     int down_use;             /* the last WELCOME agreed "down" and a parent is pinned */
     uint64_t down_last_id;    /* the last DOWN_BATCH id of the session */
+    wm_blobup_t *blobup;      /* feature "blobs": the files behind the records */
 };
 
 /* Meta name (storage/wm_store.h): "1" if the upstream's last Welcome
@@ -330,6 +332,7 @@ static void go_down(wm_upstream_t *u, long delay_ms, const char *why)
     u->in_flight = 0;
     u->bytes_in_flight = 0;
     u->hb_probe_ms = 0;
+    wm_blobup_session(u->blobup, 0);
     u->next_try_ms = now_ms() + jittered(delay_ms);
 }
 
@@ -462,7 +465,7 @@ static void flight_done(wm_upstream_t *u, uint64_t id, int acked)
 }
 
 /* Sends batches from the cursor while credit and the window last. */
-static void pump(wm_upstream_t *u)
+static void pump_records(wm_upstream_t *u)
 {
     const wm_head_t shareable = wm_node_shareable(u->node); /* what the fork guard knows */
     while (u->state == UP_STREAMING && u->credit > 0 && u->in_flight < FLIGHT_MAX &&
@@ -511,6 +514,24 @@ static void pump(wm_upstream_t *u)
         if (!sent)
             return;
     }
+}
+
+/* Records first; blob chunks only when no record waits (wm_blobup.h). */
+static void pump(wm_upstream_t *u)
+{
+    pump_records(u);
+    if (u->state != UP_STREAMING)
+        return;
+    const wm_head_t shareable = wm_node_shareable(u->node);
+    int idle = u->cursor.epoch == shareable.epoch && u->cursor.seq >= shareable.seq;
+    wm_blobup_pump(u->blobup, idle, link_rate(u));
+}
+
+/* wm_blobup's sender: one message on the link. */
+static wm_err_t blob_send(void *ctx, Wm__SyncMsg *m)
+{
+    wm_upstream_t *u = ctx;
+    return u->sock ? send_msg(u, m) : WM_EDOWN;
 }
 
 typedef struct {
@@ -835,6 +856,8 @@ static void on_welcome(wm_upstream_t *u, const Wm__Welcome *w)
     u->down_last_id = 0;
     if (u->down_use)
         send_down_hello(u);
+    wm_blobup_session(u->blobup,
+                      wm_sync_feature_agreed(WM_FEATURE_BLOBS, w->features, w->n_features));
     if (!w->time_ms)
         return; /* an aggregator older than the field */
     int64_t rtt = now_ms() - u->hello_sent_ms;
@@ -919,6 +942,12 @@ void wm_upstream_on_msg(wm_upstream_t *u)
                 break;
             }
             store_reject(u, reason, r->detail ? r->detail : "");
+            if (wm_sync_reason_by_slug(reason) == WM_SYNC_R_BLOB_QUOTA) {
+                wm_blobup_pause(u->blobup); /* records go on; blobs next session */
+                wm_warn_peer(UP_PEER, "upstream: the aggregator refused our blobs: %s: %s",
+                             reason, r->detail ? r->detail : "");
+                break;
+            }
             if (u->link.zstd && wire_refused(reason)) {
                 u->link.zstd = 0; /* plain batches for the rest of the session */
                 wm_warn_peer(UP_PEER, "upstream: the aggregator refused a compressed batch; "
@@ -955,6 +984,12 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             break;
         case WM__SYNC_MSG__MSG_DOWN_BATCH:
             on_down_batch(u, sm->down_batch);
+            break;
+        case WM__SYNC_MSG__MSG_BLOB_WANT:
+            wm_blobup_on_want(u->blobup, sm->blob_want);
+            break;
+        case WM__SYNC_MSG__MSG_BLOB_ACK:
+            wm_blobup_on_ack(u->blobup, sm->blob_ack);
             break;
         case WM__SYNC_MSG__MSG__NOT_SET:
             /* A later build's message (PROTOCOL.md §7): ignored. */
@@ -1045,6 +1080,9 @@ long wm_upstream_next_ms(wm_upstream_t *u)
     if (u->state != UP_STREAMING)
         return CONNECT_POLL_MS;
     int64_t due = u->last_hb_ms + u->hb_ms - now;
+    long blob = wm_blobup_next_ms(u->blobup); /* a rate-capped chunk, an offer */
+    if (blob >= 0 && blob < due)
+        due = blob;
     return due < 0 ? 0 : due < 1000 ? (long)due : 1000;
 }
 
@@ -1076,6 +1114,8 @@ wm_err_t wm_upstream_open(wm_node_t *node, wm_net_t *net, wm_upstream_t **out, c
         len == sizeof off)
         node->clock_offset_s = off; /* the error last measured, until a WELCOME says */
     wm_txn_abort(&t);
+    if (err == WM_OK && (err = wm_blobup_open(node, blob_send, u, &u->blobup)) != WM_OK)
+        snprintf(why, cap, "cannot open the blob store: %s", wm_strerror(err));
     if (err != WM_OK) {
         wm_upstream_close(&u);
         return err;
@@ -1099,6 +1139,7 @@ void wm_upstream_close(wm_upstream_t **up)
     if (u->acked_dirty)
         persist_acked(u);
     wm_sock_close(&u->sock);
+    wm_blobup_close(&u->blobup);
     wm_secure_free(u->secret);
     wm_down_close(&u->down);
     free(u);
@@ -1144,6 +1185,8 @@ json_t *wm_upstream_status(wm_upstream_t *u)
         link_status(u, j);
     if (j)
         json_object_set_new(j, "down", wm_down_status(u->down));
+    if (j)
+        wm_blobup_status(u->blobup, link_rate(u), j);
     return j;
 }
 

@@ -157,6 +157,8 @@ static char *live_status_json(daemon_t *d)
         json_object_set_new(o, "links", wm_agg_links_status(d->agg));
     if (o && d->agg)
         json_object_set_new(o, "sessions", wm_agg_sessions_status(d->agg));
+    if (o && d->agg)
+        json_object_set_new(o, "blobs", wm_agg_blobs_status(d->agg));
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;

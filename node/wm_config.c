@@ -92,7 +92,8 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
                     {"storage", "map_max_mb"},  {"quota", "day_mb"},
                     {"quota", "total_mb"},
                     {"sync", "memory_mb"},      {"export", "postgres"},
-                    {"sync", "compress"},
+                    {"sync", "compress"},       {"quota", "blob_mb"},
+                    {"sync", "blob_rate"},
                     {"web", "listen"},          {"web", "tls_cert"},
                     {"web", "tls_key"},         {"web", "session_minutes"},
                     {"web", "users"},           {"web", "assets"},
@@ -181,6 +182,16 @@ static int set_number(load_ctx_t *lc, const char *key, const char *value)
             c->map_max_mb = v;
         else
             *(key[0] == 'd' ? &c->quota_day_mb : &c->quota_total_mb) = (unsigned)v;
+    } else if (strcmp(key, "blob_mb") == 0) {
+        if (parse_whole(value, &v) || value[0] == '-' || v > CONFIG_MB_MAX)
+            return bad(lc, _("%s must be a whole number of MiB, 0 for no limit (got \"%s\")"), key,
+                       value);
+        c->quota_blob_mb = (unsigned)v;
+    } else if (strcmp(key, "blob_rate") == 0) {
+        if (parse_whole(value, &v) || value[0] == '-' || v > WM_CONFIG_BLOB_RATE_MAX)
+            return bad(lc, _("blob_rate must be a whole number of bytes a second, 0 for no cap (got \"%s\")%s"),
+                       value, "");
+        c->blob_rate = v;
     } else if (strcmp(key, "memory_mb") == 0) {
         if (parse_whole(value, &v) || value[0] == '-' || v > CONFIG_MB_MAX)
             return bad(lc, "memory_mb must be a whole number of MiB, 0 for no budget (got \"%s\")%s",
@@ -355,6 +366,7 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     cfg->sync_memory_mb = WM_CONFIG_MEMORY_MB;
     cfg->quota_day_mb = WM_QUOTA_DAY_MB;
     cfg->quota_total_mb = WM_QUOTA_TOTAL_MB;
+    cfg->quota_blob_mb = WM_CONFIG_BLOB_MB;
     cfg->cadence_days = 14;
     cfg->silent_days = 7;
     cfg->review_days = 7;
@@ -451,7 +463,10 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "# memory_mb = " WM_CONFIG_MEMORY_MB_STR "\n"
             "# compressed batches (feature \"zstd\"), used only when the other side\n"
             "# offers them too; no: this node offers none\n"
-            "# compress = yes\n\n"
+            "# compress = yes\n"
+            "# stations: bytes a second the attachments (photos) may take of the link,\n"
+            "# behind the records; 0: no cap (a 2G link: 2000; 3G: 20000)\n"
+            "# blob_rate = 0\n\n"
             "# timers for thin links, in seconds (wmsync.conf(5)): heartbeat, silence\n"
             "# after which a link is dead, connect-to-welcome limit, TCP keepalive (0: off)\n"
             "# heartbeat_s = 5\n"
@@ -478,7 +493,10 @@ wm_err_t wm_config_write(const char *path, wm_role_t role, const char *id, const
             "# by the day its records were captured (a backlog after weeks offline is\n"
             "# spread over its own days) and in all; 0: no limit\n"
             "day_mb = %d\n"
-            "total_mb = %d\n\n"
+            "total_mb = %d\n"
+            "# aggregators: the attachments (photos, sign-in sheets) of each child held\n"
+            "# here, in MiB; 0: no limit\n"
+            "# blob_mb = 4096\n\n"
             "# aggregators: stream the verified records into PostgreSQL with\n"
             "# wmctl export --follow (docs/postgres.md); a libpq connection string\n"
             "# [export]\n"

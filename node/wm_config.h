@@ -69,6 +69,8 @@ typedef struct {
     unsigned quota_day_mb;     /* [quota] a child's records of one capture day, MiB; 0: no limit */
     unsigned quota_total_mb;   /* [quota] all of a child's records, MiB; 0: no limit */
     unsigned sync_memory_mb;   /* [sync] aggregator's memory budget for catch-up, MiB; 0: none */
+    unsigned quota_blob_mb;    /* [quota] a child's blobs (attachments) held here, MiB; 0: no limit */
+    unsigned long blob_rate;   /* [sync] bytes/s a child sends blobs at most; 0: no cap */
     char export_postgres[1024]; /* [export] libpq connection string, "" if none */
     int compress;              /* [sync] offer feature "zstd" (compressed batches); default 1 */
     unsigned blobs_max_px;     /* [blobs] longest side of a stored photo, pixels (1600) */
@@ -99,6 +101,11 @@ typedef struct {
 #define WM_CONFIG_DEAD_LINK_S 15
 #define WM_CONFIG_HANDSHAKE_S 30
 #define WM_CONFIG_KEEPALIVE_S 25
+/* Default [quota] blob_mb: a station's photos of several years (a few
+ * hundred KB each after normalisation, ~9 per activity). */
+#define WM_CONFIG_BLOB_MB 4096
+/* The largest [sync] blob_rate that may be set, bytes/s (10 Gbit/s). */
+#define WM_CONFIG_BLOB_RATE_MAX 1250000000ul
 
 /* Loads and checks PATH into *cfg. On failure returns WM_ECONFIG (or
  * WM_ENOTFOUND / WM_EIO for the file itself) and writes a sentence naming

@@ -10,7 +10,8 @@
 
 #include "wm_i18n.h"
 
-const char *const wm_sync_features[] = {WM_FEATURE_ROLLUP_BIN, "zstd", WM_FEATURE_DOWN, NULL};
+const char *const wm_sync_features[] = {WM_FEATURE_ROLLUP_BIN, "zstd", WM_FEATURE_DOWN,
+                                        WM_FEATURE_BLOBS, NULL};
 
 size_t wm_sync_feature_count(void)
 {
@@ -212,6 +213,14 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "(the parent) resumes from the child's `have`",
          N_("the parent resent records this node already holds: none if it passes; if it "
          "repeats, upgrade the parent")},
+    [WM_SYNC_R_BLOB_QUOTA] =
+        {"blob_quota", RETRY,
+         "feature `blobs`: a BLOB_OFFER or BLOB_CHUNK would pass the child's blob quota at the "
+         "aggregator (`[quota] blob_mb`: the bytes of the blobs it holds of that child; "
+         "`detail` names the blob, the bytes held and the limit)",
+         "stops sending blobs until its next session (records go on as before)",
+         N_("the child's attachments pass its blob quota at the aggregator: check what it "
+         "attaches, or raise [quota] blob_mb there")},
 };
 
 const wm_sync_reason_info_t *wm_sync_reason_info(wm_sync_reason_t r)

@@ -93,6 +93,9 @@ extern const char *const wm_sync_features[]; /* NULL-terminated */
 #define WM_FEATURE_DOWN "down"
 /* DOWN_BATCHes a child lets its parent have in flight (DownHello.credit). */
 #define WM_SYNC_DOWN_CREDIT 4
+/* The child sends the files its records name behind the records
+ * (PROTOCOL.md §9; daemon/wm_blobup.c, wm_agg_blob.c). */
+#define WM_FEATURE_BLOBS "blobs"
 /* How many names wm_sync_features lists. */
 size_t wm_sync_feature_count(void);
 
@@ -130,6 +133,7 @@ typedef enum {
     WM_SYNC_R_WRONG_TIER,     /* a needs-and-orders kind of the other tier */
     WM_SYNC_R_WRONG_PARENT,   /* feature "down": records of another node than the pinned parent */
     WM_SYNC_R_REPLAY,         /* feature "down": a DOWN_BATCH that does not follow `have` */
+    WM_SYNC_R_BLOB_QUOTA,     /* feature "blobs": the child's blob quota is used up */
     WM_SYNC_R_COUNT /* count; also "a slug this build does not know" */
 } wm_sync_reason_t;
 

@@ -8,6 +8,7 @@
  */
 #include "wm_store.h"
 #include "wm_rollidx.h"
+#include "wm_blobref.h"
 #include "wm_store_int.h"
 
 #include <lmdb.h>
@@ -252,6 +253,8 @@ wm_err_t wm_index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
         return report_put(t, node, r);
     case WM__RECORD__BODY_ROLLUP_PART:
         return wm_rollidx_put(t, node, r);
+    case WM__RECORD__BODY_ACTIVITY:
+        return wm_blobref_index(t, node, r);
     default:
         return WM_OK;
     }

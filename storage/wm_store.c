@@ -231,6 +231,13 @@ static WM_MUST_CHECK wm_err_t open_dbis(wm_store_t *s)
     }
     if (rc)
         goto out;
+    rc = mdb_dbi_open(txn, "blobrefs", cf, &s->blobrefs); /* newer still (wm_blobref.h) */
+    if (rc == MDB_NOTFOUND && ro) {
+        s->no_blobrefs = 1;
+        rc = 0;
+    }
+    if (rc)
+        goto out;
     if (!ro) {
         MDB_val k = {6, "log_id"}, v;
         if (mdb_get(txn, s->meta, &k, &v) == MDB_NOTFOUND) {

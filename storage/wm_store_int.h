@@ -23,8 +23,9 @@
 struct wm_store {
     MDB_env *env;
     MDB_dbi meta, nodes, nodeno, log, epochs, teams, refs, peers, curves, proofs, rollup, plans,
-        sites, reports, inbox, quota;
+        sites, reports, inbox, quota, blobrefs;
     int no_quota; /* read-only, and no daemon with quotas has opened it yet */
+    int no_blobrefs; /* read-only, and no daemon with blobs has opened it yet */
     unsigned flags;
     char detail[WM_WHY_MAX];
     /* The map grows by itself (wm_store.c, "map growth"). LMDB may resize

@@ -4,6 +4,7 @@
 # bench_wire prints the bytes per record of a batch with and without
 # compression (feature "zstd") beside its target ratio, bench_wire.sh the
 # same between real daemons (status counters and TCP bytes).
+# bench_blobs.sh: the attachments behind the records (feature blobs).
 # Benchmarks are not tests: this prints what it measured and fails only if
 # a benchmark could not run. The storage figures come from bench_store; the
 # rollup cost and query latency from bench_rollup; a phone photo's
@@ -118,4 +119,12 @@ if [ -x "$BUILD/web/wmweb" ] && [ -x "$BUILD/tests/integration/sim_town" ]; then
     bash "$HERE/bench_web.sh" "$BUILD"
 else
     echo "== bench_web: skipped ($BUILD/web/wmweb or sim_town not built)"
+fi
+
+echo
+if [ -x "$BUILD/tests/bench/bench_curve" ] && [ -x "$BUILD/tests/integration/blob_seed" ]; then
+    echo "== bench_blobs: photos behind the records (feature blobs): throughput beside raw CURVE, record latency with a backlog, blob_rate"
+    bash "$HERE/bench_blobs.sh" "$BUILD"
+else
+    echo "== bench_blobs: skipped ($BUILD/tests/bench/bench_curve or tests/integration/blob_seed not built)"
 fi

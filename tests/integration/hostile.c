@@ -55,6 +55,7 @@
 #define BASE_CAPTURED 1710460800   /* 2024-03-15, fixed: reproducible records */
 #define CLAIM_SEQ 64               /* the head this client says it has */
 #define OVERSIZE (1200u * 1024)    /* over the town's ZMQ_MAXMSGSIZE (1 MiB + 64 KiB) */
+#define WM_BLOB_HEXLEN_ 64         /* hex digits of a blob's hash */
 #define BIG_RECORD 5000000         /* --bundle big=K: over every limit, the control socket's too */
 
 typedef struct {
@@ -1585,6 +1586,81 @@ static void sc_zbatch(client_t *c, const char *arg)
     free_chain(ch, n);
 }
 
+/* ---- feature "blobs" (PROTOCOL.md §7.2) ---- */
+
+/* The next blob answer's word: "want:FROM", "have", "nothing" (a WANT that
+ * wants nothing), "present", the ACK's error up to its colon, or the
+ * outcome of anything else. */
+static void report_blob(client_t *c)
+{
+    Wm__SyncMsg *sm = recv_msg(c, REPLY_MS);
+    if (sm && sm->msg_case == WM__SYNC_MSG__MSG_BLOB_WANT) {
+        const Wm__BlobWant *w = sm->blob_want;
+        if (w->n_want)
+            printf("want:%" PRIu64 "\n", w->want[0]->from);
+        else
+            printf("%s\n", w->n_have ? "have" : "nothing");
+    } else if (sm && sm->msg_case == WM__SYNC_MSG__MSG_BLOB_ACK) {
+        const char *e = sm->blob_ack->error ? sm->blob_ack->error : "";
+        fprintf(stderr, "hostile: blob ack: held %" PRIu64 ", present %d, error \"%s\"\n",
+                sm->blob_ack->held, sm->blob_ack->present, e);
+        printf("%.*s\n", e[0] ? (int)strcspn(e, ":") : 7, e[0] ? e : "present");
+    } else {
+        printf("%s\n", outcome(c, sm));
+    }
+    wm_pb_free(&sm);
+}
+
+/* ARG "tamper:HEX:SIZE": offers blob HEX (SIZE bytes, named by a verified
+ * record of the station) and sends SIZE bytes that are not it, in one
+ * chunk: two words (the WANT, the ACK). "unnamed": offers and sends a blob
+ * no record names. "unasked": a chunk on a session without the feature. */
+static void sc_blob(client_t *c, const char *arg)
+{
+    static char *feats[] = {WM_FEATURE_BLOBS};
+    uint8_t hash[WM_HASH_BYTES] = {7};
+    uint64_t size = 1000;
+    int unasked = arg && strcmp(arg, "unasked") == 0;
+    if (arg && strncmp(arg, "tamper:", 7) == 0) {
+        char hex[WM_BLOB_HEXLEN_ + 1];
+        if (sscanf(arg + 7, "%64[0-9a-f]:%" SCNu64, hex, &size) != 2 ||
+            wm_unhex(hex, hash, sizeof hash) != WM_OK || size > (16u << 20))
+            die("blob tamper:HEX:SIZE");
+    }
+    c->features = unasked ? NULL : feats;
+    c->n_features = unasked ? 0 : 1;
+    if (open_session(c) != 0)
+        return;
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__BlobRef ref = WM__BLOB_REF__INIT, *refs = &ref;
+    Wm__BlobOffer o = WM__BLOB_OFFER__INIT;
+    ref.hash = (ProtobufCBinaryData){WM_HASH_BYTES, hash};
+    ref.size = size;
+    o.blobs = &refs;
+    o.n_blobs = 1;
+    if (!unasked) {
+        m.msg_case = WM__SYNC_MSG__MSG_BLOB_OFFER;
+        m.blob_offer = &o;
+        if (send_msg(c, &m, SEND_MS) != 0)
+            die("send offer");
+        report_blob(c);
+    }
+    uint8_t *data = malloc(size);
+    if (!data)
+        die("memory");
+    memset(data, 'X', size); /* the right size, the wrong bytes */
+    Wm__BlobChunk ch = WM__BLOB_CHUNK__INIT;
+    ch.hash = ref.hash;
+    ch.size = size;
+    ch.data = (ProtobufCBinaryData){size, data};
+    m.msg_case = WM__SYNC_MSG__MSG_BLOB_CHUNK;
+    m.blob_chunk = &ch;
+    if (send_msg(c, &m, SEND_MS) != 0)
+        die("send chunk");
+    report_blob(c);
+    free(data);
+}
+
 static const scenario_t scenarios[] = {
     {"garbage", sc_garbage, "one frame of bytes that do not decode"},
     {"empty", sc_empty, "one empty frame (a SyncMsg with nothing set)"},
@@ -1630,6 +1706,7 @@ static const scenario_t scenarios[] = {
     {"backlog", sc_backlog, "ARG=DAYSxPER_DAY honest records of that many capture days"},
     {"quota_flood", sc_quota_flood, "ARG unknown-kind records of 60 KB, one capture day"},
     {"zbatch", sc_zbatch, "a compressed batch: ok, bomb, lie, corrupt, unasked; then plain"},
+    {"blob", sc_blob, "feature blobs: tamper:HEX:SIZE (wrong bytes for a named blob), unnamed, unasked"},
     {NULL, NULL, NULL},
 };
 

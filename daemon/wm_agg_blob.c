@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wm_agg_blob — the aggregator's side of feature "blobs" (PROTOCOL.md §9):
+ * a child offers the blobs its records name, the aggregator wants those
+ * it lacks from the byte it holds, and takes chunks into NODE/blobs
+ * (storage/wm_blob.h), each in order, until the whole blob hashes to its
+ * name: only then is it present. A blob is wanted or taken only when a
+ * verified record of that child names it with that size (wm_blobref, kept
+ * at promotion), so nothing unauthenticated is stored beyond a .part, and
+ * the child's blob quota ([quota] blob_mb) bounds what it may make us
+ * hold (reject blob_quota; its records go on). Runs on the poll loop.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_agg_int.h"
+#include "wm_blob.h"
+#include "wm_blobref.h"
+#include "wm_diag.h"
+
+#define WANT_MAX 64      /* blobs one BLOB_WANT names (as an offer) */
+/* Chunks a child may have in flight: with chunks of a quarter of a
+ * second of its link (wm_blobup.h), a second's worth. */
+#define CHUNK_CREDIT 4
+
+typedef struct {
+    wm_agg_t *a;
+    uint64_t bytes, missing, n;
+} used_ctx_t;
+
+static int used_one(const wm_blobref_t *ref, void *ctx)
+{
+    used_ctx_t *uc = ctx;
+    uint64_t have = 0, held = 0;
+    uc->n++;
+    if (wm_blob_has(uc->a->blobs, ref->hash, &have) == WM_OK) {
+        uc->bytes += have;
+        return 0;
+    }
+    uc->missing++;
+    if (wm_blob_part_held(uc->a->blobs, ref->hash, ref->size, &held) == WM_OK)
+        uc->bytes += held;
+    return 0;
+}
+
+/* The bytes of p's blobs held here (present, and of .part files), and how
+ * many its verified records name that are not present. */
+static wm_err_t blob_usage(wm_agg_t *a, wm_agg_peer_t *p, wm_txn_t *t, used_ctx_t *uc)
+{
+    *uc = (used_ctx_t){.a = a};
+    return wm_blobref_each(t, p->node_no, NULL, used_one, uc);
+}
+
+/* Nonzero (and p rejected blob_quota) if holding size more bytes of p's
+ * would pass [quota] blob_mb. */
+static int over_quota(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, wm_txn_t *t,
+                      const uint8_t *hash, uint64_t size)
+{
+    uint64_t limit = (uint64_t)a->node->cfg->quota_blob_mb << 20;
+    used_ctx_t uc;
+    char hex[WM_BLOB_HEXLEN + 1];
+    if (!limit)
+        return 0;
+    if (blob_usage(a, p, t, &uc) != WM_OK || uc.bytes + size <= limit)
+        return 0; /* an unreadable index refuses nothing: the chunks check again */
+    wm_agg_reject(a, route, p, WM_SYNC_R_BLOB_QUOTA,
+                  "blob %s (%" PRIu64 " bytes) would pass the blob quota of %s: %" PRIu64
+                  " bytes held, [quota] blob_mb = %u",
+                  wm_hex(hash, WM_HASH_BYTES, hex), size, p->ps->node, uc.bytes,
+                  a->node->cfg->quota_blob_mb);
+    return 1;
+}
+
+/* Nonzero if p may send blob messages on route; else it is answered. */
+static int blob_session(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route)
+{
+    if (!wm_agg_in_session(p, route)) {
+        wm_agg_reject(a, route, p, WM_SYNC_R_NO_SESSION, "send Hello first");
+        return 0;
+    }
+    if (!p->blobs) {
+        wm_agg_reject(a, route, p, WM_SYNC_R_NOT_NEGOTIATED,
+                      "a blob message, but this session did not agree to \"%s\"",
+                      WM_FEATURE_BLOBS);
+        return 0;
+    }
+    return 1;
+}
+
+void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                       const Wm__BlobOffer *o)
+{
+    Wm__BlobRef refs[WANT_MAX], *want[WANT_MAX];
+    ProtobufCBinaryData have[WANT_MAX];
+    size_t nw = 0, nh = 0;
+    wm_txn_t *t = NULL;
+    if (!blob_session(a, p, route))
+        return;
+    if (wm_txn_begin(a->node->store, 0, &t) != WM_OK)
+        return; /* the child offers again */
+    for (size_t i = 0; i < o->n_blobs && i < WANT_MAX; i++) {
+        const Wm__BlobRef *r = o->blobs[i];
+        wm_blobref_t ref;
+        uint64_t held = 0;
+        if (!r || r->hash.len != WM_HASH_BYTES ||
+            wm_blobref_get(t, p->node_no, r->hash.data, &ref) != WM_OK || ref.size != r->size)
+            continue; /* no verified record of p names it (yet): not wanted now */
+        if (wm_blob_has(a->blobs, r->hash.data, NULL) == WM_OK) {
+            have[nh++] = r->hash;
+            continue;
+        }
+        if (wm_blob_part_held(a->blobs, r->hash.data, r->size, &held) != WM_OK)
+            continue;
+        if (held == 0 && over_quota(a, p, route, t, r->hash.data, r->size))
+            break;
+        wm__blob_ref__init(&refs[nw]);
+        refs[nw].hash = r->hash;
+        refs[nw].size = r->size;
+        refs[nw].from = held;
+        want[nw] = &refs[nw];
+        nw++;
+    }
+    wm_txn_abort(&t);
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__BlobWant w = WM__BLOB_WANT__INIT;
+    w.want = want;
+    w.n_want = nw;
+    w.have = have;
+    w.n_have = nh;
+    w.credit = CHUNK_CREDIT;
+    m.msg_case = WM__SYNC_MSG__MSG_BLOB_WANT;
+    m.blob_want = &w;
+    wm_agg_send(a, route, &m);
+}
+
+static void send_ack(wm_agg_t *a, const wm_frame_t *route, const Wm__BlobChunk *c, uint64_t held,
+                     int present, const char *error)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__BlobAck ack = WM__BLOB_ACK__INIT;
+    ack.hash = c->hash;
+    ack.held = held;
+    ack.present = present;
+    ack.credit = 1;
+    ack.error = (char *)error;
+    m.msg_case = WM__SYNC_MSG__MSG_BLOB_ACK;
+    m.blob_ack = &ack;
+    wm_agg_send(a, route, &m);
+}
+
+/* The chunk's blob is whole: verified against its hash, then present. */
+static void complete(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                     const Wm__BlobChunk *c)
+{
+    char why[WM_WHY_MAX];
+    wm_err_t err = wm_blob_part_complete(a->blobs, c->hash.data, c->size, why, sizeof why);
+    if (err == WM_OK) {
+        p->ps->blob_bytes_received += c->size;
+        p->ps->blobs_received++;
+        p->dirty = 1;
+        send_ack(a, route, c, c->size, 1, "");
+        return;
+    }
+    if (err == WM_ECORRUPT)
+        wm_warn_peer(p->ps->node, "blobs: from %s: %s", p->ps->node, why);
+    else
+        wm_error("blobs: cannot complete a blob of %s: %s", p->ps->node, why);
+    send_ack(a, route, c, 0, 0, err == WM_ECORRUPT ? "mismatch: the bytes do not hash to the blob"
+                                                   : "storage: the aggregator cannot write it");
+}
+
+void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                       const Wm__BlobChunk *c)
+{
+    wm_txn_t *t = NULL;
+    wm_blobref_t ref;
+    uint64_t held = 0;
+    if (!blob_session(a, p, route))
+        return;
+    if (c->hash.len != WM_HASH_BYTES) {
+        wm_agg_reject(a, route, p, WM_SYNC_R_MALFORMED, "a BLOB_CHUNK's hash is not 32 bytes");
+        return;
+    }
+    wm_err_t err = wm_txn_begin(a->node->store, 0, &t);
+    if (err == WM_OK)
+        err = wm_blobref_get(t, p->node_no, c->hash.data, &ref);
+    if (err != WM_OK || ref.size != c->size) {
+        wm_txn_abort(&t);
+        send_ack(a, route, c, 0, 0, "not_named: no verified record of this node names it with that size");
+        return;
+    }
+    if (wm_blob_has(a->blobs, c->hash.data, NULL) == WM_OK) {
+        wm_txn_abort(&t);
+        send_ack(a, route, c, c->size, 1, "");
+        return;
+    }
+    err = wm_blob_part_held(a->blobs, c->hash.data, c->size, &held);
+    if (err == WM_OK && c->offset == 0 && held == 0 &&
+        over_quota(a, p, route, t, c->hash.data, c->size)) {
+        wm_txn_abort(&t);
+        return;
+    }
+    wm_txn_abort(&t);
+    if (err == WM_OK && c->offset != held) {
+        send_ack(a, route, c, held, 0, "offset: send from the bytes held");
+        return;
+    }
+    if (err == WM_OK)
+        err = wm_blob_part_write(a->blobs, c->hash.data, c->size, c->offset, c->data.data,
+                                 c->data.len);
+    if (err != WM_OK) {
+        send_ack(a, route, c, held, 0, err == WM_ETOOBIG ? "too_big: past the blob's size"
+                                                          : "storage: the aggregator cannot write it");
+        if (err != WM_ETOOBIG)
+            wm_error("blobs: cannot write a chunk of %s: %s", p->ps->node, wm_strerror(err));
+        return;
+    }
+    held += c->data.len;
+    if (held == c->size)
+        complete(a, p, route, c);
+    else
+        send_ack(a, route, c, held, 0, "");
+}
+
+json_t *wm_agg_blobs_status(wm_agg_t *a)
+{
+    json_t *o = json_object();
+    wm_txn_t *t = NULL;
+    if (!o || wm_txn_begin(a->node->store, 0, &t) != WM_OK)
+        return o;
+    for (size_t i = 0; i < a->npeers; i++) {
+        wm_agg_peer_t *p = &a->peers[i];
+        used_ctx_t uc;
+        if (!p->node_no || blob_usage(a, p, t, &uc) != WM_OK)
+            continue;
+        json_object_set_new(o, p->ps->node,
+                            json_pack("{s:I, s:I, s:I, s:I, s:I}", "blobs_named", (json_int_t)uc.n,
+                                      "blobs_missing", (json_int_t)uc.missing, "blob_bytes_held",
+                                      (json_int_t)uc.bytes, "blob_bytes_received",
+                                      (json_int_t)p->ps->blob_bytes_received, "blobs_received",
+                                      (json_int_t)p->ps->blobs_received));
+    }
+    wm_txn_abort(&t);
+    return o;
+}

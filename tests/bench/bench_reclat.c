@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_reclat — a record's latency from the station to its town: appends
+ * N activities one at a time through the station daemon's control socket
+ * and, after each, polls the daemon's live status until its upstream's
+ * acked frontier (what the town holds durably) reaches that record. Prints
+ * "reclat_ms p50 P50 p99 P99 max MAX". bench_blobs.sh runs it with and
+ * without a blob backlog behind the records.
+ *
+ *   bench_reclat CONF N
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "wm_client.h"
+#include "wm_config.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The upstream's acked seq from the daemon's live status; -1 if unknown. */
+static long long acked(wm_net_t *net, const char *control)
+{
+    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+    Wm__CtlReply *rep = NULL;
+    long long v = -1;
+    req.op_case = WM__CTL_REQUEST__OP_STATUS;
+    req.status = 1;
+    if (wm_client_call(net, control, &req, WM_CLIENT_TIMEOUT_MS, &rep, NULL) == WM_OK &&
+        rep->json) {
+        json_t *j = json_loads(rep->json, 0, NULL);
+        json_t *a = json_object_get(json_object_get(j, "upstream"), "acked_seq");
+        if (a)
+            v = (long long)json_integer_value(a);
+        json_decref(j);
+    }
+    wm_pb_free(&rep);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    wm_config_t cfg;
+    char why[WM_WHY_MAX];
+    wm_net_t *net = NULL;
+    if (argc != 3 || wm_config_load(argv[1], &cfg, why, sizeof why) != WM_OK ||
+        wm_net_new(&net) != WM_OK) {
+        fprintf(stderr, "usage: bench_reclat CONF N\n");
+        return 2;
+    }
+    int n = atoi(argv[2]);
+    double *lat = calloc((size_t)(n > 0 ? n : 1), sizeof *lat);
+    for (int i = 0; i < n; i++) {
+        Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
+        Wm__CtlReply *rep = NULL;
+        Wm__Record body = WM__RECORD__INIT;
+        Wm__Activity a = WM__ACTIVITY__INIT;
+        a.date = 20240305;
+        a.category = WM__CATEGORY__THEME_LECTURE;
+        a.title = "理论政策宣讲进院坝";
+        a.participants = 25;
+        body.body_case = WM__RECORD__BODY_ACTIVITY;
+        body.activity = &a;
+        req.op_case = WM__CTL_REQUEST__OP_APPEND;
+        req.append = &body;
+        double t0 = now_ms();
+        if (wm_client_call(net, cfg.control, &req, WM_CLIENT_TIMEOUT_MS, &rep, NULL) != WM_OK ||
+            (rep->error && rep->error[0])) {
+            fprintf(stderr, "bench_reclat: append refused\n");
+            return 1;
+        }
+        long long seq = (long long)rep->seq;
+        wm_pb_free(&rep);
+        while (acked(net, cfg.control) < seq) {
+            if (now_ms() - t0 > 30000) {
+                fprintf(stderr, "bench_reclat: record %lld not acked in 30 s\n", seq);
+                return 1;
+            }
+        }
+        lat[i] = now_ms() - t0;
+    }
+    qsort(lat, (size_t)n, sizeof *lat, cmp);
+    printf("reclat_ms p50 %.2f p99 %.2f max %.2f\n", lat[n / 2], lat[(size_t)((n - 1) * 0.99)],
+           lat[n - 1]);
+    free(lat);
+    wm_net_free(&net);
+    return 0;
+}
