@@ -4,8 +4,11 @@
  * to a new key.
  *
  * backup:  a consistent, compacted copy of the LMDB environment, taken from
- *          a read transaction while the daemon keeps writing.
- * restore: puts a backup in place of the data directory (daemon stopped).
+ *          a read transaction while the daemon keeps writing; and the
+ *          node's blobs (attachments) in FILE.blobs beside it
+ *          (storage/wm_blobpack.h), when it holds any.
+ * restore: puts a backup in place of the data directory (daemon stopped),
+ *          and the blobs of FILE.blobs, each verified, into NODE/blobs.
  *          Refuses what would fork the chain: a backup older than what the
  *          signing key has already signed, or of another log — unless the
  *          operator chooses --new-epoch, which the daemon then must use too.
@@ -26,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blobpack_cli.h"
 #include "wm_i18n.h"
 #include "wm_crypto.h"
 #include "wm_envfile.h"
@@ -36,6 +40,24 @@
 #define COPY_CHUNK (64 * 1024)
 /* The most restore appends to data_dir (".restore", ".before-restore-STAMP-N"). */
 #define RESTORE_SUFFIX_MAX 64
+
+/* FILE.blobs beside the backup FILE: every blob of the node, if it holds
+ * any (its records name them; a backup without them would restore records
+ * whose photos are gone). */
+static int backup_blobs(wmctl_t *w, const char *out, int force)
+{
+    char dir[PATH_MAX + 16], path[PATH_MAX + 16];
+    wm_blobpack_count_t c;
+    snprintf(dir, sizeof dir, "%s/%s", w->cfg.dir, WM_BLOB_DIRNAME);
+    if (access(dir, F_OK) != 0)
+        return WMCTL_OK; /* no store: nothing to carry */
+    int rc = blobpack_cli_write(w, out, NULL, 0, force, &c);
+    blobpack_path(out, path, sizeof path);
+    if (rc == WMCTL_OK)
+        printf(_("backed up %" PRIu64 " blob(s) (%.1f MiB) to %s: keep it beside the backup.\n"),
+               c.blobs, (double)c.bytes / (1 << 20), path);
+    return rc;
+}
 
 int cmd_backup(wmctl_t *w, int argc, char **argv)
 {
@@ -78,7 +100,7 @@ int cmd_backup(wmctl_t *w, int argc, char **argv)
         return rc;
     printf(_("backed up %s to %s (%.1f MiB, compacted). Keep it apart from the keys.\n"),
            w->cfg.id, out, (double)st.st_size / (1 << 20));
-    return WMCTL_OK;
+    return backup_blobs(w, out, force);
 }
 
 static int copy_file(const char *from, const char *to)
@@ -273,9 +295,16 @@ int cmd_restore(wmctl_t *w, int argc, char **argv)
     printf(_("restored %s: epoch %" PRIu32 " seq %" PRIu64 "%s%s\n"), file, b.epoch, b.head.seq,
            access(old, F_OK) == 0 ? _("; the previous data is kept in ") : "",
            access(old, F_OK) == 0 ? old : "");
+    wm_blobpack_count_t c;
+    char path[PATH_MAX + 16];
+    blobpack_path(file, path, sizeof path);
+    int brc = blobpack_cli_read(w, file, NULL, NULL, &c); /* each blob checked against its hash */
+    if (brc == WMCTL_OK && c.blobs)
+        printf(_("restored %" PRIu64 " blob(s) from %s (%" PRIu64 " held already)\n"), c.stored,
+               path, c.held);
     if (new_epoch)
         printf(_("now start the daemon once with: wmsyncd -c %s --new-epoch\n"), w->cfg.path);
-    return WMCTL_OK;
+    return brc;
 }
 
 /* Makes a new key pair: the secret in the file path, its public key in pub. */

@@ -18,6 +18,7 @@
 
 #include "wm_i18n.h"
 #include "sync.pb-c.h"
+#include "blobpack_cli.h"
 #include "wm_bundle.h"
 #include "wm_record.h"
 #include "wmctl.h"
@@ -63,9 +64,35 @@ static int add_record(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *
     return 0;
 }
 
+static int named_blobs(const ProtobufCBinaryData *recs, size_t n, uint8_t (**hashes)[WM_HASH_BYTES],
+                       size_t *nh, size_t *cap);
+
+/* OUT.blobs beside the bundle OUT: the blobs its records name that this
+ * node holds (feature "blobs": the town imports them with the records). */
+static int export_blobs(wmctl_t *w, const char *out, int force, const Wm__Bundle *b)
+{
+    uint8_t(*hashes)[WM_HASH_BYTES] = NULL;
+    size_t nh = 0, cap = 0;
+    wm_blobpack_count_t c;
+    char path[PATH_MAX + 16];
+    if (named_blobs(b->records, b->n_records, &hashes, &nh, &cap) != 0) {
+        wmctl_err("bundle export: out of memory");
+        return WMCTL_FAIL;
+    }
+    int rc = nh ? blobpack_cli_write(w, out, (const uint8_t(*)[WM_HASH_BYTES])hashes, nh, force, &c)
+                : WMCTL_OK;
+    free(hashes);
+    blobpack_path(out, path, sizeof path);
+    if (nh && rc == WMCTL_OK)
+        printf(_("exported %" PRIu64 " of the %zu blob(s) its records name (%.1f MiB) to %s: "
+                 "carry it with the bundle\n"),
+               c.blobs, nh, (double)c.bytes / (1 << 20), path);
+    return rc;
+}
+
 /* Exports the records after (since_epoch, since); 0, 0 for all. */
 static int do_export(wmctl_t *w, const char *out, int force, uint32_t since_epoch,
-                     uint64_t since)
+                     uint64_t since, int no_blobs)
 {
     wm_store_t *s = NULL;
     uint32_t self = 0;
@@ -120,16 +147,57 @@ static int do_export(wmctl_t *w, const char *out, int force, uint32_t since_epoc
         outfile_abort(&of);
     else if (wmctl_out_close(&of, bad, out) != WMCTL_OK)
         ec.failed = 1;
+    free(buf);
+    if (ec.failed) {
+        rc = WMCTL_FAIL;
+        wmctl_err("bundle export failed");
+    } else {
+        printf(_("exported %zu record(s) of %s to %s\n"), b.n_records, w->cfg.id, out);
+        rc = no_blobs ? WMCTL_OK : export_blobs(w, out, force, &b);
+    }
     for (size_t i = 0; i < b.n_records; i++)
         free(b.records[i].data);
     free(b.records);
-    free(buf);
-    if (ec.failed) {
-        wmctl_err("bundle export failed");
-        return WMCTL_FAIL;
+    return rc;
+}
+
+/* The attachment hashes the srecs recs[0..n) name, appended to *hashes
+ * (*nh of them, *cap allocated; a hash already listed is not repeated).
+ * -1 if out of memory; a record that does not decode names none here
+ * (the aggregator's ingest refuses it). */
+static int named_blobs(const ProtobufCBinaryData *recs, size_t n, uint8_t (**hashes)[WM_HASH_BYTES],
+                       size_t *nh, size_t *cap)
+{
+    for (size_t i = 0; i < n; i++) {
+        wm_record_t *r = NULL;
+        if (recs[i].len <= WM_SIG_BYTES ||
+            wm_record_decode(recs[i].data + WM_SIG_BYTES, recs[i].len - WM_SIG_BYTES, &r) != WM_OK)
+            continue;
+        size_t na = r->body_case == WM__RECORD__BODY_ACTIVITY ? r->activity->n_attachments : 0;
+        for (size_t k = 0; k < na; k++) {
+            const Wm__Attachment *a = r->activity->attachments[k];
+            size_t j = 0;
+            if (a->hash.len != WM_HASH_BYTES)
+                continue;
+            while (j < *nh && memcmp((*hashes)[j], a->hash.data, WM_HASH_BYTES) != 0)
+                j++;
+            if (j < *nh)
+                continue;
+            if (*nh == *cap) {
+                size_t c = *cap ? *cap * 2 : 64;
+                void *m = realloc(*hashes, c * WM_HASH_BYTES);
+                if (!m) {
+                    wm_record_free(&r);
+                    return -1;
+                }
+                *hashes = m;
+                *cap = c;
+            }
+            memcpy((*hashes)[(*nh)++], a->hash.data, WM_HASH_BYTES);
+        }
+        wm_record_free(&r);
     }
-    printf(_("exported %zu record(s) of %s to %s\n"), b.n_records, w->cfg.id, out);
-    return WMCTL_OK;
+    return 0;
 }
 
 static int file_read(void *ctx, uint8_t *buf, size_t n)
@@ -185,9 +253,42 @@ static int send_chunk(wmctl_t *w, const char *node, ProtobufCBinaryData *recs, s
  * then records one at a time into chunks of at most CHUNK_RECORDS records
  * and CHUNK_BYTES bytes, each sent as soon as it is full. Memory: one
  * chunk, whatever the file's size. */
+/* The blobs a bundle's records name: only those are taken from its pack. */
+typedef struct {
+    uint8_t (*hashes)[WM_HASH_BYTES];
+    size_t n, cap;
+} named_t;
+
+static int named_allow(const uint8_t hash[static WM_HASH_BYTES], uint64_t size, void *ctx)
+{
+    const named_t *nm = ctx;
+    (void)size; /* the bytes must hash to the name: only the signed size can */
+    for (size_t i = 0; i < nm->n; i++)
+        if (memcmp(nm->hashes[i], hash, WM_HASH_BYTES) == 0)
+            return 1;
+    return 0;
+}
+
+/* IN.blobs, if the bundle came with one: the blobs its records name,
+ * each verified, into this node's store. Idempotent and resumable (run
+ * the import again). */
+static int import_blobs(wmctl_t *w, const char *in, named_t *named)
+{
+    wm_blobpack_count_t c;
+    char path[PATH_MAX + 16];
+    int rc = blobpack_cli_read(w, in, named_allow, named, &c);
+    blobpack_path(in, path, sizeof path);
+    if (rc == WMCTL_OK && c.blobs)
+        printf(_("imported %" PRIu64 " blob(s) from %s (%" PRIu64 " held already, %" PRIu64
+                 " named by no record of the bundle: left out)\n"),
+               c.stored, path, c.held, c.refused);
+    return rc;
+}
+
 static int do_import(wmctl_t *w, const char *in)
 {
     int rc = WMCTL_FAIL;
+    named_t named = {0};
     FILE *f = fopen(in, "re");
     uint8_t *buf = NULL;
     ProtobufCBinaryData *recs = NULL;
@@ -227,6 +328,10 @@ static int do_import(wmctl_t *w, const char *in)
         if (n && (last || n == CHUNK_RECORDS || used + len > CHUNK_BYTES)) {
             if ((rc = send_chunk(w, b.node, recs, n, &accepted, &dups)) != WMCTL_OK)
                 goto out;
+            if (named_blobs(recs, n, &named.hashes, &named.n, &named.cap) != 0) {
+                wmctl_err("bundle import: out of memory");
+                goto out;
+            }
             rc = WMCTL_FAIL;
             if (!last)
                 memmove(buf, buf + used, len); /* the record that did not fit */
@@ -245,8 +350,9 @@ static int do_import(wmctl_t *w, const char *in)
         printf(_("the town checks each new record's signature now; `wmctl status` shows %s "
                "ok once all are verified\n"),
                b.node);
-    rc = WMCTL_OK;
+    rc = import_blobs(w, in, &named);
 out:
+    free(named.hashes);
     free(recs);
     free(buf);
     if (f)
@@ -285,13 +391,13 @@ int cmd_bundle(wmctl_t *w, int argc, char **argv)
         }
         return do_import(w, argv[2]);
     }
-    static const char *const flags[] = {"force", NULL};
+    static const char *const flags[] = {"force", "no-blobs", NULL};
     wmctl_opts_t o;
     if ((rc = wmctl_opts_parse(&o, argc - 2, argv + 2, flags)))
         return rc;
     const char *out = wmctl_opt(&o, "out"), *since = wmctl_opt(&o, "since"),
                *epoch = wmctl_opt(&o, "epoch");
-    int force = wmctl_flag(&o, "force");
+    int force = wmctl_flag(&o, "force"), no_blobs = wmctl_flag(&o, "no-blobs");
     if ((rc = wmctl_opts_unused(&o, "bundle")))
         return rc;
     uint64_t s = 0, e = 1;
@@ -307,5 +413,5 @@ int cmd_bundle(wmctl_t *w, int argc, char **argv)
         wmctl_reject("epoch", "give an epoch number (1 or more) with --since");
         return WMCTL_USAGE;
     }
-    return do_export(w, out, force, (uint32_t)e, s);
+    return do_export(w, out, force, (uint32_t)e, s, no_blobs);
 }

@@ -134,7 +134,7 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
                " record(s) before it verify)\n"),
                id, v.bad_epoch, v.bad_seq, v.why[0] ? v.why : wm_strerror(err), v.records);
     }
-    if (!json && !station && berr == WM_OK)
+    if (!json && !station && berr == WM_OK && err == WM_OK && bc.n) /* never "ok" on a bad log */
         printf(_("ok: %" PRIu64 " blob(s) hash to their names\n"), bc.n);
     else if (!json && berr != WM_OK)
         printf(_("FAILED: %" PRIu64 " of %" PRIu64 " blob(s) do not hash to their names "

@@ -308,6 +308,8 @@ int cmd_blob(wmctl_t *w, int argc, char **argv)
     static const char *const flags[] = {"force", NULL};
     uint8_t h[WM_HASH_BYTES];
     wmctl_opts_t o;
+    if (argc >= 2 && strcmp(argv[1], "prune") == 0)
+        return cmd_blob_prune(w, argc, argv); /* cmd_blob_prune.c */
     if (argc < 3 || strcmp(argv[1], "get") != 0) {
         wmctl_err("usage: wmctl blob get HASH --out FILE [--force]");
         return WMCTL_USAGE;

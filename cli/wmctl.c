@@ -34,7 +34,7 @@ static const wmctl_cmd_t commands[] = {
     {"log", cmd_log, "log [--from SEQ] [--epoch E] [--json]", N_("list the node's records")},
     {"verify", cmd_verify, "verify [--station ID] [--json]",
      N_("check the whole chain: linkage and every signature (exit 0 only if it verifies)")},
-    {"blob", cmd_blob, "blob get HASH [--out FILE] [--force]",
+    {"blob", cmd_blob, "blob get HASH [--out FILE] [--force] | blob prune [--days N]",
      N_("write an evidence file (photo, sign-in sheet) this node holds, checked against its "
         "hash")},
     {"status", cmd_status, "status [--json]",
@@ -46,7 +46,7 @@ static const wmctl_cmd_t commands[] = {
      N_("child: pin the parent's `wmctl keys` line, so that its log comes down here")},
     {"revoke", cmd_revoke, "revoke --id ID [--compromised [--after EPOCH:SEQ]]",
      N_("aggregator: revoke a child, at once; --compromised: its keys were stolen")},
-    {"bundle", cmd_bundle, "bundle export --out FILE [--since SEQ] [--force] | bundle import FILE",
+    {"bundle", cmd_bundle, "bundle export --out FILE [--since SEQ] [--no-blobs] [--force] | bundle import FILE",
      N_("move records by file: export at the station, import at the aggregator")},
     {"rollup", cmd_rollup,
      "rollup --period P [--station ID] [--format table|json|csv|xlsx] [--out FILE [--force]] "

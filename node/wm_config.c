@@ -100,6 +100,7 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
                     {"sync", "heartbeat_s"},    {"sync", "dead_link_s"},
                     {"sync", "handshake_s"},    {"sync", "keepalive_s"},
                     {"blobs", "max_px"},        {"blobs", "date_tolerance_days"},
+                    {"blobs", "keep_days"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -213,6 +214,11 @@ static int set_number(load_ctx_t *lc, const char *key, const char *value)
                              "\"%s\")%s"),
                        value, "");
         c->blobs_max_px = (unsigned)v;
+    } else if (strcmp(key, "keep_days") == 0) {
+        if (parse_whole(value, &v) || value[0] == '-' || v > WM_CONFIG_KEEP_DAYS_MAX)
+            return bad(lc, _("keep_days must be a whole number of days, 0 for never (got \"%s\")%s"),
+                       value, "");
+        c->blobs_keep_days = (unsigned)v;
     } else if (strcmp(key, "date_tolerance_days") == 0) {
         if (parse_whole(value, &v) || value[0] == '-' || v > WM_CONFIG_DATE_DAYS_MAX)
             return bad(lc, _("date_tolerance_days must be a whole number of days from 0 to 366 "
@@ -372,6 +378,7 @@ wm_err_t wm_config_load(const char *path, wm_config_t *cfg, char *err, size_t er
     cfg->review_days = 7;
     cfg->compress = 1;
     cfg->blobs_max_px = WM_CONFIG_MAX_PX;
+    cfg->blobs_keep_days = WM_CONFIG_KEEP_DAYS;
     cfg->blobs_date_days = WM_CONFIG_DATE_DAYS;
     snprintf(cfg->web_listen, sizeof cfg->web_listen, "%s", WM_WEB_LISTEN);
     set_path(cfg, WM_NODEDIR_USERS, cfg->web_users, sizeof cfg->web_users);

@@ -74,6 +74,8 @@ typedef struct {
     char export_postgres[1024]; /* [export] libpq connection string, "" if none */
     int compress;              /* [sync] offer feature "zstd" (compressed batches); default 1 */
     unsigned blobs_max_px;     /* [blobs] longest side of a stored photo, pixels (1600) */
+    unsigned blobs_keep_days;  /* [blobs] keep_days: a station's confirmed blobs older than
+                                  this may be pruned (wmctl blob prune); 0: never (365) */
     unsigned blobs_date_days;  /* [blobs] date_tolerance_days: a photo taken further than this
                                 * from its activity's date is a finding (3) */
     char web_listen[256];      /* [web] listen: ADDRESS:PORT wmweb serves */
@@ -104,6 +106,9 @@ typedef struct {
 /* Default [quota] blob_mb: a station's photos of several years (a few
  * hundred KB each after normalisation, ~9 per activity). */
 #define WM_CONFIG_BLOB_MB 4096
+/* Default [blobs] keep_days: a year of photos stays at the station. */
+#define WM_CONFIG_KEEP_DAYS 365
+#define WM_CONFIG_KEEP_DAYS_MAX 36500
 /* The largest [sync] blob_rate that may be set, bytes/s (10 Gbit/s). */
 #define WM_CONFIG_BLOB_RATE_MAX 1250000000ul
 

@@ -16,6 +16,16 @@
 #    with blob_quota, its records still flow; the first is unaffected.
 # 6. A town that does not list "blobs" (WMSYNCD_FEATURES_OFF, as a build
 #    before the feature): records sync as before, no blob is sent.
+# 6b. Pruning: a station removes the blobs its town confirmed, older than
+#    keep_days, and keeps the unconfirmed one; a town prunes only when
+#    told how old (--days).
+# 7. Backup and restore carry the blobs (FILE.blobs beside the backup):
+#    the station's files come back, each verified; a pack with one byte
+#    altered is refused naming the blob.
+# 8. Bundles carry the blobs their records name (FILE.wmb.blobs): a station
+#    without a link exports; the town imports records and blobs, each blob
+#    verified; again (idempotent); a pack altered in one byte is refused;
+#    --no-blobs leaves them out.
 #
 # 3b. Tampered in transit (hostile.c holding the station's keys): the
 #    right size, the wrong bytes for the lost blob are discarded, never
@@ -179,6 +189,7 @@ expect_rc 1 w "$TW" verify
 expect_in "$OUT" "do not hash" "verify says a blob does not hash to its name"
 w "$TW" verify --json >"$OUT" 2>/dev/null
 expect_in "$OUT" "$one" "verify --json names the altered blob"
+cp "$S/blobs/$one" "$TW/blobs/$one" # the operator puts the station's copy back
 
 # 5. Quota: a station whose blob would pass blob_mb (12 MiB) is refused
 # with blob_quota; its records flow; the first station is unaffected.
@@ -212,5 +223,78 @@ no_blob_sent() {
 }
 steady 3 "a town without the feature is sent no blob" no_blob_sent
 check "the station keeps it pending ($(jget "$(st "$S")" blobs_pending))" [ "$(jget "$(st "$S")" blobs_pending)" -ge 1 ]
+
+# 6b. Pruning.
+pending=$(cat "$T/hashes.old")
+touch -d '400 days ago' "$S/blobs/"*
+nb=$(ls "$S/blobs" | grep -cE '^[0-9a-f]{64}$')
+expect_rc 0 w "$S" blob prune
+expect_in "$OUT" "pruned $((nb - 1)) blob(s)" "the station prunes its confirmed blobs older than keep_days"
+check "the blob the town has not confirmed stays" [ -f "$S/blobs/$pending" ]
+check "only it stays ($(ls "$S/blobs" | grep -cE '^[0-9a-f]{64}$'))" [ "$(ls "$S/blobs" | grep -cE '^[0-9a-f]{64}$')" = 1 ]
+expect_rc 2 w "$TW" blob prune
+expect_in "$ERR" "--days" "a town prunes only when told how old"
+ntw=$(ls "$TW/blobs" | grep -cE '^[0-9a-f]{64}$')
+expect_rc 0 w "$TW" blob prune --days 1
+check "a town prunes nothing younger than asked ($ntw blobs kept)" [ "$(ls "$TW/blobs" | grep -cE '^[0-9a-f]{64}$')" = "$ntw" ]
+# put the station's blobs back from the town for the parts below
+for h in $(ls "$TW/blobs" | grep -E '^[0-9a-f]{64}$'); do
+    grep -q "$h" "$T/hashes.st" && cp "$TW/blobs/$h" "$S/blobs/$h"
+done
+
+# 7. Backup and restore, with the blobs.
+store_hashes() { ls "$1/blobs" | grep -E '^[0-9a-f]{64}$' | sort; }
+stop_daemon "$SPID"
+store_hashes "$S" >"$T/before"
+expect_rc 0 w "$S" backup --out "$T/s.wmbak"
+expect_in "$OUT" "blob(s)" "backup says how many blobs it carried"
+check "the blobs are beside the backup" [ -s "$T/s.wmbak.blobs" ]
+rm -f "$S/blobs/"*
+expect_rc 0 w "$S" restore "$T/s.wmbak"
+store_hashes "$S" >"$T/after"
+check "restore put back every blob ($(wc -l <"$T/after") of $(wc -l <"$T/before"))" cmp -s "$T/before" "$T/after"
+expect_rc 0 w "$S" verify
+python3 - "$T/s.wmbak.blobs" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[8 + 41 + 1000] ^= 1  # inside the first blob's bytes
+open(p, "wb").write(bytes(b))
+PY
+rm -f "$S/blobs/"*
+expect_rc 1 w "$S" restore "$T/s.wmbak"
+expect_in "$ERR" "do not hash" "restore refuses a blob altered in the pack, naming it"
+check "the altered blob was not stored" [ "$(ls "$S/blobs" | grep -cE '^[0-9a-f]{64}$')" = 0 ]
+
+# 8. Bundles with their blobs.
+B=$T/usb
+BID=xx/longhua/usb
+init_station "$B" "$BID" || finish
+enroll "$B" "$TW" || finish
+start_daemon "$B"
+BPID=$DPID
+wait_ready "$B" "$BPID" || finish
+seed "$B" 3 120000 9 || finish
+expect_rc 0 w "$B" bundle export --out "$T/usb.wmb"
+expect_in "$OUT" "3 of the 3 blob(s)" "export says which blobs it carries"
+expect_rc 0 w "$B" bundle export --out "$T/bare.wmb" --no-blobs
+check "--no-blobs leaves them out" [ ! -e "$T/bare.wmb.blobs" ]
+cp "$T/usb.wmb.blobs" "$T/usb-bad.wmb.blobs"
+cp "$T/usb.wmb" "$T/usb-bad.wmb"
+python3 - "$T/usb-bad.wmb.blobs" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[8 + 41 + 500] ^= 1
+open(p, "wb").write(bytes(b))
+PY
+expect_rc 1 w "$TW" bundle import "$T/usb-bad.wmb"
+expect_in "$ERR" "do not hash" "a bundle's blob altered in one byte is refused"
+expect_rc 0 w "$TW" bundle import "$T/usb.wmb"
+expect_in "$OUT" "imported 3 blob(s)" "the bundle's blobs are imported"
+all_at_town "$B" && pass "every blob of the bundle is at the town" || fail "bundle blobs: $(cat "$T/why")"
+check "every blob at the town hashes to its name" hashes_match
+expect_rc 0 w "$TW" bundle import "$T/usb.wmb"
+expect_in "$OUT" "3 held already" "importing the bundle again stores nothing twice"
 
 finish
