@@ -74,7 +74,7 @@ expect "--date --service-kind --team --participants --volunteers --hours --place
 expect "--festival" wmctl record activity --festival 春节 --fe
 expect "--photo" wmctl record activity --photo a.jpg --attach s.pdf --ph
 expect "" wmctl record activity --attach s.pdf --att
-expect "get" wmctl blob ""
+expect "get prune" wmctl blob ""
 expect "" wmctl blob get ""
 expect "--out --force" wmctl blob get 5fb5a17d ""
 # --plan is a flag of site, a value of plan-done
@@ -85,7 +85,7 @@ expect "--from --epoch --json" wmctl log ""
 expect "--json" wmctl status ""
 expect "--after --compromised --id" wmctl revoke ""
 expect "export import" wmctl bundle ""
-expect "--out --since --epoch --force" wmctl bundle export ""
+expect "--out --since --epoch --no-blobs --force" wmctl bundle export ""
 expect "status" wmctl help st
 expect "--station --json" wmctl verify ""
 # reports, the county, backup and keys
