@@ -27,13 +27,11 @@
  *
  * A benchmark, not a test: it fails only if something cannot run or the
  * town does not catch up within BENCH_TIMEOUT_S (default 300) seconds.
- * This file includes <lmdb.h> and <sodium.h> directly: the limits must
- * not go through the layers they are the limits of.
+ * The limits do not go through the layers they are the limits of: the
+ * verify rate calls <sodium.h> directly, the LMDB one is bench_lmdb.c.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
-#include <lmdb.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -45,6 +43,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "bench_lmdb.h"
 #include "wm_config.h"
 #include "wm_ingest.h"
 #include "wm_stage.h"
@@ -69,11 +68,6 @@ static void die(const char *what, const char *why)
     exit(1);
 }
 
-static void check_mdb(int rc, const char *what)
-{
-    if (rc)
-        die(what, mdb_strerror(rc));
-}
 
 /* ---- limits -------------------------------------------------------- */
 
@@ -93,55 +87,25 @@ static double verify_rate(void)
     return rate;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+
+
+/* The limit's value i: 250 random bytes, the first byte varying. */
+static MDB_val random_value(size_t i, void *ctx)
 {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
+    uint8_t *vb = ctx;
+    vb[0] = (uint8_t)(i + 1);
+    return (MDB_val){MSG_BYTES, vb};
 }
 
-static double cpu_self_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* One txn of N_LMDB puts (16-byte big-endian keys, 250-byte values, as
- * wm_store_open opens an environment) + its fsynced commit; *cpu_us gets
- * the CPU microseconds it spent per record. */
+/* bench_lmdb_batch of N_LMDB 250-byte values in TMPDIR. */
 static double lmdb_batch_rate(double *cpu_us)
 {
     char dir[4096];
     const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/wmbench-lmdb.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        die("mkdtemp", strerror(errno));
-    MDB_env *env = NULL;
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
-    uint8_t kb[16] = {0}, vb[MSG_BYTES];
+    uint8_t vb[MSG_BYTES];
     randombytes_buf(vb, sizeof vb);
-    check_mdb(mdb_env_create(&env), "env create");
-    check_mdb(mdb_env_set_mapsize(env, (size_t)1024 << 20), "mapsize");
-    check_mdb(mdb_env_open(env, dir, MDB_NOTLS, 0600), "env open");
-    check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
-    check_mdb(mdb_dbi_open(txn, NULL, 0, &dbi), "dbi");
-    check_mdb(mdb_txn_commit(txn), "commit");
-    double t0 = now_s(), c0 = cpu_self_s();
-    check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
-    for (uint64_t i = 1; i <= N_LMDB; i++) {
-        for (int b = 0; b < 8; b++)
-            kb[8 + b] = (uint8_t)(i >> (56 - 8 * b));
-        vb[0] = (uint8_t)i;
-        MDB_val k = {sizeof kb, kb}, v = {sizeof vb, vb};
-        check_mdb(mdb_put(txn, dbi, &k, &v, 0), "put");
-    }
-    check_mdb(mdb_txn_commit(txn), "commit");
-    double rate = N_LMDB / (now_s() - t0);
-    *cpu_us = 1e6 * (cpu_self_s() - c0) / N_LMDB;
-    mdb_env_close(env);
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    return rate;
+    snprintf(dir, sizeof dir, "%s/wmbench-lmdb.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    return bench_lmdb_batch(dir, N_LMDB, random_value, vb, cpu_us);
 }
 
 static int cmd_limits(void)

@@ -42,13 +42,11 @@
  * and of acked) and town_pid, to cut a `perf record -k CLOCK_MONOTONIC`
  * profile to the ingest path: perf report --time T0,T1 --tid PID.
  *
- * A benchmark, not a test. Includes <lmdb.h>: the limit must not go
- * through the layers it is the limit of.
+ * A benchmark, not a test. The limit does not go through the layers it
+ * is the limit of (bench_lmdb.c).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +55,7 @@
 
 #include "sync.pb-c.h"
 #include "wm_agg.h"
+#include "bench_lmdb.h"
 #include "wm_config.h"
 #include "wm_crypto.h"
 #include "wm_ingest.h"
@@ -87,11 +86,6 @@ static void check(wm_err_t err, const char *what)
         die(what, wm_strerror(err));
 }
 
-static void check_mdb(int rc, const char *what)
-{
-    if (rc)
-        die(what, mdb_strerror(rc));
-}
 
 /* The station's log: M srecs, copied out of its store. */
 typedef struct {
@@ -143,44 +137,19 @@ static void read_log(const wm_config_t *cfg, chain_t *c)
 
 /* ---- the limit ---------------------------------------------------- */
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+
+static MDB_val chain_value(size_t i, void *ctx)
 {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
+    const chain_t *c = ctx;
+    return (MDB_val){c->len[i], c->srec[i]};
 }
 
-/* c's srecs under 16-byte big-endian keys, one txn + fsynced commit, in
- * a fresh environment in a new directory beside town_dir. */
+/* bench_lmdb_batch of c's srecs, in a new directory beside town_dir. */
 static double lmdb_limit(const char *town_dir, const chain_t *c)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s.lmdb.XXXXXX", town_dir);
-    if (!mkdtemp(dir))
-        die("mkdtemp", strerror(errno));
-    MDB_env *env = NULL;
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
-    uint8_t kb[16] = {0};
-    check_mdb(mdb_env_create(&env), "env create");
-    check_mdb(mdb_env_set_mapsize(env, (size_t)1024 << 20), "mapsize");
-    check_mdb(mdb_env_open(env, dir, MDB_NOTLS, 0600), "env open");
-    check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
-    check_mdb(mdb_dbi_open(txn, NULL, 0, &dbi), "dbi");
-    check_mdb(mdb_txn_commit(txn), "commit");
-    double t0 = clock_s(CLOCK_MONOTONIC);
-    check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
-    for (size_t i = 0; i < c->n; i++) {
-        uint64_t k = i + 1;
-        for (int b = 0; b < 8; b++)
-            kb[15 - b] = (uint8_t)(k >> (8 * b));
-        MDB_val key = {sizeof kb, kb}, val = {c->len[i], c->srec[i]};
-        check_mdb(mdb_put(txn, dbi, &key, &val, 0), "put");
-    }
-    check_mdb(mdb_txn_commit(txn), "commit");
-    double rate = (double)c->n / (clock_s(CLOCK_MONOTONIC) - t0);
-    mdb_env_close(env);
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    return rate;
+    return bench_lmdb_batch(dir, c->n, chain_value, (void *)c, NULL);
 }
 
 /* ---- the station's messages --------------------------------------- */
