@@ -149,13 +149,6 @@ wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
         wm_why(why, cap, "cannot start the verifier thread: %s", wm_strerror(err));
         goto fail;
     }
-    char bdir[PATH_MAX];
-    if (snprintf(bdir, sizeof bdir, "%s/%s", node->cfg->dir, WM_BLOB_DIRNAME) >= (int)sizeof bdir ||
-        (err = wm_blob_open(bdir, &a->blobs)) != WM_OK) {
-        wm_why(why, cap, "cannot open the blob store %s: %s", bdir, wm_strerror(err));
-        err = err == WM_OK ? WM_ETOOBIG : err;
-        goto fail;
-    }
     if ((err = wm_zap_open(net, &a->zap)) != WM_OK) {
         wm_why(why, cap, "cannot start the ZAP handler: %s", wm_net_detail());
         goto fail;
@@ -189,7 +182,6 @@ void wm_agg_close(wm_agg_t **ap)
     wm_agg_audit_close(a);
     wm_sock_close(&a->router);
     wm_sock_close(&a->zap);
-    wm_blob_close(&a->blobs);
     free(a);
     *ap = NULL;
 }

@@ -35,12 +35,12 @@ static int used_one(const wm_blobref_t *ref, void *ctx)
     used_ctx_t *uc = ctx;
     uint64_t have = 0, held = 0;
     uc->n++;
-    if (wm_blob_has(uc->a->blobs, ref->hash, &have) == WM_OK) {
+    if (wm_blob_has(uc->a->node->blobs, ref->hash, &have) == WM_OK) {
         uc->bytes += have;
         return 0;
     }
     uc->missing++;
-    if (wm_blob_part_held(uc->a->blobs, ref->hash, ref->size, &held) == WM_OK)
+    if (wm_blob_part_held(uc->a->node->blobs, ref->hash, ref->size, &held) == WM_OK)
         uc->bytes += held;
     return 0;
 }
@@ -107,11 +107,11 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
         if (!r || r->hash.len != WM_HASH_BYTES ||
             wm_blobref_get(t, p->node_no, r->hash.data, &ref) != WM_OK || ref.size != r->size)
             continue; /* no verified record of p names it (yet): not wanted now */
-        if (wm_blob_has(a->blobs, r->hash.data, NULL) == WM_OK) {
+        if (wm_blob_has(a->node->blobs, r->hash.data, NULL) == WM_OK) {
             have[nh++] = r->hash;
             continue;
         }
-        if (wm_blob_part_held(a->blobs, r->hash.data, r->size, &held) != WM_OK)
+        if (wm_blob_part_held(a->node->blobs, r->hash.data, r->size, &held) != WM_OK)
             continue;
         if (held == 0 && over_quota(a, p, route, t, r->hash.data, r->size))
             break;
@@ -155,7 +155,7 @@ static void complete(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
                      const Wm__BlobChunk *c)
 {
     char why[WM_WHY_MAX];
-    wm_err_t err = wm_blob_part_complete(a->blobs, c->hash.data, c->size, why, sizeof why);
+    wm_err_t err = wm_blob_part_complete(a->node->blobs, c->hash.data, c->size, why, sizeof why);
     if (err == WM_OK) {
         p->ps->blob_bytes_received += c->size;
         p->ps->blobs_received++;
@@ -191,12 +191,12 @@ void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
         send_ack(a, route, c, 0, 0, "not_named: no verified record of this node names it with that size");
         return;
     }
-    if (wm_blob_has(a->blobs, c->hash.data, NULL) == WM_OK) {
+    if (wm_blob_has(a->node->blobs, c->hash.data, NULL) == WM_OK) {
         wm_txn_abort(&t);
         send_ack(a, route, c, c->size, 1, "");
         return;
     }
-    err = wm_blob_part_held(a->blobs, c->hash.data, c->size, &held);
+    err = wm_blob_part_held(a->node->blobs, c->hash.data, c->size, &held);
     if (err == WM_OK && c->offset == 0 && held == 0 &&
         over_quota(a, p, route, t, c->hash.data, c->size)) {
         wm_txn_abort(&t);
@@ -208,7 +208,7 @@ void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
         return;
     }
     if (err == WM_OK)
-        err = wm_blob_part_write(a->blobs, c->hash.data, c->size, c->offset, c->data.data,
+        err = wm_blob_part_write(a->node->blobs, c->hash.data, c->size, c->offset, c->data.data,
                                  c->data.len);
     if (err != WM_OK) {
         send_ack(a, route, c, held, 0, err == WM_ETOOBIG ? "too_big: past the blob's size"

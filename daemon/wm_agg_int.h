@@ -139,7 +139,6 @@ struct wm_agg {
     wm_agg_next_fn src_next;       /* wm_agg_set_source, else the router socket */
     wm_agg_waiting_fn src_waiting;
     void *src_ctx;
-    wm_blob_t *blobs;   /* NODE/blobs: the children's blobs (wm_agg_blob.c) */
 };
 
 /* One batch taken this turn, waiting for the group commit. */

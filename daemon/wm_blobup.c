@@ -30,7 +30,6 @@ typedef struct {
 
 struct wm_blobup {
     wm_node_t *node;
-    wm_blob_t *store;
     wm_blobup_send_fn send;
     void *ctx;
     int active, paused;
@@ -61,19 +60,10 @@ static int64_t now_ms(void)
 
 wm_err_t wm_blobup_open(wm_node_t *node, wm_blobup_send_fn send, void *ctx, wm_blobup_t **out)
 {
-    char dir[PATH_MAX];
     wm_blobup_t *b = calloc(1, sizeof *b);
-    wm_err_t err = b ? WM_OK : WM_ENOMEM;
     *out = NULL;
-    if (err == WM_OK && snprintf(dir, sizeof dir, "%s/%s", node->cfg->dir, WM_BLOB_DIRNAME) >=
-                            (int)sizeof dir)
-        err = WM_ETOOBIG;
-    if (err == WM_OK)
-        err = wm_blob_open(dir, &b->store);
-    if (err != WM_OK) {
-        wm_blobup_close(&b);
-        return err;
-    }
+    if (!b)
+        return WM_ENOMEM;
     b->node = node;
     b->send = send;
     b->ctx = ctx;
@@ -85,7 +75,6 @@ void wm_blobup_close(wm_blobup_t **b)
 {
     if (!b || !*b)
         return;
-    wm_blob_close(&(*b)->store);
     free(*b);
     *b = NULL;
 }
@@ -154,7 +143,7 @@ static void want_one(wm_blobup_t *b, wm_txn_t *t, const uint8_t *hash, uint64_t 
         return;
     }
     if (b->nq >= QUEUE_MAX || wm_blobref_get(t, b->node->self, hash, &ref) != WM_OK ||
-        ref.size != size || off > size || wm_blob_has(b->store, hash, &have) != WM_OK ||
+        ref.size != size || off > size || wm_blob_has(b->node->blobs, hash, &have) != WM_OK ||
         have != size)
         return; /* not ours to send, or not here (the aggregator shows it missing) */
     q = &b->q[b->nq++];
@@ -247,7 +236,7 @@ static int offer_one(const wm_blobref_t *ref, void *ctx)
     uint64_t have = 0;
     if (ref->flags & WM_BLOBREF_CONFIRMED)
         return 0;
-    if (wm_blob_has(oc->b->store, ref->hash, &have) != WM_OK || have != ref->size)
+    if (wm_blob_has(oc->b->node->blobs, ref->hash, &have) != WM_OK || have != ref->size)
         return 0; /* not here: nothing to send (the aggregator shows it missing) */
     Wm__BlobRef *r = &oc->refs[oc->n];
     wm__blob_ref__init(r);
@@ -318,7 +307,7 @@ static int send_chunk(wm_blobup_t *b, uint32_t len)
     size_t n = 0;
     if (!buf)
         return 0;
-    if (wm_blob_read(b->store, q->hash, q->off, buf, len, &n) != WM_OK || (n == 0 && q->size)) {
+    if (wm_blob_read(b->node->blobs, q->hash, q->off, buf, len, &n) != WM_OK || (n == 0 && q->size)) {
         memmove(b->q, b->q + 1, (b->nq - 1) * sizeof *b->q); /* gone from our store */
         b->nq--;
         free(buf);
@@ -400,7 +389,7 @@ static int pending_one(const wm_blobref_t *ref, void *ctx)
         return 0;
     pc->n++;
     pc->bytes += ref->size;
-    if (wm_blob_has(pc->b->store, ref->hash, &have) != WM_OK || have != ref->size)
+    if (wm_blob_has(pc->b->node->blobs, ref->hash, &have) != WM_OK || have != ref->size)
         pc->missing++;
     return 0;
 }

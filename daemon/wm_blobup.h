@@ -34,7 +34,7 @@ typedef struct wm_blobup wm_blobup_t;
 /* Sends one message on the upstream link (wm_upstream's sender). */
 typedef wm_err_t (*wm_blobup_send_fn)(void *ctx, Wm__SyncMsg *m);
 
-/* Opens the child's side over node's blob store (NODE/blobs). */
+/* Opens the child's side over node->blobs (NODE/blobs, opened by wm_node_open). */
 WM_MUST_CHECK wm_err_t wm_blobup_open(wm_node_t *node, wm_blobup_send_fn send, void *ctx,
                                       wm_blobup_t **out);
 void wm_blobup_close(wm_blobup_t **b);

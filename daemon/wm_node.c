@@ -193,6 +193,13 @@ wm_err_t wm_node_open(const wm_config_t *cfg, int new_epoch, wm_node_t **out, ch
         goto out;
     }
     wm_store_set_map_max(n->store, cfg->map_max_mb);
+    char blobdir[PATH_MAX + 16];
+    snprintf(blobdir, sizeof blobdir, "%s/%s", cfg->dir, WM_BLOB_DIRNAME);
+    if ((err = wm_blob_open(blobdir, &n->blobs)) != WM_OK) {
+        err = why_fail(err, why, cap, "cannot open the store of evidence files %s: %s", blobdir,
+                       wm_strerror(err));
+        goto out;
+    }
     if ((err = wm_txn_begin(n->store, 1, &t)) != WM_OK ||
         (err = wm_nodeno_add(t, cfg->id, &n->self)) != WM_OK ||
         (err = wm_meta_put(t, "self", cfg->id, strlen(cfg->id))) != WM_OK) {
@@ -227,6 +234,7 @@ void wm_node_close(wm_node_t **np)
         return;
     if (n->serving) /* logged; the next start brings it up to the log */
         WM_IGNORE(guard_refresh(n));
+    wm_blob_close(&n->blobs);
     wm_store_close(&n->store);
     wm_signer_free(&n->signer);
     if (n->lock_fd >= 0)

@@ -17,11 +17,13 @@
 #include "wm_guard.h"
 #include "wm_record.h"
 #include "wm_store.h"
+#include "wm_blob.h"
 #include "wm_validate.h"
 
 typedef struct {
     const wm_config_t *cfg;  /* borrowed; outlives the node */
     wm_store_t *store;
+    wm_blob_t *blobs;        /* the node's evidence files (NODE/blobs, wm_blob.h) */
     wm_signer_t *signer;
     uint32_t self;           /* node number of this node's own log */
     wm_head_t head;          /* head of the current epoch */

@@ -75,7 +75,6 @@ typedef struct {
     wm_agg_t *agg;          /* aggregators (listen set) */
     wm_upstream_t *up;      /* nodes with an upstream */
     wm_sock_t *up_sock;     /* the upstream socket registered with loop */
-    wm_blob_t *blobs;       /* the node's evidence files (NODE/blobs) */
     uint64_t idle_sig;      /* what the node last did (idle_trim) */
     int64_t idle_since_ms;  /* when idle_sig last changed */
     int trimmed;            /* memory given back since then */
@@ -193,7 +192,7 @@ static void op_append(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
     const char *field = "";
     char why[WM_WHY_MAX] = "";
     /* A record names only files the store holds durably (wm_evidence.h). */
-    wm_err_t err = wm_evidence_check(d->blobs, c->req->append, &field, why, sizeof why);
+    wm_err_t err = wm_evidence_check(d->node->blobs, c->req->append, &field, why, sizeof why);
     if (err != WM_OK) {
         ctl_fail(c, err, field, why);
         return;
@@ -371,7 +370,7 @@ static void op_blob_put(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
     const char *field = "";
     char why[WM_WHY_MAX] = "";
     (void)t;
-    wm_err_t err = wm_evidence_put(d->blobs, c->req->blob_put, &c->reply.blob_held, &field, why,
+    wm_err_t err = wm_evidence_put(d->node->blobs, c->req->blob_put, &c->reply.blob_held, &field, why,
                                    sizeof why);
     if (err != WM_OK)
         ctl_fail(c, err, field, why);
@@ -384,7 +383,7 @@ static void op_blob_get(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
     uint8_t *data = NULL;
     size_t len = 0;
     (void)t;
-    wm_err_t err = wm_evidence_get(d->blobs, c->req->blob_get, &data, &len, &c->reply.blob_size,
+    wm_err_t err = wm_evidence_get(d->node->blobs, c->req->blob_get, &data, &len, &c->reply.blob_size,
                                    why, sizeof why);
     if (err != WM_OK) {
         ctl_fail(c, err, "hash", why);
@@ -877,13 +876,6 @@ int main(int argc, char **argv)
         wm_error(_("refusing to start: %s"), why);
         return err == WM_EFORK ? 3 : 1;
     }
-    char blobdir[PATH_MAX + 16];
-    snprintf(blobdir, sizeof blobdir, "%s/%s", d.cfg.dir, WM_BLOB_DIRNAME);
-    if ((err = wm_blob_open(blobdir, &d.blobs)) != WM_OK) {
-        wm_error(_("refusing to start: cannot open the store of evidence files %s: %s"), blobdir,
-                 wm_strerror(err));
-        goto out;
-    }
     if (daemon_open_sockets(&d) != WM_OK)
         goto out;
     rc = daemon_serve(&d);
@@ -894,7 +886,6 @@ out:
     wm_sock_close(&d.ctl);
     unlink(d.cfg.control);
     wm_net_free(&d.net);
-    wm_blob_close(&d.blobs);
     wm_node_close(&d.node);
     return rc;
 }
