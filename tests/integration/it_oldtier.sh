@@ -32,24 +32,7 @@ old() { WMCTL=$OLD_WMCTL WMSYNCD=$OLD_WMSYNCD "$@"; }
 # $WMCTL) has every figure of the stations' records.
 equals_truth() {
     w "$1" rollup --period 2024-05 --format json >"$T/eq.json" 2>"$T/why" || return 1
-    python3 - "$T/eq.json" "$2" >"$T/why" <<'EOF'
-import json, sys
-j = json.load(open(sys.argv[1]))
-want = {}
-for line in open(sys.argv[2]):
-    for k, v in json.loads(line)["months"].get("2024-05", {}).items():
-        want[k] = want.get(k, 0) + v
-def get(path):
-    v = j["totals"]
-    for p in path.split("."):
-        v = v.get(p) if isinstance(v, dict) else None
-    return v
-bad = ["%s: report %s, records %s" % (k, get(k), v) for k, v in sorted(want.items()) if get(k) != v]
-if len(j["stations"]) != 1:
-    bad.append("%d rows, want the one town" % len(j["stations"]))
-print("; ".join(bad) if bad else "%d figures equal" % len(want))
-sys.exit(1 if bad else 0)
-EOF
+    "$TRUTH_EQUAL" "$T/eq.json" "$2" 2024-05 1 >"$T/why"
 }
 
 # tree COUNTY_RUNNER TOWN_RUNNER TAG: a county and a town under it, each

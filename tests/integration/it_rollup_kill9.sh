@@ -24,24 +24,8 @@
 
 ROUNDS=${ROLLUP_ROUNDS:-$((10 + RANDOM % 11))}
 PERIOD=2000-01-01..2100-12-31
-PORT=$(free_port) || { fail "no free port"; finish; }
-TW=$T/town
-init_town "$TW" xx/longhua "$PORT" || finish
-KEY=$(town_key "$TW")
-declare -A PID
-for s in a b; do
-    init_station "$T/$s" "xx/longhua/$s" "$PORT" "$KEY" || finish
-    : >"$T/acc.$s"
-done
-start_daemon "$TW"
-TPID=$DPID
-wait_ready "$TW" || finish
-for s in a b; do enroll "$T/$s" "$TW" || finish; done
-for s in a b; do
-    start_daemon "$T/$s"
-    PID[$s]=$DPID
-    wait_ready "$T/$s" || finish
-done
+run_town_ab || finish
+for s in a b; do : >"$T/acc.$s"; done
 
 CATS=(theme_lecture theory_education party_training civilization_practice culture_sports
     volunteer_service)

@@ -20,25 +20,8 @@
 . "$(dirname "$0")/it_sync_lib.sh"
 
 ROUNDS=${ROUNDS:-50}
-PORT=$(free_port) || { fail "no free port"; finish; }
-TW=$T/town
-init_town "$TW" xx/longhua "$PORT" || finish
-KEY=$(town_key "$TW")
-declare -A PID
-for s in a b; do
-    init_station "$T/$s" "xx/longhua/$s" "$PORT" "$KEY" || finish
-    : >"$T/acc.$s"
-    : >"$T/att.$s"
-done
-start_daemon "$TW"
-TPID=$DPID
-wait_ready "$TW" || finish
-for s in a b; do enroll "$T/$s" "$TW" || finish; done
-for s in a b; do
-    start_daemon "$T/$s"
-    PID[$s]=$DPID
-    wait_ready "$T/$s" || finish
-done
+run_town_ab || finish
+for s in a b; do : >"$T/acc.$s"; : >"$T/att.$s"; done
 
 # writer NAME: records at station NAME until $T/stop exists. A record is
 # "accepted" only if wmctl exited 0; one whose daemon died under it is

@@ -65,6 +65,29 @@ orders_town() {
     enroll "$A" "$TW" && enroll "$B" "$TW"
 }
 
+# run_town_ab: the kill tests' town xx/longhua ($TW on $PORT, running as
+# $TPID) and its stations xx/longhua/a and xx/longhua/b in $T/a and $T/b,
+# enrolled and running as ${PID[a]} and ${PID[b]}. Returns 1 (and has said
+# why) on failure.
+run_town_ab() {
+    local s
+    declare -gA PID
+    PORT=$(free_port) || { fail "no free port"; return 1; }
+    TW=$T/town
+    init_town "$TW" xx/longhua "$PORT" || return 1
+    KEY=$(town_key "$TW")
+    for s in a b; do init_station "$T/$s" "xx/longhua/$s" "$PORT" "$KEY" || return 1; done
+    start_daemon "$TW"
+    TPID=$DPID
+    wait_ready "$TW" "$TPID" || return 1
+    for s in a b; do enroll "$T/$s" "$TW" || return 1; done
+    for s in a b; do
+        start_daemon "$T/$s"
+        PID[$s]=$DPID
+        wait_ready "$T/$s" "${PID[$s]}" || return 1
+    done
+}
+
 # town_key TOWNDIR: the town's Curve25519 public key (hex).
 town_key() { cat "$1/keys/curve.pub"; }
 

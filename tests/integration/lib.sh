@@ -189,6 +189,8 @@ is_json_format() {
 
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ROLLUP_SCHEMA=$SRC_DIR/docs/rollup.schema.json
+# truth_equal.py ROLLUP TRUTH MONTH [ROWS]: a rollup against sim_town's truth.
+TRUTH_EQUAL=$SRC_DIR/tests/integration/truth_equal.py
 # Debian's python3 with python3-jsonschema (packaging/deps.sh), where it is.
 SCHEMA_PY=/usr/bin/python3
 [ -x "$SCHEMA_PY" ] || SCHEMA_PY=python3
