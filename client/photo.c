@@ -212,36 +212,68 @@ out:
     return rc;
 }
 
+wm_err_t photo_prepare_mem(const uint8_t *in, size_t in_len, const char *name, int max_px,
+                           photo_t *out, char *why, size_t cap)
+{
+    wm_err_t rc = WM_OK;
+    photo_t p = {.in_bytes = in_len};
+    if (in_len > PHOTO_IN_MAX) {
+        snprintf(why, cap, "%s is %zu bytes; at most %u are read", name, in_len, PHOTO_IN_MAX);
+        rc = WM_ETOOBIG;
+    } else if (in_len >= strlen(PDF_MAGIC) && !memcmp(in, PDF_MAGIC, strlen(PDF_MAGIC))) {
+        if ((p.data = malloc(in_len)) != NULL) {
+            memcpy(p.data, in, in_len);
+            p.len = in_len;
+            p.media_type = "application/pdf";
+        } else {
+            rc = WM_ENOMEM;
+        }
+    } else if (!vips_ready()) {
+        vips_why(why, cap, "libvips could not start");
+        rc = WM_EIO;
+    } else if ((rc = normalise(in, in_len, max_px, &p, why, cap)) == WM_OK &&
+               (rc = photo_dhash(p.data, p.len, &p.dhash)) != WM_OK) {
+        snprintf(why, cap, "cannot read back the normalised image of %s", name);
+        photo_free(&p);
+    }
+    if (rc == WM_OK)
+        *out = p;
+    return rc;
+}
+
 wm_err_t photo_prepare(const char *path, int max_px, photo_t *out, char *why, size_t cap)
 {
     wm_err_t rc;
     uint8_t *in = NULL;
     size_t in_len = 0;
-    photo_t p = {0};
-    if ((rc = slurp(path, &in, &in_len, why, cap)) != WM_OK)
-        goto out;
-    p.in_bytes = in_len;
-    if (in_len >= strlen(PDF_MAGIC) && !memcmp(in, PDF_MAGIC, strlen(PDF_MAGIC))) {
-        p.data = in, p.len = in_len, in = NULL;
-        p.media_type = "application/pdf";
-        *out = p;
-        goto out;
-    }
-    if (!vips_ready()) {
-        vips_why(why, cap, "libvips could not start");
-        rc = WM_EIO;
-        goto out;
-    }
-    if ((rc = normalise(in, in_len, max_px, &p, why, cap)) != WM_OK)
-        goto out;
-    if ((rc = photo_dhash(p.data, p.len, &p.dhash)) != WM_OK) {
-        snprintf(why, cap, "cannot read back the normalised image of %s", path);
-        photo_free(&p);
-        goto out;
-    }
-    *out = p;
-out:
+    if ((rc = slurp(path, &in, &in_len, why, cap)) == WM_OK)
+        rc = photo_prepare_mem(in, in_len, path, max_px, out, why, cap);
     free(in);
+    return rc;
+}
+
+wm_err_t photo_thumb(const uint8_t *data, size_t len, int px, uint8_t **out, size_t *out_len)
+{
+    wm_err_t rc = WM_EINVAL;
+    VipsImage *t = NULL;
+    void *buf = NULL;
+    size_t n = 0;
+    if (!vips_ready() || px < 1 ||
+        vips_thumbnail_buffer((void *)data, len, &t, px, "height", px, "size", VIPS_SIZE_DOWN,
+                              NULL) ||
+        vips_jpegsave_buffer(t, &buf, &n, "Q", PHOTO_THUMB_Q, "strip", TRUE, NULL))
+        goto out;
+    if (!(*out = malloc(n))) {
+        rc = WM_ENOMEM;
+        goto out;
+    }
+    memcpy(*out, buf, n);
+    *out_len = n;
+    rc = WM_OK;
+out:
+    vips_error_clear();
+    g_free(buf);
+    VIPS_UNREF(t);
     return rc;
 }
 

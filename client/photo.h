@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * photo — an evidence file made ready to store (issue 12 item 1), the only
- * code of the project that uses libvips: wmctl links it (and the bench);
- * the daemon never decodes an image, it only stores bytes under their hash.
+ * code of the project that uses libvips: wmctl and wmweb link it (and the
+ * bench), so a photo recorded from the console and one recorded with
+ * `wmctl record --photo` are the same bytes; the daemon never decodes an
+ * image, it only stores bytes under their hash. It also makes the small
+ * thumbnail a station keeps of a photo it prunes (photo_thumb).
  *
  * An image (JPEG, PNG, WebP, HEIF, anything the installed libvips loads)
  * is normalised: the EXIF orientation applied, shrunk so that its longest
@@ -41,6 +44,8 @@
 /* Most pixels of an input picture: 200-MP phones exist; a small file that
  * claims far more (a decompression bomb) is refused before it is decoded. */
 #define PHOTO_PIXELS_MAX (256ull * 1000 * 1000)
+#define PHOTO_THUMB_PX 160    /* longest side of a pruned photo's thumbnail */
+#define PHOTO_THUMB_Q 75      /* its JPEG quality: some 5-8 KB */
 
 typedef struct {
     uint8_t *data;          /* the bytes to store, malloc'd: photo_free */
@@ -60,6 +65,18 @@ typedef struct {
  * PHOTO_IN_MAX, or more than PHOTO_PIXELS_MAX pixels), WM_ENOMEM. */
 WM_MUST_CHECK wm_err_t photo_prepare(const char *path, int max_px, photo_t *out, char *why,
                                      size_t cap);
+
+/* The same from len bytes in memory (in: the caller's; name says what
+ * they are in a message, e.g. the uploaded file's name). */
+WM_MUST_CHECK wm_err_t photo_prepare_mem(const uint8_t *in, size_t len, const char *name,
+                                         int max_px, photo_t *out, char *why, size_t cap);
+
+/* A JPEG (quality PHOTO_THUMB_Q, no metadata) of the image data (an
+ * encoded image, e.g. a stored photo) whose longest side is at most px
+ * (never enlarged): *out malloc'd (the caller frees) of *out_len bytes.
+ * WM_EINVAL if libvips cannot decode data, WM_ENOMEM. */
+WM_MUST_CHECK wm_err_t photo_thumb(const uint8_t *data, size_t len, int px, uint8_t **out,
+                                   size_t *out_len);
 
 /* Releases out->data; accepts a zeroed or freed photo_t. */
 void photo_free(photo_t *p);
