@@ -439,6 +439,7 @@ static int recount(const audit_t *a, const wm_period_t *p, const json_t *rep, in
                            .aggregator = 1,
                            .cadence_days = a->w->cfg.cadence_days,
                            .date_tolerance_days = a->w->cfg.blobs_date_days,
+                           .photos_from = a->w->cfg.blobs_photos_from,
                            .silent_days = a->w->cfg.silent_days,
                            .review_days = a->w->cfg.review_days,
                            .today = wm_date_today(),

@@ -273,7 +273,13 @@ static void photo_text(const json_t *j, const json_t *p, const char *k, const ch
 {
     const char *h = str(p, "hash");
     int across = json_is_true(json_object_get(p, "across"));
-    if (strcmp(k, "activity_without_photo") == 0)
+    if (strcmp(k, "activity_without_photo") == 0 && str(p, "from")[0] && zh)
+        add(buf, cap, len, "%s有%" PRId64 "场活动没有照片（自%s起要求照片）", st, num(p, "count"),
+            str(p, "from"));
+    else if (strcmp(k, "activity_without_photo") == 0 && str(p, "from")[0])
+        add(buf, cap, len, "%s: %" PRId64 " activities without a photo (photos required from %s)",
+            st, num(p, "count"), str(p, "from"));
+    else if (strcmp(k, "activity_without_photo") == 0) /* a town of an older build */
         add(buf, cap, len, zh ? "%s有%" PRId64 "场活动没有照片"
                               : "%s: %" PRId64 " activities without a photo",
             st, num(p, "count"));

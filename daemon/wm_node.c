@@ -638,6 +638,7 @@ wm_err_t wm_node_publish(wm_node_t *n, const char *period, int aggregator, int b
                           .aggregator = aggregator,
                           .cadence_days = n->cfg->cadence_days,
                           .date_tolerance_days = n->cfg->blobs_date_days,
+                          .photos_from = n->cfg->blobs_photos_from,
                           .silent_days = n->cfg->silent_days,
                           .review_days = n->cfg->review_days,
                           .today = wm_date_today(),

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wm_date.h"
 #include "wm_i18n.h"
 #include "wm_nodedir.h"
 #include "wm_quota.h"
@@ -100,7 +101,7 @@ static int entry_known(load_ctx_t *lc, const char *section, const char *key)
                     {"sync", "heartbeat_s"},    {"sync", "dead_link_s"},
                     {"sync", "handshake_s"},    {"sync", "keepalive_s"},
                     {"blobs", "max_px"},        {"blobs", "date_tolerance_days"},
-                    {"blobs", "keep_days"},
+                    {"blobs", "keep_days"},     {"blobs", "photos_required_from"},
                     {NULL, NULL}};
     int known_section = 0;
     for (k = keys; k->section; k++) {
@@ -225,6 +226,13 @@ static int set_number(load_ctx_t *lc, const char *key, const char *value)
                              "(got \"%s\")%s"),
                        value, "");
         c->blobs_date_days = (unsigned)v;
+    } else if (strcmp(key, "photos_required_from") == 0) {
+        if (value[0] && wm_date_parse(value, &c->blobs_photos_from) != WM_OK)
+            return bad(lc, _("photos_required_from must be a date YYYY-MM-DD, or empty for each "
+                             "station's first activity with a photo (got \"%s\")%s"),
+                       value, "");
+        if (!value[0])
+            c->blobs_photos_from = 0;
     } else if (strcmp(key, "peer_lines") == 0 || strcmp(key, "peer_window") == 0) {
         if (parse_whole(value, &v) || v < 1 || v > 86400)
             return bad(lc, _("%s must be a whole number from 1 to 86400 (got \"%s\")"), key, value);

@@ -78,6 +78,9 @@ typedef struct {
                                   this may be pruned (wmctl blob prune); 0: never (365) */
     unsigned blobs_date_days;  /* [blobs] date_tolerance_days: a photo taken further than this
                                 * from its activity's date is a finding (3) */
+    uint32_t blobs_photos_from; /* [blobs] photos_required_from, YYYYMMDD: activities dated
+                                 * before it are never "without a photo"; 0 (unset): each
+                                 * station's first activity with a photo (wm_evidcheck.h) */
     char web_listen[256];      /* [web] listen: ADDRESS:PORT wmweb serves */
     char web_tls_cert[PATH_MAX]; /* [web] PEM certificate, "" for plain HTTP (loopback only) */
     char web_tls_key[PATH_MAX];  /* [web] its PEM private key */

@@ -19,12 +19,21 @@ typedef struct {
     uint8_t hash[WM_HASH_BYTES];
 } photo_t;
 
+/* An activity of the period without a photo: a finding only if it is
+ * dated on or after its station's start (known once the log is read). */
+typedef struct {
+    uint32_t st, date;
+} bare_t;
+
 typedef struct {
     wm_txn_t *t;
     const wm_period_t *p;
     uint32_t st, node;
     photo_t *v;
     size_t n, cap;
+    bare_t *bare;
+    size_t nbare, capbare;
+    uint32_t *first;              /* per station: its first activity with a photo, 0 none */
     uint64_t *no_photo, *undated; /* per station, activities in the period */
     wm_err_t err;
 } scan_t;
@@ -47,8 +56,22 @@ static int add_photo(scan_t *c, const photo_t *ph)
     return 1;
 }
 
-/* One record of a station's log: an activity up to the period's end, not
- * voided, gives its photos. */
+static int add_bare(scan_t *c, uint32_t date)
+{
+    if (c->nbare == c->capbare) {
+        size_t cap = c->capbare ? 2 * c->capbare : 64;
+        bare_t *v = realloc(c->bare, cap * sizeof *v);
+        if (!v)
+            return 0;
+        c->bare = v, c->capbare = cap;
+    }
+    c->bare[c->nbare++] = (bare_t){c->st, date};
+    return 1;
+}
+
+/* One record of a station's log: an activity not voided gives its photos
+ * (up to the period's end) and the date its station's photos start (any
+ * date). */
 static int scan_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
 {
     scan_t *c = ctx;
@@ -58,7 +81,7 @@ static int scan_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
     if (wm_record_decode(v->bytes, v->len, &r) != WM_OK)
         return 0; /* counted nowhere, as in the figures */
     const Wm__Activity *a = r->body_case == WM__RECORD__BODY_ACTIVITY ? r->activity : NULL;
-    if (!a || a->date > c->p->to)
+    if (!a)
         goto out;
     wm_err_t err = wm_ref_get(c->t, c->node, epoch, seq, 'v', &be, &bs);
     if (err == WM_OK)
@@ -73,6 +96,10 @@ static int scan_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
         const Wm__Attachment *x = a->attachments[i];
         if (x->role != WM__ATTACHMENT_ROLE__PHOTO || x->hash.len != WM_HASH_BYTES)
             continue;
+        if (!c->first[c->st] || a->date < c->first[c->st])
+            c->first[c->st] = a->date;
+        if (a->date > c->p->to)
+            continue;
         photo_t ph = {.st = c->st, .epoch = epoch, .seq = seq, .date = a->date,
                       .taken_at = x->taken_at, .dhash = x->dhash};
         memcpy(ph.hash, x->hash.data, WM_HASH_BYTES);
@@ -85,8 +112,11 @@ static int scan_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
         if (in_period(c, a->date) && x->taken_at == 0)
             c->undated[c->st]++;
     }
-    if (in_period(c, a->date) && photos == 0)
-        c->no_photo[c->st]++;
+    if (in_period(c, a->date) && photos == 0 && !add_bare(c, a->date)) {
+        c->err = WM_ENOMEM;
+        wm_record_free(&r);
+        return 1;
+    }
 out:
     wm_record_free(&r);
     return 0;
@@ -103,6 +133,27 @@ static json_t *activity_json(const wm_evid_station_t *v, const photo_t *ph)
 static int same_activity(const photo_t *a, const photo_t *b)
 {
     return a->st == b->st && a->epoch == b->epoch && a->seq == b->seq;
+}
+
+/* activity_without_photo: the activities of the period without a photo
+ * dated on or after their station's start (from, if set, else the date of
+ * the station's first activity with a photo; a station that never showed
+ * one has none), one problem per station, with the start it used. */
+static void without_photo(const wm_evid_station_t *v, size_t n, scan_t *c, uint32_t from,
+                          json_t *problems)
+{
+    char d[11];
+    for (size_t i = 0; i < c->nbare; i++) {
+        uint32_t start = from ? from : c->first[c->bare[i].st];
+        if (start && c->bare[i].date >= start)
+            c->no_photo[c->bare[i].st]++;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (c->no_photo[i])
+            json_array_append_new(
+                problems, json_pack("{s:s, s:s, s:I, s:s}", "kind", "activity_without_photo",
+                                    "station", v[i].id, "count", (json_int_t)c->no_photo[i],
+                                    "from", wm_date_format(from ? from : c->first[i], d)));
 }
 
 /* Counted findings, one problem per station. */
@@ -227,14 +278,15 @@ static int near_dups(const wm_evid_station_t *v, const scan_t *c, json_t *proble
 }
 
 wm_err_t wm_evid_problems(wm_txn_t *t, const wm_evid_station_t *v, size_t n,
-                          const wm_period_t *p, unsigned tol_days, json_t *problems,
-                          const char **bad_id)
+                          const wm_period_t *p, unsigned tol_days, uint32_t photos_from,
+                          json_t *problems, const char **bad_id)
 {
     scan_t c = {.t = t, .p = p, .err = WM_OK};
     wm_err_t err = WM_OK;
     c.no_photo = calloc(n + 1, sizeof *c.no_photo);
     c.undated = calloc(n + 1, sizeof *c.undated);
-    if (!c.no_photo || !c.undated) {
+    c.first = calloc(n + 1, sizeof *c.first);
+    if (!c.no_photo || !c.undated || !c.first) {
         err = WM_ENOMEM;
         goto out;
     }
@@ -250,7 +302,7 @@ wm_err_t wm_evid_problems(wm_txn_t *t, const wm_evid_station_t *v, size_t n,
             goto out;
         }
     }
-    per_station(v, n, c.no_photo, "activity_without_photo", problems);
+    without_photo(v, n, &c, photos_from, problems);
     per_station(v, n, c.undated, "photo_undated", problems);
     date_mismatch(v, &c, tol_days, problems);
     if (c.n)
@@ -260,6 +312,8 @@ wm_err_t wm_evid_problems(wm_txn_t *t, const wm_evid_station_t *v, size_t n,
         err = WM_ENOMEM;
 out:
     free(c.v);
+    free(c.bare);
+    free(c.first);
     free(c.no_photo);
     free(c.undated);
     return err;

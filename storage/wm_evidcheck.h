@@ -12,7 +12,16 @@
  * 10^4 of them: milliseconds); voided activities do not count.
  *
  * The problems (docs/rollup-json.md), for activities dated in the period:
- *   activity_without_photo  {station, count}: activities with no photo
+ *   activity_without_photo  {station, count, from}: activities without a
+ *                           photo dated on or after `from`, the date
+ *                           photos are required from: [blobs]
+ *                           photos_required_from if set, else the date of the
+ *                           station's first (not voided) activity with a
+ *                           photo, whenever it was recorded — so the history
+ *                           of a station from before it had photos is never
+ *                           flagged, and a station that never sent one has
+ *                           no such finding; derived from the signed records
+ *                           alone, the same at any node holding the log
  *   photo_undated           {station, count}: photos without a capture date
  *                           (a finding of its own, never a mismatch)
  *   photo_date_mismatch     {station, epoch, seq, date, taken, days_off, hash}: a photo
@@ -50,11 +59,13 @@ typedef struct {
 
 /* Appends to problems the findings above over stations v[0..n) for period
  * p, with tol_days the capture-date tolerance ([blobs]
- * date_tolerance_days). WM_OK, or the error of a read that failed (the
+ * date_tolerance_days) and photos_from the date photos are required from
+ * (YYYYMMDD, [blobs] photos_required_from; 0: each station's first). WM_OK, or the error of a read that failed (the
  * caller reports none: a report is complete or there is none); *bad_id
  * then names the station whose log could not be read. */
 WM_MUST_CHECK wm_err_t wm_evid_problems(wm_txn_t *t, const wm_evid_station_t *v, size_t n,
                                         const wm_period_t *p, unsigned tol_days,
-                                        json_t *problems, const char **bad_id);
+                                        uint32_t photos_from, json_t *problems,
+                                        const char **bad_id);
 
 #endif

@@ -592,7 +592,8 @@ static WM_MUST_CHECK wm_err_t evidence_problems(build_t *b)
     for (size_t i = 0; i < b->ss.n; i++)
         if (!b->ss.v[i].quiet)
             v[n++] = (wm_evid_station_t){b->ss.v[i].node, b->ss.v[i].id};
-    wm_err_t err = wm_evid_problems(b->t, v, n, b->p, b->o->date_tolerance_days, b->problems,
+    wm_err_t err = wm_evid_problems(b->t, v, n, b->p, b->o->date_tolerance_days,
+                                    b->o->photos_from, b->problems,
                                     &bad);
     free(v);
     return err == WM_OK ? WM_OK : read_fail(b->t, b->o, err, bad, "the activities' photos");

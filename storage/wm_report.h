@@ -35,6 +35,8 @@ typedef struct {
     unsigned silent_days;         /* "not synced" after this many days, default 7 */
     unsigned date_tolerance_days; /* [blobs]: a photo's capture date this far from its
                                    * activity's is a problem (wm_evidcheck.h), default 3 */
+    uint32_t photos_from;         /* [blobs] photos_required_from, YYYYMMDD; 0: each
+                                   * station's first photo (wm_evidcheck.h) */
     unsigned review_days;         /* a need unreviewed longer is a problem; 0: 7 */
     uint32_t today;               /* YYYYMMDD */
     int64_t now;                  /* unix seconds */

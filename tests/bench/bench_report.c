@@ -51,6 +51,7 @@ int main(int argc, char **argv)
     wm_report_opts_t o = {.id = cfg.id, .name = cfg.name, .role = wm_role_name(cfg.role),
                           .aggregator = cfg.listen[0] != 0, .cadence_days = cfg.cadence_days,
                           .date_tolerance_days = cfg.blobs_date_days,
+                          .photos_from = cfg.blobs_photos_from,
                           .silent_days = cfg.silent_days, .today = wm_date_today(),
                           .now = (int64_t)time(NULL), .why = why, .why_cap = sizeof why};
     double *ms = calloc((size_t)n, sizeof *ms);

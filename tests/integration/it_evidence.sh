@@ -136,4 +136,34 @@ expect_in "$OUT" "near-identical photos" "and the near-identical pair"
 expect_rc 0 w "$TD" rollup --period 2024-03
 expect_in "$OUT" "同一张照片用于多场活动" "the table names the problem kind"
 [ "${WM_IT_VERBOSE:-0}" = 1 ] && grep -n "照片" "$T/report.zh"
+# When photos are required from (issue 12: an upgraded town must not see its
+# whole history flagged). By default each station's first activity with a
+# photo starts it: a0 (xinhe, 03-01) and b0 (back, 03-02) predate their
+# stations' first photos (03-05, 03-08) and are not flagged, a5 (03-20)
+# still is. [blobs] photos_required_from = 2024-03-01 at the town flags
+# all three; = 2024-03-21, none.
+act "$A" 2024-03-01 a0
+act "$B" 2024-03-02 b0
+poll 30 "both stations synced again" synced "$TD" "$A" "$B"
+same() { if [ "$1" = "$2" ]; then pass "$3"; else fail "$3: got '$1', want '$2'"; fi; }
+nophoto() { # nophoto FILE → "station:count:from ..." of activity_without_photo
+    python3 -c 'import json,sys; print(" ".join(sorted("%s:%d:%s" % (p["station"].split("/")[-1], p["count"], p.get("from")) for p in json.load(open(sys.argv[1]))["problems"] if p["kind"] == "activity_without_photo")))' "$1"
+}
+expect_rc 0 w "$TD" rollup --period 2024-03 --format json --out "$T/from0.json"
+same "$(nophoto "$T/from0.json")" "xinhe:1:2024-03-05" \
+    "default: history before each station's first photo is not flagged, a5 after it is"
+expect_rc 0 w "$TD" report --period 2024-03 --lang en
+expect_in "$OUT" "photos required from 2024-03-05" "the report says from when photos are required"
+expect_rc 0 w "$TD" report --period 2024-03 --lang zh
+expect_in "$OUT" "自2024-03-05起要求照片" "in Chinese too"
+printf '\n[blobs]\nphotos_required_from = 2024-03-01\n' >>"$TD/wmsync.conf"
+expect_rc 0 w "$TD" rollup --period 2024-03 --format json --out "$T/from1.json"
+same "$(nophoto "$T/from1.json")" "back:1:2024-03-01 xinhe:2:2024-03-01" \
+    "photos_required_from = 2024-03-01: every activity from then without a photo"
+sed -i 's/^photos_required_from = .*/photos_required_from = 2024-03-21/' "$TD/wmsync.conf"
+expect_rc 0 w "$TD" rollup --period 2024-03 --format json --out "$T/from2.json"
+same "$(nophoto "$T/from2.json")" "" "photos_required_from = 2024-03-21: none before it"
+sed -i 's/^photos_required_from = .*/photos_required_from = 21.3.2024/' "$TD/wmsync.conf"
+expect_rc 2 w "$TD" rollup --period 2024-03 --format json --out "$T/from3.json"
+expect_in "$ERR" "photos_required_from" "a bad date names the key"
 finish

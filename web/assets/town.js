@@ -262,8 +262,10 @@ function photoText(j, p, st, zh) {
   var h = (p.hash || "").slice(0, 12), days = Math.abs(p.days_off || 0);
   var across = p.across ? (zh ? "不同站点的" : "different stations' ") : "";
   switch (p.kind) {
-  case "activity_without_photo":
-    return zh ? st + "有" + p.count + "场活动没有照片" : st + ": " + p.count + " activities without a photo";
+  case "activity_without_photo": /* "from": the date photos are required from (older towns: none) */
+    return zh ? st + "有" + p.count + "场活动没有照片" + (p.from ? "（自" + p.from + "起要求照片）" : "")
+              : st + ": " + p.count + " activities without a photo" +
+                (p.from ? " (photos required from " + p.from + ")" : "");
   case "photo_undated":
     return zh ? st + "有" + p.count + "张活动照片没有拍摄日期（无法核对）"
               : st + ": " + p.count + " photos without a capture date (cannot be checked)";
