@@ -85,28 +85,50 @@ complete:
     return rc;
 }
 
-wm_err_t wm_evidence_get(const wm_blob_t *bs, const Wm__BlobGet *g, uint8_t **data, size_t *len,
-                         uint64_t *size, char *why, size_t cap)
+/* Why a file is not here: never held, or pruned (a thumbnail is kept). */
+static void not_held(const wm_blob_t *bs, const uint8_t *hash, int thumb, int *pruned, char *why,
+                     size_t cap)
+{
+    char h[13];
+    *pruned = !thumb && wm_blob_thumb_has(bs, hash, NULL) == WM_OK;
+    if (*pruned)
+        wm_why(why, cap,
+               "file %s… was pruned at this node after its town confirmed it holds it: get it "
+               "from the town; its thumbnail is kept here (wmctl blob get HASH --thumb)",
+               short_hex(hash, h));
+    else if (thumb)
+        wm_why(why, cap, "no thumbnail of file %s… is kept at this node (only pruned photos "
+                         "have one)",
+               short_hex(hash, h));
+    else
+        wm_why(why, cap, "file %s… is not held at this node", short_hex(hash, h));
+}
+
+static wm_err_t get_named(const wm_blob_t *bs, const Wm__BlobGet *g, int thumb, uint8_t **data,
+                          size_t *len, uint64_t *size, int *pruned, char *why, size_t cap)
 {
     wm_err_t rc;
     uint8_t *buf = NULL;
     size_t n = 0;
     char h[13];
+    *pruned = 0;
     if (g->hash.len != WM_HASH_BYTES || g->max == 0 || g->max > WM_EVIDENCE_CHUNK) {
         wm_why(why, cap, "blob_get: hash must be %d bytes and max 1 to %u", WM_HASH_BYTES,
                WM_EVIDENCE_CHUNK);
         return WM_EINVAL;
     }
-    if ((rc = wm_blob_has(bs, g->hash.data, size)) != WM_OK) {
+    rc = thumb ? wm_blob_thumb_has(bs, g->hash.data, size) : wm_blob_has(bs, g->hash.data, size);
+    if (rc != WM_OK) {
         if (rc == WM_ENOTFOUND)
-            wm_why(why, cap, "file %s… is not held at this node", short_hex(g->hash.data, h));
+            not_held(bs, g->hash.data, thumb, pruned, why, cap);
         else
             wm_why(why, cap, "cannot read the store: %s", wm_strerror(rc));
         return rc;
     }
     if (!(buf = malloc(g->max)))
         return WM_ENOMEM;
-    rc = wm_blob_read(bs, g->hash.data, g->offset, buf, g->max, &n);
+    rc = thumb ? wm_blob_thumb_read(bs, g->hash.data, g->offset, buf, g->max, &n)
+               : wm_blob_read(bs, g->hash.data, g->offset, buf, g->max, &n);
     if (rc != WM_OK) {
         wm_why(why, cap, "cannot read file %s…: %s", short_hex(g->hash.data, h), wm_strerror(rc));
         free(buf);
@@ -114,6 +136,19 @@ wm_err_t wm_evidence_get(const wm_blob_t *bs, const Wm__BlobGet *g, uint8_t **da
     }
     *data = buf, *len = n;
     return WM_OK;
+}
+
+wm_err_t wm_evidence_get(const wm_blob_t *bs, const Wm__BlobGet *g, uint8_t **data, size_t *len,
+                         uint64_t *size, char *why, size_t cap)
+{
+    int pruned = 0;
+    return get_named(bs, g, 0, data, len, size, &pruned, why, cap);
+}
+
+wm_err_t wm_evidence_read(const wm_blob_t *bs, const Wm__BlobGet *g, int thumb, uint8_t **data,
+                          size_t *len, uint64_t *size, int *pruned, char *why, size_t cap)
+{
+    return get_named(bs, g, thumb, data, len, size, pruned, why, cap);
 }
 
 wm_err_t wm_evidence_check(const wm_blob_t *bs, const wm_record_t *body, const char **field,

@@ -46,6 +46,15 @@ WM_MUST_CHECK wm_err_t wm_evidence_put(wm_blob_t *bs, const Wm__BlobPut *p, uint
 WM_MUST_CHECK wm_err_t wm_evidence_get(const wm_blob_t *bs, const Wm__BlobGet *g, uint8_t **data,
                                        size_t *len, uint64_t *size, char *why, size_t cap);
 
+/* wm_evidence_get, or with thumb set the same of the file's thumbnail (a
+ * station keeps one of each photo it pruned: wm_blob.h). *pruned is set
+ * when the answer is WM_ENOTFOUND because this node pruned the file (why
+ * then says the town holds it and the thumbnail is kept); else 0.
+ * (CtlRequest blob_get and blob_thumb_get.) */
+WM_MUST_CHECK wm_err_t wm_evidence_read(const wm_blob_t *bs, const Wm__BlobGet *g, int thumb,
+                                        uint8_t **data, size_t *len, uint64_t *size, int *pruned,
+                                        char *why, size_t cap);
+
 /* WM_OK if every attachment a record body names is present in the store
  * with the size the body says (bodies of other kinds: WM_OK). Else
  * WM_EINVAL, *field the flag that names it ("photo", "attach") and why

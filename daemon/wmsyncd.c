@@ -382,9 +382,12 @@ static void op_blob_get(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
     char why[WM_WHY_MAX] = "";
     uint8_t *data = NULL;
     size_t len = 0;
+    int thumb = c->req->op_case == WM__CTL_REQUEST__OP_BLOB_THUMB_GET, pruned = 0;
     (void)t;
-    wm_err_t err = wm_evidence_get(d->node->blobs, c->req->blob_get, &data, &len, &c->reply.blob_size,
-                                   why, sizeof why);
+    wm_err_t err = wm_evidence_read(d->node->blobs, thumb ? c->req->blob_thumb_get : c->req->blob_get,
+                                    thumb, &data, &len, &c->reply.blob_size, &pruned, why,
+                                    sizeof why);
+    c->reply.blob_pruned = pruned;
     if (err != WM_OK) {
         ctl_fail(c, err, "hash", why);
         return;
@@ -414,6 +417,8 @@ static const ctl_op_t ctl_ops[] = {
      "a chunk of an evidence file into the store (wmctl record --photo)"},
     {WM__CTL_REQUEST__OP_BLOB_GET, "blob_get", 0, op_blob_get,
      "a chunk of a stored evidence file (wmctl blob get)"},
+    {WM__CTL_REQUEST__OP_BLOB_THUMB_GET, "blob_thumb_get", 0, op_blob_get,
+     "a chunk of a pruned photo's thumbnail (wmctl blob get --thumb, wmweb)"},
 };
 
 static const ctl_op_t *ctl_op_find(Wm__CtlRequest__OpCase op)

@@ -39,7 +39,10 @@ gettext locales
 postgresql postgresql-client
 faketime libjs-chart.js
 chromium chromium-driver python3-selenium python3-openpyxl fonts-wqy-microhei
-iproute2 nftables util-linux"
+iproute2 nftables util-linux
+curl"
+# curl: it_web uploads photos to wmweb as a browser's fetch does (a raw
+# POST of the file's bytes) and reads them back.
 # gettext: msgfmt builds the .mo catalogues at every build, xgettext and
 # msgattrib check them (test i18n_po); locales: the zh_CN.UTF-8 locale the
 # Chinese messages need (gettext falls back to English without it), made

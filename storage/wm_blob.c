@@ -17,6 +17,7 @@
 #include "wm_i18n.h"
 
 #define PART_SUFFIX ".part"
+#define THUMB_SUFFIX ".thumb"
 #define TMP_PREFIX ".tmp-"
 #define NAME_MAX_LEN (WM_BLOB_HEXLEN + 32) /* a blob's, a .part's or a temp name */
 #define IO_CHUNK ((size_t)64 << 10)        /* read size when hashing a file */
@@ -171,12 +172,13 @@ const char *wm_blob_dir(const wm_blob_t *bs)
     return bs->dir;
 }
 
-wm_err_t wm_blob_has(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
-                     uint64_t *size)
+/* The file of hash with suffix: WM_OK and its size, or WM_ENOTFOUND. */
+static wm_err_t has_named(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                          const char *suffix, uint64_t *size)
 {
     char name[NAME_MAX_LEN];
     struct stat st;
-    blob_name(hash, "", name);
+    blob_name(hash, suffix, name);
     if (fstatat(bs->dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return errno == ENOENT ? WM_ENOTFOUND : wm_err_from_errno(errno);
     if (!S_ISREG(st.st_mode))
@@ -186,20 +188,22 @@ wm_err_t wm_blob_has(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTE
     return WM_OK;
 }
 
-wm_err_t wm_blob_put(wm_blob_t *bs, const uint8_t *data, size_t len,
-                     uint8_t hash[static WM_HASH_BYTES])
+wm_err_t wm_blob_has(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                     uint64_t *size)
+{
+    return has_named(bs, hash, "", size);
+}
+
+/* Writes len bytes as the file of hash with suffix, durably: a temporary
+ * file written whole and fsync'd, renamed, the directory fsync'd. */
+static wm_err_t put_named(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                          const char *suffix, const uint8_t *data, size_t len)
 {
     wm_err_t err = WM_OK;
     char name[NAME_MAX_LEN], tmp[NAME_MAX_LEN + 16];
     int fd = -1;
     bool linked = false;
-    if ((uint64_t)len > WM_BLOB_MAX)
-        return WM_ETOOBIG;
-    wm_hash(data, len, hash);
-    if ((err = wm_blob_has(bs, hash, NULL)) != WM_ENOTFOUND)
-        return err; /* WM_OK: stored once already */
-    err = WM_OK;
-    blob_name(hash, "", name);
+    blob_name(hash, suffix, name);
     memcpy(tmp, TMP_PREFIX, strlen(TMP_PREFIX));
     memcpy(tmp + strlen(TMP_PREFIX), name, WM_BLOB_HEXLEN);
     memcpy(tmp + strlen(TMP_PREFIX) + WM_BLOB_HEXLEN, "-XXXXXX", 8);
@@ -235,12 +239,38 @@ out:
     return err;
 }
 
-wm_err_t wm_blob_open_read(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
-                           int *fd, uint64_t *size)
+wm_err_t wm_blob_put(wm_blob_t *bs, const uint8_t *data, size_t len,
+                     uint8_t hash[static WM_HASH_BYTES])
+{
+    wm_err_t err;
+    if ((uint64_t)len > WM_BLOB_MAX)
+        return WM_ETOOBIG;
+    wm_hash(data, len, hash);
+    if ((err = wm_blob_has(bs, hash, NULL)) != WM_ENOTFOUND)
+        return err; /* WM_OK: stored once already */
+    return put_named(bs, hash, "", data, len);
+}
+
+wm_err_t wm_blob_thumb_put(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                           const uint8_t *data, size_t len)
+{
+    if (len == 0 || len > WM_BLOB_THUMB_MAX)
+        return WM_ETOOBIG;
+    return put_named(bs, hash, THUMB_SUFFIX, data, len);
+}
+
+wm_err_t wm_blob_thumb_has(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                           uint64_t *size)
+{
+    return has_named(bs, hash, THUMB_SUFFIX, size);
+}
+
+static wm_err_t open_named(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                           const char *suffix, int *fd, uint64_t *size)
 {
     char name[NAME_MAX_LEN];
     struct stat st;
-    blob_name(hash, "", name);
+    blob_name(hash, suffix, name);
     *fd = openat(bs->dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (*fd < 0)
         return errno == ENOENT || errno == ELOOP ? WM_ENOTFOUND : wm_err_from_errno(errno);
@@ -254,12 +284,19 @@ wm_err_t wm_blob_open_read(const wm_blob_t *bs, const uint8_t hash[static WM_HAS
     return WM_OK;
 }
 
-wm_err_t wm_blob_read(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
-                      uint64_t off, uint8_t *buf, size_t cap, size_t *n)
+wm_err_t wm_blob_open_read(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                           int *fd, uint64_t *size)
+{
+    return open_named(bs, hash, "", fd, size);
+}
+
+/* Up to cap bytes from off of the file of hash with suffix. */
+static wm_err_t read_named(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                           const char *suffix, uint64_t off, uint8_t *buf, size_t cap, size_t *n)
 {
     int fd = -1;
     uint64_t size = 0;
-    wm_err_t err = wm_blob_open_read(bs, hash, &fd, &size);
+    wm_err_t err = open_named(bs, hash, suffix, &fd, &size);
     *n = 0;
     if (err != WM_OK)
         return err;
@@ -275,6 +312,18 @@ wm_err_t wm_blob_read(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYT
     }
     close(fd);
     return err;
+}
+
+wm_err_t wm_blob_read(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                      uint64_t off, uint8_t *buf, size_t cap, size_t *n)
+{
+    return read_named(bs, hash, "", off, buf, cap, n);
+}
+
+wm_err_t wm_blob_thumb_read(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                            uint64_t off, uint8_t *buf, size_t cap, size_t *n)
+{
+    return read_named(bs, hash, THUMB_SUFFIX, off, buf, cap, n);
 }
 
 wm_err_t wm_blob_part_held(const wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],

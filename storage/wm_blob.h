@@ -14,6 +14,11 @@
  *     <64 hex>.part           a blob being received: the    never
  *                             bytes 0 … size-1 held so far
  *                             (the resume point is its size)
+ *     <64 hex>.thumb          the thumbnail a station keeps never
+ *                             of a photo it pruned (a JPEG,
+ *                             wmctl blob prune; not covered
+ *                             by any signed hash: shown,
+ *                             never replicated nor listed)
  *     .tmp-<64 hex>-XXXXXX    a put in progress             never
  *     anything else           ignored (left alone)          never
  *
@@ -135,6 +140,22 @@ WM_MUST_CHECK wm_err_t wm_blob_verify(const wm_blob_t *bs,
 typedef int (*wm_blob_each_fn)(const uint8_t hash[static WM_HASH_BYTES], uint64_t size,
                                void *ctx);
 WM_MUST_CHECK wm_err_t wm_blob_list(const wm_blob_t *bs, wm_blob_each_fn fn, void *ctx);
+
+/* Thumbnails (<64 hex>.thumb, above): the small picture a station keeps
+ * of a photo it prunes, so its pages still show the evidence. The store
+ * only keeps its bytes (libvips, which makes it, stays out of the
+ * daemon). A thumbnail is 1 .. WM_BLOB_THUMB_MAX bytes (else WM_ETOOBIG);
+ * put is durable as wm_blob_put's and replaces an older one; has and read
+ * as wm_blob_has and wm_blob_read. */
+#define WM_BLOB_THUMB_MAX ((size_t)256 << 10)
+WM_MUST_CHECK wm_err_t wm_blob_thumb_put(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                                         const uint8_t *data, size_t len);
+WM_MUST_CHECK wm_err_t wm_blob_thumb_has(const wm_blob_t *bs,
+                                         const uint8_t hash[static WM_HASH_BYTES],
+                                         uint64_t *size);
+WM_MUST_CHECK wm_err_t wm_blob_thumb_read(const wm_blob_t *bs,
+                                          const uint8_t hash[static WM_HASH_BYTES], uint64_t off,
+                                          uint8_t *buf, size_t cap, size_t *n);
 
 /* Removes a present blob (durably: the directory is fsync'd).
  * WM_ENOTFOUND if it is not present. */

@@ -9,6 +9,9 @@
  *   web_static.c   the console's files from the asset directory
  *   web_api.c      the JSON API: login, status, records, void, users
  *   web_report.c   rollup (JSON, CSV, xlsx), report, children, publish, audit
+ *   web_evid.c     activity photos and sign-in sheets: uploads (normalised
+ *                  by client/photo.c, the code wmctl uses, then put to the
+ *                  daemon in chunks) and the files shown on the pages
  *   web_msg.c      every message the API says to people, in Chinese and
  *                  English, chosen per request (never from the process
  *                  locale)
@@ -39,6 +42,22 @@
 #define WEB_SESSIONS_MAX 1024      /* open sessions; the oldest goes first beyond */
 #define WEB_TOKEN_HEX 64           /* session and CSRF tokens: 32 random bytes, hex */
 #define WEB_COOKIE "wmweb_session"
+/* The largest upload (POST /api/v1/attachments): a phone's original photo
+ * is 3-5 MB (a HEIF less, a 50-MP one more); wmweb holds one request's
+ * body in memory, so this bounds what a request may make it hold. */
+#define WEB_UPLOAD_MAX (32u << 20)
+/* Files a session uploaded and may name in its next records (9 photos
+ * and a sign-in sheet, twice); the oldest is forgotten beyond. */
+#define WEB_UPLOADS_MAX 20
+
+/* A file uploaded in a session: what the record naming it will carry. */
+typedef struct {
+    uint8_t hash[32];
+    uint64_t size;
+    const char *media_type; /* static */
+    int64_t taken_at;       /* unix seconds UTC, 0: undated */
+    uint64_t dhash;
+} web_upload_t;
 
 typedef struct web_sessions web_sessions_t;
 
@@ -52,6 +71,7 @@ typedef struct {
     wm_store_t *store;         /* opened on first need, read-only */
     wm_users_t users;          /* reloaded when the file changes */
     pthread_mutex_t hash_mu;   /* one password hash at a time (64 MiB each) */
+    pthread_mutex_t photo_mu;  /* one photo normalised at a time (libvips' memory) */
 } web_t;
 
 /* A session as a request sees it (a copy). */
@@ -68,7 +88,8 @@ typedef struct {
     struct MHD_Connection *conn;
     const char *method, *url;
     char *body; /* NUL-terminated */
-    size_t len;
+    size_t len, cap;
+    size_t body_max; /* WEB_BODY_MAX, or the route's (uploads) */
     int too_big;
     int has_session;
     web_session_t s;
@@ -86,6 +107,7 @@ typedef struct {
     char cookie[256];      /* Set-Cookie, "" for none */
     char disposition[256]; /* Content-Disposition, "" for none */
     char retry_after[16];  /* Retry-After, "" for none */
+    int pruned;            /* a pruned photo's thumbnail: X-WM-Pruned: 1 */
     int fd;                /* a file to send instead of body (static files), -1 for none */
     uint64_t fd_size;
 } web_resp_t;
@@ -121,6 +143,14 @@ int web_session_get(web_sessions_t *s, const char *token, web_session_t *out);
 void web_session_close(web_sessions_t *s, const char *token);
 /* Sets a session's language. */
 void web_session_lang(web_sessions_t *s, const char *token, const char *lang);
+/* Notes a file the session of token uploaded (the oldest of
+ * WEB_UPLOADS_MAX is forgotten). */
+void web_session_upload_add(web_sessions_t *s, const char *token, const web_upload_t *u);
+/* The file of hash this session uploaded into *out: 1, or 0 if it did
+ * not (a record may name only files its own session uploaded: their
+ * capture time and dHash are what wmweb read from them). */
+int web_session_upload_get(web_sessions_t *s, const char *token, const uint8_t hash[static 32],
+                           web_upload_t *out);
 /* Drops every session of user (deleted or re-passworded). */
 void web_sessions_drop_user(web_sessions_t *s, const char *user);
 size_t web_sessions_count(web_sessions_t *s);
@@ -162,6 +192,19 @@ void web_report(web_req_t *q, web_resp_t *r, const char *tail);
 void web_children(web_req_t *q, web_resp_t *r, const char *tail);
 void web_publish(web_req_t *q, web_resp_t *r, const char *tail);
 void web_audit(web_req_t *q, web_resp_t *r, const char *tail);
+
+/* ---- web_evid.c ---- */
+/* The body limit of a request for method and url (known before its body
+ * is read): WEB_BODY_MAX for a JSON body, or an upload's, whose body is
+ * the file (any type) — then *raw, if not NULL, is set. */
+size_t web_body_max(const char *method, const char *url, int *raw);
+void web_upload(web_req_t *q, web_resp_t *r, const char *tail);
+void web_blob(web_req_t *q, web_resp_t *r, const char *tail);
+/* The attachments a new record's JSON body names ("photo": [hash, …],
+ * "attach": hash), removed from j, into a[0..*n) (a the caller's, of
+ * WM_PHOTOS_MAX + WM_SHEETS_MAX; hashes in h). Nonzero: answered 400. */
+int web_attachments(web_req_t *q, web_resp_t *r, json_t *j, Wm__Attachment *a,
+                    uint8_t (*h)[32], size_t *n);
 
 /* ---- web_msg.c ---- */
 /* The text of English message `en` (as formatted, e.g. a daemon's

@@ -506,7 +506,8 @@ static void refused(web_req_t *q, web_resp_t *r, const wm_reject_t *rej)
 
 /* Builds the record of kind from o, checks it as wmctl does, and has the
  * daemon sign and append it with the account's name. */
-static void append(web_req_t *q, web_resp_t *r, const char *kind, wm_opts_t *o)
+static void append(web_req_t *q, web_resp_t *r, const char *kind, wm_opts_t *o,
+                   Wm__Attachment **att, size_t n_att)
 {
     const wm_recargs_kind_t *k = wm_recargs_kind(kind);
     wm_recbody_t b;
@@ -528,6 +529,12 @@ static void append(web_req_t *q, web_resp_t *r, const char *kind, wm_opts_t *o)
         web_error(q, r, 400, "invalid", key, "unknown field \"%s\"", key);
         return;
     }
+    if (n_att && b.rec.body_case != WM__RECORD__BODY_ACTIVITY) {
+        web_error(q, r, 400, "invalid", "photo", "only an activity carries photos");
+        return;
+    }
+    if (n_att)
+        b.activity.n_attachments = n_att, b.activity.attachments = att;
     if (wm_validate_body(&b.rec, wm_date_today_checked(), &rej) != WM_OK) {
         refused(q, r, &rej);
         return;
@@ -545,7 +552,8 @@ static void append(web_req_t *q, web_resp_t *r, const char *kind, wm_opts_t *o)
         web_log(q, "record %s refused: %s: %s", k->kind, rep->field, rep->message);
         daemon_refused(q, r, rep);
     } else {
-        web_log(q, "recorded %s as %" PRIu32 "/%" PRIu64, k->kind, rep->epoch, rep->seq);
+        web_log(q, "recorded %s as %" PRIu32 "/%" PRIu64 " (%zu file(s))", k->kind, rep->epoch,
+                rep->seq, n_att);
         web_json(r, 201, json_pack("{s:s, s:I, s:I}", "kind", wm_record_kind(&b.rec), "epoch",
                                    (json_int_t)rep->epoch, "seq", (json_int_t)rep->seq));
     }
@@ -558,16 +566,25 @@ static void api_record_new(web_req_t *q, web_resp_t *r, const char *tail)
     json_t *j = body_object(q, r);
     wm_opts_t o = {0};
     pool_t *p = calloc(1, sizeof *p);
+    Wm__Attachment att[WM_PHOTOS_MAX + WM_SHEETS_MAX], *pa[WM_PHOTOS_MAX + WM_SHEETS_MAX];
+    uint8_t hashes[WM_PHOTOS_MAX + WM_SHEETS_MAX][32];
+    size_t n_att = 0;
     if (!j || !p) {
         if (j)
             web_error(q, r, 500, "internal", NULL, "out of memory");
         goto out;
     }
     const char *kind = json_string_value(json_object_get(j, "kind"));
-    if (!kind)
+    if (!kind) {
         web_error(q, r, 400, "invalid", "kind", "kind is required");
-    else if (body_opts(q, r, j, &o, p) == 0)
-        append(q, r, kind, &o);
+        goto out;
+    }
+    if (web_attachments(q, r, j, att, hashes, &n_att)) /* "photo", "attach": web_evid.c */
+        goto out;
+    for (size_t i = 0; i < n_att; i++)
+        pa[i] = &att[i];
+    if (body_opts(q, r, j, &o, p) == 0)
+        append(q, r, kind, &o, pa, n_att);
 out:
     free(p);
     json_decref(j);
@@ -599,7 +616,7 @@ static void api_void(web_req_t *q, web_resp_t *r, const char *tail)
         wm_opts_add(&o, "reason", json_string_value(reason)))
         web_error(q, r, 500, "internal", NULL, "out of memory");
     else
-        append(q, r, "void", &o);
+        append(q, r, "void", &o, NULL, 0);
     json_decref(j);
 }
 
@@ -724,6 +741,8 @@ static const web_route_t routes[] = {
     {"GET", "/api/v1/records", api_records, 1, WM_ROLE_VIEWER, 0},
     {"POST", "/api/v1/records", api_record_new, 1, WM_ROLE_OPERATOR, 0},
     {"POST", "/api/v1/records/*", api_void, 1, WM_ROLE_OPERATOR, 0},
+    {"POST", "/api/v1/attachments", web_upload, 1, WM_ROLE_OPERATOR, 0},
+    {"GET", "/api/v1/blobs/*", web_blob, 1, WM_ROLE_VIEWER, 0},
     {"GET", "/api/v1/users", api_users, 1, WM_ROLE_ADMIN, 0},
     {"POST", "/api/v1/users", api_user_add, 1, WM_ROLE_ADMIN, 0},
     {"DELETE", "/api/v1/users/*", api_user_del, 1, WM_ROLE_ADMIN, 0},

@@ -9,8 +9,9 @@
  *   route needs a session, none (or expired) ─────▶ 401 login_required
  *   POST/DELETE with a session: X-CSRF-Token ≠ the session's ─▶ 403 csrf
  *   Origin header naming another host ────────────▶ 403 csrf
- *   body larger than WEB_BODY_MAX ────────────────▶ 413 too_big
+ *   body larger than WEB_BODY_MAX (an upload's: its route's) ▶ 413 too_big
  *   POST not application/json, or not a JSON object ─▶ 415 / 400 malformed
+ *                                 (uploads: any type; web_evid.c checks it)
  *   the account's role below the route's ─────────▶ 403 forbidden
  *   the route is for aggregators, this is a station ─▶ 404 not_here
  *   then the handler: 200/201, 400 with "field", 404, 409, 503 …
@@ -191,10 +192,12 @@ static int gate(web_req_t *q, web_resp_t *r, const web_route_t *rt)
     }
     if (q->too_big) {
         web_error(q, r, 413, "too_big", NULL, "the request body is larger than %d bytes",
-                  WEB_BODY_MAX);
+                  (int)q->body_max);
         return 1;
     }
-    if (strcmp(q->method, "POST") == 0) {
+    int raw = 0;
+    web_body_max(q->method, q->url, &raw);
+    if (strcmp(q->method, "POST") == 0 && !raw) {
         const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
         if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
             web_error(q, r, 415, "malformed", NULL, "the request body must be JSON");
@@ -275,6 +278,8 @@ static struct MHD_Response *make_response(web_req_t *q, web_resp_t *r)
         MHD_add_response_header(resp, "Set-Cookie", r->cookie);
     if (r->disposition[0])
         MHD_add_response_header(resp, "Content-Disposition", r->disposition);
+    if (r->pruned)
+        MHD_add_response_header(resp, "X-WM-Pruned", "1");
     if (r->retry_after[0])
         MHD_add_response_header(resp, "Retry-After", r->retry_after);
     MHD_add_response_header(resp, "Content-Language", q->lang);
@@ -294,17 +299,23 @@ enum MHD_Result web_handle(void *cls, struct MHD_Connection *conn, const char *u
             return MHD_NO;
         q->w = cls;
         q->conn = conn;
+        q->body_max = web_body_max(method, url, NULL);
         *con_cls = q;
         return MHD_YES;
     }
     if (*upload_size) {
         size_t n = *upload_size;
-        if (!q->too_big && q->len + n <= WEB_BODY_MAX) {
-            char *nb = realloc(q->body, q->len + n + 1);
-            if (!nb)
-                return MHD_NO;
-            memcpy(nb + q->len, upload, n);
-            q->body = nb;
+        if (!q->too_big && q->len + n <= q->body_max) {
+            if (q->len + n + 1 > q->cap) { /* doubling: an upload comes in many pieces */
+                size_t cap = q->cap ? q->cap : 4096;
+                while (cap < q->len + n + 1)
+                    cap *= 2;
+                char *nb = realloc(q->body, cap);
+                if (!nb)
+                    return MHD_NO;
+                q->body = nb, q->cap = cap;
+            }
+            memcpy(q->body + q->len, upload, n);
             q->len += n;
             q->body[q->len] = 0;
         } else {

@@ -35,6 +35,21 @@ typedef struct {
 static const msg_t msgs[] = {
     /* wmweb itself */
     {"please log in", "请先登录", NULL, 0},
+    /* web_evid.c: photos and sign-in sheets */
+    {"the upload is empty: send the file's bytes", "上传的文件是空的：请选择文件后重试", NULL, 0},
+    {"%s is not a photo this console can read (JPEG, PNG, WebP, HEIF) nor a PDF",
+     "“{1}”不是可以读取的照片（JPEG、PNG、WebP、HEIF），也不是 PDF", NULL, 0},
+    {"%s is too large (%s)", "“{1}”太大（{2}）", NULL, 0},
+    {"%s is %zu bytes; an attachment may be at most %u", "“{1}”有 {2} 字节，附件最多 {3} 字节",
+     NULL, 0},
+    {"%s must list the hashes the uploads answered", "{L1}须填写上传后返回的文件哈希", NULL, 0},
+    {"file %.12s… was not uploaded in this session: upload it again",
+     "文件 {1}… 不是本次登录上传的：请重新上传", NULL, 0},
+    {"only an activity carries photos", "只有活动记录可以附照片", NULL, 0},
+    {"at most %d photos allowed", "最多只能附 {1} 张照片", NULL, 0},
+    {"at most %d sign-in sheet allowed", "最多只能附 {1} 份签到表", NULL, 0},
+    {"\"%s\" is not a file's hash (64 hex digits)", "“{1}”不是文件哈希（64 位十六进制数字）",
+     NULL, 0},
     {"the request lacks this session's X-CSRF-Token; reload the page",
      "请求缺少本次登录的安全令牌，请刷新页面后重试", NULL, 0},
     {"the request body is larger than %d bytes", "提交的内容太大（超过 {1} 字节）", NULL, 0},
@@ -176,6 +191,10 @@ static const struct {
     {"viewer", "查看员", "viewer"},
     {"operator", "录入员", "operator"},
     {"admin", "管理员", "admin"},
+    {"photo", "照片", "photos"},
+    {"attach", "签到表", "sign-in sheet"},
+    {"file", "文件", "file"},
+    {"hash", "文件哈希", "file hash"},
 };
 
 const char *web_field_label(const char *lang, const char *field)

@@ -39,6 +39,8 @@ typedef struct {
     web_session_t s;
     time_t last_used;
     int used;
+    web_upload_t up[WEB_UPLOADS_MAX]; /* a ring: the next goes at nup % max */
+    size_t nup;
 } slot_t;
 
 typedef struct {
@@ -149,6 +151,29 @@ int web_session_get(web_sessions_t *s, const char *token, web_session_t *out)
     }
     pthread_mutex_unlock(&s->mu);
     return x != NULL;
+}
+
+void web_session_upload_add(web_sessions_t *s, const char *token, const web_upload_t *u)
+{
+    pthread_mutex_lock(&s->mu);
+    slot_t *x = find(s, token, time(NULL));
+    if (x)
+        x->up[x->nup++ % WEB_UPLOADS_MAX] = *u;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int web_session_upload_get(web_sessions_t *s, const char *token, const uint8_t hash[static 32],
+                           web_upload_t *out)
+{
+    int found = 0;
+    pthread_mutex_lock(&s->mu);
+    slot_t *x = find(s, token, time(NULL));
+    size_t n = x ? (x->nup < WEB_UPLOADS_MAX ? x->nup : WEB_UPLOADS_MAX) : 0;
+    for (size_t i = 0; i < n && !found; i++)
+        if (memcmp(x->up[i].hash, hash, 32) == 0)
+            *out = x->up[i], found = 1;
+    pthread_mutex_unlock(&s->mu);
+    return found;
 }
 
 void web_session_close(web_sessions_t *s, const char *token)

@@ -8,7 +8,7 @@
 # audit of the town, and the station's daemon stopped. Screenshots of
 # every page go to ARTIFACTS (build/artifacts/screenshots).
 #
-# usage: it_web_browser.sh WMCTL WMSYNCD WMWEB ASSETS ARTIFACTS
+# usage: it_web_browser.sh WMCTL WMSYNCD WMWEB ASSETS ARTIFACTS MKPHOTO
 # Skipped (exit 77, with a message) without chromium, chromedriver,
 # python3-selenium or python3-openpyxl (packaging/deps.sh installs them).
 . "$(dirname "$0")/lib.sh"
@@ -16,6 +16,7 @@
 WMWEB=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
 ASSETS=$4
 SHOTS=$5
+MKPHOTO=$6
 
 # Debian's python3, which has python3-selenium and python3-openpyxl.
 PY=/usr/bin/python3
@@ -95,8 +96,12 @@ CURL=${URL%/}/
 
 rm -rf "$SHOTS"
 mkdir -p "$SHOTS" "$T/downloads"
+"$MKPHOTO" make "$T/photo.jpg" 1600 1200 --seed 5 --date "$(date +%Y:%m:%d) 09:00:00" ||
+    { fail "mkphoto"; finish; }
+printf '%%PDF-1.4\n%% sheet\n%%%%EOF\n' >"$T/sheet.pdf"
 cat >"$T/browser.json" <<JSON
 {"wmctl": "$WMCTL", "shots": "$SHOTS", "downloads": "$T/downloads",
+ "photo": "$T/photo.jpg", "sheet": "$T/sheet.pdf",
  "station": {"url": "$SURL", "conf": "$ST/wmsync.conf", "id": "$SID", "name": "站xinhe",
              "user": "caozuoyuan", "password": "xinhe-pass-2024", "pid": $SPID},
  "town": {"url": "$TURL", "conf": "$TW/wmsync.conf", "id": "xx/longhua", "name": "龙华镇",

@@ -5,7 +5,9 @@ Selenium), against real wmweb and wmsyncd processes started by
 it_web_browser.sh: a station and its town, syncing over loopback.
 
 At the station an operator logs in, records an activity with a Chinese title
-through the form, finds it in the ledger and in `wmctl log`, submits a date
+through the form, finds it in the ledger and in `wmctl log`, records one with
+a photo (a JPEG made by libvips, with a capture date) and a PDF sign-in sheet
+and sees the photo in the ledger, submits a date
 the daemon refuses and sees the Chinese error beside the date field with
 nothing written, and voids a record. At the town an administrator sees the
 station's row and a drawn chart of the period, and downloads the xlsx, which
@@ -182,6 +184,42 @@ def station_record(d):
         if who is not None:
             check(who == st["user"], "the record names the operator's account: %r" % who)
     return mine[0] if mine else None
+
+
+def station_photos(d):
+    """Issue 12 item 1: photos chosen in the form are uploaded, then the record names them."""
+    st = cfg["station"]
+    tab(d, "record")
+    if not wait(d, lambda d: by_id(d, "record-form") and by_id(d, "f-photo"), "the photo field"):
+        return None
+    title = "带照片的文明实践活动"
+    by_id(d, "f-title").send_keys(title)
+    by_id(d, "f-participants").send_keys("18")
+    by_id(d, "f-photo").send_keys(cfg["photo"])
+    by_id(d, "f-attach").send_keys(cfg["sheet"])
+    shot(d, "station-record-photo")
+    by_id(d, "record-submit").click()
+    note = wait(d, lambda d: by_id(d, "form-note").is_displayed() and "已保存" in by_id(d, "form-note").text
+                and by_id(d, "form-note"), "the save notice after the upload", limit=30)
+    check(note is not None, "the activity with a photo and a sheet is saved: %r" % text_of(d, "form-note"))
+    mine = [r for r in log_records(st["conf"]) if r.get("activity", {}).get("title") == title]
+    atts = mine[0]["activity"].get("attachments", []) if mine else []
+    check(len(atts) == 2 and atts[0]["media_type"] == "image/jpeg" and atts[0].get("taken_at") and
+          atts[1]["media_type"] == "application/pdf",
+          "wmctl log shows the photo (with its capture time) and the sheet: %s" % json.dumps(atts)[:300])
+    if not mine or not atts:
+        return None
+    tab(d, "ledger")
+    sel = "img.thumb[data-hash='%s']" % atts[0]["hash"]
+    img = wait(d, lambda d: (d.find_elements(By.CSS_SELECTOR, sel) or [None])[0], "the photo in the ledger")
+    loaded = img is not None and wait(d, lambda d: d.execute_script(
+        "var i = document.querySelector(arguments[0]); return i && i.complete && i.naturalWidth > 0;", sel),
+        "the photo to load")
+    check(bool(loaded), "the ledger shows the photo, served by wmweb")
+    row = by_id(d, "rec-%d-%d" % (mine[0]["epoch"], mine[0]["seq"]))
+    check(row is not None and "签到表" in row.text, "and a link to the sign-in sheet")
+    shot(d, "station-ledger-photo")
+    return mine[0]
 
 
 def station_bad_date(d):
@@ -558,6 +596,7 @@ def main():
             banner = by_id(d, "banner").text
             check("已全部上报" in banner or "待上报" in banner, "the sync banner speaks plainly: %r" % banner)
             rec = station_record(d)
+            station_photos(d)
             station_bad_date(d)
             victim = station_service(d)
             station_other_kinds(d)

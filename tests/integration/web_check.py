@@ -147,7 +147,7 @@ def has_cjk(s):
 
 def endpoints(schemas):
     """Every (method, path) of the contract, path parameters filled in."""
-    fill = {"{epoch}": "1", "{seq}": "1", "{name}": "nobody"}
+    fill = {"{epoch}": "1", "{seq}": "1", "{name}": "nobody", "{hash}": "0" * 64}
     for path, ops in schemas.api["paths"].items():
         for method in ops:
             p = path

@@ -37,6 +37,27 @@ WM.api = function (method, path, body) {
   });
 };
 
+/* POSTs a file's bytes as they are (an upload: wmweb's body is the file),
+ * with the CSRF token; resolves as WM.api. */
+WM.upload = function (path, file) {
+  var headers = {"Accept": "application/json", "Content-Type": "application/octet-stream",
+                 "Accept-Language": WM.lang === "en" ? "en" : "zh-CN,zh;q=0.9"};
+  if (WM.session && WM.session.csrf)
+    headers["X-CSRF-Token"] = WM.session.csrf;
+  return window.fetch(path, {method: "POST", headers: headers, body: file, credentials: "same-origin",
+                             cache: "no-store"}).then(function (res) {
+    return res.text().then(function (text) {
+      var data = null;
+      try { data = text ? JSON.parse(text) : null; } catch (e) { data = {error: text}; }
+      if (res.status === 401 && WM.onUnauthorized)
+        WM.onUnauthorized();
+      return {status: res.status, data: data};
+    });
+  }, function () {
+    return {status: 0, data: {error: WM.t("net_error")}};
+  });
+};
+
 /* The sentence to show for a failed call. */
 WM.errorText = function (r) {
   if (r.status === 0)

@@ -6,7 +6,10 @@
  * (台账: search, month and kind filters, void with a reason) and this
  * month's figures with a chart. The form's keys are the `wmctl record`
  * flags in snake_case (cli/cmd_record.c), which wmweb validates with the
- * same code as wmctl.
+ * same code as wmctl. An activity's photos and sign-in sheet are uploaded
+ * one by one first (POST /api/v1/attachments: wmweb normalises each as
+ * wmctl does and the daemon stores it durably), then the record names
+ * their hashes ("photo", "attach"); the ledger shows them.
  */
 "use strict";
 
@@ -34,7 +37,9 @@ WM.station.kinds = function () {
       {key: "festival", type: "tags", hint: "h_festival"},
       {key: "grassroots", type: "flag", label: "f_grassroots", send: function (body, on) {
         if (on) body.tag = ["基层宣讲"];
-      }, show: function (v) { return !isVS(v); }}
+      }, show: function (v) { return !isVS(v); }},
+      {key: "photo", type: "files", hint: "h_photo", accept: "image/*", multiple: true, max: 9},
+      {key: "attach", type: "files", hint: "h_attach", accept: "image/*,application/pdf"}
     ]},
     {kind: "publicity", fields: [
       {key: "date", type: "date", req: true},
@@ -110,6 +115,9 @@ function fieldNode(f) {
   case "plan":
     input = WM.el("select", {id: id, name: f.key}, WM.el("option", {value: "", text: WM.t("pick")}));
     break;
+  case "files":
+    input = WM.el("input", {id: id, name: f.key, type: "file", accept: f.accept, multiple: !!f.multiple});
+    break;
   default:
     input = WM.el("input", {id: id, name: f.key, type: f.type === "date" ? "date" : "text",
                             autocomplete: "off",
@@ -135,6 +143,8 @@ function formValues(form, spec) {
       v[f.key] = c ? c.value : "";
     } else if (f.type === "flag") {
       v[f.key] = form.querySelector("#f-" + f.key).checked;
+    } else if (f.type === "files") {
+      v[f.key] = form.querySelector("#f-" + f.key).files.length;
     } else if (f.type !== "checks") {
       v[f.key] = form.querySelector("#f-" + f.key).value;
     }
@@ -158,6 +168,8 @@ function formBody(form, spec) {
       return;
     case "flag":
       f.send(body, x);
+      return;
+    case "files": /* uploaded first: submit() adds their hashes */
       return;
     case "radio":
       if (x)
@@ -306,18 +318,68 @@ WM.station.renderRecord = function (main) {
   build();
 };
 
+/* The form's files, in order: [{key, file}]. */
+function formFiles(form, spec) {
+  var out = [];
+  spec.fields.forEach(function (f) {
+    if (f.type !== "files")
+      return;
+    Array.prototype.forEach.call(form.querySelector("#f-" + f.key).files, function (file) {
+      out.push({key: f.key, file: file});
+    });
+  });
+  return out;
+}
+
+/* Uploads the files one after the other (each a POST of its bytes: wmweb
+ * bounds a request's body); resolves with {ok, hashes: {photo: [...],
+ * attach: [...]}} or {ok: false, key, msg}. */
+function uploadAll(files, note) {
+  var hashes = {}, i = 0;
+  function next() {
+    if (i === files.length)
+      return Promise.resolve({ok: true, hashes: hashes});
+    var it = files[i++];
+    WM.notice(note, "", WM.t("uploading", {i: i, n: files.length, name: it.file.name}));
+    return WM.upload("/api/v1/attachments" + WM.query({name: it.file.name}), it.file).then(function (r) {
+      if (r.status !== 201 || !r.data || !r.data.hash)
+        return {ok: false, key: it.key, msg: WM.t("upload_failed", {name: it.file.name}) + WM.errorText(r)};
+      (hashes[it.key] = hashes[it.key] || []).push(r.data.hash);
+      return next();
+    });
+  }
+  return next();
+}
+
 function submit(form, spec, note) {
   var button = form.querySelector("#record-submit");
   clearErrors(form);
   WM.notice(note, "", "");
+  var files = formFiles(form, spec);
+  var photos = files.filter(function (x) { return x.key === "photo"; }).length;
+  if (photos > 9) {
+    showFieldError(form, "photo", WM.t("too_many_photos", {n: 9}));
+    WM.notice(note, "bad", WM.t("save_failed") + WM.t("fix_fields"));
+    return;
+  }
   button.disabled = true;
-  WM.api("POST", "/api/v1/records", formBody(form, spec)).then(function (r) {
+  var body = formBody(form, spec);
+  uploadAll(files, note).then(function (u) {
+    if (!u.ok)
+      return {status: 400, data: {error: u.msg, field: u.key}};
+    if (u.hashes.photo)
+      body.photo = u.hashes.photo;
+    if (u.hashes.attach)
+      body.attach = u.hashes.attach[0];
+    return WM.api("POST", "/api/v1/records", body);
+  }).then(function (r) {
     button.disabled = false;
     if (r.status === 201 || r.status === 200) {
       WM.notice(note, "ok", WM.t("saved", {kind: WM.t("kind_" + spec.kind), seq: r.data.seq}));
       /* ready for the next one: the texts and ticks cleared, the date and selects kept */
       Array.prototype.forEach.call(form.querySelectorAll("input[type=text]"), function (i) { i.value = ""; });
       Array.prototype.forEach.call(form.querySelectorAll("input[type=checkbox]"), function (i) { i.checked = false; });
+      Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (i) { i.value = ""; });
       WM.refreshBanner();
       return;
     }
@@ -442,6 +504,7 @@ WM.station.renderLedger = function (main) {
       ["col_what", WM.station.summary(rec)], ["col_people", people(rec)], ["col_by", rec.account || rec.operator || ""],
       ["col_state", rec.voided_by ? WM.t("st_voided") + WM.paren(rec.voided_by) : WM.t("st_valid")]
     ].map(function (c) { return WM.el("td", {"data-label": WM.t(c[0]), text: c[1]}); });
+    WM.append(cells[3], WM.station.attachments(rec));
     cells.push(WM.el("td", {"data-label": ""}, canVoid ? WM.el("button", {type: "button", class: "small void",
       "data-seq": rec.seq, text: WM.t("void_button"), onclick: function () { voidDialog(rec, load); }}) : null));
     return WM.el("tr", {id: "rec-" + rec.epoch + "-" + rec.seq, class: rec.voided_by ? "voided" : null}, cells);
@@ -451,6 +514,25 @@ WM.station.renderLedger = function (main) {
   kind.addEventListener("change", function () { load(true); });
   more.addEventListener("click", function () { load(false); });
   load(true);
+};
+
+/* An activity's photos (thumbnails linking to the photo) and sign-in
+ * sheet (a link), or null. wmweb serves a pruned photo's thumbnail with
+ * X-WM-Pruned; the image shows the same either way. */
+WM.station.attachments = function (rec) {
+  var a = (rec.activity && rec.activity.attachments) || [];
+  if (!a.length)
+    return null;
+  var n = 0;
+  return WM.el("div", {class: "attachments"}, a.map(function (x) {
+    var src = "/api/v1/blobs/" + x.hash;
+    if (x.role === "sign_in_sheet")
+      return WM.el("a", {href: src, class: "sheet", text: WM.t("att_sheet")});
+    n++;
+    return WM.el("a", {href: src, target: "_blank", rel: "noopener"},
+      WM.el("img", {src: src, class: "thumb", loading: "lazy", alt: WM.t("att_photo", {i: n}),
+                    "data-hash": x.hash}));
+  }));
 };
 
 /* The void dialog: a required reason, then POST …/void; the ledger reloads. */
