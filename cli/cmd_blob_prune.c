@@ -5,8 +5,15 @@
  *
  * At a station: removes the blobs its aggregator has confirmed it holds,
  * verified (storage/wm_blobref.h, WM_BLOBREF_CONFIRMED), whose file is
- * older than [blobs] keep_days (or --days N). A blob not yet confirmed is
- * never removed: it is the only copy. At an aggregator nothing is ever
+ * older than [blobs] keep_days (or --days N), keeping of each a thumbnail
+ * (at most PHOTO_THUMB_PX, client/photo.h), written durably beside it
+ * (wm_blob.h, NAME.thumb) before the file goes: the pages still show the
+ * evidence, `wmctl blob get` says the town holds the file, `wmctl verify`
+ * counts it pruned, not missing. The thumbnail is made here, by wmctl,
+ * because libvips stays out of the daemon; a file of which no thumbnail
+ * can be made (a PDF this libvips cannot render) keeps an empty one, which
+ * only says it was pruned. A blob not yet confirmed is never removed: it
+ * is the only copy. At an aggregator nothing is ever
  * removed by itself: this command, with --days N given explicitly, removes
  * the blobs older than N days (a county then fetches them from nowhere:
  * the operator's choice). The records that name a pruned blob stay as
@@ -19,6 +26,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "photo.h"
 #include "wm_blob.h"
 #include "wm_blobref.h"
 #include "wm_i18n.h"
@@ -29,9 +37,35 @@ typedef struct {
     wm_txn_t *t;      /* NULL at an aggregator: no confirmation needed */
     uint32_t self;
     time_t before;    /* files last written before this go */
-    uint64_t n, bytes, kept_unconfirmed;
+    uint64_t n, bytes, kept_unconfirmed, no_thumb;
     wm_err_t err;
 } prune_ctx_t;
+
+/* The blob's thumbnail, stored durably (empty, *none set, if none can be
+ * made: not a picture libvips renders). WM_OK or the store's error. */
+static wm_err_t keep_thumb(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES], uint64_t size,
+                           int *none)
+{
+    uint8_t *data = NULL, *t = NULL;
+    size_t n = 0, tl = 0;
+    wm_err_t err = size > WM_BLOB_MAX ? WM_ETOOBIG : WM_OK;
+    if (err == WM_OK && !(data = malloc(size ? size : 1)))
+        err = WM_ENOMEM;
+    if (err == WM_OK)
+        err = wm_blob_read(bs, hash, 0, data, size, &n);
+    if (err == WM_OK && n != size)
+        err = WM_EIO;
+    if (err == WM_OK && (photo_thumb(data, n, PHOTO_THUMB_PX, &t, &tl) != WM_OK ||
+                         tl > WM_BLOB_THUMB_MAX)) {
+        *none = 1; /* not a picture libvips renders: an empty one says "pruned" */
+        tl = 0;
+    }
+    if (err == WM_OK)
+        err = wm_blob_thumb_put(bs, hash, t, tl);
+    free(t);
+    free(data);
+    return err;
+}
 
 static int prune_one(const uint8_t hash[static WM_HASH_BYTES], uint64_t size, void *ctx)
 {
@@ -48,6 +82,12 @@ static int prune_one(const uint8_t hash[static WM_HASH_BYTES], uint64_t size, vo
             pc->kept_unconfirmed++; /* the only copy, or not ours */
             return 0;
         }
+    }
+    if (pc->t) { /* a station: the thumbnail first, durably, then the file */
+        int none = 0;
+        if ((pc->err = keep_thumb(pc->bs, hash, size, &none)) != WM_OK)
+            return 1;
+        pc->no_thumb += (uint64_t)none;
     }
     if ((pc->err = wm_blob_remove(pc->bs, hash)) != WM_OK)
         return 1;
@@ -100,5 +140,9 @@ int cmd_blob_prune(wmctl_t *w, int argc, char **argv)
     printf(_("pruned %" PRIu64 " blob(s) older than %lu day(s), %.1f MiB freed; %" PRIu64
              " kept: not yet confirmed by the aggregator\n"),
            pc.n, days, (double)pc.bytes / (1 << 20), pc.kept_unconfirmed);
+    if (!agg && pc.n)
+        printf(_("a thumbnail of each pruned photo is kept (wmctl blob get HASH --thumb); %" PRIu64
+                 " pruned file(s) have none (not pictures)\n"),
+               pc.no_thumb);
     return WMCTL_OK;
 }

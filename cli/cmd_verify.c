@@ -73,7 +73,7 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
         return rc;
     wm_verify_t v = {0};
     wm_err_t err = WM_OK;
-    uint64_t held = 0, missing = 0, bad = 0; /* evidence files (evidence.h) */
+    uint64_t held = 0, missing = 0, bad = 0, pruned = 0; /* evidence files (evidence.h) */
     /* An aggregator can verify a child's log as it holds it (--station),
      * each epoch with the key it was accepted under. */
     const char *id = station ? station : w->cfg.id;
@@ -90,7 +90,7 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
         if (err == WM_OK && node)
             err = wm_log_verify(t, node, id, &v);
         if (err == WM_OK && node)
-            err = evidence_verify(w, t, node, json, &held, &missing, &bad);
+            err = evidence_verify(w, t, node, json, &held, &missing, &bad, &pruned);
         wm_txn_abort(&t);
     }
     wm_store_close(&s);
@@ -103,9 +103,10 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
                               id, "records", (json_int_t)v.records, "epochs", (json_int_t)v.epochs,
                               "head_epoch", (json_int_t)v.head.epoch, "head_seq",
                               (json_int_t)v.head.seq, "head_hash", hex);
-        json_object_set_new(j, "blobs", json_pack("{s:I, s:I, s:I}", "held", (json_int_t)held,
-                                                  "missing", (json_int_t)missing, "bad",
-                                                  (json_int_t)bad));
+        json_object_set_new(j, "blobs", json_pack("{s:I, s:I, s:I, s:I}", "held",
+                                                  (json_int_t)held, "missing",
+                                                  (json_int_t)missing, "bad", (json_int_t)bad,
+                                                  "pruned", (json_int_t)pruned));
         if (bad)
             json_object_set_new(j, "ok", json_false());
         if (err != WM_OK)
@@ -129,6 +130,10 @@ int cmd_verify(wmctl_t *w, int argc, char **argv)
             printf(_("%s: evidence files: %" PRIu64 " match their signed hashes, %" PRIu64
                      " altered or damaged, %" PRIu64 " not held here\n"),
                    bad ? _("FAILED") : _("ok"), held, bad, missing);
+        if (pruned)
+            printf(_("ok: %" PRIu64 " evidence file(s) pruned here after the town confirmed them "
+                     "(thumbnails kept; wmctl blob get HASH --thumb)\n"),
+                   pruned);
     } else {
         printf(_("FAILED: %s: record %" PRIu32 "/%" PRIu64 ": %s (%" PRIu64
                " record(s) before it verify)\n"),

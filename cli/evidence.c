@@ -160,8 +160,18 @@ void evidence_free(evidence_t *ev)
 typedef struct {
     wmctl_t *w;
     int quiet;
-    uint64_t held, missing, bad;
+    uint64_t held, missing, bad, pruned;
 } vctx_t;
+
+/* 1 if the store keeps a thumbnail of hash: the station pruned the file
+ * after its aggregator confirmed it (cmd_blob_prune.c). */
+static int was_pruned(const char *dir, const uint8_t *h)
+{
+    char hex[2 * WM_HASH_BYTES + 1], path[PATH_MAX + 96];
+    wm_hex(h, WM_HASH_BYTES, hex);
+    snprintf(path, sizeof path, "%s/%s.thumb", dir, hex);
+    return access(path, F_OK) == 0;
+}
 
 /* The store's file of hash h: WM_OK if it holds size bytes hashing to h,
  * WM_ENOTFOUND if there is none, WM_ECORRUPT if it differs. Read-only:
@@ -213,6 +223,8 @@ static int verify_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *
         wm_err_t err = check_file(dir, a->hash.data, a->size);
         if (err == WM_OK)
             c->held++;
+        else if (err == WM_ENOTFOUND && was_pruned(dir, a->hash.data))
+            c->pruned++; /* the town holds it: not missing */
         else if (err == WM_ENOTFOUND)
             c->missing++;
         else {
@@ -230,18 +242,18 @@ out:
 }
 
 wm_err_t evidence_verify(wmctl_t *w, wm_txn_t *t, uint32_t node, int quiet, uint64_t *held,
-                         uint64_t *missing, uint64_t *bad)
+                         uint64_t *missing, uint64_t *bad, uint64_t *pruned)
 {
     vctx_t c = {.w = w, .quiet = quiet};
     wm_err_t err = wm_log_scan(t, node, 0, 0, verify_one, &c, NULL);
-    *held = c.held, *missing = c.missing, *bad = c.bad;
+    *held = c.held, *missing = c.missing, *bad = c.bad, *pruned = c.pruned;
     return err;
 }
 
 /* ---- wmctl blob get HASH --out FILE ---- */
 
 static int blob_get(wmctl_t *w, const uint8_t h[static WM_HASH_BYTES], const char *out,
-                    int force)
+                    int force, int thumb)
 {
     int rc = WMCTL_FAIL, bad = 1;
     uint64_t off = 0, size = 1;
@@ -255,8 +267,11 @@ static int blob_get(wmctl_t *w, const uint8_t h[static WM_HASH_BYTES], const cha
         Wm__BlobGet g = WM__BLOB_GET__INIT;
         g.hash.data = (uint8_t *)h, g.hash.len = WM_HASH_BYTES;
         g.offset = off, g.max = WM_CTL_BLOB_CHUNK;
-        req.op_case = WM__CTL_REQUEST__OP_BLOB_GET;
-        req.blob_get = &g;
+        req.op_case = thumb ? WM__CTL_REQUEST__OP_BLOB_THUMB_GET : WM__CTL_REQUEST__OP_BLOB_GET;
+        if (thumb)
+            req.blob_thumb_get = &g;
+        else
+            req.blob_get = &g;
         wm_err_t err = wmctl_call(w, &req, &rep);
         if (err == WM_EDOWN) {
             wmctl_err("the wmsyncd daemon for %s is not running; start it and try again",
@@ -288,7 +303,7 @@ static int blob_get(wmctl_t *w, const uint8_t h[static WM_HASH_BYTES], const cha
         wm_pb_free(&rep);
     }
     wm_hash_final(&st, got);
-    if (memcmp(got, h, WM_HASH_BYTES) != 0) {
+    if (!thumb && memcmp(got, h, WM_HASH_BYTES) != 0) { /* a thumbnail has no signed hash */
         char hex[2 * WM_HASH_BYTES + 1];
         wmctl_err("blob get: the bytes received do not hash to %s; nothing written",
                   wm_hex(h, WM_HASH_BYTES, hex));
@@ -305,13 +320,13 @@ out:
 
 int cmd_blob(wmctl_t *w, int argc, char **argv)
 {
-    static const char *const flags[] = {"force", NULL};
+    static const char *const flags[] = {"force", "thumb", NULL};
     uint8_t h[WM_HASH_BYTES];
     wmctl_opts_t o;
     if (argc >= 2 && strcmp(argv[1], "prune") == 0)
         return cmd_blob_prune(w, argc, argv); /* cmd_blob_prune.c */
     if (argc < 3 || strcmp(argv[1], "get") != 0) {
-        wmctl_err("usage: wmctl blob get HASH --out FILE [--force]");
+        wmctl_err("usage: wmctl blob get HASH --out FILE [--thumb] [--force]");
         return WMCTL_USAGE;
     }
     if (strlen(argv[2]) != 2 * WM_HASH_BYTES || wm_unhex(argv[2], h, sizeof h) != WM_OK) {
@@ -323,10 +338,10 @@ int cmd_blob(wmctl_t *w, int argc, char **argv)
     if (rc)
         return rc;
     const char *out = wmctl_opt(&o, "out");
-    int force = wmctl_flag(&o, "force");
+    int force = wmctl_flag(&o, "force"), thumb = wmctl_flag(&o, "thumb");
     if ((rc = wmctl_opts_unused(&o, "blob get")))
         return rc;
     if ((rc = wmctl_config(w)))
         return rc;
-    return blob_get(w, h, out, force);
+    return blob_get(w, h, out, force, thumb);
 }

@@ -50,10 +50,13 @@ void evidence_free(evidence_t *ev);
 /* `wmctl verify`'s check of the files: each attachment of each activity
  * of node's log in t against the file of that hash in the node's store.
  * Counts into *held (present, hash and size right), *missing (not held
- * here: not yet received, or never sent) and *bad (altered or damaged:
- * printed, one line each, unless quiet). WM_OK unless the scan failed. */
+ * here: not yet received, or never sent), *bad (altered or damaged:
+ * printed, one line each, unless quiet) and *pruned (not held here, a
+ * thumbnail kept: the station pruned it once its town confirmed it; not
+ * missing). WM_OK unless the scan failed. */
 WM_MUST_CHECK wm_err_t evidence_verify(wmctl_t *w, wm_txn_t *t, uint32_t node, int quiet,
-                                       uint64_t *held, uint64_t *missing, uint64_t *bad);
+                                       uint64_t *held, uint64_t *missing, uint64_t *bad,
+                                       uint64_t *pruned);
 
 
 #endif

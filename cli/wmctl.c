@@ -34,7 +34,7 @@ static const wmctl_cmd_t commands[] = {
     {"log", cmd_log, "log [--from SEQ] [--epoch E] [--json]", N_("list the node's records")},
     {"verify", cmd_verify, "verify [--station ID] [--json]",
      N_("check the whole chain: linkage and every signature (exit 0 only if it verifies)")},
-    {"blob", cmd_blob, "blob get HASH [--out FILE] [--force] | blob prune [--days N]",
+    {"blob", cmd_blob, "blob get HASH [--out FILE] [--thumb] [--force] | blob prune [--days N]",
      N_("write an evidence file (photo, sign-in sheet) this node holds, checked against its "
         "hash")},
     {"status", cmd_status, "status [--json]",

@@ -97,8 +97,8 @@ static void not_held(const wm_blob_t *bs, const uint8_t *hash, int thumb, int *p
                "from the town; its thumbnail is kept here (wmctl blob get HASH --thumb)",
                short_hex(hash, h));
     else if (thumb)
-        wm_why(why, cap, "no thumbnail of file %s… is kept at this node (only pruned photos "
-                         "have one)",
+        wm_why(why, cap, "no thumbnail of file %s… is kept at this node (only the photos it "
+                         "pruned have one)",
                short_hex(hash, h));
     else
         wm_why(why, cap, "file %s… is not held at this node", short_hex(hash, h));
@@ -118,6 +118,8 @@ static wm_err_t get_named(const wm_blob_t *bs, const Wm__BlobGet *g, int thumb, 
         return WM_EINVAL;
     }
     rc = thumb ? wm_blob_thumb_has(bs, g->hash.data, size) : wm_blob_has(bs, g->hash.data, size);
+    if (rc == WM_OK && thumb && *size == 0)
+        rc = WM_ENOTFOUND; /* pruned, but no picture could be made of it (a PDF) */
     if (rc != WM_OK) {
         if (rc == WM_ENOTFOUND)
             not_held(bs, g->hash.data, thumb, pruned, why, cap);

@@ -254,7 +254,7 @@ wm_err_t wm_blob_put(wm_blob_t *bs, const uint8_t *data, size_t len,
 wm_err_t wm_blob_thumb_put(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
                            const uint8_t *data, size_t len)
 {
-    if (len == 0 || len > WM_BLOB_THUMB_MAX)
+    if (len > WM_BLOB_THUMB_MAX)
         return WM_ETOOBIG;
     return put_named(bs, hash, THUMB_SUFFIX, data, len);
 }

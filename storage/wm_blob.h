@@ -15,8 +15,9 @@
  *                             bytes 0 … size-1 held so far
  *                             (the resume point is its size)
  *     <64 hex>.thumb          the thumbnail a station keeps never
- *                             of a photo it pruned (a JPEG,
- *                             wmctl blob prune; not covered
+ *                             of a file it pruned (a JPEG,
+ *                             wmctl blob prune; 0 bytes if
+ *                             none could be made; not covered
  *                             by any signed hash: shown,
  *                             never replicated nor listed)
  *     .tmp-<64 hex>-XXXXXX    a put in progress             never
@@ -142,11 +143,12 @@ typedef int (*wm_blob_each_fn)(const uint8_t hash[static WM_HASH_BYTES], uint64_
 WM_MUST_CHECK wm_err_t wm_blob_list(const wm_blob_t *bs, wm_blob_each_fn fn, void *ctx);
 
 /* Thumbnails (<64 hex>.thumb, above): the small picture a station keeps
- * of a photo it prunes, so its pages still show the evidence. The store
- * only keeps its bytes (libvips, which makes it, stays out of the
- * daemon). A thumbnail is 1 .. WM_BLOB_THUMB_MAX bytes (else WM_ETOOBIG);
- * put is durable as wm_blob_put's and replaces an older one; has and read
- * as wm_blob_has and wm_blob_read. */
+ * of a photo it prunes, so its pages still show the evidence; 0 bytes
+ * when none could be made (a PDF): then it only says the file was
+ * pruned. The store only keeps the bytes (libvips, which makes them,
+ * stays out of the daemon). At most WM_BLOB_THUMB_MAX bytes (else
+ * WM_ETOOBIG); put is durable as wm_blob_put's and replaces an older one;
+ * has and read as wm_blob_has and wm_blob_read. */
 #define WM_BLOB_THUMB_MAX ((size_t)256 << 10)
 WM_MUST_CHECK wm_err_t wm_blob_thumb_put(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
                                          const uint8_t *data, size_t len);

@@ -76,7 +76,7 @@ expect "--photo" wmctl record activity --photo a.jpg --attach s.pdf --ph
 expect "" wmctl record activity --attach s.pdf --att
 expect "get prune" wmctl blob ""
 expect "" wmctl blob get ""
-expect "--out --force" wmctl blob get 5fb5a17d ""
+expect "--out --thumb --force" wmctl blob get 5fb5a17d ""
 # --plan is a flag of site, a value of plan-done
 expect "--date --plaque --rules --equipment --manager --ledger --theme --model --json" \
     wmctl record site --plan ""

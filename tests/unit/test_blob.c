@@ -109,6 +109,46 @@ static void test_put_read(void **state)
     free(dir);
 }
 
+/* Thumbnails of pruned files: kept beside, durable, never a blob (not
+ * listed, not present), read back; empty ones (no picture) allowed; an
+ * oversize one refused; pruning the blob leaves the thumbnail. */
+static void test_thumbs(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), sdir[PATH_MAX];
+    snprintf(sdir, sizeof sdir, "%s/blobs", dir);
+    wm_blob_t *bs = NULL;
+    assert_int_equal(wm_blob_open(sdir, &bs), WM_OK);
+    uint8_t *data = pattern(5000, 7), *thumb = pattern(700, 8), h[WM_HASH_BYTES];
+    uint8_t h2[WM_HASH_BYTES], buf[1000];
+    uint64_t size = 1;
+    size_t n = 0;
+    assert_int_equal(wm_blob_put(bs, data, 5000, h), WM_OK);
+    assert_int_equal(wm_blob_thumb_has(bs, h, &size), WM_ENOTFOUND);
+    assert_int_equal(wm_blob_thumb_put(bs, h, thumb, 700), WM_OK);
+    assert_int_equal(wm_blob_remove(bs, h), WM_OK); /* pruned */
+    assert_int_equal(wm_blob_has(bs, h, NULL), WM_ENOTFOUND);
+    assert_int_equal(wm_blob_thumb_has(bs, h, &size), WM_OK);
+    assert_int_equal(size, 700);
+    assert_int_equal(wm_blob_thumb_read(bs, h, 100, buf, sizeof buf, &n), WM_OK);
+    assert_int_equal(n, 600);
+    assert_memory_equal(buf, thumb + 100, 600);
+    int count = 0;
+    assert_int_equal(wm_blob_list(bs, count_cb, &count), WM_OK);
+    assert_int_equal(count, 0); /* a thumbnail is never a blob */
+    assert_int_equal(wm_blob_thumb_put(bs, h, thumb, WM_BLOB_THUMB_MAX + 1), WM_ETOOBIG);
+    wm_hash((const uint8_t *)"pdf", 3, h2);
+    assert_int_equal(wm_blob_thumb_put(bs, h2, NULL, 0), WM_OK); /* pruned, no picture */
+    assert_int_equal(wm_blob_thumb_has(bs, h2, &size), WM_OK);
+    assert_int_equal(size, 0);
+    assert_int_equal(count_files(sdir), 2); /* no temporary file left */
+    wm_blob_close(&bs);
+    free(data);
+    free(thumb);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* The receiving side: resume point, in-order writes only, bounds, complete
  * verifies; a mismatch discards; an altered file on disk is found. */
 static void test_receive(void **state)
@@ -317,6 +357,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_read),
+        cmocka_unit_test(test_thumbs),
         cmocka_unit_test(test_receive),
         cmocka_unit_test(test_crash_points),
     };

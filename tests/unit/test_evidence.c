@@ -174,6 +174,48 @@ static void test_bad_bytes_discarded(void **state)
     assert_non_null(strstr(why, "not held"));
 }
 
+/* A file the station pruned: blob_get says so (pruned set, the town holds
+ * it), blob_thumb_get reads its thumbnail; an empty thumbnail (a PDF)
+ * still says pruned but has nothing to read. */
+static void test_pruned(void **state)
+{
+    fx_t *f = *state;
+    uint64_t held = 0, size = 0;
+    const char *field = NULL;
+    char why[WM_WHY_MAX];
+    uint8_t *got = NULL, thumb[300];
+    size_t n = 0;
+    int pruned = 1;
+    memset(thumb, 0xab, sizeof thumb);
+    assert_int_equal(put(f, 0, sizeof f->data, &held, &field), WM_OK);
+    Wm__BlobGet g = WM__BLOB_GET__INIT;
+    g.hash.data = f->hash, g.hash.len = WM_HASH_BYTES, g.max = 1000;
+    assert_int_equal(wm_evidence_read(f->bs, &g, 1, &got, &n, &size, &pruned, why, sizeof why),
+                     WM_ENOTFOUND); /* no thumbnail while the file is held */
+    assert_int_equal(pruned, 0);
+    assert_int_equal(wm_blob_thumb_put(f->bs, f->hash, thumb, sizeof thumb), WM_OK);
+    assert_int_equal(wm_blob_remove(f->bs, f->hash), WM_OK);
+    assert_int_equal(wm_evidence_read(f->bs, &g, 0, &got, &n, &size, &pruned, why, sizeof why),
+                     WM_ENOTFOUND);
+    assert_int_equal(pruned, 1);
+    assert_non_null(strstr(why, "pruned"));
+    assert_non_null(strstr(why, "town"));
+    assert_int_equal(wm_evidence_read(f->bs, &g, 1, &got, &n, &size, &pruned, why, sizeof why),
+                     WM_OK);
+    assert_int_equal(size, sizeof thumb);
+    assert_int_equal(n, sizeof thumb);
+    assert_memory_equal(got, thumb, sizeof thumb);
+    free(got);
+    got = NULL;
+    assert_int_equal(wm_blob_thumb_put(f->bs, f->hash, NULL, 0), WM_OK);
+    assert_int_equal(wm_evidence_read(f->bs, &g, 1, &got, &n, &size, &pruned, why, sizeof why),
+                     WM_ENOTFOUND);
+    assert_null(got);
+    assert_int_equal(wm_evidence_read(f->bs, &g, 0, &got, &n, &size, &pruned, why, sizeof why),
+                     WM_ENOTFOUND);
+    assert_int_equal(pruned, 1);
+}
+
 /* A put cut off after its last write, before the rename: the .part is
  * whole; the next put of the file (from 0) completes it. */
 static void test_whole_part_completed(void **state)
@@ -215,6 +257,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chunks_resume_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_bytes_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_part_completed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pruned, setup, teardown),
         cmocka_unit_test(test_exif_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
