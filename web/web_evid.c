@@ -109,15 +109,24 @@ static json_t *upload_json(const web_upload_t *u, const photo_t *p)
                      p->height, "original_bytes", (json_int_t)p->in_bytes);
 }
 
+/* The upload's name for messages and the log: at most 80 bytes, control
+ * characters replaced (it comes from the browser). */
+static void upload_name(const char *arg, char out[static 81])
+{
+    snprintf(out, 81, "%s", arg && arg[0] ? arg : "upload");
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
 void web_upload(web_req_t *q, web_resp_t *r, const char *tail)
 {
     (void)tail;
-    const char *name = web_arg(q, "name");
+    char name[81];
     photo_t p = {0};
     wm_blobcall_fail_t f;
     web_upload_t u = {0};
-    if (!name || !name[0])
-        name = "upload";
+    upload_name(web_arg(q, "name"), name);
     if (prepare(q, r, name, &p))
         return;
     wm_hash(p.data, p.len, u.hash);
