@@ -209,7 +209,8 @@ int cmd_order(wmctl_t *w, int argc, char **argv)
     uint32_t date = 0;
     if ((rc = opt_date(&o, &date)) || (rc = step->build(&o, &id, date, &r, &b)))
         return rc;
-    if (!strcmp(sub, "accept") && (rc = wmctl_order_check_accept(w, &id)))
+    int done = !strcmp(sub, "done");
+    if ((done || !strcmp(sub, "accept")) && (rc = wmctl_order_check(w, &id, done)))
         return rc;
     char cmd[32];
     snprintf(cmd, sizeof cmd, "order %s", sub);

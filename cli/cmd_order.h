@@ -47,12 +47,13 @@ int wmctl_need_list(wmctl_t *w, int argc, char **argv);
 int wmctl_order_list(wmctl_t *w, int argc, char **argv);
 int wmctl_notice_list(wmctl_t *w, int argc, char **argv);
 
-/* Before `order accept ID`: when ID is an order of the pinned parent and
- * its log is held here (feature "down"), the order must be in it, not
- * cancelled, addressed to this node or open, and not taken by another;
- * else it says why (naming --id) and returns WMCTL_USAGE. WMCTL_OK when
- * it may be accepted or there is nothing to check it against. */
-int wmctl_order_check_accept(wmctl_t *w, const wmctl_ref_t *id);
+/* Before `order accept ID` (done 0) or `order done ID` (done 1): when ID
+ * is an order of the pinned parent and its log is held here (feature
+ * "down"), the order must be in it, not cancelled, addressed to this node
+ * or open, not taken by another, and (done) accepted by this node; else it
+ * says why (naming --id) and returns WMCTL_USAGE. WMCTL_OK when the step
+ * may be taken or there is nothing to check it against. */
+int wmctl_order_check(wmctl_t *w, const wmctl_ref_t *id, int done);
 
 /* Keeps a resident's name and phone in the station's local table (the
  * file residents.tsv in the node directory, mode 0600, never replicated)

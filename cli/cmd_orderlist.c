@@ -8,8 +8,8 @@
  * parent (feature "down"), filtered here. A node lists the orders of its
  * own log, and those addressed to it, open, taken by it, or answering
  * one of its needs (so that it can rate them); every need; the notices to
- * it or from it. wmctl_order_check_accept checks an order against the
- * parent's log before a station accepts it. --json prints one
+ * it or from it. wmctl_order_check checks an order against the
+ * parent's log before a station accepts or completes it. --json prints one
  * object per line with "id" as order create printed it.
  */
 #include <inttypes.h>
@@ -175,9 +175,11 @@ static int load(wmctl_t *w, int argc, char **argv, const char *cmd, load_t *l)
     return load_book(w, l);
 }
 
-/* Why the pinned parent's log held here does not let this node accept
- * order x (NULL: it may): cancelled, addressed to another, or taken. */
-static const char *accept_refusal(const wm_order_t *x, const char *self, char *buf, size_t cap)
+/* Why the pinned parent's log held here does not let this node take a
+ * step on order x (NULL: it may): cancelled, addressed to another, taken
+ * by another, or (a completion) not accepted here first. */
+static const char *step_refusal(const wm_order_t *x, const char *self, int done, char *buf,
+                                size_t cap)
 {
     if (x->state == WM_ORDER_CANCELLED)
         return _("it was cancelled");
@@ -189,10 +191,12 @@ static const char *accept_refusal(const wm_order_t *x, const char *self, char *b
         snprintf(buf, cap, _("it was taken by %s"), x->station);
         return buf;
     }
+    if (done && x->state == WM_ORDER_DISPATCHED)
+        return _("this station has not accepted it (wmctl order accept ID first)");
     return NULL;
 }
 
-int wmctl_order_check_accept(wmctl_t *w, const wmctl_ref_t *id)
+int wmctl_order_check(wmctl_t *w, const wmctl_ref_t *id, int done)
 {
     wm_ident_t *pin = malloc(sizeof *pin); /* two lines of text: not on the stack */
     char why[WM_WHY_MAX], idtext[WM_ORDER_ID_MAX];
@@ -205,11 +209,13 @@ int wmctl_order_check_accept(wmctl_t *w, const wmctl_ref_t *id)
     if ((rc = load_book(w, &l)) || !l.probe_held)
         goto out; /* the parent's log is not held (yet): the parent decides */
     const wm_order_t *x = wm_orders_find(&l.book, id->log, id->epoch, id->seq);
-    const char *no = x ? accept_refusal(x, w->cfg.id, why, sizeof why) : NULL;
+    const char *no = x ? step_refusal(x, w->cfg.id, done, why, sizeof why) : NULL;
     wm_order_id(id->log, id->epoch, id->seq, idtext);
     if (!x)
         wmctl_reject("id", _("the log of %s held here has no order %s (wmctl order list shows "
                              "the orders of this node)"), pin->node, idtext);
+    else if (no && done)
+        wmctl_reject("id", _("order %s cannot be completed here: %s"), idtext, no);
     else if (no)
         wmctl_reject("id", _("order %s cannot be accepted here: %s"), idtext, no);
     rc = !x || no ? WMCTL_USAGE : WMCTL_OK;
@@ -248,7 +254,7 @@ static void print_order(const load_t *l, const wm_order_t *x, uint32_t today)
     char id[WM_ORDER_ID_MAX], due[11], cols[256];
     wm_order_id(x->log, x->epoch, x->seq, id);
     wm_date_format(x->due, due);
-    const char *state = wm_order_state(x, today);
+    const char *state = wm_order_state_for(x, today, l->self);
     if (l->json) {
         put_line(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "title", x->title, "state",
                            state, "due", due, "to", x->to, "station", x->station));

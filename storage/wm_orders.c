@@ -223,6 +223,15 @@ const char *wm_order_state(const wm_order_t *ord, uint32_t asof)
     return names[ord->state];
 }
 
+const char *wm_order_state_for(const wm_order_t *ord, uint32_t asof, const char *viewer)
+{
+    int other = ord->station[0] && strcmp(ord->station, viewer) != 0 &&
+                strcmp(ord->log, viewer) != 0 && ord->state != WM_ORDER_CANCELLED;
+    for (uint32_t i = 0; other && i < ord->n_needs; i++)
+        other = strcmp(ord->need_log[i], viewer) != 0;
+    return other ? "taken" : wm_order_state(ord, asof);
+}
+
 char *wm_order_id(const char *log, uint32_t epoch, uint64_t seq, char *buf)
 {
     snprintf(buf, WM_ORDER_ID_MAX, "%s:%" PRIu32 ":%" PRIu64, log, epoch, seq);

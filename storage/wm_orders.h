@@ -11,6 +11,8 @@
  *        \________cancel______\____> cancelled
  *   overdue: dispatched or accepted, and the due day is before the day
  *            asked about (a view, never stored: wm_order_state).
+ *   taken:   at a station, an order another station took (a view:
+ *            wm_order_state_for).
  *
  * An order is named by the record that created it: the log it is in (the
  * aggregator's id), epoch and seq; printed "STATION:EPOCH:SEQ". Steps:
@@ -129,6 +131,14 @@ const char *wm_need_state(const wm_need_t *need);
  * "accepted", "done", "rated", "cancelled", or "overdue" for a dispatched
  * or accepted order whose due day is before asof. Static string. */
 const char *wm_order_state(const wm_order_t *ord, uint32_t asof);
+
+/* The state as node viewer sees it (wmctl order list, the web console):
+ * wm_order_state, except "taken" for an order another station took
+ * (accepted, done or rated by it) when viewer is neither the order's own
+ * log, nor its taker, nor a node whose need it answers (which follows it
+ * to rate it): the loser of an open order sees it so once its parent's
+ * word (order_assigned) has come down. Static string. */
+const char *wm_order_state_for(const wm_order_t *ord, uint32_t asof, const char *viewer);
 
 /* Writes "LOG:EPOCH:SEQ" into buf[WM_ORDER_ID_MAX]; returns buf. */
 char *wm_order_id(const char *log, uint32_t epoch, uint64_t seq, char *buf);

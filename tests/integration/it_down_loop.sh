@@ -16,39 +16,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
 
-PORT=$(free_port) || { fail "no free port"; finish; }
-TW=$T/town A=$T/a B=$T/b
-init_town "$TW" xx/longhua "$PORT" || finish
-w "$TW" keys >"$T/town.id"
-for s in a b; do
-    "$WMCTL" init --role station --id "xx/longhua/$s" --name "站$s" --dir "$T/$s" \
-        --upstream "tcp://127.0.0.1:$PORT" --upstream-id "$T/town.id" >/dev/null ||
-        { fail "init $s"; finish; }
-done
-start_daemon "$TW"
-TPID=$DPID
-wait_ready "$TW" "$TPID" || finish
-enroll "$A" "$TW" && enroll "$B" "$TW" || finish
+pinned_town || finish
 start_daemon "$A"
 wait_ready "$A" || finish
 
-# list_field NODE CMD ID KEY: KEY of the object with "id" ID in `wmctl CMD list --json`.
-list_field() {
-    w "$1" "$2" list --json >"$T/list" 2>"$T/why" || return 1
-    python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    o = json.loads(line)
-    if o["id"] == sys.argv[2]:
-        print(o[sys.argv[3]]); break' "$T/list" "$3" "$4"
-}
-# state_is NODE CMD ID STATE
-state_is() {
-    local v
-    v=$(list_field "$1" "$2" "$3" state)
-    echo "$2 $3 at $1 is \"$v\", want $4" >"$T/why"
-    [ "$v" = "$4" ]
-}
 new_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$OUT"; }
 DAY=$(date +%F)
 MONTH=$(date +%Y-%m)

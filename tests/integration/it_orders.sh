@@ -27,18 +27,6 @@ for n in "$A" "$B"; do
     wait_ready "$n" || finish
 done
 
-# list_field NODE CMD ID KEY: KEY of the object with "id" ID in `wmctl CMD list --json`.
-list_field() {
-    w "$1" "$2" list --json >"$T/list" 2>"$T/why" || return 1
-    python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    o = json.loads(line)
-    if o["id"] == sys.argv[2]:
-        print(o[sys.argv[3]]); break' "$T/list" "$3" "$4"
-}
-# state_is NODE CMD ID STATE
-state_is() { [ "$(list_field "$1" "$2" "$3" state)" = "$4" ]; }
 new_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$OUT"; }
 
 # ---- 1 ----

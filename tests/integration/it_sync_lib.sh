@@ -88,6 +88,47 @@ run_town_ab() {
     done
 }
 
+# pinned_town [ARG...]: like orders_town, but a and b pinned the town
+# (--upstream-id: its log comes down to them, feature "down"); ARGs are
+# added to the town's init (an upstream above it, say). The town runs
+# ($TPID), a and b are enrolled, not started; $T/town.id is its keys line.
+pinned_town() {
+    local s
+    PORT=$(free_port) || { fail "no free port"; return 1; }
+    TW=$T/town A=$T/a B=$T/b
+    "$WMCTL" init --role town --id xx/longhua --name "龙华镇" --dir "$TW" \
+        --listen "tcp://127.0.0.1:$PORT" "$@" >/dev/null || { fail "init town $TW"; return 1; }
+    w "$TW" keys >"$T/town.id"
+    for s in a b; do
+        "$WMCTL" init --role station --id "xx/longhua/$s" --name "站$s" --dir "$T/$s" \
+            --upstream "tcp://127.0.0.1:$PORT" --upstream-id "$T/town.id" >/dev/null ||
+            { fail "init $s"; return 1; }
+    done
+    start_daemon "$TW"
+    TPID=$DPID
+    wait_ready "$TW" "$TPID" || return 1
+    enroll "$A" "$TW" && enroll "$B" "$TW"
+}
+
+# list_field NODE CMD ID KEY: KEY of the object with "id" ID in `wmctl CMD list --json`
+# (CMD: order, need).
+list_field() {
+    w "$1" "$2" list --json >"$T/list" 2>"$T/why" || return 1
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["id"] == sys.argv[2]:
+        print(o[sys.argv[3]]); break' "$T/list" "$3" "$4"
+}
+# state_is NODE CMD ID STATE: for poll/check (the reason in $T/why).
+state_is() {
+    local v
+    v=$(list_field "$1" "$2" "$3" state)
+    echo "$2 $3 at $1 is \"$v\", want $4" >"$T/why"
+    [ "$v" = "$4" ]
+}
+
 # town_key TOWNDIR: the town's Curve25519 public key (hex).
 town_key() { cat "$1/keys/curve.pub"; }
 

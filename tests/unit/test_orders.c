@@ -7,7 +7,8 @@
  * transition table written apart from the fold; plus the properties the
  * protocol leans on: applying twice is applying once, a state never goes
  * back, an open order has exactly one taker (the first acceptance, or
- * the aggregator's word), overdue is a view as of a day; steps read out
+ * the aggregator's word) and the others see it taken, overdue is a view
+ * as of a day; steps read out
  * of order reach the same fixed point. And order ids round-trip, and bad
  * ones are refused; each kind belongs to one tier (wm_validate_writer).
  */
@@ -416,6 +417,17 @@ static void test_open_order_first_wins(void **state)
     assert_string_equal(at_s2.v[0].station, "xx/t/s1");
     assert_string_equal(wm_order_state(&at_s2.v[0], 20240331), "accepted");
     assert_string_equal(wm_order_state(&at_s2.v[0], 20240401), "overdue");
+    /* the loser sees it taken; the taker, the town and a third station not */
+    assert_string_equal(wm_order_state_for(&at_s2.v[0], 20240331, "xx/t/s2"), "taken");
+    assert_string_equal(wm_order_state_for(&at_s2.v[0], 20240401, "xx/t/s2"), "taken");
+    assert_string_equal(wm_order_state_for(&at_s2.v[0], 20240331, "xx/t/s1"), "accepted");
+    assert_string_equal(wm_order_state_for(&at_s2.v[0], 20240331, "xx/t"), "accepted");
+    /* … nor a station whose need it answers (it rates it) */
+    snprintf(at_s2.v[0].need_log[0], sizeof at_s2.v[0].need_log[0], "%s", "xx/t/s2");
+    at_s2.v[0].n_needs = 1;
+    assert_string_equal(wm_order_state_for(&at_s2.v[0], 20240331, "xx/t/s2"), "accepted");
+    at_s2.v[0].state = WM_ORDER_CANCELLED;
+    assert_string_equal(wm_order_state_for(&at_s2.v[0], 20240331, "xx/t/s3"), "cancelled");
     wm_orders_free(&at_s2);
     wm_orders_free(&at_t);
 }
