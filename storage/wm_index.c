@@ -30,6 +30,11 @@ static WM_MUST_CHECK wm_err_t ref_put(wm_txn_t *t, uint32_t node, uint32_t epoch
     return rc == MDB_KEYEXIST ? WM_OK : wm_mdb_err(t->s, rc, "ref put");
 }
 
+wm_err_t wm_ref_put_order(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq)
+{
+    return ref_put(t, node, epoch, seq, 'o', 0, 0);
+}
+
 wm_err_t wm_ref_get(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq, char kind,
                     uint32_t *by_epoch, uint64_t *by_seq)
 {
@@ -247,8 +252,9 @@ wm_err_t wm_index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r)
     case WM__RECORD__BODY_ORDER_CANCEL:
     case WM__RECORD__BODY_ORDER_ASSIGNED:
     case WM__RECORD__BODY_ORDER_COMPLETED:
-        /* the orders' figures read these without a scan of every log */
-        return ref_put(t, node, r->epoch, r->seq, 'o', 0, 0);
+        /* the orders' figures read these without a scan of every log
+         * (wm_orderidx.h: stores older than this index are rebuilt once) */
+        return wm_ref_put_order(t, node, r->epoch, r->seq);
     case WM__RECORD__BODY_ROLLUP:
         return report_put(t, node, r);
     case WM__RECORD__BODY_ROLLUP_PART:

@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 
+#include "wm_orderidx.h"
+
 typedef struct {
     wm_txn_t *t;
     wm_record_t **v;
@@ -45,7 +47,11 @@ void wm_orderbook_recs_free(wm_record_t ***recs, size_t *n)
 wm_err_t wm_orderbook_load_keep(wm_txn_t *t, wm_orders_t *book, wm_record_t ***recs, size_t *n)
 {
     load_t l = {t, NULL, 0, 0, WM_OK};
-    wm_err_t err = wm_ref_scan_orders(t, load_one, &l);
+    int indexed = 0;
+    wm_err_t err = wm_orderidx_current(t, &indexed);
+    if (err == WM_OK) /* a store not yet rebuilt (wm_orderidx.h): its logs */
+        err = indexed ? wm_ref_scan_orders(t, load_one, &l)
+                      : wm_orderidx_scan_logs(t, load_one, &l);
     if (err == WM_OK)
         err = l.err;
     if (err == WM_OK)

@@ -2,7 +2,9 @@
 /*
  * wm_orderbook — the book of needs and orders (wm_orders.h) of every log a
  * store holds, read through the refs index of needs-and-orders records
- * (wm_store.h, refs kind 'o'), never by a scan of every log: the figures
+ * (wm_store.h, refs kind 'o'), never by a scan of every log (but in a
+ * store that predates the index and was not yet opened for writing since,
+ * wm_orderidx.h, whose logs are read instead): the figures
  * of a rollup (wm_report) and the listings read it. The same records give
  * the same book at every node and on any day (wm_orders_apply_all).
  */

@@ -9,6 +9,7 @@
  */
 #include "wm_store.h"
 #include "wm_store_int.h"
+#include "wm_orderidx.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -283,6 +284,18 @@ static wm_err_t set_modes(wm_store_t *s)
     return WM_OK;
 }
 
+/* A store written before the needs-and-orders index gets it now, once
+ * (wm_orderidx.h); says so on stderr (the daemon's log). */
+static WM_MUST_CHECK wm_err_t orders_index(wm_store_t *s)
+{
+    size_t n = 0;
+    wm_err_t err = wm_orderidx_ensure(s, &n);
+    if (err == WM_OK && n > 0)
+        fprintf(stderr, "wm_store: %s: indexed %zu needs-and-orders records stored before "
+                        "their index (once)\n", s->dir, n);
+    return err;
+}
+
 wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_t **out)
 {
     wm_err_t err = WM_OK;
@@ -345,6 +358,8 @@ wm_err_t wm_store_open(const char *dir, unsigned flags, size_t map_mb, wm_store_
     if (!(flags & WM_STORE_RDONLY))
         WM_IGNORE(grow_locked(s, 0));
     if (!(flags & WM_STORE_RDONLY) && (err = set_modes(s)) != WM_OK)
+        goto out;
+    if (!(flags & WM_STORE_RDONLY) && (err = orders_index(s)) != WM_OK)
         goto out;
     *out = s;
     return WM_OK;

@@ -67,6 +67,9 @@
  *                         what its aggregator acknowledged as durable
  *   "down_forked" UTF-8   feature "down" at a child: the fork found in the
  *                         parent's log (daemon/wm_down.h); absent: none
+ *   "orders_index" u32    the refs 'o' index covers every log at this
+ *                         version (wm_orderidx.h; a writable open of a
+ *                         store without it rebuilds the index once)
  *   Other names are free for the layers above; their layouts are documented
  *   where they are written.
  *

@@ -107,6 +107,9 @@ WM_MUST_CHECK wm_err_t wm_db_count(wm_txn_t *t, MDB_dbi dbi, uint32_t node, uint
  * to node's log in t. Records of kinds this build does not know touch no
  * index. */
 WM_MUST_CHECK wm_err_t wm_index_record(wm_txn_t *t, uint32_t node, const wm_record_t *r);
+/* Puts the refs entry 'o' naming record (node, epoch, seq) itself (a
+ * needs-and-orders record; wm_orderidx.h). Putting it twice changes nothing. */
+WM_MUST_CHECK wm_err_t wm_ref_put_order(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq);
 /* Translates an LMDB return code, remembering the original for the log. */
 WM_MUST_CHECK wm_err_t wm_mdb_err(wm_store_t *s, int rc, const char *what);
 
