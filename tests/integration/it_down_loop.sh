@@ -11,12 +11,27 @@
 #     (order_completed) comes down: a lists it done, and rates it; the
 #     town lists it rated, taken by b, and the need accepted;
 #  4. the figures: the town's rollup of the period counts one closed loop
-#     and the rating (once the rollup carries loops_closed; said and
-#     skipped before that).
+#     and the rating;
+#  5. the county's leg: a real county daemon above the town (the town
+#     pinned it); the town publishes the period; the county's rollup shows
+#     the closed loop, the rating and the satisfaction rate, its report
+#     the paragraph (群众点单 … 群众满意率);
+#  6. 层层派单: the county's own order reaches the town in the county's log
+#     sent down; the town dispatches it again in its own log to b, naming
+#     the county's order (--from-order); b lists it, never the county's
+#     own order (a station holds only its parent's log), and takes it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
 
-pinned_town || finish
+PC=$(free_port) || { fail "no free port"; finish; }
+C=$T/county
+"$WMCTL" init --role county --id xx --name 县中心 --dir "$C" --listen "tcp://127.0.0.1:$PC" \
+    >/dev/null || { fail "init county"; finish; }
+w "$C" keys >"$T/county.id"
+start_daemon "$C"
+CPID=$DPID
+wait_ready "$C" "$CPID" || finish
+PARENT=$C pinned_town --upstream "tcp://127.0.0.1:$PC" --upstream-id "$T/county.id" || finish
 start_daemon "$A"
 wait_ready "$A" || finish
 
@@ -59,20 +74,51 @@ check "no name or phone left station a" bash -c "! grep -rqa -e 王秀英 -e 138
 
 # ---- 4 ----
 poll 30 "everything verified at the town" converged "$TW" "$A" "$B"
-expect_rc 0 w "$TW" rollup --period "$MONTH" --format json
-if grep -q '"loops_closed"' "$OUT"; then
-    check "the town's rollup counts one closed loop" python3 -c '
+# loop_figs FILE: the rollup's orders show one closed loop rated 5 (satisfied).
+loop_figs() {
+    python3 -c '
 import json, sys
-j = json.load(open(sys.argv[1]))
-def find(o, k):
-    if isinstance(o, dict):
-        if k in o: return o[k]
-        for v in o.values():
-            r = find(v, k)
-            if r is not None: return r
-    return None
-sys.exit(not (find(j, "loops_closed") == 1))' "$OUT"
-else
-    echo "it_down_loop: part 4 skipped: this build's rollup has no loops_closed figure yet"
-fi
+o = json.load(open(sys.argv[1]))["totals"].get("orders", {})
+want = {"needs_received": 1, "needs_accepted": 1, "orders_dispatched": 1, "orders_accepted": 1,
+        "orders_done": 1, "loops_closed": 1, "rating_sum": 5, "ratings_satisfied": 1,
+        "rating_avg": 5.0, "satisfaction_rate": 1.0}
+bad = {k: (o.get(k), v) for k, v in want.items() if o.get(k) != v}
+print("orders differ (got, want): %s" % bad)
+sys.exit(1 if bad else 0)' "$1" >"$T/why"
+}
+expect_rc 0 w "$TW" rollup --period "$MONTH" --format json --out "$T/town.json"
+check "the town's rollup: one closed loop, its rating ($(loop_figs "$T/town.json"; cat "$T/why"))" \
+    loop_figs "$T/town.json"
+expect_rc 0 w "$TW" report --period "$MONTH" --lang zh
+expect_in "$OUT" "群众点单1个，派单1个，完成1个，群众满意率100" "the town's report: the loop's paragraph"
+
+# ---- 5: the county sees it after publication ----
+expect_rc 0 w "$C" rollup --period "$MONTH" --format json --out "$T/c0.json"
+check "the county counts no loop before the town publishes" \
+    bash -c "! grep -q '\"loops_closed\": *1' '$T/c0.json'"
+expect_rc 0 w "$TW" publish --period "$MONTH"
+county_has() {
+    w "$C" rollup --period "$MONTH" --format json --out "$T/county.json" >/dev/null 2>"$T/why" &&
+        loop_figs "$T/county.json"
+}
+poll 30 "the county's rollup: the closed loop, its rating and satisfaction rate" county_has
+expect_rc 0 w "$C" report --period "$MONTH" --lang zh
+expect_in "$OUT" "群众点单1个，派单1个，完成1个，群众满意率100" "the county's report: the loop's paragraph"
+
+# ---- 6: 层层派单 ----
+expect_rc 0 w "$C" order create --title 县级文艺汇演 --service-kind culture --due 2099-12-31 \
+    --to xx/longhua --date "$DAY" --json
+CORD=$(new_id)
+poll 30 "the county's order comes down to the town" state_is "$TW" order "$CORD" dispatched
+expect_rc 0 w "$TW" order create --title 县级文艺汇演 --service-kind culture --due 2099-12-31 \
+    --to xx/longhua/b --from-order "$CORD" --date "$DAY" --json
+TORD=$(new_id)
+check "the town lists its order as the county's, dispatched again" \
+    [ "$(list_field "$TW" order "$TORD" from_order)" = "$CORD" ]
+poll 30 "b lists the town's order" state_is "$B" order "$TORD" dispatched
+check "… naming the county's order" [ "$(list_field "$B" order "$TORD" from_order)" = "$CORD" ]
+check "b holds only its town's log: the county's own order is not listed" \
+    bash -c "! w '$B' order list --json 2>/dev/null | grep -q '\"id\": *\"$CORD\"'"
+expect_rc 0 w "$B" order accept "$TORD" --date "$DAY"
+poll 30 "the town's word: the re-dispatched order accepted by b" state_is "$TW" order "$TORD" accepted
 finish

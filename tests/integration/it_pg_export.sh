@@ -4,18 +4,20 @@
 # reason, where PostgreSQL cannot run), through `wmctl export`:
 #   - three stations record random records of every kind (pg_records.py:
 #     voids, voids of voids, plans and completions, site checklists, late
-#     entries, teams) and sync to the town; a one-shot export creates the
+#     entries, teams), and needs and orders with the town (pg_orders.py:
+#     the whole loop, races, steps out of date order, steps not counted)
+#     and sync to the town; a one-shot export creates the
 #     schema and loads every record of the town's log, each row's hash the
 #     log's own;
 #   - a second export adds nothing (exported 0, the same rows); --since
 #     into another database leaves its cursor unset;
 #   - the views' figures (wmsync.totals) equal `wmctl rollup --format json`
-#     key by key for 25 random periods at the town and at each station
-#     (pg_compare.py);
+#     key by key, those of needs and orders too, for 25 random periods at
+#     the town and at each station (pg_compare.py);
 #   - at a county above the town: the town's published rollups in both
 #     forms (JSON to a county of an older build, then binary RollupPart
 #     records) in wmsync.rollup, each report's totals the town's; a
-#     database of schema version 1 is migrated to 2;
+#     database of schema version 1 is migrated to 3;
 #   - `wmctl export --follow` while the stations keep recording:
 #     PostgreSQL is crashed (pg_ctl -m immediate) in the middle, the
 #     exporter retries, PostgreSQL comes back and every record arrives
@@ -87,14 +89,25 @@ make_records() {
     [ "$bad" = 0 ] && pass "round $1: $2 random records at each station (heads ${LAST[1]} ${LAST[2]} ${LAST[3]})"
 }
 make_records 1 60
+# Needs and orders, the whole loop and its odd cases (pg_orders.py), at the
+# town and its stations; the town writes its word as it ingests the steps.
+STA=()
+for i in 1 2 3; do STA+=("xx/longhua/s$i=$T/s$i/wmsync.conf"); done
+if python3 "$HERE/pg_orders.py" "$WMCTL" "$SEED" 4 "$TOWN/wmsync.conf" "${STA[@]}" \
+    >"$T/orders.out" 2>"$T/orders.err"; then
+    pass "needs and orders at the town and its stations: $(cat "$T/orders.out") records"
+else
+    fail "needs and orders: $(cat "$T/orders.err")"
+fi
+for i in 1 2 3; do LAST[$i]=$(head_seq "$T/s$i"); done
 poll 60 "the town holds and has verified every record" converged "$TOWN" "${S[@]}" || finish
 
 total() { echo $((LAST[1] + LAST[2] + LAST[3] + $(w "$TOWN" log --json | wc -l))); }
 
 # 1. a one-shot export creates the schema and loads the log.
 expect_rc 0 w "$TOWN" export --postgres "$PG_CONN"
-expect_in "$ERR" "schema wmsync created at version 2" "the schema is created"
-check "schema_version says 2" [ "$(pgq 'SELECT max(version) FROM wmsync.schema_version')" = 2 ]
+expect_in "$ERR" "schema wmsync created at version 3" "the schema is created"
+check "schema_version says 3" [ "$(pgq 'SELECT max(version) FROM wmsync.schema_version')" = 3 ]
 want=$(total)
 got=$(pgq 'SELECT count(*) FROM wmsync.records')
 check "every record of the town's log is exported ($got of $want)" [ "$got" = "$want" ]
@@ -197,14 +210,14 @@ check "the county's export holds both forms" [ "$(psql "$CDB" -XAtc "SELECT stri
     WHERE period IN ('$Y1', '$Y2')")" = "json:$Y1:true binary:$Y2:true" ]
 check "the binary form's parts are records of kind rollup_part" [ "$(psql "$CDB" -XAtc \
     "SELECT count(*) > 0 FROM wmsync.records WHERE kind = 'rollup_part'")" = t ]
-# A database of schema version 1 (an older wmctl) is migrated to 2.
+# A database of schema version 1 (an older wmctl) is migrated to 3.
 ODB=${PG_CONN/dbname=postgres/dbname=old}
 pgq 'CREATE DATABASE old' >/dev/null
 psql "$ODB" -Xq -v ON_ERROR_STOP=1 -c "CREATE SCHEMA wmsync; CREATE TABLE wmsync.schema_version
     (version integer PRIMARY KEY, migrated timestamptz NOT NULL DEFAULT now());
     INSERT INTO wmsync.schema_version VALUES (1)" -f "$SRC_DIR/cli/pg_schema_1.sql" 2>/dev/null
 expect_rc 0 w "$COUNTY" export --postgres "$ODB"
-expect_in "$ERR" "schema wmsync migrated to version 2" "a version 1 database is migrated"
+expect_in "$ERR" "schema wmsync migrated to version 3" "a version 1 database is migrated"
 check "the migrated database shows the binary report" [ "$(psql "$ODB" -XAtc \
     "SELECT form FROM wmsync.rollup WHERE period = '$Y2'")" = binary ]
 for y in "$Y1" "$Y2"; do

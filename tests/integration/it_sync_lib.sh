@@ -90,8 +90,10 @@ run_town_ab() {
 
 # pinned_town [ARG...]: like orders_town, but a and b pinned the town
 # (--upstream-id: its log comes down to them, feature "down"); ARGs are
-# added to the town's init (an upstream above it, say). The town runs
-# ($TPID), a and b are enrolled, not started; $T/town.id is its keys line.
+# added to the town's init (an upstream above it, say; with $PARENT set,
+# the town is enrolled at that running node before it starts). The town
+# runs ($TPID), a and b are enrolled, not started; $T/town.id is its keys
+# line.
 pinned_town() {
     local s
     PORT=$(free_port) || { fail "no free port"; return 1; }
@@ -99,6 +101,7 @@ pinned_town() {
     "$WMCTL" init --role town --id xx/longhua --name "龙华镇" --dir "$TW" \
         --listen "tcp://127.0.0.1:$PORT" "$@" >/dev/null || { fail "init town $TW"; return 1; }
     w "$TW" keys >"$T/town.id"
+    if [ -n "${PARENT:-}" ]; then enroll "$TW" "$PARENT" || return 1; fi
     for s in a b; do
         "$WMCTL" init --role station --id "xx/longhua/$s" --name "站$s" --dir "$T/$s" \
             --upstream "tcp://127.0.0.1:$PORT" --upstream-id "$T/town.id" >/dev/null ||
