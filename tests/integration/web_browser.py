@@ -415,6 +415,28 @@ def town(d, rec_date):
         wait(d, lambda d: not d.find_elements(By.CSS_SELECTOR, "#main .muted") or
              d.find_elements(By.CSS_SELECTOR, "#%s h2, #%s p.prose-title" % (name, name)), name)
         shot(d, "town-" + name)
+    order_wording(d)
+
+
+def order_wording(d):
+    """The console's words for the needs-and-orders problems and figures, in
+    this browser, as wmctl words them (cli/render_rows.c)."""
+    text = d.execute_script(
+        "return [WM.town.problemText({}, {kind: 'order_step_not_counted', station: 'xx/longhua/a',"
+        " order: 'xx/longhua:1:7', step: 'order_accept', reason: 'order_taken'}),"
+        " WM.town.problemText({}, {kind: 'order_overdue', station: 'xx/longhua/b', name: '上门理发',"
+        " order: 'xx/longhua:1:8', due: '2024-03-31'}),"
+        " WM.town.problemText({}, {kind: 'need_unreviewed', station: 'xx/longhua/a', name: '理发',"
+        " need: 'xx/longhua/a:1:3', days: 9})].join('|')")
+    check(text == "xx/longhua/a对订单xx/longhua:1:7的接单未计入：订单已被其他站点接走|"
+                  "xx/longhua/b的服务订单“上门理发”（xx/longhua:1:8）截止日期2024-03-31已过，仍未完成|"
+                  "xx/longhua/a提出的群众需求“理发”（xx/longhua/a:1:3）已9天未审核",
+          "the order problems are worded as wmctl words them: %r" % text)
+    cards = d.execute_script(
+        "return WM.figureCards({orders: {needs_received: 3, orders_dispatched: 2, orders_done: 2,"
+        " loops_closed: 2, satisfaction_rate: 0.5}}).textContent")
+    check("群众点单" in cards and "群众满意率" in cards and "50%" in cards,
+          "the figure cards show the needs and orders: %r" % cards)
 
 
 def town_publish(d, period):

@@ -580,9 +580,19 @@ WM.figureCards = function (totals) {
     ["m_lectures", "grassroots_lectures"], ["m_publicity", "publicity.total"],
     ["m_volunteers", "volunteers.registered"], ["m_funding", "funding_yuan"]
   ];
+  if (totals.orders) /* needs and orders: only where there are some, as the rollup says */
+    items = items.concat([["m_needs", "orders.needs_received"], ["m_orders", "orders.orders_dispatched"],
+                          ["m_orders_done", "orders.orders_done"], ["m_loops", "orders.loops_closed"],
+                          ["m_satisfaction", "orders.satisfaction_rate"]]);
+  function value(key) {
+    var v = WM.get(totals, key);
+    if (key === "orders.satisfaction_rate")
+      return v === null || v === undefined ? "–" : WM.num(Math.round(v * 1000) / 10, 0) + "%";
+    return WM.num(v || 0, key === "funding_yuan" ? 2 : 0);
+  }
   return WM.el("div", {class: "figures"}, items.map(function (it) {
     return WM.el("div", {class: "figure", "data-figure": it[1]},
-      WM.el("div", {class: "value", text: WM.num(WM.get(totals, it[1]) || 0, it[1] === "funding_yuan" ? 2 : 0)}),
+      WM.el("div", {class: "value", text: value(it[1])}),
       WM.el("div", {class: "label", text: WM.t(it[0])}));
   }));
 };

@@ -230,7 +230,9 @@ var PROBLEM_KINDS = {
        station_not_synced: "未及时同步", late_entries: "活动补录", town_not_reported: "镇未上报本期汇总",
        town_report_invalid: "镇上报的汇总数据无法合计", activity_without_photo: "活动没有照片",
        photo_undated: "照片没有拍摄日期", photo_date_mismatch: "照片拍摄日期与活动日期不符",
-       photo_reused: "同一张照片用于多场活动", photo_near_duplicate: "近似照片用于多场活动"},
+       photo_reused: "同一张照片用于多场活动", photo_near_duplicate: "近似照片用于多场活动",
+       order_overdue: "服务订单逾期未完成", need_unreviewed: "群众需求未及时审核",
+       order_step_not_counted: "站点的接单、完成或评单未计入"},
   en: {team_never_served: "Team never served", team_below_cadence: "Team below the service cadence",
        station_no_grassroots_lecture: "No monthly grassroots lecture", station_no_activity: "No activity in the period",
        station_not_synced: "Not synced", late_entries: "Late entries", town_not_reported: "Town has not reported",
@@ -238,8 +240,41 @@ var PROBLEM_KINDS = {
        activity_without_photo: "Activities without a photo", photo_undated: "Photos without a date",
        photo_date_mismatch: "Photo taken far from the activity date",
        photo_reused: "The same photo on several activities",
-       photo_near_duplicate: "Near-identical photos on several activities"}
+       photo_near_duplicate: "Near-identical photos on several activities",
+       order_overdue: "Service order overdue", need_unreviewed: "Need left unreviewed",
+       order_step_not_counted: "Order step not counted"}
 };
+
+/* Why a step was not counted (storage/wm_orders.h), as cli/render_rows.c words it. */
+var STEP_REASONS = {
+  order_unknown: ["没有这个订单", "no such order"],
+  order_not_addressed: ["订单派给了别的站点", "the order is addressed to another station"],
+  order_cancelled: ["订单已撤销", "the order was cancelled"],
+  order_taken: ["订单已被其他站点接走", "order taken by another station"],
+  order_not_accepted: ["该站点没有接这个订单", "the station did not take the order"],
+  order_not_done: ["订单尚未完成", "the order is not done"],
+  rating_not_theirs: ["订单不是回应该站点群众的需求", "the order answers no need of the station"],
+  rating_repeated: ["订单已经评过", "the order was rated before"]
+};
+
+/* The needs-and-orders problems (order_overdue, need_unreviewed, order_step_not_counted). */
+function orderText(p, st, zh) {
+  var step = p.step || "", why = STEP_REASONS[p.reason];
+  switch (p.kind) {
+  case "order_overdue":
+    return zh ? st + "的服务订单“" + p.name + "”（" + p.order + "）截止日期" + p.due + "已过，仍未完成"
+              : st + ": service order \"" + p.name + "\" (" + p.order + ") was due " + p.due + " and is not done";
+  case "need_unreviewed":
+    return zh ? st + "提出的群众需求“" + p.name + "”（" + p.need + "）已" + p.days + "天未审核"
+              : st + ": the need \"" + p.name + "\" (" + p.need + ") has waited " + p.days + " days for review";
+  default:
+    why = why ? why[zh ? 0 : 1] : (p.reason || "");
+    return zh ? st + "对订单" + p.order + "的" + (step === "order_accept" ? "接单" : step === "order_done" ? "完成" : "评单") +
+                "未计入：" + why
+              : st + ": its " + (step === "order_accept" ? "acceptance" : step === "order_done" ? "completion" : "rating") +
+                " of order " + p.order + " is not counted: " + why;
+  }
+}
 
 function nameOf(j, id) {
   var n = null;
@@ -318,6 +353,9 @@ WM.town.problemText = function (j, p) {
   case "town_report_invalid":
     s = zh ? st + "上报的汇总中“" + p.field + "”超出可合计的范围，未计入合计"
            : st + ": its report's \"" + p.field + "\" is beyond what can be added up; left out of the sums";
+    break;
+  case "order_overdue": case "need_unreviewed": case "order_step_not_counted":
+    s = orderText(p, st, zh);
     break;
   case "activity_without_photo": case "photo_undated": case "photo_date_mismatch":
   case "photo_reused": case "photo_near_duplicate":
