@@ -15,10 +15,16 @@
 #include "wm_ingest.h"
 
 
+/* The meta "down_pin" (storage/wm_store.h): pinned[32] | key[32] |
+ * from_epoch u32 | epoch u32 | seq u64, big-endian. */
+#define PIN_META_BYTES (2 * WM_PUB_BYTES + 16)
+
 struct wm_down {
     wm_node_t *node;
     int pinned;
     wm_ident_t pin;
+    uint8_t key[WM_PUB_BYTES]; /* the key followed: the pin's, or the last rollover's */
+    wm_rollover_t roll;        /* the last rollover followed (epoch 0: none) */
     wm_head_t have;          /* our frontier of the parent's log */
     wm_head_t parent_head;   /* the parent's head as it last said */
     int parent_known;        /* a DOWN_BATCH told its head and key */
@@ -32,7 +38,66 @@ struct wm_down {
     int64_t last_reject_at;
 };
 
-/* The frontier held of the pinned parent's log, and the fork mark. */
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* The rollovers followed, from meta "down_pin", in t: they count only
+ * while the pin file still names the key they began from or the key they
+ * lead to (an operator who pinned another key by hand starts afresh). */
+static WM_MUST_CHECK wm_err_t load_followed(wm_down_t *d, wm_txn_t *t)
+{
+    uint8_t m[PIN_META_BYTES];
+    size_t len = 0;
+    memcpy(d->key, d->pin.sign_pub, WM_PUB_BYTES);
+    memset(&d->roll, 0, sizeof d->roll);
+    wm_err_t err = wm_meta_get(t, WM_META_DOWN_PIN, m, sizeof m, &len);
+    if (err == WM_ENOTFOUND)
+        return WM_OK;
+    if (err != WM_OK || len != sizeof m)
+        return err != WM_OK ? err : WM_ECORRUPT;
+    if (memcmp(m, d->pin.sign_pub, WM_PUB_BYTES) != 0 &&
+        memcmp(m + WM_PUB_BYTES, d->pin.sign_pub, WM_PUB_BYTES) != 0)
+        return WM_OK;
+    memcpy(d->key, m + WM_PUB_BYTES, WM_PUB_BYTES);
+    memcpy(d->roll.key, d->key, WM_PUB_BYTES);
+    d->roll.from_epoch = (uint32_t)get_be(m + 2 * WM_PUB_BYTES, 4);
+    d->roll.epoch = (uint32_t)get_be(m + 2 * WM_PUB_BYTES + 4, 4);
+    d->roll.seq = get_be(m + 2 * WM_PUB_BYTES + 8, 8);
+    return WM_OK;
+}
+
+/* Keeps the rollover r followed (meta "down_pin"), in t: in the
+ * transaction that stores the rollover record itself. */
+static WM_MUST_CHECK wm_err_t keep_followed(wm_down_t *d, wm_txn_t *t, const wm_rollover_t *r)
+{
+    uint8_t m[PIN_META_BYTES], old[PIN_META_BYTES];
+    size_t len = 0;
+    /* The pin the chain began from: kept from before, else the file's. */
+    if (wm_meta_get(t, WM_META_DOWN_PIN, old, sizeof old, &len) == WM_OK && len == sizeof old &&
+        d->roll.epoch)
+        memcpy(m, old, WM_PUB_BYTES);
+    else
+        memcpy(m, d->pin.sign_pub, WM_PUB_BYTES);
+    memcpy(m + WM_PUB_BYTES, r->key, WM_PUB_BYTES);
+    put_be(m + 2 * WM_PUB_BYTES, r->from_epoch, 4);
+    put_be(m + 2 * WM_PUB_BYTES + 4, r->epoch, 4);
+    put_be(m + 2 * WM_PUB_BYTES + 8, r->seq, 8);
+    return wm_meta_put(t, WM_META_DOWN_PIN, m, sizeof m);
+}
+
+/* The frontier held of the pinned parent's log, the rollovers followed and
+ * the fork mark. */
 static WM_MUST_CHECK wm_err_t load_state(wm_down_t *d)
 {
     wm_txn_t *t = NULL;
@@ -47,6 +112,8 @@ static WM_MUST_CHECK wm_err_t load_state(wm_down_t *d)
         err = wm_ingest_frontier(t, no, &d->have);
     if (err == WM_ENOTFOUND)
         err = WM_OK;
+    if (err == WM_OK && d->pinned)
+        err = load_followed(d, t);
     if (err == WM_OK &&
         wm_meta_get(t, WM_META_DOWN_FORKED, d->forked, sizeof d->forked - 1, &len) == WM_OK)
         d->forked[len < sizeof d->forked ? len : sizeof d->forked - 1] = 0;
@@ -99,7 +166,7 @@ const char *wm_down_parent(const wm_down_t *d)
 
 const uint8_t *wm_down_pin_key(const wm_down_t *d)
 {
-    return d && d->pinned ? d->pin.sign_pub : NULL;
+    return d && d->pinned ? d->key : NULL;
 }
 
 wm_head_t wm_down_have(const wm_down_t *d)
@@ -170,10 +237,15 @@ static WM_MUST_CHECK wm_err_t ingest_once(wm_down_t *d, const uint8_t *const *re
     Wm__PeerState ps = WM__PEER_STATE__INIT;
     ps.node = d->pin.node;
     ps.role = d->pin.role;
-    wm_sender_t s = {d->pin.node, no, d->pin.sign_pub, WM_INGEST_SETTLE, &ps, NULL};
-    if (wm_ingest(c, &s, recs, lens, n, (int64_t)time(NULL), ir) == WM_OK) {
+    wm_sender_t s = {d->pin.node, no, d->key, WM_INGEST_SETTLE, &ps, NULL};
+    const wm_rollover_t *roll = d->roll.epoch ? &d->roll : NULL;
+    if (wm_ingest_follow(c, &s, roll, recs, lens, n, (int64_t)time(NULL), ir) == WM_OK) {
         keep = 1;
-        err = wm_txn_commit(&c);
+        /* A rollover moves the pin in the transaction that stores it. */
+        if (ir->rolled.epoch)
+            err = keep_followed(d, c, &ir->rolled);
+        if (err == WM_OK)
+            err = wm_txn_commit(&c);
     } else if (ir->reason == WM_SYNC_R_STORAGE) {
         err = ir->err;
     } else if (ir->equivocation) {
@@ -226,6 +298,34 @@ static int refused_before(wm_down_t *d, const char *node, const uint8_t *const *
     return 0;
 }
 
+/* A bundle holds the parent's whole log: its leading records of epochs
+ * below the one held, identical to what is stored, are duplicates (the
+ * ingest would refuse an older epoch). How many lead so. */
+static size_t held_before(wm_down_t *d, const uint8_t *const *recs, const size_t *lens, size_t n)
+{
+    wm_txn_t *t = NULL;
+    uint32_t no = 0;
+    size_t i = 0;
+    if (!d->have.epoch || wm_txn_begin(d->node->store, 0, &t) != WM_OK)
+        return 0;
+    if (wm_nodeno_lookup(t, d->pin.node, &no) == WM_OK)
+        for (; i < n; i++) {
+            wm_srec_t v, have;
+            wm_record_t *r = NULL;
+            int same = 0;
+            if (wm_srec_view(recs[i], lens[i], &v) == WM_OK &&
+                wm_record_decode(v.bytes, v.len, &r) == WM_OK && r->epoch < d->have.epoch &&
+                wm_log_get(t, no, r->epoch, r->seq, &have) == WM_OK)
+                same = have.len == v.len && memcmp(have.sig, v.sig, WM_SIG_BYTES) == 0 &&
+                       memcmp(have.bytes, v.bytes, v.len) == 0;
+            wm_record_free(&r);
+            if (!same)
+                break;
+        }
+    wm_txn_abort(&t);
+    return i;
+}
+
 void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
                     const size_t *lens, size_t n, int follow, wm_down_res_t *res)
 {
@@ -233,6 +333,9 @@ void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
     res->have = d->have;
     if (refused_before(d, node, recs, lens, n, follow, res))
         return;
+    size_t skip = follow ? 0 : held_before(d, recs, lens, n);
+    recs += skip, lens += skip, n -= skip;
+    res->duplicates = skip;
     wm_ingest_t ir;
     wm_err_t err;
     int tries = 0;
@@ -248,23 +351,38 @@ void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
         set_res(res, ir.reason, "%s", ir.detail);
         res->bad_epoch = ir.bad_epoch;
         res->bad_seq = ir.bad_seq;
-        if (ir.equivocation) {
+        if (ir.equivocation && d->roll.epoch == ir.bad_epoch && ir.bad_seq > d->roll.seq) {
+            set_res(res, ir.reason, "%s: its log forked; the record is kept here as proof, "
+                    "and nothing more of its log is taken", ir.detail);
+        } else if (ir.equivocation) {
             set_res(res, ir.reason,
                     "%s signed two different records at %" PRIu32 "/%" PRIu64 ": its log "
                     "forked; the other record is kept here as proof, and nothing more of its "
                     "log is taken",
                     d->pin.node, ir.bad_epoch, ir.bad_seq);
+        }
+        if (ir.equivocation) {
             snprintf(d->forked, sizeof d->forked, "%s", res->detail);
             wm_error("down: the log of %s FORKED: %s", d->pin.node, res->detail);
         }
         return;
     }
+    if (ir.rolled.epoch) {
+        char hex[2 * WM_PUB_BYTES + 1];
+        d->roll = ir.rolled;
+        memcpy(d->key, ir.rolled.key, WM_PUB_BYTES);
+        res->rolled = 1;
+        wm_info("down: %s's key rollover at %" PRIu32 "/%" PRIu64 " followed: its key from "
+                "epoch %" PRIu32 " is %s",
+                d->pin.node, ir.rolled.epoch, ir.rolled.seq, ir.rolled.from_epoch,
+                wm_hex(ir.rolled.key, WM_PUB_BYTES, hex));
+    }
     d->have = ir.durable;
     res->have = ir.durable;
     res->accepted = ir.accepted;
-    res->duplicates = ir.duplicates;
+    res->duplicates += ir.duplicates;
     d->received += ir.accepted;
-    d->duplicates += ir.duplicates;
+    d->duplicates += res->duplicates;
     if (ir.accepted)
         d->last_at = (int64_t)time(NULL);
 }
@@ -288,6 +406,18 @@ void wm_down_note_reject(wm_down_t *d, const wm_down_res_t *res)
     d->last_reject_at = (int64_t)time(NULL);
 }
 
+/* The key rollovers followed (status "followed"): null if none. */
+static json_t *followed_status(const wm_down_t *d)
+{
+    char k[2 * WM_PUB_BYTES + 1];
+    if (!d->roll.epoch)
+        return json_null();
+    wm_hex(d->key, WM_PUB_BYTES, k);
+    return json_pack("{s:s, s:I, s:I, s:I}", "key", k, "from_epoch",
+                     (json_int_t)d->roll.from_epoch, "rollover_epoch", (json_int_t)d->roll.epoch,
+                     "rollover_seq", (json_int_t)d->roll.seq);
+}
+
 json_t *wm_down_status(wm_down_t *d)
 {
     char pk[2 * WM_PUB_BYTES + 1] = "", sk[2 * WM_PUB_BYTES + 1] = "";
@@ -309,8 +439,10 @@ json_t *wm_down_status(wm_down_t *d)
         (json_int_t)d->last_reject_at);
     if (j)
         json_object_set_new(j, "pin_ok", d->parent_key_known
-                                             ? json_boolean(memcmp(d->parent_key, d->pin.sign_pub,
+                                             ? json_boolean(memcmp(d->parent_key, d->key,
                                                                    WM_PUB_BYTES) == 0)
                                              : json_null());
+    if (j)
+        json_object_set_new(j, "followed", followed_status(d));
     return j;
 }

@@ -16,6 +16,16 @@
  * as proof and stops the parent's log here for good (meta "down_forked")
  * until an operator pins the parent again.
  *
+ * Key rollover (PROTOCOL.md §8): when the parent re-keys, its daemon
+ * writes a KeyRollover record, signed by the old key and naming the new,
+ * as the last record of its old epoch. Verified by the key followed, it
+ * moves the child's pin to the new key in the transaction that stores it
+ * (meta "down_pin"; the pin file keeps the key the operator pinned), and
+ * the new key then signs the parent's epochs from the one it names. A
+ * new epoch under another key without one is refused `no_rollover`, a
+ * rollover signed by another key `bad_rollover`, and anything the retired
+ * key signs after its rollover (a second rollover) is a fork.
+ *
  * Single-threaded: the daemon's poll loop.
  */
 #ifndef WM_DOWN_H
@@ -42,7 +52,9 @@ void wm_down_reload(wm_down_t *d);
 int wm_down_pinned(const wm_down_t *d);
 /* The pinned parent's id, or "" if none. */
 const char *wm_down_parent(const wm_down_t *d);
-/* The pinned parent key (32 bytes), or NULL if none. */
+/* The parent key followed (32 bytes): the pinned one, or the one its last
+ * key rollover named; NULL if none is pinned. Valid until the next
+ * wm_down_ingest or wm_down_reload. */
 const uint8_t *wm_down_pin_key(const wm_down_t *d);
 /* The child's frontier of the parent's log (0/0/zero if it holds none). */
 wm_head_t wm_down_have(const wm_down_t *d);
@@ -55,6 +67,7 @@ typedef struct {
     uint64_t bad_seq;
     uint64_t accepted, duplicates;
     wm_head_t have;          /* the frontier after it */
+    int rolled;              /* a key rollover was followed: the pin moved */
 } wm_down_res_t;
 
 /* Verifies and stores recs[0..n) (srecs of the log of `node`) in one

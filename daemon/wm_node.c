@@ -76,6 +76,95 @@ static WM_MUST_CHECK wm_err_t refuse_no_log(const wm_node_t *n, char *why, size_
                     n->cfg->sign_key, n->guard.epoch, n->guard.seq, n->cfg->data_dir);
 }
 
+/* Signs the key rollover r with old and appends it to the log in t. */
+static WM_MUST_CHECK wm_err_t append_rollover(wm_node_t *n, wm_txn_t *t, wm_record_t *r,
+                                              const wm_signer_t *old)
+{
+    wm_appender_t *ap = NULL;
+    uint8_t *srec = NULL;
+    size_t len = 0;
+    wm_err_t err = wm_record_seal(r, old, &srec, &len);
+    if (err == WM_OK)
+        err = wm_append_begin(t, 0, &ap);
+    if (err == WM_OK)
+        err = wm_append_add(ap, n->self, r, srec, len);
+    if (err == WM_OK)
+        err = wm_append_finish(&ap);
+    wm_append_abandon(&ap);
+    free(srec);
+    return err;
+}
+
+/* The key rollover (record.proto KeyRollover, PROTOCOL.md §8): the node
+ * begins epoch `epoch` under a new signing key. The key of epoch `last`
+ * (old_pub, kept by `wmctl rekey` as a retired key) signs, as the last
+ * record of that epoch, the new key and the epoch it signs from, in t: the
+ * transaction that begins the new epoch. So no record of the new epoch can
+ * exist without the rollover before it; a kill -9 leaves both or neither.
+ * Skipped (logged; children that pinned this node then pin the new key by
+ * hand) when behind (the log ends before what the old key signed, or
+ * before what the aggregator above holds: a record there would fork the
+ * old epoch), or when the old key is not at hand. */
+static WM_MUST_CHECK wm_err_t write_rollover(wm_node_t *n, wm_txn_t *t, uint32_t last,
+                                             const uint8_t old_pub[static WM_PUB_BYTES],
+                                             uint32_t epoch, int behind)
+{
+    char hex[2 * WM_PUB_BYTES + 1];
+    wm_signer_t *old = NULL;
+    wm_reject_t rej;
+    wm_hex(old_pub, WM_PUB_BYTES, hex);
+    if (behind) {
+        wm_warn("no key rollover written: the log ends at %" PRIu32 "/%" PRIu64 ", before what "
+                "the key of epoch %" PRIu32 " signed or its aggregator holds; children that "
+                "pinned this node must pin its new key by hand (wmctl upstream-id)",
+                last, n->head.seq, last);
+        return WM_OK;
+    }
+    if (wm_nodedir_retired_signer(n->cfg, old_pub, &old) != WM_OK) {
+        wm_warn("no key rollover written: the key of epoch %" PRIu32 " (%.16s...) is not among "
+                "the retired keys beside %s; children that pinned this node must pin its new "
+                "key by hand (wmctl upstream-id)",
+                last, hex, n->cfg->sign_key);
+        return WM_OK;
+    }
+    Wm__KeyRollover k = WM__KEY_ROLLOVER__INIT;
+    k.date = wm_date_today_checked();
+    k.new_sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, (uint8_t *)wm_signer_pub(n->signer)};
+    k.from_epoch = epoch;
+    wm_record_t r = WM__RECORD__INIT;
+    r.schema = WM_SCHEMA;
+    r.station = (char *)n->cfg->id;
+    r.epoch = last;
+    r.seq = n->head.seq + 1;
+    r.prev = (ProtobufCBinaryData){WM_HASH_BYTES, n->head.hash};
+    r.captured = (int64_t)time(NULL);
+    r.body_case = WM__RECORD__BODY_KEY_ROLLOVER;
+    r.key_rollover = &k;
+    wm_err_t err = WM_OK;
+    if (wm_validate_body(&r, k.date, &rej) != WM_OK)
+        wm_warn("no key rollover written: %s: %s; children that pinned this node must pin "
+                "its new key by hand (wmctl upstream-id)", rej.field, rej.why);
+    else if ((err = append_rollover(n, t, &r, old)) == WM_OK)
+        wm_info("key rollover written at %" PRIu32 "/%" PRIu64 ": the key of epoch %" PRIu32
+                " (%.16s...) hands this log to the new key from epoch %" PRIu32,
+                last, r.seq, last, hex, epoch);
+    wm_signer_free(&old);
+    return err;
+}
+
+/* Whether the log in t ends before what its last key signed (the guard,
+ * of this log) or what the aggregator above acknowledged (up). */
+static int log_behind(const wm_node_t *n, const uint8_t log_id[static WM_LOG_ID_BYTES],
+                      uint32_t last, const wm_head_t *up)
+{
+    const wm_guard_t *g = &n->guard;
+    if (g->present && memcmp(g->log_id, log_id, WM_LOG_ID_BYTES) != 0)
+        return 1; /* the guard speaks of another log: nothing can be said */
+    if (g->present && (g->epoch > last || (g->epoch == last && g->seq > n->head.seq)))
+        return 1;
+    return up->epoch > last || (up->epoch == last && up->seq > n->head.seq);
+}
+
 /* The fork guard: decides the epoch to write in, or refuses. Runs inside
  * the opening write transaction. */
 static WM_MUST_CHECK wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_epoch, int had_log,
@@ -146,6 +235,11 @@ static WM_MUST_CHECK wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_ep
     if (up.epoch > epoch)
         epoch = up.epoch;
     epoch++;
+    /* A new key: the old one hands the log over first, in this txn. */
+    if (last != 0 && memcmp(have_pub, wm_signer_pub(n->signer), WM_PUB_BYTES) != 0 &&
+        (err = write_rollover(n, t, last, have_pub, epoch, log_behind(n, log_id, last, &up))) !=
+            WM_OK)
+        return why_fail(err, why, cap, "cannot write the key rollover: %s", wm_strerror(err));
     if ((err = wm_epoch_set(t, n->self, epoch, wm_signer_pub(n->signer))) != WM_OK)
         return why_fail(err, why, cap, "cannot record the key of epoch %" PRIu32, epoch);
     memset(&n->head, 0, sizeof n->head);
@@ -397,6 +491,12 @@ static WM_MUST_CHECK wm_err_t check_context(wm_node_t *n, wm_txn_t *t, wm_record
 static WM_MUST_CHECK wm_err_t check_all(wm_node_t *n, wm_txn_t *t, wm_record_t *r,
                                         uint32_t today, wm_reject_t *rej)
 {
+    /* Only the daemon writes a key rollover, when it begins an epoch under
+     * a new key: children follow the key it names. */
+    if (r->body_case == WM__RECORD__BODY_KEY_ROLLOVER)
+        return wm_reject(rej, "kind",
+                         "a key rollover is written by the daemon itself when it begins a new "
+                         "epoch with a new key (wmctl rekey, then wmsyncd --new-epoch)");
     /* Who may write what (PROTOCOL.md §3): a station's kinds at a station,
      * an aggregator's at an aggregator. */
     wm_err_t err = wm_validate_writer_check(r, n->cfg->role != WM_ROLE_STATION, rej);

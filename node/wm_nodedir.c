@@ -5,8 +5,10 @@
 #include "wm_nodedir.h"
 #include "wm_store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,6 +107,46 @@ wm_err_t wm_nodedir_load_signer(const wm_config_t *cfg, wm_signer_t **out, char 
     if (err != WM_OK)
         wm_why(why, cap, "cannot load signing key %s: %s%s", cfg->sign_key, wm_strerror(err),
                  err == WM_EPERM ? _(" (its mode must be 0600)") : "");
+    return err;
+}
+
+/* Whether name is a retired key of the key file base (not its .pub). */
+static int retired_name(const char *name, const char *base)
+{
+    size_t b = strlen(base), r = strlen(WM_NODEDIR_RETIRED), n = strlen(name);
+    return n > b + r && strncmp(name, base, b) == 0 &&
+           strncmp(name + b, WM_NODEDIR_RETIRED, r) == 0 &&
+           !(n > strlen(PUB_EXT) && strcmp(name + n - strlen(PUB_EXT), PUB_EXT) == 0);
+}
+
+wm_err_t wm_nodedir_retired_signer(const wm_config_t *cfg, const uint8_t pub[static WM_PUB_BYTES],
+                                   wm_signer_t **out)
+{
+    char dir[PATH_MAX], base[PATH_MAX], path[PATH_MAX];
+    wm_err_t err = WM_ENOTFOUND;
+    *out = NULL;
+    if (fmt_path(dir, sizeof dir, "%s", cfg->sign_key) != WM_OK ||
+        fmt_path(base, sizeof base, "%s", cfg->sign_key) != WM_OK)
+        return WM_EINVAL;
+    const char *d = dirname(dir), *b = basename(base);
+    DIR *dh = opendir(d);
+    if (!dh)
+        return WM_EIO;
+    struct dirent *e;
+    while (err == WM_ENOTFOUND && (e = readdir(dh)) != NULL) {
+        wm_signer_t *s = NULL;
+        if (!retired_name(e->d_name, b) ||
+            fmt_path(path, sizeof path, "%s/%s", d, e->d_name) != WM_OK ||
+            wm_signer_load(path, &s) != WM_OK)
+            continue;
+        if (memcmp(wm_signer_pub(s), pub, WM_PUB_BYTES) == 0) {
+            *out = s;
+            err = WM_OK;
+        } else {
+            wm_signer_free(&s);
+        }
+    }
+    closedir(dh);
     return err;
 }
 

@@ -74,6 +74,18 @@ int wm_nodedir_locked(const wm_config_t *cfg);
  * failure, naming the file (and its mode, if that is the fault). */
 WM_MUST_CHECK wm_err_t wm_nodedir_load_signer(const wm_config_t *cfg, wm_signer_t **out,
                                               char *why, size_t cap);
+/* The name `wmctl rekey` gives a retired key beside KEY: KEY.retired-STAMP
+ * (STAMP: unix seconds), its public key in KEY.retired-STAMP.pub. */
+#define WM_NODEDIR_RETIRED ".retired-"
+
+/* Loads the retired signing key (WM_NODEDIR_RETIRED, beside cfg's signing
+ * key) whose public key is pub: the key a re-keyed node's daemon signs its
+ * key rollover with (daemon/wm_node.h). *out freed with wm_signer_free.
+ * WM_ENOTFOUND if no retired key is that one, WM_EIO if the folder cannot
+ * be read. */
+WM_MUST_CHECK wm_err_t wm_nodedir_retired_signer(const wm_config_t *cfg,
+                                                 const uint8_t pub[static WM_PUB_BYTES],
+                                                 wm_signer_t **out);
 /* Loads the transport key: secret into sec (WM_PUB_BYTES of the caller's
  * secure memory), its public key into pub. why as above. */
 WM_MUST_CHECK wm_err_t wm_nodedir_load_curve(const wm_config_t *cfg, uint8_t *sec,

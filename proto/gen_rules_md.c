@@ -113,6 +113,12 @@ static void form_text(FILE *f, const wm_rule_t *r)
                    "receiver joins parts 0 … `parts`−1 of consecutive seqs",
                 grouped(r->max, g));
         break;
+    case WM_RULE_KEY:
+        fprintf(f, "exactly %d bytes: an Ed25519 public key", WM_PUB_BYTES);
+        break;
+    case WM_RULE_EPOCH_NEXT:
+        fprintf(f, "an epoch 1 … %" PRIu64 " above the record's own `epoch`", r->max);
+        break;
     case WM_RULE_ATTACHMENTS:
         fprintf(f, "evidence files (`Attachment`): at most %" PRIu64 " with `role` 1 `photo` "
                    "and %d with `role` 2 `sign_in_sheet` (named `attach`); each `hash` exactly "

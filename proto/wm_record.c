@@ -216,6 +216,7 @@ const char *wm_record_kind(const wm_record_t *r)
     case WM__RECORD__BODY_NOTICE: return "notice";
     case WM__RECORD__BODY_ORDER_ASSIGNED: return "order_assigned";
     case WM__RECORD__BODY_ORDER_COMPLETED: return "order_completed";
+    case WM__RECORD__BODY_KEY_ROLLOVER: return "key_rollover";
     case WM__RECORD__BODY_ROLLUP_PART: return "rollup_part";
     default: return "unknown";
     }

@@ -221,6 +221,23 @@ static const wm_sync_reason_info_t reasons[WM_SYNC_R_COUNT] = {
          "stops sending blobs until its next session (records go on as before)",
          N_("the child's attachments pass its blob quota at the aggregator: check what it "
          "attaches, or raise [quota] blob_mb there")},
+    [WM_SYNC_R_BAD_ROLLOVER] =
+        {"bad_rollover", FATAL,
+         "feature `down`, sent by the child: a key rollover record (§8, Key rollover) in the "
+         "parent's log is not signed by the key the child holds for its epoch (the pinned key, "
+         "or the one an earlier rollover named)",
+         "(the parent) stops sending down on this session",
+         N_("a key rollover of the parent's log is not signed by the key pinned here: compare "
+         "the parent's `wmctl keys` line with this node's pin (wmctl status)")},
+    [WM_SYNC_R_NO_ROLLOVER] =
+        {"no_rollover", FATAL,
+         "feature `down`, sent by the child: a record begins a new epoch of the parent's log "
+         "under another key than the one the child follows, and no key rollover signed by the "
+         "key it follows names that key (or it names a later first epoch)",
+         "(the parent) stops sending down on this session",
+         N_("the parent began signing with a new key that no key rollover in its log names: "
+         "if its operator re-keyed on purpose, pin its new `wmctl keys` line here "
+         "(wmctl upstream-id FILE)")},
 };
 
 const wm_sync_reason_info_t *wm_sync_reason_info(wm_sync_reason_t r)

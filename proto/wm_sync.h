@@ -134,6 +134,8 @@ typedef enum {
     WM_SYNC_R_WRONG_PARENT,   /* feature "down": records of another node than the pinned parent */
     WM_SYNC_R_REPLAY,         /* feature "down": a DOWN_BATCH that does not follow `have` */
     WM_SYNC_R_BLOB_QUOTA,     /* feature "blobs": the child's blob quota is used up */
+    WM_SYNC_R_BAD_ROLLOVER,   /* feature "down": a key rollover not signed by the pinned key */
+    WM_SYNC_R_NO_ROLLOVER,    /* feature "down": a new epoch under another key, no rollover */
     WM_SYNC_R_COUNT /* count; also "a slug this build does not know" */
 } wm_sync_reason_t;
 

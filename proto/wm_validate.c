@@ -334,6 +334,23 @@ static WM_MUST_CHECK wm_err_t check_notice(const Wm__Notice *x, uint32_t dmax, w
     return check_id(x->audience, "to", 0, rej);
 }
 
+/* A key rollover: the day, the new key, and the epoch it signs from,
+ * above the record's own (PROTOCOL.md §8, Key rollover). */
+static WM_MUST_CHECK wm_err_t check_rollover(const wm_record_t *r, uint32_t dmax,
+                                             wm_reject_t *rej)
+{
+    const Wm__KeyRollover *x = r->key_rollover;
+    TRY(check_date(x->date, "date", dmax, rej));
+    if (x->new_sign_pub.len != WM_PUB_BYTES)
+        return wm_reject(rej, "key", "the new key must be %d bytes (an Ed25519 public key)",
+                         WM_PUB_BYTES);
+    if (x->from_epoch <= r->epoch || x->from_epoch - r->epoch > WM_ROLLOVER_STEP_MAX)
+        return wm_reject(rej, "from_epoch",
+                         "from_epoch must lie 1 to %d above the record's own epoch %u",
+                         WM_ROLLOVER_STEP_MAX, (unsigned)r->epoch);
+    return WM_OK;
+}
+
 /* The kinds that refer to an order, beside their own fields. */
 static WM_MUST_CHECK wm_err_t check_order_step(const wm_record_t *r, uint32_t dmax,
                                                wm_reject_t *rej)
@@ -390,6 +407,8 @@ static WM_MUST_CHECK wm_err_t check_orders_kind(const wm_record_t *r, uint32_t d
     case WM__RECORD__BODY_ORDER_ASSIGNED:
     case WM__RECORD__BODY_ORDER_COMPLETED:
         return check_order_step(r, dmax, rej);
+    case WM__RECORD__BODY_KEY_ROLLOVER:
+        return check_rollover(r, dmax, rej);
     default:
         return wm_reject(rej, "kind", "this build cannot write records of this kind");
     }
@@ -634,6 +653,11 @@ static const wm_rule_t rules[] = {
     ID("order_completed", "station", "station", WM_REQ_YES),
     ANY("order_completed", "done_epoch"),
     SEQ("order_completed", "done_seq", "done"),
+    DATE("key_rollover", "date"),
+    {"key_rollover", "new_sign_pub", "key", WM_RULE_KEY, NULL, WM_PUB_BYTES, WM_REQ_YES, NULL,
+     NULL, "0123456789abcdef0123456789abcdef"},
+    {"key_rollover", "from_epoch", "from_epoch", WM_RULE_EPOCH_NEXT, NULL, WM_ROLLOVER_STEP_MAX,
+     WM_REQ_YES, NULL, NULL, "2"},
 };
 #undef C
 #undef E

@@ -22,6 +22,10 @@
 #define WM_NOTICE_MAX 4096     /* bytes in a notice's body (a few paragraphs) */
 #define WM_NEEDS_MAX 16        /* needs one service order answers */
 #define WM_TAGS_MAX 16         /* festival / theme tags on one activity */
+/* How far above its own epoch a key rollover may name the first epoch of
+ * the new key: the same bound as a new epoch at ingest (WM_EPOCH_STEP_MAX
+ * in storage/wm_ingest.h, which says why). */
+#define WM_ROLLOVER_STEP_MAX 64
 /* Evidence on one activity (record.proto Attachment): the provincial
  * platforms ask for up to nine photos (the nine-grid of a WeChat post) and
  * one scanned sign-in sheet. */
@@ -109,6 +113,9 @@ typedef enum {
     WM_RULE_ANY,      /* any value of its type: not checked */
     WM_RULE_BYTES,    /* bytes, 1 .. max of them */
     WM_RULE_LONGTEXT, /* as TEXT, at most max bytes (a notice's body) */
+    WM_RULE_KEY,      /* bytes: exactly WM_PUB_BYTES (an Ed25519 public key) */
+    WM_RULE_EPOCH_NEXT, /* an epoch above the record's own, at most
+                         * WM_ROLLOVER_STEP_MAX above it */
     WM_RULE_ATTACHMENTS, /* repeated Attachment: at most max photos and
                           * WM_SHEETS_MAX sign-in sheets; each as
                           * wm_validate_attachment says; no hash twice */

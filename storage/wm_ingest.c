@@ -218,7 +218,14 @@ typedef struct {
     uint8_t pub[WM_PUB_BYTES]; /* the run's key, when keys are compromised */
     wm_quota_acc_t quota; /* the batch's charges, written once at its end */
     wm_arena_t arena;     /* the record in hand, decoded without a malloc per field */
+    wm_rollover_t roll;   /* WM_INGEST_ROLLOVER: the last rollover held or stored */
 } run_t;
+
+/* WM_INGEST_ROLLOVER: the key that signs the sender's next new epoch. */
+static const uint8_t *follow_key(const wm_sender_t *s, const run_t *run)
+{
+    return run->roll.epoch ? run->roll.key : s->sign_pub;
+}
 
 /* What needs no log: the record is the sender's own, keeps the content
  * rules the station applied before signing (dates up to WM_DATE_MAX: the
@@ -260,7 +267,9 @@ static WM_MUST_CHECK wm_err_t enter_run(wm_txn_t *t, const wm_sender_t *s, run_t
         if (epoch > run->last_epoch) {
             if ((err = check_epoch_step(run->last_epoch, epoch, seq, res)) != WM_OK)
                 return err;
-            if ((err = wm_epoch_set(t, s->node_no, epoch, key_for_epoch(s, epoch))) != WM_OK)
+            const uint8_t *key = s->flags & WM_INGEST_ROLLOVER ? follow_key(s, run)
+                                                               : key_for_epoch(s, epoch);
+            if ((err = wm_epoch_set(t, s->node_no, epoch, key)) != WM_OK)
                 return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot record epoch key");
             run->last_epoch = epoch;
         }
@@ -360,6 +369,80 @@ static int implausible_capture(const wm_sender_t *s, int64_t captured, int64_t n
            off > WM_FAR_CLOCK_S || off < -WM_FAR_CLOCK_S;
 }
 
+/* WM_INGEST_ROLLOVER, before record v (r) enters its run: a record after
+ * the rollover of its epoch is refused (a fork if the retired key signed
+ * it), and the first record of a new epoch must be signed by the key
+ * followed, at or above the rollover's from_epoch (wm_ingest_follow). The
+ * first epoch of all keeps the ordinary checks (bad_signature). */
+static WM_MUST_CHECK wm_err_t follow_check(wm_txn_t *t, const wm_sender_t *s, const run_t *run,
+                                           const wm_srec_t *v, const wm_record_t *r,
+                                           const uint8_t *rec, size_t len, wm_ingest_t *res)
+{
+    uint8_t pub[WM_PUB_BYTES];
+    char hex[2 * WM_PUB_BYTES + 1];
+    const wm_rollover_t *ro = &run->roll;
+    uint32_t epoch = r->epoch;
+    uint64_t seq = r->seq;
+    if (ro->epoch && epoch == ro->epoch && seq > ro->seq) {
+        if (!epoch_signed(t, s, v, epoch, pub))
+            return refuse(res, WM_EBADSIG, WM_SYNC_R_BAD_SIGNATURE, epoch, seq,
+                          "record %" PRIu32 "/%" PRIu64 " follows the key rollover at %" PRIu32
+                          "/%" PRIu64 " and is not validly signed",
+                          epoch, seq, ro->epoch, ro->seq);
+        res->equivocation = 1;
+        res->proof = rec;
+        res->proof_len = len;
+        return refuse(res, WM_EFORKED, WM_SYNC_R_EQUIVOCATION, epoch, seq,
+                      "%s's retired key signed %s at %" PRIu32 "/%" PRIu64 " after its key "
+                      "rollover at %" PRIu32 "/%" PRIu64 ", which named its successor already",
+                      s->id,
+                      r->body_case == WM__RECORD__BODY_KEY_ROLLOVER ? "a second key rollover"
+                                                                    : "a record",
+                      epoch, seq, ro->epoch, ro->seq);
+    }
+    if (epoch <= run->last_epoch || run->last_epoch == 0)
+        return WM_OK;
+    if (ro->epoch && epoch < ro->from_epoch)
+        return refuse(res, WM_EBADSIG, WM_SYNC_R_NO_ROLLOVER, epoch, seq,
+                      "record %" PRIu32 "/%" PRIu64 " begins epoch %" PRIu32 ", but the key "
+                      "rollover at %" PRIu32 "/%" PRIu64 " hands %s's log over from epoch %" PRIu32,
+                      epoch, seq, epoch, ro->epoch, ro->seq, s->id, ro->from_epoch);
+    const uint8_t *key = follow_key(s, run);
+    if (wm_srec_verify(v, key) == WM_OK)
+        return WM_OK;
+    wm_hex(key, WM_PUB_BYTES, hex);
+    return refuse(res, WM_EBADSIG, WM_SYNC_R_NO_ROLLOVER, epoch, seq,
+                  "record %" PRIu32 "/%" PRIu64 " begins epoch %" PRIu32 " of %s and is not "
+                  "signed by the key followed here (%.16s...), and no key rollover signed by "
+                  "that key names another",
+                  epoch, seq, epoch, s->id, hex);
+}
+
+/* WM_INGEST_ROLLOVER: a key rollover just staged is verified now by the key
+ * of its epoch, and the key it names signs the epochs from its from_epoch
+ * on (res->rolled tells the caller, who keeps it). */
+static WM_MUST_CHECK wm_err_t follow_rollover(wm_txn_t *t, const wm_sender_t *s, run_t *run,
+                                              const wm_srec_t *v, const wm_record_t *r,
+                                              wm_ingest_t *res)
+{
+    uint8_t pub[WM_PUB_BYTES];
+    char hex[2 * WM_PUB_BYTES + 1];
+    if (!epoch_signed(t, s, v, r->epoch, pub)) {
+        wm_hex(pub, WM_PUB_BYTES, hex);
+        return refuse(res, WM_EBADSIG, WM_SYNC_R_BAD_ROLLOVER, r->epoch, r->seq,
+                      "record %" PRIu32 "/%" PRIu64 " is a key rollover of %s that is not "
+                      "signed by the key of epoch %" PRIu32 " (%.16s...)",
+                      r->epoch, r->seq, s->id, r->epoch, hex);
+    }
+    const Wm__KeyRollover *k = r->key_rollover; /* its content rules held (check_record) */
+    run->roll.epoch = r->epoch;
+    run->roll.seq = r->seq;
+    run->roll.from_epoch = k->from_epoch;
+    memcpy(run->roll.key, k->new_sign_pub.data, WM_PUB_BYTES);
+    res->rolled = run->roll;
+    return WM_OK;
+}
+
 /* Record i (0-based) of the batch, rec/len: checked, staged and charged
  * to the sender's quota. WM_OK when it is new or a duplicate. */
 static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_t *run,
@@ -379,7 +462,9 @@ static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_
     uint32_t epoch = r->epoch;
     uint64_t seq = r->seq;
     int64_t captured = r->captured;
+    int follow = (s->flags & WM_INGEST_ROLLOVER) != 0;
     if ((err = check_record(s, r, res)) != WM_OK ||
+        (follow && (err = follow_check(t, s, run, &v, r, rec, len, res)) != WM_OK) ||
         (err = enter_run(t, s, run, epoch, seq, res)) != WM_OK)
         return err; /* r lives in run->arena */
     /* Staged, not yet in the log: only its chain is checked so far
@@ -402,6 +487,9 @@ static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_
         return chain_verdict(t, s, run, &v, epoch, seq, res);
     if (err != WM_OK)
         return refuse(res, err, WM_SYNC_R_STORAGE, epoch, seq, "cannot store: %s", wm_strerror(err));
+    if (follow && r->body_case == WM__RECORD__BODY_KEY_ROLLOVER &&
+        (err = follow_rollover(t, s, run, &v, r, res)) != WM_OK)
+        return err;
     res->accepted++;
     if (implausible_capture(s, captured, now))
         res->flagged++;
@@ -411,12 +499,16 @@ static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_
     return WM_OK;
 }
 
-static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
-                               const size_t *lens, const uint8_t *hashes, size_t n, int64_t now,
-                               wm_ingest_t *res)
+static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s,
+                                             const wm_rollover_t *roll,
+                                             const uint8_t *const *records, const size_t *lens,
+                                             const uint8_t *hashes, size_t n, int64_t now,
+                                             wm_ingest_t *res)
 {
     memset(res, 0, sizeof *res);
     run_t run = {0};
+    if (roll)
+        run.roll = *roll;
     wm_err_t err = wm_epoch_last(t, s->node_no, &run.last_epoch);
     if (err != WM_OK && err != WM_ENOTFOUND) {
         err = refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot read epochs: %s", wm_strerror(err));
@@ -475,8 +567,20 @@ wm_err_t wm_ingest_hashed(wm_txn_t *t, const wm_sender_t *s, const uint8_t *cons
                           const size_t *lens, const uint8_t *hashes, size_t n, int64_t now,
                           wm_ingest_t *res)
 {
-    wm_err_t err = ingest_records(t, s, records, lens, hashes, n, now, res);
+    wm_err_t err = ingest_records(t, s, NULL, records, lens, hashes, n, now, res);
     if (err == WM_OK && (s->flags & WM_INGEST_SETTLE))
         err = settle(t, s, res);
+    return err;
+}
+
+wm_err_t wm_ingest_follow(wm_txn_t *t, const wm_sender_t *s, const wm_rollover_t *roll,
+                          const uint8_t *const *records, const size_t *lens, size_t n,
+                          int64_t now, wm_ingest_t *res)
+{
+    wm_sender_t f = *s;
+    f.flags |= WM_INGEST_SETTLE | WM_INGEST_ROLLOVER;
+    wm_err_t err = ingest_records(t, &f, roll, records, lens, NULL, n, now, res);
+    if (err == WM_OK)
+        err = settle(t, &f, res);
     return err;
 }

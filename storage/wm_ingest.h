@@ -31,6 +31,8 @@
 #define WM_INGEST_NO_ROLLUP 0x1 /* benchmarks: settle without rollup maintenance */
 #define WM_INGEST_SETTLE 0x2    /* verify every staged record of the sender now and
                                    promote it into the log; a bad one refuses all */
+#define WM_INGEST_ROLLOVER 0x4  /* follow the sender's key rollovers (a child taking
+                                   its parent's log, PROTOCOL.md §8): wm_ingest_follow */
 
 /* The most a node's new epoch may lie above the highest epoch stored for it
  * (0 for a node with nothing stored). An epoch begins only by an operator's
@@ -42,6 +44,15 @@
  * WM_EPOCH_STEP_MAX - 1 empty epoch numbers lies between two stored ones.
  * Above it a record is refused as `invalid`. */
 #define WM_EPOCH_STEP_MAX 64
+
+/* A key rollover of the sender (record.proto KeyRollover): the record's
+ * place, and the key it hands over to from from_epoch on. epoch 0: none. */
+typedef struct {
+    uint32_t epoch;
+    uint64_t seq;
+    uint32_t from_epoch;
+    uint8_t key[WM_PUB_BYTES];
+} wm_rollover_t;
 
 /* The sender as the aggregator knows it. */
 typedef struct {
@@ -68,6 +79,8 @@ typedef struct {
     int equivocation;        /* a signed conflicting record: proof kept, see below */
     const uint8_t *proof;    /* the conflicting srec (points into records) */
     size_t proof_len;
+    wm_rollover_t rolled;    /* WM_INGEST_ROLLOVER: the last rollover this batch
+                              * stored (epoch 0: none); the caller keeps it */
 } wm_ingest_t;
 
 /* Checks and stages records[0..n) (srecs) for sender inside t, which
@@ -84,6 +97,25 @@ WM_MUST_CHECK wm_err_t wm_ingest(wm_txn_t *t, const wm_sender_t *sender, const u
 WM_MUST_CHECK wm_err_t wm_ingest_hashed(wm_txn_t *t, const wm_sender_t *sender,
                                         const uint8_t *const *records, const size_t *lens,
                                         const uint8_t *hashes, size_t n, int64_t now,
+                                        wm_ingest_t *res);
+
+/* wm_ingest for a child taking its parent's log (feature "down"): the
+ * flags WM_INGEST_SETTLE and WM_INGEST_ROLLOVER are added to s's. s's
+ * sign_pub is the key that signs the sender's new epochs (the pinned one,
+ * or the one the last rollover held names), roll that rollover (NULL if
+ * none is held). Beyond wm_ingest's checks:
+ *   - a key rollover record is verified at once by the key of its epoch
+ *     (else `bad_rollover`); the key it names signs the epochs from its
+ *     from_epoch on, also later in the same batch (res->rolled);
+ *   - the first record of a new epoch must be signed by the key followed
+ *     and lie at or above the rollover's from_epoch (else `no_rollover`:
+ *     the sender changed keys without a rollover signed by the old one);
+ *   - a record after a rollover in the rollover's epoch, validly signed by
+ *     the retired key (a second rollover among them), is `equivocation`
+ *     with that record as proof: the key named its successor already. */
+WM_MUST_CHECK wm_err_t wm_ingest_follow(wm_txn_t *t, const wm_sender_t *s,
+                                        const wm_rollover_t *roll, const uint8_t *const *records,
+                                        const size_t *lens, size_t n, int64_t now,
                                         wm_ingest_t *res);
 
 /* The sender's durable frontier: the head of its highest stored epoch,

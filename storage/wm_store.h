@@ -70,6 +70,11 @@
  *   "orders_index" u32    the refs 'o' index covers every log at this
  *                         version (wm_orderidx.h; a writable open of a
  *                         store without it rebuilds the index once)
+ *   "down_pin" pinned[32] | key[32] | from_epoch u32 | epoch u32 | seq u64
+ *                         feature "down" at a child: the parent's key
+ *                         rollovers followed (daemon/wm_down.h): the pin
+ *                         they began from, the key now followed, the epoch
+ *                         it signs from, the place of the last rollover
  *   Other names are free for the layers above; their layouts are documented
  *   where they are written.
  *
@@ -97,6 +102,7 @@
 
 #define WM_STORE_FORMAT 1
 #define WM_META_DOWN_FORKED "down_forked" /* see the meta names above */
+#define WM_META_DOWN_PIN "down_pin"
 #define WM_LOG_ID_BYTES 16
 
 /* wm_store_open flags */

@@ -14,6 +14,16 @@
  *   records of an epoch below the newest held: `old_epoch`;
  *   a different record validly signed at a held place: `equivocation`, the
  *   record kept as proof, and nothing more taken, also after a restart.
+ * Key rollover (the parent re-keys twice, K0 -> K1 -> K2):
+ *   a rollover signed by the key followed moves the pin, durably (a
+ *   restart follows K1), and the new key's epochs are taken, a rollover and
+ *   the epoch after it in one batch too; a bundle of it all again: nothing
+ *   new; the pin file unchanged; status "followed" names the key;
+ *   a rollover signed by another key: `bad_rollover`; a new epoch under
+ *   another key without one, or below the epoch it names: `no_rollover`;
+ *   a second rollover (or any record) signed by the retired key after its
+ *   rollover: `equivocation`, kept as proof; nothing stored by a refusal;
+ *   an operator who pins another key by hand starts afresh from it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -269,6 +279,170 @@ static void test_old_epoch_and_fork(void **state)
     json_decref(st);
 }
 
+/* Record seq of epoch, chained to prev (NULL: none), signed by s: a key
+ * rollover naming key `next` from epoch `from`. */
+static uint8_t *make_roll(uint32_t epoch, uint64_t seq, const uint8_t *prev,
+                          const wm_signer_t *s, const wm_signer_t *next, uint32_t from,
+                          size_t *len)
+{
+    tu_rec_t t;
+    Wm__KeyRollover k = WM__KEY_ROLLOVER__INIT;
+    k.date = 20240304;
+    k.new_sign_pub = (ProtobufCBinaryData){WM_PUB_BYTES, (uint8_t *)wm_signer_pub(next)};
+    k.from_epoch = from;
+    tu_rec_init(&t, PARENT, epoch, seq, prev);
+    t.r.body_case = WM__RECORD__BODY_KEY_ROLLOVER;
+    t.r.key_rollover = &k;
+    return tu_seal(&t, s, len);
+}
+
+/* Puts rec (len bytes) at f->rec[i]; sets hash to its hash. */
+static void put(fx_t *f, size_t i, uint8_t *rec, size_t len, uint8_t hash[WM_HASH_BYTES])
+{
+    free(f->rec[i]);
+    f->rec[i] = rec;
+    f->len[i] = len;
+    wm_srec_hash_buf(rec, len, hash);
+}
+
+/* The parent's log with two re-keys into f->rec (1-based positions):
+ * 1-3 epoch 1 by K0 (f->key), 4 the rollover K0 -> K1 from epoch 2; 5-6
+ * epoch 2 by K1, 7 the rollover K1 -> K2 from epoch 3; 8 epoch 3/1 by K2. */
+static void make_rekeyed(fx_t *f, const wm_signer_t *k1, const wm_signer_t *k2)
+{
+    uint8_t h[WM_HASH_BYTES];
+    size_t len;
+    uint8_t *r;
+    wm_srec_hash_buf(f->rec[2], f->len[2], h);
+    r = make_roll(1, 4, h, f->key, k1, 2, &len);
+    put(f, 3, r, len, h);
+    r = make(PARENT, 2, 1, NULL, k1, "k1 one", &len);
+    put(f, 4, r, len, h);
+    r = make(PARENT, 2, 2, h, k1, "k1 two", &len);
+    put(f, 5, r, len, h);
+    r = make_roll(2, 3, h, k1, k2, 3, &len);
+    put(f, 6, r, len, h);
+    r = make(PARENT, 3, 1, NULL, k2, "k2 one", &len);
+    put(f, 7, r, len, h);
+}
+
+static uint64_t proofs(fx_t *f)
+{
+    wm_txn_t *t = NULL;
+    uint32_t no = 0;
+    uint64_t n = 0;
+    assert_int_equal(wm_txn_begin(f->node.store, 0, &t), WM_OK);
+    if (wm_nodeno_lookup(t, PARENT, &no) == WM_OK)
+        assert_int_equal(wm_proof_count(t, no, &n), WM_OK);
+    wm_txn_abort(&t);
+    return n;
+}
+
+static void test_rollover_followed(void **state)
+{
+    fx_t *f = *state;
+    wm_down_res_t res;
+    wm_signer_t *k1 = tu_signer(11), *k2 = tu_signer(12);
+    make_rekeyed(f, k1, k2);
+    ingest(f, PARENT, 1, 4, 1, &res); /* epoch 1 and the rollover to K1 */
+    expect(&res, WM_SYNC_R_OK);
+    assert_true(res.rolled);
+    assert_memory_equal(wm_down_pin_key(f->down), wm_signer_pub(k1), WM_PUB_BYTES);
+    /* Durable: a restarted child follows K1. */
+    wm_down_close(&f->down);
+    open_down(f);
+    assert_memory_equal(wm_down_pin_key(f->down), wm_signer_pub(k1), WM_PUB_BYTES);
+    ingest(f, PARENT, 5, 6, 1, &res); /* epoch 2, signed by K1 */
+    expect(&res, WM_SYNC_R_OK);
+    assert_false(res.rolled);
+    ingest(f, PARENT, 7, 8, 1, &res); /* the rollover to K2 and epoch 3 in one batch */
+    expect(&res, WM_SYNC_R_OK);
+    assert_true(res.rolled);
+    assert_int_equal(stored(f), 8);
+    assert_int_equal(wm_down_have(f->down).epoch, 3);
+    assert_memory_equal(wm_down_pin_key(f->down), wm_signer_pub(k2), WM_PUB_BYTES);
+    ingest(f, PARENT, 1, 8, 0, &res); /* a bundle of it all: nothing new */
+    expect(&res, WM_SYNC_R_OK);
+    assert_int_equal(res.duplicates, 8);
+    json_t *st = wm_down_status(f->down);
+    json_t *fo = json_object_get(st, "followed");
+    char hex[2 * WM_PUB_BYTES + 1];
+    wm_hex(wm_signer_pub(k2), WM_PUB_BYTES, hex);
+    assert_string_equal(json_string_value(json_object_get(fo, "key")), hex);
+    assert_int_equal(json_integer_value(json_object_get(fo, "from_epoch")), 3);
+    assert_int_equal(json_integer_value(json_object_get(fo, "rollover_epoch")), 2);
+    assert_int_equal(json_integer_value(json_object_get(fo, "rollover_seq")), 3);
+    wm_hex(wm_signer_pub(f->key), WM_PUB_BYTES, hex); /* the pin file: unchanged */
+    assert_string_equal(json_string_value(json_object_get(st, "pinned_key")), hex);
+    json_decref(st);
+    /* The operator pins another key by hand: the rollovers followed from
+     * K0 no longer count. */
+    char why[256];
+    wm_ident_t pin;
+    memset(&pin, 0, sizeof pin);
+    snprintf(pin.node, sizeof pin.node, "%s", PARENT);
+    snprintf(pin.role, sizeof pin.role, "town");
+    memcpy(pin.sign_pub, wm_signer_pub(f->other), WM_PUB_BYTES);
+    assert_int_equal(wm_ident_pin_write(f->dir, &pin, why, sizeof why), WM_OK);
+    wm_down_reload(f->down);
+    assert_memory_equal(wm_down_pin_key(f->down), wm_signer_pub(f->other), WM_PUB_BYTES);
+    wm_signer_free(&k1);
+    wm_signer_free(&k2);
+}
+
+static void test_rollover_hostile(void **state)
+{
+    fx_t *f = *state;
+    wm_down_res_t res;
+    size_t len;
+    uint8_t h3[WM_HASH_BYTES], h4[WM_HASH_BYTES];
+    wm_signer_t *k1 = tu_signer(11), *k2 = tu_signer(12);
+    make_rekeyed(f, k1, k2);
+    ingest(f, PARENT, 1, 3, 1, &res);
+    expect(&res, WM_SYNC_R_OK);
+    wm_srec_hash_buf(f->rec[2], f->len[2], h3);
+    /* A rollover of the parent's log signed by another key. */
+    uint8_t *forged = make_roll(1, 4, h3, f->other, f->other, 2, &len);
+    ingest_one(f, forged, len, 1, &res);
+    free(forged);
+    expect(&res, WM_SYNC_R_BAD_ROLLOVER);
+    /* A new epoch under another key, with no rollover. */
+    ingest(f, PARENT, 5, 5, 1, &res);
+    expect(&res, WM_SYNC_R_NO_ROLLOVER);
+    assert_int_equal(stored(f), 3);
+    assert_memory_equal(wm_down_pin_key(f->down), wm_signer_pub(f->key), WM_PUB_BYTES);
+    /* A rollover that names epoch 3: epoch 2 is no epoch of the new key. */
+    uint8_t *late = make_roll(1, 4, h3, f->key, k1, 3, &len);
+    wm_srec_hash_buf(late, len, h4);
+    const uint8_t *r[2] = {late, f->rec[4]};
+    size_t l[2] = {len, f->len[4]};
+    wm_down_ingest(f->down, PARENT, r, l, 2, 1, &res);
+    free(late);
+    expect(&res, WM_SYNC_R_NO_ROLLOVER);
+    /* The true rollover; then epoch 2 signed by yet another key. */
+    ingest(f, PARENT, 4, 4, 1, &res);
+    expect(&res, WM_SYNC_R_OK);
+    uint8_t *other2 = make(PARENT, 2, 1, NULL, f->other, "not k1", &len);
+    ingest_one(f, other2, len, 1, &res);
+    free(other2);
+    expect(&res, WM_SYNC_R_NO_ROLLOVER);
+    assert_int_equal(stored(f), 4);
+    assert_int_equal(proofs(f), 0);
+    /* A second rollover of epoch 1, signed by the retired key K0: a fork. */
+    wm_srec_hash_buf(f->rec[3], f->len[3], h4);
+    uint8_t *second = make_roll(1, 5, h4, f->key, f->other, 2, &len);
+    ingest_one(f, second, len, 0, &res);
+    free(second);
+    expect(&res, WM_SYNC_R_EQUIVOCATION);
+    assert_int_equal(proofs(f), 1);
+    assert_int_equal(stored(f), 4);
+    ingest(f, PARENT, 5, 6, 1, &res); /* the parent's log stays stopped */
+    expect(&res, WM_SYNC_R_EQUIVOCATION);
+    assert_int_equal(stored(f), 4);
+    wm_signer_free(&k1);
+    wm_signer_free(&k2);
+}
+
 int main(void)
 {
     if (wm_crypto_init() != WM_OK)
@@ -277,6 +451,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_receive_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_parent_and_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_epoch_and_fork, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollover_followed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollover_hostile, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

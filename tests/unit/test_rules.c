@@ -97,6 +97,7 @@ static void set_sample(rec_t *t, const wm_rule_t *row, const char *value)
         set_tags(t->body, row->field, 1, t->tags);
         break;
     case WM_RULE_BYTES:
+    case WM_RULE_KEY:
         set_b(t->body, row->field, (const uint8_t *)value, strlen(value));
         break;
     case WM_RULE_ATTACHMENTS: /* the sample is none: optional evidence */
@@ -368,6 +369,21 @@ static void check_row(const wm_rule_t *row)
         free(b);
         break;
     }
+    case WM_RULE_KEY: {
+        uint8_t b[WM_PUB_BYTES + 1] = {0};
+        set_b(t.body, row->field, b, WM_PUB_BYTES); ACCEPTS(&t, INGEST_TODAY, "32 bytes");
+        set_b(t.body, row->field, b, WM_PUB_BYTES + 1); REFUSES(&t, INGEST_TODAY, "33 bytes");
+        set_b(t.body, row->field, b, WM_PUB_BYTES - 1); REFUSES(&t, INGEST_TODAY, "31 bytes");
+        set_b(t.body, row->field, b, 0); REFUSES(&t, INGEST_TODAY, "none");
+        break;
+    }
+    case WM_RULE_EPOCH_NEXT: /* the record is in epoch 1 (rec_new) */
+        u(&t, row, 2); ACCEPTS(&t, INGEST_TODAY, "the next epoch");
+        u(&t, row, 1 + row->max); ACCEPTS(&t, INGEST_TODAY, "the farthest epoch");
+        u(&t, row, 2 + row->max); REFUSES(&t, INGEST_TODAY, "one beyond the farthest");
+        u(&t, row, 1); REFUSES(&t, INGEST_TODAY, "the record's own epoch");
+        u(&t, row, 0); REFUSES(&t, INGEST_TODAY, "0");
+        break;
     case WM_RULE_ATTACHMENTS:
         check_attachments_row(&t, row);
         break;
