@@ -122,6 +122,14 @@ static void print_down(const json_t *d)
                                   "`wmctl upstream-id` after checking its `wmctl keys` line\n")
                               : "\n",
           stdout);
+    json_t *fo = json_object_get(d, "followed");
+    if (json_is_object(fo))
+        printf(_("  parent's key: pin followed its key rollover at epoch %lld seq %lld: "
+                 "now %.16s... (signs from epoch %lld)\n"),
+               (long long)json_integer_value(json_object_get(fo, "rollover_epoch")),
+               (long long)json_integer_value(json_object_get(fo, "rollover_seq")),
+               json_string_value(json_object_get(fo, "key")),
+               (long long)json_integer_value(json_object_get(fo, "from_epoch")));
     if (forked && forked[0])
         printf(_("  parent's log FORKED (proof kept): %s\n"), forked);
     if (lr && lr[0])
