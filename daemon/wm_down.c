@@ -300,30 +300,112 @@ static int refused_before(wm_down_t *d, const char *node, const uint8_t *const *
 
 /* A bundle holds the parent's whole log: its leading records of epochs
  * below the one held, identical to what is stored, are duplicates (the
- * ingest would refuse an older epoch). How many lead so. */
-static size_t held_before(wm_down_t *d, const uint8_t *const *recs, const size_t *lens, size_t n)
+ * ingest would refuse an older epoch). How many lead so; *conflict is set
+ * when the next one is held different at its place (a fork, or a
+ * forgery: older_fork tells which). */
+static size_t held_before(wm_down_t *d, const uint8_t *const *recs, const size_t *lens, size_t n,
+                          int *conflict)
 {
     wm_txn_t *t = NULL;
     uint32_t no = 0;
     size_t i = 0;
+    *conflict = 0;
     if (!d->have.epoch || wm_txn_begin(d->node->store, 0, &t) != WM_OK)
         return 0;
     if (wm_nodeno_lookup(t, d->pin.node, &no) == WM_OK)
         for (; i < n; i++) {
             wm_srec_t v, have;
             wm_record_t *r = NULL;
-            int same = 0;
+            int held = 0, same = 0;
             if (wm_srec_view(recs[i], lens[i], &v) == WM_OK &&
                 wm_record_decode(v.bytes, v.len, &r) == WM_OK && r->epoch < d->have.epoch &&
-                wm_log_get(t, no, r->epoch, r->seq, &have) == WM_OK)
+                wm_log_get(t, no, r->epoch, r->seq, &have) == WM_OK) {
+                held = 1;
                 same = have.len == v.len && memcmp(have.sig, v.sig, WM_SIG_BYTES) == 0 &&
                        memcmp(have.bytes, v.bytes, v.len) == 0;
+            }
             wm_record_free(&r);
-            if (!same)
+            if (!same) {
+                *conflict = held;
                 break;
+            }
         }
     wm_txn_abort(&t);
     return i;
+}
+
+/* A bundle's record rec that differs from the one held at its place in an
+ * older epoch: validly signed by that epoch's key, a fork (the proof kept,
+ * committed); else a forgery, refused. The verdict in ir, as ingest's. */
+static WM_MUST_CHECK wm_err_t older_fork_once(wm_down_t *d, const uint8_t *rec, size_t len,
+                                              wm_ingest_t *ir)
+{
+    wm_txn_t *t = NULL;
+    wm_srec_t v;
+    wm_record_t *r = NULL;
+    uint32_t no = 0;
+    uint8_t pub[WM_PUB_BYTES];
+    memset(ir, 0, sizeof *ir);
+    wm_err_t err = wm_srec_view(rec, len, &v);
+    if (err == WM_OK)
+        err = wm_record_decode(v.bytes, v.len, &r);
+    if (err == WM_OK)
+        err = wm_txn_begin(d->node->store, 1, &t);
+    if (err == WM_OK)
+        err = wm_nodeno_lookup(t, d->pin.node, &no);
+    if (err == WM_OK)
+        err = wm_epoch_key(t, no, r->epoch, pub);
+    if (err != WM_OK)
+        goto out;
+    ir->bad_epoch = r->epoch;
+    ir->bad_seq = r->seq;
+    ir->reason = WM_SYNC_R_BAD_SIGNATURE;
+    snprintf(ir->detail, sizeof ir->detail, "record %" PRIu32 "/%" PRIu64 " differs from the "
+             "one held and is not validly signed", r->epoch, r->seq);
+    if (wm_srec_verify(&v, pub) != WM_OK)
+        goto out;
+    ir->reason = WM_SYNC_R_EQUIVOCATION;
+    ir->equivocation = 1;
+    ir->proof = rec;
+    ir->proof_len = len;
+    if ((err = keep_fork(t, no, ir)) == WM_OK)
+        err = wm_txn_commit(&t); /* the proof is durable */
+out:
+    wm_record_free(&r);
+    wm_txn_abort(&t);
+    return err;
+}
+
+/* A refusal of the parent's records into res (a fork is marked and logged). */
+static void refusal(wm_down_t *d, const wm_ingest_t *ir, wm_down_res_t *res)
+{
+    set_res(res, ir->reason, "%s", ir->detail);
+    res->bad_epoch = ir->bad_epoch;
+    res->bad_seq = ir->bad_seq;
+    if (!ir->equivocation)
+        return;
+    if (d->roll.epoch == ir->bad_epoch && ir->bad_seq > d->roll.seq)
+        set_res(res, ir->reason, "%s: its log forked; the record is kept here as proof, "
+                "and nothing more of its log is taken", ir->detail);
+    else
+        set_res(res, ir->reason,
+                "%s signed two different records at %" PRIu32 "/%" PRIu64 ": its log "
+                "forked; the other record is kept here as proof, and nothing more of its "
+                "log is taken",
+                d->pin.node, ir->bad_epoch, ir->bad_seq);
+    snprintf(d->forked, sizeof d->forked, "%s", res->detail);
+    wm_error("down: the log of %s FORKED: %s", d->pin.node, res->detail);
+}
+
+/* The parent's key rollover ir stored: followed from now on. */
+static void followed(wm_down_t *d, const wm_rollover_t *ro)
+{
+    char hex[2 * WM_PUB_BYTES + 1];
+    d->roll = *ro;
+    memcpy(d->key, ro->key, WM_PUB_BYTES);
+    wm_info("down: %s's key rollover at %" PRIu32 "/%" PRIu64 " followed: its key from "
+            "epoch %" PRIu32 " is %s",
+            d->pin.node, ro->epoch, ro->seq, ro->from_epoch, wm_hex(ro->key, WM_PUB_BYTES, hex));
 }
 
 void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
@@ -333,14 +415,16 @@ void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
     res->have = d->have;
     if (refused_before(d, node, recs, lens, n, follow, res))
         return;
-    size_t skip = follow ? 0 : held_before(d, recs, lens, n);
+    int conflict = 0;
+    size_t skip = follow ? 0 : held_before(d, recs, lens, n, &conflict);
     recs += skip, lens += skip, n -= skip;
     res->duplicates = skip;
     wm_ingest_t ir;
     wm_err_t err;
     int tries = 0;
     do /* a full map grows, and the batch is ingested again */
-        err = ingest_once(d, recs, lens, n, &ir);
+        err = conflict ? older_fork_once(d, recs[0], lens[0], &ir)
+                       : ingest_once(d, recs, lens, n, &ir);
     while (wm_store_retry(d->node->store, &err, &tries));
     if (err != WM_OK) {
         set_res(res, WM_SYNC_R_STORAGE, "cannot store the parent's records: %s",
@@ -348,34 +432,12 @@ void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
         return;
     }
     if (ir.reason != WM_SYNC_R_OK) {
-        set_res(res, ir.reason, "%s", ir.detail);
-        res->bad_epoch = ir.bad_epoch;
-        res->bad_seq = ir.bad_seq;
-        if (ir.equivocation && d->roll.epoch == ir.bad_epoch && ir.bad_seq > d->roll.seq) {
-            set_res(res, ir.reason, "%s: its log forked; the record is kept here as proof, "
-                    "and nothing more of its log is taken", ir.detail);
-        } else if (ir.equivocation) {
-            set_res(res, ir.reason,
-                    "%s signed two different records at %" PRIu32 "/%" PRIu64 ": its log "
-                    "forked; the other record is kept here as proof, and nothing more of its "
-                    "log is taken",
-                    d->pin.node, ir.bad_epoch, ir.bad_seq);
-        }
-        if (ir.equivocation) {
-            snprintf(d->forked, sizeof d->forked, "%s", res->detail);
-            wm_error("down: the log of %s FORKED: %s", d->pin.node, res->detail);
-        }
+        refusal(d, &ir, res);
         return;
     }
     if (ir.rolled.epoch) {
-        char hex[2 * WM_PUB_BYTES + 1];
-        d->roll = ir.rolled;
-        memcpy(d->key, ir.rolled.key, WM_PUB_BYTES);
+        followed(d, &ir.rolled);
         res->rolled = 1;
-        wm_info("down: %s's key rollover at %" PRIu32 "/%" PRIu64 " followed: its key from "
-                "epoch %" PRIu32 " is %s",
-                d->pin.node, ir.rolled.epoch, ir.rolled.seq, ir.rolled.from_epoch,
-                wm_hex(ir.rolled.key, WM_PUB_BYTES, hex));
     }
     d->have = ir.durable;
     res->have = ir.durable;

@@ -13,7 +13,10 @@
 #     never a record of a new key's epoch without one before it. a follows
 #     the second; b, started only now, follows both; c imports the whole
 #     log again (the epochs it holds are duplicates). Text and JSON status.
-#  4. A re-key without a rollover (the retired key deleted before the
+#  4. A second rollover of the same epoch (a copy of the town's directory
+#     re-keys too, to another key): c, which took the copy's by bundle,
+#     refuses the town's as a fork (equivocation, the proof kept, status).
+#  5. A re-key without a rollover (the retired key deleted before the
 #     start): a refuses the new epoch (no_rollover, the town's row says so),
 #     nothing stored; its operator pins the town's new line by hand and a
 #     takes the epoch.
@@ -59,6 +62,8 @@ down_rejected() {
     echo "down_reject = $r" >"$T/why"
     [ "${r%%:*}" = "$2" ]
 }
+# forked NODE: the node's status says its parent's log forked.
+forked() { ! down_is "$1" forked ""; }
 # town_sign: the town's signing key now.
 town_sign() { json_field "$(w "$TW" keys --json)" sign_pub; }
 # town_log_check: the town's own log: one rollover per re-key, each the
@@ -147,6 +152,34 @@ check "c: it followed the second rollover" down_is "$C" followed.key "$K2"
 check "c: it holds epoch $H" down_is "$C" have_epoch "$H"
 
 # ---- 4 ----
+# A second rollover of epoch $H: a copy of the town's node directory (keys,
+# retired keys and log) re-keys too, and names another key.
+stop_daemon "$TPID" TERM
+cp -a "$TW" "$T/fork"
+sed -i "s#^listen = .*#listen = tcp://127.0.0.1:$(free_port)#" "$T/fork/wmsync.conf"
+expect_rc 0 w "$T/fork" rekey
+start_daemon "$T/fork" --new-epoch
+KPID=$DPID
+wait_ready "$T/fork" "$KPID" || finish
+expect_rc 0 w "$T/fork" notice send --title 分叉通知 --body 假
+expect_rc 0 w "$T/fork" bundle export --out "$T/fork.wmb"
+stop_daemon "$KPID" TERM
+rekey
+start_daemon "$TW" --new-epoch
+TPID=$DPID
+wait_ready "$TW" "$TPID" || finish
+expect_rc 0 w "$TW" notice send --title 通知四 --body 四
+poll 20 "a follows the town's third rollover" down_is "$A" have_epoch "$((H + 1))"
+expect_rc 0 w "$TW" bundle export --out "$T/town3.wmb"
+expect_rc 0 w "$C" bundle import "$T/fork.wmb"
+expect_rc 2 w "$C" bundle import "$T/town3.wmb"
+expect_in "$ERR" "equivocation" "c: a second rollover of epoch $H is refused as a fork"
+check "c: the fork is marked" forked "$C"
+expect_rc 0 w "$C" status
+expect_in "$OUT" "parent's log FORKED (proof kept)" "c's status shows the fork"
+H=$((H + 1))
+
+# ---- 5 ----
 stop_daemon "$TPID" TERM
 expect_rc 0 w "$TW" rekey
 rm -f "$TW"/keys/sign.key.retired-*
@@ -154,13 +187,13 @@ start_daemon "$TW" --new-epoch
 TPID=$DPID
 wait_ready "$TW" "$TPID" || finish
 expect_in "$TW/daemon.log" "no key rollover written" "the town says it wrote no rollover"
-check "the town's log: still two rollovers" [ "$(town_log_check)" = 2 ]
-expect_rc 0 w "$TW" notice send --title 通知四 --body 四
+check "the town's log: still three rollovers" [ "$(town_log_check)" = 3 ]
+expect_rc 0 w "$TW" notice send --title 通知五 --body 五
 poll 20 "a refuses the new epoch: no_rollover" down_is "$A" last_reject no_rollover
 check "a holds nothing of it" down_is "$A" have_epoch "$H"
 poll 10 "the town's row for a names the refusal" down_rejected xx/longhua/a no_rollover
-w "$TW" keys >"$T/town3.id" || fail "town keys"
-expect_rc 0 w "$A" upstream-id "$T/town3.id"
+w "$TW" keys >"$T/town4.id" || fail "town keys"
+expect_rc 0 w "$A" upstream-id "$T/town4.id"
 stop_daemon "$APID" TERM
 start_daemon "$A"
 APID=$DPID
