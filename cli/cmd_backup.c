@@ -403,10 +403,11 @@ int cmd_rekey(wmctl_t *w, int argc, char **argv)
            "Next:\n"
            "  1. start the daemon once with: wmsyncd -c %s --new-epoch\n"
            "  2. give the town the new identity: wmctl -c %s keys   (there: wmctl enroll FILE)\n"
-           "Records of earlier epochs stay valid under the old key. Starting with --new-epoch "
-           "writes a key rollover into this node's log, signed by the old key: the children "
-           "that pinned this node follow the new key without pinning it again (keep the old "
-           "key until then).\n"),
+           "Records of earlier epochs stay valid under the old key.\n"),
            w->cfg.sign_key, old, w->cfg.path, w->cfg.path);
+    if (w->cfg.role != WM_ROLE_STATION) /* children pin aggregators only */
+        printf(_("Starting with --new-epoch writes a key rollover into this node's log, signed "
+                 "by the old key: the children that pinned this node follow the new key "
+                 "without pinning it again (keep the old key until then).\n"));
     return WMCTL_OK;
 }

@@ -95,8 +95,8 @@ static WM_MUST_CHECK wm_err_t append_rollover(wm_node_t *n, wm_txn_t *t, wm_reco
     return err;
 }
 
-/* The key rollover (record.proto KeyRollover, PROTOCOL.md §8): the node
- * begins epoch `epoch` under a new signing key. The key of epoch `last`
+/* The key rollover (record.proto KeyRollover, PROTOCOL.md §8): the node,
+ * an aggregator, begins epoch `epoch` under a new signing key. The key of epoch `last`
  * (old_pub, kept by `wmctl rekey` as a retired key) signs, as the last
  * record of that epoch, the new key and the epoch it signs from, in t: the
  * transaction that begins the new epoch. So no record of the new epoch can
@@ -235,8 +235,10 @@ static WM_MUST_CHECK wm_err_t choose_epoch(wm_node_t *n, wm_txn_t *t, int new_ep
     if (up.epoch > epoch)
         epoch = up.epoch;
     epoch++;
-    /* A new key: the old one hands the log over first, in this txn. */
-    if (last != 0 && memcmp(have_pub, wm_signer_pub(n->signer), WM_PUB_BYTES) != 0 &&
+    /* A new key at an aggregator (children pin only aggregators): the old
+     * key hands the log over first, in this txn. */
+    if (last != 0 && n->cfg->role != WM_ROLE_STATION &&
+        memcmp(have_pub, wm_signer_pub(n->signer), WM_PUB_BYTES) != 0 &&
         (err = write_rollover(n, t, last, have_pub, epoch, log_behind(n, log_id, last, &up))) !=
             WM_OK)
         return why_fail(err, why, cap, "cannot write the key rollover: %s", wm_strerror(err));
