@@ -248,6 +248,8 @@ static WM_MUST_CHECK wm_err_t export_node(export_t *x, uint32_t node, chunk_t *c
     char id[WM_ID_MAX + 1] = "";
     cursor_t *cur = NULL;
     wm_err_t err = node_id(x, node, id, sizeof id);
+    if (err == WM_OK && wm_node_archived(id))
+        return WM_OK; /* a forked copy of the parent's log, archived: not exported */
     if (err != WM_OK || (err = cursor_of(x, node, id, &cur)) != WM_OK)
         return err;
     x->logs++;

@@ -123,7 +123,7 @@ static wm_err_t load_logs(wm_txn_t *t, uint32_t self, load_t *l, wm_store_t *s)
             continue;
         if ((err = wm_nodeno_name(t, n, &id)) == WM_ENOTFOUND)
             return WM_OK;
-        if (err == WM_OK)
+        if (err == WM_OK && !wm_node_archived(id)) /* an archived fork: not the parent's word */
             err = wm_log_scan(t, n, 0, 0, load_one, l, &stop);
     }
     if (err != WM_OK)

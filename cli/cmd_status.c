@@ -132,6 +132,15 @@ static void print_down(const json_t *d)
                (long long)json_integer_value(json_object_get(fo, "from_epoch")));
     if (forked && forked[0])
         printf(_("  parent's log FORKED (proof kept): %s\n"), forked);
+    json_t *fr = json_object_get(d, "forks_reset");
+    json_t *last = json_array_get(fr, json_array_size(fr) - 1);
+    if (last)
+        printf(_("  parent's log: %zu fork(s) reset, the last at epoch %lld seq %lld, its copy "
+                 "kept as %s (wmctl upstream-id --forks)\n"),
+               json_array_size(fr),
+               (long long)json_integer_value(json_object_get(last, "fork_epoch")),
+               (long long)json_integer_value(json_object_get(last, "fork_seq")),
+               json_string_value(json_object_get(last, "archive")));
     if (lr && lr[0])
         printf(_("  parent's log last refused: %s: %s\n"),
                json_string_value(json_object_get(d, "last_reject")), lr);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wm_append.h"
 #include "wm_diag.h"
 #include "wm_i18n.h"
 #include "wm_ident.h"
@@ -62,7 +63,7 @@ static WM_MUST_CHECK wm_err_t load_followed(wm_down_t *d, wm_txn_t *t)
     memcpy(d->key, d->pin.sign_pub, WM_PUB_BYTES);
     memset(&d->roll, 0, sizeof d->roll);
     wm_err_t err = wm_meta_get(t, WM_META_DOWN_PIN, m, sizeof m, &len);
-    if (err == WM_ENOTFOUND)
+    if (err == WM_ENOTFOUND || (err == WM_OK && len == 0)) /* none, or none since a reset */
         return WM_OK;
     if (err != WM_OK || len != sizeof m)
         return err != WM_OK ? err : WM_ECORRUPT;
@@ -449,6 +450,218 @@ void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
         d->last_at = (int64_t)time(NULL);
 }
 
+/* ---- fork reset ---- */
+
+/* The parent's records before the fork point, copied out of the log. */
+typedef struct {
+    uint32_t epoch;      /* the fork point: copy what lies before it (0/0: none) */
+    uint64_t seq;
+    uint8_t **srec;
+    size_t *len, n, cap;
+    int failed;
+} kept_t;
+
+static int keep_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
+{
+    kept_t *k = ctx;
+    if (epoch > k->epoch || (epoch == k->epoch && seq >= k->seq))
+        return 1; /* the fork point: nothing from here on is common */
+    if (k->n == k->cap) {
+        size_t c = k->cap ? k->cap * 2 : 64;
+        uint8_t **s = realloc(k->srec, c * sizeof *s);
+        if (s)
+            k->srec = s;
+        size_t *l = s ? realloc(k->len, c * sizeof *l) : NULL;
+        if (!l)
+            return k->failed = 1;
+        k->len = l;
+        k->cap = c;
+    }
+    size_t len = WM_SIG_BYTES + v->len;
+    uint8_t *b = malloc(len);
+    if (!b)
+        return k->failed = 1;
+    memcpy(b, v->sig, len); /* sig and bytes are contiguous in the srec */
+    k->srec[k->n] = b;
+    k->len[k->n++] = len;
+    return 0;
+}
+
+static void kept_free(kept_t *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free(k->srec[i]);
+    free(k->srec);
+    free(k->len);
+}
+
+/* Copies the kept records of node `from` into node `to`, with the keys of
+ * their epochs, through the one append path (indexes and figures as for
+ * any record); *roll is the last key rollover among them (epoch 0: none). */
+static WM_MUST_CHECK wm_err_t copy_kept(wm_txn_t *t, uint32_t from, uint32_t to,
+                                        const kept_t *k, wm_rollover_t *roll)
+{
+    wm_appender_t *ap = NULL;
+    uint32_t keyed = 0;
+    uint8_t pub[WM_PUB_BYTES];
+    memset(roll, 0, sizeof *roll);
+    wm_err_t err = wm_append_begin(t, 0, &ap);
+    for (size_t i = 0; err == WM_OK && i < k->n; i++) {
+        wm_srec_t v;
+        wm_record_t *r = NULL;
+        if ((err = wm_srec_view(k->srec[i], k->len[i], &v)) == WM_OK)
+            err = wm_record_decode(v.bytes, v.len, &r);
+        if (err == WM_OK && r->epoch != keyed && (err = wm_epoch_key(t, from, r->epoch, pub)) == WM_OK &&
+            (err = wm_epoch_set(t, to, r->epoch, pub)) == WM_OK)
+            keyed = r->epoch;
+        if (err == WM_OK)
+            err = wm_append_add(ap, to, r, k->srec[i], k->len[i]);
+        if (err == WM_OK && r->body_case == WM__RECORD__BODY_KEY_ROLLOVER) {
+            roll->epoch = r->epoch;
+            roll->seq = r->seq;
+            roll->from_epoch = r->key_rollover->from_epoch;
+            memcpy(roll->key, r->key_rollover->new_sign_pub.data, WM_PUB_BYTES);
+        }
+        wm_record_free(&r);
+    }
+    if (err == WM_OK)
+        err = wm_append_finish(&ap);
+    wm_append_abandon(&ap);
+    return err;
+}
+
+/* A free archive id for the parent's forked copy: PARENT~fork-N. */
+static WM_MUST_CHECK wm_err_t archive_id(wm_txn_t *t, const char *parent, char *id, size_t cap)
+{
+    uint32_t no = 0;
+    if (strlen(parent) > WM_ID_MAX)
+        return WM_EINVAL; /* never: a pinned id is a node id */
+    for (unsigned n = 1; n < 1000; n++) {
+        int w = snprintf(id, cap, "%.*s" WM_NODE_ARCHIVE_MARK "%u", WM_ID_MAX, parent, n);
+        if (w < 0 || (size_t)w >= cap)
+            return WM_EINVAL;
+        wm_err_t err = wm_nodeno_lookup(t, id, &no);
+        if (err != WM_OK)
+            return err == WM_ENOTFOUND ? WM_OK : err;
+    }
+    return WM_EEXIST;
+}
+
+/* Meta "down_forks" (a JSON array, one object per reset) with this one. */
+static WM_MUST_CHECK wm_err_t note_reset(wm_down_t *d, wm_txn_t *t, const wm_down_reset_t *r)
+{
+    static char buf[64 * 1024]; /* single-threaded: the daemon's loop */
+    size_t len = 0;
+    json_t *a = NULL;
+    if (wm_meta_get(t, WM_META_DOWN_FORKS, buf, sizeof buf - 1, &len) == WM_OK) {
+        buf[len] = 0;
+        a = json_loads(buf, 0, NULL);
+    }
+    if (!json_is_array(a)) {
+        json_decref(a);
+        a = json_array();
+    }
+    json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "parent",
+                                       d->pin.node, "archive", r->archive, "fork_epoch",
+                                       (json_int_t)r->fork_epoch, "fork_seq",
+                                       (json_int_t)r->fork_seq, "kept_epoch",
+                                       (json_int_t)r->kept.epoch, "kept_seq",
+                                       (json_int_t)r->kept.seq, "at", (json_int_t)time(NULL),
+                                       "forked", d->forked));
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    if (!text)
+        return WM_ENOMEM;
+    wm_err_t err = strlen(text) < sizeof buf ? wm_meta_put(t, WM_META_DOWN_FORKS, text, strlen(text))
+                                             : WM_ETOOBIG;
+    free(text);
+    return err;
+}
+
+/* The followed key after a reset: the last rollover among the records kept
+ * (meta "down_pin"), or none. */
+static WM_MUST_CHECK wm_err_t refollow(wm_down_t *d, wm_txn_t *t, const wm_rollover_t *roll)
+{
+    if (!roll->epoch)
+        return wm_meta_put(t, WM_META_DOWN_PIN, "", 0);
+    memset(&d->roll, 0, sizeof d->roll); /* the chain begins at the pin again */
+    return keep_followed(d, t, roll);
+}
+
+/* One run of the reset's transaction (wm_down_reset_fork). */
+static WM_MUST_CHECK wm_err_t reset_once(wm_down_t *d, wm_down_reset_t *out)
+{
+    wm_txn_t *t = NULL;
+    uint32_t no = 0, fresh = 0;
+    kept_t k = {0};
+    wm_rollover_t roll;
+    wm_err_t err = wm_txn_begin(d->node->store, 1, &t);
+    if (err == WM_OK)
+        err = wm_nodeno_lookup(t, d->pin.node, &no);
+    if (err == WM_OK && (err = wm_proof_first(t, no, &k.epoch, &k.seq, NULL)) == WM_ENOTFOUND)
+        err = WM_OK, k.epoch = 0, k.seq = 0; /* no proof: the log is taken from scratch */
+    out->fork_epoch = k.epoch;
+    out->fork_seq = k.seq;
+    if (err == WM_OK)
+        err = wm_log_scan(t, no, 0, 0, keep_one, &k, NULL);
+    if (err == WM_OK && k.failed)
+        err = WM_ENOMEM;
+    if (err == WM_OK)
+        err = archive_id(t, d->pin.node, out->archive, sizeof out->archive);
+    if (err == WM_OK)
+        err = wm_nodeno_rename(t, no, out->archive);
+    if (err == WM_OK)
+        err = wm_nodeno_add(t, d->pin.node, &fresh);
+    if (err == WM_OK)
+        err = copy_kept(t, no, fresh, &k, &roll);
+    if (err == WM_OK)
+        err = wm_ingest_frontier(t, fresh, &out->kept);
+    if (err == WM_OK)
+        err = note_reset(d, t, out);
+    if (err == WM_OK)
+        err = wm_meta_put(t, WM_META_DOWN_FORKED, "", 0);
+    if (err == WM_OK)
+        err = refollow(d, t, &roll);
+    /* The fork is archived and the log kept to its last common record. */
+    if (err == WM_OK)
+        err = wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    kept_free(&k);
+    return err;
+}
+
+wm_err_t wm_down_reset_fork(wm_down_t *d, wm_down_reset_t *out, char *why, size_t cap)
+{
+    memset(out, 0, sizeof *out);
+    if (!d->pinned) {
+        wm_why(why, cap, "no parent is pinned here: there is no parent's log to reset");
+        return WM_ENOTFOUND;
+    }
+    if (!d->forked[0]) {
+        wm_why(why, cap, "no fork of %s's log is recorded here: nothing to reset", d->pin.node);
+        return WM_ESTATE;
+    }
+    wm_err_t err;
+    int tries = 0;
+    do /* a full map grows, and the reset runs again */
+        err = reset_once(d, out);
+    while (wm_store_retry(d->node->store, &err, &tries));
+    if (err != WM_OK) {
+        wm_why(why, cap, "cannot reset the fork of %s's log: %s; nothing was changed",
+               d->pin.node, wm_strerror(err));
+        if (load_state(d) != WM_OK) /* the followed key as stored */
+            wm_warn("down: cannot read how far the parent's log is held");
+        return err;
+    }
+    wm_info("down: the fork of %s's log at %" PRIu32 "/%" PRIu64 " reset: the forked copy is "
+            "kept as %s; the log is taken again after %" PRIu32 "/%" PRIu64,
+            d->pin.node, out->fork_epoch, out->fork_seq, out->archive, out->kept.epoch,
+            out->kept.seq);
+    if (load_state(d) != WM_OK)
+        wm_warn("down: cannot read how far the parent's log is held");
+    return WM_OK;
+}
+
 void wm_down_seen(wm_down_t *d, const Wm__Frontier *head, const ProtobufCBinaryData *key)
 {
     if (head) {
@@ -466,6 +679,30 @@ void wm_down_note_reject(wm_down_t *d, const wm_down_res_t *res)
     snprintf(d->last_reject, sizeof d->last_reject, "%s", wm_sync_slug(res->reason));
     snprintf(d->last_reject_detail, sizeof d->last_reject_detail, "%s", res->detail);
     d->last_reject_at = (int64_t)time(NULL);
+}
+
+/* The forks of the parent's log reset here (meta "down_forks"): an array,
+ * empty if none (or unreadable: logged). */
+static json_t *forks_reset(const wm_down_t *d)
+{
+    static char buf[64 * 1024]; /* single-threaded: the daemon's loop */
+    wm_txn_t *t = NULL;
+    size_t len = 0;
+    json_t *a = NULL;
+    wm_err_t err = wm_txn_begin(d->node->store, 0, &t);
+    if (err == WM_OK)
+        err = wm_meta_get(t, WM_META_DOWN_FORKS, buf, sizeof buf - 1, &len);
+    wm_txn_abort(&t);
+    if (err == WM_OK) {
+        buf[len] = 0;
+        a = json_loads(buf, 0, NULL);
+    } else if (err != WM_ENOTFOUND) {
+        wm_warn("down: cannot read the forks reset: %s", wm_strerror(err));
+    }
+    if (json_is_array(a))
+        return a;
+    json_decref(a);
+    return json_array();
 }
 
 /* The key rollovers followed (status "followed"): null if none. */
@@ -506,5 +743,7 @@ json_t *wm_down_status(wm_down_t *d)
                                              : json_null());
     if (j)
         json_object_set_new(j, "followed", followed_status(d));
+    if (j)
+        json_object_set_new(j, "forks_reset", forks_reset(d));
     return j;
 }

@@ -77,6 +77,29 @@ typedef struct {
  * WM_SYNC_R_REPLAY); a bundle may begin anywhere at or below it. */
 void wm_down_ingest(wm_down_t *d, const char *node, const uint8_t *const *recs,
                     const size_t *lens, size_t n, int follow, wm_down_res_t *res);
+/* What wm_down_reset_fork did. */
+typedef struct {
+    char archive[WM_ID_MAX + 32]; /* the id the forked copy is kept under */
+    uint32_t fork_epoch;          /* the first place of the fork (its first proof) */
+    uint64_t fork_seq;
+    wm_head_t kept;               /* the parent's log kept: to the last record before it */
+} wm_down_reset_t;
+
+/* Fork reset (`wmctl upstream-id --reset-fork`, PROTOCOL.md §8), after the
+ * operators compared the proof with the parent's: in one transaction the
+ * copy of the parent's log held here, with its proofs and the records
+ * after the fork, is archived under the id PARENT~fork-N (storage's
+ * wm_nodeno_rename: still readable, `wmctl upstream-id --forks`; skipped by
+ * the listings); its records before the first proof, the last common
+ * record, are copied into the parent's log anew (the key rollovers among
+ * them followed again), the fork mark is cleared and the reset noted in
+ * meta "down_forks". The parent's log is then taken again from there: the
+ * caller asks the parent anew (wm_upstream_down_restart). WM_ESTATE (why
+ * says so) if no fork is recorded, WM_ENOTFOUND if no parent is pinned, or
+ * a storage error; nothing changed but on WM_OK. */
+WM_MUST_CHECK wm_err_t wm_down_reset_fork(wm_down_t *d, wm_down_reset_t *out, char *why,
+                                          size_t cap);
+
 /* Notes what the parent said of itself in a DOWN_BATCH: its head and its
  * current signing key (status: how far behind, whether the pin matches). */
 void wm_down_seen(wm_down_t *d, const Wm__Frontier *head, const ProtobufCBinaryData *key);

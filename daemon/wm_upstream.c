@@ -1190,6 +1190,12 @@ json_t *wm_upstream_status(wm_upstream_t *u)
     return j;
 }
 
+void wm_upstream_down_restart(wm_upstream_t *u)
+{
+    if (u && u->state == UP_STREAMING && u->down_use)
+        send_down_hello(u);
+}
+
 wm_down_t *wm_upstream_down(wm_upstream_t *u)
 {
     return u ? u->down : NULL;

@@ -51,5 +51,9 @@ json_t *wm_upstream_status(wm_upstream_t *u);
 /* The child's side of feature "down" (the parent's log held here, for
  * `bundle import` of the parent's bundle); NULL for u NULL. */
 struct wm_down *wm_upstream_down(wm_upstream_t *u);
+/* Asks the parent for its log anew from what is held now (a DOWN_HELLO on
+ * a session that agreed "down"; else the next session asks): after a fork
+ * reset (wm_down_reset_fork). Accepts NULL. */
+void wm_upstream_down_restart(wm_upstream_t *u);
 
 #endif

@@ -333,6 +333,31 @@ static void op_fetch(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
         ctl_fail(c, err, "", why);
 }
 
+/* Fork reset at a child (wm_down_reset_fork): the forked copy archived,
+ * the parent's log kept to the last common record and asked for anew. */
+static void op_down_reset(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    char why[WM_WHY_MAX] = "";
+    wm_down_reset_t r;
+    wm_down_t *down = wm_upstream_down(d->up);
+    (void)t;
+    wm_err_t err = WM_ENOTFOUND;
+    if (down)
+        err = wm_down_reset_fork(down, &r, why, sizeof why);
+    else
+        wm_why(why, sizeof why, "this node has no upstream, so no parent's log");
+    if (err != WM_OK) {
+        ctl_fail(c, err, "", why);
+        return;
+    }
+    free(c->owned);
+    c->owned = strdup(r.archive);
+    c->reply.archive = c->owned ? c->owned : "";
+    c->reply.epoch = r.kept.epoch;
+    c->reply.seq = r.kept.seq;
+    wm_upstream_down_restart(d->up);
+}
+
 /* Every control operation the daemon serves; an op not here is answered
  * with an "op" error (a newer wmctl than this daemon). */
 /* The web console's accounts: the daemon is the only writer of the file
@@ -419,6 +444,8 @@ static const ctl_op_t ctl_ops[] = {
      "a chunk of a stored evidence file (wmctl blob get)"},
     {WM__CTL_REQUEST__OP_BLOB_THUMB_GET, "blob_thumb_get", 0, op_blob_get,
      "a chunk of a pruned photo's thumbnail (wmctl blob get --thumb, wmweb)"},
+    {WM__CTL_REQUEST__OP_DOWN_RESET, "down_reset", 0, op_down_reset,
+     "reset a fork of the parent's log: archive it, take the log again"},
 };
 
 static const ctl_op_t *ctl_op_find(Wm__CtlRequest__OpCase op)

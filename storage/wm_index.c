@@ -378,6 +378,27 @@ wm_err_t wm_proof_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
     return rc == MDB_KEYEXIST ? WM_OK : wm_mdb_err(t->s, rc, "proof put");
 }
 
+wm_err_t wm_proof_first(wm_txn_t *t, uint32_t node, uint32_t *epoch, uint64_t *seq,
+                        wm_srec_t *out)
+{
+    MDB_cursor *c = NULL;
+    uint8_t kb[KEY_LOG];
+    wm_log_key(kb, node, 0, 0);
+    MDB_val k = {sizeof kb, kb}, v;
+    int rc = mdb_cursor_open(t->txn, t->s->proofs, &c);
+    if (rc)
+        return wm_mdb_err(t->s, rc, "proof cursor");
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    mdb_cursor_close(c);
+    if (rc == 0 && (k.mv_size != KEY_LOG || wm_get_u32(k.mv_data) != node))
+        rc = MDB_NOTFOUND;
+    if (rc)
+        return wm_mdb_err(t->s, rc, "proof first");
+    *epoch = wm_get_u32((const uint8_t *)k.mv_data + 4);
+    *seq = wm_get_u64((const uint8_t *)k.mv_data + 8);
+    return out ? wm_srec_view(v.mv_data, v.mv_size, out) : WM_OK;
+}
+
 wm_err_t wm_proof_count(wm_txn_t *t, uint32_t node, uint64_t *count)
 {
     return wm_db_count(t, t->s->proofs, node, count);

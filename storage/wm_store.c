@@ -584,6 +584,36 @@ wm_err_t wm_nodeno_add(wm_txn_t *t, const char *id, uint32_t *node_no)
     return WM_OK;
 }
 
+wm_err_t wm_nodeno_rename(wm_txn_t *t, uint32_t node_no, const char *to)
+{
+    char from[WM_ID_MAX + 64];
+    const char *id = NULL;
+    uint32_t other = 0;
+    uint8_t nk[4];
+    wm_err_t err = wm_nodeno_name(t, node_no, &id);
+    if (err != WM_OK)
+        return err;
+    if (strlen(id) >= sizeof from)
+        return WM_EDECODE;
+    snprintf(from, sizeof from, "%s", id);
+    if ((err = wm_nodeno_lookup(t, to, &other)) != WM_ENOTFOUND)
+        return err == WM_OK ? WM_EEXIST : err;
+    wm_put_u32(nk, node_no);
+    MDB_val k = {strlen(from), from}, k2 = {strlen(to), (void *)to}, v = {4, nk};
+    MDB_val kn = {4, nk}, vn = {strlen(to) + 1, (void *)to};
+    int rc = mdb_del(t->txn, t->s->nodes, &k, NULL);
+    if (!rc)
+        rc = mdb_put(t->txn, t->s->nodes, &k2, &v, MDB_NOOVERWRITE);
+    if (!rc)
+        rc = mdb_put(t->txn, t->s->nodeno, &kn, &vn, 0);
+    return wm_mdb_err(t->s, rc, "node rename");
+}
+
+int wm_node_archived(const char *id)
+{
+    return id && strstr(id, WM_NODE_ARCHIVE_MARK) != NULL;
+}
+
 wm_err_t wm_nodeno_name(wm_txn_t *t, uint32_t node_no, const char **id)
 {
     uint8_t nk[4];

@@ -66,7 +66,7 @@
  *   "acked"    epoch u32 | seq u64 | hash[32]   a child's upstream frontier:
  *                         what its aggregator acknowledged as durable
  *   "down_forked" UTF-8   feature "down" at a child: the fork found in the
- *                         parent's log (daemon/wm_down.h); absent: none
+ *                         parent's log (daemon/wm_down.h); absent or empty: none
  *   "orders_index" u32    the refs 'o' index covers every log at this
  *                         version (wm_orderidx.h; a writable open of a
  *                         store without it rebuilds the index once)
@@ -75,6 +75,11 @@
  *                         rollovers followed (daemon/wm_down.h): the pin
  *                         they began from, the key now followed, the epoch
  *                         it signs from, the place of the last rollover
+ *                         (empty: none)
+ *   "down_forks" JSON     feature "down" at a child: the forks of the
+ *                         parent's log reset (wm_down_reset_fork), an array
+ *                         of {parent, archive, fork_epoch, fork_seq,
+ *                         kept_epoch, kept_seq, at, forked}
  *   Other names are free for the layers above; their layouts are documented
  *   where they are written.
  *
@@ -103,6 +108,7 @@
 #define WM_STORE_FORMAT 1
 #define WM_META_DOWN_FORKED "down_forked" /* see the meta names above */
 #define WM_META_DOWN_PIN "down_pin"
+#define WM_META_DOWN_FORKS "down_forks"
 #define WM_LOG_ID_BYTES 16
 
 /* wm_store_open flags */
@@ -215,6 +221,17 @@ WM_MUST_CHECK wm_err_t wm_meta_put(wm_txn_t *t, const char *name, const void *bu
 WM_MUST_CHECK wm_err_t wm_nodeno_lookup(wm_txn_t *t, const char *id, uint32_t *node_no);
 WM_MUST_CHECK wm_err_t wm_nodeno_add(wm_txn_t *t, const char *id, uint32_t *node_no);
 WM_MUST_CHECK wm_err_t wm_nodeno_name(wm_txn_t *t, uint32_t node_no, const char **id);
+/* Gives node_no the id `to` (write transaction), which must be unknown
+ * (WM_EEXIST): the node's log, epochs, proofs and indexes stay with the
+ * number, and the old id is free for a new number. A child archives a
+ * forked copy of its parent's log so (daemon/wm_down.h), under an id
+ * that wm_node_archived recognises. */
+WM_MUST_CHECK wm_err_t wm_nodeno_rename(wm_txn_t *t, uint32_t node_no, const char *to);
+/* The mark in an archived log's id: PARENT~fork-N (never a node id:
+ * wm_validate_id refuses '~'). Nonzero if id carries it: listings of
+ * orders and notices, and exports, skip such a log. */
+#define WM_NODE_ARCHIVE_MARK "~fork-"
+int wm_node_archived(const char *id);
 
 /* The key that signs an epoch of a node. WM_ENOTFOUND if none is set;
  * set refuses (WM_EEXIST) to change an epoch's key once set. last: the
@@ -345,6 +362,11 @@ WM_MUST_CHECK wm_err_t wm_peer_scan(wm_txn_t *t, wm_peer_fn fn, void *ctx);
  * (epoch, seq). The first proof per place is kept. */
 WM_MUST_CHECK wm_err_t wm_proof_put(wm_txn_t *t, uint32_t node, uint32_t epoch, uint64_t seq,
                       const uint8_t *srec, size_t len);
+/* The first proof kept for node (lowest epoch, seq): its place, and the
+ * srec in *out (may be NULL), valid until the transaction ends.
+ * WM_ENOTFOUND if none. */
+WM_MUST_CHECK wm_err_t wm_proof_first(wm_txn_t *t, uint32_t node, uint32_t *epoch,
+                                      uint64_t *seq, wm_srec_t *out);
 /* Number of proofs kept for node. */
 WM_MUST_CHECK wm_err_t wm_proof_count(wm_txn_t *t, uint32_t node, uint64_t *count);
 

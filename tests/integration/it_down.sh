@@ -23,6 +23,12 @@
 #     records at the same seqs): refused as equivocation at a, the proof
 #     kept and shown; later records of the real town are refused too (the
 #     log stays stopped at the fork).
+#  5b. Fork reset (wmctl upstream-id --reset-fork): refused where no fork
+#     is recorded; at a, the forked copy is archived (xx/longhua~fork-1,
+#     its proof and the record held shown by --forks, text and JSON), the
+#     town's log kept to the last common record and taken again to the
+#     town's head; the fork mark gone, status says one was reset, order
+#     lists show the town's orders once; a second reset is refused.
 #  6. A town that offers no "down" (WMSYNCD_FEATURES_OFF=down, as a build
 #     before it): a syncs up as before and receives nothing.
 . "$(dirname "$0")/lib.sh"
@@ -204,6 +210,30 @@ poll 20 "the town's next record is refused at a (its log stays stopped at the fo
 check "a still holds the town's log to seq $((H + 1))" down_is "$A" have_seq $((H + 1))
 check "a's status names the last refusal" down_is "$A" last_reject equivocation
 stop_daemon "$KPID" TERM
+
+# ---- 5b ----
+expect_rc 2 w "$B" upstream-id --reset-fork
+expect_in "$ERR" "nothing to reset" "a reset where no fork is recorded is refused, saying so"
+expect_rc 0 w "$A" upstream-id --reset-fork
+expect_in "$OUT" "kept as xx/longhua~fork-1" "the reset archives the forked copy under an id"
+expect_in "$OUT" "held to epoch 1 seq $H " "a keeps the town's log to the last common record"
+poll 20 "a takes the town's log again, to its head" has_town_head "$A"
+check "a: no fork marked any more" down_is "$A" forked ""
+expect_rc 0 w "$A" status
+expect_in "$OUT" "1 fork(s) reset, the last at epoch 1 seq $((H + 1))" "a's status says a fork was reset"
+expect_rc 0 w "$A" upstream-id --forks
+expect_in "$OUT" 分叉通知 "upstream-id --forks shows the proof (the fork's record)"
+expect_in "$OUT" 真通知 "... and the record a held at its place"
+expect_rc 0 w "$A" upstream-id --forks --json
+check "--forks --json: the proof and the held record" python3 -c 'import json,sys
+f = json.load(open(sys.argv[1]))[0]
+assert f["archive"] == "xx/longhua~fork-1" and f["fork_seq"] == int(sys.argv[2])
+assert f["proof"]["seq"] == f["held"]["seq"] == int(sys.argv[2])' "$OUT" $((H + 1))
+expect_rc 0 w "$A" order list --json
+check "a lists the town's order once, not the archived copy's too" \
+    [ "$(grep -o "\"$O1\"" "$OUT" | wc -l)" = 1 ]
+expect_rc 2 w "$A" upstream-id --reset-fork
+expect_in "$ERR" "nothing to reset" "a second reset is refused: no fork now"
 
 # ---- 6 ----
 poll 20 "b holds the town's log to its head" has_town_head "$B"

@@ -24,6 +24,11 @@
  *   a second rollover (or any record) signed by the retired key after its
  *   rollover: `equivocation`, kept as proof; nothing stored by a refusal;
  *   an operator who pins another key by hand starts afresh from it.
+ * Fork reset: refused while no fork is recorded; after a fork, the copy is
+ * archived (its proof readable under the archive's id), the log kept to
+ * the last common record (the rollover before it followed again), the fork
+ * mark cleared, durably; the other branch is then taken, and a bundle of
+ * it again is duplicates.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -443,6 +448,67 @@ static void test_rollover_hostile(void **state)
     wm_signer_free(&k2);
 }
 
+static void test_fork_reset(void **state)
+{
+    fx_t *f = *state;
+    wm_down_res_t res;
+    wm_down_reset_t rr;
+    char why[256];
+    size_t len;
+    uint8_t h[WM_HASH_BYTES];
+    wm_signer_t *k1 = tu_signer(11), *k2 = tu_signer(12);
+    assert_int_equal(wm_down_reset_fork(f->down, &rr, why, sizeof why), WM_ESTATE);
+    assert_non_null(strstr(why, "nothing to reset"));
+    make_rekeyed(f, k1, k2);
+    ingest(f, PARENT, 1, 6, 1, &res); /* to epoch 2 seq 2, K1 followed */
+    expect(&res, WM_SYNC_R_OK);
+    /* Another record at 2/2, validly signed by K1: a fork. */
+    wm_srec_hash_buf(f->rec[4], f->len[4], h);
+    uint8_t *other = make(PARENT, 2, 2, h, k1, "the other branch", &len);
+    ingest_one(f, other, len, 0, &res);
+    expect(&res, WM_SYNC_R_EQUIVOCATION);
+    assert_int_equal(wm_down_reset_fork(f->down, &rr, why, sizeof why), WM_OK);
+    assert_string_equal(rr.archive, PARENT "~fork-1");
+    assert_int_equal(rr.fork_epoch, 2);
+    assert_int_equal(rr.fork_seq, 2);
+    assert_int_equal(rr.kept.epoch, 2);
+    assert_int_equal(rr.kept.seq, 1);
+    assert_int_equal(stored(f), 5); /* 1/1-1/4 and 2/1: to the last common record */
+    /* Durable, the rollover to K1 followed again, no fork marked. */
+    wm_down_close(&f->down);
+    open_down(f);
+    assert_int_equal(wm_down_have(f->down).seq, 1);
+    assert_memory_equal(wm_down_pin_key(f->down), wm_signer_pub(k1), WM_PUB_BYTES);
+    json_t *st = wm_down_status(f->down);
+    assert_string_equal(json_string_value(json_object_get(st, "forked")), "");
+    json_t *fr = json_array_get(json_object_get(st, "forks_reset"), 0);
+    assert_string_equal(json_string_value(json_object_get(fr, "archive")), PARENT "~fork-1");
+    json_decref(st);
+    /* The archive keeps the forked copy and its proof. */
+    wm_txn_t *t = NULL;
+    uint32_t no = 0, e = 0;
+    uint64_t s = 0, n = 0;
+    assert_int_equal(wm_txn_begin(f->node.store, 0, &t), WM_OK);
+    assert_int_equal(wm_nodeno_lookup(t, PARENT "~fork-1", &no), WM_OK);
+    assert_int_equal(wm_log_count(t, no, &n), WM_OK);
+    assert_int_equal(wm_proof_first(t, no, &e, &s, NULL), WM_OK);
+    wm_txn_abort(&t);
+    assert_int_equal(n, 6);
+    assert_int_equal(e, 2);
+    assert_int_equal(s, 2);
+    /* The other branch is taken now; a bundle of it again: duplicates. */
+    ingest_one(f, other, len, 1, &res);
+    expect(&res, WM_SYNC_R_OK);
+    assert_int_equal(wm_down_have(f->down).seq, 2);
+    ingest_one(f, other, len, 0, &res);
+    expect(&res, WM_SYNC_R_OK);
+    assert_int_equal(res.duplicates, 1);
+    assert_int_equal(wm_down_reset_fork(f->down, &rr, why, sizeof why), WM_ESTATE);
+    free(other);
+    wm_signer_free(&k1);
+    wm_signer_free(&k2);
+}
+
 int main(void)
 {
     if (wm_crypto_init() != WM_OK)
@@ -453,6 +519,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_epoch_and_fork, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollover_followed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollover_hostile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_reset, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
