@@ -11,6 +11,8 @@ typedef struct {
     wm_record_t **v;
     size_t n, cap;
     wm_err_t err;
+    uint32_t node; /* the node last asked about, and whether it is archived */
+    int archived;
 } load_t;
 
 static int load_one(void *ctx, uint32_t node, uint32_t epoch, uint64_t seq)
@@ -18,6 +20,13 @@ static int load_one(void *ctx, uint32_t node, uint32_t epoch, uint64_t seq)
     load_t *l = ctx;
     wm_srec_t v;
     wm_record_t *r = NULL;
+    const char *id = NULL;
+    if (node != l->node) { /* refs come in node order: one look-up a log */
+        l->node = node;
+        l->archived = wm_nodeno_name(l->t, node, &id) == WM_OK && wm_node_archived(id);
+    }
+    if (l->archived)
+        return 0; /* a forked copy of a parent's log, archived (wm_store.h): not its word */
     if ((l->err = wm_log_get(l->t, node, epoch, seq, &v)) != WM_OK)
         return 1;
     if ((l->err = wm_record_decode(v.bytes, v.len, &r)) != WM_OK)
@@ -46,7 +55,7 @@ void wm_orderbook_recs_free(wm_record_t ***recs, size_t *n)
 
 wm_err_t wm_orderbook_load_keep(wm_txn_t *t, wm_orders_t *book, wm_record_t ***recs, size_t *n)
 {
-    load_t l = {t, NULL, 0, 0, WM_OK};
+    load_t l = {t, NULL, 0, 0, WM_OK, 0, 0};
     int indexed = 0;
     wm_err_t err = wm_orderidx_current(t, &indexed);
     if (err == WM_OK) /* a store not yet rebuilt (wm_orderidx.h): its logs */
