@@ -24,6 +24,9 @@
  *   a second rollover (or any record) signed by the retired key after its
  *   rollover: `equivocation`, kept as proof; nothing stored by a refusal;
  *   an operator who pins another key by hand starts afresh from it.
+ * A bundle of the whole log after a later epoch began: what is held is
+ * duplicates; an older record held differently is a fork (proof kept) if
+ * validly signed, `bad_signature` if not.
  * Fork reset: refused while no fork is recorded; after a fork, the copy is
  * archived (its proof readable under the archive's id), the log kept to
  * the last common record (the rollover before it followed again), the fork
@@ -509,6 +512,38 @@ static void test_fork_reset(void **state)
     wm_signer_free(&k2);
 }
 
+/* A bundle of the whole log at a child that holds a later epoch: a record
+ * of an earlier epoch held differently is a fork if its epoch's key signed
+ * it (proof kept), a forgery otherwise (bad_signature); nothing stored. */
+static void test_bundle_older_epoch(void **state)
+{
+    fx_t *f = *state;
+    wm_down_res_t res;
+    size_t len;
+    uint8_t h[WM_HASH_BYTES];
+    wm_signer_t *k1 = tu_signer(11), *k2 = tu_signer(12);
+    make_rekeyed(f, k1, k2);
+    ingest(f, PARENT, 1, 6, 1, &res); /* to epoch 2 */
+    expect(&res, WM_SYNC_R_OK);
+    wm_srec_hash_buf(f->rec[0], f->len[0], h);
+    uint8_t *forged = make(PARENT, 1, 2, h, f->other, "forged", &len);
+    const uint8_t *r[2] = {f->rec[0], forged};
+    size_t l[2] = {f->len[0], len};
+    wm_down_ingest(f->down, PARENT, r, l, 2, 0, &res);
+    expect(&res, WM_SYNC_R_BAD_SIGNATURE);
+    assert_int_equal(proofs(f), 0);
+    free(forged);
+    uint8_t *fork = make(PARENT, 1, 2, h, f->key, "another 1/2", &len);
+    r[1] = fork, l[1] = len;
+    wm_down_ingest(f->down, PARENT, r, l, 2, 0, &res);
+    expect(&res, WM_SYNC_R_EQUIVOCATION);
+    assert_int_equal(proofs(f), 1);
+    assert_int_equal(stored(f), 6);
+    free(fork);
+    wm_signer_free(&k1);
+    wm_signer_free(&k2);
+}
+
 int main(void)
 {
     if (wm_crypto_init() != WM_OK)
@@ -520,6 +555,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollover_followed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollover_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bundle_older_epoch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
