@@ -8,8 +8,9 @@
 #     epoch 1 with a key rollover signed by the old key; a follows it
 #     (status: the pin followed, the pinned key matches the town's new one,
 #     the pin file unchanged) and takes epoch 2; c imports a bundle.
-#  3. Re-key 2, the daemon killed (-9) as it starts and started again with
-#     --new-epoch: still exactly one rollover per re-key in the town's log,
+#  3. Re-key 2, the daemon killed (-9) five times as it starts (0-120 ms)
+#     and started again with --new-epoch each time: still exactly one
+#     rollover per re-key in the town's log,
 #     never a record of a new key's epoch without one before it. a follows
 #     the second; b, started only now, follows both; c imports the whole
 #     log again (the epochs it holds are duplicates). Text and JSON status.
@@ -124,8 +125,14 @@ check "c: its pin followed the rollover" down_is "$C" followed.key "$K1"
 # ---- 3 ----
 stop_daemon "$TPID" TERM
 rekey
-start_daemon "$TW" --new-epoch
-kill9 "$DPID" # as it starts: the rollover and the new epoch commit together
+# kill -9 as it starts, at several points of its start-up (the rollover and
+# the new epoch commit together; a start that committed is followed by
+# further --new-epoch starts of the same key, which need no rollover)
+for ms in 0 10 30 60 120; do
+    start_daemon "$TW" --new-epoch
+    sleep "0.$(printf %03d "$ms")" # where the kill lands, not a wait
+    kill9 "$DPID"
+done
 start_daemon "$TW" --new-epoch
 TPID=$DPID
 wait_ready "$TW" "$TPID" || finish
