@@ -243,6 +243,14 @@ phase tls "$URL" "$STA/web.crt"
 # The daemon down: writes 503, reads still served.
 stop_daemon "$SPID"
 phase down "$SURL"
+# an upload with the daemon down: 503, nothing stored; a photo cannot be shown
+"$MKPHOTO" make "$T/p3.jpg" 640 480 --seed 23 || fail "mkphoto p3"
+nblobs=$(ls "$STA/blobs" | grep -cE '^[0-9a-f]{64}$')
+up "$OPJAR" "$OPCSRF" "$T/p3.jpg"
+same "$HS/$(jget "$T/up.json" code)" 503/daemon_down "an upload with the daemon down: 503 daemon_down"
+check "nothing stored" [ "$(ls "$STA/blobs" | grep -cE '^[0-9a-f]{64}$')" = "$nblobs" ]
+HS=$(curl -s -o "$T/up.json" -w '%{http_code}' -b "$VJAR" "$SU/api/v1/blobs/$H1")
+same "$HS" 503 "a photo with the daemon down: 503"
 # Throttling last: it locks this address out of the station's console.
 phase throttle "$SURL"
 stop_daemon "$SWPID"
