@@ -170,9 +170,12 @@ void web_blob(web_req_t *q, web_resp_t *r, const char *tail)
     wm_err_t err = wm_blobcall_get(q->w->net, q->w->cfg.control, h, thumb,
                                    thumb ? WM_BLOB_THUMB_MAX : WM_ATTACH_SIZE_MAX, &data, &len, &f);
     if (err == WM_ENOTFOUND && !thumb && strcmp(f.error, "pruned") == 0) {
-        pruned = 1; /* the town holds the photo; the station shows what it kept */
+        wm_blobcall_fail_t f2; /* the town holds the photo; the station shows what it kept */
+        pruned = 1;
         err = wm_blobcall_get(q->w->net, q->w->cfg.control, h, 1, WM_BLOB_THUMB_MAX, &data, &len,
-                              &f);
+                              &f2);
+        if (err != WM_ENOTFOUND) /* else: no picture of it (a PDF): say it was pruned */
+            f = f2;
     }
     if (err != WM_OK) {
         blob_failed(q, r, err, &f);

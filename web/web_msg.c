@@ -46,6 +46,11 @@ static const msg_t msgs[] = {
     {"file %.12s… was not uploaded in this session: upload it again",
      "文件 {1}… 不是本次登录上传的：请重新上传", NULL, 0},
     {"only an activity carries photos", "只有活动记录可以附照片", NULL, 0},
+    /* the daemon's answers to blob_get (daemon/wm_evidence.c) */
+    {"file %s… is not held at this node", "本节点没有文件 {1}…", NULL, 0},
+    {"file %s… was pruned at this node after its town confirmed it holds it: get it from the "
+     "town; its thumbnail is kept here (wmctl blob get HASH --thumb)",
+     "文件 {1}… 在镇里确认收到后已在本节点清理：原文件请到镇里查看", NULL, 0},
     {"at most %d photos allowed", "最多只能附 {1} 张照片", NULL, 0},
     {"at most %d sign-in sheet allowed", "最多只能附 {1} 份签到表", NULL, 0},
     {"\"%s\" is not a file's hash (64 hex digits)", "“{1}”不是文件哈希（64 位十六进制数字）",

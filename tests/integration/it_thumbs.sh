@@ -101,4 +101,7 @@ code=$(curl -s -D "$T/h" -o "$T/web.jpg" -w '%{http_code} %{content_type}' -b "$
 check "the console serves the pruned photo's thumbnail ($code)" [ "$code" = "200 image/jpeg" ]
 expect_in "$T/h" "X-WM-Pruned: 1" "marked as the thumbnail of a pruned photo"
 check "the very thumbnail kept" cmp -s "$T/web.jpg" "$T/thumb.jpg"
+code=$(curl -s -o "$T/web.json" -w '%{http_code}' -b "$T/jar" "$U/api/v1/blobs/$HS")
+check "the pruned PDF: 404 ($code)" [ "$code" = 404 ]
+expect_in "$T/web.json" "已在本节点清理" "saying, in Chinese, it was pruned and the town has it"
 finish
