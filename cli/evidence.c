@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wm_blob.h"
+#include "wm_blobcall.h"
 #include "wm_crypto.h"
 #include "wm_net.h"
 #include "wm_i18n.h"
@@ -76,67 +78,44 @@ int evidence_prepare(wmctl_t *w, wmctl_opts_t *o, wm_recbody_t *b, evidence_t *e
     return WMCTL_OK;
 }
 
-/* One call of blob_put; *held from the reply (also on a resume answer). */
-static wm_err_t put_chunk(wmctl_t *w, const evidence_t *ev, size_t i, uint64_t off,
-                          uint64_t *held, char *why, size_t cap)
+/* wm_blobcall's progress: wmctl's progress line for flag. */
+static void progress(void *ctx, uint64_t done, uint64_t total)
 {
-    const photo_t *p = &ev->ph[i];
-    Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
-    Wm__BlobPut put = WM__BLOB_PUT__INIT;
-    Wm__CtlReply *rep = NULL;
-    size_t n = p->len - off < WM_CTL_BLOB_CHUNK ? (size_t)(p->len - off) : WM_CTL_BLOB_CHUNK;
-    put.hash = ev->a[i].hash;
-    put.size = p->len;
-    put.offset = off;
-    put.data.data = p->data + off, put.data.len = n;
-    req.op_case = WM__CTL_REQUEST__OP_BLOB_PUT;
-    req.blob_put = &put;
-    wm_err_t err = wmctl_call(w, &req, &rep);
-    if (err != WM_OK)
-        return err;
-    *held = rep->blob_held;
-    if (rep->error && rep->error[0]) {
-        err = strcmp(rep->error, wm_errname(WM_ECHAIN)) == 0 ? WM_ECHAIN : WM_EINVAL;
-        snprintf(why, cap, "%s", rep->message ? rep->message : rep->error);
-        if (strcmp(rep->error, wm_errname(WM_EINVAL)) && err != WM_ECHAIN)
-            err = WM_EIO;
-    }
-    wm_pb_free(&rep);
-    return err;
+    wmctl_progress(ctx, done, total);
 }
 
-/* A file to the daemon from offset 0, resuming where it says it holds. */
+static wm_blobcall_t blobcall(wmctl_t *w, const char *what)
+{
+    return (wm_blobcall_t){.control = w->cfg.control, .lang = wm_i18n_lang(),
+                           .timeout_ms = WMCTL_TIMEOUT_MS, .progress = progress,
+                           .ctx = (void *)what};
+}
+
+/* A file to the daemon, resuming where it holds part of it
+ * (client/wm_blobcall.c, the code wmweb's uploads use too). */
 static int send_one(wmctl_t *w, const evidence_t *ev, size_t i)
 {
-    char why[WM_WHY_MAX] = "";
-    uint64_t off = 0, held = 0;
     const photo_t *p = &ev->ph[i];
     const char *flag = ev->a[i].role == WM__ATTACHMENT_ROLE__PHOTO ? "photo" : "attach";
-    for (int resumes = 0; off < p->len || p->len == 0;) {
-        wm_err_t err = put_chunk(w, ev, i, off, &held, why, sizeof why);
-        if (err == WM_ECHAIN && resumes++ < 3 && held < p->len) {
-            off = held; /* a put cut off earlier left this much (0: start again) */
-            continue;
-        }
-        if (err == WM_EDOWN) {
-            wmctl_err("the wmsyncd daemon for %s is not running, so nothing was recorded. "
-                      "Start it (systemctl start wmsyncd, or wmsyncd -c %s) and try again",
-                      w->cfg.id, w->cfg.path);
-            return WMCTL_FAIL;
-        }
-        if (err == WM_EPERM)
-            return WMCTL_FAIL;
-        if (err != WM_OK) {
-            wmctl_err("%s: the daemon could not store the file, so nothing was recorded: %s",
-                      ev->path[i], why[0] ? why : wm_strerror(err));
-            return err == WM_EINVAL ? WMCTL_USAGE : WMCTL_FAIL;
-        }
-        if (held >= p->len)
-            return WMCTL_OK; /* present at the daemon, durably */
-        off = held;
-        wmctl_progress(flag, off, p->len);
+    wm_blobcall_t bc = blobcall(w, flag);
+    wm_blobcall_fail_t f;
+    wm_err_t err = wm_blobcall_put(&bc, ev->hash[i], p->data, p->len, &f);
+    w->lost = f.lost;
+    if (err == WM_OK)
+        return WMCTL_OK; /* present at the daemon, durably */
+    if (err == WM_EDOWN && !f.error[0]) {
+        wmctl_err("the wmsyncd daemon for %s is not running, so nothing was recorded. "
+                  "Start it (systemctl start wmsyncd, or wmsyncd -c %s) and try again",
+                  w->cfg.id, w->cfg.path);
+        return WMCTL_FAIL;
     }
-    return WMCTL_OK;
+    if (err == WM_EPERM && !f.error[0]) {
+        WM_IGNORE(wmctl_call_denied(w)); /* says why; the error is the one above */
+        return WMCTL_FAIL;
+    }
+    wmctl_err("%s: the daemon could not store the file, so nothing was recorded: %s",
+              ev->path[i], f.why[0] ? f.why : wm_strerror(err));
+    return err == WM_EINVAL ? WMCTL_USAGE : WMCTL_FAIL;
 }
 
 int evidence_send(wmctl_t *w, const evidence_t *ev)
@@ -256,63 +235,35 @@ static int blob_get(wmctl_t *w, const uint8_t h[static WM_HASH_BYTES], const cha
                     int force, int thumb)
 {
     int rc = WMCTL_FAIL, bad = 1;
-    uint64_t off = 0, size = 1;
-    uint8_t got[WM_HASH_BYTES];
-    wm_hash_state_t st;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char hex[2 * WM_HASH_BYTES + 1];
     outfile_t *f = NULL;
-    Wm__CtlReply *rep = NULL;
-    wm_hash_init(&st);
-    while (off < size) {
-        Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
-        Wm__BlobGet g = WM__BLOB_GET__INIT;
-        g.hash.data = (uint8_t *)h, g.hash.len = WM_HASH_BYTES;
-        g.offset = off, g.max = WM_CTL_BLOB_CHUNK;
-        req.op_case = thumb ? WM__CTL_REQUEST__OP_BLOB_THUMB_GET : WM__CTL_REQUEST__OP_BLOB_GET;
-        if (thumb)
-            req.blob_thumb_get = &g;
-        else
-            req.blob_get = &g;
-        wm_err_t err = wmctl_call(w, &req, &rep);
-        if (err == WM_EDOWN) {
-            wmctl_err("the wmsyncd daemon for %s is not running; start it and try again",
-                      w->cfg.id);
-            goto out;
-        }
-        if (err != WM_OK) {
-            if (err != WM_EPERM)
-                wmctl_err("no answer from the daemon (%s)", wm_strerror(err));
-            goto out;
-        }
-        if (rep->error && rep->error[0]) {
-            wmctl_err("blob get: %s", rep->message);
-            rc = strcmp(rep->error, wm_errname(WM_ENOTFOUND)) ? WMCTL_FAIL : WMCTL_USAGE;
-            goto out;
-        }
-        size = rep->blob_size;
-        if (rep->blob_data.len == 0 && off < size) {
-            wmctl_err("blob get: the daemon sent no bytes at offset %" PRIu64, off);
-            goto out;
-        }
-        if (!f && !(f = wmctl_out_open(out, 0644, force)))
-            goto out;
-        if (fwrite(rep->blob_data.data, 1, rep->blob_data.len, outfile_stream(f)) !=
-            rep->blob_data.len)
-            goto out;
-        wm_hash_update(&st, rep->blob_data.data, rep->blob_data.len);
-        off += rep->blob_data.len;
-        wm_pb_free(&rep);
-    }
-    wm_hash_final(&st, got);
-    if (!thumb && memcmp(got, h, WM_HASH_BYTES) != 0) { /* a thumbnail has no signed hash */
-        char hex[2 * WM_HASH_BYTES + 1];
+    wm_blobcall_t bc = blobcall(w, "blob");
+    wm_blobcall_fail_t why;
+    wm_err_t err = wm_blobcall_get(&bc, h, thumb, (size_t)WM_BLOB_MAX, &data, &len, &why);
+    wmctl_progress(NULL, 0, 0);
+    if (err == WM_EDOWN && !why.error[0])
+        wmctl_err("the wmsyncd daemon for %s is not running; start it and try again", w->cfg.id);
+    else if (err == WM_EPERM && !why.error[0])
+        WM_IGNORE(wmctl_call_denied(w)); /* says why */
+    else if (err == WM_ECORRUPT)
         wmctl_err("blob get: the bytes received do not hash to %s; nothing written",
                   wm_hex(h, WM_HASH_BYTES, hex));
+    else if (err != WM_OK && (why.error[0] || err == WM_EDECODE || err == WM_ETOOBIG))
+        wmctl_err("blob get: %s", why.why);
+    else if (err != WM_OK)
+        wmctl_err("no answer from the daemon (%s)", wm_strerror(err));
+    if (err == WM_ENOTFOUND && why.error[0])
+        rc = WMCTL_USAGE;
+    if (err != WM_OK || !(f = wmctl_out_open(out, 0644, force)))
         goto out;
-    }
+    if (fwrite(data, 1, len, outfile_stream(f)) != len)
+        goto out;
     bad = 0;
     rc = WMCTL_OK;
 out:
-    wm_pb_free(&rep);
+    free(data);
     if (f && wmctl_out_close(&f, bad, out ? out : "-") != WMCTL_OK)
         rc = WMCTL_FAIL;
     return rc;

@@ -30,18 +30,20 @@ static wm_err_t refused(const Wm__CtlReply *rep, wm_blobcall_fail_t *f)
     return err_of(rep->error);
 }
 
-static wm_err_t call(wm_net_t *net, const char *control, Wm__CtlRequest *req,
-                     Wm__CtlReply **rep, wm_blobcall_fail_t *f)
+static wm_err_t call(const wm_blobcall_t *bc, Wm__CtlRequest *req, Wm__CtlReply **rep,
+                     wm_blobcall_fail_t *f)
 {
-    wm_err_t err = wm_client_call(net, control, req, WM_CLIENT_TIMEOUT_MS, rep, &f->lost);
+    req->lang = (char *)(bc->lang ? bc->lang : "");
+    wm_err_t err = wm_client_call(bc->net, bc->control, req,
+                                  bc->timeout_ms ? bc->timeout_ms : WM_CLIENT_TIMEOUT_MS, rep,
+                                  &f->lost);
     if (err != WM_OK)
         snprintf(f->why, sizeof f->why, "%s", wm_strerror(err));
     return err;
 }
 
-wm_err_t wm_blobcall_put(wm_net_t *net, const char *control,
-                         const uint8_t hash[static WM_HASH_BYTES], const uint8_t *data,
-                         size_t len, wm_blobcall_fail_t *f)
+wm_err_t wm_blobcall_put(const wm_blobcall_t *bc, const uint8_t hash[static WM_HASH_BYTES],
+                         const uint8_t *data, size_t len, wm_blobcall_fail_t *f)
 {
     wm_err_t err = WM_OK;
     uint64_t off = 0;
@@ -57,7 +59,7 @@ wm_err_t wm_blobcall_put(wm_net_t *net, const char *control,
         put.data.data = (uint8_t *)data + off, put.data.len = n;
         req.op_case = WM__CTL_REQUEST__OP_BLOB_PUT;
         req.blob_put = &put;
-        if ((err = call(net, control, &req, &rep, f)) != WM_OK)
+        if ((err = call(bc, &req, &rep, f)) != WM_OK)
             break;
         uint64_t held = rep->blob_held;
         if (rep->error && rep->error[0])
@@ -70,14 +72,15 @@ wm_err_t wm_blobcall_put(wm_net_t *net, const char *control,
         if (err != WM_OK || held >= len)
             break; /* held == len: present at the daemon, durably */
         off = held;
+        if (bc->progress)
+            bc->progress(bc->ctx, off, len);
     }
     return err;
 }
 
 /* One chunk from off: appended to *buf (grown to the file's size). */
-static wm_err_t get_chunk(wm_net_t *net, const char *control, const uint8_t *hash, int thumb,
-                          size_t max, uint8_t **buf, uint64_t *off, uint64_t *size,
-                          wm_blobcall_fail_t *f)
+static wm_err_t get_chunk(const wm_blobcall_t *bc, const uint8_t *hash, int thumb, size_t max,
+                          uint8_t **buf, uint64_t *off, uint64_t *size, wm_blobcall_fail_t *f)
 {
     Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
     Wm__BlobGet g = WM__BLOB_GET__INIT;
@@ -89,7 +92,7 @@ static wm_err_t get_chunk(wm_net_t *net, const char *control, const uint8_t *has
         req.blob_thumb_get = &g;
     else
         req.blob_get = &g;
-    wm_err_t err = call(net, control, &req, &rep, f);
+    wm_err_t err = call(bc, &req, &rep, f);
     if (err != WM_OK)
         return err;
     if (rep->error && rep->error[0]) {
@@ -113,17 +116,19 @@ static wm_err_t get_chunk(wm_net_t *net, const char *control, const uint8_t *has
     return err;
 }
 
-wm_err_t wm_blobcall_get(wm_net_t *net, const char *control,
-                         const uint8_t hash[static WM_HASH_BYTES], int thumb, size_t max,
-                         uint8_t **out, size_t *len, wm_blobcall_fail_t *f)
+wm_err_t wm_blobcall_get(const wm_blobcall_t *bc, const uint8_t hash[static WM_HASH_BYTES],
+                         int thumb, size_t max, uint8_t **out, size_t *len,
+                         wm_blobcall_fail_t *f)
 {
     wm_err_t err = WM_OK;
     uint8_t *buf = NULL, got[WM_HASH_BYTES];
     uint64_t off = 0, size = 0;
     memset(f, 0, sizeof *f);
-    do
-        err = get_chunk(net, control, hash, thumb, max, &buf, &off, &size, f);
-    while (err == WM_OK && off < size);
+    do {
+        err = get_chunk(bc, hash, thumb, max, &buf, &off, &size, f);
+        if (err == WM_OK && off < size && bc->progress)
+            bc->progress(bc->ctx, off, size);
+    } while (err == WM_OK && off < size);
     if (err == WM_OK && !thumb) {
         wm_hash(buf, (size_t)size, got);
         if (memcmp(got, hash, WM_HASH_BYTES) != 0) {

@@ -3,8 +3,8 @@
  * wm_blobcall — an evidence file to and from the running daemon over its
  * control socket, in chunks (control messages are bounded: CtlRequest
  * blob_put / blob_get carry at most WM_CTL_BLOB_CHUNK bytes each), for
- * every client of a node that is not wmctl's one thread: wmweb's uploads
- * and its photos on the activity pages (issue 12 item 1).
+ * every client of a node: `wmctl record --photo` and `wmctl blob get`,
+ * wmweb's uploads and its photos on the activity pages (issue 12 item 1).
  *
  * Thread-safe as wm_client_call: each call makes its own socket.
  */
@@ -17,6 +17,20 @@
 #include "wm_crypto.h"
 #include "wm_err.h"
 #include "wm_net.h"
+
+/* Where and how to call: the daemon's control socket, a ZeroMQ context
+ * (NULL: one per call), the language of its sentences (CtlRequest.lang,
+ * NULL: English), the time to wait for each answer (0:
+ * WM_CLIENT_TIMEOUT_MS), and a function told the bytes done after each
+ * chunk (NULL: none). */
+typedef struct {
+    const char *control;
+    wm_net_t *net;
+    const char *lang;
+    int timeout_ms;
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *ctx;
+} wm_blobcall_t;
 
 /* How a call ended when it was not WM_OK: lost as wm_client_call's (the
  * daemon vanished with a request in flight); error the daemon's slug
@@ -33,9 +47,10 @@ typedef struct {
  * listening at control, from the byte it already holds (a put cut off
  * earlier resumes); returns when the daemon holds the whole file,
  * durably: only then may a record name it. WM_OK; the errors of
- * wm_client_call (WM_EDOWN, WM_EPERM, WM_ETIMEOUT); WM_EINVAL, WM_ENOSPC,
- * WM_EIO … when the daemon refused (f says why). */
-WM_MUST_CHECK wm_err_t wm_blobcall_put(wm_net_t *net, const char *control,
+ * wm_client_call (WM_EDOWN, WM_EPERM, WM_ETIMEOUT); when the daemon
+ * refused, the error its slug names (WM_EINVAL, WM_ENOSPC, WM_ECHAIN after
+ * resuming PUT_RESUMES times …; f says why). */
+WM_MUST_CHECK wm_err_t wm_blobcall_put(const wm_blobcall_t *bc,
                                        const uint8_t hash[static WM_HASH_BYTES],
                                        const uint8_t *data, size_t len, wm_blobcall_fail_t *f);
 
@@ -46,7 +61,7 @@ WM_MUST_CHECK wm_err_t wm_blobcall_put(wm_net_t *net, const char *control,
  * hash (WM_ECORRUPT if they differ; a thumbnail has no signed hash).
  * WM_ENOTFOUND if the daemon does not hold it (f->why says so, and
  * f->error is "pruned" when it pruned the file; then the town holds it). */
-WM_MUST_CHECK wm_err_t wm_blobcall_get(wm_net_t *net, const char *control,
+WM_MUST_CHECK wm_err_t wm_blobcall_get(const wm_blobcall_t *bc,
                                        const uint8_t hash[static WM_HASH_BYTES], int thumb,
                                        size_t max, uint8_t **out, size_t *len,
                                        wm_blobcall_fail_t *f);

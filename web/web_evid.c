@@ -132,7 +132,8 @@ void web_upload(web_req_t *q, web_resp_t *r, const char *tail)
     wm_hash(p.data, p.len, u.hash);
     /* The commit point of the file is the daemon's: when this returns
      * WM_OK it holds the file durably, and only then may a record name it. */
-    wm_err_t err = wm_blobcall_put(q->w->net, q->w->cfg.control, u.hash, p.data, p.len, &f);
+    wm_blobcall_t bc = {.control = q->w->cfg.control, .net = q->w->net};
+    wm_err_t err = wm_blobcall_put(&bc, u.hash, p.data, p.len, &f);
     if (err != WM_OK) {
         web_log(q, "upload of %s NOT stored: %s", name, f.why);
         blob_failed(q, r, err, &f);
@@ -167,13 +168,13 @@ void web_blob(web_req_t *q, web_resp_t *r, const char *tail)
                   tail);
         return;
     }
-    wm_err_t err = wm_blobcall_get(q->w->net, q->w->cfg.control, h, thumb,
-                                   thumb ? WM_BLOB_THUMB_MAX : WM_ATTACH_SIZE_MAX, &data, &len, &f);
+    wm_blobcall_t bc = {.control = q->w->cfg.control, .net = q->w->net};
+    wm_err_t err = wm_blobcall_get(&bc, h, thumb, thumb ? WM_BLOB_THUMB_MAX : WM_ATTACH_SIZE_MAX,
+                                   &data, &len, &f);
     if (err == WM_ENOTFOUND && !thumb && strcmp(f.error, "pruned") == 0) {
         wm_blobcall_fail_t f2; /* the town holds the photo; the station shows what it kept */
         pruned = 1;
-        err = wm_blobcall_get(q->w->net, q->w->cfg.control, h, 1, WM_BLOB_THUMB_MAX, &data, &len,
-                              &f2);
+        err = wm_blobcall_get(&bc, h, 1, WM_BLOB_THUMB_MAX, &data, &len, &f2);
         if (err != WM_ENOTFOUND) /* else: no picture of it (a PDF): say it was pruned */
             f = f2;
     }
