@@ -421,6 +421,20 @@ void wm_agg_reject(wm_agg_t *a, const wm_frame_t *route, wm_agg_peer_t *p,
     send_reject(a, route, p, NULL, reason, 0, "%s", detail);
 }
 
+/* Nonzero if b holds more records or bytes than a batch may (the sentence
+ * in why). */
+static int too_big(const Wm__Batch *b, char *why, size_t cap)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < b->n_records; i++)
+        bytes += b->records[i].len;
+    if (b->n_records <= WM_SYNC_MAX_RECORDS && bytes <= WM_SYNC_MAX_BYTES)
+        return 0;
+    snprintf(why, cap, "batch of %zu records / %zu bytes exceeds %u / %u", b->n_records, bytes,
+             WM_SYNC_MAX_RECORDS, WM_SYNC_MAX_BYTES);
+    return 1;
+}
+
 /* A quick look at a batch before it joins the turn's commit: its session,
  * its batch id, its size, and the child's credit. */
 static int batch_admissible(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, const Wm__Batch *b)
@@ -438,13 +452,9 @@ static int batch_admissible(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *rou
         return 0;
     }
     p->last_batch_id = b->batch_id;
-    size_t bytes = 0;
-    for (size_t i = 0; i < b->n_records; i++)
-        bytes += b->records[i].len;
-    if (b->n_records > WM_SYNC_MAX_RECORDS || bytes > WM_SYNC_MAX_BYTES) {
-        send_reject(a, route, p, b, WM_SYNC_R_TOO_BIG, 0,
-                    "batch of %zu records / %zu bytes exceeds %u / %u", b->n_records, bytes,
-                    WM_SYNC_MAX_RECORDS, WM_SYNC_MAX_BYTES);
+    char why[WM_WHY_MAX];
+    if (too_big(b, why, sizeof why)) {
+        send_reject(a, route, p, b, WM_SYNC_R_TOO_BIG, 0, "%s", why);
         return 0;
     }
     /* Credit: batches taken and not yet answered, counted per batch,
@@ -477,12 +487,37 @@ static void quarantine(wm_agg_t *a, wm_txn_t *parent, wm_agg_peer_t *p, const wm
     (void)a;
 }
 
+/* A ZBatch's records, once prepared, become its view's; one that did not
+ * unpack, or restored to more than a batch may hold, gets its refusal as
+ * its result (0). A Batch: 1. */
+static int zbatch_restored(wm_agg_pending_t *pb)
+{
+    if (pb->batch != &pb->view)
+        return 1;
+    if (pb->unz_reason != WM_SYNC_R_OK) {
+        pb->res.reason = pb->unz_reason;
+        snprintf(pb->res.detail, sizeof pb->res.detail, "%s",
+                 pb->unz_why ? pb->unz_why : wm_sync_slug(pb->unz_reason));
+        return 0;
+    }
+    pb->view.records = pb->unz.recs;
+    pb->view.n_records = pb->unz.n;
+    if (too_big(&pb->view, pb->res.detail, sizeof pb->res.detail)) {
+        pb->res.reason = WM_SYNC_R_TOO_BIG;
+        return 0;
+    }
+    return 1;
+}
+
 /* Ingests one pending batch in a child of the turn's transaction. */
 static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, wm_agg_pending_t *pb, int64_t now)
 {
     wm_agg_peer_t *p = pb->peer;
     Wm__Batch *b = pb->batch;
     wm_txn_t *t = NULL;
+    wm_agg_hasher_ready(a->hasher, pb); /* hashed, or unpacked, by now */
+    if (!zbatch_restored(pb))
+        return;
     if (!p->node_no) {
         /* First records ever from this node: number it in the parent. */
         if ((pb->res.err = wm_nodeno_add(parent, p->ps->node, &p->node_no)) != WM_OK) {
@@ -506,9 +541,9 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, wm_agg_pending_t *pb, 
     wm_quota_t quota = {(uint64_t)cfg->quota_day_mb << 20, (uint64_t)cfg->quota_total_mb << 20};
     wm_sender_t s = {p->ps->node, p->node_no, p->ps->sign_pub.data, 0, p->ps, &quota};
     /* A ZBatch's records were hashed once as they were restored; a
-     * Batch's by the hashing thread while the batches before it were
-     * ingested (NULL if it could not: wm_ingest hashes them). */
-    wm_agg_hasher_wait(a->hasher, pb);
+     * Batch's by the preparing thread while the batches before it were
+     * taken and ingested (NULL if there was no memory: wm_ingest hashes
+     * them). */
     const uint8_t *hashes = b->n_records && pb->unz.n == b->n_records ? pb->unz.hashes
                                                                        : pb->hashes;
     wm_err_t err = wm_ingest_hashed(t, &s, recs, lens, hashes, b->n_records, now, &pb->res);
@@ -645,8 +680,10 @@ static void on_heartbeat(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
 }
 
 /* A ZBATCH (feature "zstd", PROTOCOL.md §7.1): only on a session that
- * agreed to it; unpacked (every size checked before anything is
- * decompressed) into pend's view of it, then taken as a Batch. */
+ * agreed to it; its frame checked (every size, before anything is
+ * decompressed), then taken as a Batch whose records the preparing thread
+ * restores (wm_agg_hash.c; one that does not unpack is refused when the
+ * turn comes to it, zbatch_restored). */
 static void on_zbatch(wm_agg_t *a, wm_agg_peer_t *p, wm_msg_t *m, Wm__SyncMsg **sm,
                       wm_agg_pending_t *pend, size_t *npend)
 {
@@ -663,21 +700,18 @@ static void on_zbatch(wm_agg_t *a, wm_agg_peer_t *p, wm_msg_t *m, Wm__SyncMsg **
                     WM_WIRE_FEATURE);
         return;
     }
-    wm_sync_reason_t r = in_session(p, &m->f[0]) ? wm_wire_unpack(zb, WM_SYNC_MAX_RECORDS,
-                                                                   &pb->unz, why, sizeof why)
-                                                 : WM_SYNC_R_OK;
+    wm_sync_reason_t r = in_session(p, &m->f[0])
+                             ? wm_wire_check(zb, WM_SYNC_MAX_RECORDS, why, sizeof why)
+                             : WM_SYNC_R_OK;
     if (r != WM_SYNC_R_OK) {
         send_reject(a, &m->f[0], p, v, r, 0, "%s", why);
         return;
     }
-    v->records = pb->unz.recs;
-    v->n_records = pb->unz.n;
-    if (!batch_admissible(a, p, &m->f[0], v)) {
-        wm_wire_batch_free(&pb->unz);
+    if (!batch_admissible(a, p, &m->f[0], v)) /* its size: once restored */
         return;
-    }
     wm_agg_peer_claimed(p, zb->head);
-    wm_link_batch(&p->link, v->n_records, 1);
+    wm_link_batch(&p->link, zb->count, 1);
+    pb->unz_max = (size_t)zb->raw_bytes + (size_t)zb->count * (WM_WIRE_ELIDED + sizeof *v->records);
     pb->peer = p;
     pb->route = m->f[0]; /* taken over from m */
     m->f[0] = (wm_frame_t){0};
@@ -800,7 +834,6 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
     wm_err_t err;
     int tries = 0;
     wm_agg_promotion_t pr = {0}; /* verified records promoted in the same commit */
-    wm_agg_hasher_submit(a->hasher, pend, npend);
     do { /* a full map grows, and the turn is ingested again */
         wm_agg_promote_settle(a, &pr, 0); /* the attempt before was not committed */
         err = ingest_turn(a, pend, npend, (int64_t)now, &pr);
@@ -830,6 +863,7 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
         pend[i].msg = NULL; /* it lives in the arena */
         wm_arena_free(&pend[i].arena);
         free(pend[i].hashes);
+        free(pend[i].unz_why);
         wm_wire_batch_free(&pend[i].unz);
     }
 }
@@ -843,6 +877,7 @@ static void agg_turn(wm_agg_t *a, wm_agg_next_fn next, void *ctx)
     time_t now = time(NULL);
     if (!pend)
         return;
+    wm_agg_hasher_begin(a->hasher, pend);
     size_t taken = 0;
     size_t turn_bytes = wm_agg_turn_bytes(a);
     for (int i = 0; i < AGG_DRAIN && taken < turn_bytes; i++) {
@@ -856,15 +891,18 @@ static void agg_turn(wm_agg_t *a, wm_agg_next_fn next, void *ctx)
             taken += m.f[f].len;
         size_t before = npend;
         on_router_msg(a, &m, now, pend, &npend);
-        /* A ZBatch holds its restored records too: they count as taken. */
+        /* A ZBatch will hold its restored records too: they count as taken. */
         for (size_t k = before; k < npend; k++)
-            taken += pend[k].unz.bytes;
+            taken += pend[k].unz_max;
         wm_msg_clear(&m);
+        if (npend > before) /* prepared while the next message is taken */
+            wm_agg_hasher_add(a->hasher, npend);
     }
     if (npend)
         store_and_answer(a, pend, npend, now);
     else
         wm_agg_promote(a); /* verdicts left for a turn that stored nothing */
+    wm_agg_hasher_drain(a->hasher);
     free(pend);
 }
 

@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wm_agg_hash — a second thread takes the hashes of a turn's plain batches
- * while the loop ingests them (docs/design.md §7).
+ * wm_agg_hash — a second thread prepares a turn's batches while the loop
+ * takes and ingests them (docs/design.md §7).
  *
  * Ingest chains every record to the one before by its BLAKE2b-256 hash,
- * and that check stays on the ack path (PROTOCOL.md §3); on this two-core
- * machine it is 40 % of the loop's work per record. The loop hands the
- * turn's batches over before it ingests the first; the thread hashes them
- * in order, each batch's hashes into its own array, and the loop waits
- * for a batch's hashes only when it comes to that batch. The hashes are
- * this process's own, of exactly the bytes that are then staged
- * (wm_ingest_hashed): nothing a peer sent is trusted more than before. A
- * compressed batch needs none (wm_wire_unpack hashed it). If the thread
- * cannot be started, or an array not allocated, ingest hashes as before.
+ * and that check stays on the ack path (PROTOCOL.md §3); on a two-core
+ * machine it was 40 % of the loop's work per record, and a ZBatch's
+ * decompression and restore (which hashes too) as much again. The loop
+ * hands each batch over as soon as it has taken it (wm_agg_hasher_add),
+ * before it decodes the next message; the thread prepares them in order —
+ * a Batch's hashes into their own array, a ZBatch unpacked with
+ * wm_wire_unpack (decompressed, its elided prev restored, each record
+ * hashed once) — and the loop waits for a batch only when it comes to
+ * ingest it. The hashes are this process's own, of exactly the bytes then
+ * staged (wm_ingest_hashed), and a ZBatch is judged by wm_wire_unpack as
+ * before, only later in the turn (its refusal is the batch's answer):
+ * nothing a peer sent is trusted more than before. If the thread cannot be
+ * started, each batch is prepared on the loop as it comes to it.
  */
 #include "wm_agg_int.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +31,16 @@ struct wm_agg_hasher {
     pthread_cond_t cv;
     int stop;
     wm_agg_pending_t *pend; /* the turn's batches, while it lasts */
-    size_t n;
-    size_t done;            /* pend[0..done) are hashed (or skipped) */
+    size_t n;               /* pend[0..n) are handed over */
+    size_t next;            /* where the thread looks for an entry not claimed */
+    int busy;               /* the thread prepares an entry */
 };
 
-/* Hashes one batch into a fresh array; NULL when it needs none or no
- * memory is left (then ingest hashes it itself). */
-static uint8_t *hash_batch(const wm_agg_pending_t *pb)
+/* Hashes a Batch's records into a fresh array; NULL when it has none or
+ * no memory is left (then ingest hashes them itself). */
+static uint8_t *hash_batch(const Wm__Batch *b)
 {
-    const Wm__Batch *b = pb->batch;
-    if (!b || !b->n_records || pb->unz.n)
+    if (!b || !b->n_records)
         return NULL;
     uint8_t *h = malloc(b->n_records * WM_HASH_BYTES);
     for (size_t i = 0; h && i < b->n_records; i++)
@@ -43,21 +48,43 @@ static uint8_t *hash_batch(const wm_agg_pending_t *pb)
     return h;
 }
 
+/* Prepares pb (wm_agg_hasher_ready says what that is), but for its flag.
+ * Touches only its prepared fields; reads its msg, which nobody changes
+ * while it runs. */
+static void prepare(wm_agg_pending_t *pb)
+{
+    if (pb->msg && pb->msg->msg_case == WM__SYNC_MSG__MSG_ZBATCH) {
+        char why[WM_WHY_MAX];
+        pb->unz_reason = wm_wire_unpack(pb->msg->zbatch, WM_SYNC_MAX_RECORDS, &pb->unz, why,
+                                        sizeof why);
+        if (pb->unz_reason != WM_SYNC_R_OK)
+            pb->unz_why = strdup(why); /* NULL: the answer names the reason alone */
+    } else {
+        pb->hashes = hash_batch(pb->batch);
+    }
+}
+
 static void *worker(void *arg)
 {
     wm_agg_hasher_t *h = arg;
     pthread_mutex_lock(&h->mu);
     for (;;) {
-        while (!h->stop && h->done >= h->n)
+        while (h->next < h->n && h->pend[h->next].claimed) /* the loop took it */
+            h->next++;
+        if (!h->stop && h->next >= h->n) {
             pthread_cond_wait(&h->cv, &h->mu);
+            continue;
+        }
         if (h->stop)
             break;
-        wm_agg_pending_t *pb = &h->pend[h->done];
+        wm_agg_pending_t *pb = &h->pend[h->next++];
+        pb->claimed = 1;
+        h->busy = 1;
         pthread_mutex_unlock(&h->mu);
-        uint8_t *hashes = hash_batch(pb); /* outside the lock: the loop runs on */
+        prepare(pb); /* outside the lock: the loop takes the next message */
         pthread_mutex_lock(&h->mu);
-        pb->hashes = hashes;
-        h->done++;
+        pb->prepared = 1;
+        h->busy = 0;
         pthread_cond_broadcast(&h->cv);
     }
     pthread_mutex_unlock(&h->mu);
@@ -98,30 +125,48 @@ void wm_agg_hasher_stop(wm_agg_hasher_t **hp)
     *hp = NULL;
 }
 
-void wm_agg_hasher_submit(wm_agg_hasher_t *h, wm_agg_pending_t *pend, size_t n)
+void wm_agg_hasher_begin(wm_agg_hasher_t *h, wm_agg_pending_t *pend)
 {
     if (!h)
         return;
     pthread_mutex_lock(&h->mu);
+    assert(!h->busy && !h->pend); /* the turn before was drained */
     h->pend = pend;
+    h->n = h->next = 0;
+    pthread_mutex_unlock(&h->mu);
+}
+
+void wm_agg_hasher_add(wm_agg_hasher_t *h, size_t n)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->mu);
+    assert(h->pend && n >= h->n);
     h->n = n;
-    h->done = 0;
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
 }
 
-void wm_agg_hasher_wait(wm_agg_hasher_t *h, const wm_agg_pending_t *pb)
+void wm_agg_hasher_ready(wm_agg_hasher_t *h, wm_agg_pending_t *pb)
 {
-    if (!h)
-        return;
-    pthread_mutex_lock(&h->mu);
-    /* Only an entry of the submitted turn waits (wm_agg_import's is not). */
-    uintptr_t at = (uintptr_t)pb, from = (uintptr_t)h->pend;
-    uintptr_t to = from + h->n * sizeof *h->pend;
-    size_t i = h->pend && at >= from && at < to ? (size_t)((at - from) / sizeof *h->pend) : 0;
-    while (h->pend && at >= from && at < to && h->done <= i)
-        pthread_cond_wait(&h->cv, &h->mu);
-    pthread_mutex_unlock(&h->mu);
+    if (h) {
+        pthread_mutex_lock(&h->mu);
+        /* An entry of this turn the thread has claimed: wait for it. One
+         * it has not come to yet (it got no CPU: the machine is busy) the
+         * loop takes itself, rather than wait. Entries are claimed in
+         * order and the loop comes to them in order, so the thread then
+         * goes on after it. Any other entry is the caller's. */
+        uintptr_t at = (uintptr_t)pb, from = (uintptr_t)h->pend;
+        int mine = h->pend && at >= from && at < from + h->n * sizeof *h->pend;
+        while (mine && pb->claimed && !pb->prepared)
+            pthread_cond_wait(&h->cv, &h->mu);
+        pb->claimed = 1; /* the loop's, if the thread had not come to it */
+        pthread_mutex_unlock(&h->mu);
+    }
+    if (!pb->prepared) {
+        prepare(pb);
+        pb->prepared = 1;
+    }
 }
 
 void wm_agg_hasher_drain(wm_agg_hasher_t *h)
@@ -129,9 +174,9 @@ void wm_agg_hasher_drain(wm_agg_hasher_t *h)
     if (!h)
         return;
     pthread_mutex_lock(&h->mu);
-    while (h->done < h->n)
+    while (h->busy)
         pthread_cond_wait(&h->cv, &h->mu);
-    h->pend = NULL; /* the turn's memory goes after this */
-    h->n = h->done = 0;
+    h->pend = NULL; /* the turn's memory goes after this; what was not */
+    h->n = h->next = 0; /* claimed stays unprepared (never ingested) */
     pthread_mutex_unlock(&h->mu);
 }

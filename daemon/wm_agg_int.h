@@ -12,11 +12,12 @@
  *                    promoted into the log or quarantined;
  *   wm_agg_orders.c  the aggregator's word on its orders (order_assigned,
  *                    order_completed) after a child's step is promoted;
- *   wm_agg_hash.c    the hashing thread: a turn's plain batches hashed
- *                    while the loop ingests the ones before them.
+ *   wm_agg_hash.c    the preparing thread: each batch of a turn hashed,
+ *                    or a ZBatch unpacked (decompressed, restored,
+ *                    hashed), while the loop takes and ingests the rest.
  * Everything runs on the daemon's poll loop but the hashing thread, which
- * touches only what wm_agg_hash.c says (a turn's batches and their
- * hashes, under its lock).
+ * touches only what wm_agg_hash.c says (the prepared fields of a turn's
+ * batches, handed over under its lock).
  */
 #ifndef WM_AGG_INT_H
 #define WM_AGG_INT_H
@@ -149,26 +150,41 @@ typedef struct {
     wm_arena_t arena; /* owned: msg's memory */
     Wm__Batch *batch; /* what is ingested: msg's Batch, or view */
     Wm__Batch view;   /* a ZBatch's records (unz), as a Batch */
+    size_t unz_max;   /* a ZBatch: the most bytes its restored records can take */
+    /* Prepared (wm_agg_hash.c) off the loop, read by the loop only after
+     * wm_agg_hasher_ready: */
+    int claimed;      /* by the thread or the loop (under the thread's lock) */
+    int prepared;
     wm_wire_batch_t unz; /* owned: a ZBatch's restored records */
-    uint8_t *hashes;  /* owned: its records' hashes (wm_agg_hash.c), or NULL */
+    wm_sync_reason_t unz_reason; /* a ZBatch that did not unpack: why */
+    char *unz_why;    /* owned: its sentence (malloc'd), or NULL */
+    uint8_t *hashes;  /* owned: a Batch's records' hashes, or NULL */
     wm_ingest_t res;
     int stored;
     int numbered;     /* the peer got its node number in this turn */
 } wm_agg_pending_t;
 
-/* ---- wm_agg_hash.c: a thread hashes a turn's plain batches ---- */
+/* ---- wm_agg_hash.c: a thread prepares a turn's batches ---- */
 
-/* Starts the thread; WM_ENOMEM or WM_EIO if it cannot (then ingest hashes
- * on the loop, as without it). stop accepts NULL. */
+/* Starts the thread; WM_ENOMEM or WM_EIO if it cannot (then each batch is
+ * prepared on the loop, as it comes to it). stop accepts NULL. */
 WM_MUST_CHECK wm_err_t wm_agg_hasher_start(wm_agg_hasher_t **out);
 void wm_agg_hasher_stop(wm_agg_hasher_t **h);
-/* The turn's batches pend[0..n): hashed in order, each plain batch's
- * records into its ->hashes. The caller calls drain before it frees or
- * reuses pend. Every function accepts a NULL hasher (does nothing). */
-void wm_agg_hasher_submit(wm_agg_hasher_t *h, wm_agg_pending_t *pend, size_t n);
-/* Waits until pb's hashes are taken, if pb is of the submitted turn. */
-void wm_agg_hasher_wait(wm_agg_hasher_t *h, const wm_agg_pending_t *pb);
-/* Waits until the thread is done with the submitted turn. */
+/* A turn begins: its batches will be pend[0..), handed over with add as
+ * they are taken. Every function accepts a NULL hasher. */
+void wm_agg_hasher_begin(wm_agg_hasher_t *h, wm_agg_pending_t *pend);
+/* pend[0..n) are taken (n only grows within a turn): the thread prepares
+ * them in order, while the loop takes the next message. An entry handed
+ * over belongs to the thread in its prepared fields (wm_agg_pending_t)
+ * until wm_agg_hasher_ready returns for it. */
+void wm_agg_hasher_add(wm_agg_hasher_t *h, size_t n);
+/* Returns once pb is prepared: a ZBatch unpacked (unz, or unz_reason and
+ * unz_why), a Batch's hashes taken (hashes, NULL if there was no memory:
+ * ingest hashes then). pb of the turn: waits for the thread; any other
+ * (wm_agg_import's, or without a thread): prepared here, on the caller. */
+void wm_agg_hasher_ready(wm_agg_hasher_t *h, wm_agg_pending_t *pb);
+/* Waits until the thread is done with the turn's entries; then pend may be
+ * freed. Call it at the end of every turn that began. */
 void wm_agg_hasher_drain(wm_agg_hasher_t *h);
 
 /* ---- wm_agg_link.c: sessions on thin links ---- */

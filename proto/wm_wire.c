@@ -331,6 +331,11 @@ out:
     return r;
 }
 
+wm_sync_reason_t wm_wire_check(const Wm__ZBatch *zb, uint32_t max_records, char *why, size_t cap)
+{
+    return check_frame(zb, max_records, why, cap);
+}
+
 void wm_wire_batch_free(wm_wire_batch_t *b)
 {
     free(b->recs);

@@ -95,6 +95,12 @@ WM_MUST_CHECK wm_err_t wm_wire_encode_down(const Wm__DownBatch *d, int zstd, uin
 wm_sync_reason_t wm_wire_unpack(const Wm__ZBatch *zb, uint32_t max_records, wm_wire_batch_t *out,
                                 char *why, size_t cap);
 
+/* The checks of wm_wire_unpack that come before any byte is decompressed
+ * (the first five above), alone: cheap, no allocation. A frame that passes
+ * may still fail to unpack. Returns WM_SYNC_R_OK or the reason, with a
+ * sentence in why. */
+wm_sync_reason_t wm_wire_check(const Wm__ZBatch *zb, uint32_t max_records, char *why, size_t cap);
+
 /* Frees what b holds and empties it. Accepts an empty b. */
 void wm_wire_batch_free(wm_wire_batch_t *b);
 
