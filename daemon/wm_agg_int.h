@@ -23,6 +23,7 @@
 #define WM_AGG_INT_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -153,8 +154,13 @@ typedef struct {
     size_t unz_max;   /* a ZBatch: the most bytes its restored records can take */
     /* Prepared (wm_agg_hash.c) off the loop, read by the loop only after
      * wm_agg_hasher_ready: */
-    int claimed;      /* by the thread or the loop (under the thread's lock) */
+    int claimed;      /* a ZBatch: by the thread or the loop (under the thread's lock) */
     int prepared;
+    /* A Batch handed over: its hashes are taken in chunks, by the thread
+     * and the loop alike, whoever comes first (wm_agg_hash.c). */
+    unsigned nchunks;
+    atomic_uint chunk_next; /* chunks claimed */
+    atomic_uint chunk_done; /* chunks hashed */
     wm_wire_batch_t unz; /* owned: a ZBatch's restored records */
     wm_sync_reason_t unz_reason; /* a ZBatch that did not unpack: why */
     char *unz_why;    /* owned: its sentence (malloc'd), or NULL */
@@ -176,7 +182,8 @@ void wm_agg_hasher_begin(wm_agg_hasher_t *h, wm_agg_pending_t *pend);
 /* pend[0..n) are taken (n only grows within a turn): the thread prepares
  * them in order, while the loop takes the next message. An entry handed
  * over belongs to the thread in its prepared fields (wm_agg_pending_t)
- * until wm_agg_hasher_ready returns for it. */
+ * until wm_agg_hasher_ready returns for it. A Batch's hashes array is
+ * allocated here, on the caller's thread. */
 void wm_agg_hasher_add(wm_agg_hasher_t *h, size_t n);
 /* Returns once pb is prepared: a ZBatch unpacked (unz, or unz_reason and
  * unz_why), a Batch's hashes taken (hashes, NULL if there was no memory:
