@@ -36,6 +36,12 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 double bench_lmdb_batch(char *dir_template, size_t n, bench_lmdb_val_fn val, void *ctx,
                         double *cpu_us)
 {
+    return bench_lmdb_windows(dir_template, n, n, val, ctx, cpu_us);
+}
+
+double bench_lmdb_windows(char *dir_template, size_t n, size_t per_commit,
+                          bench_lmdb_val_fn val, void *ctx, double *cpu_us)
+{
     if (!mkdtemp(dir_template)) {
         fprintf(stderr, "bench_lmdb: mkdtemp %s: %s\n", dir_template, strerror(errno));
         exit(1);
@@ -51,15 +57,17 @@ double bench_lmdb_batch(char *dir_template, size_t n, bench_lmdb_val_fn val, voi
     check_mdb(mdb_dbi_open(txn, NULL, 0, &dbi), "dbi");
     check_mdb(mdb_txn_commit(txn), "commit");
     double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = i + 1;
-        for (int b = 0; b < 8; b++)
-            kb[15 - b] = (uint8_t)(k >> (8 * b));
-        MDB_val key = {sizeof kb, kb}, v = val(i, ctx);
-        check_mdb(mdb_put(txn, dbi, &key, &v, 0), "put");
+    for (size_t i = 0; i < n;) {
+        check_mdb(mdb_txn_begin(env, NULL, 0, &txn), "begin");
+        for (size_t end = per_commit && n - i > per_commit ? i + per_commit : n; i < end; i++) {
+            uint64_t k = i + 1;
+            for (int b = 0; b < 8; b++)
+                kb[15 - b] = (uint8_t)(k >> (8 * b));
+            MDB_val key = {sizeof kb, kb}, v = val(i, ctx);
+            check_mdb(mdb_put(txn, dbi, &key, &v, 0), "put");
+        }
+        check_mdb(mdb_txn_commit(txn), "commit");
     }
-    check_mdb(mdb_txn_commit(txn), "commit");
     double rate = (double)n / (clock_s(CLOCK_MONOTONIC) - t0);
     if (cpu_us)
         *cpu_us = 1e6 * (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) / (double)n;

@@ -30,7 +30,11 @@
  * big-endian keys in one transaction of a fresh LMDB environment next to
  * the town's directory, plus its fsynced commit (bench_ingest's
  * limit_lmdb_batch_per_s), measured before and after the ingest; the
- * faster of the two is the limit.
+ * faster of the two is the limit. Beside it, the same puts with an
+ * fsynced commit every WM_SYNC_CREDIT x WM_SYNC_MAX_RECORDS records
+ * (limit_lmdb_window_per_s): one station's credit window, the most a
+ * commit can hold when each batch is acked only once it is durable —
+ * what the protocol itself costs against the one-commit limit.
  *
  * Usage: bench_town TOWN_DIR STATION_DIR plain|zstd
  *   TOWN_DIR: a town with the station enrolled whose daemon is NOT
@@ -38,8 +42,9 @@
  *   its log written by gen_log (epoch 1, seq 1..M).
  * Prints "key value" lines: town_records, town_acked_s, town_per_s,
  * town_loop_cpu_s, town_cpu_s, town_verified_s, limit_lmdb_batch_per_s,
- * town_ratio; town_window T0,T1 (CLOCK_MONOTONIC seconds of the first batch
- * and of acked) and town_pid, to cut a `perf record -k CLOCK_MONOTONIC`
+ * town_ratio, limit_lmdb_window_per_s, town_window_ratio; town_window
+ * T0,T1 (CLOCK_MONOTONIC seconds of the first batch and of acked) and
+ * town_pid, to cut a `perf record -k CLOCK_MONOTONIC`
  * profile to the ingest path: perf report --time T0,T1 --tid PID.
  *
  * A benchmark, not a test. The limit does not go through the layers it
@@ -144,12 +149,13 @@ static MDB_val chain_value(size_t i, void *ctx)
     return (MDB_val){c->len[i], c->srec[i]};
 }
 
-/* bench_lmdb_batch of c's srecs, in a new directory beside town_dir. */
-static double lmdb_limit(const char *town_dir, const chain_t *c)
+/* bench_lmdb_windows of c's srecs, in a new directory beside town_dir:
+ * one fsynced commit every per_commit records (c->n: bench_lmdb_batch). */
+static double lmdb_limit(const char *town_dir, const chain_t *c, size_t per_commit)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s.lmdb.XXXXXX", town_dir);
-    return bench_lmdb_batch(dir, c->n, chain_value, (void *)c, NULL);
+    return bench_lmdb_windows(dir, c->n, per_commit, chain_value, (void *)c, NULL);
 }
 
 /* ---- the station's messages --------------------------------------- */
@@ -369,11 +375,14 @@ int main(int argc, char **argv)
     size_t wire = 0;
     encode_all(&scfg, &c, zstd, &fd, &wire);
 
-    double lim0 = lmdb_limit(town_dir, &c);
+    /* One station's credit window: what a turn can hold of it. */
+    size_t window = (size_t)WM_SYNC_CREDIT * WM_SYNC_MAX_RECORDS;
+    double lim0 = lmdb_limit(town_dir, &c, c.n), win0 = lmdb_limit(town_dir, &c, window);
     result_t r;
     run_town(town_dir, &scfg, &fd, c.n, &r);
-    double lim1 = lmdb_limit(town_dir, &c);
+    double lim1 = lmdb_limit(town_dir, &c, c.n), win1 = lmdb_limit(town_dir, &c, window);
     double lim = lim0 > lim1 ? lim0 : lim1, rate = (double)c.n / r.acked_s;
+    double win = win0 > win1 ? win0 : win1;
     size_t bytes = 0;
     for (size_t i = 0; i < c.n; i++)
         bytes += c.len[i];
@@ -390,6 +399,9 @@ int main(int argc, char **argv)
     printf("limit_lmdb_batch_per_s %.0f\n", lim);
     printf("limit_lmdb_runs_per_s %.0f %.0f\n", lim0, lim1);
     printf("town_ratio %.3f\n", rate / lim);
+    printf("limit_lmdb_window_records %zu\n", window);
+    printf("limit_lmdb_window_per_s %.0f\n", win);
+    printf("town_window_ratio %.3f\n", rate / win);
     /* For perf record -k CLOCK_MONOTONIC: report --time T0,T1 --tid PID. */
     printf("town_window %.6f,%.6f\n", r.t0, r.t1);
     printf("town_pid %ld\n", (long)getpid());
