@@ -386,6 +386,15 @@ static int within(uint32_t d, uint32_t from, uint32_t to)
     return d && d >= from && d <= to;
 }
 
+void wm_orders_keep_log(wm_orders_t *o, const char *log)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < o->n; i++)
+        if (strcmp(o->v[i].log, log) == 0)
+            o->v[kept++] = o->v[i];
+    o->n = kept;
+}
+
 int wm_need_pending_at(const wm_need_t *n, uint32_t to)
 {
     return n->date <= to && (n->state == WM_NEED_PENDING || n->reviewed > to);

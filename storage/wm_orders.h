@@ -197,6 +197,13 @@ typedef struct {
 void wm_orders_count(const wm_orders_t *o, const char *station, uint32_t from, uint32_t to,
                      wm_order_figs_t *f);
 
+/* Drops from o every order not made in log `log` (needs stay): at an
+ * aggregator, the orders of its parent's log, held to be sent down to its
+ * children (feature "down"), are the parent's figures, never its own (a
+ * town does not take orders: each town would count its county's orders,
+ * dispatched and overdue, and the county would add them up again). */
+void wm_orders_keep_log(wm_orders_t *o, const char *log);
+
 /* Whether x is overdue as of the end of day `to` (YYYYMMDD): made by
  * then, due by then, and neither done nor cancelled by then. */
 int wm_order_overdue_at(const wm_order_t *x, uint32_t to);

@@ -118,16 +118,19 @@ static int team_total(void *ctx, const wm_team_t *tm)
 }
 
 /* The "orders" object of station (NULL: every log) for period p: the
- * sums and counts of wm_orders_count, and the two ratios derived; *out
+ * sums and counts of wm_orders_count over the orders of log own (NULL:
+ * every log; wm_orders_keep_log), and the two ratios derived; *out
  * NULL when every figure is 0, so that the totals of a node without needs
  * or orders are those of a build before them (an older county auditing a
  * town, or a newer one an older town, finds the same figures). */
-static WM_MUST_CHECK wm_err_t orders_json(wm_txn_t *t, const char *station, const wm_period_t *p,
-                                          json_t **out)
+static WM_MUST_CHECK wm_err_t orders_json(wm_txn_t *t, const char *station, const char *own,
+                                          const wm_period_t *p, json_t **out)
 {
     wm_orders_t book = WM_ORDERS_INIT;
     wm_order_figs_t f = {0};
     wm_err_t err = wm_orderbook_load(t, &book);
+    if (err == WM_OK && own)
+        wm_orders_keep_log(&book, own);
     if (err == WM_OK)
         wm_orders_count(&book, station, p->from, p->to, &f);
     wm_orders_free(&book);
@@ -222,7 +225,9 @@ static WM_MUST_CHECK wm_err_t totals_json(wm_txn_t *t, uint32_t scope, const cha
         "plans", "due", (json_int_t)plans.due, "done", (json_int_t)plans.done,
         "overdue", (json_int_t)plans.overdue);
     json_t *orders = NULL;
-    if ((err = orders_json(t, scope ? who : NULL, p, &orders)) != WM_OK) {
+    /* an aggregator counts the orders of its own log, never its parent's */
+    if ((err = orders_json(t, scope ? who : NULL, o->aggregator ? o->id : NULL, p, &orders)) !=
+        WM_OK) {
         json_decref(tot);
         return read_fail(t, o, err, who, "the needs and orders");
     }
@@ -644,6 +649,8 @@ static WM_MUST_CHECK wm_err_t orders_problems(build_t *b)
     for (size_t i = 0; err == WM_OK && b->o->aggregator && i < nrecs; i++)
         step_problem(b, &book, recs[i]);
     wm_orderbook_recs_free(&recs, &nrecs);
+    if (err == WM_OK && b->o->aggregator) /* its parent's orders are not its own (overdue) */
+        wm_orders_keep_log(&book, b->o->id);
     for (size_t i = 0; err == WM_OK && i < book.n; i++) {
         const wm_order_t *x = &book.v[i];
         if (counted(b, wm_order_counted_at(x)) < 0 || !wm_order_overdue_at(x, b->p->to))

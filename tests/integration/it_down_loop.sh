@@ -98,6 +98,7 @@ check "the county counts no loop before the town publishes" \
     bash -c "! grep -q '\"loops_closed\": *1' '$T/c0.json'"
 expect_rc 0 w "$TW" publish --period "$MONTH"
 county_has() {
+    rm -f "$T/county.json"
     w "$C" rollup --period "$MONTH" --format json --out "$T/county.json" >/dev/null 2>"$T/why" &&
         loop_figs "$T/county.json"
 }
@@ -106,7 +107,7 @@ expect_rc 0 w "$C" report --period "$MONTH" --lang zh
 expect_in "$OUT" "群众点单1个，派单1个，完成1个，群众满意率100" "the county's report: the loop's paragraph"
 
 # ---- 6: 层层派单 ----
-expect_rc 0 w "$C" order create --title 县级文艺汇演 --service-kind other --due 2099-12-31 \
+expect_rc 0 w "$C" order create --title 县级文艺汇演 --service-kind other --due "$DAY" \
     --to xx/longhua --date "$DAY" --json
 CORD=$(new_id)
 poll 30 "the county's order comes down to the town" state_is "$TW" order "$CORD" dispatched
@@ -119,4 +120,32 @@ check "b holds only its town's log: the county's own order is not listed" \
     [ -z "$(list_field "$B" order "$CORD" id)" ]
 expect_rc 0 w "$B" order accept "$TORD" --date "$DAY"
 poll 30 "the town's word: the re-dispatched order accepted by b" state_is "$TW" order "$TORD" accepted
+# The county's order is the county's, never the town's own figure (a town
+# takes no order): the town counts its two orders, and the county's, due
+# today and never taken, is no overdue order of the town's (it would be,
+# in every town that holds the county's log, and added up again above).
+town_orders() {
+    rm -f "$T/t6.json"
+    w "$TW" rollup --period "$MONTH" --format json --out "$T/t6.json" >/dev/null 2>"$T/why" &&
+        python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+o = j["totals"]["orders"]
+over = [p for p in j["problems"] if p["kind"] == "order_overdue"]
+print("town orders %s, overdue problems %s" % (o, over))
+sys.exit(0 if o["orders_dispatched"] == 2 and o["orders_accepted"] == 2 and
+         o["orders_overdue"] == 0 and not over else 1)' "$T/t6.json" >"$T/why"
+}
+check "the town counts its own two orders, not the county's ($(town_orders; cat "$T/why"))" town_orders
+expect_rc 0 w "$TW" publish --period "$MONTH"
+county_twice() {
+    rm -f "$T/c6.json"
+    w "$C" rollup --period "$MONTH" --format json --out "$T/c6.json" >/dev/null 2>"$T/why" &&
+        python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))["totals"]["orders"]
+print("county orders %s" % o)
+sys.exit(0 if o["orders_dispatched"] == 2 and o["orders_overdue"] == 0 else 1)' "$T/c6.json" >"$T/why"
+}
+poll 30 "the county: the loop's order and the one dispatched again, none overdue" county_twice
 finish

@@ -17,7 +17,7 @@
 #   - at a county above the town: the town's published rollups in both
 #     forms (JSON to a county of an older build, then binary RollupPart
 #     records) in wmsync.rollup, each report's totals the town's; a
-#     database of schema version 1 is migrated to 3;
+#     database of schema version 1 is migrated to 4;
 #   - `wmctl export --follow` while the stations keep recording:
 #     PostgreSQL is crashed (pg_ctl -m immediate) in the middle, the
 #     exporter retries, PostgreSQL comes back and every record arrives
@@ -55,9 +55,10 @@ CPID=$DPID
 wait_ready "$COUNTY" || finish
 PORT=$(free_port) || { fail "no free port"; finish; }
 TOWN=$T/town
+w "$COUNTY" keys >"$T/county.id"
 "$WMCTL" init --role town --id xx/longhua --name 龙华镇 --dir "$TOWN" \
     --listen "tcp://127.0.0.1:$PORT" --upstream "tcp://127.0.0.1:$CPORT" \
-    --upstream-key "$(town_key "$COUNTY")" >/dev/null || { fail "init town"; finish; }
+    --upstream-id "$T/county.id" >/dev/null || { fail "init town"; finish; }
 KEY=$(town_key "$TOWN")
 enroll "$TOWN" "$COUNTY" || finish
 start_daemon "$TOWN"
@@ -100,18 +101,25 @@ else
     fail "needs and orders: $(cat "$T/orders.err")"
 fi
 for i in 1 2 3; do LAST[$i]=$(head_seq "$T/s$i"); done
+# The town pinned the county: the county's log comes down to it. The
+# county's order to the town, long overdue, is the county's and no figure
+# of the town's (wm_orders_keep_log), in wmctl rollup as in the views.
+expect_rc 0 w "$COUNTY" order create --title 县派单 --service-kind other --to xx/longhua \
+    --date "$(date -d '-100 days' +%F)" --due "$(date -d '-90 days' +%F)" --json
+CORD=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$OUT")
+poll 30 "the county's order comes down to the town" state_is "$TOWN" order "$CORD" overdue
 poll 60 "the town holds and has verified every record" converged "$TOWN" "${S[@]}" || finish
 
-total() { echo $((LAST[1] + LAST[2] + LAST[3] + $(w "$TOWN" log --json | wc -l))); }
+total() { echo $((LAST[1] + LAST[2] + LAST[3] + $(w "$TOWN" log --json | wc -l) + 1)); } # + the county's order
 
 # 1. a one-shot export creates the schema and loads the log.
 expect_rc 0 w "$TOWN" export --postgres "$PG_CONN"
-expect_in "$ERR" "schema wmsync created at version 3" "the schema is created"
-check "schema_version says 3" [ "$(pgq 'SELECT max(version) FROM wmsync.schema_version')" = 3 ]
+expect_in "$ERR" "schema wmsync created at version 4" "the schema is created"
+check "schema_version says 4" [ "$(pgq 'SELECT max(version) FROM wmsync.schema_version')" = 4 ]
 want=$(total)
 got=$(pgq 'SELECT count(*) FROM wmsync.records')
 check "every record of the town's log is exported ($got of $want)" [ "$got" = "$want" ]
-expect_in "$OUT" "exported $want records of 4 logs" "the summary counts them"
+expect_in "$OUT" "exported $want records of 5 logs" "the summary counts them (the county's log too)"
 w "${S[0]}" log --json | python3 -c '
 import json, sys
 for l in sys.stdin:
@@ -210,14 +218,14 @@ check "the county's export holds both forms" [ "$(psql "$CDB" -XAtc "SELECT stri
     WHERE period IN ('$Y1', '$Y2')")" = "json:$Y1:true binary:$Y2:true" ]
 check "the binary form's parts are records of kind rollup_part" [ "$(psql "$CDB" -XAtc \
     "SELECT count(*) > 0 FROM wmsync.records WHERE kind = 'rollup_part'")" = t ]
-# A database of schema version 1 (an older wmctl) is migrated to 3.
+# A database of schema version 1 (an older wmctl) is migrated to 4.
 ODB=${PG_CONN/dbname=postgres/dbname=old}
 pgq 'CREATE DATABASE old' >/dev/null
 psql "$ODB" -Xq -v ON_ERROR_STOP=1 -c "CREATE SCHEMA wmsync; CREATE TABLE wmsync.schema_version
     (version integer PRIMARY KEY, migrated timestamptz NOT NULL DEFAULT now());
     INSERT INTO wmsync.schema_version VALUES (1)" -f "$SRC_DIR/cli/pg_schema_1.sql" 2>/dev/null
 expect_rc 0 w "$COUNTY" export --postgres "$ODB"
-expect_in "$ERR" "schema wmsync migrated to version 3" "a version 1 database is migrated"
+expect_in "$ERR" "schema wmsync migrated to version 4" "a version 1 database is migrated"
 check "the migrated database shows the binary report" [ "$(psql "$ODB" -XAtc \
     "SELECT form FROM wmsync.rollup WHERE period = '$Y2'")" = binary ]
 for y in "$Y1" "$Y2"; do

@@ -428,6 +428,11 @@ static void test_open_order_first_wins(void **state)
     assert_string_equal(wm_order_state_for(&at_s2.v[0], 20240331, "xx/t/s2"), "accepted");
     at_s2.v[0].state = WM_ORDER_CANCELLED;
     assert_string_equal(wm_order_state_for(&at_s2.v[0], 20240331, "xx/t/s3"), "cancelled");
+    /* an aggregator's figures: the orders of its own log only */
+    wm_orders_keep_log(&at_s2, "xx/u");
+    assert_int_equal((int)at_s2.n, 0);
+    wm_orders_keep_log(&at_t, "xx/t");
+    assert_int_equal((int)at_t.n, 1);
     wm_orders_free(&at_s2);
     wm_orders_free(&at_t);
 }
