@@ -176,6 +176,14 @@ static int order_create(wmctl_t *w, wmctl_opts_t *o)
     if ((rc = opt_date(o, &s.date)) || (rc = opt_kind(o, &s.service_kind)) ||
         (rc = opt_needs(o, &s, needs)))
         return rc;
+    const char *from = wmctl_opt(o, "from-order");
+    wmctl_ref_t ref;
+    if (from && wm_order_id_parse(from, ref.log, &ref.epoch, &ref.seq) != WM_OK) {
+        wmctl_reject("from-order", _("\"%s\" is not an order id (LOG:EPOCH:SEQ, as order list "
+                                     "prints the parent's orders)"), from);
+        return WMCTL_USAGE;
+    }
+    s.from_order = (char *)(from ? from : "");
     s.title = (char *)wmctl_opt(o, "title");
     s.to_station = (char *)(to ? to : "");
     s.to_team = (char *)wmctl_opt(o, "team");

@@ -256,12 +256,15 @@ static void print_order(const load_t *l, const wm_order_t *x, uint32_t today)
     wm_date_format(x->due, due);
     const char *state = wm_order_state_for(x, today, l->self);
     if (l->json) {
-        put_line(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "title", x->title, "state",
-                           state, "due", due, "to", x->to, "station", x->station));
+        put_line(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "title", x->title,
+                           "state", state, "due", due, "to", x->to, "station", x->station,
+                           "from_order", x->from));
         return;
     }
-    printf("%-24s %-10s %s  %s %s\n", id, state, due, wmctl_cols(x->title, 24, cols, sizeof cols),
-           x->station[0] ? x->station : x->to[0] ? x->to : _("(open)"));
+    printf("%-24s %-10s %s  %s %s%s%s\n", id, state, due,
+           wmctl_cols(x->title, 24, cols, sizeof cols),
+           x->station[0] ? x->station : x->to[0] ? x->to : _("(open)"), x->from[0] ? " <- " : "",
+           x->from);
 }
 
 int wmctl_order_list(wmctl_t *w, int argc, char **argv)

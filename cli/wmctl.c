@@ -78,7 +78,7 @@ static const wmctl_cmd_t commands[] = {
      N_("residents' needs: raise, list, review")},
     {"order", cmd_order,
      "order create --title T --service-kind K --due D (--to STATION_ID | --open) [--team TEAM]"
-     " [--need ID]... | order list [--json] | order accept ID [--team TEAM]"
+     " [--need ID]... [--from-order ID] | order list [--json] | order accept ID [--team TEAM]"
      " | order done ID --seq N [--epoch E] | order rate ID --score 1..5 [--comment TEXT]"
      " | order cancel ID --reason R   (each writing one takes [--date D])",
      N_("service orders: create, list, accept, done, rate, cancel")},

@@ -315,7 +315,7 @@ static WM_MUST_CHECK wm_err_t check_service_order(const Wm__ServiceOrder *x, uin
         return wm_reject(rej, "needs", "at most %d needs allowed", WM_NEEDS_MAX);
     for (size_t i = 0; i < x->n_needs; i++)
         TRY(check_text(x->needs[i], "needs", 1, rej));
-    return WM_OK;
+    return check_text(x->from_order, "from-order", 0, rej);
 }
 
 static WM_MUST_CHECK wm_err_t check_rating(const Wm__Rating *x, uint32_t dmax, wm_reject_t *rej)
@@ -629,6 +629,7 @@ static const wm_rule_t rules[] = {
     ID("service_order", "to_team", "team", WM_REQ_NO),
     {"service_order", "needs", "needs", WM_RULE_TAGS, NULL, WM_NEEDS_MAX, WM_REQ_NO, NULL, NULL,
      "xx/t/s1:1:3"},
+    T("service_order", "from_order", "from-order", WM_REQ_NO, "xx:1:3"),
     DATE("order_accept", "date"), ORDER("order_accept"),
     ID("order_accept", "team", "team", WM_REQ_NO),
     DATE("order_done", "date"), ORDER("order_done"),

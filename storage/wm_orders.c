@@ -93,6 +93,7 @@ static WM_MUST_CHECK wm_err_t create(wm_orders_t *o, const wm_record_t *r)
     copy(x->title, sizeof x->title, s->title);
     x->date = s->date, x->due = s->due;
     copy(x->to, sizeof x->to, s->to_station);
+    copy(x->from, sizeof x->from, s->from_order);
     for (size_t i = 0; i < s->n_needs && x->n_needs < WM_NEEDS_MAX; i++) {
         uint32_t e;
         uint64_t q;

@@ -62,6 +62,7 @@ typedef struct {
     char title[WM_TEXT_MAX + 1];
     uint32_t date, due;           /* of the service_order record */
     char to[WM_ID_MAX + 1];       /* the station addressed; "" open (or a team) */
+    char from[WM_ORDER_ID_MAX];   /* the parent's order it dispatches again (层层派单); "" */
     char station[WM_ID_MAX + 1];  /* who took it; "" while dispatched */
     wm_order_state_t state;
     uint32_t accepted, done, rated; /* the dates of those steps, 0 before them */

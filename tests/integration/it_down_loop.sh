@@ -18,8 +18,9 @@
 #     the paragraph (群众点单 … 群众满意率);
 #  6. 层层派单: the county's own order reaches the town in the county's log
 #     sent down; the town dispatches it again in its own log to b, naming
-#     the county's order; b lists it, never the county's own order (a
-#     station holds only its parent's log), and takes it.
+#     the county's order (--from-order); b lists it with that link, never
+#     the county's own order (a station holds only its parent's log), and
+#     takes it; the county's order counts in no figure of the town's.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
 
@@ -111,11 +112,16 @@ expect_rc 0 w "$C" order create --title 县级文艺汇演 --service-kind other 
     --to xx/longhua --date "$DAY" --json
 CORD=$(new_id)
 poll 30 "the county's order comes down to the town" state_is "$TW" order "$CORD" dispatched
-expect_rc 0 w "$TW" order create --title "县级文艺汇演（县中心 $CORD）" --service-kind other \
-    --due 2099-12-31 --to xx/longhua/b --date "$DAY" --json
+expect_rc 2 w "$TW" order create --title 县级文艺汇演 --service-kind other --due 2099-12-31 \
+    --to xx/longhua/b --from-order not-an-id
+expect_in "$ERR" "--from-order" "a bad --from-order is refused naming it"
+expect_rc 0 w "$TW" order create --title 县级文艺汇演 --service-kind other --due 2099-12-31 \
+    --to xx/longhua/b --from-order "$CORD" --date "$DAY" --json
 TORD=$(new_id)
+check "the town lists its order as the county's, dispatched again" \
+    [ "$(list_field "$TW" order "$TORD" from_order)" = "$CORD" ]
 poll 30 "b lists the town's order" state_is "$B" order "$TORD" dispatched
-check "… naming the county's order" bash -c "[[ '$(list_field "$B" order "$TORD" title)' == *'$CORD'* ]]"
+check "… naming the county's order" [ "$(list_field "$B" order "$TORD" from_order)" = "$CORD" ]
 check "b holds only its town's log: the county's own order is not listed" \
     [ -z "$(list_field "$B" order "$CORD" id)" ]
 expect_rc 0 w "$B" order accept "$TORD" --date "$DAY"
