@@ -8,6 +8,11 @@
 #     epoch 1 with a key rollover signed by the old key; a follows it
 #     (status: the pin followed, the pinned key matches the town's new one,
 #     the pin file unchanged) and takes epoch 2; c imports a bundle.
+#  2b. Hostile bundles of the town's log (forge_rollover.c) at station d,
+#     which has no link: a rollover signed by another key (bad_rollover),
+#     a new epoch under a key no rollover names (no_rollover), a second
+#     rollover of epoch 1 signed by the retired key (equivocation: the fork
+#     marked); nothing of them stored, the town's true log taken between.
 #  3. Re-key 2, the daemon killed (-9) five times as it starts (0-120 ms)
 #     and started again with --new-epoch each time: still exactly one
 #     rollover per re-key in the town's log,
@@ -23,6 +28,9 @@
 #     takes the epoch.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/it_sync_lib.sh"
+
+FORGE=${3:-}
+[ -x "$FORGE" ] || { echo "usage: $0 WMCTL WMSYNCD FORGE_ROLLOVER" >&2; exit 2; }
 
 PORT=$(free_port) || { fail "no free port"; finish; }
 TW=$T/town A=$T/a B=$T/b C=$T/c
@@ -121,6 +129,33 @@ expect_rc 0 w "$TW" bundle export --out "$T/town1.wmb"
 expect_rc 0 w "$C" bundle import "$T/town1.wmb"
 expect_in "$OUT" "4 new record(s)" "c imports the bundle across the re-key"
 check "c: its pin followed the rollover" down_is "$C" followed.key "$K1"
+
+# ---- 2b ----
+# Hostile bundles of the town's log (forge_rollover), at station d that has
+# no link: each refused with its reason, nothing of it stored.
+D=$T/d
+expect_rc 0 "$WMCTL" init --role station --id xx/longhua/d --name 站d --dir "$D" \
+    --upstream "tcp://127.0.0.1:$(free_port)" --upstream-id "$T/town.id"
+start_daemon "$D"
+DPID_D=$DPID
+wait_ready "$D" "$DPID_D" || finish
+expect_rc 0 "$FORGE" "$T/town1.wmb" "$T/foreign.wmb" foreign "$A/keys/sign.key"
+expect_rc 2 w "$D" bundle import "$T/foreign.wmb"
+expect_in "$ERR" "bad_rollover" "a rollover not signed by the town's key is refused: bad_rollover"
+check "d holds nothing of that bundle" down_is "$D" have_seq 0
+expect_rc 0 w "$D" bundle import "$T/town1.wmb"
+check "d takes the town's true log" down_is "$D" have_epoch 2
+expect_rc 0 "$FORGE" "$T/town1.wmb" "$T/noroll.wmb" no-roll "$A/keys/sign.key"
+expect_rc 2 w "$D" bundle import "$T/noroll.wmb"
+expect_in "$ERR" "no_rollover" "a new epoch under a key no rollover names is refused: no_rollover"
+check "d holds nothing of epoch 3" down_is "$D" have_epoch 2
+check "d still follows K1" down_is "$D" followed.key "$K1"
+expect_rc 0 "$FORGE" "$T/town1.wmb" "$T/after.wmb" after "$(ls "$TW"/keys/sign.key.retired-* | grep -v '\.pub$' | head -1)"
+expect_rc 2 w "$D" bundle import "$T/after.wmb"
+expect_in "$ERR" "equivocation" "a second rollover of epoch 1 by the retired key is refused as a fork"
+check "d: the fork is marked" forked "$D"
+check "d still holds epoch 2 seq 1" down_is "$D" have_seq 1
+stop_daemon "$DPID_D" TERM
 
 # ---- 3 ----
 stop_daemon "$TPID" TERM
