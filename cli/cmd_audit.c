@@ -14,6 +14,11 @@
  *
  * Keys: by default each station's signing key is the one the town holds;
  * --keys FILE pins them from the stations' own `wmctl keys` lines.
+ *
+ * --with-evidence: the attachments of the audited activities are checked
+ * too, against the signed references (audit_evidence.h): fetched from the
+ * town that keeps them (feature "blob-fetch"). --json: the text goes to
+ * stderr and stdout gets one JSON object (the verdict, the evidence).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit_evidence.h"
 #include "wm_i18n.h"
 #include "wm_crypto.h"
 #include "wm_ingest.h"
@@ -302,6 +308,7 @@ typedef struct {
     size_t npins;
     wm_store_t *scratch;
     uint64_t fetched; /* station records verified so far */
+    audit_evidence_t *ev; /* --with-evidence: the attachments' verdicts; else NULL */
 } audit_t;
 
 /* The town's signed rollup of *p as it reached this node, and the head of
@@ -606,7 +613,8 @@ static int judge_tier(const audit_t *a, json_t *rep, json_t *mine)
 static int audit_report(const audit_t *up, const char *node, const route_t *route, json_t *rep,
                         const wm_period_t *p, int depth)
 {
-    audit_t a = {.w = up->w, .town = node, .route = *route, .pins = up->pins, .npins = up->npins};
+    audit_t a = {.w = up->w, .town = node, .route = *route, .pins = up->pins, .npins = up->npins,
+                 .ev = up->ev};
     json_t *mine = NULL;
     int rc = WMCTL_FAIL, tier = is_tier(rep);
     char dir[] = "/tmp/wmsync-audit.XXXXXX";
@@ -630,10 +638,15 @@ static int audit_report(const audit_t *up, const char *node, const route_t *rout
             rc = audit_children(&a, rep, p, depth);
     } else {
         rc = fetch_covers(&a, rep);
+        int fetched = rc == WMCTL_OK;
         if (rc == WMCTL_OK)
             rc = recount(&a, p, rep, 0, &mine);
         if (rc == WMCTL_OK)
             rc = judge(&a, rep, mine, up->pins != NULL);
+        if (fetched && a.ev &&
+            audit_evidence_check(a.w, a.scratch, json_object_get(rep, "covers"), route->via,
+                                 route->path, route->n, p, a.ev) != WMCTL_OK)
+            rc = WMCTL_FAIL;
     }
     json_decref(mine);
     wm_store_close(&a.scratch);
@@ -644,14 +657,51 @@ static int audit_report(const audit_t *up, const char *node, const route_t *rout
     return rc;
 }
 
+/* --json: the verdict and the evidence as one object on stdout. */
+static void print_json(const char *child, const wm_period_t *p, int rc,
+                       const audit_evidence_t *ev)
+{
+    json_t *o = json_pack("{s:s, s:s, s:b}", "child", child, "period", p->name, "ok",
+                          rc == WMCTL_OK);
+    if (o && ev)
+        json_object_set_new(o, "evidence", audit_evidence_json(ev));
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (s)
+        printf("%s\n", s);
+    free(s);
+    json_decref(o);
+}
+
+/* --json: the audit's text goes to stderr while it runs; *saved keeps
+ * stdout. Undone by text_restore. */
+static int text_to_stderr(int *saved)
+{
+    fflush(stdout);
+    *saved = dup(STDOUT_FILENO);
+    if (*saved < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+        wmctl_err("audit: cannot set stdout aside for --json");
+        return WMCTL_FAIL;
+    }
+    return WMCTL_OK;
+}
+
+static void text_restore(int saved)
+{
+    fflush(stdout);
+    if (saved >= 0 && dup2(saved, STDOUT_FILENO) >= 0)
+        close(saved);
+}
+
 int cmd_audit(wmctl_t *w, int argc, char **argv)
 {
+    static const char *const flags[] = {"with-evidence", "json", NULL};
     wmctl_opts_t o;
-    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, NULL);
+    int rc = wmctl_opts_parse(&o, argc - 1, argv + 1, flags);
     if (rc)
         return rc;
     const char *child = wmctl_opt(&o, "child"), *town = wmctl_opt(&o, "town"),
                *period = wmctl_opt(&o, "period"), *keys = wmctl_opt(&o, "keys");
+    int with_ev = wmctl_flag(&o, "with-evidence"), as_json = wmctl_flag(&o, "json");
     if ((rc = wmctl_opts_unused(&o, "audit")) || (rc = wmctl_config(w)))
         return rc;
     wm_period_t p;
@@ -665,20 +715,29 @@ int cmd_audit(wmctl_t *w, int argc, char **argv)
         fprintf(stderr, _("wmctl: rejected: audit needs --child ID and --period P\n"));
         return WMCTL_USAGE;
     }
-    audit_t top = {.w = w};
+    audit_evidence_t ev = {0};
+    audit_t top = {.w = w, .ev = with_ev ? &ev : NULL};
+    int saved = -1;
     if (keys && (rc = load_pins(keys, &top.pins, &top.npins)))
         return rc;
-    json_t *rep = NULL;
-    wm_head_t at;
-    if ((rc = find_report(w, child, &p, &rep, &at))) {
+    if (as_json && (rc = text_to_stderr(&saved))) {
         free(top.pins);
         return rc;
     }
-    printf(_("audit of %s's rollup of %s (its log record %" PRIu32 "/%" PRIu64 ")\n"), child, p.name,
-           at.epoch, at.seq);
-    route_t route = {.via = child};
-    rc = audit_report(&top, child, &route, rep, &p, 0);
+    json_t *rep = NULL;
+    wm_head_t at;
+    if ((rc = find_report(w, child, &p, &rep, &at)) == WMCTL_OK) {
+        printf(_("audit of %s's rollup of %s (its log record %" PRIu32 "/%" PRIu64 ")\n"), child,
+               p.name, at.epoch, at.seq);
+        route_t route = {.via = child};
+        rc = audit_report(&top, child, &route, rep, &p, 0);
+    }
+    if (as_json) {
+        text_restore(saved);
+        print_json(child, &p, rc, top.ev);
+    }
     json_decref(rep);
+    audit_evidence_free(&ev);
     free(top.pins);
     return rc;
 }

@@ -152,10 +152,7 @@ static int was_pruned(const char *dir, const uint8_t *h)
     return access(path, F_OK) == 0;
 }
 
-/* The store's file of hash h: WM_OK if it holds size bytes hashing to h,
- * WM_ENOTFOUND if there is none, WM_ECORRUPT if it differs. Read-only:
- * wmctl never writes the daemon's store. */
-static wm_err_t check_file(const char *dir, const uint8_t *h, uint64_t size)
+wm_err_t evidence_check_file(const char *dir, const uint8_t *h, uint64_t size)
 {
     char hex[2 * WM_HASH_BYTES + 1], path[PATH_MAX + 80];
     uint8_t buf[65536], got[WM_HASH_BYTES];
@@ -199,7 +196,7 @@ static int verify_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *
         const Wm__Attachment *a = r->activity->attachments[i];
         if (a->hash.len != WM_HASH_BYTES)
             continue;
-        wm_err_t err = check_file(dir, a->hash.data, a->size);
+        wm_err_t err = evidence_check_file(dir, a->hash.data, a->size);
         if (err == WM_OK)
             c->held++;
         else if (err == WM_ENOTFOUND && was_pruned(dir, a->hash.data))
@@ -269,6 +266,12 @@ out:
     return rc;
 }
 
+int evidence_blob_get(wmctl_t *w, const uint8_t h[static WM_HASH_BYTES], const char *out,
+                      int force)
+{
+    return blob_get(w, h, out, force, 0);
+}
+
 int cmd_blob(wmctl_t *w, int argc, char **argv)
 {
     static const char *const flags[] = {"force", "thumb", NULL};
@@ -276,8 +279,11 @@ int cmd_blob(wmctl_t *w, int argc, char **argv)
     wmctl_opts_t o;
     if (argc >= 2 && strcmp(argv[1], "prune") == 0)
         return cmd_blob_prune(w, argc, argv); /* cmd_blob_prune.c */
+    if (argc >= 2 && strcmp(argv[1], "fetch") == 0)
+        return cmd_blob_fetch(w, argc, argv); /* cmd_blob_fetch.c */
     if (argc < 3 || strcmp(argv[1], "get") != 0) {
-        wmctl_err("usage: wmctl blob get HASH --out FILE [--thumb] [--force]");
+        wmctl_err("usage: wmctl blob get HASH --out FILE [--thumb] [--force] | blob fetch HASH "
+                  "[--child ID] [--out FILE] | blob prune [--days N]");
         return WMCTL_USAGE;
     }
     if (strlen(argv[2]) != 2 * WM_HASH_BYTES || wm_unhex(argv[2], h, sizeof h) != WM_OK) {

@@ -58,5 +58,16 @@ WM_MUST_CHECK wm_err_t evidence_verify(wmctl_t *w, wm_txn_t *t, uint32_t node, i
                                        uint64_t *held, uint64_t *missing, uint64_t *bad,
                                        uint64_t *pruned);
 
+/* The file of hash h in the store directory dir: WM_OK if it holds size
+ * bytes hashing to h, WM_ENOTFOUND if there is none, WM_ECORRUPT if it
+ * differs, WM_EIO. Read-only: wmctl never writes the daemon's store. */
+WM_MUST_CHECK wm_err_t evidence_check_file(const char *dir, const uint8_t *h, uint64_t size);
+
+/* `wmctl blob get`: writes the file h that the node's store holds to out
+ * (stdout if NULL; an existing file only if force), read through the
+ * daemon in chunks and checked against h before it is put in place.
+ * WMCTL_OK, or a WMCTL_ code after printing why. */
+int evidence_blob_get(wmctl_t *w, const uint8_t h[static WM_HASH_BYTES], const char *out,
+                      int force);
 
 #endif

@@ -34,9 +34,10 @@ static const wmctl_cmd_t commands[] = {
     {"log", cmd_log, "log [--from SEQ] [--epoch E] [--json]", N_("list the node's records")},
     {"verify", cmd_verify, "verify [--station ID] [--json]",
      N_("check the whole chain: linkage and every signature (exit 0 only if it verifies)")},
-    {"blob", cmd_blob, "blob get HASH [--out FILE] [--thumb] [--force] | blob prune [--days N]",
+    {"blob", cmd_blob, "blob get HASH [--out FILE] [--thumb] [--force] | blob prune [--days N] | "
+     "blob fetch HASH [--child ID [--path ID,...]] [--chunk BYTES] [--out FILE [--force]]",
      N_("write an evidence file (photo, sign-in sheet) this node holds, checked against its "
-        "hash")},
+        "hash; fetch: bring one from the child that keeps it (aggregators)")},
     {"status", cmd_status, "status [--json]",
      N_("the node's head, sync state (station) or every child's sync state (aggregator)")},
     {"keys", cmd_keys, "keys [--json]", N_("print this node's one-line public identity")},
@@ -58,8 +59,9 @@ static const wmctl_cmd_t commands[] = {
      N_("a period's figures as the prose of a progress report, problems included")},
     {"publish", cmd_publish, "publish --period P",
      N_("aggregator: append the signed rollup of P to its own log, for the tier above")},
-    {"audit", cmd_audit, "audit --child ID --period P [--keys FILE]",
-     N_("aggregator: recount a child's rollup of P, down the tiers to the station records")},
+    {"audit", cmd_audit, "audit --child ID --period P [--keys FILE] [--with-evidence] [--json]",
+     N_("aggregator: recount a child's rollup of P, down the tiers to the station records; "
+        "--with-evidence: check their photos against the signed hashes too")},
     {"backup", cmd_backup, "backup --out FILE [--force]",
      N_("a consistent, compacted copy of the node's data, taken while the daemon runs")},
     {"restore", cmd_restore, "restore FILE [--new-epoch]",

@@ -67,6 +67,8 @@ int cmd_notice(wmctl_t *w, int argc, char **argv);
 int cmd_blob(wmctl_t *w, int argc, char **argv);
 /* wmctl blob prune [--days N] (cmd_blob_prune.c), from cmd_blob. */
 int cmd_blob_prune(wmctl_t *w, int argc, char **argv);
+/* wmctl blob fetch HASH … (cmd_blob_fetch.c), from cmd_blob. */
+int cmd_blob_fetch(wmctl_t *w, int argc, char **argv);
 
 /* Hands body (checked already) to the daemon, which signs and appends it
  * durably; *epoch and *seq are set to its place in the node's log.

@@ -380,6 +380,7 @@ static void on_hello(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, con
     for (size_t i = 0; i < n_offered; i++)
         p->blobs |= strcmp(offered[i], WM_FEATURE_BLOBS) == 0 &&
                     wm_sync_feature_agreed(WM_FEATURE_BLOBS, h->features, h->n_features);
+    wm_agg_blobfetch_session(a, p, h, offered, n_offered); /* blobs on demand */
     Wm__Frontier f = wm_frontier_of(&durable);
     w.durable = &f;
     w.credit = wm_agg_credit_welcome(a, p, time(NULL));
@@ -761,6 +762,7 @@ static void on_sync_msg(wm_agg_t *a, wm_agg_peer_t *p, wm_msg_t *m, Wm__SyncMsg 
         break;
     case WM__SYNC_MSG__MSG_BLOB_OFFER: wm_agg_blob_offer(a, p, route, s->blob_offer); break;
     case WM__SYNC_MSG__MSG_BLOB_CHUNK: wm_agg_blob_chunk(a, p, route, s->blob_chunk); break;
+    case WM__SYNC_MSG__MSG_BLOB_DATA: wm_agg_blob_data(a, p, route, s->blob_data); break;
     case WM__SYNC_MSG__MSG_RECORDS:
         if (!wm_agg_audit_answered(a, p, s->records))
             send_reject(a, route, p, NULL, WM_SYNC_R_UNEXPECTED, 0,

@@ -114,4 +114,31 @@ typedef void (*wm_agg_relay_fn)(void *ctx, uint64_t up_req_id, Wm__Records *recs
 void wm_agg_set_relay(wm_agg_t *a, wm_agg_relay_fn fn, void *ctx);
 WM_MUST_CHECK wm_err_t wm_agg_relay(wm_agg_t *a, const Wm__Fetch *f, char *why, size_t cap);
 
+/* Blobs on demand (feature "blob-fetch", PROTOCOL.md §7.3): one step of
+ * bringing blob f->hash (of f->size bytes as a signed record says; 0: not
+ * known) into this node's store from child f->via through f->path ("":
+ * the child whose verified record names it here, or the only connected
+ * child that offers the feature). The child is asked for the bytes after
+ * those held (the blob's .part); its answer is written there and the blob
+ * completed at its last byte, present only if it hashes to its name. The
+ * control reply goes to ctl_peer (wm_agg_set_ctl) when the child answers
+ * or after WM_BLOB_FETCH_TIMEOUT_S: blob_held, blob_size, blob_present,
+ * blob_from, or error with the reason slug in `field` (PROTOCOL.md §7.3).
+ * Returns WM_OK: answer pending; WM_EEXIST: present here already
+ * (*present_size its size; nothing asked); otherwise why (cap bytes) and
+ * *slug say why nothing is pending (WM_EINVAL, WM_ENOTFOUND, WM_ESTATE,
+ * WM_EIO, WM_ENOMEM). */
+WM_MUST_CHECK wm_err_t wm_agg_blob_fetch(wm_agg_t *a, const Wm__BlobFetch *f,
+                                         const wm_frame_t *ctl_peer, uint64_t *present_size,
+                                         const char **slug, char *why, size_t cap);
+/* Relays down the tiers: the tier above asked for a blob through child
+ * f->path[0]; its BLOB_DATA (or, after the timeout, one whose error says
+ * so) goes to fn, set by wm_agg_set_blob_relay, with the tier above's
+ * req_id, unchecked (the asker checks the bytes). WM_OK: answer pending;
+ * otherwise why ("slug: sentence") says why not. */
+typedef void (*wm_agg_blob_relay_fn)(void *ctx, uint64_t up_req_id, Wm__BlobData *d);
+void wm_agg_set_blob_relay(wm_agg_t *a, wm_agg_blob_relay_fn fn, void *ctx);
+WM_MUST_CHECK wm_err_t wm_agg_blob_relay(wm_agg_t *a, const Wm__BlobFetch *f, char *why,
+                                         size_t cap);
+
 #endif

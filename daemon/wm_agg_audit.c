@@ -55,7 +55,7 @@ int wm_agg_audit_answered(wm_agg_t *a, const wm_agg_peer_t *from, Wm__Records *r
 {
     for (int i = 0; i < FETCH_WAIT_MAX; i++) {
         wm_agg_wait_t *w = &a->waits[i];
-        if (!w->req_id || w->req_id != recs->req_id)
+        if (!w->req_id || w->req_id != recs->req_id || w->blob)
             continue;
         /* Only the child asked, about what was asked, may answer. */
         if (strcmp(w->child, from->ps->node) != 0 || !recs->node || strcmp(recs->node, w->node) != 0 ||
@@ -163,7 +163,9 @@ wm_err_t wm_agg_relay(wm_agg_t *a, const Wm__Fetch *f, char *why, size_t cap)
 void wm_agg_audit_tick(wm_agg_t *a, int64_t now)
 {
     for (int i = 0; i < FETCH_WAIT_MAX; i++)
-        if (a->waits[i].req_id && now > a->waits[i].deadline)
+        if (a->waits[i].req_id && now > a->waits[i].deadline && a->waits[i].blob)
+            wm_agg_blobfetch_fail(a, &a->waits[i], "timeout", "the child did not answer in time");
+        else if (a->waits[i].req_id && now > a->waits[i].deadline)
             fetch_reply(a, &a->waits[i], NULL, "the child did not answer the audit request");
 }
 

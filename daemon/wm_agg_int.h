@@ -14,7 +14,9 @@
  *                    order_completed) after a child's step is promoted;
  *   wm_agg_hash.c    the preparing thread: each batch of a turn hashed,
  *                    or a ZBatch unpacked (decompressed, restored,
- *                    hashed), while the loop takes and ingests the rest.
+ *                    hashed), while the loop takes and ingests the rest;
+ *   wm_agg_blobfetch.c  blobs fetched from a child on demand (feature
+ *                    "blob-fetch"), or relayed down the tiers.
  * Everything runs on the daemon's poll loop but the hashing thread, which
  * touches only what wm_agg_hash.c says (the prepared fields of a turn's
  * batches, handed over under its lock).
@@ -105,6 +107,7 @@ typedef struct {
     uint64_t down_next_id; /* the last DOWN_BATCH id of the session */
     uint64_t down_floor;   /* answers to ids below it are stale (sent before a reset) */
     int blobs;          /* this session agreed "blobs" (wm_agg_blob.c) */
+    int blob_fetch;     /* this session agreed "blob-fetch" (wm_agg_blobfetch.c) */
 } wm_agg_peer_t;
 
 /* An audit fetch waiting for the child's answer. */
@@ -117,6 +120,12 @@ typedef struct {
     uint32_t epoch;
     int relay;                 /* asked by the tier above: answer it through relay_fn */
     uint64_t up_req_id;        /* relay: the req_id of the tier above's FETCH */
+    /* A BLOB_FETCH (wm_agg_blobfetch.c) rather than a FETCH: what was asked. */
+    int blob;
+    uint8_t hash[WM_HASH_BYTES];
+    uint64_t size;             /* as the signed record says; 0: not known */
+    uint64_t offset;
+    uint32_t max;
 } wm_agg_wait_t;
 
 #define FETCH_WAIT_MAX 16
@@ -132,6 +141,8 @@ struct wm_agg {
     uint64_t next_req_id;
     wm_agg_relay_fn relay_fn; /* answers of relayed fetches go up through it */
     void *relay_ctx;
+    wm_agg_blob_relay_fn blob_relay_fn; /* relayed BLOB_DATA answers go up through it */
+    void *blob_relay_ctx;
     wm_agg_peer_t *peers;
     size_t npeers, cap;
     int64_t flush_due;  /* monotonic seconds (wm_reactor_now_ms) */
@@ -245,6 +256,21 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
  * BLOB_ACK with the bytes held, or rejected as an offer is. */
 void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
                        const Wm__BlobChunk *c);
+
+/* ---- wm_agg_blobfetch.c: feature "blob-fetch" (PROTOCOL.md §7.3) ---- */
+
+/* A new session of p: "blob-fetch" in use if both listed it (offered:
+ * ours); fetches of p still waiting are answered (they will never be). */
+void wm_agg_blobfetch_session(wm_agg_t *a, wm_agg_peer_t *p, const Wm__Hello *h,
+                              const char *const *offered, size_t n_offered);
+/* A BLOB_DATA from p: the answer to the fetch that waits for it (written
+ * into the store, or relayed up), else rejected unexpected (no_session,
+ * not_negotiated as the other feature messages). */
+void wm_agg_blob_data(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                      const Wm__BlobData *d);
+/* Answers blob wait w with reason slug and msg (a timeout: slug
+ * "timeout"), and frees it. */
+void wm_agg_blobfetch_fail(wm_agg_t *a, wm_agg_wait_t *w, const char *slug, const char *msg);
 
 /* ---- wm_agg_budget.c: the memory budget, through credit ---- */
 

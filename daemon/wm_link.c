@@ -2,6 +2,7 @@
 /* wm_link — a sync link's wire bytes and clock; see wm_link.h. */
 #include "wm_link.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,11 +26,23 @@ void wm_link_batch(wm_link_t *l, size_t n, int zipped)
     l->zbatches += zipped != 0;
 }
 
+/* Nonzero if name is one of the comma-separated names of list. */
+static int listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *hit = list ? strstr(list, name) : NULL; hit; hit = strstr(hit + 1, name))
+        if ((hit == list || hit[-1] == ',') && (hit[len] == 0 || hit[len] == ','))
+            return 1;
+    return 0;
+}
+
 size_t wm_link_features(int compress, char **out)
 {
+    const char *off = getenv("WMSYNCD_HELLO_FEATURES_OFF");
     size_t n = 0;
     for (size_t i = 0; wm_sync_features[i] && n < WM_SYNC_FEATURES_MAX; i++)
-        if (compress || strcmp(wm_sync_features[i], WM_WIRE_FEATURE) != 0)
+        if ((compress || strcmp(wm_sync_features[i], WM_WIRE_FEATURE) != 0) &&
+            !listed(off, wm_sync_features[i]))
             out[n++] = (char *)wm_sync_features[i];
     return n;
 }

@@ -38,9 +38,12 @@ void wm_link_received(wm_link_t *l, size_t len);
 /* Counts a batch of n records (zipped: it travelled as a ZBatch). */
 void wm_link_batch(wm_link_t *l, size_t n, int zipped);
 
-/* The features this node lists in its HELLO or WELCOME: wm_sync_features,
- * less "zstd" when compress is 0 ([sync] compress = no). out holds
- * WM_SYNC_FEATURES_MAX; returns how many. */
+/* The features this node lists in its HELLO: wm_sync_features, less
+ * "zstd" when compress is 0 ([sync] compress = no), and less those named
+ * in the environment variable WMSYNCD_HELLO_FEATURES_OFF (comma
+ * separated), with which a test plays a child of an older build (the
+ * aggregator's WMSYNCD_FEATURES_OFF is its WELCOME's, wm_agg.c). out
+ * holds WM_SYNC_FEATURES_MAX; returns how many. */
 size_t wm_link_features(int compress, char **out);
 
 /* The wall clock now, unix milliseconds (CLOCK_REALTIME: for the clocks'

@@ -31,6 +31,7 @@
 #include "wm_agg.h"
 #include "wm_down.h"
 #include "wm_blobup.h"
+#include "wm_blobserve.h"
 #include "wm_ingest.h"
 #include "wm_diag.h"
 #include "wm_link.h"
@@ -115,6 +116,9 @@ struct wm_upstream {
     int down_use;             /* the last WELCOME agreed "down" and a parent is pinned */
     uint64_t down_last_id;    /* the last DOWN_BATCH id of the session */
     wm_blobup_t *blobup;      /* feature "blobs": the files behind the records */
+    int blob_fetch;           /* the last WELCOME and our HELLO agreed "blob-fetch" */
+    wm_upstream_blob_relay_fn blob_relay_fn; /* BLOB_FETCH with a path (wm_blobserve.h) */
+    void *blob_relay_ctx;
 };
 
 /* Meta name (storage/wm_store.h): "1" if the upstream's last Welcome
@@ -656,6 +660,50 @@ static void answer_fetch(wm_upstream_t *u, const Wm__Fetch *f)
     free(r.records);
 }
 
+void wm_upstream_set_blob_relay(wm_upstream_t *u, wm_upstream_blob_relay_fn fn, void *ctx)
+{
+    u->blob_relay_fn = fn;
+    u->blob_relay_ctx = ctx;
+}
+
+void wm_upstream_send_blob_data(wm_upstream_t *u, uint64_t up_req_id, Wm__BlobData *d)
+{
+    Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+    Wm__BlobData out = *d;
+    out.req_id = up_req_id;
+    m.msg_case = WM__SYNC_MSG__MSG_BLOB_DATA;
+    m.blob_data = &out;
+    if (!u->sock || send_msg(u, &m) != WM_OK) /* the asker's fetch then times out */
+        wm_warn_peer(UP_PEER, "upstream: cannot send a blob's bytes up: %s", wm_net_detail());
+}
+
+/* A BLOB_FETCH (feature "blob-fetch", PROTOCOL.md §7.3): bytes of a blob
+ * we keep, or, with a path, relayed to our child path[0]; answered now
+ * with the reason when it cannot be. */
+static void answer_blob_fetch(wm_upstream_t *u, const Wm__BlobFetch *f)
+{
+    Wm__BlobData d = WM__BLOB_DATA__INIT;
+    char err[WM_WHY_MAX] = "";
+    uint8_t *buf = NULL;
+    if (!u->blob_fetch) {
+        snprintf(err, sizeof err, "not_negotiated: this session did not agree to \"%s\"",
+                 WM_FEATURE_BLOB_FETCH);
+    } else if (f->n_path) {
+        snprintf(err, sizeof err, "unreachable: this node relays no fetch (it is not an "
+                                  "aggregator)");
+        if (u->blob_relay_fn && u->blob_relay_fn(u->blob_relay_ctx, f, err, sizeof err) == WM_OK)
+            return; /* answered when the child answers */
+    } else {
+        wm_blobserve_answer(u->node, f, &d, &buf, err, sizeof err);
+    }
+    if (err[0]) {
+        d.req_id = f->req_id, d.hash = f->hash, d.offset = f->offset, d.error = err;
+        wm_info_peer(UP_PEER, "upstream: blob fetch not answered with bytes: %s", err);
+    }
+    wm_upstream_send_blob_data(u, f->req_id, &d);
+    free(buf);
+}
+
 /* Restarts the send cursor at what the aggregator holds. Replies to
  * batches sent before this point are stale. */
 static void reset_cursor(wm_upstream_t *u, const wm_head_t *durable)
@@ -847,6 +895,17 @@ static void on_down_batch(wm_upstream_t *u, const Wm__DownBatch *b)
  * is from the aggregator's (its time when it answered, plus half the round
  * trip of the HELLO). A clock off by more than WM_SYNC_CLOCK_WARN_S is
  * logged for the operator, once a session; records still flow. */
+/* Nonzero if our HELLO lists feature name (wm_link_features). */
+static int hello_listed(const wm_upstream_t *u, const char *name)
+{
+    char *feats[WM_SYNC_FEATURES_MAX];
+    size_t n = wm_link_features(u->node->cfg->compress, feats);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(feats[i], name) == 0)
+            return 1;
+    return 0;
+}
+
 static void on_welcome(wm_upstream_t *u, const Wm__Welcome *w)
 {
     u->link.zstd = u->node->cfg->compress &&
@@ -858,6 +917,8 @@ static void on_welcome(wm_upstream_t *u, const Wm__Welcome *w)
         send_down_hello(u);
     wm_blobup_session(u->blobup,
                       wm_sync_feature_agreed(WM_FEATURE_BLOBS, w->features, w->n_features));
+    u->blob_fetch = hello_listed(u, WM_FEATURE_BLOB_FETCH) &&
+                    wm_sync_feature_agreed(WM_FEATURE_BLOB_FETCH, w->features, w->n_features);
     if (!w->time_ms)
         return; /* an aggregator older than the field */
     int64_t rtt = now_ms() - u->hello_sent_ms;
@@ -981,6 +1042,9 @@ void wm_upstream_on_msg(wm_upstream_t *u)
             break;
         case WM__SYNC_MSG__MSG_FETCH:
             answer_fetch(u, sm->fetch);
+            break;
+        case WM__SYNC_MSG__MSG_BLOB_FETCH:
+            answer_blob_fetch(u, sm->blob_fetch);
             break;
         case WM__SYNC_MSG__MSG_DOWN_BATCH:
             on_down_batch(u, sm->down_batch);
@@ -1181,6 +1245,8 @@ json_t *wm_upstream_status(wm_upstream_t *u)
     json_decref(w);
     if (j && u->clock_known)
         json_object_set_new(j, "clock_offset_s", json_integer(u->clock_offset_ms / 1000));
+    if (j) /* the aggregator above may fetch our blobs on demand (PROTOCOL.md §7.3) */
+        json_object_set_new(j, "blob_fetch", json_boolean(u->blob_fetch));
     if (j)
         link_status(u, j);
     if (j)

@@ -43,6 +43,16 @@ typedef wm_err_t (*wm_upstream_relay_fn)(void *ctx, const Wm__Fetch *f, char *wh
 void wm_upstream_set_relay(wm_upstream_t *u, wm_upstream_relay_fn fn, void *ctx);
 void wm_upstream_send_records(wm_upstream_t *u, uint64_t up_req_id, Wm__Records *recs,
                               const char *error);
+/* Blobs on demand through the tiers (feature "blob-fetch", PROTOCOL.md
+ * §7.3): a BLOB_FETCH from above with a path is handed to fn (set by the
+ * daemon: wm_agg_blob_relay), which returns WM_OK when an answer is
+ * pending, else why ("slug: sentence", then sent up as the answer's
+ * error). The pending answer goes up with wm_upstream_send_blob_data: d
+ * as the child sent it, its req_id replaced by up_req_id. */
+typedef wm_err_t (*wm_upstream_blob_relay_fn)(void *ctx, const Wm__BlobFetch *f, char *why,
+                                              size_t cap);
+void wm_upstream_set_blob_relay(wm_upstream_t *u, wm_upstream_blob_relay_fn fn, void *ctx);
+void wm_upstream_send_blob_data(wm_upstream_t *u, uint64_t up_req_id, Wm__BlobData *d);
 /* A number that changes whenever the link moves records (acks, batches
  * sent): the daemon's idle detection. */
 uint64_t wm_upstream_progress(wm_upstream_t *u);

@@ -421,6 +421,27 @@ static void op_blob_get(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
     c->reply.blob_data.data = data, c->reply.blob_data.len = len;
 }
 
+/* One chunk of a blob from a child into the store (wmctl blob fetch, audit
+ * --with-evidence; wm_agg.h): answered when the child answers, or now if
+ * the blob is here already or cannot be asked for. */
+static void op_blob_fetch(daemon_t *d, ctl_turn_t *t, ctl_pending_t *c)
+{
+    char why[WM_WHY_MAX] = "";
+    const char *slug = "";
+    uint64_t size = 0;
+    (void)t;
+    wm_err_t err = wm_agg_blob_fetch(d->agg, c->req->blob_fetch, &c->peer, &size, &slug, why,
+                                     sizeof why);
+    if (err == WM_OK) {
+        c->deferred = 1; /* wm_agg answers when the child does */
+    } else if (err == WM_EEXIST) {
+        c->reply.blob_held = c->reply.blob_size = size;
+        c->reply.blob_present = 1;
+    } else {
+        ctl_fail(c, err, slug, why);
+    }
+}
+
 static const ctl_op_t ctl_ops[] = {
     {WM__CTL_REQUEST__OP_APPEND, "append", 0, op_append,
      "append a record body: the daemon writes the header and signs"},
@@ -446,6 +467,8 @@ static const ctl_op_t ctl_ops[] = {
      "a chunk of a pruned photo's thumbnail (wmctl blob get --thumb, wmweb)"},
     {WM__CTL_REQUEST__OP_DOWN_RESET, "down_reset", 0, op_down_reset,
      "reset a fork of the parent's log: archive it, take the log again"},
+    {WM__CTL_REQUEST__OP_BLOB_FETCH, "blob_fetch", 1, op_blob_fetch,
+     "a chunk of a blob from a child into the store (wmctl blob fetch)"},
 };
 
 static const ctl_op_t *ctl_op_find(Wm__CtlRequest__OpCase op)
@@ -807,6 +830,18 @@ static void relay_up(void *ctx, uint64_t up_req_id, Wm__Records *recs, const cha
     wm_upstream_send_records(d->up, up_req_id, recs, error);
 }
 
+static wm_err_t blob_relay_down(void *ctx, const Wm__BlobFetch *f, char *why, size_t cap)
+{
+    daemon_t *d = ctx;
+    return wm_agg_blob_relay(d->agg, f, why, cap);
+}
+
+static void blob_relay_up(void *ctx, uint64_t up_req_id, Wm__BlobData *data)
+{
+    daemon_t *d = ctx;
+    wm_upstream_send_blob_data(d->up, up_req_id, data);
+}
+
 static wm_err_t daemon_open_sockets(daemon_t *d)
 {
     char why[WM_WHY_MAX];
@@ -844,6 +879,8 @@ static wm_err_t daemon_open_sockets(daemon_t *d)
     if (d->agg && d->up) { /* an aggregator with an upstream relays audits down */
         wm_upstream_set_relay(d->up, relay_down, d);
         wm_agg_set_relay(d->agg, relay_up, d);
+        wm_upstream_set_blob_relay(d->up, blob_relay_down, d); /* blobs too (blob-fetch) */
+        wm_agg_set_blob_relay(d->agg, blob_relay_up, d);
     }
     return WM_OK;
 }

@@ -11,7 +11,7 @@
 #include "wm_i18n.h"
 
 const char *const wm_sync_features[] = {WM_FEATURE_ROLLUP_BIN, "zstd", WM_FEATURE_DOWN,
-                                        WM_FEATURE_BLOBS, NULL};
+                                        WM_FEATURE_BLOBS, WM_FEATURE_BLOB_FETCH, NULL};
 
 size_t wm_sync_feature_count(void)
 {

@@ -96,6 +96,18 @@ extern const char *const wm_sync_features[]; /* NULL-terminated */
 /* The child sends the files its records name behind the records
  * (PROTOCOL.md §9; daemon/wm_blobup.c, wm_agg_blob.c). */
 #define WM_FEATURE_BLOBS "blobs"
+/* The parent fetches a blob from the child on demand (BLOB_FETCH,
+ * BLOB_DATA: SyncMsg 23–24, PROTOCOL.md §7.3): the child answers from its
+ * store, or relays down its tiers (daemon/wm_blobserve.c,
+ * wm_agg_blobfetch.c). */
+#define WM_FEATURE_BLOB_FETCH "blob-fetch"
+/* The most bytes one BLOB_DATA carries: with its other fields well under
+ * WM_SYNC_MAX_MSG. The asker sizes its requests to its link below this. */
+#define WM_BLOB_FETCH_MAX (1u << 20)
+/* How long an aggregator waits for a BLOB_DATA (and a middle tier for
+ * its child's): below wmctl's control timeout (15 s), so the operator
+ * always hears why. */
+#define WM_BLOB_FETCH_TIMEOUT_S 10
 /* How many names wm_sync_features lists. */
 size_t wm_sync_feature_count(void);
 

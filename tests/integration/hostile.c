@@ -1661,6 +1661,77 @@ static void sc_blob(client_t *c, const char *arg)
     free(data);
 }
 
+/* ---- feature "blob-fetch" (PROTOCOL.md §7.3) ---- */
+
+/* A child that lists "blob-fetch" and answers every BLOB_FETCH with wrong
+ * bytes: as many as asked, of the size asked (or ARG's SIZE when the asker
+ * does not know it), none of them the blob's. ARG "PATH[:SIZE]": writes
+ * PATH.ready once welcomed, then answers (and beats) until PATH exists or
+ * 30 s pass; prints how many fetches it answered. Unless SIZE is "unasked",
+ * which sends one BLOB_DATA no fetch asked for and prints the answer. */
+static void sc_blob_liar(client_t *c, const char *arg)
+{
+    char *feats[] = {WM_FEATURE_BLOB_FETCH};
+    char path[4096], ready[4096 + 8];
+    uint64_t claim = 0;
+    unsigned answered = 0;
+    if (!arg || sscanf(arg, "%4095[^:]:%" SCNu64, path, &claim) < 1)
+        die("blob_liar: ARG is PATH[:SIZE]");
+    c->features = feats;
+    c->n_features = 1;
+    if (open_session(c) != 0)
+        return;
+    if (strstr(arg, ":unasked")) {
+        uint8_t h[WM_HASH_BYTES] = {1}, junk[64] = {0};
+        Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+        Wm__BlobData d = WM__BLOB_DATA__INIT;
+        d.req_id = 424242, d.hash = (ProtobufCBinaryData){sizeof h, h}, d.size = sizeof junk;
+        d.data = (ProtobufCBinaryData){sizeof junk, junk};
+        m.msg_case = WM__SYNC_MSG__MSG_BLOB_DATA;
+        m.blob_data = &d;
+        report_sent(c, send_msg(c, &m, SEND_MS), REPLY_MS);
+        return;
+    }
+    snprintf(ready, sizeof ready, "%s.ready", path);
+    FILE *f = fopen(ready, "w");
+    if (!f || fclose(f) != 0)
+        die("cannot write the ready file");
+    for (int64_t end = now_ms() + 30000, beat = 0; access(path, F_OK) != 0 && now_ms() < end;) {
+        if (now_ms() - beat > 2000) { /* stay in session */
+            Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+            Wm__Heartbeat hb = WM__HEARTBEAT__INIT;
+            m.msg_case = WM__SYNC_MSG__MSG_HEARTBEAT;
+            m.heartbeat = &hb;
+            if (send_msg(c, &m, SEND_MS) == 0)
+                beat = now_ms();
+        }
+        Wm__SyncMsg *sm = recv_msg(c, 200);
+        if (!sm || sm->msg_case != WM__SYNC_MSG__MSG_BLOB_FETCH) {
+            wm_pb_free(&sm);
+            continue;
+        }
+        const Wm__BlobFetch *bf = sm->blob_fetch;
+        uint64_t size = bf->size ? bf->size : claim ? claim : 1000;
+        uint64_t n = bf->offset < size ? size - bf->offset : 0;
+        n = n < bf->max ? n : bf->max;
+        uint8_t *junk = malloc(n ? n : 1);
+        if (!junk)
+            die("out of memory");
+        memset(junk, 0x5a, n);
+        Wm__SyncMsg m = WM__SYNC_MSG__INIT;
+        Wm__BlobData d = WM__BLOB_DATA__INIT;
+        d.req_id = bf->req_id, d.hash = bf->hash, d.size = size, d.offset = bf->offset;
+        d.data = (ProtobufCBinaryData){n, junk};
+        m.msg_case = WM__SYNC_MSG__MSG_BLOB_DATA;
+        m.blob_data = &d;
+        if (send_msg(c, &m, SEND_MS) == 0)
+            answered++;
+        free(junk);
+        wm_pb_free(&sm);
+    }
+    printf("answered %u\n", answered);
+}
+
 static const scenario_t scenarios[] = {
     {"garbage", sc_garbage, "one frame of bytes that do not decode"},
     {"empty", sc_empty, "one empty frame (a SyncMsg with nothing set)"},
@@ -1707,6 +1778,7 @@ static const scenario_t scenarios[] = {
     {"quota_flood", sc_quota_flood, "ARG unknown-kind records of 60 KB, one capture day"},
     {"zbatch", sc_zbatch, "a compressed batch: ok, bomb, lie, corrupt, unasked; then plain"},
     {"blob", sc_blob, "feature blobs: tamper:HEX:SIZE (wrong bytes for a named blob), unnamed, unasked"},
+    {"blob_liar", sc_blob_liar, "feature blob-fetch: answers every fetch with wrong bytes (ARG PATH[:SIZE|:unasked])"},
     {NULL, NULL, NULL},
 };
 
