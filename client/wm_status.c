@@ -233,7 +233,8 @@ static void add_upstream(json_t *j, const own_state_t *o, json_t *live)
                                             "wire_messages", "wire_records", "bytes_per_record",
                                             "zbatches", "zstd", "clock_offset_s",
                                             "blobs_pending", "blob_bytes_pending", "blob_eta_s",
-                                            "blobs_missing_local", "blob_bytes_sent", NULL};
+                                            "blobs_missing_local", "blob_bytes_sent",
+                                            "blob_fetch", NULL};
     for (size_t i = 0; up && live_keys[i]; i++) {
         json_t *v = json_object_get(up, live_keys[i]);
         if (v)
