@@ -211,8 +211,9 @@ wm_err_t wm_agg_blob_fetch(wm_agg_t *a, const Wm__BlobFetch *f, const wm_frame_t
         return WM_EINVAL;
     }
     wm_err_t err = wm_blob_has(a->node->blobs, f->hash.data, &have);
-    if (err == WM_OK && (!size || have == size)) {
-        *present_size = have; /* held already, verified when it was stored */
+    if (err == WM_OK) { /* held already, verified when it was stored: the bytes that hash to
+                         * the name (a record giving another size names no real file) */
+        *present_size = have;
         return WM_EEXIST;
     }
     if (f->via && f->via[0] && !(p = wm_agg_peer_find(a, f->via))) {
@@ -224,8 +225,6 @@ wm_err_t wm_agg_blob_fetch(wm_agg_t *a, const Wm__BlobFetch *f, const wm_frame_t
         *slug = "child";
         return WM_ENOTFOUND;
     }
-    if (err == WM_OK) /* present under another size than the record says: not this one */
-        size = size ? size : have;
     err = wm_blob_part_held(a->node->blobs, f->hash.data, size ? size : WM_ATTACH_SIZE_MAX, &held);
     if (err != WM_OK) {
         *slug = "storage";

@@ -1882,6 +1882,21 @@ static int dump(const char *dir)
     m.heartbeat = &hb;
     dump_msg(dir, "heartbeat.pb", &m.base);
 
+    uint8_t bh[WM_HASH_BYTES] = {7}, bytes[48] = {9};
+    char *hop[] = {(char *)station};
+    Wm__BlobFetch bf = WM__BLOB_FETCH__INIT; /* feature "blob-fetch" */
+    bf.req_id = 3, bf.hash = (ProtobufCBinaryData){sizeof bh, bh}, bf.size = 48, bf.max = 16;
+    bf.path = hop, bf.n_path = 1;
+    m.msg_case = WM__SYNC_MSG__MSG_BLOB_FETCH;
+    m.blob_fetch = &bf;
+    dump_msg(dir, "blob_fetch.pb", &m.base);
+    Wm__BlobData bdat = WM__BLOB_DATA__INIT;
+    bdat.req_id = 3, bdat.hash = bf.hash, bdat.size = 48, bdat.offset = 16;
+    bdat.data = (ProtobufCBinaryData){16, bytes + 16};
+    m.msg_case = WM__SYNC_MSG__MSG_BLOB_DATA;
+    m.blob_data = &bdat;
+    dump_msg(dir, "blob_data.pb", &m.base);
+
     Wm__Bundle bu = WM__BUNDLE__INIT;
     Wm__Frontier from = WM__FRONTIER__INIT;
     bu.node = (char *)station;

@@ -74,9 +74,11 @@ expect "--date --service-kind --team --participants --volunteers --hours --place
 expect "--festival" wmctl record activity --festival 春节 --fe
 expect "--photo" wmctl record activity --photo a.jpg --attach s.pdf --ph
 expect "" wmctl record activity --attach s.pdf --att
-expect "get prune" wmctl blob ""
+expect "get prune fetch" wmctl blob ""
 expect "" wmctl blob get ""
 expect "--out --thumb --force" wmctl blob get 5fb5a17d ""
+expect "" wmctl blob fetch ""
+expect "--child --path --chunk --out --force" wmctl blob fetch 5fb5a17d ""
 # --plan is a flag of site, a value of plan-done
 expect "--date --plaque --rules --equipment --manager --ledger --theme --model --json" \
     wmctl record site --plan ""
@@ -96,7 +98,8 @@ expect "--station --lang --out --force" wmctl report --period 2024-05 ""
 expect "zh en" wmctl report --period 2024-05 --lang ""
 expect "$(date +%Y-%m)" wmctl rollup --period "$(date +%Y-%m)"
 expect "--period" wmctl publish ""
-expect "--child --town --period --keys" wmctl audit ""
+expect "--child --town --period --keys --with-evidence --json" wmctl audit ""
+expect "--child --town --period --keys --json" wmctl audit --with-evidence ""
 expect "--out --force" wmctl backup ""
 expect "--period --station --format --lang" wmctl rollup --out r.csv --force ""
 expect "--new-epoch" wmctl restore /media/usb/xinhe.wmbak ""
