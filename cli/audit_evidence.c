@@ -95,8 +95,10 @@ static const char *judge_one(wmctl_t *w, const att_t *x, const blob_fetch_opts_t
         snprintf(why, cap, "%s", res.why);
         if (!strcmp(res.slug, "mismatch") || !strcmp(res.slug, "size"))
             return "mismatch";
-        return !strcmp(res.slug, "missing") || !strcmp(res.slug, "not_named") ? "missing"
-                                                                               : "unchecked";
+        return !strcmp(res.slug, "missing") || !strcmp(res.slug, "not_named") ||
+                       !strcmp(res.slug, "pruned")
+                   ? "missing"
+                   : "unchecked";
     }
     /* Held here: its bytes against the signed hash and size, as stored. */
     snprintf(dir, sizeof dir, "%s/%s", w->cfg.dir, WM_BLOB_DIRNAME);

@@ -390,8 +390,10 @@ void wm_agg_blob_data(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
                  d->error);
         snprintf(msg, sizeof msg, "%s: %s", w->child, d->error);
         ctl_answer(a, w, w->offset, w->size, 0,
-                   strcmp(slug, "missing") && strcmp(slug, "not_named") ? WM_ESTATE
-                                                                        : WM_ENOTFOUND,
+                   strcmp(slug, "missing") && strcmp(slug, "not_named") &&
+                           strcmp(slug, "pruned")
+                       ? WM_ESTATE
+                       : WM_ENOTFOUND,
                    slug, msg);
         return;
     }

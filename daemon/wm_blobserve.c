@@ -37,6 +37,10 @@ static void why_missing(wm_node_t *node, const uint8_t *hash, char *err, size_t 
     }
     if (!who) {
         snprintf(err, cap, "not_named: no record held here names this blob");
+    } else if (wm_blob_thumb_has(node->blobs, hash, NULL) == WM_OK) {
+        snprintf(err, cap, "pruned: named by record %" PRIu32 "/%" PRIu64 " of %s; removed here "
+                           "by wmctl blob prune (a thumbnail is kept)",
+                 ref.epoch, ref.seq, who);
     } else if (wm_blob_part_held(node->blobs, hash, ref.size, &held) == WM_OK && held) {
         snprintf(err, cap, "missing: named by record %" PRIu32 "/%" PRIu64 " of %s; %" PRIu64
                            " of its %" PRIu64 " bytes have arrived here",

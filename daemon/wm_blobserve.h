@@ -23,7 +23,8 @@
  * as held; data at most min(f->max, WM_BLOB_FETCH_MAX) bytes from
  * f->offset, in *buf (malloc'd; the caller frees it, also on error). When
  * no bytes can be sent, d->error points to err (cap bytes), "slug:
- * sentence": not_named (no record held here names it), missing (named, not
+ * sentence": not_named (no record held here names it), pruned (named,
+ * removed by wmctl blob prune: its thumbnail is kept), missing (named, not
  * held whole here: the sentence says whose record and how much of it
  * arrived), size (held under another size than f->size), range (offset
  * past its end, or max 0), storage (the store cannot be read). */
