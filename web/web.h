@@ -46,6 +46,12 @@
  * is 3-5 MB (a HEIF less, a 50-MP one more); wmweb holds one request's
  * body in memory, so this bounds what a request may make it hold. */
 #define WEB_UPLOAD_MAX (32u << 20)
+/* The bytes the bodies of all uploads in flight may hold together (three
+ * of the largest at once); beyond, an upload is answered 503 busy with
+ * Retry-After, its body not kept. With [web]'s one-photo-at-a-time
+ * normalisation this keeps wmweb inside its unit's MemoryMax. */
+#define WEB_UPLOADS_MEM (96u << 20)
+#define WEB_BUSY_RETRY_S "5"
 /* Files a session uploaded and may name in its next records (9 photos
  * and a sign-in sheet, twice); the oldest is forgotten beyond. */
 #define WEB_UPLOADS_MAX 20
@@ -72,6 +78,8 @@ typedef struct {
     wm_users_t users;          /* reloaded when the file changes */
     pthread_mutex_t hash_mu;   /* one password hash at a time (64 MiB each) */
     pthread_mutex_t photo_mu;  /* one photo normalised at a time (libvips' memory) */
+    pthread_mutex_t up_mu;     /* guards up_bytes */
+    size_t up_bytes;           /* held by the bodies of uploads in flight */
 } web_t;
 
 /* A session as a request sees it (a copy). */
@@ -90,6 +98,11 @@ typedef struct {
     char *body; /* NUL-terminated */
     size_t len, cap;
     size_t body_max; /* WEB_BODY_MAX, or the route's (uploads) */
+    int raw;         /* an upload: its body is a file */
+    int held_back;   /* an upload refused before its body was read (no session, no
+                      * CSRF token, a role below the route's): the body is dropped */
+    int busy;        /* an upload beyond WEB_UPLOADS_MEM: dropped, answered 503 */
+    size_t up_counted; /* bytes of w->up_bytes this request holds */
     int too_big;
     int has_session;
     web_session_t s;

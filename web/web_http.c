@@ -10,6 +10,9 @@
  *   POST/DELETE with a session: X-CSRF-Token ≠ the session's ─▶ 403 csrf
  *   Origin header naming another host ────────────▶ 403 csrf
  *   body larger than WEB_BODY_MAX (an upload's: its route's) ▶ 413 too_big
+ *   (an upload is judged on its headers before its body is read: without a
+ *   session, the CSRF token or the role its body is dropped, and refused
+ *   as above; beyond WEB_UPLOADS_MEM of uploads in flight: 503 busy)
  *   POST not application/json, or not a JSON object ─▶ 415 / 400 malformed
  *                                 (uploads: any type; web_evid.c checks it)
  *   the account's role below the route's ─────────▶ 403 forbidden
@@ -190,7 +193,13 @@ static int gate(web_req_t *q, web_resp_t *r, const web_route_t *rt)
             return 1;
         }
     }
-    if (q->too_big) {
+    if (q->busy) {
+        snprintf(r->retry_after, sizeof r->retry_after, "%s", WEB_BUSY_RETRY_S);
+        web_error(q, r, 503, "busy", NULL, "the console is receiving other files; try again in "
+                                           "a few seconds");
+        return 1;
+    }
+    if (q->too_big && !q->held_back) {
         web_error(q, r, 413, "too_big", NULL, "the request body is larger than %d bytes",
                   (int)q->body_max);
         return 1;
@@ -214,6 +223,56 @@ static int gate(web_req_t *q, web_resp_t *r, const web_route_t *rt)
         return 1;
     }
     return 0;
+}
+
+/* Whether an upload's body may be read: its headers carry a live
+ * session whose role the route allows and that session's CSRF token (the
+ * gate answers the refusal; the body is not kept meanwhile). */
+static int upload_admitted(web_req_t *q, const char *method, const char *url)
+{
+    const web_route_t *rt = NULL;
+    const char *tail = "";
+    web_session_t s;
+    const char *cookie = MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, WEB_COOKIE);
+    const char *tok = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-CSRF-Token");
+    int ok = find_route(method, url, &rt, &tail) == 1 && cookie &&
+             web_session_get(q->w->sessions, cookie, &s) && s.role >= rt->role && tok &&
+             strlen(tok) == WEB_TOKEN_HEX &&
+             wm_ct_equal((const uint8_t *)tok, (const uint8_t *)s.csrf, WEB_TOKEN_HEX);
+    memset(&s, 0, sizeof s);
+    return ok;
+}
+
+/* Grows q's body to hold n more bytes; 0 if it may not (too big, or the
+ * uploads in flight hold WEB_UPLOADS_MEM: q->busy), -1 out of memory. */
+static int body_room(web_req_t *q, size_t n)
+{
+    if (q->len + n > q->body_max)
+        return 0;
+    if (q->len + n + 1 <= q->cap)
+        return 1;
+    size_t cap = q->cap ? q->cap : 4096;
+    while (cap < q->len + n + 1)
+        cap *= 2; /* doubling: an upload comes in many pieces */
+    if (cap > q->body_max + 1)
+        cap = q->body_max + 1;
+    if (q->raw) {
+        web_t *w = q->w;
+        pthread_mutex_lock(&w->up_mu);
+        int room = w->up_bytes + (cap - q->cap) <= WEB_UPLOADS_MEM;
+        if (room)
+            w->up_bytes += cap - q->cap, q->up_counted += cap - q->cap;
+        pthread_mutex_unlock(&w->up_mu);
+        if (!room) {
+            q->busy = 1;
+            return 0;
+        }
+    }
+    char *nb = realloc(q->body, cap);
+    if (!nb)
+        return -1;
+    q->body = nb, q->cap = cap;
+    return 1;
 }
 
 static void dispatch(web_req_t *q, web_resp_t *r)
@@ -299,22 +358,18 @@ enum MHD_Result web_handle(void *cls, struct MHD_Connection *conn, const char *u
             return MHD_NO;
         q->w = cls;
         q->conn = conn;
-        q->body_max = web_body_max(method, url, NULL);
+        q->body_max = web_body_max(method, url, &q->raw);
+        if (q->raw && !upload_admitted(q, method, url))
+            q->held_back = 1, q->body_max = 0; /* refused anyway: not worth the memory */
         *con_cls = q;
         return MHD_YES;
     }
     if (*upload_size) {
         size_t n = *upload_size;
-        if (!q->too_big && q->len + n <= q->body_max) {
-            if (q->len + n + 1 > q->cap) { /* doubling: an upload comes in many pieces */
-                size_t cap = q->cap ? q->cap : 4096;
-                while (cap < q->len + n + 1)
-                    cap *= 2;
-                char *nb = realloc(q->body, cap);
-                if (!nb)
-                    return MHD_NO;
-                q->body = nb, q->cap = cap;
-            }
+        int room = q->too_big ? 0 : body_room(q, n);
+        if (room < 0)
+            return MHD_NO;
+        if (room) {
             memcpy(q->body + q->len, upload, n);
             q->len += n;
             q->body[q->len] = 0;
@@ -348,6 +403,11 @@ void web_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     web_req_t *q = *con_cls;
     if (!q)
         return;
+    if (q->up_counted) {
+        pthread_mutex_lock(&q->w->up_mu);
+        q->w->up_bytes -= q->up_counted;
+        pthread_mutex_unlock(&q->w->up_mu);
+    }
     free(q->body);
     memset(q, 0, sizeof *q); /* the session copy holds tokens */
     free(q);

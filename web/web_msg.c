@@ -46,6 +46,8 @@ static const msg_t msgs[] = {
     {"file %.12s… was not uploaded in this session: upload it again",
      "文件 {1}… 不是本次登录上传的：请重新上传", NULL, 0},
     {"only an activity carries photos", "只有活动记录可以附照片", NULL, 0},
+    {"the console is receiving other files; try again in a few seconds",
+     "控制台正在接收其他文件，请几秒后再试", NULL, 0},
     /* the daemon's answers to blob_get (daemon/wm_evidence.c) */
     {"file %s… is not held at this node", "本节点没有文件 {1}…", NULL, 0},
     {"file %s… was pruned at this node after its town confirmed it holds it: get it from the "

@@ -135,6 +135,7 @@ static int setup(web_t *w, const args_t *a)
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->hash_mu, NULL);
     pthread_mutex_init(&w->photo_mu, NULL);
+    pthread_mutex_init(&w->up_mu, NULL);
     if (wm_net_new(&w->net) != WM_OK ||
         web_sessions_new(&w->sessions, w->cfg.web_session_min) != WM_OK) {
         fprintf(stderr, "wmweb: out of memory\n");

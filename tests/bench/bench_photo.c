@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_photo — what `wmctl record activity --photo` costs per phone photo
- * (cli/photo.c): a 12-MP (4000×3000) JPEG of quality 92 with the fine
+ * (client/photo.c): a 12-MP (4000×3000) JPEG of quality 92 with the fine
  * noise of a real sensor (3–5 MB, as phones write them) and an EXIF
  * orientation, normalised to [blobs] max_px 1600. Prints, per photo:
  * the time to normalise (decode with shrink-on-load, rotate, encode,

@@ -155,6 +155,12 @@ expect_in "$T/up.json" "junk.jpg is not a photo this console can read" "in Engli
 head -c $((32 * 1024 * 1024 + 1)) /dev/zero >"$T/huge.bin"
 up "$OPJAR" "$OPCSRF" "$T/huge.bin"
 same "$HS/$(jget "$T/up.json" code)" 413/too_big "an upload over 32 MiB: 413"
+# judged on its headers: a large upload without a session is refused as such
+HS=$(curl -s -o "$T/up.json" -w '%{http_code}' -H 'Content-Type: application/octet-stream' \
+    --data-binary "@$T/huge.bin" "$SU/api/v1/attachments")
+same "$HS/$(jget "$T/up.json" code)" 401/login_required "a large upload without a session: 401, not 413"
+up "$VJAR" "$VCSRF" "$T/huge.bin"
+same "$HS/$(jget "$T/up.json" code)" 403/forbidden "a large upload by a viewer: 403"
 rm -f "$T/huge.bin"
 # the activity naming them
 rec() { # rec JAR CSRF JSON: status in $HS, body in $T/rec.json

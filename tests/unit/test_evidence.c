@@ -8,7 +8,7 @@
  * cut off before its rename is completed by the next put; a file present already is answered at once;
  * and the rule of the commit points: a record body naming a file the
  * store does not hold (or holds with another size) is refused, naming
- * --photo or --attach. Also photo_exif_time (cli/photo.c): EXIF local
+ * --photo or --attach. Also photo_exif_time (client/photo.c): EXIF local
  * time as UTC+8 unless an offset says otherwise; no date, no time.
  */
 #include <stdarg.h>
