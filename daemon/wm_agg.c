@@ -544,10 +544,12 @@ static void ingest_pending(wm_agg_t *a, wm_txn_t *parent, wm_agg_pending_t *pb, 
     /* A ZBatch's records were hashed once as they were restored; a
      * Batch's by the preparing thread while the batches before it were
      * taken and ingested (NULL if there was no memory: wm_ingest hashes
-     * them). */
+     * them); and both decoded and checked there as far as they pass
+     * (pre: ingest checks the rest, and refuses the first that fails). */
     const uint8_t *hashes = b->n_records && pb->unz.n == b->n_records ? pb->unz.hashes
                                                                        : pb->hashes;
-    wm_err_t err = wm_ingest_hashed(t, &s, recs, lens, hashes, b->n_records, now, &pb->res);
+    wm_err_t err = wm_ingest_prechecked(t, &s, recs, lens, hashes, pb->pre, b->n_records, now,
+                                        &pb->res);
     if (err == WM_OK) {
         err = wm_txn_commit(&t);
         pb->stored = err == WM_OK;
@@ -865,6 +867,7 @@ static void store_and_answer(wm_agg_t *a, wm_agg_pending_t *pend, size_t npend, 
         pend[i].msg = NULL; /* it lives in the arena */
         wm_arena_free(&pend[i].arena);
         free(pend[i].hashes);
+        free(pend[i].pre);
         free(pend[i].unz_why);
         wm_wire_batch_free(&pend[i].unz);
     }

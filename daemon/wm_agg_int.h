@@ -165,17 +165,22 @@ typedef struct {
     size_t unz_max;   /* a ZBatch: the most bytes its restored records can take */
     /* Prepared (wm_agg_hash.c) off the loop, read by the loop only after
      * wm_agg_hasher_ready: */
-    int claimed;      /* a ZBatch: by the thread or the loop (under the thread's lock) */
-    int prepared;
-    /* A Batch handed over: its hashes are taken in chunks, by the thread
-     * and the loop alike, whoever comes first (wm_agg_hash.c). */
+    int prepared;     /* the loop's: wm_agg_hasher_ready returned for it */
+    /* Under the thread's lock: a ZBatch claimed for its unpacking (by the
+     * thread or the loop), and unpacked by the thread. */
+    int claimed, unpacked;
+    /* A batch handed over: a Batch's hashes and either's precheck are
+     * taken in chunks, by the thread and the loop alike, whoever comes
+     * first (a Batch's chunks are known when it is handed over, a ZBatch's
+     * once it is unpacked). */
     unsigned nchunks;
     atomic_uint chunk_next; /* chunks claimed */
-    atomic_uint chunk_done; /* chunks hashed */
+    atomic_uint chunk_done; /* chunks done */
     wm_wire_batch_t unz; /* owned: a ZBatch's restored records */
     wm_sync_reason_t unz_reason; /* a ZBatch that did not unpack: why */
     char *unz_why;    /* owned: its sentence (malloc'd), or NULL */
     uint8_t *hashes;  /* owned: a Batch's records' hashes, or NULL */
+    wm_ingest_pre_t *pre; /* owned: its records as wm_ingest_precheck passed them, or NULL */
     wm_ingest_t res;
     int stored;
     int numbered;     /* the peer got its node number in this turn */
@@ -198,7 +203,9 @@ void wm_agg_hasher_begin(wm_agg_hasher_t *h, wm_agg_pending_t *pend);
 void wm_agg_hasher_add(wm_agg_hasher_t *h, size_t n);
 /* Returns once pb is prepared: a ZBatch unpacked (unz, or unz_reason and
  * unz_why), a Batch's hashes taken (hashes, NULL if there was no memory:
- * ingest hashes then). pb of the turn: waits for the thread; any other
+ * ingest hashes then), and the records of either checked as far as
+ * wm_ingest_precheck passes them (pre; NULL, or any left unchecked:
+ * ingest checks those). pb of the turn: waits for the thread; any other
  * (wm_agg_import's, or without a thread): prepared here, on the caller. */
 void wm_agg_hasher_ready(wm_agg_hasher_t *h, wm_agg_pending_t *pb);
 /* Waits until the thread is done with the turn's entries; then pend may be

@@ -443,30 +443,75 @@ static WM_MUST_CHECK wm_err_t follow_rollover(wm_txn_t *t, const wm_sender_t *s,
     return WM_OK;
 }
 
-/* Record i (0-based) of the batch, rec/len: checked, staged and charged
- * to the sender's quota. WM_OK when it is new or a duplicate. */
-static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_t *run,
-                                         const uint8_t *rec, size_t len, const uint8_t *hash,
-                                         size_t i, int64_t now, wm_ingest_t *res)
+/* Record i (0-based) of the batch, rec/len: viewed and decoded (in
+ * arena) into *v and *r. WM_OK or the refusal. */
+static WM_MUST_CHECK wm_err_t decode_one(const uint8_t *rec, size_t len, size_t i,
+                                         wm_arena_t *arena, wm_srec_t *v, wm_record_t **r,
+                                         wm_ingest_t *res)
 {
-    wm_srec_t v;
-    wm_record_t *r = NULL;
     wm_err_t err;
-    if ((err = wm_srec_view(rec, len, &v)) != WM_OK ||
-        (err = wm_record_decode_in(&run->arena, v.bytes, v.len, &r)) != WM_OK) {
+    if ((err = wm_srec_view(rec, len, v)) != WM_OK ||
+        (err = wm_record_decode_in(arena, v->bytes, v->len, r)) != WM_OK) {
         if (err == WM_ENOMEM)
             return refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "out of memory");
         return refuse(res, WM_EDECODE, err == WM_ETOOBIG ? WM_SYNC_R_TOO_BIG : WM_SYNC_R_MALFORMED, 0, 0,
                       "record %zu of the batch does not decode", i + 1);
     }
+    return WM_OK;
+}
+
+wm_err_t wm_ingest_precheck(const wm_sender_t *s, const uint8_t *rec, size_t len, size_t i,
+                            wm_arena_t *arena, wm_ingest_pre_t *pre, wm_ingest_t *res)
+{
+    wm_srec_t v;
+    wm_record_t *r = NULL;
+    wm_err_t err = decode_one(rec, len, i, arena, &v, &r, res);
+    if (err == WM_OK)
+        err = check_record(s, r, res);
+    if (err != WM_OK)
+        return err;
+    pre->epoch = r->epoch;
+    pre->seq = r->seq;
+    pre->captured = r->captured;
+    pre->prev_ok = r->prev.len == WM_HASH_BYTES;
+    if (pre->prev_ok)
+        memcpy(pre->prev, r->prev.data, WM_HASH_BYTES);
+    pre->checked = 1;
+    return WM_OK;
+}
+
+/* Record i (0-based) of the batch, rec/len: checked (unless pre says it
+ * was: then what the chain needs of it comes from pre), staged and
+ * charged to the sender's quota. WM_OK when it is new or a duplicate. */
+static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_t *run,
+                                         const uint8_t *rec, size_t len, const uint8_t *hash,
+                                         const wm_ingest_pre_t *pre, size_t i, int64_t now,
+                                         wm_ingest_t *res)
+{
+    wm_srec_t v;
+    wm_record_t *r = NULL, head = WM__RECORD__INIT;
+    wm_err_t err;
+    int follow = (s->flags & WM_INGEST_ROLLOVER) != 0;
+    if (pre && pre->checked && !follow) {
+        if ((err = wm_srec_view(rec, len, &v)) != WM_OK) /* it did view (precheck) */
+            return refuse(res, WM_EDECODE, WM_SYNC_R_MALFORMED, 0, 0,
+                          "record %zu of the batch does not decode", i + 1);
+        head.station = (char *)s->id; /* it names the sender (check_record) */
+        head.epoch = pre->epoch;
+        head.seq = pre->seq;
+        head.captured = pre->captured;
+        head.prev = (ProtobufCBinaryData){pre->prev_ok ? WM_HASH_BYTES : 0, (uint8_t *)pre->prev};
+        r = &head;
+    } else if ((err = decode_one(rec, len, i, &run->arena, &v, &r, res)) != WM_OK ||
+               (err = check_record(s, r, res)) != WM_OK) {
+        return err;
+    }
     uint32_t epoch = r->epoch;
     uint64_t seq = r->seq;
     int64_t captured = r->captured;
-    int follow = (s->flags & WM_INGEST_ROLLOVER) != 0;
-    if ((err = check_record(s, r, res)) != WM_OK ||
-        (follow && (err = follow_check(t, s, run, &v, r, rec, len, res)) != WM_OK) ||
+    if ((follow && (err = follow_check(t, s, run, &v, r, rec, len, res)) != WM_OK) ||
         (err = enter_run(t, s, run, epoch, seq, res)) != WM_OK)
-        return err; /* r lives in run->arena */
+        return err; /* r lives in run->arena, or is head */
     /* Staged, not yet in the log: only its chain is checked so far
      * (wm_stage.h); counters move when it is promoted. */
     err = wm_stage_append_hashed(t, s->node_no, r, rec, len, hash);
@@ -502,8 +547,8 @@ static WM_MUST_CHECK wm_err_t ingest_one(wm_txn_t *t, const wm_sender_t *s, run_
 static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s,
                                              const wm_rollover_t *roll,
                                              const uint8_t *const *records, const size_t *lens,
-                                             const uint8_t *hashes, size_t n, int64_t now,
-                                             wm_ingest_t *res)
+                                             const uint8_t *hashes, const wm_ingest_pre_t *pre,
+                                             size_t n, int64_t now, wm_ingest_t *res)
 {
     memset(res, 0, sizeof *res);
     run_t run = {0};
@@ -516,7 +561,8 @@ static WM_MUST_CHECK wm_err_t ingest_records(wm_txn_t *t, const wm_sender_t *s,
     }
     for (size_t i = 0; i < n; i++)
         if ((err = ingest_one(t, s, &run, records[i], lens[i],
-                              hashes ? hashes + i * WM_HASH_BYTES : NULL, i, now, res)) != WM_OK)
+                              hashes ? hashes + i * WM_HASH_BYTES : NULL, pre ? pre + i : NULL, i,
+                              now, res)) != WM_OK)
             goto out;
     if ((err = wm_quota_acc_flush(&run.quota, t)) != WM_OK) {
         err = refuse(res, err, WM_SYNC_R_STORAGE, 0, 0, "cannot store the quota: %s",
@@ -567,7 +613,15 @@ wm_err_t wm_ingest_hashed(wm_txn_t *t, const wm_sender_t *s, const uint8_t *cons
                           const size_t *lens, const uint8_t *hashes, size_t n, int64_t now,
                           wm_ingest_t *res)
 {
-    wm_err_t err = ingest_records(t, s, NULL, records, lens, hashes, n, now, res);
+    return wm_ingest_prechecked(t, s, records, lens, hashes, NULL, n, now, res);
+}
+
+wm_err_t wm_ingest_prechecked(wm_txn_t *t, const wm_sender_t *s, const uint8_t *const *records,
+                              const size_t *lens, const uint8_t *hashes,
+                              const wm_ingest_pre_t *pre, size_t n, int64_t now,
+                              wm_ingest_t *res)
+{
+    wm_err_t err = ingest_records(t, s, NULL, records, lens, hashes, pre, n, now, res);
     if (err == WM_OK && (s->flags & WM_INGEST_SETTLE))
         err = settle(t, s, res);
     return err;
@@ -579,7 +633,7 @@ wm_err_t wm_ingest_follow(wm_txn_t *t, const wm_sender_t *s, const wm_rollover_t
 {
     wm_sender_t f = *s;
     f.flags |= WM_INGEST_SETTLE | WM_INGEST_ROLLOVER;
-    wm_err_t err = ingest_records(t, &f, roll, records, lens, NULL, n, now, res);
+    wm_err_t err = ingest_records(t, &f, roll, records, lens, NULL, NULL, n, now, res);
     if (err == WM_OK)
         err = settle(t, &f, res);
     return err;

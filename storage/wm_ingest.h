@@ -118,6 +118,36 @@ WM_MUST_CHECK wm_err_t wm_ingest_follow(wm_txn_t *t, const wm_sender_t *s,
                                         const size_t *lens, size_t n, int64_t now,
                                         wm_ingest_t *res);
 
+/* What a record says of itself, once wm_ingest_precheck passed it: its
+ * place, its capture time and its prev (what the chain and the quota need
+ * of it inside the transaction). */
+typedef struct {
+    uint32_t epoch;
+    uint64_t seq;
+    int64_t captured;
+    uint8_t prev_ok; /* prev is WM_HASH_BYTES long (else it chains to nothing) */
+    uint8_t checked; /* wm_ingest_precheck passed it */
+    uint8_t prev[WM_HASH_BYTES];
+} wm_ingest_pre_t;
+
+/* Checks record rec/len (record i, 0-based, of a batch) of sender s with
+ * no transaction: what wm_ingest checks of a record before it reads the
+ * store — it decodes, names s, keeps the content rules, and is a kind s
+ * may write. WM_OK and *pre filled (checked set), or the refusal in res
+ * as wm_ingest would make it. Reads s->id and s->peer's role only;
+ * decodes into arena (the caller's, reused record after record, freed with
+ * wm_arena_free). Thread-safe for distinct arenas, pre and res. */
+WM_MUST_CHECK wm_err_t wm_ingest_precheck(const wm_sender_t *s, const uint8_t *rec, size_t len,
+                                          size_t i, wm_arena_t *arena, wm_ingest_pre_t *pre,
+                                          wm_ingest_t *res);
+/* wm_ingest_hashed, with pre (or NULL): records whose pre[i].checked is
+ * set were passed by wm_ingest_precheck for this sender and are not
+ * decoded or checked again; every other is, as by wm_ingest. The result
+ * is the same as wm_ingest_hashed's for the same records. */
+WM_MUST_CHECK wm_err_t wm_ingest_prechecked(wm_txn_t *t, const wm_sender_t *sender,
+                                            const uint8_t *const *records, const size_t *lens,
+                                            const uint8_t *hashes, const wm_ingest_pre_t *pre,
+                                            size_t n, int64_t now, wm_ingest_t *res);
 /* The sender's durable frontier: the head of its highest stored epoch,
  * staged records included (epoch 0, seq 0 when nothing is stored). The
  * verified frontier is wm_stage_verified. */

@@ -7,6 +7,9 @@
  *   a Batch: each record's hash, byte for byte wm_srec_hash_buf's;
  *   a ZBatch: its records restored as the station signed them, with their
  *   hashes; a corrupt one: bad_frame and a sentence, nothing restored;
+ *   either's records checked as ingest checks them before the store
+ *   (wm_ingest_precheck: their places), none of them when they name
+ *   another node than the peer's;
  *   the loop coming to a batch the thread has not claimed prepares it
  *   itself, a Batch's hashes chunk by chunk beside the thread (a whole
  *   turn readied as fast as it is handed over, many times: ASan/LSan
@@ -91,10 +94,15 @@ static void free_chain(chain_t *c)
     free(c);
 }
 
+/* The station the chains are of, as the register knows it. */
+static Wm__PeerState peer_ps;
+static wm_agg_peer_t peer = {.ps = &peer_ps};
+
 /* pend[b]: batch b of c as the loop takes it (zipped: its ZBatch). */
 static void take(wm_agg_pending_t *pb, chain_t *c, size_t b, int zipped)
 {
     memset(pb, 0, sizeof *pb);
+    pb->peer = &peer;
     if (zipped) {
         wm__batch__init(&pb->view);
         pb->batch = &pb->view;
@@ -105,10 +113,27 @@ static void take(wm_agg_pending_t *pb, chain_t *c, size_t b, int zipped)
     }
 }
 
+/* pb, readied, holds batch b of c prepared: its records checked, as far
+ * as they pass (expect: how many do), with their places. */
+static void check_checked(const wm_agg_pending_t *pb, size_t b, size_t expect)
+{
+    if (!pb->pre) /* no thread: ingest checks them */
+        return;
+    for (size_t i = 0; i < PER; i++) {
+        assert_int_equal(pb->pre[i].checked, i < expect);
+        if (i < expect) {
+            assert_int_equal(pb->pre[i].epoch, 1);
+            assert_int_equal(pb->pre[i].seq, b * PER + i + 1);
+            assert_true(pb->pre[i].prev_ok);
+        }
+    }
+}
+
 /* pb, readied, holds batch b of c prepared. */
 static void check_prepared(const wm_agg_pending_t *pb, const chain_t *c, size_t b)
 {
     assert_true(pb->prepared);
+    check_checked(pb, b, peer_ps.node && strcmp(peer_ps.node, "xx/t/s") == 0 ? PER : 0);
     if (pb->msg->msg_case == WM__SYNC_MSG__MSG_ZBATCH) {
         assert_int_equal(pb->unz_reason, WM_SYNC_R_OK);
         assert_int_equal(pb->unz.n, PER);
@@ -130,6 +155,7 @@ static void release(wm_agg_pending_t *pend, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(pend[i].hashes);
+        free(pend[i].pre);
         free(pend[i].unz_why);
         wm_wire_batch_free(&pend[i].unz);
     }
@@ -222,11 +248,12 @@ static void test_drain_unreadied(void **state)
         wm_agg_hasher_ready(h, &pend[0]);
         check_prepared(&pend[0], c, 0);
         wm_agg_hasher_drain(h); /* the rest: the thread's or nobody's */
-        for (size_t b = 1; b < NB; b++)
-            if (pend[b].prepared)
-                check_prepared(&pend[b], c, b);
-            else
-                assert_int_equal(pend[b].unz.n, 0); /* a Batch may be partly hashed */
+        for (size_t b = 1; b < NB; b++) { /* partly prepared, perhaps, by the thread */
+            assert_false(pend[b].prepared);
+            for (size_t i = 0; i < pend[b].unz.n; i++)
+                assert_memory_equal(pend[b].unz.recs[i].data, c->srec[b * PER + i],
+                                    c->len[b * PER + i]);
+        }
         release(pend, NB);
     }
     wm_agg_hasher_stop(&h);
@@ -262,6 +289,23 @@ static void test_caller_prepares(void **state)
     free_chain(c);
 }
 
+/* The chain's records name another node than the peer: none passes the
+ * precheck (ingest then refuses the first, wrong_node); hashes and
+ * restored records are there all the same. */
+static void test_precheck_stops(void **state)
+{
+    (void)state;
+    chain_t *c = make_chain();
+    wm_agg_hasher_t *h = NULL;
+    peer_ps.node = "xx/t/other";
+    assert_int_equal(wm_agg_hasher_start(&h), WM_OK);
+    one_turn(h, c, 0);
+    one_turn(h, c, 1);
+    wm_agg_hasher_stop(&h);
+    peer_ps.node = "xx/t/s";
+    free_chain(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,7 +313,11 @@ int main(void)
         cmocka_unit_test(test_corrupt_zbatch),
         cmocka_unit_test(test_drain_unreadied),
         cmocka_unit_test(test_caller_prepares),
+        cmocka_unit_test(test_precheck_stops),
     };
+    wm__peer_state__init(&peer_ps);
+    peer_ps.node = "xx/t/s";
+    peer_ps.role = "station";
     if (wm_crypto_init() != WM_OK)
         return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,9 +16,11 @@
  * rollup counts exactly the records in the log, and the station's quota
  * usage exactly their bytes (what was discarded is refunded). Half the
  * batches go through wm_ingest_hashed with hashes taken here, as a
- * compressed batch's come from wm_wire_unpack. Also: WM_INGEST_SETTLE
- * refuses such a batch whole; a record altered on the way is refused with
- * the same verdict by both paths.
+ * compressed batch's come from wm_wire_unpack, and a third with a prefix
+ * of their records prechecked (wm_ingest_precheck, as the aggregator's
+ * preparing thread does). Also: WM_INGEST_SETTLE refuses such a batch
+ * whole; a record altered on the way is refused with the same verdict by
+ * every path; so is one that breaks a rule the precheck applies.
  *
  * Deterministic: the seed is printed; WM_SEED=<n> replays a run and
  * WM_ROUNDS=<n> sets the number of rounds (default 60).
@@ -163,10 +165,23 @@ static void one_round(unsigned round)
         uint8_t hashes[MAX_N * WM_HASH_BYTES];
         for (size_t i = 0; i < k; i++)
             tu_srec_hash(c.srec[pos + i], c.len[pos + i], hashes + i * WM_HASH_BYTES);
+        /* A third of the batches prechecked, as the aggregator's preparing
+         * thread does, for a random prefix of them (the rest unchecked). */
+        wm_ingest_pre_t pre[MAX_N];
+        memset(pre, 0, sizeof pre);
+        int prechecked = rnd() % 3 == 0;
+        for (size_t i = 0, m = rnd_in(0, k); prechecked && i < m; i++) {
+            wm_arena_t ar = {0};
+            assert_int_equal(wm_ingest_precheck(&snd, c.srec[pos + i], c.len[pos + i], i, &ar,
+                                                &pre[i], &res),
+                             WM_OK);
+            wm_arena_free(&ar);
+        }
         assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
-        wm_err_t err = wm_ingest_hashed(t, &snd, (const uint8_t *const *)c.srec + pos,
-                                        c.len + pos, rnd() % 2 ? hashes : NULL, k,
-                                        (int64_t)time(NULL), &res);
+        wm_err_t err = wm_ingest_prechecked(t, &snd, (const uint8_t *const *)c.srec + pos,
+                                            c.len + pos, rnd() % 2 ? hashes : NULL,
+                                            prechecked ? pre : NULL, k, (int64_t)time(NULL),
+                                            &res);
         if (err != WM_OK) {
             /* Only the bad record as the tail of its epoch run is refused
              * at once; the station then cannot get past it. */
@@ -308,11 +323,19 @@ static void test_hashed_altered(void **state)
     assert_int_equal(wm_nodeno_add(t, STATION, &node), WM_OK);
     assert_int_equal(wm_txn_commit(&t), WM_OK);
     wm_sender_t snd = {STATION, node, wm_signer_pub(own), 0, NULL, NULL};
-    for (int hashed = 0; hashed < 2; hashed++) {
+    wm_ingest_pre_t pre[8] = {0};
+    wm_arena_t ar = {0};
+    wm_ingest_t pres;
+    for (size_t i = 0; i < c.n; i++) /* the content holds: only the chain breaks */
+        assert_int_equal(wm_ingest_precheck(&snd, c.srec[i], c.len[i], i, &ar, &pre[i], &pres),
+                         WM_OK);
+    wm_arena_free(&ar);
+    for (int hashed = 0; hashed < 3; hashed++) {
         wm_ingest_t res;
         assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
-        assert_int_equal(wm_ingest_hashed(t, &snd, (const uint8_t *const *)c.srec, c.len,
-                                          hashed ? hashes : NULL, c.n, 0, &res),
+        assert_int_equal(wm_ingest_prechecked(t, &snd, (const uint8_t *const *)c.srec, c.len,
+                                              hashed ? hashes : NULL, hashed == 2 ? pre : NULL,
+                                              c.n, 0, &res),
                          WM_ECHAIN);
         assert_int_equal(res.reason, WM_SYNC_R_BAD_CHAIN);
         assert_int_equal(res.bad_seq, 5);
@@ -320,6 +343,71 @@ static void test_hashed_altered(void **state)
         wm_txn_abort(&t);
     }
     free_chain(&c);
+    wm_signer_free(&own);
+    wm_store_close(&s);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* A record that breaks a rule ingest checks before the store (record 4
+ * names another node; record 6 breaks a content rule): wm_ingest_precheck
+ * refuses it as wm_ingest does, passes the ones before, and
+ * wm_ingest_prechecked with what it passed refuses the batch with the
+ * very same verdict as wm_ingest. */
+static void test_precheck_refuses(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    wm_store_t *s = NULL;
+    wm_txn_t *t = NULL;
+    uint32_t node = 0;
+    wm_signer_t *own = tu_signer(1);
+    assert_int_equal(wm_store_open(dir, WM_STORE_NOSYNC, 64, &s), WM_OK);
+    assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
+    assert_int_equal(wm_nodeno_add(t, STATION, &node), WM_OK);
+    assert_int_equal(wm_txn_commit(&t), WM_OK);
+    wm_sender_t snd = {STATION, node, wm_signer_pub(own), 0, NULL, NULL};
+    for (int bad = 4; bad <= 6; bad += 2) {
+        chain_t c;
+        uint8_t prev[WM_HASH_BYTES] = {0};
+        c.n = 8;
+        for (size_t i = 0; i < c.n; i++) {
+            tu_rec_t r;
+            tu_rec_init(&r, i + 1 == 4 && bad == 4 ? "xx/longhua/other" : STATION, 1, i + 1,
+                        prev);
+            tu_rec_activity(&r, "precheck");
+            if (i + 1 == 6 && bad == 6)
+                r.b.activity.participants = 4000000000u; /* a content rule: a count */
+            c.srec[i] = tu_seal(&r, own, &c.len[i]);
+            tu_srec_hash(c.srec[i], c.len[i], prev);
+        }
+        wm_ingest_pre_t pre[8] = {0};
+        wm_arena_t ar = {0};
+        wm_ingest_t pres, res[2];
+        size_t i = 0;
+        while (i < c.n &&
+               wm_ingest_precheck(&snd, c.srec[i], c.len[i], i, &ar, &pre[i], &pres) == WM_OK)
+            i++;
+        wm_arena_free(&ar);
+        assert_int_equal(i, (size_t)bad - 1);
+        assert_false(pre[bad - 1].checked);
+        for (int with = 0; with < 2; with++) {
+            assert_int_equal(wm_txn_begin(s, 1, &t), WM_OK);
+            assert_int_not_equal(wm_ingest_prechecked(t, &snd, (const uint8_t *const *)c.srec,
+                                                      c.len, NULL, with ? pre : NULL, c.n, 0,
+                                                      &res[with]),
+                                 WM_OK);
+            wm_txn_abort(&t);
+        }
+        assert_int_equal(res[1].reason, bad == 4 ? WM_SYNC_R_WRONG_NODE : WM_SYNC_R_INVALID);
+        assert_int_equal(res[1].reason, res[0].reason);
+        assert_int_equal(res[1].err, res[0].err);
+        assert_int_equal(res[1].bad_seq, (uint64_t)bad);
+        assert_int_equal(res[1].bad_seq, res[0].bad_seq);
+        assert_string_equal(res[1].detail, res[0].detail);
+        assert_string_equal(res[1].detail, pres.detail);
+        free_chain(&c);
+    }
     wm_signer_free(&own);
     wm_store_close(&s);
     tu_rmrf(dir);
@@ -339,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_random_batches),
         cmocka_unit_test(test_settle_refuses),
         cmocka_unit_test(test_hashed_altered),
+        cmocka_unit_test(test_precheck_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
