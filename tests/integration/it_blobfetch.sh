@@ -10,6 +10,9 @@
 #    its only town); the bytes hash to the name; blob get writes them.
 # 3. audit --with-evidence --json: every attachment of May verified
 #    against its signed hash and size; the figures confirmed; exit 0.
+# 3b. Down the tiers: a province above the county fetches a photo with
+#    --child COUNTY --path TOWN (relayed by the county to its town), and
+#    audits the county's report with evidence down to the station records.
 # 4. A photo altered on the town's disk (same size), and one removed
 #    there: the audit reports the mismatch (exit 1) and the missing one;
 #    the county never marks the altered one present, keeps no .part.
@@ -32,19 +35,26 @@ HOSTILE=${5:-}
 [ -x "$MKPHOTO" ] && [ -x "$SEED" ] && [ -x "$HOSTILE" ] ||
     { echo "usage: $0 WMCTL WMSYNCD MKPHOTO BLOB_SEED HOSTILE" >&2; exit 2; }
 
+PP=$(free_port) || { fail "no free port"; finish; }
 PC=$(free_port) || { fail "no free port"; finish; }
 PT=$(free_port) || { fail "no free port"; finish; }
-C=$T/county TW=$T/town S=$T/st HT=$T/liar
-CID=xx TID=xx/lh SID=xx/lh/a HID=xx/liar
-"$WMCTL" init --role county --id "$CID" --name 县中心 --dir "$C" \
-    --listen "tcp://127.0.0.1:$PC" >/dev/null || { fail "init county"; finish; }
+PV=$T/prov C=$T/county TW=$T/town S=$T/st HT=$T/liar
+PID_=p CID=p/xx TID=p/xx/lh SID=p/xx/lh/a HID=p/xx/liar
+"$WMCTL" init --role province --id "$PID_" --name 省中心 --dir "$PV" \
+    --listen "tcp://127.0.0.1:$PP" >/dev/null || { fail "init province"; finish; }
+"$WMCTL" init --role county --id "$CID" --name 县中心 --dir "$C" --listen "tcp://127.0.0.1:$PC" \
+    --upstream "tcp://127.0.0.1:$PP" --upstream-key "$(town_key "$PV")" >/dev/null ||
+    { fail "init county"; finish; }
 CKEY=$(town_key "$C")
 "$WMCTL" init --role town --id "$TID" --name 龙华镇 --dir "$TW" --listen "tcp://127.0.0.1:$PT" \
     --upstream "tcp://127.0.0.1:$PC" --upstream-key "$CKEY" >/dev/null || { fail "init town"; finish; }
 "$WMCTL" init --role town --id "$HID" --name 假镇 --dir "$HT" >/dev/null || { fail "init liar"; finish; }
-sed -i 's/^publish_at_close = yes/publish_at_close = no/' "$TW/wmsync.conf"
+sed -i 's/^publish_at_close = yes/publish_at_close = no/' "$TW/wmsync.conf" "$C/wmsync.conf"
 init_station "$S" "$SID" "$PT" "$(town_key "$TW")" || finish
 
+start_daemon "$PV"
+wait_ready "$PV" || finish
+enroll "$C" "$PV" || finish
 start_daemon "$C"
 CPID=$DPID
 wait_ready "$C" "$CPID" || finish
@@ -123,6 +133,21 @@ expect_in "$ERR" "3 attachment(s) of the audited activities: 3 verified, 0 missi
 check "audit --json: 3 verified, 0 mismatch, ok" \
     [ "$(evidence "$T/audit1.json" verified)/$(evidence "$T/audit1.json" mismatch)" = 3/0 ]
 check "the county holds every photo of May, each right" eval 'right "$C" "$P2" && right "$C" "$P3"'
+
+# ---- 3b: a province, through the county, down to the town ----
+expect_rc 0 w "$C" publish --period 2024-05
+poll 30 "the province holds the county's report" row_ge "$PV" "$CID" 1
+poll 10 "the county's link to the province agreed blob-fetch" field_is "$C" blob_fetch true
+expect_rc 0 w "$PV" blob fetch "$P1" --child "$CID" --path "$TID"
+expect_in "$OUT" "verified, from $CID" "province: a photo fetched through the county, from its town"
+check "the province's photo 1 hashes to its name" right "$PV" "$P1"
+expect_rc 0 w "$PV" audit --child "$CID" --period 2024-05 --with-evidence --json
+cp "$OUT" "$T/audit0.json"
+expect_in "$ERR" "through $CID" "province audit: down the tiers through the county"
+check "province audit --json: 3 verified, 0 mismatch" \
+    [ "$(evidence "$T/audit0.json" verified)/$(evidence "$T/audit0.json" mismatch)" = 3/0 ]
+expect_rc 1 w "$PV" blob fetch "$BIG" --child "$CID" --path p/xx/nowhere
+expect_in "$ERR" "unreachable" "a path through no child of the county: unreachable, said at once"
 
 # ---- 4: a photo altered on the town's disk, one removed there ----
 rm -f "$C/blobs/$P2" "$C/blobs/$P3" "$TW/blobs/$P3"
