@@ -20,8 +20,9 @@
 #    6 MB blob): the next fetch resumes from the bytes held, and the blob
 #    hashes to its name.
 # 6. A hostile child (hostile.c, enrolled as a town) answering every
-#    fetch with wrong bytes: refused (mismatch), nothing stored; an
-#    unasked BLOB_DATA is rejected unexpected.
+#    fetch with wrong bytes: refused (mismatch), nothing stored; without
+#    --child each connected child is asked in turn, and the town's right
+#    bytes are taken; an unasked BLOB_DATA is rejected unexpected.
 # 7. A town that does not list "blob-fetch" (WMSYNCD_HELLO_FEATURES_OFF,
 #    as a build before the feature): a clear error at the county, no hang.
 #
@@ -205,6 +206,12 @@ poll 10 "the hostile child is in session" test -e "$T/stop.ready"
 expect_rc 1 w "$C" blob fetch "$P3" --child "$HID"
 expect_in "$ERR" "(mismatch)" "wrong bytes from a hostile child: refused as a mismatch"
 check "nothing of them is stored" none_of "$P3"
+# Without --child, two children connected and no record here naming it:
+# each is asked in turn; the liar's wrong bytes do not stop the town's.
+rm -f "$C/blobs/$P1"
+expect_rc 0 w "$C" blob fetch "$P1"
+expect_in "$OUT" "verified, from $TID" "no --child, two children: the one that holds it is found"
+check "and its bytes are the file's" right "$C" "$P1"
 touch "$T/stop"
 wait "$LPID"
 expect_in "$T/liar.out" "answered" "the hostile child answered the fetches"
