@@ -15,7 +15,9 @@
 #    audits the county's report with evidence down to the station records.
 # 4. A photo altered on the town's disk (same size), and one removed
 #    there: the audit reports the mismatch (exit 1) and the missing one;
-#    the county never marks the altered one present, keeps no .part.
+#    the county never marks the altered one present, keeps no .part. The
+#    town fetches the removed one back from its station (no --child: the
+#    station its records name).
 # 5. kill -9 of the town in the middle of a fetch (8 KiB chunks of a
 #    6 MB blob): the next fetch resumes from the bytes held, and the blob
 #    hashes to its name.
@@ -170,6 +172,11 @@ none_of() { [ ! -e "$C/blobs/$1" ] && [ ! -e "$C/blobs/$1.part" ]; }
 check "the county never marks the altered photo present, keeps none of its bytes" none_of "$P2"
 expect_rc 1 w "$C" blob fetch "$P2"
 expect_in "$ERR" "(mismatch)" "blob fetch of the altered photo: refused, named mismatch"
+# The town lost photo 3: it fetches it from the station whose verified
+# record names it (its blobref index; no --child), through the same path.
+expect_rc 0 w "$TW" blob fetch "$P3"
+expect_in "$OUT" "verified, from $SID" "the town fetches a lost photo from the station its records name"
+check "the town's photo 3 hashes to its name again" right "$TW" "$P3"
 
 # ---- 5: kill -9 of the town in the middle of a fetch ----
 # part_at_least N: the county's .part of the big blob holds N bytes or more.
