@@ -180,6 +180,7 @@ void wm_agg_close(wm_agg_t **ap)
     wm_txn_abort(&t);
     wm_agg_peers_free(a);
     wm_agg_audit_close(a);
+    wm_agg_blob_close(a);
     wm_sock_close(&a->router);
     wm_sock_close(&a->zap);
     free(a);

@@ -150,12 +150,65 @@ static void send_ack(wm_agg_t *a, const wm_frame_t *route, const Wm__BlobChunk *
     wm_agg_send(a, route, &m);
 }
 
-/* The chunk's blob is whole: verified against its hash, then present. */
+/* The receiver of hash in a->blob_rx, or NULL; *at its index. */
+static wm_blob_rx_t *rx_find(wm_agg_t *a, const uint8_t *hash, size_t *at)
+{
+    for (*at = 0; *at < WM_AGG_BLOB_RX && a->blob_rx[*at]; (*at)++)
+        if (memcmp(wm_blob_rx_hash(a->blob_rx[*at]), hash, WM_HASH_BYTES) == 0)
+            return a->blob_rx[*at];
+    return NULL;
+}
+
+/* Closes the receiver of hash, if any (its .part stays). */
+static void rx_drop(wm_agg_t *a, const uint8_t *hash)
+{
+    size_t i;
+    wm_blob_rx_t *rx = rx_find(a, hash, &i);
+    if (!rx)
+        return;
+    wm_blob_rx_close(&rx);
+    memmove(&a->blob_rx[i], &a->blob_rx[i + 1], (WM_AGG_BLOB_RX - 1 - i) * sizeof rx);
+    a->blob_rx[WM_AGG_BLOB_RX - 1] = NULL;
+}
+
+/* The receiver of the blob (hash, size), opened on what its .part holds
+ * if there is none (closing the least recently used one past
+ * WM_AGG_BLOB_RX); moved to the front. WM_EEXIST: the blob is present. */
+static wm_err_t rx_get(wm_agg_t *a, const uint8_t *hash, uint64_t size, wm_blob_rx_t **out)
+{
+    size_t i;
+    wm_blob_rx_t *rx = rx_find(a, hash, &i);
+    wm_err_t err = WM_OK;
+    if (rx && wm_blob_rx_size(rx) != size) {
+        rx_drop(a, hash); /* another child's record says another size */
+        rx = rx_find(a, hash, &i);
+    }
+    if (!rx) {
+        if (i == WM_AGG_BLOB_RX)
+            wm_blob_rx_close(&a->blob_rx[--i]);
+        if ((err = wm_blob_rx_open(a->node->blobs, hash, size, &rx)) != WM_OK)
+            return err;
+    }
+    memmove(&a->blob_rx[1], &a->blob_rx[0], i * sizeof rx);
+    a->blob_rx[0] = rx;
+    *out = rx;
+    return WM_OK;
+}
+
+void wm_agg_blob_close(wm_agg_t *a)
+{
+    for (size_t i = 0; i < WM_AGG_BLOB_RX; i++)
+        wm_blob_rx_close(&a->blob_rx[i]);
+}
+
+/* The chunk's blob is whole: its hash, kept as the chunks came (rx),
+ * checked against its name, then present; the receiver is closed. */
 static void complete(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
-                     const Wm__BlobChunk *c)
+                     const Wm__BlobChunk *c, wm_blob_rx_t *rx)
 {
     char why[WM_WHY_MAX];
-    wm_err_t err = wm_blob_part_complete(a->node->blobs, c->hash.data, c->size, why, sizeof why);
+    wm_err_t err = wm_blob_rx_complete(rx, why, sizeof why);
+    rx_drop(a, c->hash.data);
     if (err == WM_OK) {
         p->ps->blob_bytes_received += c->size;
         p->ps->blobs_received++;
@@ -171,11 +224,38 @@ static void complete(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
                                                    : "storage: the aggregator cannot write it");
 }
 
-void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
-                       const Wm__BlobChunk *c)
+/* Nonzero if p may send the chunk's bytes: its verified records name the
+ * blob with that size, and a chunk that starts the blob keeps p within
+ * its quota; else p is answered (ACK present, not_named, or a reject). */
+static int chunk_allowed(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                         const Wm__BlobChunk *c)
 {
     wm_txn_t *t = NULL;
     wm_blobref_t ref;
+    uint64_t held = 0;
+    size_t at;
+    int ok = 0;
+    wm_err_t err = wm_txn_begin(a->node->store, 0, &t);
+    if (err == WM_OK)
+        err = wm_blobref_get(t, p->node_no, c->hash.data, &ref);
+    if (err != WM_OK || ref.size != c->size)
+        send_ack(a, route, c, 0, 0, "not_named: no verified record of this node names it with that size");
+    else if (wm_blob_has(a->node->blobs, c->hash.data, NULL) == WM_OK)
+        send_ack(a, route, c, c->size, 1, "");
+    else if (c->offset == 0 && !rx_find(a, c->hash.data, &at) &&
+             wm_blob_part_held(a->node->blobs, c->hash.data, c->size, &held) == WM_OK &&
+             held == 0 && over_quota(a, p, route, t, c->hash.data, c->size))
+        ; /* rejected blob_quota */
+    else
+        ok = 1;
+    wm_txn_abort(&t);
+    return ok;
+}
+
+void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                       const Wm__BlobChunk *c)
+{
+    wm_blob_rx_t *rx = NULL;
     uint64_t held = 0;
     if (!blob_session(a, p, route))
         return;
@@ -183,45 +263,38 @@ void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
         wm_agg_reject(a, route, p, WM_SYNC_R_MALFORMED, "a BLOB_CHUNK's hash is not 32 bytes");
         return;
     }
-    wm_err_t err = wm_txn_begin(a->node->store, 0, &t);
-    if (err == WM_OK)
-        err = wm_blobref_get(t, p->node_no, c->hash.data, &ref);
-    if (err != WM_OK || ref.size != c->size) {
-        wm_txn_abort(&t);
-        send_ack(a, route, c, 0, 0, "not_named: no verified record of this node names it with that size");
+    if (!chunk_allowed(a, p, route, c))
         return;
-    }
-    if (wm_blob_has(a->node->blobs, c->hash.data, NULL) == WM_OK) {
-        wm_txn_abort(&t);
+    wm_err_t err = rx_get(a, c->hash.data, c->size, &rx);
+    if (err == WM_EEXIST) {
         send_ack(a, route, c, c->size, 1, "");
         return;
     }
-    err = wm_blob_part_held(a->node->blobs, c->hash.data, c->size, &held);
-    if (err == WM_OK && c->offset == 0 && held == 0 &&
-        over_quota(a, p, route, t, c->hash.data, c->size)) {
-        wm_txn_abort(&t);
-        return;
-    }
-    wm_txn_abort(&t);
-    if (err == WM_OK && c->offset != held) {
+    if (err == WM_OK && c->offset != (held = wm_blob_rx_held(rx))) {
         send_ack(a, route, c, held, 0, "offset: send from the bytes held");
         return;
     }
     if (err == WM_OK)
-        err = wm_blob_part_write(a->node->blobs, c->hash.data, c->size, c->offset, c->data.data,
-                                 c->data.len);
+        err = wm_blob_rx_write(rx, c->offset, c->data.data, c->data.len);
+    if (err == WM_ESTATE) {
+        /* The .part changed under the receiver: a new one reads it again. */
+        rx_drop(a, c->hash.data);
+        err = wm_blob_part_held(a->node->blobs, c->hash.data, c->size, &held);
+        send_ack(a, route, c, held, 0, "offset: send from the bytes held");
+        return;
+    }
     if (err != WM_OK) {
+        rx_drop(a, c->hash.data);
         send_ack(a, route, c, held, 0, err == WM_ETOOBIG ? "too_big: past the blob's size"
                                                           : "storage: the aggregator cannot write it");
         if (err != WM_ETOOBIG)
             wm_error("blobs: cannot write a chunk of %s: %s", p->ps->node, wm_strerror(err));
         return;
     }
-    held += c->data.len;
-    if (held == c->size)
-        complete(a, p, route, c);
+    if (wm_blob_rx_held(rx) == c->size)
+        complete(a, p, route, c, rx);
     else
-        send_ack(a, route, c, held, 0, "");
+        send_ack(a, route, c, wm_blob_rx_held(rx), 0, "");
 }
 
 json_t *wm_agg_blobs_status(wm_agg_t *a)

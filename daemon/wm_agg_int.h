@@ -132,6 +132,9 @@ typedef struct {
 #define FETCH_TIMEOUT_S 15
 
 typedef struct wm_agg_hasher wm_agg_hasher_t;
+/* Blobs received at once with their .part open and hash kept (each
+ * child sends one blob at a time; the oldest receiver is closed first). */
+#define WM_AGG_BLOB_RX 8
 
 struct wm_agg {
     wm_node_t *node;
@@ -152,6 +155,7 @@ struct wm_agg {
     wm_agg_next_fn src_next;       /* wm_agg_set_source, else the router socket */
     wm_agg_waiting_fn src_waiting;
     void *src_ctx;
+    wm_blob_rx_t *blob_rx[WM_AGG_BLOB_RX]; /* blobs being received, latest first (wm_agg_blob.c) */
 };
 
 /* One batch taken this turn, waiting for the group commit. */
@@ -263,6 +267,8 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
  * BLOB_ACK with the bytes held, or rejected as an offer is. */
 void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
                        const Wm__BlobChunk *c);
+/* Closes the receivers of blobs (their .part files stay). */
+void wm_agg_blob_close(wm_agg_t *a);
 
 /* ---- wm_agg_blobfetch.c: feature "blob-fetch" (PROTOCOL.md §7.3) ---- */
 

@@ -13,6 +13,10 @@
 
 #define OFFER_MAX 64          /* blobs one BLOB_OFFER names */
 #define OFFER_EVERY_MS 2000   /* a new offer while blobs are unconfirmed */
+/* An offer the aggregator answered only in part (records naming the rest
+ * still being verified there): offered again this soon, then twice as
+ * late each time, up to OFFER_EVERY_MS. */
+#define OFFER_SOON_MS 100
 #define QUEUE_MAX 64          /* wanted blobs held for sending */
 #define FLIGHT_MAX 64         /* chunks in flight that are tracked */
 #define CHUNK_MIN 512u        /* bytes: never a smaller chunk (but a blob's last) */
@@ -21,7 +25,9 @@
  * pipe full) and never more than a message may carry. */
 #define CHUNK_MAX (256u << 10)
 #define CHUNK_SHARE 4         /* a chunk is 1/CHUNK_SHARE of the window */
-#define RATE_SPAN_MS 500      /* the blob delivery rate is measured over this */
+#define RATE_SPAN_MS 500      /* the blob delivery rate is measured over this, */
+#define RATE_SPAN_CHUNKS 8    /* or over this many chunks acked, */
+#define RATE_SPAN_MIN_MS 20   /* if they took this long: a fast link's rate is known at once */
 
 typedef struct {
     uint8_t hash[WM_HASH_BYTES];
@@ -35,6 +41,9 @@ struct wm_blobup {
     int active, paused;
     int64_t offer_ms;         /* when the last offer went; 0: none this session */
     int offered;              /* an offer waits for its BLOB_WANT */
+    int again;                /* the last BLOB_WANT wanted blobs, and one of them arrived */
+    size_t n_offered;         /* blobs the last offer named */
+    unsigned partial;         /* offers answered in part, in a row */
     transfer_t q[QUEUE_MAX];
     unsigned nq;
     uint32_t credit;          /* chunks the aggregator takes unanswered */
@@ -45,6 +54,7 @@ struct wm_blobup {
     int64_t tokens_ms;
     double rate;              /* blob bytes acked a second, lately; 0: unknown */
     uint64_t acked_span;
+    unsigned span_chunks;
     int64_t span_ms;
     uint64_t bytes_sent;
     uint32_t chunk_len;       /* the size pump last chose */
@@ -85,6 +95,8 @@ void wm_blobup_session(wm_blobup_t *b, int agreed)
     b->paused = 0;
     b->offer_ms = 0;
     b->offered = 0;
+    b->again = 0;
+    b->partial = 0;
     b->nq = 0;
     b->credit = 0;
     b->nflight = b->flight_head = 0;
@@ -158,6 +170,9 @@ void wm_blobup_on_want(wm_blobup_t *b, const Wm__BlobWant *w)
     if (!b->active)
         return;
     b->offered = 0;
+    b->again = 0; /* set by an ACK present: offer again at once, after progress only */
+    /* Blobs neither wanted nor held: not known there yet; ask again soon. */
+    b->partial = w->n_want + w->n_have < b->n_offered ? b->partial + 1 : 0;
     b->credit = w->credit;
     if (w->n_have)
         confirm(b, w->have, w->n_have);
@@ -180,13 +195,18 @@ static void flight_pop(wm_blobup_t *b)
     b->bytes_in_flight = b->bytes_in_flight > len ? b->bytes_in_flight - len : 0;
     int64_t now = now_ms();
     b->acked_span += len;
+    b->span_chunks++;
     if (!b->span_ms)
         b->span_ms = now;
-    if (now - b->span_ms >= RATE_SPAN_MS) {
+    if (now - b->span_ms >= RATE_SPAN_MS ||
+        (b->span_chunks >= RATE_SPAN_CHUNKS && now - b->span_ms >= RATE_SPAN_MIN_MS)) {
         b->rate = (double)b->acked_span * 1000.0 / (double)(now - b->span_ms);
         b->acked_span = 0;
+        b->span_chunks = 0;
         b->span_ms = now;
     }
+    if (!b->nflight && !b->nq)
+        b->span_ms = 0; /* idle: the next span starts with the next chunk */
 }
 
 void wm_blobup_on_ack(wm_blobup_t *b, const Wm__BlobAck *a)
@@ -198,6 +218,7 @@ void wm_blobup_on_ack(wm_blobup_t *b, const Wm__BlobAck *a)
     if (a->hash.len != WM_HASH_BYTES)
         return;
     if (a->present) {
+        b->again = 1;
         confirm(b, &a->hash, 1);
         return;
     }
@@ -247,12 +268,23 @@ static int offer_one(const wm_blobref_t *ref, void *ctx)
     return ++oc->n >= OFFER_MAX;
 }
 
+/* How long after the last offer the next one goes, when nothing is in
+ * flight: sooner while offers are answered only in part. */
+static int64_t offer_gap(const wm_blobup_t *b)
+{
+    if (!b->partial)
+        return OFFER_EVERY_MS;
+    int64_t gap = (int64_t)OFFER_SOON_MS << (b->partial < 8 ? b->partial - 1 : 7);
+    return gap < OFFER_EVERY_MS ? gap : OFFER_EVERY_MS;
+}
+
 /* Offers the unconfirmed blobs we hold (the first OFFER_MAX). */
 static void offer(wm_blobup_t *b, int64_t now)
 {
     offer_ctx_t *oc = calloc(1, sizeof *oc);
     wm_txn_t *t = NULL;
     b->offer_ms = now;
+    b->again = 0;
     if (!oc)
         return;
     oc->b = b;
@@ -268,6 +300,7 @@ static void offer(wm_blobup_t *b, int64_t now)
         m.msg_case = WM__SYNC_MSG__MSG_BLOB_OFFER;
         m.blob_offer = &o;
         b->offered = b->send(b->ctx, &m) == WM_OK;
+        b->n_offered = oc->n;
     }
     free(oc);
 }
@@ -347,7 +380,9 @@ void wm_blobup_pump(wm_blobup_t *b, int records_idle, double rate_bps)
     if (!b->active || b->paused || !records_idle)
         return; /* records first */
     if (!b->nq && !b->nflight) {
-        if (!b->offered ? now - b->offer_ms >= (b->offer_ms ? OFFER_EVERY_MS : 0)
+        /* At once when the blobs last wanted have all gone and some
+         * arrived (more may wait past the OFFER_MAX of that offer). */
+        if (!b->offered ? b->again || now - b->offer_ms >= (b->offer_ms ? offer_gap(b) : 0)
                         : now - b->offer_ms >= 4 * OFFER_EVERY_MS) /* an offer lost */
             offer(b, now);
         return;
@@ -370,7 +405,9 @@ long wm_blobup_next_ms(wm_blobup_t *b)
         return need <= 0 ? 0 : (long)(need * 1000.0 / (double)b->node->cfg->blob_rate) + 1;
     }
     if (!b->nq && !b->nflight) {
-        int64_t due = b->offer_ms + OFFER_EVERY_MS - now_ms();
+        if (b->again && !b->offered)
+            return 0;
+        int64_t due = b->offer_ms + offer_gap(b) - now_ms();
         return due < 0 ? 0 : (long)due;
     }
     return -1;

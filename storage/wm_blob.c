@@ -55,16 +55,14 @@ static wm_err_t write_all(int fd, const uint8_t *p, size_t len, off_t off)
     return WM_OK;
 }
 
-/* Hashes the first size bytes of fd; WM_ESTATE if it holds fewer. */
-static wm_err_t hash_fd(int fd, uint64_t size, uint8_t out[static WM_HASH_BYTES])
+/* Feeds the first size bytes of fd to st; WM_ESTATE if it holds fewer. */
+static wm_err_t hash_into(int fd, uint64_t size, wm_hash_state_t *st)
 {
     wm_err_t err = WM_OK;
-    wm_hash_state_t st;
     uint8_t *buf = malloc(IO_CHUNK);
     uint64_t off = 0;
     if (!buf)
         return WM_ENOMEM;
-    wm_hash_init(&st);
     while (off < size) {
         size_t want = size - off < IO_CHUNK ? (size_t)(size - off) : IO_CHUNK;
         ssize_t n = pread(fd, buf, want, (off_t)off);
@@ -78,12 +76,22 @@ static wm_err_t hash_fd(int fd, uint64_t size, uint8_t out[static WM_HASH_BYTES]
             err = WM_ESTATE;
             goto out;
         }
-        wm_hash_update(&st, buf, (size_t)n);
+        wm_hash_update(st, buf, (size_t)n);
         off += (uint64_t)n;
     }
-    wm_hash_final(&st, out);
 out:
     free(buf);
+    return err;
+}
+
+/* Hashes the first size bytes of fd; WM_ESTATE if it holds fewer. */
+static wm_err_t hash_fd(int fd, uint64_t size, uint8_t out[static WM_HASH_BYTES])
+{
+    wm_hash_state_t st;
+    wm_hash_init(&st);
+    wm_err_t err = hash_into(fd, size, &st);
+    if (err == WM_OK)
+        wm_hash_final(&st, out);
     return err;
 }
 
@@ -517,4 +525,177 @@ wm_err_t wm_blob_remove(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES])
     if (unlinkat(bs->dfd, name, 0) != 0)
         return errno == ENOENT ? WM_ENOTFOUND : wm_err_from_errno(errno);
     return sync_dir(bs);
+}
+
+struct wm_blob_rx {
+    wm_blob_t *bs;
+    uint8_t hash[WM_HASH_BYTES];
+    uint64_t size, held;
+    int fd;
+    bool spent;
+    struct stat seen; /* the .part as the receiver last left it */
+    wm_hash_state_t st;
+};
+
+/* Notes the .part as this receiver leaves it (after opening, a write). */
+static wm_err_t rx_note(wm_blob_rx_t *rx)
+{
+    if (fstat(rx->fd, &rx->seen) != 0)
+        return wm_err_from_errno(errno);
+    return (uint64_t)rx->seen.st_size == rx->held ? WM_OK : WM_ESTATE;
+}
+
+/* WM_OK if the .part is still the file, the size and the bytes this
+ * receiver last left (nothing else wrote, cut or replaced it). */
+static wm_err_t rx_unchanged(const wm_blob_rx_t *rx)
+{
+    char part[NAME_MAX_LEN];
+    struct stat now, named;
+    blob_name(rx->hash, PART_SUFFIX, part);
+    if (fstat(rx->fd, &now) != 0)
+        return wm_err_from_errno(errno);
+    if (fstatat(rx->bs->dfd, part, &named, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? WM_ESTATE : wm_err_from_errno(errno);
+    if (named.st_ino != now.st_ino || named.st_dev != now.st_dev ||
+        now.st_ino != rx->seen.st_ino || now.st_size != rx->seen.st_size ||
+        now.st_mtim.tv_sec != rx->seen.st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != rx->seen.st_mtim.tv_nsec)
+        return WM_ESTATE;
+    return WM_OK;
+}
+
+wm_err_t wm_blob_rx_open(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES], uint64_t size,
+                         wm_blob_rx_t **out)
+{
+    wm_err_t err = WM_OK;
+    char part[NAME_MAX_LEN];
+    uint64_t held = 0;
+    wm_blob_rx_t *rx = NULL;
+    *out = NULL;
+    if (size > WM_BLOB_MAX)
+        return WM_ETOOBIG;
+    if ((err = wm_blob_has(bs, hash, NULL)) != WM_ENOTFOUND)
+        return err == WM_OK ? WM_EEXIST : err;
+    /* Removes a .part larger than size (not this blob's bytes). */
+    if ((err = wm_blob_part_held(bs, hash, size, &held)) != WM_OK)
+        return err;
+    if (!(rx = calloc(1, sizeof *rx)))
+        return WM_ENOMEM;
+    rx->bs = bs;
+    memcpy(rx->hash, hash, WM_HASH_BYTES);
+    rx->size = size;
+    blob_name(hash, PART_SUFFIX, part);
+    rx->fd = openat(bs->dfd, part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, WM_BLOB_FILE_MODE);
+    if (rx->fd < 0 || fstat(rx->fd, &rx->seen) != 0) {
+        err = wm_err_from_errno(errno);
+        goto out;
+    }
+    rx->held = (uint64_t)rx->seen.st_size;
+    if (rx->held > size) {
+        err = WM_ESTATE; /* grown since wm_blob_part_held looked: try again */
+        goto out;
+    }
+    /* What an earlier receiver left is read once, into the hash. */
+    wm_hash_init(&rx->st);
+    if ((err = hash_into(rx->fd, rx->held, &rx->st)) != WM_OK || (err = rx_note(rx)) != WM_OK)
+        goto out;
+    *out = rx;
+    rx = NULL;
+out:
+    wm_blob_rx_close(&rx);
+    return err;
+}
+
+uint64_t wm_blob_rx_held(const wm_blob_rx_t *rx)
+{
+    return rx->held;
+}
+
+const uint8_t *wm_blob_rx_hash(const wm_blob_rx_t *rx)
+{
+    return rx->hash;
+}
+
+uint64_t wm_blob_rx_size(const wm_blob_rx_t *rx)
+{
+    return rx->size;
+}
+
+wm_err_t wm_blob_rx_write(wm_blob_rx_t *rx, uint64_t off, const uint8_t *data, size_t len)
+{
+    wm_err_t err = WM_OK;
+    if (rx->spent)
+        return WM_ESTATE;
+    if ((uint64_t)len > rx->size - rx->held)
+        return WM_ETOOBIG;
+    if (off != rx->held)
+        return WM_ECHAIN;
+    if ((err = rx_unchanged(rx)) != WM_OK)
+        return err;
+    err = write_all(rx->fd, data, len, (off_t)off);
+    if (err != WM_OK) {
+        if (ftruncate(rx->fd, (off_t)off) != 0)
+            err = WM_EIO; /* cannot even take the short write back */
+        rx->spent = true; /* its notes no longer hold: a new receiver reads the file */
+        return err;
+    }
+#ifdef SYNC_FILE_RANGE_WRITE
+    /* As wm_blob_part_write: write-back starts now, so the fsync at
+     * completion finds little left to write. */
+    if (len > 0)
+        (void)sync_file_range(rx->fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#endif
+    wm_hash_update(&rx->st, data, len);
+    rx->held += len;
+    if ((err = rx_note(rx)) != WM_OK)
+        rx->spent = true;
+    return err;
+}
+
+wm_err_t wm_blob_rx_complete(wm_blob_rx_t *rx, char *why, size_t cap)
+{
+    wm_err_t err = WM_OK;
+    char name[NAME_MAX_LEN], part[NAME_MAX_LEN], hex[WM_BLOB_HEXLEN + 1];
+    uint8_t got[WM_HASH_BYTES];
+    wm_hex(rx->hash, WM_HASH_BYTES, hex);
+    blob_name(rx->hash, "", name);
+    blob_name(rx->hash, PART_SUFFIX, part);
+    if (rx->spent || rx->held != rx->size || (err = rx_unchanged(rx)) != WM_OK) {
+        err = err != WM_OK && err != WM_ESTATE ? err : WM_ESTATE;
+        wm_why(why, cap, "blob %s: %llu of %llu bytes received, or its .part changed", hex,
+               (unsigned long long)rx->held, (unsigned long long)rx->size);
+        goto out;
+    }
+    rx->spent = true;
+    wm_hash_final(&rx->st, got);
+    if (!wm_ct_equal(got, rx->hash, WM_HASH_BYTES)) {
+        err = WM_ECORRUPT;
+        wm_why(why, cap, "blob %s: the bytes received do not hash to it; discarded", hex);
+        if (unlinkat(rx->bs->dfd, part, 0) != 0 && errno != ENOENT)
+            err = wm_err_from_errno(errno);
+        goto out;
+    }
+    /* Every byte of the .part went through the hash, and it is the blob:
+     * durable before it is named. */
+    if (fdatasync(rx->fd) != 0 || renameat(rx->bs->dfd, part, rx->bs->dfd, name) != 0) {
+        err = wm_err_from_errno(errno);
+        wm_why(why, cap, "blob %s: %s", hex, wm_strerror(err));
+        goto out;
+    }
+    err = sync_dir(rx->bs); /* present, durably, from here */
+    if (err != WM_OK)
+        wm_why(why, cap, "blob %s: %s", hex, wm_strerror(err));
+out:
+    rx->spent = true;
+    return err;
+}
+
+void wm_blob_rx_close(wm_blob_rx_t **rx)
+{
+    if (!rx || !*rx)
+        return;
+    if ((*rx)->fd >= 0)
+        close((*rx)->fd);
+    free(*rx);
+    *rx = NULL;
 }

@@ -123,6 +123,49 @@ WM_MUST_CHECK wm_err_t wm_blob_part_write(wm_blob_t *bs, const uint8_t hash[stat
 WM_MUST_CHECK wm_err_t wm_blob_part_complete(wm_blob_t *bs,
                                              const uint8_t hash[static WM_HASH_BYTES],
                                              uint64_t size, char *why, size_t cap);
+/* A receiver: the same .part protocol as wm_blob_part_held/_write/
+ * _complete, for one blob received chunk after chunk, that keeps the .part
+ * open and the hash of the bytes written so far, so that completing a
+ * blob costs no second read of it (only the fsync and the rename). Opening
+ * a receiver on a .part left by an earlier one (a restart, a crash, an
+ * evicted receiver) reads that .part once to rebuild the hash. A receiver
+ * notices a .part that something else wrote to, truncated or replaced
+ * since its own last write (size, inode and modification time are checked
+ * before each write and at completion): it then answers WM_ESTATE and the
+ * caller closes it and opens a new one, which reads the file again. So a
+ * blob is named only after every byte of its file went through the hash,
+ * as with wm_blob_part_complete.
+ *
+ * A receiver is not thread-safe; one per blob at a time (the daemon keeps
+ * them by hash, wm_agg_blob.c). */
+typedef struct wm_blob_rx wm_blob_rx_t;
+
+/* Opens a receiver for the blob (size bytes, ≤ WM_BLOB_MAX else
+ * WM_ETOOBIG), creating its .part if missing and removing one larger than
+ * size (as wm_blob_part_held). WM_EEXIST if the blob is present (nothing
+ * to receive). *out is the caller's; close with wm_blob_rx_close. */
+WM_MUST_CHECK wm_err_t wm_blob_rx_open(wm_blob_t *bs, const uint8_t hash[static WM_HASH_BYTES],
+                                       uint64_t size, wm_blob_rx_t **out);
+/* The bytes held: the next write's offset. */
+uint64_t wm_blob_rx_held(const wm_blob_rx_t *rx);
+/* The blob's hash (valid as long as rx) and size. */
+const uint8_t *wm_blob_rx_hash(const wm_blob_rx_t *rx);
+uint64_t wm_blob_rx_size(const wm_blob_rx_t *rx);
+/* Appends len bytes at off (which must be wm_blob_rx_held: else WM_ECHAIN,
+ * nothing written). WM_ETOOBIG past the blob's size; WM_ESTATE if the
+ * .part changed under the receiver (close it, open again); WM_ENOSPC,
+ * WM_EIO (the .part is cut back to what it held). */
+WM_MUST_CHECK wm_err_t wm_blob_rx_write(wm_blob_rx_t *rx, uint64_t off, const uint8_t *data,
+                                        size_t len);
+/* Completes a receiver that holds the whole blob: as wm_blob_part_complete
+ * (WM_OK: present, durably; WM_ECORRUPT: the bytes do not hash to the
+ * name, the .part is removed; WM_ESTATE: not all held, or the .part
+ * changed under the receiver), without reading the file again. The
+ * receiver is spent either way: close it. */
+WM_MUST_CHECK wm_err_t wm_blob_rx_complete(wm_blob_rx_t *rx, char *why, size_t cap);
+/* Closes *rx (the .part stays) and sets it to NULL. Accepts NULL. */
+void wm_blob_rx_close(wm_blob_rx_t **rx);
+
 /* Removes a blob's .part file, if any. */
 WM_MUST_CHECK wm_err_t wm_blob_part_discard(wm_blob_t *bs,
                                             const uint8_t hash[static WM_HASH_BYTES]);

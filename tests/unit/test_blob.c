@@ -3,7 +3,9 @@
  * test_blob — storage/wm_blob.c, the content-addressed blob store, on real
  * files: put (stored once, durable names only), read, the receiving side
  * (resume point, in-order writes, complete verifies the hash, a mismatch
- * discards), verify of an altered file, list, remove; and crash points:
+ * discards), the receiver that keeps the hash as chunks arrive (resumes
+ * by reading the .part once, notices a .part changed under it), verify of
+ * an altered file, list, remove; and crash points:
  * a child process putting and receiving blobs is killed with SIGKILL at
  * random moments, and after each kill nothing but whole, correct blobs is
  * present, temporary files are swept, and the transfer resumes from the
@@ -220,25 +222,126 @@ static void test_receive(void **state)
     free(dir);
 }
 
+/* A path of dir's .part of h into p. */
+static void part_path(char p[static PATH_MAX], const char *dir, const uint8_t *h)
+{
+    char hex[WM_BLOB_HEXLEN + 1];
+    snprintf(p, PATH_MAX, "%s/%s.part", dir, wm_hex(h, WM_HASH_BYTES, hex));
+}
+
+/* The receiver: the hash kept as chunks arrive, resumed by reading the
+ * .part once; in-order writes only; a .part another writer grew, replaced
+ * or removed is noticed (WM_ESTATE), never named with bytes it did not
+ * hash; wrong bytes are discarded. */
+static void test_receiver(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), why[WM_WHY_MAX], p[PATH_MAX];
+    wm_blob_t *bs = NULL;
+    wm_blob_rx_t *rx = NULL;
+    assert_int_equal(wm_blob_open(dir, &bs), WM_OK);
+    const size_t len = 300000;
+    uint8_t *data = pattern(len, 4), h[WM_HASH_BYTES];
+    wm_hash(data, len, h);
+    assert_int_equal(wm_blob_rx_open(bs, h, WM_BLOB_MAX + 1, &rx), WM_ETOOBIG);
+    assert_int_equal(wm_blob_rx_open(bs, h, len, &rx), WM_OK);
+    assert_int_equal(wm_blob_rx_held(rx), 0);
+    assert_int_equal(wm_blob_rx_write(rx, 0, data, 70000), WM_OK);
+    assert_int_equal(wm_blob_rx_write(rx, 0, data, 10), WM_ECHAIN);
+    assert_int_equal(wm_blob_rx_write(rx, 70000, data, len), WM_ETOOBIG);
+    wm_blob_rx_close(&rx);
+    assert_null(rx);
+    /* a new receiver resumes from the bytes held, its hash from the file */
+    assert_int_equal(wm_blob_rx_open(bs, h, len, &rx), WM_OK);
+    assert_int_equal(wm_blob_rx_held(rx), 70000);
+    assert_int_equal(wm_blob_rx_complete(rx, why, sizeof why), WM_ESTATE); /* not all held */
+    wm_blob_rx_close(&rx);
+    assert_int_equal(wm_blob_rx_open(bs, h, len, &rx), WM_OK);
+    for (size_t off = 70000; off < len; off += 65536) {
+        size_t n = len - off < 65536 ? len - off : 65536;
+        assert_int_equal(wm_blob_rx_write(rx, off, data + off, n), WM_OK);
+    }
+    assert_int_equal(wm_blob_has(bs, h, NULL), WM_ENOTFOUND); /* not before complete */
+    assert_int_equal(wm_blob_rx_complete(rx, why, sizeof why), WM_OK);
+    wm_blob_rx_close(&rx);
+    assert_int_equal(wm_blob_verify(bs, h, why, sizeof why), WM_OK);
+    assert_int_equal(wm_blob_rx_open(bs, h, len, &rx), WM_EEXIST);
+
+    /* wrong bytes of the right length: discarded */
+    uint8_t *bad = pattern(len, 5), hb[WM_HASH_BYTES];
+    wm_hash(bad, len, hb);
+    bad[len - 1] ^= 1;
+    assert_int_equal(wm_blob_rx_open(bs, hb, len, &rx), WM_OK);
+    assert_int_equal(wm_blob_rx_write(rx, 0, bad, len), WM_OK);
+    assert_int_equal(wm_blob_rx_complete(rx, why, sizeof why), WM_ECORRUPT);
+    assert_non_null(strstr(why, "do not hash"));
+    wm_blob_rx_close(&rx);
+    part_path(p, dir, hb);
+    assert_int_equal(access(p, F_OK), -1);
+    assert_int_equal(wm_blob_has(bs, hb, NULL), WM_ENOTFOUND);
+
+    /* another writer appends to the .part: the receiver notices */
+    bad[len - 1] ^= 1; /* the true bytes of hb again */
+    assert_int_equal(wm_blob_rx_open(bs, hb, len, &rx), WM_OK);
+    assert_int_equal(wm_blob_rx_write(rx, 0, bad, 1000), WM_OK);
+    assert_int_equal(wm_blob_part_write(bs, hb, len, 1000, bad + 1000, 1000), WM_OK);
+    assert_int_equal(wm_blob_rx_write(rx, 1000, bad + 1000, 1000), WM_ESTATE);
+    wm_blob_rx_close(&rx);
+    assert_int_equal(wm_blob_rx_open(bs, hb, len, &rx), WM_OK);
+    assert_int_equal(wm_blob_rx_held(rx), 2000);
+    /* the .part replaced by another file of the same size: noticed */
+    assert_int_equal(wm_blob_rx_write(rx, 2000, bad + 2000, len - 2000), WM_OK);
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.x", p);
+    FILE *f = fopen(tmp, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bad, 1, len, f), len);
+    fclose(f);
+    assert_int_equal(rename(tmp, p), 0);
+    assert_int_equal(wm_blob_rx_complete(rx, why, sizeof why), WM_ESTATE);
+    wm_blob_rx_close(&rx);
+    assert_int_equal(wm_blob_has(bs, hb, NULL), WM_ENOTFOUND);
+    /* removed under the receiver: noticed */
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(wm_blob_rx_open(bs, hb, len, &rx), WM_OK);
+    assert_int_equal(wm_blob_rx_write(rx, 0, bad, 1000), WM_OK);
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(wm_blob_rx_write(rx, 1000, bad + 1000, 1000), WM_ESTATE);
+    wm_blob_rx_close(&rx);
+    wm_blob_rx_close(&rx); /* NULL: nothing */
+    wm_blob_close(&bs);
+    free(data);
+    free(bad);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* The child of a crash round: receives blob `len` bytes in 1 KiB writes
- * (resuming from what is held), completes it, then puts blobs of a seed
- * sequence for ever. Exits only by the parent's SIGKILL. */
+ * (resuming from what is held; through a receiver if rx, else the .part
+ * calls), completes it, then puts blobs of a seed sequence for ever. Exits
+ * only by the parent's SIGKILL. */
 static void crash_child(const char *dir, const uint8_t *data, size_t len,
-                        const uint8_t h[static WM_HASH_BYTES], pid_t parent)
+                        const uint8_t h[static WM_HASH_BYTES], pid_t parent, int use_rx)
 {
     wm_blob_t *bs = NULL;
+    wm_blob_rx_t *rx = NULL;
     char why[WM_WHY_MAX];
     uint64_t held = 0;
     if (wm_blob_open(dir, &bs) != WM_OK || wm_blob_part_held(bs, h, len, &held) != WM_OK)
         _exit(2);
+    if (use_rx && held < len && wm_blob_rx_open(bs, h, len, &rx) != WM_OK)
+        _exit(2);
     while (held < len) {
         size_t n = len - held < 1024 ? len - held : 1024;
-        if (wm_blob_part_write(bs, h, len, held, data + held, n) != WM_OK)
+        if ((rx ? wm_blob_rx_write(rx, held, data + held, n)
+                : wm_blob_part_write(bs, h, len, held, data + held, n)) != WM_OK)
             _exit(3);
         held += n;
     }
-    if (wm_blob_part_complete(bs, h, len, why, sizeof why) != WM_OK)
+    if ((rx ? wm_blob_rx_complete(rx, why, sizeof why)
+            : wm_blob_part_complete(bs, h, len, why, sizeof why)) != WM_OK)
         _exit(4);
+    wm_blob_rx_close(&rx);
     for (uint32_t s = 100; getppid() == parent; s++) { /* a failed test leaks no child */
         uint8_t *p = pattern(50000 + s % 7 * 1000, s), ph[WM_HASH_BYTES];
         if (wm_blob_put(bs, p, 50000 + s % 7 * 1000, ph) != WM_OK)
@@ -293,7 +396,7 @@ static void test_crash_points(void **state)
         pid_t parent = getpid(), pid = fork();
         assert_true(pid >= 0);
         if (pid == 0)
-            crash_child(dir, data, len, h, parent);
+            crash_child(dir, data, len, h, parent, round % 2);
         /* rounds 0-7 kill when the .part reaches a random size (mid-transfer),
          * the others a moment into the puts that follow */
         wait_for_part(dir, h,
@@ -359,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_put_read),
         cmocka_unit_test(test_thumbs),
         cmocka_unit_test(test_receive),
+        cmocka_unit_test(test_receiver),
         cmocka_unit_test(test_crash_points),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
