@@ -16,8 +16,9 @@
  * is the only copy. At an aggregator nothing is ever
  * removed by itself: this command, with --days N given explicitly, removes
  * the blobs older than N days (a county then fetches them from nowhere:
- * the operator's choice). The records that name a pruned blob stay as
- * they are; its figures count.
+ * the operator's choice), and leaves WM_BLOBREF_RECOUNT in the store so
+ * that the daemon counts each child's blobs for its quota again. The
+ * records that name a pruned blob stay as they are; its figures count.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -132,6 +133,14 @@ int cmd_blob_prune(wmctl_t *w, int argc, char **argv)
         err = pc.err;
     wm_txn_abort(&pc.t);
     wm_store_close(&s);
+    if (agg && pc.n && pc.bs) {
+        /* The daemon counts its children's blobs again (their quota). */
+        char mark[PATH_MAX + 32];
+        snprintf(mark, sizeof mark, "%s/%s", dir, WM_BLOBREF_RECOUNT);
+        FILE *f = fopen(mark, "w");
+        if (!f || fclose(f) != 0)
+            wmctl_err("blob prune: cannot ask the daemon to count the blobs held again (%s)", mark);
+    }
     wm_blob_close(&pc.bs);
     if (err != WM_OK) {
         wmctl_err("blob prune: %s (%" PRIu64 " blob(s) removed before it)", wm_strerror(err), pc.n);

@@ -143,6 +143,7 @@ wm_err_t wm_agg_open(wm_node_t *node, wm_net_t *net, const char *endpoint,
         goto fail;
     }
     wm_agg_orders_decide(a); /* steps promoted before a crash get their word now */
+    wm_agg_blob_open(a); /* the blob quota's totals, once for an older store */
     if (wm_agg_hasher_start(&a->hasher) != WM_OK) /* then the loop hashes */
         wm_warn("sync: cannot start the hashing thread; batches are hashed on the loop");
     if ((err = wm_verifier_start(node->store, net, &a->verifier)) != WM_OK) {
@@ -950,6 +951,7 @@ void wm_agg_tick(wm_agg_t *a)
     wm_agg_link_reap(a);
     wm_agg_audit_tick(a, now);
     wm_agg_down_pump(a); /* our own log may have grown */
+    wm_agg_blob_tick(a, now); /* a prune asks for the quota's totals again */
     if (now < a->flush_due)
         return;
     a->flush_due = now + PEER_FLUSH_S;

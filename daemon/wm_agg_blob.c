@@ -8,12 +8,21 @@
  * verified record of that child names it with that size (wm_blobref, kept
  * at promotion), so nothing unauthenticated is stored beyond a .part, and
  * the child's blob quota ([quota] blob_mb) bounds what it may make us
- * hold (reject blob_quota; its records go on). Runs on the poll loop.
+ * hold (reject blob_quota; its records go on). The quota counts the
+ * child's blobs held here whole or being received from it, each by the
+ * size its record says, as a total kept in the index (wm_blobref_hold:
+ * WM_BLOBREF_HELD) and read as one key: a blob is counted when its first
+ * chunk from the child is taken or when it is found here already, and no
+ * longer when its bytes are discarded. Each blob being received keeps its
+ * .part open and its hash so far (wm_blob_rx), so completing it reads
+ * nothing again. Runs on the poll loop.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wm_agg_int.h"
 #include "wm_blob.h"
@@ -24,6 +33,7 @@
 /* Chunks a child may have in flight: with chunks of a quarter of a
  * second of its link (wm_blobup.h), a second's worth. */
 #define CHUNK_CREDIT 4
+#define RECOUNT_EVERY_S 5 /* how often a prune's WM_BLOBREF_RECOUNT is looked for */
 
 typedef struct {
     wm_agg_t *a;
@@ -53,24 +63,81 @@ static wm_err_t blob_usage(wm_agg_t *a, wm_agg_peer_t *p, wm_txn_t *t, used_ctx_
     return wm_blobref_each(t, p->node_no, NULL, used_one, uc);
 }
 
-/* Nonzero (and p rejected blob_quota) if holding size more bytes of p's
- * would pass [quota] blob_mb. */
+/* Nonzero (and p rejected blob_quota) if counting p's blob ref (not
+ * counted yet) would pass [quota] blob_mb: one key read, the total of p's
+ * blobs counted (wm_blobref_total). */
 static int over_quota(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, wm_txn_t *t,
-                      const uint8_t *hash, uint64_t size)
+                      const wm_blobref_t *ref)
 {
     uint64_t limit = (uint64_t)a->node->cfg->quota_blob_mb << 20;
-    used_ctx_t uc;
+    wm_blobref_total_t tot;
     char hex[WM_BLOB_HEXLEN + 1];
-    if (!limit)
+    if (!limit || (ref->flags & WM_BLOBREF_HELD))
         return 0;
-    if (blob_usage(a, p, t, &uc) != WM_OK || uc.bytes + size <= limit)
+    if (wm_blobref_total(t, p->node_no, &tot) != WM_OK || tot.bytes + ref->size <= limit)
         return 0; /* an unreadable index refuses nothing: the chunks check again */
     wm_agg_reject(a, route, p, WM_SYNC_R_BLOB_QUOTA,
                   "blob %s (%" PRIu64 " bytes) would pass the blob quota of %s: %" PRIu64
                   " bytes held, [quota] blob_mb = %u",
-                  wm_hex(hash, WM_HASH_BYTES, hex), size, p->ps->node, uc.bytes,
+                  wm_hex(ref->hash, WM_HASH_BYTES, hex), ref->size, p->ps->node, tot.bytes,
                   a->node->cfg->quota_blob_mb);
     return 1;
+}
+
+/* Counts the blobs (n hashes) in p's quota, or no longer (held 0), in one
+ * commit. A failure is logged: the blob is counted when next seen. */
+static void hold(wm_agg_t *a, wm_agg_peer_t *p, const uint8_t (*hashes)[WM_HASH_BYTES], size_t n,
+                 int held)
+{
+    wm_txn_t *t = NULL;
+    wm_err_t err = n ? wm_txn_begin(a->node->store, 1, &t) : WM_OK;
+    for (size_t i = 0; err == WM_OK && i < n; i++)
+        if ((err = wm_blobref_hold(t, p->node_no, hashes[i], held)) == WM_ENOTFOUND)
+            err = WM_OK;
+    if (err == WM_OK && n)
+        err = wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    if (err != WM_OK)
+        wm_warn("blobs: cannot count %zu blob(s) of %s in its quota: %s (%s)", n, p->ps->node,
+                wm_strerror(err), wm_store_detail(a->node->store));
+}
+
+/* Rebuilds the quota's totals if the store has none yet or a prune asked
+ * for it (WM_BLOBREF_RECOUNT, removed first: a prune meanwhile asks again). */
+static void recount(wm_agg_t *a)
+{
+    wm_txn_t *t = NULL;
+    int kept = 0, asked;
+    uint64_t changed = 0;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", wm_blob_dir(a->node->blobs), WM_BLOBREF_RECOUNT);
+    asked = access(path, F_OK) == 0 && unlink(path) == 0;
+    wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
+    if (err == WM_OK)
+        err = wm_blobref_totals_kept(t, &kept);
+    if (err == WM_OK && (!kept || asked) &&
+        (err = wm_blobref_rebuild(t, a->node->blobs, &changed)) == WM_OK)
+        err = wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    if (err != WM_OK)
+        wm_warn("blobs: cannot count the blobs held for each child's quota: %s (%s)",
+                wm_strerror(err), wm_store_detail(a->node->store));
+    else if (!kept || asked)
+        wm_info("blobs: the blob quota's totals %s (%" PRIu64 " entries counted anew)",
+                kept ? "counted again after a prune" : "are kept from now on", changed);
+}
+
+void wm_agg_blob_open(wm_agg_t *a)
+{
+    recount(a);
+}
+
+void wm_agg_blob_tick(wm_agg_t *a, int64_t now)
+{
+    if (now < a->blob_recount_due)
+        return;
+    a->blob_recount_due = now + RECOUNT_EVERY_S;
+    recount(a);
 }
 
 /* Nonzero if p may send blob messages on route; else it is answered. */
@@ -94,7 +161,9 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
 {
     Wm__BlobRef refs[WANT_MAX], *want[WANT_MAX];
     ProtobufCBinaryData have[WANT_MAX];
-    size_t nw = 0, nh = 0;
+    uint8_t count[WANT_MAX][WM_HASH_BYTES]; /* here, not yet counted in p's quota */
+    uint8_t drop[WANT_MAX][WM_HASH_BYTES];  /* counted, but nothing of it is here */
+    size_t nw = 0, nh = 0, nc = 0, nd = 0;
     wm_txn_t *t = NULL;
     if (!blob_session(a, p, route))
         return;
@@ -109,11 +178,15 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
             continue; /* no verified record of p names it (yet): not wanted now */
         if (wm_blob_has(a->node->blobs, r->hash.data, NULL) == WM_OK) {
             have[nh++] = r->hash;
+            if (!(ref.flags & WM_BLOBREF_HELD))
+                memcpy(count[nc++], r->hash.data, WM_HASH_BYTES);
             continue;
         }
         if (wm_blob_part_held(a->node->blobs, r->hash.data, r->size, &held) != WM_OK)
             continue;
-        if (held == 0 && over_quota(a, p, route, t, r->hash.data, r->size))
+        if (held == 0 && (ref.flags & WM_BLOBREF_HELD))
+            memcpy(drop[nd++], r->hash.data, WM_HASH_BYTES); /* counted again from its first chunk */
+        else if (over_quota(a, p, route, t, &ref))
             break;
         wm__blob_ref__init(&refs[nw]);
         refs[nw].hash = r->hash;
@@ -123,6 +196,8 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
         nw++;
     }
     wm_txn_abort(&t);
+    hold(a, p, (const uint8_t(*)[WM_HASH_BYTES])count, nc, 1);
+    hold(a, p, (const uint8_t(*)[WM_HASH_BYTES])drop, nd, 0);
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__BlobWant w = WM__BLOB_WANT__INIT;
     w.want = want;
@@ -216,9 +291,10 @@ static void complete(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
         send_ack(a, route, c, c->size, 1, "");
         return;
     }
-    if (err == WM_ECORRUPT)
+    if (err == WM_ECORRUPT) {
         wm_warn_peer(p->ps->node, "blobs: from %s: %s", p->ps->node, why);
-    else
+        hold(a, p, (const uint8_t(*)[WM_HASH_BYTES])c->hash.data, 1, 0); /* discarded */
+    } else
         wm_error("blobs: cannot complete a blob of %s: %s", p->ps->node, why);
     send_ack(a, route, c, 0, 0, err == WM_ECORRUPT ? "mismatch: the bytes do not hash to the blob"
                                                    : "storage: the aggregator cannot write it");
@@ -232,24 +308,23 @@ static int chunk_allowed(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
 {
     wm_txn_t *t = NULL;
     wm_blobref_t ref;
-    uint64_t held = 0;
-    size_t at;
-    int ok = 0;
+    int ok = 0, present = 0;
     wm_err_t err = wm_txn_begin(a->node->store, 0, &t);
     if (err == WM_OK)
         err = wm_blobref_get(t, p->node_no, c->hash.data, &ref);
-    if (err != WM_OK || ref.size != c->size)
+    if (err != WM_OK || ref.size != c->size) {
+        wm_txn_abort(&t);
         send_ack(a, route, c, 0, 0, "not_named: no verified record of this node names it with that size");
-    else if (wm_blob_has(a->node->blobs, c->hash.data, NULL) == WM_OK)
-        send_ack(a, route, c, c->size, 1, "");
-    else if (c->offset == 0 && !rx_find(a, c->hash.data, &at) &&
-             wm_blob_part_held(a->node->blobs, c->hash.data, c->size, &held) == WM_OK &&
-             held == 0 && over_quota(a, p, route, t, c->hash.data, c->size))
-        ; /* rejected blob_quota */
-    else
-        ok = 1;
+        return 0;
+    }
+    present = wm_blob_has(a->node->blobs, c->hash.data, NULL) == WM_OK;
+    ok = present || !over_quota(a, p, route, t, &ref); /* else rejected blob_quota */
     wm_txn_abort(&t);
-    return ok;
+    if (ok && !(ref.flags & WM_BLOBREF_HELD)) /* counted from its first chunk on */
+        hold(a, p, (const uint8_t(*)[WM_HASH_BYTES])c->hash.data, 1, 1);
+    if (ok && present)
+        send_ack(a, route, c, c->size, 1, "");
+    return ok && !present;
 }
 
 void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
@@ -306,14 +381,17 @@ json_t *wm_agg_blobs_status(wm_agg_t *a)
     for (size_t i = 0; i < a->npeers; i++) {
         wm_agg_peer_t *p = &a->peers[i];
         used_ctx_t uc;
-        if (!p->node_no || blob_usage(a, p, t, &uc) != WM_OK)
+        wm_blobref_total_t tot;
+        if (!p->node_no || blob_usage(a, p, t, &uc) != WM_OK ||
+            wm_blobref_total(t, p->node_no, &tot) != WM_OK)
             continue;
         json_object_set_new(o, p->ps->node,
-                            json_pack("{s:I, s:I, s:I, s:I, s:I}", "blobs_named", (json_int_t)uc.n,
-                                      "blobs_missing", (json_int_t)uc.missing, "blob_bytes_held",
-                                      (json_int_t)uc.bytes, "blob_bytes_received",
-                                      (json_int_t)p->ps->blob_bytes_received, "blobs_received",
-                                      (json_int_t)p->ps->blobs_received));
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "blobs_named",
+                                      (json_int_t)uc.n, "blobs_missing", (json_int_t)uc.missing,
+                                      "blob_bytes_held", (json_int_t)uc.bytes,
+                                      "blob_bytes_received", (json_int_t)p->ps->blob_bytes_received,
+                                      "blobs_received", (json_int_t)p->ps->blobs_received,
+                                      "blob_bytes_counted", (json_int_t)tot.bytes));
     }
     wm_txn_abort(&t);
     return o;

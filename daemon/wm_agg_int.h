@@ -156,6 +156,7 @@ struct wm_agg {
     wm_agg_waiting_fn src_waiting;
     void *src_ctx;
     wm_blob_rx_t *blob_rx[WM_AGG_BLOB_RX]; /* blobs being received, latest first (wm_agg_blob.c) */
+    int64_t blob_recount_due; /* monotonic seconds: wm_agg_blob_tick */
 };
 
 /* One batch taken this turn, waiting for the group commit. */
@@ -267,6 +268,13 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
  * BLOB_ACK with the bytes held, or rejected as an offer is. */
 void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
                        const Wm__BlobChunk *c);
+/* At start: a store whose blob quota totals are not kept yet (written by
+ * an older build) gets them, from the blobs present (wm_blobref_rebuild);
+ * a failure is logged, and the quota then counts what the totals hold. */
+void wm_agg_blob_open(wm_agg_t *a);
+/* Every few seconds (now: monotonic seconds): the totals again if a prune
+ * asked (WM_BLOBREF_RECOUNT). */
+void wm_agg_blob_tick(wm_agg_t *a, int64_t now);
 /* Closes the receivers of blobs (their .part files stay). */
 void wm_agg_blob_close(wm_agg_t *a);
 

@@ -4,14 +4,20 @@
  * N activities one at a time through the station daemon's control socket
  * and, after each, polls the daemon's live status until its upstream's
  * acked frontier (what the town holds durably) reaches that record. Prints
- * "reclat_ms p50 P50 p99 P99 max MAX". bench_blobs.sh runs it with and
- * without a blob backlog behind the records.
+ * "reclat_ms p50 P50 p99 P99 max MAX n COUNT". bench_blobs.sh runs it with
+ * and without a blob backlog behind the records. With "backlog" it counts
+ * only the records appended while the station had blob bytes pending
+ * (status blob_bytes_pending > 0), and stops when none are left (or after
+ * N): the latency under the backlog, not after it drained. If
+ * BENCH_RECLAT_SAMPLES names a file, each latency (ms) is appended to it,
+ * one a line, so that runs can be pooled.
  *
- *   bench_reclat CONF N
+ *   bench_reclat CONF N [backlog]
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "wm_client.h"
@@ -30,8 +36,9 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The upstream's acked seq from the daemon's live status; -1 if unknown. */
-static long long acked(wm_net_t *net, const char *control)
+/* The upstream's acked seq from the daemon's live status; -1 if unknown.
+ * *pending (may be NULL): the blob bytes not yet confirmed. */
+static long long acked(wm_net_t *net, const char *control, long long *pending)
 {
     Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
     Wm__CtlReply *rep = NULL;
@@ -44,6 +51,9 @@ static long long acked(wm_net_t *net, const char *control)
         json_t *a = json_object_get(json_object_get(j, "upstream"), "acked_seq");
         if (a)
             v = (long long)json_integer_value(a);
+        json_t *b = json_object_get(json_object_get(j, "upstream"), "blob_bytes_pending");
+        if (pending)
+            *pending = b ? (long long)json_integer_value(b) : -1;
         json_decref(j);
     }
     wm_pb_free(&rep);
@@ -55,14 +65,17 @@ int main(int argc, char **argv)
     wm_config_t cfg;
     char why[WM_WHY_MAX];
     wm_net_t *net = NULL;
-    if (argc != 3 || wm_config_load(argv[1], &cfg, why, sizeof why) != WM_OK ||
-        wm_net_new(&net) != WM_OK) {
-        fprintf(stderr, "usage: bench_reclat CONF N\n");
+    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "backlog") != 0) ||
+        wm_config_load(argv[1], &cfg, why, sizeof why) != WM_OK || wm_net_new(&net) != WM_OK) {
+        fprintf(stderr, "usage: bench_reclat CONF N [backlog]\n");
         return 2;
     }
-    int n = atoi(argv[2]);
+    int n = atoi(argv[2]), backlog = argc == 4, got = 0;
     double *lat = calloc((size_t)(n > 0 ? n : 1), sizeof *lat);
     for (int i = 0; i < n; i++) {
+        long long pending = 0;
+        if (backlog && (acked(net, cfg.control, &pending) < 0 || pending <= 0))
+            break; /* the backlog has drained (or there was none) */
         Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
         Wm__CtlReply *rep = NULL;
         Wm__Record body = WM__RECORD__INIT;
@@ -83,17 +96,27 @@ int main(int argc, char **argv)
         }
         long long seq = (long long)rep->seq;
         wm_pb_free(&rep);
-        while (acked(net, cfg.control) < seq) {
+        while (acked(net, cfg.control, NULL) < seq) {
             if (now_ms() - t0 > 30000) {
                 fprintf(stderr, "bench_reclat: record %lld not acked in 30 s\n", seq);
                 return 1;
             }
         }
-        lat[i] = now_ms() - t0;
+        lat[got++] = now_ms() - t0;
     }
-    qsort(lat, (size_t)n, sizeof *lat, cmp);
-    printf("reclat_ms p50 %.2f p99 %.2f max %.2f\n", lat[n / 2], lat[(size_t)((n - 1) * 0.99)],
-           lat[n - 1]);
+    if (!got) {
+        fprintf(stderr, "bench_reclat: no record measured (no blob backlog?)\n");
+        return 1;
+    }
+    const char *dump = getenv("BENCH_RECLAT_SAMPLES");
+    FILE *f = dump && *dump ? fopen(dump, "a") : NULL;
+    for (int i = 0; f && i < got; i++)
+        fprintf(f, "%.3f\n", lat[i]);
+    if (f && fclose(f) != 0)
+        fprintf(stderr, "bench_reclat: cannot write %s\n", dump);
+    qsort(lat, (size_t)got, sizeof *lat, cmp);
+    printf("reclat_ms p50 %.2f p99 %.2f max %.2f n %d\n", lat[got / 2],
+           lat[(size_t)((got - 1) * 0.99)], lat[got - 1], got);
     free(lat);
     wm_net_free(&net);
     return 0;

@@ -26,6 +26,8 @@
 #    without a link exports; the town imports records and blobs, each blob
 #    verified; again (idempotent); a pack altered in one byte is refused;
 #    --no-blobs leaves them out.
+# 9. A town's prune (--days): the quota's total of the child counts the
+#    pruned blob no more.
 #
 # 3b. Tampered in transit (hostile.c holding the station's keys): the
 #    right size, the wrong bytes for the lost blob are discarded, never
@@ -103,6 +105,8 @@ check "every blob at the town hashes to its name ($(cat "$T/why"))" hashes_match
 poll 10 "the station counts none pending" field_is "$S" blobs_pending 0
 poll 10 "the town counts none missing for the station" row_is "$TW" "$SID" blobs_missing 0
 check "the town counts the bytes received" [ "$(town_row "$TW" "$SID" blob_bytes_received)" = 1800000 ]
+check "the quota's total (one key) is what the town holds ($(town_row "$TW" "$SID" blob_bytes_counted))" \
+    [ "$(town_row "$TW" "$SID" blob_bytes_counted)" = 1800000 ]
 w "$S" status >"$OUT" 2>&1
 expect_in "$OUT" "blobs:     0 pending" "status (text): the station has no blob pending"
 
@@ -146,6 +150,8 @@ check "after each kill the transfer resumed from the bytes held ($shrunk shrank)
 poll 40 "after the kills every blob reaches the town" all_at_town "$S"
 check "after the kills every blob at the town hashes to its name" hashes_match
 poll 20 "after the kills every record reached the town" synced "$TW" "$S"
+check "after the kills the quota's total is what the town holds" \
+    [ "$(town_row "$TW" "$SID" blob_bytes_counted)" = "$(town_row "$TW" "$SID" blob_bytes_held)" ]
 
 # 3. A blob the station lost before it was sent: missing at the town, the
 # record counted all the same.
@@ -201,6 +207,7 @@ poll 30 "the big station's records reach the town" synced "$TW" "$Q"
 poll 20 "the town refuses the big station's blob with blob_quota" row_is "$TW" "$QID" last_reject blob_quota
 expect_in "$TW/daemon.log" "blob_mb" "the refusal names the limit"
 check "the refused blob is not at the town" [ ! -f "$TW/blobs/$(cat "$T/hashes.big")" ]
+check "the refused blob is not counted in the big station's quota" [ "$(town_row "$TW" "$QID" blob_bytes_counted)" = 0 ]
 seed "$S" 1 40000 5 || finish
 poll 20 "the first station's new blob still arrives" all_at_town "$S"
 rec "$Q" "after-quota"
@@ -296,5 +303,20 @@ all_at_town "$B" && pass "every blob of the bundle is at the town" || fail "bund
 check "every blob at the town hashes to its name" hashes_match
 expect_rc 0 w "$TW" bundle import "$T/usb.wmb"
 expect_in "$OUT" "3 held already" "importing the bundle again stores nothing twice"
+
+# 9. A town prunes (--days given): the pruned blob no longer counts in the
+# child's quota total, which is what the town holds of it again.
+old=$(head -1 "$T/hashes.st")
+touch -d '400 days ago' "$TW/blobs/$old"
+expect_rc 0 w "$TW" blob prune --days 30
+check "the town pruned the blob older than asked" [ ! -e "$TW/blobs/$old" ]
+counted_is_held() {
+    local c h
+    c=$(town_row "$TW" "$SID" blob_bytes_counted)
+    h=$(town_row "$TW" "$SID" blob_bytes_held)
+    echo "blob_bytes_counted $c, blob_bytes_held $h" >"$T/why"
+    [ "$c" = "$h" ] && [ "$c" != 1800000 ]
+}
+poll 15 "after the town's prune the quota's total is what it holds" counted_is_held
 
 finish
