@@ -63,43 +63,99 @@ static wm_err_t blob_usage(wm_agg_t *a, wm_agg_peer_t *p, wm_txn_t *t, used_ctx_
     return wm_blobref_each(t, p->node_no, NULL, used_one, uc);
 }
 
+/* The pending change of node's count of hash, or NULL. */
+static wm_agg_blob_hold_t *hold_pending(wm_agg_t *a, uint32_t node, const uint8_t *hash)
+{
+    for (size_t i = 0; i < a->nblob_holds; i++)
+        if (a->blob_holds[i].node == node &&
+            memcmp(a->blob_holds[i].hash, hash, WM_HASH_BYTES) == 0)
+            return &a->blob_holds[i];
+    return NULL;
+}
+
+/* Nonzero if ref counts in node's quota, the changes not yet committed
+ * included. */
+static int counted(wm_agg_t *a, uint32_t node, const wm_blobref_t *ref)
+{
+    const wm_agg_blob_hold_t *h = hold_pending(a, node, ref->hash);
+    return h ? h->held : (ref->flags & WM_BLOBREF_HELD) != 0;
+}
+
+/* Commits the pending changes of the counts (wm_blobref_hold), in one
+ * transaction. A failure is logged and forgets them: a blob is counted
+ * again when next offered or sent, and a prune's recount redoes all. */
+static void holds_commit(wm_agg_t *a)
+{
+    wm_txn_t *t = NULL;
+    wm_err_t err = a->nblob_holds ? wm_txn_begin(a->node->store, 1, &t) : WM_OK;
+    for (size_t i = 0; err == WM_OK && i < a->nblob_holds; i++) {
+        const wm_agg_blob_hold_t *h = &a->blob_holds[i];
+        if ((err = wm_blobref_hold(t, h->node, h->hash, h->held)) == WM_ENOTFOUND)
+            err = WM_OK;
+    }
+    if (err == WM_OK && a->nblob_holds)
+        err = wm_txn_commit(&t);
+    wm_txn_abort(&t);
+    if (err != WM_OK)
+        wm_warn("blobs: cannot store what %zu blob(s) count in the children's quota: %s (%s)",
+                a->nblob_holds, wm_strerror(err), wm_store_detail(a->node->store));
+    a->nblob_holds = 0;
+}
+
+/* Counts ref in p's quota (held) or no longer, from now on; stored at the
+ * next tick (holds_commit). */
+static void hold(wm_agg_t *a, wm_agg_peer_t *p, const wm_blobref_t *ref, int held)
+{
+    wm_agg_blob_hold_t *h = hold_pending(a, p->node_no, ref->hash);
+    if (!h && !(ref->flags & WM_BLOBREF_HELD) == !held)
+        return; /* so already */
+    if (!h) {
+        if (a->nblob_holds == WM_AGG_BLOB_HOLDS)
+            holds_commit(a);
+        h = &a->blob_holds[a->nblob_holds++];
+        h->node = p->node_no;
+        memcpy(h->hash, ref->hash, WM_HASH_BYTES);
+        h->size = ref->size;
+        h->was = (ref->flags & WM_BLOBREF_HELD) != 0;
+    }
+    h->held = held != 0;
+}
+
+/* node's total (wm_blobref_total) with the changes not yet stored. */
+static wm_err_t total_now(wm_agg_t *a, wm_txn_t *t, uint32_t node, wm_blobref_total_t *tot)
+{
+    wm_err_t err = wm_blobref_total(t, node, tot);
+    for (size_t i = 0; err == WM_OK && i < a->nblob_holds; i++) {
+        const wm_agg_blob_hold_t *h = &a->blob_holds[i];
+        if (h->node != node || h->held == h->was)
+            continue;
+        tot->bytes = h->held ? tot->bytes + h->size : tot->bytes > h->size ? tot->bytes - h->size : 0;
+        tot->count = h->held ? tot->count + 1 : tot->count ? tot->count - 1 : 0;
+    }
+    return err;
+}
+
 /* Nonzero (and p rejected blob_quota) if counting p's blob ref (not
  * counted yet) would pass [quota] blob_mb: one key read, the total of p's
- * blobs counted (wm_blobref_total). */
+ * blobs counted (wm_blobref_total), with the changes not yet stored. */
 static int over_quota(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route, wm_txn_t *t,
                       const wm_blobref_t *ref)
 {
     uint64_t limit = (uint64_t)a->node->cfg->quota_blob_mb << 20;
     wm_blobref_total_t tot;
     char hex[WM_BLOB_HEXLEN + 1];
-    if (!limit || (ref->flags & WM_BLOBREF_HELD))
+    if (!limit || counted(a, p->node_no, ref))
         return 0;
-    if (wm_blobref_total(t, p->node_no, &tot) != WM_OK || tot.bytes + ref->size <= limit)
+    if (total_now(a, t, p->node_no, &tot) != WM_OK)
         return 0; /* an unreadable index refuses nothing: the chunks check again */
+    if (tot.bytes + ref->size <= limit)
+        return 0;
     wm_agg_reject(a, route, p, WM_SYNC_R_BLOB_QUOTA,
                   "blob %s (%" PRIu64 " bytes) would pass the blob quota of %s: %" PRIu64
                   " bytes held, [quota] blob_mb = %u",
                   wm_hex(ref->hash, WM_HASH_BYTES, hex), ref->size, p->ps->node, tot.bytes,
                   a->node->cfg->quota_blob_mb);
     return 1;
-}
-
-/* Counts the blobs (n hashes) in p's quota, or no longer (held 0), in one
- * commit. A failure is logged: the blob is counted when next seen. */
-static void hold(wm_agg_t *a, wm_agg_peer_t *p, const uint8_t (*hashes)[WM_HASH_BYTES], size_t n,
-                 int held)
-{
-    wm_txn_t *t = NULL;
-    wm_err_t err = n ? wm_txn_begin(a->node->store, 1, &t) : WM_OK;
-    for (size_t i = 0; err == WM_OK && i < n; i++)
-        if ((err = wm_blobref_hold(t, p->node_no, hashes[i], held)) == WM_ENOTFOUND)
-            err = WM_OK;
-    if (err == WM_OK && n)
-        err = wm_txn_commit(&t);
-    wm_txn_abort(&t);
-    if (err != WM_OK)
-        wm_warn("blobs: cannot count %zu blob(s) of %s in its quota: %s (%s)", n, p->ps->node,
-                wm_strerror(err), wm_store_detail(a->node->store));
 }
 
 /* Rebuilds the quota's totals if the store has none yet or a prune asked
@@ -112,6 +168,8 @@ static void recount(wm_agg_t *a)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", wm_blob_dir(a->node->blobs), WM_BLOBREF_RECOUNT);
     asked = access(path, F_OK) == 0 && unlink(path) == 0;
+    if (asked)
+        holds_commit(a); /* the rebuild sets every count from the store */
     wm_err_t err = wm_txn_begin(a->node->store, 1, &t);
     if (err == WM_OK)
         err = wm_blobref_totals_kept(t, &kept);
@@ -134,6 +192,7 @@ void wm_agg_blob_open(wm_agg_t *a)
 
 void wm_agg_blob_tick(wm_agg_t *a, int64_t now)
 {
+    holds_commit(a);
     if (now < a->blob_recount_due)
         return;
     a->blob_recount_due = now + RECOUNT_EVERY_S;
@@ -161,9 +220,7 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
 {
     Wm__BlobRef refs[WANT_MAX], *want[WANT_MAX];
     ProtobufCBinaryData have[WANT_MAX];
-    uint8_t count[WANT_MAX][WM_HASH_BYTES]; /* here, not yet counted in p's quota */
-    uint8_t drop[WANT_MAX][WM_HASH_BYTES];  /* counted, but nothing of it is here */
-    size_t nw = 0, nh = 0, nc = 0, nd = 0;
+    size_t nw = 0, nh = 0;
     wm_txn_t *t = NULL;
     if (!blob_session(a, p, route))
         return;
@@ -178,14 +235,13 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
             continue; /* no verified record of p names it (yet): not wanted now */
         if (wm_blob_has(a->node->blobs, r->hash.data, NULL) == WM_OK) {
             have[nh++] = r->hash;
-            if (!(ref.flags & WM_BLOBREF_HELD))
-                memcpy(count[nc++], r->hash.data, WM_HASH_BYTES);
+            hold(a, p, &ref, 1); /* here: counts (if it did not yet) */
             continue;
         }
         if (wm_blob_part_held(a->node->blobs, r->hash.data, r->size, &held) != WM_OK)
             continue;
-        if (held == 0 && (ref.flags & WM_BLOBREF_HELD))
-            memcpy(drop[nd++], r->hash.data, WM_HASH_BYTES); /* counted again from its first chunk */
+        if (held == 0 && counted(a, p->node_no, &ref))
+            hold(a, p, &ref, 0); /* nothing of it here: counted again from its first chunk */
         else if (over_quota(a, p, route, t, &ref))
             break;
         wm__blob_ref__init(&refs[nw]);
@@ -196,8 +252,6 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
         nw++;
     }
     wm_txn_abort(&t);
-    hold(a, p, (const uint8_t(*)[WM_HASH_BYTES])count, nc, 1);
-    hold(a, p, (const uint8_t(*)[WM_HASH_BYTES])drop, nd, 0);
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
     Wm__BlobWant w = WM__BLOB_WANT__INIT;
     w.want = want;
@@ -272,6 +326,7 @@ static wm_err_t rx_get(wm_agg_t *a, const uint8_t *hash, uint64_t size, wm_blob_
 
 void wm_agg_blob_close(wm_agg_t *a)
 {
+    holds_commit(a);
     for (size_t i = 0; i < WM_AGG_BLOB_RX; i++)
         wm_blob_rx_close(&a->blob_rx[i]);
 }
@@ -293,7 +348,12 @@ static void complete(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
     }
     if (err == WM_ECORRUPT) {
         wm_warn_peer(p->ps->node, "blobs: from %s: %s", p->ps->node, why);
-        hold(a, p, (const uint8_t(*)[WM_HASH_BYTES])c->hash.data, 1, 0); /* discarded */
+        wm_txn_t *t = NULL;
+        wm_blobref_t ref;
+        if (wm_txn_begin(a->node->store, 0, &t) == WM_OK &&
+            wm_blobref_get(t, p->node_no, c->hash.data, &ref) == WM_OK)
+            hold(a, p, &ref, 0); /* discarded: counted again from its first chunk */
+        wm_txn_abort(&t);
     } else
         wm_error("blobs: cannot complete a blob of %s: %s", p->ps->node, why);
     send_ack(a, route, c, 0, 0, err == WM_ECORRUPT ? "mismatch: the bytes do not hash to the blob"
@@ -320,8 +380,8 @@ static int chunk_allowed(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
     present = wm_blob_has(a->node->blobs, c->hash.data, NULL) == WM_OK;
     ok = present || !over_quota(a, p, route, t, &ref); /* else rejected blob_quota */
     wm_txn_abort(&t);
-    if (ok && !(ref.flags & WM_BLOBREF_HELD)) /* counted from its first chunk on */
-        hold(a, p, (const uint8_t(*)[WM_HASH_BYTES])c->hash.data, 1, 1);
+    if (ok)
+        hold(a, p, &ref, 1); /* counted from its first chunk on */
     if (ok && present)
         send_ack(a, route, c, c->size, 1, "");
     return ok && !present;
@@ -383,7 +443,7 @@ json_t *wm_agg_blobs_status(wm_agg_t *a)
         used_ctx_t uc;
         wm_blobref_total_t tot;
         if (!p->node_no || blob_usage(a, p, t, &uc) != WM_OK ||
-            wm_blobref_total(t, p->node_no, &tot) != WM_OK)
+            total_now(a, t, p->node_no, &tot) != WM_OK)
             continue;
         json_object_set_new(o, p->ps->node,
                             json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "blobs_named",

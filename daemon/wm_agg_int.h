@@ -135,6 +135,16 @@ typedef struct wm_agg_hasher wm_agg_hasher_t;
 /* Blobs received at once with their .part open and hash kept (each
  * child sends one blob at a time; the oldest receiver is closed first). */
 #define WM_AGG_BLOB_RX 8
+/* Changes to the children's blob quota totals waiting for the next
+ * commit of wm_agg_blob_tick (one commit a tick, not one a blob). */
+#define WM_AGG_BLOB_HOLDS 256
+
+typedef struct {
+    uint32_t node;
+    uint8_t hash[WM_HASH_BYTES];
+    uint64_t size;
+    uint8_t was, held; /* WM_BLOBREF_HELD in the store, and to be */
+} wm_agg_blob_hold_t;
 
 struct wm_agg {
     wm_node_t *node;
@@ -157,6 +167,8 @@ struct wm_agg {
     void *src_ctx;
     wm_blob_rx_t *blob_rx[WM_AGG_BLOB_RX]; /* blobs being received, latest first (wm_agg_blob.c) */
     int64_t blob_recount_due; /* monotonic seconds: wm_agg_blob_tick */
+    wm_agg_blob_hold_t blob_holds[WM_AGG_BLOB_HOLDS]; /* not yet committed */
+    size_t nblob_holds;
 };
 
 /* One batch taken this turn, waiting for the group commit. */
@@ -272,10 +284,12 @@ void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
  * an older build) gets them, from the blobs present (wm_blobref_rebuild);
  * a failure is logged, and the quota then counts what the totals hold. */
 void wm_agg_blob_open(wm_agg_t *a);
-/* Every few seconds (now: monotonic seconds): the totals again if a prune
- * asked (WM_BLOBREF_RECOUNT). */
+/* At each tick (now: monotonic seconds): the quota's counts of the blobs
+ * that began or ended since the last, in one commit; every few seconds
+ * the totals again if a prune asked (WM_BLOBREF_RECOUNT). */
 void wm_agg_blob_tick(wm_agg_t *a, int64_t now);
-/* Closes the receivers of blobs (their .part files stay). */
+/* Commits what the quota counts, and closes the receivers of blobs (their
+ * .part files stay). */
 void wm_agg_blob_close(wm_agg_t *a);
 
 /* ---- wm_agg_blobfetch.c: feature "blob-fetch" (PROTOCOL.md §7.3) ---- */
