@@ -25,6 +25,9 @@
  * pipe full) and never more than a message may carry. */
 #define CHUNK_MAX (256u << 10)
 #define CHUNK_SHARE 4         /* a chunk is 1/CHUNK_SHARE of the window */
+/* While records flow (one waited to be sent this recently), one chunk at a
+ * time: a record batch then waits behind one chunk at most, not a window. */
+#define RECORDS_RECENT_MS 2000
 #define RATE_SPAN_MS 500      /* the blob delivery rate is measured over this, */
 #define RATE_SPAN_CHUNKS 8    /* or over this many chunks acked, */
 #define RATE_SPAN_MIN_MS 20   /* if they took this long: a fast link's rate is known at once */
@@ -59,6 +62,7 @@ struct wm_blobup {
     uint64_t bytes_sent;
     uint32_t chunk_len;       /* the size pump last chose */
     int idle;                 /* the last pump found no record waiting */
+    int64_t records_ms;       /* when a pump last found a record waiting */
 };
 
 static int64_t now_ms(void)
@@ -377,6 +381,8 @@ void wm_blobup_pump(wm_blobup_t *b, int records_idle, double rate_bps)
 {
     int64_t now = now_ms();
     b->idle = records_idle;
+    if (!records_idle)
+        b->records_ms = now;
     if (!b->active || b->paused || !records_idle)
         return; /* records first */
     if (!b->nq && !b->nflight) {
@@ -390,7 +396,8 @@ void wm_blobup_pump(wm_blobup_t *b, int records_idle, double rate_bps)
     uint32_t len = chunk_bytes(b, rate_bps);
     b->chunk_len = len;
     uint64_t window = (uint64_t)len * CHUNK_SHARE;
-    while (b->nq && b->credit > 0 && b->nflight < FLIGHT_MAX && b->bytes_in_flight < window &&
+    unsigned most = b->records_ms && now - b->records_ms < RECORDS_RECENT_MS ? 1 : FLIGHT_MAX;
+    while (b->nq && b->credit > 0 && b->nflight < most && b->bytes_in_flight < window &&
            tokens_allow(b, len, now))
         if (!send_chunk(b, len) && b->nq)
             break; /* the link is busy: the next turn */
