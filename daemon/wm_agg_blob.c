@@ -31,8 +31,11 @@
 
 #define WANT_MAX 64      /* blobs one BLOB_WANT names (as an offer) */
 /* Chunks a child may have in flight: with chunks of a quarter of a
- * second of its link (wm_blobup.h), a second's worth. */
-#define CHUNK_CREDIT 4
+ * second of its link (wm_blobup.h), a second's worth on a thin link; on a
+ * fast one the chunk stops growing at 256 KiB and more of them keep the
+ * pipe full (a child of this build sends up to a second of its link within
+ * this; an older one 4). At most 2 MiB of a child's chunks wait here. */
+#define CHUNK_CREDIT 8
 #define RECOUNT_EVERY_S 5 /* how often a prune's WM_BLOBREF_RECOUNT is looked for */
 
 typedef struct {

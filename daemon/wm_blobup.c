@@ -395,7 +395,12 @@ void wm_blobup_pump(wm_blobup_t *b, int records_idle, double rate_bps)
     }
     uint32_t len = chunk_bytes(b, rate_bps);
     b->chunk_len = len;
+    /* About a second of the link in flight: CHUNK_SHARE chunks, or more of
+     * them once the chunk is at CHUNK_MAX (within the aggregator's credit). */
+    double r = rate_bps > b->rate ? rate_bps : b->rate;
     uint64_t window = (uint64_t)len * CHUNK_SHARE;
+    if (len == CHUNK_MAX && r * WM_BLOBUP_WINDOW_MS / 1000 > (double)window)
+        window = (uint64_t)(r * WM_BLOBUP_WINDOW_MS / 1000);
     unsigned most = b->records_ms && now - b->records_ms < RECORDS_RECENT_MS ? 1 : FLIGHT_MAX;
     while (b->nq && b->credit > 0 && b->nflight < most && b->bytes_in_flight < window &&
            tokens_allow(b, len, now))

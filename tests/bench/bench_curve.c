@@ -8,9 +8,16 @@
  * "raw_curve_bps N". Like the other raw baselines it links the library
  * the layer under test is built on (here libzmq) directly.
  *
+ * With "hash" it prints instead "raw_hash_bps N": BLAKE2b-256 (libsodium,
+ * as wm_crypto) of MB megabytes fed CHUNK bytes at a time, one thread —
+ * the other limit of a blob's path, since the receiving side hashes every
+ * byte before the blob may count as present.
+ *
  *   bench_curve [MB [CHUNK [WINDOW]]]     (default 200 262144 4)
+ *   bench_curve hash [MB [CHUNK]]
  */
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +72,33 @@ static void *server(void *arg)
     return NULL;
 }
 
+/* The hash limit: "raw_hash_bps N". */
+static int hash_limit(long mb, size_t chunk)
+{
+    uint8_t *buf = malloc(chunk), out[32];
+    crypto_generichash_state st;
+    if (!buf || mb < 1 || chunk < 1 || sodium_init() < 0)
+        return 2;
+    memset(buf, 0x5a, chunk);
+    uint64_t total = (uint64_t)mb * 1000000, done = 0;
+    double t0 = now_s();
+    crypto_generichash_init(&st, NULL, 0, sizeof out);
+    while (done < total) {
+        size_t n = total - done < chunk ? (size_t)(total - done) : chunk;
+        crypto_generichash_update(&st, buf, n);
+        done += n;
+    }
+    crypto_generichash_final(&st, out, sizeof out);
+    printf("raw_hash_bps %.0f\n", (double)total / (now_s() - t0));
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "hash") == 0)
+        return hash_limit(argc > 2 ? atol(argv[2]) : 200,
+                          argc > 3 ? (size_t)atol(argv[3]) : 262144);
     long mb = argc > 1 ? atol(argv[1]) : 200;
     size_t chunk = argc > 2 ? (size_t)atol(argv[2]) : 262144;
     int window = argc > 3 ? atoi(argv[3]) : 4;
