@@ -38,6 +38,10 @@
 #define CHUNK_CREDIT 8
 #define RECOUNT_EVERY_S 5 /* how often a prune's WM_BLOBREF_RECOUNT is looked for */
 
+static void completed(wm_agg_t *a, int wait);
+static wm_err_t rx_get(wm_agg_t *a, const uint8_t *hash, uint64_t size, wm_blob_rx_t **out);
+static wm_blob_rx_t *rx_take(wm_agg_t *a, const uint8_t *hash);
+
 typedef struct {
     wm_agg_t *a;
     uint64_t bytes, missing, n;
@@ -191,10 +195,13 @@ static void recount(wm_agg_t *a)
 void wm_agg_blob_open(wm_agg_t *a)
 {
     recount(a);
+    if (wm_agg_blobsync_start(&a->blobsync) != WM_OK)
+        wm_warn("blobs: cannot start the thread that completes blobs; the loop does it");
 }
 
 void wm_agg_blob_tick(wm_agg_t *a, int64_t now)
 {
+    completed(a, 0);
     holds_commit(a);
     if (now < a->blob_recount_due)
         return;
@@ -218,6 +225,28 @@ static int blob_session(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route)
     return 1;
 }
 
+/* A .part holding all of a blob's bytes, never named (the daemon stopped
+ * between its last byte and the rename, or the completion failed): read
+ * once, hashed and completed now; nonzero if the blob is present (and
+ * counted for p). The child would otherwise resume from the last byte and
+ * have nothing left to send. */
+static int whole_part(wm_agg_t *a, wm_agg_peer_t *p, const wm_blobref_t *ref)
+{
+    wm_blob_rx_t *rx = NULL;
+    char why[WM_WHY_MAX];
+    wm_err_t err = rx_get(a, ref->hash, ref->size, &rx);
+    if (err == WM_OK) {
+        rx = rx_take(a, ref->hash);
+        err = wm_blob_rx_complete(rx, why, sizeof why);
+        wm_blob_rx_close(&rx);
+        if (err != WM_OK)
+            wm_warn_peer(p->ps->node, "blobs: a whole .part from %s: %s", p->ps->node, why);
+    }
+    if (err == WM_OK || err == WM_EEXIST)
+        hold(a, p, ref, 1);
+    return err == WM_OK || err == WM_EEXIST;
+}
+
 void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
                        const Wm__BlobOffer *o)
 {
@@ -225,6 +254,7 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
     ProtobufCBinaryData have[WANT_MAX];
     size_t nw = 0, nh = 0;
     wm_txn_t *t = NULL;
+    completed(a, 1); /* what is wanted depends on what is present */
     if (!blob_session(a, p, route))
         return;
     if (wm_txn_begin(a->node->store, 0, &t) != WM_OK)
@@ -243,6 +273,12 @@ void wm_agg_blob_offer(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
         }
         if (wm_blob_part_held(a->node->blobs, r->hash.data, r->size, &held) != WM_OK)
             continue;
+        if (held == r->size && whole_part(a, p, &ref)) {
+            have[nh++] = r->hash; /* completed now */
+            continue;
+        }
+        if (held == r->size)
+            held = 0; /* its bytes were wrong: discarded */
         if (held == 0 && counted(a, p->node_no, &ref))
             hold(a, p, &ref, 0); /* nothing of it here: counted again from its first chunk */
         else if (over_quota(a, p, route, t, &ref))
@@ -291,16 +327,23 @@ static wm_blob_rx_t *rx_find(wm_agg_t *a, const uint8_t *hash, size_t *at)
     return NULL;
 }
 
-/* Closes the receiver of hash, if any (its .part stays). */
-static void rx_drop(wm_agg_t *a, const uint8_t *hash)
+/* Takes the receiver of hash out of a->blob_rx: the caller's, or NULL. */
+static wm_blob_rx_t *rx_take(wm_agg_t *a, const uint8_t *hash)
 {
     size_t i;
     wm_blob_rx_t *rx = rx_find(a, hash, &i);
     if (!rx)
-        return;
-    wm_blob_rx_close(&rx);
+        return NULL;
     memmove(&a->blob_rx[i], &a->blob_rx[i + 1], (WM_AGG_BLOB_RX - 1 - i) * sizeof rx);
     a->blob_rx[WM_AGG_BLOB_RX - 1] = NULL;
+    return rx;
+}
+
+/* Closes the receiver of hash, if any (its .part stays). */
+static void rx_drop(wm_agg_t *a, const uint8_t *hash)
+{
+    wm_blob_rx_t *rx = rx_take(a, hash);
+    wm_blob_rx_close(&rx);
 }
 
 /* The receiver of the blob (hash, size), opened on what its .part holds
@@ -329,38 +372,78 @@ static wm_err_t rx_get(wm_agg_t *a, const uint8_t *hash, uint64_t size, wm_blob_
 
 void wm_agg_blob_close(wm_agg_t *a)
 {
+    completed(a, 1); /* their ACKs go, if the router still does */
+    wm_agg_blobsync_stop(&a->blobsync);
     holds_commit(a);
     for (size_t i = 0; i < WM_AGG_BLOB_RX; i++)
         wm_blob_rx_close(&a->blob_rx[i]);
 }
 
-/* The chunk's blob is whole: its hash, kept as the chunks came (rx),
- * checked against its name, then present; the receiver is closed. */
-static void complete(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
-                     const Wm__BlobChunk *c, wm_blob_rx_t *rx)
+/* A completed blob's outcome (job, its receiver closed here): the child
+ * told (ACK present, or why not) and counted, if it is still enrolled. */
+static void finish(wm_agg_t *a, wm_agg_blobjob_t *job)
 {
-    char why[WM_WHY_MAX];
-    wm_err_t err = wm_blob_rx_complete(rx, why, sizeof why);
-    rx_drop(a, c->hash.data);
-    if (err == WM_OK) {
-        p->ps->blob_bytes_received += c->size;
+    wm_agg_peer_t *p = wm_agg_peer_by_no(a, job->node_no);
+    const wm_frame_t route = {job->route, job->route_len};
+    Wm__BlobChunk c = WM__BLOB_CHUNK__INIT;
+    uint8_t hash[WM_HASH_BYTES];
+    memcpy(hash, wm_blob_rx_hash(job->rx), WM_HASH_BYTES);
+    c.hash = (ProtobufCBinaryData){WM_HASH_BYTES, hash};
+    c.size = wm_blob_rx_size(job->rx);
+    wm_blob_rx_close(&job->rx);
+    if (!p)
+        return;
+    if (job->err == WM_OK) {
+        p->ps->blob_bytes_received += c.size;
         p->ps->blobs_received++;
         p->dirty = 1;
-        send_ack(a, route, c, c->size, 1, "");
+        send_ack(a, &route, &c, c.size, 1, "");
         return;
     }
-    if (err == WM_ECORRUPT) {
-        wm_warn_peer(p->ps->node, "blobs: from %s: %s", p->ps->node, why);
+    if (job->err == WM_ECORRUPT) {
+        wm_warn_peer(p->ps->node, "blobs: from %s: %s", p->ps->node, job->why);
         wm_txn_t *t = NULL;
         wm_blobref_t ref;
         if (wm_txn_begin(a->node->store, 0, &t) == WM_OK &&
-            wm_blobref_get(t, p->node_no, c->hash.data, &ref) == WM_OK)
+            wm_blobref_get(t, p->node_no, hash, &ref) == WM_OK)
             hold(a, p, &ref, 0); /* discarded: counted again from its first chunk */
         wm_txn_abort(&t);
-    } else
-        wm_error("blobs: cannot complete a blob of %s: %s", p->ps->node, why);
-    send_ack(a, route, c, 0, 0, err == WM_ECORRUPT ? "mismatch: the bytes do not hash to the blob"
-                                                   : "storage: the aggregator cannot write it");
+    } else {
+        wm_error("blobs: cannot complete a blob of %s: %s", p->ps->node, job->why);
+    }
+    send_ack(a, &route, &c, 0, 0, job->err == WM_ECORRUPT
+                                      ? "mismatch: the bytes do not hash to the blob"
+                                      : "storage: the aggregator cannot write it");
+}
+
+/* Finishes the blobs the thread has completed; with wait, every one
+ * handed to it (wm_agg_blobsync_take). */
+static void completed(wm_agg_t *a, int wait)
+{
+    wm_agg_blobjob_t done[4];
+    size_t n;
+    if (!a->blobsync)
+        return;
+    while ((n = wm_agg_blobsync_take(a->blobsync, done, 4, wait)) > 0)
+        for (size_t i = 0; i < n; i++)
+            finish(a, &done[i]);
+}
+
+/* The chunk's blob is whole: its hash, kept as the chunks came (rx),
+ * checked against its name, then present (wm_blob_rx_complete) — by the
+ * thread (wm_agg_blobsync.c) while the loop goes on, or here. */
+static void complete(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
+                     const Wm__BlobChunk *c)
+{
+    wm_agg_blobjob_t job = {.rx = rx_take(a, c->hash.data), .node_no = p->node_no};
+    if (!job.rx)
+        return; /* cannot be: the chunk was just written through it */
+    job.route_len = route->len < WM_AGG_ROUTE_MAX ? route->len : WM_AGG_ROUTE_MAX;
+    memcpy(job.route, route->data, job.route_len);
+    if (a->blobsync && wm_agg_blobsync_put(a->blobsync, &job))
+        return;
+    job.err = wm_blob_rx_complete(job.rx, job.why, sizeof job.why);
+    finish(a, &job);
 }
 
 /* Nonzero if p may send the chunk's bytes: its verified records name the
@@ -395,6 +478,7 @@ void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
 {
     wm_blob_rx_t *rx = NULL;
     uint64_t held = 0;
+    completed(a, 0);
     if (!blob_session(a, p, route))
         return;
     if (c->hash.len != WM_HASH_BYTES) {
@@ -429,10 +513,14 @@ void wm_agg_blob_chunk(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
             wm_error("blobs: cannot write a chunk of %s: %s", p->ps->node, wm_strerror(err));
         return;
     }
-    if (wm_blob_rx_held(rx) == c->size)
-        complete(a, p, route, c, rx);
-    else
+    if (wm_blob_rx_held(rx) != c->size) {
         send_ack(a, route, c, wm_blob_rx_held(rx), 0, "");
+        return;
+    }
+    complete(a, p, route, c);
+    /* Nothing else to do meanwhile: wait for it (and the ACK goes now). */
+    if (a->blobsync && !wm_agg_router_waiting(a))
+        completed(a, 1);
 }
 
 json_t *wm_agg_blobs_status(wm_agg_t *a)

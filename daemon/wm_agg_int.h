@@ -146,6 +146,18 @@ typedef struct {
     uint8_t was, held; /* WM_BLOBREF_HELD in the store, and to be */
 } wm_agg_blob_hold_t;
 
+/* A blob to complete off the loop (wm_agg_blobsync.c), and its outcome. */
+#define WM_AGG_ROUTE_MAX 256 /* a ZeroMQ routing id is at most 255 bytes */
+typedef struct {
+    wm_blob_rx_t *rx;      /* owned by the job; closed by whoever takes it back */
+    uint32_t node_no;      /* the child that sent it */
+    uint8_t route[WM_AGG_ROUTE_MAX]; /* its connection: the ACK goes there */
+    size_t route_len;
+    wm_err_t err;          /* wm_blob_rx_complete's, once done */
+    char why[WM_WHY_MAX];
+} wm_agg_blobjob_t;
+typedef struct wm_agg_blobsync wm_agg_blobsync_t;
+
 struct wm_agg {
     wm_node_t *node;
     wm_sock_t *zap, *router;
@@ -169,6 +181,7 @@ struct wm_agg {
     int64_t blob_recount_due; /* monotonic seconds: wm_agg_blob_tick */
     wm_agg_blob_hold_t blob_holds[WM_AGG_BLOB_HOLDS]; /* not yet committed */
     size_t nblob_holds;
+    wm_agg_blobsync_t *blobsync; /* NULL: the loop completes blobs itself */
 };
 
 /* One batch taken this turn, waiting for the group commit. */
@@ -306,6 +319,22 @@ void wm_agg_blob_data(wm_agg_t *a, wm_agg_peer_t *p, const wm_frame_t *route,
 /* Answers blob wait w with reason slug and msg (a timeout: slug
  * "timeout"), and frees it. */
 void wm_agg_blobfetch_fail(wm_agg_t *a, wm_agg_wait_t *w, const char *slug, const char *msg);
+
+/* ---- wm_agg_blobsync.c: blobs completed off the loop ---- */
+
+/* Starts the thread; WM_ENOMEM or WM_EIO if it cannot (then the loop
+ * completes blobs itself). stop completes the jobs queued, closes those
+ * never taken back, and accepts NULL. */
+WM_MUST_CHECK wm_err_t wm_agg_blobsync_start(wm_agg_blobsync_t **out);
+void wm_agg_blobsync_stop(wm_agg_blobsync_t **s);
+/* Queues job (copied; its rx is the thread's until taken back): nonzero
+ * if queued, 0 if the queue is full (the caller completes it itself). */
+int wm_agg_blobsync_put(wm_agg_blobsync_t *s, const wm_agg_blobjob_t *job);
+/* Takes back up to cap completed jobs, in the order queued, into out;
+ * with wait, first waits until every queued job is completed. */
+size_t wm_agg_blobsync_take(wm_agg_blobsync_t *s, wm_agg_blobjob_t *out, size_t cap, int wait);
+/* Jobs queued and not yet taken back. */
+size_t wm_agg_blobsync_pending(wm_agg_blobsync_t *s);
 
 /* ---- wm_agg_budget.c: the memory budget, through credit ---- */
 

@@ -9,6 +9,8 @@
 #    a loop: the transfer resumes from the bytes held (the station never
 #    resends what the town holds), no blob is ever present at the town with
 #    wrong bytes, and every record arrives.
+# 2b. A .part left whole by a stop before its rename: completed at the next
+#    offer.
 # 3. A blob whose file the station lost before sending: the town shows it
 #    missing; the record still counts.
 # 4. A file altered on the town's disk: wmctl verify finds it.
@@ -152,6 +154,21 @@ check "after the kills every blob at the town hashes to its name" hashes_match
 poll 20 "after the kills every record reached the town" synced "$TW" "$S"
 check "after the kills the quota's total is what the town holds" \
     [ "$(town_row "$TW" "$SID" blob_bytes_counted)" = "$(town_row "$TW" "$SID" blob_bytes_held)" ]
+
+# 2b. A .part holding all of a blob's bytes, never named (the town stopped
+# between the last byte and the rename): completed at the station's next
+# offer, not wanted "from" its end for ever.
+kill9 "$TPID"
+seed "$S" 1 200000 21 || finish
+nrec=$((nrec + 1))
+whole=$(tail -1 "$T/hashes.st")
+cp "$S/blobs/$whole" "$TW/blobs/$whole.part"
+start_daemon "$TW"
+TPID=$DPID
+wait_ready "$TW" "$TPID" || finish
+poll 20 "a whole .part left by a stop is completed: the blob is at the town" all_at_town "$S"
+check "and its .part is gone" [ ! -e "$TW/blobs/$whole.part" ]
+poll 10 "the station counts it confirmed" field_is "$S" blobs_pending 0
 
 # 3. A blob the station lost before it was sent: missing at the town, the
 # record counted all the same.
