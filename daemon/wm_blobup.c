@@ -20,7 +20,9 @@
 #define QUEUE_MAX 64          /* wanted blobs held for sending */
 #define FLIGHT_MAX 64         /* chunks in flight that are tracked */
 #define CHUNK_MIN 512u        /* bytes: never a smaller chunk (but a blob's last) */
-#define CHUNK_INITIAL (16u << 10) /* before any rate is known */
+/* Before any rate is known: one chunk of this at a time (a second of a
+ * 4 KB/s link); a fast link's rate is known after 8 of them. */
+#define CHUNK_INITIAL (4u << 10)
 /* A chunk is at most this (a quarter of the window, so several keep the
  * pipe full) and never more than a message may carry. */
 #define CHUNK_MAX (256u << 10)
@@ -401,7 +403,8 @@ void wm_blobup_pump(wm_blobup_t *b, int records_idle, double rate_bps)
     uint64_t window = (uint64_t)len * CHUNK_SHARE;
     if (len == CHUNK_MAX && r * WM_BLOBUP_WINDOW_MS / 1000 > (double)window)
         window = (uint64_t)(r * WM_BLOBUP_WINDOW_MS / 1000);
-    unsigned most = b->records_ms && now - b->records_ms < RECORDS_RECENT_MS ? 1 : FLIGHT_MAX;
+    unsigned most = (b->records_ms && now - b->records_ms < RECORDS_RECENT_MS) || r <= 0
+                        ? 1 : FLIGHT_MAX;
     while (b->nq && b->credit > 0 && b->nflight < most && b->bytes_in_flight < window &&
            tokens_allow(b, len, now))
         if (!send_chunk(b, len) && b->nq)
