@@ -197,6 +197,24 @@ static WM_MUST_CHECK wm_err_t ask(wm_agg_t *a, wm_agg_peer_t *p, const Wm__BlobF
     return WM_OK;
 }
 
+/* A .part that holds all size bytes (the fetch was cut between its last
+ * write and the rename): completed now, nothing asked. WM_EEXIST (present,
+ * *present_size), or why: mismatch (the .part is discarded: the next
+ * fetch starts from 0), storage. */
+static wm_err_t complete_held(wm_agg_t *a, const uint8_t *hash, uint64_t size,
+                              uint64_t *present_size, const char **slug, char *why, size_t cap)
+{
+    wm_err_t err = wm_blob_part_complete(a->node->blobs, hash, size, why, cap);
+    if (err == WM_OK) {
+        *present_size = size;
+        return WM_EEXIST;
+    }
+    *slug = err == WM_ECORRUPT ? "mismatch" : "storage";
+    if (err == WM_ECORRUPT)
+        wm_why(why, cap, "the bytes held here do not hash to the blob: discarded; fetch it again");
+    return err;
+}
+
 wm_err_t wm_agg_blob_fetch(wm_agg_t *a, const Wm__BlobFetch *f, const wm_frame_t *ctl_peer,
                            uint64_t *present_size, const char **slug, char *why, size_t cap)
 {
@@ -231,6 +249,8 @@ wm_err_t wm_agg_blob_fetch(wm_agg_t *a, const Wm__BlobFetch *f, const wm_frame_t
         wm_why(why, cap, "cannot read the store of evidence files: %s", wm_strerror(err));
         return err;
     }
+    if (size && held == size) /* all its bytes arrived before a crash cut the completion */
+        return complete_held(a, f->hash.data, size, present_size, slug, why, cap);
     uint8_t *peer = malloc(ctl_peer->len ? ctl_peer->len : 1);
     if (!peer)
         return WM_ENOMEM;

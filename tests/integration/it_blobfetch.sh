@@ -9,7 +9,9 @@
 # 2. The county fetches one on demand (wmctl blob fetch HASH, no --child:
 #    its only town); the bytes hash to the name; blob get writes them.
 # 3. audit --with-evidence --json: every attachment of May verified
-#    against its signed hash and size; the figures confirmed; exit 0.
+#    against its signed hash and size (one of them from a .part that held
+#    every byte when a crash cut its completion); the figures confirmed;
+#    exit 0.
 # 3b. Down the tiers: a province above the county fetches a photo with
 #    --child COUNTY --path TOWN (relayed by the county to its town), and
 #    audits the county's report with evidence down to the station records.
@@ -126,6 +128,9 @@ expect_rc 0 w "$C" blob fetch "$P1" --child "$TID"
 expect_in "$OUT" "bytes held here, verified" "a second fetch: held already, nothing asked"
 
 # ---- 3: audit --with-evidence ----
+# Photo 2's bytes all arrived before a crash cut the rename (a .part as
+# big as the file): the audit completes it, asking nothing more.
+cp "$TW/blobs/$P2" "$C/blobs/$P2.part"
 # evidence FILE KEY: the evidence total KEY of audit --json's output.
 evidence() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["evidence"][sys.argv[2]])' "$1" "$2"; }
 expect_rc 0 w "$C" audit --child "$TID" --period 2024-05 --with-evidence --json
