@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <wchar.h>
 
+#include "render.h"
 #include "wm_client.h"
 #include "wm_crypto.h"
 #include "wm_i18n.h"
@@ -127,14 +127,10 @@ void wmctl_err(const char *fmt, ...)
 
 const char *wmctl_cols(const char *s, int width, char *buf, size_t cap)
 {
-    wchar_t w[256];
-    size_t n = mbstowcs(w, s, sizeof w / sizeof w[0]);
-    int cols = n == (size_t)-1 || n == sizeof w / sizeof w[0] ? (int)strlen(s) : wcswidth(w, n);
-    if (cols < 0)
-        cols = (int)strlen(s);
-    if (cols >= width || strlen(s) + (size_t)(width - cols) >= cap)
+    size_t cols = render_width(s);
+    if (cols >= (size_t)width || strlen(s) + ((size_t)width - cols) >= cap)
         return s;
-    snprintf(buf, cap, "%s%*s", s, width - cols, "");
+    snprintf(buf, cap, "%s%*s", s, (int)((size_t)width - cols), "");
     return buf;
 }
 

@@ -130,7 +130,8 @@ void wmctl_reject(const char *field, const char *fmt, ...) __attribute__((format
 void wmctl_scan_failed(wm_store_t *s, const char *node, wm_err_t err, const wm_scan_t *end);
 
 /* s padded with spaces to width display columns (a Chinese character
- * takes two), into buf; s itself if it is wider. */
+ * takes two, in any locale: render_width), into buf; s itself if it is
+ * wider. */
 const char *wmctl_cols(const char *s, int width, char *buf, size_t cap);
 
 /* Simple "--name value" / "--flag" option lists used by the commands

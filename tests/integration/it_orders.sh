@@ -63,6 +63,16 @@ check "order ids name the town's log" [ "${O1%%:*}" = xx/longhua ]
 check "order 1 dispatched" state_is "$TW" order "$O1" dispatched
 check "order 3 overdue (due 2024-03-10, not done)" state_is "$TW" order "$O3" overdue
 check "order 1's due in the listing" [ "$(list_field "$TW" order "$O1" due)" = 2099-03-31 ]
+# The listing's columns line up by display width in any locale (the tests
+# run with LANG=C): a Chinese title takes two columns a character, so the
+# addressee starts at column 73 (id 24, state 10, due 10, title 24, gaps).
+expect_rc 0 w "$TW" order list
+check "order list: the addressee column lines up under Chinese titles" python3 -c '
+import sys, unicodedata
+def width(s): return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+rows = [l.rstrip("\n") for l in open(sys.argv[1]) if l.strip()]
+at = [width(l[:max(l.rfind(" xx/"), l.rfind(" ("))]) + 1 for l in rows]
+sys.exit(0 if len(rows) == 4 and set(at) == {73} else 1)' "$OUT"
 expect_rc 0 w "$TW" order cancel "$O4" --reason 天气原因
 check "order 4 cancelled" state_is "$TW" order "$O4" cancelled
 expect_rc 0 w "$TW" notice send --title 五月外出考察 --body "各站五月底前组织一次外出考察学习。"
