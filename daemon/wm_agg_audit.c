@@ -77,7 +77,8 @@ void wm_agg_set_ctl(wm_agg_t *a, wm_sock_t *ctl)
  * records what waits for its answer (w, filled by the caller but for the
  * fields set here). */
 static WM_MUST_CHECK wm_err_t ask_child(wm_agg_t *a, const char *child, const Wm__Fetch *f,
-                                        char **path, size_t n_path, wm_agg_wait_t **wout,
+                                        char **path, size_t n_path,
+                                        const wm_frame_t *ctl_peer, wm_agg_wait_t **wout,
                                         char *why, size_t cap)
 {
     wm_agg_peer_t *p = child ? wm_agg_peer_find(a, child) : NULL;
@@ -96,16 +97,11 @@ static WM_MUST_CHECK wm_err_t ask_child(wm_agg_t *a, const char *child, const Wm
         return WM_ESTATE;
     }
     wm_agg_wait_t *w = NULL;
-    for (int i = 0; i < FETCH_WAIT_MAX && !w; i++)
-        if (!a->waits[i].req_id)
-            w = &a->waits[i];
-    if (!w) {
-        wm_why(why, cap, "too many audit requests at once");
-        return WM_ESTATE;
+    wm_err_t err = wm_agg_wait_take(a, p, FETCH_TIMEOUT_S, ctl_peer, &w);
+    if (err != WM_OK) {
+        wm_why(why, cap, err == WM_ESTATE ? "too many audit requests at once" : "out of memory");
+        return err;
     }
-    w->req_id = ++a->next_req_id;
-    w->deadline = wm_reactor_now_ms() / 1000 + FETCH_TIMEOUT_S; /* never the wall clock */
-    snprintf(w->child, sizeof w->child, "%s", p->ps->node);
     snprintf(w->node, sizeof w->node, "%s", f->node ? f->node : "");
     w->epoch = f->epoch;
     Wm__SyncMsg m = WM__SYNC_MSG__INIT;
@@ -125,18 +121,7 @@ wm_err_t wm_agg_fetch(wm_agg_t *a, const Wm__Fetch *f, const wm_frame_t *ctl_pee
                       size_t cap)
 {
     wm_agg_wait_t *w = NULL;
-    uint8_t *peer = malloc(ctl_peer->len ? ctl_peer->len : 1);
-    if (!peer)
-        return WM_ENOMEM;
-    wm_err_t err = ask_child(a, f->via, f, f->path, f->n_path, &w, why, cap);
-    if (err != WM_OK) {
-        free(peer);
-        return err;
-    }
-    memcpy(peer, ctl_peer->data, ctl_peer->len);
-    w->ctl_peer.data = peer;
-    w->ctl_peer.len = ctl_peer->len;
-    return WM_OK;
+    return ask_child(a, f->via, f, f->path, f->n_path, ctl_peer, &w, why, cap);
 }
 
 void wm_agg_set_relay(wm_agg_t *a, wm_agg_relay_fn fn, void *ctx)
@@ -152,7 +137,7 @@ wm_err_t wm_agg_relay(wm_agg_t *a, const Wm__Fetch *f, char *why, size_t cap)
         snprintf(why, cap, "nothing to relay");
         return WM_EINVAL;
     }
-    wm_err_t err = ask_child(a, f->path[0], f, f->path + 1, f->n_path - 1, &w, why, cap);
+    wm_err_t err = ask_child(a, f->path[0], f, f->path + 1, f->n_path - 1, NULL, &w, why, cap);
     if (err != WM_OK)
         return err;
     w->relay = 1;
@@ -167,6 +152,29 @@ void wm_agg_audit_tick(wm_agg_t *a, int64_t now)
             wm_agg_blobfetch_fail(a, &a->waits[i], "timeout", "the child did not answer in time");
         else if (a->waits[i].req_id && now > a->waits[i].deadline)
             fetch_reply(a, &a->waits[i], NULL, "the child did not answer the audit request");
+}
+
+wm_err_t wm_agg_wait_take(wm_agg_t *a, const wm_agg_peer_t *p, unsigned timeout_s,
+                          const wm_frame_t *ctl_peer, wm_agg_wait_t **wout)
+{
+    wm_agg_wait_t *w = NULL;
+    for (int i = 0; i < FETCH_WAIT_MAX && !w; i++)
+        if (!a->waits[i].req_id)
+            w = &a->waits[i];
+    if (!w)
+        return WM_ESTATE;
+    if (ctl_peer) {
+        w->ctl_peer.data = malloc(ctl_peer->len ? ctl_peer->len : 1);
+        if (!w->ctl_peer.data)
+            return WM_ENOMEM;
+        memcpy(w->ctl_peer.data, ctl_peer->data, ctl_peer->len);
+        w->ctl_peer.len = ctl_peer->len;
+    }
+    w->req_id = ++a->next_req_id;
+    w->deadline = wm_reactor_now_ms() / 1000 + timeout_s; /* never the wall clock */
+    snprintf(w->child, sizeof w->child, "%s", p->ps->node);
+    *wout = w;
+    return WM_OK;
 }
 
 void wm_agg_audit_close(wm_agg_t *a)

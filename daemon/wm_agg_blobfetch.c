@@ -145,7 +145,8 @@ static wm_agg_peer_t *find_holder(wm_agg_t *a, const uint8_t *hash, uint64_t *si
  * caller sets what answers it). why/cap and slug when it cannot. */
 static WM_MUST_CHECK wm_err_t ask(wm_agg_t *a, wm_agg_peer_t *p, const Wm__BlobFetch *f,
                                   uint64_t size, uint64_t offset, char **path, size_t n_path,
-                                  wm_agg_wait_t **wout, const char **slug, char *why, size_t cap)
+                                  const wm_frame_t *ctl_peer, wm_agg_wait_t **wout,
+                                  const char **slug, char *why, size_t cap)
 {
     wm_agg_wait_t *w = NULL;
     *slug = "unreachable";
@@ -161,21 +162,16 @@ static WM_MUST_CHECK wm_err_t ask(wm_agg_t *a, wm_agg_peer_t *p, const Wm__BlobF
                p->ps->node, WM_FEATURE_BLOB_FETCH);
         return WM_ESTATE;
     }
-    for (int i = 0; i < FETCH_WAIT_MAX && !w; i++)
-        if (!a->waits[i].req_id)
-            w = &a->waits[i];
-    if (!w) {
+    wm_err_t err = wm_agg_wait_take(a, p, WM_BLOB_FETCH_TIMEOUT_S, ctl_peer, &w);
+    if (err != WM_OK) {
         *slug = "busy";
-        wm_why(why, cap, "too many fetches at once; try again");
-        return WM_ESTATE;
+        wm_why(why, cap, err == WM_ESTATE ? "too many fetches at once; try again" : "out of memory");
+        return err;
     }
     uint32_t max = f->max && f->max < WM_BLOB_FETCH_MAX ? f->max : f->max ? WM_BLOB_FETCH_MAX
                                                                          : ASK_DEFAULT;
     if (size && size - offset < max)
         max = (uint32_t)(size - offset);
-    w->req_id = ++a->next_req_id;
-    w->deadline = wm_reactor_now_ms() / 1000 + WM_BLOB_FETCH_TIMEOUT_S; /* monotonic */
-    snprintf(w->child, sizeof w->child, "%s", p->ps->node);
     w->blob = 1;
     memcpy(w->hash, f->hash.data, WM_HASH_BYTES);
     w->size = size;
@@ -251,18 +247,7 @@ wm_err_t wm_agg_blob_fetch(wm_agg_t *a, const Wm__BlobFetch *f, const wm_frame_t
     }
     if (size && held == size) /* all its bytes arrived before a crash cut the completion */
         return complete_held(a, f->hash.data, size, present_size, slug, why, cap);
-    uint8_t *peer = malloc(ctl_peer->len ? ctl_peer->len : 1);
-    if (!peer)
-        return WM_ENOMEM;
-    err = ask(a, p, f, size, held, f->path, f->n_path, &w, slug, why, cap);
-    if (err != WM_OK) {
-        free(peer);
-        return err;
-    }
-    memcpy(peer, ctl_peer->data, ctl_peer->len);
-    w->ctl_peer.data = peer;
-    w->ctl_peer.len = ctl_peer->len;
-    return WM_OK;
+    return ask(a, p, f, size, held, f->path, f->n_path, ctl_peer, &w, slug, why, cap);
 }
 
 void wm_agg_set_blob_relay(wm_agg_t *a, wm_agg_blob_relay_fn fn, void *ctx)
@@ -282,7 +267,7 @@ wm_err_t wm_agg_blob_relay(wm_agg_t *a, const Wm__BlobFetch *f, char *why, size_
         return WM_ENOTFOUND;
     }
     char inner[WM_WHY_MAX];
-    wm_err_t err = ask(a, p, f, f->size, f->offset, f->path + 1, f->n_path - 1, &w, &slug, inner,
+    wm_err_t err = ask(a, p, f, f->size, f->offset, f->path + 1, f->n_path - 1, NULL, &w, &slug, inner,
                        sizeof inner);
     if (err != WM_OK) {
         snprintf(why, cap, "%s: %s", slug, inner);

@@ -383,6 +383,12 @@ int wm_agg_audit_answered(wm_agg_t *a, const wm_agg_peer_t *from, Wm__Records *r
  * timeout; close frees all waits. */
 void wm_agg_audit_tick(wm_agg_t *a, int64_t now);
 void wm_agg_audit_close(wm_agg_t *a);
+/* Takes a free wait for an answer of child p: its req_id, its deadline
+ * timeout_s from now (monotonic) and its child set, and a copy of ctl_peer
+ * (the control request to answer; NULL for a relay, answered upward) owned
+ * by it. WM_ESTATE when all FETCH_WAIT_MAX are taken, WM_ENOMEM. */
+WM_MUST_CHECK wm_err_t wm_agg_wait_take(wm_agg_t *a, const wm_agg_peer_t *p, unsigned timeout_s,
+                                        const wm_frame_t *ctl_peer, wm_agg_wait_t **wout);
 
 /* ---- wm_agg_verify.c: staged records become log records ---- */
 
