@@ -26,9 +26,12 @@ typedef struct {
 typedef struct {
     const char *station;
     const wm_period_t *p;
+    wm_txn_t *t;
+    uint32_t no;    /* the station's node number in the scratch store */
     att_t *a;
     size_t n, cap;
     int oom;
+    wm_err_t err;   /* a void could not be looked up */
 } collect_t;
 
 static int collect_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t *v)
@@ -38,6 +41,17 @@ static int collect_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t 
     if (wm_record_decode(v->bytes, v->len, &r) != WM_OK)
         return 0; /* verified records decode; an unknown kind has no attachment */
     const Wm__Activity *act = r->body_case == WM__RECORD__BODY_ACTIVITY ? r->activity : NULL;
+    uint32_t be;
+    uint64_t bs;
+    /* A voided activity counts in no figure: its evidence is not audited
+     * (and not fetched over a thin link). */
+    wm_err_t verr = act ? wm_ref_get(c->t, c->no, epoch, seq, 'v', &be, &bs) : WM_ENOTFOUND;
+    if (verr != WM_ENOTFOUND) {
+        if (verr != WM_OK)
+            c->err = verr;
+        wm_record_free(&r);
+        return verr != WM_OK;
+    }
     for (size_t i = 0; act && act->date >= c->p->from && act->date <= c->p->to &&
                        i < act->n_attachments;
          i++) {
@@ -63,19 +77,19 @@ static int collect_one(void *ctx, uint32_t epoch, uint64_t seq, const wm_srec_t 
 /* Every attachment of the covered stations' activities dated within c->p. */
 static int collect(wm_store_t *scratch, const json_t *covers, collect_t *c)
 {
-    wm_txn_t *t = NULL;
     size_t i;
     json_t *cov;
-    wm_err_t err = wm_txn_begin(scratch, 0, &t);
+    wm_err_t err = wm_txn_begin(scratch, 0, &c->t);
     json_array_foreach(covers, i, cov)
     {
-        uint32_t no = 0;
         c->station = json_string_value(json_object_get(cov, "station"));
-        if (err != WM_OK || !c->station || wm_nodeno_lookup(t, c->station, &no) != WM_OK)
+        if (err != WM_OK || !c->station || wm_nodeno_lookup(c->t, c->station, &c->no) != WM_OK)
             continue; /* a station of no record: nothing to check */
-        err = wm_log_scan(t, no, 0, 0, collect_one, c, NULL);
+        err = wm_log_scan(c->t, c->no, 0, 0, collect_one, c, NULL);
+        if (err == WM_OK)
+            err = c->err;
     }
-    wm_txn_abort(&t);
+    wm_txn_abort(&c->t);
     if (err != WM_OK || c->oom) {
         printf(_("  FAILED evidence: the verified records cannot be read: %s\n"),
                c->oom ? wm_strerror(WM_ENOMEM) : wm_strerror(err));

@@ -9,7 +9,8 @@
 # 2. The county fetches one on demand (wmctl blob fetch HASH, no --child:
 #    its only town); the bytes hash to the name; blob get writes them.
 # 3. audit --with-evidence --json: every attachment of May verified
-#    against its signed hash and size (one of them from a .part that held
+#    against its signed hash and size, except the photo of a voided
+#    activity, which counts in no figure and is neither fetched nor counted (one of them from a .part that held
 #    every byte when a crash cut its completion); the figures confirmed;
 #    exit 0.
 # 3b. Down the tiers: a province above the county fetches a photo with
@@ -74,7 +75,7 @@ wait_ready "$S" || finish
 # ---- 1: photos at the station, up to the town, the town's report up ----
 I=$T/img
 mkdir -p "$I"
-for k in 1 2 3; do
+for k in 1 2 3 4; do
     "$MKPHOTO" make "$I/p$k.jpg" 2400 1800 --seed "$k" --date "2024:05:0$k 10:00:00" ||
         fail "mkphoto p$k"
 done
@@ -84,6 +85,10 @@ expect_rc 0 w "$S" record activity --date 2024-05-13 --category culture_sports -
     --participants 60 --photo "$I/p3.jpg"
 "$SEED" "$S/wmsync.conf" 1 6000000 7 >"$T/big" 2>"$T/seed.err" || fail "blob_seed: $(cat "$T/seed.err")"
 BIG=$(cat "$T/big")
+expect_rc 0 w "$S" record activity --date 2024-05-20 --category culture_sports --title 重复录入的演出 \
+    --participants 60 --photo "$I/p4.jpg"
+VSEQ=$(w "$S" log --json | python3 -c 'import json, sys; print([json.loads(l) for l in sys.stdin if l.strip()][-1]["seq"])')
+expect_rc 0 w "$S" record void --seq "$VSEQ" --reason 重复录入
 # The photos' hashes, in the order recorded, from the signed records.
 w "$S" log --json >"$T/log.json"
 mapfile -t H < <(python3 -c '
@@ -92,8 +97,8 @@ for l in open(sys.argv[1]):
     if l.strip():
         for a in json.loads(l).get("activity", {}).get("attachments", []):
             print(a["hash"])' "$T/log.json")
-check "the station's records name 4 blobs (3 photos, 1 seeded)" [ "${#H[@]}" = 4 ]
-P1=${H[0]} P2=${H[1]} P3=${H[2]}
+check "the station's records name 5 blobs (4 photos, 1 seeded)" [ "${#H[@]}" = 5 ]
+P1=${H[0]} P2=${H[1]} P3=${H[2]} P4=${H[4]}
 
 # at NODE HASH...: every blob is present at NODE.
 at() {
@@ -141,6 +146,7 @@ expect_in "$ERR" "3 attachment(s) of the audited activities: 3 verified, 0 missi
 check "audit --json: 3 verified, 0 mismatch, ok" \
     [ "$(evidence "$T/audit1.json" verified)/$(evidence "$T/audit1.json" mismatch)" = 3/0 ]
 check "the county holds every photo of May, each right" eval 'right "$C" "$P2" && right "$C" "$P3"'
+check "the voided activity's photo was not fetched" [ ! -e "$C/blobs/$P4" ]
 
 # ---- 3b: a province, through the county, down to the town ----
 expect_rc 0 w "$C" publish --period 2024-05
