@@ -27,9 +27,16 @@
  * pipe full) and never more than a message may carry. */
 #define CHUNK_MAX (256u << 10)
 #define CHUNK_SHARE 4         /* a chunk is 1/CHUNK_SHARE of the window */
-/* While records flow (one waited to be sent this recently), one chunk at a
- * time: a record batch then waits behind one chunk at most, not a window. */
+/* Records flow while they come at a cadence: a pump found records waiting
+ * or sent at most this long after the time before, and the time since is
+ * less than twice that gap (at least FLOW_LAPSE_MIN_MS). Then one chunk is
+ * in flight, of at most FLOW_CHUNK_MAX: a record batch waits behind one
+ * small chunk, not a window. One burst of records (a station back on line)
+ * is not a flow, and a flow lapses within two of its own gaps: the blobs
+ * behind it then go at the full rate. */
 #define RECORDS_RECENT_MS 2000
+#define FLOW_LAPSE_MIN_MS 10
+#define FLOW_CHUNK_MAX (64u << 10)
 #define RATE_SPAN_MS 500      /* the blob delivery rate is measured over this, */
 #define RATE_SPAN_CHUNKS 8    /* or over this many chunks acked, */
 #define RATE_SPAN_MIN_MS 20   /* if they took this long: a fast link's rate is known at once */
@@ -64,7 +71,8 @@ struct wm_blobup {
     uint64_t bytes_sent;
     uint32_t chunk_len;       /* the size pump last chose */
     int idle;                 /* the last pump found no record waiting */
-    int64_t records_ms;       /* when a pump last found a record waiting */
+    int64_t records_ms;       /* when a pump last found records waiting or sent */
+    int64_t records_prev_ms;  /* the time before that */
 };
 
 static int64_t now_ms(void)
@@ -109,6 +117,7 @@ void wm_blobup_session(wm_blobup_t *b, int agreed)
     b->bytes_in_flight = 0;
     b->tokens = 0;
     b->tokens_ms = now_ms();
+    b->records_ms = b->records_prev_ms = 0; /* a flow is of one session */
 }
 
 void wm_blobup_pause(wm_blobup_t *b)
@@ -384,7 +393,7 @@ void wm_blobup_pump(wm_blobup_t *b, int records_idle, double rate_bps)
     int64_t now = now_ms();
     b->idle = records_idle;
     if (!records_idle)
-        b->records_ms = now;
+        b->records_prev_ms = b->records_ms, b->records_ms = now;
     if (!b->active || b->paused || !records_idle)
         return; /* records first */
     if (!b->nq && !b->nflight) {
@@ -403,8 +412,12 @@ void wm_blobup_pump(wm_blobup_t *b, int records_idle, double rate_bps)
     uint64_t window = (uint64_t)len * CHUNK_SHARE;
     if (len == CHUNK_MAX && r * WM_BLOBUP_WINDOW_MS / 1000 > (double)window)
         window = (uint64_t)(r * WM_BLOBUP_WINDOW_MS / 1000);
-    unsigned most = (b->records_ms && now - b->records_ms < RECORDS_RECENT_MS) || r <= 0
-                        ? 1 : FLIGHT_MAX;
+    int64_t gap = b->records_ms - b->records_prev_ms;
+    int flow = b->records_prev_ms && gap < RECORDS_RECENT_MS &&
+               now - b->records_ms < (2 * gap > FLOW_LAPSE_MIN_MS ? 2 * gap : FLOW_LAPSE_MIN_MS);
+    unsigned most = flow || r <= 0 ? 1 : FLIGHT_MAX;
+    if (flow && len > FLOW_CHUNK_MAX)
+        len = FLOW_CHUNK_MAX;
     while (b->nq && b->credit > 0 && b->nflight < most && b->bytes_in_flight < window &&
            tokens_allow(b, len, now))
         if (!send_chunk(b, len) && b->nq)

@@ -46,7 +46,8 @@ void wm_blobup_pause(wm_blobup_t *b);
 void wm_blobup_on_want(wm_blobup_t *b, const Wm__BlobWant *w);
 void wm_blobup_on_ack(wm_blobup_t *b, const Wm__BlobAck *a);
 /* Sends an offer or chunks if the link may carry them: records_idle
- * nonzero when no record waits to be sent; rate_bps the link's measured
+ * nonzero when no record waits to be sent and none was sent in this turn
+ * (records first); rate_bps the link's measured
  * delivery rate (0: unknown). */
 void wm_blobup_pump(wm_blobup_t *b, int records_idle, double rate_bps);
 /* Milliseconds until pump has something to do (a rate-capped chunk, the

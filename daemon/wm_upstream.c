@@ -520,14 +520,18 @@ static void pump_records(wm_upstream_t *u)
     }
 }
 
-/* Records first; blob chunks only when no record waits (wm_blobup.h). */
+/* Records first; blob chunks only when no record waits and none went in
+ * this turn (wm_blobup.h): a record appended one at a time, sent as soon
+ * as it is, is a flow of records too. */
 static void pump(wm_upstream_t *u)
 {
+    uint64_t last_batch = u->next_batch_id;
     pump_records(u);
     if (u->state != UP_STREAMING)
         return;
     const wm_head_t shareable = wm_node_shareable(u->node);
-    int idle = u->cursor.epoch == shareable.epoch && u->cursor.seq >= shareable.seq;
+    int idle = u->cursor.epoch == shareable.epoch && u->cursor.seq >= shareable.seq &&
+               u->next_batch_id == last_batch;
     wm_blobup_pump(u->blobup, idle, link_rate(u));
 }
 
@@ -673,6 +677,10 @@ void wm_upstream_send_blob_data(wm_upstream_t *u, uint64_t up_req_id, Wm__BlobDa
     out.req_id = up_req_id;
     m.msg_case = WM__SYNC_MSG__MSG_BLOB_DATA;
     m.blob_data = &out;
+    /* Records first here too: the batches that wait and have credit go
+     * ahead of the bytes on the link (the bytes were sized to ~1 s of it
+     * by the asker). */
+    pump_records(u);
     if (!u->sock || send_msg(u, &m) != WM_OK) /* the asker's fetch then times out */
         wm_warn_peer(UP_PEER, "upstream: cannot send a blob's bytes up: %s", wm_net_detail());
 }

@@ -137,6 +137,8 @@ for r in $(seq 1 "$RUNS"); do
     printf "       b) without a backlog p50 %s p99 %s ms (n %s); with it p50 %s p99 %s ms (n %s): p99 ratio %s\n" \
         "$(field "$base" p50)" "$(field "$base" p99)" "$(field "$base" n)" \
         "$(field "$back" p50)" "$(field "$back" p99)" "$(field "$back" n)" "$ratio"
+    printf "          (blob bytes pending %s at the first of them, %s at the last)\n" \
+        "$(field "$back" blob_bytes_pending)" "$(field "$back" to)"
     echo "$pctraw $rate $raw $(field "$base" p99) $(field "$back" p99) $ratio" >>"$TMP/runs"
 done
 col() { awk -v c="$1" '{print $c}' "$TMP/runs" | med; }

@@ -4,7 +4,12 @@
  * N activities one at a time through the station daemon's control socket
  * and, after each, polls the daemon's live status until its upstream's
  * acked frontier (what the town holds durably) reaches that record. Prints
- * "reclat_ms p50 P50 p99 P99 max MAX n COUNT". bench_blobs.sh runs it with
+ * "reclat_ms p50 P50 p99 P99 max MAX n COUNT append_p50 A50 append_p99 A99"
+ * (append_*: the part of it until the station's own commit answered: the
+ * rest is the way to the town and back), and with "backlog"
+ * "blob_bytes_pending FIRST to LAST" (the blob bytes still to cross when
+ * the first and the last record measured were appended: what moved
+ * meanwhile). bench_blobs.sh runs it with
  * and without a blob backlog behind the records. With "backlog" it counts
  * only the records appended while the station had blob bytes pending
  * (status blob_bytes_pending > 0), and stops when none are left (or after
@@ -71,11 +76,16 @@ int main(int argc, char **argv)
         return 2;
     }
     int n = atoi(argv[2]), backlog = argc == 4, got = 0;
+    long long first_pending = -1, last_pending = -1;
     double *lat = calloc((size_t)(n > 0 ? n : 1), sizeof *lat);
+    double *app = calloc((size_t)(n > 0 ? n : 1), sizeof *app);
     for (int i = 0; i < n; i++) {
         long long pending = 0;
         if (backlog && (acked(net, cfg.control, &pending) < 0 || pending <= 0))
             break; /* the backlog has drained (or there was none) */
+        if (backlog && first_pending < 0)
+            first_pending = pending;
+        last_pending = pending;
         Wm__CtlRequest req = WM__CTL_REQUEST__INIT;
         Wm__CtlReply *rep = NULL;
         Wm__Record body = WM__RECORD__INIT;
@@ -96,6 +106,7 @@ int main(int argc, char **argv)
         }
         long long seq = (long long)rep->seq;
         wm_pb_free(&rep);
+        app[got] = now_ms() - t0;
         while (acked(net, cfg.control, NULL) < seq) {
             if (now_ms() - t0 > 30000) {
                 fprintf(stderr, "bench_reclat: record %lld not acked in 30 s\n", seq);
@@ -115,9 +126,15 @@ int main(int argc, char **argv)
     if (f && fclose(f) != 0)
         fprintf(stderr, "bench_reclat: cannot write %s\n", dump);
     qsort(lat, (size_t)got, sizeof *lat, cmp);
-    printf("reclat_ms p50 %.2f p99 %.2f max %.2f n %d\n", lat[got / 2],
-           lat[(size_t)((got - 1) * 0.99)], lat[got - 1], got);
+    qsort(app, (size_t)got, sizeof *app, cmp);
+    size_t p99 = (size_t)((got - 1) * 0.99);
+    printf("reclat_ms p50 %.2f p99 %.2f max %.2f n %d append_p50 %.2f append_p99 %.2f",
+           lat[got / 2], lat[p99], lat[got - 1], got, app[got / 2], app[p99]);
+    if (backlog)
+        printf(" blob_bytes_pending %lld to %lld", first_pending, last_pending);
+    printf("\n");
     free(lat);
+    free(app);
     wm_net_free(&net);
     return 0;
 }
