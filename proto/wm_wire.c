@@ -7,6 +7,7 @@
  */
 #include "wm_wire.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,56 @@ static size_t payload(const ProtobufCBinaryData *recs, size_t n, uint8_t *buf)
     return off;
 }
 
+/* The calling thread's zstd contexts, made once and kept until the thread
+ * ends: a new compression context for every batch allocated and cleared
+ * ~1 MB of working memory each time (a decompression one less, but at
+ * every ZBatch the town takes). ZSTD_compress2 and ZSTD_decompressDCtx
+ * start every frame afresh: nothing of one batch reaches the next. */
+static pthread_key_t cctx_key, dctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+static int ctx_keys_ok;
+
+static void free_cctx(void *p) { ZSTD_freeCCtx(p); }
+static void free_dctx(void *p) { ZSTD_freeDCtx(p); }
+static void make_keys(void)
+{
+    ctx_keys_ok = pthread_key_create(&cctx_key, free_cctx) == 0 &&
+                  pthread_key_create(&dctx_key, free_dctx) == 0;
+}
+
+/* NULL if it cannot be made. */
+static ZSTD_CCtx *wire_cctx(void)
+{
+    pthread_once(&ctx_once, make_keys);
+    ZSTD_CCtx *cc = ctx_keys_ok ? pthread_getspecific(cctx_key) : NULL;
+    if (cc || !ctx_keys_ok || !(cc = ZSTD_createCCtx()))
+        return cc;
+    /* The content size is declared (the receiver checks it before it
+     * decompresses) and a checksum names a damaged frame as such. */
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, WM_WIRE_LEVEL)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0)) ||
+        pthread_setspecific(cctx_key, cc) != 0) {
+        ZSTD_freeCCtx(cc);
+        return NULL;
+    }
+    return cc;
+}
+
+static ZSTD_DCtx *wire_dctx(void)
+{
+    pthread_once(&ctx_once, make_keys);
+    ZSTD_DCtx *dc = ctx_keys_ok ? pthread_getspecific(dctx_key) : NULL;
+    if (dc || !ctx_keys_ok || !(dc = ZSTD_createDCtx()))
+        return dc;
+    if (pthread_setspecific(dctx_key, dc) != 0) {
+        ZSTD_freeDCtx(dc);
+        return NULL;
+    }
+    return dc;
+}
+
 wm_err_t wm_wire_pack(const ProtobufCBinaryData *recs, size_t n, uint8_t **z, size_t *zlen,
                       uint32_t *raw)
 {
@@ -104,14 +155,7 @@ wm_err_t wm_wire_pack(const ProtobufCBinaryData *recs, size_t n, uint8_t **z, si
         goto out;
     err = WM_ENOMEM;
     size_t bound = ZSTD_compressBound(len);
-    if (!(out = malloc(bound)) || !(cc = ZSTD_createCCtx()))
-        goto out;
-    /* The content size is declared (the receiver checks it before it
-     * decompresses) and a checksum names a damaged frame as such. */
-    if (ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, WM_WIRE_LEVEL)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_dictIDFlag, 0)))
+    if (!(out = malloc(bound)) || !(cc = wire_cctx()))
         goto out;
     size_t got = ZSTD_compress2(cc, out, bound, buf, len);
     if (ZSTD_isError(got))
@@ -122,7 +166,6 @@ wm_err_t wm_wire_pack(const ProtobufCBinaryData *recs, size_t n, uint8_t **z, si
     *raw = (uint32_t)len;
     err = WM_OK;
 out:
-    ZSTD_freeCCtx(cc);
     free(out);
     free(buf);
     return err;
@@ -302,7 +345,8 @@ wm_sync_reason_t wm_wire_unpack(const Wm__ZBatch *zb, uint32_t max_records, wm_w
     out->recs = calloc(zb->count ? zb->count : 1, sizeof *out->recs);
     out->mem = malloc((size_t)zb->raw_bytes + (size_t)zb->count * WM_WIRE_ELIDED + 1);
     out->hashes = malloc(((size_t)zb->count ? zb->count : 1) * WM_HASH_BYTES);
-    if (!raw || !out->recs || !out->mem || !out->hashes || !(dc = ZSTD_createDCtx())) {
+    if (!raw || !out->recs || !out->mem || !out->hashes ||
+        !(dc = wire_dctx())) {
         r = fail(WM_SYNC_R_STORAGE, why, cap, "out of memory for a compressed batch");
         goto out;
     }
@@ -324,7 +368,6 @@ wm_sync_reason_t wm_wire_unpack(const Wm__ZBatch *zb, uint32_t max_records, wm_w
     }
     r = restore(raw, got, zb->count, out, why, cap);
 out:
-    ZSTD_freeDCtx(dc);
     free(raw);
     if (r != WM_SYNC_R_OK)
         wm_wire_batch_free(out);
