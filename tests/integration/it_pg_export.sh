@@ -108,14 +108,19 @@ expect_rc 0 w "$COUNTY" order create --title 县派单 --service-kind other --to
     --date "$(date -d '-100 days' +%F)" --due "$(date -d '-90 days' +%F)" --json
 CORD=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <"$OUT")
 poll 30 "the county's order comes down to the town" state_is "$TOWN" order "$CORD" overdue
+# The town dispatches it again to a station of its own (层层派单).
+expect_rc 0 w "$TOWN" order create --title 县派单转派 --service-kind other --to xx/longhua/s1 \
+    --due 2099-12-31 --from-order "$CORD" --json
 poll 60 "the town holds and has verified every record" converged "$TOWN" "${S[@]}" || finish
 
 total() { echo $((LAST[1] + LAST[2] + LAST[3] + $(w "$TOWN" log --json | wc -l) + 1)); } # + the county's order
 
 # 1. a one-shot export creates the schema and loads the log.
 expect_rc 0 w "$TOWN" export --postgres "$PG_CONN"
-expect_in "$ERR" "schema wmsync created at version 4" "the schema is created"
-check "schema_version says 4" [ "$(pgq 'SELECT max(version) FROM wmsync.schema_version')" = 4 ]
+expect_in "$ERR" "schema wmsync created at version 5" "the schema is created"
+check "schema_version says 5" [ "$(pgq 'SELECT max(version) FROM wmsync.schema_version')" = 5 ]
+check "service_order: the town's order names the county's it carries on" \
+    [ "$(pgq "SELECT count(*) FROM wmsync.service_order WHERE node = 'xx/longhua' AND from_order = '$CORD'")" = 1 ]
 want=$(total)
 got=$(pgq 'SELECT count(*) FROM wmsync.records')
 check "every record of the town's log is exported ($got of $want)" [ "$got" = "$want" ]
@@ -218,14 +223,14 @@ check "the county's export holds both forms" [ "$(psql "$CDB" -XAtc "SELECT stri
     WHERE period IN ('$Y1', '$Y2')")" = "json:$Y1:true binary:$Y2:true" ]
 check "the binary form's parts are records of kind rollup_part" [ "$(psql "$CDB" -XAtc \
     "SELECT count(*) > 0 FROM wmsync.records WHERE kind = 'rollup_part'")" = t ]
-# A database of schema version 1 (an older wmctl) is migrated to 4.
+# A database of schema version 1 (an older wmctl) is migrated to 5.
 ODB=${PG_CONN/dbname=postgres/dbname=old}
 pgq 'CREATE DATABASE old' >/dev/null
 psql "$ODB" -Xq -v ON_ERROR_STOP=1 -c "CREATE SCHEMA wmsync; CREATE TABLE wmsync.schema_version
     (version integer PRIMARY KEY, migrated timestamptz NOT NULL DEFAULT now());
     INSERT INTO wmsync.schema_version VALUES (1)" -f "$SRC_DIR/cli/pg_schema_1.sql" 2>/dev/null
 expect_rc 0 w "$COUNTY" export --postgres "$ODB"
-expect_in "$ERR" "schema wmsync migrated to version 4" "a version 1 database is migrated"
+expect_in "$ERR" "schema wmsync migrated to version 5" "a version 1 database is migrated"
 check "the migrated database shows the binary report" [ "$(psql "$ODB" -XAtc \
     "SELECT form FROM wmsync.rollup WHERE period = '$Y2'")" = binary ]
 for y in "$Y1" "$Y2"; do
