@@ -22,8 +22,6 @@
 static void fetch_reply(wm_agg_t *a, wm_agg_wait_t *w, Wm__Records *recs, const char *error)
 {
     Wm__CtlReply r = WM__CTL_REPLY__INIT;
-    uint8_t *buf = NULL;
-    size_t len = 0;
     if (w->relay) {
         Wm__Records none = WM__RECORDS__INIT; /* a timeout: what was asked, and why not */
         none.node = w->node;
@@ -38,14 +36,7 @@ static void fetch_reply(wm_agg_t *a, wm_agg_wait_t *w, Wm__Records *recs, const 
         r.message = (char *)error;
     }
     r.records = recs;
-    if (a->ctl && wm_pb_encode(&r.base, &buf, &len) == WM_OK) {
-        wm_msg_t m = {.n = 2, .f = {w->ctl_peer, {buf, len}}};
-        if (wm_sock_send(a->ctl, &m) != WM_OK) /* wmctl times out waiting */
-            wm_warn("audit: cannot answer the control request: %s", wm_net_detail());
-    }
-    free(buf);
-    free(w->ctl_peer.data);
-    memset(w, 0, sizeof *w);
+    wm_agg_wait_answer(a, w, &r, "audit");
 }
 
 /* Hands an audit answer to the control request waiting for it. 0 if no
@@ -175,6 +166,20 @@ wm_err_t wm_agg_wait_take(wm_agg_t *a, const wm_agg_peer_t *p, unsigned timeout_
     snprintf(w->child, sizeof w->child, "%s", p->ps->node);
     *wout = w;
     return WM_OK;
+}
+
+void wm_agg_wait_answer(wm_agg_t *a, wm_agg_wait_t *w, const Wm__CtlReply *r, const char *what)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (a->ctl && wm_pb_encode(&r->base, &buf, &len) == WM_OK) {
+        wm_msg_t m = {.n = 2, .f = {w->ctl_peer, {buf, len}}};
+        if (wm_sock_send(a->ctl, &m) != WM_OK) /* wmctl times out waiting */
+            wm_warn("%s: cannot answer the control request: %s", what, wm_net_detail());
+    }
+    free(buf);
+    free(w->ctl_peer.data);
+    memset(w, 0, sizeof *w);
 }
 
 void wm_agg_audit_close(wm_agg_t *a)

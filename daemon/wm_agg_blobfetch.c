@@ -62,8 +62,6 @@ static void ctl_answer(wm_agg_t *a, wm_agg_wait_t *w, uint64_t held, uint64_t si
                        wm_err_t err, const char *slug, const char *msg)
 {
     Wm__CtlReply r = WM__CTL_REPLY__INIT;
-    uint8_t *buf = NULL;
-    size_t len = 0;
     if (err != WM_OK) {
         r.error = (char *)wm_errname(err);
         r.field = (char *)slug;
@@ -73,14 +71,7 @@ static void ctl_answer(wm_agg_t *a, wm_agg_wait_t *w, uint64_t held, uint64_t si
     r.blob_size = size;
     r.blob_present = present;
     r.blob_from = w->child;
-    if (a->ctl && wm_pb_encode(&r.base, &buf, &len) == WM_OK) {
-        wm_msg_t m = {.n = 2, .f = {w->ctl_peer, {buf, len}}};
-        if (wm_sock_send(a->ctl, &m) != WM_OK) /* wmctl times out waiting */
-            wm_warn("blob fetch: cannot answer the control request: %s", wm_net_detail());
-    }
-    free(buf);
-    free(w->ctl_peer.data);
-    memset(w, 0, sizeof *w);
+    wm_agg_wait_answer(a, w, &r, "blob fetch");
 }
 
 void wm_agg_blobfetch_fail(wm_agg_t *a, wm_agg_wait_t *w, const char *slug, const char *msg)

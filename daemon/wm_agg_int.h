@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "control.pb-c.h"
 #include "wm_agg.h"
 #include "wm_blob.h"
 #include "wm_ingest.h"
@@ -389,6 +390,9 @@ void wm_agg_audit_close(wm_agg_t *a);
  * by it. WM_ESTATE when all FETCH_WAIT_MAX are taken, WM_ENOMEM. */
 WM_MUST_CHECK wm_err_t wm_agg_wait_take(wm_agg_t *a, const wm_agg_peer_t *p, unsigned timeout_s,
                                         const wm_frame_t *ctl_peer, wm_agg_wait_t **wout);
+/* Sends r to the control request w waits for (what: the operation, for
+ * the warning if it cannot be sent: wmctl then times out) and frees w. */
+void wm_agg_wait_answer(wm_agg_t *a, wm_agg_wait_t *w, const Wm__CtlReply *r, const char *what);
 
 /* ---- wm_agg_verify.c: staged records become log records ---- */
 
