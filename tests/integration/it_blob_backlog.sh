@@ -13,7 +13,8 @@
 #    bytes are pending, records are appended one at a time and each is
 #    waited for: every record is measured while blobs are still pending,
 #    most of the 200 MB is still pending when the last is acked, and none
-#    waited more than 3 s (behind the backlog one would wait ~8 s). The
+#    waited more than 5 s (behind the backlog one would wait 8 s or more:
+#    the limit is wide for a machine busy with other tests). The
 #    latencies and rates with and without the backlog are printed.
 # 3. All 50 blobs arrive, each hashing to its name; the station shows
 #    nothing pending, the town nothing missing; wmctl verify passes there.
@@ -86,8 +87,8 @@ echo "after the last record: $left blob bytes still pending" >"$T/why"
 check "most of the $MB MB still pending when the last record was acked ($left bytes)" \
     [ "$left" -gt $((NB * 4000000 / 2)) ]
 slowest=$(sort -g "$T/back.ms" | tail -1)
-check "no record waited behind the blobs: the slowest took $slowest ms (limit 3000)" \
-    awk -v v="$slowest" 'BEGIN{exit !(v <= 3000)}'
+check "no record waited behind the blobs: the slowest took $slowest ms (limit $((5000 * SLOW)))" \
+    awk -v v="$slowest" -v lim=$((5000 * SLOW)) 'BEGIN{exit !(v <= lim)}'
 echo "record latency without a backlog: $(cat "$T/base") ($N in $base_ms ms)"
 echo "record latency with $MB MB pending: $(cat "$T/back") ($N in $back_ms ms)"
 echo "p99 ratio: $(awk -v a="$(field "$T/back" p99)" -v b="$(field "$T/base" p99)" 'BEGIN{printf "%.2f", a / b}')"
