@@ -70,7 +70,7 @@ struct wm_blobup {
     int64_t span_ms;
     uint64_t bytes_sent;
     uint32_t chunk_len;       /* the size pump last chose */
-    int idle;                 /* the last pump found no record waiting */
+    int idle;                 /* the last pump found no record waiting or sent */
     int64_t records_ms;       /* when a pump last found records waiting or sent */
     int64_t records_prev_ms;  /* the time before that */
 };
