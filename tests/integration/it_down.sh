@@ -54,15 +54,6 @@ start_daemon "$B"
 BPID=$DPID
 wait_ready "$B" || finish
 
-# down_is NODE KEY WANT: the child's status "down" object has KEY = WANT.
-down_is() {
-    local v
-    v=$(st "$1" | python3 -c 'import json,sys
-d = json.load(sys.stdin).get("down", {}); v = d.get(sys.argv[1])
-print(json.dumps(v) if not isinstance(v, str) else v)' "$2")
-    echo "down.$2 = $v, want $3" >"$T/why"
-    [ "$v" = "$3" ]
-}
 # has_town_head NODE: the node holds the town's log up to the town's head.
 has_town_head() { down_is "$1" have_seq "$(jget "$(st "$TW")" head_seq)"; }
 

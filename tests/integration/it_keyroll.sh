@@ -51,18 +51,6 @@ APID=$DPID
 start_daemon "$C"
 wait_ready "$A" "$APID" && wait_ready "$C" || finish
 
-# down_is NODE KEY WANT: the child's status "down" object has KEY = WANT
-# (a dotted KEY reads inside: followed.key).
-down_is() {
-    local v
-    v=$(st "$1" | python3 -c 'import json,sys
-v = json.load(sys.stdin).get("down", {})
-for k in sys.argv[1].split("."):
-    v = v.get(k) if isinstance(v, dict) else None
-print(json.dumps(v) if not isinstance(v, str) else v)' "$2")
-    echo "down.$2 = $v, want $3" >"$T/why"
-    [ "$v" = "$3" ]
-}
 # down_rejected ID SLUG: the town's row for ID says the child's last
 # refusal of its log was SLUG.
 down_rejected() {

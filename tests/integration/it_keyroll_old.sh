@@ -46,16 +46,6 @@ wait_ready "$OS" || finish
 start_daemon "$NS"
 wait_ready "$NS" || finish
 
-# down_is NODE KEY WANT: the child's status "down" object has KEY = WANT.
-down_is() {
-    local v
-    v=$(st "$1" | python3 -c 'import json,sys
-d = json.load(sys.stdin).get("down", {}); v = d.get(sys.argv[1])
-print(json.dumps(v) if not isinstance(v, str) else v)' "$2")
-    echo "down.$2 = $v, want $3" >"$T/why"
-    [ "$v" = "$3" ]
-}
-
 # ---- 1 ----
 expect_rc 0 w "$TW" notice send --title 通知一 --body 一
 poll 20 "the old station holds the town's log (1 record)" old down_is "$OS" have_seq 1

@@ -296,6 +296,19 @@ field_is() {
     [ "$v" = "$3" ]
 }
 
+# down_is NODE KEY WANT: the child's status "down" object (its copy of the
+# parent's log) has KEY = WANT; KEY may be a dotted path (followed.epoch).
+down_is() {
+    local v
+    v=$(st "$1" | python3 -c 'import json,sys
+v = json.load(sys.stdin).get("down", {})
+for k in sys.argv[1].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print(json.dumps(v) if not isinstance(v, str) else v)' "$2")
+    echo "down.$2 = $v, want $3" >"$T/why"
+    [ "$v" = "$3" ]
+}
+
 # row_is TOWN ID KEY WANT: the town's row for ID has KEY = WANT.
 row_is() {
     local v
